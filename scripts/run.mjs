@@ -22,14 +22,17 @@ function ensureInstalled() {
   const stamp = join(root, 'node_modules', '.install-stamp')
   const want = lockDigest()
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return
-  process.stderr.write('[run] installing dependencies (npm ci)…\n')
+  // A fresh clone gets the exact lock (npm ci); an existing tree is updated in place, because
+  // npm ci would delete node_modules under processes that are using it.
+  const verb = existsSync(join(root, 'node_modules')) ? 'install' : 'ci'
+  process.stderr.write(`[run] installing dependencies (npm ${verb})…\n`)
   // stdout goes to stderr so that commands whose stdout is data (compile) stay clean.
-  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
+  const r = spawnSync('npm', [verb, '--no-audit', '--no-fund', '--loglevel=error'], {
     cwd: root,
     stdio: ['ignore', process.stderr, process.stderr],
   })
   if (r.status !== 0) {
-    process.stderr.write(`[run] npm ci failed with status ${r.status}\n`)
+    process.stderr.write(`[run] npm ${verb} failed with status ${r.status}\n`)
     process.exit(r.status ?? 1)
   }
   writeFileSync(stamp, want)
