@@ -1,0 +1,263 @@
+/**
+ * A snapshot of Kubernetes objects (what the provider's informers would hold) and the indexes
+ * the compiler looks things up in. Visibility rules live here, so every builder sees the
+ * cluster the way Traefik's client does (DIGEST-provider §6 and §10):
+ * - only watched namespaces are visible (`namespaces` option);
+ * - the `labelSelector` option filters Traefik CRD objects only;
+ * - Secrets labelled `owner=helm` are invisible;
+ * - Nodes are invisible when cluster-scope resources are disabled.
+ *
+ * @module
+ */
+
+import type {
+  IngressRoute,
+  Middleware,
+  ServersTransport,
+  TLSOption,
+  TLSStore,
+  TraefikService,
+} from '../crd/types.ts'
+import type { DiagnosticSink, ObjectRef } from '../diagnostics/diagnostics.ts'
+import type { ProviderOptions } from '../options/options.ts'
+import type {
+  ConfigMap,
+  EndpointSlice,
+  KubeObject,
+  Node,
+  Secret,
+  Service,
+} from './kube-types.ts'
+import { parseLabelSelector, type LabelMatcher } from './label-selector.ts'
+
+export interface Snapshot {
+  objects: readonly KubeObject[]
+  /** Where each object was read from (`file.yaml#2`), for messages. */
+  sources?: ReadonlyMap<KubeObject, string>
+}
+
+export const TRAEFIK_GROUP = 'traefik.io'
+/** Traefik v2's API group, no longer served by Traefik v3. */
+export const LEGACY_TRAEFIK_GROUP = 'traefik.containo.us'
+
+export const TRAEFIK_KINDS = [
+  'IngressRoute',
+  'Middleware',
+  'TraefikService',
+  'TLSOption',
+  'TLSStore',
+  'ServersTransport',
+] as const
+export type TraefikKind = (typeof TRAEFIK_KINDS)[number]
+
+/** Kinds read by the HTTP provider that live outside the Traefik API group. */
+const CORE_KINDS: Record<string, string> = {
+  Service: '',
+  Secret: '',
+  ConfigMap: '',
+  Node: '',
+  EndpointSlice: 'discovery.k8s.io',
+}
+
+const CLUSTER_SCOPED = new Set(['Node', 'Namespace', 'IngressClass'])
+
+/** Label of an EndpointSlice naming its Service. */
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name'
+
+const HELM_SECRETS = parseLabelSelector('owner!=helm')
+
+export function apiGroup(apiVersion: string | undefined): string {
+  if (apiVersion === undefined) return ''
+  const slash = apiVersion.indexOf('/')
+  return slash < 0 ? '' : apiVersion.slice(0, slash)
+}
+
+/** The object's name, or its generateName when the name is empty (as Traefik's IngressRoute name). */
+export function nameOf(obj: KubeObject): string {
+  const meta = obj.metadata
+  if (meta === undefined || meta === null || typeof meta !== 'object') return ''
+  const name = typeof meta.name === 'string' ? meta.name : ''
+  return name
+}
+
+/** Namespace of a namespaced object; `default` when unset, as kubectl applies it. */
+export function namespaceOf(obj: KubeObject): string {
+  if (CLUSTER_SCOPED.has(obj.kind ?? '')) return ''
+  const ns = obj.metadata?.namespace
+  return typeof ns === 'string' && ns !== '' ? ns : 'default'
+}
+
+function key(namespace: string, name: string): string {
+  return `${namespace}/${name}`
+}
+
+export class SnapshotIndex {
+  readonly options: ProviderOptions
+  readonly ingressRoutes: IngressRoute[] = []
+  readonly middlewares: Middleware[] = []
+  readonly traefikServices: TraefikService[] = []
+  readonly tlsOptions: TLSOption[] = []
+  readonly tlsStores: TLSStore[] = []
+  readonly serversTransports: ServersTransport[] = []
+  /** Visible Nodes (none when cluster-scope resources are disabled). */
+  readonly nodes: Node[] = []
+
+  private readonly byKind = new Map<string, Map<string, KubeObject>>()
+  private readonly slicesByService = new Map<string, EndpointSlice[]>()
+  private readonly sources: ReadonlyMap<KubeObject, string> | undefined
+  private readonly watched: ReadonlySet<string> | null
+
+  /**
+   * Throws when `options.labelSelector` is invalid (Traefik refuses to start then).
+   * Duplicates and objects of Traefik v2's API group are reported to `diagnostics`.
+   */
+  constructor(snapshot: Snapshot, options: ProviderOptions, diagnostics?: DiagnosticSink) {
+    this.options = options
+    this.sources = snapshot.sources
+    const ns = options.namespaces
+    this.watched = ns === null || ns.length === 0 ? null : new Set(ns)
+    const selector: LabelMatcher = parseLabelSelector(options.labelSelector)
+
+    for (const obj of snapshot.objects) {
+      if (obj === null || typeof obj !== 'object' || typeof obj.kind !== 'string') continue
+      const name = nameOf(obj)
+      const kind = obj.kind
+      const group = apiGroup(obj.apiVersion)
+      const isTraefik = (TRAEFIK_KINDS as readonly string[]).includes(kind)
+      if (isTraefik && group === LEGACY_TRAEFIK_GROUP) {
+        diagnostics?.warn(this.ref(obj), 'apiVersion',
+          `${obj.apiVersion} is not served by Traefik v3; use ${TRAEFIK_GROUP}/v1alpha1 (object ignored)`)
+        continue
+      }
+      if (isTraefik ? group !== TRAEFIK_GROUP : CORE_KINDS[kind] !== group) continue
+      if (name === '' && !(kind === 'IngressRoute' && obj.metadata?.generateName)) continue
+      const namespace = namespaceOf(obj)
+      if (kind === 'Node') {
+        if (!options.disableClusterScopeResources) this.nodes.push(obj as Node)
+        continue
+      }
+      if (!this.isWatched(namespace)) continue
+      if (isTraefik && !selector(obj.metadata?.labels)) continue
+      if (kind === 'Secret' && !HELM_SECRETS(obj.metadata?.labels)) continue
+
+      let table = this.byKind.get(kind)
+      if (table === undefined) this.byKind.set(kind, (table = new Map()))
+      const k = key(namespace, name === '' ? `generateName:${obj.metadata?.generateName}` : name)
+      const previous = table.get(k)
+      if (previous !== undefined) {
+        diagnostics?.warn(this.ref(obj), '',
+          `defined more than once${this.sourceSuffix(previous)}; this definition replaces the earlier one`)
+        this.replace(kind, previous, obj)
+      } else if (isTraefik) {
+        this.listOf(kind as TraefikKind).push(obj)
+      }
+      table.set(k, obj)
+      if (kind === 'EndpointSlice') this.addSlice(namespace, obj as EndpointSlice, previous)
+    }
+    for (const slices of this.slicesByService.values()) slices.sort(compareSlices)
+  }
+
+  /** Whether objects in this namespace are visible at all. */
+  isWatched(namespace: string): boolean {
+    return this.watched === null || this.watched.has(namespace)
+  }
+
+  get<T extends KubeObject = KubeObject>(kind: string, namespace: string, name: string): T | undefined {
+    return this.byKind.get(kind)?.get(key(namespace, name)) as T | undefined
+  }
+
+  service(namespace: string, name: string): Service | undefined {
+    return this.get<Service>('Service', namespace, name)
+  }
+
+  secret(namespace: string, name: string): Secret | undefined {
+    return this.get<Secret>('Secret', namespace, name)
+  }
+
+  configMap(namespace: string, name: string): ConfigMap | undefined {
+    return this.get<ConfigMap>('ConfigMap', namespace, name)
+  }
+
+  ingressRoute(namespace: string, name: string): IngressRoute | undefined {
+    return this.get<IngressRoute>('IngressRoute', namespace, name)
+  }
+
+  /** Slices labelled for the Service, by creationTimestamp then name. */
+  endpointSlices(namespace: string, serviceName: string): readonly EndpointSlice[] {
+    return this.slicesByService.get(key(namespace, serviceName)) ?? []
+  }
+
+  /**
+   * Why a lookup found nothing: "not found", or the namespace is not watched (Traefik's client
+   * returns an error then).
+   */
+  missing(kind: string, namespace: string, name: string): string {
+    if (!this.isWatched(namespace)) {
+      return `${kind} ${namespace}/${name}: namespace "${namespace}" is not within the watched namespaces`
+    }
+    return `${kind} ${namespace}/${name} not found`
+  }
+
+  sourceOf(obj: KubeObject): string | undefined {
+    return this.sources?.get(obj)
+  }
+
+  /** The object as the subject of diagnostics. */
+  ref(obj: KubeObject): ObjectRef {
+    const name = nameOf(obj) || (obj.metadata?.generateName ?? '')
+    const ref: ObjectRef = { kind: obj.kind ?? 'Document', namespace: namespaceOf(obj), name }
+    const source = this.sourceOf(obj)
+    if (source !== undefined) ref.source = source
+    return ref
+  }
+
+  private sourceSuffix(obj: KubeObject): string {
+    const source = this.sourceOf(obj)
+    return source === undefined ? '' : ` (first in ${source})`
+  }
+
+  private listOf(kind: TraefikKind): KubeObject[] {
+    switch (kind) {
+      case 'IngressRoute': return this.ingressRoutes
+      case 'Middleware': return this.middlewares
+      case 'TraefikService': return this.traefikServices
+      case 'TLSOption': return this.tlsOptions
+      case 'TLSStore': return this.tlsStores
+      case 'ServersTransport': return this.serversTransports
+    }
+  }
+
+  private replace(kind: string, previous: KubeObject, next: KubeObject): void {
+    if (!(TRAEFIK_KINDS as readonly string[]).includes(kind)) return
+    const list = this.listOf(kind as TraefikKind)
+    const at = list.indexOf(previous)
+    if (at >= 0) list[at] = next
+  }
+
+  private addSlice(namespace: string, slice: EndpointSlice, previous: KubeObject | undefined): void {
+    if (previous !== undefined) this.removeSlice(namespace, previous as EndpointSlice)
+    const service = slice.metadata?.labels?.[SERVICE_NAME_LABEL]
+    if (typeof service !== 'string' || service === '') return
+    const k = key(namespace, service)
+    let list = this.slicesByService.get(k)
+    if (list === undefined) this.slicesByService.set(k, (list = []))
+    list.push(slice)
+  }
+
+  private removeSlice(namespace: string, slice: EndpointSlice): void {
+    const service = slice.metadata?.labels?.[SERVICE_NAME_LABEL]
+    if (typeof service !== 'string') return
+    const list = this.slicesByService.get(key(namespace, service))
+    const at = list?.indexOf(slice) ?? -1
+    if (at >= 0) list!.splice(at, 1)
+  }
+}
+
+function compareSlices(a: EndpointSlice, b: EndpointSlice): number {
+  const ta = Date.parse(a.metadata?.creationTimestamp ?? '') || 0
+  const tb = Date.parse(b.metadata?.creationTimestamp ?? '') || 0
+  if (ta !== tb) return ta - tb
+  const na = nameOf(a)
+  const nb = nameOf(b)
+  return na < nb ? -1 : na > nb ? 1 : 0
+}
