@@ -1,0 +1,24 @@
+/**
+ * Which IngressRoutes a provider with a given ingress class processes (DIGEST-provider §10).
+ *
+ * @module
+ */
+
+import type { IngressRoute } from '../crd/types.ts'
+
+export const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class'
+
+/** `spec.ingressClassName` when the field is present (even empty), else the annotation. */
+export function ingressClassOf(ir: IngressRoute): string {
+  const spec = ir.spec
+  if (spec !== undefined && spec !== null && Object.hasOwn(spec, 'ingressClassName')) {
+    return typeof spec.ingressClassName === 'string' ? spec.ingressClassName : ''
+  }
+  const annotation = ir.metadata?.annotations?.[INGRESS_CLASS_ANNOTATION]
+  return typeof annotation === 'string' ? annotation : ''
+}
+
+/** A provider without a class takes unclassed and `traefik` IngressRoutes. */
+export function shouldProcess(providerClass: string, ingressClass: string): boolean {
+  return providerClass === ingressClass || (providerClass === '' && ingressClass === 'traefik')
+}
