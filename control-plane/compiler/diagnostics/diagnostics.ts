@@ -76,13 +76,17 @@ export class DiagnosticSink {
     this.add(on, field, message, 'warning')
   }
 
-  /** Records anything thrown: a FieldError keeps its field, other errors land on `fallbackField`. */
-  fromError(on: ObjectRef, err: unknown, fallbackField = ''): void {
+  /**
+   * Records anything thrown: a FieldError keeps its field, other errors land on `fallbackField`.
+   * `consequence` (`route skipped`) is appended so the reader knows what was dropped.
+   */
+  fromError(on: ObjectRef, err: unknown, fallbackField = '', consequence = ''): void {
+    const tail = consequence === '' ? '' : `; ${consequence}`
     if (err instanceof FieldError) {
-      this.add(on, err.field, err.message, err.severity)
+      this.add(on, err.field, `${err.message}${tail}`, err.severity)
     } else {
       const message = err instanceof Error ? err.message : String(err)
-      this.add(on, fallbackField, `internal error: ${message}`, 'error')
+      this.add(on, fallbackField, `internal error: ${message}${tail}`, 'error')
     }
   }
 }

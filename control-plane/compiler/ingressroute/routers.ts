@@ -54,10 +54,8 @@ function buildIngressRoute(
   try {
     parents = parentRouterKeys(ctx, ir)
   } catch (err) {
-    if (err instanceof FieldError) {
-      throw new FieldError(err.field, `${err.message}; every route of this IngressRoute is skipped`)
-    }
-    throw err
+    ctx.diagnostics.fromError(ref, err, 'spec.parentRefs', 'every route of this IngressRoute is skipped')
+    return
   }
 
   const namespace = namespaceOf(ir)
@@ -68,7 +66,7 @@ function buildIngressRoute(
     try {
       buildRoute(ctx, ir, route ?? {}, { namespace, ingressName, parents, field, warn })
     } catch (err) {
-      ctx.diagnostics.fromError(ref, err, field)
+      ctx.diagnostics.fromError(ref, err, field, 'route skipped')
     }
   })
 }
@@ -85,10 +83,10 @@ function buildRoute(ctx: CompileContext, ir: IngressRoute, route: Route, s: Rout
   const { namespace, field, warn } = s
   const kind = route.kind ?? ''
   if (kind !== '' && kind !== 'Rule') {
-    throw new FieldError(fieldPath(field, 'kind'), `unsupported route kind "${kind}" (Rule); route skipped`)
+    throw new FieldError(fieldPath(field, 'kind'), `unsupported route kind "${kind}" (only Rule)`)
   }
   const match = route.match ?? ''
-  if (match === '') throw new FieldError(fieldPath(field, 'match'), 'empty match rule; route skipped')
+  if (match === '') throw new FieldError(fieldPath(field, 'match'), 'empty match rule')
 
   const middlewares = (route.middlewares ?? []).map((m, j) =>
     resolveReference(ctx.options, namespace, m ?? {}, fieldPath(field, 'middlewares', j), warn))
@@ -106,14 +104,15 @@ function buildRoute(ctx: CompileContext, ir: IngressRoute, route: Route, s: Rout
     service = ''
   }
 
-  const router: Router = { rule: match }
+  // Keys in Traefik's JSON order, for output that reads like Traefik's.
+  const router = {} as Router
   const entryPoints = ir.spec?.entryPoints
   if (entryPoints && entryPoints.length > 0) router.entryPoints = [...entryPoints]
   if (middlewares.length > 0) router.middlewares = middlewares
   if (service !== '') router.service = service
+  router.rule = match
   if (route.priority) router.priority = route.priority
   if (route.syntax) router.ruleSyntax = route.syntax
-  if (s.parents.length > 0) router.parentRefs = [...s.parents]
   const o = route.observability
   if (o !== undefined && o !== null) {
     router.observability = {}
@@ -124,6 +123,7 @@ function buildRoute(ctx: CompileContext, ir: IngressRoute, route: Route, s: Rout
   }
   const tls = ir.spec?.tls
   if (tls !== undefined && tls !== null) router.tls = routerTLS(ctx, ir, namespace, warn)
+  if (s.parents.length > 0) router.parentRefs = [...s.parents]
 
   ctx.config.http.routers[key] = router
 }

@@ -83,19 +83,15 @@ export function buildServersLB(
   field: string,
   warn: Warn = () => {},
 ): Service {
-  const lb: ServersLoadBalancer = {
-    strategy: 'wrr',
-    passHostHeader: true,
-    responseForwarding: { flushInterval: formatDuration(DEFAULT_FLUSH_INTERVAL_NS) },
-  }
-  const strategy = spec.strategy ?? ''
-  if (STRATEGIES.has(strategy)) {
-    lb.strategy = strategy
-  } else if (strategy === 'RoundRobin') {
+  let strategy = 'wrr'
+  const wanted = spec.strategy ?? ''
+  if (STRATEGIES.has(wanted)) {
+    strategy = wanted
+  } else if (wanted === 'RoundRobin') {
     warn(fieldPath(field, 'strategy'), 'strategy RoundRobin is deprecated; use wrr')
-  } else if (strategy !== '') {
+  } else if (wanted !== '') {
     throw new FieldError(fieldPath(field, 'strategy'),
-      `load balancing strategy "${strategy}" is not supported (wrr, p2c, hrw or leasttime)`)
+      `load balancing strategy "${wanted}" is not supported (wrr, p2c, hrw or leasttime)`)
   }
 
   const servers = loadServers(ctx, namespace, spec, field, warn)
@@ -103,28 +99,30 @@ export function buildServersLB(
     throw new FieldError(fieldPath(field, 'name'),
       `no servers found for service ${namespace}/${spec.name ?? ''} (allowEmptyServices is false)`)
   }
-  if (servers.length > 0) lb.servers = servers
 
+  let flushInterval = DEFAULT_FLUSH_INTERVAL_NS
+  const flush = spec.responseForwarding?.flushInterval
+  if (flush !== undefined && flush !== '') {
+    flushInterval = duration(flush, fieldPath(field, 'responseForwarding', 'flushInterval'),
+      'unable to parse flushInterval')
+  }
+  const transport = resolveServersTransport(ctx.options, namespace, spec.serversTransport ?? '',
+    fieldPath(field, 'serversTransport'))
+
+  // Keys in Traefik's JSON order, for output that reads like Traefik's.
+  const lb = {} as ServersLoadBalancer
+  const sticky = stickyWithDefaults(spec.sticky)
+  if (sticky !== undefined) lb.sticky = sticky
+  if (servers.length > 0) lb.servers = servers
+  lb.strategy = strategy
   if (spec.healthCheck !== undefined && spec.healthCheck !== null) {
     lb.healthCheck = healthCheck(spec, fieldPath(field, 'healthCheck'))
   }
   if (spec.passiveHealthCheck !== undefined && spec.passiveHealthCheck !== null) {
     lb.passiveHealthCheck = passiveHealthCheck(spec, fieldPath(field, 'passiveHealthCheck'))
   }
-  if (typeof spec.passHostHeader === 'boolean') lb.passHostHeader = spec.passHostHeader
-
-  const flush = spec.responseForwarding?.flushInterval
-  if (flush !== undefined && flush !== '') {
-    const ns = duration(flush, fieldPath(field, 'responseForwarding', 'flushInterval'),
-      'unable to parse flushInterval')
-    lb.responseForwarding = { flushInterval: formatDuration(ns) }
-  }
-
-  const sticky = stickyWithDefaults(spec.sticky)
-  if (sticky !== undefined) lb.sticky = sticky
-
-  const transport = resolveServersTransport(ctx.options, namespace, spec.serversTransport ?? '',
-    fieldPath(field, 'serversTransport'))
+  lb.passHostHeader = typeof spec.passHostHeader === 'boolean' ? spec.passHostHeader : true
+  lb.responseForwarding = { flushInterval: formatDuration(flushInterval) }
   if (transport !== '') lb.serversTransport = transport
 
   const service: Service = { loadBalancer: lb }

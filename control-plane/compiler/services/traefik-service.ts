@@ -25,7 +25,7 @@ export function buildTraefikServices(ctx: CompileContext): void {
     try {
       buildTraefikService(ctx, ts, warn)
     } catch (err) {
-      ctx.diagnostics.fromError(ref, err, 'spec')
+      ctx.diagnostics.fromError(ref, err, 'spec', 'TraefikService skipped')
     }
   }
 }
