@@ -1,0 +1,141 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadManifests, ManifestError, parseManifestText } from './load.ts'
+
+let dir: string
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'manifests-'))
+  await mkdir(join(dir, 'nested', 'deeper'), { recursive: true })
+  await mkdir(join(dir, '.hidden'))
+  await writeFile(join(dir, 'a.yaml'), [
+    'apiVersion: v1',
+    'kind: Service',
+    'metadata: {name: web, namespace: apps}',
+    '---',
+    '# only a comment',
+    '---',
+    'apiVersion: v1',
+    'kind: Secret',
+    'metadata: {name: s}',
+  ].join('\n'))
+  await writeFile(join(dir, 'nested', 'b.json'),
+    JSON.stringify({ apiVersion: 'traefik.io/v1alpha1', kind: 'Middleware', metadata: { name: 'm' } }))
+  await writeFile(join(dir, 'nested', 'deeper', 'c.yml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n')
+  await writeFile(join(dir, 'notes.txt'), 'not: [a manifest')
+  await writeFile(join(dir, '.hidden', 'x.yaml'), 'kind: [broken')
+})
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('loadManifests', () => {
+  it('reads folders recursively in name order, skipping hidden and non-manifest files', async () => {
+    const { snapshot, diagnostics, files } = await loadManifests([dir])
+    expect(diagnostics).toEqual([])
+    expect(files.map((f) => f.slice(dir.length + 1))).toEqual([
+      'a.yaml',
+      join('nested', 'b.json'),
+      join('nested', 'deeper', 'c.yml'),
+    ])
+    expect(snapshot.objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual([
+      'Service/web',
+      'Secret/s',
+      'Middleware/m',
+      'ConfigMap/c',
+    ])
+  })
+
+  it('remembers the file and line of each object', async () => {
+    const { snapshot } = await loadManifests([join(dir, 'a.yaml')])
+    const [service, secret] = snapshot.objects
+    expect(snapshot.sources?.get(service!)).toBe(`${join(dir, 'a.yaml')}:1`)
+    expect(snapshot.sources?.get(secret!)).toBe(`${join(dir, 'a.yaml')}:7`)
+  })
+
+  it('fails on a missing path', async () => {
+    await expect(loadManifests([join(dir, 'missing.yaml')])).rejects.toThrow(ManifestError)
+  })
+
+  it('fails on a YAML syntax error, naming file, line and column', async () => {
+    const bad = join(dir, 'bad.yaml')
+    await writeFile(bad, 'apiVersion: v1\nkind: Service\nmetadata: {name: x\n')
+    await expect(loadManifests([bad])).rejects.toThrow(/bad\.yaml: line \d+, column \d+/)
+    await rm(bad)
+  })
+})
+
+describe('parseManifestText', () => {
+  it('reports documents that are not usable objects, and keeps the others', () => {
+    const text = [
+      '- a list',
+      '---',
+      'just a string',
+      '---',
+      'apiVersion: v1',
+      'metadata: {name: nokind}',
+      '---',
+      'apiVersion: v1',
+      'kind: Service',
+      'metadata: {namespace: x}',
+      '---',
+      'kind: Service',
+      'metadata: {name: noversion}',
+      '---',
+      'apiVersion: v1',
+      'kind: Service',
+      'metadata: {name: badlabels, labels: {a: {b: c}}}',
+      '---',
+      'apiVersion: v1',
+      'kind: Service',
+      'metadata: {name: good}',
+    ].join('\n')
+    const { objects, diagnostics } = parseManifestText(text, 'f.yaml')
+    expect(objects.map((o) => o.object.metadata?.name)).toEqual(['good'])
+    expect(diagnostics.map((d) => `${d.kind} ${d.name} ${d.field} @${d.source}`)).toEqual([
+      'Document f.yaml#1  @f.yaml:1',
+      'Document f.yaml#2  @f.yaml:3',
+      'Document f.yaml#3 kind @f.yaml:5',
+      'Service f.yaml#4 metadata.name @f.yaml:8',
+      'Service f.yaml#5 apiVersion @f.yaml:12',
+      'Service f.yaml#6 metadata.labels @f.yaml:15',
+    ])
+    expect(diagnostics.every((d) => d.severity === 'error' && d.message.length > 0)).toBe(true)
+  })
+
+  it('flattens kind: List', () => {
+    const text = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a' } },
+        { apiVersion: 'v1', metadata: { name: 'b' } },
+      ],
+    })
+    const { objects, diagnostics } = parseManifestText(text, 'list.json')
+    expect(objects.map((o) => o.object.metadata?.name)).toEqual(['a'])
+    expect(diagnostics.map((d) => d.field)).toEqual(['items[1].kind'])
+  })
+
+  it('supports anchors and merge keys', () => {
+    const text = [
+      'apiVersion: v1',
+      'kind: Service',
+      'metadata: {name: a, labels: &l {app: web}}',
+      'spec: {selector: {<<: *l, tier: front}}',
+    ].join('\n')
+    const { objects } = parseManifestText(text, 'm.yaml')
+    expect(objects[0]!.object.spec).toEqual({ selector: { app: 'web', tier: 'front' } })
+  })
+
+  it('rejects duplicate keys as a parse error', () => {
+    expect(() => parseManifestText('a: 1\na: 2\n', 'd.yaml')).toThrow(ManifestError)
+  })
+
+  it('treats an empty file as no objects', () => {
+    expect(parseManifestText('', 'e.yaml')).toEqual({ objects: [], diagnostics: [] })
+  })
+})
