@@ -15,12 +15,15 @@ import { DiagnosticSink, type Diagnostic } from './diagnostics/diagnostics.ts'
 import { buildIngressRoutes } from './ingressroute/routers.ts'
 import { withDefaults, type ProviderOptions } from './options/options.ts'
 import { buildTraefikServices } from './services/traefik-service.ts'
+import { parseLabelSelector } from './snapshot/label-selector.ts'
 import { SnapshotIndex, type Snapshot } from './snapshot/snapshot.ts'
 
 export type { Diagnostic } from './diagnostics/diagnostics.ts'
 export { formatDiagnostic } from './diagnostics/diagnostics.ts'
 export type { ProviderOptions } from './options/options.ts'
 export type { Snapshot } from './snapshot/snapshot.ts'
+
+const PROVIDER = { kind: 'Provider', namespace: '', name: 'kubernetescrd' }
 
 export interface CompileResult {
   config: DynamicConfig
@@ -30,13 +33,18 @@ export interface CompileResult {
 export function compile(snapshot: Snapshot, options: Partial<ProviderOptions> = {}): CompileResult {
   const diagnostics = new DiagnosticSink()
   const opts = withDefaults(options)
+  try {
+    parseLabelSelector(opts.labelSelector)
+  } catch (err) {
+    // Traefik's provider refuses to start with an invalid selector: nothing is served.
+    diagnostics.error(PROVIDER, 'labelSelector', (err as Error).message)
+    return { config: emptyConfig(), diagnostics: diagnostics.items }
+  }
   let index: SnapshotIndex
   try {
     index = new SnapshotIndex(snapshot, opts, diagnostics)
   } catch (err) {
-    // Only an invalid labelSelector gets here; Traefik's provider refuses to start then.
-    diagnostics.error({ kind: 'ProviderOptions', namespace: '', name: 'kubernetescrd' }, 'labelSelector',
-      (err as Error).message)
+    diagnostics.fromError(PROVIDER, err, 'snapshot', 'nothing compiled')
     return { config: emptyConfig(), diagnostics: diagnostics.items }
   }
   const ctx: CompileContext = {
@@ -56,7 +64,7 @@ function stage(ctx: CompileContext, run: () => void): void {
   try {
     run()
   } catch (err) {
-    ctx.diagnostics.fromError({ kind: 'Compiler', namespace: '', name: 'stage' }, err)
+    ctx.diagnostics.fromError(PROVIDER, err)
   }
 }
 
