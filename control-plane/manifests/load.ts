@@ -11,7 +11,7 @@
 
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { LineCounter, parseAllDocuments } from 'yaml'
+import { Composer, LineCounter, Parser } from 'yaml'
 import type { Diagnostic } from '../compiler/diagnostics/diagnostics.ts'
 import type { KubeObject } from '../compiler/snapshot/kube-types.ts'
 import type { Snapshot } from '../compiler/snapshot/snapshot.ts'
@@ -93,26 +93,24 @@ export interface ParsedManifest {
  */
 export function parseManifestText(text: string, file: string): ParsedManifest {
   const lineCounter = new LineCounter()
-  const docs = parseAllDocuments(text, { lineCounter, merge: true, prettyErrors: false })
-  if (!Array.isArray(docs)) {
-    // An empty stream parses to an EmptyStream marker.
-    return { objects: [], diagnostics: [] }
-  }
-  for (const doc of docs) {
+  const parser = new Parser(lineCounter.addNewLine)
+  const composer = new Composer({ merge: true, prettyErrors: false })
+  const out: ParsedManifest = { objects: [], diagnostics: [] }
+  let i = 0
+  // Streamed one document at a time: a 15 MB file never holds every document's AST at once.
+  for (const doc of composer.compose(parser.parse(text), true, text.length)) {
+    i++
     const err = doc.errors[0]
     if (err !== undefined) {
       const { line, col } = lineCounter.linePos(err.pos[0])
       throw new ManifestError(file, `line ${line}, column ${col}: ${err.message.split('\n')[0]}`)
     }
-  }
-  const out: ParsedManifest = { objects: [], diagnostics: [] }
-  docs.forEach((doc, i) => {
     const start = doc.contents?.range?.[0] ?? 0
     const source = `${file}:${lineCounter.linePos(start).line}`
     const value: unknown = doc.toJS({ maxAliasCount: 1000 })
-    if (value === null || value === undefined) return
-    collect(value, source, `${file}#${i + 1}`, '', out)
-  })
+    if (value === null || value === undefined) continue
+    collect(value, source, `${file}#${i}`, '', out)
+  }
   return out
 }
 
