@@ -139,3 +139,18 @@ describe('parseManifestText', () => {
     expect(parseManifestText('', 'e.yaml')).toEqual({ objects: [], diagnostics: [] })
   })
 })
+
+describe('YAML dialect', () => {
+  it('reads scalars as kubectl does (YAML 1.1 booleans and octals, strings otherwise)', () => {
+    const text = [
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata: {name: c, creationTimestamp: 2021-01-01T00:00:00Z}',
+      'data: {a: on, b: NO, c: y, octal: 0777, under: 1_000, time: 1:20, plain: "yes"}',
+    ].join('\n')
+    const { objects } = parseManifestText(text, 'k.yaml')
+    const obj = objects[0]!.object as { data: Record<string, unknown>; metadata: { creationTimestamp: unknown } }
+    expect(obj.data).toEqual({ a: true, b: false, c: true, octal: 511, under: 1000, time: '1:20', plain: 'yes' })
+    expect(obj.metadata.creationTimestamp).toBe('2021-01-01T00:00:00Z')
+  })
+})

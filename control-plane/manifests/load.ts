@@ -11,7 +11,14 @@
 
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Composer, LineCounter, Parser } from 'yaml'
+import {
+  Composer,
+  LineCounter,
+  Parser,
+  type DocumentOptions,
+  type ParseOptions,
+  type SchemaOptions,
+} from 'yaml'
 import type { Diagnostic } from '../compiler/diagnostics/diagnostics.ts'
 import type { KubeObject } from '../compiler/snapshot/kube-types.ts'
 import type { Snapshot } from '../compiler/snapshot/snapshot.ts'
@@ -82,6 +89,19 @@ async function expand(path: string): Promise<string[]> {
   return out
 }
 
+/**
+ * YAML as kubectl reads it (go-yaml v2, YAML 1.1 scalars): `yes`/`on`/`NO` are booleans, `0777`
+ * is octal, `1_000` is an integer, `<<` merges. Timestamps stay strings and `1:20` is not base
+ * 60, as in go-yaml when decoding to untyped values.
+ */
+const YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
+  version: '1.1',
+  merge: true,
+  prettyErrors: false,
+  customTags: (tags) =>
+    tags.filter((t) => !(typeof t === 'object' && (t.tag === 'tag:yaml.org,2002:timestamp' || t.format === 'TIME'))),
+}
+
 export interface ParsedManifest {
   objects: Array<{ object: KubeObject; source: string }>
   diagnostics: Diagnostic[]
@@ -94,7 +114,7 @@ export interface ParsedManifest {
 export function parseManifestText(text: string, file: string): ParsedManifest {
   const lineCounter = new LineCounter()
   const parser = new Parser(lineCounter.addNewLine)
-  const composer = new Composer({ merge: true, prettyErrors: false })
+  const composer = new Composer(YAML_OPTIONS)
   const out: ParsedManifest = { objects: [], diagnostics: [] }
   let i = 0
   // Streamed one document at a time: a 15 MB file never holds every document's AST at once.
