@@ -8,12 +8,13 @@ import type { IngressRoute } from '../crd/types.ts'
 
 export const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class'
 
-/** `spec.ingressClassName` when the field is present (even empty), else the annotation. */
+/**
+ * `spec.ingressClassName` when the field is set (even to ""), else the annotation. A null field
+ * counts as unset, as Go's `*string` reads it.
+ */
 export function ingressClassOf(ir: IngressRoute): string {
-  const spec = ir.spec
-  if (spec !== undefined && spec !== null && Object.hasOwn(spec, 'ingressClassName')) {
-    return typeof spec.ingressClassName === 'string' ? spec.ingressClassName : ''
-  }
+  const className = ir.spec?.ingressClassName
+  if (typeof className === 'string') return className
   const annotation = ir.metadata?.annotations?.[INGRESS_CLASS_ANNOTATION]
   return typeof annotation === 'string' ? annotation : ''
 }

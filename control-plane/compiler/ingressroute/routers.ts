@@ -107,11 +107,11 @@ function buildRoute(ctx: CompileContext, ir: IngressRoute, route: Route, s: Rout
   // Keys in Traefik's JSON order, for output that reads like Traefik's.
   const router = {} as Router
   const entryPoints = ir.spec?.entryPoints
-  if (entryPoints && entryPoints.length > 0) router.entryPoints = [...entryPoints]
+  if (Array.isArray(entryPoints) && entryPoints.length > 0) router.entryPoints = [...entryPoints]
   if (middlewares.length > 0) router.middlewares = middlewares
   if (service !== '') router.service = service
   router.rule = match
-  if (route.priority) router.priority = route.priority
+  if (typeof route.priority === 'number' && route.priority !== 0) router.priority = route.priority
   if (route.syntax) router.ruleSyntax = route.syntax
   const o = route.observability
   if (o !== undefined && o !== null) {
