@@ -40,7 +40,7 @@ describe("Traefik's own fixtures", () => {
   for (const dir of dirs) {
     for (const file of readdirSync(dir, { recursive: true }) as string[]) {
       if (!/\.ya?ml$/.test(file)) continue
-      for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'), { mapAsMap: false })) {
+      for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
         const o = doc.toJS({ mapAsMap: false }) as KubeObject | null
         if (o && defaultValidator().knows(o.apiVersion, o.kind)) objects.push([file, o])
       }

@@ -1,0 +1,89 @@
+/**
+ * For tests of the TLS, middleware and ServersTransport builders: real manifests (files or YAML
+ * text) through the real loader and snapshot index, then every builder in Traefik's processing
+ * order (DIGEST-provider §2), so each section is built with what earlier stages wrote.
+ *
+ * @module
+ */
+
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { DynamicConfig } from '../../../shared/dynamic/types.ts'
+import { loadManifests, parseManifestText } from '../../manifests/load.ts'
+import { newConfig, type CompileContext } from '../context.ts'
+import { DiagnosticSink, type Diagnostic } from '../diagnostics/diagnostics.ts'
+import { buildIngressRoutes } from '../ingressroute/routers.ts'
+import { buildMiddlewares } from '../middlewares/middlewares.ts'
+import { withDefaults, type ProviderOptions } from '../options/options.ts'
+import { buildServersTransports } from '../servers-transport/servers-transports.ts'
+import { buildTraefikServices } from '../services/traefik-service.ts'
+import { SnapshotIndex, type Snapshot } from '../snapshot/snapshot.ts'
+import { loadIngressRouteTLS } from './certificates.ts'
+import { buildTLSOptions } from './options.ts'
+import { buildTLSStores } from './stores.ts'
+
+export const SHARED_DIR = join(import.meta.dirname, '../../../../shared')
+export const CRD_FIXTURES = join(SHARED_DIR, 'traefik/fixtures/crd')
+
+export interface PipelineResult {
+  config: DynamicConfig
+  diagnostics: Diagnostic[]
+}
+
+export async function compileFiles(files: string[], options: Partial<ProviderOptions> = {}): Promise<PipelineResult> {
+  const loaded = await loadManifests(files)
+  if (loaded.diagnostics.length > 0) throw new Error(`fixtures did not load: ${JSON.stringify(loaded.diagnostics)}`)
+  return compileSnapshot(loaded.snapshot, options)
+}
+
+/** Compiles manifests given as YAML text. */
+export function compileYAML(yaml: string, options: Partial<ProviderOptions> = {}): PipelineResult {
+  const parsed = parseManifestText(yaml, 'test.yaml')
+  if (parsed.diagnostics.length > 0) throw new Error(`YAML did not load: ${JSON.stringify(parsed.diagnostics)}`)
+  return compileSnapshot({ objects: parsed.objects.map((o) => o.object) }, options)
+}
+
+function compileSnapshot(snapshot: Snapshot, options: Partial<ProviderOptions>): PipelineResult {
+  const opts = withDefaults(options)
+  const diagnostics = new DiagnosticSink()
+  const ctx: CompileContext = {
+    index: new SnapshotIndex(snapshot, opts, diagnostics),
+    options: opts,
+    diagnostics,
+    config: newConfig(),
+    tlsCertificates: new Map(),
+  }
+  buildTLSStores(ctx)
+  buildIngressRoutes(ctx, loadIngressRouteTLS)
+  buildTLSOptions(ctx)
+  buildMiddlewares(ctx)
+  buildTraefikServices(ctx)
+  buildServersTransports(ctx)
+  const tls: NonNullable<DynamicConfig['tls']> = { ...ctx.config.tls }
+  const keys = [...ctx.tlsCertificates.keys()].sort()
+  if (keys.length > 0) tls.certificates = keys.map((k) => ctx.tlsCertificates.get(k)!)
+  return { config: { http: ctx.config.http, tls }, diagnostics: diagnostics.items }
+}
+
+/** A full case of ../shared/conformance/provider-cases.json. */
+export interface ProviderCase {
+  name: string
+  test: string
+  goLine: number
+  fixtures: string[]
+  providerOptions: ProviderOptions
+  expected: DynamicConfig
+}
+
+/** Every full provider case, titled uniquely (duplicated names get their Go line). */
+export function providerCases(): Array<[string, ProviderCase]> {
+  const file = join(SHARED_DIR, 'conformance/provider-cases.json')
+  const cases = JSON.parse(readFileSync(file, 'utf8')) as ProviderCase[]
+  const counts = new Map<string, number>()
+  for (const c of cases) counts.set(c.name, (counts.get(c.name) ?? 0) + 1)
+  return cases.map((c) => [`${c.test}: ${c.name}${counts.get(c.name)! > 1 ? ` (line ${c.goLine})` : ''}`, c])
+}
+
+export function compileCase(c: ProviderCase): Promise<PipelineResult> {
+  return compileFiles(c.fixtures.map((f) => join(CRD_FIXTURES, f)), c.providerOptions)
+}
