@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { canonical } from '../../../test/conformance/provider-compare.ts'
+import { loadCRDSchemas } from '../validate/load-crds.ts'
 import {
   compileCase,
   compileYAML,
@@ -40,6 +41,31 @@ describe('provider-cases.json: http.middlewares and error page services', () => 
       const pages = (services: Record<string, unknown> = {}) =>
         Object.fromEntries(Object.entries(services).filter(([k]) => k.endsWith('-errorpage-service')))
       expect(canonical(pages(config.http!.services))).toEqual(canonical(pages(c.expected.http?.services)))
+    })
+  }
+})
+
+describe('every Middleware type of the CRD', () => {
+  const minimal: Record<string, unknown> = {
+    addPrefix: { prefix: '/a' }, basicAuth: { secret: 'users' }, buffering: { maxRequestBodyBytes: 1 },
+    chain: { middlewares: [{ name: 'x' }] }, circuitBreaker: { expression: 'ResponseCodeRatio(500, 600, 0, 600) > 0.5' },
+    compress: {}, contentType: { autoDetect: true }, digestAuth: { secret: 'users' },
+    encodedCharacters: { allowEncodedSlash: true }, errors: { service: { name: 'p', kind: 'TraefikService' } },
+    forwardAuth: { address: 'http://auth' }, grpcWeb: { allowOrigins: ['*'] }, headers: { frameDeny: true },
+    inFlightReq: { amount: 1 }, ipAllowList: { sourceRange: ['::1/128'] }, ipWhiteList: { sourceRange: ['::1/128'] },
+    passTLSClientCert: { pem: true }, plugin: { p: { k: 'v' } }, rateLimit: { average: 1 },
+    redirectRegex: { regex: '^http://(.*)', replacement: 'https://$1' }, redirectScheme: { scheme: 'https' },
+    replacePath: { path: '/x' }, replacePathRegex: { regex: '^/a/(.*)', replacement: '/b/$1' },
+    retry: { attempts: 1 }, stripPrefix: { prefixes: ['/a'] }, stripPrefixRegex: { regex: ['/a[0-9]'] },
+  }
+  const schema = loadCRDSchemas().get('traefik.io/v1alpha1/Middleware')!.schema
+  for (const type of Object.keys(schema.properties!.spec!.properties!)) {
+    it(type, () => {
+      expect(minimal).toHaveProperty([type])
+      const yaml = `${secret('users', { users: 'u:x' })}${mw(JSON.stringify({ [type]: minimal[type] }))}`
+      const { middlewares, diagnostics } = only(yaml)
+      expect(Object.keys(middlewares['apps-m'] ?? {})).toEqual([type])
+      expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([])
     })
   }
 })

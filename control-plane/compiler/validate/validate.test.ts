@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { parse, parseAllDocuments } from 'yaml'
 import type { KubeObject } from '../snapshot/kube-types.ts'
 import { DEPLOYED_CRD_FILE, loadCRDSchemas } from './load-crds.ts'
+import { validateSnapshot } from './validate-snapshot.ts'
 import { defaultValidator, isRejected, validateObject } from './validate.ts'
 
 const SHARED = join(import.meta.dirname, '../../../../shared')
@@ -203,6 +204,23 @@ spec: { addPrefix: { prefix: /a }, stripPrefix: { prefixes: [/b] } }
   it('rejects a spec that is not an object', () => {
     expect(problems('{ apiVersion: traefik.io/v1alpha1, kind: Middleware, metadata: { name: m }, spec: [1] }')).toEqual([
       { field: 'spec', severity: 'error', message: 'must be an object (got an array)' },
+    ])
+  })
+})
+
+describe('validateSnapshot', () => {
+  it('leaves out the objects Kubernetes would refuse and keeps the rest, sources included', () => {
+    const good = obj('{ apiVersion: traefik.io/v1alpha1, kind: Middleware, metadata: { name: ok }, spec: { addPrefix: { prefix: api } } }')
+    const bad = obj('{ apiVersion: traefik.io/v1alpha1, kind: Middleware, metadata: { name: bad, namespace: apps }, spec: { retry: { attempts: many } } }')
+    const service = obj('{ apiVersion: v1, kind: Service, metadata: { name: s }, spec: { ports: nonsense } }')
+    const sources = new Map([[bad, 'f.yaml:3']])
+    const { snapshot, diagnostics } = validateSnapshot({ objects: [good, bad, service], sources })
+    expect(snapshot.objects).toEqual([good, service])
+    expect(snapshot.sources).toBe(sources)
+    expect(diagnostics).toEqual([
+      { kind: 'Middleware', namespace: 'default', name: 'ok', field: 'spec.addPrefix.prefix', severity: 'warning', message: "must start with a '/'" },
+      { kind: 'Middleware', namespace: 'apps', name: 'bad', source: 'f.yaml:3', field: 'spec.retry.attempts', severity: 'error',
+        message: 'must be an integer (got string "many"); object skipped (Kubernetes would refuse it)' },
     ])
   })
 })
