@@ -6,10 +6,10 @@
  * @module
  */
 
-import type { Diagnostic, ObjectRef } from '../diagnostics/diagnostics.ts'
+import type { Diagnostic } from '../diagnostics/diagnostics.ts'
 import type { KubeObject } from '../snapshot/kube-types.ts'
-import { nameOf, namespaceOf, type Snapshot } from '../snapshot/snapshot.ts'
-import { defaultValidator, isRejected, type CRDValidator } from './validate.ts'
+import type { Snapshot } from '../snapshot/snapshot.ts'
+import { defaultValidator, isRejected, refOf, type CRDValidator } from './validate.ts'
 
 export interface ValidatedSnapshot {
   /** The snapshot without the rejected objects (same sources map). */
@@ -25,7 +25,7 @@ export function validateSnapshot(snapshot: Snapshot, validator: CRDValidator = d
       kept.push(obj)
       continue
     }
-    const found = validator.validateObject(obj, refOf(obj, snapshot))
+    const found = validator.validateObject(obj, refOf(obj, snapshot.sources))
     if (isRejected(found)) {
       for (const d of found) {
         if (d.severity === 'error') d.message += '; object skipped (Kubernetes would refuse it)'
@@ -38,15 +38,4 @@ export function validateSnapshot(snapshot: Snapshot, validator: CRDValidator = d
   const out: Snapshot = { objects: kept }
   if (snapshot.sources !== undefined) out.sources = snapshot.sources
   return { snapshot: out, diagnostics }
-}
-
-function refOf(obj: KubeObject, snapshot: Snapshot): ObjectRef {
-  const ref: ObjectRef = {
-    kind: obj.kind ?? 'Document',
-    namespace: namespaceOf(obj),
-    name: nameOf(obj) || (obj.metadata?.generateName ?? ''),
-  }
-  const source = snapshot.sources?.get(obj)
-  if (source !== undefined) ref.source = source
-  return ref
 }

@@ -23,6 +23,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import type { Diagnostic, ObjectRef, Severity } from '../diagnostics/diagnostics.ts'
 import type { KubeObject } from '../snapshot/kube-types.ts'
+import { nameOf, namespaceOf } from '../snapshot/snapshot.ts'
 import { addCELKeyword } from './cel-rules.ts'
 import { schemaKey, type CRDSchema } from './crd-schemas.ts'
 import { pruneNulls, toJSONSchema } from './kube-schema.ts'
@@ -113,13 +114,16 @@ export function isRejected(diagnostics: readonly Pick<Diagnostic, 'severity'>[])
   return diagnostics.some((d) => d.severity === 'error')
 }
 
-function refOf(obj: KubeObject): ObjectRef {
-  const meta = obj.metadata
-  return {
+/** The object as the subject of diagnostics, named as the snapshot index names it. */
+export function refOf(obj: KubeObject, sources?: ReadonlyMap<KubeObject, string>): ObjectRef {
+  const ref: ObjectRef = {
     kind: obj.kind ?? 'Document',
-    namespace: typeof meta?.namespace === 'string' && meta.namespace !== '' ? meta.namespace : 'default',
-    name: (typeof meta?.name === 'string' && meta.name) || (meta?.generateName ?? ''),
+    namespace: namespaceOf(obj),
+    name: nameOf(obj) || (obj.metadata?.generateName ?? ''),
   }
+  const source = sources?.get(obj)
+  if (source !== undefined) ref.source = source
+  return ref
 }
 
 // ---------------------------------------------------------------------------------------------
