@@ -1,0 +1,62 @@
+// The local KV store that `wrangler dev` reads: miniflare's persisted store (under
+// `.wrangler/state/v3` by default), reached through wrangler's own getPlatformProxy so the bytes
+// land exactly where and how wrangler and miniflare read them. It runs a workerd process of its
+// own; close() stops it.
+import { getPlatformProxy } from 'wrangler'
+import { chunks, type KvStore } from './store.ts'
+import { MAX_BULK_GET } from '../../edge-worker/src/table-source/layout.ts'
+
+export interface WranglerLocalKvOptions {
+  /** wrangler.toml whose `kv_namespaces` entry names the namespace. */
+  configPath: string
+  /** miniflare's state directory (wrangler's default: `.wrangler/state/v3` beside the config). */
+  persistPath?: string
+  /** The KV binding name in the config. */
+  binding?: string
+}
+
+/** Writes in flight at once: the proxy serialises them anyway; a few overlap its round trips. */
+const WRITE_CONCURRENCY = 8
+
+export async function openWranglerLocalKv(options: WranglerLocalKvOptions): Promise<KvStore> {
+  const binding = options.binding ?? 'ROUTES'
+  const proxy = await getPlatformProxy<Record<string, KVNamespace>>({
+    configPath: options.configPath,
+    persist: options.persistPath ? { path: options.persistPath } : true,
+    remoteBindings: false,
+    envFiles: [],
+  })
+  const kv = proxy.env[binding]
+  if (!kv) {
+    await proxy.dispose()
+    throw new Error(`${options.configPath}: no KV namespace bound as ${binding}`)
+  }
+  return {
+    async get(keys) {
+      const out = new Map<string, string | null>()
+      for (const part of chunks(keys, MAX_BULK_GET)) {
+        for (const [k, v] of await kv.get(part, 'text')) out.set(k, v)
+      }
+      return out
+    },
+    async put(entries) {
+      for (const part of chunks(entries, WRITE_CONCURRENCY)) {
+        await Promise.all(part.map(([k, v]) => kv.put(k, v)))
+      }
+    },
+    async delete(keys) {
+      for (const part of chunks(keys, WRITE_CONCURRENCY)) await Promise.all(part.map((k) => kv.delete(k)))
+    },
+    async list(prefix) {
+      const names: string[] = []
+      let cursor: string | undefined
+      do {
+        const page = await kv.list({ prefix, ...(cursor ? { cursor } : {}) })
+        for (const key of page.keys) names.push(key.name)
+        cursor = page.list_complete ? undefined : page.cursor
+      } while (cursor)
+      return names
+    },
+    close: () => proxy.dispose(),
+  }
+}

@@ -1,0 +1,176 @@
+// Publishes packed tables to a KV store: blobs first, then the signed pointer, so the pointer never
+// names a blob that is not there. Pointer writes are coalesced to one per `pointerMinIntervalMs`
+// (Workers KV takes one write per second per key): publishes that arrive meanwhile collapse into
+// the newest. Blobs the pointer stopped naming are deleted after a grace period, long enough for
+// edges still on the old pointer (KV propagation takes 60 s or more) to finish loading it.
+import {
+  BLOB_PREFIX,
+  POINTER_KEY,
+  blobKey,
+  parseManifest,
+  type TableManifest,
+} from '../../edge-worker/src/table-source/layout.ts'
+import type { KvStore } from '../kv/store.ts'
+import { packTable, type EdgeTableInput, type PackOptions } from './pack-table.ts'
+import type { TableSigner } from './signing-key.ts'
+
+export interface PublisherOptions {
+  store: KvStore
+  signer: TableSigner
+  /** How long a blob outlives the last pointer that named it. Default 10 minutes. */
+  graceMs?: number
+  /** Minimum time between two pointer writes. Default 1000 ms (Workers KV's per-key limit). */
+  pointerMinIntervalMs?: number
+  pack?: PackOptions
+  now?: () => number
+}
+
+export interface PublishResult {
+  /** False when the table's content was already the published one: nothing was written. */
+  changed: boolean
+  manifest: TableManifest
+  blobsWritten: number
+}
+
+interface Job {
+  input: EdgeTableInput
+  waiters: Array<{ resolve: (r: PublishResult) => void; reject: (e: unknown) => void }>
+}
+
+export class TablePublisher {
+  readonly #store: KvStore
+  readonly #signer: TableSigner
+  readonly #graceMs: number
+  readonly #minInterval: number
+  readonly #pack: PackOptions
+  readonly #now: () => number
+  #current: TableManifest | null
+  /** Blob digests known to be stored. */
+  readonly #stored: Set<string>
+  /** Stored blobs the current pointer does not name, with when they stopped being named. */
+  readonly #retired = new Map<string, number>()
+  #lastPointerWrite = -Infinity
+  #pending: Job | null = null
+  #draining: Promise<void> | null = null
+
+  private constructor(options: PublisherOptions, current: TableManifest | null, stored: Set<string>) {
+    this.#store = options.store
+    this.#signer = options.signer
+    this.#graceMs = options.graceMs ?? 10 * 60_000
+    this.#minInterval = options.pointerMinIntervalMs ?? 1000
+    this.#pack = options.pack ?? {}
+    this.#now = options.now ?? Date.now
+    this.#current = current
+    this.#stored = stored
+    const named = current ? manifestDigests(current) : new Set<string>()
+    for (const digest of stored) if (!named.has(digest)) this.#retired.set(digest, this.#now())
+  }
+
+  /** Reads what the store already holds, so a restart neither rewrites nor orphans anything. */
+  static async open(options: PublisherOptions): Promise<TablePublisher> {
+    const [pointer, keys] = await Promise.all([
+      options.store.get([POINTER_KEY]).then((m) => m.get(POINTER_KEY) ?? null),
+      options.store.list(BLOB_PREFIX),
+    ])
+    const stored = new Set(keys.map((k) => k.slice(BLOB_PREFIX.length)))
+    return new TablePublisher(options, pointer ? readPointerUnverified(pointer) : null, stored)
+  }
+
+  get current(): TableManifest | null {
+    return this.#current
+  }
+
+  /** Publishes the table; resolves once a pointer naming it (or a newer table) is written. */
+  publish(input: EdgeTableInput): Promise<PublishResult> {
+    return new Promise((resolve, reject) => {
+      if (this.#pending) this.#pending.input = input
+      else this.#pending = { input, waiters: [] }
+      this.#pending.waiters.push({ resolve, reject })
+      this.#draining ??= this.#drain()
+    })
+  }
+
+  /** Deletes blobs whose grace period is over. Returns how many. */
+  async collectGarbage(): Promise<number> {
+    const cutoff = this.#now() - this.#graceMs
+    const expired = [...this.#retired].filter(([, since]) => since <= cutoff).map(([d]) => d)
+    if (expired.length === 0) return 0
+    await this.#store.delete(expired.map(blobKey))
+    for (const digest of expired) {
+      this.#retired.delete(digest)
+      this.#stored.delete(digest)
+    }
+    return expired.length
+  }
+
+  async #drain(): Promise<void> {
+    // #draining is cleared in the very turn the loop finds no job (no await in between), so a
+    // publish() made by whoever a resolved waiter wakes always finds a drain to join or starts one.
+    try {
+      while (this.#pending) {
+        const wait = this.#lastPointerWrite + this.#minInterval - this.#now()
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+        const job = this.#pending
+        this.#pending = null
+        try {
+          const result = await this.#publishNow(job.input)
+          for (const w of job.waiters) w.resolve(result)
+        } catch (err) {
+          for (const w of job.waiters) w.reject(err)
+        }
+      }
+    } finally {
+      this.#draining = null
+    }
+  }
+
+  async #publishNow(input: EdgeTableInput): Promise<PublishResult> {
+    const { manifest: body, blobs } = await packTable(input, this.#pack)
+    const current = this.#current
+    if (
+      current &&
+      current.schema === body.schema &&
+      current.routes.version === body.routes.version &&
+      current.endpoints.version === body.endpoints.version
+    ) {
+      return { changed: false, manifest: current, blobsWritten: 0 }
+    }
+    const missing = [...blobs].filter(([digest]) => !this.#stored.has(digest))
+    await this.#store.put(missing.map(([digest, text]) => [blobKey(digest), text] as const))
+    for (const [digest] of missing) this.#stored.add(digest)
+
+    const manifest: TableManifest = {
+      ...body,
+      issuedAt: Math.max(this.#now(), (current?.issuedAt ?? 0) + 1),
+    }
+    const pointer = await this.#signer.sign(JSON.stringify(manifest))
+    await this.#store.put([[POINTER_KEY, pointer]])
+    this.#lastPointerWrite = this.#now()
+    this.#current = manifest
+
+    const named = manifestDigests(manifest)
+    for (const digest of named) this.#retired.delete(digest)
+    for (const digest of this.#stored) {
+      if (!named.has(digest) && !this.#retired.has(digest)) this.#retired.set(digest, this.#now())
+    }
+    await this.collectGarbage()
+    return { changed: true, manifest, blobsWritten: missing.length }
+  }
+}
+
+export function manifestDigests(m: TableManifest): Set<string> {
+  const digests = new Set<string>([m.routes.rest, m.endpoints.version])
+  for (const b of m.routes.buckets) if (b) digests.add(b)
+  return digests
+}
+
+/** The payload of a stored pointer, read without checking its signature: only to resume from. */
+function readPointerUnverified(jws: string): TableManifest | null {
+  try {
+    const payload = jws.split('.')[1] ?? ''
+    const parsed = parseManifest(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')))
+    return 'error' in parsed ? null : parsed
+  } catch {
+    return null
+  }
+}

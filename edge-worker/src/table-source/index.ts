@@ -1,0 +1,52 @@
+// The edge's TableSource over the ROUTES KV namespace, configured from the worker's bindings:
+//   ROUTES                 KV namespace holding the pointer and blobs (docs/table.md)
+//   TABLE_JWKS             JSON Web Key Set the pointer's signature is checked against (var or secret)
+//   TABLE_REFRESH_MS       optional, how often to look for a newer pointer (default 5000)
+//   TABLE_REFRESH_WAIT_MS  optional, how long a request may wait for that look (default 0)
+import { KvTableSource, type WaitUntil } from './kv-table-source.ts'
+import { parseJwks, pointerVerifier } from './verify.ts'
+
+export { KvTableSource, type KvTableSourceOptions, type TableSourceState, type WaitUntil } from './kv-table-source.ts'
+export { LAYOUT_VERSION, POINTER_KEY, normalizeHost, type TableManifest } from './layout.ts'
+
+export interface TableSourceEnv {
+  ROUTES: KVNamespace
+  TABLE_JWKS?: string
+  TABLE_REFRESH_MS?: string
+  TABLE_REFRESH_WAIT_MS?: string
+}
+
+export interface HostTableSource<View> {
+  forHost(host: string, ctx: WaitUntil): Promise<View | { error: string }>
+}
+
+let perIsolate: { kv: KVNamespace; source: HostTableSource<unknown> } | null = null
+
+/** One source per isolate (the cache lives as long as the isolate); misconfiguration answers errors. */
+export function tableSourceFromEnv<View>(
+  env: TableSourceEnv,
+  table: { schema: string | number; prepare: (parts: unknown[], endpoints: unknown) => View },
+): HostTableSource<View> {
+  if (perIsolate?.kv === env.ROUTES) return perIsolate.source as HostTableSource<View>
+  let source: HostTableSource<View>
+  try {
+    source = new KvTableSource({
+      kv: env.ROUTES,
+      verify: pointerVerifier(parseJwks(env.TABLE_JWKS)),
+      schema: table.schema,
+      prepare: table.prepare,
+      refreshIntervalMs: numberOr(env.TABLE_REFRESH_MS, 5000),
+      refreshWaitMs: numberOr(env.TABLE_REFRESH_WAIT_MS, 0),
+    })
+  } catch (err) {
+    const error = `edge misconfigured: ${(err as Error).message}`
+    source = { forHost: async () => ({ error }) }
+  }
+  perIsolate = { kv: env.ROUTES, source }
+  return source
+}
+
+function numberOr(text: string | undefined, fallback: number): number {
+  const n = Number(text)
+  return text !== undefined && text !== '' && Number.isFinite(n) && n >= 0 ? n : fallback
+}

@@ -1,0 +1,222 @@
+// The edge's route table, read from the ROUTES KV namespace (layout in ./layout.ts, docs/table.md).
+//
+// Per isolate: the last good version stays in memory with one prepared view per routes bucket.
+// A request never waits on KV when a table is loaded: at most every `refreshIntervalMs` a request
+// starts a check of the pointer in the background (ctx.waitUntil), and a newer, verified version
+// replaces the old one whole. Unsigned, tampered, truncated, replayed or unknown-version tables are
+// refused and the last good one keeps serving. Only a cold isolate (or a request for a bucket not
+// loaded yet) waits for KV: one bulk read of the few blobs it needs.
+import {
+  MAX_BULK_GET,
+  POINTER_KEY,
+  blobKey,
+  bucketOf,
+  type BucketBlob,
+  type TableManifest,
+} from './layout.ts'
+import { openBlob, type PointerVerifier } from './verify.ts'
+
+export interface WaitUntil {
+  waitUntil(promise: Promise<unknown>): void
+}
+
+export interface KvTableSourceOptions<View> {
+  kv: Pick<KVNamespace, 'get'>
+  verify: PointerVerifier
+  /** The table schema version this edge understands (TABLE_SCHEMA_VERSION). */
+  schema: string | number
+  /** Builds the request-path structure from the routes parts a host needs and the endpoints. */
+  prepare: (parts: unknown[], endpoints: unknown) => View
+  /** How often a request may start a look for a newer pointer. Default 5000 ms. */
+  refreshIntervalMs?: number
+  /** How long a request waits for a refresh it started before using the table it has. Default 0. */
+  refreshWaitMs?: number
+  /** How often an isolate without any table tries again. Default 1000 ms. */
+  retryMs?: number
+  now?: () => number
+  log?: (message: string) => void
+}
+
+export interface TableSourceState {
+  version: string | null
+  issuedAt: number | null
+  lastError: string | null
+}
+
+interface Loaded<View> {
+  pointer: string
+  manifest: TableManifest
+  rest: unknown
+  endpoints: unknown
+  buckets: Map<number, BucketBlob>
+  views: Map<number, View>
+}
+
+export class KvTableSource<View> {
+  readonly #o: Required<Omit<KvTableSourceOptions<View>, 'kv' | 'verify' | 'prepare' | 'schema'>> &
+    KvTableSourceOptions<View>
+  #good: Loaded<View> | null = null
+  #lastCheck = -Infinity
+  #refreshing: Promise<void> | null = null
+  #refused: string | null = null
+  #lastError: string | null = null
+
+  constructor(options: KvTableSourceOptions<View>) {
+    this.#o = {
+      refreshIntervalMs: 5000,
+      refreshWaitMs: 0,
+      retryMs: 1000,
+      now: Date.now,
+      log: (m) => console.error(m),
+      ...options,
+    }
+  }
+
+  state(): TableSourceState {
+    const m = this.#good?.manifest
+    return { version: m?.routes.version ?? null, issuedAt: m?.issuedAt ?? null, lastError: this.#lastError }
+  }
+
+  /** The prepared view that serves `host`, or why there is none (the app answers 503). */
+  async forHost(host: string, ctx: WaitUntil): Promise<View | { error: string }> {
+    const o = this.#o
+    const sinceCheck = o.now() - this.#lastCheck
+    if (!this.#refreshing && sinceCheck >= (this.#good ? o.refreshIntervalMs : o.retryMs)) {
+      const run = this.#refresh(host).finally(() => (this.#refreshing = null))
+      this.#refreshing = run
+      ctx.waitUntil(run)
+    }
+    if (!this.#good && this.#refreshing) await this.#refreshing
+    else if (this.#refreshing && o.refreshWaitMs > 0) {
+      await Promise.race([this.#refreshing, new Promise((r) => setTimeout(r, o.refreshWaitMs))])
+    }
+    const good = this.#good
+    if (!good) return { error: `no route table: ${this.#lastError ?? 'none loaded yet'}` }
+    const index = bucketOf(host, good.manifest.routes.buckets.length)
+    const view = good.views.get(index)
+    if (view !== undefined) return view
+    try {
+      return await this.#viewFor(good, index)
+    } catch (err) {
+      // A missing blob most likely means the pointer moved on and the old version was collected.
+      this.#lastCheck = -Infinity
+      return { error: `route table bucket ${index} unavailable: ${(err as Error).message}` }
+    }
+  }
+
+  async #viewFor(loaded: Loaded<View>, index: number): Promise<View> {
+    if (!loaded.buckets.has(index)) {
+      const digest = loaded.manifest.routes.buckets[index] ?? null
+      const [bucket] = await this.#readBlobs(digest ? [digest] : [])
+      loaded.buckets.set(index, (bucket ?? { hosts: {} }) as BucketBlob)
+    }
+    const hosts = loaded.buckets.get(index)!.hosts
+    const view = this.#o.prepare([loaded.rest, ...Object.values(hosts)], loaded.endpoints)
+    loaded.views.set(index, view)
+    return view
+  }
+
+  async #refresh(hint: string): Promise<void> {
+    const o = this.#o
+    this.#lastCheck = o.now()
+    try {
+      const pointer = await o.kv.get(POINTER_KEY, 'text')
+      const good = this.#good
+      if (pointer === null) {
+        // A vanished pointer is an operator's or a store's problem: keep serving what we have.
+        if (!good) this.#lastError = 'nothing published in the ROUTES namespace yet'
+        return
+      }
+      if (pointer === good?.pointer || pointer === this.#refused) return
+      const manifest = await o.verify(pointer)
+      const refusal =
+        'error' in manifest ? manifest.error : refusalOf(manifest, o.schema, good?.manifest ?? null)
+      if (refusal !== null || 'error' in manifest) {
+        this.#refused = pointer
+        this.#fail(refusal ?? 'refused')
+        return
+      }
+      this.#good = await this.#load(pointer, manifest, good, hint)
+      this.#lastError = null
+    } catch (err) {
+      this.#fail((err as Error).message)
+    }
+  }
+
+  #fail(reason: string): void {
+    this.#lastError = reason
+    this.#o.log(`[table-source] refused a table, ${this.#good ? 'keeping the last good one' : 'no table yet'}: ${reason}`)
+  }
+
+  /** Reads and verifies a whole version before it replaces the old one, reusing unchanged blobs. */
+  async #load(
+    pointer: string,
+    manifest: TableManifest,
+    old: Loaded<View> | null,
+    hint: string,
+  ): Promise<Loaded<View>> {
+    const oldM = old?.manifest
+    const sameShape = oldM?.routes.buckets.length === manifest.routes.buckets.length
+    // The buckets in use stay warm; a cold isolate reads the requesting host's bucket in the same
+    // bulk read as the rest of the version.
+    const keep = new Set(sameShape ? old!.buckets.keys() : [])
+    keep.add(bucketOf(hint, manifest.routes.buckets.length))
+    const reuse = new Map<string, unknown>()
+    if (old && oldM) {
+      reuse.set(oldM.routes.rest, old.rest)
+      reuse.set(oldM.endpoints.version, old.endpoints)
+      for (const [i, b] of old.buckets) if (oldM.routes.buckets[i]) reuse.set(oldM.routes.buckets[i]!, b)
+    }
+    const wanted = [manifest.routes.rest, manifest.endpoints.version]
+    for (const i of keep) if (manifest.routes.buckets[i]) wanted.push(manifest.routes.buckets[i]!)
+    const fresh = [...new Set(wanted.filter((d) => !reuse.has(d)))]
+    const values = await this.#readBlobs(fresh)
+    fresh.forEach((d, i) => reuse.set(d, values[i]))
+
+    const loaded: Loaded<View> = {
+      pointer,
+      manifest,
+      rest: reuse.get(manifest.routes.rest),
+      endpoints: reuse.get(manifest.endpoints.version),
+      buckets: new Map(),
+      views: new Map(),
+    }
+    const unchanged =
+      old !== null && oldM!.routes.rest === manifest.routes.rest && oldM!.endpoints.version === manifest.endpoints.version
+    for (const i of keep) {
+      const digest = manifest.routes.buckets[i]
+      loaded.buckets.set(i, (digest ? reuse.get(digest) : { hosts: {} }) as BucketBlob)
+      const oldView = old?.views.get(i)
+      if (unchanged && sameShape && oldView !== undefined && oldM!.routes.buckets[i] === digest) {
+        loaded.views.set(i, oldView)
+      } else {
+        await this.#viewFor(loaded, i)
+      }
+    }
+    return loaded
+  }
+
+  /** Bulk-reads blobs (<= 100 keys a call) and checks each against its digest. */
+  async #readBlobs(digests: string[]): Promise<unknown[]> {
+    const texts = new Map<string, string | null>()
+    for (let i = 0; i < digests.length; i += MAX_BULK_GET) {
+      const keys = digests.slice(i, i + MAX_BULK_GET).map(blobKey)
+      for (const [k, v] of await this.#o.kv.get(keys, 'text')) texts.set(k, v)
+    }
+    return Promise.all(
+      digests.map((d) => {
+        const text = texts.get(blobKey(d))
+        if (text == null) throw new Error(`blob ${d.slice(0, 12)} named by the pointer is missing`)
+        return openBlob(text, d, 'table')
+      }),
+    )
+  }
+}
+
+function refusalOf(m: TableManifest, schema: string | number, inUse: TableManifest | null): string | null {
+  if (m.schema !== schema) {
+    return `table schema ${JSON.stringify(m.schema)} is not ${JSON.stringify(schema)}, the one this edge reads`
+  }
+  if (inUse && m.issuedAt < inUse.issuedAt) return 'pointer is older than the table in use (replayed?)'
+  return null
+}
