@@ -136,8 +136,14 @@ export class KvTableSource<View> {
         this.#fail(refusal ?? 'refused')
         return
       }
-      this.#good = await this.#load(pointer, manifest, good, hint)
-      this.#lastError = null
+      try {
+        this.#good = await this.#load(pointer, manifest, good, hint)
+        this.#lastError = null
+      } catch (err) {
+        // A missing blob may still be on its way (KV propagates slowly): look again next time.
+        if (!(err instanceof MissingBlob)) this.#refused = pointer
+        throw err
+      }
     } catch (err) {
       this.#fail((err as Error).message)
     }
@@ -206,7 +212,7 @@ export class KvTableSource<View> {
     return Promise.all(
       digests.map((d) => {
         const text = texts.get(blobKey(d))
-        if (text == null) throw new Error(`blob ${d.slice(0, 12)} named by the pointer is missing`)
+        if (text == null) throw new MissingBlob(`blob ${d.slice(0, 12)} named by the pointer is missing`)
         return openBlob(text, d, 'table')
       }),
     )
@@ -220,3 +226,5 @@ function refusalOf(m: TableManifest, schema: string | number, inUse: TableManife
   if (inUse && m.issuedAt < inUse.issuedAt) return 'pointer is older than the table in use (replayed?)'
   return null
 }
+
+class MissingBlob extends Error {}
