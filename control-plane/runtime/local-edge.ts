@@ -88,8 +88,9 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
         vars: {
           TABLE_JWKS: JSON.stringify(signer.jwks),
           TABLE_REFRESH_MS: String(options.refreshMs ?? 250),
-          // Locally a KV read takes about a millisecond: let the request that starts a refresh see it.
-          TABLE_REFRESH_WAIT_MS: '200',
+          // Locally a KV read takes about a millisecond: the request that starts a refresh waits for
+          // it, so a change is served by the first request made `refreshMs` after it was published.
+          TABLE_REFRESH_WAIT_MS: '1000',
           ...options.vars,
         },
         kv: { ROUTES: kvServer.address },

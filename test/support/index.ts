@@ -1,0 +1,29 @@
+// Helpers for end-to-end tests: the real worker on the real workerd runtime, real upstream servers
+// on loopback, real signed tables in a real (in-memory) KV store.
+//
+//   import { startEdge, startUpstream, send, testCa } from '../support/index.ts'
+//
+//   const up = await startUpstream({ host: '127.0.0.2' })          // JSON echo of what it received
+//   const tlsUp = await startUpstream({ host: '127.0.0.3', tls: true }) // HTTPS, cert from testCa()
+//   const edge = await startEdge({
+//     table,                                   // EdgeTableInput: { schema, routes: { rest, hosts }, endpoints }
+//     entryPoints: ['web', 'websecure'],       // or { name, tls: { certificateChain, privateKey } }
+//     trustedCertificates: [testCa().cert],    // so the worker trusts tlsUp
+//   })
+//   const res = await edge.request('/path', { headers: { host: 'a.example' } }) // { status, headers, body }
+//   await edge.publish(nextTable)               // the next request is served from nextTable
+//   up.requests                                 // every request the upstream received
+//   await edge.stop(); await up.close()
+//
+// startEdge(options)      -> TestEdge { url(ep?), request(path, opts), publish(table), store, local, logs, stop() }
+//                            workerd log lines are collected in `logs` (or pass `log`).
+// startUpstream(options)  -> Upstream { name, host, port, url, requests, close() }; `handler` replaces the echo.
+// send(url, options)      -> { status, headers, body }: an HTTP(S) request with any headers, Host included
+//                            (Node's fetch drops Host); `ca` for HTTPS.
+// testCa(), leafCert({ dns, ip }) -> PEM { cert, key } from a throwaway CA (openssl CLI).
+// kvBinding(store)        -> the read half of a Workers KV binding over a KvStore, for Node-side tests.
+export { startEdge, type EdgeOptions, type TestEdge } from './edge.ts'
+export { startUpstream, type Echo, type RecordedRequest, type Upstream, type UpstreamOptions } from './upstream.ts'
+export { send, type Sent, type SendOptions } from './http.ts'
+export { leafCert, testCa, type Pem } from './certs.ts'
+export { kvBinding } from './kv-binding.ts'
