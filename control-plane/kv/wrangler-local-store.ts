@@ -2,6 +2,7 @@
 // `.wrangler/state/v3` by default), reached through wrangler's own getPlatformProxy so the bytes
 // land exactly where and how wrangler and miniflare read them. It runs a workerd process of its
 // own; close() stops it.
+import { join } from 'node:path'
 import { getPlatformProxy } from 'wrangler'
 import { chunks, type KvStore } from './store.ts'
 import { MAX_BULK_GET } from '../../edge-worker/src/table-source/layout.ts'
@@ -9,8 +10,8 @@ import { MAX_BULK_GET } from '../../edge-worker/src/table-source/layout.ts'
 export interface WranglerLocalKvOptions {
   /** wrangler.toml whose `kv_namespaces` entry names the namespace. */
   configPath: string
-  /** miniflare's state directory (wrangler's default: `.wrangler/state/v3` beside the config). */
-  persistPath?: string
+  /** As `wrangler dev --persist-to`: default `.wrangler/state` beside the config. */
+  persistTo?: string
   /** The KV binding name in the config. */
   binding?: string
 }
@@ -22,7 +23,8 @@ export async function openWranglerLocalKv(options: WranglerLocalKvOptions): Prom
   const binding = options.binding ?? 'ROUTES'
   const proxy = await getPlatformProxy<Record<string, KVNamespace>>({
     configPath: options.configPath,
-    persist: options.persistPath ? { path: options.persistPath } : true,
+    // wrangler keeps its data under <persist-to>/v3; getPlatformProxy takes that inner path.
+    persist: options.persistTo ? { path: join(options.persistTo, 'v3') } : true,
     remoteBindings: false,
     envFiles: [],
   })
