@@ -1,0 +1,25 @@
+// manifests -> compile -> edge table: the build step of file mode. The last stage (Traefik's
+// dynamic configuration to the edge's split table) is passed in, so the plumbing is the same
+// whatever table the worker reads.
+import { compile, formatDiagnostic, type Diagnostic, type ProviderOptions } from '../compiler/index.ts'
+import { loadManifests } from '../manifests/load.ts'
+import type { DynamicConfig } from '../../shared/dynamic/types.ts'
+import type { EdgeTableInput } from '../publish/pack-table.ts'
+import type { Built } from './file-mode.ts'
+
+/** Traefik's dynamic configuration to what the publisher stores, with what it could not honour. */
+export type EdgeTableStage = (config: DynamicConfig) => { table: EdgeTableInput; problems: string[] }
+
+/** Reads and compiles the manifests; throws ManifestError when a file cannot be read or parsed. */
+export function manifestPipeline(provider: Partial<ProviderOptions>, toEdge: EdgeTableStage) {
+  return async (paths: string[]): Promise<Built> => {
+    const loaded = await loadManifests(paths)
+    const { config, diagnostics } = compile(loaded.snapshot, provider)
+    const edge = toEdge(config)
+    return { table: edge.table, problems: [...[...loaded.diagnostics, ...diagnostics].map(line), ...edge.problems] }
+  }
+}
+
+function line(d: Diagnostic): string {
+  return `${formatDiagnostic(d)}${d.source === undefined ? '' : ` (${d.source})`}`
+}
