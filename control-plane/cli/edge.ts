@@ -1,0 +1,119 @@
+/**
+ * `npm run edge -- --manifests PATH... [--port N] [--entrypoint NAME] [provider flags]`: the
+ * control plane in file mode on the manifests, the local KV store (the one `wrangler dev` reads)
+ * and the edge worker on workerd, serving HTTP on 127.0.0.1:PORT. Prints `ready URL` on stdout
+ * once it serves; everything else goes to stderr. A manifest change is served within 2 s; a
+ * change that cannot be parsed keeps the last good configuration. Stops cleanly on SIGINT and
+ * SIGTERM. Exit 1 when the manifests cannot be read at start, 2 on a usage error.
+ *
+ * @module
+ */
+
+import { parseArgs } from 'node:util'
+import type { ProviderOptions } from '../compiler/index.ts'
+import { ManifestError } from '../manifests/load.ts'
+import { runEdge } from '../runtime/run-edge.ts'
+import { onShutdown } from '../runtime/shutdown.ts'
+
+const USAGE = `usage: npm run edge -- --manifests PATH... [flags]
+
+Serves the IngressRoutes in PATH (YAML or JSON files, or folders of them) through the edge worker
+on workerd at http://127.0.0.1:PORT, and reloads them when they change.
+
+flags:
+  --manifests PATH...                manifest files or folders (also accepted as plain arguments)
+  --port N                           listening port (default 8787)
+  --entrypoint NAME                  the entry point this listener serves (default web)
+  --allow-cross-namespace            references across namespaces are allowed
+  --allow-external-name-services     ExternalName Services may be used
+  --allow-empty-services             services without endpoints are kept (no servers)
+  --native-lb-by-default             use the Service ClusterIP instead of endpoints
+  --ingress-class NAME               only IngressRoutes of this class
+  --label-selector SELECTOR          only Traefik objects matching these labels
+  --namespaces NS[,NS...]            only objects in these namespaces
+  --persist-to DIR                   local KV state, as wrangler dev's flag (default .wrangler/state)
+  --state-dir DIR                    signing key and generated config (default .state)
+  -h, --help                         this text
+`
+
+export interface CliIO {
+  stdout: (text: string) => void
+  stderr: (text: string) => void
+}
+
+export function parseEdgeArgs(argv: readonly string[]) {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      manifests: { type: 'string', multiple: true },
+      port: { type: 'string' },
+      entrypoint: { type: 'string' },
+      'allow-cross-namespace': { type: 'boolean' },
+      'allow-external-name-services': { type: 'boolean' },
+      'allow-empty-services': { type: 'boolean' },
+      'native-lb-by-default': { type: 'boolean' },
+      'ingress-class': { type: 'string' },
+      'label-selector': { type: 'string' },
+      namespaces: { type: 'string' },
+      'persist-to': { type: 'string' },
+      'state-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+  const port = Number(values.port ?? 8787)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${values.port}: not a port number`)
+  const provider: Partial<ProviderOptions> = {
+    allowCrossNamespace: values['allow-cross-namespace'] === true,
+    allowExternalNameServices: values['allow-external-name-services'] === true,
+    allowEmptyServices: values['allow-empty-services'] === true,
+    nativeLBByDefault: values['native-lb-by-default'] === true,
+    ingressClass: values['ingress-class'] ?? '',
+    labelSelector: values['label-selector'] ?? '',
+    namespaces: values.namespaces ? values.namespaces.split(',').map((s) => s.trim()).filter(Boolean) : null,
+  }
+  return {
+    help: values.help === true,
+    manifests: [...(values.manifests ?? []), ...positionals],
+    port,
+    entryPoint: values.entrypoint ?? 'web',
+    provider,
+    persistTo: values['persist-to'],
+    stateDir: values['state-dir'],
+  }
+}
+
+export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  let args
+  try {
+    args = parseEdgeArgs(argv)
+  } catch (err) {
+    io.stderr(`edge: ${(err as Error).message}\n${USAGE}`)
+    return 2
+  }
+  if (args.help) {
+    io.stdout(USAGE)
+    return 0
+  }
+  if (args.manifests.length === 0) {
+    io.stderr(`edge: no manifest path given\n${USAGE}`)
+    return 2
+  }
+  let edge
+  try {
+    edge = await runEdge({ ...args, report: (line) => io.stderr(`${line}\n`) })
+  } catch (err) {
+    io.stderr(`edge: ${(err as Error).message}\n`)
+    return err instanceof ManifestError ? 1 : 3
+  }
+  io.stdout(`ready ${edge.url}\n`)
+  return onShutdown(edge, (line) => io.stderr(`${line}\n`))
+}
+
+if (import.meta.main) {
+  process.exit(await main(process.argv.slice(2), {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+  }))
+}

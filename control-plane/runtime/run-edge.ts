@@ -1,0 +1,61 @@
+// `npm run edge` and `npm start` without their argument parsing: file-mode control plane on the
+// manifests, the local KV store `wrangler dev` reads, and the worker on workerd serving one entry
+// point on 127.0.0.1. Everything it starts, stop() stops.
+import { join } from 'node:path'
+import type { ProviderOptions } from '../compiler/index.ts'
+import { openWranglerLocalKv } from '../kv/wrangler-local-store.ts'
+import type { KvStore } from '../kv/store.ts'
+import { writeDevVars } from './dev-vars.ts'
+import { edgeTableStage } from './edge-table.ts'
+import { startFileMode } from './file-mode.ts'
+import { DEFAULT_STATE_DIR, REPO_ROOT, startLocalEdge } from './local-edge.ts'
+import { manifestPipeline } from './pipeline.ts'
+
+export interface RunEdgeOptions {
+  manifests: string[]
+  provider: Partial<ProviderOptions>
+  port: number
+  entryPoint: string
+  /** As `wrangler dev --persist-to`. Default `.wrangler/state`. */
+  persistTo?: string
+  /** Signing key and generated workerd config. Default `.state`. */
+  stateDir?: string
+  /** Lines for stderr. */
+  report: (line: string) => void
+}
+
+export interface RunningEdge {
+  url: string
+  /** Resolves when workerd exits on its own (a crash). */
+  readonly exited: Promise<number | null>
+  stop(): Promise<void>
+}
+
+export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
+  const persistTo = options.persistTo ?? join(REPO_ROOT, '.wrangler/state')
+  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR
+  const stops: Array<() => Promise<void> | void> = []
+  const stop = async () => {
+    for (const s of stops.splice(0).reverse()) await s()
+  }
+  try {
+    const store: KvStore = await openWranglerLocalKv({ configPath: join(REPO_ROOT, 'wrangler.toml'), persistTo })
+    stops.push(() => store.close())
+    const edge = await startLocalEdge({
+      store,
+      stateDir,
+      entryPoints: [{ name: options.entryPoint, address: `127.0.0.1:${options.port}` }],
+      log: (line) => options.report(`[workerd] ${line}`),
+    })
+    stops.push(() => edge.stop())
+    // `wrangler dev` on the same store verifies tables with the same key.
+    await writeDevVars(join(REPO_ROOT, '.dev.vars'), { TABLE_JWKS: JSON.stringify(edge.signer.jwks) })
+    const build = manifestPipeline(options.provider, edgeTableStage({ entryPoint: options.entryPoint }))
+    const mode = await startFileMode({ paths: options.manifests, build, publish: edge.publish, report: options.report })
+    stops.push(() => mode.stop())
+    return { url: edge.url(), exited: edge.exited, stop }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}

@@ -1,0 +1,31 @@
+// Keeps a running edge until SIGINT or SIGTERM (or until workerd dies), then stops everything it
+// started. Resolves with the process exit code.
+export function onShutdown(
+  running: { exited: Promise<number | null>; stop(): Promise<void> },
+  report: (line: string) => void,
+): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping = false
+    const stop = (code: number) => {
+      if (stopping) return
+      stopping = true
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      running.stop().then(
+        () => resolve(code),
+        (err: unknown) => {
+          report(`while stopping: ${(err as Error).message}`)
+          resolve(1)
+        },
+      )
+    }
+    const onSignal = () => stop(0)
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    void running.exited.then((code) => {
+      if (stopping) return
+      report(`workerd exited unexpectedly (${code})`)
+      stop(1)
+    })
+  })
+}
