@@ -1,10 +1,12 @@
-// File mode on real YAML: compile -> publish -> the probe worker on workerd serves it; a file
-// change is served within 2 s; a broken change is reported and the last good table keeps serving.
+// File mode on real YAML, through the same local store `npm run edge` uses (wrangler's): compile ->
+// publish -> the probe worker on workerd serves it; a file change is served within 2 s; a broken
+// change is reported and the last good table keeps serving.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
+import { openWranglerLocalKv } from '../../control-plane/kv/wrangler-local-store.ts'
+import type { KvStore } from '../../control-plane/kv/store.ts'
 import { startFileMode, type FileMode } from '../../control-plane/runtime/file-mode.ts'
 import { REPO_ROOT, startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { manifestPipeline } from '../../control-plane/runtime/pipeline.ts'
@@ -41,6 +43,7 @@ async function servedRules(edge: LocalEdge): Promise<string[]> {
 describe('file mode', () => {
   let dir: string
   let edge: LocalEdge
+  let store: KvStore
   let mode: FileMode
   const reports: string[] = []
 
@@ -48,8 +51,9 @@ describe('file mode', () => {
     dir = await mkdtemp(join(tmpdir(), 'file-mode-'))
     await writeFile(join(dir, 'service.yaml'), SERVICE)
     await writeFile(join(dir, 'route.yaml'), route('a.example'))
+    store = await openWranglerLocalKv({ configPath: join(REPO_ROOT, 'wrangler.toml'), persistTo: `${dir}-state/kv` })
     edge = await startLocalEdge({
-      store: createMemoryKvStore(),
+      store,
       stateDir: `${dir}-state`,
       workerEntry: join(REPO_ROOT, 'test/support/fixtures/table-probe-worker.ts'),
       entryPoints: [{ name: 'web', address: '127.0.0.1:0' }],
@@ -63,6 +67,7 @@ describe('file mode', () => {
   afterAll(async () => {
     mode?.stop()
     await edge?.stop()
+    await store?.close()
     await rm(dir, { recursive: true, force: true })
     await rm(`${dir}-state`, { recursive: true, force: true })
   })
