@@ -128,13 +128,34 @@ describe('diagnostics', () => {
         },
       },
     ]
-    const { config, diagnostics } = compile({ objects })
+    // Without schema validation, as Traefik's provider sees objects from a fake client.
+    const { config, diagnostics } = compile({ objects }, { validate: false })
     expect(Object.values(config.http!.routers!).map((r) => r.rule)).toEqual(['Host(`ok`)'])
     expect(diagnostics.map(formatDiagnostic)).toEqual([
       'IngressRoute default/mixed: spec.routes[1].services[0].port: service port not found: 81; route skipped',
       'IngressRoute default/mixed: spec.routes[2].match: empty match rule; route skipped',
       'IngressRoute default/mixed: spec.routes[3].kind: unsupported route kind "Other" (only Rule); route skipped',
     ])
+  })
+
+  it('leaves out objects the API server would refuse, with located reasons', () => {
+    const objects = [
+      ...service('default', 'whoami'),
+      route('default', 'good', 'Host(`good`)'),
+      {
+        apiVersion: T,
+        kind: 'IngressRoute',
+        metadata: { name: 'bad', namespace: 'default' },
+        spec: { routes: [{ match: 'Host(`bad`)', kind: 'Other', services: [{ name: 'whoami', port: 80 }] }] },
+      },
+    ]
+    const { config, diagnostics } = compile({ objects })
+    expect(Object.values(config.http!.routers!).map((r) => r.rule)).toEqual(['Host(`good`)'])
+    expect(diagnostics.length).toBeGreaterThan(0)
+    for (const d of diagnostics) {
+      expect(formatDiagnostic(d)).toMatch(/^IngressRoute default\/bad: spec\.routes\[0\]\.kind: /)
+    }
+    expect(diagnostics.some((d) => d.severity === 'error' && /object skipped/.test(d.message))).toBe(true)
   })
 
   it('reports a TraefikService without a type', () => {

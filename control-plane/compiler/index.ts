@@ -13,10 +13,16 @@ import type { CertAndStores, DynamicConfig } from '../../shared/dynamic/types.ts
 import { newConfig, type CompileContext } from './context.ts'
 import { DiagnosticSink, type Diagnostic } from './diagnostics/diagnostics.ts'
 import { buildIngressRoutes } from './ingressroute/routers.ts'
+import { buildMiddlewares } from './middlewares/middlewares.ts'
 import { withDefaults, type ProviderOptions } from './options/options.ts'
+import { buildServersTransports } from './servers-transport/servers-transports.ts'
 import { buildTraefikServices } from './services/traefik-service.ts'
 import { parseLabelSelector } from './snapshot/label-selector.ts'
 import { SnapshotIndex, type Snapshot } from './snapshot/snapshot.ts'
+import { loadIngressRouteTLS } from './tls/certificates.ts'
+import { buildTLSOptions } from './tls/options.ts'
+import { buildTLSStores } from './tls/stores.ts'
+import { validateSnapshot } from './validate/validate-snapshot.ts'
 
 export type { Diagnostic } from './diagnostics/diagnostics.ts'
 export { formatDiagnostic } from './diagnostics/diagnostics.ts'
@@ -30,9 +36,15 @@ export interface CompileResult {
   diagnostics: Diagnostic[]
 }
 
-export function compile(snapshot: Snapshot, options: Partial<ProviderOptions> = {}): CompileResult {
+export interface CompileOptions extends Partial<ProviderOptions> {
+  /** Check Traefik objects against their CRD schemas first (default true). */
+  validate?: boolean
+}
+
+export function compile(snapshot: Snapshot, options: CompileOptions = {}): CompileResult {
   const diagnostics = new DiagnosticSink()
-  const opts = withDefaults(options)
+  const { validate: _validate, ...providerOptions } = options
+  const opts = withDefaults(providerOptions)
   try {
     parseLabelSelector(opts.labelSelector)
   } catch (err) {
@@ -42,7 +54,10 @@ export function compile(snapshot: Snapshot, options: Partial<ProviderOptions> = 
   }
   let index: SnapshotIndex
   try {
-    index = new SnapshotIndex(snapshot, opts, diagnostics)
+    // Objects the API server would refuse never reach a real provider: leave them out.
+    const validated = options.validate === false ? { snapshot, diagnostics: [] } : validateSnapshot(snapshot)
+    diagnostics.items.push(...validated.diagnostics)
+    index = new SnapshotIndex(validated.snapshot, opts, diagnostics)
   } catch (err) {
     diagnostics.fromError(PROVIDER, err, 'snapshot', 'nothing compiled')
     return { config: emptyConfig(), diagnostics: diagnostics.items }
@@ -54,8 +69,12 @@ export function compile(snapshot: Snapshot, options: Partial<ProviderOptions> = 
     config: newConfig(),
     tlsCertificates: new Map(),
   }
-  stage(ctx, () => buildIngressRoutes(ctx))
+  stage(ctx, () => buildTLSStores(ctx))
+  stage(ctx, () => buildIngressRoutes(ctx, loadIngressRouteTLS))
+  stage(ctx, () => buildTLSOptions(ctx))
+  stage(ctx, () => buildMiddlewares(ctx))
   stage(ctx, () => buildTraefikServices(ctx))
+  stage(ctx, () => buildServersTransports(ctx))
   return { config: finish(ctx), diagnostics: diagnostics.items }
 }
 
