@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util'
 import type { ProviderOptions } from '../compiler/index.ts'
 import { ManifestError } from '../manifests/load.ts'
 import { runEdge } from '../runtime/run-edge.ts'
+import { emitSelfHostedEdge } from '../runtime/self-hosted.ts'
 import { onShutdown } from '../runtime/shutdown.ts'
 
 const USAGE = `usage: npm run edge -- --manifests PATH... [flags]
@@ -33,6 +34,9 @@ flags:
   --namespaces NS[,NS...]            only objects in these namespaces
   --persist-to DIR                   local KV state, as wrangler dev's flag (default .wrangler/state)
   --state-dir DIR                    signing key and generated config (default .state)
+  --emit-workerd DIR                 self-hosting: write worker.js + config.capnp for \`workerd serve\`
+                                     into DIR and exit (needs --kv-address; no manifests)
+  --kv-address HOST:PORT             the KV service the emitted config reads ROUTES from
   -h, --help                         this text
 `
 
@@ -59,6 +63,8 @@ export function parseEdgeArgs(argv: readonly string[]) {
       namespaces: { type: 'string' },
       'persist-to': { type: 'string' },
       'state-dir': { type: 'string' },
+      'emit-workerd': { type: 'string' },
+      'kv-address': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -81,6 +87,8 @@ export function parseEdgeArgs(argv: readonly string[]) {
     provider,
     persistTo: values['persist-to'],
     stateDir: values['state-dir'],
+    emitWorkerd: values['emit-workerd'],
+    kvAddress: values['kv-address'],
   }
 }
 
@@ -94,6 +102,15 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   }
   if (args.help) {
     io.stdout(USAGE)
+    return 0
+  }
+  if (args.emitWorkerd !== undefined) {
+    if (!args.kvAddress) {
+      io.stderr(`edge: --emit-workerd needs --kv-address\n${USAGE}`)
+      return 2
+    }
+    const config = await emitSelfHostedEdge({ dir: args.emitWorkerd, entryPoint: args.entryPoint, port: args.port, kvAddress: args.kvAddress, stateDir: args.stateDir })
+    io.stdout(`workerd serve ${config}\n`)
     return 0
   }
   if (args.manifests.length === 0) {

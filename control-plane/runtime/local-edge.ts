@@ -1,22 +1,20 @@
 // The edge running on this machine: the worker bundled and served by `workerd serve` with a
 // generated config, its ROUTES binding served from a KvStore over loopback, and a publisher that
 // signs tables into that store with the local signing key. Used by `npm run edge`, `npm start`
-// and the e2e test helpers; `control-plane/runtime/self-hosted.ts` writes the same config to disk.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+// and the e2e test helpers; `npm run edge -- --emit-workerd DIR` writes the same files for self-hosting.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { serveKvForWorkerd } from '../kv/workerd-kv-server.ts'
 import type { KvStore } from '../kv/store.ts'
 import type { EdgeTableInput } from '../publish/pack-table.ts'
 import { TablePublisher, type PublishResult } from '../publish/publisher.ts'
 import { loadOrCreateDevSigningKey, type TableSigner } from '../publish/signing-key.ts'
-import { bundleWorker } from './bundle-worker.ts'
-import { workerdConfig, type WorkerdEntryPoint } from './workerd-config.ts'
+import { DEFAULT_STATE_DIR, DEV_SIGNING_KEY } from './paths.ts'
+import type { WorkerdEntryPoint } from './workerd-config.ts'
+import { writeWorkerdEdgeFiles } from './workerd-edge-files.ts'
 import { startWorkerd } from './workerd-process.ts'
 
-export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url).href))
-export const DEFAULT_WORKER = join(REPO_ROOT, 'edge-worker/src/index.ts')
-export const DEFAULT_STATE_DIR = join(REPO_ROOT, '.state')
+export { DEFAULT_STATE_DIR, DEFAULT_WORKER, REPO_ROOT } from './paths.ts'
 
 export interface LocalEdgeOptions {
   /** Where tables are published and the worker reads them from. */
@@ -54,7 +52,7 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR
   const entryPoints = options.entryPoints ?? [{ name: 'web', address: '127.0.0.1:8787' }]
   await mkdir(stateDir, { recursive: true })
-  const signer = await loadOrCreateDevSigningKey(join(stateDir, 'signing-key.jwk.json'))
+  const signer = await loadOrCreateDevSigningKey(join(stateDir, DEV_SIGNING_KEY))
   const publisher = await TablePublisher.open({
     store: options.store,
     signer,
@@ -75,28 +73,16 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
       await rm(runDir, { recursive: true, force: true })
     })())
   try {
-    await writeFile(join(runDir, 'worker.js'), await bundleWorker(options.workerEntry ?? DEFAULT_WORKER))
-    const wrangler = await readWranglerToml()
-    const configPath = join(runDir, 'config.capnp')
-    await writeFile(
-      configPath,
-      workerdConfig({
-        workerFile: 'worker.js',
-        compatibilityDate: wrangler.compatibilityDate,
-        compatibilityFlags: wrangler.compatibilityFlags,
-        entryPoints,
-        vars: {
-          TABLE_JWKS: JSON.stringify(signer.jwks),
-          TABLE_REFRESH_MS: String(options.refreshMs ?? 250),
-          // Locally a KV read takes about a millisecond: the request that starts a refresh waits for
-          // it, so a change is served by the first request made `refreshMs` after it was published.
-          TABLE_REFRESH_WAIT_MS: '1000',
-          ...options.vars,
-        },
-        kv: { ROUTES: kvServer.address },
-        trustedCertificates: options.trustedCertificates,
-      }),
-    )
+    const configPath = await writeWorkerdEdgeFiles(runDir, {
+      entryPoints,
+      kvAddress: kvServer.address,
+      workerEntry: options.workerEntry,
+      trustedCertificates: options.trustedCertificates,
+      vars: {
+        ...localTableVars(signer, options.refreshMs ?? 250),
+        ...options.vars,
+      },
+    })
     const workerd = await startWorkerd({
       configPath,
       sockets: entryPoints.map((e) => e.name),
@@ -127,13 +113,13 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
   }
 }
 
-/** compatibility_date and compatibility_flags of the repo's wrangler.toml (the one source of truth). */
-export async function readWranglerToml(
-  path = join(REPO_ROOT, 'wrangler.toml'),
-): Promise<{ compatibilityDate: string; compatibilityFlags: string[] }> {
-  const text = await readFile(path, 'utf8')
-  const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(text)?.[1]
-  if (!date) throw new Error(`${path}: no compatibility_date`)
-  const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(text)?.[1] ?? ''
-  return { compatibilityDate: date, compatibilityFlags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1]!) }
+/** The table source's bindings for a local store: frequent checks that the checking request waits for. */
+export function localTableVars(signer: TableSigner, refreshMs: number): Record<string, string> {
+  return {
+    TABLE_JWKS: JSON.stringify(signer.jwks),
+    TABLE_REFRESH_MS: String(refreshMs),
+    // Locally a KV read takes about a millisecond: the request that starts a refresh waits for
+    // it, so a change is served by the first request made `refreshMs` after it was published.
+    TABLE_REFRESH_WAIT_MS: '1000',
+  }
 }

@@ -1,0 +1,9 @@
+// Where the repository's runtime inputs live.
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url).href))
+export const DEFAULT_WORKER = join(REPO_ROOT, 'edge-worker/src/index.ts')
+/** Gitignored: signing key, generated workerd configs. */
+export const DEFAULT_STATE_DIR = join(REPO_ROOT, '.state')
+export const DEV_SIGNING_KEY = 'signing-key.jwk.json'

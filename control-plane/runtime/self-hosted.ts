@@ -1,0 +1,32 @@
+// The self-hosted edge: the files to run the worker under `workerd serve` on one's own machines,
+// with ROUTES served by a KV service at a given address (anything answering workerd's KV
+// protocol, such as serveKvForWorkerd over a store) and the local signing key's JWKS.
+// Operators can re-point sockets without editing: `workerd serve config.capnp --socket-addr web=0.0.0.0:80`.
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { loadOrCreateDevSigningKey } from '../publish/signing-key.ts'
+import { DEFAULT_STATE_DIR, DEV_SIGNING_KEY } from './paths.ts'
+import { writeWorkerdEdgeFiles } from './workerd-edge-files.ts'
+
+export interface SelfHostedOptions {
+  dir: string
+  entryPoint: string
+  port: number
+  kvAddress: string
+  stateDir?: string
+  workerEntry?: string
+  /** How often the worker looks for a newer table. Default 1000 ms: the KV service is nearby. */
+  refreshMs?: number
+}
+
+/** Writes worker.js and config.capnp into `dir`; returns the config path. */
+export async function emitSelfHostedEdge(options: SelfHostedOptions): Promise<string> {
+  const signer = await loadOrCreateDevSigningKey(join(options.stateDir ?? DEFAULT_STATE_DIR, DEV_SIGNING_KEY))
+  await mkdir(options.dir, { recursive: true })
+  return writeWorkerdEdgeFiles(options.dir, {
+    entryPoints: [{ name: options.entryPoint, address: `127.0.0.1:${options.port}` }],
+    kvAddress: options.kvAddress,
+    workerEntry: options.workerEntry,
+    vars: { TABLE_JWKS: JSON.stringify(signer.jwks), TABLE_REFRESH_MS: String(options.refreshMs ?? 1000) },
+  })
+}
