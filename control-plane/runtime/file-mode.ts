@@ -18,6 +18,8 @@ export interface FileModeOptions {
   /** Lines for stderr. */
   report: (line: string) => void
   debounceMs?: number
+  /** The first build, when the caller already made it (to fail fast before starting anything). */
+  initial?: Built
 }
 
 export interface FileMode {
@@ -29,14 +31,14 @@ export interface FileMode {
 /** Builds and publishes once (throwing if the manifests cannot be read), then watches. */
 export async function startFileMode(options: FileModeOptions): Promise<FileMode> {
   let lastProblems = ''
-  const buildAndPublish = async () => {
-    const built = await options.build(options.paths)
+  const buildAndPublish = async (ready?: Built) => {
+    const built = ready ?? (await options.build(options.paths))
     const problems = built.problems.join('\n')
     if (problems !== lastProblems && built.problems.length > 0) for (const line of built.problems) options.report(line)
     lastProblems = problems
     return options.publish(built.table)
   }
-  await buildAndPublish()
+  await buildAndPublish(options.initial)
 
   let running: Promise<void> | null = null
   let again = false

@@ -38,6 +38,9 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
   const stop = async () => {
     for (const s of stops.splice(0).reverse()) await s()
   }
+  const build = manifestPipeline(options.provider, edgeTableStage({ entryPoint: options.entryPoint }))
+  // Unreadable manifests fail here, before any process is started.
+  const initial = await build(options.manifests)
   try {
     const store: KvStore = await openWranglerLocalKv({ configPath: join(REPO_ROOT, 'wrangler.toml'), persistTo })
     stops.push(() => store.close())
@@ -50,8 +53,7 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
     stops.push(() => edge.stop())
     // `wrangler dev` on the same store verifies tables with the same key.
     await writeDevVars(join(REPO_ROOT, '.dev.vars'), { TABLE_JWKS: JSON.stringify(edge.signer.jwks) })
-    const build = manifestPipeline(options.provider, edgeTableStage({ entryPoint: options.entryPoint }))
-    const mode = await startFileMode({ paths: options.manifests, build, publish: edge.publish, report: options.report })
+    const mode = await startFileMode({ paths: options.manifests, build, initial, publish: edge.publish, report: options.report })
     stops.push(() => mode.stop())
     return { url: edge.url(), exited: edge.exited, stop }
   } catch (err) {
