@@ -28,6 +28,8 @@ interface Measure {
   services: number
   middlewares: number
   loadMs: number
+  /** The first compile() of the process: includes loading the CRD schemas and JIT warm-up. */
+  coldMs: number
   compileMs: number
   peakRssMB: number
 }
@@ -46,7 +48,9 @@ function counts(result: CompileResult, objects: number): Pick<Measure, 'objects'
 
 function fromObjects(size: number): Measure {
   const objects = generateCluster(size)
+  const t0 = performance.now()
   let result = compile({ objects })
+  const coldMs = performance.now() - t0
   // Peak RSS of holding the objects and compiling them once; the timing runs after it only add
   // garbage that a long-running process collects.
   const peakRssMB = process.resourceUsage().maxRSS / 1024
@@ -60,6 +64,7 @@ function fromObjects(size: number): Measure {
   return {
     ...counts(result, objects.length),
     loadMs: 0,
+    coldMs,
     compileMs: times[Math.floor(times.length / 2)]!,
     peakRssMB,
   }
@@ -74,6 +79,7 @@ async function fromFile(file: string): Promise<Measure> {
   return {
     ...counts(result, loaded.snapshot.objects.length),
     loadMs: t1 - t0,
+    coldMs: t2 - t1,
     compileMs: t2 - t1,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
   }
@@ -94,7 +100,7 @@ const ms = (x: number) => x.toFixed(0)
 
 function section(rows: Array<{ size: number; mb: number; objects: Measure; files: Measure }>): string {
   const big = rows.find((r) => r.size === 10_000)
-  const met = big !== undefined && big.objects.compileMs <= TARGET_MS && big.objects.peakRssMB <= TARGET_MB
+  const met = big !== undefined && big.objects.coldMs <= TARGET_MS && big.objects.peakRssMB <= TARGET_MB
   return `## Compile
 
 \`npm run bench:compile\` (bench/compile/run.ts), Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}.
@@ -103,22 +109,27 @@ EndpointSlice with 3 endpoints, a Middleware and two routes (one with the middle
 cookie, both with TLS); every tenth app routes through a weighted TraefikService.
 
 - **objects**: the cluster in memory, as the control plane holds it from its informers;
-  compile() median of ${RUNS} warm runs. Peak RSS is the process after building the objects
-  and compiling them once (Node itself and the loaded modules are about 90 MB of it).
-- **files**: what \`npm run compile\` does: read and parse one YAML file, then compile() once.
+  compile() cold (the first call of the process: loading and compiling the CRD schemas for
+  validation, JIT warm-up) and warm (median of the ${RUNS} next runs). Peak RSS is the process
+  after building the objects and compiling them once (Node itself and the loaded modules are
+  about 90 MB of it).
+- **files**: what \`npm run compile\` does: read and parse one YAML file, then compile() once
+  (cold, and after the YAML parser has churned the heap).
 
-| IngressRoutes | objects | routers / services / middlewares | compile() ms | peak RSS MB | YAML MB | read+parse ms | compile() ms (cold) | peak RSS MB |
+| IngressRoutes | objects | routers / services / middlewares | compile() ms cold / warm | peak RSS MB | YAML MB | read+parse ms | compile() ms | peak RSS MB |
 |---:|---:|---:|---:|---:|---:|---:|---:|---:|
 ${rows.map((r) =>
   `| ${n(r.size)} | ${n(r.objects.objects)} | ${n(r.objects.routers)} / ${n(r.objects.services)} / ` +
-  `${n(r.objects.middlewares)} | ${ms(r.objects.compileMs)} | ${ms(r.objects.peakRssMB)} | ` +
+  `${n(r.objects.middlewares)} | ${ms(r.objects.coldMs)} / ${ms(r.objects.compileMs)} | ${ms(r.objects.peakRssMB)} | ` +
   `${r.mb.toFixed(1)} | ${ms(r.files.loadMs)} | ${ms(r.files.compileMs)} | ${ms(r.files.peakRssMB)} |`).join('\n')}
 
 The first five columns are "objects", the last four "files".
 ${big === undefined ? '' : `Target for 10k IngressRoutes: compile() <= ${TARGET_MS} ms and <= ${TARGET_MB} MB: ` +
-  `${ms(big.objects.compileMs)} ms and ${ms(big.objects.peakRssMB)} MB, ${met ? 'met' : '**not met**'}.`}
-Reading YAML costs far more than compiling it: the \`yaml\` package parses about 2-3 MB/s here
-(documents are streamed one at a time to bound memory).
+  `${ms(big.objects.coldMs)} ms cold (${ms(big.objects.compileMs)} ms warm) and ${ms(big.objects.peakRssMB)} MB, ` +
+  `${met ? 'met' : '**not met**'}.`}
+Reading YAML costs far more than compiling it: the \`yaml\` package parses about 2-3 MB/s here,
+and the one-shot \`npm run compile\` of a 15 MB file peaks above 300 MB because of it (documents
+are streamed one at a time to bound memory). The control plane compiles objects, not YAML.
 `
 }
 

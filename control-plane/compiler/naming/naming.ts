@@ -8,12 +8,15 @@
 import { createHash } from 'node:crypto'
 
 const SEPARATORS = /[^\p{L}\p{Nd}]+/u
+/** Already normalized ASCII: the common case, answered without splitting. */
+const NORMALIZED_ASCII = /^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$/
 
 /**
  * Traefik's `provider.Normalize`: every run of characters that are neither a Unicode letter nor
  * a decimal digit becomes one `-`; leading and trailing runs disappear.
  */
 export function normalize(name: string): string {
+  if (NORMALIZED_ASCII.test(name)) return name
   const parts = name.split(SEPARATORS)
   let out = ''
   for (const p of parts) {
