@@ -9,7 +9,7 @@
 
 import { parseArgs } from 'node:util'
 import { compile, formatDiagnostic, type Diagnostic } from '../compiler/index.ts'
-import type { ProviderOptions } from '../compiler/options/options.ts'
+import { PROVIDER_FLAGS, PROVIDER_FLAGS_USAGE, providerOptionsFromFlags } from '../compiler/options/flags.ts'
 import { loadManifests, ManifestError } from '../manifests/load.ts'
 
 const USAGE = `usage: npm run compile -- [flags] PATH...
@@ -18,15 +18,7 @@ Reads Kubernetes manifests (YAML or JSON files, or folders of them) and prints t
 configuration Traefik's Kubernetes CRD provider would build from them.
 
 flags (Traefik's defaults when absent):
-  --allow-cross-namespace            references across namespaces are allowed
-  --allow-external-name-services     ExternalName Services may be used
-  --allow-empty-services             services without endpoints are kept (no servers)
-  --native-lb-by-default             use the Service ClusterIP instead of endpoints
-  --ingress-class NAME               only IngressRoutes of this class
-  --label-selector SELECTOR          only Traefik objects matching these labels
-  --namespaces NS[,NS...]            only objects in these namespaces
-  --cross-provider-namespaces NS,... namespaces allowed to use name@provider references
-  --disable-cluster-scope-resources  no Node lookups (NodePort load balancing fails)
+${PROVIDER_FLAGS_USAGE}
   -h, --help                         this text
 `
 
@@ -44,15 +36,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       allowPositionals: true,
       strict: true,
       options: {
-        'allow-cross-namespace': { type: 'boolean' },
-        'allow-external-name-services': { type: 'boolean' },
-        'allow-empty-services': { type: 'boolean' },
-        'native-lb-by-default': { type: 'boolean' },
-        'ingress-class': { type: 'string' },
-        'label-selector': { type: 'string' },
-        namespaces: { type: 'string' },
-        'cross-provider-namespaces': { type: 'string' },
-        'disable-cluster-scope-resources': { type: 'boolean' },
+        ...PROVIDER_FLAGS,
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -70,17 +54,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     return 2
   }
 
-  const options: Partial<ProviderOptions> = {
-    allowCrossNamespace: values['allow-cross-namespace'] === true,
-    allowExternalNameServices: values['allow-external-name-services'] === true,
-    allowEmptyServices: values['allow-empty-services'] === true,
-    nativeLBByDefault: values['native-lb-by-default'] === true,
-    disableClusterScopeResources: values['disable-cluster-scope-resources'] === true,
-    ingressClass: values['ingress-class'] ?? '',
-    labelSelector: values['label-selector'] ?? '',
-    namespaces: list(values.namespaces) ?? null,
-    crossProviderNamespaces: list(values['cross-provider-namespaces']) ?? null,
-  }
+  const options = providerOptionsFromFlags(values)
 
   let loaded
   try {
@@ -97,12 +71,6 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   const problems = [...loaded.diagnostics, ...diagnostics]
   if (problems.length > 0) io.stderr(problems.map(line).join(''))
   return 0
-}
-
-/** A comma-separated list; an empty value is an empty list (for `--cross-provider-namespaces=`). */
-function list(value: string | undefined): string[] | undefined {
-  if (value === undefined) return undefined
-  return value.split(',').map((s) => s.trim()).filter((s) => s !== '')
 }
 
 function line(d: Diagnostic): string {

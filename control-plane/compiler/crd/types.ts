@@ -12,6 +12,7 @@ import type {
   ContentType,
   Cookie,
   EncodedCharacters,
+  ForwardAuth,
   GrpcWeb,
   Headers,
   InFlightReq,
@@ -213,22 +214,8 @@ export interface MiddlewareSpec {
   redirectScheme?: RedirectScheme
   basicAuth?: AuthSpec
   digestAuth?: AuthSpec
-  forwardAuth?: {
-    address?: string
-    trustForwardHeader?: boolean
-    authResponseHeaders?: string[]
-    authResponseHeadersRegex?: string
-    authRequestHeaders?: string[]
-    tls?: ClientTLSSpec
-    addAuthCookiesToResponse?: string[]
-    headerField?: string
-    forwardBody?: boolean
-    maxBodySize?: number
-    maxResponseBodySize?: number
-    preserveLocationHeader?: boolean
-    preserveRequestMethod?: boolean
-    authSigninURL?: string
-  }
+  /** As the dynamic config, but `tls` names Secrets instead of holding PEM. */
+  forwardAuth?: Omit<ForwardAuth, 'tls'> & { tls?: ClientTLSSpec }
   inFlightReq?: InFlightReq
   buffering?: Buffering
   circuitBreaker?: {
