@@ -24,6 +24,7 @@ import type {
   RedirectScheme,
   ReplacePath,
   ReplacePathRegex,
+  ServerHealthCheck,
   StripPrefix,
   StripPrefixRegex,
 } from '../../../shared/dynamic/types.ts'
@@ -93,19 +94,11 @@ export interface LoadBalancerSpec {
   middlewares?: CRDReference[]
 }
 
-export interface HealthCheckSpec {
-  scheme?: string
-  mode?: string
-  path?: string
-  method?: string
-  status?: number
-  port?: number
+/** As the dynamic config, but durations are IntOrString (a bare integer is seconds). */
+export type HealthCheckSpec = Omit<ServerHealthCheck, 'interval' | 'unhealthyInterval' | 'timeout'> & {
   interval?: IntOrString
   unhealthyInterval?: IntOrString
   timeout?: IntOrString
-  hostname?: string
-  followRedirects?: boolean
-  headers?: Record<string, string>
 }
 
 export interface PassiveHealthCheckSpec {
