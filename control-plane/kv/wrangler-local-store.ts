@@ -21,6 +21,8 @@ const WRITE_CONCURRENCY = 8
 
 export async function openWranglerLocalKv(options: WranglerLocalKvOptions): Promise<KvStore> {
   const binding = options.binding ?? 'ROUTES'
+  // wrangler logs what it loads on stdout, which belongs to the caller (`ready URL` for npm run edge).
+  process.env.WRANGLER_LOG ??= 'warn'
   const proxy = await getPlatformProxy<Record<string, KVNamespace>>({
     configPath: options.configPath,
     // wrangler keeps its data under <persist-to>/v3; getPlatformProxy takes that inner path.

@@ -1,5 +1,6 @@
 // Keeps a running edge until SIGINT or SIGTERM (or until workerd dies), then stops everything it
-// started. Resolves with the process exit code.
+// started. Resolves with the process exit code. It takes the signals over: wrangler's own handlers
+// (installed by getPlatformProxy) would call process.exit before the children are stopped.
 export function onShutdown(
   running: { exited: Promise<number | null>; stop(): Promise<void> },
   report: (line: string) => void,
@@ -20,6 +21,8 @@ export function onShutdown(
       )
     }
     const onSignal = () => stop(0)
+    process.removeAllListeners('SIGINT')
+    process.removeAllListeners('SIGTERM')
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
     void running.exited.then((code) => {

@@ -32,7 +32,15 @@ export async function startWorkerd(options: StartWorkerdOptions): Promise<Worker
   const child = spawn(workerdBinary(), ['serve', options.configPath, '--control-fd=3'], {
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
   })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  // Whatever ends this process (a library calling process.exit included), workerd goes with it.
+  const killOnExit = () => child.kill('SIGKILL')
+  process.once('exit', killOnExit)
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      process.off('exit', killOnExit)
+      resolve(code)
+    }),
+  )
   forwardLines(child.stdout!, log)
   const stderrTail: string[] = []
   forwardLines(child.stderr!, (line) => {
