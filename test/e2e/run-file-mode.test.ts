@@ -11,27 +11,11 @@ import { startFileMode, type FileMode } from '../../control-plane/runtime/file-m
 import { REPO_ROOT, startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { manifestPipeline } from '../../control-plane/runtime/pipeline.ts'
 import { send } from '../support/http.ts'
+import { ingressRouteYaml, serviceYaml } from '../support/manifests.ts'
 import { PROBE_SCHEMA } from '../support/fixtures/probe-schema.ts'
 
-const route = (host: string) => `apiVersion: traefik.io/v1alpha1
-kind: IngressRoute
-metadata: { name: r, namespace: demo }
-spec:
-  routes:
-    - match: Host(\`${host}\`)
-      services: [{ name: whoami, port: 80 }]
-`
-const SERVICE = `apiVersion: v1
-kind: Service
-metadata: { name: whoami, namespace: demo }
-spec: { ports: [{ name: http, port: 80 }] }
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: { name: whoami-1, namespace: demo, labels: { kubernetes.io/service-name: whoami } }
-ports: [{ name: http, port: 8080 }]
-endpoints: [{ addresses: [127.0.0.9] }]
-`
+const route = (host: string) => ingressRouteYaml({ name: 'r', match: `Host(\`${host}\`)`, service: 'whoami' })
+const SERVICE = serviceYaml({ name: 'whoami', addresses: ['127.0.0.9'], port: 8080 })
 
 async function servedRules(edge: LocalEdge): Promise<string[]> {
   const res = await send(edge.url(), { headers: { host: 'probe.test' } })
@@ -103,7 +87,7 @@ describe('file mode', () => {
 
   it('reports skipped objects on stderr lines', async () => {
     reports.length = 0
-    await writeFile(join(dir, 'route.yaml'), route('d.example').replace('name: whoami', 'name: missing'))
+    await writeFile(join(dir, 'route.yaml'), ingressRouteYaml({ name: 'r', match: 'Host(`d.example`)', service: 'missing' }))
     const start = Date.now()
     while (!reports.some((l) => l.startsWith('IngressRoute demo/r: '))) {
       expect(Date.now() - start).toBeLessThan(2000)

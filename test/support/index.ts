@@ -21,9 +21,15 @@
 // send(url, options)      -> { status, headers, body }: an HTTP(S) request with any headers, Host included
 //                            (Node's fetch drops Host); `ca` for HTTPS.
 // testCa(), leafCert({ dns, ip }) -> PEM { cert, key } from a throwaway CA (openssl CLI).
+// serviceYaml({ name, addresses, port }), ingressRouteYaml({ name, match, service }) -> manifest YAML.
+// descendants(pid), isRunning(pid) -> process-tree checks (/proc) for commands that must leave nothing.
+// startFakeCloudflareKv() -> a local Workers KV REST API with scripted 429/5xx/partial failures.
 // kvBinding(store)        -> the read half of a Workers KV binding over a KvStore, for Node-side tests.
 export { startEdge, type EdgeOptions, type TestEdge } from './edge.ts'
 export { startUpstream, type Echo, type RecordedRequest, type Upstream, type UpstreamOptions } from './upstream.ts'
 export { send, type Sent, type SendOptions } from './http.ts'
 export { leafCert, testCa, type Pem } from './certs.ts'
 export { kvBinding } from './kv-binding.ts'
+export { ingressRouteYaml, serviceYaml } from './manifests.ts'
+export { descendants, isRunning } from './processes.ts'
+export { startFakeCloudflareKv, type FakeCloudflareKv } from './fake-cloudflare-kv.ts'

@@ -1,0 +1,31 @@
+// Manifest YAML for e2e tests: a Service with its EndpointSlice pointing at loopback upstreams,
+// and a one-route IngressRoute.
+
+/** A Service `name` (port 80, named http) whose EndpointSlice lists `addresses` on `port`. */
+export function serviceYaml(o: { name: string; namespace?: string; addresses: string[]; port: number }): string {
+  const ns = o.namespace ?? 'demo'
+  return `apiVersion: v1
+kind: Service
+metadata: { name: ${o.name}, namespace: ${ns} }
+spec: { ports: [{ name: http, port: 80 }] }
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: { name: ${o.name}-1, namespace: ${ns}, labels: { kubernetes.io/service-name: ${o.name} } }
+addressType: IPv4
+ports: [{ name: http, port: ${o.port} }]
+endpoints: [${o.addresses.map((a) => `{ addresses: [${a}], conditions: { ready: true } }`).join(', ')}]
+`
+}
+
+/** An IngressRoute `name` with one route `match` -> Service `service` port 80. */
+export function ingressRouteYaml(o: { name: string; namespace?: string; match: string; service: string; entryPoints?: string[] }): string {
+  return `apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: { name: ${o.name}, namespace: ${o.namespace ?? 'demo'} }
+spec:
+${o.entryPoints ? `  entryPoints: [${o.entryPoints.join(', ')}]\n` : ''}  routes:
+    - match: ${o.match}
+      services: [{ name: ${o.service}, port: 80 }]
+`
+}
