@@ -171,3 +171,27 @@ describe('table source on workerd', () => {
     expect(blobReads).toEqual([BLOB_PREFIX + manifest.routes.buckets[bucketOf(other, n)]])
   })
 })
+
+describe('a cold isolate', () => {
+  it('serves a burst of first requests from one load of the table', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'edge-state-'))
+    const store = createMemoryKvStore()
+    const reads: string[][] = []
+    const edge = await startLocalEdge({
+      store: { ...store, get: (keys) => (reads.push([...keys]), store.get(keys)) },
+      stateDir,
+      workerEntry: PROBE,
+      entryPoints: [{ name: 'web', address: '127.0.0.1:0' }],
+    })
+    try {
+      await edge.publish(table(1))
+      reads.length = 0
+      const answers = await Promise.all(Array.from({ length: 20 }, () => probe(edge)))
+      expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200))
+      expect(reads.filter((keys) => keys.includes(POINTER_KEY))).toHaveLength(1)
+    } finally {
+      await edge.stop()
+      await rm(stateDir, { recursive: true, force: true })
+    }
+  })
+})
