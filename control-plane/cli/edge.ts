@@ -10,7 +10,7 @@
  */
 
 import { parseArgs } from 'node:util'
-import type { ProviderOptions } from '../compiler/index.ts'
+import { PROVIDER_FLAGS, PROVIDER_FLAGS_USAGE, providerOptionsFromFlags } from '../compiler/options/flags.ts'
 import { ManifestError } from '../manifests/load.ts'
 import { runEdge } from '../runtime/run-edge.ts'
 import { emitSelfHostedEdge } from '../runtime/self-hosted.ts'
@@ -25,13 +25,7 @@ flags:
   --manifests PATH...                manifest files or folders (also accepted as plain arguments)
   --port N                           listening port (default 8787)
   --entrypoint NAME                  the entry point this listener serves (default web)
-  --allow-cross-namespace            references across namespaces are allowed
-  --allow-external-name-services     ExternalName Services may be used
-  --allow-empty-services             services without endpoints are kept (no servers)
-  --native-lb-by-default             use the Service ClusterIP instead of endpoints
-  --ingress-class NAME               only IngressRoutes of this class
-  --label-selector SELECTOR          only Traefik objects matching these labels
-  --namespaces NS[,NS...]            only objects in these namespaces
+${PROVIDER_FLAGS_USAGE}
   --persist-to DIR                   local KV state, as wrangler dev's flag (default .wrangler/state)
   --state-dir DIR                    signing key and generated config (default .state)
   --emit-workerd DIR                 self-hosting: write worker.js + config.capnp for \`workerd serve\`
@@ -54,13 +48,7 @@ export function parseEdgeArgs(argv: readonly string[]) {
       manifests: { type: 'string', multiple: true },
       port: { type: 'string' },
       entrypoint: { type: 'string' },
-      'allow-cross-namespace': { type: 'boolean' },
-      'allow-external-name-services': { type: 'boolean' },
-      'allow-empty-services': { type: 'boolean' },
-      'native-lb-by-default': { type: 'boolean' },
-      'ingress-class': { type: 'string' },
-      'label-selector': { type: 'string' },
-      namespaces: { type: 'string' },
+      ...PROVIDER_FLAGS,
       'persist-to': { type: 'string' },
       'state-dir': { type: 'string' },
       'emit-workerd': { type: 'string' },
@@ -70,15 +58,7 @@ export function parseEdgeArgs(argv: readonly string[]) {
   })
   const port = Number(values.port ?? 8787)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${values.port}: not a port number`)
-  const provider: Partial<ProviderOptions> = {
-    allowCrossNamespace: values['allow-cross-namespace'] === true,
-    allowExternalNameServices: values['allow-external-name-services'] === true,
-    allowEmptyServices: values['allow-empty-services'] === true,
-    nativeLBByDefault: values['native-lb-by-default'] === true,
-    ingressClass: values['ingress-class'] ?? '',
-    labelSelector: values['label-selector'] ?? '',
-    namespaces: values.namespaces ? values.namespaces.split(',').map((s) => s.trim()).filter(Boolean) : null,
-  }
+  const provider = providerOptionsFromFlags(values)
   return {
     help: values.help === true,
     manifests: [...(values.manifests ?? []), ...positionals],
