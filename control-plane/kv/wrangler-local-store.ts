@@ -21,15 +21,22 @@ const WRITE_CONCURRENCY = 8
 
 export async function openWranglerLocalKv(options: WranglerLocalKvOptions): Promise<KvStore> {
   const binding = options.binding ?? 'ROUTES'
-  // wrangler logs what it loads on stdout, which belongs to the caller (`ready URL` for npm run edge).
-  process.env.WRANGLER_LOG ??= 'warn'
-  const proxy = await getPlatformProxy<Record<string, KVNamespace>>({
-    configPath: options.configPath,
-    // wrangler keeps its data under <persist-to>/v3; getPlatformProxy takes that inner path.
-    persist: options.persistTo ? { path: join(options.persistTo, 'v3') } : true,
-    remoteBindings: false,
-    envFiles: [],
-  })
+  // wrangler logs what it loads on stdout, which belongs to the caller (`ready URL` for npm run
+  // edge); its logger reads WRANGLER_LOG at each line, so quieting the start is enough.
+  const level = process.env.WRANGLER_LOG
+  process.env.WRANGLER_LOG = level ?? 'warn'
+  let proxy
+  try {
+    proxy = await getPlatformProxy<Record<string, KVNamespace>>({
+      configPath: options.configPath,
+      // wrangler keeps its data under <persist-to>/v3; getPlatformProxy takes that inner path.
+      persist: options.persistTo ? { path: join(options.persistTo, 'v3') } : true,
+      remoteBindings: false,
+      envFiles: [],
+    })
+  } finally {
+    if (level === undefined) delete process.env.WRANGLER_LOG
+  }
   const kv = proxy.env[binding]
   if (!kv) {
     await proxy.dispose()
