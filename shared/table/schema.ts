@@ -1,0 +1,171 @@
+/**
+ * The edge's route table: what the control plane publishes and the worker serves from.
+ *
+ * Derived from Traefik's dynamic configuration (shared/dynamic/types.ts) by
+ * control-plane/table's `buildEdgeTable`, and JSON all the way down so it can be stored as KV
+ * blobs. Every reference is resolved when the table is built: a router lists its middlewares
+ * already expanded (chains flattened, in order) and every service it can reach is present, so
+ * the edge never looks a name up that could be missing. Servers and their health live apart in
+ * an {@link EndpointsTable}: pods come and go far more often than routes change.
+ *
+ * The table splits by host (./split.ts): each exact host gets the routers that can only match it,
+ * and `rest` keeps host regexps and host-less rules; each part carries the closure of what its
+ * routers reference, so a cold isolate needs only `rest` plus the parts of the host it serves.
+ *
+ * @module
+ */
+
+/** Bump on any incompatible change of the shapes below: the edge refuses other versions. */
+export const TABLE_SCHEMA_VERSION = 'edge-table/1'
+
+/** A whole table, or one part of it (a host's part, `rest`, or several merged). */
+export interface EdgeTable {
+  schema: typeof TABLE_SCHEMA_VERSION
+  routers: Record<string, TableRouter>
+  middlewares: Record<string, TableMiddleware>
+  services: Record<string, TableService>
+  /** Upstream transports (Traefik's serversTransports) the load balancers name. */
+  transports: Record<string, TableTransport>
+}
+
+export interface TableRouter {
+  /** Entry points it serves; empty means every entry point (Traefik's default). */
+  entryPoints: string[]
+  rule: string
+  /** The rule's syntax tree as shared/rules' parseRule gives it (JSON). */
+  tree: unknown
+  /** Effective priority: the configured one, or the rule's length in bytes when unset. */
+  priority: number
+  /** Only TLS requests (Traefik's `tls` section present), or only plain ones. */
+  tls: boolean
+  /** Keys of `middlewares`, chains expanded in place, in the order they run. */
+  middlewares: string[]
+  /** Key of `services`. */
+  service: string
+  /** Set when the router cannot serve (a reference the edge cannot honour): it answers this. */
+  error?: RouteError
+}
+
+/** What a route answers when it cannot be served faithfully: never a silent pass-through. */
+export interface RouteError {
+  status: number
+  message: string
+}
+
+export interface TableMiddleware {
+  /** Traefik's middleware type: `stripPrefix`, `headers`, ... (the key set in its config). */
+  type: string
+  /** Traefik's configuration of that type, as the dynamic configuration has it. */
+  config: unknown
+}
+
+export type TableService =
+  | LoadBalancerService
+  | WeightedService
+  | MirroringService
+  | FailoverService
+  | UnservableService
+
+interface ServiceBase {
+  /** Service-level middlewares (keys of `middlewares`), run before the service. */
+  middlewares?: string[]
+}
+
+/** Round robin over the servers listed for this service in the EndpointsTable. */
+export interface LoadBalancerService extends ServiceBase {
+  kind: 'loadBalancer'
+  sticky?: StickyCookie
+  /** Traefik's default true: the upstream gets the client's Host. */
+  passHostHeader: boolean
+  /** responseForwarding.flushInterval in ms; negative flushes after every write. */
+  flushIntervalMs: number
+  /** Key of `transports`; absent: the default transport. */
+  transport?: string
+  /** Servers marked down by health checks are skipped (EndpointsTable `up`). */
+  healthCheck: boolean
+}
+
+export interface WeightedService extends ServiceBase {
+  kind: 'weighted'
+  services: Array<{ service: string; weight: number }>
+  sticky?: StickyCookie
+  /** Propagates children's health (Traefik's `healthCheck: {}`). */
+  healthCheck: boolean
+}
+
+export interface MirroringService extends ServiceBase {
+  kind: 'mirroring'
+  service: string
+  mirrors: Array<{ service: string; percent: number }>
+  mirrorBody: boolean
+  /** -1: unlimited. */
+  maxBodySize: number
+  healthCheck: boolean
+}
+
+export interface FailoverService extends ServiceBase {
+  kind: 'failover'
+  service: string
+  fallback: string
+  /** Status codes of the main service that send the request to the fallback. */
+  errorStatus?: Array<[number, number]>
+  /** -1: unlimited. */
+  maxRequestBodyBytes: number
+  healthCheck: boolean
+}
+
+/** A service the edge knows it cannot serve faithfully (and said so at compile time). */
+export interface UnservableService extends ServiceBase {
+  kind: 'unservable'
+  status: number
+  message: string
+}
+
+/** Traefik's sticky cookie, with its name already resolved (default name derived from the service). */
+export interface StickyCookie {
+  name: string
+  secure: boolean
+  httpOnly: boolean
+  /** `None`, `Lax`, `Strict`, or absent. */
+  sameSite?: 'None' | 'Lax' | 'Strict'
+  /** 0: not sent; negative: `Max-Age=0`. */
+  maxAge: number
+  path: string
+  domain?: string
+}
+
+export interface TableTransport {
+  serverName?: string
+  insecureSkipVerify: boolean
+  /** PEM CA certificates the upstream's certificate must chain to (self-hosted workerd only). */
+  rootCAs: string[]
+  /** ms; 0 = none. */
+  dialTimeoutMs: number
+  /** ms from the request sent to the response headers; 0 = none. */
+  responseHeaderTimeoutMs: number
+  /** ms a pooled connection may stay idle. */
+  idleConnTimeoutMs: number
+  disableHTTP2: boolean
+}
+
+/** Servers and their health, per load-balancer service. Versioned apart from the routes. */
+export interface EndpointsTable {
+  schema: typeof TABLE_SCHEMA_VERSION
+  services: Record<string, ServiceEndpoints>
+}
+
+export interface ServiceEndpoints {
+  servers: TableServer[]
+}
+
+export interface TableServer {
+  url: string
+  /** Default 1; servers with weight <= 0 are left out of the balancer. */
+  weight: number
+  /** Joins the server URL's path in front of the request path. */
+  preservePath: boolean
+  /** Only receives sticky traffic (a terminating endpoint). */
+  fenced: boolean
+  /** Health state; a down server is not picked. */
+  up: boolean
+}
