@@ -3,10 +3,12 @@
 //   TABLE_JWKS             JSON Web Key Set the pointer's signature is checked against (var or secret)
 //   TABLE_REFRESH_MS       optional, how often to look for a newer pointer (default 5000)
 //   TABLE_REFRESH_WAIT_MS  optional, how long a request may wait for that look (default 0)
-import { KvTableSource, type WaitUntil } from './kv-table-source.ts'
+import type { RoutingView } from '../../../shared/table/view.ts'
+import type { WaitUntil } from '../../../shared/table/source.ts'
+import { KvTableSource } from './kv-table-source.ts'
 import { parseJwks, pointerVerifier } from './verify.ts'
 
-export { KvTableSource, type KvTableSourceOptions, type TableSourceState, type WaitUntil } from './kv-table-source.ts'
+export { KvTableSource, type KvTableSourceOptions, type TableSourceState } from './kv-table-source.ts'
 export { LAYOUT_VERSION, POINTER_KEY, normalizeHost, type TableManifest } from './layout.ts'
 
 export interface TableSourceEnv {
@@ -16,14 +18,19 @@ export interface TableSourceEnv {
   TABLE_REFRESH_WAIT_MS?: string
 }
 
-export interface HostTableSource<View> {
+/** shared/table's TableSource, for any view type (tests use their own). */
+export interface HostTableSource<View = RoutingView> {
   forHost(host: string, ctx: WaitUntil): Promise<View | { error: string }>
 }
 
 let perIsolate: { kv: KVNamespace; source: HostTableSource<unknown> } | null = null
 
-/** One source per isolate (the cache lives as long as the isolate); misconfiguration answers errors. */
-export function tableSourceFromEnv<View>(
+/**
+ * One source per isolate (the cache lives as long as the isolate); misconfiguration answers
+ * errors. The edge app passes shared/table's TableReader (`{ schema: TABLE_SCHEMA_VERSION, prepare:
+ * prepareTable }`) and gets its TableSource.
+ */
+export function tableSourceFromEnv<View = RoutingView>(
   env: TableSourceEnv,
   table: { schema: string | number; prepare: (parts: unknown[], endpoints: unknown) => View },
 ): HostTableSource<View> {

@@ -15,10 +15,7 @@ import {
   type TableManifest,
 } from './layout.ts'
 import { openBlob, type PointerVerifier } from './verify.ts'
-
-export interface WaitUntil {
-  waitUntil(promise: Promise<unknown>): void
-}
+import type { WaitUntil } from '../../../shared/table/source.ts'
 
 export interface KvTableSourceOptions<View> {
   kv: Pick<KVNamespace, 'get'>
