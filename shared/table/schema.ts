@@ -15,12 +15,16 @@
  * @module
  */
 
+import type { EdgeTarget } from './capabilities.ts'
+
 /** Bump on any incompatible change of the shapes below: the edge refuses other versions. */
 export const TABLE_SCHEMA_VERSION = 'edge-table/1'
 
 /** A whole table, or one part of it (a host's part, `rest`, or several merged). */
 export interface EdgeTable {
   schema: typeof TABLE_SCHEMA_VERSION
+  /** The runtime the table was built for (shared/table/capabilities.ts). */
+  target: EdgeTarget
   routers: Record<string, TableRouter>
   middlewares: Record<string, TableMiddleware>
   services: Record<string, TableService>
@@ -34,6 +38,11 @@ export interface TableRouter {
   rule: string
   /** The rule's syntax tree as shared/rules' parseRule gives it (JSON). */
   tree: unknown
+  /**
+   * The exact hosts (lower case, no port, no trailing dot) the rule can only match, or null when it
+   * may match other hosts too (host regexps, wildcards, rules without Host). Drives the split.
+   */
+  hosts: string[] | null
   /** Effective priority: the configured one, or the rule's length in bytes when unset. */
   priority: number
   /** Only TLS requests (Traefik's `tls` section present), or only plain ones. */

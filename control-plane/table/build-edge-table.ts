@@ -1,0 +1,148 @@
+/**
+ * Step 2 of the pipeline: Traefik's dynamic configuration to the edge's table and endpoints,
+ * for one target runtime, with a diagnostic for everything the edge will not do as Traefik does.
+ * Pure: no I/O, and nothing throws out of it.
+ *
+ * Routers are dropped as Traefik drops them (rule errors, missing services or middlewares); a
+ * router whose middlewares include one the edge does not implement stays, and answers 501
+ * rather than serving the route without it.
+ *
+ * @module
+ */
+import type { DynamicConfig } from '../../shared/dynamic/types.ts'
+import { UNIMPLEMENTED_MIDDLEWARE_STATUS, type EdgeTarget } from '../../shared/table/capabilities.ts'
+import { defaultPriority, parseRuleForTable } from '../../shared/table/rules.ts'
+import {
+  TABLE_SCHEMA_VERSION,
+  type EdgeTable,
+  type EndpointsTable,
+  type TableRouter,
+} from '../../shared/table/schema.ts'
+import { EdgeDiagnostics, type EdgeDiagnostic } from './diagnostics.ts'
+import { MiddlewareCompiler } from './middlewares.ts'
+import { unresolved } from './references.ts'
+import { ServiceCompiler } from './services.ts'
+
+export interface EdgeTableOptions {
+  target: EdgeTarget
+  /** Entry points the edge serves; routers naming none of them are reported. Default: not checked. */
+  entryPoints?: string[]
+}
+
+export interface BuiltEdgeTable {
+  table: EdgeTable
+  endpoints: EndpointsTable
+  diagnostics: EdgeDiagnostic[]
+}
+
+/** Traefik's cap on user priorities (math.MaxInt - 1000), as far as a JS number can say it. */
+const MAX_PRIORITY = Number.MAX_SAFE_INTEGER - 1000
+
+export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions): BuiltEdgeTable {
+  const d = new EdgeDiagnostics()
+  const http = config.http ?? {}
+  const services = new ServiceCompiler(http, options.target, d)
+  const middlewares = new MiddlewareCompiler(http.middlewares)
+  const routers: Record<string, TableRouter> = {}
+
+  for (const [name, router] of Object.entries(http.routers ?? {})) {
+    try {
+      const built = buildRouter(name, router, services, middlewares, options, d)
+      if (built) routers[name] = built
+    } catch (err) {
+      d.error('router', name, '', `not served: ${(err as Error).message}`)
+    }
+  }
+  // Services no router uses are compiled too: their problems are worth knowing before they are used.
+  for (const name of Object.keys(http.services ?? {})) services.resolve(name)
+
+  for (const [key, refs] of services.out.serviceMiddlewares) {
+    const svc = services.out.services[key]
+    if (!svc) continue
+    const expanded = middlewares.expand(refs)
+    if ('error' in expanded) {
+      d.error('service', key, 'middlewares', `${expanded.error}: the service answers 500`)
+      services.out.services[key] = { kind: 'unservable', status: 500, message: `service middlewares: ${expanded.error}` }
+    } else {
+      svc.middlewares = expanded.keys
+      if (expanded.unimplemented.length) {
+        d.error('service', key, 'middlewares', `not implemented by the edge: ${expanded.unimplemented.join(', ')}; the service answers ${UNIMPLEMENTED_MIDDLEWARE_STATUS}`)
+        services.out.services[key] = { kind: 'unservable', status: UNIMPLEMENTED_MIDDLEWARE_STATUS, message: `middlewares not implemented by the edge: ${expanded.unimplemented.join(', ')}` }
+      }
+    }
+  }
+
+  return {
+    table: {
+      schema: TABLE_SCHEMA_VERSION,
+      target: options.target,
+      routers,
+      middlewares: middlewares.middlewares,
+      services: services.out.services,
+      transports: services.out.transports,
+    },
+    endpoints: { schema: TABLE_SCHEMA_VERSION, services: services.out.endpoints },
+    diagnostics: d.items,
+  }
+}
+
+function buildRouter(
+  name: string,
+  router: NonNullable<NonNullable<DynamicConfig['http']>['routers']>[string],
+  services: ServiceCompiler,
+  middlewares: MiddlewareCompiler,
+  options: EdgeTableOptions,
+  d: EdgeDiagnostics,
+): TableRouter | null {
+  if (router.ruleSyntax && router.ruleSyntax !== 'v3') {
+    d.error('router', name, 'ruleSyntax', `rule syntax ${router.ruleSyntax} is not supported by the edge: not served`)
+    return null
+  }
+  if (router.parentRefs?.length || !router.service) {
+    d.error('router', name, router.service ? 'parentRefs' : 'service', 'multi-layer routing (parent and child routers) is not supported by the edge: not served')
+    return null
+  }
+  let parsed
+  try {
+    parsed = parseRuleForTable(router.rule ?? '')
+  } catch (err) {
+    d.error('router', name, 'rule', `${(err as Error).message}: not served`)
+    return null
+  }
+  const priority = router.priority ? router.priority : defaultPriority(router.rule)
+  if (priority > MAX_PRIORITY) {
+    d.error('router', name, 'priority', 'above the maximum user priority: not served')
+    return null
+  }
+  const entryPoints = router.entryPoints ?? []
+  if (options.entryPoints && entryPoints.length && !entryPoints.some((ep) => options.entryPoints!.includes(ep))) {
+    d.warn('router', name, 'entryPoints', `none of ${entryPoints.join(', ')} is served by the edge (${options.entryPoints.join(', ')})`)
+  }
+  const service = services.resolve(router.service)
+  if (service === null) {
+    const exists = services.exists(router.service)
+    d.error('router', name, 'service', `${exists ? `service ${JSON.stringify(router.service)} is not served (see its diagnostics)` : unresolved('service', router.service)}: not served`)
+    return null
+  }
+  const expanded = middlewares.expand(router.middlewares ?? [])
+  if ('error' in expanded) {
+    d.error('router', name, 'middlewares', `${expanded.error}: not served`)
+    return null
+  }
+  const built: TableRouter = {
+    entryPoints,
+    rule: router.rule,
+    tree: parsed.tree,
+    hosts: parsed.hosts,
+    priority,
+    tls: router.tls !== undefined,
+    middlewares: expanded.keys,
+    service,
+  }
+  if (expanded.unimplemented.length) {
+    const message = `middlewares not implemented by the edge: ${expanded.unimplemented.join(', ')}`
+    d.error('router', name, 'middlewares', `${message}; the route answers ${UNIMPLEMENTED_MIDDLEWARE_STATUS} instead of serving without them`)
+    built.error = { status: UNIMPLEMENTED_MIDDLEWARE_STATUS, message }
+  }
+  return built
+}

@@ -1,0 +1,47 @@
+/**
+ * Router and service middleware lists: references resolved, chains expanded in place (in order,
+ * recursion refused), each middleware reduced to its type and Traefik's configuration of it.
+ *
+ * @module
+ */
+import type { Middleware } from '../../shared/dynamic/types.ts'
+import { EDGE_MIDDLEWARES } from '../../shared/table/capabilities.ts'
+import type { TableMiddleware } from '../../shared/table/schema.ts'
+import { localKey, unresolved } from './references.ts'
+
+export type Expanded = { keys: string[]; unimplemented: string[] } | { error: string }
+
+export class MiddlewareCompiler {
+  readonly middlewares: Record<string, TableMiddleware> = {}
+  readonly #config: Record<string, Middleware>
+
+  constructor(config: Record<string, Middleware> | undefined) {
+    this.#config = config ?? {}
+  }
+
+  /** The flat, ordered list a list of references runs, or why it cannot be built. */
+  expand(references: string[], stack: string[] = []): Expanded {
+    const keys: string[] = []
+    const unimplemented: string[] = []
+    for (const reference of references) {
+      const key = localKey(reference)
+      const mw = key === null ? undefined : this.#config[key]
+      if (key === null || !mw) return { error: unresolved('middleware', reference) }
+      const types = Object.keys(mw).filter((t) => (mw as Record<string, unknown>)[t] !== undefined)
+      if (types.length !== 1) return { error: `middleware ${JSON.stringify(key)} must set exactly one type (has ${types.length})` }
+      const type = types[0]!
+      if (type === 'chain') {
+        if (stack.includes(key)) return { error: `chain ${JSON.stringify(key)} includes itself` }
+        const inner = this.expand(mw.chain?.middlewares ?? [], [...stack, key])
+        if ('error' in inner) return inner
+        keys.push(...inner.keys)
+        unimplemented.push(...inner.unimplemented)
+        continue
+      }
+      this.middlewares[key] ??= { type, config: (mw as Record<string, unknown>)[type] }
+      if (!(EDGE_MIDDLEWARES as readonly string[]).includes(type)) unimplemented.push(`${key} (${type})`)
+      keys.push(key)
+    }
+    return { keys, unimplemented }
+  }
+}

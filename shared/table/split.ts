@@ -1,0 +1,97 @@
+/**
+ * Sharding the table by host, so a cold isolate reads only what a request can need.
+ *
+ * `splitTableByHost` gives one part per exact host with the routers that can only match that
+ * host, and a `rest` part with every other router (host regexps, wildcards, host-less rules).
+ * A request for host H can only be served by a router of H's part or of `rest`, so
+ * `mergeTableParts([rest, part(H), ...])` routes H exactly as the whole table does. Each part
+ * carries the closure of the services, middlewares and transports its routers reference.
+ *
+ * @module
+ */
+import { TABLE_SCHEMA_VERSION, type EdgeTable, type TableRouter, type TableService } from './schema.ts'
+
+export interface SplitTable {
+  rest: EdgeTable
+  hosts: Record<string, EdgeTable>
+}
+
+export function splitTableByHost(table: EdgeTable): SplitTable {
+  const restRouters: Record<string, TableRouter> = {}
+  const byHost = new Map<string, Record<string, TableRouter>>()
+  for (const [name, router] of Object.entries(table.routers)) {
+    if (router.hosts === null || router.hosts.length === 0) {
+      restRouters[name] = router
+      continue
+    }
+    for (const host of router.hosts) {
+      let routers = byHost.get(host)
+      if (!routers) byHost.set(host, (routers = {}))
+      routers[name] = router
+    }
+  }
+  const hosts: Record<string, EdgeTable> = {}
+  for (const host of [...byHost.keys()].sort()) hosts[host] = withClosure(table, byHost.get(host)!)
+  return { rest: withClosure(table, restRouters), hosts }
+}
+
+/** One table from parts of the same table (any subset, any order). */
+export function mergeTableParts(parts: EdgeTable[]): EdgeTable {
+  const first = parts[0]
+  const merged: EdgeTable = {
+    schema: TABLE_SCHEMA_VERSION,
+    target: first?.target ?? 'workerd',
+    routers: {},
+    middlewares: {},
+    services: {},
+    transports: {},
+  }
+  for (const [i, part] of parts.entries()) {
+    if (part?.schema !== TABLE_SCHEMA_VERSION) {
+      throw new Error(`table part ${i} has schema ${JSON.stringify(part?.schema)}, not ${TABLE_SCHEMA_VERSION}`)
+    }
+    if (part.target !== merged.target) throw new Error(`table part ${i} is for ${part.target}, not ${merged.target}`)
+    Object.assign(merged.routers, part.routers)
+    Object.assign(merged.middlewares, part.middlewares)
+    Object.assign(merged.services, part.services)
+    Object.assign(merged.transports, part.transports)
+  }
+  return merged
+}
+
+/** The routers plus everything they reach. */
+function withClosure(table: EdgeTable, routers: Record<string, TableRouter>): EdgeTable {
+  const part: EdgeTable = { schema: table.schema, target: table.target, routers, middlewares: {}, services: {}, transports: {} }
+  const addMiddlewares = (names: string[] | undefined) => {
+    for (const m of names ?? []) if (table.middlewares[m]) part.middlewares[m] = table.middlewares[m]
+  }
+  const addService = (name: string) => {
+    const svc = table.services[name]
+    if (!svc || part.services[name]) return
+    part.services[name] = svc
+    addMiddlewares(svc.middlewares)
+    for (const child of childServices(svc)) addService(child)
+    if (svc.kind === 'loadBalancer' && svc.transport && table.transports[svc.transport]) {
+      part.transports[svc.transport] = table.transports[svc.transport]!
+    }
+  }
+  for (const router of Object.values(routers)) {
+    addMiddlewares(router.middlewares)
+    addService(router.service)
+  }
+  return part
+}
+
+/** The services a service delegates to. */
+export function childServices(svc: TableService): string[] {
+  switch (svc.kind) {
+    case 'weighted':
+      return svc.services.map((s) => s.service)
+    case 'mirroring':
+      return [svc.service, ...svc.mirrors.map((m) => m.service)]
+    case 'failover':
+      return [svc.service, svc.fallback]
+    default:
+      return []
+  }
+}
