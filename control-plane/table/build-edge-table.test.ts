@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import { childServices, mergeTableParts, splitTableByHost } from '../../shared/table/split.ts'
@@ -130,7 +131,7 @@ describe('buildEdgeTable', () => {
 })
 
 describe('buildEdgeTable over Traefik provider cases', () => {
-  const cases = JSON.parse(readFileSync(new URL('../../../shared/conformance/provider-cases.json', import.meta.url), 'utf8')) as Array<{ name: string; expected: DynamicConfig }>
+  const cases = JSON.parse(readFileSync(join(import.meta.dirname, '../../../shared/conformance/provider-cases.json'), 'utf8')) as Array<{ name: string; expected: DynamicConfig }>
 
   it('gives self-contained tables whose host split merges back to the whole', () => {
     let routers = 0
