@@ -1,0 +1,169 @@
+/**
+ * The pure step between the stored table and the request path: merge the parts a host needs,
+ * link every name to the object it names, and index routers per entry point, so a request costs
+ * a map lookup and the rules of the candidates (the loader caches the result per version).
+ *
+ * Per entry point, routers are grouped by exact host (./split.ts's hosts) with the host-free
+ * ones in a list every request also tries; candidates are tried by priority, highest first
+ * (equal priorities by name, where Traefik leaves the order undefined), TLS routers only for
+ * TLS requests. Rule matchers are compiled the first time a router is a candidate.
+ *
+ * @module
+ */
+import { compileRuleTree } from './rules.ts'
+import {
+  TABLE_SCHEMA_VERSION,
+  type EdgeTable,
+  type EndpointsTable,
+  type TableRouter,
+} from './schema.ts'
+import { mergeTableParts } from './split.ts'
+import type {
+  EntryPointRoutes,
+  MatchRequest,
+  PreparedMiddleware,
+  PreparedRouter,
+  PreparedService,
+  RoutingView,
+} from './view.ts'
+
+export function prepareTable(parts: unknown[], endpoints: unknown): RoutingView {
+  const ep = endpoints as EndpointsTable | null
+  if (ep?.schema !== TABLE_SCHEMA_VERSION || typeof ep.services !== 'object') {
+    throw new Error(`endpoints table has schema ${JSON.stringify(ep?.schema)}, not ${TABLE_SCHEMA_VERSION}`)
+  }
+  const table = mergeTableParts(parts as EdgeTable[])
+  const services = new Map<string, PreparedService>()
+  const middlewares = new Map<string, PreparedMiddleware>()
+
+  const middleware = (name: string): PreparedMiddleware => {
+    let m = middlewares.get(name)
+    if (!m) {
+      const spec = table.middlewares[name]
+      if (!spec) throw new Error(`middleware ${name} is missing from the table`)
+      middlewares.set(name, (m = { name, type: spec.type, config: spec.config }))
+    }
+    return m
+  }
+
+  const service = (name: string, path: string[] = []): PreparedService => {
+    const known = services.get(name)
+    if (known) return known
+    if (path.includes(name)) throw new Error(`service ${name} references itself`)
+    const spec = table.services[name]
+    if (!spec) throw new Error(`service ${name} is missing from the table`)
+    const inner = [...path, name]
+    const base = { name, middlewares: (spec.middlewares ?? []).map(middleware) }
+    let prepared: PreparedService
+    switch (spec.kind) {
+      case 'loadBalancer':
+        prepared = {
+          ...base,
+          kind: 'loadBalancer',
+          spec,
+          servers: ep.services[name]?.servers ?? [],
+          transport: spec.transport ? (table.transports[spec.transport] ?? null) : null,
+        }
+        break
+      case 'weighted':
+        prepared = { ...base, kind: 'weighted', spec, children: spec.services.map((c) => ({ service: service(c.service, inner), weight: c.weight })) }
+        break
+      case 'mirroring':
+        prepared = {
+          ...base,
+          kind: 'mirroring',
+          spec,
+          main: service(spec.service, inner),
+          mirrors: spec.mirrors.map((m) => ({ service: service(m.service, inner), percent: m.percent })),
+        }
+        break
+      case 'failover':
+        prepared = { ...base, kind: 'failover', spec, main: service(spec.service, inner), fallback: service(spec.fallback, inner) }
+        break
+      case 'unservable':
+        prepared = { ...base, kind: 'unservable', status: spec.status, message: spec.message }
+        break
+    }
+    services.set(name, prepared)
+    return prepared
+  }
+
+  const routers: IndexedRouter[] = Object.entries(table.routers)
+    .map(([name, r]) => indexed(name, r, service(r.service), r.middlewares.map(middleware)))
+    .sort(byPriority)
+
+  const entryPoints = new Map<string, EntryPointRoutes>()
+  return {
+    entryPoint(name) {
+      let routes = entryPoints.get(name)
+      if (!routes) {
+        routes = new EntryPointIndex(routers.filter((r) => r.entryPoints.length === 0 || r.entryPoints.includes(name)))
+        entryPoints.set(name, routes)
+      }
+      return routes
+    },
+  }
+}
+
+interface IndexedRouter extends PreparedRouter {
+  entryPoints: string[]
+  hosts: string[] | null
+  matches(request: MatchRequest): boolean
+}
+
+function indexed(name: string, r: TableRouter, service: PreparedService, middlewares: PreparedMiddleware[]): IndexedRouter {
+  let matcher: ((request: MatchRequest) => boolean) | null = null
+  return {
+    name,
+    rule: r.rule,
+    priority: r.priority,
+    tls: r.tls,
+    middlewares,
+    service,
+    ...(r.error ? { error: r.error } : {}),
+    entryPoints: r.entryPoints,
+    hosts: r.hosts,
+    matches(request) {
+      matcher ??= compileRuleTree(r.tree)
+      return matcher(request)
+    },
+  }
+}
+
+class EntryPointIndex implements EntryPointRoutes {
+  readonly #byHost = new Map<string, IndexedRouter[]>()
+  readonly #rest: IndexedRouter[]
+  /** Per host: its routers and the host-free ones, in priority order. */
+  readonly #candidates = new Map<string, IndexedRouter[]>()
+
+  constructor(routers: IndexedRouter[]) {
+    this.#rest = routers.filter((r) => !r.hosts?.length)
+    for (const r of routers) {
+      for (const host of r.hosts ?? []) {
+        const list = this.#byHost.get(host)
+        if (list) list.push(r)
+        else this.#byHost.set(host, [r])
+      }
+    }
+  }
+
+  match(request: MatchRequest, tls: boolean): PreparedRouter | null {
+    for (const r of this.#for(request.host)) {
+      if (r.tls === tls && r.matches(request)) return r
+    }
+    return null
+  }
+
+  #for(host: string): IndexedRouter[] {
+    const key = host.endsWith('.') ? host.slice(0, -1) : host
+    const own = this.#byHost.get(key)
+    if (!own) return this.#rest
+    let list = this.#candidates.get(key)
+    if (!list) this.#candidates.set(key, (list = [...own, ...this.#rest].sort(byPriority)))
+    return list
+  }
+}
+
+function byPriority(a: IndexedRouter, b: IndexedRouter): number {
+  return b.priority - a.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+}
