@@ -1,13 +1,19 @@
-// The last stage of the pipeline: Traefik's dynamic configuration to the edge's table, split by
-// host for the KV layout. It belongs to the edge table's own modules (control-plane/table's
-// buildEdgeTable, shared/table's splitTableByHost and TABLE_SCHEMA_VERSION); until they are in
-// the tree this stage says so instead of publishing a table no worker could read.
+// The last stage of the pipeline: Traefik's dynamic configuration to the edge's table
+// (control-plane/table's buildEdgeTable), split by host for the KV layout (shared/table's
+// splitTableByHost), with the edge's diagnostics as problem lines.
+import { splitTableByHost } from '../../shared/table/split.ts'
+import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
+import type { EdgeTarget } from '../../shared/table/capabilities.ts'
+import { buildEdgeTable } from '../table/build-edge-table.ts'
+import { formatEdgeDiagnostic } from '../table/diagnostics.ts'
 import type { EdgeTableStage } from './pipeline.ts'
 
-export function edgeTableStage(_options: { entryPoint: string }): EdgeTableStage {
-  return () => {
-    throw new Error(
-      'the edge table builder is not in this tree yet (control-plane/table buildEdgeTable, shared/table splitTableByHost)',
-    )
+export function edgeTableStage(options: { entryPoint: string; target?: EdgeTarget }): EdgeTableStage {
+  return (config) => {
+    const built = buildEdgeTable(config, { target: options.target ?? 'workerd', entryPoints: [options.entryPoint] })
+    return {
+      table: { schema: TABLE_SCHEMA_VERSION, routes: splitTableByHost(built.table), endpoints: built.endpoints },
+      problems: built.diagnostics.map(formatEdgeDiagnostic),
+    }
   }
 }

@@ -10,10 +10,23 @@ import type { PublishResult } from '../../control-plane/publish/publisher.ts'
 import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import type { WorkerdEntryPoint } from '../../control-plane/runtime/workerd-config.ts'
 import { send, type Sent, type SendOptions } from './http.ts'
+import type { ProviderOptions } from '../../control-plane/compiler/index.ts'
+import { parseManifestText } from '../../control-plane/manifests/load.ts'
+import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
+import { buildFromSnapshot } from '../../control-plane/runtime/pipeline.ts'
+import type { DynamicConfig } from '../../shared/dynamic/types.ts'
+import type { EdgeTarget } from '../../shared/table/capabilities.ts'
+
+/** What a test gives the edge: manifests (YAML text), a dynamic configuration, or a built table. */
+export type EdgeInput = { yaml: string } | { config: DynamicConfig } | { table: EdgeTableInput }
 
 export interface EdgeOptions {
-  /** Published before the edge starts; without it the edge answers 503 until `publish`. */
-  table?: EdgeTableInput
+  /** Published before the edge starts; without it the edge answers 503 until `apply`/`publish`. */
+  input?: EdgeInput
+  /** Provider flags for `yaml` input. */
+  provider?: Partial<ProviderOptions>
+  /** `workerd` (default) or `cloudflare`: the capabilities the table is built for. */
+  target?: EdgeTarget
   /** Entry points by name (port chosen freely) or full definitions (HTTPS with `tls`). Default ['web']. */
   entryPoints?: Array<string | Omit<WorkerdEntryPoint, 'address'> & { address?: string }>
   /** Worker entry module. Default edge-worker/src/index.ts. */
@@ -33,7 +46,9 @@ export interface TestEdge {
   url(entryPoint?: string): string
   /** Sends a request with any headers (Host included) to an entry point. */
   request(path: string, options?: SendOptions & { entryPoint?: string }): Promise<Sent>
-  /** Publishes a table; the next request after it resolves is served from it. */
+  /** Builds and publishes; the next request after it resolves is served from it. */
+  apply(input: EdgeInput): Promise<{ published: PublishResult; problems: string[] }>
+  /** Publishes a built table; the next request after it resolves is served from it. */
   publish(table: EdgeTableInput): Promise<PublishResult>
   readonly store: KvStore
   readonly local: LocalEdge
@@ -63,17 +78,24 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
     await rm(stateDir, { recursive: true, force: true })
     throw err
   }
-  if (options.table) await local.publish(options.table)
+  const firstEntryPoint = entryPoints[0]!.name
+  const build = (input: EdgeInput) => buildEdgeInput(input, { provider: options.provider, target: options.target, entryPoint: firstEntryPoint })
+  const publish = async (table: EdgeTableInput) => {
+    const result = await local.publish(table)
+    // The worker looks for a newer pointer at most every 250 ms, and the request that looks
+    // waits for the new table (local-edge.ts): past 250 ms, the next request gets it.
+    if (result.changed) await new Promise((r) => setTimeout(r, 260))
+    return result
+  }
+  if (options.input) await local.publish(build(options.input).table)
   return {
     url: (ep) => local.url(ep),
     request: (path, { entryPoint, ...rest } = {}) => send(local.url(entryPoint) + path, rest),
-    publish: async (table) => {
-      const result = await local.publish(table)
-      // The worker looks for a newer pointer at most every 250 ms, and the request that looks
-      // waits for the new table (local-edge.ts): past 250 ms, the next request gets it.
-      if (result.changed) await new Promise((r) => setTimeout(r, 260))
-      return result
+    apply: async (input) => {
+      const built = build(input)
+      return { published: await publish(built.table), problems: built.problems }
     },
+    publish,
     store,
     local,
     logs,
@@ -82,4 +104,20 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
       await rm(stateDir, { recursive: true, force: true })
     },
   }
+}
+
+/** manifests (YAML text) or a dynamic configuration -> the edge table, as npm run edge builds it. */
+export function buildEdgeInput(
+  input: EdgeInput,
+  options: { provider?: Partial<ProviderOptions>; target?: EdgeTarget; entryPoint?: string } = {},
+): { table: EdgeTableInput; problems: string[] } {
+  if ('table' in input) return { table: input.table, problems: [] }
+  const stage = edgeTableStage({ entryPoint: options.entryPoint ?? 'web', target: options.target })
+  if ('config' in input) return stage(input.config)
+  const parsed = parseManifestText(input.yaml, 'test.yaml')
+  return buildFromSnapshot(
+    { snapshot: { objects: parsed.objects.map((o) => o.object) }, diagnostics: parsed.diagnostics },
+    options.provider ?? {},
+    stage,
+  )
 }
