@@ -87,9 +87,9 @@ describe('buildEdgeTable', () => {
       }),
       { target: 'workerd' },
     )
-    expect(table.routers.r!.error).toEqual({ status: 501, message: 'middlewares not implemented by the edge: auth (basicAuth)' })
+    expect(table.routers.r!.error).toEqual({ status: 501, message: 'middlewares the edge cannot run: auth (basicAuth is not implemented by the edge)' })
     expect(diagnostics.map(formatEdgeDiagnostic)).toEqual([
-      'router r: middlewares: middlewares not implemented by the edge: auth (basicAuth); the route answers 501 instead of serving without them',
+      'router r: middlewares: middlewares the edge cannot run: auth (basicAuth is not implemented by the edge); the route answers 501 instead of serving without them',
     ])
   })
 

@@ -66,8 +66,8 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
     } else {
       svc.middlewares = expanded.keys
       if (expanded.unimplemented.length) {
-        d.error('service', key, 'middlewares', `not implemented by the edge: ${expanded.unimplemented.join(', ')}; the service answers ${UNIMPLEMENTED_MIDDLEWARE_STATUS}`)
-        services.out.services[key] = { kind: 'unservable', status: UNIMPLEMENTED_MIDDLEWARE_STATUS, message: `middlewares not implemented by the edge: ${expanded.unimplemented.join(', ')}` }
+        d.error('service', key, 'middlewares', `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}; the service answers ${UNIMPLEMENTED_MIDDLEWARE_STATUS}`)
+        services.out.services[key] = { kind: 'unservable', status: UNIMPLEMENTED_MIDDLEWARE_STATUS, message: `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}` }
       }
     }
   }
@@ -140,7 +140,7 @@ function buildRouter(
     service,
   }
   if (expanded.unimplemented.length) {
-    const message = `middlewares not implemented by the edge: ${expanded.unimplemented.join(', ')}`
+    const message = `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}`
     d.error('router', name, 'middlewares', `${message}; the route answers ${UNIMPLEMENTED_MIDDLEWARE_STATUS} instead of serving without them`)
     built.error = { status: UNIMPLEMENTED_MIDDLEWARE_STATUS, message }
   }

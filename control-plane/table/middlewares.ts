@@ -5,7 +5,7 @@
  * @module
  */
 import type { Middleware } from '../../shared/dynamic/types.ts'
-import { EDGE_MIDDLEWARES } from '../../shared/table/capabilities.ts'
+import { middlewareUnsupported } from '../../shared/table/capabilities.ts'
 import type { TableMiddleware } from '../../shared/table/schema.ts'
 import { localKey, unresolved } from './references.ts'
 
@@ -39,7 +39,8 @@ export class MiddlewareCompiler {
         continue
       }
       this.middlewares[key] ??= { type, config: (mw as Record<string, unknown>)[type] }
-      if (!(EDGE_MIDDLEWARES as readonly string[]).includes(type)) unimplemented.push(`${key} (${type})`)
+      const why = middlewareUnsupported(type, this.middlewares[key].config)
+      if (why !== null) unimplemented.push(`${key} (${why})`)
       keys.push(key)
     }
     return { keys, unimplemented }

@@ -1,9 +1,10 @@
 /**
- * What the edge implements, known to both sides: the control plane warns at compile time about
- * anything else, and the edge answers an error for it rather than serving it differently.
+ * What the edge implements, known to both sides: the control plane reports anything else at
+ * compile time, and the edge answers an error for it rather than serving it differently.
  *
  * @module
  */
+import type { Headers as HeadersConfig } from '../dynamic/types.ts'
 
 /** Middleware types the edge runs (edge-worker/src/middlewares registers exactly these). */
 export const EDGE_MIDDLEWARES = ['addPrefix', 'headers', 'replacePath', 'stripPrefix'] as const
@@ -15,3 +16,20 @@ export const UNIMPLEMENTED_MIDDLEWARE_STATUS = 501
 
 /** Where the table will be served from: what the upstream fetch there can and cannot do. */
 export type EdgeTarget = 'workerd' | 'cloudflare'
+
+const HEADERS_IMPLEMENTED = new Set(['customRequestHeaders', 'customResponseHeaders'])
+
+/** For the headers middleware: the fields set that the edge does not implement, or null. */
+export function headersUnsupported(config: HeadersConfig): string | null {
+  const fields = Object.entries(config ?? {})
+    .filter(([k, v]) => !HEADERS_IMPLEMENTED.has(k) && v !== undefined && v !== false && !(Array.isArray(v) && v.length === 0))
+    .map(([k]) => k)
+  return fields.length ? `headers fields ${fields.join(', ')} are not implemented by the edge` : null
+}
+
+/** Why the edge cannot run this middleware as configured, or null when it can. */
+export function middlewareUnsupported(type: string, config: unknown): string | null {
+  if (!(EDGE_MIDDLEWARES as readonly string[]).includes(type)) return `${type} is not implemented by the edge`
+  if (type === 'headers') return headersUnsupported(config as HeadersConfig)
+  return null
+}

@@ -1,0 +1,53 @@
+/**
+ * The middleware pipeline: a router's (or a service's) middlewares in order in front of a handler.
+ *
+ * A middleware is a factory from Traefik's configuration of its type to a wrapper of the next
+ * handler; adding one to the edge is adding it to MIDDLEWARES (and to shared/table's
+ * EDGE_MIDDLEWARES, which the control plane checks against). A type the edge lacks, or a
+ * configuration it cannot honour, makes the chain answer 501; a configuration that cannot be
+ * built answers 500. Never a chain that silently skips a middleware.
+ *
+ * @module
+ */
+import { UNIMPLEMENTED_MIDDLEWARE_STATUS, type EdgeMiddlewareType } from '../../../shared/table/capabilities.ts'
+import type { PreparedMiddleware } from '../../../shared/table/view.ts'
+import { httpError, type Handler } from '../request.ts'
+import { addPrefix } from './add-prefix/index.ts'
+import { UnsupportedConfig, headers } from './headers/index.ts'
+import { replacePath } from './replace-path/index.ts'
+import { stripPrefix } from './strip-prefix/index.ts'
+
+export type Middleware = (next: Handler) => Handler
+// Each factory takes its own type's configuration; the table holds it as unknown JSON.
+export type MiddlewareFactory = (config: never) => Middleware
+
+export const MIDDLEWARES: Record<EdgeMiddlewareType, MiddlewareFactory> = {
+  addPrefix,
+  headers,
+  replacePath,
+  stripPrefix,
+}
+
+/** `middlewares` in order in front of `final`. Never throws: a broken middleware answers its error. */
+export function chain(middlewares: PreparedMiddleware[], final: Handler, log: (m: string) => void = console.error): Handler {
+  let handler = final
+  for (let i = middlewares.length - 1; i >= 0; i--) handler = build(middlewares[i]!, log)(handler)
+  return handler
+}
+
+function build(m: PreparedMiddleware, log: (m: string) => void): Middleware {
+  const factory = (MIDDLEWARES as Record<string, MiddlewareFactory | undefined>)[m.type]
+  if (!factory) return answer(UNIMPLEMENTED_MIDDLEWARE_STATUS, `middleware ${m.name}: ${m.type} is not implemented by the edge`, log)
+  try {
+    return factory(m.config as never)
+  } catch (err) {
+    const status = err instanceof UnsupportedConfig ? UNIMPLEMENTED_MIDDLEWARE_STATUS : 500
+    return answer(status, `middleware ${m.name}: ${(err as Error).message}`, log)
+  }
+}
+
+function answer(status: number, message: string, log: (m: string) => void): Middleware {
+  log(`[edge] ${message}`)
+  const text = status === 500 ? 'Internal Server Error' : 'Not Implemented'
+  return () => async () => httpError(status, text)
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest'
+import {
+  ByteReader,
+  bodyStream,
+  encodeChunk,
+  readResponseHead,
+  responseFraming,
+  serializeRequestHead,
+} from './wire.ts'
+
+const enc = new TextEncoder()
+
+/** A byte stream that delivers the text in the given pieces (to cut heads and chunks anywhere). */
+function reader(...pieces: string[]): ByteReader {
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      for (const p of pieces) c.enqueue(enc.encode(p))
+      c.close()
+    },
+  })
+  return new ByteReader(stream.getReader())
+}
+
+async function response(method: string, ...pieces: string[]) {
+  const r = reader(...pieces)
+  const head = await readResponseHead(r)
+  let closed = 0
+  const body = bodyStream(r, responseFraming(method, head), () => closed++)
+  const text = body ? await new Response(body).text() : null
+  return { head, text, closed }
+}
+
+describe('HTTP/1.1 wire', () => {
+  it('writes the request head with the given Host first and no framing headers of its own', () => {
+    const headers = new Headers({ 'x-a': '1', host: 'ignored', 'content-length': '3', 'transfer-encoding': 'chunked' })
+    const fixed = new TextDecoder().decode(serializeRequestHead({ method: 'POST', target: '/p?q=1', host: 'client.example', headers, body: 'length' }))
+    expect(fixed).toBe('POST /p?q=1 HTTP/1.1\r\nHost: client.example\r\ncontent-length: 3\r\nx-a: 1\r\n\r\n')
+    const chunked = new TextDecoder().decode(serializeRequestHead({ method: 'POST', target: '/', host: 'h', headers, body: 'chunked' }))
+    expect(chunked).toBe('POST / HTTP/1.1\r\nHost: h\r\nx-a: 1\r\ntransfer-encoding: chunked\r\n\r\n')
+    expect(new TextDecoder().decode(encodeChunk(enc.encode('hello')))).toBe('5\r\nhello\r\n')
+  })
+
+  it('reads a Content-Length body split anywhere', async () => {
+    const res = await response('GET', 'HTTP/1.1 200 OK\r\nContent-', 'Length: 5\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\nhe', 'llo')
+    expect(res.head.status).toBe(200)
+    expect(res.head.headers.getSetCookie()).toEqual(['a=1', 'b=2'])
+    expect(res.text).toBe('hello')
+    expect(res.closed).toBe(1)
+  })
+
+  it('decodes a chunked body with extensions and trailers', async () => {
+    const res = await response('GET', 'HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n4;x=y\r\nWiki\r\n5\r', '\npedia\r\n0\r\nX-T: 1\r\n\r\n')
+    expect(res.head.statusText).toBe('Created')
+    expect(res.text).toBe('Wikipedia')
+  })
+
+  it('reads until close without framing, and no body for HEAD, 204 and 304', async () => {
+    expect((await response('GET', 'HTTP/1.0 200 OK\r\n\r\nall', ' of it')).text).toBe('all of it')
+    expect((await response('HEAD', 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n')).text).toBeNull()
+    expect((await response('GET', 'HTTP/1.1 304 Not Modified\r\n\r\n')).closed).toBe(1)
+  })
+
+  it('fails on a truncated body or a garbled head', async () => {
+    await expect(response('GET', 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort')).rejects.toThrow(/before the end of the body/)
+    await expect(response('GET', 'HTTP/1.1 200 OK\r\nContent')).rejects.toThrow(/before the response head/)
+    await expect(response('GET', 'SSH-2.0-OpenSSH\r\n\r\n')).rejects.toThrow(/malformed status line/)
+  })
+})

@@ -1,0 +1,229 @@
+/**
+ * HTTP/1.1 on the wire, runtime-neutral: the request head, the response head parser and the
+ * response body framings (Content-Length, chunked, until close), over any byte stream. Used by
+ * the socket transport (../socket-transport.ts) where fetch() cannot send the Host we need.
+ *
+ * @module
+ */
+
+const CRLF = '\r\n'
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('latin1')
+
+/** Largest response head accepted (Go's default MaxResponseHeaderBytes is 1 MiB... per header block). */
+export const MAX_HEAD_BYTES = 1 << 20
+
+export class WireError extends Error {
+  override readonly name = 'WireError'
+}
+
+export interface RequestHead {
+  method: string
+  /** Origin-form target: escaped path plus `?query`. */
+  target: string
+  host: string
+  headers: Headers
+  /** `length`: a fixed body of Content-Length bytes; `chunked`: a streamed body; `none`. */
+  body: 'none' | 'length' | 'chunked'
+}
+
+export function serializeRequestHead(head: RequestHead): Uint8Array {
+  let text = `${head.method} ${head.target} HTTP/1.1${CRLF}Host: ${head.host}${CRLF}`
+  head.headers.forEach((value, name) => {
+    if (name === 'host' || name === 'transfer-encoding' || (name === 'content-length' && head.body !== 'length')) return
+    text += `${name}: ${value}${CRLF}`
+  })
+  if (head.body === 'chunked') text += `transfer-encoding: chunked${CRLF}`
+  return encoder.encode(text + CRLF)
+}
+
+/** A chunk of a chunked request body. */
+export function encodeChunk(data: Uint8Array): Uint8Array {
+  const size = encoder.encode(data.length.toString(16) + CRLF)
+  const out = new Uint8Array(size.length + data.length + 2)
+  out.set(size)
+  out.set(data, size.length)
+  out.set([13, 10], size.length + data.length)
+  return out
+}
+
+export const LAST_CHUNK = encoder.encode(`0${CRLF}${CRLF}`)
+
+/** Buffered reads over a byte stream. */
+export class ByteReader {
+  #buf: Uint8Array = new Uint8Array(0)
+  #eof = false
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>
+
+  constructor(reader: ReadableStreamDefaultReader<Uint8Array>) {
+    this.#reader = reader
+  }
+
+  get buffered(): number {
+    return this.#buf.length
+  }
+
+  /** Reads more; false at end of stream. */
+  async fill(): Promise<boolean> {
+    if (this.#eof) return false
+    const { done, value } = await this.#reader.read()
+    if (done) {
+      this.#eof = true
+      return false
+    }
+    if (value.length) {
+      const next = new Uint8Array(this.#buf.length + value.length)
+      next.set(this.#buf)
+      next.set(value, this.#buf.length)
+      this.#buf = next
+    }
+    return true
+  }
+
+  /** Up to `max` bytes already buffered, or one read's worth; null at end of stream. */
+  async some(max: number): Promise<Uint8Array | null> {
+    if (this.#buf.length === 0 && !(await this.fill())) return null
+    return this.take(Math.min(max, this.#buf.length))
+  }
+
+  take(n: number): Uint8Array {
+    const out = this.#buf.subarray(0, n)
+    this.#buf = this.#buf.subarray(n)
+    return out
+  }
+
+  /** The bytes up to and including the first CRLF (or LF); null at end of stream first. */
+  async line(limit: number): Promise<Uint8Array | null> {
+    for (let from = 0; ; ) {
+      const i = this.#buf.indexOf(10, from)
+      if (i !== -1) return this.take(i + 1)
+      from = this.#buf.length
+      if (from > limit) throw new WireError('line too long')
+      if (!(await this.fill())) return null
+    }
+  }
+
+  cancel(): void {
+    this.#reader.cancel().catch(() => {})
+  }
+}
+
+export interface ResponseHead {
+  status: number
+  statusText: string
+  headers: Headers
+}
+
+/** Reads one response head (status line + headers). Throws WireError on EOF or garbage. */
+export async function readResponseHead(r: ByteReader): Promise<ResponseHead> {
+  let budget = MAX_HEAD_BYTES
+  const line = async (): Promise<string> => {
+    const bytes = await r.line(budget)
+    if (bytes === null) throw new WireError('connection closed before the response head')
+    budget -= bytes.length
+    if (budget < 0) throw new WireError('response head too large')
+    return decoder.decode(bytes).replace(/\r?\n$/, '')
+  }
+  const status = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(await line())
+  if (!status) throw new WireError('malformed status line')
+  const headers = new Headers()
+  for (;;) {
+    const text = await line()
+    if (text === '') break
+    const colon = text.indexOf(':')
+    if (colon <= 0) throw new WireError('malformed header line')
+    headers.append(text.slice(0, colon).trim(), text.slice(colon + 1).trim())
+  }
+  return { status: Number(status[1]), statusText: status[2] ?? '', headers }
+}
+
+export type Framing = { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' } | { kind: 'close' }
+
+/** How the body of a response is delimited (RFC 9112 6.3). */
+export function responseFraming(method: string, head: ResponseHead): Framing {
+  if (method === 'HEAD' || head.status === 204 || head.status === 304 || head.status < 200) return { kind: 'none' }
+  if (/(^|,)\s*chunked\s*$/i.test(head.headers.get('transfer-encoding') ?? '')) return { kind: 'chunked' }
+  const cl = head.headers.get('content-length')
+  if (cl !== null) {
+    if (!/^\d+$/.test(cl.trim())) throw new WireError('invalid Content-Length')
+    return { kind: 'length', length: Number(cl.trim()) }
+  }
+  return { kind: 'close' }
+}
+
+/** The response body as a stream, decoded from its framing; `done` runs once at the end or on cancel. */
+export function bodyStream(r: ByteReader, framing: Framing, done: () => void): ReadableStream<Uint8Array> | null {
+  if (framing.kind === 'none') {
+    done()
+    return null
+  }
+  const CHUNK = 64 * 1024
+  let remaining = framing.kind === 'length' ? framing.length : Infinity
+  let chunkLeft = 0
+  let finished = false
+  const finish = () => {
+    if (!finished) {
+      finished = true
+      done()
+    }
+  }
+  const next = async (): Promise<Uint8Array | null> => {
+    if (framing.kind === 'length' || framing.kind === 'close') {
+      if (remaining === 0) return null
+      const part = await r.some(Math.min(CHUNK, remaining))
+      if (part === null) {
+        if (framing.kind === 'length') throw new WireError('connection closed before the end of the body')
+        return null
+      }
+      remaining -= part.length
+      return part
+    }
+    if (chunkLeft === 0) {
+      const sizeLine = await r.line(4096)
+      if (sizeLine === null) throw new WireError('connection closed inside a chunked body')
+      const size = parseInt(decoder.decode(sizeLine).split(';')[0]!.trim(), 16)
+      if (!Number.isFinite(size)) throw new WireError('malformed chunk size')
+      if (size === 0) {
+        // Trailers (ignored) end with an empty line.
+        for (;;) {
+          const t = await r.line(MAX_HEAD_BYTES)
+          if (t === null || t.length <= 2) return null
+        }
+      }
+      chunkLeft = size
+    }
+    const part = await r.some(Math.min(CHUNK, chunkLeft))
+    if (part === null) throw new WireError('connection closed inside a chunk')
+    chunkLeft -= part.length
+    if (chunkLeft === 0) {
+      const end = await r.line(2)
+      if (end === null) throw new WireError('connection closed inside a chunked body')
+    }
+    return part
+  }
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        for (;;) {
+          const part = await next()
+          if (part === null) {
+            finish()
+            controller.close()
+            return
+          }
+          if (part.length) {
+            controller.enqueue(part)
+            return
+          }
+        }
+      } catch (err) {
+        finish()
+        controller.error(err)
+      }
+    },
+    cancel() {
+      r.cancel()
+      finish()
+    },
+  })
+}

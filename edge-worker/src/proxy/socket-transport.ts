@@ -1,0 +1,72 @@
+/**
+ * The upstream over a raw TCP (or TLS) socket, speaking HTTP/1.1 itself: the way to send the
+ * client's Host to a server addressed by IP on workerd, whose fetch() always writes the URL's
+ * host. One connection per request (sockets cannot outlive the request that opened them).
+ *
+ * @module
+ */
+import { connect } from 'cloudflare:sockets'
+import {
+  ByteReader,
+  LAST_CHUNK,
+  bodyStream,
+  encodeChunk,
+  readResponseHead,
+  responseFraming,
+  serializeRequestHead,
+} from './http1/wire.ts'
+import { ProxyError, withDeadline, type UpstreamRequest } from './transport.ts'
+
+export async function socketTransport(req: UpstreamRequest): Promise<Response> {
+  const tls = req.url.protocol === 'https:'
+  const port = Number(req.url.port) || (tls ? 443 : 80)
+  const hostname = req.url.hostname.replace(/^\[(.*)\]$/, '$1')
+  const socket = connect({ hostname, port }, { secureTransport: tls ? 'on' : 'off', allowHalfOpen: false })
+  const close = () => void socket.close().catch(() => {})
+  const onClientGone = () => close()
+  req.signal?.addEventListener('abort', onClientGone)
+  try {
+    await withDeadline(socket.opened, req.dialTimeoutMs, 'connecting', close)
+  } catch (err) {
+    req.signal?.removeEventListener('abort', onClientGone)
+    close()
+    if (err instanceof ProxyError) throw err
+    throw new ProxyError('unreachable', `connecting to ${req.url.host}: ${(err as Error).message}`)
+  }
+
+  const body = req.body === null ? 'none' : req.headers.has('content-length') ? 'length' : 'chunked'
+  const writer = socket.writable.getWriter()
+  const sending = (async () => {
+    await writer.write(serializeRequestHead({ method: req.method, target: req.url.pathname + req.url.search, host: req.host, headers: req.headers, body }))
+    if (req.body) {
+      const reader = req.body.getReader()
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) break
+        await writer.write(body === 'chunked' ? encodeChunk(value) : value)
+      }
+      if (body === 'chunked') await writer.write(LAST_CHUNK)
+    }
+  })()
+  // The upstream may answer before it has read the whole body; a failed write then shows as
+  // an error reading the response, which is what decides the status.
+  sending.catch(() => {})
+
+  const reader = new ByteReader(socket.readable.getReader())
+  const done = () => {
+    req.signal?.removeEventListener('abort', onClientGone)
+    close()
+  }
+  try {
+    let head = await withDeadline(readResponseHead(reader), req.responseHeaderTimeoutMs, 'waiting for the response head', close)
+    // Interim 1xx responses (100 Continue...) are not forwarded.
+    while (head.status >= 100 && head.status < 200) head = await readResponseHead(reader)
+    const stream = bodyStream(reader, responseFraming(req.method, head), done)
+    return new Response(stream, { status: head.status, statusText: head.statusText, headers: head.headers })
+  } catch (err) {
+    done()
+    if (err instanceof ProxyError) throw err
+    if (req.signal?.aborted) throw new ProxyError('canceled', 'client closed the request')
+    throw new ProxyError('unreachable', `${req.url.host}: ${(err as Error).message}`)
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * How the proxy reaches an upstream: the request it hands a transport, and the errors a transport
+ * throws, each with the status Traefik answers for it (ComputeStatusCode: timeouts 504, other
+ * network errors 502, a client gone 499).
+ *
+ * @module
+ */
+
+export interface UpstreamRequest {
+  /** Full upstream URL: server scheme and authority, path and query as they go upstream. */
+  url: URL
+  method: string
+  /** The Host header the upstream must receive. */
+  host: string
+  /** Request headers, hop-by-hop removed, without Host. */
+  headers: Headers
+  body: ReadableStream<Uint8Array> | null
+  /** ms; 0 = none. */
+  dialTimeoutMs: number
+  /** ms from the request written to the response head; 0 = none. */
+  responseHeaderTimeoutMs: number
+  signal: AbortSignal | undefined
+}
+
+export type Transport = (req: UpstreamRequest) => Promise<Response>
+
+export type ProxyErrorCode = 'timeout' | 'unreachable' | 'canceled'
+
+const STATUS: Record<ProxyErrorCode, number> = { timeout: 504, unreachable: 502, canceled: 499 }
+
+export class ProxyError extends Error {
+  override readonly name = 'ProxyError'
+  readonly code: ProxyErrorCode
+  constructor(code: ProxyErrorCode, message: string) {
+    super(message)
+    this.code = code
+  }
+
+  get status(): number {
+    return STATUS[this.code]
+  }
+}
+
+/** Runs `work` with a deadline: past `ms` it fails with a timeout ProxyError (and `onTimeout` runs). */
+export async function withDeadline<T>(work: Promise<T>, ms: number, what: string, onTimeout: () => void): Promise<T> {
+  if (!(ms > 0)) return work
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout()
+      reject(new ProxyError('timeout', `${what} took longer than ${ms} ms`))
+    }, ms)
+  })
+  try {
+    return await Promise.race([work, deadline])
+  } finally {
+    clearTimeout(timer)
+  }
+}
