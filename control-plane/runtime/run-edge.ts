@@ -51,8 +51,10 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
       log: (line) => options.report(`[workerd] ${line}`),
     })
     stops.push(() => edge.stop())
-    // `wrangler dev` on the same store verifies tables with the same key.
-    await writeDevVars(join(REPO_ROOT, '.dev.vars'), { TABLE_JWKS: JSON.stringify(edge.signer.jwks) })
+    // `wrangler dev` reads the default store: give it the key that verifies the tables there.
+    if (options.persistTo === undefined) {
+      await writeDevVars(join(REPO_ROOT, '.dev.vars'), { TABLE_JWKS: JSON.stringify(edge.signer.jwks) })
+    }
     const mode = await startFileMode({ paths: options.manifests, build, initial, publish: edge.publish, report: options.report })
     stops.push(() => mode.stop())
     return { url: edge.url(), exited: edge.exited, stop }
