@@ -16,7 +16,7 @@ export function ruleHosts(node: RuleNode): string[] | null {
   switch (node.type) {
     case 'matcher': {
       if (node.name !== 'Host' || node.args.length !== 1) return null
-      const h = node.args[0]
+      const h = node.args[0] ?? ''
       return h.includes('*') || h === '' ? null : [canonical(h)]
     }
     case 'not':

@@ -43,8 +43,8 @@ function parseV6(s: string): bigint | undefined {
     }
     return out
   }
-  const head = group(halves[0])
-  const rest = halves.length === 2 ? group(halves[1]) : []
+  const head = group(halves[0] ?? '')
+  const rest = group(halves[1] ?? '')
   if (head === undefined || rest === undefined) return undefined
   const fill = 8 - head.length - rest.length
   if (halves.length === 2 ? fill < 1 : fill !== 0) return undefined

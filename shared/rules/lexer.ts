@@ -72,7 +72,7 @@ export function tokenize(rule: string): Token[] {
   const tokens: Token[] = []
   let i = 0
   while (i < rule.length) {
-    const c = rule[i]
+    const c = rule[i] ?? ''
     if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
       i++
       continue
@@ -103,7 +103,7 @@ export function tokenize(rule: string): Token[] {
     }
     if (isIdentStart(c)) {
       let j = i + 1
-      while (j < rule.length && isIdentPart(rule[j])) j++
+      while (j < rule.length && isIdentPart(rule[j] ?? '')) j++
       tokens.push({ kind: 'ident', value: rule.slice(i, j), at: i })
       i = j
       continue

@@ -16,34 +16,36 @@ export type Predicate = (req: MatchRequest) => boolean
 export function checkArguments(m: MatcherNode): void {
   if (m.args.length === 0) throw new RuleBuildError(m.name, m.at, 'needs at least one argument')
   const empty = m.args.indexOf('')
-  if (empty >= 0) throw new RuleBuildError(m.name, m.argsAt[empty], 'arguments must not be empty')
+  if (empty >= 0) throw new RuleBuildError(m.name, argAt(m, empty), 'arguments must not be empty')
 }
+
+const argAt = (m: MatcherNode, i: number): number => m.argsAt[i] ?? m.at
 
 function regexp(m: MatcherNode, index: number): RegExp {
   try {
-    return translateRe2(m.args[index])
+    return translateRe2(m.args[index] ?? '')
   } catch (e) {
     if (!(e instanceof Re2Error)) throw e
-    throw new RuleBuildError(m.name, m.argsAt[index] + 1 + e.offset, `invalid regexp: ${e.message}`)
+    throw new RuleBuildError(m.name, argAt(m, index) + 1 + e.offset, `invalid regexp: ${e.message}`)
   }
 }
 
 function requireAscii(m: MatcherNode): void {
   // eslint-disable-next-line no-control-regex
-  if (!/^[\x00-\x7f]*$/.test(m.args[0])) {
-    throw new RuleBuildError(m.name, m.argsAt[0], 'must be ASCII (write international names in punycode)')
+  if (!/^[\x00-\x7f]*$/.test(m.args[0] ?? '')) {
+    throw new RuleBuildError(m.name, argAt(m, 0), 'must be ASCII (write international names in punycode)')
   }
 }
 
 function requireSlash(m: MatcherNode): void {
-  if (!m.args[0].startsWith('/')) throw new RuleBuildError(m.name, m.argsAt[0], 'path must start with /')
+  if (!(m.args[0] ?? '').startsWith('/')) throw new RuleBuildError(m.name, argAt(m, 0), 'path must start with /')
 }
 
 const stripDot = (h: string): string => (h.endsWith('.') ? h.slice(0, -1) : h)
 
 function hostMatcher(m: MatcherNode): Predicate {
   requireAscii(m)
-  const expr = stripDot(m.args[0].toLowerCase())
+  const expr = stripDot((m.args[0] ?? '').toLowerCase())
   if (expr === '*') return () => true
   if (expr.startsWith('*')) {
     return (req) => {
@@ -66,12 +68,14 @@ function headerValues(req: MatchRequest, key: string): string[] {
 
 function buildLeaf(m: MatcherNode): Predicate {
   const spec = HTTP_MATCHERS[m.name]
+  if (spec === undefined) throw new RuleBuildError(m.name, m.at, 'unknown matcher')
   checkArguments(m)
   if (m.args.length < spec.min || m.args.length > spec.max) {
     const want = spec.min === spec.max ? `${spec.min}` : `${spec.min} or ${spec.max}`
     throw new RuleBuildError(m.name, m.at, `takes ${want} argument(s), got ${m.args.length}`)
   }
-  const [a, b] = m.args
+  const a = m.args[0] ?? ''
+  const b = m.args[1]
   switch (m.name) {
     case 'Host':
       return hostMatcher(m)
@@ -94,8 +98,10 @@ function buildLeaf(m: MatcherNode): Predicate {
       const method = a.toUpperCase()
       return (req) => req.method === method
     }
-    case 'Header':
-      return (req) => headerValues(req, a).includes(b)
+    case 'Header': {
+      const v = b ?? ''
+      return (req) => headerValues(req, a).includes(v)
+    }
     case 'HeaderRegexp': {
       const re = regexp(m, 1)
       return (req) => headerValues(req, a).some((v) => re.test(v))
@@ -103,13 +109,14 @@ function buildLeaf(m: MatcherNode): Predicate {
     case 'Query':
     case 'QueryRegexp': {
       if (b === undefined) return (req) => req.query.getAll(a).includes('')
-      if (m.name === 'Query') return (req) => req.query.getAll(a).includes(b)
+      const v = b
+      if (m.name === 'Query') return (req) => req.query.getAll(a).includes(v)
       const re = regexp(m, 1)
       return (req) => req.query.getAll(a).some((v) => re.test(v))
     }
     case 'ClientIP': {
       const cidr = parseCidr(a)
-      if (cidr === undefined) throw new RuleBuildError(m.name, m.argsAt[0], `invalid IP or CIDR ${a}`)
+      if (cidr === undefined) throw new RuleBuildError(m.name, argAt(m, 0), `invalid IP or CIDR ${a}`)
       return (req) => cidrContains(cidr, req.clientIp)
     }
     default:

@@ -26,7 +26,7 @@ export function parseRule(rule: string, matchers?: Iterable<string>): RuleNode {
   const spellings = matchers === undefined ? HTTP_SPELLINGS : matcherSpellings(matchers)
   const tokens = tokenize(rule)
   let pos = 0
-  const peek = (): Token => tokens[pos]
+  const peek = (): Token => tokens[pos] ?? { kind: 'eof', at: rule.length }
   const fail = (expected: string): never => {
     const t = peek()
     throw new RuleSyntaxError(rule, t.at, expected, describe(t))

@@ -34,13 +34,17 @@ export function translateRe2(pattern: string): RegExp {
   let flags = ''
   let i = 0
   const lead = /^\(\?([imsU]+)\)/.exec(pattern)
-  if (lead !== null) {
+  if (lead?.[1] !== undefined) {
     if (lead[1].includes('U')) throw new Re2Error(0, 'the (?U) ungreedy flag has no JavaScript equivalent')
     flags = [...new Set(lead[1])].join('')
     i = lead[0].length
   }
   let out = ''
   const stack: Group[] = [{ unbounded: false }]
+  const markUnbounded = (): void => {
+    const top = stack[stack.length - 1]
+    if (top !== undefined) top.unbounded = true
+  }
   // What the last atom was, so a following quantifier can tell whether it nests repeats.
   let lastAtomUnbounded = false
   while (i < pattern.length) {
@@ -81,7 +85,7 @@ export function translateRe2(pattern: string): RegExp {
       while (j < pattern.length && pattern[j] !== ']') {
         const posix = /^\[:(\^?)([a-z]+):\]/.exec(pattern.slice(j))
         if (posix !== null) {
-          const set = POSIX[posix[2]]
+          const set = POSIX[posix[2] ?? '']
           if (set === undefined || posix[1] === '^') throw new Re2Error(j, `unsupported class ${posix[0]}`)
           cls += set
           j += posix[0].length
@@ -132,7 +136,7 @@ export function translateRe2(pattern: string): RegExp {
       out += ')'
       i++
       lastAtomUnbounded = g.unbounded
-      if (g.unbounded) stack[stack.length - 1].unbounded = true
+      if (g.unbounded) markUnbounded()
       continue
     }
     const repeat = c === '{' ? /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(i)) : null
@@ -152,7 +156,7 @@ export function translateRe2(pattern: string): RegExp {
         out += '?'
         i++
       }
-      if (unbounded) stack[stack.length - 1].unbounded = true
+      if (unbounded) markUnbounded()
       lastAtomUnbounded = false
       continue
     }

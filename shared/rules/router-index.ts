@@ -31,9 +31,17 @@ export function buildRouterIndex<T>(routers: ReadonlyArray<RouterSpec<T>>): Rout
     const exact = byHost.get(stripDot(req.host)) ?? []
     let i = 0
     let j = 0
-    while (i < exact.length || j < fallback.length) {
-      if (j >= fallback.length || (i < exact.length && exact[i].order < fallback[j].order)) yield exact[i++]
-      else yield fallback[j++]
+    for (;;) {
+      const e = exact[i]
+      const f = fallback[j]
+      if (e === undefined && f === undefined) return
+      if (f === undefined || (e !== undefined && e.order < f.order)) {
+        yield e as CompiledRouter<T>
+        i++
+      } else {
+        yield f
+        j++
+      }
     }
   }
 
