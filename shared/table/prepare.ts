@@ -3,14 +3,13 @@
  * link every name to the object it names, and index routers per entry point, so a request costs
  * a map lookup and the rules of the candidates (the loader caches the result per version).
  *
- * Per entry point, routers are grouped by exact host (./split.ts's hosts) with the host-free
- * ones in a list every request also tries; candidates are tried by priority, highest first
- * (equal priorities by name, where Traefik leaves the order undefined), TLS routers only for
- * TLS requests. Rule matchers are compiled the first time a router is a candidate.
+ * Per entry point and TLS-ness (Traefik's HTTP and HTTPS muxers), routers go into shared/rules'
+ * host-first index, built the first time that entry point serves a request: candidates by
+ * priority, highest first (equal priorities by name, where Traefik leaves the order undefined).
  *
  * @module
  */
-import { compileRuleTree } from './rules.ts'
+import { buildRouterIndex, type RouterIndex, type RuleNode } from '../rules/index.ts'
 import {
   TABLE_SCHEMA_VERSION,
   type EdgeTable,
@@ -88,12 +87,13 @@ export function prepareTable(parts: unknown[], endpoints: unknown): RoutingView 
     return prepared
   }
 
-  const routers: IndexedRouter[] = Object.entries(table.routers)
-    .map(([name, r]) => indexed(name, r, service(r.service), r.middlewares.map(middleware)))
-    .sort(byPriority)
+  const routers: IndexedRouter[] = Object.entries(table.routers).map(([name, r]) =>
+    indexed(name, r, service(r.service), r.middlewares.map(middleware)),
+  )
 
   const entryPoints = new Map<string, EntryPointRoutes>()
   return {
+    target: table.target,
     entryPoint(name) {
       let routes = entryPoints.get(name)
       if (!routes) {
@@ -107,12 +107,10 @@ export function prepareTable(parts: unknown[], endpoints: unknown): RoutingView 
 
 interface IndexedRouter extends PreparedRouter {
   entryPoints: string[]
-  hosts: string[] | null
-  matches(request: MatchRequest): boolean
+  tree: RuleNode
 }
 
 function indexed(name: string, r: TableRouter, service: PreparedService, middlewares: PreparedMiddleware[]): IndexedRouter {
-  let matcher: ((request: MatchRequest) => boolean) | null = null
   return {
     name,
     rule: r.rule,
@@ -122,48 +120,26 @@ function indexed(name: string, r: TableRouter, service: PreparedService, middlew
     service,
     ...(r.error ? { error: r.error } : {}),
     entryPoints: r.entryPoints,
-    hosts: r.hosts,
-    matches(request) {
-      matcher ??= compileRuleTree(r.tree)
-      return matcher(request)
-    },
+    tree: r.tree as RuleNode,
   }
 }
 
+/** One router index (shared/rules) per entry point and TLS-ness: Traefik's HTTP and HTTPS muxers. */
 class EntryPointIndex implements EntryPointRoutes {
-  readonly #byHost = new Map<string, IndexedRouter[]>()
-  readonly #rest: IndexedRouter[]
-  /** Per host: its routers and the host-free ones, in priority order. */
-  readonly #candidates = new Map<string, IndexedRouter[]>()
+  readonly #routers: IndexedRouter[]
+  readonly #indexes = new Map<boolean, RouterIndex<IndexedRouter>>()
 
   constructor(routers: IndexedRouter[]) {
-    this.#rest = routers.filter((r) => !r.hosts?.length)
-    for (const r of routers) {
-      for (const host of r.hosts ?? []) {
-        const list = this.#byHost.get(host)
-        if (list) list.push(r)
-        else this.#byHost.set(host, [r])
-      }
-    }
+    this.#routers = routers
   }
 
   match(request: MatchRequest, tls: boolean): PreparedRouter | null {
-    for (const r of this.#for(request.host)) {
-      if (r.tls === tls && r.matches(request)) return r
+    let index = this.#indexes.get(tls)
+    if (!index) {
+      const routers = this.#routers.filter((r) => r.tls === tls)
+      index = buildRouterIndex(routers.map((r) => ({ name: r.name, rule: r.tree, ruleText: r.rule, priority: r.priority, value: r })))
+      this.#indexes.set(tls, index)
     }
-    return null
+    return index.match(request) ?? null
   }
-
-  #for(host: string): IndexedRouter[] {
-    const key = host.endsWith('.') ? host.slice(0, -1) : host
-    const own = this.#byHost.get(key)
-    if (!own) return this.#rest
-    let list = this.#candidates.get(key)
-    if (!list) this.#candidates.set(key, (list = [...own, ...this.#rest].sort(byPriority)))
-    return list
-  }
-}
-
-function byPriority(a: IndexedRouter, b: IndexedRouter): number {
-  return b.priority - a.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
 }

@@ -1,31 +1,22 @@
 /**
- * The rule language as the table needs it: parse once at build time (tree, hosts, default
- * priority), compile the tree to a matcher when the edge prepares the table.
- *
- * Backed by ./interim-rules.ts until shared/rules lands; then this file re-points to it and
- * nothing else changes.
+ * The rule language as the table needs it (shared/rules): parsed and checked once when the table
+ * is built (tree, exact hosts, default priority); matched through shared/rules' router index
+ * when the edge prepares the table.
  *
  * @module
  */
-import { compileInterim, interimHosts, parseInterimRule, type InterimTree } from './interim-rules.ts'
-import type { MatchRequest } from './match-request.ts'
+import { checkRule, parseRule, ruleHosts, type RuleNode } from '../rules/index.ts'
+
+export { defaultPriority } from '../rules/index.ts'
 
 export interface ParsedRule {
-  tree: unknown
+  tree: RuleNode
   hosts: string[] | null
 }
 
-/** Throws an Error saying what is wrong with the rule. */
+/** Throws an Error saying what is wrong with the rule (syntax, or an argument Traefik refuses). */
 export function parseRuleForTable(rule: string): ParsedRule {
-  const tree = parseInterimRule(rule)
-  return { tree, hosts: interimHosts(tree) }
-}
-
-/** Traefik's default priority: the rule's length in UTF-8 bytes. */
-export function defaultPriority(rule: string): number {
-  return new TextEncoder().encode(rule).length
-}
-
-export function compileRuleTree(tree: unknown): (req: MatchRequest) => boolean {
-  return compileInterim(tree as InterimTree)
+  const tree = parseRule(rule)
+  checkRule(tree)
+  return { tree, hosts: ruleHosts(tree) }
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { EdgeTarget } from './capabilities.ts'
 import type {
   FailoverService,
   LoadBalancerService,
@@ -20,6 +21,8 @@ export type { MatchRequest } from './match-request.ts'
 import type { MatchRequest } from './match-request.ts'
 
 export interface RoutingView {
+  /** The runtime the table was built for: decides how upstreams are reached. */
+  readonly target: EdgeTarget
   /** The routers an entry point serves, indexed (built on first use, then kept). */
   entryPoint(name: string): EntryPointRoutes
 }

@@ -1,0 +1,99 @@
+/**
+ * The edge worker: Traefik's entry point on the Workers runtime.
+ *
+ * request -> table for its host (TableSource; 503 without one) -> entry point forwarded
+ * headers -> muxer (404 when no router matches) -> the router's middlewares -> its service
+ * (load balancer, weighted, mirroring, failover) -> reverse proxy to a server.
+ *
+ * Bindings: ROUTES (KV) and what the table source reads (edge-worker/src/table-source),
+ * ENTRYPOINT (default `web`), and optionally EDGE_HOSTNAME (X-Forwarded-Server, default
+ * `traefik-edge`), CLIENT_IP_HEADER (see ./client-ip.ts), FORWARDED_TRUSTED_IPS (clients whose
+ * X-Forwarded-* headers are kept: addresses, IPv4 CIDRs, or `*`).
+ *
+ * @module
+ */
+import { Hono } from 'hono'
+import { prepareTable } from '../../shared/table/prepare.ts'
+import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
+import type { TableSource } from '../../shared/table/source.ts'
+import type { PreparedRouter, RoutingView } from '../../shared/table/view.ts'
+import { clientIp, trustedClient, type ClientIpEnv } from './client-ip.ts'
+import { chain } from './middlewares/index.ts'
+import { selectRouter } from './muxer/index.ts'
+import { applyEntryPointHeaders } from './proxy/forwarded.ts'
+import { STATUS_TEXT, httpError, type EdgeRequest, type ExecutionContextLike, type Handler } from './request.ts'
+import { serviceHandler } from './service/index.ts'
+import { tableSourceFromEnv, type TableSourceEnv } from './table-source/index.ts'
+
+export interface EdgeEnv extends TableSourceEnv, ClientIpEnv {
+  ENTRYPOINT?: string
+  EDGE_HOSTNAME?: string
+  FORWARDED_TRUSTED_IPS?: string
+}
+
+export interface EdgeOptions {
+  /** The table source; default: the KV source over the env's bindings. */
+  source?: (env: EdgeEnv) => TableSource
+}
+
+export function createEdge(options: EdgeOptions = {}): Hono<{ Bindings: EdgeEnv }> {
+  const sourceOf = options.source ?? ((env: EdgeEnv) => tableSourceFromEnv(env, { schema: TABLE_SCHEMA_VERSION, prepare: prepareTable }))
+  const app = new Hono<{ Bindings: EdgeEnv }>()
+  app.all('*', (c) => serve(c.req.raw, c.env, c.executionCtx, sourceOf(c.env)))
+  return app
+}
+
+async function serve(request: Request, env: EdgeEnv, ctx: ExecutionContextLike, source: TableSource): Promise<Response> {
+  const url = new URL(request.url)
+  const host = request.headers.get('host') ?? url.host
+  const view = await source.forHost(host, ctx)
+  if ('error' in view) return httpError(503, view.error)
+  const ip = clientIp(request, env)
+  const req: EdgeRequest = {
+    method: request.method,
+    host,
+    path: url.pathname,
+    query: url.search.slice(1),
+    headers: new Headers(request.headers),
+    body: request.body,
+    clientIp: ip,
+    tls: url.protocol === 'https:',
+    entryPoint: env.ENTRYPOINT || 'web',
+    skipXff: false,
+    ctx,
+    signal: request.signal ?? undefined,
+  }
+  applyEntryPointHeaders(req.headers, {
+    clientIp: ip,
+    tls: req.tls,
+    host,
+    hostname: env.EDGE_HOSTNAME || 'traefik-edge',
+    trusted: trustedClient(ip, env.FORWARDED_TRUSTED_IPS),
+  })
+  const selected = selectRouter(view, req)
+  if ('status' in selected) {
+    return selected.status === 404 ? httpError(404, '404 page not found') : httpError(400, STATUS_TEXT[400]!)
+  }
+  const handler = await routerHandler(selected.router, view)
+  return handler(req)
+}
+
+const handlers = new WeakMap<PreparedRouter, Promise<Handler>>()
+
+/** The router's middlewares in front of its service, built once per prepared router. */
+function routerHandler(router: PreparedRouter, view: RoutingView): Promise<Handler> {
+  let h = handlers.get(router)
+  if (!h) {
+    h = (async () => {
+      if (router.error) {
+        const { status, message } = router.error
+        console.error(`[edge] router ${router.name}: ${message}`)
+        return async () => httpError(status, STATUS_TEXT[status] ?? 'Internal Server Error')
+      }
+      const service = await serviceHandler(router.service, view.target)
+      return chain(router.middlewares, service.handle)
+    })()
+    handlers.set(router, h)
+  }
+  return h
+}

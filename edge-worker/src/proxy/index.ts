@@ -1,0 +1,86 @@
+/**
+ * Traefik's reverse proxy for one server: the upstream URL (the server's scheme and authority,
+ * the request's path, with the server's path in front only for preservePath; `;` in the query
+ * becomes `&`), X-Forwarded-For appended, hop-by-hop headers removed both ways, the Host the
+ * upstream must see (the client's with passHostHeader, the server's without), redirects passed
+ * back as they are, bodies streamed both ways. Failures answer Traefik's statuses and bodies.
+ *
+ * Transport: fetch() when the upstream is to see the server's own host, for WebSocket upgrades,
+ * and on Cloudflare (which keeps an in-zone Host); otherwise, on workerd, HTTP/1.1 over a socket,
+ * because workerd's fetch() always writes the URL's host.
+ *
+ * @module
+ */
+import type { EdgeTarget } from '../../../shared/table/capabilities.ts'
+import type { TableServer, TableTransport } from '../../../shared/table/schema.ts'
+import { STATUS_TEXT, type Handler } from '../request.ts'
+import { withResponseHeaders } from '../response.ts'
+import { fetchTransport } from './fetch-transport.ts'
+import { appendForwardedFor, isWebSocketUpgrade, removeHopByHop } from './forwarded.ts'
+import { socketTransport } from './socket-transport.ts'
+import { ProxyError, type Transport } from './transport.ts'
+
+export interface ProxyOptions {
+  target: EdgeTarget
+  passHostHeader: boolean
+  transport: TableTransport | null
+  /** Overrides for tests. */
+  fetchVia?: Transport
+  socketVia?: Transport
+}
+
+const DEFAULT_DIAL_MS = 30_000
+const RESPONSE_HOP_HEADERS = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'trailer', 'transfer-encoding', 'upgrade', 'te']
+
+export function reverseProxy(server: TableServer, options: ProxyOptions): Handler {
+  const base = new URL(server.url)
+  // h2c has no client in the runtime: spoken as HTTP/1.1 (reported at compile time).
+  const origin = `${base.protocol === 'h2c:' ? 'http:' : base.protocol}//${base.host}`
+  const serverHost = base.host.toLowerCase()
+  const basePath = server.preservePath ? base.pathname : null
+  const viaFetch = options.fetchVia ?? fetchTransport
+  const viaSocket = options.socketVia ?? socketTransport
+  const dialTimeoutMs = options.transport?.dialTimeoutMs ?? DEFAULT_DIAL_MS
+  const responseHeaderTimeoutMs = options.transport?.responseHeaderTimeoutMs ?? 0
+
+  return async function proxy(req) {
+    const path = req.path === '' ? '/' : req.path
+    const query = req.query.replaceAll(';', '&')
+    const url = new URL(`${origin}${basePath === null ? path : joinPath(basePath, path)}${query === '' ? '' : `?${query}`}`)
+    const headers = new Headers(req.headers)
+    const websocket = isWebSocketUpgrade(headers)
+    removeHopByHop(headers, true)
+    if (!req.skipXff) appendForwardedFor(headers, req.clientIp)
+    headers.delete('host')
+    const host = options.passHostHeader ? req.host : base.host
+    const direct = options.target === 'cloudflare' || websocket || host.toLowerCase() === serverHost
+    let res: Response
+    try {
+      res = await (direct ? viaFetch : viaSocket)({
+        url,
+        method: req.method,
+        host,
+        headers,
+        body: req.body,
+        dialTimeoutMs,
+        responseHeaderTimeoutMs,
+        signal: req.signal,
+      })
+    } catch (err) {
+      const status = err instanceof ProxyError ? err.status : 500
+      console.error(`[edge] ${req.method} ${url.host}: ${status} ${(err as Error).message}`)
+      return new Response(STATUS_TEXT[status] ?? '', { status: status === 499 ? 499 : status, headers: { 'content-type': 'text/plain; charset=utf-8' } })
+    }
+    if (res.webSocket || !RESPONSE_HOP_HEADERS.some((h) => res.headers.has(h))) return res
+    return withResponseHeaders(res, (h) => removeHopByHop(h, false))
+  }
+}
+
+/** Go's JoinURLPath: one slash between the server's path and the request's. */
+function joinPath(a: string, b: string): string {
+  const aSlash = a.endsWith('/')
+  const bSlash = b.startsWith('/')
+  if (aSlash && bSlash) return a + b.slice(1)
+  if (!aSlash && !bSlash) return `${a}/${b}`
+  return a + b
+}

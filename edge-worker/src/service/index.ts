@@ -1,0 +1,156 @@
+/**
+ * Services as handlers, built once per prepared service (so balancer rotation and mirror counts
+ * live as long as the table version): Traefik's load balancer over servers, weighted services
+ * (the same WRR over child services), mirroring and failover, each behind its service-level
+ * middlewares. `up` is the health Traefik propagates to parents that ask for it (healthCheck).
+ *
+ * @module
+ */
+import type { EdgeTarget } from '../../../shared/table/capabilities.ts'
+import type { PreparedService } from '../../../shared/table/view.ts'
+import { Balancer } from '../loadbalancer/balancer.ts'
+import { chain } from '../middlewares/index.ts'
+import { reverseProxy } from '../proxy/index.ts'
+import { httpError, type EdgeRequest, type Handler } from '../request.ts'
+import { withResponseHeaders } from '../response.ts'
+import { bufferBody } from './body.ts'
+
+export interface ServiceHandler {
+  handle: Handler
+  /** Whether a parent with healthCheck sees this service as up. */
+  up: boolean
+}
+
+const built = new WeakMap<PreparedService, Promise<ServiceHandler>>()
+
+export function serviceHandler(svc: PreparedService, target: EdgeTarget): Promise<ServiceHandler> {
+  let h = built.get(svc)
+  if (!h) {
+    h = build(svc, target).then((inner) => ({ up: inner.up, handle: chain(svc.middlewares, inner.handle) }))
+    built.set(svc, h)
+  }
+  return h
+}
+
+async function build(svc: PreparedService, target: EdgeTarget): Promise<ServiceHandler> {
+  switch (svc.kind) {
+    case 'loadBalancer': {
+      const spec = svc.spec
+      const balancer = await Balancer.create(
+        svc.servers.map((server) => ({
+          name: server.url,
+          weight: server.weight,
+          up: !spec.healthCheck || server.up,
+          fenced: server.fenced,
+          target: reverseProxy(server, { target, passHostHeader: spec.passHostHeader, transport: svc.transport }),
+        })),
+        { sticky: spec.sticky, shuffle: true },
+      )
+      return { up: !spec.healthCheck || balancer.up, handle: balanced(balancer) }
+    }
+    case 'weighted': {
+      const children = await Promise.all(svc.children.map(async (c) => ({ c, h: await serviceHandler(c.service, target) })))
+      const balancer = await Balancer.create(
+        children.map(({ c, h }) => ({ name: c.service.name, weight: c.weight, up: !svc.spec.healthCheck || h.up, target: h.handle })),
+        { sticky: svc.spec.sticky },
+      )
+      return { up: !svc.spec.healthCheck || balancer.up, handle: balanced(balancer) }
+    }
+    case 'mirroring':
+      return mirroring(svc, await serviceHandler(svc.main, target), await Promise.all(svc.mirrors.map((m) => serviceHandler(m.service, target))))
+    case 'failover':
+      return failover(svc, await serviceHandler(svc.main, target), await serviceHandler(svc.fallback, target))
+    case 'unservable': {
+      const { status, message } = svc
+      return { up: true, handle: async () => (console.error(`[edge] service ${svc.name}: ${message}`), httpError(status, status === 501 ? 'Not Implemented' : 'Internal Server Error')) }
+    }
+  }
+}
+
+function balanced(balancer: Balancer<Handler>): Handler {
+  return async function balance(req) {
+    const pick = balancer.pick(req.headers.get('cookie'))
+    if (!pick) return httpError(503, 'no available server')
+    const res = await pick.target(req)
+    const cookie = pick.setCookie
+    return cookie ? withResponseHeaders(res, (h) => h.append('set-cookie', cookie)) : res
+  }
+}
+
+/** A copy of the request with its own headers and the given body. */
+function copy(req: EdgeRequest, body: Uint8Array | null): EdgeRequest {
+  return { ...req, headers: new Headers(req.headers), body: body === null ? null : bytesStream(body) }
+}
+
+function bytesStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(c) {
+      if (bytes.length) c.enqueue(bytes)
+      c.close()
+    },
+  })
+}
+
+function mirroring(svc: Extract<PreparedService, { kind: 'mirroring' }>, main: ServiceHandler, mirrors: ServiceHandler[]): ServiceHandler {
+  let total = 0
+  const counts = mirrors.map(() => 0)
+  const { mirrorBody, maxBodySize } = svc.spec
+  return {
+    up: !svc.spec.healthCheck || main.up,
+    async handle(req) {
+      // Traefik's deterministic share: mirror i gets request n when count_i*100 < n*percent_i.
+      total++
+      const active = mirrors.filter((_, i) => {
+        if (counts[i]! * 100 < total * svc.mirrors[i]!.percent) {
+          counts[i]!++
+          return true
+        }
+        return false
+      })
+      if (active.length === 0) return main.handle(req)
+      let body: Uint8Array | null = null
+      if (mirrorBody) {
+        const buffered = await bufferBody(req.body, maxBodySize)
+        if (!buffered.complete) return main.handle({ ...req, body: buffered.stream })
+        body = buffered.bytes
+      }
+      const res = await main.handle(mirrorBody ? copy(req, body) : req)
+      if (req.signal?.aborted) return res
+      // Mirrors run after the main response is handed back; their answers are dropped.
+      const base = { ...req, signal: undefined }
+      req.ctx.waitUntil(
+        (async () => {
+          for (const m of active) {
+            try {
+              const r = await m.handle(copy(base, mirrorBody ? body : null))
+              await r.body?.cancel()
+            } catch (err) {
+              console.error(`[edge] mirror of ${svc.name}: ${(err as Error).message}`)
+            }
+          }
+        })(),
+      )
+      return res
+    },
+  }
+}
+
+function failover(svc: Extract<PreparedService, { kind: 'failover' }>, main: ServiceHandler, fallback: ServiceHandler): ServiceHandler {
+  const ranges = svc.spec.errorStatus
+  return {
+    up: !svc.spec.healthCheck || main.up || fallback.up,
+    async handle(req) {
+      if (!main.up) return fallback.up ? fallback.handle(req) : httpError(503, 'Service Unavailable')
+      if (!ranges || !fallback.up) return main.handle(req)
+      const buffered = await bufferBody(req.body, svc.spec.maxRequestBodyBytes)
+      if (!buffered.complete) {
+        await buffered.stream.cancel()
+        return httpError(413, 'Request Entity Too Large')
+      }
+      const res = await main.handle(copy(req, buffered.bytes))
+      if (!ranges.some(([from, to]) => res.status >= from && res.status <= to)) return res
+      await res.body?.cancel()
+      return fallback.handle(copy(req, buffered.bytes))
+    },
+  }
+}
