@@ -9,6 +9,8 @@ import { ruleHosts } from './hosts.ts'
 import type { MatchRequest } from './request.ts'
 import { compileRouters, type CompiledRouter, type RouterIndex, type RouterSpec } from './routers.ts'
 
+const NONE: never[] = []
+
 const stripDot = (h: string): string => (h.endsWith('.') ? h.slice(0, -1) : h)
 
 export function buildRouterIndex<T>(routers: ReadonlyArray<RouterSpec<T>>): RouterIndex<T> {
@@ -27,8 +29,9 @@ export function buildRouterIndex<T>(routers: ReadonlyArray<RouterSpec<T>>): Rout
     }
   }
 
-  function* candidates(req: MatchRequest): Generator<CompiledRouter<T>> {
-    const exact = byHost.get(stripDot(req.host)) ?? []
+  /** Calls `visit` on the candidates in Traefik's order until it returns true (no generator: hot path). */
+  function walk(req: MatchRequest, visit: (r: CompiledRouter<T>) => boolean): void {
+    const exact = byHost.get(stripDot(req.host)) ?? NONE
     let i = 0
     let j = 0
     for (;;) {
@@ -36,23 +39,27 @@ export function buildRouterIndex<T>(routers: ReadonlyArray<RouterSpec<T>>): Rout
       const f = fallback[j]
       if (e === undefined && f === undefined) return
       if (f === undefined || (e !== undefined && e.order < f.order)) {
-        yield e as CompiledRouter<T>
         i++
+        if (visit(e as CompiledRouter<T>)) return
       } else {
-        yield f
         j++
+        if (visit(f)) return
       }
     }
   }
 
   return {
     match(req: MatchRequest) {
-      for (const r of candidates(req)) if (r.test(req)) return r.value
-      return undefined
+      let found: CompiledRouter<T> | undefined
+      walk(req, (r) => r.test(req) && (found = r) !== undefined)
+      return found?.value
     },
     matchAll(req: MatchRequest) {
       const out: T[] = []
-      for (const r of candidates(req)) if (r.test(req)) out.push(r.value)
+      walk(req, (r) => {
+        if (r.test(req)) out.push(r.value)
+        return false
+      })
       return out
     },
   }
