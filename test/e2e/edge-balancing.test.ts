@@ -1,0 +1,167 @@
+/**
+ * Services on the real workerd runtime against real upstreams: Traefik's WRR sequences (weighted
+ * services and servers), sticky cookies, health from the endpoints table, mirroring (without
+ * delaying the main response) and failover.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { DynamicConfig } from '../../shared/dynamic/types.ts'
+import type { EndpointsTable } from '../../shared/table/schema.ts'
+import { stickyCookieName } from '../../control-plane/table/sticky-name.ts'
+import { buildEdgeInput, startEdge, startUpstream, type TestEdge, type Upstream } from '../support/index.ts'
+
+const ups: Record<string, Upstream> = {}
+let edge: TestEdge
+let releaseMirror: () => void = () => {}
+let mirrorHeld: Promise<void> = Promise.resolve()
+
+const server = (name: string) => ({ url: ups[name]!.url })
+const lb = (...names: string[]) => ({ loadBalancer: { servers: names.map(server), passHostHeader: true } })
+
+function config(): DynamicConfig {
+  return {
+    http: {
+      routers: {
+        wrr: { rule: 'Host(`wrr.example`)', service: 'bias' },
+        rr: { rule: 'Host(`rr.example`)', service: 'three' },
+        sticky: { rule: 'Host(`sticky.example`)', service: 'stuck' },
+        stickyDefault: { rule: 'Host(`sticky-default.example`)', service: 'stuckDefault' },
+        health: { rule: 'Host(`health.example`)', service: 'checked' },
+        mirror: { rule: 'Host(`mirror.example`)', service: 'mirrored' },
+        failoverDown: { rule: 'Host(`failover.example`)', service: 'failDown' },
+        failoverStatus: { rule: 'Host(`failover-status.example`)', service: 'failStatus' },
+        empty: { rule: 'Host(`empty.example`)', service: 'none' },
+      },
+      services: {
+        bias: { weighted: { services: [{ name: 'onlyA', weight: 11 }, { name: 'onlyB', weight: 3 }] } },
+        onlyA: lb('a'),
+        onlyB: lb('b'),
+        three: lb('a', 'b', 'c'),
+        stuck: { loadBalancer: { servers: [server('a'), server('b')], passHostHeader: true, sticky: { cookie: { name: 'lb', httpOnly: true, sameSite: 'strict', maxAge: 60 } } } },
+        stuckDefault: { loadBalancer: { servers: [server('a'), server('b')], passHostHeader: true, sticky: { cookie: {} } } },
+        checked: { loadBalancer: { servers: [server('a'), server('b')], passHostHeader: true, healthCheck: { path: '/health' } } },
+        mirrored: { mirroring: { service: 'onlyA', mirrors: [{ name: 'slow', percent: 50 }] } },
+        slow: lb('slow'),
+        failDown: { failover: { service: 'allDown', fallback: 'onlyB' } },
+        allDown: { loadBalancer: { servers: [server('a')], passHostHeader: true, healthCheck: {} } },
+        failStatus: { failover: { service: 'failing', fallback: 'onlyB', errors: { status: ['500-599'] } } },
+        failing: lb('failing'),
+        none: { loadBalancer: { servers: [], passHostHeader: true } },
+      },
+    },
+  }
+}
+
+beforeAll(async () => {
+  const [a, b, c, slow, failing] = await Promise.all([
+    startUpstream({ host: '127.0.0.2', name: 'a' }),
+    startUpstream({ host: '127.0.0.3', name: 'b' }),
+    startUpstream({ host: '127.0.0.4', name: 'c' }),
+    startUpstream({
+      host: '127.0.0.5',
+      name: 'slow',
+      handler: async (_req, res) => {
+        await mirrorHeld
+        res.end('mirror')
+      },
+    }),
+    startUpstream({ host: '127.0.0.6', name: 'failing', handler: (_req, res) => void res.writeHead(503).end('down for a bit') }),
+  ])
+  Object.assign(ups, { a, b, c, slow, failing })
+  const { table } = buildEdgeInput({ config: config() })
+  const endpoints = table.endpoints as EndpointsTable
+  // What a health checker would publish: b is down for `checked`, a is down for `allDown`.
+  endpoints.services.checked!.servers[1]!.up = false
+  endpoints.services.allDown!.servers[0]!.up = false
+  edge = await startEdge({ input: { table } })
+})
+
+afterAll(async () => {
+  releaseMirror()
+  await edge?.stop()
+  await Promise.all(Object.values(ups).map((u) => u.close()))
+})
+
+async function served(host: string, headers: Record<string, string> = {}) {
+  const res = await edge.request('/', { headers: { host, ...headers } })
+  return { res, server: res.headers['x-upstream'] as string | undefined }
+}
+
+async function sequence(host: string, n: number): Promise<string[]> {
+  const out: string[] = []
+  for (let i = 0; i < n; i++) out.push((await served(host)).server ?? `status ${i}`)
+  return out
+}
+
+describe('load balancing on workerd', () => {
+  // wrr_test.go TestBalancerBias: the exact EDF sequence for weights 11 and 3.
+  it('follows Traefik\'s weighted round robin sequence across weighted services', async () => {
+    const seq = await sequence('wrr.example', 14)
+    expect(seq.join('')).toBe('aaabaaaabaaaba')
+  })
+
+  it('rotates over a service\'s servers, each once per round', async () => {
+    const seq = await sequence('rr.example', 9)
+    for (let r = 0; r < 9; r += 3) expect(seq.slice(r, r + 3).sort()).toEqual(['a', 'b', 'c'])
+  })
+
+  it('sets Traefik\'s sticky cookie on the first pick and sticks to that server', async () => {
+    const first = await served('sticky.example')
+    const cookie = first.res.headers['set-cookie']![0]!
+    expect(cookie).toMatch(/^lb=[0-9a-f]{16}; Path=\/; Max-Age=60; HttpOnly; SameSite=Strict$/)
+    const jar = cookie.split(';')[0]!
+    for (let i = 0; i < 4; i++) {
+      const again = await served('sticky.example', { cookie: jar })
+      expect(again.server).toBe(first.server)
+      expect(again.res.headers['set-cookie']).toBeUndefined()
+    }
+    const other = await served('sticky.example', { cookie: 'lb=0000000000000000' })
+    expect(other.res.headers['set-cookie']![0]).toMatch(/^lb=[0-9a-f]{16}; Path=\//)
+  })
+
+  it('names the cookie _ + 5 hex of SHA-1 when no name is configured', async () => {
+    const res = await served('sticky-default.example')
+    expect(res.res.headers['set-cookie']![0]).toMatch(new RegExp(`^${stickyCookieName(undefined, 'stuckDefault')}=[0-9a-f]{16}; Path=/$`))
+  })
+
+  it('skips servers the endpoints table marks down', async () => {
+    expect(await sequence('health.example', 4)).toEqual(['a', 'a', 'a', 'a'])
+  })
+
+  it('answers 503 no available server for a service without servers', async () => {
+    const { res } = await served('empty.example')
+    expect(res.status).toBe(503)
+    expect(res.body).toBe('no available server\n')
+  })
+})
+
+describe('mirroring and failover on workerd', () => {
+  it('mirrors half the requests, body included, after the main response is out', async () => {
+    mirrorHeld = new Promise((r) => (releaseMirror = r))
+    const before = ups.slow!.requests.length
+    for (let i = 0; i < 4; i++) {
+      // The mirror upstream does not answer until released: the main response must not wait for it.
+      const res = await edge.request('/m', { method: 'POST', headers: { host: 'mirror.example', 'content-type': 'text/plain' }, body: `body-${i}`, timeoutMs: 3000 })
+      expect(res.status).toBe(200)
+      expect(JSON.parse(res.body)).toMatchObject({ server: 'a', body: `body-${i}` })
+    }
+    releaseMirror()
+    const deadline = Date.now() + 3000
+    while (ups.slow!.requests.length < before + 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    const mirrored = ups.slow!.requests.slice(before)
+    // Traefik's count: request n is mirrored when count*100 < n*percent, so the 1st and 3rd.
+    expect(mirrored.map((r) => r.body)).toEqual(['body-0', 'body-2'])
+    expect(mirrored[0]!.headers.host).toBe('mirror.example')
+  })
+
+  it('sends everything to the fallback while the main service is down', async () => {
+    expect(await sequence('failover.example', 3)).toEqual(['b', 'b', 'b'])
+  })
+
+  it('replays the request to the fallback when the main service answers an error status', async () => {
+    const before = ups.failing!.requests.length
+    const res = await edge.request('/f', { method: 'PUT', headers: { host: 'failover-status.example' }, body: 'payload' })
+    expect(res.status).toBe(200)
+    expect(JSON.parse(res.body)).toMatchObject({ server: 'b', method: 'PUT', body: 'payload' })
+    expect(ups.failing!.requests.length).toBe(before + 1)
+  })
+})
