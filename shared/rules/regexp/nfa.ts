@@ -1,0 +1,158 @@
+/**
+ * A linear-time matcher for the parsed Go regexps that a backtracking engine could take
+ * super-linear time on (./safety.ts decides which). It simulates the pattern's automaton over
+ * the input, all threads in step (Thompson's construction): time is O(input length × pattern
+ * size) whatever the input, like Go's own engine. It only answers "is there a match anywhere",
+ * which is all a matcher needs.
+ *
+ * @module
+ */
+import { classBody, escapeCp } from './to-js.ts'
+import type { ReNode } from './syntax.ts'
+
+/** Largest automaton built (counted repeats are unrolled); Go's own limit is far higher. */
+export const MAX_PROGRAM = 20_000
+
+export class ProgramTooLargeError extends Error {}
+
+type CharTest = (cp: number) => boolean
+type AssertKind = 'bot' | 'bol' | 'eot' | 'eol' | 'wordb' | 'nwordb'
+
+type Inst =
+  | { op: 'char'; test: CharTest; next: number }
+  | { op: 'split'; to: number[] }
+  | { op: 'assert'; kind: AssertKind; next: number }
+  | { op: 'match' }
+
+const isWord = (cp: number) =>
+  (cp >= 0x30 && cp <= 0x39) || (cp >= 0x41 && cp <= 0x5a) || cp === 0x5f || (cp >= 0x61 && cp <= 0x7a)
+
+export interface LinearMatcher {
+  test(input: string): boolean
+}
+
+export function compileNfa(node: ReNode): LinearMatcher {
+  const prog: Inst[] = [{ op: 'match' }]
+  const push = (inst: Inst): number => {
+    if (prog.length >= MAX_PROGRAM) throw new ProgramTooLargeError(`more than ${MAX_PROGRAM} states once counted repeats are unrolled`)
+    prog.push(inst)
+    return prog.length - 1
+  }
+  // Built back to front: each piece is compiled knowing where it continues.
+  const compile = (n: ReNode, next: number): number => {
+    switch (n.t) {
+      case 'lit':
+      case 'class':
+      case 'any':
+        return push({ op: 'char', test: charTest(n), next })
+      case 'bol':
+        return push({ op: 'assert', kind: n.multi ? 'bol' : 'bot', next })
+      case 'eol':
+        return push({ op: 'assert', kind: n.multi ? 'eol' : 'eot', next })
+      case 'wordb':
+        return push({ op: 'assert', kind: n.neg ? 'nwordb' : 'wordb', next })
+      case 'empty':
+        return next
+      case 'concat': {
+        let at = next
+        for (let i = n.items.length - 1; i >= 0; i--) at = compile(n.items[i]!, at)
+        return at
+      }
+      case 'alt':
+        return push({ op: 'split', to: n.items.map((item) => compile(item, next)) })
+      case 'repeat': {
+        let at: number
+        if (n.max === -1) {
+          const loop: Inst = { op: 'split', to: [] }
+          at = push(loop)
+          loop.to = [compile(n.body, at), next]
+        } else {
+          at = next
+          for (let i = n.min; i < n.max; i++) at = push({ op: 'split', to: [compile(n.body, at), next] })
+        }
+        for (let i = 0; i < n.min; i++) at = compile(n.body, at)
+        return at
+      }
+    }
+  }
+  const start = compile(node, 0)
+  return { test: (input) => run(prog, start, input) }
+}
+
+function charTest(n: Extract<ReNode, { t: 'lit' | 'class' | 'any' }>): CharTest {
+  if (n.t === 'any') return n.nl ? () => true : (cp) => cp !== 10
+  if (n.t === 'lit' && !n.fold) {
+    const c = n.cp
+    return (cp) => cp === c
+  }
+  // Case folding and Unicode properties are JavaScript's (the same simple folding Go uses);
+  // one tiny RegExp per character set decides, with a table for ASCII.
+  const source = n.t === 'lit' ? escapeCp(n.cp) : `[${n.negate ? '^' : ''}${classBody(n)}]`
+  const re = new RegExp(`^${source}$`, n.fold ? 'iu' : 'u')
+  const ascii = new Uint8Array(128)
+  for (let cp = 0; cp < 128; cp++) ascii[cp] = re.test(String.fromCharCode(cp)) ? 1 : 0
+  return (cp) => (cp < 128 ? ascii[cp] === 1 : re.test(String.fromCodePoint(cp)))
+}
+
+function run(prog: Inst[], start: number, input: string): boolean {
+  const seen = new Uint32Array(prog.length)
+  let gen = 0
+  let pending: number[] = []
+  let next: number[] = []
+  const stack: number[] = []
+  const chars: number[] = []
+  let prev = -1
+  for (let pos = 0; ; ) {
+    const cp = pos < input.length ? input.codePointAt(pos)! : -1
+    gen++
+    chars.length = 0
+    // Every position may start a match (Go's MatchString is unanchored).
+    stack.push(start)
+    for (const pc of pending) stack.push(pc)
+    while (stack.length > 0) {
+      const pc = stack.pop()!
+      if (seen[pc] === gen) continue
+      seen[pc] = gen
+      const inst = prog[pc]!
+      switch (inst.op) {
+        case 'match':
+          return true
+        case 'char':
+          chars.push(pc)
+          break
+        case 'split':
+          for (let i = inst.to.length - 1; i >= 0; i--) stack.push(inst.to[i]!)
+          break
+        case 'assert':
+          if (holds(inst.kind, prev, cp)) stack.push(inst.next)
+          break
+      }
+    }
+    if (cp === -1) return false
+    next.length = 0
+    for (const pc of chars) {
+      const inst = prog[pc] as Extract<Inst, { op: 'char' }>
+      if (inst.test(cp)) next.push(inst.next)
+    }
+    ;[pending, next] = [next, pending]
+    prev = cp
+    pos += cp > 0xffff ? 2 : 1
+  }
+}
+
+function holds(kind: AssertKind, prev: number, cur: number): boolean {
+  switch (kind) {
+    case 'bot':
+      return prev === -1
+    case 'eot':
+      return cur === -1
+    case 'bol':
+      return prev === -1 || prev === 10
+    case 'eol':
+      return cur === -1 || cur === 10
+    case 'wordb':
+      return isWord(prev) !== isWord(cur)
+    case 'nwordb':
+      return isWord(prev) === isWord(cur)
+  }
+}
