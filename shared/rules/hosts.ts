@@ -5,6 +5,8 @@
  * @module
  */
 import { forEachMatcher, type RuleNode } from './ast.ts'
+import { compileMatcher } from './matchers.ts'
+import type { MatchRequest } from './request.ts'
 
 const canonical = (h: string): string => (h.endsWith('.') ? h.slice(0, -1) : h).toLowerCase()
 
@@ -43,4 +45,31 @@ export function ruleDomains(node: RuleNode): string[] {
     if (m.name === 'Host') out.push(...m.args.map((a) => a.toLowerCase()))
   })
   return out
+}
+
+/**
+ * A test on the request host alone that every match of the rule passes (from its Host and
+ * HostRegexp conjuncts), or null when the rule says nothing certain about the host.
+ */
+export function hostGate(node: RuleNode): ((host: string) => boolean) | null {
+  switch (node.type) {
+    case 'matcher': {
+      if (node.name !== 'Host' && node.name !== 'HostRegexp') return null
+      // These two matchers read only `host`.
+      const test = compileMatcher(node)
+      return (host) => test({ host } as MatchRequest)
+    }
+    case 'not':
+      return null
+    case 'and': {
+      const l = hostGate(node.left)
+      const r = hostGate(node.right)
+      return l === null ? r : r === null ? l : (h) => l(h) && r(h)
+    }
+    case 'or': {
+      const l = hostGate(node.left)
+      const r = hostGate(node.right)
+      return l === null || r === null ? null : (h) => l(h) || r(h)
+    }
+  }
 }

@@ -5,11 +5,11 @@
  *
  * @module
  */
-import { ruleHosts } from './hosts.ts'
+import { hostGate, ruleHosts } from './hosts.ts'
 import type { MatchRequest } from './request.ts'
 import { compileRouters, type CompiledRouter, type RouterIndex, type RouterSpec } from './routers.ts'
 
-const NONE: never[] = []
+const CACHE_HOSTS = 10_000
 
 const stripDot = (h: string): string => (h.endsWith('.') ? h.slice(0, -1) : h)
 
@@ -29,38 +29,29 @@ export function buildRouterIndex<T>(routers: ReadonlyArray<RouterSpec<T>>): Rout
     }
   }
 
-  /** Calls `visit` on the candidates in Traefik's order until it returns true (no generator: hot path). */
-  function walk(req: MatchRequest, visit: (r: CompiledRouter<T>) => boolean): void {
-    const exact = byHost.get(stripDot(req.host)) ?? NONE
-    let i = 0
-    let j = 0
-    for (;;) {
-      const e = exact[i]
-      const f = fallback[j]
-      if (e === undefined && f === undefined) return
-      if (f === undefined || (e !== undefined && e.order < f.order)) {
-        i++
-        if (visit(e as CompiledRouter<T>)) return
-      } else {
-        j++
-        if (visit(f)) return
-      }
-    }
+  const gates = fallback.map((r) => hostGate(r.tree))
+  // Per request host, the candidates in Traefik's order: exact-host routers merged with the
+  // fallback routers whose host part can match. Bounded, so random hosts cannot grow it forever.
+  const perHost = new Map<string, Array<CompiledRouter<T>>>()
+  function candidates(reqHost: string): Array<CompiledRouter<T>> {
+    let list = perHost.get(reqHost)
+    if (list !== undefined) return list
+    const host = stripDot(reqHost)
+    const exact = byHost.get(host) ?? []
+    const others = fallback.filter((_, k) => gates[k]?.(reqHost) ?? true)
+    list = [...exact, ...others].sort((a, b) => a.order - b.order)
+    if (perHost.size >= CACHE_HOSTS) perHost.clear()
+    perHost.set(reqHost, list)
+    return list
   }
 
   return {
     match(req: MatchRequest) {
-      let found: CompiledRouter<T> | undefined
-      walk(req, (r) => r.test(req) && (found = r) !== undefined)
-      return found?.value
+      for (const r of candidates(req.host)) if (r.test(req)) return r.value
+      return undefined
     },
     matchAll(req: MatchRequest) {
-      const out: T[] = []
-      walk(req, (r) => {
-        if (r.test(req)) out.push(r.value)
-        return false
-      })
-      return out
+      return candidates(req.host).filter((r) => r.test(req)).map((r) => r.value)
     },
   }
 }
