@@ -1,0 +1,186 @@
+/**
+ * The reverse proxy on the real workerd runtime, through both of its transports (fetch() when the
+ * upstream sees the server's host, HTTP/1.1 over a socket when it sees the client's): Traefik's
+ * statuses (502 unreachable, 504 timeout), streaming both ways, redirects passed back as they
+ * are, WebSocket upgrades, HTTPS upstreams trusted through a custom CA.
+ */
+import { createServer, request as httpRequest } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { WebSocket, WebSocketServer } from 'ws'
+import type { DynamicConfig } from '../../shared/dynamic/types.ts'
+import { startEdge, startUpstream, testCa, type TestEdge, type Upstream } from '../support/index.ts'
+
+const ups: Record<string, Upstream> = {}
+let edge: TestEdge
+let wss: WebSocketServer
+let release: () => void = () => {}
+let held: Promise<void> = Promise.resolve()
+
+// Each behaviour is served twice: `client` routes pass the client's Host (socket transport),
+// `server` routes send the server's own host (fetch transport).
+const MODES = { client: true, server: false } as const
+
+function service(url: string, passHostHeader: boolean, transport?: string) {
+  return { loadBalancer: { servers: [{ url }], passHostHeader, ...(transport ? { serversTransport: transport } : {}) } }
+}
+
+function config(wsUrl: string): DynamicConfig {
+  const routers: NonNullable<DynamicConfig['http']>['routers'] = {}
+  const services: NonNullable<DynamicConfig['http']>['services'] = {}
+  for (const [mode, pass] of Object.entries(MODES)) {
+    const add = (name: string, url: string, transport?: string) => {
+      routers[`${name}-${mode}`] = { rule: `Host(\`${name}-${mode}.example\`)`, service: `${name}-${mode}` }
+      services[`${name}-${mode}`] = service(url, pass, transport)
+    }
+    add('unreachable', 'http://127.0.0.9:1')
+    add('slow', ups.slow!.url, 'quick')
+    add('stream', ups.stream!.url)
+    add('upload', ups.upload!.url)
+    add('redirect', ups.redirect!.url)
+    add('tls', ups.tls!.url)
+    add('ws', wsUrl)
+  }
+  return { http: { routers, services, serversTransports: { quick: { forwardingTimeouts: { responseHeaderTimeout: '300ms' } } } } }
+}
+
+beforeAll(async () => {
+  const [slow, stream, upload, redirect, tls] = await Promise.all([
+    startUpstream({ host: '127.0.0.2', name: 'slow', handler: async (_q, res) => void setTimeout(() => res.end('late'), 3000) }),
+    startUpstream({
+      host: '127.0.0.3',
+      name: 'stream',
+      handler: async (_q, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' })
+        res.write('data: first\n\n')
+        await held
+        res.end('data: last\n\n')
+      },
+    }),
+    conversationServer('127.0.0.4'),
+    startUpstream({ host: '127.0.0.5', name: 'redirect', handler: (_q, res) => void res.writeHead(302, { location: '/elsewhere' }).end() }),
+    startUpstream({ host: '127.0.0.6', name: 'tls', tls: true }),
+  ])
+  Object.assign(ups, { slow, stream, upload, redirect, tls })
+  wss = new WebSocketServer({ host: '127.0.0.7', port: 0 })
+  wss.on('connection', (socket, req) => {
+    socket.send(`host ${req.headers.host} proto ${req.headers['x-forwarded-proto']}`)
+    socket.on('message', (m) => socket.send(`echo ${m.toString()}`))
+  })
+  await new Promise((r) => wss.once('listening', r))
+  edge = await startEdge({
+    input: { config: config(`http://127.0.0.7:${(wss.address() as AddressInfo).port}`) },
+    trustedCertificates: [testCa().cert],
+  })
+})
+
+afterAll(async () => {
+  release()
+  await edge?.stop()
+  wss?.close()
+  await Promise.all(Object.values(ups).map((u) => u.close()))
+})
+
+/** Answers each piece of the request body as it arrives: a conversation only full streaming allows. */
+async function conversationServer(host: string): Promise<Upstream> {
+  const server = createServer(async (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' })
+    for await (const chunk of req) res.write(`got ${String(chunk)};`)
+    res.end('end')
+  })
+  await new Promise<void>((r) => server.listen(0, host, r))
+  const { port } = server.address() as AddressInfo
+  return { name: 'upload', host, port, url: `http://${host}:${port}`, requests: [], close: () => new Promise((r) => server.close(() => r())) }
+}
+
+const get = (host: string, path = '/') => edge.request(path, { headers: { host } })
+
+describe.each(Object.keys(MODES))('proxy on workerd (%s host)', (mode) => {
+  const host = (name: string) => `${name}-${mode}.example`
+
+  it('answers 502 Bad Gateway when the server cannot be reached', async () => {
+    const res = await get(host('unreachable'))
+    expect(res.status).toBe(502)
+    expect(res.body).toBe('Bad Gateway')
+  })
+
+  it('answers 504 Gateway Timeout past responseHeaderTimeout', async () => {
+    const res = await get(host('slow'))
+    expect(res.status).toBe(504)
+    expect(res.body).toBe('Gateway Timeout')
+  })
+
+  it('streams the response: the first event arrives before the upstream has finished', async () => {
+    held = new Promise((r) => (release = r))
+    const url = new URL(edge.url())
+    const chunks: string[] = []
+    const done = new Promise<void>((resolve, reject) => {
+      const req = httpRequest({ host: url.hostname, port: url.port, path: '/', headers: { host: host('stream') } }, (res) => {
+        expect(res.statusCode).toBe(200)
+        res.setEncoding('utf8')
+        res.on('data', (c: string) => {
+          chunks.push(c)
+          // Only once the first event is through does the upstream send the rest.
+          if (chunks.join('').includes('first')) release()
+        })
+        res.on('end', resolve)
+        res.on('error', reject)
+      })
+      req.on('error', reject)
+      req.setTimeout(5000, () => req.destroy(new Error('the first event never arrived before the end')))
+      req.end()
+    })
+    await done
+    expect(chunks.join('')).toBe('data: first\n\ndata: last\n\n')
+  })
+
+  it('streams the request body up while the response streams down', async () => {
+    const url = new URL(edge.url())
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest({ host: url.hostname, port: url.port, method: 'POST', path: '/up', headers: { host: host('upload'), 'transfer-encoding': 'chunked' } }, (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (c: string) => {
+          text += c
+          // The second piece leaves only once the upstream has answered the first.
+          if (text === 'got one;') req.end('two')
+        })
+        res.on('end', () => resolve(text))
+      })
+      req.on('error', reject)
+      req.setTimeout(5000, () => req.destroy(new Error(`no streaming: got nothing back for the first piece`)))
+      req.write('one')
+    })
+    expect(body).toBe('got one;got two;end')
+  })
+
+  it('passes redirects back instead of following them', async () => {
+    const res = await get(host('redirect'))
+    expect(res.status).toBe(302)
+    expect(res.headers.location).toBe('/elsewhere')
+  })
+
+  it('reaches an HTTPS upstream whose certificate chains to a custom CA', async () => {
+    const res = await get(host('tls'), '/secure')
+    expect(res.status, res.body).toBe(200)
+    const echo = JSON.parse(res.body)
+    expect(echo.url).toBe('/secure')
+    expect(echo.headers.host).toBe(mode === 'client' ? host('tls') : `${ups.tls!.host}:${ups.tls!.port}`)
+  })
+
+  it('passes WebSocket upgrades through, both directions', async () => {
+    const ws = new WebSocket(edge.url().replace('http', 'ws') + '/socket', { headers: { host: host('ws') } })
+    const messages: string[] = []
+    await new Promise<void>((resolve, reject) => {
+      ws.on('message', (m) => {
+        messages.push(m.toString())
+        if (messages.length === 1) ws.send('hello')
+        else resolve()
+      })
+      ws.on('error', reject)
+    })
+    ws.close()
+    expect(messages[0]).toMatch(/ proto ws$/)
+    expect(messages[1]).toBe('echo hello')
+  })
+})
