@@ -10,6 +10,8 @@ import { RuleSyntaxError } from './errors.ts'
 export type Token =
   | { kind: 'ident'; value: string; at: number }
   | { kind: 'string'; value: string; at: number }
+  /** Anything else (a number, a char literal, `.`...): the parser reports it where it stands. */
+  | { kind: 'other'; value: string; at: number }
   | { kind: '(' | ')' | ',' | '&&' | '||' | '!' | 'eof'; at: number }
 
 const SIMPLE_ESCAPES: Record<string, string> = {
@@ -108,9 +110,8 @@ export function tokenize(rule: string): Token[] {
       i = j
       continue
     }
-    if (c === "'") throw new RuleSyntaxError(rule, i, 'a backtick or double-quoted string', 'a character literal')
-    if (/[0-9]/.test(c)) throw new RuleSyntaxError(rule, i, 'a string argument', 'a number')
-    throw new RuleSyntaxError(rule, i, 'a matcher, `(`, `)`, `,`, `&&`, `||` or `!`', JSON.stringify(c))
+    tokens.push({ kind: 'other', value: c, at: i })
+    i++
   }
   tokens.push({ kind: 'eof', at: rule.length })
   return tokens

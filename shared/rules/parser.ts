@@ -15,6 +15,7 @@ function describe(t: Token): string {
   if (t.kind === 'eof') return 'end of rule'
   if (t.kind === 'ident') return `\`${t.value}\``
   if (t.kind === 'string') return 'a string'
+  if (t.kind === 'other') return t.value === "'" ? 'a character literal' : JSON.stringify(t.value)
   return `\`${t.kind}\``
 }
 
