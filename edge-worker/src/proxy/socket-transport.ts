@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { connect } from 'cloudflare:sockets'
 import {
   ByteReader,
   LAST_CHUNK,
@@ -17,7 +16,12 @@ import {
 } from './http1/wire.ts'
 import { ProxyError, withDeadline, type UpstreamRequest } from './transport.ts'
 
+// Loaded on first use: the module exists only in the Workers runtime, and unit tests of the
+// proxy run in Node with their own transports.
+let sockets: Promise<typeof import('cloudflare:sockets')> | null = null
+
 export async function socketTransport(req: UpstreamRequest): Promise<Response> {
+  const { connect } = await (sockets ??= import('cloudflare:sockets'))
   const tls = req.url.protocol === 'https:'
   const port = Number(req.url.port) || (tls ? 443 : 80)
   const hostname = req.url.hostname.replace(/^\[(.*)\]$/, '$1')
