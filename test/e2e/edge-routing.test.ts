@@ -116,6 +116,22 @@ describe('edge routing on workerd', () => {
     }
   })
 
+  it('answers 400 for a malformed escape in the path, as Traefik\'s muxer does', async () => {
+    const res = await edge.request('/bad%zzpath', { headers: { host: 'app.example' } })
+    expect(res.status).toBe(400)
+  })
+
+  it('answers 503 with a clear body while no table is published', async () => {
+    const empty = await startEdge()
+    try {
+      const res = await empty.request('/', { headers: { host: 'app.example' } })
+      expect(res.status).toBe(503)
+      expect(res.body).toMatch(/^no route table: /)
+    } finally {
+      await empty.stop()
+    }
+  })
+
   it('answers 501 for a route whose middleware the edge lacks, and never reaches the upstream', async () => {
     const before = a.requests.length
     const res = await edge.request('/', { headers: { host: 'locked.example' } })
