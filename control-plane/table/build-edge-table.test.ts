@@ -160,3 +160,20 @@ function checkClosed(table: EdgeTable, where: string): void {
     for (const child of childServices(svc)) expect(table.services[child], `${where}: child ${child}`).toBeDefined()
   }
 }
+
+describe('transportCAs', () => {
+  it('lists every rootCA of the table once, for the self-hosted workerd config', async () => {
+    const { transportCAs } = await import('./index.ts')
+    const { table } = buildEdgeTable(
+      config({
+        services: {
+          s: { loadBalancer: { servers: [{ url: 'https://a:443' }], passHostHeader: true, serversTransport: 't1' } },
+          u: { loadBalancer: { servers: [{ url: 'https://b:443' }], passHostHeader: true, serversTransport: 't2' } },
+        },
+        serversTransports: { t1: { rootCAs: ['CA1', 'CA2'] }, t2: { rootCAs: ['CA2'] } },
+      }),
+      { target: 'workerd' },
+    )
+    expect(transportCAs(table)).toEqual(['CA1', 'CA2'])
+  })
+})

@@ -5,5 +5,16 @@
  *
  * @module
  */
+import type { EdgeTable } from '../../shared/table/schema.ts'
+
 export { buildEdgeTable, type BuiltEdgeTable, type EdgeTableOptions } from './build-edge-table.ts'
 export { formatEdgeDiagnostic, type EdgeDiagnostic } from './diagnostics.ts'
+
+/**
+ * The CA certificates the table's transports trust (serversTransports rootCAs): a self-hosted
+ * workerd must be configured to trust them (its network service's trustedCertificates), since
+ * workerd trusts extra CAs per process, not per upstream.
+ */
+export function transportCAs(table: EdgeTable): string[] {
+  return [...new Set(Object.values(table.transports).flatMap((t) => t.rootCAs))]
+}
