@@ -1,11 +1,10 @@
 // The last stage of the pipeline: Traefik's dynamic configuration to the edge's table
 // (control-plane/table's buildEdgeTable), split by host for the KV layout (shared/table's
-// splitTableByHost), with the edge's diagnostics as problem lines.
+// splitTableByHost), with the edge's diagnostics as problem lines and the CAs its transports need.
 import { splitTableByHost } from '../../shared/table/split.ts'
 import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
-import { buildEdgeTable } from '../table/build-edge-table.ts'
-import { formatEdgeDiagnostic } from '../table/diagnostics.ts'
+import { buildEdgeTable, formatEdgeDiagnostic, transportCAs } from '../table/index.ts'
 import type { EdgeTableStage } from './pipeline.ts'
 
 export function edgeTableStage(options: { entryPoint: string; target?: EdgeTarget }): EdgeTableStage {
@@ -14,6 +13,7 @@ export function edgeTableStage(options: { entryPoint: string; target?: EdgeTarge
     return {
       table: { schema: TABLE_SCHEMA_VERSION, routes: splitTableByHost(built.table), endpoints: built.endpoints },
       problems: built.diagnostics.map(formatEdgeDiagnostic),
+      trustedCertificates: transportCAs(built.table),
     }
   }
 }

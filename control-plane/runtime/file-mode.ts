@@ -9,12 +9,14 @@ export interface Built {
   table: EdgeTableInput
   /** One line per problem (`Kind namespace/name: field.path: message`). */
   problems: string[]
+  /** CA certificates (PEM) the table's upstream transports need trusted. */
+  trustedCertificates: string[]
 }
 
 export interface FileModeOptions {
   paths: string[]
   build: (paths: string[]) => Promise<Built>
-  publish: (table: EdgeTableInput) => Promise<PublishResult>
+  publish: (built: Built) => Promise<PublishResult>
   /** Lines for stderr. */
   report: (line: string) => void
   debounceMs?: number
@@ -36,7 +38,7 @@ export async function startFileMode(options: FileModeOptions): Promise<FileMode>
     const problems = built.problems.join('\n')
     if (problems !== lastProblems && built.problems.length > 0) for (const line of built.problems) options.report(line)
     lastProblems = problems
-    return options.publish(built.table)
+    return options.publish(built)
   }
   await buildAndPublish(options.initial)
 

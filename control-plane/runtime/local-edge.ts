@@ -12,7 +12,7 @@ import { loadOrCreateDevSigningKey, type TableSigner } from '../publish/signing-
 import { DEFAULT_STATE_DIR, DEV_SIGNING_KEY } from './paths.ts'
 import type { WorkerdEntryPoint } from './workerd-config.ts'
 import { writeWorkerdEdgeFiles } from './workerd-edge-files.ts'
-import { startWorkerd } from './workerd-process.ts'
+import { startWorkerd, type WorkerdProcess } from './workerd-process.ts'
 
 export { DEFAULT_STATE_DIR, DEFAULT_WORKER, REPO_ROOT } from './paths.ts'
 
@@ -27,8 +27,10 @@ export interface LocalEdgeOptions {
   workerEntry?: string
   /** Extra text bindings. */
   vars?: Record<string, string>
-  /** CA certificates (PEM) the worker's outbound TLS trusts. */
+  /** CA certificates (PEM) the worker's outbound TLS always trusts. */
   trustedCertificates?: string[]
+  /** CA certificates the first table's transports need (what trust() later replaces). */
+  transportCAs?: string[]
   /** How often the worker looks for a newer table. Default 250 ms. */
   refreshMs?: number
   /** Where workerd's log lines go. */
@@ -38,19 +40,26 @@ export interface LocalEdgeOptions {
 export interface LocalEdge {
   /** `http://127.0.0.1:PORT` of an entry point (default: the first). */
   url(entryPoint?: string): string
+  /** Entry point -> bound port; the same across restarts. */
   readonly ports: ReadonlyMap<string, number>
   readonly signer: TableSigner
   readonly publisher: TablePublisher
   publish(table: EdgeTableInput): Promise<PublishResult>
-  /** Resolves when workerd exits; rejects never. */
+  /**
+   * Makes outbound TLS trust these CA certificates besides the configured ones (a table's
+   * serversTransports rootCAs). workerd trusts extra CAs per process, so a changed set restarts
+   * it on the same ports. Resolves with whether it restarted.
+   */
+  trust(certificates: readonly string[]): Promise<boolean>
+  /** Resolves when workerd exits other than by stop() or trust(): a crash. */
   readonly exited: Promise<number | null>
-  readonly pids: number[]
+  /** The running workerd's process id. */
+  readonly pid: number
   stop(): Promise<void>
 }
 
 export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEdge> {
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR
-  const entryPoints = options.entryPoints ?? [{ name: 'web', address: '127.0.0.1:8787' }]
   await mkdir(stateDir, { recursive: true })
   const signer = await loadOrCreateDevSigningKey(join(stateDir, DEV_SIGNING_KEY))
   const publisher = await TablePublisher.open({
@@ -72,44 +81,72 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
       await kvServer.close()
       await rm(runDir, { recursive: true, force: true })
     })())
-  try {
+
+  let entryPoints = options.entryPoints ?? [{ name: 'web', address: '127.0.0.1:8787' }]
+  const base = options.trustedCertificates ?? []
+  const transportSet = (certs: readonly string[]) => [...new Set(certs)].filter((c) => !base.includes(c)).sort()
+  let extra = transportSet(options.transportCAs ?? [])
+  let workerd: WorkerdProcess | null = null
+  let reportCrash: (code: number | null) => void = () => {}
+  const exited = new Promise<number | null>((resolve) => (reportCrash = resolve))
+  const launch = async () => {
     const configPath = await writeWorkerdEdgeFiles(runDir, {
       entryPoints,
       kvAddress: kvServer.address,
       workerEntry: options.workerEntry,
-      trustedCertificates: options.trustedCertificates,
-      vars: {
-        ...localTableVars(signer, options.refreshMs ?? 250),
-        ...options.vars,
-      },
+      trustedCertificates: [...base, ...extra],
+      vars: { ...localTableVars(signer, options.refreshMs ?? 250), ...options.vars },
     })
-    const workerd = await startWorkerd({
-      configPath,
-      sockets: entryPoints.map((e) => e.name),
-      log: options.log,
+    const proc = await startWorkerd({ configPath, sockets: entryPoints.map((e) => e.name), log: options.log })
+    workerd = proc
+    void proc.exited.then((code) => {
+      if (workerd !== proc) return
+      workerd = null
+      reportCrash(code)
+      void cleanup()
     })
-    void workerd.exited.then(cleanup)
-    return {
-      url: (name = entryPoints[0]!.name) => {
-        const port = workerd.ports.get(name)
-        if (port === undefined) throw new Error(`no entry point ${name}`)
-        const ep = entryPoints.find((e) => e.name === name)!
-        return `${ep.tls ? 'https' : 'http'}://127.0.0.1:${port}`
-      },
-      ports: workerd.ports,
-      signer,
-      publisher,
-      publish: (table) => publisher.publish(table),
-      exited: workerd.exited,
-      pids: [workerd.pid],
-      stop: async () => {
-        await workerd.stop()
-        await cleanup()
-      },
-    }
+    // Port 0 is resolved once: a restart listens where clients already connect.
+    entryPoints = entryPoints.map((ep) => ({ ...ep, address: `${ep.address.replace(/:\d+$/, '')}:${proc.ports.get(ep.name)}` }))
+  }
+  const halt = async () => {
+    const proc = workerd
+    workerd = null
+    await proc?.stop()
+  }
+
+  try {
+    await launch()
   } catch (err) {
     await cleanup()
     throw err
+  }
+  const ports = new Map(entryPoints.map((ep) => [ep.name, Number(ep.address.slice(ep.address.lastIndexOf(':') + 1))]))
+  return {
+    url: (name = entryPoints[0]!.name) => {
+      const ep = entryPoints.find((e) => e.name === name)
+      if (!ep) throw new Error(`no entry point ${name}`)
+      return `${ep.tls ? 'https' : 'http'}://127.0.0.1:${ports.get(name)}`
+    },
+    ports,
+    signer,
+    publisher,
+    publish: (table) => publisher.publish(table),
+    trust: async (certificates) => {
+      const wanted = transportSet(certificates)
+      if (wanted.join('\n') === extra.join('\n')) return false
+      extra = wanted
+      await halt()
+      await launch()
+      return true
+    },
+    exited,
+    get pid() {
+      return workerd?.pid ?? -1
+    },
+    stop: async () => {
+      await halt()
+      await cleanup()
+    },
   }
 }
 

@@ -4,11 +4,13 @@
 import { compile, formatDiagnostic, type Diagnostic, type ProviderOptions, type Snapshot } from '../compiler/index.ts'
 import { loadManifests } from '../manifests/load.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
-import type { EdgeTableInput } from '../publish/pack-table.ts'
 import type { Built } from './file-mode.ts'
 
-/** Traefik's dynamic configuration to what the publisher stores, with what it could not honour. */
-export type EdgeTableStage = (config: DynamicConfig) => { table: EdgeTableInput; problems: string[] }
+/**
+ * Traefik's dynamic configuration to what the publisher stores, with what it could not honour and
+ * the CA certificates its upstream transports need the runtime to trust.
+ */
+export type EdgeTableStage = (config: DynamicConfig) => Built
 
 /** Reads and compiles the manifests; throws ManifestError when a file cannot be read or parsed. */
 export function manifestPipeline(provider: Partial<ProviderOptions>, toEdge: EdgeTableStage) {
@@ -23,7 +25,7 @@ export function buildFromSnapshot(
 ): Built {
   const { config, diagnostics } = compile(loaded.snapshot, provider)
   const edge = toEdge(config)
-  return { table: edge.table, problems: [...[...loaded.diagnostics, ...diagnostics].map(line), ...edge.problems] }
+  return { ...edge, problems: [...[...loaded.diagnostics, ...diagnostics].map(line), ...edge.problems] }
 }
 
 function line(d: Diagnostic): string {

@@ -7,7 +7,7 @@ import { openWranglerLocalKv } from '../kv/wrangler-local-store.ts'
 import type { KvStore } from '../kv/store.ts'
 import { writeDevVars } from './dev-vars.ts'
 import { edgeTableStage } from './edge-table.ts'
-import { startFileMode } from './file-mode.ts'
+import { startFileMode, type Built } from './file-mode.ts'
 import { DEFAULT_STATE_DIR, REPO_ROOT, startLocalEdge } from './local-edge.ts'
 import { manifestPipeline } from './pipeline.ts'
 
@@ -47,6 +47,7 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
     const edge = await startLocalEdge({
       store,
       stateDir,
+      transportCAs: initial.trustedCertificates,
       entryPoints: [{ name: options.entryPoint, address: `127.0.0.1:${options.port}` }],
       log: (line) => options.report(`[workerd] ${line}`),
     })
@@ -55,7 +56,13 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
     if (options.persistTo === undefined) {
       await writeDevVars(join(REPO_ROOT, '.dev.vars'), { TABLE_JWKS: JSON.stringify(edge.signer.jwks) })
     }
-    const mode = await startFileMode({ paths: options.manifests, build, initial, publish: edge.publish, report: options.report })
+    const publish = async (built: Built) => {
+      if (await edge.trust(built.trustedCertificates)) {
+        options.report(`workerd restarted to trust ${built.trustedCertificates.length} serversTransport CA certificate(s)`)
+      }
+      return edge.publish(built.table)
+    }
+    const mode = await startFileMode({ paths: options.manifests, build, initial, publish, report: options.report })
     stops.push(() => mode.stop())
     return { url: edge.url(), exited: edge.exited, stop }
   } catch (err) {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openWranglerLocalKv } from '../../control-plane/kv/wrangler-local-store.ts'
 import type { KvStore } from '../../control-plane/kv/store.ts'
-import { startFileMode, type FileMode } from '../../control-plane/runtime/file-mode.ts'
+import { startFileMode, type Built, type FileMode } from '../../control-plane/runtime/file-mode.ts'
 import { REPO_ROOT, startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { manifestPipeline } from '../../control-plane/runtime/pipeline.ts'
 import { send } from '../support/http.ts'
@@ -45,8 +45,10 @@ describe('file mode', () => {
     const build = manifestPipeline({}, (config) => ({
       table: { schema: PROBE_SCHEMA, routes: { rest: config, hosts: {} }, endpoints: {} },
       problems: [],
+      trustedCertificates: [],
     }))
-    mode = await startFileMode({ paths: [join(dir, 'service.yaml'), dir], build, publish: edge.publish, report: (l) => reports.push(l) })
+    const publish = (built: Built) => edge.publish(built.table)
+    mode = await startFileMode({ paths: [join(dir, 'service.yaml'), dir], build, publish, report: (l) => reports.push(l) })
   })
   afterAll(async () => {
     mode?.stop()

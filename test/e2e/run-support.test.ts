@@ -62,13 +62,32 @@ describe('test support', () => {
     expect(res.headers['x-entrypoint']).toBe('websecure')
   })
 
+  it('restarts workerd on the same port to trust new transport CAs, and only then', async () => {
+    const other = await startEdge({ worker: FORWARD })
+    try {
+      const url = other.url()
+      const before = await other.request('/', { headers: { 'x-forward-to': `${secure.url}/` } })
+      expect(before.status).toBe(502)
+      let crashed = false
+      void other.local.exited.then(() => (crashed = true))
+      expect(await other.local.trust([testCa().cert])).toBe(true)
+      expect(other.url()).toBe(url)
+      const after = await other.request('/', { headers: { 'x-forward-to': `${secure.url}/` } })
+      expect(after.status).toBe(200)
+      expect(await other.local.trust([testCa().cert])).toBe(false)
+      expect(crashed).toBe(false)
+    } finally {
+      await other.stop()
+    }
+  })
+
   it('stops workerd and frees its ports', async () => {
     const other = await startEdge({ worker: FORWARD })
     const url = other.url()
-    const [pid] = other.local.pids
-    expect(alive(pid!)).toBe(true)
+    const pid = other.local.pid
+    expect(alive(pid)).toBe(true)
     await other.stop()
-    expect(alive(pid!)).toBe(false)
+    expect(alive(pid)).toBe(false)
     await expect(send(url)).rejects.toThrow(/ECONNREFUSED/)
   })
 })

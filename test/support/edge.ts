@@ -13,6 +13,7 @@ import { send, type Sent, type SendOptions } from './http.ts'
 import type { ProviderOptions } from '../../control-plane/compiler/index.ts'
 import { parseManifestText } from '../../control-plane/manifests/load.ts'
 import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
+import type { Built } from '../../control-plane/runtime/file-mode.ts'
 import { buildFromSnapshot } from '../../control-plane/runtime/pipeline.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
@@ -46,7 +47,8 @@ export interface TestEdge {
   url(entryPoint?: string): string
   /** Sends a request with any headers (Host included) to an entry point. */
   request(path: string, options?: SendOptions & { entryPoint?: string }): Promise<Sent>
-  /** Builds and publishes; the next request after it resolves is served from it. */
+  /** Builds and publishes (restarting workerd when new serversTransport CAs must be trusted); the
+   * next request after it resolves is served from it. */
   apply(input: EdgeInput): Promise<{ published: PublishResult; problems: string[] }>
   /** Publishes a built table; the next request after it resolves is served from it. */
   publish(table: EdgeTableInput): Promise<PublishResult>
@@ -63,6 +65,9 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
   const entryPoints = (options.entryPoints ?? ['web']).map((ep) =>
     typeof ep === 'string' ? { name: ep, address: '127.0.0.1:0' } : { address: '127.0.0.1:0', ...ep },
   )
+  const build = (input: EdgeInput) =>
+    buildEdgeInput(input, { provider: options.provider, target: options.target, entryPoint: entryPoints[0]!.name })
+  const initial = options.input ? build(options.input) : undefined
   let local: LocalEdge
   try {
     local = await startLocalEdge({
@@ -71,6 +76,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
       entryPoints,
       workerEntry: options.worker,
       trustedCertificates: options.trustedCertificates,
+      transportCAs: initial?.trustedCertificates,
       vars: options.vars,
       log: options.log ?? ((line) => logs.push(line)),
     })
@@ -78,8 +84,6 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
     await rm(stateDir, { recursive: true, force: true })
     throw err
   }
-  const firstEntryPoint = entryPoints[0]!.name
-  const build = (input: EdgeInput) => buildEdgeInput(input, { provider: options.provider, target: options.target, entryPoint: firstEntryPoint })
   const publish = async (table: EdgeTableInput) => {
     const result = await local.publish(table)
     // The worker looks for a newer pointer at most every 250 ms, and the request that looks
@@ -87,12 +91,14 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
     if (result.changed) await new Promise((r) => setTimeout(r, 260))
     return result
   }
-  if (options.input) await local.publish(build(options.input).table)
+  if (initial) await local.publish(initial.table)
   return {
     url: (ep) => local.url(ep),
     request: (path, { entryPoint, ...rest } = {}) => send(local.url(entryPoint) + path, rest),
     apply: async (input) => {
       const built = build(input)
+      // serversTransport rootCAs are trusted per workerd process: a new set restarts it.
+      await local.trust(built.trustedCertificates)
       return { published: await publish(built.table), problems: built.problems }
     },
     publish,
@@ -110,8 +116,8 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
 export function buildEdgeInput(
   input: EdgeInput,
   options: { provider?: Partial<ProviderOptions>; target?: EdgeTarget; entryPoint?: string } = {},
-): { table: EdgeTableInput; problems: string[] } {
-  if ('table' in input) return { table: input.table, problems: [] }
+): Built {
+  if ('table' in input) return { table: input.table, problems: [], trustedCertificates: [] }
   const stage = edgeTableStage({ entryPoint: options.entryPoint ?? 'web', target: options.target })
   if ('config' in input) return stage(input.config)
   const parsed = parseManifestText(input.yaml, 'test.yaml')
