@@ -42,7 +42,16 @@ async function eventually(check: () => Promise<void>, ms = 3000): Promise<void> 
   }
 }
 
-/** Keeps probing for a while and asserts the served version never changed. */
+/** workerd's log lines: the table source says why it refused a table. */
+const logs: string[] = []
+
+/** Keeps probing for a while, asserts the served version never changed and the refusal was logged. */
+async function refused(edge: LocalEdge, version: number, reason: RegExp): Promise<void> {
+  await staysAt(edge, version)
+  expect(logs.join('\n')).toMatch(reason)
+  logs.length = 0
+}
+
 async function staysAt(edge: LocalEdge, version: number): Promise<void> {
   for (let i = 0; i < 6; i++) {
     const { status, body } = await probe(edge)
@@ -78,7 +87,13 @@ describe('table source on workerd', () => {
         return store.get(keys)
       },
     }
-    edge = await startLocalEdge({ store: recording, stateDir, workerEntry: PROBE, entryPoints: [{ name: 'web', address: '127.0.0.1:0' }] })
+    edge = await startLocalEdge({
+      store: recording,
+      stateDir,
+      workerEntry: PROBE,
+      entryPoints: [{ name: 'web', address: '127.0.0.1:0' }],
+      log: (line) => logs.push(line),
+    })
   })
   afterAll(async () => {
     await edge?.stop()
@@ -106,13 +121,13 @@ describe('table source on workerd', () => {
   it('refuses a tampered blob and keeps the last good table', async () => {
     const next = await packed(table(3), edge.signer)
     for (const [k, v] of next) await store.put([[k, k.startsWith(BLOB_PREFIX) ? v.replace('3', '4') : v]])
-    await staysAt(edge, 2)
+    await refused(edge, 2, /tampered or truncated/)
   })
 
   it('refuses a truncated blob', async () => {
     const next = await packed(table(5), edge.signer)
     for (const [k, v] of next) await store.put([[k, k.startsWith(BLOB_PREFIX) ? v.slice(0, -3) : v]])
-    await staysAt(edge, 2)
+    await refused(edge, 2, /tampered or truncated/)
   })
 
   it('refuses an unsigned pointer and one signed by an unknown key', async () => {
@@ -121,14 +136,14 @@ describe('table source on workerd', () => {
     const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: POINTER_TYP })).toString('base64url')}.${payload}.`
     await store.put([...next].filter(([k]) => k !== POINTER_KEY))
     await store.put([[POINTER_KEY, unsigned]])
-    await staysAt(edge, 2)
+    await refused(edge, 2, /"alg" \(Algorithm\) Header Parameter value not allowed/)
     await store.put([[POINTER_KEY, `${header}.${payload}.${'A'.repeat(86)}`]])
-    await staysAt(edge, 2)
+    await refused(edge, 2, /signature verification failed/)
     const { privateKey } = await generateKeyPair('Ed25519', { extractable: true })
     const stranger = await signerFromJwk({ ...(await exportJWK(privateKey)), kid: edge.signer.kid })
     const forged = await packed(table(7), stranger)
     await store.put([...forged])
-    await staysAt(edge, 2)
+    await refused(edge, 2, /signature verification failed/)
   })
 
   it('refuses unknown layout and schema versions', async () => {
@@ -137,21 +152,21 @@ describe('table source on workerd', () => {
     const manifest = JSON.parse(Buffer.from(next.get(POINTER_KEY)!.split('.')[1]!, 'base64url').toString())
     await store.put([...next].filter(([k]) => k !== POINTER_KEY))
     await store.put([[POINTER_KEY, await sign({ ...manifest, layout: 99 })]])
-    await staysAt(edge, 2)
+    await refused(edge, 2, /unknown table layout version 99/)
     await store.put([[POINTER_KEY, await sign({ ...manifest, schema: 'probe-0' })]])
-    await staysAt(edge, 2)
+    await refused(edge, 2, /table schema "probe-0" is not "probe-1"/)
     // A token of another type signed by the right key is not a table either.
     const other = await new CompactSign(new TextEncoder().encode(JSON.stringify(manifest)))
       .setProtectedHeader({ alg: 'Ed25519', kid: edge.signer.kid, typ: 'JWT' })
       .sign(await importJWK(JSON.parse(await readFile(join(stateDir, 'signing-key.jwk.json'), 'utf8')), 'Ed25519'))
     await store.put([[POINTER_KEY, other]])
-    await staysAt(edge, 2)
+    await refused(edge, 2, /pointer is a JWT token, not a table/)
     // The checks above really ran: a good pointer is taken right away.
     await store.put([[POINTER_KEY, await sign({ ...manifest, issuedAt: Date.now() })]])
     await eventually(async () => expect(JSON.parse((await probe(edge)).body).endpoints.version).toBe(8))
     // Replaying an older, validly signed pointer does not roll the edge back.
     await store.put([[POINTER_KEY, v2Pointer]])
-    await staysAt(edge, 8)
+    await refused(edge, 8, /older than the table in use/)
   })
 
   it('reads only the blobs a host needs once the table is sharded', async () => {
