@@ -7,7 +7,7 @@
 import { forEachMatcher, HTTP_MATCHERS, type MatcherNode, type RuleNode } from './ast.ts'
 import { RuleBuildError } from './errors.ts'
 import { cidrContains, parseCidr } from './ip.ts'
-import { Re2Error, translateRe2 } from './re2.ts'
+import { compileGoRegexp, RegexpSyntaxError, type GoRegexp } from './regexp/compile.ts'
 import type { MatchRequest } from './request.ts'
 
 export type Predicate = (req: MatchRequest) => boolean
@@ -21,11 +21,11 @@ export function checkArguments(m: MatcherNode): void {
 
 const argAt = (m: MatcherNode, i: number): number => m.argsAt[i] ?? m.at
 
-function regexp(m: MatcherNode, index: number): RegExp {
+function regexp(m: MatcherNode, index: number): GoRegexp {
   try {
-    return translateRe2(m.args[index] ?? '')
+    return compileGoRegexp(m.args[index] ?? '')
   } catch (e) {
-    if (!(e instanceof Re2Error)) throw e
+    if (!(e instanceof RegexpSyntaxError)) throw e
     throw new RuleBuildError(m.name, argAt(m, index) + 1 + e.offset, `invalid regexp: ${e.message}`)
   }
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { parseGoQuery } from './query.ts'
 
 export interface MatchRequest {
   /** Traefik's canonical host: lower case, trimmed, no port, IPv6 brackets removed. */
@@ -17,7 +18,10 @@ export interface MatchRequest {
   path: string
   /** Header lines; a repeated header is the comma-joined value (Fetch merges lines). */
   headers: Headers
-  /** The query parsed like Go's URL.Query() (`+` is a space, `?a` is `a` = ""). */
+  /**
+   * The query parsed like Go's URL.Query() (./query.ts: `+` is a space, `?a` is `a` = "", pairs
+   * holding `;` or a bad escape are dropped).
+   */
   query: URLSearchParams
   /** Client address without port (never from X-Forwarded-For). */
   clientIp: string
@@ -86,7 +90,7 @@ export function requestToMatchRequest(req: Request, clientIp: string): MatchRequ
     },
     headers: req.headers,
     get query() {
-      query ??= new URLSearchParams(url.search)
+      query ??= parseGoQuery(url.search.slice(1))
       return query
     },
     clientIp,

@@ -29,7 +29,7 @@ export function compileGoRegexp(pattern: string): GoRegexp {
     } catch (e) {
       throw new RegexpSyntaxError(0, `cannot be translated: ${(e as Error).message}`)
     }
-    return { test: (input) => re.test(input), engine: 'js' }
+    return { test: re.test.bind(re), engine: 'js' }
   }
   try {
     const nfa = compileNfa(tree)
