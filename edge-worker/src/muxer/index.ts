@@ -19,12 +19,16 @@ export function selectRouter(view: RoutingView, req: EdgeRequest): Selection {
     if (err instanceof BadPathError) return { status: 400 }
     throw err
   }
+  let query: URLSearchParams | undefined
   const match: MatchRequest = {
     host: canonicalHost(req.host),
     method: req.method,
     path,
     headers: req.headers,
-    query: new URLSearchParams(req.query),
+    // Parsed only if a rule reads it.
+    get query() {
+      return (query ??= new URLSearchParams(req.query))
+    },
     clientIp: req.clientIp,
   }
   const router = view.entryPoint(req.entryPoint).match(match, req.tls)

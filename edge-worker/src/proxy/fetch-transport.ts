@@ -9,25 +9,18 @@
 import { ProxyError, withDeadline, type UpstreamRequest } from './transport.ts'
 
 export async function fetchTransport(req: UpstreamRequest): Promise<Response> {
-  const abort = new AbortController()
-  const onClientGone = () => abort.abort()
-  req.signal?.addEventListener('abort', onClientGone)
-  const headers = new Headers(req.headers)
-  headers.set('host', req.host)
-  const init: RequestInit = {
-    method: req.method,
-    headers,
-    body: req.body,
-    redirect: 'manual',
-    signal: abort.signal,
-  }
+  // An abort signal costs on every fetch: only a response-header deadline needs one (a client
+  // that goes away cancels the subrequest with the request anyway).
+  const abort = req.responseHeaderTimeoutMs > 0 ? new AbortController() : null
+  req.headers.set('host', req.host)
+  const init: RequestInit = { method: req.method, headers: req.headers, body: req.body, redirect: 'manual' }
+  if (abort) init.signal = abort.signal
   try {
-    return await withDeadline(fetch(req.url, init), req.responseHeaderTimeoutMs, 'waiting for the response head', () => abort.abort())
+    const sent = fetch(req.url, init)
+    return abort ? await withDeadline(sent, req.responseHeaderTimeoutMs, 'waiting for the response head', () => abort.abort()) : await sent
   } catch (err) {
     if (err instanceof ProxyError) throw err
     if (req.signal?.aborted) throw new ProxyError('canceled', 'client closed the request')
     throw new ProxyError('unreachable', (err as Error).message)
-  } finally {
-    req.signal?.removeEventListener('abort', onClientGone)
   }
 }

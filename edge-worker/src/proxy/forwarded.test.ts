@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { appendForwardedFor, applyEntryPointHeaders, isWebSocketUpgrade, removeHopByHop, type EntryPointInfo } from './forwarded.ts'
+import { appendForwardedFor, entryPointHeaders, isWebSocketUpgrade, removeHopByHop, type EntryPointInfo } from './forwarded.ts'
 
 const info: EntryPointInfo = { clientIp: '10.0.0.1', tls: false, host: 'app.example', hostname: 'edge-1', trusted: false }
 
 function entry(headers: Record<string, string>, extra: Partial<EntryPointInfo> = {}): Record<string, string> {
-  const h = new Headers(headers)
-  applyEntryPointHeaders(h, { ...info, ...extra })
-  return Object.fromEntries(h)
+  return Object.fromEntries(entryPointHeaders(new Headers(headers), { ...info, ...extra }))
 }
 
 describe('entry point forwarded headers (Traefik forwardedHeaders)', () => {

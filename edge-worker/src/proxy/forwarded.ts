@@ -35,43 +35,52 @@ export function isWebSocketUpgrade(headers: Headers): boolean {
   return hasToken(headers.get('connection'), 'upgrade') && hasToken(headers.get('upgrade'), 'websocket')
 }
 
-/** Applies the entry point's forwardedHeaders handling to the request headers, in place. */
-export function applyEntryPointHeaders(headers: Headers, info: EntryPointInfo): void {
-  if (!info.trusted) {
-    for (const name of [...headers.keys()]) if (isManaged(name)) headers.delete(name)
+/**
+ * The request headers after the entry point's forwardedHeaders handling, built in one pass
+ * (every Headers call crosses into the runtime: one walk and one construction cost far less
+ * than a copy followed by deletes and sets).
+ */
+export function entryPointHeaders(incoming: Headers, info: EntryPointInfo): Headers {
+  const connection = incoming.get('connection')
+  const upgrade = hasToken(connection, 'upgrade') ? incoming.get('upgrade') : null
+  const websocket = upgrade !== null && hasToken(upgrade, 'websocket')
+  let named: Set<string> | null = null
+  if (connection !== null) {
+    named = new Set()
+    for (const token of connection.split(',')) {
+      const name = token.trim().toLowerCase()
+      if (name !== '' && !isManaged(name)) named.add(name)
+    }
   }
-  if (!headers.get('x-real-ip')) headers.set('x-real-ip', stripZone(info.clientIp))
-  if (!headers.get('x-forwarded-proto')) {
-    const ws = isWebSocketUpgrade(headers)
-    headers.set('x-forwarded-proto', ws ? (info.tls ? 'wss' : 'ws') : info.tls ? 'https' : 'http')
+  const out: Array<[string, string]> = []
+  let realIp = ''
+  let proto = ''
+  let port = ''
+  let host = ''
+  for (const [name, value] of incoming) {
+    if (name === 'connection' || named?.has(name)) continue
+    if (isManaged(name)) {
+      if (!info.trusted || name === 'x-forwarded-server') continue
+      if (name === 'x-real-ip') realIp = value
+      else if (name === 'x-forwarded-proto') proto = value
+      else if (name === 'x-forwarded-port') port = value
+      else if (name === 'x-forwarded-host') host = value
+    }
+    out.push([name, value])
   }
-  if (!headers.get('x-forwarded-port')) headers.set('x-forwarded-port', forwardedPort(info.host, headers, info.tls))
-  if (!headers.get('x-forwarded-host') && info.host !== '') headers.set('x-forwarded-host', info.host)
-  headers.set('x-forwarded-server', info.hostname)
-  removeConnectionHeaders(headers)
+  if (realIp === '') out.push(['x-real-ip', stripZone(info.clientIp)])
+  if (proto === '') out.push(['x-forwarded-proto', (proto = websocket ? (info.tls ? 'wss' : 'ws') : info.tls ? 'https' : 'http')])
+  if (port === '') out.push(['x-forwarded-port', forwardedPort(info.host, proto, info.tls)])
+  if (host === '' && info.host !== '') out.push(['x-forwarded-host', info.host])
+  out.push(['x-forwarded-server', info.hostname])
+  if (upgrade !== null) out.push(['upgrade', upgrade], ['connection', 'Upgrade'])
+  return new Headers(out)
 }
 
-function forwardedPort(host: string, headers: Headers, tls: boolean): string {
+function forwardedPort(host: string, proto: string, tls: boolean): string {
   const port = /^(?:\[[^\]]*\]|[^:]*):(\d+)$/.exec(host)?.[1]
   if (port) return port
-  const proto = headers.get('x-forwarded-proto')
   return proto === 'https' || proto === 'wss' || tls ? '443' : '80'
-}
-
-function removeConnectionHeaders(headers: Headers): void {
-  const connection = headers.get('connection')
-  if (connection === null) return
-  const upgrade = hasToken(connection, 'upgrade') ? headers.get('upgrade') : null
-  for (const token of connection.split(',')) {
-    const name = token.trim()
-    if (name !== '' && !isManaged(name)) headers.delete(name)
-  }
-  if (upgrade) {
-    headers.set('upgrade', upgrade)
-    headers.set('connection', 'Upgrade')
-  } else {
-    headers.delete('connection')
-  }
 }
 
 /** Go's reverse proxy hop-by-hop list (RFC 9110 7.6.1), removed in both directions. */

@@ -18,7 +18,7 @@ import { withResponseHeaders } from '../response.ts'
 import { fetchTransport } from './fetch-transport.ts'
 import { appendForwardedFor, isWebSocketUpgrade, removeHopByHop } from './forwarded.ts'
 import { socketTransport } from './socket-transport.ts'
-import { ProxyError, type Transport } from './transport.ts'
+import { ProxyError, type ServerAddress, type Transport } from './transport.ts'
 
 export interface ProxyOptions {
   target: EdgeTarget
@@ -30,12 +30,30 @@ export interface ProxyOptions {
 }
 
 const DEFAULT_DIAL_MS = 30_000
-const RESPONSE_HOP_HEADERS = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'trailer', 'transfer-encoding', 'upgrade', 'te']
+
+/**
+ * Whether a response carries hop-by-hop headers the runtime would let through: workerd's server
+ * already drops Connection, Keep-Alive, Transfer-Encoding, Upgrade and Trailer and frames the
+ * body itself, so only headers Connection names and the Proxy-* ones need removing. Most
+ * responses have none, and are passed on without a copy.
+ */
+function needsHopCleanup(headers: Headers): boolean {
+  if (headers.has('proxy-authenticate') || headers.has('proxy-connection') || headers.has('te')) return true
+  const connection = headers.get('connection')
+  return connection !== null && connection.split(',').some((t) => !/^\s*(keep-alive|close)\s*$/i.test(t))
+}
 
 export function reverseProxy(server: TableServer, options: ProxyOptions): Handler {
   const base = new URL(server.url)
+  const tls = base.protocol === 'https:'
   // h2c has no client in the runtime: spoken as HTTP/1.1 (reported at compile time).
-  const origin = `${base.protocol === 'h2c:' ? 'http:' : base.protocol}//${base.host}`
+  const origin = `${tls ? 'https:' : 'http:'}//${base.host}`
+  const address: ServerAddress = {
+    tls,
+    hostname: base.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: Number(base.port) || (tls ? 443 : 80),
+    host: base.host,
+  }
   const serverHost = base.host.toLowerCase()
   const basePath = server.preservePath ? base.pathname : null
   const viaFetch = options.fetchVia ?? fetchTransport
@@ -45,9 +63,10 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
 
   return async function proxy(req) {
     const path = req.path === '' ? '/' : req.path
-    const query = req.query.replaceAll(';', '&')
-    const url = new URL(`${origin}${basePath === null ? path : joinPath(basePath, path)}${query === '' ? '' : `?${query}`}`)
-    const headers = new Headers(req.headers)
+    const query = req.query.includes(';') ? req.query.replaceAll(';', '&') : req.query
+    const target = `${basePath === null ? path : joinPath(basePath, path)}${query === '' ? '' : `?${query}`}`
+    // The request is this proxy's to change: services that send it twice send copies.
+    const headers = req.headers
     const websocket = isWebSocketUpgrade(headers)
     removeHopByHop(headers, true)
     if (!req.skipXff) appendForwardedFor(headers, req.clientIp)
@@ -57,7 +76,9 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
     let res: Response
     try {
       res = await (direct ? viaFetch : viaSocket)({
-        url,
+        server: address,
+        url: origin + target,
+        target,
         method: req.method,
         host,
         headers,
@@ -68,10 +89,10 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
       })
     } catch (err) {
       const status = err instanceof ProxyError ? err.status : 500
-      console.error(`[edge] ${req.method} ${url.host}: ${status} ${(err as Error).message}`)
+      console.error(`[edge] ${req.method} ${address.host}: ${status} ${(err as Error).message}`)
       return new Response(STATUS_TEXT[status] ?? '', { status: status === 499 ? 499 : status, headers: { 'content-type': 'text/plain; charset=utf-8' } })
     }
-    if (res.webSocket || !RESPONSE_HOP_HEADERS.some((h) => res.headers.has(h))) return res
+    if (res.webSocket || !needsHopCleanup(res.headers)) return res
     return withResponseHeaders(res, (h) => removeHopByHop(h, false))
   }
 }

@@ -22,9 +22,7 @@ let sockets: Promise<typeof import('cloudflare:sockets')> | null = null
 
 export async function socketTransport(req: UpstreamRequest): Promise<Response> {
   const { connect } = await (sockets ??= import('cloudflare:sockets'))
-  const tls = req.url.protocol === 'https:'
-  const port = Number(req.url.port) || (tls ? 443 : 80)
-  const hostname = req.url.hostname.replace(/^\[(.*)\]$/, '$1')
+  const { tls, hostname, port } = req.server
   const socket = connect({ hostname, port }, { secureTransport: tls ? 'on' : 'off', allowHalfOpen: false })
   const close = () => void socket.close().catch(() => {})
   const onClientGone = () => close()
@@ -35,13 +33,13 @@ export async function socketTransport(req: UpstreamRequest): Promise<Response> {
     req.signal?.removeEventListener('abort', onClientGone)
     close()
     if (err instanceof ProxyError) throw err
-    throw new ProxyError('unreachable', `connecting to ${req.url.host}: ${(err as Error).message}`)
+    throw new ProxyError('unreachable', `connecting to ${req.server.host}: ${(err as Error).message}`)
   }
 
   const body = req.body === null ? 'none' : req.headers.has('content-length') ? 'length' : 'chunked'
   const writer = socket.writable.getWriter()
   const sending = (async () => {
-    await writer.write(serializeRequestHead({ method: req.method, target: req.url.pathname + req.url.search, host: req.host, headers: req.headers, body }))
+    await writer.write(serializeRequestHead({ method: req.method, target: req.target, host: req.host, headers: req.headers, body }))
     if (req.body) {
       const reader = req.body.getReader()
       for (;;) {
@@ -71,6 +69,6 @@ export async function socketTransport(req: UpstreamRequest): Promise<Response> {
     done()
     if (err instanceof ProxyError) throw err
     if (req.signal?.aborted) throw new ProxyError('canceled', 'client closed the request')
-    throw new ProxyError('unreachable', `${req.url.host}: ${(err as Error).message}`)
+    throw new ProxyError('unreachable', `${req.server.host}: ${(err as Error).message}`)
   }
 }

@@ -6,13 +6,26 @@
  * @module
  */
 
+/** Where a server is, parsed once from its URL. */
+export interface ServerAddress {
+  tls: boolean
+  /** Without IPv6 brackets. */
+  hostname: string
+  port: number
+  /** Authority as in the URL (`10.0.0.1:8080`). */
+  host: string
+}
+
 export interface UpstreamRequest {
-  /** Full upstream URL: server scheme and authority, path and query as they go upstream. */
-  url: URL
+  server: ServerAddress
+  /** Full upstream URL: server scheme and authority, then `target`. */
+  url: string
+  /** Origin-form request target: escaped path and `?query`. */
+  target: string
   method: string
   /** The Host header the upstream must receive. */
   host: string
-  /** Request headers, hop-by-hop removed, without Host. */
+  /** Request headers, hop-by-hop removed, without Host; the transport's to change. */
   headers: Headers
   body: ReadableStream<Uint8Array> | null
   /** ms; 0 = none. */

@@ -1,0 +1,202 @@
+/**
+ * Proxy benchmark (docs/performance.md, "Proxy"): wrk on loopback against one upstream (nginx,
+ * one worker), direct and through each proxy, in one run, medians of 3 interleaved runs.
+ * wrk and the upstream share core 0; the proxy under test runs alone on core 1.
+ *
+ *   node scripts/run.mjs node bench/proxy/run.ts [--duration 10] [--runs 3] [--quick]
+ *
+ * Needs wrk, nginx and haproxy (Debian packages) and taskset.
+ */
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { promisify } from 'node:util'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
+import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
+import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
+import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
+import { benchHost, proxyConfig } from './generate.ts'
+
+const args = process.argv.slice(2)
+const flag = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`)
+  return i === -1 ? fallback : Number(args[i + 1])
+}
+const QUICK = args.includes('--quick')
+const DURATION = flag('duration', QUICK ? 3 : 10)
+const RUNS = flag('runs', QUICK ? 1 : 3)
+const SIZES = QUICK ? [1000] : [10_000, 100_000]
+const HOSTS_PER_RUN = 1000
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-proxy-'))
+const children: ChildProcess[] = []
+const edges: LocalEdge[] = []
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+function pinned(core: number, cmd: string, argv: string[]): ChildProcess {
+  const child = spawn('taskset', ['-c', String(core), cmd, ...argv], { stdio: ['ignore', 'ignore', 'inherit'] })
+  children.push(child)
+  return child
+}
+
+function pin(pid: number, core: number): void {
+  spawnSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' })
+}
+
+// Never block the event loop: the edges' KV service lives in this process.
+const run = promisify(execFile)
+
+async function waitFor(url: string, host = 'localhost'): Promise<void> {
+  let last = ''
+  for (let i = 0; i < 30; i++) {
+    last = (await run('curl', ['-s', '-m', '2', '-i', '-H', `Host: ${host}`, url]).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }))).stdout
+    if (last.startsWith('HTTP/1.1 200')) return
+    await new Promise((res) => setTimeout(res, 100))
+  }
+  throw new Error(`${url} (Host ${host}) never answered 200: ${last.slice(0, 300)}`)
+}
+
+function nginxConf(port: number, body: string): string {
+  const file = join(dir, `nginx-${port}.conf`)
+  writeFileSync(file, `worker_processes 1;\npid ${dir}/nginx-${port}.pid;\nerror_log ${dir}/nginx-${port}.err warn;\nevents { worker_connections 4096; }\nhttp {\n  access_log off;\n  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};\n  ${body}\n}\n`)
+  return file
+}
+
+interface Setup {
+  name: string
+  url: string
+  /** Host header(s): one, or a wrk Lua script rotating over many. */
+  hosts: string[]
+}
+
+async function wrk(setup: Setup): Promise<{ rps: number; p50: number; p99: number }> {
+  const wrkArgs = ['-c', '0', 'wrk', '-t2', '-c64', `-d${DURATION}s`, '--latency']
+  if (setup.hosts.length > 1) {
+    const script = join(dir, `hosts-${setup.hosts.length}.lua`)
+    writeFileSync(script, `local hosts = {${setup.hosts.map((h) => `"${h}"`).join(',')}}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("GET", "/", { Host = hosts[(n % #hosts) + 1] })\nend\n`)
+    wrkArgs.push('-s', script)
+  } else {
+    wrkArgs.push('-H', `Host: ${setup.hosts[0]}`)
+  }
+  const { stdout: out } = await run('taskset', [...wrkArgs, setup.url + '/'], { encoding: 'utf8' })
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN)
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0)
+  if (non2xx > 0) throw new Error(`${setup.name}: ${non2xx} non-2xx responses\n${out}`)
+  return { rps, p50: latency(out, '50%'), p99: latency(out, '99%') }
+}
+
+function latency(out: string, pct: string): number {
+  const m = new RegExp(`${pct}\\s+([\\d.]+)(us|ms|s)`).exec(out)
+  if (!m) return NaN
+  const v = Number(m[1])
+  return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v
+}
+
+async function edgeWith(routers: number, upstream: string, passHostHeader: boolean): Promise<{ url: string; buildMs: number }> {
+  const t0 = performance.now()
+  const { table, problems } = edgeTableStage({ entryPoint: 'web' })(proxyConfig(routers, upstream, passHostHeader))
+  if (problems.length) throw new Error(problems.slice(0, 3).join('\n'))
+  const buildMs = performance.now() - t0
+  const edge = await startLocalEdge({ store: createMemoryKvStore(), stateDir: join(dir, `edge-${routers}-${passHostHeader}`), entryPoints: [{ name: 'web', address: '127.0.0.1:0' }], log: () => {}, refreshMs: 5000 })
+  edges.push(edge)
+  await edge.publish(table)
+  pin(edge.pid, 1)
+  return { url: edge.url(), buildMs }
+}
+
+const log = (m: string) => process.stderr.write(`[bench] ${m}\n`)
+
+async function main(): Promise<void> {
+  const upPort = await freePort()
+  pinned(0, 'nginx', ['-c', nginxConf(upPort, `server { listen 127.0.0.1:${upPort}; location / { return 200 'ok'; } }`), '-g', 'daemon off;'])
+  const upstream = `http://127.0.0.1:${upPort}`
+  await waitFor(upstream)
+  log('upstream up')
+
+  const ngPort = await freePort()
+  pinned(1, 'nginx', ['-c', nginxConf(ngPort, `upstream up { server 127.0.0.1:${upPort}; keepalive 64; }\n  server { listen 127.0.0.1:${ngPort}; location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; } }`), '-g', 'daemon off;'])
+  const haPort = await freePort()
+  const haConf = join(dir, 'haproxy.cfg')
+  writeFileSync(haConf, `global\n  nbthread 1\n  maxconn 4096\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  option http-keep-alive\nfrontend f\n  bind 127.0.0.1:${haPort}\n  default_backend b\nbackend b\n  http-reuse always\n  server s1 127.0.0.1:${upPort}\n`)
+  pinned(1, 'haproxy', ['-f', haConf, '-db'])
+
+  const pass = await startLocalEdge({
+    store: createMemoryKvStore(),
+    stateDir: join(dir, 'pass'),
+    entryPoints: [{ name: 'web', address: '127.0.0.1:0' }],
+    workerEntry: join(REPO_ROOT, 'bench/proxy/passthrough-worker.ts'),
+    vars: { UPSTREAM: upstream },
+    log: () => {},
+  })
+  edges.push(pass)
+  log('pass-through worker up')
+  pin(pass.pid, 1)
+
+  const setups: Setup[] = [
+    { name: 'direct (no proxy)', url: upstream, hosts: ['localhost'] },
+    { name: 'nginx proxy_pass, keepalive', url: `http://127.0.0.1:${ngPort}`, hosts: ['localhost'] },
+    { name: 'haproxy', url: `http://127.0.0.1:${haPort}`, hosts: ['localhost'] },
+    { name: 'workerd pass-through worker (fetch)', url: pass.url(), hosts: ['localhost'] },
+  ]
+  const builds: string[] = []
+  for (const n of SIZES) {
+    const hosts = Array.from({ length: HOSTS_PER_RUN }, (_, i) => benchHost(Math.floor((i * n) / HOSTS_PER_RUN)))
+    for (const [label, passHost] of [['server Host: fetch', false], ['client Host: socket', true]] as const) {
+      const e = await edgeWith(n, upstream, passHost)
+      log(`edge ${n} ${label} up`)
+      builds.push(`${n} routers (${label}): table built in ${Math.round(e.buildMs)} ms`)
+      setups.push({ name: `edge, ${n.toLocaleString('en')} routers, ${label}`, url: e.url, hosts })
+    }
+  }
+  for (const s of setups) for (const h of s.hosts.slice(0, 50)) await waitFor(s.url, h)
+  log('all answer; warming up')
+
+  // Warm-up: every isolate loads its table buckets and JITs before anything is measured.
+  for (const s of setups) await wrk({ ...s, name: `${s.name} (warm-up)` })
+  const results = new Map<string, Array<Awaited<ReturnType<typeof wrk>>>>()
+  for (let run = 0; run < RUNS; run++) {
+    for (const s of setups) {
+      const r = await wrk(s)
+      results.set(s.name, [...(results.get(s.name) ?? []), r])
+      process.stderr.write(`run ${run + 1}/${RUNS} ${s.name}: ${Math.round(r.rps)} req/s\n`)
+    }
+  }
+  const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+  const passRps = median(results.get(setups[3]!.name)!.map((r) => r.rps))
+  console.log(`wrk -t2 -c64 -d${DURATION}s --latency, ${RUNS} interleaved run(s), medians; upstream nginx (1 worker) + wrk on core 0, proxy on core 1\n`)
+  console.log('| setup | req/s | p50 ms | p99 ms | µs of core 1 per request | vs pass-through |')
+  console.log('|---|---:|---:|---:|---:|---:|')
+  for (const s of setups) {
+    const rs = results.get(s.name)!
+    const rps = median(rs.map((r) => r.rps))
+    const cpu = /workerd|edge/.test(s.name) ? String(Math.round(1e6 / rps)) : ''
+    const ratio = s.name.startsWith('edge') ? `${(rps / passRps).toFixed(2)}x` : ''
+    console.log(`| ${s.name} | ${Math.round(rps).toLocaleString('en')} | ${median(rs.map((r) => r.p50)).toFixed(2)} | ${median(rs.map((r) => r.p99)).toFixed(2)} | ${cpu} | ${ratio} |`)
+  }
+  console.log(`\n${builds.join('\n')}`)
+}
+
+async function cleanup(): Promise<void> {
+  await Promise.all(edges.map((e) => e.stop().catch(() => {})))
+  for (const c of children) c.kill('SIGTERM')
+  await new Promise((r) => setTimeout(r, 300))
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
+  rmSync(dir, { recursive: true, force: true })
+}
+
+try {
+  await main()
+} finally {
+  await cleanup()
+}
