@@ -36,45 +36,49 @@ export function isWebSocketUpgrade(headers: Headers): boolean {
 }
 
 /**
- * The request headers after the entry point's forwardedHeaders handling, built in one pass
- * (every Headers call crosses into the runtime: one walk and one construction cost far less
- * than a copy followed by deletes and sets).
+ * The request headers after the entry point's forwardedHeaders handling, as a new Headers.
+ *
+ * Shaped by what workerd charges: a native copy plus targeted deletes and sets costs a few µs,
+ * where building Headers from a JS list costs over 15 µs (measured on workerd 1.20261117).
  */
 export function entryPointHeaders(incoming: Headers, info: EntryPointInfo): Headers {
-  const connection = incoming.get('connection')
-  const upgrade = hasToken(connection, 'upgrade') ? incoming.get('upgrade') : null
+  const h = new Headers(incoming)
+  const connection = h.get('connection')
+  const upgrade = hasToken(connection, 'upgrade') ? h.get('upgrade') : null
   const websocket = upgrade !== null && hasToken(upgrade, 'websocket')
-  let named: Set<string> | null = null
-  if (connection !== null) {
-    named = new Set()
-    for (const token of connection.split(',')) {
-      const name = token.trim().toLowerCase()
-      if (name !== '' && !isManaged(name)) named.add(name)
-    }
-  }
-  const out: Array<[string, string]> = []
   let realIp = ''
   let proto = ''
   let port = ''
-  let host = ''
-  for (const [name, value] of incoming) {
-    if (name === 'connection' || named?.has(name)) continue
-    if (isManaged(name)) {
-      if (!info.trusted || name === 'x-forwarded-server') continue
-      if (name === 'x-real-ip') realIp = value
-      else if (name === 'x-forwarded-proto') proto = value
-      else if (name === 'x-forwarded-port') port = value
-      else if (name === 'x-forwarded-host') host = value
-    }
-    out.push([name, value])
+  let forwardedHost = ''
+  if (info.trusted) {
+    realIp = h.get('x-real-ip') ?? ''
+    proto = h.get('x-forwarded-proto') ?? ''
+    port = h.get('x-forwarded-port') ?? ''
+    forwardedHost = h.get('x-forwarded-host') ?? ''
+  } else {
+    for (const name of MANAGED) h.delete(name)
+    // Underscore spellings (X_Forwarded_For) reach some backends as the real thing.
+    let spoofed: string[] | null = null
+    for (const name of h.keys()) if (name.includes('_') && isManaged(name)) (spoofed ??= []).push(name)
+    if (spoofed) for (const name of spoofed) h.delete(name)
   }
-  if (realIp === '') out.push(['x-real-ip', stripZone(info.clientIp)])
-  if (proto === '') out.push(['x-forwarded-proto', (proto = websocket ? (info.tls ? 'wss' : 'ws') : info.tls ? 'https' : 'http')])
-  if (port === '') out.push(['x-forwarded-port', forwardedPort(info.host, proto, info.tls)])
-  if (host === '' && info.host !== '') out.push(['x-forwarded-host', info.host])
-  out.push(['x-forwarded-server', info.hostname])
-  if (upgrade !== null) out.push(['upgrade', upgrade], ['connection', 'Upgrade'])
-  return new Headers(out)
+  if (realIp === '') h.set('x-real-ip', stripZone(info.clientIp))
+  if (proto === '') h.set('x-forwarded-proto', (proto = websocket ? (info.tls ? 'wss' : 'ws') : info.tls ? 'https' : 'http'))
+  if (port === '') h.set('x-forwarded-port', forwardedPort(info.host, proto, info.tls))
+  if (forwardedHost === '' && info.host !== '') h.set('x-forwarded-host', info.host)
+  h.set('x-forwarded-server', info.hostname)
+  if (connection !== null) {
+    for (const token of connection.split(',')) {
+      const name = token.trim()
+      if (name !== '' && !isManaged(name)) h.delete(name)
+    }
+    h.delete('connection')
+    if (upgrade !== null) {
+      h.set('upgrade', upgrade)
+      h.set('connection', 'Upgrade')
+    }
+  }
+  return h
 }
 
 function forwardedPort(host: string, proto: string, tls: boolean): string {
