@@ -1,7 +1,9 @@
 /**
  * The upstream over a raw TCP (or TLS) socket, speaking HTTP/1.1 itself: the way to send the
  * client's Host to a server addressed by IP on workerd, whose fetch() always writes the URL's
- * host. One connection per request (sockets cannot outlive the request that opened them).
+ * host. One connection per request (sockets cannot outlive the request that opened them), so the
+ * request says `Connection: close`; a Content-Length body is then piped natively from the socket
+ * (the server's close ends it), and only chunked bodies are decoded here.
  *
  * @module
  */
@@ -39,7 +41,7 @@ export async function socketTransport(req: UpstreamRequest): Promise<Response> {
   const body = req.body === null ? 'none' : req.headers.has('content-length') ? 'length' : 'chunked'
   const writer = socket.writable.getWriter()
   const sending = (async () => {
-    await writer.write(serializeRequestHead({ method: req.method, target: req.target, host: req.host, headers: req.headers, body }))
+    await writer.write(serializeRequestHead({ method: req.method, target: req.target, host: req.host, headers: req.headers, body, close: true }))
     if (req.body) {
       const reader = req.body.getReader()
       for (;;) {
@@ -63,12 +65,30 @@ export async function socketTransport(req: UpstreamRequest): Promise<Response> {
     let head = await withDeadline(readResponseHead(reader), req.responseHeaderTimeoutMs, 'waiting for the response head', close)
     // Interim 1xx responses (100 Continue...) are not forwarded.
     while (head.status >= 100 && head.status < 200) head = await readResponseHead(reader)
-    const stream = bodyStream(reader, responseFraming(req.method, head), done)
-    return new Response(stream, { status: head.status, statusText: head.statusText, headers: head.headers })
+    const framing = responseFraming(req.method, head)
+    const init = { status: head.status, statusText: head.statusText, headers: head.headers }
+    if (framing.kind === 'length' && framing.length > 0) return new Response(piped(socket.readable, reader.release(), framing.length, done), init)
+    return new Response(bodyStream(reader, framing, done), init)
   } catch (err) {
     done()
     if (err instanceof ProxyError) throw err
     if (req.signal?.aborted) throw new ProxyError('canceled', 'client closed the request')
     throw new ProxyError('unreachable', `${req.server.host}: ${(err as Error).message}`)
   }
+}
+
+/** The body straight from the socket into a native fixed-length stream, after what was buffered. */
+function piped(source: ReadableStream<Uint8Array>, buffered: Uint8Array, length: number, done: () => void): ReadableStream<Uint8Array> {
+  const body = new FixedLengthStream(length)
+  void (async () => {
+    if (buffered.length) {
+      const w = body.writable.getWriter()
+      await w.write(buffered)
+      w.releaseLock()
+    }
+    await source.pipeTo(body.writable)
+  })()
+    .catch(() => {})
+    .finally(done)
+  return body.readable
 }

@@ -19,6 +19,8 @@ export class WireError extends Error {
 
 export interface RequestHead {
   method: string
+  /** Ask the server to close after the response (one connection per request). */
+  close?: boolean
   /** Origin-form target: escaped path plus `?query`. */
   target: string
   host: string
@@ -34,6 +36,7 @@ export function serializeRequestHead(head: RequestHead): Uint8Array {
     text += `${name}: ${value}${CRLF}`
   })
   if (head.body === 'chunked') text += `transfer-encoding: chunked${CRLF}`
+  if (head.close) text += `connection: close${CRLF}`
   return encoder.encode(text + CRLF)
 }
 
@@ -105,6 +108,14 @@ export class ByteReader {
 
   cancel(): void {
     this.#reader.cancel().catch(() => {})
+  }
+
+  /** Hands the stream back: the bytes already buffered, then the lock is released. */
+  release(): Uint8Array {
+    const rest = this.#buf
+    this.#buf = new Uint8Array(0)
+    this.#reader.releaseLock()
+    return rest
   }
 }
 
