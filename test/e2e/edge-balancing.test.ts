@@ -27,6 +27,7 @@ function config(): DynamicConfig {
         stickyDefault: { rule: 'Host(`sticky-default.example`)', service: 'stuckDefault' },
         health: { rule: 'Host(`health.example`)', service: 'checked' },
         mirror: { rule: 'Host(`mirror.example`)', service: 'mirrored' },
+        mirrorNoBody: { rule: 'Host(`mirror-nobody.example`)', service: 'mirroredNoBody' },
         failoverDown: { rule: 'Host(`failover.example`)', service: 'failDown' },
         failoverStatus: { rule: 'Host(`failover-status.example`)', service: 'failStatus' },
         empty: { rule: 'Host(`empty.example`)', service: 'none' },
@@ -40,6 +41,8 @@ function config(): DynamicConfig {
         stuckDefault: { loadBalancer: { servers: [server('a'), server('b')], passHostHeader: true, sticky: { cookie: {} } } },
         checked: { loadBalancer: { servers: [server('a'), server('b')], passHostHeader: true, healthCheck: { path: '/health' } } },
         mirrored: { mirroring: { service: 'onlyA', mirrors: [{ name: 'slow', percent: 50 }] } },
+        mirroredNoBody: { mirroring: { service: 'onlyA', mirrorBody: false, mirrors: [{ name: 'onlyC', percent: 100 }] } },
+        onlyC: lb('c'),
         slow: lb('slow'),
         failDown: { failover: { service: 'allDown', fallback: 'onlyB' } },
         allDown: { loadBalancer: { servers: [server('a')], passHostHeader: true, healthCheck: {} } },
@@ -151,6 +154,18 @@ describe('mirroring and failover on workerd', () => {
     // Traefik's count: request n is mirrored when count*100 < n*percent, so the 1st and 3rd.
     expect(mirrored.map((r) => r.body)).toEqual(['body-0', 'body-2'])
     expect(mirrored[0]!.headers.host).toBe('mirror.example')
+  })
+
+  it('mirrors without the body when mirrorBody is false, with headers of its own', async () => {
+    const before = ups.c!.requests.length
+    const res = await edge.request('/nb', { method: 'POST', headers: { host: 'mirror-nobody.example' }, body: 'secret' })
+    expect(JSON.parse(res.body)).toMatchObject({ server: 'a', body: 'secret' })
+    const deadline = Date.now() + 3000
+    while (ups.c!.requests.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    const mirrored = ups.c!.requests[before]!
+    expect(mirrored.body).toBe('')
+    expect(mirrored.headers['x-forwarded-for']).toBe('127.0.0.1')
+    expect(mirrored.headers.host).toBe('mirror-nobody.example')
   })
 
   it('sends everything to the fallback while the main service is down', async () => {

@@ -114,7 +114,8 @@ function mirroring(svc: Extract<PreparedService, { kind: 'mirroring' }>, main: S
         if (!buffered.complete) return main.handle({ ...req, body: buffered.stream })
         body = buffered.bytes
       }
-      const res = await main.handle(mirrorBody ? copy(req, body) : req)
+      // The main request gets its own headers (the proxy changes them); mirrors copy the original.
+      const res = await main.handle(mirrorBody ? copy(req, body) : { ...req, headers: new Headers(req.headers) })
       if (req.signal?.aborted) return res
       // Mirrors run after the main response is handed back; their answers are dropped.
       const base = { ...req, signal: undefined }
@@ -122,7 +123,7 @@ function mirroring(svc: Extract<PreparedService, { kind: 'mirroring' }>, main: S
         (async () => {
           for (const m of active) {
             try {
-              const r = await m.handle(copy(base, mirrorBody ? body : null))
+              const r = await m.handle(copy(base, body))
               await r.body?.cancel()
             } catch (err) {
               console.error(`[edge] mirror of ${svc.name}: ${(err as Error).message}`)
