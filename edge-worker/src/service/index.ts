@@ -11,7 +11,7 @@ import type { PreparedService } from '../../../shared/table/view.ts'
 import { Balancer } from '../loadbalancer/balancer.ts'
 import { chain } from '../middlewares/index.ts'
 import { reverseProxy } from '../proxy/index.ts'
-import { httpError, type EdgeRequest, type Handler } from '../request.ts'
+import { STATUS_TEXT, httpError, type EdgeRequest, type Handler } from '../request.ts'
 import { withResponseHeaders } from '../response.ts'
 import { bufferBody } from './body.ts'
 
@@ -62,7 +62,14 @@ async function build(svc: PreparedService, target: EdgeTarget): Promise<ServiceH
       return failover(svc, await serviceHandler(svc.main, target), await serviceHandler(svc.fallback, target))
     case 'unservable': {
       const { status, message } = svc
-      return { up: true, handle: async () => (console.error(`[edge] service ${svc.name}: ${message}`), httpError(status, status === 501 ? 'Not Implemented' : 'Internal Server Error')) }
+      const text = STATUS_TEXT[status] ?? 'Internal Server Error'
+      return {
+        up: true,
+        async handle() {
+          console.error(`[edge] service ${svc.name}: ${message}`)
+          return httpError(status, text)
+        },
+      }
     }
   }
 }
