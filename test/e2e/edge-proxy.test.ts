@@ -65,7 +65,8 @@ beforeAll(async () => {
   wss = new WebSocketServer({ host: '127.0.0.7', port: 0 })
   wss.on('connection', (socket, req) => {
     socket.send(`host ${req.headers.host} proto ${req.headers['x-forwarded-proto']}`)
-    socket.on('message', (m) => socket.send(`echo ${m.toString()}`))
+    socket.on('message', (m, binary) => socket.send(binary ? m : `echo ${m.toString()}`))
+    socket.on('close', (code, reason) => closes.push(`${code} ${reason.toString()}`))
   })
   await new Promise((r) => wss.once('listening', r))
   edge = await startEdge({
@@ -92,6 +93,8 @@ async function conversationServer(host: string): Promise<Upstream> {
   const { port } = server.address() as AddressInfo
   return { name: 'upload', host, port, url: `http://${host}:${port}`, requests: [], close: () => new Promise((r) => server.close(() => r())) }
 }
+
+const closes: string[] = []
 
 const get = (host: string, path = '/') => edge.request(path, { headers: { host } })
 
@@ -168,19 +171,26 @@ describe.each(Object.keys(MODES))('proxy on workerd (%s host)', (mode) => {
     expect(echo.headers.host).toBe(mode === 'client' ? host('tls') : `${ups.tls!.host}:${ups.tls!.port}`)
   })
 
-  it('passes WebSocket upgrades through, both directions', async () => {
+  it('passes WebSocket upgrades through: text and binary both ways, and the close', async () => {
     const ws = new WebSocket(edge.url().replace('http', 'ws') + '/socket', { headers: { host: host('ws') } })
-    const messages: string[] = []
+    const messages: Array<string | number[]> = []
     await new Promise<void>((resolve, reject) => {
-      ws.on('message', (m) => {
-        messages.push(m.toString())
+      ws.on('message', (m, binary) => {
+        messages.push(binary ? [...(m as Buffer)] : m.toString())
         if (messages.length === 1) ws.send('hello')
+        else if (messages.length === 2) ws.send(Buffer.from([1, 2, 3]))
         else resolve()
       })
       ws.on('error', reject)
     })
-    ws.close()
-    expect(messages[0]).toMatch(/ proto ws$/)
-    expect(messages[1]).toBe('echo hello')
+    const before = closes.length
+    ws.close(4000, 'bye')
+    const deadline = Date.now() + 3000
+    while (closes.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    // The upstream sees the client's Host exactly when passHostHeader is on.
+    expect(messages[0]).toBe(`host ${mode === 'client' ? host('ws') : `127.0.0.7:${(wss.address() as AddressInfo).port}`} proto ws`)
+    expect(messages.slice(1)).toEqual(['echo hello', [1, 2, 3]])
+    expect(closes[before]).toBe('4000 bye')
   })
+
 })

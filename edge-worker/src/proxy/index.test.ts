@@ -19,6 +19,7 @@ async function through(s: TableServer, options: Partial<ProxyOptions>, req = req
     target: 'workerd', passHostHeader: true, transport: null,
     fetchVia: async (r) => (sent.push({ via: 'fetch', req: r }), new Response('ok')),
     socketVia: async (r) => (sent.push({ via: 'socket', req: r }), new Response('ok')),
+    socketWebSocketVia: async (r) => (sent.push({ via: 'socket-ws', req: r }), new Response('ok')),
     ...options,
   })
   const res = await proxy(req)
@@ -50,10 +51,12 @@ describe('reverse proxy', () => {
     expect([cf.sent.via, cf.sent.req.host]).toEqual(['fetch', 'app.example'])
   })
 
-  it('uses fetch for WebSocket upgrades, which only it can hand back', async () => {
-    const ws = await through(server('http://10.1.0.1'), {}, request({ headers: new Headers({ connection: 'Upgrade', upgrade: 'websocket' }) }))
-    expect(ws.sent.via).toBe('fetch')
+  it('relays WebSocket upgrades over a socket when the upstream must see the client Host', async () => {
+    const upgrade = () => request({ headers: new Headers({ connection: 'Upgrade', upgrade: 'websocket' }) })
+    const ws = await through(server('http://10.1.0.1'), {}, upgrade())
+    expect(ws.sent.via).toBe('socket-ws')
     expect(ws.sent.req.headers.get('upgrade')).toBe('websocket')
+    expect((await through(server('http://10.1.0.1'), { passHostHeader: false }, upgrade())).sent.via).toBe('fetch')
   })
 
   it('adds no X-Forwarded-For when a middleware emptied it', async () => {

@@ -5,9 +5,9 @@
  * upstream must see (the client's with passHostHeader, the server's without), redirects passed
  * back as they are, bodies streamed both ways. Failures answer Traefik's statuses and bodies.
  *
- * Transport: fetch() when the upstream is to see the server's own host, for WebSocket upgrades,
- * and on Cloudflare (which keeps an in-zone Host); otherwise, on workerd, HTTP/1.1 over a socket,
- * because workerd's fetch() always writes the URL's host.
+ * Transport: fetch() when the upstream is to see the server's own host, and on Cloudflare (which
+ * keeps an in-zone Host); otherwise, on workerd, HTTP/1.1 over a socket, because workerd's fetch()
+ * always writes the URL's host (WebSocket upgrades included: relayed frame by frame).
  *
  * @module
  */
@@ -17,7 +17,7 @@ import { STATUS_TEXT, type Handler } from '../request.ts'
 import { withResponseHeaders } from '../response.ts'
 import { fetchTransport } from './fetch-transport.ts'
 import { appendForwardedFor, isWebSocketUpgrade, removeHopByHop } from './forwarded.ts'
-import { socketTransport } from './socket-transport.ts'
+import { socketTransport, socketWebSocket } from './socket-transport.ts'
 import { ProxyError, type ServerAddress, type Transport } from './transport.ts'
 
 export interface ProxyOptions {
@@ -27,6 +27,7 @@ export interface ProxyOptions {
   /** Overrides for tests. */
   fetchVia?: Transport
   socketVia?: Transport
+  socketWebSocketVia?: Transport
 }
 
 const DEFAULT_DIAL_MS = 30_000
@@ -58,6 +59,7 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
   const basePath = server.preservePath ? base.pathname : null
   const viaFetch = options.fetchVia ?? fetchTransport
   const viaSocket = options.socketVia ?? socketTransport
+  const viaSocketWebSocket = options.socketWebSocketVia ?? socketWebSocket
   const dialTimeoutMs = options.transport?.dialTimeoutMs ?? DEFAULT_DIAL_MS
   const responseHeaderTimeoutMs = options.transport?.responseHeaderTimeoutMs ?? 0
 
@@ -72,10 +74,10 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
     if (!req.skipXff) appendForwardedFor(headers, req.clientIp)
     headers.delete('host')
     const host = options.passHostHeader ? req.host : base.host
-    const direct = options.target === 'cloudflare' || websocket || host.toLowerCase() === serverHost
+    const direct = options.target === 'cloudflare' || host.toLowerCase() === serverHost
     let res: Response
     try {
-      res = await (direct ? viaFetch : viaSocket)({
+      res = await (direct ? viaFetch : websocket ? viaSocketWebSocket : viaSocket)({
         server: address,
         url: origin + target,
         target,
