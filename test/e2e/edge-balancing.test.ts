@@ -31,6 +31,9 @@ function config(): DynamicConfig {
         failoverDown: { rule: 'Host(`failover.example`)', service: 'failDown' },
         failoverStatus: { rule: 'Host(`failover-status.example`)', service: 'failStatus' },
         empty: { rule: 'Host(`empty.example`)', service: 'none' },
+        mirrorLimit: { rule: 'Host(`mirror-limit.example`)', service: 'mirroredLimited' },
+        failoverLimit: { rule: 'Host(`failover-limit.example`)', service: 'failLimited' },
+        hrw: { rule: 'Host(`hrw.example`)', service: 'rendezvous' },
       },
       services: {
         bias: { weighted: { services: [{ name: 'onlyA', weight: 11 }, { name: 'onlyB', weight: 3 }] } },
@@ -49,6 +52,9 @@ function config(): DynamicConfig {
         failStatus: { failover: { service: 'failing', fallback: 'onlyB', errors: { status: ['500-599'] } } },
         failing: lb('failing'),
         none: { loadBalancer: { servers: [], passHostHeader: true } },
+        mirroredLimited: { mirroring: { service: 'onlyA', maxBodySize: 4, mirrors: [{ name: 'onlyC', percent: 100 }] } },
+        failLimited: { failover: { service: 'failing', fallback: 'onlyB', errors: { status: ['503'], maxRequestBodyBytes: 4 } } },
+        rendezvous: { highestRandomWeight: { services: [{ name: 'onlyA' }] } },
       },
     },
   }
@@ -166,6 +172,27 @@ describe('mirroring and failover on workerd', () => {
     expect(mirrored.body).toBe('')
     expect(mirrored.headers['x-forwarded-for']).toBe('127.0.0.1')
     expect(mirrored.headers.host).toBe('mirror-nobody.example')
+  })
+
+  it('does not mirror a body above maxBodySize, and still serves it whole', async () => {
+    const before = ups.c!.requests.length
+    const res = await edge.request('/big', { method: 'POST', headers: { host: 'mirror-limit.example' }, body: 'longer than four' })
+    expect(JSON.parse(res.body)).toMatchObject({ server: 'a', body: 'longer than four' })
+    const small = await edge.request('/small', { method: 'POST', headers: { host: 'mirror-limit.example' }, body: 'tiny' })
+    expect(small.status).toBe(200)
+    const deadline = Date.now() + 3000
+    while (ups.c!.requests.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    expect(ups.c!.requests.slice(before).map((r) => r.url)).toEqual(['/small'])
+  })
+
+  it('answers 413 when a failover would have to replay a body above maxRequestBodyBytes', async () => {
+    const res = await edge.request('/f', { method: 'POST', headers: { host: 'failover-limit.example' }, body: 'too long' })
+    expect(res.status).toBe(413)
+  })
+
+  it('answers 501 for a service type the edge does not implement', async () => {
+    const res = await edge.request('/', { headers: { host: 'hrw.example' } })
+    expect(res.status).toBe(501)
   })
 
   it('sends everything to the fallback while the main service is down', async () => {
