@@ -1,7 +1,7 @@
 /**
  * For tests of the TLS, middleware and ServersTransport builders: real manifests (files or YAML
- * text) through the real loader and snapshot index, then every builder in Traefik's processing
- * order (DIGEST-provider §2), so each section is built with what earlier stages wrote.
+ * text) through the real loader and the real compile(), without schema validation, as
+ * Traefik's own provider tests run.
  *
  * @module
  */
@@ -10,17 +10,10 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DynamicConfig } from '../../../shared/dynamic/types.ts'
 import { loadManifests, parseManifestText } from '../../manifests/load.ts'
-import { newConfig, type CompileContext } from '../context.ts'
-import { DiagnosticSink, type Diagnostic } from '../diagnostics/diagnostics.ts'
-import { buildIngressRoutes } from '../ingressroute/routers.ts'
-import { buildMiddlewares } from '../middlewares/middlewares.ts'
-import { withDefaults, type ProviderOptions } from '../options/options.ts'
-import { buildServersTransports } from '../servers-transport/servers-transports.ts'
-import { buildTraefikServices } from '../services/traefik-service.ts'
-import { SnapshotIndex, type Snapshot } from '../snapshot/snapshot.ts'
-import { loadIngressRouteTLS } from './certificates.ts'
-import { buildTLSOptions } from './options.ts'
-import { buildTLSStores } from './stores.ts'
+import type { Diagnostic } from '../diagnostics/diagnostics.ts'
+import { compile } from '../index.ts'
+import type { ProviderOptions } from '../options/options.ts'
+import type { Snapshot } from '../snapshot/snapshot.ts'
 
 export const SHARED_DIR = join(import.meta.dirname, '../../../../shared')
 export const CRD_FIXTURES = join(SHARED_DIR, 'traefik/fixtures/crd')
@@ -44,25 +37,8 @@ export function compileYAML(yaml: string, options: Partial<ProviderOptions> = {}
 }
 
 function compileSnapshot(snapshot: Snapshot, options: Partial<ProviderOptions>): PipelineResult {
-  const opts = withDefaults(options)
-  const diagnostics = new DiagnosticSink()
-  const ctx: CompileContext = {
-    index: new SnapshotIndex(snapshot, opts, diagnostics),
-    options: opts,
-    diagnostics,
-    config: newConfig(),
-    tlsCertificates: new Map(),
-  }
-  buildTLSStores(ctx)
-  buildIngressRoutes(ctx, loadIngressRouteTLS)
-  buildTLSOptions(ctx)
-  buildMiddlewares(ctx)
-  buildTraefikServices(ctx)
-  buildServersTransports(ctx)
-  const tls: NonNullable<DynamicConfig['tls']> = { ...ctx.config.tls }
-  const keys = [...ctx.tlsCertificates.keys()].sort()
-  if (keys.length > 0) tls.certificates = keys.map((k) => ctx.tlsCertificates.get(k)!)
-  return { config: { http: ctx.config.http, tls }, diagnostics: diagnostics.items }
+  // Traefik's tests feed the provider unvalidated objects: so do these.
+  return compile(snapshot, { ...options, validate: false })
 }
 
 /** A full case of ../shared/conformance/provider-cases.json. */
