@@ -16,9 +16,9 @@ import { Hono } from 'hono'
 import { prepareTable } from '../../shared/table/prepare.ts'
 import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
 import type { TableSource } from '../../shared/table/source.ts'
-import type { PreparedRouter, RoutingView } from '../../shared/table/view.ts'
+import type { PreparedRouter } from '../../shared/table/view.ts'
 import { clientIp, trustedClient, type ClientIpEnv } from './client-ip.ts'
-import { chain } from './middlewares/index.ts'
+import { chain, type EdgeContext } from './middlewares/index.ts'
 import { selectRouter } from './muxer/index.ts'
 import { entryPointHeaders } from './proxy/forwarded.ts'
 import { STATUS_TEXT, httpError, type EdgeRequest, type ExecutionContextLike, type Handler } from './request.ts'
@@ -73,7 +73,7 @@ async function serve(request: Request, env: EdgeEnv, ctx: ExecutionContextLike, 
   if ('status' in selected) {
     return selected.status === 404 ? httpError(404, '404 page not found') : httpError(400, STATUS_TEXT[400]!)
   }
-  const handler = await routerHandler(selected.router, view)
+  const handler = await routerHandler(selected.router, { target: view.target, env: env as unknown as Record<string, unknown>, log: console.error })
   return handler(req)
 }
 
@@ -97,7 +97,7 @@ export function splitUrl(url: string): { tls: boolean; authority: string; path: 
 const handlers = new WeakMap<PreparedRouter, Promise<Handler>>()
 
 /** The router's middlewares in front of its service, built once per prepared router. */
-function routerHandler(router: PreparedRouter, view: RoutingView): Promise<Handler> {
+function routerHandler(router: PreparedRouter, edge: EdgeContext): Promise<Handler> {
   let h = handlers.get(router)
   if (!h) {
     h = (async () => {
@@ -106,8 +106,8 @@ function routerHandler(router: PreparedRouter, view: RoutingView): Promise<Handl
         console.error(`[edge] router ${router.name}: ${message}`)
         return async () => httpError(status, STATUS_TEXT[status] ?? 'Internal Server Error')
       }
-      const service = await serviceHandler(router.service, view.target)
-      return chain(router.middlewares, service.handle)
+      const service = await serviceHandler(router.service, edge)
+      return chain(router.middlewares, service.handle, edge)
     })()
     handlers.set(router, h)
   }

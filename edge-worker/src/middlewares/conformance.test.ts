@@ -52,7 +52,7 @@ describe('middlewares.json through the edge middlewares', () => {
     it(c.source, async () => {
       const unsupported = middlewareUnsupported(c.middleware, c.config)
       if (c.configError) {
-        expect(() => MIDDLEWARES[c.middleware as keyof typeof MIDDLEWARES](c.config as never)).toThrow()
+        expect(() => MIDDLEWARES[c.middleware as keyof typeof MIDDLEWARES](c.config as never, { name: 'mw', edge: { target: 'workerd', env: {}, log: () => {} } })).toThrow()
         return
       }
       if (!c.request || !c.expect) return
@@ -61,7 +61,7 @@ describe('middlewares.json through the edge middlewares', () => {
         seen = { ...req, headers: new Headers(req.headers) }
         return new Response('', { status: c.upstreamResponse?.status ?? 200, headers: c.upstreamResponse?.headers ?? {} })
       }
-      const handler = chain([{ name: 'mw', type: c.middleware, config: c.config }], next, () => {})
+      const handler = chain([{ name: 'mw', type: c.middleware, config: c.config }], next, { target: 'workerd', env: {}, log: () => {} })
       const res = await handler(edgeRequest(c.request))
       if (c.middleware === 'headers' && Object.keys(c.config).length === 0) {
         // This case drives Traefik's inner NewHeader; the middleware's New refuses an empty

@@ -11,6 +11,7 @@
  */
 import { UNIMPLEMENTED_MIDDLEWARE_STATUS, type EdgeMiddlewareType } from '../../../shared/table/capabilities.ts'
 import type { PreparedMiddleware } from '../../../shared/table/view.ts'
+import type { EdgeTarget } from '../../../shared/table/capabilities.ts'
 import { httpError, type Handler } from '../request.ts'
 import { addPrefix } from './add-prefix/index.ts'
 import { UnsupportedConfig, headers } from './headers/index.ts'
@@ -18,8 +19,24 @@ import { replacePath } from './replace-path/index.ts'
 import { stripPrefix } from './strip-prefix/index.ts'
 
 export type Middleware = (next: Handler) => Handler
+
+/** What a middleware may need beyond its configuration, fixed for the worker's lifetime. */
+export interface EdgeContext {
+  /** The runtime the table was built for. */
+  target: EdgeTarget
+  /** The worker's bindings and variables (Durable Objects, keys, ...). */
+  env: Record<string, unknown>
+  log: (message: string) => void
+}
+
+export interface MiddlewareContext {
+  /** The middleware's key in the table (`namespace-name`), for errors and per-middleware state. */
+  name: string
+  edge: EdgeContext
+}
+
 // Each factory takes its own type's configuration; the table holds it as unknown JSON.
-export type MiddlewareFactory = (config: never) => Middleware
+export type MiddlewareFactory = (config: never, context: MiddlewareContext) => Middleware
 
 export const MIDDLEWARES: Record<EdgeMiddlewareType, MiddlewareFactory> = {
   addPrefix,
@@ -29,17 +46,18 @@ export const MIDDLEWARES: Record<EdgeMiddlewareType, MiddlewareFactory> = {
 }
 
 /** `middlewares` in order in front of `final`. Never throws: a broken middleware answers its error. */
-export function chain(middlewares: PreparedMiddleware[], final: Handler, log: (m: string) => void = console.error): Handler {
+export function chain(middlewares: PreparedMiddleware[], final: Handler, edge: EdgeContext): Handler {
   let handler = final
-  for (let i = middlewares.length - 1; i >= 0; i--) handler = build(middlewares[i]!, log)(handler)
+  for (let i = middlewares.length - 1; i >= 0; i--) handler = build(middlewares[i]!, edge)(handler)
   return handler
 }
 
-function build(m: PreparedMiddleware, log: (m: string) => void): Middleware {
+function build(m: PreparedMiddleware, edge: EdgeContext): Middleware {
+  const log = edge.log
   const factory = (MIDDLEWARES as Record<string, MiddlewareFactory | undefined>)[m.type]
   if (!factory) return answer(UNIMPLEMENTED_MIDDLEWARE_STATUS, `middleware ${m.name}: ${m.type} is not implemented by the edge`, log)
   try {
-    return factory(m.config as never)
+    return factory(m.config as never, { name: m.name, edge })
   } catch (err) {
     const status = err instanceof UnsupportedConfig ? UNIMPLEMENTED_MIDDLEWARE_STATUS : 500
     return answer(status, `middleware ${m.name}: ${(err as Error).message}`, log)

@@ -6,10 +6,9 @@
  *
  * @module
  */
-import type { EdgeTarget } from '../../../shared/table/capabilities.ts'
 import type { PreparedService } from '../../../shared/table/view.ts'
 import { Balancer } from '../loadbalancer/balancer.ts'
-import { chain } from '../middlewares/index.ts'
+import { chain, type EdgeContext } from '../middlewares/index.ts'
 import { reverseProxy } from '../proxy/index.ts'
 import { STATUS_TEXT, httpError, type EdgeRequest, type Handler } from '../request.ts'
 import { withResponseHeaders } from '../response.ts'
@@ -23,16 +22,16 @@ export interface ServiceHandler {
 
 const built = new WeakMap<PreparedService, Promise<ServiceHandler>>()
 
-export function serviceHandler(svc: PreparedService, target: EdgeTarget): Promise<ServiceHandler> {
+export function serviceHandler(svc: PreparedService, edge: EdgeContext): Promise<ServiceHandler> {
   let h = built.get(svc)
   if (!h) {
-    h = build(svc, target).then((inner) => ({ up: inner.up, handle: chain(svc.middlewares, inner.handle) }))
+    h = build(svc, edge).then((inner) => ({ up: inner.up, handle: chain(svc.middlewares, inner.handle, edge) }))
     built.set(svc, h)
   }
   return h
 }
 
-async function build(svc: PreparedService, target: EdgeTarget): Promise<ServiceHandler> {
+async function build(svc: PreparedService, edge: EdgeContext): Promise<ServiceHandler> {
   switch (svc.kind) {
     case 'loadBalancer': {
       const spec = svc.spec
@@ -42,14 +41,14 @@ async function build(svc: PreparedService, target: EdgeTarget): Promise<ServiceH
           weight: server.weight,
           up: !spec.healthCheck || server.up,
           fenced: server.fenced,
-          target: reverseProxy(server, { target, passHostHeader: spec.passHostHeader, transport: svc.transport }),
+          target: reverseProxy(server, { target: edge.target, passHostHeader: spec.passHostHeader, transport: svc.transport }),
         })),
         { sticky: spec.sticky, shuffle: true },
       )
       return { up: !spec.healthCheck || balancer.up, handle: balanced(balancer) }
     }
     case 'weighted': {
-      const children = await Promise.all(svc.children.map(async (c) => ({ c, h: await serviceHandler(c.service, target) })))
+      const children = await Promise.all(svc.children.map(async (c) => ({ c, h: await serviceHandler(c.service, edge) })))
       const balancer = await Balancer.create(
         children.map(({ c, h }) => ({ name: c.service.name, weight: c.weight, up: !svc.spec.healthCheck || h.up, target: h.handle })),
         { sticky: svc.spec.sticky },
@@ -57,9 +56,9 @@ async function build(svc: PreparedService, target: EdgeTarget): Promise<ServiceH
       return { up: !svc.spec.healthCheck || balancer.up, handle: balanced(balancer) }
     }
     case 'mirroring':
-      return mirroring(svc, await serviceHandler(svc.main, target), await Promise.all(svc.mirrors.map((m) => serviceHandler(m.service, target))))
+      return mirroring(svc, await serviceHandler(svc.main, edge), await Promise.all(svc.mirrors.map((m) => serviceHandler(m.service, edge))))
     case 'failover':
-      return failover(svc, await serviceHandler(svc.main, target), await serviceHandler(svc.fallback, target))
+      return failover(svc, await serviceHandler(svc.main, edge), await serviceHandler(svc.fallback, edge))
     case 'unservable': {
       const { status, message } = svc
       const text = STATUS_TEXT[status] ?? 'Internal Server Error'
