@@ -13,6 +13,7 @@ import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import { UNIMPLEMENTED_MIDDLEWARE_STATUS, type EdgeTarget } from '../../shared/table/capabilities.ts'
 import { defaultPriority, parseRuleForTable } from '../../shared/table/rules.ts'
 import {
+  DEFAULT_TLS_OPTIONS,
   TABLE_SCHEMA_VERSION,
   type EdgeTable,
   type EndpointsTable,
@@ -22,6 +23,7 @@ import { EdgeDiagnostics, type EdgeDiagnostic } from './diagnostics.ts'
 import { MiddlewareCompiler } from './middlewares.ts'
 import { unresolved } from './references.ts'
 import { ServiceCompiler } from './services.ts'
+import { resolveTlsConflicts, tableTls, type ResolvedTls } from './tls-options.ts'
 
 export interface EdgeTableOptions {
   target: EdgeTarget
@@ -44,10 +46,11 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
   const services = new ServiceCompiler(http, options.target, d)
   const middlewares = new MiddlewareCompiler(http.middlewares)
   const routers: Record<string, TableRouter> = {}
+  const tls = resolveTlsConflicts(http.routers ?? {}, options.entryPoints, d)
 
-  for (const [name, router] of Object.entries(http.routers ?? {})) {
+  for (const [name, router] of Object.entries(tls.routers)) {
     try {
-      const built = buildRouter(name, router, services, middlewares, options, d)
+      const built = buildRouter(name, router, services, middlewares, options, d, tls, config)
       if (built) routers[name] = built
     } catch (err) {
       d.error('router', name, '', `not served: ${(err as Error).message}`)
@@ -80,6 +83,7 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
       middlewares: middlewares.middlewares,
       services: services.out.services,
       transports: services.out.transports,
+      ...(tls.optionsOf.size ? { tls: tableTls(config, tls, routers, options.entryPoints) } : {}),
     },
     endpoints: { schema: TABLE_SCHEMA_VERSION, services: services.out.endpoints },
     diagnostics: d.items,
@@ -93,7 +97,14 @@ function buildRouter(
   middlewares: MiddlewareCompiler,
   options: EdgeTableOptions,
   d: EdgeDiagnostics,
+  tls: ResolvedTls,
+  config: DynamicConfig,
 ): TableRouter | null {
+  const tlsOptions = tls.optionsOf.get(name)
+  if (tlsOptions !== undefined && tlsOptions !== DEFAULT_TLS_OPTIONS && !config.tls?.options?.[tlsOptions]) {
+    d.error('router', name, 'tls.options', `TLS options ${JSON.stringify(router.tls?.options)} do not exist: not served`)
+    return null
+  }
   if (router.ruleSyntax && router.ruleSyntax !== 'v3') {
     d.error('router', name, 'ruleSyntax', `rule syntax ${router.ruleSyntax} is not supported by the edge: not served`)
     return null
@@ -136,6 +147,7 @@ function buildRouter(
     hosts: parsed.hosts,
     priority,
     tls: router.tls !== undefined,
+    ...(tlsOptions !== undefined && tlsOptions !== DEFAULT_TLS_OPTIONS ? { tlsOptions } : {}),
     middlewares: expanded.keys,
     service,
   }

@@ -94,6 +94,7 @@ export function prepareTable(parts: unknown[], endpoints: unknown): RoutingView 
   const entryPoints = new Map<string, EntryPointRoutes>()
   return {
     target: table.target,
+    ...(table.tls ? { tls: table.tls } : {}),
     entryPoint(name) {
       let routes = entryPoints.get(name)
       if (!routes) {

@@ -30,6 +30,30 @@ export interface EdgeTable {
   services: Record<string, TableService>
   /** Upstream transports (Traefik's serversTransports) the load balancers name. */
   transports: Record<string, TableTransport>
+  /** TLS options and the hosts that use non-default ones (only in `rest` when split). */
+  tls?: TableTls
+}
+
+/** The name of Traefik's default TLS options. */
+export const DEFAULT_TLS_OPTIONS = 'default'
+
+/** What the edge needs of TLS options: Traefik's SNI check and, on Cloudflare, the handshake's facts. */
+export interface TableTls {
+  /** Options by name; `default` always present. */
+  options: Record<string, TableTlsOptions>
+  /** Entry point (`''`: any) -> host (lower case) -> options name, for hosts not on `default`. */
+  hosts: Record<string, Record<string, string>>
+}
+
+export interface TableTlsOptions {
+  /** Go's names: `VersionTLS12`... */
+  minVersion?: string
+  maxVersion?: string
+  /** Go's (IANA) cipher suite names. */
+  cipherSuites?: string[]
+  /** NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven, RequireAndVerifyClientCert. */
+  clientAuthType?: string
+  sniStrict?: boolean
 }
 
 export interface TableRouter {
@@ -47,6 +71,8 @@ export interface TableRouter {
   priority: number
   /** Only TLS requests (Traefik's `tls` section present), or only plain ones. */
   tls: boolean
+  /** The TLS options it is served with (TLS routers; absent: `default`). */
+  tlsOptions?: string
   /** Keys of `middlewares`, chains expanded in place, in the order they run. */
   middlewares: string[]
   /** Key of `services`. */

@@ -32,7 +32,10 @@ export function splitTableByHost(table: EdgeTable): SplitTable {
   }
   const hosts: Record<string, EdgeTable> = {}
   for (const host of [...byHost.keys()].sort()) hosts[host] = withClosure(table, byHost.get(host)!)
-  return { rest: withClosure(table, restRouters), hosts }
+  const rest = withClosure(table, restRouters)
+  // Every request reads `rest`; the map lists only hosts on non-default options, so it stays small.
+  if (table.tls) rest.tls = table.tls
+  return { rest, hosts }
 }
 
 /** One table from parts of the same table (any subset, any order). */
@@ -55,6 +58,7 @@ export function mergeTableParts(parts: EdgeTable[]): EdgeTable {
     Object.assign(merged.middlewares, part.middlewares)
     Object.assign(merged.services, part.services)
     Object.assign(merged.transports, part.transports)
+    if (part.tls) merged.tls = part.tls
   }
   return merged
 }

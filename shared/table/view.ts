@@ -12,6 +12,7 @@ import type {
   MirroringService,
   RouteError,
   TableServer,
+  TableTls,
   TableTransport,
   WeightedService,
 } from './schema.ts'
@@ -25,6 +26,8 @@ export interface RoutingView {
   readonly target: EdgeTarget
   /** The routers an entry point serves, indexed (built on first use, then kept). */
   entryPoint(name: string): EntryPointRoutes
+  /** TLS options and the hosts on non-default ones (Traefik's SNI check); absent without TLS routers. */
+  readonly tls?: TableTls
 }
 
 export interface EntryPointRoutes {
