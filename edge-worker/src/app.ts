@@ -23,12 +23,15 @@ import { selectRouter } from './muxer/index.ts'
 import { entryPointHeaders } from './proxy/forwarded.ts'
 import { STATUS_TEXT, httpError, type EdgeRequest, type ExecutionContextLike, type Handler } from './request.ts'
 import { serviceHandler } from './service/index.ts'
+import { misdirected, type HandshakeFacts } from './tls/sni-check.ts'
 import { tableSourceFromEnv, type TableSourceEnv } from './table-source/index.ts'
 
 export interface EdgeEnv extends TableSourceEnv, ClientIpEnv {
   ENTRYPOINT?: string
   EDGE_HOSTNAME?: string
   FORWARDED_TRUSTED_IPS?: string
+  /** The TLS options an HTTPS socket was configured with (self-hosted; default `default`). */
+  TLS_OPTIONS?: string
 }
 
 export interface EdgeOptions {
@@ -48,6 +51,10 @@ async function serve(request: Request, env: EdgeEnv, ctx: ExecutionContextLike, 
   const host = request.headers.get('host') ?? authority
   const view = await source.forHost(host, ctx)
   if ('error' in view) return httpError(503, view.error)
+  if (tls && view.tls) {
+    const connection = { options: env.TLS_OPTIONS || 'default', facts: (request as { cf?: HandshakeFacts }).cf }
+    if (misdirected(view.tls, env.ENTRYPOINT || 'web', host, connection) !== null) return httpError(421, 'Misdirected Request')
+  }
   const ip = clientIp(request, env)
   const req: EdgeRequest = {
     method: request.method,
