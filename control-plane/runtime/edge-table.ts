@@ -7,9 +7,9 @@ import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 import { buildEdgeTable, formatEdgeDiagnostic, transportCAs } from '../table/index.ts'
 import type { EdgeTableStage } from './pipeline.ts'
 
-export function edgeTableStage(options: { entryPoint: string; target?: EdgeTarget }): EdgeTableStage {
+export function edgeTableStage(options: { entryPoint: string; entryPoints?: string[]; target?: EdgeTarget }): EdgeTableStage {
   return (config) => {
-    const built = buildEdgeTable(config, { target: options.target ?? 'workerd', entryPoints: [options.entryPoint] })
+    const built = buildEdgeTable(config, { target: options.target ?? 'workerd', entryPoints: options.entryPoints ?? [options.entryPoint] })
     return {
       table: { schema: TABLE_SCHEMA_VERSION, routes: splitTableByHost(built.table), endpoints: built.endpoints },
       problems: built.diagnostics.map(formatEdgeDiagnostic),

@@ -66,7 +66,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
     typeof ep === 'string' ? { name: ep, address: '127.0.0.1:0' } : { address: '127.0.0.1:0', ...ep },
   )
   const build = (input: EdgeInput) =>
-    buildEdgeInput(input, { provider: options.provider, target: options.target, entryPoint: entryPoints[0]!.name })
+    buildEdgeInput(input, { provider: options.provider, target: options.target, entryPoint: entryPoints[0]!.name, entryPoints: entryPoints.map((ep) => ep.name) })
   const initial = options.input ? build(options.input) : undefined
   let local: LocalEdge
   try {
@@ -115,10 +115,10 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
 /** manifests (YAML text) or a dynamic configuration -> the edge table, as npm run edge builds it. */
 export function buildEdgeInput(
   input: EdgeInput,
-  options: { provider?: Partial<ProviderOptions>; target?: EdgeTarget; entryPoint?: string } = {},
+  options: { provider?: Partial<ProviderOptions>; target?: EdgeTarget; entryPoint?: string; entryPoints?: string[] } = {},
 ): Built {
   if ('table' in input) return { table: input.table, problems: [], trustedCertificates: [] }
-  const stage = edgeTableStage({ entryPoint: options.entryPoint ?? 'web', target: options.target })
+  const stage = edgeTableStage({ entryPoint: options.entryPoint ?? 'web', entryPoints: options.entryPoints, target: options.target })
   if ('config' in input) return stage(input.config)
   const parsed = parseManifestText(input.yaml, 'test.yaml')
   return buildFromSnapshot(
