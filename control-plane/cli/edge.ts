@@ -25,6 +25,10 @@ flags:
   --manifests PATH...                manifest files or folders (also accepted as plain arguments)
   --port N                           listening port (default 8787)
   --entrypoint NAME                  the entry point this listener serves (default web)
+  --https-port N                     also serve HTTPS on 127.0.0.1:N, with the TLSStore default
+                                     certificate (or the manifests' one, else a generated default)
+                                     and the default TLS options
+  --https-entrypoint NAME            the entry point the HTTPS listener serves (default websecure)
 ${PROVIDER_FLAGS_USAGE}
   --persist-to DIR                   local KV state, as wrangler dev's flag (default .wrangler/state)
   --state-dir DIR                    signing key and generated config (default .state)
@@ -48,6 +52,8 @@ export function parseEdgeArgs(argv: readonly string[]) {
       manifests: { type: 'string', multiple: true },
       port: { type: 'string' },
       entrypoint: { type: 'string' },
+      'https-port': { type: 'string' },
+      'https-entrypoint': { type: 'string' },
       ...PROVIDER_FLAGS,
       'persist-to': { type: 'string' },
       'state-dir': { type: 'string' },
@@ -58,12 +64,16 @@ export function parseEdgeArgs(argv: readonly string[]) {
   })
   const port = Number(values.port ?? 8787)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${values.port}: not a port number`)
+  const httpsPort = values['https-port'] === undefined ? undefined : Number(values['https-port'])
+  if (httpsPort !== undefined && (!Number.isInteger(httpsPort) || httpsPort < 0 || httpsPort > 65535)) throw new Error(`--https-port ${values['https-port']}: not a port number`)
   const provider = providerOptionsFromFlags(values)
   return {
     help: values.help === true,
     manifests: [...(values.manifests ?? []), ...positionals],
     port,
     entryPoint: values.entrypoint ?? 'web',
+    ...(httpsPort === undefined ? {} : { httpsPort }),
+    ...(values['https-entrypoint'] === undefined ? {} : { httpsEntryPoint: values['https-entrypoint'] }),
     provider,
     persistTo: values['persist-to'],
     stateDir: values['state-dir'],
@@ -104,6 +114,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     io.stderr(`edge: ${(err as Error).message}\n`)
     return err instanceof ManifestError ? 1 : 3
   }
+  if (edge.httpsUrl) io.stderr(`serving HTTPS at ${edge.httpsUrl}\n`)
   io.stdout(`ready ${edge.url}\n`)
   return onShutdown(edge, (line) => io.stderr(`${line}\n`))
 }

@@ -6,14 +6,17 @@ import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 import { buildEdgeTable, formatEdgeDiagnostic, transportCAs } from '../table/index.ts'
 import type { EdgeTableStage } from './pipeline.ts'
+import { planSocketTls } from './workerd-tls.ts'
 
-export function edgeTableStage(options: { entryPoint: string; entryPoints?: string[]; target?: EdgeTarget }): EdgeTableStage {
+export function edgeTableStage(options: { entryPoint: string; entryPoints?: string[]; target?: EdgeTarget; httpsEntryPoint?: string }): EdgeTableStage {
   return (config) => {
+    const listenerTls = options.httpsEntryPoint === undefined ? undefined : planSocketTls(config)
     const built = buildEdgeTable(config, { target: options.target ?? 'workerd', entryPoints: options.entryPoints ?? [options.entryPoint] })
     return {
       table: { schema: TABLE_SCHEMA_VERSION, routes: splitTableByHost(built.table), endpoints: built.endpoints },
-      problems: built.diagnostics.map(formatEdgeDiagnostic),
+      problems: [...built.diagnostics.map(formatEdgeDiagnostic), ...(listenerTls?.problems.map((p) => `entry point ${options.httpsEntryPoint}: ${p}`) ?? [])],
       trustedCertificates: transportCAs(built.table),
+      ...(listenerTls ? { listenerTls } : {}),
     }
   }
 }

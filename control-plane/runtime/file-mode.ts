@@ -4,6 +4,7 @@
 import type { EdgeTableInput } from '../publish/pack-table.ts'
 import type { PublishResult } from '../publish/publisher.ts'
 import { watchPaths } from './watch.ts'
+import type { SocketTlsPlan } from './workerd-tls.ts'
 
 export interface Built {
   table: EdgeTableInput
@@ -11,6 +12,8 @@ export interface Built {
   problems: string[]
   /** CA certificates (PEM) the table's upstream transports need trusted. */
   trustedCertificates: string[]
+  /** How an HTTPS entry point's socket serves TLS (when the stage was asked for one). */
+  listenerTls?: SocketTlsPlan
 }
 
 export interface FileModeOptions {

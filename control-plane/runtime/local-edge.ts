@@ -10,7 +10,7 @@ import type { EdgeTableInput } from '../publish/pack-table.ts'
 import { TablePublisher, type PublishResult } from '../publish/publisher.ts'
 import { loadOrCreateDevSigningKey, type TableSigner } from '../publish/signing-key.ts'
 import { DEFAULT_STATE_DIR, DEV_SIGNING_KEY } from './paths.ts'
-import type { WorkerdEntryPoint } from './workerd-config.ts'
+import type { WorkerdEntryPoint, WorkerdSocketTls } from './workerd-config.ts'
 import { writeWorkerdEdgeFiles } from './workerd-edge-files.ts'
 import { startWorkerd, type WorkerdProcess } from './workerd-process.ts'
 
@@ -51,6 +51,11 @@ export interface LocalEdge {
    * it on the same ports. Resolves with whether it restarted.
    */
   trust(certificates: readonly string[]): Promise<boolean>
+  /**
+   * Serves an HTTPS entry point with other TLS settings (certificate, options). workerd reads them
+   * at start, so a change restarts it on the same ports. Resolves with whether it restarted.
+   */
+  secure(entryPoint: string, tls: WorkerdSocketTls): Promise<boolean>
   /** Resolves when workerd exits other than by stop() or trust(): a crash. */
   readonly exited: Promise<number | null>
   /** The running workerd's process id. */
@@ -135,6 +140,15 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
       const wanted = transportSet(certificates)
       if (wanted.join('\n') === extra.join('\n')) return false
       extra = wanted
+      await halt()
+      await launch()
+      return true
+    },
+    secure: async (name, tls) => {
+      const ep = entryPoints.find((e) => e.name === name)
+      if (!ep) throw new Error(`no entry point ${name}`)
+      if (JSON.stringify(ep.tls) === JSON.stringify(tls)) return false
+      entryPoints = entryPoints.map((e) => (e.name === name ? { ...e, tls } : e))
       await halt()
       await launch()
       return true

@@ -8,7 +8,9 @@ import type { KvStore } from '../kv/store.ts'
 import { writeDevVars } from './dev-vars.ts'
 import { edgeTableStage } from './edge-table.ts'
 import { startFileMode, type Built } from './file-mode.ts'
+import { loadOrCreateDefaultCert } from './default-cert.ts'
 import { DEFAULT_STATE_DIR, REPO_ROOT, startLocalEdge } from './local-edge.ts'
+import type { WorkerdSocketTls } from './workerd-config.ts'
 import { manifestPipeline } from './pipeline.ts'
 
 export interface RunEdgeOptions {
@@ -16,6 +18,9 @@ export interface RunEdgeOptions {
   provider: Partial<ProviderOptions>
   port: number
   entryPoint: string
+  /** Also serve HTTPS on 127.0.0.1:httpsPort for `httpsEntryPoint` (default `websecure`). */
+  httpsPort?: number
+  httpsEntryPoint?: string
   /** As `wrangler dev --persist-to`. Default `.wrangler/state`. */
   persistTo?: string
   /** Signing key and generated workerd config. Default `.state`. */
@@ -26,6 +31,8 @@ export interface RunEdgeOptions {
 
 export interface RunningEdge {
   url: string
+  /** The HTTPS entry point's URL, when one is served. */
+  httpsUrl?: string
   /** Resolves when workerd exits on its own (a crash). */
   readonly exited: Promise<number | null>
   stop(): Promise<void>
@@ -38,9 +45,15 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
   const stop = async () => {
     for (const s of stops.splice(0).reverse()) await s()
   }
-  const build = manifestPipeline(options.provider, edgeTableStage({ entryPoint: options.entryPoint }))
+  const httpsEntryPoint = options.httpsPort === undefined ? undefined : (options.httpsEntryPoint ?? 'websecure')
+  const entryPointNames = httpsEntryPoint === undefined ? [options.entryPoint] : [options.entryPoint, httpsEntryPoint]
+  const build = manifestPipeline(options.provider, edgeTableStage({ entryPoint: options.entryPoint, entryPoints: entryPointNames, httpsEntryPoint }))
   // Unreadable manifests fail here, before any process is started.
   const initial = await build(options.manifests)
+  const defaultCert = httpsEntryPoint === undefined ? null : await loadOrCreateDefaultCert(stateDir)
+  // The socket's certificate: the TLSStore default or the manifests' certificate, else Traefik's generated default.
+  const socketTls = (built: Built): WorkerdSocketTls | undefined =>
+    built.listenerTls && defaultCert ? { ...(built.listenerTls.keypair ?? defaultCert), ...built.listenerTls.options } : undefined
   try {
     const store: KvStore = await openWranglerLocalKv({ configPath: join(REPO_ROOT, 'wrangler.toml'), persistTo })
     stops.push(() => store.close())
@@ -48,7 +61,10 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
       store,
       stateDir,
       transportCAs: initial.trustedCertificates,
-      entryPoints: [{ name: options.entryPoint, address: `127.0.0.1:${options.port}` }],
+      entryPoints: [
+        { name: options.entryPoint, address: `127.0.0.1:${options.port}` },
+        ...(httpsEntryPoint === undefined ? [] : [{ name: httpsEntryPoint, address: `127.0.0.1:${options.httpsPort}`, tls: socketTls(initial) }]),
+      ],
       log: (line) => options.report(`[workerd] ${line}`),
     })
     stops.push(() => edge.stop())
@@ -60,11 +76,15 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
       if (await edge.trust(built.trustedCertificates)) {
         options.report(`workerd restarted to trust ${built.trustedCertificates.length} serversTransport CA certificate(s)`)
       }
+      const tls = socketTls(built)
+      if (httpsEntryPoint !== undefined && tls && (await edge.secure(httpsEntryPoint, tls))) {
+        options.report(`workerd restarted: the ${httpsEntryPoint} certificate or TLS options changed`)
+      }
       return edge.publish(built.table)
     }
     const mode = await startFileMode({ paths: options.manifests, build, initial, publish, report: options.report })
     stops.push(() => mode.stop())
-    return { url: edge.url(), exited: edge.exited, stop }
+    return { url: edge.url(), ...(httpsEntryPoint === undefined ? {} : { httpsUrl: edge.url(httpsEntryPoint) }), exited: edge.exited, stop }
   } catch (err) {
     await stop()
     throw err
