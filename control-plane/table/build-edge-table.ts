@@ -125,6 +125,9 @@ function buildRouter(
     d.error('router', name, 'priority', 'above the maximum user priority: not served')
     return null
   }
+  if (router.tls?.certResolver) {
+    d.warn('router', name, 'tls.certResolver', `certificate resolver ${JSON.stringify(router.tls.certResolver)} is not run by the edge (no ACME): on Cloudflare the zone's edge certificates or uploaded Secrets serve these hosts; self-hosted serves the TLSStore default certificate`)
+  }
   const entryPoints = router.entryPoints ?? []
   if (options.entryPoints && entryPoints.length && !entryPoints.some((ep) => options.entryPoints!.includes(ep))) {
     d.warn('router', name, 'entryPoints', `none of ${entryPoints.join(', ')} is served by the edge (${options.entryPoints.join(', ')})`)

@@ -75,6 +75,14 @@ describe("TLS options: Traefik's conflict rule and the SNI-check host map", () =
     })
   })
 
+  it('a certResolver is reported: the edge runs no ACME', () => {
+    const { table, lines } = build({ a: { rule: 'Host(`x.example`)', service: 's', tls: { certResolver: 'le' } } })
+    expect(Object.keys(table.routers)).toEqual(['a'])
+    expect(lines).toEqual([
+      'router a: tls.certResolver: certificate resolver "le" is not run by the edge (no ACME): on Cloudflare the zone\'s edge certificates or uploaded Secrets serve these hosts; self-hosted serves the TLSStore default certificate',
+    ])
+  })
+
   it('a router naming TLS options that do not exist is not served', () => {
     const { table, lines } = build({ a: { rule: 'Host(`x.example`)', service: 's', tls: { options: 'default-unknown' } } })
     expect(table.routers).toEqual({})
