@@ -13,7 +13,12 @@ import { parseArgs } from 'node:util'
 import { PROVIDER_FLAGS, PROVIDER_FLAGS_USAGE, providerOptionsFromFlags } from '../compiler/options/flags.ts'
 import { ManifestError } from '../manifests/load.ts'
 import { runEdge } from '../runtime/run-edge.ts'
+import { loadOrCreateDefaultCert } from '../runtime/default-cert.ts'
+import { edgeTableStage } from '../runtime/edge-table.ts'
+import { DEFAULT_STATE_DIR } from '../runtime/paths.ts'
+import { manifestPipeline } from '../runtime/pipeline.ts'
 import { emitSelfHostedEdge } from '../runtime/self-hosted.ts'
+import { planSocketTls } from '../runtime/workerd-tls.ts'
 import { onShutdown } from '../runtime/shutdown.ts'
 
 const USAGE = `usage: npm run edge -- --manifests PATH... [flags]
@@ -33,7 +38,9 @@ ${PROVIDER_FLAGS_USAGE}
   --persist-to DIR                   local KV state, as wrangler dev's flag (default .wrangler/state)
   --state-dir DIR                    signing key and generated config (default .state)
   --emit-workerd DIR                 self-hosting: write worker.js + config.capnp for \`workerd serve\`
-                                     into DIR and exit (needs --kv-address; no manifests)
+                                     into DIR and exit (needs --kv-address); with --https-port, also
+                                     an HTTPS socket, its certificate and TLS options taken from
+                                     --manifests when given
   --kv-address HOST:PORT             the KV service the emitted config reads ROUTES from
   -h, --help                         this text
 `
@@ -99,7 +106,15 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       io.stderr(`edge: --emit-workerd needs --kv-address\n${USAGE}`)
       return 2
     }
-    const config = await emitSelfHostedEdge({ dir: args.emitWorkerd, entryPoint: args.entryPoint, port: args.port, kvAddress: args.kvAddress, stateDir: args.stateDir })
+    let https
+    if (args.httpsPort !== undefined) {
+      // The HTTPS socket's certificate and options come from the manifests when given, as npm run edge does.
+      const plan = args.manifests.length ? (await manifestPipeline(args.provider, edgeTableStage({ entryPoint: args.entryPoint, httpsEntryPoint: args.httpsEntryPoint ?? 'websecure' }))(args.manifests)).listenerTls : planSocketTls({})
+      for (const p of plan?.problems ?? []) io.stderr(`${p}\n`)
+      const keypair = plan?.keypair ?? (await loadOrCreateDefaultCert(args.stateDir ?? DEFAULT_STATE_DIR))
+      https = { entryPoint: args.httpsEntryPoint ?? 'websecure', port: args.httpsPort, tls: { ...keypair, ...plan?.options } }
+    }
+    const config = await emitSelfHostedEdge({ dir: args.emitWorkerd, entryPoint: args.entryPoint, port: args.port, kvAddress: args.kvAddress, stateDir: args.stateDir, ...(https ? { https } : {}) })
     io.stdout(`workerd serve ${config}\n`)
     return 0
   }

@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { loadOrCreateDevSigningKey } from '../publish/signing-key.ts'
 import { DEFAULT_STATE_DIR, DEV_SIGNING_KEY } from './paths.ts'
+import type { WorkerdSocketTls } from './workerd-config.ts'
 import { writeWorkerdEdgeFiles } from './workerd-edge-files.ts'
 
 export interface SelfHostedOptions {
@@ -17,6 +18,8 @@ export interface SelfHostedOptions {
   workerEntry?: string
   /** How often the worker looks for a newer table. Default 1000 ms: the KV service is nearby. */
   refreshMs?: number
+  /** A second socket serving HTTPS (see ./workerd-tls.ts for what its TLS settings can hold). */
+  https?: { entryPoint: string; port: number; tls: WorkerdSocketTls }
 }
 
 /** Writes worker.js and config.capnp into `dir`; returns the config path. */
@@ -24,7 +27,10 @@ export async function emitSelfHostedEdge(options: SelfHostedOptions): Promise<st
   const signer = await loadOrCreateDevSigningKey(join(options.stateDir ?? DEFAULT_STATE_DIR, DEV_SIGNING_KEY))
   await mkdir(options.dir, { recursive: true })
   return writeWorkerdEdgeFiles(options.dir, {
-    entryPoints: [{ name: options.entryPoint, address: `127.0.0.1:${options.port}` }],
+    entryPoints: [
+      { name: options.entryPoint, address: `127.0.0.1:${options.port}` },
+      ...(options.https ? [{ name: options.https.entryPoint, address: `127.0.0.1:${options.https.port}`, tls: options.https.tls }] : []),
+    ],
     kvAddress: options.kvAddress,
     workerEntry: options.workerEntry,
     vars: { TABLE_JWKS: JSON.stringify(signer.jwks), TABLE_REFRESH_MS: String(options.refreshMs ?? 1000) },

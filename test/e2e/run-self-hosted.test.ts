@@ -12,6 +12,10 @@ import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { emitSelfHostedEdge } from '../../control-plane/runtime/self-hosted.ts'
 import { startWorkerd, type WorkerdProcess } from '../../control-plane/runtime/workerd-process.ts'
 import { send } from '../support/http.ts'
+import { connect } from 'node:tls'
+import { writeFile } from 'node:fs/promises'
+import { main as edgeCli } from '../../control-plane/cli/edge.ts'
+import { leafCert } from '../support/certs.ts'
 import { PROBE_SCHEMA } from '../support/fixtures/probe-schema.ts'
 
 describe('self-hosted workerd files', () => {
@@ -43,5 +47,56 @@ describe('self-hosted workerd files', () => {
     const res = await send(`http://127.0.0.1:${workerd.ports.get('websecure')}/`, { headers: { host: 'x.test' } })
     expect(res.status).toBe(200)
     expect(JSON.parse(res.body)).toEqual({ host: 'x.test', parts: [{ r: 1 }], endpoints: {} })
+  })
+
+  it('with --https-port, the emitted config serves HTTPS with the manifests\' default certificate and TLS options', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'self-hosted-tls-'))
+    const store = createMemoryKvStore()
+    const kvServer = await serveKvForWorkerd(store)
+    let proc: WorkerdProcess | undefined
+    try {
+      const pem = leafCert({ dns: ['site.test'] })
+      await writeFile(join(root, 'tls.yaml'), `apiVersion: v1
+kind: Secret
+metadata: { name: cert, namespace: demo }
+type: kubernetes.io/tls
+data: { tls.crt: ${Buffer.from(pem.cert).toString('base64')}, tls.key: ${Buffer.from(pem.key).toString('base64')} }
+---
+apiVersion: traefik.io/v1alpha1
+kind: TLSStore
+metadata: { name: default, namespace: demo }
+spec: { defaultCertificate: { secretName: cert } }
+---
+apiVersion: traefik.io/v1alpha1
+kind: TLSOption
+metadata: { name: default, namespace: demo }
+spec: { minVersion: VersionTLS13 }
+`)
+      let out = ''
+      let err = ''
+      const code = await edgeCli(
+        ['--emit-workerd', join(root, 'out'), '--kv-address', kvServer.address, '--port', '0', '--https-port', '0', '--manifests', join(root, 'tls.yaml'), '--state-dir', join(root, 'state')],
+        { stdout: (t) => (out += t), stderr: (t) => (err += t) },
+      )
+      expect(code, err).toBe(0)
+      expect(err).toBe('')
+      const config = out.trim().replace(/^workerd serve /, '')
+      proc = await startWorkerd({ configPath: config, sockets: ['web', 'websecure'], log: () => {} })
+      const port = proc.ports.get('websecure')!
+      const handshake = (maxVersion: 'TLSv1.2' | 'TLSv1.3') =>
+        new Promise<string>((resolve) => {
+          const socket = connect({ host: '127.0.0.1', port, servername: 'site.test', rejectUnauthorized: false, maxVersion }, () => {
+            resolve(`${socket.getProtocol()} ${socket.getPeerCertificate().subject?.CN}`)
+            socket.end()
+          })
+          socket.on('error', () => resolve('refused'))
+        })
+      expect(await handshake('TLSv1.3')).toBe('TLSv1.3 site.test')
+      expect(await handshake('TLSv1.2')).toBe('refused')
+    } finally {
+      await proc?.stop()
+      await kvServer.close()
+      await rm(root, { recursive: true, force: true })
+    }
   })
 })
