@@ -15,6 +15,7 @@ import type { EdgeTarget } from '../../../shared/table/capabilities.ts'
 import { httpError, type Handler } from '../request.ts'
 import { addPrefix } from './add-prefix/index.ts'
 import { UnsupportedConfig, headers } from './headers/index.ts'
+import { ipAllowList } from './ip-allow-list/index.ts'
 import { replacePath } from './replace-path/index.ts'
 import { stripPrefix } from './strip-prefix/index.ts'
 
@@ -41,6 +42,8 @@ export type MiddlewareFactory = (config: never, context: MiddlewareContext) => M
 export const MIDDLEWARES: Record<EdgeMiddlewareType, MiddlewareFactory> = {
   addPrefix,
   headers,
+  ipAllowList,
+  ipWhiteList: ipAllowList,
   replacePath,
   stripPrefix,
 }
