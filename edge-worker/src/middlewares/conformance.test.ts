@@ -15,7 +15,7 @@ interface Case {
   middleware: string
   config: Record<string, unknown>
   configError?: boolean
-  request?: { method: string; url: string; headers: Record<string, string | string[]> }
+  request?: { method: string; url: string; headers: Record<string, string | string[]>; remoteAddr?: string }
   upstreamResponse?: { status: number; headers: Record<string, string> }
   expect?: {
     status: number
@@ -36,10 +36,17 @@ const ours = all.filter((c) => c.middleware in MIDDLEWARES)
 function edgeRequest(r: NonNullable<Case['request']>): EdgeRequest {
   const url = new URL(r.url)
   const headers = new Headers()
-  for (const [k, v] of Object.entries(r.headers)) for (const line of [v].flat()) headers.append(k, line)
+  // A Host header in a case is Go's req.Host; RemoteAddr (host:port) gives the client IP.
+  let host = url.host
+  for (const [k, v] of Object.entries(r.headers)) {
+    if (k.toLowerCase() === 'host') host = [v].flat()[0] ?? ''
+    else for (const line of [v].flat()) headers.append(k, line)
+  }
+  const remote = r.remoteAddr ?? '192.0.2.1:1234'
+  const clientIp = remote.startsWith('[') ? remote.slice(1, remote.indexOf(']')) : remote.indexOf(':') === remote.lastIndexOf(':') ? remote.replace(/:\d*$/, '') : remote
   return {
-    method: r.method, host: url.host, path: url.pathname, query: url.search.slice(1), headers, body: null,
-    clientIp: '192.0.2.1', tls: false, entryPoint: 'web', skipXff: false, ctx: { waitUntil() {} }, signal: undefined,
+    method: r.method, host, path: url.pathname, query: url.search.slice(1), headers, body: null,
+    clientIp, tls: false, entryPoint: 'web', skipXff: false, ctx: { waitUntil() {} }, signal: undefined,
   }
 }
 
