@@ -1,0 +1,115 @@
+/**
+ * Traefik's healthCheck of a load-balancer service, with its defaults applied, as the checker
+ * runs it: one plan per service that has a healthCheck, listing the servers to probe.
+ *
+ * Defaults and fallbacks are Traefik's (pkg/healthcheck NewServiceHealthChecker): interval 30s,
+ * unhealthyInterval = interval when unset (<= 0: 30s), timeout 5s (<= 0: 5s), method GET,
+ * followRedirects true, mode http.
+ *
+ * @module
+ */
+import { durationToNs } from '../../shared/dynamic/duration.ts'
+import type { DynamicConfig, ServerHealthCheck, ServersTransport } from '../../shared/dynamic/types.ts'
+
+export const DEFAULT_INTERVAL_MS = 30_000
+export const DEFAULT_TIMEOUT_MS = 5_000
+
+export interface HealthCheckSpec {
+  mode: 'http' | 'grpc'
+  /** Replaces the server URL's scheme when set. */
+  scheme: string
+  /** Resolved against the server URL (Go's URL.Parse): `/health`, `health?x=1`, `''`. */
+  path: string
+  method: string
+  /** 0: any 2xx or 3xx. */
+  status: number
+  /** 0: the server's port. */
+  port: number
+  /** The Host the check sends; '' = the URL's. */
+  hostname: string
+  followRedirects: boolean
+  headers: Record<string, string>
+  timeoutMs: number
+}
+
+/** How the checker reaches a server over TLS (the service's serversTransport). */
+export interface ProbeTls {
+  serverName?: string
+  insecureSkipVerify: boolean
+  /** PEM. */
+  ca?: string[]
+}
+
+export interface HealthPlan {
+  /** The service's key in the dynamic configuration (and in the edge table). */
+  service: string
+  intervalMs: number
+  unhealthyIntervalMs: number
+  check: HealthCheckSpec
+  tls: ProbeTls
+  /** Server URLs, as the table's servers name them. */
+  servers: string[]
+}
+
+/** One plan per load-balancer service with a healthCheck and at least one server. */
+export function healthPlans(config: DynamicConfig): HealthPlan[] {
+  const plans: HealthPlan[] = []
+  const http = config.http ?? {}
+  for (const [service, svc] of Object.entries(http.services ?? {})) {
+    const lb = svc.loadBalancer
+    if (!lb?.healthCheck) continue
+    const servers = (lb.servers ?? []).map((s) => s.url).filter((u): u is string => typeof u === 'string' && u !== '')
+    if (servers.length === 0) continue
+    const transport = lb.serversTransport ? http.serversTransports?.[lb.serversTransport] : undefined
+    plans.push(planOf(service, lb.healthCheck, servers, transport))
+  }
+  return plans
+}
+
+export function planOf(service: string, hc: ServerHealthCheck, servers: string[], transport?: ServersTransport): HealthPlan {
+  const interval = positiveMs(hc.interval, DEFAULT_INTERVAL_MS)
+  return {
+    service,
+    intervalMs: interval,
+    unhealthyIntervalMs: hc.unhealthyInterval === undefined ? interval : positiveMs(hc.unhealthyInterval, DEFAULT_INTERVAL_MS),
+    check: {
+      mode: hc.mode === 'grpc' ? 'grpc' : 'http',
+      scheme: hc.scheme ?? '',
+      path: hc.path ?? '',
+      method: hc.method || 'GET',
+      status: hc.status ?? 0,
+      port: hc.port ?? 0,
+      hostname: hc.hostname ?? '',
+      followRedirects: hc.followRedirects ?? true,
+      headers: { ...hc.headers },
+      timeoutMs: positiveMs(hc.timeout, DEFAULT_TIMEOUT_MS),
+    },
+    tls: {
+      insecureSkipVerify: transport?.insecureSkipVerify === true,
+      ...(transport?.serverName ? { serverName: transport.serverName } : {}),
+      ...(transport?.rootCAs?.length ? { ca: transport.rootCAs } : {}),
+    },
+    servers,
+  }
+}
+
+/** A duration in ms; unset, unparsable or <= 0 gives the fallback (Traefik logs and uses the default). */
+function positiveMs(value: string | number | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback
+  try {
+    const ns = typeof value === 'number' ? value : durationToNs(value)
+    return ns > 0 ? Math.max(1, Math.round(ns / 1e6)) : fallback
+  } catch {
+    return fallback
+  }
+}
+
+/** The URL a check is sent to: the path resolved against the server URL, then scheme and port overridden. */
+export function checkUrl(server: string, check: Pick<HealthCheckSpec, 'path' | 'scheme' | 'port'>): URL {
+  const u = new URL(check.path, server)
+  // WHATWG URL refuses to switch between special and non-special schemes in place: rebuild.
+  const scheme = check.scheme ? `${check.scheme}:` : u.protocol
+  const port = check.port ? String(check.port) : u.port
+  const host = u.hostname.includes(':') && !u.hostname.startsWith('[') ? `[${u.hostname}]` : u.hostname
+  return new URL(`${scheme}//${host}${port ? `:${port}` : ''}${u.pathname}${u.search}`)
+}
