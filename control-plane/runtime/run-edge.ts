@@ -12,6 +12,7 @@ import { loadOrCreateDefaultCert } from './default-cert.ts'
 import { DEFAULT_STATE_DIR, REPO_ROOT, startLocalEdge } from './local-edge.ts'
 import type { WorkerdSocketTls } from './workerd-config.ts'
 import { manifestPipeline } from './pipeline.ts'
+import { activeHealth } from '../health/active-health.ts'
 
 export interface RunEdgeOptions {
   manifests: string[]
@@ -47,9 +48,15 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
   }
   const httpsEntryPoint = options.httpsPort === undefined ? undefined : (options.httpsEntryPoint ?? 'websecure')
   const entryPointNames = httpsEntryPoint === undefined ? [options.entryPoint] : [options.entryPoint, httpsEntryPoint]
-  const build = manifestPipeline(options.provider, edgeTableStage({ entryPoint: options.entryPoint, entryPoints: entryPointNames, httpsEntryPoint }))
+  // Active health checks (control-plane/health): servers' status published into the endpoints table.
+  const health = activeHealth({ report: options.report })
+  stops.push(() => health.stop())
+  const build = manifestPipeline(options.provider, health.stage(edgeTableStage({ entryPoint: options.entryPoint, entryPoints: entryPointNames, httpsEntryPoint })))
   // Unreadable manifests fail here, before any process is started.
-  const initial = await build(options.manifests)
+  const initial = await build(options.manifests).catch(async (err: unknown) => {
+    await stop()
+    throw err
+  })
   const defaultCert = httpsEntryPoint === undefined ? null : await loadOrCreateDefaultCert(stateDir)
   // The socket's certificate: the TLSStore default or the manifests' certificate, else Traefik's generated default.
   const socketTls = (built: Built): WorkerdSocketTls | undefined =>
@@ -82,7 +89,7 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
       }
       return edge.publish(built.table)
     }
-    const mode = await startFileMode({ paths: options.manifests, build, initial, publish, report: options.report })
+    const mode = await startFileMode({ paths: options.manifests, build, initial, publish: health.publish(publish), report: options.report })
     stops.push(() => mode.stop())
     return { url: edge.url(), ...(httpsEntryPoint === undefined ? {} : { httpsUrl: edge.url(httpsEntryPoint) }), exited: edge.exited, stop }
   } catch (err) {
