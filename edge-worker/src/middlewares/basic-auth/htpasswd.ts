@@ -1,0 +1,42 @@
+/**
+ * htpasswd secrets as Traefik checks them (go-http-auth CheckSecret): `{SHA}` base64 SHA-1,
+ * bcrypt (`$2a$`, `$2b$`, `$2x$`, `$2y$`), and MD5-crypt for everything else (`$apr1$`, `$1$`;
+ * a plaintext secret is read as MD5-crypt too, so it never matches).
+ *
+ * @module
+ */
+import bcrypt from 'bcryptjs'
+import { sha1 } from '@noble/hashes/legacy.js'
+import { md5Crypt } from './md5-crypt.ts'
+
+const utf8 = new TextEncoder()
+
+export function checkSecret(password: Uint8Array, secret: string): boolean {
+  if (secret.startsWith('{SHA}')) return sameString(secret.slice(5), base64(sha1(password)))
+  if (/^\$2[abxy]\$/.test(secret)) {
+    // bcryptjs refuses the `$2x$` revision; Go's bcrypt reads it as `$2a$`.
+    const hash = secret.startsWith('$2x$') ? `$2a$${secret.slice(4)}` : secret
+    try {
+      return bcrypt.compareSync(new TextDecoder().decode(password), hash)
+    } catch {
+      return false
+    }
+  }
+  const parts = secret.split('$')
+  if (parts.length < 4) return false
+  const [, magic, salt] = parts as [string, string, string]
+  return sameString(secret, md5Crypt(password, utf8.encode(salt), utf8.encode(`$${magic}$`)))
+}
+
+function base64(bytes: Uint8Array): string {
+  let s = ''
+  for (const b of bytes) s += String.fromCharCode(b)
+  return btoa(s)
+}
+
+/** Constant time in the length of `b`. */
+function sameString(a: string, b: string): boolean {
+  let diff = a.length ^ b.length
+  for (let i = 0; i < b.length; i++) diff |= a.charCodeAt(i % Math.max(1, a.length)) ^ b.charCodeAt(i)
+  return diff === 0
+}

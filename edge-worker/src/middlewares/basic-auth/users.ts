@@ -1,0 +1,21 @@
+/**
+ * User lists of basicAuth (`name:hash`) and digestAuth (`name:realm:HA1`), as Traefik reads
+ * them: every entry must split on `:` into exactly the expected parts; a later entry for the
+ * same key replaces an earlier one; no users is an error.
+ *
+ * @module
+ */
+
+/** Key (`name`, or `name:realm` for digest) -> secret. Throws, naming the entry's index, on a malformed one. */
+export function parseUsers(users: unknown, parts: 2 | 3, field: string): Map<string, string> {
+  if (!Array.isArray(users) || users.length === 0) throw new Error(`${field}: no users`)
+  const out = new Map<string, string>()
+  for (const [i, entry] of users.entries()) {
+    const split = typeof entry === 'string' ? entry.split(':') : []
+    if (split.length !== parts) {
+      throw new Error(`${field}[${i}]: not a ${parts === 2 ? 'name:hash' : 'name:realm:hash'} entry`)
+    }
+    out.set(split.slice(0, parts - 1).join(':'), split[parts - 1]!)
+  }
+  return out
+}

@@ -1,0 +1,26 @@
+/**
+ * How secret material travels in the edge table: the fields listed per middleware type are
+ * removed from its configuration and replaced by `sealed`, a compact JWE (ECDH-ES+A256KW on
+ * P-256, A256GCM) of a JSON object holding them, encrypted to a key only the edge holds. The
+ * control plane seals (control-plane/table/secrets.ts), the edge opens (./index.ts); KV never
+ * sees the plaintext.
+ *
+ * @module
+ */
+
+/** Configuration fields that are secret, per middleware type. */
+export const SEALED_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  basicAuth: ['users'],
+  digestAuth: ['users'],
+}
+
+/** The field that carries the JWE in a sealed configuration. */
+export const SEALED = 'sealed'
+
+export const SEAL_ALG = 'ECDH-ES+A256KW'
+export const SEAL_ENC = 'A256GCM'
+/** JWE `typ`: tells a sealed table secret from any other JWE. */
+export const SEAL_TYP = 'traefik-edge-secret+jwe'
+
+/** The worker binding holding the private key: a JWK, or a JWK set during a rotation (matched by `kid`). */
+export const SECRETS_KEY_BINDING = 'SECRETS_KEY'
