@@ -7,7 +7,7 @@
 import type { Headers as HeadersConfig } from '../dynamic/types.ts'
 
 /** Middleware types the edge runs (edge-worker/src/middlewares registers exactly these). */
-export const EDGE_MIDDLEWARES = ['addPrefix', 'headers', 'ipAllowList', 'ipWhiteList', 'replacePath', 'stripPrefix'] as const
+export const EDGE_MIDDLEWARES = ['addPrefix', 'basicAuth', 'headers', 'ipAllowList', 'ipWhiteList', 'replacePath', 'stripPrefix'] as const
 
 export type EdgeMiddlewareType = (typeof EDGE_MIDDLEWARES)[number]
 
@@ -27,9 +27,15 @@ export function headersUnsupported(config: HeadersConfig): string | null {
   return fields.length ? `headers fields ${fields.join(', ')} are not implemented by the edge` : null
 }
 
+/** For basicAuth and digestAuth: a usersFile names a file on Traefik's disk, which the edge does not have. */
+export function authUsersFileUnsupported(type: string, config: { usersFile?: string } | undefined): string | null {
+  return config?.usersFile ? `${type}.usersFile is a file the edge cannot read (give the users in a Secret)` : null
+}
+
 /** Why the edge cannot run this middleware as configured, or null when it can. */
 export function middlewareUnsupported(type: string, config: unknown): string | null {
   if (!(EDGE_MIDDLEWARES as readonly string[]).includes(type)) return `${type} is not implemented by the edge`
   if (type === 'headers') return headersUnsupported(config as HeadersConfig)
+  if (type === 'basicAuth' || type === 'digestAuth') return authUsersFileUnsupported(type, config as { usersFile?: string })
   return null
 }
