@@ -28,7 +28,8 @@ function config(): DynamicConfig {
       middlewares: {
         strip: { stripPrefix: { prefixes: ['/api'] } },
         hdr: { headers: { customRequestHeaders: { 'X-Added': 'yes', 'X-Forwarded-For': '' }, customResponseHeaders: { 'X-Served-By': 'edge', 'X-Upstream': '' } } },
-        auth: { basicAuth: { users: ['u:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/'] } },
+        // A plugin: a middleware type the edge will never run.
+        auth: { plugin: { demo: {} } },
       },
       services: { a: lb(() => a), b: lb(() => b), own: lb(() => a, false) },
     },
