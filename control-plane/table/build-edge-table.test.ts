@@ -82,14 +82,14 @@ describe('buildEdgeTable', () => {
     const { table, diagnostics } = buildEdgeTable(
       config({
         routers: { r: { rule: 'Host(`a`)', service: 's', middlewares: ['auth'] } },
-        middlewares: { auth: { basicAuth: { users: ['u:$apr1$x'] } } },
+        middlewares: { auth: { plugin: { demo: {} } } },
         services: { s: lb('http://h:80') },
       }),
       { target: 'workerd' },
     )
-    expect(table.routers.r!.error).toEqual({ status: 501, message: 'middlewares the edge cannot run: auth (basicAuth is not implemented by the edge)' })
+    expect(table.routers.r!.error).toEqual({ status: 501, message: 'middlewares the edge cannot run: auth (plugin is not implemented by the edge)' })
     expect(diagnostics.map(formatEdgeDiagnostic)).toEqual([
-      'router r: middlewares: middlewares the edge cannot run: auth (basicAuth is not implemented by the edge); the route answers 501 instead of serving without them',
+      'router r: middlewares: middlewares the edge cannot run: auth (plugin is not implemented by the edge); the route answers 501 instead of serving without them',
     ])
   })
 
