@@ -11,6 +11,7 @@ import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 import type {
   ServiceEndpoints,
   StickyCookie,
+  TablePassiveHealthCheck,
   TableService,
   TableServer,
   TableTransport,
@@ -167,7 +168,6 @@ export class ServiceCompiler {
   #loadBalancer(key: string, lb: ServersLoadBalancer): TableService | null {
     const strategy = lb.strategy ?? 'wrr'
     if (strategy !== 'wrr') this.#d.warn('service', key, 'loadBalancer.strategy', `${strategy} is not implemented by the edge: balanced with wrr`)
-    if (lb.passiveHealthCheck) this.#d.warn('service', key, 'loadBalancer.passiveHealthCheck', 'not implemented by the edge: ignored')
     let transport: string | undefined
     if (lb.serversTransport) {
       const tk = localKey(lb.serversTransport)
@@ -216,6 +216,7 @@ export class ServiceCompiler {
       passHostHeader,
       flushIntervalMs,
       healthCheck: lb.healthCheck !== undefined,
+      ...passiveHealth(lb),
       ...(transport ? { transport } : {}),
       ...this.#sticky(key, lb.sticky),
     }
@@ -248,6 +249,23 @@ export class ServiceCompiler {
       },
     }
   }
+}
+
+/** Traefik's passiveHealthCheck in ms (its defaults: a 10 s window, 1 attempt); per isolate at the edge. */
+function passiveHealth(lb: ServersLoadBalancer): { passiveHealthCheck?: TablePassiveHealthCheck } {
+  const p = lb.passiveHealthCheck
+  if (!p) return {}
+  const ms = (d: string | number | undefined, fallback: number) => {
+    try {
+      return d === undefined ? fallback : Math.round(durationToNs(d) / 1e6)
+    } catch {
+      return fallback
+    }
+  }
+  const failureWindowMs = ms(p.failureWindow, 10_000)
+  // With an active check, Traefik leaves bringing the server back to it: at most one interval.
+  const downForMs = lb.healthCheck ? ms(lb.healthCheck.interval, 30_000) : failureWindowMs
+  return { passiveHealthCheck: { failureWindowMs, maxFailedAttempts: p.maxFailedAttempts ?? 1, downForMs } }
 }
 
 /** Traefik's status ranges (`"500"`, `"500-599"`); null when one is invalid. */

@@ -118,6 +118,17 @@ export interface LoadBalancerService extends ServiceBase {
   transport?: string
   /** Servers marked down by health checks are skipped (EndpointsTable `up`). */
   healthCheck: boolean
+  /** Traefik's passiveHealthCheck: failures of real requests take a server out (edge-worker/src/health). */
+  passiveHealthCheck?: TablePassiveHealthCheck
+}
+
+export interface TablePassiveHealthCheck {
+  /** Failures (responses >= 500, proxy errors) are counted over this sliding window. */
+  failureWindowMs: number
+  /** A server with this many failures in the window is taken out. */
+  maxFailedAttempts: number
+  /** How long it stays out: the window, or, with an active check, its interval (when Traefik's check would bring it back). */
+  downForMs: number
 }
 
 export interface WeightedService extends ServiceBase {
