@@ -7,6 +7,7 @@
  * @module
  */
 import type { PreparedService } from '../../../shared/table/view.ts'
+import { PassiveHealth } from '../health/passive.ts'
 import { Balancer } from '../loadbalancer/balancer.ts'
 import { chain, type EdgeContext } from '../middlewares/index.ts'
 import { reverseProxy } from '../proxy/index.ts'
@@ -25,7 +26,7 @@ const built = new WeakMap<PreparedService, Promise<ServiceHandler>>()
 export function serviceHandler(svc: PreparedService, edge: EdgeContext): Promise<ServiceHandler> {
   let h = built.get(svc)
   if (!h) {
-    h = build(svc, edge).then((inner) => ({ up: inner.up, handle: chain(svc.middlewares, inner.handle, edge) }))
+    h = build(svc, edge).then((inner) => ({ get up() { return inner.up }, handle: chain(svc.middlewares, inner.handle, edge) }))
     built.set(svc, h)
   }
   return h
@@ -35,25 +36,30 @@ async function build(svc: PreparedService, edge: EdgeContext): Promise<ServiceHa
   switch (svc.kind) {
     case 'loadBalancer': {
       const spec = svc.spec
+      const passive = spec.passiveHealthCheck ? new PassiveHealth(spec.passiveHealthCheck) : null
       const balancer = await Balancer.create(
-        svc.servers.map((server) => ({
-          name: server.url,
-          weight: server.weight,
-          up: !spec.healthCheck || server.up,
-          fenced: server.fenced,
-          target: reverseProxy(server, { target: edge.target, passHostHeader: spec.passHostHeader, transport: svc.transport }),
-        })),
+        svc.servers.map((server) => {
+          const child = {
+            name: server.url,
+            weight: server.weight,
+            up: !spec.healthCheck || server.up,
+            fenced: server.fenced,
+            target: reverseProxy(server, { target: edge.target, passHostHeader: spec.passHostHeader, transport: svc.transport }),
+          }
+          return passive ? passive.watch(child) : child
+        }),
         { sticky: spec.sticky, shuffle: true },
       )
-      return { up: !spec.healthCheck || balancer.up, handle: balanced(balancer) }
+      // A getter: passive health changes the balancer's status between table versions.
+      return { get up() { return !spec.healthCheck || balancer.up }, handle: balanced(balancer) }
     }
     case 'weighted': {
       const children = await Promise.all(svc.children.map(async (c) => ({ c, h: await serviceHandler(c.service, edge) })))
       const balancer = await Balancer.create(
-        children.map(({ c, h }) => ({ name: c.service.name, weight: c.weight, up: !svc.spec.healthCheck || h.up, target: h.handle })),
+        children.map(({ c, h }) => ({ name: c.service.name, weight: c.weight, get up() { return !svc.spec.healthCheck || h.up }, target: h.handle })),
         { sticky: svc.spec.sticky },
       )
-      return { up: !svc.spec.healthCheck || balancer.up, handle: balanced(balancer) }
+      return { get up() { return !svc.spec.healthCheck || balancer.up }, handle: balanced(balancer) }
     }
     case 'mirroring':
       return mirroring(svc, await serviceHandler(svc.main, edge), await Promise.all(svc.mirrors.map((m) => serviceHandler(m.service, edge))))
