@@ -13,17 +13,20 @@ const MAX_OPENED = 1024
 const opened = new Map<string, Promise<Record<string, unknown>>>()
 let keys: { source: string; byKid: Promise<Map<string, CryptoKey>> } | null = null
 
-/** Whether a middleware configuration carries sealed fields. */
-export function isSealed(config: unknown): config is Record<string, unknown> & { sealed: string } {
-  return typeof config === 'object' && config !== null && typeof (config as Record<string, unknown>)[SEALED] === 'string'
+/** Whether a middleware configuration carries sealed fields (or says they were withheld: `sealed: null`). */
+export function isSealed(config: unknown): config is Record<string, unknown> & { sealed: string | null } {
+  if (typeof config !== 'object' || config === null) return false
+  const v = (config as Record<string, unknown>)[SEALED]
+  return typeof v === 'string' || v === null
 }
 
 /**
  * The configuration with its sealed fields restored. Rejects with a message naming the cause
  * (no key binding, a key that does not match, a tampered value); never returns partial data.
  */
-export async function unseal<T>(type: string, config: Record<string, unknown> & { sealed: string }, env: Record<string, unknown>): Promise<T> {
+export async function unseal<T>(type: string, config: Record<string, unknown> & { sealed: string | null }, env: Record<string, unknown>): Promise<T> {
   const { [SEALED]: jwe, ...rest } = config
+  if (jwe === null) throw new Error(`${type}: its secrets were withheld from the table (the control plane has no secrets key to seal them)`)
   let fields = opened.get(jwe)
   if (!fields) {
     fields = open(jwe, env)
