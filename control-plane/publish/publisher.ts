@@ -13,10 +13,13 @@ import {
 import type { KvStore } from '../kv/store.ts'
 import { packTable, type EdgeTableInput, type PackOptions } from './pack-table.ts'
 import type { TableSigner } from './signing-key.ts'
+import { sealTableSecrets, type SecretsSealer } from '../table/secrets.ts'
 
 export interface PublisherOptions {
   store: KvStore
   signer: TableSigner
+  /** Seals middleware secrets (basicAuth users...) to the edge's key; without one they are withheld, never stored in plain text. */
+  secrets?: SecretsSealer
   /** How long a blob outlives the last pointer that named it. Default 10 minutes. */
   graceMs?: number
   /** Minimum time between two pointer writes. Default 1000 ms (Workers KV's per-key limit). */
@@ -40,6 +43,7 @@ interface Job {
 export class TablePublisher {
   readonly #store: KvStore
   readonly #signer: TableSigner
+  readonly #secrets: SecretsSealer | null
   readonly #graceMs: number
   readonly #minInterval: number
   readonly #pack: PackOptions
@@ -56,6 +60,7 @@ export class TablePublisher {
   private constructor(options: PublisherOptions, current: TableManifest | null, stored: Set<string>) {
     this.#store = options.store
     this.#signer = options.signer
+    this.#secrets = options.secrets ?? null
     this.#graceMs = options.graceMs ?? 10 * 60_000
     this.#minInterval = options.pointerMinIntervalMs ?? 1000
     this.#pack = options.pack ?? {}
@@ -125,7 +130,7 @@ export class TablePublisher {
   }
 
   async #publishNow(input: EdgeTableInput): Promise<PublishResult> {
-    const { manifest: body, blobs } = await packTable(input, this.#pack)
+    const { manifest: body, blobs } = await packTable(await sealTableSecrets(input, this.#secrets), this.#pack)
     const current = this.#current
     if (
       current &&
