@@ -9,7 +9,8 @@ import type { KvStore } from '../kv/store.ts'
 import type { EdgeTableInput } from '../publish/pack-table.ts'
 import { TablePublisher, type PublishResult } from '../publish/publisher.ts'
 import { loadOrCreateDevSigningKey, type TableSigner } from '../publish/signing-key.ts'
-import { DEFAULT_STATE_DIR, DEV_SIGNING_KEY } from './paths.ts'
+import { loadOrCreateDevSecretsKey, SECRETS_KEY_BINDING, type SecretsKeyPair } from '../table/secrets.ts'
+import { DEFAULT_STATE_DIR, DEV_SECRETS_KEY, DEV_SIGNING_KEY } from './paths.ts'
 import type { WorkerdEntryPoint, WorkerdSocketTls } from './workerd-config.ts'
 import { writeWorkerdEdgeFiles } from './workerd-edge-files.ts'
 import { startWorkerd, type WorkerdProcess } from './workerd-process.ts'
@@ -43,6 +44,8 @@ export interface LocalEdge {
   /** Entry point -> bound port; the same across restarts. */
   readonly ports: ReadonlyMap<string, number>
   readonly signer: TableSigner
+  /** The key table secrets are sealed to; `binding` is what the worker's SECRETS_KEY holds. */
+  readonly secrets: SecretsKeyPair
   readonly publisher: TablePublisher
   publish(table: EdgeTableInput): Promise<PublishResult>
   /**
@@ -67,9 +70,11 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR
   await mkdir(stateDir, { recursive: true })
   const signer = await loadOrCreateDevSigningKey(join(stateDir, DEV_SIGNING_KEY))
+  const secrets = await loadOrCreateDevSecretsKey(join(stateDir, DEV_SECRETS_KEY))
   const publisher = await TablePublisher.open({
     store: options.store,
     signer,
+    secrets: secrets.sealer,
     // A local store has no per-key write limit; a short grace still covers a worker mid-load.
     pointerMinIntervalMs: 0,
     graceMs: 30_000,
@@ -100,7 +105,7 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
       kvAddress: kvServer.address,
       workerEntry: options.workerEntry,
       trustedCertificates: [...base, ...extra],
-      vars: { ...localTableVars(signer, options.refreshMs ?? 250), ...options.vars },
+      vars: { ...localTableVars(signer, options.refreshMs ?? 250), [SECRETS_KEY_BINDING]: secrets.binding, ...options.vars },
     })
     const proc = await startWorkerd({ configPath, sockets: entryPoints.map((e) => e.name), log: options.log })
     workerd = proc
@@ -134,6 +139,7 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
     },
     ports,
     signer,
+    secrets,
     publisher,
     publish: (table) => publisher.publish(table),
     trust: async (certificates) => {

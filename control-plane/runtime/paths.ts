@@ -7,3 +7,5 @@ export const DEFAULT_WORKER = join(REPO_ROOT, 'edge-worker/src/index.ts')
 /** Gitignored: signing key, generated workerd configs. */
 export const DEFAULT_STATE_DIR = join(REPO_ROOT, '.state')
 export const DEV_SIGNING_KEY = 'signing-key.jwk.json'
+/** The key pair table secrets are sealed to (the edge holds the private half). */
+export const DEV_SECRETS_KEY = 'secrets-key.jwk.json'

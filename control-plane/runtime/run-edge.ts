@@ -77,7 +77,7 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
     stops.push(() => edge.stop())
     // `wrangler dev` reads the default store: give it the key that verifies the tables there.
     if (options.persistTo === undefined) {
-      await writeDevVars(join(REPO_ROOT, '.dev.vars'), { TABLE_JWKS: JSON.stringify(edge.signer.jwks) })
+      await writeDevVars(join(REPO_ROOT, '.dev.vars'), { TABLE_JWKS: JSON.stringify(edge.signer.jwks), SECRETS_KEY: edge.secrets.binding })
     }
     const publish = async (built: Built) => {
       if (await edge.trust(built.trustedCertificates)) {

@@ -5,7 +5,8 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { loadOrCreateDevSigningKey } from '../publish/signing-key.ts'
-import { DEFAULT_STATE_DIR, DEV_SIGNING_KEY } from './paths.ts'
+import { loadOrCreateDevSecretsKey, SECRETS_KEY_BINDING } from '../table/secrets.ts'
+import { DEFAULT_STATE_DIR, DEV_SECRETS_KEY, DEV_SIGNING_KEY } from './paths.ts'
 import type { WorkerdSocketTls } from './workerd-config.ts'
 import { writeWorkerdEdgeFiles } from './workerd-edge-files.ts'
 
@@ -25,6 +26,8 @@ export interface SelfHostedOptions {
 /** Writes worker.js and config.capnp into `dir`; returns the config path. */
 export async function emitSelfHostedEdge(options: SelfHostedOptions): Promise<string> {
   const signer = await loadOrCreateDevSigningKey(join(options.stateDir ?? DEFAULT_STATE_DIR, DEV_SIGNING_KEY))
+  // The private key that opens the table's sealed secrets: config.capnp is as secret as it.
+  const secrets = await loadOrCreateDevSecretsKey(join(options.stateDir ?? DEFAULT_STATE_DIR, DEV_SECRETS_KEY))
   await mkdir(options.dir, { recursive: true })
   return writeWorkerdEdgeFiles(options.dir, {
     entryPoints: [
@@ -33,6 +36,6 @@ export async function emitSelfHostedEdge(options: SelfHostedOptions): Promise<st
     ],
     kvAddress: options.kvAddress,
     workerEntry: options.workerEntry,
-    vars: { TABLE_JWKS: JSON.stringify(signer.jwks), TABLE_REFRESH_MS: String(options.refreshMs ?? 1000) },
+    vars: { TABLE_JWKS: JSON.stringify(signer.jwks), TABLE_REFRESH_MS: String(options.refreshMs ?? 1000), [SECRETS_KEY_BINDING]: secrets.binding },
   })
 }
