@@ -1,0 +1,92 @@
+/**
+ * basicAuth and ipAllowList on the real workerd runtime: the users travel sealed (JWE) through
+ * KV and are opened by the worker with its SECRETS_KEY; the client address is the socket peer,
+ * or an X-Forwarded-For entry (ipStrategy.depth) from a trusted client.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { DynamicConfig } from '../../shared/dynamic/types.ts'
+import { startEdge, startUpstream, type Echo, type TestEdge, type Upstream } from '../support/index.ts'
+
+// htpasswd: alice / wonderland (bcrypt), bob / test (apr1)
+const ALICE = 'alice:$2y$05$DgaXc22ugW10x2HMKF/zSOCSMjxEu1L99gM9BojwofCQrRPjLoRo6'
+const BOB = 'bob:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/'
+const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
+
+let up: Upstream
+let edge: TestEdge
+
+function config(): DynamicConfig {
+  return {
+    http: {
+      routers: {
+        auth: { rule: 'Host(`auth.example`)', service: 'up', middlewares: ['users'] },
+        local: { rule: 'Host(`local.example`)', service: 'up', middlewares: ['loopback'] },
+        far: { rule: 'Host(`far.example`)', service: 'up', middlewares: ['lan'] },
+        depth: { rule: 'Host(`depth.example`)', service: 'up', middlewares: ['viaProxy'] },
+      },
+      middlewares: {
+        users: { basicAuth: { users: [ALICE, BOB], realm: 'shop', headerField: 'X-Auth-User', removeHeader: true } },
+        loopback: { ipAllowList: { sourceRange: ['127.0.0.1/32', '::1/128'] } },
+        lan: { ipAllowList: { sourceRange: ['10.0.0.0/8'], rejectStatusCode: 404 } },
+        viaProxy: { ipAllowList: { sourceRange: ['203.0.113.7'], ipStrategy: { depth: 2 } } },
+      },
+      services: { up: { loadBalancer: { servers: [{ url: up.url }] } } },
+    },
+  }
+}
+
+beforeAll(async () => {
+  up = await startUpstream({ name: 'up' })
+  // Loopback clients are trusted: their X-Forwarded-For reaches the middlewares (ipStrategy.depth).
+  edge = await startEdge({ input: { config: config() }, vars: { FORWARDED_TRUSTED_IPS: '127.0.0.1' } })
+})
+
+afterAll(async () => {
+  await edge?.stop()
+  await up?.close()
+})
+
+describe('basicAuth on workerd', () => {
+  it('answers 401 with the realm without valid credentials, and never reaches the upstream', async () => {
+    const before = up.requests.length
+    for (const authorization of [undefined, basic('alice', 'wrong'), basic('carol', 'wonderland'), 'Basic !!']) {
+      const res = await edge.request('/', { headers: { host: 'auth.example', ...(authorization ? { authorization } : {}) } })
+      expect(res.status, authorization).toBe(401)
+      expect(res.headers['www-authenticate']).toBe('Basic realm="shop"')
+      expect(res.body).toBe('401 Unauthorized\n')
+    }
+    expect(up.requests.length).toBe(before)
+  })
+
+  it('lets bcrypt and apr1 users through, naming them upstream and dropping Authorization', async () => {
+    for (const [user, password] of [['alice', 'wonderland'], ['bob', 'test'], ['alice', 'wonderland']] as const) {
+      const res = await edge.request('/', { headers: { host: 'auth.example', authorization: basic(user, password) } })
+      expect(res.status, res.body).toBe(200)
+      const echo = JSON.parse(res.body) as Echo
+      expect(echo.headers['x-auth-user']).toBe(user)
+      expect(echo.headers.authorization).toBeUndefined()
+    }
+  })
+
+  it('stores no user or hash in KV: only the sealed JWE', async () => {
+    const keys = await edge.store.list('')
+    const values = [...(await edge.store.get(keys)).values()].join('\n')
+    expect(values).toContain('"sealed":"ey')
+    for (const secret of ['alice', 'bob', '$2y$05$', '$apr1$', 'H6uskkkW']) expect(values).not.toContain(secret)
+  })
+})
+
+describe('ipAllowList on workerd', () => {
+  it('lets the loopback client in and rejects it where only 10/8 is allowed', async () => {
+    expect((await edge.request('/', { headers: { host: 'local.example' } })).status).toBe(200)
+    const far = await edge.request('/', { headers: { host: 'far.example' } })
+    expect([far.status, far.body]).toEqual([404, 'Not Found'])
+  })
+
+  it('reads the client from X-Forwarded-For at the configured depth', async () => {
+    const ok = await edge.request('/', { headers: { host: 'depth.example', 'x-forwarded-for': '203.0.113.7, 10.1.1.1' } })
+    expect(ok.status).toBe(200)
+    const no = await edge.request('/', { headers: { host: 'depth.example', 'x-forwarded-for': '10.1.1.1, 203.0.113.7' } })
+    expect([no.status, no.body]).toEqual([403, 'Forbidden'])
+  })
+})
