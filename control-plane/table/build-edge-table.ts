@@ -153,6 +153,7 @@ function buildRouter(
     ...(tlsOptions !== undefined && tlsOptions !== DEFAULT_TLS_OPTIONS ? { tlsOptions } : {}),
     middlewares: expanded.keys,
     service,
+    ...(router.observability && Object.keys(router.observability).length ? { observability: { ...router.observability } } : {}),
   }
   if (expanded.unimplemented.length) {
     const message = `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}`

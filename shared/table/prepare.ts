@@ -120,6 +120,7 @@ function indexed(name: string, r: TableRouter, service: PreparedService, middlew
     middlewares,
     service,
     ...(r.error ? { error: r.error } : {}),
+    ...(r.observability ? { observability: r.observability } : {}),
     entryPoints: r.entryPoints,
     tree: r.tree as RuleNode,
   }

@@ -79,6 +79,16 @@ export interface TableRouter {
   service: string
   /** Set when the router cannot serve (a reference the edge cannot honour): it answers this. */
   error?: RouteError
+  /** Traefik's router `observability` toggles; absent or unset: on (edge-worker/src/observability). */
+  observability?: RouterObservability
+}
+
+export interface RouterObservability {
+  accessLogs?: boolean
+  metrics?: boolean
+  tracing?: boolean
+  /** `minimal` (default) or `detailed`. */
+  traceVerbosity?: string
 }
 
 /** What a route answers when it cannot be served faithfully: never a silent pass-through. */

@@ -11,6 +11,7 @@ import type {
   LoadBalancerService,
   MirroringService,
   RouteError,
+  RouterObservability,
   TableServer,
   TableTls,
   TableTransport,
@@ -43,6 +44,7 @@ export interface PreparedRouter {
   middlewares: PreparedMiddleware[]
   service: PreparedService
   error?: RouteError
+  observability?: RouterObservability
 }
 
 export interface PreparedMiddleware {
