@@ -11,7 +11,7 @@
  * @module
  */
 import type { IPStrategy } from '../../../../shared/dynamic/types.ts'
-import { formatAddr, maskAddr, parseAddr } from './address.ts'
+import { maskIpv6 } from './address.ts'
 import { Checker } from './checker.ts'
 
 /** What a strategy reads of a request. */
@@ -78,7 +78,5 @@ function forwardedFor(headers: Headers): string {
 /** An IPv6 address masked to its /subnet network's first address; anything else unchanged. */
 export function ipv6SubnetIp(ip: string, subnet: number): string {
   if (subnet < 1 || subnet > 128) return ip
-  const addr = parseAddr(ip)
-  if (!addr || (addr.v4 && !ip.includes(':'))) return ip
-  return formatAddr(maskAddr(addr, subnet), false)
+  return maskIpv6(ip, subnet) ?? ip
 }
