@@ -30,7 +30,7 @@ function config(): DynamicConfig {
         lan: { ipAllowList: { sourceRange: ['10.0.0.0/8'], rejectStatusCode: 404 } },
         viaProxy: { ipAllowList: { sourceRange: ['203.0.113.7'], ipStrategy: { depth: 2 } } },
       },
-      services: { up: { loadBalancer: { servers: [{ url: up.url }] } } },
+      services: { up: { loadBalancer: { servers: [{ url: up.url }], passHostHeader: true } } },
     },
   }
 }
