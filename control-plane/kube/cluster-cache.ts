@@ -1,0 +1,95 @@
+// Every informer the controller runs, as one cache: the snapshot the compiler reads, whether every
+// informer has synced (the controller never compiles a partial cache), and a fresh count of the
+// objects straight from the API server, which confirms a table that shrank.
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node'
+import type { ProviderOptions, Snapshot } from '../compiler/index.ts'
+import type { KubeObject } from '../compiler/snapshot/kube-types.ts'
+import type { KubeCounters } from './counters.ts'
+import { SupervisedInformer } from './informer.ts'
+import { listAll } from './list-all.ts'
+import { watchTargets } from './watched-kinds.ts'
+
+export interface ClusterCacheOptions {
+  kc: KubeConfig
+  provider: Pick<ProviderOptions, 'namespaces' | 'labelSelector'>
+  counters: KubeCounters
+  onChange: () => void
+  log: (line: string) => void
+  minBackoffMs?: number
+}
+
+export class ClusterCache {
+  readonly #informers: SupervisedInformer[]
+  readonly #options: ClusterCacheOptions
+
+  constructor(options: ClusterCacheOptions) {
+    this.#options = options
+    this.#informers = watchTargets(options.provider).map(
+      (target) => new SupervisedInformer({ kc: options.kc, target, counters: options.counters, onChange: options.onChange, log: options.log, minBackoffMs: options.minBackoffMs }),
+    )
+  }
+
+  start(): void {
+    for (const i of this.#informers) i.start()
+  }
+
+  get synced(): boolean {
+    return this.#informers.every((i) => i.synced)
+  }
+
+  /** Watch ids not synced yet, with their last error. */
+  pending(): string[] {
+    return this.#informers.filter((i) => !i.synced).map((i) => (i.lastError ? `${i.target.id} (${i.lastError})` : i.target.id))
+  }
+
+  async whenSynced(): Promise<void> {
+    await Promise.all(this.#informers.map((i) => i.whenSynced()))
+  }
+
+  snapshot(): Snapshot {
+    const objects: KubeObject[] = []
+    const counts = this.#options.counters.objects
+    counts.clear()
+    for (const informer of this.#informers) {
+      const { kind, apiVersion } = informer.target.kind
+      const items = informer.list()
+      counts.set(kind, (counts.get(kind) ?? 0) + items.length)
+      // Watch events carry kind and apiVersion; list items do not on a real API server.
+      for (const o of items) objects.push((o.kind === undefined ? { ...o, kind, apiVersion } : o) as KubeObject)
+    }
+    return { objects }
+  }
+
+  /** Objects per kind in the cache. */
+  counts(): Map<string, number> {
+    const out = new Map<string, number>()
+    for (const i of this.#informers) out.set(i.target.kind.kind, (out.get(i.target.kind.kind) ?? 0) + i.list().length)
+    return out
+  }
+
+  /** Objects per kind as the API server lists them now (for confirming a shrink). */
+  async freshCounts(kinds: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>()
+    for (const i of this.#informers) {
+      const kind = i.target.kind.kind
+      if (!kinds.includes(kind)) continue
+      const list = await listAll(this.#options.kc, i.target)
+      out.set(kind, (out.get(kind) ?? 0) + list.items.length)
+    }
+    return out
+  }
+
+  /** The cached object (for Events' involvedObject). */
+  find(kind: string, namespace: string, name: string): KubernetesObject | undefined {
+    for (const i of this.#informers) {
+      if (i.target.kind.kind !== kind) continue
+      const hit = i.get(name, namespace === '' ? undefined : namespace)
+      if (hit) return { ...hit, kind, apiVersion: i.target.kind.apiVersion }
+    }
+    return undefined
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.#informers.map((i) => i.stop()))
+  }
+}

@@ -1,0 +1,216 @@
+// The control plane against a cluster: informers -> (every one synced) -> compile -> edge table ->
+// publish, debounced, on every change. Only the leader publishes and writes Events; standbys keep
+// their caches warm and build nothing until they lead. A table that shrank a lot is published
+// only once a fresh list from the API server agrees with the cache (shrink-guard.ts). A failed
+// publish is retried with backoff; the publisher itself skips a table whose content is unchanged.
+import type { KubeConfig } from '@kubernetes/client-node'
+import { compile, type Diagnostic, type ProviderOptions } from '../compiler/index.ts'
+import { formatDiagnostic } from '../compiler/index.ts'
+import type { PublishResult } from '../publish/publisher.ts'
+import type { Built } from '../runtime/file-mode.ts'
+import type { EdgeTableStage } from '../runtime/pipeline.ts'
+import { ClusterCache } from './cluster-cache.ts'
+import { newCounters, type KubeCounters } from './counters.ts'
+import { EventRecorder } from './events.ts'
+import { LeaderElector } from './leader-election.ts'
+import { countsAgree, needsConfirmation } from './shrink-guard.ts'
+import { TRAEFIK_WATCHED } from './watched-kinds.ts'
+
+export interface LeaseOptions {
+  namespace: string
+  name: string
+  leaseDurationMs?: number
+  renewDeadlineMs?: number
+  retryPeriodMs?: number
+}
+
+export interface ClusterControllerOptions {
+  kc: KubeConfig
+  provider: Partial<ProviderOptions>
+  toEdge: EdgeTableStage
+  publish: (built: Built) => Promise<PublishResult>
+  /** This replica's name (Lease holder, Events' reportingInstance). */
+  identity: string
+  /** Leader election; without it this process always leads (a single replica). */
+  lease?: LeaseOptions
+  /** Quiet time after a change before compiling. Default 100 ms. */
+  debounceMs?: number
+  maxShrink?: number
+  /** Write compiler diagnostics as Events (default true). */
+  events?: boolean
+  log: (line: string) => void
+  counters?: KubeCounters
+  /** Informer restart backoff start (tests shorten it). */
+  minBackoffMs?: number
+}
+
+export interface ControllerState {
+  synced: boolean
+  leader: boolean
+  /** Version of the last table this process published. */
+  publishedVersion: string | null
+  /** Ready: synced, and when leading, the first table pushed. */
+  ready: boolean
+  pendingWatches: string[]
+}
+
+export class ClusterController {
+  readonly counters: KubeCounters
+  readonly #o: ClusterControllerOptions
+  readonly #cache: ClusterCache
+  readonly #elector: LeaderElector | null
+  readonly #events: EventRecorder | null
+  #leader: boolean
+  #timer: NodeJS.Timeout | undefined
+  #running: Promise<void> | null = null
+  #again = false
+  #stopped = false
+  #lastRouters: number | null = null
+  #publishedVersion: string | null = null
+  #lastProblems = ''
+  #retryMs = 250
+
+  constructor(options: ClusterControllerOptions) {
+    this.#o = options
+    this.counters = options.counters ?? newCounters()
+    const provider = { namespaces: options.provider.namespaces ?? null, labelSelector: options.provider.labelSelector ?? '' }
+    this.#cache = new ClusterCache({ kc: options.kc, provider, counters: this.counters, onChange: () => this.#schedule(), log: options.log, minBackoffMs: options.minBackoffMs })
+    this.#leader = options.lease === undefined
+    this.#elector = options.lease
+      ? new LeaderElector({
+          kc: options.kc,
+          ...options.lease,
+          identity: options.identity,
+          log: options.log,
+          onStartedLeading: () => {
+            this.#leader = true
+            this.counters.leaderTransitions++
+            this.#schedule(0)
+          },
+          onStoppedLeading: () => {
+            this.#leader = false
+          },
+        })
+      : null
+    this.#events = options.events === false
+      ? null
+      : new EventRecorder({ kc: options.kc, identity: options.identity, log: options.log, find: (k, ns, n) => this.#cache.find(k, ns, n) })
+  }
+
+  start(): void {
+    this.#cache.start()
+    void this.#cache.whenSynced().then(() => {
+      this.#o.log(`cluster cache synced (${[...this.#cache.counts()].map(([k, n]) => `${n} ${k}`).join(', ')})`)
+      this.#schedule(0)
+    })
+    this.#elector?.start()
+  }
+
+  state(): ControllerState {
+    const synced = this.#cache.synced
+    return {
+      synced,
+      leader: this.#leader,
+      publishedVersion: this.#publishedVersion,
+      ready: synced && (!this.#leader || this.#publishedVersion !== null),
+      pendingWatches: synced ? [] : this.#cache.pending(),
+    }
+  }
+
+  /** Resolves when no build is running or waiting. */
+  async idle(): Promise<void> {
+    while (this.#running || this.#timer) {
+      if (this.#running) await this.#running
+      else await new Promise((r) => setTimeout(r, 10))
+    }
+  }
+
+  /** Stops watching and campaigning; `release: false` leaves the Lease held (as a crash would). */
+  async stop(options: { release?: boolean } = {}): Promise<void> {
+    this.#stopped = true
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    await this.#elector?.stop(options.release ?? true)
+    await this.#cache.stop()
+    await this.#running
+  }
+
+  #schedule(delay = this.#o.debounceMs ?? 100): void {
+    if (this.#stopped || !this.#cache.synced) return
+    if (this.#running) {
+      this.#again = true
+      return
+    }
+    if (this.#timer) return
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      this.#running = this.#sync().finally(() => {
+        this.#running = null
+        if (this.#again) {
+          this.#again = false
+          this.#schedule()
+        }
+      })
+    }, delay)
+  }
+
+  async #sync(): Promise<void> {
+    if (this.#stopped || !this.#leader) return
+    const snapshot = this.#cache.snapshot()
+    const { config, diagnostics } = compile(snapshot, this.#o.provider)
+    const edge = this.#o.toEdge(config)
+    const routers = Object.keys(config.http?.routers ?? {}).length
+    this.#report(diagnostics, edge.problems)
+    if (needsConfirmation({ lastRouters: this.#lastRouters, routers, maxShrink: this.#o.maxShrink })) {
+      const kinds = TRAEFIK_WATCHED.map((k) => k.kind)
+      let agreed = false
+      try {
+        agreed = countsAgree(this.#cache.counts(), await this.#cache.freshCounts(kinds))
+      } catch (err) {
+        this.#o.log(`could not confirm a smaller table: ${(err as Error).message}`)
+      }
+      if (!agreed) {
+        this.counters.shrinkHolds++
+        this.#o.log(`table shrank from ${this.#lastRouters} to ${routers} routers and the API server does not confirm it yet; keeping the last one`)
+        this.#retryLater()
+        return
+      }
+    }
+    try {
+      const result = await this.#o.publish({ ...edge, problems: edge.problems })
+      this.#lastRouters = routers
+      this.#publishedVersion = result.manifest.routes.version
+      this.#retryMs = 250
+      if (result.changed) {
+        this.counters.pushes++
+        this.#o.log(`table ${result.manifest.routes.version.slice(0, 12)} published (${routers} routers)`)
+      }
+    } catch (err) {
+      this.counters.pushFailures++
+      this.#o.log(`publish failed: ${(err as Error).message}; retrying in ${this.#retryMs} ms`)
+      this.#retryLater()
+      return
+    }
+    if (this.#events) {
+      try {
+        this.counters.eventsWritten += await this.#events.sync(diagnostics)
+      } catch (err) {
+        this.#o.log(`events: ${(err as Error).message}`)
+      }
+    }
+  }
+
+  #retryLater(): void {
+    const delay = this.#retryMs
+    this.#retryMs = Math.min(this.#retryMs * 2, 30_000)
+    const t = setTimeout(() => this.#schedule(0), delay)
+    t.unref?.()
+  }
+
+  #report(diagnostics: readonly Diagnostic[], edgeProblems: readonly string[]): void {
+    const lines = [...diagnostics.map(formatDiagnostic), ...edgeProblems]
+    const text = lines.join('\n')
+    if (text !== this.#lastProblems) for (const l of lines) this.#o.log(l)
+    this.#lastProblems = text
+  }
+}

@@ -1,0 +1,111 @@
+// One client-node ListWatch per watch target, supervised. ListWatch relists by itself on 410 Gone
+// and reconnects after a clean end of the watch, but on any other error (a reset connection, a
+// 5xx on list or watch) it reports the error and stops for good (client-node issues #364, #596,
+// #958). The supervisor sees that error event, counts it, and starts the informer again after an
+// exponential backoff; the cache is kept meanwhile and reconciled by the next list.
+import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node'
+import { bump, type KubeCounters } from './counters.ts'
+import { listAll } from './list-all.ts'
+import type { WatchTarget } from './watched-kinds.ts'
+
+export interface SupervisedInformerOptions {
+  kc: KubeConfig
+  target: WatchTarget
+  counters: KubeCounters
+  /** Called on every add, update and delete the cache sees. */
+  onChange: () => void
+  log: (line: string) => void
+  /** First backoff after a stop; doubles up to maxBackoffMs. Defaults 250 / 30000 ms. */
+  minBackoffMs?: number
+  maxBackoffMs?: number
+}
+
+export class SupervisedInformer {
+  readonly target: WatchTarget
+  readonly #options: SupervisedInformerOptions
+  readonly #informer: ListWatch<KubernetesObject>
+  #synced = false
+  #stopped = false
+  #backoff: number
+  #restartTimer: NodeJS.Timeout | undefined
+  #lastError: string | undefined
+  #syncWaiters: Array<() => void> = []
+
+  constructor(options: SupervisedInformerOptions) {
+    this.#options = options
+    this.target = options.target
+    this.#backoff = options.minBackoffMs ?? 250
+    const listFn = async () => {
+      const list = await listAll(options.kc, options.target)
+      bump(options.counters.lists, options.target.id)
+      // The list is applied right after this resolves, synchronously: the cache is complete then.
+      queueMicrotask(() => this.#markSynced())
+      return list
+    }
+    this.#informer = new ListWatch(
+      options.target.kind.path(options.target.namespace),
+      new Watch(options.kc),
+      listFn,
+      false,
+      options.target.labelSelector,
+      options.target.fieldSelector,
+    )
+    for (const verb of ['add', 'update', 'delete'] as const) this.#informer.on(verb, () => options.onChange())
+    this.#informer.on('error', (err: unknown) => this.#onStopped(err))
+  }
+
+  /** True once a list has completed (and stays true: later restarts keep the cache). */
+  get synced(): boolean {
+    return this.#synced
+  }
+
+  get lastError(): string | undefined {
+    return this.#lastError
+  }
+
+  start(): void {
+    this.#stopped = false
+    this.#informer.start().catch((err: unknown) => this.#onStopped(err))
+  }
+
+  whenSynced(): Promise<void> {
+    return this.#synced ? Promise.resolve() : new Promise((resolve) => this.#syncWaiters.push(resolve))
+  }
+
+  list(): readonly KubernetesObject[] {
+    return this.#informer.list()
+  }
+
+  get(name: string, namespace?: string): KubernetesObject | undefined {
+    return this.#informer.get(name, namespace)
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true
+    clearTimeout(this.#restartTimer)
+    await this.#informer.stop()
+  }
+
+  #markSynced(): void {
+    this.#backoff = this.#options.minBackoffMs ?? 250
+    this.#lastError = undefined
+    if (this.#synced) return
+    this.#synced = true
+    for (const w of this.#syncWaiters.splice(0)) w()
+  }
+
+  #onStopped(err: unknown): void {
+    if (this.#stopped) return
+    const { target, counters, log } = this.#options
+    this.#lastError = (err as Error)?.message ?? String(err)
+    bump(counters.informerRestarts, target.id)
+    const delay = this.#backoff
+    this.#backoff = Math.min(this.#backoff * 2, this.#options.maxBackoffMs ?? 30_000)
+    log(`watch ${target.id}: stopped (${this.#lastError}); restarting in ${delay} ms`)
+    clearTimeout(this.#restartTimer)
+    this.#restartTimer = setTimeout(() => {
+      if (!this.#stopped) this.#informer.start().catch((e: unknown) => this.#onStopped(e))
+    }, delay)
+    this.#restartTimer.unref?.()
+  }
+}

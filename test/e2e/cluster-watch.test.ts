@@ -1,0 +1,99 @@
+// The control plane against a cluster: real client-node informers on the test API server over
+// HTTP, compile -> publish -> the real edge on workerd serves what the cluster holds, follows every
+// change, and turns the compiler's problems into Events on the objects.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ClusterController } from '../../control-plane/kube/controller.ts'
+import { KubeApiError, kubeRequest } from '../../control-plane/kube/request.ts'
+import { ingressRoute } from '../support/apiserver/objects.ts'
+import { startCluster, type TestCluster } from '../support/cluster.ts'
+import { eventually } from '../support/eventually.ts'
+
+const served = async (c: TestCluster, host: string, path = '/') => {
+  const res = await c.edge.request(path, { headers: { host } })
+  return res.status
+}
+
+describe('cluster watch', () => {
+  let c: TestCluster
+  let controller: ClusterController
+
+  beforeAll(async () => {
+    c = await startCluster()
+    c.api.apply(ingressRoute({ name: 'a', match: 'Host(`a.example`)', service: 'whoami' }))
+    controller = await c.controller()
+  })
+  afterAll(async () => {
+    await c?.stop()
+  })
+
+  it('serves what the cluster holds once every informer has synced', async () => {
+    await eventually(async () => expect(await served(c, 'a.example')).toBe(200), { what: 'a.example served' })
+    expect(controller.state()).toMatchObject({ synced: true, leader: true, ready: true })
+    // Every kind was listed once, with paging.
+    expect(c.api.requests.filter((r) => r.startsWith('GET /apis/traefik.io/v1alpha1/ingressroutes?') && r.includes('limit=500') && !r.includes('watch'))).toHaveLength(1)
+    expect(c.api.requests.some((r) => r.startsWith('GET /api/v1/secrets?') && r.includes('fieldSelector=type'))).toBe(true)
+  })
+
+  it('follows additions, changes and deletions', async () => {
+    c.api.apply(ingressRoute({ name: 'b', match: 'Host(`b.example`)', service: 'whoami' }))
+    await eventually(async () => expect(await served(c, 'b.example')).toBe(200), { what: 'b.example added' })
+    c.api.apply(ingressRoute({ name: 'b', match: 'Host(`b2.example`)', service: 'whoami' }))
+    await eventually(async () => {
+      expect(await served(c, 'b2.example')).toBe(200)
+      expect(await served(c, 'b.example')).toBe(404)
+    }, { what: 'b moved to b2.example' })
+    c.api.remove('IngressRoute', 'demo', 'b')
+    await eventually(async () => expect(await served(c, 'b2.example')).toBe(404), { what: 'b deleted' })
+    expect(await served(c, 'a.example')).toBe(200)
+  })
+
+  it('pushes nothing when a change does not change the table', async () => {
+    await controller.idle()
+    const pushes = controller.counters.pushes
+    const pointer = await c.edge.store.get(['pointer'])
+    // A label nobody selects on: new resourceVersion, same table.
+    c.api.apply({ ...ingressRoute({ name: 'a', match: 'Host(`a.example`)', service: 'whoami' }), metadata: { name: 'a', namespace: 'demo', labels: { team: 'x' } } })
+    await new Promise((r) => setTimeout(r, 200))
+    await controller.idle()
+    expect(controller.counters.pushes).toBe(pushes)
+    expect(await c.edge.store.get(['pointer'])).toEqual(pointer)
+  })
+
+  it('writes Events on objects with problems, once per problem, and counts a problem that comes back', async () => {
+    c.api.apply(ingressRoute({ name: 'broken', match: 'Host(`broken.example`)', service: 'missing' }))
+    const events = () => c.api.objects('Event', 'demo', 'v1').filter((e) => (e.involvedObject as { name: string }).name === 'broken')
+    const [event] = await eventually(() => {
+      const list = events()
+      expect(list).toHaveLength(1)
+      return list
+    }, { what: 'an Event on broken' })
+    expect(event).toMatchObject({
+      type: 'Warning',
+      reason: expect.stringMatching(/Configuration/),
+      involvedObject: { kind: 'IngressRoute', apiVersion: 'traefik.io/v1alpha1', namespace: 'demo', name: 'broken', uid: expect.any(String) },
+      count: 1,
+      source: { component: 'traefik-edge' },
+    })
+    expect(event!.message).toMatch(/missing/)
+    // Another change elsewhere recompiles: the persisting problem is not written again.
+    c.api.apply(ingressRoute({ name: 'c', match: 'Host(`c.example`)', service: 'whoami' }))
+    await eventually(async () => expect(await served(c, 'c.example')).toBe(200))
+    expect(events()).toHaveLength(1)
+    // Fixed, then broken again: the same Event, counted up.
+    c.api.apply(ingressRoute({ name: 'broken', match: 'Host(`broken.example`)', service: 'whoami' }))
+    await eventually(async () => expect(await served(c, 'broken.example')).toBe(200))
+    c.api.apply(ingressRoute({ name: 'broken', match: 'Host(`broken.example`)', service: 'missing' }))
+    await eventually(() => expect(events()[0]!.count).toBe(2), { what: 'count 2' })
+    expect(events()).toHaveLength(1)
+  })
+
+  it('refuses objects the CRD schema refuses, as the API server does', async () => {
+    const bad = ingressRoute({ name: 'bad', match: 'Host(`bad.example`)', service: 'whoami' })
+    ;(bad.spec as { routes: Array<Record<string, unknown>> }).routes[0]!.kind = 'NotAKind'
+    expect(() => c.api.apply(bad)).toThrow(/spec\.routes\[0\]\.kind/)
+    const err = await kubeRequest(c.kubeConfig(), { method: 'POST', path: '/apis/traefik.io/v1alpha1/namespaces/demo/ingressroutes', body: bad }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(KubeApiError)
+    expect(err).toMatchObject({ statusCode: 422, reason: 'Invalid', message: expect.stringMatching(/IngressRoute\.traefik\.io "bad" is invalid: spec\.routes\[0\]\.kind/) })
+    expect(c.api.objects('IngressRoute', 'demo').map((o) => o.metadata?.name)).not.toContain('bad')
+  })
+})
