@@ -1,10 +1,13 @@
 /**
- * headers, custom request and response headers: an empty value deletes the header (an emptied
- * X-Forwarded-For also keeps the proxy from adding one); `Host` sets the Host sent upstream;
- * anything else replaces. Response headers are applied before the response goes out.
- *
- * The CORS and security halves of the middleware are not implemented by the edge yet: a
- * configuration using them is refused (the route answers 501) rather than served without them.
+ * headers, as Traefik composes it: custom headers and CORS (Traefik's Header) in front of the
+ * security checks and headers (unrolled/secure), in front of the next handler.
+ *   - a CORS preflight (OPTIONS + Origin + Access-Control-Request-Method) is answered here:
+ *     200, empty, never forwarded;
+ *   - customRequestHeaders: an empty value deletes the header (an emptied X-Forwarded-For also
+ *     keeps the proxy from adding one); `Host` sets the Host sent upstream; anything else replaces;
+ *   - the security checks may stop the request (500 Bad Host, the deprecated HTTPS redirects);
+ *   - on the way back the security headers are set, then customResponseHeaders (empty value:
+ *     delete) and the CORS headers, on whatever the inner handlers answered.
  *
  * @module
  */
@@ -12,17 +15,28 @@ import type { Headers as HeadersConfig } from '../../../../shared/dynamic/types.
 import { headersUnsupported } from '../../../../shared/table/capabilities.ts'
 import type { Handler } from '../../request.ts'
 import { withResponseHeaders } from '../../response.ts'
+import { cors, firstValue, hasCors } from './cors.ts'
+import { hasSecure, secure } from './secure.ts'
 
 export function headers(config: HeadersConfig): (next: Handler) => Handler {
   const unsupported = headersUnsupported(config)
   if (unsupported) throw new UnsupportedConfig(unsupported)
   const request = Object.entries(config.customRequestHeaders ?? {})
   const response = Object.entries(config.customResponseHeaders ?? {})
-  if (request.length === 0 && response.length === 0 && !config.customRequestHeaders && !config.customResponseHeaders) {
+  const withCors = hasCors(config)
+  const withSecure = hasSecure(config)
+  // Traefik refuses a headers middleware with nothing in it (an explicit empty map is let through,
+  // as Traefik's own header tests drive it).
+  if (!withCors && !withSecure && !config.customRequestHeaders && !config.customResponseHeaders) {
     throw new Error('headers: nothing configured')
   }
+  const corsPart = withCors ? cors(config) : null
+  const securePart = withSecure ? secure(config) : null
+  const modifiesResponse = response.length > 0 || corsPart !== null
   return (next) =>
     async function headers(req) {
+      const preflight = corsPart?.preflight(req.method, req.headers)
+      if (preflight) return preflight
       for (const [name, value] of request) {
         if (value === '') {
           if (name.toLowerCase() === 'x-forwarded-for') req.skipXff = true
@@ -33,13 +47,22 @@ export function headers(config: HeadersConfig): (next: Handler) => Handler {
           req.headers.set(name, value)
         }
       }
-      const res = await next(req)
-      if (response.length === 0) return res
+      // The Origin the response is decorated for: the request's, as it went upstream.
+      const origin = corsPart ? firstValue(req.headers.get('origin') ?? '') : ''
+      let res: Response
+      const checked = securePart?.check(req)
+      if (checked && 'stop' in checked) res = checked.stop
+      else {
+        res = await next(req)
+        if (checked && 'headers' in checked) res = withResponseHeaders(res, (h) => securePart!.decorate(h, checked))
+      }
+      if (!modifiesResponse) return res
       return withResponseHeaders(res, (h) => {
         for (const [name, value] of response) {
           if (value === '') h.delete(name)
           else h.set(name, value)
         }
+        corsPart?.decorate(h, origin)
       })
     }
 }
