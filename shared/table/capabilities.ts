@@ -17,7 +17,17 @@ export const UNIMPLEMENTED_MIDDLEWARE_STATUS = 501
 /** Where the table will be served from: what the upstream fetch there can and cannot do. */
 export type EdgeTarget = 'workerd' | 'cloudflare'
 
-const HEADERS_IMPLEMENTED = new Set(['customRequestHeaders', 'customResponseHeaders'])
+// Every field of Traefik's headers middleware (deprecated ones included): anything else is a field
+// the edge does not know, and is refused rather than ignored.
+const HEADERS_IMPLEMENTED = new Set([
+  'customRequestHeaders', 'customResponseHeaders', 'accessControlAllowCredentials', 'accessControlAllowHeaders',
+  'accessControlAllowMethods', 'accessControlAllowOriginList', 'accessControlAllowOriginListRegex',
+  'accessControlExposeHeaders', 'accessControlMaxAge', 'addVaryHeader', 'allowedHosts', 'hostsProxyHeaders',
+  'sslProxyHeaders', 'stsSeconds', 'stsIncludeSubdomains', 'stsPreload', 'forceSTSHeader', 'frameDeny',
+  'customFrameOptionsValue', 'contentTypeNosniff', 'browserXssFilter', 'customBrowserXSSValue', 'contentSecurityPolicy',
+  'contentSecurityPolicyReportOnly', 'publicKey', 'referrerPolicy', 'permissionsPolicy', 'isDevelopment',
+  'featurePolicy', 'sslRedirect', 'sslTemporaryRedirect', 'sslHost', 'sslForceHost',
+])
 
 /** For the headers middleware: the fields set that the edge does not implement, or null. */
 export function headersUnsupported(config: HeadersConfig): string | null {
