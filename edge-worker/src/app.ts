@@ -20,13 +20,15 @@ import type { PreparedRouter } from '../../shared/table/view.ts'
 import { clientIp, trustedClient, type ClientIpEnv } from './client-ip.ts'
 import { chain, type EdgeContext } from './middlewares/index.ts'
 import { selectRouter } from './muxer/index.ts'
+import { observe, type Observation } from './observability/observation.ts'
+import type { ObservabilityEnv } from './observability/settings.ts'
 import { entryPointHeaders } from './proxy/forwarded.ts'
 import { STATUS_TEXT, httpError, type EdgeRequest, type ExecutionContextLike, type Handler } from './request.ts'
 import { serviceHandler } from './service/index.ts'
 import { misdirected, type HandshakeFacts } from './tls/sni-check.ts'
 import { tableSourceFromEnv, type TableSourceEnv } from './table-source/index.ts'
 
-export interface EdgeEnv extends TableSourceEnv, ClientIpEnv {
+export interface EdgeEnv extends TableSourceEnv, ClientIpEnv, ObservabilityEnv {
   ENTRYPOINT?: string
   EDGE_HOSTNAME?: string
   FORWARDED_TRUSTED_IPS?: string
@@ -77,11 +79,16 @@ async function serve(request: Request, env: EdgeEnv, ctx: ExecutionContextLike, 
     signal: request.signal ?? undefined,
   }
   const selected = selectRouter(view, req)
+  // Access logs, metrics, tracing (./observability): null, and no cost, when none is on.
+  const obs = observe(env, req, 'status' in selected ? null : selected.router, (request as { cf?: Observation['cf'] }).cf)
+  let res: Response
   if ('status' in selected) {
-    return selected.status === 404 ? httpError(404, '404 page not found') : httpError(400, STATUS_TEXT[400]!)
+    res = selected.status === 404 ? httpError(404, '404 page not found') : httpError(400, STATUS_TEXT[400]!)
+  } else {
+    const handler = await routerHandler(selected.router, { target: view.target, env: env as unknown as Record<string, unknown>, log: console.error })
+    res = await handler(req)
   }
-  const handler = await routerHandler(selected.router, { target: view.target, env: env as unknown as Record<string, unknown>, log: console.error })
-  return handler(req)
+  return obs === null ? res : obs.finish(res)
 }
 
 /** The parts of the runtime's absolute request URL, without a URL object (a cost on every request). */

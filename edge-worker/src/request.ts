@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { Observation } from './observability/observation.ts'
 
 export interface ExecutionContextLike {
   waitUntil(promise: Promise<unknown>): void
@@ -28,6 +29,8 @@ export interface EdgeRequest {
   ctx: ExecutionContextLike
   /** Aborted when the client goes away. */
   signal: AbortSignal | undefined
+  /** Set when access logs, metrics or tracing are on (edge-worker/src/observability). */
+  observation?: Observation
 }
 
 /** A handler in Traefik's sense: a middleware's next, a service, the proxy. */
