@@ -8,6 +8,7 @@
  */
 import type { PreparedService } from '../../../shared/table/view.ts'
 import { PassiveHealth } from '../health/passive.ts'
+import { observedUpstream } from '../observability/observation.ts'
 import { Balancer } from '../loadbalancer/balancer.ts'
 import { chain, type EdgeContext } from '../middlewares/index.ts'
 import { reverseProxy } from '../proxy/index.ts'
@@ -44,7 +45,7 @@ async function build(svc: PreparedService, edge: EdgeContext): Promise<ServiceHa
             weight: server.weight,
             up: !spec.healthCheck || server.up,
             fenced: server.fenced,
-            target: reverseProxy(server, { target: edge.target, passHostHeader: spec.passHostHeader, transport: svc.transport }),
+            target: observedUpstream(svc.name, server.url, reverseProxy(server, { target: edge.target, passHostHeader: spec.passHostHeader, transport: svc.transport })),
           }
           return passive ? passive.watch(child) : child
         }),
@@ -130,7 +131,8 @@ function mirroring(svc: Extract<PreparedService, { kind: 'mirroring' }>, main: S
       const res = await main.handle(mirrorBody ? copy(req, body) : { ...req, headers: new Headers(req.headers) })
       if (req.signal?.aborted) return res
       // Mirrors run after the main response is handed back; their answers are dropped.
-      const base = { ...req, signal: undefined }
+      // Mirrors are not this request's: no signal, and not in its access log, metrics or trace.
+      const base = { ...req, signal: undefined, observation: undefined }
       req.ctx.waitUntil(
         (async () => {
           for (const m of active) {
