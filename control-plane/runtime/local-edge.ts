@@ -11,7 +11,7 @@ import { TablePublisher, type PublishResult } from '../publish/publisher.ts'
 import { loadOrCreateDevSigningKey, type TableSigner } from '../publish/signing-key.ts'
 import { loadOrCreateDevSecretsKey, SECRETS_KEY_BINDING, type SecretsKeyPair } from '../table/secrets.ts'
 import { DEFAULT_STATE_DIR, DEV_SECRETS_KEY, DEV_SIGNING_KEY } from './paths.ts'
-import type { WorkerdEntryPoint, WorkerdSocketTls } from './workerd-config.ts'
+import { METRICS_SOCKET, type WorkerdEntryPoint, type WorkerdSocketTls } from './workerd-config.ts'
 import { writeWorkerdEdgeFiles } from './workerd-edge-files.ts'
 import { startWorkerd, type WorkerdProcess } from './workerd-process.ts'
 
@@ -36,6 +36,8 @@ export interface LocalEdgeOptions {
   refreshMs?: number
   /** Where workerd's log lines go. */
   log?: (line: string) => void
+  /** host:port (port 0: any) of an internal socket serving Prometheus `GET /metrics`. */
+  metricsAddress?: string
 }
 
 export interface LocalEdge {
@@ -63,6 +65,8 @@ export interface LocalEdge {
   readonly exited: Promise<number | null>
   /** The running workerd's process id. */
   readonly pid: number
+  /** `http://127.0.0.1:PORT/metrics` when a metrics socket was asked for. */
+  readonly metricsUrl?: string
   stop(): Promise<void>
 }
 
@@ -93,6 +97,7 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
     })())
 
   let entryPoints = options.entryPoints ?? [{ name: 'web', address: '127.0.0.1:8787' }]
+  let metricsAddress = options.metricsAddress
   const base = options.trustedCertificates ?? []
   const transportSet = (certs: readonly string[]) => [...new Set(certs)].filter((c) => !base.includes(c)).sort()
   let extra = transportSet(options.transportCAs ?? [])
@@ -106,8 +111,9 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
       workerEntry: options.workerEntry,
       trustedCertificates: [...base, ...extra],
       vars: { ...localTableVars(signer, options.refreshMs ?? 250), [SECRETS_KEY_BINDING]: secrets.binding, ...options.vars },
+      ...(metricsAddress ? { metricsAddress } : {}),
     })
-    const proc = await startWorkerd({ configPath, sockets: entryPoints.map((e) => e.name), log: options.log })
+    const proc = await startWorkerd({ configPath, sockets: [...entryPoints.map((e) => e.name), ...(metricsAddress ? [METRICS_SOCKET] : [])], log: options.log })
     workerd = proc
     void proc.exited.then((code) => {
       if (workerd !== proc) return
@@ -117,6 +123,7 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
     })
     // Port 0 is resolved once: a restart listens where clients already connect.
     entryPoints = entryPoints.map((ep) => ({ ...ep, address: `${ep.address.replace(/:\d+$/, '')}:${proc.ports.get(ep.name)}` }))
+    if (metricsAddress) metricsAddress = `${metricsAddress.replace(/:\d+$/, '')}:${proc.ports.get(METRICS_SOCKET)}`
   }
   const halt = async () => {
     const proc = workerd
@@ -160,6 +167,7 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
       return true
     },
     exited,
+    ...(metricsAddress ? { metricsUrl: `http://${metricsAddress}/metrics` } : {}),
     get pid() {
       return workerd?.pid ?? -1
     },

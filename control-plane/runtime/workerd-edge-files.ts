@@ -15,6 +15,8 @@ export interface WorkerdEdgeFiles {
   vars: Record<string, string>
   workerEntry?: string
   trustedCertificates?: string[]
+  /** host:port of the internal Prometheus metrics socket. */
+  metricsAddress?: string
 }
 
 /** Writes `worker.js` and `config.capnp` into `dir`; returns the config's path. */
@@ -32,6 +34,7 @@ export async function writeWorkerdEdgeFiles(dir: string, files: WorkerdEdgeFiles
       vars: files.vars,
       kv: { ROUTES: files.kvAddress },
       trustedCertificates: files.trustedCertificates,
+      ...(files.metricsAddress ? { metrics: { address: files.metricsAddress } } : {}),
     }),
   )
   return configPath
