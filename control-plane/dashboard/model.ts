@@ -1,0 +1,96 @@
+/**
+ * What the dashboard shows: the build the edge was last given and what publishing it did. The
+ * control plane's pipeline goes through `pipeline()` (the same load and build as
+ * runtime/pipeline.ts' manifestPipeline, keeping the loaded objects beside each Built), and its
+ * publish step calls `published()`. The detailed state is worked out when someone asks for it.
+ *
+ * @module
+ */
+import type { ProviderOptions } from '../compiler/index.ts'
+import { diffInspections, type ConfigDiff } from '../diff/diff.ts'
+import { explainRequest, type Explanation, type ExplainRequest } from '../explain/explain.ts'
+import { inspectLoaded, routingView, storedParts, type Inspection, type InspectOptions } from '../explain/inspect.ts'
+import { loadManifests, type LoadResult } from '../manifests/load.ts'
+import type { PublishResult } from '../publish/publisher.ts'
+import type { Built } from '../runtime/file-mode.ts'
+import { buildFromSnapshot, type EdgeTableStage } from '../runtime/pipeline.ts'
+import type { RoutingView } from '../../shared/table/view.ts'
+import { dashboardState, type DashboardState, type PublishedInfo } from './state.ts'
+
+interface Entry {
+  loaded: LoadResult
+  built: Built
+  published: PublishedInfo | null
+  inspection?: Inspection
+  view?: RoutingView
+}
+
+export class DashboardModel {
+  readonly #options: InspectOptions
+  readonly #loadedOf = new WeakMap<Built, LoadResult>()
+  #current: Entry | null = null
+  #previous: Entry | null = null
+
+  /** `options` as the edge table stage was given them (entry points, target, provider flags). */
+  constructor(options: InspectOptions) {
+    this.#options = options
+  }
+
+  /** manifestPipeline's build, remembering the loaded objects of each Built it returns. */
+  pipeline(provider: Partial<ProviderOptions>, toEdge: EdgeTableStage): (paths: string[]) => Promise<Built> {
+    return async (paths) => {
+      const loaded = await loadManifests(paths)
+      const built = buildFromSnapshot(loaded, provider, toEdge)
+      this.#loadedOf.set(built, loaded)
+      return built
+    }
+  }
+
+  /** Records a build the publisher was given, and what it wrote. */
+  published(built: Built, result: PublishResult): void {
+    const loaded = this.#loadedOf.get(built)
+    if (!loaded) return
+    const published: PublishedInfo = {
+      routesVersion: result.manifest.routes.version,
+      endpointsVersion: result.manifest.endpoints.version,
+      pushedAt: new Date(result.manifest.issuedAt).toISOString(),
+      changed: result.changed,
+    }
+    if (this.#current && this.#current.built === built) {
+      this.#current.published = published
+      return
+    }
+    // An unchanged table keeps the last diff worth showing.
+    if (result.changed || !this.#current) this.#previous = this.#current
+    this.#current = { loaded, built, published }
+  }
+
+  /** Records a build without publishing it (tests, or a dashboard over files alone). */
+  show(loaded: LoadResult, built: Built): void {
+    this.#previous = this.#current
+    this.#current = { loaded, built, published: null }
+  }
+
+  #inspection(e: Entry): Inspection {
+    return (e.inspection ??= inspectLoaded(e.loaded, this.#options))
+  }
+
+  state(): DashboardState | null {
+    const c = this.#current
+    return c ? dashboardState(this.#inspection(c), c.published) : null
+  }
+
+  /** Explains a request against the published table, as `npm run explain` does. */
+  explain(request: ExplainRequest): Explanation | null {
+    const c = this.#current
+    if (!c) return null
+    c.view ??= routingView(c.built)
+    return explainRequest(storedParts(c.built), c.view, request)
+  }
+
+  /** What the last published change changed, or null before there were two builds. */
+  diff(): ConfigDiff | null {
+    const [p, c] = [this.#previous, this.#current]
+    return p && c ? diffInspections(this.#inspection(p), this.#inspection(c)) : null
+  }
+}
