@@ -20,6 +20,7 @@ import { manifestPipeline } from '../runtime/pipeline.ts'
 import { emitSelfHostedEdge } from '../runtime/self-hosted.ts'
 import { planSocketTls } from '../runtime/workerd-tls.ts'
 import { onShutdown } from '../runtime/shutdown.ts'
+import { observabilityVars } from '../../edge-worker/src/observability/settings.ts'
 
 const USAGE = `usage: npm run edge -- --manifests PATH... [flags]
 
@@ -42,6 +43,11 @@ ${PROVIDER_FLAGS_USAGE}
                                      an HTTPS socket, its certificate and TLS options taken from
                                      --manifests when given
   --kv-address HOST:PORT             the KV service the emitted config reads ROUTES from
+  --metrics-port N                   Prometheus metrics at http://127.0.0.1:N/metrics (an internal
+                                     socket, apart from the entry points, as Traefik's metrics entry point)
+  --access-log                       one JSON line per request (Traefik's access-log fields) on stderr
+  --tracing-endpoint URL             W3C trace context upstream and spans sent to this OTLP/HTTP
+                                     traces URL (e.g. http://127.0.0.1:4318/v1/traces)
   -h, --help                         this text
 `
 
@@ -66,6 +72,9 @@ export function parseEdgeArgs(argv: readonly string[]) {
       'state-dir': { type: 'string' },
       'emit-workerd': { type: 'string' },
       'kv-address': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'access-log': { type: 'boolean' },
+      'tracing-endpoint': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -74,6 +83,9 @@ export function parseEdgeArgs(argv: readonly string[]) {
   const httpsPort = values['https-port'] === undefined ? undefined : Number(values['https-port'])
   if (httpsPort !== undefined && (!Number.isInteger(httpsPort) || httpsPort < 0 || httpsPort > 65535)) throw new Error(`--https-port ${values['https-port']}: not a port number`)
   const provider = providerOptionsFromFlags(values)
+  const metricsPort = values['metrics-port'] === undefined ? undefined : Number(values['metrics-port'])
+  if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)) throw new Error(`--metrics-port ${values['metrics-port']}: not a port number`)
+  const observability = observabilityVars({ accessLog: values['access-log'] === true, tracingEndpoint: values['tracing-endpoint'] })
   return {
     help: values.help === true,
     manifests: [...(values.manifests ?? []), ...positionals],
@@ -86,6 +98,8 @@ export function parseEdgeArgs(argv: readonly string[]) {
     stateDir: values['state-dir'],
     emitWorkerd: values['emit-workerd'],
     kvAddress: values['kv-address'],
+    ...(metricsPort === undefined ? {} : { metricsPort }),
+    observability,
   }
 }
 
@@ -114,7 +128,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       const keypair = plan?.keypair ?? (await loadOrCreateDefaultCert(args.stateDir ?? DEFAULT_STATE_DIR))
       https = { entryPoint: args.httpsEntryPoint ?? 'websecure', port: args.httpsPort, tls: { ...keypair, ...plan?.options } }
     }
-    const config = await emitSelfHostedEdge({ dir: args.emitWorkerd, entryPoint: args.entryPoint, port: args.port, kvAddress: args.kvAddress, stateDir: args.stateDir, ...(https ? { https } : {}) })
+    const config = await emitSelfHostedEdge({ dir: args.emitWorkerd, entryPoint: args.entryPoint, port: args.port, kvAddress: args.kvAddress, stateDir: args.stateDir, ...(https ? { https } : {}), vars: args.observability, ...(args.metricsPort === undefined ? {} : { metricsPort: args.metricsPort }) })
     io.stdout(`workerd serve ${config}\n`)
     return 0
   }
@@ -130,6 +144,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     return err instanceof ManifestError ? 1 : 3
   }
   if (edge.httpsUrl) io.stderr(`serving HTTPS at ${edge.httpsUrl}\n`)
+  if (edge.metricsUrl) io.stderr(`metrics at ${edge.metricsUrl}\n`)
   io.stdout(`ready ${edge.url}\n`)
   return onShutdown(edge, (line) => io.stderr(`${line}\n`))
 }

@@ -28,12 +28,18 @@ export interface RunEdgeOptions {
   stateDir?: string
   /** Lines for stderr. */
   report: (line: string) => void
+  /** Serve Prometheus metrics on 127.0.0.1:metricsPort/metrics (an internal socket). */
+  metricsPort?: number
+  /** Observability bindings for the worker (edge-worker/src/observability/settings.ts). */
+  observability?: Record<string, string>
 }
 
 export interface RunningEdge {
   url: string
   /** The HTTPS entry point's URL, when one is served. */
   httpsUrl?: string
+  /** Prometheus metrics URL, when asked for. */
+  metricsUrl?: string
   /** Resolves when workerd exits on its own (a crash). */
   readonly exited: Promise<number | null>
   stop(): Promise<void>
@@ -73,6 +79,8 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
         ...(httpsEntryPoint === undefined ? [] : [{ name: httpsEntryPoint, address: `127.0.0.1:${options.httpsPort}`, tls: socketTls(initial) }]),
       ],
       log: (line) => options.report(`[workerd] ${line}`),
+      ...(options.observability ? { vars: options.observability } : {}),
+      ...(options.metricsPort === undefined ? {} : { metricsAddress: `127.0.0.1:${options.metricsPort}` }),
     })
     stops.push(() => edge.stop())
     // `wrangler dev` reads the default store: give it the key that verifies the tables there.
@@ -91,7 +99,7 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
     }
     const mode = await startFileMode({ paths: options.manifests, build, initial, publish: health.publish(publish), report: options.report })
     stops.push(() => mode.stop())
-    return { url: edge.url(), ...(httpsEntryPoint === undefined ? {} : { httpsUrl: edge.url(httpsEntryPoint) }), exited: edge.exited, stop }
+    return { url: edge.url(), ...(httpsEntryPoint === undefined ? {} : { httpsUrl: edge.url(httpsEntryPoint) }), ...(edge.metricsUrl ? { metricsUrl: edge.metricsUrl } : {}), exited: edge.exited, stop }
   } catch (err) {
     await stop()
     throw err

@@ -21,6 +21,10 @@ export interface SelfHostedOptions {
   refreshMs?: number
   /** A second socket serving HTTPS (see ./workerd-tls.ts for what its TLS settings can hold). */
   https?: { entryPoint: string; port: number; tls: WorkerdSocketTls }
+  /** Observability bindings (edge-worker/src/observability/settings.ts). */
+  vars?: Record<string, string>
+  /** The internal Prometheus metrics socket's port. */
+  metricsPort?: number
 }
 
 /** Writes worker.js and config.capnp into `dir`; returns the config path. */
@@ -36,6 +40,7 @@ export async function emitSelfHostedEdge(options: SelfHostedOptions): Promise<st
     ],
     kvAddress: options.kvAddress,
     workerEntry: options.workerEntry,
-    vars: { TABLE_JWKS: JSON.stringify(signer.jwks), TABLE_REFRESH_MS: String(options.refreshMs ?? 1000), [SECRETS_KEY_BINDING]: secrets.binding },
+    vars: { ...options.vars, TABLE_JWKS: JSON.stringify(signer.jwks), TABLE_REFRESH_MS: String(options.refreshMs ?? 1000), [SECRETS_KEY_BINDING]: secrets.binding },
+    ...(options.metricsPort === undefined ? {} : { metricsAddress: `127.0.0.1:${options.metricsPort}` }),
   })
 }
