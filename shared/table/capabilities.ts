@@ -7,7 +7,7 @@
 import type { Headers as HeadersConfig } from '../dynamic/types.ts'
 
 /** Middleware types the edge runs (edge-worker/src/middlewares registers exactly these). */
-export const EDGE_MIDDLEWARES = ['addPrefix', 'basicAuth', 'headers', 'ipAllowList', 'ipWhiteList', 'replacePath', 'stripPrefix'] as const
+export const EDGE_MIDDLEWARES = ['addPrefix', 'basicAuth', 'digestAuth', 'headers', 'ipAllowList', 'ipWhiteList', 'replacePath', 'stripPrefix'] as const
 
 export type EdgeMiddlewareType = (typeof EDGE_MIDDLEWARES)[number]
 

@@ -15,6 +15,7 @@ import type { EdgeTarget } from '../../../shared/table/capabilities.ts'
 import { httpError, type Handler } from '../request.ts'
 import { addPrefix } from './add-prefix/index.ts'
 import { basicAuth } from './basic-auth/index.ts'
+import { digestAuth } from './digest-auth/index.ts'
 import { UnsupportedConfig, headers } from './headers/index.ts'
 import { ipAllowList } from './ip-allow-list/index.ts'
 import { replacePath } from './replace-path/index.ts'
@@ -43,6 +44,7 @@ export type MiddlewareFactory = (config: never, context: MiddlewareContext) => M
 export const MIDDLEWARES: Record<EdgeMiddlewareType, MiddlewareFactory> = {
   addPrefix,
   basicAuth,
+  digestAuth,
   headers,
   ipAllowList,
   ipWhiteList: ipAllowList,

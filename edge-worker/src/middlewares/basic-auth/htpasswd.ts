@@ -7,12 +7,13 @@
  */
 import bcrypt from 'bcryptjs'
 import { sha1 } from '@noble/hashes/legacy.js'
+import { sameString } from './constant-time.ts'
 import { md5Crypt } from './md5-crypt.ts'
 
 const utf8 = new TextEncoder()
 
 export function checkSecret(password: Uint8Array, secret: string): boolean {
-  if (secret.startsWith('{SHA}')) return sameString(secret.slice(5), base64(sha1(password)))
+  if (secret.startsWith('{SHA}')) return sameString(secret.slice(5), btoa(String.fromCharCode(...sha1(password))))
   if (/^\$2[abxy]\$/.test(secret)) {
     // bcryptjs refuses the `$2x$` revision; Go's bcrypt reads it as `$2a$`.
     const hash = secret.startsWith('$2x$') ? `$2a$${secret.slice(4)}` : secret
@@ -26,17 +27,4 @@ export function checkSecret(password: Uint8Array, secret: string): boolean {
   if (parts.length < 4) return false
   const [, magic, salt] = parts as [string, string, string]
   return sameString(secret, md5Crypt(password, utf8.encode(salt), utf8.encode(`$${magic}$`)))
-}
-
-function base64(bytes: Uint8Array): string {
-  let s = ''
-  for (const b of bytes) s += String.fromCharCode(b)
-  return btoa(s)
-}
-
-/** Constant time in the length of `b`. */
-function sameString(a: string, b: string): boolean {
-  let diff = a.length ^ b.length
-  for (let i = 0; i < b.length; i++) diff |= a.charCodeAt(i % Math.max(1, a.length)) ^ b.charCodeAt(i)
-  return diff === 0
 }
