@@ -14,6 +14,7 @@ import { loadManifests, type LoadResult } from '../manifests/load.ts'
 import type { PublishResult } from '../publish/publisher.ts'
 import type { Built } from '../runtime/file-mode.ts'
 import { buildFromSnapshot, type EdgeTableStage } from '../runtime/pipeline.ts'
+import type { EndpointsTable } from '../../shared/table/schema.ts'
 import type { RoutingView } from '../../shared/table/view.ts'
 import { dashboardState, type DashboardState, type PublishedInfo } from './state.ts'
 
@@ -27,7 +28,8 @@ interface Entry {
 
 export class DashboardModel {
   readonly #options: InspectOptions
-  readonly #loadedOf = new WeakMap<Built, LoadResult>()
+  /** By the Built's routes object: publish steps (health) hand on copies of a Built, never of its routes. */
+  readonly #loadedOf = new WeakMap<object, LoadResult>()
   #current: Entry | null = null
   #previous: Entry | null = null
 
@@ -41,14 +43,23 @@ export class DashboardModel {
     return async (paths) => {
       const loaded = await loadManifests(paths)
       const built = buildFromSnapshot(loaded, provider, toEdge)
-      this.#loadedOf.set(built, loaded)
+      this.#loadedOf.set(built.table.routes, loaded)
       return built
+    }
+  }
+
+  /** A publish step that records what it published. */
+  observe(publish: (built: Built) => Promise<PublishResult>): (built: Built) => Promise<PublishResult> {
+    return async (built) => {
+      const result = await publish(built)
+      this.published(built, result)
+      return result
     }
   }
 
   /** Records a build the publisher was given, and what it wrote. */
   published(built: Built, result: PublishResult): void {
-    const loaded = this.#loadedOf.get(built)
+    const loaded = this.#loadedOf.get(built.table.routes)
     if (!loaded) return
     const published: PublishedInfo = {
       routesVersion: result.manifest.routes.version,
@@ -56,8 +67,11 @@ export class DashboardModel {
       pushedAt: new Date(result.manifest.issuedAt).toISOString(),
       changed: result.changed,
     }
-    if (this.#current && this.#current.built === built) {
+    if (this.#current && this.#current.built.table.routes === built.table.routes) {
+      // The same build published again (a health change): new endpoints, same objects.
+      this.#current.built = built
       this.#current.published = published
+      delete this.#current.view
       return
     }
     // An unchanged table keeps the last diff worth showing.
@@ -77,7 +91,7 @@ export class DashboardModel {
 
   state(): DashboardState | null {
     const c = this.#current
-    return c ? dashboardState(this.#inspection(c), c.published) : null
+    return c ? dashboardState(this.#inspection(c), c.published, c.built.table.endpoints as EndpointsTable) : null
   }
 
   /** Explains a request against the published table, as `npm run explain` does. */

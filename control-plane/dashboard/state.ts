@@ -12,7 +12,7 @@
 import type { Diagnostic } from '../compiler/index.ts'
 import type { Inspection } from '../explain/inspect.ts'
 import type { EdgeDiagnostic, EdgeObjectKind } from '../table/diagnostics.ts'
-import type { TableService } from '../../shared/table/schema.ts'
+import type { EndpointsTable, TableService } from '../../shared/table/schema.ts'
 import { indexSources, type SourceIndex, type SourceRef } from './sources.ts'
 
 export type Status = 'enabled' | 'warning' | 'error' | 'disabled'
@@ -88,7 +88,8 @@ export interface DashboardState {
   problems: Array<{ severity: 'error' | 'warning'; text: string; location?: string }>
 }
 
-export function dashboardState(i: Inspection, published: PublishedInfo | null, now = new Date()): DashboardState {
+/** `endpoints`: the published ones when known (with health checks' verdicts), else the build's. */
+export function dashboardState(i: Inspection, published: PublishedInfo | null, endpoints: EndpointsTable = i.edge.endpoints, now = new Date()): DashboardState {
   const sources = indexSources(i.loaded.snapshot)
   const http = i.config.http ?? {}
   const table = i.edge.table
@@ -123,7 +124,7 @@ export function dashboardState(i: Inspection, published: PublishedInfo | null, n
     const t = table.services[name]
     const source = sources.services.get(name)
     const diagnostics = [...attach(source), ...(edgeDiags.get(`service ${name}`) ?? [])]
-    const servers = (i.edge.endpoints.services[name]?.servers ?? []).map((s) => ({ url: s.url, up: s.up, weight: s.weight }))
+    const servers = (endpoints.services[name]?.servers ?? []).map((s) => ({ url: s.url, up: s.up, weight: s.weight }))
     services.push({
       name,
       status: !t ? 'disabled' : t.kind === 'unservable' ? 'error' : statusOf(diagnostics),

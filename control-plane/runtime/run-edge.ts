@@ -11,7 +11,8 @@ import { startFileMode, type Built } from './file-mode.ts'
 import { loadOrCreateDefaultCert } from './default-cert.ts'
 import { DEFAULT_STATE_DIR, REPO_ROOT, startLocalEdge } from './local-edge.ts'
 import type { WorkerdSocketTls } from './workerd-config.ts'
-import { manifestPipeline } from './pipeline.ts'
+import { DashboardModel } from '../dashboard/model.ts'
+import { serveDashboard } from '../dashboard/server.ts'
 import { activeHealth } from '../health/active-health.ts'
 
 export interface RunEdgeOptions {
@@ -26,6 +27,8 @@ export interface RunEdgeOptions {
   persistTo?: string
   /** Signing key and generated workerd config. Default `.state`. */
   stateDir?: string
+  /** The dashboard's port on 127.0.0.1 (0 or absent: any free port; null: no dashboard). */
+  dashboardPort?: number | null
   /** Lines for stderr. */
   report: (line: string) => void
   /** Serve Prometheus metrics on 127.0.0.1:metricsPort/metrics (an internal socket). */
@@ -42,6 +45,8 @@ export interface RunningEdge {
   metricsUrl?: string
   /** Resolves when workerd exits on its own (a crash). */
   readonly exited: Promise<number | null>
+  /** The dashboard's URL (control-plane/dashboard), unless disabled or its port was taken. */
+  dashboardUrl?: string
   stop(): Promise<void>
 }
 
@@ -57,7 +62,9 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
   // Active health checks (control-plane/health): servers' status published into the endpoints table.
   const health = activeHealth({ report: options.report })
   stops.push(() => health.stop())
-  const build = manifestPipeline(options.provider, health.stage(edgeTableStage({ entryPoint: options.entryPoint, entryPoints: entryPointNames, httpsEntryPoint })))
+  // The dashboard's model keeps what each build loaded and what was published (control-plane/dashboard).
+  const dashboard = new DashboardModel({ provider: options.provider, entryPoints: entryPointNames })
+  const build = dashboard.pipeline(options.provider, health.stage(edgeTableStage({ entryPoint: options.entryPoint, entryPoints: entryPointNames, httpsEntryPoint })))
   // Unreadable manifests fail here, before any process is started.
   const initial = await build(options.manifests).catch(async (err: unknown) => {
     await stop()
@@ -97,9 +104,15 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
       }
       return edge.publish(built.table)
     }
-    const mode = await startFileMode({ paths: options.manifests, build, initial, publish: health.publish(publish), report: options.report })
+    const mode = await startFileMode({ paths: options.manifests, build, initial, publish: health.publish(dashboard.observe(publish)), report: options.report })
     stops.push(() => mode.stop())
-    return { url: edge.url(), ...(httpsEntryPoint === undefined ? {} : { httpsUrl: edge.url(httpsEntryPoint) }), ...(edge.metricsUrl ? { metricsUrl: edge.metricsUrl } : {}), exited: edge.exited, stop }
+    let dashboardUrl: string | undefined
+    if (options.dashboardPort !== null) {
+      // A dashboard that cannot listen is reported; the edge serves regardless.
+      const server = await serveDashboard(dashboard, options.dashboardPort ?? 0).catch((err: unknown) => void options.report(`dashboard not served: ${(err as Error).message}`))
+      if (server) (stops.push(() => server.close()), (dashboardUrl = server.url))
+    }
+    return { url: edge.url(), ...(dashboardUrl ? { dashboardUrl } : {}), ...(httpsEntryPoint === undefined ? {} : { httpsUrl: edge.url(httpsEntryPoint) }), ...(edge.metricsUrl ? { metricsUrl: edge.metricsUrl } : {}), exited: edge.exited, stop }
   } catch (err) {
     await stop()
     throw err
