@@ -55,7 +55,10 @@ export class ClusterCache {
       const items = informer.list()
       counts.set(kind, (counts.get(kind) ?? 0) + items.length)
       // Watch events carry kind and apiVersion; list items do not on a real API server.
+      const start = objects.length
       for (const o of items) objects.push((o.kind === undefined ? { ...o, kind, apiVersion } : o) as KubeObject)
+      // Cache order follows event order; sorted, the same objects always compile to the same table.
+      sortByNamespaceAndName(objects, start)
     }
     return { objects }
   }
@@ -79,6 +82,11 @@ export class ClusterCache {
     return out
   }
 
+  /** Lists these kinds again from scratch (a cache found to disagree with the API server). */
+  async relist(kinds: readonly string[]): Promise<void> {
+    await Promise.all(this.#informers.filter((i) => kinds.includes(i.target.kind.kind)).map((i) => i.relist()))
+  }
+
   /** The cached object (for Events' involvedObject). */
   find(kind: string, namespace: string, name: string): KubernetesObject | undefined {
     for (const i of this.#informers) {
@@ -92,4 +100,10 @@ export class ClusterCache {
   async stop(): Promise<void> {
     await Promise.all(this.#informers.map((i) => i.stop()))
   }
+}
+
+function sortByNamespaceAndName(objects: KubeObject[], from: number): void {
+  const key = (o: KubeObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`
+  const part = objects.splice(from).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
+  objects.push(...part)
 }

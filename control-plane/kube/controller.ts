@@ -171,8 +171,9 @@ export class ClusterController {
       }
       if (!agreed) {
         this.counters.shrinkHolds++
-        this.#o.log(`table shrank from ${this.#lastRouters} to ${routers} routers and the API server does not confirm it yet; keeping the last one`)
-        this.#retryLater()
+        this.#o.log(`table shrank from ${this.#lastRouters} to ${routers} routers and the API server does not confirm it; keeping the last one and relisting`)
+        // The cache disagrees with the server: list again from scratch; its sync recompiles.
+        void this.#cache.relist(kinds).catch((err: unknown) => this.#o.log(`relist: ${(err as Error).message}`))
         return
       }
     }

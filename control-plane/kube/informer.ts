@@ -23,7 +23,8 @@ export interface SupervisedInformerOptions {
 export class SupervisedInformer {
   readonly target: WatchTarget
   readonly #options: SupervisedInformerOptions
-  readonly #informer: ListWatch<KubernetesObject>
+  #informer: ListWatch<KubernetesObject>
+  readonly #listFn: () => ReturnType<typeof listAll>
   #synced = false
   #stopped = false
   #backoff: number
@@ -42,16 +43,31 @@ export class SupervisedInformer {
       queueMicrotask(() => this.#markSynced())
       return list
     }
-    this.#informer = new ListWatch(
-      options.target.kind.path(options.target.namespace),
-      new Watch(options.kc),
-      listFn,
-      false,
-      options.target.labelSelector,
-      options.target.fieldSelector,
-    )
-    for (const verb of ['add', 'update', 'delete'] as const) this.#informer.on(verb, () => options.onChange())
-    this.#informer.on('error', (err: unknown) => this.#onStopped(err))
+    this.#listFn = listFn
+    this.#informer = this.#newListWatch()
+  }
+
+  #newListWatch(): ListWatch<KubernetesObject> {
+    const { kc, target, onChange } = this.#options
+    const informer = new ListWatch(target.kind.path(target.namespace), new Watch(kc), this.#listFn, false, target.labelSelector, target.fieldSelector)
+    for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, () => onChange())
+    informer.on('error', (err: unknown) => {
+      if (informer === this.#informer) this.#onStopped(err)
+    })
+    return informer
+  }
+
+  /**
+   * Drops the cache and lists again from scratch (ListWatch resumes from its resourceVersion on
+   * restart, so a cache known to disagree with the server needs a new one). Not synced until the
+   * list completes, so nothing compiles the empty cache meanwhile.
+   */
+  async relist(): Promise<void> {
+    const old = this.#informer
+    this.#synced = false
+    this.#informer = this.#newListWatch()
+    await old.stop()
+    if (!this.#stopped) this.start()
   }
 
   /** True once a list has completed (and stays true: later restarts keep the cache). */
@@ -92,6 +108,8 @@ export class SupervisedInformer {
     if (this.#synced) return
     this.#synced = true
     for (const w of this.#syncWaiters.splice(0)) w()
+    // After a relist: the cache is whole again.
+    this.#options.onChange()
   }
 
   #onStopped(err: unknown): void {

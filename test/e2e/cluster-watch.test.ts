@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ClusterController } from '../../control-plane/kube/controller.ts'
 import { KubeApiError, kubeRequest } from '../../control-plane/kube/request.ts'
+import { POINTER_KEY } from '../../edge-worker/src/table-source/layout.ts'
 import { ingressRoute } from '../support/apiserver/objects.ts'
 import { startCluster, type TestCluster } from '../support/cluster.ts'
 import { eventually } from '../support/eventually.ts'
@@ -50,13 +51,14 @@ describe('cluster watch', () => {
   it('pushes nothing when a change does not change the table', async () => {
     await controller.idle()
     const pushes = controller.counters.pushes
-    const pointer = await c.edge.store.get(['pointer'])
+    const pointer = await c.edge.store.get([POINTER_KEY])
     // A label nobody selects on: new resourceVersion, same table.
     c.api.apply({ ...ingressRoute({ name: 'a', match: 'Host(`a.example`)', service: 'whoami' }), metadata: { name: 'a', namespace: 'demo', labels: { team: 'x' } } })
     await new Promise((r) => setTimeout(r, 200))
     await controller.idle()
     expect(controller.counters.pushes).toBe(pushes)
-    expect(await c.edge.store.get(['pointer'])).toEqual(pointer)
+    expect(pointer.get(POINTER_KEY)).toBeTruthy()
+    expect(await c.edge.store.get([POINTER_KEY])).toEqual(pointer)
   })
 
   it('writes Events on objects with problems, once per problem, and counts a problem that comes back', async () => {

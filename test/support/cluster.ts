@@ -4,6 +4,7 @@
 import { KubeConfig } from '@kubernetes/client-node'
 import { ClusterController, type ClusterControllerOptions } from '../../control-plane/kube/controller.ts'
 import { TablePublisher } from '../../control-plane/publish/publisher.ts'
+import type { TableSigner } from '../../control-plane/publish/signing-key.ts'
 import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
 import type { KvStore } from '../../control-plane/kv/store.ts'
 import { startApiServer, type ApiServerOptions, type TestApiServer } from './apiserver/index.ts'
@@ -16,8 +17,8 @@ export interface TestCluster {
   edge: TestEdge
   upstream: Upstream
   kubeConfig(): KubeConfig
-  /** A controller publishing to `store` (default the edge's); started. Stopped by stop(). */
-  controller(options?: Partial<ClusterControllerOptions> & { store?: KvStore }): Promise<ClusterController>
+  /** A controller publishing to `store` (default the edge's) signed by `signer` (default the edge's key); started. Stopped by stop(). */
+  controller(options?: Partial<ClusterControllerOptions> & { store?: KvStore; signer?: TableSigner }): Promise<ClusterController>
   /** Every line the controllers logged, prefixed with their identity. */
   logs: string[]
   stop(): Promise<void>
@@ -42,9 +43,9 @@ export async function startCluster(options: { api?: ApiServerOptions } = {}): Pr
     upstream,
     kubeConfig,
     logs,
-    controller: async ({ store, ...overrides } = {}) => {
+    controller: async ({ store, signer, ...overrides } = {}) => {
       const identity = overrides.identity ?? `replica-${++n}`
-      const publisher = await TablePublisher.open({ store: store ?? edge.store, signer: edge.local.signer, pointerMinIntervalMs: 0, graceMs: 30_000 })
+      const publisher = await TablePublisher.open({ store: store ?? edge.store, signer: signer ?? edge.local.signer, pointerMinIntervalMs: 0, graceMs: 30_000 })
       const controller = new ClusterController({
         kc: kubeConfig(),
         provider: {},

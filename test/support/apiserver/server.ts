@@ -46,6 +46,8 @@ export interface TestApiServer {
   remove(kind: string, namespace: string | undefined, name: string, apiVersion?: string): boolean
   /** Objects of a kind (namespace optional). */
   objects(kind: string, namespace?: string, apiVersion?: string): Obj[]
+  /** Sends a watch event that storage does not reflect (see ObjectStore.emitUnstored). */
+  lie(change: 'ADDED' | 'MODIFIED' | 'DELETED', obj: Obj): void
   /** Ends every open watch, cleanly or by resetting the connection. */
   dropWatches(how?: 'end' | 'reset'): void
   close(): Promise<void>
@@ -87,7 +89,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
         const watching = params.get('watch') === 'true' || params.get('watch') === '1'
         if (watching) {
           const open = serveWatch(store, target, params, selectorOf(params), res, { bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000 }, () => watches.delete(open))
-          watches.add(open)
+          if (open) watches.add(open)
           return
         }
         if (target.name === undefined) return reply(res, 200, listObjects(store, target, params, selectorOf(params)))
@@ -177,6 +179,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
       return true
     },
     objects: (kind, namespace, apiVersion) => store.list(typeOf(kind, apiVersion), namespace),
+    lie: (change, obj) => store.emitUnstored(typeOf(obj.kind ?? '', obj.apiVersion), change, obj),
     dropWatches: (how = 'end') => {
       for (const w of [...watches]) w.close(how)
     },

@@ -85,6 +85,16 @@ export class ObjectStore {
     return () => this.#listeners.delete(listener)
   }
 
+  /**
+   * Sends a change to open watches without storing it: a corrupted or lying watch stream, for
+   * tests of what a client does when its cache disagrees with the server.
+   */
+  emitUnstored(type: ResourceType, change: ChangeType, obj: Obj): void {
+    const rv = ++this.#rv
+    const entry: Change = { rv, type: change, resource: type, object: { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } } }
+    for (const l of this.#listeners) l(entry)
+  }
+
   create(type: ResourceType, namespace: string | undefined, obj: Obj): Obj {
     const meta = { ...(obj.metadata ?? {}) }
     if (!meta.name && typeof meta.generateName === 'string') meta.name = `${meta.generateName}${randomUUID().slice(0, 5)}`

@@ -2,7 +2,8 @@
 // the current objects come first as ADDED; from a given one, the changes after it (410 Gone as an
 // ERROR event when they were compacted). Objects that stop or start matching the selectors are
 // sent as DELETED or ADDED, as the real API server does. BOOKMARK events carry the current
-// resourceVersion when the client allows them; timeoutSeconds ends the stream cleanly.
+// resourceVersion when the client allows them; timeoutSeconds ends the stream cleanly. Returns
+// null when the stream already ended (410).
 import type { ServerResponse } from 'node:http'
 import { apiVersionOf, type Target } from './resources.ts'
 import type { Selector } from './selectors.ts'
@@ -26,7 +27,7 @@ export function serveWatch(
   res: ServerResponse,
   options: WatchOptions,
   onClose: () => void,
-): OpenWatch {
+): OpenWatch | null {
   const inScope = (o: Obj) =>
     (target.namespace === undefined || o.metadata?.namespace === target.namespace) &&
     (target.name === undefined || o.metadata?.name === target.name)
@@ -65,8 +66,7 @@ export function serveWatch(
     send('ERROR', status(err.code, err.reason, err.message))
     unsubscribe()
     res.end()
-    onClose()
-    return { close: () => {} }
+    return null
   }
   replaying = false
   for (const c of buffered.splice(0)) deliver(c)

@@ -1,0 +1,137 @@
+// Faults between the cluster and the edge: dropped and reset watches, 410 Gone after compaction,
+// API server 5xx answers, a lying watch stream that empties the cache, and Workers KV answering
+// 429 and 5xx. After each, the edge serves the cluster's latest configuration and nothing is lost.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ClusterController } from '../../control-plane/kube/controller.ts'
+import { createCloudflareKvStore } from '../../control-plane/kv/cloudflare-rest-store.ts'
+import { ingressRoute } from '../support/apiserver/objects.ts'
+import { startCluster, type TestCluster } from '../support/cluster.ts'
+import { eventually } from '../support/eventually.ts'
+import { startFakeCloudflareKv, type FakeCloudflareKv } from '../support/fake-cloudflare-kv.ts'
+import { startEdge, type TestEdge } from '../support/edge.ts'
+import { blobKey, POINTER_KEY, type TableManifest } from '../../edge-worker/src/table-source/layout.ts'
+
+const route = (name: string, host = `${name}.example`) => ingressRoute({ name, match: `Host(\`${host}\`)`, service: 'whoami' })
+const status = async (edge: TestEdge, host: string) => (await edge.request('/', { headers: { host } })).status
+const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0)
+
+describe('cluster faults', () => {
+  let c: TestCluster
+  let controller: ClusterController
+
+  beforeAll(async () => {
+    c = await startCluster()
+    c.api.apply(route('base'))
+    controller = await c.controller()
+    await eventually(async () => expect(await status(c.edge, 'base.example')).toBe(200), { what: 'first table' })
+  })
+  afterAll(async () => {
+    await c?.stop()
+  })
+
+  it('a watch that ends cleanly is resumed from its resourceVersion, without a relist', async () => {
+    const lists = total(controller.counters.lists)
+    c.api.dropWatches('end')
+    c.api.apply(route('after-end'))
+    await eventually(async () => expect(await status(c.edge, 'after-end.example')).toBe(200), { what: 'change after a clean end' })
+    expect(total(controller.counters.lists)).toBe(lists)
+    expect(total(controller.counters.informerRestarts)).toBe(0)
+  })
+
+  it('a reset watch connection stops client-node\'s informer: it is restarted and counted', async () => {
+    c.api.dropWatches('reset')
+    // Written while no watch is open: the restarted informer resumes from its resourceVersion.
+    c.api.apply(route('after-reset'))
+    await eventually(async () => expect(await status(c.edge, 'after-reset.example')).toBe(200), { what: 'change after a reset' })
+    expect(total(controller.counters.informerRestarts)).toBeGreaterThanOrEqual(9)
+    expect(c.logs.some((l) => /watch IngressRoute: stopped .*restarting in \d+ ms/.test(l))).toBe(true)
+  })
+
+  it('410 Gone after compaction makes the informers relist', async () => {
+    const lists = total(controller.counters.lists)
+    c.api.remove('IngressRoute', 'demo', 'after-end')
+    c.api.apply(route('after-compaction'))
+    c.api.store.compact()
+    c.api.dropWatches('reset')
+    await eventually(async () => {
+      expect(await status(c.edge, 'after-compaction.example')).toBe(200)
+      expect(await status(c.edge, 'after-end.example')).toBe(404)
+    }, { what: 'state after 410' })
+    expect(total(controller.counters.lists)).toBeGreaterThan(lists)
+    expect(c.api.requests.filter((r) => /ingressroutes\?watch=true&resourceVersion=/.test(r)).length).toBeGreaterThan(2)
+  })
+
+  it('API server 5xx answers on lists and watches are retried with backoff', async () => {
+    const restarts = total(controller.counters.informerRestarts)
+    c.api.faults.fail({ status: 503, times: 4, match: /^GET \/apis\/traefik\.io\/v1alpha1\/ingressroutes/ })
+    c.api.faults.fail({ status: 500, times: 2, match: /^GET \/api\/v1\/services/ })
+    c.api.store.compact()
+    c.api.dropWatches('reset')
+    c.api.apply(route('after-5xx'))
+    await eventually(async () => expect(await status(c.edge, 'after-5xx.example')).toBe(200), { what: 'change after 5xx', timeoutMs: 15_000 })
+    expect(c.api.faults.rules.every((r) => r.times === 0)).toBe(true)
+    // The reset stops all nine informers; every injected failure stops one again.
+    expect(total(controller.counters.informerRestarts)).toBeGreaterThanOrEqual(restarts + 9 + 4)
+    expect(await status(c.edge, 'base.example')).toBe(200)
+  })
+
+  it('a cache emptied by a lying watch is not published: the API server disagrees, so the cache is relisted', async () => {
+    const holds = controller.counters.shrinkHolds
+    const lists = controller.counters.lists.get('IngressRoute') ?? 0
+    const pushes = controller.counters.pushes
+    for (const ir of c.api.objects('IngressRoute', 'demo')) c.api.lie('DELETED', ir)
+    await eventually(() => expect(controller.counters.shrinkHolds).toBeGreaterThan(holds), { what: 'a held table' })
+    expect(c.logs.some((l) => /table shrank from \d+ to 0 routers and the API server does not confirm it/.test(l))).toBe(true)
+    await eventually(() => expect(controller.counters.lists.get('IngressRoute')).toBeGreaterThan(lists), { what: 'a relist' })
+    await controller.idle()
+    expect(await status(c.edge, 'base.example')).toBe(200)
+    // The relisted cache is the published table again: nothing new pushed.
+    expect(controller.counters.pushes).toBe(pushes)
+    c.api.apply(route('after-lie'))
+    await eventually(async () => expect(await status(c.edge, 'after-lie.example')).toBe(200), { what: 'change after the relist' })
+    expect(await status(c.edge, 'base.example')).toBe(200)
+  })
+
+  it('a real deletion of everything is confirmed by the API server and published', async () => {
+    for (const ir of c.api.objects('IngressRoute', 'demo')) c.api.remove('IngressRoute', 'demo', ir.metadata!.name!)
+    await eventually(async () => expect(await status(c.edge, 'base.example')).toBe(404), { what: 'confirmed empty table' })
+    c.api.apply(route('base'))
+    await eventually(async () => expect(await status(c.edge, 'base.example')).toBe(200), { what: 'base back' })
+  })
+})
+
+describe('Workers KV faults', () => {
+  let c: TestCluster
+  let kv: FakeCloudflareKv
+  let edge: TestEdge
+
+  beforeAll(async () => {
+    c = await startCluster()
+    kv = await startFakeCloudflareKv()
+    // The edge reads the same (fake) Workers KV namespace the controller writes to.
+    const store = () => createCloudflareKvStore({ accountId: kv.accountId, namespaceId: kv.namespaceId, apiToken: kv.token, baseUrl: kv.baseUrl, baseDelayMs: 10, maxDelayMs: 50, maxAttempts: 3 })
+    edge = await startEdge({ store: store() })
+    c.api.apply(route('kv'))
+    await c.controller({ store: store(), signer: edge.local.signer })
+  })
+  afterAll(async () => {
+    await edge?.stop()
+    await kv?.close()
+    await c?.stop()
+  })
+
+  it('429 and 5xx on writes are retried until the table lands; the pointer never names a missing blob', async () => {
+    await eventually(async () => expect(await status(edge, 'kv.example')).toBe(200), { what: 'first table through KV' })
+    // More failures than the store's own attempts: the publish fails and the controller retries it.
+    kv.faults.push({ route: 'PUT /bulk', status: 429, retryAfter: '0', times: 2 }, { route: 'PUT /bulk', status: 503, times: 3 })
+    c.api.apply(route('kv2'))
+    await eventually(async () => expect(await status(edge, 'kv2.example')).toBe(200), { what: 'table after KV faults', timeoutMs: 15_000 })
+    expect(kv.faults.every((f) => f.times === 0)).toBe(true)
+    expect(c.logs.some((l) => /publish failed: .*retrying in \d+ ms/.test(l))).toBe(true)
+    const manifest = JSON.parse(Buffer.from(kv.data.get(POINTER_KEY)!.split('.')[1]!, 'base64url').toString()) as TableManifest
+    for (const digest of [manifest.routes.rest, manifest.endpoints.version, ...manifest.routes.buckets.filter((b) => b !== null)]) {
+      expect(kv.data.has(blobKey(digest!))).toBe(true)
+    }
+    expect(await status(edge, 'kv.example')).toBe(200)
+  })
+})
