@@ -1,0 +1,99 @@
+/**
+ * buffering (oxy buffer, as Traefik configures it): the request body is read whole before the
+ * upstream sees it (sent with its Content-Length); over maxRequestBodyBytes the client gets 413
+ * `Request Entity Too Large` (at once when its Content-Length says so). With
+ * maxResponseBodyBytes the response is read whole too, and one over the limit becomes 500
+ * `Internal Server Error`. retryExpression (IsNetworkError(), Attempts(), ResponseCode()) sends
+ * the request again while it holds, at most 10 times as oxy does.
+ *
+ * The edge keeps bodies in memory: memRequestBodyBytes and memResponseBodyBytes (the thresholds
+ * past which Traefik spills to disk) change nothing here. Without maxResponseBodyBytes and
+ * retryExpression the response is streamed rather than held, which the client cannot tell apart
+ * but for the Content-Length Traefik adds.
+ *
+ * @module
+ */
+import { parseRetryExpression } from '../../../../shared/circuit-breaker/functions.ts'
+import type { Buffering } from '../../../../shared/dynamic/types.ts'
+import type { EdgeRequest, Handler } from '../../request.ts'
+import { readUpTo } from './read-up-to.ts'
+
+/** oxy's DefaultMaxRetryAttempts. */
+const MAX_RETRY_ATTEMPTS = 10
+
+function plain(status: number, text: string): Response {
+  return new Response(text, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } })
+}
+
+function bytes(config: Buffering, field: keyof Buffering): number {
+  const v = (config?.[field] as number | undefined) ?? 0
+  if (!Number.isInteger(v) || v < 0) throw new Error(`buffering.${field}: ${v} must be a number of bytes >= 0`)
+  return v
+}
+
+export function buffering(config: Buffering): (next: Handler) => Handler {
+  const maxRequest = bytes(config, 'maxRequestBodyBytes')
+  const maxResponse = bytes(config, 'maxResponseBodyBytes')
+  bytes(config, 'memRequestBodyBytes')
+  bytes(config, 'memResponseBodyBytes')
+  let again: ReturnType<typeof parseRetryExpression> | null = null
+  if (config?.retryExpression) {
+    try {
+      again = parseRetryExpression(config.retryExpression)
+    } catch (err) {
+      throw new Error(`buffering.retryExpression: ${(err as Error).message}`)
+    }
+  }
+  const holdResponse = maxResponse > 0 || again !== null
+
+  return (next) =>
+    async function buffering(req) {
+      const declared = Number(req.headers.get('content-length') ?? '-1')
+      if (maxRequest > 0 && declared > maxRequest) return plain(413, 'Request Entity Too Large')
+      let body: Uint8Array | null = null
+      if (req.body) {
+        const read = await readUpTo(req.body, maxRequest > 0 ? maxRequest : -1)
+        if (read.rest) {
+          await read.rest.cancel().catch(() => {})
+          return plain(413, 'Request Entity Too Large')
+        }
+        body = read.bytes
+      }
+      const send = (): Promise<Response> => {
+        const headers = new Headers(req.headers)
+        if (body) {
+          headers.delete('transfer-encoding')
+          headers.set('content-length', String(body.byteLength))
+        }
+        const copy: EdgeRequest = { ...req, headers, body: body ? once(body) : null }
+        return next(copy)
+      }
+      if (!holdResponse) return send()
+      for (let attempt = 1; ; attempt++) {
+        const res = await send()
+        if (again && attempt <= MAX_RETRY_ATTEMPTS && again({ attempts: attempt, responseCode: res.status })) {
+          await res.body?.cancel().catch(() => {})
+          continue
+        }
+        if (!res.body || res.webSocket || res.status === 204 || res.status === 205 || res.status === 304) return res
+        const read = await readUpTo(res.body, maxResponse > 0 ? maxResponse : -1)
+        if (read.rest) {
+          await read.rest.cancel().catch(() => {})
+          return plain(500, 'Internal Server Error')
+        }
+        const headers = new Headers(res.headers)
+        headers.delete('transfer-encoding')
+        headers.set('content-length', String(read.bytes.byteLength))
+        return new Response(req.method === 'HEAD' ? null : read.bytes, { status: res.status, statusText: res.statusText, headers })
+      }
+    }
+}
+
+function once(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      if (bytes.byteLength) controller.enqueue(bytes.slice())
+      controller.close()
+    },
+  })
+}

@@ -1,0 +1,84 @@
+/**
+ * rateLimit: one token bucket per source (sourceCriterion; default the client address), rate
+ * average/period per second, burst tokens (at least 1). A request that must wait for its token
+ * no longer than maxDelay (1/(2*rate), 500 ms below 1 req/s) is delayed then served; a longer
+ * wait answers 429 `Too Many Requests` with Retry-After (whole seconds, rounded up) and
+ * X-Retry-In (Go's duration). average 0 = no limit.
+ *
+ * State: per isolate by default (the buckets live in this closure, as Traefik's live in its
+ * process); with the global limits switched on (../../durable/limits.ts), in a Durable Object
+ * per middleware and source, exact across isolates.
+ *
+ * @module
+ */
+import type { RateLimit } from '../../../../shared/dynamic/types.ts'
+import { durationToNs, goDurationString } from '../../../../shared/dynamic/duration.ts'
+import { globalLimits } from '../../durable/limits.ts'
+import type { Handler } from '../../request.ts'
+import { UnsupportedConfig } from '../headers/index.ts'
+import type { MiddlewareContext } from '../index.ts'
+import { sourceExtractor } from './source-criterion.ts'
+import { newBucket, reserve, type BucketState } from './token-bucket.ts'
+
+/** Traefik keeps at most this many sources (an LRU/TTL map); the oldest go first here. */
+const MAX_SOURCES = 65536
+
+export interface RateLimitSettings {
+  ratePerSecond: number
+  burst: number
+  maxDelayMs: number
+}
+
+/** Traefik's reading of the configuration; throws (naming the field) where Traefik refuses it. */
+export function rateLimitSettings(config: RateLimit): RateLimitSettings {
+  const burst = Math.max(1, Math.trunc(config?.burst ?? 1))
+  const periodNs = config?.period === undefined ? 0 : durationToNs(config.period)
+  if (!Number.isFinite(periodNs)) throw new Error(`rateLimit.period: invalid duration ${config.period}`)
+  if (periodNs < 0) throw new Error(`rateLimit.period: negative value not valid for period: ${goDurationString(periodNs)}`)
+  const period = periodNs === 0 ? 1e9 : periodNs
+  const average = config?.average ?? 0
+  if (average < 0) throw new Error(`rateLimit.average: ${average} is negative`)
+  const ratePerSecond = average > 0 ? (average * 1e9) / period : 0
+  // Go: time.Second / (time.Duration(rtl) * 2), the rate truncated to an integer.
+  const maxDelayMs = ratePerSecond === 0 ? 0 : ratePerSecond < 1 ? 500 : 1000 / (Math.trunc(ratePerSecond) * 2)
+  return { ratePerSecond, burst, maxDelayMs }
+}
+
+export function rateLimit(config: RateLimit, context: MiddlewareContext): (next: Handler) => Handler {
+  if (config?.redis) throw new UnsupportedConfig('rateLimit.redis: the edge keeps its buckets itself (per isolate, or in a Durable Object), it has no Redis client')
+  const settings = rateLimitSettings(config)
+  const source = sourceExtractor('rateLimit', config?.sourceCriterion, { ipStrategy: {} })
+  const global = globalLimits(context)
+  const buckets = new Map<string, BucketState>()
+  const localReserve = (key: string): number => {
+    const now = performance.now()
+    let bucket = buckets.get(key)
+    if (bucket) buckets.delete(key)
+    else {
+      bucket = newBucket(settings.burst, now)
+      if (buckets.size >= MAX_SOURCES) buckets.delete(buckets.keys().next().value!)
+    }
+    buckets.set(key, bucket) // most recently used last
+    return reserve(bucket, settings.ratePerSecond, settings.burst, now, settings.maxDelayMs)
+  }
+  return (next) =>
+    async function rateLimit(req) {
+      if (settings.ratePerSecond === 0) return next(req)
+      const key = source(req)
+      const wait = global ? await global.reserve(`${context.name}:${key}`, settings) : localReserve(key)
+      if (wait > settings.maxDelayMs) return tooManyRequests(wait)
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+      return next(req)
+    }
+}
+
+function tooManyRequests(waitMs: number): Response {
+  return new Response('Too Many Requests', {
+    status: 429,
+    headers: {
+      'content-type': 'text/plain; charset=utf-8',
+      'retry-after': String(Math.ceil(waitMs / 1000)),
+      'x-retry-in': goDurationString(Math.round(waitMs * 1e6)),
+    },
+  })
+}

@@ -1,0 +1,83 @@
+/**
+ * retry: sends the request through the rest of the chain again, up to `attempts` times in all,
+ * when the upstream could not be reached (the proxy never sent it), and, with `status`, when the
+ * upstream answered one of those statuses (idempotent methods only, unless
+ * retryNonIdempotentMethod). As soon as an attempt's answer is kept, it goes to the client; the
+ * last attempt's answer always does. Waits between attempts follow Traefik's exponential backoff:
+ * initialInterval, growing to twice it over the attempts, randomised by ±50%. Past `timeout`
+ * from the first attempt, the answer in hand is kept.
+ *
+ * Bodies: up to maxRequestBodyBytes (default 2 MiB) are kept to be sent again. A larger body is
+ * sent once, with no retry at all (Traefik still retries unsent requests then, reusing a body a
+ * dial failure left unread; a Workers body stream cannot be handed to fetch twice).
+ *
+ * @module
+ */
+import type { Retry } from '../../../../shared/dynamic/types.ts'
+import { durationToNs } from '../../../../shared/dynamic/duration.ts'
+import { wasNotSent } from '../../proxy/not-sent.ts'
+import type { EdgeRequest, Handler } from '../../request.ts'
+import { inRanges, parseStatusRanges, type StatusRanges } from '../errors/status-ranges.ts'
+import { readUpTo } from '../buffering/read-up-to.ts'
+
+const DEFAULT_MAX_BODY = 2 * 1024 * 1024
+const RANDOMIZATION = 0.5
+
+export function retry(config: Retry): (next: Handler) => Handler {
+  const attempts = config?.attempts ?? 0
+  const statusConfigured = (config?.status?.length ?? 0) > 0
+  if (!statusConfigured && config?.disableRetryOnNetworkError) throw new Error('retry: requires at least HTTP status codes or retry on TCP')
+  if (!Number.isInteger(attempts) || attempts <= 0) throw new Error(`retry.attempts: incorrect (or empty) value for attempt (${attempts})`)
+  let status: StatusRanges | null = null
+  if (statusConfigured) {
+    try {
+      status = parseStatusRanges(config.status!)
+    } catch (err) {
+      throw new Error(`retry.status: ${(err as Error).message}`)
+    }
+  }
+  const initialMs = config.initialInterval === undefined ? 0 : durationToNs(config.initialInterval) / 1e6
+  const timeoutMs = config.timeout === undefined ? 0 : durationToNs(config.timeout) / 1e6
+  const maxBody = config.maxRequestBodyBytes ?? DEFAULT_MAX_BODY
+  const onNetwork = !config.disableRetryOnNetworkError
+  const multiplier = attempts > 1 ? 2 ** (1 / (attempts - 1)) : 1
+
+  return (next) =>
+    async function retry(req) {
+      if (attempts === 1) return next(req)
+      const idempotent = req.method !== 'POST' && req.method !== 'PATCH' && req.method !== 'LOCK'
+      const statuses = config.retryNonIdempotentMethod || idempotent ? status : null
+      let body: Uint8Array | null = null
+      if (req.body) {
+        const read = await readUpTo(req.body, maxBody)
+        if (read.rest) return next({ ...req, body: read.rest }) // too large to send twice
+        body = read.bytes
+      }
+      const start = Date.now()
+      let interval = initialMs
+      for (let attempt = 1; ; attempt++) {
+        const copy: EdgeRequest = { ...req, headers: new Headers(req.headers), body: body ? bytesStream(body) : null }
+        const res = await next(copy)
+        if (attempt === attempts) return res
+        const timedOut = timeoutMs > 0 && Date.now() - start >= timeoutMs
+        const again = !timedOut && ((onNetwork && wasNotSent(res)) || (statuses !== null && inRanges(statuses, res.status)))
+        if (!again) return res
+        await res.body?.cancel().catch(() => {})
+        if (interval > 0) {
+          const wait = interval * (1 - RANDOMIZATION + Math.random() * 2 * RANDOMIZATION)
+          await new Promise((r) => setTimeout(r, wait))
+          interval *= multiplier
+        }
+        if (req.signal?.aborted) return res
+      }
+    }
+}
+
+function bytesStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      if (bytes.byteLength) controller.enqueue(bytes.slice())
+      controller.close()
+    },
+  })
+}
