@@ -5,9 +5,13 @@
  * @module
  */
 import type { Headers as HeadersConfig } from '../dynamic/types.ts'
+import { resilienceUnsupported } from '../circuit-breaker/unsupported.ts'
 
 /** Middleware types the edge runs (edge-worker/src/middlewares registers exactly these). */
-export const EDGE_MIDDLEWARES = ['addPrefix', 'basicAuth', 'digestAuth', 'headers', 'ipAllowList', 'ipWhiteList', 'replacePath', 'stripPrefix'] as const
+export const EDGE_MIDDLEWARES = [
+  'addPrefix', 'basicAuth', 'buffering', 'circuitBreaker', 'digestAuth', 'headers', 'inFlightReq', 'ipAllowList', 'ipWhiteList',
+  'rateLimit', 'replacePath', 'retry', 'stripPrefix',
+] as const
 
 export type EdgeMiddlewareType = (typeof EDGE_MIDDLEWARES)[number]
 
@@ -47,5 +51,5 @@ export function middlewareUnsupported(type: string, config: unknown): string | n
   if (!(EDGE_MIDDLEWARES as readonly string[]).includes(type)) return `${type} is not implemented by the edge`
   if (type === 'headers') return headersUnsupported(config as HeadersConfig)
   if (type === 'basicAuth' || type === 'digestAuth') return authUsersFileUnsupported(type, config as { usersFile?: string })
-  return null
+  return resilienceUnsupported(type, config)
 }

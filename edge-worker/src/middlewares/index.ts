@@ -16,9 +16,14 @@ import { httpError, type Handler } from '../request.ts'
 import { addPrefix } from './add-prefix/index.ts'
 import { basicAuth } from './basic-auth/index.ts'
 import { digestAuth } from './digest-auth/index.ts'
+import { buffering } from './buffering/index.ts'
+import { circuitBreaker } from './circuit-breaker/index.ts'
 import { UnsupportedConfig, headers } from './headers/index.ts'
+import { inFlightReq } from './in-flight-req/index.ts'
 import { ipAllowList } from './ip-allow-list/index.ts'
+import { rateLimit } from './rate-limit/index.ts'
 import { replacePath } from './replace-path/index.ts'
+import { retry } from './retry/index.ts'
 import { stripPrefix } from './strip-prefix/index.ts'
 
 export type Middleware = (next: Handler) => Handler
@@ -45,10 +50,15 @@ export const MIDDLEWARES: Record<EdgeMiddlewareType, MiddlewareFactory> = {
   addPrefix,
   basicAuth,
   digestAuth,
+  buffering,
+  circuitBreaker,
   headers,
+  inFlightReq,
   ipAllowList,
   ipWhiteList: ipAllowList,
+  rateLimit,
   replacePath,
+  retry,
   stripPrefix,
 }
 
