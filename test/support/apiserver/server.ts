@@ -88,7 +88,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
       case 'GET': {
         const watching = params.get('watch') === 'true' || params.get('watch') === '1'
         if (watching) {
-          const open = serveWatch(store, target, params, selectorOf(params), res, { bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000 }, () => watches.delete(open))
+          const open = serveWatch(store, target, params, selectorOf(params), res, { bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000 }, () => watches.delete(open!))
           if (open) watches.add(open)
           return
         }
