@@ -43,6 +43,9 @@ ${PROVIDER_FLAGS_USAGE}
                                      an HTTPS socket, its certificate and TLS options taken from
                                      --manifests when given
   --kv-address HOST:PORT             the KV service the emitted config reads ROUTES from
+  --dashboard-port N                 the dashboard at http://127.0.0.1:N/ (default: any free port,
+                                     printed on stderr; --no-dashboard: none)
+  --no-dashboard                     no dashboard
   --metrics-port N                   Prometheus metrics at http://127.0.0.1:N/metrics (an internal
                                      socket, apart from the entry points, as Traefik's metrics entry point)
   --access-log                       one JSON line per request (Traefik's access-log fields) on stderr
@@ -73,6 +76,8 @@ export function parseEdgeArgs(argv: readonly string[]) {
       'emit-workerd': { type: 'string' },
       'kv-address': { type: 'string' },
       'metrics-port': { type: 'string' },
+      'dashboard-port': { type: 'string' },
+      'no-dashboard': { type: 'boolean' },
       'access-log': { type: 'boolean' },
       'tracing-endpoint': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -83,6 +88,8 @@ export function parseEdgeArgs(argv: readonly string[]) {
   const httpsPort = values['https-port'] === undefined ? undefined : Number(values['https-port'])
   if (httpsPort !== undefined && (!Number.isInteger(httpsPort) || httpsPort < 0 || httpsPort > 65535)) throw new Error(`--https-port ${values['https-port']}: not a port number`)
   const provider = providerOptionsFromFlags(values)
+  const dashboardPort = values['no-dashboard'] ? null : Number(values['dashboard-port'] ?? 0)
+  if (dashboardPort !== null && (!Number.isInteger(dashboardPort) || dashboardPort < 0 || dashboardPort > 65535)) throw new Error(`--dashboard-port ${values['dashboard-port']}: not a port number`)
   const metricsPort = values['metrics-port'] === undefined ? undefined : Number(values['metrics-port'])
   if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)) throw new Error(`--metrics-port ${values['metrics-port']}: not a port number`)
   const observability = observabilityVars({ accessLog: values['access-log'] === true, tracingEndpoint: values['tracing-endpoint'] })
@@ -99,6 +106,7 @@ export function parseEdgeArgs(argv: readonly string[]) {
     emitWorkerd: values['emit-workerd'],
     kvAddress: values['kv-address'],
     ...(metricsPort === undefined ? {} : { metricsPort }),
+    dashboardPort,
     observability,
   }
 }
@@ -145,6 +153,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   }
   if (edge.httpsUrl) io.stderr(`serving HTTPS at ${edge.httpsUrl}\n`)
   if (edge.metricsUrl) io.stderr(`metrics at ${edge.metricsUrl}\n`)
+  if (edge.dashboardUrl) io.stderr(`dashboard at ${edge.dashboardUrl}\n`)
   io.stdout(`ready ${edge.url}\n`)
   return onShutdown(edge, (line) => io.stderr(`${line}\n`))
 }

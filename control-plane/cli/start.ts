@@ -16,6 +16,8 @@ import { onShutdown } from '../runtime/shutdown.ts'
 
 const EXAMPLES = join(REPO_ROOT, 'examples')
 const PORT = Number(process.env.PORT ?? 8787)
+// The dashboard next to the edge (8788 by default); any free port when the edge's is chosen freely.
+const DASHBOARD_PORT = Number(process.env.DASHBOARD_PORT ?? (PORT === 0 ? 0 : PORT + 1))
 
 async function main(): Promise<number> {
   const report = (line: string) => process.stderr.write(`${line}\n`)
@@ -23,7 +25,7 @@ async function main(): Promise<number> {
   const upstreams = await startDemoUpstreams(demoUpstreams(snapshot))
   let edge
   try {
-    edge = await runEdge({ manifests: [EXAMPLES], provider: {}, port: PORT, entryPoint: 'web', report })
+    edge = await runEdge({ manifests: [EXAMPLES], provider: {}, port: PORT, entryPoint: 'web', dashboardPort: DASHBOARD_PORT, report })
   } catch (err) {
     await upstreams.close()
     report(`start: ${(err as Error).message}`)
@@ -38,6 +40,7 @@ async function main(): Promise<number> {
       `  curl -H 'Host: demo.localhost' ${edge.url}/api/users    # api, /api stripped`,
       `  curl -H 'Host: canary.localhost' ${edge.url}/           # 3 of 4 to v1, 1 to v2`,
       `  curl -H 'Host: nowhere.localhost' ${edge.url}/          # 404: no router matches`,
+      ...(edge.dashboardUrl ? ['', `Dashboard (routers, services, middlewares, explain): ${edge.dashboardUrl}`] : []),
       '',
       'Ctrl-C stops everything.',
       '',
