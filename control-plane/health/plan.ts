@@ -104,12 +104,27 @@ function positiveMs(value: string | number | undefined, fallback: number): numbe
   }
 }
 
-/** The URL a check is sent to: the path resolved against the server URL, then scheme and port overridden. */
-export function checkUrl(server: string, check: Pick<HealthCheckSpec, 'path' | 'scheme' | 'port'>): URL {
-  const u = new URL(check.path, server)
-  // WHATWG URL refuses to switch between special and non-special schemes in place: rebuild.
-  const scheme = check.scheme ? `${check.scheme}:` : u.protocol
-  const port = check.port ? String(check.port) : u.port
-  const host = u.hostname.includes(':') && !u.hostname.startsWith('[') ? `[${u.hostname}]` : u.hostname
-  return new URL(`${scheme}//${host}${port ? `:${port}` : ''}${u.pathname}${u.search}`)
+/** Where a check goes: Go's req.URL.String() and req.Host (the authority as written, explicit default port kept). */
+export interface CheckTarget {
+  href: string
+  host: string
+}
+
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/
+
+/**
+ * The check's target: the path resolved against the server URL (Go's URL.Parse), then scheme and
+ * port replaced. Throws where Go's parser refuses the path (a leading colon, a colon in a first
+ * segment that is not a scheme), which the WHATWG parser would take as a relative path.
+ */
+export function checkTarget(server: string, check: Pick<HealthCheckSpec, 'path' | 'scheme' | 'port'>): CheckTarget {
+  const path = check.path
+  const first = /^[^/?#]*/.exec(path)![0]
+  if (first.startsWith(':')) throw new Error(`parse ${JSON.stringify(path)}: missing protocol scheme`)
+  if (first.includes(':') && !SCHEME.test(first)) throw new Error(`parse ${JSON.stringify(path)}: first path segment in URL cannot contain colon`)
+  const u = new URL(path, server)
+  const written = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^@/?#]*@)?([^/?#]*)/.exec(SCHEME.test(path) ? path : server)?.[1] ?? u.host
+  const host = check.port ? `${u.hostname}:${check.port}` : written
+  const scheme = check.scheme || u.protocol.slice(0, -1)
+  return { href: `${scheme}://${host}${u.pathname}${u.search}`, host }
 }

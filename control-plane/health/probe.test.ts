@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServer, type Server } from 'node:http'
 import { createServer as createH2Server, type Http2Server } from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import { planOf, checkUrl, type HealthCheckSpec } from './plan.ts'
+import { planOf, checkTarget, type HealthCheckSpec } from './plan.ts'
 import { probe, servingStatus } from './probe.ts'
 
 let server: Server
@@ -44,11 +44,9 @@ describe('defaults (Traefik pkg/healthcheck NewServiceHealthChecker)', () => {
     const p = planOf('svc', { interval: '0s', unhealthyInterval: '-1s', timeout: '0ns' }, [])
     expect([p.intervalMs, p.unhealthyIntervalMs, p.check.timeoutMs]).toEqual([30_000, 30_000, 5000])
   })
-  it('the check URL: path resolved against the server URL, then scheme and port replaced', () => {
-    expect(checkUrl('http://10.0.0.1:81/base/', { path: '/health?x=1', scheme: '', port: 0 }).href).toBe('http://10.0.0.1:81/health?x=1')
-    expect(checkUrl('http://10.0.0.1:81/base/', { path: 'health', scheme: '', port: 0 }).href).toBe('http://10.0.0.1:81/base/health')
-    expect(checkUrl('http://10.0.0.1:81', { path: '/h', scheme: 'https', port: 8443 }).href).toBe('https://10.0.0.1:8443/h')
-    expect(checkUrl('http://[::1]:81', { path: '', scheme: '', port: 82 }).href).toBe('http://[::1]:82/')
+  it('the check target: path resolved against the server URL (relative too), IPv6 kept in brackets', () => {
+    expect(checkTarget('http://10.0.0.1:81/base/', { path: 'health', scheme: '', port: 0 }).href).toBe('http://10.0.0.1:81/base/health')
+    expect(checkTarget('http://[::1]:81', { path: '/h', scheme: '', port: 82 })).toEqual({ href: 'http://[::1]:82/h', host: '[::1]:82' })
   })
 })
 

@@ -12,7 +12,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { connect as http2Connect, constants as h2 } from 'node:http2'
 import { request as httpsRequest } from 'node:https'
-import { checkUrl, type HealthCheckSpec, type ProbeTls } from './plan.ts'
+import { checkTarget, type HealthCheckSpec, type ProbeTls } from './plan.ts'
 
 /** Go's http.Client default: at most 10 redirects. */
 const MAX_REDIRECTS = 10
@@ -23,8 +23,9 @@ export function probe(server: string, check: HealthCheckSpec, tls: ProbeTls): Pr
 
 export async function probeHttp(server: string, check: HealthCheckSpec, tls: ProbeTls): Promise<void> {
   const deadline = AbortSignal.timeout(check.timeoutMs)
-  let url = checkUrl(server, check)
-  let host = check.hostname || url.host
+  const target = checkTarget(server, check)
+  let url = new URL(target.href)
+  let host = check.hostname || target.host
   for (let hop = 0; ; hop++) {
     const res = await send(url, check, host, tls, deadline)
     res.resume()
