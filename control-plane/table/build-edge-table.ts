@@ -37,6 +37,8 @@ export interface BuiltEdgeTable {
   diagnostics: EdgeDiagnostic[]
 }
 
+const INVALID_MIDDLEWARES = 'middlewares whose configuration the edge refuses: '
+
 /** Traefik's cap on user priorities (math.MaxInt - 1000), as far as a JS number can say it. */
 const MAX_PRIORITY = Number.MAX_SAFE_INTEGER - 1000
 
@@ -71,6 +73,9 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
       if (expanded.unimplemented.length) {
         d.error('service', key, 'middlewares', `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}; the service answers ${UNIMPLEMENTED_MIDDLEWARE_STATUS}`)
         services.out.services[key] = { kind: 'unservable', status: UNIMPLEMENTED_MIDDLEWARE_STATUS, message: `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}` }
+      } else if (expanded.invalid.length) {
+        d.error('service', key, 'middlewares', `${INVALID_MIDDLEWARES}${expanded.invalid.join(', ')}; the service answers 500`)
+        services.out.services[key] = { kind: 'unservable', status: 500, message: `${INVALID_MIDDLEWARES}${expanded.invalid.join(', ')}` }
       }
     }
   }
@@ -159,6 +164,10 @@ function buildRouter(
     const message = `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}`
     d.error('router', name, 'middlewares', `${message}; the route answers ${UNIMPLEMENTED_MIDDLEWARE_STATUS} instead of serving without them`)
     built.error = { status: UNIMPLEMENTED_MIDDLEWARE_STATUS, message }
+  } else if (expanded.invalid.length) {
+    const message = `${INVALID_MIDDLEWARES}${expanded.invalid.join(', ')}`
+    d.error('router', name, 'middlewares', `${message}; the route answers 500`)
+    built.error = { status: 500, message }
   }
   return built
 }

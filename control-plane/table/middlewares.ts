@@ -7,9 +7,11 @@
 import type { Middleware } from '../../shared/dynamic/types.ts'
 import { middlewareUnsupported } from '../../shared/table/capabilities.ts'
 import type { TableMiddleware } from '../../shared/table/schema.ts'
+import { middlewareConfigError } from './middleware-config.ts'
 import { localKey, unresolved } from './references.ts'
 
-export type Expanded = { keys: string[]; unimplemented: string[] } | { error: string }
+/** `invalid`: middlewares whose configuration the edge refuses to build (it answers 500). */
+export type Expanded = { keys: string[]; unimplemented: string[]; invalid: string[] } | { error: string }
 
 export class MiddlewareCompiler {
   readonly middlewares: Record<string, TableMiddleware> = {}
@@ -23,6 +25,7 @@ export class MiddlewareCompiler {
   expand(references: string[], stack: string[] = []): Expanded {
     const keys: string[] = []
     const unimplemented: string[] = []
+    const invalid: string[] = []
     for (const reference of references) {
       const key = localKey(reference)
       const mw = key === null ? undefined : this.#config[key]
@@ -36,13 +39,16 @@ export class MiddlewareCompiler {
         if ('error' in inner) return inner
         keys.push(...inner.keys)
         unimplemented.push(...inner.unimplemented)
+        invalid.push(...inner.invalid)
         continue
       }
       this.middlewares[key] ??= { type, config: (mw as Record<string, unknown>)[type] }
       const why = middlewareUnsupported(type, this.middlewares[key].config)
       if (why !== null) unimplemented.push(`${key} (${why})`)
+      const broken = why === null ? middlewareConfigError(type, this.middlewares[key].config) : null
+      if (broken !== null) invalid.push(`${key} (${broken})`)
       keys.push(key)
     }
-    return { keys, unimplemented }
+    return { keys, unimplemented, invalid }
   }
 }
