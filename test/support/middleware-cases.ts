@@ -16,6 +16,8 @@ export interface MiddlewareCase {
     status: number
     body?: string
     forwardedToNext?: boolean
+    upstreamPath?: string
+    upstreamDecodedPath?: string
     upstreamHeaders?: Record<string, string | null>
     upstreamHeadersExact?: boolean
     upstreamHost?: string
@@ -24,6 +26,14 @@ export interface MiddlewareCase {
   }
   source: string
   note?: string
+}
+
+/** usersFile content as Traefik reads it (trimmed lines, blanks and comments skipped) in front of `users`, as the compiler gives a Secret's. */
+export function withFileUsers(config: Record<string, unknown>, file: string | undefined): Record<string, unknown> {
+  if (file === undefined) return config
+  const { usersFile: _file, ...rest } = config
+  const lines = file.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
+  return { ...rest, users: [...lines, ...((config.users as string[] | undefined) ?? [])] }
 }
 
 export function middlewareCases(type: string): MiddlewareCase[] {

@@ -4,20 +4,12 @@
  * file's lines given as the compiler gives a Secret's (file users first), and sealed users.
  */
 import { describe, expect, it } from 'vitest'
-import { middlewareCases, runCase, type MiddlewareCase } from '../../../../test/support/middleware-cases.ts'
+import { middlewareCases, runCase, withFileUsers, type MiddlewareCase } from '../../../../test/support/middleware-cases.ts'
 import { basicAuth } from './index.ts'
 import { checkSecret } from './htpasswd.ts'
 
 const cases = middlewareCases('basicAuth')
 const context = { name: 'mw', edge: { target: 'workerd' as const, env: {}, log: () => {} } }
-
-/** usersFile content as Traefik reads it: trimmed lines, blanks and comments skipped, before `users`. */
-function withFileUsers(config: Record<string, unknown>, file: string | undefined): Record<string, unknown> {
-  if (file === undefined) return config
-  const { usersFile: _file, ...rest } = config
-  const lines = file.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
-  return { ...rest, users: [...lines, ...((config.users as string[] | undefined) ?? [])] }
-}
 
 describe('basicAuth: middlewares.json', () => {
   it('has every case', () => expect(cases.length).toBe(60))

@@ -13,29 +13,18 @@ const ITOA64 = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 // Which digest bytes feed each group of four output characters.
 const SWAPS = [12, 6, 0, 13, 7, 1, 14, 8, 2, 15, 9, 3, 5, 10, 4, 11]
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
-
 /** `magic + salt + '$' + hash` for the password (all as bytes; salt used as given). */
 export function md5Crypt(password: Uint8Array, salt: Uint8Array, magic: Uint8Array): string {
-  const alternate = md5(concat(password, salt, password))
-  const first: Uint8Array[] = [password, magic, salt]
-  for (let i = 0; i < password.length; i++) first.push(alternate.subarray(i % 16, (i % 16) + 1))
-  for (let i = password.length; i !== 0; i >>= 1) first.push(i & 1 ? new Uint8Array(1) : password.subarray(0, 1))
-  let final = md5(concat(...first))
+  const alternate = md5.create().update(password).update(salt).update(password).digest()
+  const first = md5.create().update(password).update(magic).update(salt)
+  for (let i = 0; i < password.length; i++) first.update(alternate.subarray(i % 16, (i % 16) + 1))
+  for (let i = password.length; i !== 0; i >>= 1) first.update(i & 1 ? new Uint8Array(1) : password.subarray(0, 1))
+  let final = first.digest()
   for (let i = 0; i < 1000; i++) {
-    const round: Uint8Array[] = [i & 1 ? password : final]
-    if (i % 3 !== 0) round.push(salt)
-    if (i % 7 !== 0) round.push(password)
-    round.push(i & 1 ? final : password)
-    final = md5(concat(...round))
+    const round = md5.create().update(i & 1 ? password : final)
+    if (i % 3 !== 0) round.update(salt)
+    if (i % 7 !== 0) round.update(password)
+    final = round.update(i & 1 ? final : password).digest()
   }
   let out = ''
   let v = 0

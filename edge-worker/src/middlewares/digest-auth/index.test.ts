@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { md5 } from '@noble/hashes/legacy.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import { describe, expect, it } from 'vitest'
+import { withFileUsers } from '../../../../test/support/middleware-cases.ts'
 import type { EdgeRequest } from '../../request.ts'
 import { chain } from '../index.ts'
 import { digestParams } from './params.ts'
@@ -28,13 +29,6 @@ interface DigestCase {
 const cases = JSON.parse(readFileSync(join(import.meta.dirname, 'cases.json'), 'utf8')) as DigestCase[]
 const h = (s: string) => bytesToHex(md5(new TextEncoder().encode(s)))
 const context = { name: 'mw', edge: { target: 'workerd' as const, env: {}, log: () => {} } }
-
-function withFileUsers(config: Record<string, unknown>, file: string | undefined): Record<string, unknown> {
-  if (file === undefined) return config
-  const { usersFile: _f, ...rest } = config
-  const lines = file.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
-  return { ...rest, users: [...lines, ...((config.users as string[] | undefined) ?? [])] }
-}
 
 function edge(config: Record<string, unknown>) {
   const seen: EdgeRequest[] = []
