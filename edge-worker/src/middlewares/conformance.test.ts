@@ -1,55 +1,24 @@
 /**
  * Traefik's own test cases for the middlewares the edge implements (../shared/conformance/
  * middlewares.json), run through the edge's middlewares with a recording next handler.
- * Cases of configurations the edge refuses (CORS and security headers) must be refused.
+ * Cases of configurations the edge refuses (capabilities.ts) must be refused.
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { middlewareUnsupported } from '../../../shared/table/capabilities.ts'
+import { caseRequest, type MiddlewareCase } from '../../../test/support/middleware-cases.ts'
 import type { EdgeRequest } from '../request.ts'
 import { MIDDLEWARES, chain } from './index.ts'
 import { unescapePath } from './path.ts'
 
-interface Case {
-  middleware: string
-  config: Record<string, unknown>
-  configError?: boolean
-  request?: { method: string; url: string; headers: Record<string, string | string[]>; remoteAddr?: string }
-  upstreamResponse?: { status: number; headers: Record<string, string> }
-  expect?: {
-    status: number
-    forwardedToNext?: boolean
-    upstreamPath?: string
-    upstreamDecodedPath?: string
-    upstreamHeaders?: Record<string, string | null>
-    upstreamHeadersExact?: boolean
-    upstreamHost?: string
-    responseHeaders?: Record<string, string>
-    responseHeadersExact?: boolean
-  }
-  source: string
-}
+type Case = MiddlewareCase
 
 const all = JSON.parse(readFileSync(join(import.meta.dirname, '../../../../shared/conformance/middlewares.json'), 'utf8')) as Case[]
 const ours = all.filter((c) => c.middleware in MIDDLEWARES)
 
-function edgeRequest(r: NonNullable<Case['request']>): EdgeRequest {
-  const url = new URL(r.url)
-  const headers = new Headers()
-  // A Host header in a case is Go's req.Host; RemoteAddr (host:port) gives the client IP.
-  let host = url.host
-  for (const [k, v] of Object.entries(r.headers)) {
-    if (k.toLowerCase() === 'host') host = [v].flat()[0] ?? ''
-    else for (const line of [v].flat()) headers.append(k, line)
-  }
-  const remote = r.remoteAddr ?? '192.0.2.1:1234'
-  const clientIp = remote.startsWith('[') ? remote.slice(1, remote.indexOf(']')) : remote.indexOf(':') === remote.lastIndexOf(':') ? remote.replace(/:\d*$/, '') : remote
-  return {
-    method: r.method, host, path: url.pathname, query: url.search.slice(1), headers, body: null,
-    clientIp, tls: false, entryPoint: 'web', skipXff: false, ctx: { waitUntil() {} }, signal: undefined,
-  }
-}
+// A Host header in a case is Go's req.Host; RemoteAddr (host:port) gives the client IP.
+const edgeRequest = caseRequest
 
 describe('middlewares.json through the edge middlewares', () => {
   it('covers every case of the implemented types', () => {
