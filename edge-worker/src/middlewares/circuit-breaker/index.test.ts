@@ -54,7 +54,7 @@ describe('circuitBreaker', () => {
     expect(closed.every((r) => r.status === 200)).toBe(true)
   })
 
-  it('trips on network errors (the proxy's 502s) and answers responseCode', async () => {
+  it('trips on network errors (502s from the proxy) and answers responseCode', async () => {
     const cb = setup({ expression: 'NetworkErrorRatio() > 0.4', responseCode: 418 })
     cb.setStatus(502)
     await cb.send()
