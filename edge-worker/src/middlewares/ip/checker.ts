@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { cidrContains, parseCidr, parseIp, type Cidr } from '../../../../shared/rules/ip.ts'
+import { parseCidr, parseIp, type Cidr } from '../../../../shared/rules/ip.ts'
 import { hostOfHostPort } from './address.ts'
 
 export class Checker {
@@ -24,8 +24,10 @@ export class Checker {
   /** Whether a bare address is in the list; throws when it is not an address (Go's Contains). */
   contains(address: string): boolean {
     if (address === '') throw new Error('empty IP address')
-    if (parseIp(address) === undefined) throw new Error(`can't parse IP from address ${address}`)
-    return this.#networks.some((n) => cidrContains(n, address))
+    const a = parseIp(address)
+    if (a === undefined) throw new Error(`can't parse IP from address ${address}`)
+    // cidrContains, with the address parsed once for every network.
+    return this.#networks.some((n) => a.v6 === n.v6 && (a.n & n.mask) === n.base)
   }
 
   /** Go's IsAuthorized: `host:port` or a bare address; false (never a throw) when it is not one. */
