@@ -15,8 +15,8 @@ export const MAX_PROGRAM = 20_000
 
 export class ProgramTooLargeError extends Error {}
 
-type CharTest = (cp: number) => boolean
-type AssertKind = 'bot' | 'bol' | 'eot' | 'eol' | 'wordb' | 'nwordb'
+export type CharTest = (cp: number) => boolean
+export type AssertKind = 'bot' | 'bol' | 'eot' | 'eol' | 'wordb' | 'nwordb'
 
 type Inst =
   | { op: 'char'; test: CharTest; next: number }
@@ -79,7 +79,7 @@ export function compileNfa(node: ReNode): LinearMatcher {
   return { test: (input) => run(prog, start, input) }
 }
 
-function charTest(n: Extract<ReNode, { t: 'lit' | 'class' | 'any' }>): CharTest {
+export function charTest(n: Extract<ReNode, { t: 'lit' | 'class' | 'any' }>): CharTest {
   if (n.t === 'any') return n.nl ? () => true : (cp) => cp !== 10
   if (n.t === 'lit' && !n.fold) {
     const c = n.cp
@@ -140,7 +140,7 @@ function run(prog: Inst[], start: number, input: string): boolean {
   }
 }
 
-function holds(kind: AssertKind, prev: number, cur: number): boolean {
+export function holds(kind: AssertKind, prev: number, cur: number): boolean {
   switch (kind) {
     case 'bot':
       return prev === -1

@@ -29,7 +29,8 @@ export type ReNode =
   | { t: 'bol'; multi: boolean }
   | { t: 'eol'; multi: boolean }
   | { t: 'wordb'; neg: boolean }
-  | { t: 'concat'; items: ReNode[] }
+  /** `cap` marks a capturing group (only when parsed with `captures`; matching ignores it). */
+  | { t: 'concat'; items: ReNode[]; cap?: { index: number; name: string } }
   | { t: 'alt'; items: ReNode[] }
   /** `max` -1 is unbounded. */
   | { t: 'repeat'; body: ReNode; min: number; max: number; greedy: boolean }
@@ -106,10 +107,16 @@ export function complementRanges(ranges: Ranges): Ranges {
   return out
 }
 
+export interface ParseOptions {
+  /** Keep capturing groups as `cap` nodes, numbered as Go numbers them (for submatches). */
+  captures?: boolean
+}
+
 /** Parses a Go regexp. Throws RegexpSyntaxError. */
-export function parseRe2(pattern: string): ReNode {
+export function parseRe2(pattern: string, options: ParseOptions = {}): ReNode {
   let pos = 0
   const names = new Set<string>()
+  let groups = 0
   const fail = (at: number, message: string): never => {
     throw new RegexpSyntaxError(at, message)
   }
@@ -185,6 +192,7 @@ export function parseRe2(pattern: string): ReNode {
       lastWasRepeat = false
       if (c === '(') {
         let inner = f
+        let name: string | null = ''
         if (pattern[pos + 1] === '?') {
           const group = parseGroupPrefix(f)
           if (group.setFlags) {
@@ -192,10 +200,13 @@ export function parseRe2(pattern: string): ReNode {
             continue
           }
           inner = group.flags
+          name = group.name
         } else {
           pos++
         }
-        items.push(parseAlternation(inner, depth + 1, start))
+        const index = name === null ? 0 : ++groups
+        const body = parseAlternation(inner, depth + 1, start)
+        items.push(options.captures && index > 0 ? { t: 'concat', items: [body], cap: { index, name: name! } } : body)
         pos++ // the ')'
         continue
       }
@@ -258,8 +269,8 @@ export function parseRe2(pattern: string): ReNode {
     return { min, max, end: at + m[0].length }
   }
 
-  /** After `(?`: flags, a non-capturing group with flags, or a named group. */
-  const parseGroupPrefix = (f: Flags): { flags: Flags; setFlags: boolean } => {
+  /** After `(?`: flags, a non-capturing group with flags (name null), or a named group. */
+  const parseGroupPrefix = (f: Flags): { flags: Flags; setFlags: boolean; name: string | null } => {
     const start = pos
     const rest = pattern.slice(pos + 2, pos + 2 + 256)
     if (/^(?:=|!|<=|<!)/.test(rest)) fail(start, `lookaround is not supported by Go regexps: \`${pattern.slice(start, start + 4)}\``)
@@ -272,7 +283,7 @@ export function parseRe2(pattern: string): ReNode {
       if (names.has(name!)) fail(start, `duplicate capture group name: \`${name}\``)
       names.add(name!)
       pos += 2 + named![0].length
-      return { flags: f, setFlags: false }
+      return { flags: f, setFlags: false, name: name! }
     }
     const m = /^([imsU]*)(?:-([imsU]*))?([:)])/.exec(rest)
     if (m === null || m[2] === '' || (m[1] === '' && m[2] === undefined && m[3] === ')')) {
@@ -282,7 +293,7 @@ export function parseRe2(pattern: string): ReNode {
     for (const ch of m![1]!) next[ch as keyof Flags] = true
     for (const ch of m![2] ?? '') next[ch as keyof Flags] = false
     pos += 2 + m![0].length
-    return { flags: next, setFlags: m![3] === ')' }
+    return { flags: next, setFlags: m![3] === ')', name: null }
   }
 
   /** The items of a `\d`-like or `\p`-like escape at pos, or null for any other escape. */
