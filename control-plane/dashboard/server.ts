@@ -5,7 +5,7 @@
  *   GET  {prefix}/               the page
  *   GET  {prefix}/api/state      DashboardState (503 before the first build)
  *   POST {prefix}/api/explain    {url, method?, headers?: [[k, v]...], clientIp?, entryPoint?} -> Explanation + text
- *   GET  {prefix}/api/diff       what the last published change changed (null before two builds)
+ *   GET  {prefix}/api/diff       what the last published change changed + text (null before two builds)
  *
  * `dashboardHandler` mounts on any node:http server (the control plane's ops server);
  * `serveDashboard` runs it on its own loopback port (npm run edge, npm start).
@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import { formatDiff } from '../diff/diff.ts'
 import { formatExplanation, type ExplainRequest } from '../explain/explain.ts'
 import type { DashboardModel } from './model.ts'
 
@@ -55,7 +56,9 @@ export function dashboardHandler(model: DashboardModel, options: { prefix?: stri
       return true
     }
     if (path === '/api/diff' && req.method === 'GET') {
-      json(res, 200, model.diff())
+      const diff = model.diff()
+      // `text` is what `npm run diff` prints for the two builds.
+      json(res, 200, diff ? { ...diff, text: formatDiff(diff) } : null)
       return true
     }
     if (path === '/api/explain' && req.method === 'POST') {

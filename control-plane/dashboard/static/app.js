@@ -3,10 +3,10 @@
 'use strict'
 
 const COLUMNS = {
-  routers: [['Status', (r) => badge(r.status)], ['Name', (r) => code(r.name)], ['Rule', (r) => code(r.rule)], ['Service', (r) => code(r.service)], ['Source', (r) => source(r.source)]],
-  services: [['Status', (r) => badge(r.status)], ['Name', (r) => code(r.name)], ['Kind', (r) => text(r.kind)], ['Servers', (r) => text(String(r.servers.length))], ['Source', (r) => source(r.source)]],
-  middlewares: [['Status', (r) => badge(r.status)], ['Name', (r) => code(r.name)], ['Type', (r) => text(r.type)], ['Source', (r) => source(r.source)]],
-  tlsOptions: [['Status', (r) => badge(r.status)], ['Name', (r) => code(r.name)], ['Hosts', (r) => text(r.hosts.join(', '))], ['Source', (r) => source(r.source)]],
+  routers: [['Status', (r) => badge(r.status)], ['Name', (r) => el('code', { class: 'name' }, r.name)], ['Rule', (r) => code(r.rule)], ['Service', (r) => code(r.service)], ['Source', (r) => source(r.source)]],
+  services: [['Status', (r) => badge(r.status)], ['Name', (r) => el('code', { class: 'name' }, r.name)], ['Kind', (r) => text(r.kind)], ['Servers', (r) => text(String(r.servers.length))], ['Source', (r) => source(r.source)]],
+  middlewares: [['Status', (r) => badge(r.status)], ['Name', (r) => el('code', { class: 'name' }, r.name)], ['Type', (r) => text(r.type)], ['Source', (r) => source(r.source)]],
+  tlsOptions: [['Status', (r) => badge(r.status)], ['Name', (r) => el('code', { class: 'name' }, r.name)], ['Hosts', (r) => text(r.hosts.join(', '))], ['Source', (r) => source(r.source)]],
 }
 
 let state = null
@@ -28,7 +28,8 @@ const text = (t) => document.createTextNode(t ?? '')
 const code = (t) => el('code', {}, t ?? '')
 const badge = (s) => el('span', { class: `status ${s}` }, s)
 const sourceText = (s) => (s ? `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}${s.location ? ` (${s.location})` : ''}${s.field ? ` ${s.field}` : ''}` : '')
-const source = (s) => text(s ? sourceText(s) : '—')
+// Lists show the object and its file's name; the detail panel gives the full path.
+const source = (s) => (s ? el('span', { title: sourceText(s) }, `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}`, s.location ? el('span', { class: 'where' }, ` ${s.location.split('/').pop()}`) : '') : text('—'))
 
 async function load() {
   const res = await fetch('api/state')
@@ -99,7 +100,7 @@ function renderDetail(row) {
   d.hidden = false
   const fields = [['Status', badge(row.status)], ['Source', text(row.source ? sourceText(row.source) : 'not from a manifest object')]]
   if (tab === 'routers') {
-    fields.push(['Rule', code(row.rule)], ['Priority', text(String(row.priority ?? ''))], ['Entry points', text(row.entryPoints.join(', ') || 'all')], ['TLS', text(row.tls ? `yes (options ${row.tlsOptions ?? 'default'})` : 'no')], ['Middlewares', text(row.middlewares.join(' → ') || 'none')], ['Service', code(row.service)])
+    fields.push(['Rule', code(row.rule)], ['Priority', text(row.priority == null ? '—' : String(row.priority))], ['Entry points', text(row.entryPoints.join(', ') || 'all')], ['TLS', text(row.tls ? `yes (options ${row.tlsOptions ?? 'default'})` : 'no')], ['Middlewares', text(row.middlewares.join(' → ') || 'none')], ['Service', code(row.service)])
     if (row.answers) fields.push(['Answers', text(row.answers)])
   } else if (tab === 'services') {
     fields.push(['Kind', text(row.kind)])
@@ -128,7 +129,7 @@ async function renderChanges() {
   $('#changes-view').hidden = false
   const res = await fetch('api/diff')
   const diff = await res.json()
-  $('#changes').textContent = diff ? JSON.stringify(diff, null, 2) : 'no earlier configuration to compare with yet'
+  $('#changes').textContent = diff ? diff.text : 'no earlier configuration to compare with yet'
 }
 
 async function explain(event) {
