@@ -16,7 +16,7 @@ import {
   type EndpointsTable,
   type TableRouter,
 } from './schema.ts'
-import { mergeTableParts } from './split.ts'
+import { errorPageService, mergeTableParts } from './split.ts'
 import type {
   EntryPointRoutes,
   MatchRequest,
@@ -41,6 +41,8 @@ export function prepareTable(parts: unknown[], endpoints: unknown): RoutingView 
       const spec = table.middlewares[name]
       if (!spec) throw new Error(`middleware ${name} is missing from the table`)
       middlewares.set(name, (m = { name, type: spec.type, config: spec.config }))
+      const page = errorPageService(spec)
+      if (page !== null && table.services[page]) m.service = service(page)
     }
     return m
   }

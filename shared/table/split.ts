@@ -67,7 +67,13 @@ export function mergeTableParts(parts: EdgeTable[]): EdgeTable {
 function withClosure(table: EdgeTable, routers: Record<string, TableRouter>): EdgeTable {
   const part: EdgeTable = { schema: table.schema, target: table.target, routers, middlewares: {}, services: {}, transports: {} }
   const addMiddlewares = (names: string[] | undefined) => {
-    for (const m of names ?? []) if (table.middlewares[m]) part.middlewares[m] = table.middlewares[m]
+    for (const m of names ?? []) {
+      const mw = table.middlewares[m]
+      if (!mw) continue
+      part.middlewares[m] = mw
+      const page = errorPageService(mw)
+      if (page !== null) addService(page)
+    }
   }
   const addService = (name: string) => {
     const svc = table.services[name]
@@ -98,4 +104,11 @@ export function childServices(svc: TableService): string[] {
     default:
       return []
   }
+}
+
+/** The table key of the page service of an `errors` middleware (a reference, maybe `@kubernetescrd`), or null. */
+export function errorPageService(spec: { type: string; config: unknown }): string | null {
+  if (spec.type !== 'errors') return null
+  const ref = (spec.config as { service?: unknown } | null)?.service
+  return typeof ref === 'string' && ref !== '' ? ref.replace(/@kubernetescrd$/, '') : null
 }

@@ -51,6 +51,8 @@ export interface PreparedMiddleware {
   name: string
   type: string
   config: unknown
+  /** The service an `errors` middleware sends its page requests to (when the table has it). */
+  service?: PreparedService
 }
 
 interface PreparedBase {
