@@ -10,12 +10,13 @@
  * @module
  */
 import { UNIMPLEMENTED_MIDDLEWARE_STATUS, type EdgeMiddlewareType } from '../../../shared/table/capabilities.ts'
-import type { PreparedMiddleware } from '../../../shared/table/view.ts'
+import type { PreparedMiddleware, PreparedService } from '../../../shared/table/view.ts'
 import type { EdgeTarget } from '../../../shared/table/capabilities.ts'
 import { httpError, type Handler } from '../request.ts'
 import { addPrefix } from './add-prefix/index.ts'
 import { basicAuth } from './basic-auth/index.ts'
 import { digestAuth } from './digest-auth/index.ts'
+import { errors } from './errors/index.ts'
 import { buffering } from './buffering/index.ts'
 import { circuitBreaker } from './circuit-breaker/index.ts'
 import { UnsupportedConfig, headers } from './headers/index.ts'
@@ -41,6 +42,8 @@ export interface MiddlewareContext {
   /** The middleware's key in the table (`namespace-name`), for errors and per-middleware state. */
   name: string
   edge: EdgeContext
+  /** The page service of an `errors` middleware, prepared from the table. */
+  service?: PreparedService
 }
 
 // Each factory takes its own type's configuration; the table holds it as unknown JSON.
@@ -50,6 +53,7 @@ export const MIDDLEWARES: Record<EdgeMiddlewareType, MiddlewareFactory> = {
   addPrefix,
   basicAuth,
   digestAuth,
+  errors,
   buffering,
   circuitBreaker,
   headers,
@@ -74,7 +78,7 @@ function build(m: PreparedMiddleware, edge: EdgeContext): Middleware {
   const factory = (MIDDLEWARES as Record<string, MiddlewareFactory | undefined>)[m.type]
   if (!factory) return answer(UNIMPLEMENTED_MIDDLEWARE_STATUS, `middleware ${m.name}: ${m.type} is not implemented by the edge`, log)
   try {
-    return factory(m.config as never, { name: m.name, edge })
+    return factory(m.config as never, { name: m.name, edge, ...(m.service ? { service: m.service } : {}) })
   } catch (err) {
     const status = err instanceof UnsupportedConfig ? UNIMPLEMENTED_MIDDLEWARE_STATUS : 500
     return answer(status, `middleware ${m.name}: ${(err as Error).message}`, log)
