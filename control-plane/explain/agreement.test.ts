@@ -4,12 +4,12 @@
  * own Service and upstream server), and "no router matched" is the edge's 404.
  */
 import { spawn } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serviceYaml, startEdge, startUpstream, type Echo, type TestEdge, type Upstream } from '../../test/support/index.ts'
-import { explainRequest, type Explanation } from './explain.ts'
+import { explainRequest, type Explanation, type ServiceSummary } from './explain.ts'
 import { inspectManifests, routingView, storedParts } from './inspect.ts'
 
 interface Route {
@@ -172,5 +172,61 @@ describe('explain agrees with the edge', () => {
     expect(missing.code).toBe(2)
     expect((await edge.request('/', { headers: { host: 'nowhere.test' } })).status).toBe(404)
     expect((JSON.parse(missing.stdout) as Explanation).outcome).toBe('no-match')
+  })
+})
+
+describe('explain agrees with the edge on examples/', () => {
+  const names = ['whoami-v1', 'whoami-v2', 'api'] as const
+  const ups: Upstream[] = []
+  let examplesDir: string
+  let examplesEdge: TestEdge
+
+  beforeAll(async () => {
+    for (const name of names) ups.push(await startUpstream({ name }))
+    const root = join(import.meta.dirname, '../../examples')
+    const files = (await readdir(root)).filter((f) => f.endsWith('.yaml')).sort()
+    // examples/ with its pods moved to this test's upstreams (whoami-v1, whoami-v2, api, in file order).
+    const ports = [ups[0]!.port, ups[1]!.port]
+    const text = (await Promise.all(files.map((f) => readFile(join(root, f), 'utf8'))))
+      .map((t) => t.replace(/"127\.0\.0\.1[1-4]"/g, '"127.0.0.1"').replace(/port: 18081/g, () => `port: ${ports.shift()}`).replace(/port: 18082/g, `port: ${ups[2]!.port}`))
+      .join('\n---\n')
+    examplesDir = await mkdtemp(join(tmpdir(), 'explain-examples-'))
+    await writeFile(join(examplesDir, 'examples.yaml'), text)
+    examplesEdge = await startEdge({ input: { yaml: text } })
+  })
+
+  afterAll(async () => {
+    await examplesEdge?.stop()
+    await Promise.all(ups.map((u) => u.close()))
+    if (examplesDir) await rm(examplesDir, { recursive: true, force: true })
+  })
+
+  const servers = (s: ServiceSummary): string[] => [...(s.servers ?? []), ...(s.children ?? []).flatMap(servers)]
+
+  it('names a router whose servers include the one that answered, and 404 when none matches', async () => {
+    const inspection = await inspectManifests([examplesDir])
+    const parts = storedParts(inspection.built)
+    const view = routingView(inspection.built)
+    const next = rng(3)
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!
+    const seen = new Set<string>()
+    for (let i = 0; i < 40; i++) {
+      const host = pick(['demo.localhost', 'canary.localhost', 'DEMO.localhost:8787', 'nowhere.localhost'])
+      const path = pick(['/', '/api', '/api/users', '/apix', '/docs?x=1'])
+      const e = explainRequest(parts, view, { url: `http://127.0.0.1${path}`, headers: [['host', host]] })
+      const res = await examplesEdge.request(path, { headers: { host } })
+      if (res.status === 404) {
+        expect(e.outcome, `${host}${path}`).toBe('no-match')
+        seen.add('404')
+        continue
+      }
+      expect(res.status, `${host}${path}: ${res.body}`).toBe(200)
+      const served = ups.find((u) => u.name === (JSON.parse(res.body) as Echo).server)!
+      expect(e.outcome, `${host}${path}`).toBe('matched')
+      expect(servers(e.router!.service), `${host}${path}`).toContain(served.url)
+      seen.add(`${e.router!.name} ${served.name}`)
+    }
+    // Both demo routers, the canary (v1 and v2) and the 404.
+    expect(seen.size).toBeGreaterThanOrEqual(5)
   })
 })
