@@ -81,6 +81,7 @@ export class DashboardModel {
 
   /** Records a build without publishing it (tests, or a dashboard over files alone). */
   show(loaded: LoadResult, built: Built): void {
+    this.#loadedOf.set(built.table.routes, loaded)
     this.#previous = this.#current
     this.#current = { loaded, built, published: null }
   }
