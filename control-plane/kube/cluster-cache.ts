@@ -48,12 +48,9 @@ export class ClusterCache {
 
   snapshot(): Snapshot {
     const objects: KubeObject[] = []
-    const counts = this.#options.counters.objects
-    counts.clear()
     for (const informer of this.#informers) {
       const { kind, apiVersion } = informer.target.kind
       const items = informer.list()
-      counts.set(kind, (counts.get(kind) ?? 0) + items.length)
       // Watch events carry kind and apiVersion; list items do not on a real API server.
       const start = objects.length
       for (const o of items) objects.push((o.kind === undefined ? { ...o, kind, apiVersion } : o) as KubeObject)

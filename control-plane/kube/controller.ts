@@ -117,6 +117,11 @@ export class ClusterController {
     }
   }
 
+  /** Objects per kind in the cache. */
+  objectCounts(): Map<string, number> {
+    return this.#cache.counts()
+  }
+
   /** Resolves when no build is running or waiting. */
   async idle(): Promise<void> {
     while (this.#running || this.#timer) {

@@ -5,8 +5,6 @@ export interface KubeCounters {
   informerRestarts: Map<string, number>
   /** Full lists (first sync, 410 Gone relists, restarts), by watch id. */
   lists: Map<string, number>
-  /** Objects in the cache, by kind. */
-  objects: Map<string, number>
   /** Tables the leader pushed (changed content). */
   pushes: number
   /** Pushes that failed (retried on the next change or tick). */
@@ -23,7 +21,6 @@ export function newCounters(): KubeCounters {
   return {
     informerRestarts: new Map(),
     lists: new Map(),
-    objects: new Map(),
     pushes: 0,
     pushFailures: 0,
     shrinkHolds: 0,

@@ -1,0 +1,218 @@
+/**
+ * `npm run controller -- [flags]`: the control plane inside a cluster. Watches the Traefik CRDs,
+ * Services, EndpointSlices and Secrets with client-node informers, compiles on every change
+ * (debounced), and — on the replica holding the Lease — signs and publishes the edge table to the
+ * sink. Every replica keeps a warm cache; only the leader publishes and writes Events.
+ *
+ * Flags (environment in brackets):
+ *   --kubeconfig PATH          kubeconfig file [KUBECONFIG]; default ~/.kube/config, else the
+ *                              in-cluster ServiceAccount (KubeConfig.loadFromDefault)
+ *   --in-cluster               use the in-cluster ServiceAccount only
+ *   provider flags             --namespaces, --label-selector, --ingress-class, --allow-cross-namespace,
+ *                              --allow-external-name-services, --allow-empty-services,
+ *                              --native-lb-by-default, --cross-provider-namespaces,
+ *                              --disable-cluster-scope-resources (Traefik's meanings)
+ *   --sink local|cloudflare    local: the store `wrangler dev` reads (--persist-to, default
+ *                              .wrangler/state); cloudflare: Workers KV REST [CLOUDFLARE_ACCOUNT_ID,
+ *                              CLOUDFLARE_KV_NAMESPACE_ID, CLOUDFLARE_API_TOKEN, CLOUDFLARE_API_BASE_URL]
+ *   --signing-key PATH         private JWK or PKCS#8 PEM [SIGNING_KEY_FILE]; default the local dev key
+ *                              in --state-dir (what `npm run edge` uses)
+ *   --signing-alg ALG          for a PEM key: Ed25519 or ES256; --signing-kid KID optional
+ *   --state-dir DIR            default .state
+ *   --entrypoints A,B          entry points the table serves (default web)
+ *   --target workerd|cloudflare  capabilities the table is built for (default: cloudflare with the
+ *                              cloudflare sink, else workerd)
+ *   --lease-namespace NS       [POD_NAMESPACE] default `default`
+ *   --lease-name NAME          default traefik-edge-controller
+ *   --identity NAME            [POD_NAME] default hostname-pid
+ *   --lease-duration S, --renew-deadline S, --retry-period S   default 15, 10, 2 (client-go's)
+ *   --no-leader-election       a single replica that always publishes
+ *   --ops-port N               /healthz /readyz /metrics on 0.0.0.0:N (default 9000; 0 picks a port)
+ *   --debounce-ms N            quiet time before a recompile (default 100)
+ *   --no-events                do not write Kubernetes Events
+ * Prints `ready OPS_URL` on stdout once the ops server listens; logs go to stderr. SIGINT/SIGTERM
+ * release the Lease and stop. Exit 2 on a usage error, 1 when it cannot start.
+ *
+ * @module
+ */
+
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { KubeConfig } from '@kubernetes/client-node'
+import { PROVIDER_FLAGS, providerOptionsFromFlags } from '../compiler/options/flags.ts'
+import { ClusterController } from '../kube/controller.ts'
+import { controllerRegistry } from '../kube/metrics.ts'
+import { startOpsServer } from '../kube/ops-server.ts'
+import { cloudflareKvOptionsFromEnv, createCloudflareKvStore } from '../kv/cloudflare-rest-store.ts'
+import type { KvStore } from '../kv/store.ts'
+import { openWranglerLocalKv } from '../kv/wrangler-local-store.ts'
+import { TablePublisher } from '../publish/publisher.ts'
+import { loadOrCreateDevSigningKey, loadSigningKey } from '../publish/signing-key.ts'
+import { edgeTableStage } from '../runtime/edge-table.ts'
+import { DEFAULT_STATE_DIR, DEV_SIGNING_KEY, REPO_ROOT } from '../runtime/paths.ts'
+
+const USAGE = 'usage: npm run controller -- [flags]   (flags: see the top of control-plane/cli/controller.ts)\n'
+
+export interface CliIO {
+  stdout: (text: string) => void
+  stderr: (text: string) => void
+}
+
+export function parseControllerArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env) {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    options: {
+      ...PROVIDER_FLAGS,
+      kubeconfig: { type: 'string' },
+      'in-cluster': { type: 'boolean' },
+      sink: { type: 'string' },
+      'persist-to': { type: 'string' },
+      'signing-key': { type: 'string' },
+      'signing-alg': { type: 'string' },
+      'signing-kid': { type: 'string' },
+      'state-dir': { type: 'string' },
+      entrypoints: { type: 'string' },
+      target: { type: 'string' },
+      'lease-namespace': { type: 'string' },
+      'lease-name': { type: 'string' },
+      identity: { type: 'string' },
+      'lease-duration': { type: 'string' },
+      'renew-deadline': { type: 'string' },
+      'retry-period': { type: 'string' },
+      'no-leader-election': { type: 'boolean' },
+      'ops-port': { type: 'string' },
+      'debounce-ms': { type: 'string' },
+      'no-events': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+  const sink = values.sink ?? 'local'
+  if (sink !== 'local' && sink !== 'cloudflare') throw new Error(`--sink: "${sink}" is not local or cloudflare`)
+  const target = values.target ?? (sink === 'cloudflare' ? 'cloudflare' : 'workerd')
+  if (target !== 'workerd' && target !== 'cloudflare') throw new Error(`--target: "${target}" is not workerd or cloudflare`)
+  const seconds = (flag: 'lease-duration' | 'renew-deadline' | 'retry-period', fallback: number) => {
+    const v = values[flag]
+    if (v === undefined) return fallback * 1000
+    const n = Number(v)
+    if (!(n > 0)) throw new Error(`--${flag}: "${v}" is not a positive number of seconds`)
+    return Math.round(n * 1000)
+  }
+  const int = (flag: 'ops-port' | 'debounce-ms', fallback: number) => {
+    const v = values[flag]
+    if (v === undefined) return fallback
+    const n = Number(v)
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${flag}: "${v}" is not a non-negative integer`)
+    return n
+  }
+  const lease = {
+    namespace: values['lease-namespace'] ?? env.POD_NAMESPACE ?? 'default',
+    name: values['lease-name'] ?? 'traefik-edge-controller',
+    leaseDurationMs: seconds('lease-duration', 15),
+    renewDeadlineMs: seconds('renew-deadline', 10),
+    retryPeriodMs: seconds('retry-period', 2),
+  }
+  if (lease.renewDeadlineMs >= lease.leaseDurationMs) throw new Error('--renew-deadline must be shorter than --lease-duration')
+  return {
+    help: values.help === true,
+    kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
+    inCluster: values['in-cluster'] === true,
+    provider: providerOptionsFromFlags(values),
+    sink,
+    target: target as 'workerd' | 'cloudflare',
+    persistTo: values['persist-to'],
+    signingKey: values['signing-key'] ?? env.SIGNING_KEY_FILE,
+    signingAlg: values['signing-alg'],
+    signingKid: values['signing-kid'],
+    stateDir: values['state-dir'] ?? DEFAULT_STATE_DIR,
+    entryPoints: (values.entrypoints ?? 'web').split(',').map((s) => s.trim()).filter(Boolean),
+    lease: values['no-leader-election'] ? undefined : lease,
+    identity: values.identity ?? env.POD_NAME ?? `${hostname()}-${process.pid}`,
+    opsPort: int('ops-port', 9000),
+    debounceMs: int('debounce-ms', 100),
+    events: values['no-events'] !== true,
+  }
+}
+
+function kubeConfigFor(args: { kubeconfig?: string; inCluster: boolean }): KubeConfig {
+  const kc = new KubeConfig()
+  if (args.inCluster) kc.loadFromCluster()
+  else if (args.kubeconfig) kc.loadFromFile(args.kubeconfig)
+  else kc.loadFromDefault()
+  if (kc.getCurrentCluster() === null) throw new Error('no cluster: give --kubeconfig, set KUBECONFIG, or run in a cluster')
+  return kc
+}
+
+export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  let args
+  try {
+    args = parseControllerArgs(argv)
+  } catch (err) {
+    io.stderr(`controller: ${(err as Error).message}\n${USAGE}`)
+    return 2
+  }
+  if (args.help) {
+    io.stdout(USAGE)
+    return 0
+  }
+  const log = (line: string) => io.stderr(`${line}\n`)
+  const stops: Array<() => Promise<void>> = []
+  const stopAll = async () => {
+    for (const s of stops.splice(0).reverse()) await s().catch((err: unknown) => log(`while stopping: ${(err as Error).message}`))
+  }
+  try {
+    const kc = kubeConfigFor(args)
+    const signer = args.signingKey
+      ? await loadSigningKey(args.signingKey, args.signingAlg ? { alg: args.signingAlg, ...(args.signingKid ? { kid: args.signingKid } : {}) } : undefined)
+      : await loadOrCreateDevSigningKey(join(args.stateDir, DEV_SIGNING_KEY))
+    let store: KvStore
+    if (args.sink === 'cloudflare') store = createCloudflareKvStore(cloudflareKvOptionsFromEnv())
+    else store = await openWranglerLocalKv({ configPath: join(REPO_ROOT, 'wrangler.toml'), persistTo: args.persistTo ?? join(REPO_ROOT, '.wrangler/state') })
+    stops.push(() => store.close())
+    // Workers KV takes one write per second per key: coalesce pointer writes there.
+    const publisher = await TablePublisher.open({ store, signer, pointerMinIntervalMs: args.sink === 'cloudflare' ? 1000 : 0 })
+    const gc = setInterval(() => void publisher.collectGarbage().catch((err: unknown) => log(`garbage collection: ${(err as Error).message}`)), 60_000)
+    gc.unref()
+    stops.push(async () => clearInterval(gc))
+    const controller = new ClusterController({
+      kc,
+      provider: args.provider,
+      toEdge: edgeTableStage({ entryPoint: args.entryPoints[0]!, entryPoints: args.entryPoints, target: args.target }),
+      publish: (built) => publisher.publish(built.table),
+      identity: args.identity,
+      ...(args.lease ? { lease: args.lease } : {}),
+      debounceMs: args.debounceMs,
+      events: args.events,
+      log,
+    })
+    controller.start()
+    stops.push(() => controller.stop())
+    const ops = await startOpsServer(controller, controllerRegistry(controller), args.opsPort)
+    stops.push(() => ops.close())
+    log(`controller ${args.identity}: watching ${kc.getCurrentCluster()!.server}; publishing to ${args.sink} (key ${signer.kid})`)
+    io.stdout(`ready ${ops.url}\n`)
+  } catch (err) {
+    log(`controller: ${(err as Error).message}`)
+    await stopAll()
+    return 1
+  }
+  return new Promise((resolve) => {
+    const onSignal = () => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      void stopAll().then(() => resolve(0))
+    }
+    process.removeAllListeners('SIGINT')
+    process.removeAllListeners('SIGTERM')
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  })
+}
+
+if (import.meta.main) {
+  process.exit(await main(process.argv.slice(2), {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+  }))
+}
