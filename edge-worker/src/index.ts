@@ -1,6 +1,7 @@
-// The worker's entry module (wrangler.toml `main`): the edge app over the ROUTES table source.
-import { createEdge } from './app.ts'
+// The worker's entry module (wrangler.toml `main`): the edge over the ROUTES table source, as a
+// plain fetch handler (app.ts: createEdge() is the same edge as a Hono app).
+import { edgeFetch } from './app.ts'
 
-export default createEdge()
+export default { fetch: edgeFetch() }
 // Internal metrics entrypoints (./observability/entrypoints.ts), named in the self-hosted config only.
 export { metricsEntrypoint as metrics, prometheusEntrypoint as prometheus } from './observability/entrypoints.ts'
