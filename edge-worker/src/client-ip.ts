@@ -12,12 +12,12 @@ export interface ClientIpEnv {
   CLIENT_IP_HEADER?: string
 }
 
-export function clientIp(request: Request, env: ClientIpEnv): string {
+export function clientIp(request: Request, env: ClientIpEnv, cf: { clientIp?: unknown } | undefined = (request as { cf?: { clientIp?: unknown } }).cf): string {
   if (env.CLIENT_IP_HEADER) {
     const value = request.headers.get(env.CLIENT_IP_HEADER)
     if (value) return value.split(',')[0]!.trim()
   }
-  const peer = (request.cf as { clientIp?: unknown } | undefined)?.clientIp
+  const peer = cf?.clientIp
   if (typeof peer === 'string' && peer !== '') return withoutPort(peer)
   return request.headers.get('cf-connecting-ip') ?? ''
 }
