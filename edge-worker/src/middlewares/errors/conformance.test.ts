@@ -46,21 +46,21 @@ beforeAll(async () => {
   })
   for (const c of cases) {
     const body = c.errorService?.responds ?? c.expect.bodyContains ?? 'page'
-    pages.push(await startUpstream({ host: '127.0.0.3', handler: (_req, res) => res.end(body) }))
+    pages.push(await startUpstream({ host: '127.0.0.3', handler: (_req, res) => void res.end(body) }))
   }
-  rewritePage = await startUpstream({ host: '127.0.0.4', handler: (_req, res) => res.writeHead(200, { 'x-page': 'yes' }).end('rewritten page') })
-  const config: DynamicConfig = { http: { routers: {}, middlewares: {}, services: { app: { loadBalancer: { servers: [{ url: app.url }] } } } } }
+  rewritePage = await startUpstream({ host: '127.0.0.4', handler: (_req, res) => void res.writeHead(200, { 'x-page': 'yes' }).end('rewritten page') })
+  const config: DynamicConfig = { http: { routers: {}, middlewares: {}, services: { app: { loadBalancer: { servers: [{ url: app.url }], passHostHeader: true } } } } }
   cases.forEach((c, i) => {
     config.http!.routers![`case${i}`] = { rule: `Header(\`X-Case\`, \`${i}\`)`, service: 'app', middlewares: [`errors${i}`] }
     config.http!.middlewares![`errors${i}`] = { errors: { ...c.config, service: `page${i}` } }
-    config.http!.services![`page${i}`] = { loadBalancer: { servers: [{ url: pages[i]!.url }] } }
+    config.http!.services![`page${i}`] = { loadBalancer: { servers: [{ url: pages[i]!.url }], passHostHeader: true } }
   })
   // A host router (its own table part): the page service, reachable only through the middleware, must travel with it.
   config.http!.routers!.rewrite = { rule: 'Host(`rewrite.example`)', service: 'app', middlewares: ['rewrite'] }
   config.http!.middlewares!.rewrite = {
     errors: { status: ['500-599'], statusRewrites: { '500-502': 418 }, query: '{status}/{originalStatus}?u={url}', service: 'rewritePage@kubernetescrd' },
   }
-  config.http!.services!.rewritePage = { loadBalancer: { servers: [{ url: rewritePage.url }] } }
+  config.http!.services!.rewritePage = { loadBalancer: { servers: [{ url: rewritePage.url }], passHostHeader: true } }
   edge = await startEdge({ input: { config } })
 })
 
