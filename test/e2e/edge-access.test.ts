@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
-import { startEdge, startUpstream, type Echo, type TestEdge, type Upstream } from '../support/index.ts'
+import { serviceYaml, startEdge, startUpstream, type Echo, type TestEdge, type Upstream } from '../support/index.ts'
 
 // htpasswd: alice / wonderland (bcrypt), bob / test (apr1)
 const ALICE = 'alice:$2y$05$DgaXc22ugW10x2HMKF/zSOCSMjxEu1L99gM9BojwofCQrRPjLoRo6'
@@ -141,5 +141,41 @@ describe('headers on workerd', () => {
     })
     const bad = await edge.request('/items', { headers: { host: 'api.example:8080' } })
     expect([bad.status, bad.body]).toEqual([500, 'Bad Host\n'])
+  })
+})
+
+describe('basicAuth from manifests on workerd', () => {
+  it('resolves the Secret, seals it, and serves 401/200; KV never holds the password or its hash', async () => {
+    const b64 = (s: string) => Buffer.from(s).toString('base64')
+    const yaml = `${serviceYaml({ name: 'app', addresses: ['127.0.0.1'], port: up.port })}---
+apiVersion: v1
+kind: Secret
+metadata: { name: dave, namespace: demo }
+type: kubernetes.io/basic-auth
+data: { username: ${b64('dave')}, password: ${b64('hunter2')} }
+---
+apiVersion: traefik.io/v1alpha1
+kind: Middleware
+metadata: { name: login, namespace: demo }
+spec: { basicAuth: { secret: dave, realm: manifests } }
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: { name: app, namespace: demo }
+spec:
+  routes:
+    - match: Host(\`yaml.example\`)
+      middlewares: [{ name: login }]
+      services: [{ name: app, port: 80 }]
+`
+    const { problems } = await edge.apply({ yaml })
+    expect(problems).toEqual([])
+    const denied = await edge.request('/', { headers: { host: 'yaml.example' } })
+    expect([denied.status, denied.headers['www-authenticate']]).toEqual([401, 'Basic realm="manifests"'])
+    expect((await edge.request('/', { headers: { host: 'yaml.example', authorization: basic('dave', 'wrong') } })).status).toBe(401)
+    expect((await edge.request('/', { headers: { host: 'yaml.example', authorization: basic('dave', 'hunter2') } })).status).toBe(200)
+    const values = [...(await edge.store.get(await edge.store.list(''))).values()].join('\n')
+    const sha = createHash('sha1').update('hunter2').digest('base64')
+    for (const secret of ['dave:', 'hunter2', sha]) expect(values).not.toContain(secret)
   })
 })
