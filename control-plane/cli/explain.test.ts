@@ -2,40 +2,20 @@
  * npm run explain as users run it: a real process on examples/ and on YAML in a temp folder.
  * (control-plane/explain/agreement.test.ts checks its answers against a real edge.)
  */
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Explanation } from '../explain/explain.ts'
+import { runCli } from '../../test/support/cli.ts'
+import { serviceYaml } from '../../test/support/manifests.ts'
 
 const CLI = join(import.meta.dirname, 'explain.ts')
 const EXAMPLES = join(import.meta.dirname, '../../examples')
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d))
-    child.stderr.on('data', (d: Buffer) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
+const run = (args: string[]) => runCli(CLI, args)
 
-const TLS_ROUTES = `apiVersion: v1
-kind: Service
-metadata: { name: web, namespace: app }
-spec: { ports: [{ name: http, port: 80 }] }
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: { name: web-1, namespace: app, labels: { kubernetes.io/service-name: web } }
-addressType: IPv4
-ports: [{ name: http, port: 8080 }]
-endpoints: [{ addresses: [10.0.0.1] }]
----
+const TLS_ROUTES = `${serviceYaml({ name: 'web', namespace: 'app', addresses: ['10.0.0.1'], port: 8080 })}---
 apiVersion: traefik.io/v1alpha1
 kind: IngressRoute
 metadata: { name: secure, namespace: app }

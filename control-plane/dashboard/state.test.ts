@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
+import { serviceYaml } from '../../test/support/manifests.ts'
 import { parseManifestText } from '../manifests/load.ts'
 import type { PublishResult } from '../publish/publisher.ts'
 import { buildFromSnapshot } from '../runtime/pipeline.ts'
@@ -13,18 +14,7 @@ import { DashboardModel } from './model.ts'
 import { dashboardHandler, serveDashboard } from './server.ts'
 import type { DashboardState } from './state.ts'
 
-const YAML = `apiVersion: v1
-kind: Service
-metadata: { name: web, namespace: app }
-spec: { ports: [{ name: http, port: 80 }] }
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: { name: web-1, namespace: app, labels: { kubernetes.io/service-name: web } }
-addressType: IPv4
-ports: [{ name: http, port: 8080 }]
-endpoints: [{ addresses: [10.0.0.1] }]
----
+const YAML = `${serviceYaml({ name: 'web', namespace: 'app', addresses: ['10.0.0.1'], port: 8080 })}---
 apiVersion: traefik.io/v1alpha1
 kind: IngressRoute
 metadata: { name: site, namespace: app }

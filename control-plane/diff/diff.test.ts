@@ -1,40 +1,20 @@
 /**
  * npm run diff as users run it: a real process on two folders of real YAML.
  */
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ConfigDiff } from './diff.ts'
 import { fieldChanges } from './diff.ts'
+import { runCli } from '../../test/support/cli.ts'
+import { serviceYaml } from '../../test/support/manifests.ts'
 
 const CLI = join(import.meta.dirname, '../cli/diff.ts')
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d))
-    child.stderr.on('data', (d: Buffer) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
+const run = (args: string[]) => runCli(CLI, args)
 
-const service = (name: string, addresses: string[]) => `apiVersion: v1
-kind: Service
-metadata: { name: ${name}, namespace: app }
-spec: { ports: [{ name: http, port: 80 }] }
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: { name: ${name}-1, namespace: app, labels: { kubernetes.io/service-name: ${name} } }
-addressType: IPv4
-ports: [{ name: http, port: 8080 }]
-endpoints: [${addresses.map((a) => `{ addresses: [${a}] }`).join(', ')}]
-`
+const service = (name: string, addresses: string[]) => serviceYaml({ name, namespace: 'app', addresses, port: 8080 })
 
 const route = (o: { match: string; priority?: number; middlewares?: string[]; service?: string }) => `apiVersion: traefik.io/v1alpha1
 kind: IngressRoute

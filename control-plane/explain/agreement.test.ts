@@ -3,12 +3,12 @@
  * explain names is the one whose upstream a real workerd edge proxies to (each router has its
  * own Service and upstream server), and "no router matched" is the edge's 404.
  */
-import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serviceYaml, startEdge, startUpstream, type Echo, type TestEdge, type Upstream } from '../../test/support/index.ts'
+import { runCli } from '../../test/support/cli.ts'
 import { explainRequest, type Explanation, type ServiceSummary } from './explain.ts'
 import { inspectManifests, routingView, storedParts } from './inspect.ts'
 
@@ -155,14 +155,7 @@ describe('explain agrees with the edge', () => {
   })
 
   it('says the same as a process (npm run explain) and exits 0 / 2', async () => {
-    const cli = (args: string[]) =>
-      new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, [join(import.meta.dirname, '../cli/explain.ts'), '--manifests', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-        let stdout = ''
-        child.stdout.on('data', (d: Buffer) => (stdout += d))
-        child.on('error', reject)
-        child.on('close', (code) => resolve({ code, stdout }))
-      })
+    const cli = (args: string[]) => runCli(join(import.meta.dirname, '../cli/explain.ts'), ['--manifests', dir, ...args])
     const matched = await cli(['--url', 'http://a.example/api/v1', '--method', 'POST'])
     const res = await edge.request('/api/v1', { method: 'POST', headers: { host: 'a.example' } })
     const served = (JSON.parse(res.body) as Echo).server

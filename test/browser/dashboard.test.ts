@@ -3,7 +3,6 @@
  * a real `npm run edge` stack (runEdge: file mode, local KV, workerd) on examples/ plus two
  * routes with problems. Screenshots go to docs/screenshots/ (docs/dashboard.md shows them).
  */
-import { spawn } from 'node:child_process'
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runEdge, type RunningEdge } from '../../control-plane/runtime/run-edge.ts'
 import type { DashboardState } from '../../control-plane/dashboard/state.ts'
 import { launchChromium, type Browser } from '../support/chromium.ts'
+import { runCli } from '../support/cli.ts'
 import { send } from '../support/index.ts'
 
 const REPO = join(import.meta.dirname, '../..')
@@ -146,13 +146,7 @@ describe('dashboard in Chromium', () => {
     await form.locator('button[type="submit"]').click()
     await page.locator('#explain-text').waitFor()
     const shown = await page.locator('#explain-text').textContent()
-    const cli = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [join(REPO, 'control-plane/cli/explain.ts'), '--manifests', manifests, '--url', 'http://demo.localhost/docs', '--method', 'POST', '--header', 'X-Env: dev'], { stdio: ['ignore', 'pipe', 'ignore'] })
-      let stdout = ''
-      child.stdout.on('data', (d: Buffer) => (stdout += d))
-      child.on('error', reject)
-      child.on('close', (code) => resolve({ code, stdout }))
-    })
+    const cli = await runCli(join(REPO, 'control-plane/cli/explain.ts'), ['--manifests', manifests, '--url', 'http://demo.localhost/docs', '--method', 'POST', '--header', 'X-Env: dev'])
     expect(cli.code).toBe(0)
     expect(shown).toBe(cli.stdout)
     expect(await page.locator('#explain-answer').textContent()).toMatch(/^router demo-demo-[0-9a-f]{20} rule Host\(`demo\.localhost`\)$/)
