@@ -9,7 +9,7 @@ import { resilienceUnsupported } from '../circuit-breaker/unsupported.ts'
 
 /** Middleware types the edge runs (edge-worker/src/middlewares registers exactly these). */
 export const EDGE_MIDDLEWARES = [
-  'addPrefix', 'basicAuth', 'buffering', 'circuitBreaker', 'digestAuth', 'errors', 'headers', 'inFlightReq', 'ipAllowList', 'ipWhiteList',
+  'addPrefix', 'basicAuth', 'buffering', 'circuitBreaker', 'digestAuth', 'errors', 'forwardAuth', 'headers', 'inFlightReq', 'ipAllowList', 'ipWhiteList',
   'rateLimit', 'replacePath', 'retry', 'stripPrefix',
 ] as const
 

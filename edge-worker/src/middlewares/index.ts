@@ -17,6 +17,7 @@ import { addPrefix } from './add-prefix/index.ts'
 import { basicAuth } from './basic-auth/index.ts'
 import { digestAuth } from './digest-auth/index.ts'
 import { errors } from './errors/index.ts'
+import { forwardAuth } from './forward-auth/index.ts'
 import { buffering } from './buffering/index.ts'
 import { circuitBreaker } from './circuit-breaker/index.ts'
 import { UnsupportedConfig, headers } from './headers/index.ts'
@@ -54,6 +55,7 @@ export const MIDDLEWARES: Record<EdgeMiddlewareType, MiddlewareFactory> = {
   basicAuth,
   digestAuth,
   errors,
+  forwardAuth,
   buffering,
   circuitBreaker,
   headers,
