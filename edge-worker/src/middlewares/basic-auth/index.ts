@@ -40,9 +40,11 @@ export function basicAuth(config: BasicAuth, context: MiddlewareContext): (next:
       const known = users instanceof Map ? users : await users.catch(() => null)
       if (!known) return httpError(500, 'Internal Server Error')
       const secret = known.get(credentials.user)
-      if (secret === undefined || !cachedCheck(secret, credentials.password, () => checkSecret(credentials.password, secret))) {
-        return unauthorized()
-      }
+      // An unknown user costs a check too (against the first user's hash, result dropped), as in
+      // Traefik: answer times must not tell which users exist.
+      const against = secret ?? known.values().next().value!
+      const ok = cachedCheck(against, credentials.password, () => checkSecret(credentials.password, against))
+      if (secret === undefined || !ok) return unauthorized()
       if (config.headerField) req.headers.set(config.headerField, credentials.user)
       if (config.removeHeader) req.headers.delete('authorization')
       return next(req)
