@@ -12,7 +12,8 @@
 import type { Diagnostic } from '../compiler/index.ts'
 import type { Inspection } from '../explain/inspect.ts'
 import type { EdgeDiagnostic, EdgeObjectKind } from '../table/diagnostics.ts'
-import type { EndpointsTable, TableService } from '../../shared/table/schema.ts'
+import type { EndpointsTable } from '../../shared/table/schema.ts'
+import { childServices } from '../../shared/table/split.ts'
 import { indexSources, type SourceIndex, type SourceRef } from './sources.ts'
 
 export type Status = 'enabled' | 'warning' | 'error' | 'disabled'
@@ -132,7 +133,7 @@ export function dashboardState(i: Inspection, published: PublishedInfo | null, e
       diagnostics,
       kind: t?.kind ?? Object.keys(http.services?.[name] ?? {})[0] ?? 'unknown',
       servers,
-      children: t ? childrenOf(t) : [],
+      children: t ? childServices(t) : [],
     })
   }
 
@@ -197,19 +198,6 @@ function union(a: string[], b: string[]): string[] {
 /** For an object that is served: any diagnostic (even an error on one of its parts) is a warning. */
 function statusOf(diagnostics: StateDiagnostic[]): Status {
   return diagnostics.length ? 'warning' : 'enabled'
-}
-
-function childrenOf(s: TableService): string[] {
-  switch (s.kind) {
-    case 'weighted':
-      return s.services.map((c) => c.service)
-    case 'mirroring':
-      return [s.service, ...s.mirrors.map((m) => m.service)]
-    case 'failover':
-      return [s.service, s.fallback]
-    default:
-      return []
-  }
 }
 
 /** Copies the table makes of a router (TLS conflicts) are named after it: `name-...`. */
