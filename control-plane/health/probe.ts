@@ -34,8 +34,8 @@ export async function probeHttp(server: string, check: HealthCheckSpec, tls: Pro
     if (check.followRedirects && code >= 300 && code < 400 && location && code !== 304) {
       if (hop >= MAX_REDIRECTS) throw new Error('stopped after 10 redirects')
       url = new URL(location, url)
-      // Go keeps the configured Host only for the first request: a redirect goes to its own host.
-      host = url.host
+      // Go's client keeps a custom Host through a relative redirect only; an absolute one gets its own host.
+      if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(location)) host = url.host
       continue
     }
     if (check.status === 0 && (code < 200 || code >= 400)) throw new Error(`received error status code: ${code}`)
