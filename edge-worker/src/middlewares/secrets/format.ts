@@ -8,10 +8,16 @@
  * @module
  */
 
-/** Configuration fields that are secret, per middleware type. */
+/**
+ * Configuration fields that are secret, per middleware type. forwardAuth's TLS material (a
+ * client key) and rateLimit's Redis settings (a password) are refused by the edge, which never
+ * opens them; they are sealed all the same, so KV holds no secret in plain text.
+ */
 export const SEALED_FIELDS: Readonly<Record<string, readonly string[]>> = {
   basicAuth: ['users'],
   digestAuth: ['users'],
+  forwardAuth: ['tls'],
+  rateLimit: ['redis'],
 }
 
 /** The field that carries the JWE in a sealed configuration. */
