@@ -41,6 +41,25 @@ describe('sealTableSecrets', () => {
     expect(JSON.stringify(await sealTableSecrets(input(), key.sealer))).toBe(JSON.stringify(sealed))
   })
 
+  it('seals what the edge refuses but that holds secrets: forwardAuth TLS, rateLimit Redis', async () => {
+    const key = await loadOrCreateDevSecretsKey(join(dir, 'k5.json'))
+    const table = {
+      schema: 1,
+      routes: {
+        rest: part({
+          fa: { type: 'forwardAuth', config: { address: 'https://auth', tls: { key: '-----BEGIN PRIVATE KEY-----x' } } },
+          rl: { type: 'rateLimit', config: { average: 1, redis: { password: 'pa55' } } },
+        }),
+        hosts: {},
+      },
+      endpoints: {},
+    }
+    const text = JSON.stringify(await sealTableSecrets(table, key.sealer))
+    expect(text).not.toContain('PRIVATE KEY')
+    expect(text).not.toContain('pa55')
+    expect(text).toContain('"address":"https://auth"')
+  })
+
   it('keeps the key pair in a 0600 file and reuses it', async () => {
     const a = await loadOrCreateDevSecretsKey(join(dir, 'k2.json'))
     const b = await loadOrCreateDevSecretsKey(join(dir, 'k2.json'))
