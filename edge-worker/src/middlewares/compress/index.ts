@@ -1,0 +1,135 @@
+/**
+ * compress: Traefik's response compression (gzip, br, zstd) negotiated from Accept-Encoding
+ * (./accept-encoding.ts). Not compressed: HEAD requests, requests whose own Content-Type is
+ * application/grpc or excluded, responses that already have a Content-Encoding, responses
+ * whose type is excluded (or not included), bodies under minResponseBodyBytes (1024 by
+ * default; read until known, then streamed). Compressed: Content-Encoding set, Content-Length
+ * removed; Vary: Accept-Encoding whenever a coding was chosen.
+ *
+ * gzip and br are encoded by the runtime itself (a Workers response body is always the
+ * identity coding; Content-Encoding tells the runtime how to send it); zstd, which the
+ * runtime does not encode, by ./zstd.ts.
+ *
+ * @module
+ */
+import type { Compress } from '../../../../shared/dynamic/types.ts'
+import type { Handler } from '../../request.ts'
+import { IDENTITY, NOT_ACCEPTABLE, negotiateEncoding } from './accept-encoding.ts'
+import { mediaTypeMatches, parseMediaType, type MediaType } from './media-type.ts'
+import { zstdStream } from './zstd.ts'
+
+export const COMPRESS_ENCODINGS = ['gzip', 'br', 'zstd'] as const
+const DEFAULT_MIN_SIZE = 1024
+
+export function compress(config: Compress): (next: Handler) => Handler {
+  const encodings = config.encodings?.length ? config.encodings : [...COMPRESS_ENCODINGS]
+  for (const e of encodings) {
+    if (!(COMPRESS_ENCODINGS as readonly string[]).includes(e)) throw new Error(`compress: encoding ${JSON.stringify(e)} is not supported (gzip, br, zstd)`)
+  }
+  const defaultEncoding = config.defaultEncoding ?? ''
+  if (defaultEncoding !== '' && !encodings.includes(defaultEncoding)) {
+    throw new Error(`compress: defaultEncoding ${JSON.stringify(defaultEncoding)} is not one of the encodings (${encodings.join(', ')})`)
+  }
+  const minSize = config.minResponseBodyBytes ?? DEFAULT_MIN_SIZE
+  if (!Number.isInteger(minSize) || minSize < 0) throw new Error('compress: minResponseBodyBytes must be an integer greater than or equal to zero')
+  if (config.excludedContentTypes?.length && config.includedContentTypes?.length) {
+    throw new Error('compress: excludedContentTypes and includedContentTypes options are mutually exclusive')
+  }
+  const excluded = mediaTypes('excludedContentTypes', config.excludedContentTypes)
+  const included = mediaTypes('includedContentTypes', config.includedContentTypes)
+  // Requests carrying gRPC (or an excluded type) are never answered compressed.
+  const requestExcludes = new Set(['application/grpc', ...excluded.map((m) => m.type)])
+
+  return (next) =>
+    async function compress(req) {
+      if (req.method === 'HEAD') return next(req)
+      const requestType = parseMediaType(req.headers.get('content-type') ?? '')
+      if (requestType && requestExcludes.has(requestType.type)) return next(req)
+      const accept = req.headers.get('accept-encoding')
+      // No Accept-Encoding: any coding is acceptable, so defaultEncoding if there is one.
+      const encoding = accept === null ? defaultEncoding || IDENTITY : negotiateEncoding(accept, encodings, defaultEncoding)
+      if (encoding === IDENTITY || encoding === NOT_ACCEPTABLE) return next(req)
+      const res = await next(req)
+      return compressed(res, encoding, minSize, excluded, included)
+    }
+}
+
+function mediaTypes(field: string, values: string[] | undefined): MediaType[] {
+  return (values ?? []).map((v) => {
+    const parsed = parseMediaType(v)
+    if (!parsed) throw new Error(`compress: ${field}: ${JSON.stringify(v)} is not a media type`)
+    return parsed
+  })
+}
+
+async function compressed(res: Response, encoding: string, minSize: number, excluded: MediaType[], included: MediaType[]): Promise<Response> {
+  if (res.webSocket || res.status === 101) return res
+  const headers = new Headers(res.headers)
+  headers.append('vary', 'Accept-Encoding')
+  const keep = (body: BodyInit | null) => new Response(body, { status: res.status, statusText: res.statusText, headers })
+  if (res.body === null || headers.has('content-encoding')) return keep(res.body)
+  const type = headers.get('content-type')
+  if (type !== null) {
+    const parsed = parseMediaType(type)
+    if (parsed === null) return keep(res.body)
+    if (included.length && !included.some((m) => mediaTypeMatches(m, parsed))) return keep(res.body)
+    if (excluded.some((m) => mediaTypeMatches(m, parsed))) return keep(res.body)
+  }
+  const declared = headers.get('content-length')
+  let body: ReadableStream<Uint8Array>
+  if (declared !== null && /^\d+$/.test(declared)) {
+    if (Number(declared) < minSize || Number(declared) === 0) return keep(res.body)
+    body = res.body
+  } else {
+    // Unknown length: read until minSize bytes are seen or the body ends, as Traefik buffers.
+    const reader = res.body.getReader()
+    const head: Uint8Array[] = []
+    let size = 0
+    let done = false
+    while (size < minSize || size === 0) {
+      const r = await reader.read()
+      if (r.done) {
+        done = true
+        break
+      }
+      head.push(r.value)
+      size += r.value.byteLength
+    }
+    if (done && (size < minSize || size === 0)) return keep(concat(head, size))
+    body = prepend(head, reader)
+  }
+  headers.delete('content-length')
+  headers.set('content-encoding', encoding)
+  if (encoding === 'zstd') {
+    return new Response(body.pipeThrough(zstdStream()), { status: res.status, statusText: res.statusText, headers, encodeBody: 'manual' } as ResponseInit)
+  }
+  return keep(body)
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const c of chunks) {
+    out.set(c, at)
+    at += c.byteLength
+  }
+  return out
+}
+
+function prepend(head: Uint8Array[], reader: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
+  let i = 0
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (i < head.length) {
+        controller.enqueue(head[i++]!)
+        return
+      }
+      const r = await reader.read()
+      if (r.done) controller.close()
+      else controller.enqueue(r.value)
+    },
+    cancel(reason) {
+      return reader.cancel(reason)
+    },
+  })
+}

@@ -1,0 +1,29 @@
+/**
+ * replacePathRegex: `regex` (Go syntax, trimmed) tested on the escaped path; on a match every
+ * match is replaced by `replacement` (trimmed, Go's template syntax) in the escaped path, the
+ * old escaped path goes in X-Replaced-Path, the query stays. A result that does not unescape
+ * is a 500; one that JoinPath normalisation would change (`/foo../bar` → `/../bar`) a 400.
+ *
+ * @module
+ */
+import type { ReplacePathRegex } from '../../../../shared/dynamic/types.ts'
+import { compileGoSubmatch } from '../../../../shared/rules/regexp/submatch.ts'
+import { httpError, type Handler } from '../../request.ts'
+import { joinPathNormalized, unescapePath } from '../path.ts'
+
+export function replacePathRegex(config: ReplacePathRegex): (next: Handler) => Handler {
+  const re = compileGoSubmatch((config.regex ?? '').trim())
+  const replacement = (config.replacement ?? '').trim()
+  return (next) =>
+    async function replacePathRegex(req) {
+      const current = req.path
+      if (!re.test(current)) return next(req)
+      req.headers.append('x-replaced-path', current)
+      const replaced = re.replaceAll(current, replacement)
+      const decoded = unescapePath(replaced)
+      if (decoded === null) return httpError(500, `invalid URL escape in ${JSON.stringify(replaced)}`)
+      if (joinPathNormalized(replaced) !== replaced) return httpError(400, 'Bad Request')
+      req.path = replaced
+      return next(req)
+    }
+}
