@@ -9,8 +9,9 @@ import { resilienceUnsupported } from '../circuit-breaker/unsupported.ts'
 
 /** Middleware types the edge runs (edge-worker/src/middlewares registers exactly these). */
 export const EDGE_MIDDLEWARES = [
-  'addPrefix', 'basicAuth', 'buffering', 'circuitBreaker', 'digestAuth', 'errors', 'forwardAuth', 'headers', 'inFlightReq', 'ipAllowList', 'ipWhiteList',
-  'rateLimit', 'replacePath', 'retry', 'stripPrefix',
+  'addPrefix', 'basicAuth', 'buffering', 'circuitBreaker', 'compress', 'digestAuth', 'encodedCharacters', 'errors', 'forwardAuth', 'headers', 'inFlightReq',
+  'ipAllowList', 'ipWhiteList', 'rateLimit', 'redirectRegex', 'redirectScheme', 'replacePath', 'replacePathRegex', 'retry',
+  'stripPrefix', 'stripPrefixRegex',
 ] as const
 
 export type EdgeMiddlewareType = (typeof EDGE_MIDDLEWARES)[number]

@@ -16,17 +16,23 @@ import { httpError, type Handler } from '../request.ts'
 import { addPrefix } from './add-prefix/index.ts'
 import { basicAuth } from './basic-auth/index.ts'
 import { digestAuth } from './digest-auth/index.ts'
+import { encodedCharacters } from './encoded-characters/index.ts'
 import { errors } from './errors/index.ts'
 import { forwardAuth } from './forward-auth/index.ts'
 import { buffering } from './buffering/index.ts'
 import { circuitBreaker } from './circuit-breaker/index.ts'
+import { compress } from './compress/index.ts'
 import { UnsupportedConfig, headers } from './headers/index.ts'
 import { inFlightReq } from './in-flight-req/index.ts'
 import { ipAllowList } from './ip-allow-list/index.ts'
 import { rateLimit } from './rate-limit/index.ts'
+import { redirectRegex } from './redirect-regex/index.ts'
+import { redirectScheme } from './redirect-scheme/index.ts'
 import { replacePath } from './replace-path/index.ts'
+import { replacePathRegex } from './replace-path-regex/index.ts'
 import { retry } from './retry/index.ts'
 import { stripPrefix } from './strip-prefix/index.ts'
+import { stripPrefixRegex } from './strip-prefix-regex/index.ts'
 
 export type Middleware = (next: Handler) => Handler
 
@@ -58,14 +64,20 @@ export const MIDDLEWARES: Record<EdgeMiddlewareType, MiddlewareFactory> = {
   forwardAuth,
   buffering,
   circuitBreaker,
+  compress,
+  encodedCharacters,
   headers,
   inFlightReq,
   ipAllowList,
   ipWhiteList: ipAllowList,
   rateLimit,
+  redirectRegex,
+  redirectScheme,
   replacePath,
+  replacePathRegex,
   retry,
   stripPrefix,
+  stripPrefixRegex,
 }
 
 /** `middlewares` in order in front of `final`. Never throws: a broken middleware answers its error. */
