@@ -48,8 +48,12 @@ export interface WorkerdConfigInput {
 /** The internal metrics socket's name (edge-worker/src/observability/entrypoints.ts). */
 export const METRICS_SOCKET = 'metrics'
 
+/** EDGE_LIMITS = "global": rateLimit and inFlightReq counted in one Durable Object namespace for every entry point. */
+const GLOBAL_LIMITS = { variable: 'EDGE_LIMITS', binding: 'EDGE_LIMITER', className: 'EdgeLimiter', service: 'edge-state' }
+
 export function workerdConfig(input: WorkerdConfigInput): string {
   const allow = input.allow ?? ['public', 'private', 'local']
+  const globalLimits = input.vars[GLOBAL_LIMITS.variable] === 'global'
   const flags = input.compatibilityFlags ?? []
   const kvServices = Object.entries(input.kv).map(([binding, address]) => ({ binding, service: `kv-${binding}`, address }))
   const trusted = input.trustedCertificates ?? []
@@ -63,6 +67,7 @@ export function workerdConfig(input: WorkerdConfigInput): string {
       bindings = [
 ${[
   ...kvServices.map((kv) => `        (name = ${str(kv.binding)}, kvNamespace = ${str(kv.service)}),`),
+  ...(globalLimits ? [`        (name = ${str(GLOBAL_LIMITS.binding)}, durableObjectNamespace = (className = ${str(GLOBAL_LIMITS.className)}, serviceName = ${str(GLOBAL_LIMITS.service)})),`] : []),
   ...Object.entries({ ...input.vars, ...(input.metrics ? { METRICS_PROMETHEUS: 'true' } : {}), ENTRYPOINT: ep.name, ...(ep.tls ? { TLS_OPTIONS: ep.tls.optionsName ?? 'default' } : {}) }).map(
     ([name, value]) => `        (name = ${str(name)}, text = ${str(value)}),`,
   ),
@@ -82,9 +87,20 @@ ${input.entryPoints.map((ep, i) => `        (name = "METRICS_SOURCE_${i}", servi
       ],
     )),`]
     : []
+  // The same module once more, hosting the limiter objects every entry point's worker binds.
+  const stateWorker = globalLimits
+    ? [`    (name = ${str(GLOBAL_LIMITS.service)}, worker = (
+      modules = [(name = "worker.js", esModule = embed ${str(input.workerFile)})],
+      compatibilityDate = ${str(input.compatibilityDate)},
+      compatibilityFlags = [${flags.map(str).join(', ')}],
+      durableObjectNamespaces = [(className = ${str(GLOBAL_LIMITS.className)}, uniqueKey = "traefik-edge-limiter")],
+      durableObjectStorage = (inMemory = void),
+    )),`]
+    : []
   const services = [
     ...workers,
     ...metricsWorker,
+    ...stateWorker,
     ...kvServices.map((kv) => `    (name = ${str(kv.service)}, external = (address = ${str(kv.address)}, http = ())),`),
     `    (name = "outbound", network = (allow = [${allow.map(str).join(', ')}]${tls})),`,
   ]

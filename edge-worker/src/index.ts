@@ -5,3 +5,5 @@ import { edgeFetch } from './app.ts'
 export default { fetch: edgeFetch() }
 // Internal metrics entrypoints (./observability/entrypoints.ts), named in the self-hosted config only.
 export { metricsEntrypoint as metrics, prometheusEntrypoint as prometheus } from './observability/entrypoints.ts'
+// The Durable Object behind the global limits (./durable/limits.ts; wrangler.toml and the self-hosted config bind it).
+export { EdgeLimiter } from './durable/limiter-object.ts'
