@@ -13,9 +13,9 @@ import type { EdgeRequest } from '../../edge-worker/src/request.ts'
 import { misdirected } from '../../edge-worker/src/tls/sni-check.ts'
 import { explainRule, type Clause } from '../../shared/rules/explain.ts'
 import { canonicalHost, routingPath, type MatchRequest, type RuleNode } from '../../shared/rules/index.ts'
-import { compileRouters } from '../../shared/rules/routers.ts'
+import { compileRouters, type CompiledRouter } from '../../shared/rules/routers.ts'
 import { mergeTableParts } from '../../shared/table/split.ts'
-import type { EdgeTable } from '../../shared/table/schema.ts'
+import type { EdgeTable, TableRouter } from '../../shared/table/schema.ts'
 import type { PreparedRouter, PreparedService, RoutingView } from '../../shared/table/view.ts'
 
 export interface ExplainRequest {
@@ -74,7 +74,15 @@ export interface Explanation {
   notMatched: Miss[]
   /** Routers whose rule matches but that do not serve this entry point or TLS-ness. */
   elsewhere: Array<RouterSummary & { reason: string }>
+  /**
+   * Routers tried before the chosen one that are limited to other hosts, when there are more than
+   * OTHER_HOSTS_LISTED of them: counted here instead of listed in notMatched.
+   */
+  otherHosts: number
 }
+
+/** Up to this many routers of other hosts are listed one by one; more are only counted. */
+export const OTHER_HOSTS_LISTED = 20
 
 /** Explains a request against the published table (its stored parts) and the edge's view of it. */
 export function explainRequest(parts: EdgeTable[], view: RoutingView, input: ExplainRequest): Explanation {
@@ -100,7 +108,7 @@ export function explainRequest(parts: EdgeTable[], view: RoutingView, input: Exp
     ctx: { waitUntil: () => {} },
     signal: undefined,
   }
-  const base = { request: { method, url: input.url, host: canonicalHost(host), path: req.path, tls, entryPoint, clientIp }, notMatched: [], elsewhere: [] }
+  const base = { request: { method, url: input.url, host: canonicalHost(host), path: req.path, tls, entryPoint, clientIp }, notMatched: [], elsewhere: [], otherHosts: 0 }
 
   if (tls && view.tls) {
     const why = misdirected(view.tls, entryPoint, host, { options: 'default' })
@@ -119,15 +127,16 @@ export function explainRequest(parts: EdgeTable[], view: RoutingView, input: Exp
     query: new URLSearchParams(req.query),
     clientIp,
   }
-  const { notMatched, elsewhere } = walk(mergeTableParts(parts), match, entryPoint, tls, chosen?.name)
+  const { notMatched, elsewhere, otherHosts } = walk(ordered(parts), match, entryPoint, tls, chosen?.name)
   if (!chosen) {
-    return { ...base, notMatched, elsewhere, outcome: 'no-match', status: 404, summary: 'no router matched -> 404 page not found', router: null }
+    return { ...base, notMatched, elsewhere, otherHosts, outcome: 'no-match', status: 404, summary: 'no router matched -> 404 page not found', router: null }
   }
   const router = describeRouter(chosen, parts)
   return {
     ...base,
     notMatched,
     elsewhere,
+    otherHosts,
     outcome: 'matched',
     ...(router.error ? { status: router.error.status } : {}),
     summary: router.error
@@ -138,12 +147,28 @@ export function explainRequest(parts: EdgeTable[], view: RoutingView, input: Exp
 }
 
 /** The routers before `chosen` in the edge's order, each with the clause that failed. */
-function walk(table: EdgeTable, req: MatchRequest, entryPoint: string, tls: boolean, chosen: string | undefined) {
-  const ordered = compileRouters(
-    Object.entries(table.routers).map(([name, r]) => ({ name, rule: r.tree as RuleNode, ruleText: r.rule, priority: r.priority, value: r })),
-  )
+/** The routers of a published table in the index's order, compiled once per table (keyed by its `rest` part). */
+const orderedOf = new WeakMap<object, Array<CompiledRouter<TableRouter>>>()
+
+function ordered(parts: EdgeTable[]): Array<CompiledRouter<TableRouter>> {
+  const key = parts[0] ?? {}
+  let list = orderedOf.get(key)
+  if (!list) {
+    const table = mergeTableParts(parts)
+    list = compileRouters(Object.entries(table.routers).map(([name, r]) => ({ name, rule: r.tree as RuleNode, ruleText: r.rule, priority: r.priority, value: r })))
+    orderedOf.set(key, list)
+  }
+  return list
+}
+
+function walk(ordered: Array<CompiledRouter<TableRouter>>, req: MatchRequest, entryPoint: string, tls: boolean, chosen: string | undefined) {
   const notMatched: Miss[] = []
   const elsewhere: Explanation['elsewhere'] = []
+  // Routers limited to exact hosts other than the request's (the index never tries them), kept
+  // apart so that a table of thousands of hosts does not bury the routers that matter.
+  const host = req.host.endsWith('.') ? req.host.slice(0, -1) : req.host
+  const otherHost: Miss[] = []
+  let others = 0
   for (const r of ordered) {
     if (r.name === chosen) break
     const spec = r.value
@@ -160,9 +185,18 @@ function walk(table: EdgeTable, req: MatchRequest, entryPoint: string, tls: bool
       }
       continue
     }
+    if (spec.hosts !== null && spec.hosts.length > 0 && !spec.hosts.includes(host)) {
+      if (++others <= OTHER_HOSTS_LISTED) otherHost.push({ ...summary, failed: explainRule(r.tree, spec.rule, req).failed })
+      continue
+    }
     notMatched.push({ ...summary, failed: explainRule(r.tree, spec.rule, req).failed })
   }
-  return { notMatched, elsewhere }
+  if (others <= OTHER_HOSTS_LISTED) {
+    // Few enough to list: back in the edge's order among the others.
+    const order = new Map(ordered.map((r, i) => [r.name, i]))
+    return { notMatched: [...notMatched, ...otherHost].sort((a, b) => order.get(a.name)! - order.get(b.name)!), elsewhere, otherHosts: 0 }
+  }
+  return { notMatched, elsewhere, otherHosts: others }
 }
 
 function describeRouter(r: PreparedRouter, parts: EdgeTable[]): ChosenRouter {
@@ -209,7 +243,7 @@ export function formatExplanation(e: Explanation): string {
     if (r.error) lines.push(`answers: ${r.error.status} (${r.error.message})`)
   }
   lines.push(`outcome: ${e.summary}`)
-  if (e.notMatched.length) {
+  if (e.notMatched.length || e.otherHosts) {
     lines.push('', r ? 'higher-priority routers that did not match:' : 'routers that did not match:')
     for (const m of e.notMatched) {
       const [first, ...others] = m.failed
@@ -218,6 +252,7 @@ export function formatExplanation(e: Explanation): string {
       for (const o of others) lines.push(`    and:    ${o.text} at ${o.start}: ${o.observed}`)
     }
   }
+  if (e.otherHosts) lines.push(`  (and ${e.otherHosts} routers limited to other hosts)`)
   if (e.elsewhere.length) {
     lines.push('', 'routers whose rule matches but that do not serve this request:')
     for (const x of e.elsewhere) lines.push(`  ${x.name} (priority ${x.priority}) rule: ${x.rule}: ${x.reason}`)
