@@ -9,6 +9,9 @@ const COLUMNS = {
   tlsOptions: [['Status', (r) => badge(r.status)], ['Name', (r) => el('code', { class: 'name' }, r.name)], ['Hosts', (r) => text(r.hosts.join(', '))], ['Source', (r) => source(r.source)]],
 }
 
+// Enough rows to scroll through; a table of thousands is narrowed with the search instead.
+const MAX_ROWS = 500
+
 let state = null
 let tab = 'routers'
 let selected = null
@@ -78,7 +81,7 @@ function render() {
   const body = $('#list tbody')
   body.replaceChildren()
   if (!rows.length) body.append(el('tr', {}, el('td', { class: 'empty', colspan: String(cols.length) }, 'nothing matches')))
-  for (const r of rows) {
+  for (const r of rows.slice(0, MAX_ROWS)) {
     const tr = el('tr', { 'data-name': r.name }, ...cols.map(([, f]) => el('td', {}, f(r))))
     if (r.name === selected) tr.classList.add('selected')
     tr.addEventListener('click', () => {
@@ -87,6 +90,7 @@ function render() {
     })
     body.append(tr)
   }
+  if (rows.length > MAX_ROWS) body.append(el('tr', {}, el('td', { class: 'empty', colspan: String(cols.length) }, `showing ${MAX_ROWS} of ${rows.length}: narrow the search`)))
   const row = state[tab].find((r) => r.name === selected)
   renderDetail(row)
 }
