@@ -3,9 +3,10 @@
 // /metrics is not shadowed), W3C traceparent propagated upstream and spans received by a loopback
 // OTLP/HTTP collector without the response waiting for it, and each router's toggles honoured.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { gunzipSync, gzipSync } from 'node:zlib'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
@@ -79,6 +80,7 @@ async function startCollector() {
 describe('observability at the edge', () => {
   let edge: LocalEdge
   let upstream: Upstream
+  let special: Upstream
   let collector: Awaited<ReturnType<typeof startCollector>>
   let stateDir: string
   const lines: string[] = []
@@ -95,6 +97,25 @@ describe('observability at the edge', () => {
 
   beforeAll(async () => {
     upstream = await startUpstream({ host: '127.0.0.7', name: 'up' })
+    // A gzip body with its Content-Length, and a body streamed in chunks without one.
+    special = await startUpstream({
+      host: '127.0.0.8',
+      handler: (req, res) => {
+        if (req.url === '/gzip') {
+          const body = gzipSync(Buffer.from('compressed '.repeat(200)))
+          return void res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': body.length, 'content-type': 'text/plain' }).end(body)
+        }
+        res.writeHead(200, { 'content-type': 'text/plain' })
+        let n = 0
+        const tick = setInterval(() => {
+          res.write(`chunk ${n}\n`)
+          if (++n === 5) {
+            clearInterval(tick)
+            res.end()
+          }
+        }, 5)
+      },
+    })
     collector = await startCollector()
     stateDir = await mkdtemp(join(tmpdir(), 'edge-obs-'))
     edge = await startLocalEdge({
@@ -110,8 +131,13 @@ describe('observability at the edge', () => {
         routers: {
           logged: { rule: 'Host(`logged.test`)', service: 'app' },
           quiet: { rule: 'Host(`quiet.test`)', service: 'app', observability: { accessLogs: false, metrics: false, tracing: false } },
+          fetched: { rule: 'Host(`fetched.test`)', service: 'fetched' },
         },
-        services: { app: { loadBalancer: { servers: [{ url: upstream.url }], passHostHeader: true } } },
+        services: {
+          app: { loadBalancer: { servers: [{ url: upstream.url }], passHostHeader: true } },
+          // fetch(): the runtime holds a compressed body encoded, which observing must not disturb.
+          fetched: { loadBalancer: { servers: [{ url: special.url }], passHostHeader: false } },
+        },
       },
     }
     await edge.publish(buildEdgeInput({ config }).table)
@@ -121,6 +147,7 @@ describe('observability at the edge', () => {
     collector?.release()
     await edge?.stop()
     await upstream?.close()
+    await special?.close()
     await collector?.close()
     if (stateDir) await rm(stateDir, { recursive: true, force: true })
   })
@@ -197,6 +224,19 @@ describe('observability at the edge', () => {
     collector.release()
   })
 
+  it('passes compressed and streamed bodies intact, and counts what the client got', async () => {
+    const logs = accessLogs().length
+    const gz = await sendRaw(`${edge.url()}/gzip`, { host: 'fetched.test', 'accept-encoding': 'gzip' })
+    expect(gz.status).toBe(200)
+    expect(gz.headers['content-encoding']).toBe('gzip')
+    expect(gunzipSync(gz.body).toString()).toBe('compressed '.repeat(200))
+    const streamed = await send(`${edge.url()}/stream`, { headers: { host: 'fetched.test' } })
+    expect(streamed.body).toBe('chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n')
+    const [gzLine, streamLine] = (await logged(logs + 2)).slice(logs)
+    expect(gzLine).toMatchObject({ RequestPath: '/gzip', DownstreamStatus: 200, DownstreamContentSize: gz.body.length })
+    expect(streamLine).toMatchObject({ RequestPath: '/stream', DownstreamContentSize: 40 })
+  })
+
   it('serves Prometheus metrics on the internal socket, per entry point, router and service; /metrics on web stays a user route', async () => {
     await send(`${edge.url()}/missing`, { headers: { host: 'nowhere.test' } })
     const user = await send(`${edge.url()}/metrics`, { headers: { host: 'logged.test' } })
@@ -221,3 +261,16 @@ describe('observability at the edge', () => {
     expect((await send(edge.metricsUrl!.replace('/metrics', '/other'))).status).toBe(404)
   })
 })
+
+/** A GET whose body is kept as bytes (a compressed answer is not text). */
+function sendRaw(url: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers, agent: false }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}

@@ -117,11 +117,15 @@ export class Observation {
   /** The response as the client gets it: its end is watched, then the request is logged, counted and traced. */
   finish(res: Response): Response {
     const body = res.body
-    if (body === null || res.status === 101 || (res as { webSocket?: unknown }).webSocket) {
-      this.#req.ctx.waitUntil(this.#done(res.status, 0))
+    const length = res.headers.get('content-length')
+    const encoding = res.headers.get('content-encoding')
+    // A body the runtime holds encoded (Content-Encoding) must reach the client untouched: read
+    // from JS it would be decoded and encoded again, and no longer match its Content-Length. Its
+    // end is not watched: the request is accounted when the headers are handed over.
+    if (body === null || res.status === 101 || (res as { webSocket?: unknown }).webSocket || (encoding !== null && encoding.toLowerCase() !== 'identity')) {
+      this.#req.ctx.waitUntil(this.#done(res.status, body === null ? 0 : Number(length ?? 0) || 0))
       return res
     }
-    const length = res.headers.get('content-length')
     let size = 0
     let counted: ReadableStream<Uint8Array>
     let ended: Promise<unknown>
