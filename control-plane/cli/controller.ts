@@ -15,6 +15,8 @@
  *   --sink local|cloudflare    local: the store `wrangler dev` reads (--persist-to, default
  *                              .wrangler/state); cloudflare: Workers KV REST [CLOUDFLARE_ACCOUNT_ID,
  *                              CLOUDFLARE_KV_NAMESPACE_ID, CLOUDFLARE_API_TOKEN, CLOUDFLARE_API_BASE_URL]
+ *   --pointer-interval-ms N    least time between two pointer writes (default 1000 on cloudflare:
+ *                              Workers KV's one write per second per key; 0 on local)
  *   --signing-key PATH         private JWK or PKCS#8 PEM [SIGNING_KEY_FILE]; default the local dev key
  *                              in --state-dir (what `npm run edge` uses)
  *   --signing-alg ALG          for a PEM key: Ed25519 or ES256; --signing-kid KID optional
@@ -28,7 +30,7 @@
  *   --lease-duration S, --renew-deadline S, --retry-period S   default 15, 10, 2 (client-go's)
  *   --no-leader-election       a single replica that always publishes
  *   --ops-port N               /healthz /readyz /metrics on 0.0.0.0:N (default 9000; 0 picks a port)
- *   --debounce-ms N            quiet time before a recompile (default 100)
+ *   --debounce-ms N            quiet time before a recompile (default 50)
  *   --no-events                do not write Kubernetes Events
  * Prints `ready OPS_URL` on stdout once the ops server listens; logs go to stderr. SIGINT/SIGTERM
  * release the Lease and stop. Exit 2 on a usage error, 1 when it cannot start.
@@ -46,7 +48,6 @@ import { controllerRegistry } from '../kube/metrics.ts'
 import { startOpsServer } from '../kube/ops-server.ts'
 import { cloudflareKvOptionsFromEnv, createCloudflareKvStore } from '../kv/cloudflare-rest-store.ts'
 import type { KvStore } from '../kv/store.ts'
-import { openWranglerLocalKv } from '../kv/wrangler-local-store.ts'
 import { TablePublisher } from '../publish/publisher.ts'
 import { loadOrCreateDevSigningKey, loadSigningKey } from '../publish/signing-key.ts'
 import { edgeTableStage } from '../runtime/edge-table.ts'
@@ -84,6 +85,7 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
       'no-leader-election': { type: 'boolean' },
       'ops-port': { type: 'string' },
       'debounce-ms': { type: 'string' },
+      'pointer-interval-ms': { type: 'string' },
       'no-events': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -99,7 +101,7 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
     if (!(n > 0)) throw new Error(`--${flag}: "${v}" is not a positive number of seconds`)
     return Math.round(n * 1000)
   }
-  const int = (flag: 'ops-port' | 'debounce-ms', fallback: number) => {
+  const int = (flag: 'ops-port' | 'debounce-ms' | 'pointer-interval-ms', fallback: number) => {
     const v = values[flag]
     if (v === undefined) return fallback
     const n = Number(v)
@@ -130,7 +132,8 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
     lease: values['no-leader-election'] ? undefined : lease,
     identity: values.identity ?? env.POD_NAME ?? `${hostname()}-${process.pid}`,
     opsPort: int('ops-port', 9000),
-    debounceMs: int('debounce-ms', 100),
+    debounceMs: int('debounce-ms', 50),
+    pointerIntervalMs: int('pointer-interval-ms', sink === 'cloudflare' ? 1000 : 0),
     events: values['no-events'] !== true,
   }
 }
@@ -168,10 +171,11 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       : await loadOrCreateDevSigningKey(join(args.stateDir, DEV_SIGNING_KEY))
     let store: KvStore
     if (args.sink === 'cloudflare') store = createCloudflareKvStore(cloudflareKvOptionsFromEnv())
-    else store = await openWranglerLocalKv({ configPath: join(REPO_ROOT, 'wrangler.toml'), persistTo: args.persistTo ?? join(REPO_ROOT, '.wrangler/state') })
+    // wrangler is loaded only for the local sink: it costs ~200 MB of RSS a cluster deployment never needs.
+    else store = await (await import('../kv/wrangler-local-store.ts')).openWranglerLocalKv({ configPath: join(REPO_ROOT, 'wrangler.toml'), persistTo: args.persistTo ?? join(REPO_ROOT, '.wrangler/state') })
     stops.push(() => store.close())
-    // Workers KV takes one write per second per key: coalesce pointer writes there.
-    const publisher = await TablePublisher.open({ store, signer, pointerMinIntervalMs: args.sink === 'cloudflare' ? 1000 : 0 })
+    // Workers KV takes one write per second per key: pointer writes are coalesced there by default.
+    const publisher = await TablePublisher.open({ store, signer, pointerMinIntervalMs: args.pointerIntervalMs })
     const gc = setInterval(() => void publisher.collectGarbage().catch((err: unknown) => log(`garbage collection: ${(err as Error).message}`)), 60_000)
     gc.unref()
     stops.push(async () => clearInterval(gc))
