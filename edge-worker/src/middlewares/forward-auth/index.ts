@@ -7,7 +7,8 @@
  * authResponseHeadersRegex) copied onto it, and the auth cookies named in
  * addAuthCookiesToResponse set on the response. Any other answer goes back to the client as
  * is (status, headers, body), its Location made absolute unless preserveLocationHeader. An auth
- * server that cannot be reached, or whose body is over maxResponseBodySize: 500.
+ * server that cannot be reached, or whose body is over maxResponseBodySize: 500 (499 when the
+ * client went away); a body over maxBodySize: 401. Both with an empty body, as Traefik.
  *
  * TLS material (tls.ca, cert, key, insecureSkipVerify) cannot be given to the runtime's fetch()
  * per request: refused (501, and a compile-time diagnostic). headerField only names the user in
@@ -17,12 +18,12 @@
  */
 import type { ForwardAuth } from '../../../../shared/dynamic/types.ts'
 import { forwardAuthUnsupported } from '../../../../shared/circuit-breaker/unsupported.ts'
-import { removeHopByHop } from '../../proxy/forwarded.ts'
 import type { EdgeRequest, Handler } from '../../request.ts'
 import { readUpTo } from '../buffering/read-up-to.ts'
 import { UnsupportedConfig } from '../headers/index.ts'
 
-const HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']
+// Traefik's list for the auth request and the refusal: Proxy-Authorization goes to the auth server (RFC 7235 4.4).
+const HOP = ['connection', 'keep-alive', 'te', 'trailers', 'transfer-encoding', 'upgrade']
 
 function empty(status: number): Response {
   return new Response(null, { status })
@@ -62,7 +63,7 @@ export function forwardAuth(config: ForwardAuth): (next: Handler) => Handler {
         const read = await readUpTo(req.body, maxBody)
         if (read.rest) {
           await read.rest.cancel().catch(() => {})
-          return new Response('Unauthorized\n', { status: 401, headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' } })
+          return empty(401)
         }
         body = read.bytes
       }
@@ -79,7 +80,7 @@ export function forwardAuth(config: ForwardAuth): (next: Handler) => Handler {
         })
       } catch (err) {
         console.error(`[edge] forwardAuth ${address.host}: ${(err as Error).message}`)
-        return empty(500)
+        return empty(req.signal?.aborted ? 499 : 500)
       }
       let authBody: Uint8Array
       if (auth.body) {
@@ -120,11 +121,12 @@ export function forwardAuth(config: ForwardAuth): (next: Handler) => Handler {
       }
       const res = await next(onward)
       if (cookies.size === 0) return res
-      const add = auth.headers.getSetCookie().filter((c) => cookies.has(cookieName(c)))
-      if (add.length === 0) return res
-      const names = new Set(add.map(cookieName))
+      const authCookies = auth.headers.getSetCookie()
+      if (authCookies.length === 0) return res
+      // Traefik: the listed names come from the auth server only, the upstream's are dropped.
+      const add = authCookies.filter((c) => cookies.has(cookieName(c)))
       const out = new Headers(res.headers)
-      const kept = res.headers.getSetCookie().filter((c) => !names.has(cookieName(c)))
+      const kept = res.headers.getSetCookie().filter((c) => !cookies.has(cookieName(c)))
       out.delete('set-cookie')
       for (const c of [...kept, ...add]) out.append('set-cookie', c)
       return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out })
@@ -134,8 +136,9 @@ export function forwardAuth(config: ForwardAuth): (next: Handler) => Handler {
 /** Traefik's writeHeader: the request's headers for the auth server. */
 export function authHeaders(req: EdgeRequest, trust: boolean, allowed: string[]): Headers {
   let h = new Headers(req.headers)
-  removeHopByHop(h, true)
-  h.delete('te')
+  const connection = h.get('connection')
+  for (const name of connection?.split(',') ?? []) if (name.trim() !== '') h.delete(name.trim())
+  for (const name of HOP) h.delete(name)
   if (allowed.length) {
     const only = new Headers()
     for (const name of allowed) {
@@ -145,7 +148,8 @@ export function authHeaders(req: EdgeRequest, trust: boolean, allowed: string[])
     h = only
   }
   const prior = req.headers.get('x-forwarded-for')
-  h.set('x-forwarded-for', trust && prior !== null ? `${prior}, ${req.clientIp}` : req.clientIp)
+  // Go writes it only when RemoteAddr parses; the edge always knows the client, Traefik's test has none.
+  if (req.clientIp !== '') h.set('x-forwarded-for', trust && prior !== null ? `${prior}, ${req.clientIp}` : req.clientIp)
   const pick = (name: string, own: string) => {
     const sent = req.headers.get(name)
     if (sent && trust) h.set(name, sent)
