@@ -21,7 +21,17 @@ export interface ActiveHealth {
   stop(): void
 }
 
-export function activeHealth(options: { report: (line: string) => void; probe?: HealthCheckerOptions['probe'] }): ActiveHealth {
+export interface ActiveHealthOptions {
+  report: (line: string) => void
+  probe?: HealthCheckerOptions['probe']
+  /**
+   * Whether a status change may be published now (a replica that lost its lease must not write):
+   * default always. Builds published through `publish` are the caller's to gate.
+   */
+  mayPublish?: () => boolean
+}
+
+export function activeHealth(options: ActiveHealthOptions): ActiveHealth {
   let last: Built | null = null
   let publishInner: ((built: Built) => Promise<PublishResult>) | null = null
   const withHealth = (built: Built): Built => {
@@ -32,7 +42,7 @@ export function activeHealth(options: { report: (line: string) => void; probe?: 
     report: options.report,
     probe: options.probe,
     onChange: () => {
-      if (!last || !publishInner) return
+      if (!last || !publishInner || options.mayPublish?.() === false) return
       publishInner(withHealth(last)).catch((err: unknown) => options.report(`health update not published: ${(err as Error).message}`))
     },
   })
