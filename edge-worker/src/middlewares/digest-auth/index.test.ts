@@ -110,6 +110,14 @@ describe('digestAuth at the edge', () => {
     expect(nonces('other').check(issued, 1, 1_000_001)).toBe('invalid')
   })
 
+  it('accepts a uri that is a prefix of the request path, as go-http-auth (TestAuthDigest "valid request in subpath")', async () => {
+    const { send } = edge({ users })
+    const challenge = await send(undefined, '/t3')
+    expect((await send(answer(challenge, 'alice', 'secret', { uri: '/' }), '/t3')).status).toBe(200)
+    expect((await send(answer(challenge, 'alice', 'secret', { uri: '/t2', nc: '00000002' }), '/t3')).status).toBe(401)
+    expect((await send(answer(challenge, 'alice', 'secret', { uri: '/t2/deeper', nc: '00000003' }), '/t2')).status).toBe(401)
+  })
+
   it('refuses a wrong password, another realm, another method or uri, and a foreign opaque', async () => {
     const { send } = edge({ users })
     const challenge = await send()

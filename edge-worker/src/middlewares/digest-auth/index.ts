@@ -71,8 +71,12 @@ function check(req: EdgeRequest, r: Ready, realm: string): string | 'stale' | nu
   if (get('opaque') !== r.nonces.opaque || (p.get('algorithm') ?? 'MD5') !== 'MD5' || get('qop') !== 'auth') return null
   const uri = get('uri')
   const requestUri = req.query ? `${req.path}?${req.query}` : req.path
-  // As go-http-auth: the uri may differ from the request's only in its query.
-  if (uri !== requestUri && pathOf(uri) !== unescapePath(req.path)) return null
+  // As go-http-auth: a uri other than the request's must be a prefix of the request's path.
+  if (uri !== requestUri) {
+    const prefix = pathOf(uri)
+    const path = unescapePath(req.path)
+    if (prefix === null || path === null || !path.startsWith(prefix)) return null
+  }
   const ha1 = r.users.get(`${get('username')}:${realm}`)
   if (ha1 === undefined) return null
   const ha2 = h(`${req.method}:${uri}`)
@@ -85,10 +89,14 @@ function check(req: EdgeRequest, r: Ready, realm: string): string | 'stale' | nu
   return state === 'ok' ? get('username') : 'stale'
 }
 
+/** Go's url.Parse(uri).Path: the decoded path of a request-uri, without scheme, authority, query. */
 function pathOf(uri: string): string | null {
-  try {
-    return unescapePath(new URL(uri, 'http://x').pathname)
-  } catch {
-    return null
+  let rest = uri.replace(/[?#][^]*$/, '')
+  const scheme = /^[a-zA-Z][a-zA-Z0-9+.-]*:/.exec(rest)
+  if (scheme) rest = rest.slice(scheme[0].length)
+  if (rest.startsWith('//')) {
+    const slash = rest.indexOf('/', 2)
+    rest = slash === -1 ? '' : rest.slice(slash)
   }
+  return unescapePath(rest)
 }
