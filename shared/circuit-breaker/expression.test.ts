@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { parseBreakerExpression, parseRetryExpression, type BreakerMetrics } from './functions.ts'
+import { middlewareConfigError } from '../../control-plane/table/middleware-config.ts'
 import { resilienceUnsupported } from './unsupported.ts'
 
 const metrics = (net: number, codes: number, p50: number): BreakerMetrics & { calls: unknown[] } => {
@@ -56,13 +57,20 @@ describe('buffering retryExpression', () => {
 })
 
 describe('compile-time checks', () => {
-  it('reports bad expressions, Redis and forwardAuth TLS material by field', () => {
-    expect(resilienceUnsupported('circuitBreaker', { expression: 'Nope() > 1' })).toMatch(/^circuitBreaker.expression: unsupported function "Nope"/)
-    expect(resilienceUnsupported('circuitBreaker', { expression: 'NetworkErrorRatio() > 0.5' })).toBeNull()
-    expect(resilienceUnsupported('buffering', { retryExpression: 'Attempts() <' })).toMatch(/^buffering.retryExpression: /)
-    expect(resilienceUnsupported('buffering', { maxRequestBodyBytes: 10 })).toBeNull()
+  it('reports what the edge cannot honour (Redis, forwardAuth TLS material) by field', () => {
     expect(resilienceUnsupported('rateLimit', { average: 1, redis: { endpoints: ['r:6379'] } })).toMatch(/^rateLimit.redis/)
+    expect(resilienceUnsupported('rateLimit', { average: 1 })).toBeNull()
     expect(resilienceUnsupported('forwardAuth', { address: 'http://a', tls: { ca: 'PEM' } })).toMatch(/^forwardAuth.tls.ca/)
+    expect(resilienceUnsupported('forwardAuth', { address: 'http://a', authSigninURL: 'http://s' })).toMatch(/^forwardAuth.authSigninURL/)
     expect(resilienceUnsupported('forwardAuth', { address: 'http://a' })).toBeNull()
+  })
+
+  it('leaves malformed expressions to the build check (500), naming field and place', () => {
+    expect(resilienceUnsupported('circuitBreaker', { expression: 'Nope() > 1' })).toBeNull()
+    expect(middlewareConfigError('circuitBreaker', { expression: 'Nope() > 1' })).toMatch(/^circuitBreaker.expression: unsupported function "Nope" at 1/)
+    expect(middlewareConfigError('circuitBreaker', { expression: 'NetworkErrorRatio() > 0.5' })).toBeNull()
+    expect(middlewareConfigError('buffering', { retryExpression: 'Attempts() <' })).toMatch(/^buffering.retryExpression: expected a value at the end/)
+    expect(middlewareConfigError('retry', { attempts: 0 })).toMatch(/^retry.attempts/)
+    expect(middlewareConfigError('rateLimit', { average: 1, sourceCriterion: { requestHost: true, requestHeaderName: 'X' } })).toMatch(/mutually exclusive/)
   })
 })

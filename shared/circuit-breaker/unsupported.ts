@@ -1,37 +1,22 @@
 /**
- * Compile-time checks of the stateful and resilience middlewares (rateLimit, circuitBreaker,
- * buffering, forwardAuth): what the edge will refuse to build, reported by the control plane
- * before any table is published. Each message names the field.
+ * What the edge cannot honour in rateLimit and forwardAuth (501 and a compile-time diagnostic,
+ * through shared/table/capabilities.ts). Malformed configurations, such as a circuitBreaker
+ * expression that does not parse, are another matter: the control plane builds the edge's own
+ * factory to find those (control-plane/table/middleware-config.ts), and the route answers 500.
  *
  * @module
  */
-import type { Buffering, CircuitBreaker, ForwardAuth, RateLimit } from '../dynamic/types.ts'
-import { parseBreakerExpression, parseRetryExpression } from './functions.ts'
+import type { ForwardAuth, RateLimit } from '../dynamic/types.ts'
 
 /** Why the edge cannot run this middleware as configured, or null. */
 export function resilienceUnsupported(type: string, config: unknown): string | null {
   switch (type) {
     case 'rateLimit':
       return (config as RateLimit | undefined)?.redis ? 'rateLimit.redis: the edge keeps its buckets itself (per isolate, or in a Durable Object), it has no Redis client' : null
-    case 'circuitBreaker':
-      return expressionProblem('circuitBreaker.expression', () => parseBreakerExpression((config as CircuitBreaker | undefined)?.expression ?? ''))
-    case 'buffering': {
-      const expression = (config as Buffering | undefined)?.retryExpression
-      return expression ? expressionProblem('buffering.retryExpression', () => parseRetryExpression(expression)) : null
-    }
     case 'forwardAuth':
-      return forwardAuthUnsupported(config as ForwardAuth | undefined)
+      return forwardAuthUnsupported(config as ForwardAuth | undefined) ?? ((config as { authSigninURL?: string } | undefined)?.authSigninURL ? 'forwardAuth.authSigninURL is not implemented by the edge' : null)
     default:
       return null
-  }
-}
-
-function expressionProblem(field: string, parse: () => unknown): string | null {
-  try {
-    parse()
-    return null
-  } catch (err) {
-    return `${field}: ${(err as Error).message}`
   }
 }
 
