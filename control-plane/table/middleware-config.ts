@@ -7,13 +7,21 @@
  * @module
  */
 import { basicAuth } from '../../edge-worker/src/middlewares/basic-auth/index.ts'
+import { buffering } from '../../edge-worker/src/middlewares/buffering/index.ts'
+import { circuitBreaker } from '../../edge-worker/src/middlewares/circuit-breaker/index.ts'
 import { digestAuth } from '../../edge-worker/src/middlewares/digest-auth/index.ts'
+import { forwardAuth } from '../../edge-worker/src/middlewares/forward-auth/index.ts'
 import { UnsupportedConfig, headers } from '../../edge-worker/src/middlewares/headers/index.ts'
+import { inFlightReq } from '../../edge-worker/src/middlewares/in-flight-req/index.ts'
 import { ipAllowList } from '../../edge-worker/src/middlewares/ip-allow-list/index.ts'
+import { rateLimit } from '../../edge-worker/src/middlewares/rate-limit/index.ts'
+import { retry } from '../../edge-worker/src/middlewares/retry/index.ts'
 
 type Factory = (config: never, context: never) => unknown
 
-const CHECKED: Record<string, Factory> = { basicAuth, digestAuth, headers, ipAllowList, ipWhiteList: ipAllowList }
+const CHECKED: Record<string, Factory> = {
+  basicAuth, buffering, circuitBreaker, digestAuth, forwardAuth, headers, inFlightReq, ipAllowList, ipWhiteList: ipAllowList, rateLimit, retry,
+}
 
 const context = { name: 'check', edge: { target: 'workerd', env: {}, log: () => {} } }
 
