@@ -14,6 +14,7 @@ import { newCounters, type KubeCounters } from './counters.ts'
 import { EventRecorder } from './events.ts'
 import { LeaderElector } from './leader-election.ts'
 import { countsAgree, needsConfirmation } from './shrink-guard.ts'
+import { ValidationCache } from './validation-cache.ts'
 import { TRAEFIK_WATCHED } from './watched-kinds.ts'
 
 export interface LeaseOptions {
@@ -60,6 +61,7 @@ export class ClusterController {
   readonly #cache: ClusterCache
   readonly #elector: LeaderElector | null
   readonly #events: EventRecorder | null
+  readonly #validation = new ValidationCache()
   #leader: boolean
   #timer: NodeJS.Timeout | undefined
   #running: Promise<void> | null = null
@@ -162,8 +164,10 @@ export class ClusterController {
   async #sync(): Promise<void> {
     if (this.#stopped || !this.#leader) return
     const t0 = performance.now()
-    const snapshot = this.#cache.snapshot()
-    const { config, diagnostics } = compile(snapshot, this.#o.provider)
+    const validated = this.#validation.validate(this.#cache.snapshot())
+    const compiled = compile(validated.snapshot, { ...this.#o.provider, validate: false })
+    const { config } = compiled
+    const diagnostics = [...validated.diagnostics, ...compiled.diagnostics]
     const t1 = performance.now()
     const edge = this.#o.toEdge(config)
     const t2 = performance.now()
