@@ -71,6 +71,7 @@ describe('forwardAuth on workerd', () => {
     const asked = auth.requests.at(-1)!
     expect(asked.method).toBe('GET')
     expect(asked.url).toBe('/check')
+    expect(asked.headers.host).toBe(`${auth.host}:${auth.port}`)
     expect(asked.headers.authorization).toBe('Bearer t')
     expect(asked.headers['x-forwarded-method']).toBe('DELETE') // the client's own is not trusted
     expect(asked.headers['x-forwarded-proto']).toBe('http')

@@ -139,6 +139,8 @@ export function authHeaders(req: EdgeRequest, trust: boolean, allowed: string[])
   const connection = h.get('connection')
   for (const name of connection?.split(',') ?? []) if (name.trim() !== '') h.delete(name.trim())
   for (const name of HOP) h.delete(name)
+  // Go keeps the Host apart from the header map: the auth request's is the address's.
+  h.delete('host')
   if (allowed.length) {
     const only = new Headers()
     for (const name of allowed) {
