@@ -93,6 +93,7 @@ async function serve(request: Request, env: EdgeEnv, ctx: ExecutionContextLike, 
     ctx,
     signal: request.signal ?? undefined,
   }
+  if (cf?.tlsClientAuth) req.tlsClientAuth = cf.tlsClientAuth as EdgeRequest['tlsClientAuth']
   const selected = selectRouter(view, req)
   // Access logs, metrics, tracing (./observability): null, and no cost, when none is on.
   const obs = observe(env, req, 'status' in selected ? null : selected.router, cf)

@@ -31,6 +31,17 @@ export interface EdgeRequest {
   signal: AbortSignal | undefined
   /** Set when access logs, metrics or tracing are on (edge-worker/src/observability). */
   observation?: Observation
+  /** The client certificate as Cloudflare gives it (request.cf.tlsClientAuth, mTLS); workerd gives none. */
+  tlsClientAuth?: TlsClientAuth
+}
+
+/** The fields of Cloudflare's request.cf.tlsClientAuth that passTLSClientCert reads. */
+export interface TlsClientAuth {
+  certPresented?: string
+  /** The leaf certificate, RFC 9440 form (`:base64 DER:`). */
+  certRFC9440?: string
+  /** The rest of the chain the client sent, RFC 9440 forms joined by commas. */
+  certChainRFC9440?: string
 }
 
 /** A handler in Traefik's sense: a middleware's next, a service, the proxy. */
