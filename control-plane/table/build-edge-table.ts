@@ -46,7 +46,7 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
   const d = new EdgeDiagnostics()
   const http = config.http ?? {}
   const services = new ServiceCompiler(http, options.target, d)
-  const middlewares = new MiddlewareCompiler(http.middlewares)
+  const middlewares = new MiddlewareCompiler(http.middlewares, options.target)
   const routers: Record<string, TableRouter> = {}
   const tls = resolveTlsConflicts(http.routers ?? {}, options.entryPoints, d)
 

@@ -9,18 +9,24 @@
 import { basicAuth } from '../../edge-worker/src/middlewares/basic-auth/index.ts'
 import { buffering } from '../../edge-worker/src/middlewares/buffering/index.ts'
 import { circuitBreaker } from '../../edge-worker/src/middlewares/circuit-breaker/index.ts'
+import { compress } from '../../edge-worker/src/middlewares/compress/index.ts'
 import { digestAuth } from '../../edge-worker/src/middlewares/digest-auth/index.ts'
 import { forwardAuth } from '../../edge-worker/src/middlewares/forward-auth/index.ts'
 import { UnsupportedConfig, headers } from '../../edge-worker/src/middlewares/headers/index.ts'
 import { inFlightReq } from '../../edge-worker/src/middlewares/in-flight-req/index.ts'
 import { ipAllowList } from '../../edge-worker/src/middlewares/ip-allow-list/index.ts'
 import { rateLimit } from '../../edge-worker/src/middlewares/rate-limit/index.ts'
+import { redirectRegex } from '../../edge-worker/src/middlewares/redirect-regex/index.ts'
+import { redirectScheme } from '../../edge-worker/src/middlewares/redirect-scheme/index.ts'
+import { replacePathRegex } from '../../edge-worker/src/middlewares/replace-path-regex/index.ts'
 import { retry } from '../../edge-worker/src/middlewares/retry/index.ts'
+import { stripPrefixRegex } from '../../edge-worker/src/middlewares/strip-prefix-regex/index.ts'
 
 type Factory = (config: never, context: never) => unknown
 
 const CHECKED: Record<string, Factory> = {
   basicAuth, buffering, circuitBreaker, digestAuth, forwardAuth, headers, inFlightReq, ipAllowList, ipWhiteList: ipAllowList, rateLimit, retry,
+  compress, redirectRegex, redirectScheme, replacePathRegex, stripPrefixRegex,
 }
 
 const context = { name: 'check', edge: { target: 'workerd', env: {}, log: () => {} } }

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Middleware } from '../../shared/dynamic/types.ts'
-import { middlewareUnsupported } from '../../shared/table/capabilities.ts'
+import { middlewareUnsupported, type EdgeTarget } from '../../shared/table/capabilities.ts'
 import type { TableMiddleware } from '../../shared/table/schema.ts'
 import { middlewareConfigError } from './middleware-config.ts'
 import { localKey, unresolved } from './references.ts'
@@ -16,9 +16,11 @@ export type Expanded = { keys: string[]; unimplemented: string[]; invalid: strin
 export class MiddlewareCompiler {
   readonly middlewares: Record<string, TableMiddleware> = {}
   readonly #config: Record<string, Middleware>
+  readonly #target: EdgeTarget | undefined
 
-  constructor(config: Record<string, Middleware> | undefined) {
+  constructor(config: Record<string, Middleware> | undefined, target?: EdgeTarget) {
     this.#config = config ?? {}
+    this.#target = target
   }
 
   /** The flat, ordered list a list of references runs, or why it cannot be built. */
@@ -43,7 +45,7 @@ export class MiddlewareCompiler {
         continue
       }
       this.middlewares[key] ??= { type, config: (mw as Record<string, unknown>)[type] }
-      const why = middlewareUnsupported(type, this.middlewares[key].config)
+      const why = middlewareUnsupported(type, this.middlewares[key].config, this.#target)
       if (why !== null) unimplemented.push(`${key} (${why})`)
       const broken = why === null ? middlewareConfigError(type, this.middlewares[key].config) : null
       if (broken !== null) invalid.push(`${key} (${broken})`)

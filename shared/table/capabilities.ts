@@ -9,8 +9,8 @@ import { resilienceUnsupported } from '../circuit-breaker/unsupported.ts'
 
 /** Middleware types the edge runs (edge-worker/src/middlewares registers exactly these). */
 export const EDGE_MIDDLEWARES = [
-  'addPrefix', 'basicAuth', 'buffering', 'circuitBreaker', 'compress', 'digestAuth', 'encodedCharacters', 'errors', 'forwardAuth', 'headers', 'inFlightReq',
-  'ipAllowList', 'ipWhiteList', 'rateLimit', 'redirectRegex', 'redirectScheme', 'replacePath', 'replacePathRegex', 'retry',
+  'addPrefix', 'basicAuth', 'buffering', 'circuitBreaker', 'compress', 'contentType', 'digestAuth', 'encodedCharacters', 'errors', 'forwardAuth', 'headers', 'inFlightReq',
+  'ipAllowList', 'ipWhiteList', 'passTLSClientCert', 'rateLimit', 'redirectRegex', 'redirectScheme', 'replacePath', 'replacePathRegex', 'retry',
   'stripPrefix', 'stripPrefixRegex',
 ] as const
 
@@ -47,9 +47,22 @@ export function authUsersFileUnsupported(type: string, config: { usersFile?: str
   return config?.usersFile ? `${type}.usersFile is a file the edge cannot read (give the users in a Secret)` : null
 }
 
-/** Why the edge cannot run this middleware as configured, or null when it can. */
-export function middlewareUnsupported(type: string, config: unknown): string | null {
-  if (!(EDGE_MIDDLEWARES as readonly string[]).includes(type)) return `${type} is not implemented by the edge`
+/** Middleware types the edge cannot run, where there is more to say than "not implemented". */
+const NOT_AT_EDGE: Record<string, string> = {
+  grpcWeb:
+    'grpcWeb is not implemented by the edge: it translates gRPC-Web into gRPC, which needs HTTP/2 with trailers to the upstream, and the edge reaches upstreams over HTTP/1.1 only',
+}
+
+/** For passTLSClientCert: only Cloudflare gives the worker the client certificate (mTLS on the zone). */
+export function clientCertUnsupported(config: { pem?: boolean; info?: unknown } | undefined, target: EdgeTarget | undefined): string | null {
+  const wants = config?.pem === true || (config?.info !== undefined && config.info !== null)
+  return wants && target === 'workerd' ? 'passTLSClientCert: workerd does not give the worker the client certificate (on Cloudflare it comes from mTLS on the zone)' : null
+}
+
+/** Why the edge cannot run this middleware as configured (on `target` when known), or null when it can. */
+export function middlewareUnsupported(type: string, config: unknown, target?: EdgeTarget): string | null {
+  if (!(EDGE_MIDDLEWARES as readonly string[]).includes(type)) return NOT_AT_EDGE[type] ?? `${type} is not implemented by the edge`
+  if (type === 'passTLSClientCert') return clientCertUnsupported(config as { pem?: boolean }, target)
   if (type === 'headers') return headersUnsupported(config as HeadersConfig)
   if (type === 'basicAuth' || type === 'digestAuth') return authUsersFileUnsupported(type, config as { usersFile?: string })
   return resilienceUnsupported(type, config)

@@ -22,9 +22,11 @@ import { forwardAuth } from './forward-auth/index.ts'
 import { buffering } from './buffering/index.ts'
 import { circuitBreaker } from './circuit-breaker/index.ts'
 import { compress } from './compress/index.ts'
+import { contentType } from './content-type/index.ts'
 import { UnsupportedConfig, headers } from './headers/index.ts'
 import { inFlightReq } from './in-flight-req/index.ts'
 import { ipAllowList } from './ip-allow-list/index.ts'
+import { passTLSClientCert } from './pass-tls-client-cert/index.ts'
 import { rateLimit } from './rate-limit/index.ts'
 import { redirectRegex } from './redirect-regex/index.ts'
 import { redirectScheme } from './redirect-scheme/index.ts'
@@ -65,11 +67,13 @@ export const MIDDLEWARES: Record<EdgeMiddlewareType, MiddlewareFactory> = {
   buffering,
   circuitBreaker,
   compress,
+  contentType,
   encodedCharacters,
   headers,
   inFlightReq,
   ipAllowList,
   ipWhiteList: ipAllowList,
+  passTLSClientCert,
   rateLimit,
   redirectRegex,
   redirectScheme,
