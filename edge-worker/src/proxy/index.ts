@@ -7,7 +7,9 @@
  *
  * Transport: fetch() when the upstream is to see the server's own host, and on Cloudflare (which
  * keeps an in-zone Host); otherwise, on workerd, HTTP/1.1 over a socket, because workerd's fetch()
- * always writes the URL's host (WebSocket upgrades included: relayed frame by frame).
+ * always writes the URL's host: kept-alive connections of the UpstreamPool Durable Object
+ * (./socket-pool) when bound, else one socket per request (WebSocket upgrades always: relayed
+ * frame by frame).
  *
  * @module
  */
@@ -32,6 +34,8 @@ export interface ProxyOptions {
 }
 
 const DEFAULT_DIAL_MS = 30_000
+/** Traefik's default forwardingTimeouts.idleConnTimeout. */
+const DEFAULT_IDLE_CONN_MS = 90_000
 
 /**
  * Whether a response carries hop-by-hop headers the runtime would let through: workerd's server
@@ -63,6 +67,7 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
   const viaSocketWebSocket = options.socketWebSocketVia ?? socketWebSocket
   const dialTimeoutMs = options.transport?.dialTimeoutMs ?? DEFAULT_DIAL_MS
   const responseHeaderTimeoutMs = options.transport?.responseHeaderTimeoutMs ?? 0
+  const idleConnTimeoutMs = options.transport?.idleConnTimeoutMs ?? DEFAULT_IDLE_CONN_MS
 
   return async function proxy(req) {
     const path = req.path === '' ? '/' : req.path
@@ -88,6 +93,7 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
         body: req.body,
         dialTimeoutMs,
         responseHeaderTimeoutMs,
+        idleConnTimeoutMs,
         signal: req.signal,
       })
     } catch (err) {

@@ -1,8 +1,9 @@
 /**
  * The upstream over a raw TCP (or TLS) socket, speaking HTTP/1.1 itself: the way to send the
  * client's Host to a server addressed by IP on workerd, whose fetch() always writes the URL's
- * host. One connection per request (sockets cannot outlive the request that opened them), so the
- * request says `Connection: close`; a Content-Length body is then piped natively from the socket
+ * host, when the worker has no UPSTREAM_POOL binding (./socket-pool keeps connections alive in a
+ * Durable Object) and for WebSocket upgrades. One connection per request (sockets cannot outlive
+ * the request that opened them), so the request says `Connection: close`; a Content-Length body is then piped natively from the socket
  * (the server's close ends it), and only chunked bodies are decoded here. WebSocket upgrades made
  * this way are relayed frame by frame between the client's WebSocket and the socket.
  *

@@ -32,6 +32,8 @@ export interface UpstreamRequest {
   dialTimeoutMs: number
   /** ms from the request written to the response head; 0 = none. */
   responseHeaderTimeoutMs: number
+  /** ms a pooled connection may stay idle (Traefik's idleConnTimeout); 0 = no limit. */
+  idleConnTimeoutMs: number
   signal: AbortSignal | undefined
 }
 

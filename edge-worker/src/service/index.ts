@@ -12,6 +12,7 @@ import { observedUpstream } from '../observability/observation.ts'
 import { Balancer } from '../loadbalancer/balancer.ts'
 import { chain, type EdgeContext } from '../middlewares/index.ts'
 import { reverseProxy } from '../proxy/index.ts'
+import { pooledSocketTransport } from '../proxy/socket-pool/transport.ts'
 import { STATUS_TEXT, httpError, type EdgeRequest, type Handler } from '../request.ts'
 import { withResponseHeaders } from '../response.ts'
 import { bufferBody } from './body.ts'
@@ -38,6 +39,7 @@ async function build(svc: PreparedService, edge: EdgeContext): Promise<ServiceHa
     case 'loadBalancer': {
       const spec = svc.spec
       const passive = spec.passiveHealthCheck ? new PassiveHealth(spec.passiveHealthCheck) : null
+      const pooled = pooledSocketTransport(edge.env)
       const balancer = await Balancer.create(
         svc.servers.map((server) => {
           const child = {
@@ -45,7 +47,7 @@ async function build(svc: PreparedService, edge: EdgeContext): Promise<ServiceHa
             weight: server.weight,
             up: !spec.healthCheck || server.up,
             fenced: server.fenced,
-            target: observedUpstream(svc.name, server.url, reverseProxy(server, { target: edge.target, passHostHeader: spec.passHostHeader, transport: svc.transport })),
+            target: observedUpstream(svc.name, server.url, reverseProxy(server, { target: edge.target, passHostHeader: spec.passHostHeader, transport: svc.transport, socketVia: pooled })),
           }
           return passive ? passive.watch(child) : child
         }),

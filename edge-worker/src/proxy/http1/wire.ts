@@ -162,20 +162,23 @@ export function responseFraming(method: string, head: ResponseHead): Framing {
   return { kind: 'close' }
 }
 
-/** The response body as a stream, decoded from its framing; `done` runs once at the end or on cancel. */
-export function bodyStream(r: ByteReader, framing: Framing, done: () => void): ReadableStream<Uint8Array> | null {
+/**
+ * The response body as a stream, decoded from its framing; `done` runs once: at the end of the
+ * body (`clean`: the connection is at a message boundary), or on an error or cancel.
+ */
+export function bodyStream(r: ByteReader, framing: Framing, done: (clean: boolean) => void): ReadableStream<Uint8Array> | null {
   if (framing.kind === 'none') {
-    done()
+    done(true)
     return null
   }
   const CHUNK = 64 * 1024
   let remaining = framing.kind === 'length' ? framing.length : Infinity
   let chunkLeft = 0
   let finished = false
-  const finish = () => {
+  const finish = (clean: boolean) => {
     if (!finished) {
       finished = true
-      done()
+      done(clean)
     }
   }
   const next = async (): Promise<Uint8Array | null> => {
@@ -218,7 +221,7 @@ export function bodyStream(r: ByteReader, framing: Framing, done: () => void): R
         for (;;) {
           const part = await next()
           if (part === null) {
-            finish()
+            finish(true)
             controller.close()
             return
           }
@@ -228,13 +231,13 @@ export function bodyStream(r: ByteReader, framing: Framing, done: () => void): R
           }
         }
       } catch (err) {
-        finish()
+        finish(false)
         controller.error(err)
       }
     },
     cancel() {
       r.cancel()
-      finish()
+      finish(false)
     },
   })
 }

@@ -1,0 +1,39 @@
+/**
+ * The proxy's pooled socket transport: the request goes to the UpstreamPool object for its
+ * server (./pool-object.ts), which speaks HTTP/1.1 with the client's Host over a kept-alive
+ * connection. Used when the worker has the UPSTREAM_POOL binding (self-hosted workerd and
+ * `npm run edge`); without it the proxy opens a socket per request.
+ *
+ * @module
+ */
+import { ProxyError, type Transport } from '../transport.ts'
+import { fromPoolResponse, toPoolRequest } from './protocol.ts'
+
+export const POOL_BINDING = 'UPSTREAM_POOL'
+
+/** The bits of a Durable Object namespace binding used here. */
+export interface PoolNamespace {
+  idFromName(name: string): unknown
+  get(id: unknown): { fetch(request: Request): Promise<Response> }
+}
+
+export function pooledSocketTransport(env: Record<string, unknown>): Transport | undefined {
+  const ns = env[POOL_BINDING] as PoolNamespace | undefined
+  if (!ns || typeof ns.idFromName !== 'function') return undefined
+  // Ids are plain values, kept; a stub is an I/O object of the request that made it.
+  const ids = new Map<string, unknown>()
+  return async (req) => {
+    const name = `${req.server.tls ? 'https' : 'http'}://${req.server.host}`
+    let id = ids.get(name)
+    if (id === undefined) ids.set(name, (id = ns.idFromName(name)))
+    const stub = ns.get(id)
+    let res: Response
+    try {
+      res = await stub.fetch(toPoolRequest(req))
+    } catch (err) {
+      if (req.signal?.aborted) throw new ProxyError('canceled', 'client closed the request')
+      throw new ProxyError('unreachable', `${req.server.host}: ${(err as Error).message}`)
+    }
+    return fromPoolResponse(res)
+  }
+}
