@@ -7,3 +7,5 @@ export default { fetch: edgeFetch() }
 export { metricsEntrypoint as metrics, prometheusEntrypoint as prometheus } from './observability/entrypoints.ts'
 // The Durable Object behind the global limits (./durable/limits.ts; wrangler.toml and the self-hosted config bind it).
 export { EdgeLimiter } from './durable/limiter-object.ts'
+// Owns kept-alive upstream connections (the UPSTREAM_POOL binding; proxy/socket-pool).
+export { UpstreamPool } from './proxy/socket-pool/pool-object.ts'
