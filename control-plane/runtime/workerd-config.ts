@@ -51,6 +51,9 @@ export const METRICS_SOCKET = 'metrics'
 /** EDGE_LIMITS = "global": rateLimit and inFlightReq counted in one Durable Object namespace for every entry point. */
 const GLOBAL_LIMITS = { variable: 'EDGE_LIMITS', binding: 'EDGE_LIMITER', className: 'EdgeLimiter', service: 'edge-state' }
 
+/** Kept-alive upstream connections for passHostHeader (edge-worker/src/proxy/socket-pool), one namespace per entry point's worker. */
+const UPSTREAM_POOL = { binding: 'UPSTREAM_POOL', className: 'UpstreamPool' }
+
 export function workerdConfig(input: WorkerdConfigInput): string {
   const allow = input.allow ?? ['public', 'private', 'local']
   const globalLimits = input.vars[GLOBAL_LIMITS.variable] === 'global'
@@ -68,11 +71,14 @@ export function workerdConfig(input: WorkerdConfigInput): string {
 ${[
   ...kvServices.map((kv) => `        (name = ${str(kv.binding)}, kvNamespace = ${str(kv.service)}),`),
   ...(globalLimits ? [`        (name = ${str(GLOBAL_LIMITS.binding)}, durableObjectNamespace = (className = ${str(GLOBAL_LIMITS.className)}, serviceName = ${str(GLOBAL_LIMITS.service)})),`] : []),
+  `        (name = ${str(UPSTREAM_POOL.binding)}, durableObjectNamespace = ${str(UPSTREAM_POOL.className)}),`,
   ...Object.entries({ ...input.vars, ...(input.metrics ? { METRICS_PROMETHEUS: 'true' } : {}), ENTRYPOINT: ep.name, ...(ep.tls ? { TLS_OPTIONS: ep.tls.optionsName ?? 'default' } : {}) }).map(
     ([name, value]) => `        (name = ${str(name)}, text = ${str(value)}),`,
   ),
 ].join('\n')}
       ],
+      durableObjectNamespaces = [(className = ${str(UPSTREAM_POOL.className)}, uniqueKey = ${str(`traefik-edge-pool-${ep.name}`)})],
+      durableObjectStorage = (inMemory = void),
       globalOutbound = "outbound",
     )),`,
   )
