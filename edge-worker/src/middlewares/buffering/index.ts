@@ -16,7 +16,8 @@
 import { parseRetryExpression } from '../../../../shared/circuit-breaker/functions.ts'
 import type { Buffering } from '../../../../shared/dynamic/types.ts'
 import type { EdgeRequest, Handler } from '../../request.ts'
-import { readUpTo } from './read-up-to.ts'
+import { bufferBody } from '../../service/body.ts'
+import { bytesStream } from './bytes-stream.ts'
 
 /** oxy's DefaultMaxRetryAttempts. */
 const MAX_RETRY_ATTEMPTS = 10
@@ -50,22 +51,19 @@ export function buffering(config: Buffering): (next: Handler) => Handler {
     async function buffering(req) {
       const declared = Number(req.headers.get('content-length') ?? '-1')
       if (maxRequest > 0 && declared > maxRequest) return plain(413, 'Request Entity Too Large')
-      let body: Uint8Array | null = null
-      if (req.body) {
-        const read = await readUpTo(req.body, maxRequest > 0 ? maxRequest : -1)
-        if (read.rest) {
-          await read.rest.cancel().catch(() => {})
-          return plain(413, 'Request Entity Too Large')
-        }
-        body = read.bytes
+      const buffered = await bufferBody(req.body, maxRequest > 0 ? maxRequest : -1)
+      if (!buffered.complete) {
+        await buffered.stream.cancel().catch(() => {})
+        return plain(413, 'Request Entity Too Large')
       }
+      const body = buffered.bytes
       const send = (): Promise<Response> => {
         const headers = new Headers(req.headers)
         if (body) {
           headers.delete('transfer-encoding')
           headers.set('content-length', String(body.byteLength))
         }
-        const copy: EdgeRequest = { ...req, headers, body: body ? once(body) : null }
+        const copy: EdgeRequest = { ...req, headers, body: body ? bytesStream(body) : null }
         return next(copy)
       }
       if (!holdResponse) return send()
@@ -76,24 +74,16 @@ export function buffering(config: Buffering): (next: Handler) => Handler {
           continue
         }
         if (!res.body || res.webSocket || res.status === 204 || res.status === 205 || res.status === 304) return res
-        const read = await readUpTo(res.body, maxResponse > 0 ? maxResponse : -1)
-        if (read.rest) {
-          await read.rest.cancel().catch(() => {})
+        const held = await bufferBody(res.body, maxResponse > 0 ? maxResponse : -1)
+        if (!held.complete) {
+          await held.stream.cancel().catch(() => {})
           return plain(500, 'Internal Server Error')
         }
+        const bytes = held.bytes ?? new Uint8Array(0)
         const headers = new Headers(res.headers)
         headers.delete('transfer-encoding')
-        headers.set('content-length', String(read.bytes.byteLength))
-        return new Response(req.method === 'HEAD' ? null : read.bytes, { status: res.status, statusText: res.statusText, headers })
+        headers.set('content-length', String(bytes.byteLength))
+        return new Response(req.method === 'HEAD' ? null : bytes, { status: res.status, statusText: res.statusText, headers })
       }
     }
-}
-
-function once(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    start(controller) {
-      if (bytes.byteLength) controller.enqueue(bytes.slice())
-      controller.close()
-    },
-  })
 }

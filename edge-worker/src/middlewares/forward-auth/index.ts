@@ -19,7 +19,8 @@
 import type { ForwardAuth } from '../../../../shared/dynamic/types.ts'
 import { forwardAuthUnsupported } from '../../../../shared/circuit-breaker/unsupported.ts'
 import type { EdgeRequest, Handler } from '../../request.ts'
-import { readUpTo } from '../buffering/read-up-to.ts'
+import { bufferBody } from '../../service/body.ts'
+import { bytesStream } from '../buffering/bytes-stream.ts'
 import { UnsupportedConfig } from '../headers/index.ts'
 
 // Traefik's list for the auth request and the refusal: Proxy-Authorization goes to the auth server (RFC 7235 4.4).
@@ -59,13 +60,13 @@ export function forwardAuth(config: ForwardAuth): (next: Handler) => Handler {
     async function forwardAuth(req) {
       const method = config.preserveRequestMethod ? req.method : 'GET'
       let body: Uint8Array | null = null
-      if (config.forwardBody && req.body) {
-        const read = await readUpTo(req.body, maxBody)
-        if (read.rest) {
-          await read.rest.cancel().catch(() => {})
+      if (config.forwardBody) {
+        const buffered = await bufferBody(req.body, maxBody)
+        if (!buffered.complete) {
+          await buffered.stream.cancel().catch(() => {})
           return empty(401)
         }
-        body = read.bytes
+        body = buffered.bytes
       }
       const headers = authHeaders(req, trust, allowed)
       if (body === null || method === 'GET' || method === 'HEAD') headers.delete('content-length')
@@ -82,15 +83,12 @@ export function forwardAuth(config: ForwardAuth): (next: Handler) => Handler {
         console.error(`[edge] forwardAuth ${address.host}: ${(err as Error).message}`)
         return empty(req.signal?.aborted ? 499 : 500)
       }
-      let authBody: Uint8Array
-      if (auth.body) {
-        const read = await readUpTo(auth.body, maxResponse)
-        if (read.rest) {
-          await read.rest.cancel().catch(() => {})
-          return empty(500)
-        }
-        authBody = read.bytes
-      } else authBody = new Uint8Array(0)
+      const held = await bufferBody(auth.body, maxResponse)
+      if (!held.complete) {
+        await held.stream.cancel().catch(() => {})
+        return empty(500)
+      }
+      const authBody = held.bytes ?? new Uint8Array(0)
 
       if (auth.status < 200 || auth.status >= 300) {
         const out = new Headers(auth.headers)
@@ -107,7 +105,7 @@ export function forwardAuth(config: ForwardAuth): (next: Handler) => Handler {
         return new Response(nullBody ? null : authBody, { status: auth.status, headers: out })
       }
 
-      const onward: EdgeRequest = { ...req, headers: req.headers, body: body !== null ? once(body) : req.body }
+      const onward: EdgeRequest = { ...req, headers: req.headers, body: body !== null ? bytesStream(body) : req.body }
       for (const name of copied) {
         onward.headers.delete(name)
         const v = auth.headers.get(name)
@@ -174,13 +172,4 @@ function canonical(name: string): string {
 
 function cookieName(setCookie: string): string {
   return setCookie.slice(0, setCookie.indexOf('=')).trim()
-}
-
-function once(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    start(controller) {
-      if (bytes.byteLength) controller.enqueue(bytes.slice())
-      controller.close()
-    },
-  })
 }

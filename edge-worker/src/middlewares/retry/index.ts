@@ -16,9 +16,10 @@
 import type { Retry } from '../../../../shared/dynamic/types.ts'
 import { durationToNs } from '../../../../shared/dynamic/duration.ts'
 import { wasNotSent } from '../../proxy/not-sent.ts'
+import { bufferBody } from '../../service/body.ts'
 import type { EdgeRequest, Handler } from '../../request.ts'
 import { inRanges, parseStatusRanges, type StatusRanges } from '../errors/status-ranges.ts'
-import { readUpTo } from '../buffering/read-up-to.ts'
+import { bytesStream } from '../buffering/bytes-stream.ts'
 
 const DEFAULT_MAX_BODY = 2 * 1024 * 1024
 const RANDOMIZATION = 0.5
@@ -47,12 +48,9 @@ export function retry(config: Retry): (next: Handler) => Handler {
       if (attempts === 1) return next(req)
       const idempotent = req.method !== 'POST' && req.method !== 'PATCH' && req.method !== 'LOCK'
       const statuses = config.retryNonIdempotentMethod || idempotent ? status : null
-      let body: Uint8Array | null = null
-      if (req.body) {
-        const read = await readUpTo(req.body, maxBody)
-        if (read.rest) return next({ ...req, body: read.rest }) // too large to send twice
-        body = read.bytes
-      }
+      const buffered = await bufferBody(req.body, maxBody)
+      if (!buffered.complete) return next({ ...req, body: buffered.stream }) // too large to send twice
+      const body = buffered.bytes
       const start = Date.now()
       let interval = initialMs
       for (let attempt = 1; ; attempt++) {
@@ -71,13 +69,4 @@ export function retry(config: Retry): (next: Handler) => Handler {
         if (req.signal?.aborted) return res
       }
     }
-}
-
-function bytesStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    start(controller) {
-      if (bytes.byteLength) controller.enqueue(bytes.slice())
-      controller.close()
-    },
-  })
 }
