@@ -1,7 +1,8 @@
 /**
  * replacePathRegex: `regex` (Go syntax, trimmed) tested on the escaped path; on a match every
  * match is replaced by `replacement` (trimmed, Go's template syntax) in the escaped path, the
- * old escaped path goes in X-Replaced-Path, the query stays. A result that does not unescape
+ * old escaped path goes in X-Replaced-Path, the query stays (a `?` the replacement brings is
+ * escaped into the path, as Go's EscapedPath does). A result that does not unescape
  * is a 500; one that JoinPath normalisation would change (`/foo../bar` → `/../bar`) a 400.
  *
  * @module
@@ -9,7 +10,7 @@
 import type { ReplacePathRegex } from '../../../../shared/dynamic/types.ts'
 import { compileGoSubmatch } from '../../../../shared/rules/regexp/submatch.ts'
 import { httpError, type Handler } from '../../request.ts'
-import { joinPathNormalized, unescapePath } from '../path.ts'
+import { escapePath, isValidEscaped, joinPathNormalized, unescapePath } from '../path.ts'
 
 export function replacePathRegex(config: ReplacePathRegex): (next: Handler) => Handler {
   const re = compileGoSubmatch((config.regex ?? '').trim())
@@ -23,7 +24,9 @@ export function replacePathRegex(config: ReplacePathRegex): (next: Handler) => H
       const decoded = unescapePath(replaced)
       if (decoded === null) return httpError(500, `invalid URL escape in ${JSON.stringify(replaced)}`)
       if (joinPathNormalized(replaced) !== replaced) return httpError(400, 'Bad Request')
-      req.path = replaced
+      // Go sends the raw form only when it is a valid escaped path; otherwise its own escaping
+      // (a `?` from the replacement stays in the path as %3F, never starts a query).
+      req.path = isValidEscaped(replaced) ? replaced : escapePath(decoded)
       return next(req)
     }
 }
