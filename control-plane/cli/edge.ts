@@ -51,6 +51,8 @@ ${PROVIDER_FLAGS_USAGE}
   --access-log                       one JSON line per request (Traefik's access-log fields) on stderr
   --tracing-endpoint URL             W3C trace context upstream and spans sent to this OTLP/HTTP
                                      traces URL (e.g. http://127.0.0.1:4318/v1/traces)
+  --global-limits                    rateLimit and inFlightReq counted once for all isolates, in a
+                                     Durable Object (EDGE_LIMITS=global), instead of per isolate
   -h, --help                         this text
 `
 
@@ -80,6 +82,7 @@ export function parseEdgeArgs(argv: readonly string[]) {
       'no-dashboard': { type: 'boolean' },
       'access-log': { type: 'boolean' },
       'tracing-endpoint': { type: 'string' },
+      'global-limits': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -92,7 +95,11 @@ export function parseEdgeArgs(argv: readonly string[]) {
   if (dashboardPort !== null && (!Number.isInteger(dashboardPort) || dashboardPort < 0 || dashboardPort > 65535)) throw new Error(`--dashboard-port ${values['dashboard-port']}: not a port number`)
   const metricsPort = values['metrics-port'] === undefined ? undefined : Number(values['metrics-port'])
   if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)) throw new Error(`--metrics-port ${values['metrics-port']}: not a port number`)
-  const observability = observabilityVars({ accessLog: values['access-log'] === true, tracingEndpoint: values['tracing-endpoint'] })
+  const observability = {
+    ...observabilityVars({ accessLog: values['access-log'] === true, tracingEndpoint: values['tracing-endpoint'] }),
+    // The worker variable that switches the limits to the EdgeLimiter Durable Object (edge-worker/src/durable/limits.ts).
+    ...(values['global-limits'] ? { EDGE_LIMITS: 'global' } : {}),
+  }
   return {
     help: values.help === true,
     manifests: [...(values.manifests ?? []), ...positionals],
