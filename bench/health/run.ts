@@ -17,14 +17,10 @@ import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
 import { startLocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import { send } from '../../test/support/http.ts'
+import { numberFlag } from '../support/args.ts'
 
-const args = process.argv.slice(2)
-const flag = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`)
-  return i === -1 ? fallback : Number(args[i + 1])
-}
-const INTERVAL = flag('interval-ms', 1000)
-const TRIALS = flag('trials', 5)
+const INTERVAL = numberFlag('interval-ms', 1000)
+const TRIALS = numberFlag('trials', 5)
 const HOST = '127.0.0.31'
 
 async function listen(port = 0): Promise<Server> {

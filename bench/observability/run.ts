@@ -12,7 +12,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { promisify } from 'node:util'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
@@ -21,27 +20,14 @@ import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/loca
 import { observe, observedUpstream } from '../../edge-worker/src/observability/observation.ts'
 import type { EdgeRequest } from '../../edge-worker/src/request.ts'
 import type { PreparedRouter } from '../../shared/table/view.ts'
+import { numberFlag } from '../support/args.ts'
+import { freePort } from '../support/free-port.ts'
 
-const args = process.argv.slice(2)
-const flag = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`)
-  return i === -1 ? fallback : Number(args[i + 1])
-}
-const DURATION = flag('duration', 5)
-const RUNS = flag('runs', 3)
+const DURATION = numberFlag('duration', 5)
+const RUNS = numberFlag('runs', 3)
 const run = promisify(execFile)
 const dir = mkdtempSync(join(tmpdir(), 'bench-obs-'))
 const children: ChildProcess[] = []
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 /** ns per call of the hooks as they run when nothing is on: observe() and the upstream wrapper. */
 async function hooksWhenOff(): Promise<{ observe: number; upstream: number }> {

@@ -3,12 +3,11 @@
 // revived on the same port leaves and rejoins within the interval's reach; with --access-log and
 // --metrics-port the same process writes access-log lines and serves Prometheus metrics.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { send } from '../support/http.ts'
+import { spawnNpmEdge, type NpmEdge } from '../support/npm-edge.ts'
 import { startUpstream, type Upstream } from '../support/upstream.ts'
 
 const HOST = '127.0.0.23'
@@ -37,10 +36,9 @@ describe('npm run edge with health checks and observability', () => {
   let dir: string
   let upstream: Upstream
   let port: number
-  let npm: ChildProcess
+  let edge: NpmEdge
   let url: string
   let metricsUrl: string
-  let stderr = ''
 
   const up = (p = 0) => startUpstream({ host: HOST, port: p, name: 'ext' })
   const until = async (want: number) => {
@@ -48,7 +46,7 @@ describe('npm run edge with health checks and observability', () => {
     for (;;) {
       const res = await send(`${url}/`, { headers: { host: 'app.test' } })
       if (res.status === want) return res
-      if (Date.now() > deadline) throw new Error(`still ${res.status}, not ${want}:\n${stderr}`)
+      if (Date.now() > deadline) throw new Error(`still ${res.status}, not ${want}:\n${edge.stderr()}`)
       await new Promise((r) => setTimeout(r, 100))
     }
   }
@@ -58,31 +56,15 @@ describe('npm run edge with health checks and observability', () => {
     upstream = await up()
     port = upstream.port
     await writeFile(join(dir, 'app.yaml'), manifests(port))
-    npm = spawn(
-      'npm',
-      ['run', '--silent', 'edge', '--', '--manifests', join(dir, 'app.yaml'), '--port', '0', '--allow-external-name-services',
-        '--access-log', '--metrics-port', '0', '--persist-to', join(dir, 'kv'), '--state-dir', join(dir, 'state')],
-      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    let stdout = ''
-    npm.stderr!.on('data', (c: Buffer) => (stderr += c))
-    url = await new Promise<string>((resolve, reject) => {
-      npm.stdout!.on('data', (c: Buffer) => {
-        stdout += c
-        const m = /^ready (http:\/\/127\.0\.0\.1:\d+)\n/m.exec(stdout)
-        if (m) resolve(m[1]!)
-      })
-      npm.once('exit', (code) => reject(new Error(`npm run edge exited ${code}:\n${stderr}`)))
-      setTimeout(() => reject(new Error(`no ready line:\n${stderr}`)), 60_000).unref()
-    })
-    metricsUrl = /^metrics at (\S+)$/m.exec(stderr)![1]!
+    edge = await spawnNpmEdge(['--manifests', join(dir, 'app.yaml'), '--port', '0', '--allow-external-name-services',
+      '--access-log', '--metrics-port', '0', '--persist-to', join(dir, 'kv'), '--state-dir', join(dir, 'state')])
+    url = edge.url
+    // Written to stderr before the ready line, but the two pipes are read apart.
+    while (!/^metrics at \S+$/m.test(edge.stderr())) await new Promise((r) => setTimeout(r, 20))
+    metricsUrl = /^metrics at (\S+)$/m.exec(edge.stderr())![1]!
   })
   afterAll(async () => {
-    if (npm?.exitCode === null) {
-      const exited = new Promise((r) => npm.once('exit', r))
-      npm.kill('SIGTERM')
-      await exited
-    }
+    await edge?.stop()
     await upstream?.close()
     if (dir) await rm(dir, { recursive: true, force: true })
   })
@@ -92,17 +74,17 @@ describe('npm run edge with health checks and observability', () => {
     await upstream.close()
     const down = await until(503)
     expect(down.body).toBe('no available server\n')
-    expect(stderr).toMatch(new RegExp(`health check: service \\S+ server http://${HOST.replaceAll('.', '\\.')}:${port}: down`))
+    expect(edge.stderr()).toMatch(new RegExp(`health check: service \\S+ server http://${HOST.replaceAll('.', '\\.')}:${port}: down`))
     upstream = await up(port)
     await until(200)
-    expect(stderr).toMatch(new RegExp(`server http://${HOST.replaceAll('.', '\\.')}:${port}: up`))
+    expect(edge.stderr()).toMatch(new RegExp(`server http://${HOST.replaceAll('.', '\\.')}:${port}: up`))
   })
 
   it('writes access-log lines and serves metrics on its own port', async () => {
     await send(`${url}/logged?x=1`, { headers: { host: 'app.test' } })
     const deadline = Date.now() + FOLLOW_MS
-    while (!stderr.includes('"RequestPath":"/logged?x=1"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-    const line = stderr.split('\n').find((l) => l.includes('"RequestPath":"/logged?x=1"'))!
+    while (!edge.stderr().includes('"RequestPath":"/logged?x=1"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    const line = edge.stderr().split('\n').find((l) => l.includes('"RequestPath":"/logged?x=1"'))!
     expect(JSON.parse(line.slice(line.indexOf('{')))).toMatchObject({ RouterName: expect.stringContaining('app'), DownstreamStatus: 200, entryPointName: 'web' })
     const metrics = await send(metricsUrl)
     expect(metrics.status).toBe(200)
