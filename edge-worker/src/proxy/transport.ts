@@ -27,6 +27,8 @@ export interface UpstreamRequest {
   host: string
   /** Request headers, hop-by-hop removed, without Host; the transport's to change. */
   headers: Headers
+  /** A header of `headers` a socket transport must not send (the pool's own, lower case). */
+  omitHeader?: string
   body: ReadableStream<Uint8Array> | null
   /** ms; 0 = none. */
   dialTimeoutMs: number

@@ -27,12 +27,14 @@ export interface RequestHead {
   headers: Headers
   /** `length`: a fixed body of Content-Length bytes; `chunked`: a streamed body; `none`. */
   body: 'none' | 'length' | 'chunked'
+  /** A header of `headers` not to send (lower case). */
+  omit?: string
 }
 
 export function serializeRequestHead(head: RequestHead): Uint8Array {
   let text = `${head.method} ${head.target} HTTP/1.1${CRLF}Host: ${head.host}${CRLF}`
   head.headers.forEach((value, name) => {
-    if (name === 'host' || name === 'transfer-encoding' || (name === 'content-length' && head.body !== 'length')) return
+    if (name === 'host' || name === 'transfer-encoding' || name === head.omit || (name === 'content-length' && head.body !== 'length')) return
     text += `${name}: ${value}${CRLF}`
   })
   if (head.body === 'chunked') text += `transfer-encoding: chunked${CRLF}`
@@ -106,6 +108,25 @@ export class ByteReader {
     }
   }
 
+  /**
+   * The bytes up to and including the first empty line (a message head), or null at end of
+   * stream first: found with one scan, where reading line by line costs a decode per line.
+   */
+  async head(limit: number): Promise<Uint8Array | null> {
+    for (let from = 0; ; ) {
+      let i = this.#buf.indexOf(10, from)
+      while (i !== -1) {
+        if (this.#buf[i + 1] === 10) return this.take(i + 2)
+        if (this.#buf[i + 1] === 13 && this.#buf[i + 2] === 10) return this.take(i + 3)
+        if (i + 2 >= this.#buf.length) break
+        i = this.#buf.indexOf(10, i + 1)
+      }
+      from = Math.max(0, this.#buf.length - 2)
+      if (this.#buf.length > limit) throw new WireError('response head too large')
+      if (!(await this.fill())) return null
+    }
+  }
+
   cancel(): void {
     this.#reader.cancel().catch(() => {})
   }
@@ -127,20 +148,15 @@ export interface ResponseHead {
 
 /** Reads one response head (status line + headers). Throws WireError on EOF or garbage. */
 export async function readResponseHead(r: ByteReader): Promise<ResponseHead> {
-  let budget = MAX_HEAD_BYTES
-  const line = async (): Promise<string> => {
-    const bytes = await r.line(budget)
-    if (bytes === null) throw new WireError('connection closed before the response head')
-    budget -= bytes.length
-    if (budget < 0) throw new WireError('response head too large')
-    return decoder.decode(bytes).replace(/\r?\n$/, '')
-  }
-  const status = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(await line())
+  const bytes = await r.head(MAX_HEAD_BYTES)
+  if (bytes === null) throw new WireError('connection closed before the response head')
+  const lines = decoder.decode(bytes).split(/\r?\n/)
+  const status = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(lines[0]!)
   if (!status) throw new WireError('malformed status line')
   const headers = new Headers()
-  for (;;) {
-    const text = await line()
-    if (text === '') break
+  // The last two entries are the empty line and what follows it: nothing.
+  for (let i = 1; i < lines.length - 2; i++) {
+    const text = lines[i]!
     const colon = text.indexOf(':')
     if (colon <= 0) throw new WireError('malformed header line')
     headers.append(text.slice(0, colon).trim(), text.slice(colon + 1).trim())

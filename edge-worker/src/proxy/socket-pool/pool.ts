@@ -104,7 +104,7 @@ export class ConnectionPool {
 
   async #send(req: UpstreamRequest, c: Connection): Promise<Response> {
     const bodyKind = req.body === null ? 'none' : req.headers.has('content-length') ? 'length' : 'chunked'
-    const head = serializeRequestHead({ method: req.method, target: req.target, host: req.host, headers: req.headers, body: bodyKind })
+    const head = serializeRequestHead({ method: req.method, target: req.target, host: req.host, headers: req.headers, body: bodyKind, omit: req.omitHeader })
     const sent = (async () => {
       await c.writer.write(head)
       if (req.body) {
@@ -138,14 +138,19 @@ export class ConnectionPool {
       req.signal?.removeEventListener('abort', abort)
     }
     let reusable = !/(^|,)\s*close\s*(,|$)/i.test(res.headers.get('connection') ?? '')
-    let body: ReadableStream<Uint8Array> | null
+    let body: ReadableStream<Uint8Array> | Uint8Array | null
     try {
       const framing = responseFraming(req.method, res)
       if (framing.kind === 'close') reusable = false
-      body = bodyStream(c.reader, framing, (clean) => {
+      const finished = (clean: boolean) => {
         if (!clean || !reusable) return close(c)
         sent.then(() => this.#give(req.server, c), () => close(c))
-      })
+      }
+      if (framing.kind === 'length' && c.reader.buffered >= framing.length) {
+        // The whole body came with the head (small responses): passed as bytes, no stream to pump.
+        body = c.reader.take(framing.length).slice()
+        finished(true)
+      } else body = bodyStream(c.reader, framing, finished)
     } catch (err) {
       close(c)
       throw new ProxyError('unreachable', `${req.server.host}: ${(err as Error).message}`)
