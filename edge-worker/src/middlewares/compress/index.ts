@@ -14,7 +14,7 @@
  */
 import type { Compress } from '../../../../shared/dynamic/types.ts'
 import type { Handler } from '../../request.ts'
-import { IDENTITY, NOT_ACCEPTABLE, negotiateEncoding } from './accept-encoding.ts'
+import { IDENTITY, negotiateEncoding } from './accept-encoding.ts'
 import { mediaTypeMatches, parseMediaType, type MediaType } from './media-type.ts'
 import { zstdStream } from './zstd.ts'
 
@@ -27,9 +27,6 @@ export function compress(config: Compress): (next: Handler) => Handler {
     if (!(COMPRESS_ENCODINGS as readonly string[]).includes(e)) throw new Error(`compress: encoding ${JSON.stringify(e)} is not supported (gzip, br, zstd)`)
   }
   const defaultEncoding = config.defaultEncoding ?? ''
-  if (defaultEncoding !== '' && !encodings.includes(defaultEncoding)) {
-    throw new Error(`compress: defaultEncoding ${JSON.stringify(defaultEncoding)} is not one of the encodings (${encodings.join(', ')})`)
-  }
   const minSize = config.minResponseBodyBytes ?? DEFAULT_MIN_SIZE
   if (!Number.isInteger(minSize) || minSize < 0) throw new Error('compress: minResponseBodyBytes must be an integer greater than or equal to zero')
   if (config.excludedContentTypes?.length && config.includedContentTypes?.length) {
@@ -48,7 +45,8 @@ export function compress(config: Compress): (next: Handler) => Handler {
       const accept = req.headers.get('accept-encoding')
       // No Accept-Encoding: any coding is acceptable, so defaultEncoding if there is one.
       const encoding = accept === null ? defaultEncoding || IDENTITY : negotiateEncoding(accept, encodings, defaultEncoding)
-      if (encoding === IDENTITY || encoding === NOT_ACCEPTABLE) return next(req)
+      // Only a coding the edge can produce is answered with (an unknown defaultEncoding is none).
+      if (!(COMPRESS_ENCODINGS as readonly string[]).includes(encoding)) return next(req)
       const res = await next(req)
       return compressed(res, encoding, minSize, excluded, included)
     }
