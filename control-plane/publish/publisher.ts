@@ -33,6 +33,8 @@ export interface PublishResult {
   changed: boolean
   manifest: TableManifest
   blobsWritten: number
+  /** UTF-8 bytes of the blobs the manifest names (the table's size in KV). */
+  bytes: number
 }
 
 interface Job {
@@ -132,13 +134,15 @@ export class TablePublisher {
   async #publishNow(input: EdgeTableInput): Promise<PublishResult> {
     const { manifest: body, blobs } = await packTable(await sealTableSecrets(input, this.#secrets), this.#pack)
     const current = this.#current
+    let bytes = 0
+    for (const text of blobs.values()) bytes += Buffer.byteLength(text)
     if (
       current &&
       current.schema === body.schema &&
       current.routes.version === body.routes.version &&
       current.endpoints.version === body.endpoints.version
     ) {
-      return { changed: false, manifest: current, blobsWritten: 0 }
+      return { changed: false, manifest: current, blobsWritten: 0, bytes }
     }
     const missing = [...blobs].filter(([digest]) => !this.#stored.has(digest))
     await this.#store.put(missing.map(([digest, text]) => [blobKey(digest), text] as const))
@@ -159,7 +163,7 @@ export class TablePublisher {
       if (!named.has(digest) && !this.#retired.has(digest)) this.#retired.set(digest, this.#now())
     }
     await this.collectGarbage()
-    return { changed: true, manifest, blobsWritten: missing.length }
+    return { changed: true, manifest, blobsWritten: missing.length, bytes }
   }
 }
 
