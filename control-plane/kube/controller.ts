@@ -43,6 +43,8 @@ export interface ClusterControllerOptions {
   counters?: KubeCounters
   /** Informer restart backoff start (tests shorten it). */
   minBackoffMs?: number
+  /** Seconds from snapshot to edge table of each build (the ops compile duration histogram). */
+  observeBuild?: (seconds: number) => void
 }
 
 export interface ControllerState {
@@ -151,7 +153,10 @@ export class ClusterController {
     if (this.#timer) return
     this.#timer = setTimeout(() => {
       this.#timer = undefined
-      this.#running = this.#sync().finally(() => {
+      this.#running = this.#sync().catch((err: unknown) => {
+        // A bug in a stage must not stop the loop: the last table keeps serving, the next change retries.
+        this.#o.log(`build failed: ${(err as Error).stack ?? err}`)
+      }).finally(() => {
         this.#running = null
         if (this.#again) {
           this.#again = false
@@ -171,6 +176,7 @@ export class ClusterController {
     const t1 = performance.now()
     const edge = this.#o.toEdge(config)
     const t2 = performance.now()
+    this.#o.observeBuild?.((t2 - t0) / 1000)
     const routers = Object.keys(config.http?.routers ?? {}).length
     this.#report(diagnostics, edge.problems)
     if (needsConfirmation({ lastRouters: this.#lastRouters, routers, maxShrink: this.#o.maxShrink })) {
