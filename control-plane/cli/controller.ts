@@ -44,8 +44,10 @@ import { parseArgs } from 'node:util'
 import { KubeConfig } from '@kubernetes/client-node'
 import { PROVIDER_FLAGS, providerOptionsFromFlags } from '../compiler/options/flags.ts'
 import { ClusterController } from '../kube/controller.ts'
-import { controllerRegistry } from '../kube/metrics.ts'
-import { startOpsServer } from '../kube/ops-server.ts'
+import { controllerScrape } from '../ops/controller-metrics.ts'
+import { instrumentPublish } from '../ops/instrument.ts'
+import { createOpsMetrics } from '../ops/metrics.ts'
+import { startOpsServer } from '../ops/server.ts'
 import { cloudflareKvOptionsFromEnv, createCloudflareKvStore } from '../kv/cloudflare-rest-store.ts'
 import type { KvStore } from '../kv/store.ts'
 import { TablePublisher } from '../publish/publisher.ts'
@@ -179,11 +181,14 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     const gc = setInterval(() => void publisher.collectGarbage().catch((err: unknown) => log(`garbage collection: ${(err as Error).message}`)), 60_000)
     gc.unref()
     stops.push(async () => clearInterval(gc))
+    const metrics = createOpsMetrics()
+    const publish = instrumentPublish(metrics, (table: Parameters<TablePublisher['publish']>[0]) => publisher.publish(table))
     const controller = new ClusterController({
       kc,
       provider: args.provider,
       toEdge: edgeTableStage({ entryPoint: args.entryPoints[0]!, entryPoints: args.entryPoints, target: args.target }),
-      publish: (built) => publisher.publish(built.table),
+      publish: (built) => publish(built.table),
+      observeBuild: (seconds) => metrics.compileDuration.observe(seconds),
       identity: args.identity,
       ...(args.lease ? { lease: args.lease } : {}),
       debounceMs: args.debounceMs,
@@ -192,7 +197,12 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     })
     controller.start()
     stops.push(() => controller.stop())
-    const ops = await startOpsServer(controller, controllerRegistry(controller), args.opsPort)
+    const ops = await startOpsServer({
+      registry: metrics.registry,
+      readiness: () => controller.state(),
+      beforeScrape: controllerScrape(metrics, controller),
+      port: args.opsPort,
+    })
     stops.push(() => ops.close())
     log(`controller ${args.identity}: watching ${kc.getCurrentCluster()!.server}; publishing to ${args.sink} (key ${signer.kid})`)
     io.stdout(`ready ${ops.url}\n`)
