@@ -34,6 +34,7 @@ export class EventRecorder {
   /** Every Event written, by key; `active` the keys present in the last sync. */
   readonly #written = new Map<string, Recorded>()
   #active = new Set<string>()
+  #seeded = false
 
   constructor(options: EventRecorderOptions) {
     this.#o = options
@@ -41,18 +42,20 @@ export class EventRecorder {
 
   /** Records the diagnostics of one compile; returns how many Events were written. */
   async sync(diagnostics: readonly Diagnostic[]): Promise<number> {
+    if (!this.#seeded) await this.#seed()
     const now = new Date((this.#o.now ?? Date.now)()).toISOString().replace(/\.\d+Z$/, 'Z')
     const active = new Set<string>()
     let written = 0
     for (const d of diagnostics) {
       const obj = this.#o.find(d.kind, d.namespace, d.name)
       if (obj === undefined || obj.metadata?.uid === undefined) continue
-      const key = `${obj.metadata.uid}\u0000${d.field}\u0000${d.message}`
+      const message = formatDiagnostic(d).slice(`${d.kind} ${d.namespace}/${d.name}: `.length).slice(0, MAX_MESSAGE)
+      const key = eventKey(obj.metadata.uid, d.field, message)
       if (active.has(key)) continue
       active.add(key)
       if (this.#active.has(key) || written >= MAX_EVENTS_PER_SYNC) continue
       try {
-        await this.#record(key, obj, d, now)
+        await this.#record(key, obj, d, message, now)
         written++
       } catch (err) {
         this.#o.log(`event on ${d.kind} ${d.namespace}/${d.name}: ${(err as Error).message}`)
@@ -63,7 +66,26 @@ export class EventRecorder {
     return written
   }
 
-  async #record(key: string, obj: KubernetesObject, d: Diagnostic, now: string): Promise<void> {
+  /**
+   * A new leader first reads the Events earlier leaders wrote, so problems that persist across a
+   * takeover are neither written twice nor counted up.
+   */
+  async #seed(): Promise<void> {
+    let next: string | undefined
+    do {
+      const page = await kubeRequest<EventList>(this.#o.kc, { path: '/api/v1/events', query: { fieldSelector: `source=${EVENT_COMPONENT}`, limit: 500, continue: next } })
+      for (const e of page.items ?? []) {
+        if (e.source?.component !== EVENT_COMPONENT || !e.involvedObject?.uid || !e.metadata?.name) continue
+        const key = eventKey(e.involvedObject.uid, e.involvedObject.fieldPath ?? '', e.message ?? '')
+        this.#written.set(key, { namespace: e.metadata.namespace ?? 'default', name: e.metadata.name, count: e.count ?? 1, firstTimestamp: e.firstTimestamp ?? '' })
+        this.#active.add(key)
+      }
+      next = page.metadata?.continue
+    } while (next)
+    this.#seeded = true
+  }
+
+  async #record(key: string, obj: KubernetesObject, d: Diagnostic, message: string, now: string): Promise<void> {
     const namespace = obj.metadata?.namespace ?? 'default'
     const previous = this.#written.get(key)
     if (previous !== undefined) {
@@ -77,7 +99,6 @@ export class EventRecorder {
       return
     }
     const name = `${obj.metadata?.name}.${Date.now().toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`
-    const message = formatDiagnostic(d).slice(`${d.kind} ${d.namespace}/${d.name}: `.length).slice(0, MAX_MESSAGE)
     await kubeRequest(this.#o.kc, {
       method: 'POST',
       path: eventsPath(namespace),
@@ -107,6 +128,22 @@ export class EventRecorder {
     })
     this.#written.set(key, { namespace, name, count: 1, firstTimestamp: now })
   }
+}
+
+interface EventList {
+  metadata?: { continue?: string }
+  items?: Array<{
+    metadata?: { name?: string; namespace?: string }
+    involvedObject?: { uid?: string; fieldPath?: string }
+    message?: string
+    count?: number
+    firstTimestamp?: string
+    source?: { component?: string }
+  }>
+}
+
+function eventKey(uid: string, field: string, message: string): string {
+  return `${uid}\u0000${field}\u0000${message}`
 }
 
 function eventsPath(namespace: string, name?: string): string {

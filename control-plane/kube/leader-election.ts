@@ -44,6 +44,8 @@ export class LeaderElector {
   #observed: Lease | null = null
   #observedAt = 0
   #lastRenew = 0
+  /** The attempt in flight, awaited by stop() so its release writes over the latest Lease. */
+  #attempt: Promise<void> = Promise.resolve()
 
   constructor(options: LeaderElectionOptions) {
     this.#o = {
@@ -73,6 +75,7 @@ export class LeaderElector {
   async stop(release = true): Promise<void> {
     this.#stopped = true
     clearTimeout(this.#timer)
+    await this.#attempt.catch(() => {})
     if (this.#leading && release) {
       try {
         await this.#write({ ...this.#observed!.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: micro(this.#o.now()) })
@@ -86,7 +89,8 @@ export class LeaderElector {
   async #tick(): Promise<void> {
     if (this.#stopped) return
     try {
-      await this.#tryAcquireOrRenew()
+      this.#attempt = this.#tryAcquireOrRenew()
+      await this.#attempt
     } catch (err) {
       if (!(err instanceof KubeApiError && err.statusCode === 409)) {
         this.#o.log(`lease ${this.#o.namespace}/${this.#o.name}: ${(err as Error).message}`)

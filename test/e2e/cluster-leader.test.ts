@@ -41,6 +41,9 @@ describe('leader election', () => {
   })
 
   it('a leader that dies without releasing is replaced within the lease duration', async () => {
+    c.api.apply(ingressRoute({ name: 'broken', match: 'Host(`broken.example`)', service: 'missing' }))
+    const events = () => c.api.objects('Event', 'demo', 'v1').filter((e) => (e.involvedObject as { name: string }).name === 'broken')
+    await eventually(() => expect(events()).toHaveLength(1), { what: "a's Event" })
     await a.stop({ release: false })
     const killedAt = Date.now()
     c.api.apply(route('three'))
@@ -51,6 +54,11 @@ describe('leader election', () => {
     expect(holder(c)).toBe('b')
     await eventually(async () => expect((await c.edge.request('/', { headers: { host: 'three.example' } })).status).toBe(200))
     expect((c.api.objects('Lease', LEASE.namespace)[0]!.spec as { leaseTransitions: number }).leaseTransitions).toBe(1)
+    // The new leader found a's Event: the persisting problem is neither written again nor counted up.
+    await b.idle()
+    expect(events()).toHaveLength(1)
+    expect(events()[0]).toMatchObject({ count: 1, reportingInstance: 'a' })
+    expect(b.counters.eventsWritten).toBe(0)
   })
 
   it('a leader that shuts down releases the Lease and is replaced at once', async () => {
