@@ -8,7 +8,7 @@
  */
 import type { InFlightReq } from '../../../../shared/dynamic/types.ts'
 import { globalLimits } from '../../durable/limits.ts'
-import type { Handler } from '../../request.ts'
+import type { EdgeRequest, Handler } from '../../request.ts'
 import type { MiddlewareContext } from '../index.ts'
 import { sourceExtractor } from '../rate-limit/source-criterion.ts'
 
@@ -25,9 +25,10 @@ export function inFlightReq(config: InFlightReq, context: MiddlewareContext): (n
     counts.set(key, n + 1)
     return true
   }
-  const release = (key: string): void => {
+  const release = (key: string, req: EdgeRequest): void => {
     if (global) {
-      void global.release(`${context.name}:${key}`).catch((err) => context.edge.log(`[edge] inFlightReq ${context.name}: release failed: ${err}`))
+      // Kept alive past the response: the slot must be given back even once the client is served.
+      req.ctx.waitUntil(global.release(`${context.name}:${key}`).catch((err) => context.edge.log(`[edge] inFlightReq ${context.name}: release failed: ${err}`)))
       return
     }
     const n = (counts.get(key) ?? 1) - 1
@@ -44,10 +45,10 @@ export function inFlightReq(config: InFlightReq, context: MiddlewareContext): (n
       try {
         res = await next(req)
       } catch (err) {
-        release(key)
+        release(key, req)
         throw err
       }
-      return releasedAfterBody(res, () => release(key))
+      return releasedAfterBody(res, () => release(key, req))
     }
 }
 
