@@ -18,10 +18,13 @@ export class ProgramTooLargeError extends Error {}
 export type CharTest = (cp: number) => boolean
 export type AssertKind = 'bot' | 'bol' | 'eot' | 'eol' | 'wordb' | 'nwordb'
 
-type Inst =
+export type Inst =
   | { op: 'char'; test: CharTest; next: number }
+  /** Targets in priority order (greedy repeats try the body first), which submatches need. */
   | { op: 'split'; to: number[] }
   | { op: 'assert'; kind: AssertKind; next: number }
+  /** Records the position in a capture slot (only for trees parsed with captures). */
+  | { op: 'save'; slot: number; next: number }
   | { op: 'match' }
 
 const isWord = (cp: number) =>
@@ -32,6 +35,12 @@ export interface LinearMatcher {
 }
 
 export function compileNfa(node: ReNode): LinearMatcher {
+  const { prog, start } = compileProgram(node)
+  return { test: (input) => run(prog, start, input) }
+}
+
+/** The automaton of a parsed regexp: instruction 0 is the match, `start` the entry. */
+export function compileProgram(node: ReNode): { prog: Inst[]; start: number } {
   const prog: Inst[] = [{ op: 'match' }]
   const push = (inst: Inst): number => {
     if (prog.length >= MAX_PROGRAM) throw new ProgramTooLargeError(`more than ${MAX_PROGRAM} states once counted repeats are unrolled`)
@@ -54,29 +63,29 @@ export function compileNfa(node: ReNode): LinearMatcher {
       case 'empty':
         return next
       case 'concat': {
-        let at = next
+        let at = n.cap ? push({ op: 'save', slot: n.cap.index * 2 + 1, next }) : next
         for (let i = n.items.length - 1; i >= 0; i--) at = compile(n.items[i]!, at)
-        return at
+        return n.cap ? push({ op: 'save', slot: n.cap.index * 2, next: at }) : at
       }
       case 'alt':
         return push({ op: 'split', to: n.items.map((item) => compile(item, next)) })
       case 'repeat': {
+        const order = (body: number, out: number) => (n.greedy ? [body, out] : [out, body])
         let at: number
         if (n.max === -1) {
           const loop: Inst = { op: 'split', to: [] }
           at = push(loop)
-          loop.to = [compile(n.body, at), next]
+          loop.to = order(compile(n.body, at), next)
         } else {
           at = next
-          for (let i = n.min; i < n.max; i++) at = push({ op: 'split', to: [compile(n.body, at), next] })
+          for (let i = n.min; i < n.max; i++) at = push({ op: 'split', to: order(compile(n.body, at), next) })
         }
         for (let i = 0; i < n.min; i++) at = compile(n.body, at)
         return at
       }
     }
   }
-  const start = compile(node, 0)
-  return { test: (input) => run(prog, start, input) }
+  return { prog, start: compile(node, 0) }
 }
 
 export function charTest(n: Extract<ReNode, { t: 'lit' | 'class' | 'any' }>): CharTest {
@@ -125,6 +134,9 @@ function run(prog: Inst[], start: number, input: string): boolean {
           break
         case 'assert':
           if (holds(inst.kind, prev, cp)) stack.push(inst.next)
+          break
+        case 'save':
+          stack.push(inst.next)
           break
       }
     }

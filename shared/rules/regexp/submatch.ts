@@ -8,15 +8,8 @@
  * @module
  */
 import { expandTemplate } from './expand.ts'
-import { charTest, holds, MAX_PROGRAM, ProgramTooLargeError, type AssertKind, type CharTest } from './nfa.ts'
+import { compileProgram, holds, ProgramTooLargeError, type Inst } from './nfa.ts'
 import { parseRe2, RegexpSyntaxError, type ReNode } from './syntax.ts'
-
-type Inst =
-  | { op: 'char'; test: CharTest; next: number }
-  | { op: 'split'; to: number[] }
-  | { op: 'assert'; kind: AssertKind; next: number }
-  | { op: 'save'; slot: number; next: number }
-  | { op: 'match' }
 
 interface Thread {
   pc: number
@@ -44,7 +37,8 @@ export function compileGoSubmatch(pattern: string): GoSubmatchRegexp {
   let prog: Inst[]
   let start: number
   try {
-    ;({ prog, start } = compile(tree))
+    // Slots 0 and 1 hold the whole match: the tree as capture group 0.
+    ;({ prog, start } = compileProgram({ t: 'concat', items: [tree], cap: { index: 0, name: '' } }))
   } catch (e) {
     if (e instanceof ProgramTooLargeError) throw new RegexpSyntaxError(0, `expression too large: ${e.message}`)
     throw e
@@ -80,56 +74,6 @@ function collectNames(node: ReNode, names: string[]): void {
     for (const item of node.items) collectNames(item, names)
   } else if (node.t === 'alt') for (const item of node.items) collectNames(item, names)
   else if (node.t === 'repeat') collectNames(node.body, names)
-}
-
-function compile(tree: ReNode): { prog: Inst[]; start: number } {
-  const prog: Inst[] = [{ op: 'match' }]
-  const push = (inst: Inst): number => {
-    if (prog.length >= MAX_PROGRAM) throw new ProgramTooLargeError(`more than ${MAX_PROGRAM} states once counted repeats are unrolled`)
-    prog.push(inst)
-    return prog.length - 1
-  }
-  // Built back to front, as ./nfa.ts does; split targets are in priority order (greedy first).
-  const emit = (n: ReNode, next: number): number => {
-    switch (n.t) {
-      case 'lit':
-      case 'class':
-      case 'any':
-        return push({ op: 'char', test: charTest(n), next })
-      case 'bol':
-        return push({ op: 'assert', kind: n.multi ? 'bol' : 'bot', next })
-      case 'eol':
-        return push({ op: 'assert', kind: n.multi ? 'eol' : 'eot', next })
-      case 'wordb':
-        return push({ op: 'assert', kind: n.neg ? 'nwordb' : 'wordb', next })
-      case 'empty':
-        return next
-      case 'concat': {
-        let at = n.cap ? push({ op: 'save', slot: n.cap.index * 2 + 1, next }) : next
-        for (let i = n.items.length - 1; i >= 0; i--) at = emit(n.items[i]!, at)
-        return n.cap ? push({ op: 'save', slot: n.cap.index * 2, next: at }) : at
-      }
-      case 'alt':
-        return push({ op: 'split', to: n.items.map((item) => emit(item, next)) })
-      case 'repeat': {
-        const order = (body: number, out: number) => (n.greedy ? [body, out] : [out, body])
-        let at: number
-        if (n.max === -1) {
-          const loop: Inst = { op: 'split', to: [] }
-          at = push(loop)
-          loop.to = order(emit(n.body, at), next)
-        } else {
-          at = next
-          for (let i = n.min; i < n.max; i++) at = push({ op: 'split', to: order(emit(n.body, at), next) })
-        }
-        for (let i = 0; i < n.min; i++) at = emit(n.body, at)
-        return at
-      }
-    }
-  }
-  const end = push({ op: 'save', slot: 1, next: 0 })
-  const start = push({ op: 'save', slot: 0, next: emit(tree, end) })
-  return { prog, start }
 }
 
 function run(prog: Inst[], start: number, ncap: number, input: string, from: number): Int32Array | null {

@@ -16,6 +16,7 @@ import type { Compress } from '../../../../shared/dynamic/types.ts'
 import type { Handler } from '../../request.ts'
 import { IDENTITY, negotiateEncoding } from './accept-encoding.ts'
 import { mediaTypeMatches, parseMediaType, type MediaType } from './media-type.ts'
+import { peekBody } from '../peek-body.ts'
 import { zstdStream } from './zstd.ts'
 
 export const COMPRESS_ENCODINGS = ['gzip', 'br', 'zstd'] as const
@@ -80,21 +81,9 @@ async function compressed(res: Response, encoding: string, minSize: number, excl
     body = res.body
   } else {
     // Unknown length: read until minSize bytes are seen or the body ends, as Traefik buffers.
-    const reader = res.body.getReader()
-    const head: Uint8Array[] = []
-    let size = 0
-    let done = false
-    while (size < minSize || size === 0) {
-      const r = await reader.read()
-      if (r.done) {
-        done = true
-        break
-      }
-      head.push(r.value)
-      size += r.value.byteLength
-    }
-    if (done && (size < minSize || size === 0)) return keep(concat(head, size))
-    body = prepend(head, reader)
+    const peeked = await peekBody(res.body, minSize)
+    if (peeked.ended && (peeked.head.byteLength < minSize || peeked.head.byteLength === 0)) return keep(peeked.head)
+    body = peeked.body
   }
   headers.delete('content-length')
   headers.set('content-encoding', encoding)
@@ -102,32 +91,4 @@ async function compressed(res: Response, encoding: string, minSize: number, excl
     return new Response(body.pipeThrough(zstdStream()), { status: res.status, statusText: res.statusText, headers, encodeBody: 'manual' } as ResponseInit)
   }
   return keep(body)
-}
-
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size)
-  let at = 0
-  for (const c of chunks) {
-    out.set(c, at)
-    at += c.byteLength
-  }
-  return out
-}
-
-function prepend(head: Uint8Array[], reader: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
-  let i = 0
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (i < head.length) {
-        controller.enqueue(head[i++]!)
-        return
-      }
-      const r = await reader.read()
-      if (r.done) controller.close()
-      else controller.enqueue(r.value)
-    },
-    cancel(reason) {
-      return reader.cancel(reason)
-    },
-  })
 }

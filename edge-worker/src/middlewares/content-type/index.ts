@@ -10,6 +10,7 @@
  */
 import type { ContentType } from '../../../../shared/dynamic/types.ts'
 import type { Handler } from '../../request.ts'
+import { peekBody } from '../peek-body.ts'
 import { detectContentType, SNIFF_LENGTH } from './sniff.ts'
 
 export function contentType(config: ContentType): (next: Handler) => Handler {
@@ -19,42 +20,9 @@ export function contentType(config: ContentType): (next: Handler) => Handler {
       const res = await next(req)
       if (res.body === null || res.webSocket || res.headers.has('content-type') || res.headers.has('content-encoding')) return res
       if (res.status === 204 || res.status === 304 || (res.status >= 100 && res.status < 200)) return res
-      const reader = res.body.getReader()
-      const head: Uint8Array[] = []
-      let size = 0
-      let done = false
-      while (size < SNIFF_LENGTH) {
-        const r = await reader.read()
-        if (r.done) {
-          done = true
-          break
-        }
-        head.push(r.value)
-        size += r.value.byteLength
-      }
-      const first = new Uint8Array(size)
-      let at = 0
-      for (const c of head) {
-        first.set(c, at)
-        at += c.byteLength
-      }
+      const { head, body } = await peekBody(res.body, SNIFF_LENGTH)
       const headers = new Headers(res.headers)
-      if (size > 0) headers.set('content-type', detectContentType(first))
-      let sent = false
-      const body = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          if (!sent) {
-            sent = true
-            if (size > 0) controller.enqueue(first)
-            if (done) controller.close()
-            return
-          }
-          const r = await reader.read()
-          if (r.done) controller.close()
-          else controller.enqueue(r.value)
-        },
-        cancel: (reason) => reader.cancel(reason),
-      })
+      if (head.byteLength > 0) headers.set('content-type', detectContentType(head))
       return new Response(body, { status: res.status, statusText: res.statusText, headers })
     }
 }
