@@ -87,6 +87,8 @@ describe('npm run diff', () => {
     const { code, stdout } = await run([OLD(), '--', join(dir, 'renamed.yaml')])
     expect(code).toBe(1)
     expect(stdout).toMatch(/~ app-site-[0-9a-f]{20} -> app-site-[0-9a-f]{20} \(renamed: its rule changed\)\n {6}rule: "Host\(`a\.example`\)" -> "Host\(`z\.example`\)"/)
+    // Same servers under the new name: no endpoint change.
+    expect(stdout).not.toContain('endpoints:')
     expect((await run([OLD()])).code).toBe(2)
     const missing = await run([OLD(), '--', join(dir, 'nope')])
     expect(missing.code).toBe(2)

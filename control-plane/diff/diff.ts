@@ -58,15 +58,23 @@ const DERIVED_ROUTER_FIELDS = new Set(['tree', 'hosts'])
 export function diffInspections(before: Inspection, after: Inspection): ConfigDiff {
   const a = before.edge.table
   const b = after.edge.table
+  const services = pairRenames(diffSection(a.services, b.services), a.services, b.services)
+  // A renamed service's servers are compared with its old name's.
+  const renamed = new Map((services.renamed ?? []).map((r) => [r.to, r.from]))
+  const beforeEndpoints = { ...before.edge.endpoints.services }
+  for (const [to, from] of renamed) {
+    const servers = beforeEndpoints[from]
+    if (servers) (beforeEndpoints[to] = servers), delete beforeEndpoints[from]
+  }
   return {
     routers: pairRenames(diffSection(strip(a.routers), strip(b.routers)), strip(a.routers), strip(b.routers)),
-    services: pairRenames(diffSection(a.services, b.services), a.services, b.services),
+    services,
     middlewares: diffSection(a.middlewares, b.middlewares),
     transports: diffSection(a.transports, b.transports),
     tlsOptions: diffSection(a.tls?.options ?? {}, b.tls?.options ?? {}),
     tlsHosts: diffSection(tlsHosts(a), tlsHosts(b)),
     certificates: diffSets(certificates(before), certificates(after)),
-    endpoints: diffEndpoints(before.edge.endpoints.services, after.edge.endpoints.services),
+    endpoints: diffEndpoints(beforeEndpoints, after.edge.endpoints.services),
     problems: diffSets(problems(before), problems(after)),
   }
 }
