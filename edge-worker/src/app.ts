@@ -101,7 +101,8 @@ async function serve(request: Request, env: EdgeEnv, ctx: ExecutionContextLike, 
   if ('status' in selected) {
     res = selected.status === 404 ? httpError(404, '404 page not found') : httpError(400, STATUS_TEXT[400]!)
   } else {
-    const handler = await routerHandler(selected.router, { target: view.target, env: env as unknown as Record<string, unknown>, log: console.error })
+    const handler = built.get(selected.router) ?? (await routerHandler(selected.router, { target: view.target, env: env as unknown as Record<string, unknown>, log: console.error }))
+    if (obs === null) return handler(req)
     res = await handler(req)
   }
   return obs === null ? res : obs.finish(res)
@@ -125,6 +126,8 @@ export function splitUrl(url: string): { tls: boolean; authority: string; path: 
 }
 
 const handlers = new WeakMap<PreparedRouter, Promise<Handler>>()
+/** The same handlers once built: a request then skips an await. */
+const built = new WeakMap<PreparedRouter, Handler>()
 
 /** The router's middlewares in front of its service, built once per prepared router. */
 function routerHandler(router: PreparedRouter, edge: EdgeContext): Promise<Handler> {
@@ -140,6 +143,7 @@ function routerHandler(router: PreparedRouter, edge: EdgeContext): Promise<Handl
       return chain(router.middlewares, service.handle, edge)
     })()
     handlers.set(router, h)
+    void h.then((handler) => built.set(router, handler), () => {})
   }
   return h
 }
