@@ -101,7 +101,9 @@ describe('inFlightReq on workerd', () => {
   it('refuses a second request in flight, per isolate or globally', async () => {
     const first = local.request('/', { headers: { host: 'inflight.example' } })
     await heldCount(1)
-    expect((await local.request('/', { headers: { host: 'inflight.example' } })).status).toBe(429)
+    const refused = await local.request('/', { headers: { host: 'inflight.example' } })
+    expect(refused.status).toBe(429)
+    expect(refused.body).toBe('max connections reached: 1')
     // Another isolate counts its own.
     const other = local.request('/', { headers: { host: 'inflight.example' }, entryPoint: 'admin' })
     await heldCount(2)

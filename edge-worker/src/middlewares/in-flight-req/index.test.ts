@@ -33,7 +33,7 @@ describe('inFlightReq', () => {
     await tick()
     const refused = await send()
     expect(refused.status).toBe(429)
-    expect(await refused.text()).toBe('Too Many Requests')
+    expect(await refused.text()).toBe('max connections reached: 2')
     const other = send('other.example')
     await tick()
     expect(pending.length).toBe(3)
@@ -53,7 +53,7 @@ describe('inFlightReq', () => {
     expect(await (await c).text()).toBe('c')
   })
 
-  it('groups by client address with an ipStrategy, and refuses a missing amount', async () => {
+  it('groups by client address with an ipStrategy; amount 0 refuses everything, as oxy', async () => {
     const { send, pending } = setup({ amount: 1, sourceCriterion: { ipStrategy: {} } })
     const first = send('a.example', '10.0.0.1')
     await tick()
@@ -63,6 +63,9 @@ describe('inFlightReq', () => {
     pending.forEach((p) => p('x'))
     expect((await first).status).toBe(200)
     expect((await second).status).toBe(200)
-    expect((await setup({}).send()).status).toBe(500)
+    const none = await setup({}).send()
+    expect(none.status).toBe(429)
+    expect(await none.text()).toBe('max connections reached: 0')
+    expect((await setup({ amount: 1.5 }).send()).status).toBe(500)
   })
 })

@@ -1,6 +1,7 @@
 /**
  * inFlightReq: at most `amount` requests per source (sourceCriterion; default the request's
- * Host) in flight at once; one more answers 429 `Too Many Requests` (oxy connlimit's error).
+ * Host) in flight at once; one more answers 429 `max connections reached: <amount>` (oxy
+ * connlimit's error handler). As in oxy, an amount of 0 or less refuses every request.
  * A request stays in flight until its response body has been sent (or the client went away).
  * Per isolate by default; exact across isolates with the global limits (../../durable/limits.ts).
  *
@@ -14,7 +15,7 @@ import { sourceExtractor } from '../rate-limit/source-criterion.ts'
 
 export function inFlightReq(config: InFlightReq, context: MiddlewareContext): (next: Handler) => Handler {
   const amount = config?.amount ?? 0
-  if (!Number.isInteger(amount) || amount <= 0) throw new Error(`inFlightReq.amount: ${amount} must be a positive number of requests`)
+  if (!Number.isInteger(amount)) throw new Error(`inFlightReq.amount: ${amount} is not a whole number of requests`)
   const source = sourceExtractor('inFlightReq', config.sourceCriterion, { requestHost: true })
   const global = globalLimits(context)
   const counts = new Map<string, number>()
@@ -39,7 +40,7 @@ export function inFlightReq(config: InFlightReq, context: MiddlewareContext): (n
     async function inFlightReq(req) {
       const key = source(req)
       if (!(await acquire(key))) {
-        return new Response('Too Many Requests', { status: 429, headers: { 'content-type': 'text/plain; charset=utf-8' } })
+        return new Response(`max connections reached: ${amount}`, { status: 429, headers: { 'content-type': 'text/plain; charset=utf-8' } })
       }
       let res: Response
       try {
