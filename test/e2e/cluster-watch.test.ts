@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ClusterController } from '../../control-plane/kube/controller.ts'
 import { KubeApiError, kubeRequest } from '../../control-plane/kube/request.ts'
 import { POINTER_KEY } from '../../edge-worker/src/table-source/layout.ts'
+import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
 import { ingressRoute } from '../support/apiserver/objects.ts'
 import { startCluster, type TestCluster } from '../support/cluster.ts'
 import { eventually } from '../support/eventually.ts'
@@ -87,6 +88,21 @@ describe('cluster watch', () => {
     c.api.apply(ingressRoute({ name: 'broken', match: 'Host(`broken.example`)', service: 'missing' }))
     await eventually(() => expect(events()[0]!.count).toBe(2), { what: 'count 2' })
     expect(events()).toHaveLength(1)
+  })
+
+  it("applies Traefik's namespace and label filters on the API server (label selector on Traefik kinds only)", async () => {
+    c.api.apply(
+      ingressRoute({ name: 'picked', namespace: 'demo', match: 'Host(`picked.example`)', service: 'whoami', labels: { edge: 'yes' } }),
+      ingressRoute({ name: 'unlabelled', namespace: 'demo', match: 'Host(`unlabelled.example`)', service: 'whoami' }),
+      ingressRoute({ name: 'elsewhere', namespace: 'other', match: 'Host(`elsewhere.example`)', service: 'whoami', labels: { edge: 'yes' } }),
+    )
+    const filtered = await c.controller({ identity: 'filtered', store: createMemoryKvStore(), provider: { namespaces: ['demo'], labelSelector: 'edge=yes' }, events: false })
+    await eventually(() => expect(filtered.state().publishedVersion).not.toBeNull(), { what: 'filtered controller published' })
+    expect(filtered.objectCounts().get('IngressRoute')).toBe(1)
+    expect(filtered.objectCounts().get('Service')).toBe(1)
+    expect(c.api.requests).toContain('GET /apis/traefik.io/v1alpha1/namespaces/demo/ingressroutes?limit=500&labelSelector=edge%3Dyes')
+    expect(c.api.requests).toContain('GET /api/v1/namespaces/demo/services?limit=500')
+    await filtered.stop()
   })
 
   it('refuses objects the CRD schema refuses, as the API server does', async () => {
