@@ -12,7 +12,11 @@ export interface CloudflareApiOptions {
   /** First backoff step; doubles per attempt up to maxDelayMs. Defaults 250 / 10000 ms. */
   baseDelayMs?: number
   maxDelayMs?: number
+  /** Abandon (and retry) an attempt that has not answered within this time. Default 30000 ms. */
+  attemptTimeoutMs?: number
   fetch?: typeof fetch
+  /** Waits between attempts (tests record the delays). */
+  sleep?: (ms: number) => Promise<void>
 }
 
 export interface Envelope<T> {
@@ -40,10 +44,12 @@ export function cloudflareApi(options: CloudflareApiOptions, label: string): Clo
   const maxAttempts = options.maxAttempts ?? 6
   const baseDelay = options.baseDelayMs ?? 250
   const maxDelay = options.maxDelayMs ?? 10_000
+  const attemptTimeout = options.attemptTimeoutMs ?? 30_000
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)))
 
   const backoff = (attempt: number, retryAfter: string | null): number => {
-    const told = retryAfter === null ? NaN : Number(retryAfter) * 1000
-    if (Number.isFinite(told) && told >= 0) return Math.min(told, maxDelay)
+    const told = retryAfterMs(retryAfter)
+    if (told !== null) return Math.min(told, maxDelay)
     return Math.random() * Math.min(maxDelay, baseDelay * 2 ** (attempt - 1))
   }
 
@@ -57,20 +63,37 @@ export function cloudflareApi(options: CloudflareApiOptions, label: string): Clo
           method,
           headers: { authorization: `Bearer ${options.apiToken}`, 'content-type': 'application/json' },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          signal: AbortSignal.timeout(attemptTimeout),
         })
         const text = await res.text()
-        const envelope = (text ? JSON.parse(text) : {}) as Envelope<T>
-        if (res.ok && envelope.success !== false) return envelope
-        failure = `${res.status} ${describeErrors(envelope) || res.statusText}`
-        if (res.status !== 429 && res.status < 500) throw new CloudflareApiError(res.status, `${label} ${what}: ${failure}`)
+        let envelope: Envelope<T> | null = null
+        try {
+          envelope = (text ? JSON.parse(text) : {}) as Envelope<T>
+        } catch {
+          // A proxy's HTML error page or a cut answer: judged by its status alone.
+        }
+        if (res.ok && envelope && envelope.success !== false) return envelope
+        failure = `${res.status} ${(envelope && describeErrors(envelope)) || res.statusText || 'unreadable answer'}`
+        // A 2xx we could not read was probably cut short: retried like a 5xx.
+        const retryable = res.status === 429 || res.status >= 500 || (res.ok && envelope === null)
+        if (!retryable) throw new CloudflareApiError(res.status, `${label} ${what}: ${failure}`)
       } catch (err) {
         if (err instanceof CloudflareApiError) throw err
-        failure = res ? `${res.status}: unreadable answer` : (err as Error).message
+        failure = (err as Error).message
       }
       if (attempt >= maxAttempts) throw new CloudflareApiError(res?.status ?? 0, `${label} ${what}: gave up after ${attempt} attempts: ${failure}`)
-      await new Promise((r) => setTimeout(r, backoff(attempt, res?.headers.get('retry-after') ?? null)))
+      await sleep(backoff(attempt, res?.headers.get('retry-after') ?? null))
     }
   }
+}
+
+/** Retry-After in delay-seconds or HTTP-date form (RFC 9110 §10.2.3); null when absent or unreadable. */
+export function retryAfterMs(value: string | null, now = Date.now()): number | null {
+  if (value === null || value.trim() === '') return null
+  const seconds = Number(value)
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : null
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? null : Math.max(0, date - now)
 }
 
 function describeErrors(envelope: Envelope<unknown>): string {

@@ -1,22 +1,20 @@
 // Cloudflare Workers KV through its REST API (api.cloudflare.com/client/v4): bulk writes of up to
 // 10,000 pairs (< 100 MB) per request, bulk deletes, bulk reads of up to 100 keys, paginated
-// listing. 429 and 5xx answers and network errors are retried with exponential backoff and
-// jitter (Retry-After honoured); keys a bulk call reports as unsuccessful are retried the same way.
-// Any other error fails at once with Cloudflare's own error messages.
+// listing. Each call goes through control-plane/cloudflare/api-client.ts, which retries 429 and
+// 5xx answers, timeouts and network errors with exponential backoff and jitter (Retry-After
+// honoured); keys a bulk call reports as unsuccessful are re-sent here the same way. Any other
+// error fails at once with Cloudflare's own error messages.
+import { readFileSync } from 'node:fs'
+import { cloudflareApi, type CloudflareApiOptions } from '../cloudflare/api-client.ts'
 import { chunks, type KvStore } from './store.ts'
 
-export interface CloudflareKvOptions {
+export interface CloudflareKvOptions extends CloudflareApiOptions {
   accountId: string
   namespaceId: string
-  apiToken: string
-  /** Default https://api.cloudflare.com/client/v4 */
-  baseUrl?: string
-  /** Attempts per request, the first included. Default 6. */
-  maxAttempts?: number
-  /** First backoff step; doubles per attempt up to maxDelayMs. Defaults 250 / 10000 ms. */
-  baseDelayMs?: number
-  maxDelayMs?: number
-  fetch?: typeof fetch
+  /** Pairs per bulk write. Default and maximum 10,000. */
+  maxBatchPairs?: number
+  /** Bytes per bulk write request. Default 90 MiB (the API refuses 100 MB or more). */
+  maxBatchBytes?: number
 }
 
 const BULK_WRITE_PAIRS = 10_000
@@ -25,79 +23,60 @@ const BULK_WRITE_BYTES = 90 * 1024 * 1024
 const BULK_GET_KEYS = 100
 const LIST_LIMIT = 1000
 
-interface Envelope<T> {
-  success?: boolean
-  errors?: Array<{ code?: number; message?: string }>
-  result?: T
-  result_info?: { cursor?: string }
-}
-
 interface BulkResult {
   successful_key_count?: number
   unsuccessful_keys?: string[]
 }
 
-export class CloudflareKvError extends Error {
-  readonly status: number
-  constructor(status: number, message: string) {
-    super(message)
-    this.name = 'CloudflareKvError'
-    this.status = status
-  }
-}
+const CREDENTIALS = ['CLOUDFLARE_ACCOUNT_ID', 'CLOUDFLARE_KV_NAMESPACE_ID', 'CLOUDFLARE_API_TOKEN'] as const
 
-/** Account, namespace and token from CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_KV_NAMESPACE_ID, CLOUDFLARE_API_TOKEN. */
-export function cloudflareKvOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): CloudflareKvOptions {
-  const missing = ['CLOUDFLARE_ACCOUNT_ID', 'CLOUDFLARE_KV_NAMESPACE_ID', 'CLOUDFLARE_API_TOKEN'].filter((k) => !env[k])
-  if (missing.length) throw new Error(`Cloudflare KV: ${missing.join(', ')} not set`)
+/**
+ * Account, namespace and token from CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_KV_NAMESPACE_ID and
+ * CLOUDFLARE_API_TOKEN, each of which may instead be read from the file named by the same variable
+ * with `_FILE` appended (a mounted Kubernetes Secret); CLOUDFLARE_API_BASE_URL optional.
+ */
+export function cloudflareKvOptionsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+): CloudflareKvOptions {
+  const values = new Map<string, string>()
+  const missing: string[] = []
+  for (const name of CREDENTIALS) {
+    const file = env[`${name}_FILE`]
+    if (env[name] && file) throw new Error(`Cloudflare KV: set ${name} or ${name}_FILE, not both`)
+    let value = env[name]
+    if (!value && file) {
+      try {
+        value = readFile(file).trim()
+      } catch (err) {
+        throw new Error(`Cloudflare KV: ${name}_FILE ${file}: ${(err as Error).message}`)
+      }
+      if (!value) throw new Error(`Cloudflare KV: ${name}_FILE ${file} is empty`)
+    }
+    if (value) values.set(name, value)
+    else missing.push(name)
+  }
+  if (missing.length) throw new Error(`Cloudflare KV: ${missing.join(', ')} not set (nor ${missing.map((m) => `${m}_FILE`).join(', ')})`)
   return {
-    accountId: env.CLOUDFLARE_ACCOUNT_ID!,
-    namespaceId: env.CLOUDFLARE_KV_NAMESPACE_ID!,
-    apiToken: env.CLOUDFLARE_API_TOKEN!,
+    accountId: values.get('CLOUDFLARE_ACCOUNT_ID')!,
+    namespaceId: values.get('CLOUDFLARE_KV_NAMESPACE_ID')!,
+    apiToken: values.get('CLOUDFLARE_API_TOKEN')!,
     ...(env.CLOUDFLARE_API_BASE_URL ? { baseUrl: env.CLOUDFLARE_API_BASE_URL } : {}),
   }
 }
 
 export function createCloudflareKvStore(options: CloudflareKvOptions): KvStore {
-  const base = `${(options.baseUrl ?? 'https://api.cloudflare.com/client/v4').replace(/\/$/, '')}/accounts/${encodeURIComponent(options.accountId)}/storage/kv/namespaces/${encodeURIComponent(options.namespaceId)}`
-  const doFetch = options.fetch ?? fetch
+  // Paths below are the namespace's, so errors read `Cloudflare KV PUT /bulk: ...`.
+  const base = (options.baseUrl ?? 'https://api.cloudflare.com/client/v4').replace(/\/$/, '')
+  const ns = `/accounts/${encodeURIComponent(options.accountId)}/storage/kv/namespaces/${encodeURIComponent(options.namespaceId)}`
+  const call = cloudflareApi({ ...options, baseUrl: base + ns }, 'Cloudflare KV')
   const maxAttempts = options.maxAttempts ?? 6
   const baseDelay = options.baseDelayMs ?? 250
   const maxDelay = options.maxDelayMs ?? 10_000
-
-  /** One API call, retried while the answer is 429, 5xx or no answer at all. */
-  async function call<T>(method: string, path: string, body?: unknown): Promise<Envelope<T>> {
-    const what = `${method} ${path.split('?')[0]}`
-    for (let attempt = 1; ; attempt++) {
-      let res: Response | null = null
-      let failure: string
-      try {
-        res = await doFetch(base + path, {
-          method,
-          headers: { authorization: `Bearer ${options.apiToken}`, 'content-type': 'application/json' },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        })
-        const text = await res.text()
-        const envelope = (text ? JSON.parse(text) : {}) as Envelope<T>
-        if (res.ok && envelope.success !== false) return envelope
-        failure = `${res.status} ${describeErrors(envelope) || res.statusText}`
-        if (res.status !== 429 && res.status < 500) throw new CloudflareKvError(res.status, `Cloudflare KV ${what}: ${failure}`)
-      } catch (err) {
-        if (err instanceof CloudflareKvError) throw err
-        failure = res ? `${res.status}: unreadable answer` : (err as Error).message
-      }
-      if (attempt >= maxAttempts) {
-        throw new CloudflareKvError(res?.status ?? 0, `Cloudflare KV ${what}: gave up after ${attempt} attempts: ${failure}`)
-      }
-      await sleep(backoff(attempt, res?.headers.get('retry-after') ?? null))
-    }
-  }
-
-  function backoff(attempt: number, retryAfter: string | null): number {
-    const told = retryAfter === null ? NaN : Number(retryAfter) * 1000
-    if (Number.isFinite(told) && told >= 0) return Math.min(told, maxDelay)
-    // Full jitter: concurrent writers that failed together do not retry together.
-    return Math.random() * Math.min(maxDelay, baseDelay * 2 ** (attempt - 1))
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)))
+  const limits = {
+    pairs: Math.min(options.maxBatchPairs ?? BULK_WRITE_PAIRS, BULK_WRITE_PAIRS),
+    bytes: Math.min(options.maxBatchBytes ?? BULK_WRITE_BYTES, BULK_WRITE_BYTES),
   }
 
   /** A bulk call; keys it reports as unsuccessful are sent again, with backoff, until none remain. */
@@ -108,10 +87,10 @@ export function createCloudflareKvStore(options: CloudflareKvOptions): KvStore {
       const failed = new Set(result?.unsuccessful_keys ?? [])
       if (failed.size === 0) return
       if (attempt >= maxAttempts) {
-        throw new CloudflareKvError(200, `Cloudflare KV ${method} ${path}: ${failed.size} keys still unsuccessful after ${attempt} attempts`)
+        throw new Error(`Cloudflare KV ${method} ${path}: ${failed.size} keys still unsuccessful after ${attempt} attempts`)
       }
       pending = pending.filter((item) => failed.has(typeof item === 'string' ? item : item.key))
-      await sleep(backoff(attempt, null))
+      await sleep(Math.random() * Math.min(maxDelay, baseDelay * 2 ** (attempt - 1)))
     }
   }
 
@@ -128,12 +107,12 @@ export function createCloudflareKvStore(options: CloudflareKvOptions): KvStore {
       return out
     },
     async put(entries) {
-      for (const part of writeBatches(entries)) {
+      for (const part of writeBatches(entries, limits)) {
         await bulk('PUT', '/bulk', part.map(([key, value]) => ({ key, value })))
       }
     },
     async delete(keys) {
-      for (const part of chunks(keys, BULK_WRITE_PAIRS)) await bulk('POST', '/bulk/delete', part)
+      for (const part of chunks(keys, limits.pairs)) await bulk('POST', '/bulk/delete', part)
     },
     async list(prefix) {
       const names: string[] = []
@@ -151,13 +130,17 @@ export function createCloudflareKvStore(options: CloudflareKvOptions): KvStore {
 }
 
 /** Batches within the bulk write limits (pairs and bytes). */
-function writeBatches(entries: ReadonlyArray<readonly [string, string]>): Array<Array<readonly [string, string]>> {
+function writeBatches(
+  entries: ReadonlyArray<readonly [string, string]>,
+  limits: { pairs: number; bytes: number },
+): Array<Array<readonly [string, string]>> {
   const batches: Array<Array<readonly [string, string]>> = []
   let current: Array<readonly [string, string]> = []
   let bytes = 0
   for (const entry of entries) {
-    const size = Buffer.byteLength(entry[0]) + Buffer.byteLength(entry[1]) + 32
-    if (current.length > 0 && (current.length >= BULK_WRITE_PAIRS || bytes + size > BULK_WRITE_BYTES)) {
+    // Exact: blob values are JSON text, whose quotes JSON-escaping doubles.
+    const size = Buffer.byteLength(JSON.stringify({ key: entry[0], value: entry[1] })) + 1
+    if (current.length > 0 && (current.length >= limits.pairs || bytes + size > limits.bytes)) {
       batches.push(current)
       current = []
       bytes = 0
@@ -167,12 +150,4 @@ function writeBatches(entries: ReadonlyArray<readonly [string, string]>): Array<
   }
   if (current.length > 0) batches.push(current)
   return batches
-}
-
-function describeErrors(envelope: Envelope<unknown>): string {
-  return (envelope.errors ?? []).map((e) => `${e.message ?? 'error'}${e.code ? ` (code ${e.code})` : ''}`).join('; ')
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms))
 }

@@ -11,6 +11,12 @@ export interface Fault {
   retryAfter?: string
   /** How many calls it hits. */
   times: number
+  /** Matching calls to let through before it hits. Default 0. */
+  after?: number
+  /** Answer body instead of Cloudflare's error envelope (e.g. a proxy's HTML page). */
+  body?: string
+  /** `reset`: drop the connection without an answer; `hang`: never answer. */
+  action?: 'reset' | 'hang'
 }
 
 export interface FakeCloudflareKv {
@@ -52,10 +58,13 @@ export async function startFakeCloudflareKv(): Promise<FakeCloudflareKv> {
     if (!url.pathname.startsWith(prefix)) return reply(res, 404, fail(10013, 'namespace not found'))
     const route = `${req.method} ${url.pathname.slice(prefix.length)}`
     fake.calls.push(route)
-    const fault = fake.faults.find((f) => f.times > 0 && (f.route === undefined || f.route === route))
+    const fault = fake.faults.find((f) => f.times > 0 && (f.route === undefined || f.route === route) && !letThrough(f))
     if (fault) {
       fault.times--
+      if (fault.action === 'reset') return void req.socket.destroy()
+      if (fault.action === 'hang') return
       if (fault.retryAfter !== undefined) res.setHeader('retry-after', fault.retryAfter)
+      if (fault.body !== undefined) return void res.writeHead(fault.status, { 'content-type': 'text/html' }).end(fault.body)
       return reply(res, fault.status, fail(fault.status === 429 ? 10429 : 10001, fault.status === 429 ? 'Too many requests' : 'Internal error'))
     }
     switch (route) {
@@ -105,6 +114,13 @@ export async function startFakeCloudflareKv(): Promise<FakeCloudflareKv> {
         server.closeAllConnections()
       }),
   })
+}
+
+/** Counts down a fault's `after`: true while the call still goes through. */
+function letThrough(f: Fault): boolean {
+  if ((f.after ?? 0) <= 0) return false
+  f.after!--
+  return true
 }
 
 function ok(result: unknown) {
