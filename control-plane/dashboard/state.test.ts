@@ -32,6 +32,16 @@ apiVersion: traefik.io/v1alpha1
 kind: Middleware
 metadata: { name: fancy, namespace: app }
 spec: { plugin: { demo: { x: 1 } } }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: users, namespace: app }
+data: { users: dGVzdDokYXByMSRINnVza2trVyRJZ1hMUDZld1RyU3VCa1RycUU4d2ovCg== }
+---
+apiVersion: traefik.io/v1alpha1
+kind: Middleware
+metadata: { name: auth, namespace: app }
+spec: { basicAuth: { secret: users, realm: edge } }
 `
 
 function model(yaml = YAML): { model: DashboardModel; publish(n: number): void } {
@@ -64,6 +74,9 @@ describe('dashboard state', () => {
     expect(c!.diagnostics.map((d) => [d.stage, d.severity, d.field])).toContainEqual(['edge', 'error', 'middlewares'])
     const fancy = s.middlewares.find((m) => m.name === 'app-fancy')!
     expect(fancy).toMatchObject({ status: 'error', type: 'plugin', source: { kind: 'Middleware', namespace: 'app', name: 'fancy', location: 'app.yaml:26' } })
+    // Secrets are never shown: basicAuth users are what the publisher seals.
+    expect(s.middlewares.find((m) => m.name === 'app-auth')!.config).toMatchObject({ users: '(secret, not shown)', realm: 'edge' })
+    expect(JSON.stringify(s)).not.toContain('apr1')
     expect(s.services.find((x) => x.name === a!.service)).toMatchObject({ status: 'enabled', servers: [{ url: 'http://10.0.0.1:8080', up: true, weight: 1 }], source: { kind: 'IngressRoute', field: 'spec.routes[0].services' } })
   })
 

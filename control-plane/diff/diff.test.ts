@@ -95,6 +95,26 @@ describe('npm run diff', () => {
     expect(missing.stderr).toContain('nope')
   })
 
+  it('says a secret changed without showing it', async () => {
+    const auth = (users: string) => `apiVersion: v1
+kind: Secret
+metadata: { name: users, namespace: app }
+data: { users: ${users} }
+---
+apiVersion: traefik.io/v1alpha1
+kind: Middleware
+metadata: { name: strip, namespace: app }
+spec: { basicAuth: { secret: users } }
+`
+    const site = [service('web', ['10.0.0.1']), route({ match: 'Host(`a.example`)', middlewares: ['strip'] })]
+    await writeFile(join(dir, 'auth1.yaml'), [...site, auth('dGVzdDokYXByMSRINnVza2trVyRJZ1hMUDZld1RyU3VCa1RycUU4d2ovCg==')].join('---\n'))
+    await writeFile(join(dir, 'auth2.yaml'), [...site, auth('dGVzdDI6JGFwcjEkZDlocjlIQkIkNEh4d2dVaXIzSFA0RXNnZ1AvUU5vMAo=')].join('---\n'))
+    const { code, stdout } = await run([join(dir, 'auth1.yaml'), '--', join(dir, 'auth2.yaml')])
+    expect(code).toBe(1)
+    expect(stdout).toContain('middlewares:\n  ~ app-strip\n      config.users[0]: "(secret, not shown)" -> "(secret, not shown)"\n')
+    expect(stdout).not.toMatch(/apr1|test2/)
+  })
+
   it('compares JSON values field by field', () => {
     expect(fieldChanges({ a: 1, b: { c: [1, 2] } }, { a: 1, b: { c: [1, 3] }, d: true }, '')).toEqual([
       { field: 'b.c[1]', old: 2, new: 3 },

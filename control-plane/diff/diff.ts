@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto'
 import { formatDiagnostic } from '../compiler/index.ts'
 import { formatEdgeDiagnostic } from '../table/index.ts'
+import { isSecretField, REDACTED } from '../dashboard/redact.ts'
 import type { Inspection } from '../explain/inspect.ts'
 import type { EdgeTable, TableServer } from '../../shared/table/schema.ts'
 
@@ -69,7 +70,7 @@ export function diffInspections(before: Inspection, after: Inspection): ConfigDi
   return {
     routers: pairRenames(diffSection(strip(a.routers), strip(b.routers)), strip(a.routers), strip(b.routers)),
     services,
-    middlewares: diffSection(a.middlewares, b.middlewares),
+    middlewares: hideSecrets(diffSection(a.middlewares, b.middlewares), b.middlewares, a.middlewares),
     transports: diffSection(a.transports, b.transports),
     tlsOptions: diffSection(a.tls?.options ?? {}, b.tls?.options ?? {}),
     tlsHosts: diffSection(tlsHosts(a), tlsHosts(b)),
@@ -123,6 +124,15 @@ export function diffSection(a: Record<string, unknown>, b: Record<string, unknow
     if (fields.length) out.changed.push({ name, fields })
   }
   return out
+}
+
+/** Changed secret fields (basicAuth users...) are reported as changed, without their values. */
+function hideSecrets(d: SectionDiff, after: EdgeTable['middlewares'], before: EdgeTable['middlewares']): SectionDiff {
+  const changed = d.changed.map((c) => {
+    const type = after[c.name]?.type ?? before[c.name]?.type ?? ''
+    return { ...c, fields: c.fields.map((f) => (isSecretField(type, f.field) ? { field: f.field, old: REDACTED, new: REDACTED } : f)) }
+  })
+  return { ...d, changed }
 }
 
 const ROUTE_HASH = /^(.*)-[0-9a-f]{20}$/
