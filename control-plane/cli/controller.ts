@@ -53,6 +53,7 @@ import type { KvStore } from '../kv/store.ts'
 import { TablePublisher } from '../publish/publisher.ts'
 import { loadOrCreateDevSigningKey, loadSigningKey } from '../publish/signing-key.ts'
 import { edgeTableStage } from '../runtime/edge-table.ts'
+import { activeHealth } from '../health/active-health.ts'
 import { DEFAULT_STATE_DIR, DEV_SIGNING_KEY, REPO_ROOT } from '../runtime/paths.ts'
 
 const USAGE = 'usage: npm run controller -- [flags]   (flags: see the top of control-plane/cli/controller.ts)\n'
@@ -183,11 +184,14 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     stops.push(async () => clearInterval(gc))
     const metrics = createOpsMetrics()
     const publish = instrumentPublish(metrics, (table: Parameters<TablePublisher['publish']>[0]) => publisher.publish(table))
+    // Active health checks (control-plane/health); only the leader republishes a status change.
+    const health = activeHealth({ report: log, mayPublish: () => controller.state().leader })
+    stops.push(async () => health.stop())
     const controller = new ClusterController({
       kc,
       provider: args.provider,
-      toEdge: edgeTableStage({ entryPoint: args.entryPoints[0]!, entryPoints: args.entryPoints, target: args.target }),
-      publish: (built) => publish(built.table),
+      toEdge: health.stage(edgeTableStage({ entryPoint: args.entryPoints[0]!, entryPoints: args.entryPoints, target: args.target })),
+      publish: health.publish((built) => publish(built.table)),
       observeBuild: (seconds) => metrics.compileDuration.observe(seconds),
       identity: args.identity,
       ...(args.lease ? { lease: args.lease } : {}),
