@@ -22,7 +22,7 @@ export class EdgeLimiter {
     switch (call.op) {
       case 'reserve': {
         const now = Date.now()
-        this.#bucket ??= newBucket(call.burst, now)
+        if (!this.#bucket || now - this.#bucket.last > call.ttlMs) this.#bucket = newBucket(call.burst, now)
         return Response.json({ wait: reserve(this.#bucket, call.ratePerSecond, call.burst, now, call.maxDelayMs) })
       }
       case 'acquire': {

@@ -13,7 +13,7 @@ export const LIMITS_VARIABLE = 'EDGE_LIMITS'
 export const LIMITER_BINDING = 'EDGE_LIMITER'
 
 export type LimiterCall =
-  | { op: 'reserve'; ratePerSecond: number; burst: number; maxDelayMs: number }
+  | { op: 'reserve'; ratePerSecond: number; burst: number; maxDelayMs: number; ttlMs: number }
   | { op: 'acquire'; amount: number }
   | { op: 'release' }
 
@@ -27,7 +27,7 @@ interface NamespaceLike {
 
 export interface GlobalLimits {
   /** rateLimit: the wait in ms for a token of `key`'s bucket (taken unless over maxDelayMs). */
-  reserve(key: string, settings: { ratePerSecond: number; burst: number; maxDelayMs: number }): Promise<number>
+  reserve(key: string, settings: { ratePerSecond: number; burst: number; maxDelayMs: number; ttlMs: number }): Promise<number>
   /** inFlightReq: whether `key` had fewer than `amount` requests in flight (then counted). */
   acquire(key: string, amount: number): Promise<boolean>
   release(key: string): Promise<void>

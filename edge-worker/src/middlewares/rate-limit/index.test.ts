@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import type { EdgeRequest } from '../../request.ts'
 import { chain } from '../index.ts'
-import { rateLimitSettings } from './index.ts'
+import { rateLimit, rateLimitSettings } from './index.ts'
 import { newBucket, reserve } from './token-bucket.ts'
 
 const edge = { target: 'workerd' as const, env: {}, log: () => {} }
@@ -65,7 +65,7 @@ describe('rateLimit', () => {
     // 100 req/s, burst 1: maxDelay is 5 ms, the second token comes 10 ms later: refused; a token
     // 4 ms away is waited for.
     const s = rateLimitSettings({ average: 100 })
-    expect(s).toEqual({ ratePerSecond: 100, burst: 1, maxDelayMs: 5 })
+    expect(s).toEqual({ ratePerSecond: 100, burst: 1, maxDelayMs: 5, ttlMs: 2000 })
     const bucket = newBucket(1, 0)
     expect(reserve(bucket, 100, 1, 0, s.maxDelayMs)).toBe(0)
     expect(reserve(bucket, 100, 1, 0, s.maxDelayMs)).toBe(10) // cancelled: nothing taken
@@ -73,9 +73,24 @@ describe('rateLimit', () => {
     expect(bucket.tokens).toBeCloseTo(-0.4)
   })
 
+  it('forgets a bucket idle for longer than its ttl (Traefik ttlmap): a full burst again', async () => {
+    let now = 0
+    const handler = rateLimit({ average: 1, burst: 5 }, { name: 'rl', edge }, () => now)(async () => new Response('ok'))
+    const req = (): EdgeRequest => ({
+      method: 'GET', host: 'h', path: '/', query: '', headers: new Headers(), body: null, clientIp: '10.0.0.1', tls: false, entryPoint: 'web',
+      skipXff: false, ctx: { waitUntil() {} }, signal: undefined,
+    })
+    const statuses = async (n: number) => Promise.all(Array.from({ length: n }, async () => (await handler(req())).status))
+    expect(await statuses(6)).toEqual([200, 200, 200, 200, 200, 429])
+    now += 1900 // within the 2 s ttl: only the refill (1.9 tokens; the second waits 100 ms, within maxDelay)
+    expect(await statuses(3)).toEqual([200, 200, 429])
+    now += 2001 // idle past the ttl: forgotten
+    expect(await statuses(6)).toEqual([200, 200, 200, 200, 200, 429])
+  })
+
   it('reads Traefik defaults and refuses what Traefik refuses', () => {
-    expect(rateLimitSettings({ average: 10, burst: 0 })).toEqual({ ratePerSecond: 10, burst: 1, maxDelayMs: 50 })
-    expect(rateLimitSettings({ average: 1, period: '2000000000ns' })).toEqual({ ratePerSecond: 0.5, burst: 1, maxDelayMs: 500 })
+    expect(rateLimitSettings({ average: 10, burst: 0 })).toEqual({ ratePerSecond: 10, burst: 1, maxDelayMs: 50, ttlMs: 2000 })
+    expect(rateLimitSettings({ average: 1, period: '2000000000ns' })).toEqual({ ratePerSecond: 0.5, burst: 1, maxDelayMs: 500, ttlMs: 3000 })
     expect(() => rateLimitSettings({ average: 1, period: '-1000000000ns' })).toThrow('negative value not valid for period: -1s')
   })
 

@@ -3,7 +3,9 @@
  * average/period per second, burst tokens (at least 1). A request that must wait for its token
  * no longer than maxDelay (1/(2*rate), 500 ms below 1 req/s) is delayed then served; a longer
  * wait answers 429 `Too Many Requests` with Retry-After (whole seconds, rounded up) and
- * X-Retry-In (Go's duration). average 0 = no limit.
+ * X-Retry-In (Go's duration). average 0 = no limit. A source's bucket is forgotten after ttl
+ * seconds without requests (Traefik's ttlmap: 2 s from 1 req/s up, 1 + 1/rate below), so its
+ * next request starts from a full burst again.
  *
  * State: per isolate by default (the buckets live in this closure, as Traefik's live in its
  * process); with the global limits switched on (../../durable/limits.ts), in a Durable Object
@@ -27,6 +29,8 @@ export interface RateLimitSettings {
   ratePerSecond: number
   burst: number
   maxDelayMs: number
+  /** How long an idle source's bucket is kept. */
+  ttlMs: number
 }
 
 /** Traefik's reading of the configuration; throws (naming the field) where Traefik refuses it. */
@@ -41,20 +45,23 @@ export function rateLimitSettings(config: RateLimit): RateLimitSettings {
   const ratePerSecond = average > 0 ? (average * 1e9) / period : 0
   // Go: time.Second / (time.Duration(rtl) * 2), the rate truncated to an integer.
   const maxDelayMs = ratePerSecond === 0 ? 0 : ratePerSecond < 1 ? 500 : 1000 / (Math.trunc(ratePerSecond) * 2)
-  return { ratePerSecond, burst, maxDelayMs }
+  // Go: ttl := 1; if rtl >= 1 { ttl++ } else if rtl > 0 { ttl += int(1 / rtl) }.
+  const ttlMs = 1000 * (1 + (ratePerSecond >= 1 ? 1 : ratePerSecond > 0 ? Math.trunc(1 / ratePerSecond) : 0))
+  return { ratePerSecond, burst, maxDelayMs, ttlMs }
 }
 
-export function rateLimit(config: RateLimit, context: MiddlewareContext): (next: Handler) => Handler {
+export function rateLimit(config: RateLimit, context: MiddlewareContext, clock: () => number = () => performance.now()): (next: Handler) => Handler {
   if (config?.redis) throw new UnsupportedConfig('rateLimit.redis: the edge keeps its buckets itself (per isolate, or in a Durable Object), it has no Redis client')
   const settings = rateLimitSettings(config)
   const source = sourceExtractor('rateLimit', config?.sourceCriterion, { ipStrategy: {} })
   const global = globalLimits(context)
   const buckets = new Map<string, BucketState>()
   const localReserve = (key: string): number => {
-    const now = performance.now()
+    const now = clock()
     let bucket = buckets.get(key)
     if (bucket) buckets.delete(key)
-    else {
+    if (bucket && now - bucket.last > settings.ttlMs) bucket = undefined // expired, as in Traefik's ttlmap
+    if (!bucket) {
       bucket = newBucket(settings.burst, now)
       if (buckets.size >= MAX_SOURCES) buckets.delete(buckets.keys().next().value!)
     }
