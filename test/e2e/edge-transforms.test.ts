@@ -3,14 +3,16 @@
  * redirects, regexp path rewrites, encoded-character checks, compression (bytes decoded by the
  * client as a browser would), content-type sniffing, and the ones the runtime cannot run.
  */
+import { X509Certificate } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
 import { brotliDecompressSync, gunzipSync, gzipSync, zstdDecompressSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
-import { startEdge, startUpstream, type Echo, type TestEdge, type Upstream } from '../support/index.ts'
+import { leafCert, startEdge, startUpstream, testCa, type Echo, type TestEdge, type Upstream } from '../support/index.ts'
 
 let up: Upstream
 let edge: TestEdge
+let cloudflare: TestEdge
 let problems: string[] = []
 
 const BIG = 'traefik edge compress '.repeat(300)
@@ -70,9 +72,19 @@ beforeAll(async () => {
   })
   edge = await startEdge({ input: { config: config() } })
   problems = (await edge.apply({ config: config() })).problems
+  // A Cloudflare-target table, request.cf given through workerd's cfBlobHeader as Cloudflare would fill it.
+  const certOnly: DynamicConfig = {
+    http: {
+      routers: { cert: { rule: 'Host(`cert.example`)', service: 'up', middlewares: ['cert'] } },
+      middlewares: { cert: { passTLSClientCert: { pem: true, info: { notAfter: true, sans: true, subject: { commonName: true } } } } },
+      services: { up: { loadBalancer: { servers: [{ url: `http://localhost:${up.port}` }], passHostHeader: false } } },
+    },
+  }
+  cloudflare = await startEdge({ input: { config: certOnly }, target: 'cloudflare', entryPoints: [{ name: 'web', cfBlobHeader: 'cf-blob' }] })
 })
 
 afterAll(async () => {
+  await cloudflare?.stop()
   await edge?.stop()
   await up?.close()
 })
@@ -192,5 +204,27 @@ describe('contentType, and what the runtime cannot do', () => {
     }
     expect(problems.join('\n')).toMatch(/grpcWeb is not implemented by the edge: it translates gRPC-Web into gRPC/)
     expect(problems.join('\n')).toMatch(/workerd does not give the worker the client certificate/)
+  })
+})
+
+describe('passTLSClientCert on the Cloudflare target', () => {
+  it("sends the client's certificate and its details from request.cf.tlsClientAuth, never the client's own headers", async () => {
+    const pem = leafCert({ dns: ['client.example'], ip: ['10.0.0.9'] }).cert
+    const cert = new X509Certificate(pem)
+    const b64 = cert.raw.toString('base64')
+    const ca = new X509Certificate(testCa().cert).raw.toString('base64')
+    const blob = JSON.stringify({ tlsClientAuth: { certPresented: '1', certVerified: 'SUCCESS', certRFC9440: `:${b64}:`, certChainRFC9440: `:${ca}:` } })
+    const res = await cloudflare.request('/', { headers: { host: 'cert.example', 'cf-blob': blob, 'x-forwarded-tls-client-cert-info': 'forged' } })
+    expect(res.status, res.body).toBe(200)
+    const got = echo(res.body).headers
+    expect(got['x-forwarded-tls-client-cert']).toBe([b64, ca].map(encodeURIComponent).join(','))
+    const notAfter = Math.floor(new Date(cert.validTo).getTime() / 1000)
+    // Go's QueryUnescape: + is a space.
+    expect(decodeURIComponent(String(got['x-forwarded-tls-client-cert-info']).replaceAll('+', ' '))).toBe(
+      `Subject="CN=client.example";NA="${notAfter}";SAN="client.example,10.0.0.9",Subject="CN=traefik-edge test CA";NA="${Math.floor(new Date(new X509Certificate(testCa().cert).validTo).getTime() / 1000)}"`,
+    )
+    // Without a certificate: no headers at all (as Traefik without mutual TLS).
+    const none = await cloudflare.request('/', { headers: { host: 'cert.example', 'cf-blob': JSON.stringify({ tlsClientAuth: { certPresented: '0' } }) } })
+    expect(echo(none.body).headers['x-forwarded-tls-client-cert']).toBeUndefined()
   })
 })
