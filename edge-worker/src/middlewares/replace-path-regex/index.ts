@@ -22,11 +22,17 @@ export function replacePathRegex(config: ReplacePathRegex): (next: Handler) => H
       req.headers.append('x-replaced-path', current)
       const replaced = re.replaceAll(current, replacement)
       const decoded = unescapePath(replaced)
-      if (decoded === null) return httpError(500, `invalid URL escape in ${JSON.stringify(replaced)}`)
+      if (decoded === null) return httpError(500, `invalid URL escape ${JSON.stringify(badEscape(replaced))}`)
       if (joinPathNormalized(replaced) !== replaced) return httpError(400, 'Bad Request')
       // Go sends the raw form only when it is a valid escaped path; otherwise its own escaping
       // (a `?` from the replacement stays in the path as %3F, never starts a query).
       req.path = isValidEscaped(replaced) ? replaced : escapePath(decoded)
       return next(req)
     }
+}
+
+/** The first malformed escape, as Go's url.EscapeError names it (up to 3 characters from the `%`). */
+function badEscape(path: string): string {
+  const at = path.search(/%(?![0-9A-Fa-f]{2})/)
+  return path.slice(at, at + 3)
 }
