@@ -1,7 +1,8 @@
 /**
  * The dashboard in headless Chromium with real clicks and typing, served by the control plane of
  * a real `npm run edge` stack (runEdge: file mode, local KV, workerd) on examples/ plus two
- * routes with problems. Screenshots go to docs/screenshots/ (docs/dashboard.md shows them).
+ * routes with problems. Screenshots go to a temporary folder, or to docs/screenshots/ (which
+ * docs/dashboard.md shows) with `npm run screenshots`, so `npm test` leaves the tree unchanged.
  */
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -15,7 +16,7 @@ import { runCli } from '../support/cli.ts'
 import { send } from '../support/index.ts'
 
 const REPO = join(import.meta.dirname, '../..')
-const SCREENSHOTS = join(REPO, 'docs/screenshots')
+const SCREENSHOTS = process.env.DASHBOARD_SCREENSHOTS === 'docs' ? join(REPO, 'docs/screenshots') : join(tmpdir(), `dashboard-screenshots-${process.pid}`)
 
 const EXTRA = `apiVersion: traefik.io/v1alpha1
 kind: IngressRoute
@@ -72,6 +73,7 @@ afterAll(async () => {
   await browser?.close()
   await edge?.stop()
   if (dir) await rm(dir, { recursive: true, force: true })
+  if (process.env.DASHBOARD_SCREENSHOTS !== 'docs') await rm(SCREENSHOTS, { recursive: true, force: true })
 })
 
 const rowNames = (p: Page) => p.locator('#list tbody tr[data-name]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')))
