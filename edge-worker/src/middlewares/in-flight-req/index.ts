@@ -9,7 +9,7 @@
  */
 import type { InFlightReq } from '../../../../shared/dynamic/types.ts'
 import { globalLimits } from '../../durable/limits.ts'
-import type { EdgeRequest, Handler } from '../../request.ts'
+import { httpError, type EdgeRequest, type Handler } from '../../request.ts'
 import type { MiddlewareContext } from '../index.ts'
 import { sourceExtractor } from '../rate-limit/source-criterion.ts'
 
@@ -39,7 +39,15 @@ export function inFlightReq(config: InFlightReq, context: MiddlewareContext): (n
   return (next) =>
     async function inFlightReq(req) {
       const key = source(req)
-      if (!(await acquire(key))) {
+      let admitted: boolean
+      try {
+        admitted = await acquire(key)
+      } catch (err) {
+        // Fails closed: a limit that cannot be counted is not skipped.
+        context.edge.log(`[edge] inFlightReq ${context.name}: ${(err as Error).message}`)
+        return httpError(500, 'Internal Server Error')
+      }
+      if (!admitted) {
         return new Response(`max connections reached: ${amount}`, { status: 429, headers: { 'content-type': 'text/plain; charset=utf-8' } })
       }
       let res: Response

@@ -88,6 +88,20 @@ describe('rateLimit', () => {
     expect(await statuses(6)).toEqual([200, 200, 200, 200, 200, 429])
   })
 
+  it('global limits fail closed: 500 without the binding or when the object cannot be reached', async () => {
+    const request = (): EdgeRequest => ({
+      method: 'GET', host: 'h', path: '/', query: '', headers: new Headers(), body: null, clientIp: '10.0.0.1', tls: false, entryPoint: 'web',
+      skipXff: false, ctx: { waitUntil() {} }, signal: undefined,
+    })
+    const build = (env: Record<string, unknown>) =>
+      chain([{ name: 'rl', type: 'rateLimit', config: { average: 1 } }], async () => new Response('ok'), { ...edge, env })
+    expect((await build({ EDGE_LIMITS: 'global' })(request())).status).toBe(500)
+    const down = { idFromName: () => 'id', get: () => ({ fetch: async () => Promise.reject(new Error('object unreachable')) }) }
+    const res = await build({ EDGE_LIMITS: 'global', EDGE_LIMITER: down })(request())
+    expect(res.status).toBe(500)
+    expect(await res.text()).toBe('could not insert/update bucket\n')
+  })
+
   it('reads Traefik defaults and refuses what Traefik refuses', () => {
     expect(rateLimitSettings({ average: 10, burst: 0 })).toEqual({ ratePerSecond: 10, burst: 1, maxDelayMs: 50, ttlMs: 2000 })
     expect(rateLimitSettings({ average: 1, period: '2000000000ns' })).toEqual({ ratePerSecond: 0.5, burst: 1, maxDelayMs: 500, ttlMs: 3000 })

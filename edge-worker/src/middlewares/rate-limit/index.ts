@@ -16,7 +16,7 @@
 import type { RateLimit } from '../../../../shared/dynamic/types.ts'
 import { durationToNs, goDurationString } from '../../../../shared/dynamic/duration.ts'
 import { globalLimits } from '../../durable/limits.ts'
-import type { Handler } from '../../request.ts'
+import { httpError, type Handler } from '../../request.ts'
 import { UnsupportedConfig } from '../headers/index.ts'
 import type { MiddlewareContext } from '../index.ts'
 import { sourceExtractor } from './source-criterion.ts'
@@ -72,7 +72,14 @@ export function rateLimit(config: RateLimit, context: MiddlewareContext, clock: 
     async function rateLimit(req) {
       if (settings.ratePerSecond === 0) return next(req)
       const key = source(req)
-      const wait = global ? await global.reserve(`${context.name}:${key}`, settings) : localReserve(key)
+      let wait: number
+      try {
+        wait = global ? await global.reserve(`${context.name}:${key}`, settings) : localReserve(key)
+      } catch (err) {
+        // Fails closed, as Traefik answers 500 when it cannot update a bucket.
+        context.edge.log(`[edge] rateLimit ${context.name}: ${(err as Error).message}`)
+        return httpError(500, 'could not insert/update bucket')
+      }
       if (wait > settings.maxDelayMs) return tooManyRequests(wait)
       if (wait > 0) await new Promise((r) => setTimeout(r, wait))
       return next(req)
