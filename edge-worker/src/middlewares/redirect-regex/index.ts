@@ -11,6 +11,7 @@ import { redirect, requestUri } from './redirect.ts'
 
 export function redirectRegex(config: RedirectRegex): (next: Handler) => Handler {
   return redirect({
+    field: 'redirectRegex.regex',
     regex: config.regex ?? '',
     replacement: config.replacement ?? '',
     permanent: config.permanent === true,

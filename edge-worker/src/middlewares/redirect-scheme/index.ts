@@ -16,6 +16,7 @@ export function redirectScheme(config: RedirectScheme & { forcePermanentRedirect
   if (!config.scheme) throw new Error('redirectScheme: you must provide a target scheme')
   const port = config.port && !((config.scheme === 'http' && config.port === '80') || (config.scheme === 'https' && config.port === '443')) ? `:${config.port}` : ''
   return redirect({
+    field: 'redirectScheme',
     regex: URI_PATTERN,
     replacement: `${config.scheme}://\${2}${port}\${4}`,
     permanent: config.permanent === true,

@@ -30,3 +30,12 @@ describe('replacePathRegex', () => {
     expect(upstream!.query).toBe('q=1')
   })
 })
+
+describe('regexp errors name the field', () => {
+  it('is reported when the table is built, with the field and the pattern', async () => {
+    const { middlewareConfigError } = await import('../../../../control-plane/table/middleware-config.ts')
+    expect(middlewareConfigError('replacePathRegex', { regex: '^(?err)/x', replacement: '/' })).toMatch(/^replacePathRegex\.regex: "\^\(\?err\)\/x": invalid or unsupported Perl syntax/)
+    expect(middlewareConfigError('stripPrefixRegex', { regex: ['/ok', '(['] })).toMatch(/^stripPrefixRegex\.regex\[1\]: /)
+    expect(middlewareConfigError('redirectRegex', { regex: '^(.*', replacement: '$1' })).toMatch(/^redirectRegex\.regex: .*missing closing \)/)
+  })
+})

@@ -8,12 +8,12 @@
  * @module
  */
 import type { ReplacePathRegex } from '../../../../shared/dynamic/types.ts'
-import { compileGoSubmatch } from '../../../../shared/rules/regexp/submatch.ts'
+import { compileField } from '../redirect-regex/redirect.ts'
 import { httpError, type Handler } from '../../request.ts'
 import { escapePath, isValidEscaped, joinPathNormalized, unescapePath } from '../path.ts'
 
 export function replacePathRegex(config: ReplacePathRegex): (next: Handler) => Handler {
-  const re = compileGoSubmatch((config.regex ?? '').trim())
+  const re = compileField('replacePathRegex.regex', (config.regex ?? '').trim())
   const replacement = (config.replacement ?? '').trim()
   return (next) =>
     async function replacePathRegex(req) {

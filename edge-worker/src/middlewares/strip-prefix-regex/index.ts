@@ -7,12 +7,12 @@
  * @module
  */
 import type { StripPrefixRegex } from '../../../../shared/dynamic/types.ts'
-import { compileGoSubmatch } from '../../../../shared/rules/regexp/submatch.ts'
+import { compileField } from '../redirect-regex/redirect.ts'
 import { httpError, type Handler } from '../../request.ts'
 import { ensureLeadingSlash, escapedLength, joinPathNormalized, unescapePath } from '../path.ts'
 
 export function stripPrefixRegex(config: StripPrefixRegex): (next: Handler) => Handler {
-  const expressions = (Array.isArray(config.regex) ? config.regex : []).map((r) => compileGoSubmatch(r.trim()))
+  const expressions = (Array.isArray(config.regex) ? config.regex : []).map((r, i) => compileField(`stripPrefixRegex.regex[${i}]`, r.trim()))
   return (next) =>
     async function stripPrefixRegex(req) {
       const decoded = unescapePath(req.path)
