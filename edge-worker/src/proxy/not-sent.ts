@@ -6,7 +6,20 @@
  *
  * @module
  */
+import { ProxyError } from './transport.ts'
+
 const notSent = new WeakSet<Response>()
+
+/**
+ * Whether a transport failure came before the request was written (Traefik retries only those):
+ * the socket transports fail "connecting ..." then (refused, unresolvable, dial timeout); fetch()
+ * does not tell, so every unreachable upstream counts there.
+ */
+export function failedBeforeSending(err: unknown, viaFetch: boolean): boolean {
+  if (!(err instanceof ProxyError) || err.code === 'canceled') return false
+  if (err.message.startsWith('connecting')) return true
+  return viaFetch && err.code === 'unreachable'
+}
 
 export function markNotSent(res: Response): Response {
   notSent.add(res)
