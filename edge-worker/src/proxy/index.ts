@@ -18,7 +18,7 @@ import type { TableServer, TableTransport } from '../../../shared/table/schema.t
 import { STATUS_TEXT, type Handler } from '../request.ts'
 import { withResponseHeaders } from '../response.ts'
 import { fetchTransport } from './fetch-transport.ts'
-import { markNotSent } from './not-sent.ts'
+import { failedBeforeSending, markNotSent } from './not-sent.ts'
 import { appendForwardedFor, isWebSocketUpgrade, removeHopByHop } from './forwarded.ts'
 import { socketTransport, socketWebSocket } from './socket-transport.ts'
 import { ProxyError, type ServerAddress, type Transport } from './transport.ts'
@@ -100,7 +100,7 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
       const status = err instanceof ProxyError ? err.status : 500
       console.error(`[edge] ${req.method} ${address.host}: ${status} ${(err as Error).message}`)
       const failed = new Response(STATUS_TEXT[status] ?? '', { status: status === 499 ? 499 : status, headers: { 'content-type': 'text/plain; charset=utf-8' } })
-      return err instanceof ProxyError && err.code === 'unreachable' ? markNotSent(failed) : failed
+      return failedBeforeSending(err, direct) ? markNotSent(failed) : failed
     }
     if (res.webSocket || !needsHopCleanup(res.headers)) return res
     return withResponseHeaders(res, (h) => removeHopByHop(h, false))
