@@ -1,6 +1,6 @@
 /**
  * Traefik's Accept-Encoding negotiation for compress: the highest weight wins; equal weights go
- * to the server's order (`encodings`, then identity, then `*`), not the client's; q=0 or an
+ * to the server's order (`*` first, then `encodings`, identity last), not the client's; q=0 or an
  * unparsable weight removes a coding; `*` means defaultEncoding (else the first encoding).
  * Nothing acceptable means no compression (never a 406).
  *
@@ -16,7 +16,7 @@ export function negotiateEncoding(acceptEncoding: string, encodings: readonly st
   if (acceptEncoding === '') return IDENTITY
   const priority = new Map<string, number>(encodings.map((e, i) => [e, i]))
   priority.set(IDENTITY, encodings.length)
-  priority.set('*', encodings.length + 1)
+  priority.set('*', -1)
   const accepted: Array<{ type: string; weight: number }> = []
   for (const item of acceptEncoding.replaceAll(' ', '').split(',')) {
     const semi = item.indexOf(';')

@@ -2,6 +2,7 @@ import { zstdDecompressSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import type { EdgeRequest } from '../../request.ts'
 import { chain } from '../index.ts'
+import { negotiateEncoding } from './accept-encoding.ts'
 import { parseMediaType } from './media-type.ts'
 
 // What the middleware decides (codings, headers, body kept or streamed). gzip and br bytes are
@@ -25,8 +26,8 @@ async function through(config: Record<string, unknown>, request: EdgeRequest, up
 const big = 'y'.repeat(1500)
 
 describe('compress', () => {
-  it('refuses what Traefik refuses: unknown encodings, both type lists, a negative minimum, a bad media type (500)', async () => {
-    for (const config of [{ encodings: ['lz4'] }, { excludedContentTypes: ['text/html'], includedContentTypes: ['text/plain'] }, { minResponseBodyBytes: -1 }, { excludedContentTypes: ['not a type'] }]) {
+  it('refuses what Traefik refuses: unknown encodings, a defaultEncoding not among them, both type lists, a bad media type (500)', async () => {
+    for (const config of [{ encodings: ['lz4'] }, { encodings: ['gzip'], defaultEncoding: 'br' }, { excludedContentTypes: ['text/html'], includedContentTypes: ['text/plain'] }, { excludedContentTypes: ['not a type'] }]) {
       expect((await through(config, req({ 'accept-encoding': 'gzip' }), () => new Response(big))).status).toBe(500)
     }
   })
@@ -39,6 +40,8 @@ describe('compress', () => {
     const streamed = await through({ minResponseBodyBytes: 10 }, req({ 'accept-encoding': 'gzip' }), () => new Response(chunks('abcde', 'fghij', 'klm')))
     expect(streamed.headers.get('content-encoding')).toBe('gzip')
     expect(await streamed.text()).toBe('abcdefghijklm')
+    // Zero or less is the default, 1024.
+    expect((await through({ minResponseBodyBytes: 0 }, req({ 'accept-encoding': 'gzip' }), () => new Response(chunks('abc')))).headers.get('content-encoding')).toBeNull()
     const short = await through({ minResponseBodyBytes: 10 }, req({ 'accept-encoding': 'gzip' }), () => new Response(chunks('abc', 'de')))
     expect(short.headers.get('content-encoding')).toBeNull()
     expect(short.headers.get('vary')).toBe('Accept-Encoding')
@@ -52,10 +55,17 @@ describe('compress', () => {
     expect((await through({}, req(ae), () => new Response(big, { headers: { 'content-encoding': 'br' } }))).headers.get('content-encoding')).toBe('br')
     const typed = (t: string) => () => new Response(big, { headers: { 'content-type': t } })
     expect((await through({ excludedContentTypes: ['image/png'] }, req(ae), typed('image/png'))).headers.get('content-encoding')).toBeNull()
-    expect((await through({ excludedContentTypes: ['text/plain; charset=ascii'] }, req(ae), typed('text/plain; charset=utf-8'))).headers.get('content-encoding')).toBe('gzip')
+    // Types are compared without their parameters, as Traefik keeps only the media type.
+    expect((await through({ excludedContentTypes: ['text/plain; charset=ascii'] }, req(ae), typed('text/plain; charset=utf-8'))).headers.get('content-encoding')).toBeNull()
+    expect((await through({}, req(ae), typed('application/grpc'))).headers.get('content-encoding')).toBeNull()
     expect((await through({ includedContentTypes: ['text/html'] }, req(ae), typed('text/plain'))).headers.get('content-encoding')).toBeNull()
     expect((await through({ includedContentTypes: ['text/html'] }, req(ae), typed('TEXT/HTML; charset=utf-8'))).headers.get('content-encoding')).toBe('gzip')
     expect((await through({}, req(ae), typed('bad type;;'))).headers.get('content-encoding')).toBeNull()
+  })
+
+  it('a wildcard tied with a named coding wins (Traefik ranks `*` first), giving defaultEncoding', async () => {
+    expect(negotiateEncoding('gzip, *', ['gzip', 'br', 'zstd'], 'br')).toBe('br')
+    expect(negotiateEncoding('gzip, identity', ['gzip', 'br', 'zstd'], '')).toBe('gzip')
   })
 
   it('without Accept-Encoding: defaultEncoding if set, else nothing', async () => {

@@ -14,8 +14,8 @@
  */
 import type { Compress } from '../../../../shared/dynamic/types.ts'
 import type { Handler } from '../../request.ts'
-import { IDENTITY, negotiateEncoding } from './accept-encoding.ts'
-import { mediaTypeMatches, parseMediaType, type MediaType } from './media-type.ts'
+import { IDENTITY, NOT_ACCEPTABLE, negotiateEncoding } from './accept-encoding.ts'
+import { parseMediaType } from './media-type.ts'
 import { peekBody } from '../peek-body.ts'
 import { zstdStream } from './zstd.ts'
 
@@ -23,45 +23,45 @@ export const COMPRESS_ENCODINGS = ['gzip', 'br', 'zstd'] as const
 const DEFAULT_MIN_SIZE = 1024
 
 export function compress(config: Compress): (next: Handler) => Handler {
-  const encodings = config.encodings?.length ? config.encodings : [...COMPRESS_ENCODINGS]
-  for (const e of encodings) {
-    if (!(COMPRESS_ENCODINGS as readonly string[]).includes(e)) throw new Error(`compress: encoding ${JSON.stringify(e)} is not supported (gzip, br, zstd)`)
-  }
-  const defaultEncoding = config.defaultEncoding ?? ''
-  const minSize = config.minResponseBodyBytes ?? DEFAULT_MIN_SIZE
-  if (!Number.isInteger(minSize) || minSize < 0) throw new Error('compress: minResponseBodyBytes must be an integer greater than or equal to zero')
   if (config.excludedContentTypes?.length && config.includedContentTypes?.length) {
     throw new Error('compress: excludedContentTypes and includedContentTypes options are mutually exclusive')
   }
-  const excluded = mediaTypes('excludedContentTypes', config.excludedContentTypes)
+  // gRPC is never compressed, requests or responses; types are compared without parameters.
+  const excluded = ['application/grpc', ...mediaTypes('excludedContentTypes', config.excludedContentTypes)]
   const included = mediaTypes('includedContentTypes', config.includedContentTypes)
-  // Requests carrying gRPC (or an excluded type) are never answered compressed.
-  const requestExcludes = new Set(['application/grpc', ...excluded.map((m) => m.type)])
+  // Not positive: the default (Traefik's).
+  const minSize = (config.minResponseBodyBytes ?? 0) > 0 ? Math.floor(config.minResponseBodyBytes!) : DEFAULT_MIN_SIZE
+  // Traefik's defaults give [gzip, br, zstd] when the field is left out.
+  const encodings = config.encodings?.length ? config.encodings : [...COMPRESS_ENCODINGS]
+  for (const e of encodings) {
+    if (!(COMPRESS_ENCODINGS as readonly string[]).includes(e)) throw new Error(`compress: unsupported encoding: ${e}`)
+  }
+  const defaultEncoding = config.defaultEncoding ?? ''
+  if (defaultEncoding !== '' && !encodings.includes(defaultEncoding)) throw new Error(`compress: unsupported default encoding: ${defaultEncoding}`)
 
   return (next) =>
     async function compress(req) {
       if (req.method === 'HEAD') return next(req)
       const requestType = parseMediaType(req.headers.get('content-type') ?? '')
-      if (requestType && requestExcludes.has(requestType.type)) return next(req)
+      if (requestType && excluded.includes(requestType.type)) return next(req)
       const accept = req.headers.get('accept-encoding')
       // No Accept-Encoding: any coding is acceptable, so defaultEncoding if there is one.
       const encoding = accept === null ? defaultEncoding || IDENTITY : negotiateEncoding(accept, encodings, defaultEncoding)
-      // Only a coding the edge can produce is answered with (an unknown defaultEncoding is none).
-      if (!(COMPRESS_ENCODINGS as readonly string[]).includes(encoding)) return next(req)
+      if (encoding === IDENTITY || encoding === NOT_ACCEPTABLE) return next(req)
       const res = await next(req)
       return compressed(res, encoding, minSize, excluded, included)
     }
 }
 
-function mediaTypes(field: string, values: string[] | undefined): MediaType[] {
+function mediaTypes(field: string, values: string[] | undefined): string[] {
   return (values ?? []).map((v) => {
     const parsed = parseMediaType(v)
-    if (!parsed) throw new Error(`compress: ${field}: ${JSON.stringify(v)} is not a media type`)
-    return parsed
+    if (!parsed) throw new Error(`compress: ${field}: parsing media type ${JSON.stringify(v)}`)
+    return parsed.type
   })
 }
 
-async function compressed(res: Response, encoding: string, minSize: number, excluded: MediaType[], included: MediaType[]): Promise<Response> {
+async function compressed(res: Response, encoding: string, minSize: number, excluded: string[], included: string[]): Promise<Response> {
   if (res.webSocket || res.status === 101) return res
   const headers = new Headers(res.headers)
   headers.append('vary', 'Accept-Encoding')
@@ -71,8 +71,7 @@ async function compressed(res: Response, encoding: string, minSize: number, excl
   if (type !== null) {
     const parsed = parseMediaType(type)
     if (parsed === null) return keep(res.body)
-    if (included.length && !included.some((m) => mediaTypeMatches(m, parsed))) return keep(res.body)
-    if (excluded.some((m) => mediaTypeMatches(m, parsed))) return keep(res.body)
+    if (included.length ? !included.includes(parsed.type) : excluded.includes(parsed.type)) return keep(res.body)
   }
   const declared = headers.get('content-length')
   let body: ReadableStream<Uint8Array>

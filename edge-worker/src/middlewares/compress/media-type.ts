@@ -31,12 +31,3 @@ export function parseMediaType(value: string): MediaType | null {
   }
   return { type, params }
 }
-
-/** Whether `pattern` (from the configuration) covers `actual`: same type, and its parameters if it has any. */
-export function mediaTypeMatches(pattern: MediaType, actual: MediaType): boolean {
-  if (pattern.type !== actual.type) return false
-  if (pattern.params.size === 0) return true
-  if (pattern.params.size !== actual.params.size) return false
-  for (const [k, v] of pattern.params) if (actual.params.get(k) !== v) return false
-  return true
-}
