@@ -39,8 +39,9 @@ export class SupervisedInformer {
     const listFn = async () => {
       const list = await listAll(options.kc, options.target)
       bump(options.counters.lists, options.target.id)
-      // The list is applied right after this resolves, synchronously: the cache is complete then.
-      queueMicrotask(() => this.#markSynced())
+      // ListWatch applies the list synchronously once this promise settles; a macrotask later
+      // (after every pending microtask) the cache holds all of it.
+      setImmediate(() => this.#markSynced())
       return list
     }
     this.#listFn = listFn
