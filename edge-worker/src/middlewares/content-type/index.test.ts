@@ -45,6 +45,25 @@ async function through(config: Record<string, unknown>, upstream: Response) {
   return chain([{ name: 'mw', type: 'contentType', config }], async () => upstream, { target: 'workerd', env: {}, log: () => {} })(req())
 }
 
+// pkg/middlewares/contenttype/content_type_test.go:TestAutoDetection, transcribed: `middleware`
+// false is the route without it (Traefik's routers disable sniffing), body "Test".
+const AUTO_DETECTION: Array<{ desc: string; middleware: boolean; contentType: string; want: string | null }> = [
+  { desc: 'Keep the Content-Type returned by the server', middleware: false, contentType: 'application/json', want: 'application/json' },
+  { desc: "Don't auto-detect Content-Type header by default when not set by the server", middleware: false, contentType: '', want: null },
+  { desc: 'Keep the Content-Type returned by the server with auto-detection middleware', middleware: true, contentType: 'application/json', want: 'application/json' },
+  { desc: 'Auto-detect when Content-Type header is not already set by the server with auto-detection middleware', middleware: true, contentType: '', want: 'text/plain; charset=utf-8' },
+]
+
+describe('TestAutoDetection (Traefik)', () => {
+  for (const c of AUTO_DETECTION) {
+    it(c.desc, async () => {
+      const upstream = async () => new Response(stream('Test'), { headers: c.contentType ? { 'content-type': c.contentType } : {} })
+      const res = c.middleware ? await through({}, await upstream()) : await chain([], upstream, { target: 'workerd', env: {}, log: () => {} })(req())
+      expect(res.headers.get('content-type')).toBe(c.want)
+    })
+  }
+})
+
 describe('contentType', () => {
   for (const [name, body, want] of SNIFF) {
     it(`sniffs like Go: ${name}`, () => expect(detectContentType(enc(body))).toBe(want))
