@@ -12,6 +12,7 @@
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import { UNIMPLEMENTED_MIDDLEWARE_STATUS, type EdgeTarget } from '../../shared/table/capabilities.ts'
 import { defaultPriority, parseRuleForTable } from '../../shared/table/rules.ts'
+import { errorPageService } from '../../shared/table/split.ts'
 import {
   DEFAULT_TLS_OPTIONS,
   TABLE_SCHEMA_VERSION,
@@ -79,6 +80,7 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
       }
     }
   }
+  errorPagesServed(middlewares, services, d)
 
   return {
     table: {
@@ -92,6 +94,16 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
     },
     endpoints: { schema: TABLE_SCHEMA_VERSION, services: services.out.endpoints },
     diagnostics: d.items,
+  }
+}
+
+/** An errors middleware's page service must be in the table (it travels with the middleware: shared/table/split.ts). */
+function errorPagesServed(middlewares: MiddlewareCompiler, services: ServiceCompiler, d: EdgeDiagnostics): void {
+  for (const [key, mw] of Object.entries(middlewares.middlewares)) {
+    const page = errorPageService(mw)
+    if (page === null || services.resolve(page) !== null) continue
+    const why = services.exists(page) ? `service ${JSON.stringify(page)} is not served (see its diagnostics)` : unresolved('service', page)
+    d.error('middleware', key, 'errors.service', `${why}: the routes using it answer 500`)
   }
 }
 
