@@ -12,6 +12,8 @@ import { startEdge, startUpstream, type Echo, type TestEdge, type Upstream } fro
 
 let app: Upstream
 let failing: Upstream
+let flaky: Upstream
+let flakyStatus = 500
 let slow: Upstream
 const held: ServerResponse[] = []
 let local: TestEdge
@@ -28,6 +30,7 @@ function config(): DynamicConfig {
         retried: { rule: 'Host(`retry.example`)', service: 'halfDead', middlewares: ['retry'] },
         unretried: { rule: 'Host(`noretry.example`)', service: 'halfDead' },
         breaker: { rule: 'Host(`breaker.example`)', service: 'failing', middlewares: ['breaker'] },
+        recovering: { rule: 'Host(`recover.example`)', service: 'flaky', middlewares: ['quickBreaker'] },
         buffered: { rule: 'Host(`buffer.example`)', service: 'app', middlewares: ['chained'] },
       },
       middlewares: {
@@ -35,6 +38,9 @@ function config(): DynamicConfig {
         inflight: { inFlightReq: { amount: 1 } },
         retry: { retry: { attempts: 2 } },
         breaker: { circuitBreaker: { expression: 'ResponseCodeRatio(500, 600, 0, 600) > 0.5', checkPeriod: '1000000ns' } },
+        quickBreaker: {
+          circuitBreaker: { expression: 'ResponseCodeRatio(500, 600, 0, 600) > 0.5', checkPeriod: '1000000ns', fallbackDuration: '100000000ns', recoveryDuration: '100000000ns', responseCode: 429 },
+        },
         chained: { chain: { middlewares: ['buffer', 'tag'] } },
         buffer: { buffering: { maxRequestBodyBytes: 10 } },
         tag: { headers: { customRequestHeaders: { 'X-Chained': 'yes' } } },
@@ -43,6 +49,7 @@ function config(): DynamicConfig {
         app: lb(app.url),
         slow: lb(slow.url),
         failing: lb(failing.url),
+        flaky: lb(flaky.url),
         // Port 1 on loopback refuses connections: half the picks fail without retry.
         halfDead: lb('http://127.0.0.1:1', app.url),
       },
@@ -51,10 +58,11 @@ function config(): DynamicConfig {
 }
 
 beforeAll(async () => {
-  ;[app, failing, slow] = await Promise.all([
+  ;[app, failing, slow, flaky] = await Promise.all([
     startUpstream({ host: '127.0.0.7', name: 'app' }),
     startUpstream({ host: '127.0.0.8', handler: (_req: IncomingMessage, res: ServerResponse) => void res.writeHead(500).end('boom') }),
     startUpstream({ host: '127.0.0.9', handler: (_req: IncomingMessage, res: ServerResponse) => void held.push(res) }),
+    startUpstream({ host: '127.0.0.11', handler: (_req: IncomingMessage, res: ServerResponse) => void res.writeHead(flakyStatus).end('flaky') }),
   ])
   ;[local, global] = await Promise.all([
     startEdge({ input: { config: config() }, entryPoints: ['web', 'admin'] }),
@@ -65,7 +73,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const res of held) res.end()
   await Promise.all([local?.stop(), global?.stop()])
-  await Promise.all([app?.close(), failing?.close(), slow?.close()])
+  await Promise.all([app?.close(), failing?.close(), slow?.close(), flaky?.close()])
 })
 
 async function statuses(edge: TestEdge, host: string, n: number, entryPoint?: string): Promise<number[]> {
@@ -141,6 +149,22 @@ describe('retry, circuitBreaker, buffering and chain on workerd', () => {
       else expect(res.status).toBe(500)
     }
     expect(tripped?.body).toBe('Service Unavailable')
+  })
+
+  it('circuitBreaker falls back for fallbackDuration, then recovers and closes once the upstream is healthy', async () => {
+    let tripped = false
+    for (let i = 0; i < 20 && !tripped; i++) {
+      await new Promise((r) => setTimeout(r, 2))
+      tripped = (await local.request('/', { headers: { host: 'recover.example' } })).status === 429
+    }
+    expect(tripped).toBe(true)
+    flakyStatus = 200
+    // 100 ms of fallback, then 100 ms of recovery: afterwards every request reaches the upstream.
+    await new Promise((r) => setTimeout(r, 250))
+    const during = await statuses(local, 'recover.example', 6)
+    expect(during.every((s) => s === 200 || s === 429)).toBe(true)
+    await new Promise((r) => setTimeout(r, 150))
+    expect(await statuses(local, 'recover.example', 5)).toEqual([200, 200, 200, 200, 200])
   })
 
   it('runs a chain in order: buffering refuses 413, or passes the whole body with the chained header', async () => {
