@@ -16,7 +16,7 @@ import { sourceExtractor } from '../rate-limit/source-criterion.ts'
 export function inFlightReq(config: InFlightReq, context: MiddlewareContext): (next: Handler) => Handler {
   const amount = config?.amount ?? 0
   if (!Number.isInteger(amount)) throw new Error(`inFlightReq.amount: ${amount} is not a whole number of requests`)
-  const source = sourceExtractor('inFlightReq', config.sourceCriterion, { requestHost: true })
+  const source = sourceExtractor('inFlightReq', config?.sourceCriterion, { requestHost: true })
   const global = globalLimits(context)
   const counts = new Map<string, number>()
   const acquire = async (key: string): Promise<boolean> => {
