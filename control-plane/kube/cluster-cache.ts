@@ -16,6 +16,7 @@ export interface ClusterCacheOptions {
   onChange: () => void
   log: (line: string) => void
   minBackoffMs?: number
+  maxReconnectDelayMs?: number
 }
 
 export class ClusterCache {
@@ -25,7 +26,7 @@ export class ClusterCache {
   constructor(options: ClusterCacheOptions) {
     this.#options = options
     this.#informers = watchTargets(options.provider).map(
-      (target) => new SupervisedInformer({ kc: options.kc, target, counters: options.counters, onChange: options.onChange, log: options.log, minBackoffMs: options.minBackoffMs }),
+      (target) => new SupervisedInformer({ kc: options.kc, target, counters: options.counters, onChange: options.onChange, log: options.log, minBackoffMs: options.minBackoffMs, maxReconnectDelayMs: options.maxReconnectDelayMs }),
     )
   }
 

@@ -41,8 +41,9 @@ export interface ClusterControllerOptions {
   events?: boolean
   log: (line: string) => void
   counters?: KubeCounters
-  /** Informer restart backoff start (tests shorten it). */
+  /** Informer restart backoff start, and cap on re-opening a cleanly ended watch (tests shorten them). */
   minBackoffMs?: number
+  maxReconnectDelayMs?: number
   /** Seconds from snapshot to edge table of each build (the ops compile duration histogram). */
   observeBuild?: (seconds: number) => void
 }
@@ -78,7 +79,7 @@ export class ClusterController {
     this.#o = options
     this.counters = options.counters ?? newCounters()
     const provider = { namespaces: options.provider.namespaces ?? null, labelSelector: options.provider.labelSelector ?? '' }
-    this.#cache = new ClusterCache({ kc: options.kc, provider, counters: this.counters, onChange: () => this.#schedule(), log: options.log, minBackoffMs: options.minBackoffMs })
+    this.#cache = new ClusterCache({ kc: options.kc, provider, counters: this.counters, onChange: () => this.#schedule(), log: options.log, minBackoffMs: options.minBackoffMs, maxReconnectDelayMs: options.maxReconnectDelayMs })
     this.#leader = options.lease === undefined
     this.#elector = options.lease
       ? new LeaderElector({

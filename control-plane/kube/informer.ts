@@ -18,6 +18,12 @@ export interface SupervisedInformerOptions {
   /** First backoff after a stop; doubles up to maxBackoffMs. Defaults 250 / 30000 ms. */
   minBackoffMs?: number
   maxBackoffMs?: number
+  /**
+   * Cap on ListWatch's own wait before re-opening a watch that ended cleanly. ListWatch doubles
+   * it up to 30 s while no event arrives, so a quiet kind whose watches a proxy or the API server
+   * keep closing would go unwatched for up to 30 s at a time. Default 2000 ms.
+   */
+  maxReconnectDelayMs?: number
 }
 
 export class SupervisedInformer {
@@ -50,7 +56,10 @@ export class SupervisedInformer {
 
   #newListWatch(): ListWatch<KubernetesObject> {
     const { kc, target, onChange } = this.#options
-    const informer = new ListWatch(target.kind.path(target.namespace), new Watch(kc), this.#listFn, false, target.labelSelector, target.fieldSelector)
+    const cap = this.#options.maxReconnectDelayMs ?? 2000
+    const informer = new ListWatch(target.kind.path(target.namespace), new Watch(kc), this.#listFn, false, target.labelSelector, target.fieldSelector, {
+      delayFn: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, cap))),
+    })
     for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, () => onChange())
     informer.on('error', (err: unknown) => {
       if (informer === this.#informer) this.#onStopped(err)

@@ -38,6 +38,21 @@ describe('cluster faults', () => {
     expect(total(controller.counters.informerRestarts)).toBe(0)
   })
 
+  it('watches that keep ending without events are re-opened within the cap, not after ListWatch\'s growing delay', async () => {
+    // ListWatch alone would wait 1, 2, 4, 8 s... between re-opens of a quiet kind's watch.
+    for (let i = 0; i < 5; i++) {
+      await eventually(() => expect(c.api.openWatches).toBe(9), { what: `nine open watches (round ${i})`, timeoutMs: 3000 })
+      c.api.dropWatches('end')
+    }
+    c.api.apply({ apiVersion: 'traefik.io/v1alpha1', kind: 'Middleware', metadata: { name: 'strip', namespace: 'demo' }, spec: { stripPrefix: { prefixes: ['/strip'] } } })
+    c.api.apply(ingressRoute({ name: 'quiet', match: 'Host(`quiet.example`)', service: 'whoami', middlewares: ['strip'] }))
+    await eventually(async () => {
+      const res = await c.edge.request('/strip/x', { headers: { host: 'quiet.example' } })
+      expect(res.status).toBe(200)
+      expect(JSON.parse(res.body).url).toBe('/x')
+    }, { what: 'a quiet kind followed', timeoutMs: 3000 })
+  })
+
   it('a reset watch connection stops client-node\'s informer: it is restarted and counted', async () => {
     await eventually(() => expect(c.api.openWatches).toBe(9), { what: 'nine open watches' })
     const restarts = total(controller.counters.informerRestarts)

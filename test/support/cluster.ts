@@ -54,6 +54,7 @@ export async function startCluster(options: { api?: ApiServerOptions } = {}): Pr
         identity,
         debounceMs: 20,
         minBackoffMs: 50,
+        maxReconnectDelayMs: 300,
         log: (line) => logs.push(`${identity}: ${line}`),
         ...overrides,
       })
