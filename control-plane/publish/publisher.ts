@@ -12,6 +12,7 @@ import {
 } from '../../edge-worker/src/table-source/layout.ts'
 import type { KvStore } from '../kv/store.ts'
 import { packTable, type EdgeTableInput, type PackOptions } from './pack-table.ts'
+import type { BeaconNotifier } from './beacon.ts'
 import type { TableSigner } from './signing-key.ts'
 import { sealTableSecrets, type SecretsSealer } from '../table/secrets.ts'
 
@@ -26,6 +27,12 @@ export interface PublisherOptions {
   pointerMinIntervalMs?: number
   pack?: PackOptions
   now?: () => number
+  /**
+   * Tells the edge's version beacon each new pointer, after KV holds it (./beacon.ts). A failure
+   * does not fail the publish (KV has the table; edges find it at KV's pace) and is retried with
+   * the next publish; the result says how it went.
+   */
+  beacon?: BeaconNotifier
 }
 
 export interface PublishResult {
@@ -35,6 +42,8 @@ export interface PublishResult {
   blobsWritten: number
   /** UTF-8 bytes of the blobs the manifest names (the table's size in KV). */
   bytes: number
+  /** With a beacon: whether the published pointer reached it (also after an unchanged publish that retried it). */
+  beacon?: { ok: true } | { error: string }
 }
 
 interface Job {
@@ -50,16 +59,19 @@ export class TablePublisher {
   readonly #minInterval: number
   readonly #pack: PackOptions
   readonly #now: () => number
+  readonly #beacon: BeaconNotifier | null
   #current: TableManifest | null
   /** Blob digests known to be stored. */
   readonly #stored: Set<string>
   /** Stored blobs the current pointer does not name, with when they stopped being named. */
   readonly #retired = new Map<string, number>()
   #lastPointerWrite = -Infinity
+  /** The pointer the beacon has not acknowledged yet. */
+  #unannounced: string | null = null
   #pending: Job | null = null
   #draining: Promise<void> | null = null
 
-  private constructor(options: PublisherOptions, current: TableManifest | null, stored: Set<string>) {
+  private constructor(options: PublisherOptions, current: TableManifest | null, stored: Set<string>, pointer: string | null) {
     this.#store = options.store
     this.#signer = options.signer
     this.#secrets = options.secrets ?? null
@@ -67,6 +79,9 @@ export class TablePublisher {
     this.#minInterval = options.pointerMinIntervalMs ?? 1000
     this.#pack = options.pack ?? {}
     this.#now = options.now ?? Date.now
+    this.#beacon = options.beacon ?? null
+    // A writer that died between the KV write and the beacon's: the first publish announces it.
+    this.#unannounced = current ? pointer : null
     this.#current = current
     this.#stored = stored
     const named = current ? manifestDigests(current) : new Set<string>()
@@ -80,7 +95,7 @@ export class TablePublisher {
       options.store.list(BLOB_PREFIX),
     ])
     const stored = new Set(keys.map((k) => k.slice(BLOB_PREFIX.length)))
-    return new TablePublisher(options, pointer ? readPointerUnverified(pointer) : null, stored)
+    return new TablePublisher(options, pointer ? readPointerUnverified(pointer) : null, stored, pointer)
   }
 
   get current(): TableManifest | null {
@@ -108,6 +123,18 @@ export class TablePublisher {
       this.#stored.delete(digest)
     }
     return expired.length
+  }
+
+  async #announce(): Promise<Pick<PublishResult, 'beacon'>> {
+    const pointer = this.#unannounced
+    if (!this.#beacon || pointer === null) return {}
+    try {
+      await this.#beacon(pointer)
+      if (this.#unannounced === pointer) this.#unannounced = null
+      return { beacon: { ok: true } }
+    } catch (err) {
+      return { beacon: { error: (err as Error).message } }
+    }
   }
 
   async #drain(): Promise<void> {
@@ -142,7 +169,7 @@ export class TablePublisher {
       current.routes.version === body.routes.version &&
       current.endpoints.version === body.endpoints.version
     ) {
-      return { changed: false, manifest: current, blobsWritten: 0, bytes }
+      return { changed: false, manifest: current, blobsWritten: 0, bytes, ...(await this.#announce()) }
     }
     const missing = [...blobs].filter(([digest]) => !this.#stored.has(digest))
     await this.#store.put(missing.map(([digest, text]) => [blobKey(digest), text] as const))
@@ -162,8 +189,10 @@ export class TablePublisher {
     for (const digest of this.#stored) {
       if (!named.has(digest) && !this.#retired.has(digest)) this.#retired.set(digest, this.#now())
     }
+    this.#unannounced = pointer
+    const beacon = await this.#announce()
     await this.collectGarbage()
-    return { changed: true, manifest, blobsWritten: missing.length, bytes }
+    return { changed: true, manifest, blobsWritten: missing.length, bytes, ...beacon }
   }
 }
 

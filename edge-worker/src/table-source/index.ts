@@ -3,19 +3,29 @@
 //   TABLE_JWKS             JSON Web Key Set the pointer's signature is checked against (var or secret)
 //   TABLE_REFRESH_MS       optional, how often to look for a newer pointer (default 5000)
 //   TABLE_REFRESH_WAIT_MS  optional, how long a request may wait for that look (default 0)
+//   TABLE_BEACON           optional TableBeacon Durable Object namespace: the current pointer in
+//                          seconds rather than KV's minute (./beacon-object.ts); asked only when
+//                          TABLE_BEACON_TOKEN is set too (else nothing ever updates it)
+//   TABLE_BEACON_MS        optional, how often an isolate asks the beacon (default 2000)
+//   TABLE_BEACON_TOKEN     the bearer token of the beacon's PUT endpoint (./beacon-endpoint.ts)
 import type { RoutingView } from '../../../shared/table/view.ts'
 import type { WaitUntil } from '../../../shared/table/source.ts'
+import { beaconReader } from './beacon-client.ts'
+import type { BeaconEnv } from './beacon-endpoint.ts'
 import { KvTableSource } from './kv-table-source.ts'
 import { parseJwks, pointerVerifier } from './verify.ts'
 
 export { KvTableSource, type KvTableSourceOptions, type TableSourceState } from './kv-table-source.ts'
 export { LAYOUT_VERSION, POINTER_KEY, normalizeHost, type TableManifest } from './layout.ts'
+export { TableBeacon } from './beacon-object.ts'
+export { BEACON_PATH, withBeaconEndpoint } from './beacon-endpoint.ts'
 
-export interface TableSourceEnv {
+export interface TableSourceEnv extends BeaconEnv {
   ROUTES: KVNamespace
   TABLE_JWKS?: string
   TABLE_REFRESH_MS?: string
   TABLE_REFRESH_WAIT_MS?: string
+  TABLE_BEACON_MS?: string
 }
 
 /** shared/table's TableSource, for any view type (tests use their own). */
@@ -44,6 +54,7 @@ export function tableSourceFromEnv<View = RoutingView>(
       prepare: table.prepare,
       refreshIntervalMs: numberOr(env.TABLE_REFRESH_MS, 5000),
       refreshWaitMs: numberOr(env.TABLE_REFRESH_WAIT_MS, 0),
+      ...(env.TABLE_BEACON && env.TABLE_BEACON_TOKEN ? { beacon: { read: beaconReader(env.TABLE_BEACON), intervalMs: numberOr(env.TABLE_BEACON_MS, 2000) } } : {}),
     })
   } catch (err) {
     const error = `edge misconfigured: ${(err as Error).message}`

@@ -30,6 +30,12 @@ export interface KvTableSourceOptions<View> {
   refreshWaitMs?: number
   /** How often an isolate without any table tries again. Default 1000 ms. */
   retryMs?: number
+  /**
+   * A faster source of the current pointer than KV (the TableBeacon Durable Object): asked every
+   * `intervalMs` (default 2000), while KV's pointer is still read every `refreshIntervalMs` in
+   * case the beacon is behind or down. The newest verified pointer of the two wins.
+   */
+  beacon?: { read: () => Promise<string | null>; intervalMs?: number }
   now?: () => number
   log?: (message: string) => void
 }
@@ -50,10 +56,12 @@ interface Loaded<View> {
 }
 
 export class KvTableSource<View> {
-  readonly #o: Required<Omit<KvTableSourceOptions<View>, 'kv' | 'verify' | 'prepare' | 'schema'>> &
+  readonly #o: Required<Omit<KvTableSourceOptions<View>, 'kv' | 'verify' | 'prepare' | 'schema' | 'beacon'>> &
     KvTableSourceOptions<View>
   #good: Loaded<View> | null = null
   #lastCheck = -Infinity
+  #lastKvCheck = -Infinity
+  #beaconDown = false
   #refreshing: Promise<void> | null = null
   #refused: string | null = null
   #lastError: string | null = null
@@ -78,7 +86,8 @@ export class KvTableSource<View> {
   async forHost(host: string, ctx: WaitUntil): Promise<View | { error: string }> {
     const o = this.#o
     const sinceCheck = o.now() - this.#lastCheck
-    if (!this.#refreshing && sinceCheck >= (this.#good ? o.refreshIntervalMs : o.retryMs)) {
+    const interval = o.beacon ? Math.min(o.beacon.intervalMs ?? 2000, o.refreshIntervalMs) : o.refreshIntervalMs
+    if (!this.#refreshing && sinceCheck >= (this.#good ? interval : o.retryMs)) {
       const run = this.#refresh(host).finally(() => (this.#refreshing = null))
       this.#refreshing = run
       ctx.waitUntil(run)
@@ -117,14 +126,21 @@ export class KvTableSource<View> {
     const o = this.#o
     this.#lastCheck = o.now()
     try {
-      const pointer = await o.kv.get(POINTER_KEY, 'text')
       const good = this.#good
-      if (pointer === null) {
+      const reads: Array<Promise<string | null>> = []
+      if (o.beacon) reads.push(this.#readBeacon(o.beacon.read))
+      if (!o.beacon || !good || o.now() - this.#lastKvCheck >= o.refreshIntervalMs) {
+        this.#lastKvCheck = o.now()
+        reads.push(o.kv.get(POINTER_KEY, 'text'))
+      }
+      const seen = (await Promise.all(reads)).filter((p): p is string => p !== null)
+      if (seen.length === 0) {
         // A vanished pointer is an operator's or a store's problem: keep serving what we have.
         if (!good) this.#lastError = 'nothing published in the ROUTES namespace yet'
         return
       }
-      if (pointer === good?.pointer || pointer === this.#refused) return
+      const pointer = newest(seen.filter((p) => p !== good?.pointer && p !== this.#refused))
+      if (pointer === null) return
       const manifest = await o.verify(pointer)
       const refusal =
         'error' in manifest ? manifest.error : refusalOf(manifest, o.schema, good?.manifest ?? null)
@@ -143,6 +159,19 @@ export class KvTableSource<View> {
       }
     } catch (err) {
       this.#fail((err as Error).message)
+    }
+  }
+
+  /** The beacon's pointer; null (KV alone decides) when it is unreachable, said once per outage. */
+  async #readBeacon(read: () => Promise<string | null>): Promise<string | null> {
+    try {
+      const pointer = await read()
+      this.#beaconDown = false
+      return pointer
+    } catch (err) {
+      if (!this.#beaconDown) this.#o.log(`[table-source] version beacon unreachable, reading KV's pointer only: ${(err as Error).message}`)
+      this.#beaconDown = true
+      return null
     }
   }
 
@@ -213,6 +242,31 @@ export class KvTableSource<View> {
         return openBlob(text, d, 'table')
       }),
     )
+  }
+}
+
+/** The pointer whose (not yet verified) issuedAt is the latest; verification comes after. */
+function newest(pointers: string[]): string | null {
+  let best: string | null = null
+  let bestAt = -Infinity
+  for (const p of pointers) {
+    const at = peekIssuedAt(p)
+    if (best === null || at > bestAt) {
+      best = p
+      bestAt = at
+    }
+  }
+  return best
+}
+
+function peekIssuedAt(jws: string): number {
+  try {
+    const payload = jws.split('.')[1] ?? ''
+    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'))
+    const at = (JSON.parse(json) as { issuedAt?: unknown }).issuedAt
+    return typeof at === 'number' ? at : -Infinity
+  } catch {
+    return -Infinity
   }
 }
 

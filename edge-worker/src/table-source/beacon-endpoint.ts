@@ -1,0 +1,58 @@
+/**
+ * The worker's one non-routing path: `PUT /.well-known/traefik-edge/table-pointer` with
+ * `Authorization: Bearer <TABLE_BEACON_TOKEN>` hands a new signed pointer to the TableBeacon
+ * Durable Object (./beacon-object.ts). It answers only when the beacon is bound, a token is
+ * configured and the request carries exactly that token; any other request, on that path too,
+ * is routed as usual, so a user's own routes are never shadowed and the endpoint is not
+ * discoverable without the token.
+ *
+ * @module
+ */
+import { BEACON_BINDING, BEACON_OBJECT_NAME } from './beacon-object.ts'
+import { sha256Hex } from './layout.ts'
+
+export const BEACON_PATH = '/.well-known/traefik-edge/table-pointer'
+
+export interface DurableObjectNamespaceLike {
+  idFromName(name: string): unknown
+  get(id: unknown): { fetch(input: string, init?: RequestInit): Promise<Response> }
+}
+
+export interface BeaconEnv {
+  TABLE_BEACON?: DurableObjectNamespaceLike
+  TABLE_BEACON_TOKEN?: string
+}
+
+type Fetch<Env, Ctx> = (request: Request, env: Env, ctx: Ctx) => Promise<Response>
+
+/** `handler` with the beacon's PUT endpoint in front of it. */
+export function withBeaconEndpoint<Env extends BeaconEnv, Ctx>(handler: Fetch<Env, Ctx>): Fetch<Env, Ctx> {
+  return async (request, env, ctx) => {
+    if (request.method === 'PUT' && env.TABLE_BEACON && env.TABLE_BEACON_TOKEN && pathOf(request.url) === BEACON_PATH) {
+      const auth = request.headers.get('authorization') ?? ''
+      if (await sameSecret(auth, `Bearer ${env.TABLE_BEACON_TOKEN}`)) {
+        return beaconStub(env.TABLE_BEACON).fetch('https://beacon/pointer', { method: 'PUT', body: await request.text() })
+      }
+    }
+    return handler(request, env, ctx)
+  }
+}
+
+export function beaconStub(namespace: DurableObjectNamespaceLike) {
+  return namespace.get(namespace.idFromName(BEACON_OBJECT_NAME))
+}
+
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  if (start === -1) return '/'
+  const end = url.slice(start).search(/[?#]/)
+  return end === -1 ? url.slice(start) : url.slice(start, start + end)
+}
+
+/** Compares digests, so the time taken says nothing about how much of the token matched. */
+async function sameSecret(given: string, expected: string): Promise<boolean> {
+  const [a, b] = await Promise.all([sha256Hex(given), sha256Hex(expected)])
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i)
+  return diff === 0
+}

@@ -1,0 +1,41 @@
+// A KvStore view that behaves like Workers KV at one location: the pointer (an overwritten key)
+// can be frozen at the value the location last saw, as KV's 60-second propagation does, and
+// chosen blobs can be hidden, as keys not yet readable there. Writes go to the inner store.
+import { POINTER_KEY } from '../../edge-worker/src/table-source/layout.ts'
+import type { KvStore } from '../../control-plane/kv/store.ts'
+
+export interface StaleKv extends KvStore {
+  /** Pointer reads keep answering the pointer stored now, until thaw(). */
+  freeze(): Promise<void>
+  thaw(): void
+  /** Keys reads answer as missing. */
+  readonly hidden: Set<string>
+  /** Every key read through this view, in order. */
+  readonly reads: string[]
+}
+
+export function staleKv(inner: KvStore): StaleKv {
+  let frozen: { value: string | null } | null = null
+  const hidden = new Set<string>()
+  const reads: string[] = []
+  return {
+    ...inner,
+    hidden,
+    reads,
+    async get(keys) {
+      reads.push(...keys)
+      const out = await inner.get(keys)
+      for (const key of keys) {
+        if (hidden.has(key)) out.set(key, null)
+        else if (key === POINTER_KEY && frozen) out.set(key, frozen.value)
+      }
+      return out
+    },
+    async freeze() {
+      frozen = { value: (await inner.get([POINTER_KEY])).get(POINTER_KEY) ?? null }
+    },
+    thaw() {
+      frozen = null
+    },
+  }
+}
