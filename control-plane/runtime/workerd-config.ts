@@ -51,12 +51,16 @@ export const METRICS_SOCKET = 'metrics'
 /** EDGE_LIMITS = "global": rateLimit and inFlightReq counted in one Durable Object namespace for every entry point. */
 const GLOBAL_LIMITS = { variable: 'EDGE_LIMITS', binding: 'EDGE_LIMITER', className: 'EdgeLimiter', service: 'edge-state' }
 
+/** TABLE_BEACON_TOKEN set: the version beacon (edge-worker/src/table-source/beacon-object.ts), one object for every entry point. */
+const BEACON = { variable: 'TABLE_BEACON_TOKEN', binding: 'TABLE_BEACON', className: 'TableBeacon', service: 'edge-beacon' }
+
 /** Kept-alive upstream connections for passHostHeader (edge-worker/src/proxy/socket-pool), one namespace per entry point's worker. */
 const UPSTREAM_POOL = { binding: 'UPSTREAM_POOL', className: 'UpstreamPool' }
 
 export function workerdConfig(input: WorkerdConfigInput): string {
   const allow = input.allow ?? ['public', 'private', 'local']
   const globalLimits = input.vars[GLOBAL_LIMITS.variable] === 'global'
+  const beacon = Boolean(input.vars[BEACON.variable])
   const flags = input.compatibilityFlags ?? []
   const kvServices = Object.entries(input.kv).map(([binding, address]) => ({ binding, service: `kv-${binding}`, address }))
   const trusted = input.trustedCertificates ?? []
@@ -71,6 +75,7 @@ export function workerdConfig(input: WorkerdConfigInput): string {
 ${[
   ...kvServices.map((kv) => `        (name = ${str(kv.binding)}, kvNamespace = ${str(kv.service)}),`),
   ...(globalLimits ? [`        (name = ${str(GLOBAL_LIMITS.binding)}, durableObjectNamespace = (className = ${str(GLOBAL_LIMITS.className)}, serviceName = ${str(GLOBAL_LIMITS.service)})),`] : []),
+  ...(beacon ? [`        (name = ${str(BEACON.binding)}, durableObjectNamespace = (className = ${str(BEACON.className)}, serviceName = ${str(BEACON.service)})),`] : []),
   `        (name = ${str(UPSTREAM_POOL.binding)}, durableObjectNamespace = ${str(UPSTREAM_POOL.className)}),`,
   ...Object.entries({ ...input.vars, ...(input.metrics ? { METRICS_PROMETHEUS: 'true' } : {}), ENTRYPOINT: ep.name, ...(ep.tls ? { TLS_OPTIONS: ep.tls.optionsName ?? 'default' } : {}) }).map(
     ([name, value]) => `        (name = ${str(name)}, text = ${str(value)}),`,
@@ -103,10 +108,22 @@ ${input.entryPoints.map((ep, i) => `        (name = "METRICS_SOURCE_${i}", servi
       durableObjectStorage = (inMemory = void),
     )),`]
     : []
+  // The same module once more, hosting the beacon (it verifies pointers with TABLE_JWKS).
+  const beaconWorker = beacon
+    ? [`    (name = ${str(BEACON.service)}, worker = (
+      modules = [(name = "worker.js", esModule = embed ${str(input.workerFile)})],
+      compatibilityDate = ${str(input.compatibilityDate)},
+      compatibilityFlags = [${flags.map(str).join(', ')}],
+      bindings = [(name = "TABLE_JWKS", text = ${str(input.vars.TABLE_JWKS ?? '')})],
+      durableObjectNamespaces = [(className = ${str(BEACON.className)}, uniqueKey = "traefik-edge-beacon")],
+      durableObjectStorage = (inMemory = void),
+    )),`]
+    : []
   const services = [
     ...workers,
     ...metricsWorker,
     ...stateWorker,
+    ...beaconWorker,
     ...kvServices.map((kv) => `    (name = ${str(kv.service)}, external = (address = ${str(kv.address)}, http = ())),`),
     `    (name = "outbound", network = (allow = [${allow.map(str).join(', ')}]${tls})),`,
   ]
