@@ -25,6 +25,7 @@ import type { ObservabilityEnv } from './observability/settings.ts'
 import { entryPointHeaders } from './proxy/forwarded.ts'
 import { STATUS_TEXT, httpError, type EdgeRequest, type ExecutionContextLike, type Handler } from './request.ts'
 import { serviceHandler } from './service/index.ts'
+import { entryPointDenial } from './middlewares/encoded-characters/index.ts'
 import { misdirected, type HandshakeFacts } from './tls/sni-check.ts'
 import { tableSourceFromEnv, type TableSourceEnv } from './table-source/index.ts'
 
@@ -32,6 +33,8 @@ export interface EdgeEnv extends TableSourceEnv, ClientIpEnv, ObservabilityEnv {
   ENTRYPOINT?: string
   EDGE_HOSTNAME?: string
   FORWARDED_TRUSTED_IPS?: string
+  /** Encoded path characters the entry point lets through (Traefik's entryPoints.<name>.http.encodedCharacters): allowEncoded* names, comma-separated, or `*`. */
+  ALLOW_ENCODED_CHARACTERS?: string
   /** The TLS options an HTTPS socket was configured with (self-hosted; default `default`). */
   TLS_OPTIONS?: string
 }
@@ -98,8 +101,12 @@ async function serve(request: Request, env: EdgeEnv, ctx: ExecutionContextLike, 
   // Access logs, metrics, tracing (./observability): null, and no cost, when none is on.
   const obs = observe(env, req, 'status' in selected ? null : selected.router, cf)
   let res: Response
+  let refused: Response | null
   if ('status' in selected) {
     res = selected.status === 404 ? httpError(404, '404 page not found') : httpError(400, STATUS_TEXT[400]!)
+  } else if (req.path.includes('%') && (refused = entryPointDenial(env.ALLOW_ENCODED_CHARACTERS)(req.path)) !== null) {
+    // Traefik's root routers refuse ambiguous encoded characters before their middlewares.
+    res = refused
   } else {
     const handler = built.get(selected.router) ?? (await routerHandler(selected.router, { target: view.target, env: env as unknown as Record<string, unknown>, log: console.error }))
     if (obs === null) return handler(req)
