@@ -130,6 +130,8 @@ export interface LoadBalancerService extends ServiceBase {
   healthCheck: boolean
   /** Traefik's passiveHealthCheck: failures of real requests take a server out (edge-worker/src/health). */
   passiveHealthCheck?: TablePassiveHealthCheck
+  /** Traefik v3's loadBalancer.strategy other than wrr (absent: wrr). */
+  strategy?: 'p2c' | 'hrw' | 'leasttime'
 }
 
 export interface TablePassiveHealthCheck {
