@@ -166,8 +166,11 @@ export class ServiceCompiler {
   }
 
   #loadBalancer(key: string, lb: ServersLoadBalancer): TableService | null {
-    const strategy = lb.strategy ?? 'wrr'
-    if (strategy !== 'wrr') this.#d.warn('service', key, 'loadBalancer.strategy', `${strategy} is not implemented by the edge: balanced with wrr`)
+    // RoundRobin is Traefik's deprecated spelling of wrr.
+    const strategy = lb.strategy === undefined || lb.strategy === 'RoundRobin' ? 'wrr' : lb.strategy
+    if (strategy !== 'wrr' && strategy !== 'p2c' && strategy !== 'hrw' && strategy !== 'leasttime') {
+      this.#d.warn('service', key, 'loadBalancer.strategy', `${strategy} is not a Traefik strategy: balanced with wrr`)
+    }
     let transport: string | undefined
     if (lb.serversTransport) {
       const tk = localKey(lb.serversTransport)
@@ -217,6 +220,7 @@ export class ServiceCompiler {
       flushIntervalMs,
       healthCheck: lb.healthCheck !== undefined,
       ...passiveHealth(lb),
+      ...(strategy === 'p2c' || strategy === 'hrw' || strategy === 'leasttime' ? { strategy } : {}),
       ...(transport ? { transport } : {}),
       ...this.#sticky(key, lb.sticky),
     }
