@@ -13,6 +13,9 @@ const ups: Record<string, Upstream> = {}
 let edge: TestEdge
 let releaseMirror: () => void = () => {}
 let mirrorHeld: Promise<void> = Promise.resolve()
+let heldArrived: () => void = () => {}
+let releaseHeld: () => void = () => {}
+let heldGate: Promise<void> = new Promise((r) => (releaseHeld = r))
 
 const server = (name: string) => ({ url: ups[name]!.url })
 const lb = (...names: string[]) => ({ loadBalancer: { servers: names.map(server), passHostHeader: true } })
@@ -34,6 +37,9 @@ function config(): DynamicConfig {
         mirrorLimit: { rule: 'Host(`mirror-limit.example`)', service: 'mirroredLimited' },
         failoverLimit: { rule: 'Host(`failover-limit.example`)', service: 'failLimited' },
         hrw: { rule: 'Host(`hrw.example`)', service: 'rendezvous' },
+        byHash: { rule: 'Host(`strategy-hrw.example`)', service: 'byHash' },
+        byTime: { rule: 'Host(`strategy-leasttime.example`)', service: 'byTime' },
+        byLoad: { rule: 'Host(`strategy-p2c.example`)', service: 'byLoad' },
       },
       services: {
         bias: { weighted: { services: [{ name: 'onlyA', weight: 11 }, { name: 'onlyB', weight: 3 }] } },
@@ -55,13 +61,16 @@ function config(): DynamicConfig {
         mirroredLimited: { mirroring: { service: 'onlyA', maxBodySize: 4, mirrors: [{ name: 'onlyC', percent: 100 }] } },
         failLimited: { failover: { service: 'failing', fallback: 'onlyB', errors: { status: ['503'], maxRequestBodyBytes: 4 } } },
         rendezvous: { highestRandomWeight: { services: [{ name: 'onlyA' }] } },
+        byHash: { loadBalancer: { servers: [server('a'), server('b'), server('c')], passHostHeader: true, strategy: 'hrw' } },
+        byTime: { loadBalancer: { servers: [server('a'), server('lagging')], passHostHeader: true, strategy: 'leasttime' } },
+        byLoad: { loadBalancer: { servers: [server('held'), server('b')], passHostHeader: true, strategy: 'p2c' } },
       },
     },
   }
 }
 
 beforeAll(async () => {
-  const [a, b, c, slow, failing] = await Promise.all([
+  const [a, b, c, slow, failing, lagging, held] = await Promise.all([
     startUpstream({ host: '127.0.0.2', name: 'a' }),
     startUpstream({ host: '127.0.0.3', name: 'b' }),
     startUpstream({ host: '127.0.0.4', name: 'c' }),
@@ -74,8 +83,18 @@ beforeAll(async () => {
       },
     }),
     startUpstream({ host: '127.0.0.6', name: 'failing', handler: (_req, res) => void res.writeHead(503).end('down for a bit') }),
+    startUpstream({ host: '127.0.0.7', name: 'lagging', handler: (_req, res) => void setTimeout(() => res.writeHead(200, { 'x-upstream': 'lagging' }).end(), 80) }),
+    startUpstream({
+      host: '127.0.0.8',
+      name: 'held',
+      handler: async (_req, res) => {
+        heldArrived()
+        await heldGate
+        res.writeHead(200, { 'x-upstream': 'held' }).end()
+      },
+    }),
   ])
-  Object.assign(ups, { a, b, c, slow, failing })
+  Object.assign(ups, { a, b, c, slow, failing, lagging, held })
   const { table } = buildEdgeInput({ config: config() })
   const endpoints = table.endpoints as EndpointsTable
   // What a health checker would publish: b is down for `checked`, a is down for `allDown`.
@@ -86,6 +105,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   releaseMirror()
+  releaseHeld()
   await edge?.stop()
   await Promise.all(Object.values(ups).map((u) => u.close()))
 })
@@ -205,5 +225,39 @@ describe('mirroring and failover on workerd', () => {
     expect(res.status).toBe(200)
     expect(JSON.parse(res.body)).toMatchObject({ server: 'b', method: 'PUT', body: 'payload' })
     expect(ups.failing!.requests.length).toBe(before + 1)
+  })
+})
+
+describe('load-balancer strategies on workerd', () => {
+  it('hrw: every request of a client goes to the same server', async () => {
+    const seen = new Set<string | undefined>()
+    for (let i = 0; i < 8; i++) seen.add((await served('strategy-hrw.example')).server)
+    expect(seen.size).toBe(1)
+    expect(['a', 'b', 'c']).toContain([...seen][0])
+  })
+
+  it('leasttime: once both are measured, the faster server takes the requests', async () => {
+    const seq = await sequence('strategy-leasttime.example', 8)
+    // The first two try each server (neither measured yet); from then on the 80 ms one loses.
+    expect(seq.slice(0, 2).sort()).toEqual(['a', 'lagging'])
+    expect(seq.slice(2)).toEqual(Array(6).fill('a'))
+  })
+
+  it('p2c: while one server holds a request, the next ones go to the other', async () => {
+    // Requests until one is held (each draw picks either server; 20 tries all missing is ~1e-6).
+    let holding: Promise<unknown> | null = null
+    for (let i = 0; i < 20 && holding === null; i++) {
+      const arrived = new Promise<void>((r) => (heldArrived = r))
+      const pending = served('strategy-p2c.example')
+      const first = await Promise.race([arrived.then(() => 'held'), pending.then(() => 'b')])
+      if (first === 'held') holding = pending
+    }
+    expect(holding).not.toBeNull()
+    const others: Array<string | undefined> = []
+    for (let i = 0; i < 6; i++) others.push((await served('strategy-p2c.example')).server)
+    expect(others).toEqual(Array(6).fill('b'))
+    releaseHeld()
+    expect((await holding as { server?: string }).server).toBe('held')
+    heldGate = Promise.resolve()
   })
 })

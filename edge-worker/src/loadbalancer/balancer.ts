@@ -9,11 +9,14 @@
  *   legacy value does too and is rewritten. Otherwise the next child is picked and the cookie
  *   is set on the response.
  * - Down or fenced children are skipped; with none left the pick is null (the caller answers 503).
+ * - A load balancer's `strategy` (p2c, hrw, leasttime: ./strategies.ts) replaces WRR for
+ *   non-sticky picks; p2c and leasttime learn from the load the caller reports (Pick.load).
  *
  * @module
  */
 import type { StickyCookie } from '../../../shared/table/schema.ts'
 import { EdfScheduler } from './edf.ts'
+import { hrw, leastTime, newLoad, p2c, type Load, type Strategy } from './strategies.ts'
 import { legacyValues, readCookie, setCookieLine, stickyValue } from './sticky.ts'
 
 export interface BalancerChild<T> {
@@ -30,11 +33,17 @@ export interface Pick<T> {
   target: T
   /** Set-Cookie value to add to the response, when the pick was not sticky (or was legacy). */
   setCookie?: string
+  /** The server's load, for the caller to count the request in and time its answer (p2c, leasttime). */
+  load?: Load
 }
 
 interface Entry<T> {
   child: BalancerChild<T>
   cookie: string
+  // The strategies' view of it.
+  name: string
+  weight: number
+  load: Load
 }
 
 export class Balancer<T> {
@@ -43,19 +52,25 @@ export class Balancer<T> {
   readonly #byCookie = new Map<string, Entry<T>>()
   readonly #byLegacy = new Map<string, Entry<T>>()
   readonly #entries: Array<Entry<T>> = []
+  readonly #strategy: Strategy | undefined
+  readonly #random: () => number
+  #turn = 0
 
-  private constructor(sticky: StickyCookie | undefined) {
+  private constructor(sticky: StickyCookie | undefined, strategy: Strategy | undefined, random: () => number) {
     this.#sticky = sticky
+    this.#strategy = strategy
+    this.#random = random
   }
 
   static async create<T>(
     children: Array<BalancerChild<T>>,
-    options: { sticky?: StickyCookie; shuffle?: boolean; random?: () => number } = {},
+    options: { sticky?: StickyCookie; shuffle?: boolean; random?: () => number; strategy?: Strategy } = {},
   ): Promise<Balancer<T>> {
-    const b = new Balancer<T>(options.sticky)
-    const ordered = options.shuffle ? shuffled(children, options.random ?? Math.random) : children
+    const random = options.random ?? Math.random
+    const b = new Balancer<T>(options.sticky, options.strategy, random)
+    const ordered = options.shuffle ? shuffled(children, random) : children
     for (const child of ordered) {
-      const entry: Entry<T> = { child, cookie: options.sticky ? await stickyValue(child.name) : '' }
+      const entry: Entry<T> = { child, cookie: options.sticky ? await stickyValue(child.name) : '', name: child.name, weight: child.weight, load: newLoad() }
       if (!b.#scheduler.add(entry, child.weight)) continue
       b.#entries.push(entry)
       if (options.sticky) {
@@ -71,20 +86,37 @@ export class Balancer<T> {
     return this.#entries.some((e) => e.child.up)
   }
 
-  pick(cookieHeader: string | null): Pick<T> | null {
+  /** Whether picks read a sticky cookie (callers skip reading the Cookie header otherwise). */
+  get sticky(): boolean {
+    return this.#sticky !== undefined
+  }
+
+  pick(cookieHeader: string | null, clientIp = ''): Pick<T> | null {
     const sticky = this.#sticky
     if (sticky) {
       const value = readCookie(cookieHeader, sticky.name)
       if (value !== null) {
         const current = this.#byCookie.get(value)
-        if (current?.child.up) return { target: current.child.target }
+        if (current?.child.up) return this.#tracked({ target: current.child.target }, current)
         const legacy = current ? undefined : this.#byLegacy.get(value)
-        if (legacy?.child.up) return { target: legacy.child.target, setCookie: setCookieLine(sticky, legacy.cookie) }
+        if (legacy?.child.up) return this.#tracked({ target: legacy.child.target, setCookie: setCookieLine(sticky, legacy.cookie) }, legacy)
       }
     }
-    const entry = this.#scheduler.next(eligible)
+    const entry = this.#strategy === undefined ? this.#scheduler.next(eligible) : this.#byStrategy(this.#strategy, clientIp)
     if (!entry) return null
-    return sticky ? { target: entry.child.target, setCookie: setCookieLine(sticky, entry.cookie) } : { target: entry.child.target }
+    return this.#tracked(sticky ? { target: entry.child.target, setCookie: setCookieLine(sticky, entry.cookie) } : { target: entry.child.target }, entry)
+  }
+
+  #byStrategy(strategy: Strategy, clientIp: string): Entry<T> | null {
+    const candidates = this.#entries.filter(eligible)
+    if (strategy === 'p2c') return p2c(candidates, this.#random)
+    if (strategy === 'hrw') return hrw(candidates, clientIp)
+    return leastTime(candidates, this.#turn++)
+  }
+
+  #tracked(pick: Pick<T>, entry: Entry<T>): Pick<T> {
+    if (this.#strategy === 'p2c' || this.#strategy === 'leasttime') pick.load = entry.load
+    return pick
   }
 }
 

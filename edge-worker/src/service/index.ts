@@ -10,6 +10,7 @@ import type { PreparedService } from '../../../shared/table/view.ts'
 import { PassiveHealth } from '../health/passive.ts'
 import { observedUpstream } from '../observability/observation.ts'
 import { Balancer } from '../loadbalancer/balancer.ts'
+import { recordResponse } from '../loadbalancer/strategies.ts'
 import { chain, type EdgeContext } from '../middlewares/index.ts'
 import { reverseProxy } from '../proxy/index.ts'
 import { pooledSocketTransport } from '../proxy/socket-pool/transport.ts'
@@ -51,7 +52,7 @@ async function build(svc: PreparedService, edge: EdgeContext): Promise<ServiceHa
           }
           return passive ? passive.watch(child) : child
         }),
-        { sticky: spec.sticky, shuffle: true },
+        { sticky: spec.sticky, shuffle: true, ...(spec.strategy ? { strategy: spec.strategy } : {}) },
       )
       // A getter: passive health changes the balancer's status between table versions.
       return { get up() { return !spec.healthCheck || balancer.up }, handle: balanced(balancer) }
@@ -84,9 +85,21 @@ async function build(svc: PreparedService, edge: EdgeContext): Promise<ServiceHa
 
 function balanced(balancer: Balancer<Handler>): Handler {
   return async function balance(req) {
-    const pick = balancer.pick(req.headers.get('cookie'))
+    const pick = balancer.pick(balancer.sticky ? req.headers.get('cookie') : null, req.clientIp)
     if (!pick) return httpError(503, 'no available server')
-    const res = await pick.target(req)
+    const load = pick.load
+    let res: Response
+    if (load) {
+      // p2c and leasttime: requests in flight, and the time to the response head.
+      load.inFlight++
+      const start = Date.now()
+      try {
+        res = await pick.target(req)
+        recordResponse(load, Date.now() - start)
+      } finally {
+        load.inFlight--
+      }
+    } else res = await pick.target(req)
     const cookie = pick.setCookie
     return cookie ? withResponseHeaders(res, (h) => h.append('set-cookie', cookie)) : res
   }
