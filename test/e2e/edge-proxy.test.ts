@@ -40,12 +40,15 @@ function config(wsUrl: string): DynamicConfig {
     add('redirect', ups.redirect!.url)
     add('tls', ups.tls!.url)
     add('ws', wsUrl)
+    // Traefik flushes a non-streaming response every flushInterval; the edge forwards each chunk as it comes.
+    routers[`flush-${mode}`] = { rule: `Host(\`flush-${mode}.example\`)`, service: `flush-${mode}` }
+    services[`flush-${mode}`] = { loadBalancer: { servers: [{ url: ups.plain!.url }], passHostHeader: pass, responseForwarding: { flushInterval: '1h' } } }
   }
   return { http: { routers, services, serversTransports: { quick: { forwardingTimeouts: { responseHeaderTimeout: '300ms' } } } } }
 }
 
 beforeAll(async () => {
-  const [slow, stream, upload, redirect, tls] = await Promise.all([
+  const [slow, stream, upload, redirect, tls, plain] = await Promise.all([
     startUpstream({ host: '127.0.0.2', name: 'slow', handler: async (_q, res) => void setTimeout(() => res.end('late'), 3000) }),
     startUpstream({
       host: '127.0.0.3',
@@ -60,8 +63,18 @@ beforeAll(async () => {
     conversationServer('127.0.0.4'),
     startUpstream({ host: '127.0.0.5', name: 'redirect', handler: (_q, res) => void res.writeHead(302, { location: '/elsewhere' }).end() }),
     startUpstream({ host: '127.0.0.6', name: 'tls', tls: true }),
+    startUpstream({
+      host: '127.0.0.8',
+      name: 'plain',
+      handler: async (_q, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' })
+        res.write('part one;')
+        await held
+        res.end('part two')
+      },
+    }),
   ])
-  Object.assign(ups, { slow, stream, upload, redirect, tls })
+  Object.assign(ups, { slow, stream, upload, redirect, tls, plain })
   wss = new WebSocketServer({ host: '127.0.0.7', port: 0 })
   wss.on('connection', (socket, req) => {
     socket.send(`host ${req.headers.host} proto ${req.headers['x-forwarded-proto']}`)
@@ -113,28 +126,36 @@ describe.each(Object.keys(MODES))('proxy on workerd (%s host)', (mode) => {
     expect(res.body).toBe('Gateway Timeout')
   })
 
-  it('streams the response: the first event arrives before the upstream has finished', async () => {
+  /** Reads a response whose upstream sends the rest only once `first` has reached the client. */
+  async function streamed(name: string, first: string): Promise<string> {
     held = new Promise((r) => (release = r))
     const url = new URL(edge.url())
     const chunks: string[] = []
-    const done = new Promise<void>((resolve, reject) => {
-      const req = httpRequest({ host: url.hostname, port: url.port, path: '/', headers: { host: host('stream') } }, (res) => {
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest({ host: url.hostname, port: url.port, path: '/', headers: { host: host(name) } }, (res) => {
         expect(res.statusCode).toBe(200)
         res.setEncoding('utf8')
         res.on('data', (c: string) => {
           chunks.push(c)
-          // Only once the first event is through does the upstream send the rest.
-          if (chunks.join('').includes('first')) release()
+          // Only once the first part is through does the upstream send the rest.
+          if (chunks.join('').includes(first)) release()
         })
         res.on('end', resolve)
         res.on('error', reject)
       })
       req.on('error', reject)
-      req.setTimeout(5000, () => req.destroy(new Error('the first event never arrived before the end')))
+      req.setTimeout(5000, () => req.destroy(new Error('the first part never arrived before the end')))
       req.end()
     })
-    await done
-    expect(chunks.join('')).toBe('data: first\n\ndata: last\n\n')
+    return chunks.join('')
+  }
+
+  it('streams the response: the first event arrives before the upstream has finished', async () => {
+    expect(await streamed('stream', 'first')).toBe('data: first\n\ndata: last\n\n')
+  })
+
+  it('forwards each chunk as it arrives with a positive flushInterval (1h), never later than Traefik', async () => {
+    expect(await streamed('flush', 'part one;')).toBe('part one;part two')
   })
 
   it('streams the request body up while the response streams down', async () => {
