@@ -30,7 +30,6 @@ export class SupervisedInformer {
   readonly target: WatchTarget
   readonly #options: SupervisedInformerOptions
   #informer: ListWatch<KubernetesObject>
-  readonly #listFn: () => ReturnType<typeof listAll>
   #synced = false
   #stopped = false
   #backoff: number
@@ -42,22 +41,24 @@ export class SupervisedInformer {
     this.#options = options
     this.target = options.target
     this.#backoff = options.minBackoffMs ?? 250
-    const listFn = async () => {
-      const list = await listAll(options.kc, options.target)
-      bump(options.counters.lists, options.target.id)
-      // ListWatch applies the list synchronously once this promise settles; a macrotask later
-      // (after every pending microtask) the cache holds all of it.
-      setImmediate(() => this.#markSynced())
-      return list
-    }
-    this.#listFn = listFn
     this.#informer = this.#newListWatch()
   }
 
   #newListWatch(): ListWatch<KubernetesObject> {
     const { kc, target, onChange } = this.#options
     const cap = this.#options.maxReconnectDelayMs ?? 2000
-    const informer = new ListWatch(target.kind.path(target.namespace), new Watch(kc), this.#listFn, false, target.labelSelector, target.fieldSelector, {
+    const listFn = async () => {
+      const list = await listAll(kc, target)
+      bump(this.#options.counters.lists, target.id)
+      // ListWatch applies the list synchronously once this promise settles; a macrotask later
+      // (after every pending microtask) the cache holds all of it. A list a replaced ListWatch
+      // had in flight says nothing about the current one.
+      setImmediate(() => {
+        if (informer === this.#informer) this.#markSynced()
+      })
+      return list
+    }
+    const informer: ListWatch<KubernetesObject> = new ListWatch(target.kind.path(target.namespace), new Watch(kc), listFn, false, target.labelSelector, target.fieldSelector, {
       delayFn: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, cap))),
     })
     for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, () => onChange())
