@@ -20,6 +20,7 @@ export function instrumentPublish<A extends unknown[]>(
       throw err
     }
     end()
+    if (result.beacon && 'error' in result.beacon) metrics.beaconFailures.inc()
     recordTable(metrics, result)
     metrics.lastPushTimestamp.set(now() / 1000)
     return result

@@ -13,6 +13,8 @@ export interface OpsMetrics {
   /** One publish (blobs, then the signed pointer), in seconds; unchanged tables included. */
   readonly pushDuration: Histogram
   readonly pushFailures: Counter
+  /** Pointers the edge's version beacon did not take (the edge then learns of them from KV, slower). */
+  readonly beaconFailures: Counter
   /** 1 for the published table's routes version (label), nothing else. */
   readonly tableInfo: Gauge<'version' | 'endpoints'>
   /** Bytes of the blobs the published pointer names. */
@@ -48,6 +50,7 @@ export function createOpsMetrics(options: { registry?: Registry; defaultMetrics?
       registers,
     }),
     pushFailures: new Counter({ name: 'traefik_edge_table_push_failures_total', help: 'publishes that failed (retried)', registers }),
+    beaconFailures: new Counter({ name: 'traefik_edge_beacon_failures_total', help: 'pointers the version beacon did not take', registers }),
     tableInfo: new Gauge({
       name: 'traefik_edge_table_info',
       help: 'the published table: 1 for its routes and endpoints versions',

@@ -2,6 +2,7 @@
 // edge's guarded endpoint (edge-worker/src/table-source/beacon-endpoint.ts), which stores it in
 // the TableBeacon Durable Object every isolate asks. Retries network errors and 5xx a few times;
 // a 4xx (wrong token: the route answers as any request would; refused signature) fails at once.
+import { readFileSync } from 'node:fs'
 import { BEACON_PATH } from '../../edge-worker/src/table-source/beacon-endpoint.ts'
 
 export { BEACON_PATH }
@@ -50,3 +51,13 @@ export function httpBeacon(options: BeaconOptions): BeaconNotifier {
 }
 
 class BeaconRefused extends Error {}
+
+/** TABLE_BEACON_TOKEN, or the content of the file TABLE_BEACON_TOKEN_FILE (a mounted Secret). */
+export function beaconTokenFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.TABLE_BEACON_TOKEN) return env.TABLE_BEACON_TOKEN
+  const file = env.TABLE_BEACON_TOKEN_FILE
+  if (!file) throw new Error('version beacon: TABLE_BEACON_TOKEN (or TABLE_BEACON_TOKEN_FILE) not set')
+  const token = readFileSync(file, 'utf8').trim()
+  if (!token) throw new Error(`version beacon: TABLE_BEACON_TOKEN_FILE ${file} is empty`)
+  return token
+}
