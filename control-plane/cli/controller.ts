@@ -15,6 +15,8 @@
  *   --sink local|cloudflare    local: the store `wrangler dev` reads (--persist-to, default
  *                              .wrangler/state); cloudflare: Workers KV REST [CLOUDFLARE_ACCOUNT_ID,
  *                              CLOUDFLARE_KV_NAMESPACE_ID, CLOUDFLARE_API_TOKEN, CLOUDFLARE_API_BASE_URL]
+ *   --beacon-url URL           the edge's base URL: each new pointer is also PUT to its version beacon
+ *                              [TABLE_BEACON_URL]; token in TABLE_BEACON_TOKEN or the file TABLE_BEACON_TOKEN_FILE
  *   --pointer-interval-ms N    least time between two pointer writes (default 1000 on cloudflare:
  *                              Workers KV's one write per second per key; 0 on local)
  *   --signing-key PATH         private JWK or PKCS#8 PEM [SIGNING_KEY_FILE]; default the local dev key
@@ -50,6 +52,7 @@ import { createOpsMetrics } from '../ops/metrics.ts'
 import { startOpsServer } from '../ops/server.ts'
 import { cloudflareKvOptionsFromEnv, createCloudflareKvStore } from '../kv/cloudflare-rest-store.ts'
 import type { KvStore } from '../kv/store.ts'
+import { beaconTokenFromEnv, httpBeacon } from '../publish/beacon.ts'
 import { TablePublisher } from '../publish/publisher.ts'
 import { loadOrCreateDevSigningKey, loadSigningKey } from '../publish/signing-key.ts'
 import { edgeTableStage } from '../runtime/edge-table.ts'
@@ -89,6 +92,7 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
       'ops-port': { type: 'string' },
       'debounce-ms': { type: 'string' },
       'pointer-interval-ms': { type: 'string' },
+      'beacon-url': { type: 'string' },
       'no-events': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -138,6 +142,7 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
     debounceMs: int('debounce-ms', 50),
     pointerIntervalMs: int('pointer-interval-ms', sink === 'cloudflare' ? 1000 : 0),
     events: values['no-events'] !== true,
+    beaconUrl: values['beacon-url'] ?? env.TABLE_BEACON_URL,
   }
 }
 
@@ -178,12 +183,17 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     else store = await (await import('../kv/wrangler-local-store.ts')).openWranglerLocalKv({ configPath: join(REPO_ROOT, 'wrangler.toml'), persistTo: args.persistTo ?? join(REPO_ROOT, '.wrangler/state') })
     stops.push(() => store.close())
     // Workers KV takes one write per second per key: pointer writes are coalesced there by default.
-    const publisher = await TablePublisher.open({ store, signer, pointerMinIntervalMs: args.pointerIntervalMs })
+    const beacon = args.beaconUrl ? httpBeacon({ url: args.beaconUrl, token: beaconTokenFromEnv() }) : undefined
+    const publisher = await TablePublisher.open({ store, signer, pointerMinIntervalMs: args.pointerIntervalMs, ...(beacon ? { beacon } : {}) })
     const gc = setInterval(() => void publisher.collectGarbage().catch((err: unknown) => log(`garbage collection: ${(err as Error).message}`)), 60_000)
     gc.unref()
     stops.push(async () => clearInterval(gc))
     const metrics = createOpsMetrics()
-    const publish = instrumentPublish(metrics, (table: Parameters<TablePublisher['publish']>[0]) => publisher.publish(table))
+    const publish = instrumentPublish(metrics, async (table: Parameters<TablePublisher['publish']>[0]) => {
+      const result = await publisher.publish(table)
+      if (result.beacon && 'error' in result.beacon) log(`${result.beacon.error} (edges learn of the table from KV instead; retried with the next publish)`)
+      return result
+    })
     // Active health checks (control-plane/health); only the leader republishes a status change.
     const health = activeHealth({ report: log, mayPublish: () => controller.state().leader })
     stops.push(async () => health.stop())
