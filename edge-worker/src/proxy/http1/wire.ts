@@ -76,7 +76,9 @@ export class ByteReader {
       this.#eof = true
       return false
     }
-    if (value.length) {
+    // Most reads find the buffer empty: the chunk becomes the buffer, no copy.
+    if (this.#buf.length === 0) this.#buf = value
+    else if (value.length) {
       const next = new Uint8Array(this.#buf.length + value.length)
       next.set(this.#buf)
       next.set(value, this.#buf.length)

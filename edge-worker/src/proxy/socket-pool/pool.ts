@@ -105,17 +105,16 @@ export class ConnectionPool {
   async #send(req: UpstreamRequest, c: Connection): Promise<Response> {
     const bodyKind = req.body === null ? 'none' : req.headers.has('content-length') ? 'length' : 'chunked'
     const head = serializeRequestHead({ method: req.method, target: req.target, host: req.host, headers: req.headers, body: bodyKind, omit: req.omitHeader })
-    const sent = (async () => {
+    const upload = req.body
+    const sent = upload === null ? c.writer.write(head) : (async () => {
       await c.writer.write(head)
-      if (req.body) {
-        const reader = req.body.getReader()
-        for (;;) {
-          const { done, value } = await reader.read()
-          if (done) break
-          await c.writer.write(bodyKind === 'chunked' ? encodeChunk(value) : value)
-        }
-        if (bodyKind === 'chunked') await c.writer.write(LAST_CHUNK)
+      const reader = upload.getReader()
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) break
+        await c.writer.write(bodyKind === 'chunked' ? encodeChunk(value) : value)
       }
+      if (bodyKind === 'chunked') await c.writer.write(LAST_CHUNK)
     })()
     // The upstream may answer before reading the whole body; a failed write then shows as an
     // error reading the response, which decides the status.
