@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { parseBreakerExpression, parseRetryExpression, type BreakerMetrics } from './functions.ts'
 import { middlewareConfigError } from '../../control-plane/table/middleware-config.ts'
-import { resilienceUnsupported } from './unsupported.ts'
+import { forwardAuthCaUnsupported, resilienceUnsupported } from './unsupported.ts'
 
 const metrics = (net: number, codes: number, p50: number): BreakerMetrics & { calls: unknown[] } => {
   const calls: unknown[] = []
@@ -60,7 +60,12 @@ describe('compile-time checks', () => {
   it('reports what the edge cannot honour (Redis, forwardAuth TLS material) by field', () => {
     expect(resilienceUnsupported('rateLimit', { average: 1, redis: { endpoints: ['r:6379'] } })).toMatch(/^rateLimit.redis/)
     expect(resilienceUnsupported('rateLimit', { average: 1 })).toBeNull()
-    expect(resilienceUnsupported('forwardAuth', { address: 'http://a', tls: { ca: 'PEM' } })).toMatch(/^forwardAuth.tls.ca/)
+    expect(resilienceUnsupported('forwardAuth', { address: 'http://a', tls: { cert: 'PEM', key: 'PEM' } })).toMatch(/^forwardAuth.tls.cert, key:/)
+    expect(resilienceUnsupported('forwardAuth', { address: 'http://a', tls: { insecureSkipVerify: true } })).toMatch(/^forwardAuth.tls.insecureSkipVerify/)
+    // A CA is trusted by a self-hosted workerd; Cloudflare's is checked per target.
+    expect(resilienceUnsupported('forwardAuth', { address: 'http://a', tls: { ca: 'PEM' } })).toBeNull()
+    expect(forwardAuthCaUnsupported({ tls: { ca: 'PEM' } }, 'cloudflare')).toMatch(/^forwardAuth.tls.ca: Cloudflare/)
+    expect(forwardAuthCaUnsupported({ tls: { ca: 'PEM' } }, 'workerd')).toBeNull()
     expect(resilienceUnsupported('forwardAuth', { address: 'http://a', authSigninURL: 'http://s' })).toMatch(/^forwardAuth.authSigninURL/)
     expect(resilienceUnsupported('forwardAuth', { address: 'http://a' })).toBeNull()
   })

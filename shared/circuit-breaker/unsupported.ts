@@ -20,12 +20,19 @@ export function resilienceUnsupported(type: string, config: unknown): string | n
   }
 }
 
-/** The runtime's fetch() has no per-request client certificate, CA or skip-verify. */
+/**
+ * The runtime's fetch() has no per-request client certificate or verification switch. A CA is
+ * another matter: a self-hosted workerd trusts it process-wide (control-plane/table's
+ * transportCAs); Cloudflare cannot (reported per target when the table is built, 501 there).
+ */
 export function forwardAuthUnsupported(config: ForwardAuth | undefined): string | null {
   const tls = config?.tls
   if (!tls) return null
-  const fields = (['ca', 'cert', 'key', 'insecureSkipVerify'] as const).filter((k) => tls[k])
-  return fields.length
-    ? `forwardAuth.tls.${fields.join(', ')}: the edge's fetch() has no per-request client certificate, CA or verification switch (trust the CA in the edge's runtime instead)`
-    : null
+  const fields = (['cert', 'key', 'insecureSkipVerify'] as const).filter((k) => tls[k])
+  return fields.length ? `forwardAuth.tls.${fields.join(', ')}: the edge's fetch() has no per-request client certificate or verification switch` : null
+}
+
+/** Cloudflare's fetch() trusts public CAs only. */
+export function forwardAuthCaUnsupported(config: ForwardAuth | undefined, target: string): string | null {
+  return config?.tls?.ca && target === 'cloudflare' ? "forwardAuth.tls.ca: Cloudflare's fetch() trusts public CAs only (give the auth server a publicly trusted certificate)" : null
 }

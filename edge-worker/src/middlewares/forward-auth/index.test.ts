@@ -6,10 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DynamicConfig } from '../../../../shared/dynamic/types.ts'
-import { startEdge, startUpstream, type TestEdge, type Upstream, type Echo } from '../../../../test/support/index.ts'
+import { startEdge, startUpstream, testCa, type TestEdge, type Upstream, type Echo } from '../../../../test/support/index.ts'
+import { caseRequest } from '../../../../test/support/middleware-cases.ts'
+import { chain } from '../index.ts'
 import { authHeaders } from './index.ts'
 
 let auth: Upstream
+let secureAuth: Upstream
 let app: Upstream
 let edge: TestEdge
 
@@ -25,6 +28,8 @@ beforeAll(async () => {
       else res.writeHead(401, { 'www-authenticate': 'Bearer', 'x-reason': `body=${recorded.body}` }).end('denied by auth')
     },
   })
+  // An HTTPS auth server with a certificate from the test CA, given to forwardAuth as tls.ca.
+  secureAuth = await startUpstream({ host: '127.0.0.12', tls: true, handler: (req, res) => void res.writeHead(req.headers['x-auth'] === 'deny' ? 403 : 200, { 'x-user': 'tls-user' }).end() })
   app = await startUpstream({
     host: '127.0.0.6',
     handler: (req, res, recorded) => {
@@ -43,6 +48,7 @@ beforeAll(async () => {
         keep: { rule: 'Host(`keep.example`)', service: 'app', middlewares: ['keep'] },
         down: { rule: 'Host(`down.example`)', service: 'app', middlewares: ['down'] },
         tls: { rule: 'Host(`tls.example`)', service: 'app', middlewares: ['tls'] },
+        secure: { rule: 'Host(`secure.example`)', service: 'app', middlewares: ['secure'] },
       },
       middlewares: {
         plain: fa(),
@@ -51,7 +57,8 @@ beforeAll(async () => {
         body: fa({ forwardBody: true, maxBodySize: 8, preserveRequestMethod: true }),
         keep: fa({ preserveLocationHeader: true }),
         down: { forwardAuth: { address: 'http://127.0.0.1:1/' } },
-        tls: fa({ tls: { ca: '-----BEGIN CERTIFICATE-----' } }),
+        tls: fa({ tls: { cert: 'client.pem', key: 'client.key' } }),
+        secure: { forwardAuth: { address: `${secureAuth.url}/check`, authResponseHeaders: ['X-User'], tls: { ca: testCa().cert } } },
       },
       services: { app: { loadBalancer: { servers: [{ url: app.url }], passHostHeader: true } } },
     },
@@ -61,7 +68,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await edge?.stop()
-  await Promise.all([auth?.close(), app?.close()])
+  await Promise.all([auth?.close(), secureAuth?.close(), app?.close()])
 })
 
 describe('forwardAuth on workerd', () => {
@@ -133,7 +140,14 @@ describe('forwardAuth on workerd', () => {
     expect(auth.requests.length).toBe(seen)
   })
 
-  it('answers 500 when the auth server cannot be reached, 501 for TLS material', async () => {
+  it('reaches an HTTPS auth server whose CA is given in tls.ca (the self-hosted workerd trusts it)', async () => {
+    const res = await edge.request('/', { headers: { host: 'secure.example' } })
+    expect(res.status).toBe(200)
+    expect((JSON.parse(res.body) as Echo).headers['x-user']).toBe('tls-user')
+    expect((await edge.request('/', { headers: { host: 'secure.example', 'x-auth': 'deny' } })).status).toBe(403)
+  })
+
+  it('answers 500 when the auth server cannot be reached, 501 for a client certificate', async () => {
     expect((await edge.request('/', { headers: { host: 'down.example' } })).status).toBe(500)
     expect((await edge.request('/', { headers: { host: 'tls.example' } })).status).toBe(501)
   })
@@ -153,5 +167,14 @@ describe('forwardAuth headers', () => {
     const untrusted = authHeaders(req, false, [])
     expect(untrusted.get('x-forwarded-for')).toBe('10.0.0.1')
     expect(untrusted.get('x-forwarded-uri')).toBe('/p?a=1')
+  })
+})
+
+describe('forwardAuth tls.ca on Cloudflare', () => {
+  it('answers 501: its fetch() trusts public CAs only', async () => {
+    const handler = chain([{ name: 'fa', type: 'forwardAuth', config: { address: 'https://auth.internal/', tls: { ca: 'PEM' } } }], async () => new Response('ok'), {
+      target: 'cloudflare', env: {}, log: () => {},
+    })
+    expect((await handler(caseRequest({ method: 'GET', url: 'http://app.example/', headers: {} }))).status).toBe(501)
   })
 })

@@ -10,18 +10,20 @@
  * server that cannot be reached, or whose body is over maxResponseBodySize: 500 (499 when the
  * client went away); a body over maxBodySize: 401. Both with an empty body, as Traefik.
  *
- * TLS material (tls.ca, cert, key, insecureSkipVerify) cannot be given to the runtime's fetch()
- * per request: refused (501, and a compile-time diagnostic). headerField only names the user in
- * Traefik's access log. authSigninURL is refused.
+ * tls.ca: self-hosted, the workerd process trusts it (as serversTransport rootCAs); on Cloudflare
+ * it is refused (501). A client certificate (cert, key) or insecureSkipVerify cannot be given to
+ * the runtime's fetch() per request: refused (501, and a compile-time diagnostic). headerField
+ * only names the user in Traefik's access log. authSigninURL is refused.
  *
  * @module
  */
 import type { ForwardAuth } from '../../../../shared/dynamic/types.ts'
-import { forwardAuthUnsupported } from '../../../../shared/circuit-breaker/unsupported.ts'
+import { forwardAuthCaUnsupported, forwardAuthUnsupported } from '../../../../shared/circuit-breaker/unsupported.ts'
 import type { EdgeRequest, Handler } from '../../request.ts'
 import { bufferBody } from '../../service/body.ts'
 import { bytesStream } from '../buffering/bytes-stream.ts'
 import { UnsupportedConfig } from '../headers/index.ts'
+import type { MiddlewareContext } from '../index.ts'
 
 // Traefik's list for the auth request and the refusal: Proxy-Authorization goes to the auth server (RFC 7235 4.4).
 const HOP = ['connection', 'keep-alive', 'te', 'trailers', 'transfer-encoding', 'upgrade']
@@ -30,7 +32,7 @@ function empty(status: number): Response {
   return new Response(null, { status })
 }
 
-export function forwardAuth(config: ForwardAuth): (next: Handler) => Handler {
+export function forwardAuth(config: ForwardAuth, context?: MiddlewareContext): (next: Handler) => Handler {
   if (!config?.address) throw new Error('forwardAuth.address: no address given for the authentication server')
   let address: URL
   try {
@@ -38,7 +40,7 @@ export function forwardAuth(config: ForwardAuth): (next: Handler) => Handler {
   } catch {
     throw new Error(`forwardAuth.address: ${JSON.stringify(config.address)} is not a URL`)
   }
-  const tls = forwardAuthUnsupported(config)
+  const tls = forwardAuthUnsupported(config) ?? forwardAuthCaUnsupported(config, context?.edge.target ?? 'workerd')
   if (tls) throw new UnsupportedConfig(tls)
   if ((config as { authSigninURL?: string }).authSigninURL) throw new UnsupportedConfig('forwardAuth.authSigninURL is not implemented by the edge')
   let regex: RegExp | null = null
