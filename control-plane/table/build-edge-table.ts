@@ -9,7 +9,8 @@
  *
  * @module
  */
-import type { DynamicConfig } from '../../shared/dynamic/types.ts'
+import { forwardAuthCaUnsupported } from '../../shared/circuit-breaker/unsupported.ts'
+import type { DynamicConfig, ForwardAuth } from '../../shared/dynamic/types.ts'
 import { UNIMPLEMENTED_MIDDLEWARE_STATUS, type EdgeTarget } from '../../shared/table/capabilities.ts'
 import { defaultPriority, parseRuleForTable } from '../../shared/table/rules.ts'
 import { errorPageService } from '../../shared/table/split.ts'
@@ -81,6 +82,7 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
     }
   }
   errorPagesServed(middlewares, services, d)
+  forwardAuthCAs(middlewares, options.target, d)
 
   return {
     table: {
@@ -104,6 +106,14 @@ function errorPagesServed(middlewares: MiddlewareCompiler, services: ServiceComp
     if (page === null || services.resolve(page) !== null) continue
     const why = services.exists(page) ? `service ${JSON.stringify(page)} is not served (see its diagnostics)` : unresolved('service', page)
     d.error('middleware', key, 'errors.service', `${why}: the routes using it answer 500`)
+  }
+}
+
+/** forwardAuth tls.ca: trusted by a self-hosted workerd (transportCAs), not by Cloudflare. */
+function forwardAuthCAs(middlewares: MiddlewareCompiler, target: EdgeTarget, d: EdgeDiagnostics): void {
+  for (const [key, mw] of Object.entries(middlewares.middlewares)) {
+    const why = mw.type === 'forwardAuth' ? forwardAuthCaUnsupported(mw.config as ForwardAuth, target) : null
+    if (why !== null) d.error('middleware', key, 'tls.ca', `${why}: the routes using it answer ${UNIMPLEMENTED_MIDDLEWARE_STATUS}`)
   }
 }
 

@@ -11,10 +11,15 @@ export { buildEdgeTable, type BuiltEdgeTable, type EdgeTableOptions } from './bu
 export { formatEdgeDiagnostic, type EdgeDiagnostic } from './diagnostics.ts'
 
 /**
- * The CA certificates the table's transports trust (serversTransports rootCAs): a self-hosted
- * workerd must be configured to trust them (its network service's trustedCertificates), since
- * workerd trusts extra CAs per process, not per upstream.
+ * The CA certificates the table's transports trust (serversTransports rootCAs), and those of
+ * forwardAuth's auth servers (tls.ca): a self-hosted workerd must be configured to trust them
+ * (its network service's trustedCertificates), since workerd trusts extra CAs per process, not
+ * per upstream.
  */
 export function transportCAs(table: EdgeTable): string[] {
-  return [...new Set(Object.values(table.transports).flatMap((t) => t.rootCAs))]
+  const authCAs = Object.values(table.middlewares).flatMap((m) => {
+    const ca = m.type === 'forwardAuth' ? (m.config as { tls?: { ca?: unknown } } | null)?.tls?.ca : undefined
+    return typeof ca === 'string' && ca !== '' ? [ca] : []
+  })
+  return [...new Set([...Object.values(table.transports).flatMap((t) => t.rootCAs), ...authCAs])]
 }
