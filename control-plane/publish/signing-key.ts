@@ -2,19 +2,18 @@
 // Local development generates an Ed25519 key on first run into a gitignored state directory;
 // deployments point at a key file (a mounted Secret). Rotation: publish the next key's public JWK
 // to the edge's JWKS first, then switch the signing key.
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import {
   CompactSign,
-  calculateJwkThumbprint,
   exportJWK,
   generateKeyPair,
   importJWK,
-  importPKCS8,
   type JSONWebKeySet,
   type JWK,
 } from 'jose'
 import { POINTER_TYP } from '../../edge-worker/src/table-source/layout.ts'
+import { publicJwk, readKeyFile } from './jwks.ts'
 
 export interface TableSigner {
   readonly kid: string
@@ -25,20 +24,22 @@ export interface TableSigner {
   readonly jwks: JSONWebKeySet
 }
 
-const SUPPORTED = new Set(['Ed25519', 'EdDSA', 'ES256'])
-
 /** Builds a signer from a private JWK (`alg` defaults from the key type; `kid` from its thumbprint). */
 export async function signerFromJwk(privateJwk: JWK): Promise<TableSigner> {
-  const alg = privateJwk.alg ?? (privateJwk.kty === 'OKP' ? 'Ed25519' : 'ES256')
-  if (!SUPPORTED.has(alg)) throw new Error(`signing key: algorithm ${alg} is not supported (use Ed25519 or ES256)`)
   if (!privateJwk.d) throw new Error('signing key: the JWK has no private part (d)')
-  const { d: _d, ...publicJwk } = privateJwk
-  const kid = privateJwk.kid ?? (await calculateJwkThumbprint(publicJwk))
+  let pub: JWK
+  try {
+    pub = await publicJwk(privateJwk)
+  } catch (err) {
+    throw new Error(`signing key: ${(err as Error).message}`)
+  }
+  const alg = pub.alg!
+  const kid = pub.kid!
   const key = await importJWK({ ...privateJwk, alg }, alg)
   return {
     kid,
     alg,
-    jwks: { keys: [{ ...publicJwk, alg, kid, use: 'sig' }] },
+    jwks: { keys: [pub] },
     sign: (payload) =>
       new CompactSign(new TextEncoder().encode(payload))
         .setProtectedHeader({ alg, kid, typ: POINTER_TYP })
@@ -48,11 +49,12 @@ export async function signerFromJwk(privateJwk: JWK): Promise<TableSigner> {
 
 /** Reads a private key file: a JWK (JSON) or a PKCS#8 PEM (then `alg` is required, `kid` optional). */
 export async function loadSigningKey(path: string, pem?: { alg: string; kid?: string }): Promise<TableSigner> {
-  const text = await readFile(path, 'utf8')
-  if (text.trimStart().startsWith('{')) return signerFromJwk(JSON.parse(text) as JWK)
-  if (!pem) throw new Error(`signing key ${path}: a PEM key needs its algorithm (Ed25519 or ES256)`)
-  const key = await importPKCS8(text, pem.alg, { extractable: true })
-  return signerFromJwk({ ...(await exportJWK(key)), alg: pem.alg, ...(pem.kid ? { kid: pem.kid } : {}) })
+  try {
+    return await signerFromJwk(await readKeyFile(path, pem))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code) throw err
+    throw new Error(`signing key ${path}: ${(err as Error).message}`)
+  }
 }
 
 /** The local development key: reused from `path` when present, else generated and saved (0600). */
