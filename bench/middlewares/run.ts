@@ -2,9 +2,12 @@
  * Middleware benchmark (docs/performance.md, "Middlewares"): the per-request cost of a
  * 5-middleware chain (headers, stripPrefix, ipAllowList, rateLimit, basicAuth with a bcrypt user,
  * its check remembered) against the same route without middlewares, and of each of the five
- * alone, through `workerd serve` with wrk on loopback. One edge serves every setup (a router per
- * Host), pinned alone on core 1; wrk and the upstream (nginx, one worker) share core 0. Medians of
- * interleaved runs.
+ * alone, measured two ways:
+ *  - through `workerd serve` with wrk on loopback: one edge serves every setup (a router per
+ *    Host), pinned alone on core 1; wrk and the upstream (nginx, one worker) share core 0;
+ *  - inside workerd alone (./chain-worker.ts): the chains run in a loop with no network, workerd's
+ *    CPU time per iteration read from /proc.
+ * Medians of interleaved runs.
  *
  *   npm run bench:middlewares -- [--duration 5] [--runs 3]
  *
@@ -18,7 +21,7 @@ import { promisify } from 'node:util'
 import bcrypt from 'bcryptjs'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
 import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
-import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
+import { REPO_ROOT, startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import type { DynamicConfig, Middleware } from '../../shared/dynamic/types.ts'
 import { numberFlag } from '../support/args.ts'
 import { freePort } from '../support/free-port.ts'
@@ -41,6 +44,7 @@ const CHAIN = Object.keys(MIDDLEWARES)
 const dir = mkdtempSync(join(tmpdir(), 'bench-middlewares-'))
 const children: ChildProcess[] = []
 let edge: LocalEdge | null = null
+let loop: LocalEdge | null = null
 const exec = promisify(execFile)
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`)
 
@@ -131,6 +135,7 @@ async function main(): Promise<void> {
       log(`run ${run + 1}/${RUNS} ${name}: ${Math.round(r.rps)} req/s, ${r.cpuUs.toFixed(1)} µs CPU per request`)
     }
   }
+  const loopUs = await inIsolate([['no middleware', []], ...setups.slice(1).map(([name], i): [string, string[]] => [name, i === 0 ? CHAIN : [CHAIN[i - 1]!]])])
   const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
   const base = median(results.get(setups[0]![0])!.map((r) => r.cpuUs))
   console.log(`wrk -t2 -c64 -d${DURATION}s --latency, ${RUNS} interleaved runs, medians; nginx upstream + wrk on core 0, the edge (workerd) alone on core 1\n`)
@@ -142,9 +147,36 @@ async function main(): Promise<void> {
     const added = name === setups[0]![0] ? '' : (cpu - base).toFixed(1)
     console.log(`| ${name} | ${Math.round(median(rs.map((r) => r.rps))).toLocaleString('en')} | ${median(rs.map((r) => r.p50)).toFixed(2)} | ${median(rs.map((r) => r.p99)).toFixed(2)} | ${cpu.toFixed(1)} | ${added} |`)
   }
+  const loopBase = loopUs.get('no middleware')!
+  console.log(`\nInside workerd, no network (./chain-worker.ts): 50,000 iterations per run, ${RUNS} interleaved runs, medians\n`)
+  console.log('| chain | workerd CPU µs per iteration | the middlewares\' own µs |')
+  console.log('|---|---:|---:|')
+  for (const [name, us] of loopUs) console.log(`| ${name} | ${us.toFixed(2)} | ${name === 'no middleware' ? '' : (us - loopBase).toFixed(2)} |`)
+}
+
+/** CPU µs per chain iteration inside workerd, for every setup (medians of interleaved runs). */
+async function inIsolate(setups: Array<[string, string[]]>): Promise<Map<string, number>> {
+  const chains = Object.fromEntries(setups.map(([name, mws]) => [name, mws.map((m) => ({ type: Object.keys(MIDDLEWARES[m]!)[0]!, config: Object.values(MIDDLEWARES[m]!)[0] }))]))
+  loop = await startLocalEdge({
+    store: createMemoryKvStore(), stateDir: join(dir, 'loop'), entryPoints: [{ name: 'web', address: '127.0.0.1:0' }],
+    workerEntry: join(REPO_ROOT, 'bench/middlewares/chain-worker.ts'), vars: { CHAINS: JSON.stringify(chains) }, log: () => {},
+  })
+  spawnSync('taskset', ['-a', '-p', '-c', '1', String(loop.pid)], { stdio: 'ignore' })
+  const N = 50_000
+  const once = async (name: string, n: number) => {
+    const before = cpuSeconds(loop!.pid)
+    const { stdout } = await exec('curl', ['-s', '-H', `Authorization: ${AUTHORIZATION}`, `${loop!.url()}/?chain=${encodeURIComponent(name)}&n=${n}`])
+    if (stdout !== 'done') throw new Error(`chain ${name}: ${stdout}`)
+    return ((cpuSeconds(loop!.pid) - before) * 1e6) / n
+  }
+  for (const [name] of setups) await once(name, 2_000)
+  const runs = new Map<string, number[]>()
+  for (let run = 0; run < RUNS; run++) for (const [name] of setups) runs.set(name, [...(runs.get(name) ?? []), await once(name, N)])
+  return new Map([...runs].map(([name, xs]) => [name, xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!]))
 }
 
 async function cleanup(): Promise<void> {
+  await loop?.stop().catch(() => {})
   await edge?.stop().catch(() => {})
   for (const c of children) c.kill('SIGTERM')
   rmSync(dir, { recursive: true, force: true })
