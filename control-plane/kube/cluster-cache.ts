@@ -11,7 +11,7 @@ import { watchTargets } from './watched-kinds.ts'
 
 export interface ClusterCacheOptions {
   kc: KubeConfig
-  provider: Pick<ProviderOptions, 'namespaces' | 'labelSelector'>
+  provider: Pick<ProviderOptions, 'namespaces' | 'labelSelector' | 'disableClusterScopeResources'>
   counters: KubeCounters
   onChange: () => void
   log: (line: string) => void

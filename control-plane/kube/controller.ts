@@ -78,7 +78,11 @@ export class ClusterController {
   constructor(options: ClusterControllerOptions) {
     this.#o = options
     this.counters = options.counters ?? newCounters()
-    const provider = { namespaces: options.provider.namespaces ?? null, labelSelector: options.provider.labelSelector ?? '' }
+    const provider = {
+      namespaces: options.provider.namespaces ?? null,
+      labelSelector: options.provider.labelSelector ?? '',
+      disableClusterScopeResources: options.provider.disableClusterScopeResources ?? false,
+    }
     this.#cache = new ClusterCache({ kc: options.kc, provider, counters: this.counters, onChange: () => this.#schedule(), log: options.log, minBackoffMs: options.minBackoffMs, maxReconnectDelayMs: options.maxReconnectDelayMs })
     this.#leader = options.lease === undefined
     this.#elector = options.lease

@@ -44,6 +44,9 @@ export const CORE_WATCHED: readonly WatchedKind[] = [
   }),
 ]
 
+/** Cluster-scoped: Nodes, for NodePort load balancing (not watched with disableClusterScopeResources). */
+export const NODE_WATCHED: WatchedKind = kindOf('Node', '', 'v1', 'nodes')
+
 /** One entry per informer to run. */
 export interface WatchTarget {
   kind: WatchedKind
@@ -54,7 +57,7 @@ export interface WatchTarget {
   id: string
 }
 
-export function watchTargets(provider: Pick<ProviderOptions, 'namespaces' | 'labelSelector'>): WatchTarget[] {
+export function watchTargets(provider: Pick<ProviderOptions, 'namespaces' | 'labelSelector'> & { disableClusterScopeResources?: boolean }): WatchTarget[] {
   const namespaces = provider.namespaces && provider.namespaces.length > 0 ? [...new Set(provider.namespaces)] : [undefined]
   const out: WatchTarget[] = []
   for (const kind of [...TRAEFIK_WATCHED, ...CORE_WATCHED]) {
@@ -69,5 +72,6 @@ export function watchTargets(provider: Pick<ProviderOptions, 'namespaces' | 'lab
       })
     }
   }
+  if (!provider.disableClusterScopeResources) out.push({ kind: NODE_WATCHED, id: 'Node' })
   return out
 }

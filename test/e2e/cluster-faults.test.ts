@@ -3,6 +3,7 @@
 // 429 and 5xx. After each, the edge serves the cluster's latest configuration and nothing is lost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ClusterController } from '../../control-plane/kube/controller.ts'
+import { watchTargets } from '../../control-plane/kube/watched-kinds.ts'
 import { createCloudflareKvStore } from '../../control-plane/kv/cloudflare-rest-store.ts'
 import { ingressRoute } from '../support/apiserver/objects.ts'
 import { startCluster, type TestCluster } from '../support/cluster.ts'
@@ -13,6 +14,8 @@ import { blobKey, POINTER_KEY, type TableManifest } from '../../edge-worker/src/
 
 const route = (name: string, host = `${name}.example`) => ingressRoute({ name, match: `Host(\`${host}\`)`, service: 'whoami' })
 const status = async (edge: TestEdge, host: string) => (await edge.request('/', { headers: { host } })).status
+/** One watch per kind, Nodes included. */
+const WATCHES = watchTargets({ namespaces: null, labelSelector: '' }).length
 const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0)
 
 describe('cluster faults', () => {
@@ -41,7 +44,7 @@ describe('cluster faults', () => {
   it('watches that keep ending without events are re-opened within the cap, not after ListWatch\'s growing delay', async () => {
     // ListWatch alone would wait 1, 2, 4, 8 s... between re-opens of a quiet kind's watch.
     for (let i = 0; i < 5; i++) {
-      await eventually(() => expect(c.api.openWatches).toBe(9), { what: `nine open watches (round ${i})`, timeoutMs: 3000 })
+      await eventually(() => expect(c.api.openWatches).toBe(WATCHES), { what: `every watch open (round ${i})`, timeoutMs: 3000 })
       c.api.dropWatches('end')
     }
     c.api.apply({ apiVersion: 'traefik.io/v1alpha1', kind: 'Middleware', metadata: { name: 'strip', namespace: 'demo' }, spec: { stripPrefix: { prefixes: ['/strip'] } } })
@@ -54,13 +57,13 @@ describe('cluster faults', () => {
   })
 
   it('a reset watch connection stops client-node\'s informer: it is restarted and counted', async () => {
-    await eventually(() => expect(c.api.openWatches).toBe(9), { what: 'nine open watches' })
+    await eventually(() => expect(c.api.openWatches).toBe(WATCHES), { what: 'every watch open' })
     const restarts = total(controller.counters.informerRestarts)
     c.api.dropWatches('reset')
     // Written while no watch is open: the restarted informer resumes from its resourceVersion.
     c.api.apply(route('after-reset'))
     await eventually(async () => expect(await status(c.edge, 'after-reset.example')).toBe(200), { what: 'change after a reset' })
-    expect(total(controller.counters.informerRestarts)).toBeGreaterThanOrEqual(restarts + 9)
+    expect(total(controller.counters.informerRestarts)).toBeGreaterThanOrEqual(restarts + WATCHES)
     expect(c.logs.some((l) => /watch IngressRoute: stopped .*restarting in \d+ ms/.test(l))).toBe(true)
   })
 

@@ -105,6 +105,22 @@ describe('cluster watch', () => {
     await filtered.stop()
   })
 
+  it('watches Nodes for NodePort load balancing (nodePortLB)', async () => {
+    c.api.apply(
+      { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-1' }, status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }] } },
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'np', namespace: 'demo' }, spec: { type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: c.upstream.port }] } },
+      {
+        apiVersion: 'traefik.io/v1alpha1',
+        kind: 'IngressRoute',
+        metadata: { name: 'np', namespace: 'demo' },
+        spec: { routes: [{ kind: 'Rule', match: 'Host(`np.example`)', services: [{ name: 'np', port: 80, nodePortLB: true }] }] },
+      },
+    )
+    await eventually(async () => expect(await served(c, 'np.example')).toBe(200), { what: 'NodePort route served' })
+    expect(controller.objectCounts().get('Node')).toBe(1)
+    expect(c.api.requests).toContain('GET /api/v1/nodes?limit=500')
+  })
+
   it('refuses objects the CRD schema refuses, as the API server does', async () => {
     const bad = ingressRoute({ name: 'bad', match: 'Host(`bad.example`)', service: 'whoami' })
     ;(bad.spec as { routes: Array<Record<string, unknown>> }).routes[0]!.kind = 'NotAKind'
