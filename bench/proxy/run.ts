@@ -10,13 +10,13 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { promisify } from 'node:util'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
 import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
 import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
+import { freePort } from '../support/free-port.ts'
 import { benchHost, proxyConfig } from './generate.ts'
 
 const args = process.argv.slice(2)
@@ -33,16 +33,6 @@ const HOSTS_PER_RUN = 1000
 const dir = mkdtempSync(join(tmpdir(), 'bench-proxy-'))
 const children: ChildProcess[] = []
 const edges: LocalEdge[] = []
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 function pinned(core: number, cmd: string, argv: string[]): ChildProcess {
   const child = spawn('taskset', ['-c', String(core), cmd, ...argv], { stdio: ['ignore', 'ignore', 'inherit'] })

@@ -50,29 +50,11 @@ function config(wsUrl: string): DynamicConfig {
 beforeAll(async () => {
   const [slow, stream, upload, redirect, tls, plain] = await Promise.all([
     startUpstream({ host: '127.0.0.2', name: 'slow', handler: async (_q, res) => void setTimeout(() => res.end('late'), 3000) }),
-    startUpstream({
-      host: '127.0.0.3',
-      name: 'stream',
-      handler: async (_q, res) => {
-        res.writeHead(200, { 'content-type': 'text/event-stream' })
-        res.write('data: first\n\n')
-        await held
-        res.end('data: last\n\n')
-      },
-    }),
+    heldStream('127.0.0.3', 'stream', 'text/event-stream', 'data: first\n\n', 'data: last\n\n'),
     conversationServer('127.0.0.4'),
     startUpstream({ host: '127.0.0.5', name: 'redirect', handler: (_q, res) => void res.writeHead(302, { location: '/elsewhere' }).end() }),
     startUpstream({ host: '127.0.0.6', name: 'tls', tls: true }),
-    startUpstream({
-      host: '127.0.0.8',
-      name: 'plain',
-      handler: async (_q, res) => {
-        res.writeHead(200, { 'content-type': 'text/plain' })
-        res.write('part one;')
-        await held
-        res.end('part two')
-      },
-    }),
+    heldStream('127.0.0.8', 'plain', 'text/plain', 'part one;', 'part two'),
   ])
   Object.assign(ups, { slow, stream, upload, redirect, tls, plain })
   wss = new WebSocketServer({ host: '127.0.0.7', port: 0 })
@@ -94,6 +76,20 @@ afterAll(async () => {
   wss?.close()
   await Promise.all(Object.values(ups).map((u) => u.close()))
 })
+
+/** Sends `first`, then `last` only once `held` resolves (the client has seen `first`). */
+function heldStream(host: string, name: string, contentType: string, first: string, last: string): Promise<Upstream> {
+  return startUpstream({
+    host,
+    name,
+    handler: async (_q, res) => {
+      res.writeHead(200, { 'content-type': contentType })
+      res.write(first)
+      await held
+      res.end(last)
+    },
+  })
+}
 
 /** Answers each piece of the request body as it arrives: a conversation only full streaming allows. */
 async function conversationServer(host: string): Promise<Upstream> {

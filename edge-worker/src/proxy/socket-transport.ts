@@ -9,16 +9,7 @@
  *
  * @module
  */
-import {
-  ByteReader,
-  LAST_CHUNK,
-  bodyStream,
-  encodeChunk,
-  readResponseHead,
-  responseFraming,
-  serializeRequestHead,
-  type ResponseHead,
-} from './http1/wire.ts'
+import { ByteReader, bodyStream, readResponseHead, responseFraming, serializeRequestHead, writeBody, type ResponseHead } from './http1/wire.ts'
 import { OPCODE, closePayload, encodeFrame, parseClose, readFrame } from './http1/websocket-frames.ts'
 import { ProxyError, withDeadline, type UpstreamRequest } from './transport.ts'
 
@@ -86,15 +77,7 @@ export async function socketTransport(req: UpstreamRequest): Promise<Response> {
   const body = req.body === null ? 'none' : req.headers.has('content-length') ? 'length' : 'chunked'
   const sending = (async () => {
     await c.writer.write(serializeRequestHead({ method: req.method, target: req.target, host: req.host, headers: req.headers, body, close: true }))
-    if (req.body) {
-      const reader = req.body.getReader()
-      for (;;) {
-        const { done, value } = await reader.read()
-        if (done) break
-        await c.writer.write(body === 'chunked' ? encodeChunk(value) : value)
-      }
-      if (body === 'chunked') await c.writer.write(LAST_CHUNK)
-    }
+    if (req.body) await writeBody(c.writer, req.body, body === 'chunked' ? 'chunked' : 'length')
   })()
   // The upstream may answer before it has read the whole body; a failed write then shows as
   // an error reading the response, which is what decides the status.

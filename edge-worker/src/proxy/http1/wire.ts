@@ -54,6 +54,17 @@ export function encodeChunk(data: Uint8Array): Uint8Array {
 
 export const LAST_CHUNK = encoder.encode(`0${CRLF}${CRLF}`)
 
+/** Writes a request body after its head: as it comes (`length`) or chunk-encoded (`chunked`). */
+export async function writeBody(writer: WritableStreamDefaultWriter<Uint8Array>, body: ReadableStream<Uint8Array>, kind: 'length' | 'chunked'): Promise<void> {
+  const reader = body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    await writer.write(kind === 'chunked' ? encodeChunk(value) : value)
+  }
+  if (kind === 'chunked') await writer.write(LAST_CHUNK)
+}
+
 /** Buffered reads over a byte stream. */
 export class ByteReader {
   #buf: Uint8Array = new Uint8Array(0)

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { ByteReader, LAST_CHUNK, bodyStream, encodeChunk, readResponseHead, responseFraming, serializeRequestHead, type ResponseHead } from '../http1/wire.ts'
+import { ByteReader, bodyStream, readResponseHead, responseFraming, serializeRequestHead, writeBody, type ResponseHead } from '../http1/wire.ts'
 import { ProxyError, withDeadline, type ServerAddress, type UpstreamRequest } from '../transport.ts'
 
 /** What the pool needs of `cloudflare:sockets`' connect (a parameter, so Node tests can give theirs). */
@@ -106,16 +106,7 @@ export class ConnectionPool {
     const bodyKind = req.body === null ? 'none' : req.headers.has('content-length') ? 'length' : 'chunked'
     const head = serializeRequestHead({ method: req.method, target: req.target, host: req.host, headers: req.headers, body: bodyKind, omit: req.omitHeader })
     const upload = req.body
-    const sent = upload === null ? c.writer.write(head) : (async () => {
-      await c.writer.write(head)
-      const reader = upload.getReader()
-      for (;;) {
-        const { done, value } = await reader.read()
-        if (done) break
-        await c.writer.write(bodyKind === 'chunked' ? encodeChunk(value) : value)
-      }
-      if (bodyKind === 'chunked') await c.writer.write(LAST_CHUNK)
-    })()
+    const sent = upload === null ? c.writer.write(head) : c.writer.write(head).then(() => writeBody(c.writer, upload, bodyKind === 'chunked' ? 'chunked' : 'length'))
     // The upstream may answer before reading the whole body; a failed write then shows as an
     // error reading the response, which decides the status.
     sent.catch(() => {})
