@@ -39,6 +39,7 @@ async function main(): Promise<number> {
       `  curl -H 'Host: demo.localhost' ${edge.url}/             # whoami-v1, two pods in turn`,
       `  curl -H 'Host: demo.localhost' ${edge.url}/api/users    # api, /api stripped`,
       `  curl -H 'Host: canary.localhost' ${edge.url}/           # 3 of 4 to v1, 1 to v2`,
+      `  curl -u admin:edge -H 'Host: admin.localhost' ${edge.url}/  # basicAuth + rateLimit (401 without -u)`,
       `  curl -H 'Host: nowhere.localhost' ${edge.url}/          # 404: no router matches`,
       ...(edge.dashboardUrl ? ['', `Dashboard (routers, services, middlewares, explain): ${edge.dashboardUrl}`] : []),
       '',

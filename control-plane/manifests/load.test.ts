@@ -106,6 +106,16 @@ describe('parseManifestText', () => {
     expect(diagnostics.every((d) => d.severity === 'error' && d.message.length > 0)).toBe(true)
   })
 
+  it("merges a Secret's stringData into its data as the API server does (stringData wins)", () => {
+    const { objects } = parseManifestText(
+      'apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: ns}\ndata: {a: eA==, b: eQ==}\nstringData: {b: "z\\n", c: "w"}\n',
+      'secret.yaml',
+    )
+    const secret = objects[0]!.object as Record<string, unknown>
+    expect(secret.stringData).toBeUndefined()
+    expect(secret.data).toEqual({ a: 'eA==', b: Buffer.from('z\n').toString('base64'), c: Buffer.from('w').toString('base64') })
+  })
+
   it('flattens kind: List', () => {
     const text = JSON.stringify({
       apiVersion: 'v1',

@@ -189,7 +189,20 @@ function collect(value: unknown, source: string, docLabel: string, field: string
       return
     }
   }
-  out.objects.push({ object: obj as KubeObject, source })
+  out.objects.push({ object: (obj.kind === 'Secret' && obj.apiVersion === 'v1' ? withStringData(obj) : obj) as KubeObject, source })
+}
+
+/**
+ * A Secret as the API server stores it: `stringData` merged into `data` (base64, stringData
+ * winning), as a manifest applied with kubectl would be. The provider reads `data` only.
+ */
+function withStringData(secret: Record<string, unknown>): Record<string, unknown> {
+  const plain = secret.stringData
+  if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) return secret
+  const data: Record<string, unknown> = typeof secret.data === 'object' && secret.data !== null ? { ...(secret.data as object) } : {}
+  for (const [k, v] of Object.entries(plain)) if (typeof v === 'string') data[k] = Buffer.from(v, 'utf8').toString('base64')
+  const { stringData: _, ...rest } = secret
+  return { ...rest, data }
 }
 
 function prefix(field: string): string {

@@ -94,7 +94,7 @@ describe('dashboard in Chromium', () => {
     expect(await page.locator('#version').textContent()).toContain(s.published!.routesVersion.slice(0, 12))
     expect(await page.locator('#version').getAttribute('data-pushed-at')).toBe(s.published!.pushedAt)
     expect((await rowNames(page)).sort()).toEqual(s.routers.map((r) => r.name).sort())
-    expect(s.routers).toHaveLength(5)
+    expect(s.routers).toHaveLength(6)
     // The edge serves what the dashboard says it serves.
     expect((await send(`${edge.url}/`, { headers: { host: 'broken.localhost' } })).status).toBe(404)
     await page.screenshot({ path: join(SCREENSHOTS, 'routers.png'), fullPage: true })
@@ -114,7 +114,7 @@ describe('dashboard in Chromium', () => {
     await page.locator('#status').selectOption('warning')
     await expect.poll(() => rowNames(page)).toEqual([expect.stringMatching(/^demo-secure-/)])
     await page.locator('#status').selectOption('')
-    await expect.poll(async () => (await rowNames(page)).length).toBe(5)
+    await expect.poll(async () => (await rowNames(page)).length).toBe(6)
   })
 
   it('shows a router’s source object and diagnostics when clicked', async () => {

@@ -51,6 +51,16 @@ describe('npm start', () => {
     expect((await hostname('nowhere.localhost')).status).toBe(404)
   })
 
+  it('guards admin.localhost with basicAuth from a stringData Secret', async () => {
+    expect(stdout).toContain(`curl -u admin:edge -H 'Host: admin.localhost' ${url}/`)
+    const denied = await send(`${url}/`, { headers: { host: 'admin.localhost' } })
+    expect(denied.status).toBe(401)
+    expect(denied.headers['www-authenticate']).toBe('Basic realm="traefik-edge demo"')
+    const allowed = await send(`${url}/`, { headers: { host: 'admin.localhost', authorization: `Basic ${Buffer.from('admin:edge').toString('base64')}` } })
+    expect(allowed.status, allowed.body).toBe(200)
+    expect(allowed.body).toMatch(/^Hostname: whoami-v1 /m)
+  })
+
   it('stops on SIGINT and leaves no process behind', async () => {
     const tree = descendants(npm.pid!)
     const exited = new Promise<number | null>((r) => npm.once('exit', (code) => r(code)))
