@@ -15,6 +15,8 @@
  *   --sink local|cloudflare    local: the store `wrangler dev` reads (--persist-to, default
  *                              .wrangler/state); cloudflare: Workers KV REST [CLOUDFLARE_ACCOUNT_ID,
  *                              CLOUDFLARE_KV_NAMESPACE_ID, CLOUDFLARE_API_TOKEN, CLOUDFLARE_API_BASE_URL]
+ *   --secrets-key PATH         public JWK that middleware secrets (basicAuth users...) are sealed to
+ *                              [SECRETS_KEY_FILE]; without it they are withheld (docs/secrets.md)
  *   --beacon-url URL           the edge's base URL: each new pointer is also PUT to its version beacon
  *                              [TABLE_BEACON_URL]; token in TABLE_BEACON_TOKEN or the file TABLE_BEACON_TOKEN_FILE
  *   --pointer-interval-ms N    least time between two pointer writes (default 1000 on cloudflare:
@@ -54,6 +56,7 @@ import { cloudflareKvOptionsFromEnv, createCloudflareKvStore } from '../kv/cloud
 import type { KvStore } from '../kv/store.ts'
 import { beaconTokenFromEnv, httpBeacon } from '../publish/beacon.ts'
 import { TablePublisher } from '../publish/publisher.ts'
+import { loadSecretsSealer } from '../table/secrets.ts'
 import { loadOrCreateDevSigningKey, loadSigningKey } from '../publish/signing-key.ts'
 import { edgeTableStage } from '../runtime/edge-table.ts'
 import { activeHealth } from '../health/active-health.ts'
@@ -93,6 +96,7 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
       'debounce-ms': { type: 'string' },
       'pointer-interval-ms': { type: 'string' },
       'beacon-url': { type: 'string' },
+      'secrets-key': { type: 'string' },
       'no-events': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -143,6 +147,7 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
     pointerIntervalMs: int('pointer-interval-ms', sink === 'cloudflare' ? 1000 : 0),
     events: values['no-events'] !== true,
     beaconUrl: values['beacon-url'] ?? env.TABLE_BEACON_URL,
+    secretsKey: values['secrets-key'] ?? env.SECRETS_KEY_FILE,
   }
 }
 
@@ -184,7 +189,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     stops.push(() => store.close())
     // Workers KV takes one write per second per key: pointer writes are coalesced there by default.
     const beacon = args.beaconUrl ? httpBeacon({ url: args.beaconUrl, token: beaconTokenFromEnv() }) : undefined
-    const publisher = await TablePublisher.open({ store, signer, pointerMinIntervalMs: args.pointerIntervalMs, ...(beacon ? { beacon } : {}) })
+    const secrets = args.secretsKey ? await loadSecretsSealer(args.secretsKey) : undefined
+    const publisher = await TablePublisher.open({ store, signer, pointerMinIntervalMs: args.pointerIntervalMs, ...(beacon ? { beacon } : {}), ...(secrets ? { secrets } : {}) })
     const gc = setInterval(() => void publisher.collectGarbage().catch((err: unknown) => log(`garbage collection: ${(err as Error).message}`)), 60_000)
     gc.unref()
     stops.push(async () => clearInterval(gc))
