@@ -68,4 +68,17 @@ describe('npm run signing-key', () => {
     expect((await run('generate', '--out', join(dir, 'x'), '--alg', 'RS256')).code).toBe(2)
     expect((await run('rotate')).stderr).toMatch(/unknown command "rotate"/)
   })
+
+  it('makes the key pair middleware secrets are sealed to: private file for the worker, public JWK for the controller', async () => {
+    const file = join(dir, 'secrets.jwk.json')
+    const { code, stdout } = await run('secrets-key', '--out', file)
+    expect(code).toBe(0)
+    const pub = JSON.parse(stdout)
+    expect(pub).toMatchObject({ kty: 'EC', crv: 'P-256', kid: expect.any(String) })
+    expect(pub.d).toBeUndefined()
+    const priv = JSON.parse(await readFile(file, 'utf8'))
+    expect(priv).toMatchObject({ ...pub, d: expect.any(String) })
+    expect((await stat(file)).mode & 0o777).toBe(0o600)
+    expect(await run('secrets-key', '--out', file)).toMatchObject({ code: 1, stderr: expect.stringContaining('exists') })
+  })
 })
