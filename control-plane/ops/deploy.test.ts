@@ -120,8 +120,14 @@ describe('deploy/', () => {
     for (const e of c!.env) if (e.valueFrom?.secretKeyRef) expect(secrets.get(e.valueFrom.secretKeyRef.name)).toContain(e.valueFrom.secretKeyRef.key)
     for (const v of pod.volumes) if (v.secret) for (const item of v.secret.items ?? []) expect(secrets.get(v.secret.secretName)).toContain(item.key)
     const mounted = (path: string) => c!.volumeMounts.some((m) => path.startsWith(m.mountPath + '/'))
-    for (const path of [args.signingKey!, env.CLOUDFLARE_API_TOKEN_FILE!, env.TABLE_BEACON_TOKEN_FILE!]) expect(mounted(path), path).toBe(true)
-    expect(Object.keys(env)).toEqual(expect.arrayContaining(['CLOUDFLARE_API_TOKEN_FILE', 'TABLE_BEACON_URL', 'TABLE_BEACON_TOKEN_FILE']))
+    for (const path of [args.signingKey!, args.secretsKey!, env.CLOUDFLARE_API_TOKEN_FILE!, env.TABLE_BEACON_TOKEN_FILE!]) expect(mounted(path), path).toBe(true)
+    expect(Object.keys(env)).toEqual(expect.arrayContaining(['CLOUDFLARE_API_TOKEN_FILE', 'TABLE_BEACON_URL', 'TABLE_BEACON_TOKEN_FILE', 'SECRETS_KEY_FILE']))
+    // Each mounted file is a key of the Secret its volume mounts.
+    for (const path of [args.signingKey!, args.secretsKey!, env.CLOUDFLARE_API_TOKEN_FILE!, env.TABLE_BEACON_TOKEN_FILE!]) {
+      const mount = c!.volumeMounts.find((m) => path.startsWith(m.mountPath + '/'))!
+      const volume = pod.volumes.find((v) => v.name === mount.name)!
+      expect(secrets.get(volume.secret!.secretName), path).toContain(path.slice(mount.mountPath.length + 1))
+    }
   })
 })
 
@@ -184,6 +190,8 @@ describe('a running controller', () => {
     api.apply(ingressRoute({ name: 'broken', match: 'Host(`b.example`)', service: 'missing' }))
     await eventually(() => expect(events()[0]!.count).toBe(2), { what: 'the Event counted up' })
 
+    // The leader renews its Lease (an update) every retry period.
+    await eventually(() => expect(api.requests.some((r) => r.startsWith('PUT /apis/coordination.k8s.io/'))).toBe(true), { what: 'a Lease renewal' })
     const rules = granted()
     const allowed = (p: ReturnType<typeof asPermission>) =>
       rules.some(
