@@ -61,6 +61,8 @@ export class TablePublisher {
   readonly #now: () => number
   readonly #beacon: BeaconNotifier | null
   #current: TableManifest | null
+  /** Key id the stored pointer is signed with: another signer re-signs even an unchanged table. */
+  #currentKid: string | null
   /** Blob digests known to be stored. */
   readonly #stored: Set<string>
   /** Stored blobs the current pointer does not name, with when they stopped being named. */
@@ -83,6 +85,7 @@ export class TablePublisher {
     // A writer that died between the KV write and the beacon's: the first publish announces it.
     this.#unannounced = current ? pointer : null
     this.#current = current
+    this.#currentKid = pointer ? kidOf(pointer) : null
     this.#stored = stored
     const named = current ? manifestDigests(current) : new Set<string>()
     for (const digest of stored) if (!named.has(digest)) this.#retired.set(digest, this.#now())
@@ -167,7 +170,8 @@ export class TablePublisher {
       current &&
       current.schema === body.schema &&
       current.routes.version === body.routes.version &&
-      current.endpoints.version === body.endpoints.version
+      current.endpoints.version === body.endpoints.version &&
+      this.#currentKid === this.#signer.kid
     ) {
       return { changed: false, manifest: current, blobsWritten: 0, bytes, ...(await this.#announce()) }
     }
@@ -183,6 +187,7 @@ export class TablePublisher {
     await this.#store.put([[POINTER_KEY, pointer]])
     this.#lastPointerWrite = this.#now()
     this.#current = manifest
+    this.#currentKid = this.#signer.kid
 
     const named = manifestDigests(manifest)
     for (const digest of named) this.#retired.delete(digest)
@@ -203,6 +208,16 @@ export function manifestDigests(m: TableManifest): Set<string> {
 }
 
 /** The payload of a stored pointer, read without checking its signature: only to resume from. */
+/** The `kid` of a stored pointer's JWS header (unverified: only to know whether to re-sign). */
+function kidOf(jws: string): string | null {
+  try {
+    const header = JSON.parse(Buffer.from(jws.split('.')[0] ?? '', 'base64url').toString('utf8')) as { kid?: unknown }
+    return typeof header.kid === 'string' ? header.kid : null
+  } catch {
+    return null
+  }
+}
+
 function readPointerUnverified(jws: string): TableManifest | null {
   try {
     const payload = jws.split('.')[1] ?? ''

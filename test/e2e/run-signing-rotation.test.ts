@@ -10,6 +10,7 @@ import { main as signingKeyCli } from '../../control-plane/cli/signing-key.ts'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
 import { TablePublisher } from '../../control-plane/publish/publisher.ts'
 import { loadSigningKey } from '../../control-plane/publish/signing-key.ts'
+import { POINTER_KEY } from '../../edge-worker/src/table-source/layout.ts'
 import { buildEdgeInput, startEdge, type TestEdge } from '../support/edge.ts'
 import { eventually } from '../support/eventually.ts'
 import { ingressRouteYaml, serviceYaml } from '../support/manifests.ts'
@@ -59,7 +60,13 @@ describe('signing key rotation', () => {
     await eventually(async () => expect(await servedBy(both)).toBe('up0'), { what: 'old-key table served' })
 
     // Step 2: the control plane switches to the new key (a restart with another --signing-key).
-    await (await publisherWith(newKey)).publish(table(1))
+    // Its first publish re-signs the pointer even though the table did not change.
+    const switched = await publisherWith(newKey)
+    expect((await switched.publish(table(0))).changed).toBe(true)
+    const header = JSON.parse(Buffer.from(store.data.get(POINTER_KEY)!.split('.')[0]!, 'base64url').toString())
+    expect(header.kid).toBe('table-2')
+    expect((await switched.publish(table(0))).changed).toBe(false)
+    await switched.publish(table(1))
     await eventually(async () => expect(await servedBy(both)).toBe('up1'), { what: 'new-key table served' })
 
     // Step 3: the old key is dropped from the edge; it serves what the new key signed.
