@@ -28,6 +28,8 @@ import { freePort } from '../support/free-port.ts'
 
 const DURATION = numberFlag('duration', 5)
 const RUNS = numberFlag('runs', 3)
+// Only the in-workerd loop (no wrk, no upstream): quick, and steady on a busy machine.
+const LOOP_ONLY = process.argv.includes('--loop-only')
 const PATH = '/api/items?page=2'
 const AUTHORIZATION = `Basic ${btoa('alice:wonderland')}`
 
@@ -103,6 +105,7 @@ async function answers(url: string, host: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (LOOP_ONLY) return printLoop(await inIsolate(loopSetups()))
   const upPort = await freePort()
   const conf = join(dir, 'nginx.conf')
   writeFileSync(conf, `worker_processes 1;\npid ${dir}/nginx.pid;\nerror_log ${dir}/nginx.err warn;\nevents { worker_connections 4096; }\nhttp {\n  access_log off;\n  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};\n  server { listen 127.0.0.1:${upPort}; location / { return 200 'ok'; } }\n}\n`)
@@ -135,7 +138,7 @@ async function main(): Promise<void> {
       log(`run ${run + 1}/${RUNS} ${name}: ${Math.round(r.rps)} req/s, ${r.cpuUs.toFixed(1)} µs CPU per request`)
     }
   }
-  const loopUs = await inIsolate([['no middleware', []], ...setups.slice(1).map(([name], i): [string, string[]] => [name, i === 0 ? CHAIN : [CHAIN[i - 1]!]])])
+  const loopUs = await inIsolate(loopSetups())
   const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
   const base = median(results.get(setups[0]![0])!.map((r) => r.cpuUs))
   console.log(`wrk -t2 -c64 -d${DURATION}s --latency, ${RUNS} interleaved runs, medians; nginx upstream + wrk on core 0, the edge (workerd) alone on core 1\n`)
@@ -147,6 +150,14 @@ async function main(): Promise<void> {
     const added = name === setups[0]![0] ? '' : (cpu - base).toFixed(1)
     console.log(`| ${name} | ${Math.round(median(rs.map((r) => r.rps))).toLocaleString('en')} | ${median(rs.map((r) => r.p50)).toFixed(2)} | ${median(rs.map((r) => r.p99)).toFixed(2)} | ${cpu.toFixed(1)} | ${added} |`)
   }
+  printLoop(loopUs)
+}
+
+function loopSetups(): Array<[string, string[]]> {
+  return [['no middleware', []], [`chain of 5 (${CHAIN.join(', ')})`, CHAIN], ...CHAIN.map((name): [string, string[]] => [`${name} alone`, [name]])]
+}
+
+function printLoop(loopUs: Map<string, number>): void {
   const loopBase = loopUs.get('no middleware')!
   console.log(`\nInside workerd, no network (./chain-worker.ts): 50,000 iterations per run, ${RUNS} interleaved runs, medians\n`)
   console.log('| chain | workerd CPU µs per iteration | the middlewares\' own µs |')

@@ -6,6 +6,14 @@
  * @module
  */
 
+const utf8 = new TextEncoder()
+const ASCII = /^[\x00-\x7f]*$/
+
+/** The UTF-8 length of a string. */
+export function byteLength(s: string): number {
+  return ASCII.test(s) ? s.length : utf8.encode(s).length
+}
+
 /** Go's url.PathUnescape: every %XX decoded; null for a malformed escape. */
 export function unescapePath(escaped: string): string | null {
   if (!escaped.includes('%')) return escaped
@@ -18,7 +26,7 @@ export function unescapePath(escaped: string): string | null {
       bytes.push(parseInt(hex, 16))
       i += 2
     } else {
-      for (const b of new TextEncoder().encode(escaped[i]!)) bytes.push(b)
+      for (const b of utf8.encode(escaped[i]!)) bytes.push(b)
     }
   }
   return new TextDecoder().decode(new Uint8Array(bytes))
@@ -34,7 +42,7 @@ export function escapePath(path: string): string {
       out += ch
       continue
     }
-    for (const b of new TextEncoder().encode(ch)) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`
+    for (const b of utf8.encode(ch)) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`
   }
   return out
 }
@@ -68,6 +76,8 @@ export function joinPathNormalized(path: string): string {
 
 /** How many characters of `escaped` encode the first `decodedBytes` bytes of its decoded form. */
 export function escapedLength(escaped: string, decodedBytes: number): number {
+  // Without escapes or non-ASCII characters, a byte is a character.
+  if (!escaped.includes('%') && ASCII.test(escaped)) return Math.min(decodedBytes, escaped.length)
   let i = 0
   let n = 0
   while (i < escaped.length && n < decodedBytes) {
@@ -75,7 +85,7 @@ export function escapedLength(escaped: string, decodedBytes: number): number {
       i += 3
       n += 1
     } else {
-      n += new TextEncoder().encode(escaped[i]!).length
+      n += utf8.encode(escaped[i]!).length
       i += 1
     }
   }

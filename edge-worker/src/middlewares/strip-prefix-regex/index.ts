@@ -9,7 +9,7 @@
 import type { StripPrefixRegex } from '../../../../shared/dynamic/types.ts'
 import { compileField } from '../redirect-regex/redirect.ts'
 import { httpError, type Handler } from '../../request.ts'
-import { ensureLeadingSlash, escapedLength, joinPathNormalized, unescapePath } from '../path.ts'
+import { byteLength, ensureLeadingSlash, escapedLength, joinPathNormalized, unescapePath } from '../path.ts'
 
 export function stripPrefixRegex(config: StripPrefixRegex): (next: Handler) => Handler {
   const expressions = (Array.isArray(config.regex) ? config.regex : []).map((r, i) => compileField(`stripPrefixRegex.regex[${i}]`, r.trim()))
@@ -22,7 +22,7 @@ export function stripPrefixRegex(config: StripPrefixRegex): (next: Handler) => H
         if (m === null || m[1] === m[0]) continue
         const prefix = decoded.slice(m[0], m[1])
         if (!decoded.startsWith(prefix)) continue
-        const cut = escapedLength(req.path, new TextEncoder().encode(prefix).length)
+        const cut = escapedLength(req.path, byteLength(prefix))
         const path = ensureLeadingSlash(req.path.slice(cut))
         if (joinPathNormalized(path) !== path) return httpError(400, 'Bad Request')
         req.headers.append('x-forwarded-prefix', prefix)

@@ -7,7 +7,7 @@
  */
 import type { StripPrefix } from '../../../../shared/dynamic/types.ts'
 import { httpError, type Handler } from '../../request.ts'
-import { ensureLeadingSlash, escapedLength, joinPathNormalized, unescapePath } from '../path.ts'
+import { byteLength, ensureLeadingSlash, escapedLength, joinPathNormalized, unescapePath } from '../path.ts'
 
 export function stripPrefix(config: StripPrefix): (next: Handler) => Handler {
   const prefixes = (Array.isArray(config.prefixes) ? config.prefixes : []).map((p) => p.trim())
@@ -16,7 +16,7 @@ export function stripPrefix(config: StripPrefix): (next: Handler) => Handler {
       const decoded = unescapePath(req.path)
       const prefix = decoded === null ? undefined : prefixes.find((p) => decoded.startsWith(p))
       if (prefix === undefined) return next(req)
-      const cut = escapedLength(req.path, new TextEncoder().encode(prefix).length)
+      const cut = escapedLength(req.path, byteLength(prefix))
       const path = ensureLeadingSlash(req.path.slice(cut))
       if (joinPathNormalized(path) !== path) return httpError(400, 'Bad Request')
       req.path = path
