@@ -76,6 +76,7 @@ async function serve(request: Request, env: EdgeEnv, ctx: ExecutionContextLike, 
     if (misdirected(view.tls, env.ENTRYPOINT || 'web', host, connection) !== null) return httpError(421, 'Misdirected Request')
   }
   const ip = clientIp(request, env, cf)
+  const facts = { clean: false }
   const req: EdgeRequest = {
     method: request.method,
     host,
@@ -87,7 +88,7 @@ async function serve(request: Request, env: EdgeEnv, ctx: ExecutionContextLike, 
       host,
       hostname: env.EDGE_HOSTNAME || 'traefik-edge',
       trusted: trustedClient(ip, env.FORWARDED_TRUSTED_IPS),
-    }),
+    }, facts),
     body: request.body,
     clientIp: ip,
     tls,
@@ -109,6 +110,8 @@ async function serve(request: Request, env: EdgeEnv, ctx: ExecutionContextLike, 
     res = refused
   } else {
     const handler = built.get(selected.router) ?? (await routerHandler(selected.router, { target: view.target, env: env as unknown as Record<string, unknown>, log: console.error }))
+    // Router middlewares may change headers: the proxy then cleans up after them.
+    req.hopFree = facts.clean && selected.router.middlewares.length === 0
     if (obs === null) return handler(req)
     res = await handler(req)
   }

@@ -26,6 +26,12 @@ export interface EdgeRequest {
   entryPoint: string
   /** Set by the headers middleware (X-Forwarded-For: ""): the proxy must not add X-Forwarded-For. */
   skipXff: boolean
+  /**
+   * The headers are as the entry point wrote them, which found no hop-by-hop header and left no
+   * X-Forwarded-For, and no middleware has run: the proxy skips its cleanup (a dozen Headers
+   * calls, each a cost on workerd). Anything that may change headers clears it.
+   */
+  hopFree?: boolean
   ctx: ExecutionContextLike
   /** Aborted when the client goes away. */
   signal: AbortSignal | undefined

@@ -99,4 +99,15 @@ describe('pooled socket transport (passHostHeader) on workerd', () => {
     expect(second.body).toBe('brief brief.example')
     expect(briefPorts.size).toBe(2)
   })
+
+  it('drops the hop-by-hop headers a client sent, and keeps TE: trailers', async () => {
+    const before = keep.requests.length
+    await edge.request('/hop', { headers: { host: 'keep.example', 'keep-alive': 'timeout=5', 'proxy-authorization': 'Basic eA==', te: 'trailers', 'x-kept': 'yes' } })
+    const seen = keep.requests[before]!.headers
+    expect(seen['keep-alive']).toBeUndefined()
+    expect(seen['proxy-authorization']).toBeUndefined()
+    expect(seen.te).toBe('trailers')
+    expect(seen['x-kept']).toBe('yes')
+    expect(seen['x-forwarded-for']).toBe('127.0.0.1')
+  })
 })

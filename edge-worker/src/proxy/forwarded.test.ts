@@ -80,3 +80,25 @@ describe('proxy headers', () => {
     expect(h.get('x-forwarded-for')).toBe('10.0.0.1, 10.0.0.2')
   })
 })
+
+describe('entry point facts', () => {
+  const facts = (headers: Record<string, string>, trusted = false) => {
+    const f = { clean: false }
+    entryPointHeaders(new Headers(headers), { clientIp: '10.0.0.1', tls: false, host: 'a.example', hostname: 'edge', trusted }, f)
+    return f.clean
+  }
+
+  it('are clean when nothing hop-by-hop is left for the proxy', () => {
+    expect(facts({ accept: '*/*' })).toBe(true)
+    expect(facts({ connection: 'keep-alive' })).toBe(true)
+    expect(facts({ 'x-forwarded-for': '1.2.3.4' })).toBe(true)
+  })
+
+  it('are not clean with a hop-by-hop header, an upgrade, or a trusted client', () => {
+    expect(facts({ 'keep-alive': 'timeout=5' })).toBe(false)
+    expect(facts({ te: 'trailers' })).toBe(false)
+    expect(facts({ 'proxy-authorization': 'x' })).toBe(false)
+    expect(facts({ connection: 'Upgrade', upgrade: 'websocket' })).toBe(false)
+    expect(facts({ accept: '*/*' }, true)).toBe(false)
+  })
+})

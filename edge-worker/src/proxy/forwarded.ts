@@ -20,6 +20,12 @@ function isManaged(name: string): boolean {
   return MANAGED.has(name.toLowerCase().replaceAll('_', '-'))
 }
 
+/** What the entry point learnt of the headers it wrote (filled in when asked for). */
+export interface EntryPointFacts {
+  /** No hop-by-hop header and no X-Forwarded-For left: the proxy has nothing to remove or append to. */
+  clean: boolean
+}
+
 export interface EntryPointInfo {
   clientIp: string
   tls: boolean
@@ -41,7 +47,7 @@ export function isWebSocketUpgrade(headers: Headers): boolean {
  * Shaped by what workerd charges: a native copy plus targeted deletes and sets costs a few µs,
  * where building Headers from a JS list costs over 15 µs (measured on workerd 1.20261117).
  */
-export function entryPointHeaders(incoming: Headers, info: EntryPointInfo): Headers {
+export function entryPointHeaders(incoming: Headers, info: EntryPointInfo, facts?: EntryPointFacts): Headers {
   const h = new Headers(incoming)
   const connection = h.get('connection')
   const upgrade = hasToken(connection, 'upgrade') ? h.get('upgrade') : null
@@ -60,8 +66,15 @@ export function entryPointHeaders(incoming: Headers, info: EntryPointInfo): Head
     // included: they reach some backends as the real thing); most requests carry none, and a
     // delete per managed name costs more than the pass.
     let spoofed: string[] | null = null
-    for (const name of h.keys()) if (name.startsWith('x') && isManaged(name)) (spoofed ??= []).push(name)
+    let hop = false
+    for (const name of h.keys()) {
+      if (name.startsWith('x')) {
+        if (isManaged(name)) (spoofed ??= []).push(name)
+      } else if (HOP_BY_HOP.includes(name)) hop = true
+    }
     if (spoofed) for (const name of spoofed) h.delete(name)
+    // Connection (and what it names) goes below; an upgrade puts Connection and Upgrade back.
+    if (facts) facts.clean = upgrade === null && (!hop || onlyConnection(h))
   }
   if (realIp === '') h.set('x-real-ip', stripZone(info.clientIp))
   if (proto === '') h.set('x-forwarded-proto', (proto = websocket ? (info.tls ? 'wss' : 'ws') : info.tls ? 'https' : 'http'))
@@ -80,6 +93,12 @@ export function entryPointHeaders(incoming: Headers, info: EntryPointInfo): Head
     }
   }
   return h
+}
+
+/** Whether Connection is the only hop-by-hop header (the entry point removes it). */
+function onlyConnection(h: Headers): boolean {
+  for (const name of HOP_BY_HOP) if (name !== 'connection' && h.has(name)) return false
+  return true
 }
 
 function forwardedPort(host: string, proto: string, tls: boolean): string {

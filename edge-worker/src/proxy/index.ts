@@ -75,9 +75,14 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
     const target = `${basePath === null ? path : joinPath(basePath, path)}${query === '' ? '' : `?${query}`}`
     // The request is this proxy's to change: services that send it twice send copies.
     const headers = req.headers
-    const websocket = isWebSocketUpgrade(headers)
-    removeHopByHop(headers, true)
-    if (!req.skipXff) appendForwardedFor(headers, req.clientIp)
+    // hopFree: no Upgrade (so no WebSocket), nothing hop-by-hop, no X-Forwarded-For to append to.
+    const clean = req.hopFree === true
+    const websocket = !clean && isWebSocketUpgrade(headers)
+    if (!clean) removeHopByHop(headers, true)
+    if (!req.skipXff) {
+      if (clean) headers.set('x-forwarded-for', req.clientIp)
+      else appendForwardedFor(headers, req.clientIp)
+    }
     headers.delete('host')
     const host = options.passHostHeader ? req.host : base.host
     const direct = options.target === 'cloudflare' || host.toLowerCase() === serverHost

@@ -29,10 +29,20 @@ const built = new WeakMap<PreparedService, Promise<ServiceHandler>>()
 export function serviceHandler(svc: PreparedService, edge: EdgeContext): Promise<ServiceHandler> {
   let h = built.get(svc)
   if (!h) {
-    h = build(svc, edge).then((inner) => ({ get up() { return inner.up }, handle: chain(svc.middlewares, inner.handle, edge) }))
+    h = build(svc, edge).then((inner) => ({ get up() { return inner.up }, handle: withMiddlewares(svc, inner.handle, edge) }))
     built.set(svc, h)
   }
   return h
+}
+
+/** The service's own middlewares in front of it; they may change headers (EdgeRequest.hopFree). */
+function withMiddlewares(svc: PreparedService, handle: Handler, edge: EdgeContext): Handler {
+  if (svc.middlewares.length === 0) return handle
+  const chained = chain(svc.middlewares, handle, edge)
+  return (req) => {
+    req.hopFree = false
+    return chained(req)
+  }
 }
 
 async function build(svc: PreparedService, edge: EdgeContext): Promise<ServiceHandler> {
