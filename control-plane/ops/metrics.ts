@@ -34,41 +34,18 @@ export function createOpsMetrics(options: { registry?: Registry; defaultMetrics?
   const registry = options.registry ?? new Registry()
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry })
   const registers = [registry]
+  const seconds = (name: string, help: string) => new Histogram({ name, help, buckets: SECONDS_BUCKETS, registers })
   return {
     registry,
     objectsWatched: new Gauge({ name: 'traefik_edge_objects_watched', help: 'objects in the cluster cache', labelNames: ['kind'], registers }),
-    compileDuration: new Histogram({
-      name: 'traefik_edge_compile_duration_seconds',
-      help: 'cluster snapshot to edge table (validation, compile, table build)',
-      buckets: SECONDS_BUCKETS,
-      registers,
-    }),
-    pushDuration: new Histogram({
-      name: 'traefik_edge_push_duration_seconds',
-      help: 'one publish to the KV sink: blobs, then the signed pointer',
-      buckets: SECONDS_BUCKETS,
-      registers,
-    }),
+    compileDuration: seconds('traefik_edge_compile_duration_seconds', 'cluster snapshot to edge table (validation, compile, table build)'),
+    pushDuration: seconds('traefik_edge_push_duration_seconds', 'one publish to the KV sink: blobs, then the signed pointer'),
     pushFailures: new Counter({ name: 'traefik_edge_table_push_failures_total', help: 'publishes that failed (retried)', registers }),
     beaconFailures: new Counter({ name: 'traefik_edge_beacon_failures_total', help: 'pointers the version beacon did not take', registers }),
-    tableInfo: new Gauge({
-      name: 'traefik_edge_table_info',
-      help: 'the published table: 1 for its routes and endpoints versions',
-      labelNames: ['version', 'endpoints'],
-      registers,
-    }),
+    tableInfo: new Gauge({ name: 'traefik_edge_table_info', help: 'the published table: 1 for its routes and endpoints versions', labelNames: ['version', 'endpoints'], registers }),
     tableSizeBytes: new Gauge({ name: 'traefik_edge_table_size_bytes', help: 'bytes of the blobs the published pointer names', registers }),
     leader: new Gauge({ name: 'traefik_edge_leader', help: '1 when this replica holds the Lease', registers }),
-    informerRestarts: new Counter({
-      name: 'traefik_edge_informer_restarts_total',
-      help: 'client-node informers restarted after they stopped on an error',
-      labelNames: ['watch'],
-      registers,
-    }),
-    lastPushTimestamp: new Gauge({
-      name: 'traefik_edge_last_push_timestamp_seconds',
-      help: 'Unix time of the last successful publish',
-      registers,
-    }),
+    informerRestarts: new Counter({ name: 'traefik_edge_informer_restarts_total', help: 'client-node informers restarted after they stopped on an error', labelNames: ['watch'], registers }),
+    lastPushTimestamp: new Gauge({ name: 'traefik_edge_last_push_timestamp_seconds', help: 'Unix time of the last successful publish', registers }),
   }
 }
