@@ -146,6 +146,8 @@ export interface TablePassiveHealthCheck {
 export interface WeightedService extends ServiceBase {
   kind: 'weighted'
   services: Array<{ service: string; weight: number }>
+  /** `hrw`: a highestRandomWeight TraefikService (children picked by the client IP's hash); absent: wrr. */
+  strategy?: 'hrw'
   sticky?: StickyCookie
   /** Propagates children's health (Traefik's `healthCheck: {}`). */
   healthCheck: boolean
