@@ -159,9 +159,16 @@ export class ServiceCompiler {
           healthCheck: f.healthCheck !== undefined,
         }
       }
-      case 'highestRandomWeight':
-        this.#d.error('service', key, 'highestRandomWeight', 'not implemented by the edge: answers 501')
-        return { kind: 'unservable', status: 501, message: 'highestRandomWeight services are not implemented by the edge' }
+      case 'highestRandomWeight': {
+        const h = svc.highestRandomWeight!
+        const services: Array<{ service: string; weight: number }> = []
+        for (const [i, child] of (h.services ?? []).entries()) {
+          const childKey = this.#child(key, `highestRandomWeight.services[${i}].name`, child.name)
+          if (childKey === null) return null
+          services.push({ service: childKey, weight: child.weight ?? 1 })
+        }
+        return { kind: 'weighted', strategy: 'hrw', services, healthCheck: h.healthCheck !== undefined }
+      }
     }
   }
 
