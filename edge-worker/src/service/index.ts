@@ -71,7 +71,7 @@ async function build(svc: PreparedService, edge: EdgeContext): Promise<ServiceHa
       const children = await Promise.all(svc.children.map(async (c) => ({ c, h: await serviceHandler(c.service, edge) })))
       const balancer = await Balancer.create(
         children.map(({ c, h }) => ({ name: c.service.name, weight: c.weight, get up() { return !svc.spec.healthCheck || h.up }, target: h.handle })),
-        { sticky: svc.spec.sticky },
+        { sticky: svc.spec.sticky, ...(svc.spec.strategy ? { strategy: svc.spec.strategy } : {}) },
       )
       return { get up() { return !svc.spec.healthCheck || balancer.up }, handle: balanced(balancer) }
     }
