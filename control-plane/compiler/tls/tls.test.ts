@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { parseAllDocuments } from 'yaml'
+import { compile } from '../index.ts'
+import type { KubeObject } from '../snapshot/kube-types.ts'
 import { canonical } from '../../../test/conformance/provider-compare.ts'
 import { compileCase, compileYAML, providerCases } from './fixture-pipeline.ts'
 import { DEFAULT_ALPN_PROTOCOLS, DEFAULT_CIPHER_SUITES } from './options.ts'
@@ -147,14 +150,19 @@ data: { tls.crt: ${b64('C')} }
     })])
   })
 
-  it('reads only base64 data, never stringData', () => {
-    const { config, diagnostics } = compileYAML(`
+  it('reads only base64 data, never stringData (which only manifests, not a cluster, can hold)', () => {
+    const yaml = `
 apiVersion: v1
 kind: Secret
 metadata: { name: plain, namespace: default }
 stringData: { tls.crt: C, tls.key: K }
----${route('plain')}`)
+---${route('plain')}`
+    // The provider itself, given an object with stringData only (as Traefik's tests do).
+    const objects = parseAllDocuments(yaml).map((d) => d.toJS() as KubeObject)
+    const { config, diagnostics } = compile({ objects }, { validate: false })
     expect(config.tls!.certificates).toBeUndefined()
     expect(diagnostics[0]!.message).toContain('has no tls.crt and tls.key')
+    // Manifests are read as the API server stores them: stringData merged into data.
+    expect(compileYAML(yaml).config.tls!.certificates).toEqual([{ certFile: 'C', keyFile: 'K' }])
   })
 })
