@@ -108,12 +108,8 @@ export class ServiceCompiler {
         return this.#loadBalancer(key, svc.loadBalancer!)
       case 'weighted': {
         const w = svc.weighted!
-        const services: Array<{ service: string; weight: number }> = []
-        for (const [i, child] of (w.services ?? []).entries()) {
-          const childKey = this.#child(key, `weighted.services[${i}].name`, child.name)
-          if (childKey === null) return null
-          services.push({ service: childKey, weight: child.weight ?? 1 })
-        }
+        const services = this.#weightedChildren(key, 'weighted', w.services)
+        if (services === null) return null
         return { kind: 'weighted', services, healthCheck: w.healthCheck !== undefined, ...this.#sticky(key, w.sticky) }
       }
       case 'mirroring': {
@@ -161,15 +157,22 @@ export class ServiceCompiler {
       }
       case 'highestRandomWeight': {
         const h = svc.highestRandomWeight!
-        const services: Array<{ service: string; weight: number }> = []
-        for (const [i, child] of (h.services ?? []).entries()) {
-          const childKey = this.#child(key, `highestRandomWeight.services[${i}].name`, child.name)
-          if (childKey === null) return null
-          services.push({ service: childKey, weight: child.weight ?? 1 })
-        }
+        const services = this.#weightedChildren(key, 'highestRandomWeight', h.services)
+        if (services === null) return null
         return { kind: 'weighted', strategy: 'hrw', services, healthCheck: h.healthCheck !== undefined }
       }
     }
+  }
+
+  /** A weighted or highestRandomWeight service's children: table keys and weights (null: one is unknown). */
+  #weightedChildren(key: string, kind: string, children: Array<{ name?: string; weight?: number }> | undefined): Array<{ service: string; weight: number }> | null {
+    const services: Array<{ service: string; weight: number }> = []
+    for (const [i, child] of (children ?? []).entries()) {
+      const childKey = this.#child(key, `${kind}.services[${i}].name`, child.name)
+      if (childKey === null) return null
+      services.push({ service: childKey, weight: child.weight ?? 1 })
+    }
+    return services
   }
 
   #loadBalancer(key: string, lb: ServersLoadBalancer): TableService | null {
