@@ -63,7 +63,8 @@ async function responseHead(req: UpstreamRequest, c: Connection): Promise<Respon
 function toResponse(req: UpstreamRequest, c: Connection, head: ResponseHead): Response {
   try {
     const framing = responseFraming(req.method, head)
-    const init = { status: head.status, statusText: head.statusText, headers: head.headers }
+    // The bytes are already encoded as Content-Encoding says: workerd must not encode them again.
+    const init = { status: head.status, statusText: head.statusText, headers: head.headers, encodeBody: 'manual' } as ResponseInit
     if (framing.kind === 'length' && framing.length > 0) return new Response(piped(c.readable, c.reader.release(), framing.length, c.done), init)
     return new Response(bodyStream(c.reader, framing, c.done), init)
   } catch (err) {

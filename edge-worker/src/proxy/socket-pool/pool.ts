@@ -148,7 +148,8 @@ export class ConnectionPool {
     // Connection and Keep-Alive speak of this hop only.
     res.headers.delete('connection')
     res.headers.delete('keep-alive')
-    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers })
+    // The bytes are already encoded as Content-Encoding says: workerd must not encode them again.
+    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers, encodeBody: 'manual' } as ResponseInit)
   }
 }
 
