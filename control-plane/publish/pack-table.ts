@@ -47,27 +47,43 @@ export async function packTable(input: EdgeTableInput, options: PackOptions = {}
       ? 1
       : Math.min(opts.maxBuckets, nextPowerOfTwo(Math.ceil(total / opts.bucketTargetBytes)))
 
+  if (bucketCount !== lastBucketCount) lastBuckets.clear()
+  lastBucketCount = bucketCount
   const grouped: Array<Array<[string, string]>> = Array.from({ length: bucketCount }, () => [])
   for (const entry of hosts) grouped[bucketOf(entry[0], bucketCount)]!.push(entry)
 
   const blobs = new Map<string, string>()
-  const add = async (what: string, text: string): Promise<string> => {
+  const add = async (what: string, text: string, slot?: string): Promise<string> => {
     if (text.length > MAX_VALUE_BYTES / 4 && new TextEncoder().encode(text).length > MAX_VALUE_BYTES) {
       throw new Error(`${what} is larger than Workers KV's 25 MiB value limit`)
     }
-    const digest = await sha256Hex(text)
+    const digest = slot === undefined ? await sha256Hex(text) : await digestOf(slot, text)
     blobs.set(digest, text)
     return digest
   }
 
-  const rest = await add('the host-independent routes part', JSON.stringify(input.routes.rest))
+  const rest = await add('the host-independent routes part', partJson(input.routes.rest), 'rest')
   const buckets: Array<string | null> = []
   for (const [i, entries] of grouped.entries()) {
+    if (entries.length === 0) {
+      buckets.push(null)
+      continue
+    }
+    // A bucket whose hosts and parts are those of the last pack is the same blob: no rebuild, no rehash.
+    const last = lastBuckets.get(i)
+    if (last !== undefined && sameEntries(last.entries, entries)) {
+      blobs.set(last.digest, last.text)
+      buckets.push(last.digest)
+      continue
+    }
     // Parts are already JSON: splice them in rather than parse and re-serialise.
     const body = entries.map(([host, text]) => `${JSON.stringify(host)}:${text}`).join(',')
-    buckets.push(entries.length === 0 ? null : await add(`routes bucket ${i}`, `{"hosts":{${body}}}`))
+    const text = `{"hosts":{${body}}}`
+    const digest = await add(`routes bucket ${i}`, text)
+    lastBuckets.set(i, { entries, text, digest })
+    buckets.push(digest)
   }
-  const endpoints = await add('the endpoints table', JSON.stringify(input.endpoints))
+  const endpoints = await add('the endpoints table', JSON.stringify(input.endpoints), 'endpoints')
   const version = await sha256Hex([rest, ...buckets].join(','))
   return {
     manifest: { layout: LAYOUT_VERSION, schema: input.schema, routes: { version, rest, buckets }, endpoints: { version: endpoints } },
@@ -82,9 +98,48 @@ function hostParts(hosts: EdgeTableInput['routes']['hosts']): Array<[string, str
   for (const [host, part] of entries) {
     const key = normalizeHost(host)
     if (out.has(key)) throw new Error(`host ${JSON.stringify(host)} appears twice in the split table`)
-    out.set(key, JSON.stringify(part))
+    out.set(key, partJson(part))
   }
   return [...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+}
+
+/**
+ * Memory of the last pack, so that packing after a small change costs what changed: the JSON of
+ * parts the incremental split (control-plane/table/incremental-split.ts) marked immutable, each
+ * bucket's blob by its (host, JSON) entries, and the digests of the last rest and endpoints blobs.
+ * Every hit is checked exactly (identity or string equality), so the output never depends on it.
+ */
+const immutableParts = new WeakSet<object>()
+const partTexts = new WeakMap<object, string>()
+let lastBucketCount = 0
+const lastBuckets = new Map<number, { entries: Array<[string, string]>; text: string; digest: string }>()
+const lastTexts = new Map<string, { text: string; digest: string }>()
+
+/** Declares that `part` is never mutated again, so its JSON may be remembered. */
+export function markImmutablePart(part: object): void {
+  immutableParts.add(part)
+}
+
+function partJson(part: unknown): string {
+  if (typeof part !== 'object' || part === null || !immutableParts.has(part)) return JSON.stringify(part)
+  let text = partTexts.get(part)
+  if (text === undefined) partTexts.set(part, (text = JSON.stringify(part)))
+  return text
+}
+
+/** The digest of the rest or endpoints blob, not recomputed when its text is the last one's. */
+async function digestOf(slot: string, text: string): Promise<string> {
+  const last = lastTexts.get(slot)
+  if (last !== undefined && last.text === text) return last.digest
+  const digest = await sha256Hex(text)
+  lastTexts.set(slot, { text, digest })
+  return digest
+}
+
+function sameEntries(a: Array<[string, string]>, b: Array<[string, string]>): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i]![0] !== b[i]![0] || a[i]![1] !== b[i]![1]) return false
+  return true
 }
 
 function nextPowerOfTwo(n: number): number {

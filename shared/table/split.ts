@@ -17,6 +17,17 @@ export interface SplitTable {
 }
 
 export function splitTableByHost(table: EdgeTable): SplitTable {
+  const { restRouters, byHost } = groupRoutersByHost(table)
+  const hosts: Record<string, EdgeTable> = {}
+  for (const host of [...byHost.keys()].sort()) hosts[host] = withClosure(table, byHost.get(host)!)
+  const rest = withClosure(table, restRouters)
+  // Every request reads `rest`; the map lists only hosts on non-default options, so it stays small.
+  if (table.tls) rest.tls = table.tls
+  return { rest, hosts }
+}
+
+/** The routers of each exact host, and those of no single host (`rest`). */
+export function groupRoutersByHost(table: EdgeTable): { restRouters: Record<string, TableRouter>; byHost: Map<string, Record<string, TableRouter>> } {
   const restRouters: Record<string, TableRouter> = {}
   const byHost = new Map<string, Record<string, TableRouter>>()
   for (const [name, router] of Object.entries(table.routers)) {
@@ -30,12 +41,7 @@ export function splitTableByHost(table: EdgeTable): SplitTable {
       routers[name] = router
     }
   }
-  const hosts: Record<string, EdgeTable> = {}
-  for (const host of [...byHost.keys()].sort()) hosts[host] = withClosure(table, byHost.get(host)!)
-  const rest = withClosure(table, restRouters)
-  // Every request reads `rest`; the map lists only hosts on non-default options, so it stays small.
-  if (table.tls) rest.tls = table.tls
-  return { rest, hosts }
+  return { restRouters, byHost }
 }
 
 /** One table from parts of the same table (any subset, any order). */
@@ -63,12 +69,16 @@ export function mergeTableParts(parts: EdgeTable[]): EdgeTable {
   return merged
 }
 
-/** The routers plus everything they reach. */
-function withClosure(table: EdgeTable, routers: Record<string, TableRouter>): EdgeTable {
+/** Which of the table's maps a closure looked a name up in, and what it found there. */
+export type ClosureProbe = (map: 'middlewares' | 'services' | 'transports', name: string, found: unknown) => void
+
+/** The routers plus everything they reach; `probe` hears every lookup (control-plane/table/incremental-split.ts). */
+export function withClosure(table: EdgeTable, routers: Record<string, TableRouter>, probe?: ClosureProbe): EdgeTable {
   const part: EdgeTable = { schema: table.schema, target: table.target, routers, middlewares: {}, services: {}, transports: {} }
   const addMiddlewares = (names: string[] | undefined) => {
     for (const m of names ?? []) {
       const mw = table.middlewares[m]
+      probe?.('middlewares', m, mw)
       if (!mw) continue
       part.middlewares[m] = mw
       const page = errorPageService(mw)
@@ -77,10 +87,12 @@ function withClosure(table: EdgeTable, routers: Record<string, TableRouter>): Ed
   }
   const addService = (name: string) => {
     const svc = table.services[name]
+    probe?.('services', name, svc)
     if (!svc || part.services[name]) return
     part.services[name] = svc
     addMiddlewares(svc.middlewares)
     for (const child of childServices(svc)) addService(child)
+    if (svc.kind === 'loadBalancer' && svc.transport) probe?.('transports', svc.transport, table.transports[svc.transport])
     if (svc.kind === 'loadBalancer' && svc.transport && table.transports[svc.transport]) {
       part.transports[svc.transport] = table.transports[svc.transport]!
     }
