@@ -6,6 +6,7 @@
 import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node'
 import { bump, type KubeCounters } from './counters.ts'
 import { listAll } from './list-all.ts'
+import { slimObject } from './slim-object.ts'
 import type { WatchTarget } from './watched-kinds.ts'
 
 export interface SupervisedInformerOptions {
@@ -49,6 +50,7 @@ export class SupervisedInformer {
     const cap = this.#options.maxReconnectDelayMs ?? 2000
     const listFn = async () => {
       const list = await listAll(kc, target)
+      for (const item of list.items) slimObject(item)
       bump(this.#options.counters.lists, target.id)
       // ListWatch applies the list synchronously once this promise settles; a macrotask later
       // (after every pending microtask) the cache holds all of it. A list a replaced ListWatch
@@ -61,7 +63,12 @@ export class SupervisedInformer {
     const informer: ListWatch<KubernetesObject> = new ListWatch(target.kind.path(target.namespace), new Watch(kc), listFn, false, target.labelSelector, target.fieldSelector, {
       delayFn: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, cap))),
     })
-    for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, () => onChange())
+    // add and update run right after the cache stored the object: slimming it there slims the cache.
+    for (const verb of ['add', 'update'] as const) informer.on(verb, (obj) => {
+      slimObject(obj)
+      onChange()
+    })
+    informer.on('delete', () => onChange())
     informer.on('error', (err: unknown) => {
       if (informer === this.#informer) this.#onStopped(err)
     })
