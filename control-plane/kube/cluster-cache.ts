@@ -22,6 +22,7 @@ export interface ClusterCacheOptions {
 export class ClusterCache {
   readonly #informers: SupervisedInformer[]
   readonly #options: ClusterCacheOptions
+  readonly #sorted = new Map<SupervisedInformer, { generation: number; objects: KubeObject[] }>()
 
   constructor(options: ClusterCacheOptions) {
     this.#options = options
@@ -50,13 +51,22 @@ export class ClusterCache {
   snapshot(): Snapshot {
     const objects: KubeObject[] = []
     for (const informer of this.#informers) {
+      // An informer that saw no event since the last snapshot gives the same sorted objects.
+      const cached = this.#sorted.get(informer)
+      if (cached !== undefined && cached.generation === informer.generation) {
+        for (const o of cached.objects) objects.push(o)
+        continue
+      }
+      const generation = informer.generation
       const { kind, apiVersion } = informer.target.kind
       const items = informer.list()
       // Watch events carry kind and apiVersion; list items do not on a real API server.
-      const start = objects.length
-      for (const o of items) objects.push((o.kind === undefined ? { ...o, kind, apiVersion } : o) as KubeObject)
+      const mine: KubeObject[] = []
+      for (const o of items) mine.push((o.kind === undefined ? { ...o, kind, apiVersion } : o) as KubeObject)
       // Cache order follows event order; sorted, the same objects always compile to the same table.
-      sortByNamespaceAndName(objects, start)
+      sortByNamespaceAndName(mine)
+      this.#sorted.set(informer, { generation, objects: mine })
+      for (const o of mine) objects.push(o)
     }
     return { objects }
   }
@@ -100,8 +110,9 @@ export class ClusterCache {
   }
 }
 
-function sortByNamespaceAndName(objects: KubeObject[], from: number): void {
-  const key = (o: KubeObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`
-  const part = objects.splice(from).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
-  objects.push(...part)
+function sortByNamespaceAndName(objects: KubeObject[]): void {
+  // Keys computed once per object, not twice per comparison.
+  const keyed = objects.map((o) => [`${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`, o] as const)
+  keyed.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  for (let i = 0; i < keyed.length; i++) objects[i] = keyed[i]![1]
 }

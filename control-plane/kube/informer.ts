@@ -37,6 +37,7 @@ export class SupervisedInformer {
   #restartTimer: NodeJS.Timeout | undefined
   #lastError: string | undefined
   #syncWaiters: Array<() => void> = []
+  #generation = 0
 
   constructor(options: SupervisedInformerOptions) {
     this.#options = options
@@ -66,9 +67,13 @@ export class SupervisedInformer {
     // add and update run right after the cache stored the object: slimming it there slims the cache.
     for (const verb of ['add', 'update'] as const) informer.on(verb, (obj) => {
       slimObject(obj)
+      this.#generation++
       onChange()
     })
-    informer.on('delete', () => onChange())
+    informer.on('delete', () => {
+      this.#generation++
+      onChange()
+    })
     informer.on('error', (err: unknown) => {
       if (informer === this.#informer) this.#onStopped(err)
     })
@@ -83,6 +88,7 @@ export class SupervisedInformer {
   async relist(): Promise<void> {
     const old = this.#informer
     this.#synced = false
+    this.#generation++
     this.#informer = this.#newListWatch()
     await old.stop()
     if (!this.#stopped) this.start()
@@ -104,6 +110,11 @@ export class SupervisedInformer {
 
   whenSynced(): Promise<void> {
     return this.#synced ? Promise.resolve() : new Promise((resolve) => this.#syncWaiters.push(resolve))
+  }
+
+  /** Changes with every add, update, delete and relist: an unchanged generation means an unchanged list(). */
+  get generation(): number {
+    return this.#generation
   }
 
   list(): readonly KubernetesObject[] {
