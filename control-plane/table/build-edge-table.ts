@@ -12,7 +12,7 @@
 import { forwardAuthCaUnsupported } from '../../shared/circuit-breaker/unsupported.ts'
 import type { DynamicConfig, ForwardAuth } from '../../shared/dynamic/types.ts'
 import { UNIMPLEMENTED_MIDDLEWARE_STATUS, type EdgeTarget } from '../../shared/table/capabilities.ts'
-import { defaultPriority, parseRuleForTable } from '../../shared/table/rules.ts'
+import { defaultPriority, parseRuleForTable, type ParsedRule } from '../../shared/table/rules.ts'
 import { errorPageService } from '../../shared/table/split.ts'
 import {
   DEFAULT_TLS_OPTIONS,
@@ -117,6 +117,24 @@ function forwardAuthCAs(middlewares: MiddlewareCompiler, target: EdgeTarget, d: 
   }
 }
 
+/**
+ * Parsed rules by text, kept across builds: a rebuild after one change parses one rule, and an
+ * unchanged router's tree stays the same object (TableInterner then compares it by identity).
+ * Trees and host lists are never mutated once built. Rules that fail are not kept (they throw again).
+ */
+const parsedRules = new Map<string, ParsedRule>()
+const MAX_PARSED_RULES = 100_000
+
+function parsedRule(rule: string): ParsedRule {
+  let parsed = parsedRules.get(rule)
+  if (parsed === undefined) {
+    parsed = parseRuleForTable(rule)
+    if (parsedRules.size >= MAX_PARSED_RULES) parsedRules.clear()
+    parsedRules.set(rule, parsed)
+  }
+  return parsed
+}
+
 function buildRouter(
   name: string,
   router: NonNullable<NonNullable<DynamicConfig['http']>['routers']>[string],
@@ -142,7 +160,7 @@ function buildRouter(
   }
   let parsed
   try {
-    parsed = parseRuleForTable(router.rule ?? '')
+    parsed = parsedRule(router.rule ?? '')
   } catch (err) {
     d.error('router', name, 'rule', `${(err as Error).message}: not served`)
     return null

@@ -55,21 +55,18 @@ export class IncrementalSplit {
     return { rest, hosts }
   }
 
-  #reuse(table: EdgeTable, cached: CachedPart | undefined | null, routers: Record<string, TableRouter>): CachedPart {
+  #reuse(table: EdgeTable, cached: CachedPart | undefined | null, routers: Array<[string, TableRouter]>): CachedPart {
     if (cached && sameRouters(cached.routers, routers) && cached.lookups.every(([map, name, found]) => table[map][name] === found)) return cached
     const lookups: Lookup[] = []
     const probe: ClosureProbe = (map, name, found) => lookups.push([map, name, found])
-    const part = withClosure(table, routers, probe)
+    const part = withClosure(table, Object.fromEntries(routers), probe)
     markImmutablePart(part)
-    return { routers: Object.entries(routers), lookups, part }
+    return { routers, lookups, part }
   }
 }
 
-function sameRouters(before: Array<[string, TableRouter]>, now: Record<string, TableRouter>): boolean {
-  let i = 0
-  for (const name in now) {
-    const entry = before[i++]
-    if (entry === undefined || entry[0] !== name || entry[1] !== now[name]) return false
-  }
-  return i === before.length
+function sameRouters(before: Array<[string, TableRouter]>, now: Array<[string, TableRouter]>): boolean {
+  if (before.length !== now.length) return false
+  for (let i = 0; i < now.length; i++) if (before[i]![0] !== now[i]![0] || before[i]![1] !== now[i]![1]) return false
+  return true
 }

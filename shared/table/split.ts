@@ -19,26 +19,28 @@ export interface SplitTable {
 export function splitTableByHost(table: EdgeTable): SplitTable {
   const { restRouters, byHost } = groupRoutersByHost(table)
   const hosts: Record<string, EdgeTable> = {}
-  for (const host of [...byHost.keys()].sort()) hosts[host] = withClosure(table, byHost.get(host)!)
-  const rest = withClosure(table, restRouters)
+  for (const host of [...byHost.keys()].sort()) hosts[host] = withClosure(table, Object.fromEntries(byHost.get(host)!))
+  const rest = withClosure(table, Object.fromEntries(restRouters))
   // Every request reads `rest`; the map lists only hosts on non-default options, so it stays small.
   if (table.tls) rest.tls = table.tls
   return { rest, hosts }
 }
 
-/** The routers of each exact host, and those of no single host (`rest`). */
-export function groupRoutersByHost(table: EdgeTable): { restRouters: Record<string, TableRouter>; byHost: Map<string, Record<string, TableRouter>> } {
-  const restRouters: Record<string, TableRouter> = {}
-  const byHost = new Map<string, Record<string, TableRouter>>()
+type RouterEntries = Array<[name: string, router: TableRouter]>
+
+/** The routers of each exact host, and those of no single host (`rest`), in table order. */
+export function groupRoutersByHost(table: EdgeTable): { restRouters: RouterEntries; byHost: Map<string, RouterEntries> } {
+  const restRouters: RouterEntries = []
+  const byHost = new Map<string, RouterEntries>()
   for (const [name, router] of Object.entries(table.routers)) {
     if (router.hosts === null || router.hosts.length === 0) {
-      restRouters[name] = router
+      restRouters.push([name, router])
       continue
     }
     for (const host of router.hosts) {
       let routers = byHost.get(host)
-      if (!routers) byHost.set(host, (routers = {}))
-      routers[name] = router
+      if (!routers) byHost.set(host, (routers = []))
+      routers.push([name, router])
     }
   }
   return { restRouters, byHost }

@@ -31,9 +31,19 @@ export function makeID(namespace: string, name: string): string {
   return namespace === '' ? name : `${namespace}-${name}`
 }
 
+/** Hashes by match, kept across compiles: a recompile after one change hashes one rule. */
+const matchHashes = new Map<string, string>()
+const MAX_MATCH_HASHES = 100_000
+
 /** First 10 bytes of sha256(match), as 20 lowercase hex characters. */
 export function matchHash(match: string): string {
-  return createHash('sha256').update(match).digest('hex').slice(0, 20)
+  let hash = matchHashes.get(match)
+  if (hash === undefined) {
+    hash = createHash('sha256').update(match).digest('hex').slice(0, 20)
+    if (matchHashes.size >= MAX_MATCH_HASHES) matchHashes.clear()
+    matchHashes.set(match, hash)
+  }
+  return hash
 }
 
 /** Key of the router (and of its single-service LB) for one IngressRoute route. */
