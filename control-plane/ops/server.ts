@@ -6,9 +6,9 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Registry } from 'prom-client'
 
+/** `ready` decides the status; the whole object is the body. */
 export interface Readiness {
-  ready: boolean
-  [detail: string]: unknown
+  readonly ready: boolean
 }
 
 export interface OpsServerOptions {
