@@ -8,6 +8,7 @@ import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 import { buildEdgeTable, formatEdgeDiagnostic, transportCAs } from '../table/index.ts'
 import type { EdgeTableStage } from './pipeline.ts'
+import { usableCertificates } from './pem-check.ts'
 import { planSocketTls } from './workerd-tls.ts'
 
 export function edgeTableStage(options: { entryPoint: string; entryPoints?: string[]; target?: EdgeTarget; httpsEntryPoint?: string }): EdgeTableStage {
@@ -17,10 +18,12 @@ export function edgeTableStage(options: { entryPoint: string; entryPoints?: stri
   return (config) => {
     const listenerTls = options.httpsEntryPoint === undefined ? undefined : planSocketTls(config)
     const built = buildEdgeTable(config, { target: options.target ?? 'workerd', entryPoints: options.entryPoints ?? [options.entryPoint] })
+    const caProblems: string[] = []
+    const trustedCertificates = usableCertificates(transportCAs(built.table), 'trusted CA certificates', caProblems)
     return {
       table: { schema: TABLE_SCHEMA_VERSION, routes: splitter.split(interner.intern(built.table)), endpoints: built.endpoints },
-      problems: [...built.diagnostics.map(formatEdgeDiagnostic), ...(listenerTls?.problems.map((p) => `entry point ${options.httpsEntryPoint}: ${p}`) ?? [])],
-      trustedCertificates: transportCAs(built.table),
+      problems: [...built.diagnostics.map(formatEdgeDiagnostic), ...(listenerTls?.problems.map((p) => `entry point ${options.httpsEntryPoint}: ${p}`) ?? []), ...caProblems],
+      trustedCertificates,
       ...(listenerTls ? { listenerTls } : {}),
     }
   }

@@ -5,6 +5,7 @@
 import type { DynamicConfig, TLSOptions } from '../../shared/dynamic/types.ts'
 import { DEFAULT_TLS_OPTIONS } from '../../shared/table/schema.ts'
 import { isTls13Suite, opensslCipherName } from '../../shared/tls/cipher-suites.ts'
+import { keypairProblem, usableCertificates } from './pem-check.ts'
 import type { WorkerdSocketTls } from './workerd-config.ts'
 
 export interface Keypair {
@@ -60,11 +61,11 @@ export function planSocketTls(config: DynamicConfig, optionsName = DEFAULT_TLS_O
       break
     case 'RequireAndVerifyClientCert':
       options.requireClientCerts = true
-      options.trustedCertificates = o.clientAuth?.caFiles ?? []
+      options.trustedCertificates = usableCertificates(o.clientAuth?.caFiles ?? [], `${at}: clientAuth.caFiles`, problems)
       break
     case 'RequireAnyClientCert':
       options.requireClientCerts = true
-      options.trustedCertificates = o.clientAuth?.caFiles ?? []
+      options.trustedCertificates = usableCertificates(o.clientAuth?.caFiles ?? [], `${at}: clientAuth.caFiles`, problems)
       problems.push(`${at}: clientAuth.clientAuthType: RequireAnyClientCert is served as RequireAndVerifyClientCert (workerd verifies client certificates against the CAs)`)
       break
     default:
@@ -74,9 +75,15 @@ export function planSocketTls(config: DynamicConfig, optionsName = DEFAULT_TLS_O
 }
 
 function chooseKeypair(config: DynamicConfig, problems: string[]): Keypair | null {
+  const usable = (c: { certFile?: string; keyFile?: string } | undefined, label: string): boolean => {
+    if (!c?.certFile || !c.keyFile) return false
+    const why = keypairProblem(c.certFile, c.keyFile)
+    if (why) problems.push(`${label}: ${why}; not served`)
+    return why === null
+  }
   const fromStore = config.tls?.stores?.[DEFAULT_TLS_OPTIONS]?.defaultCertificate
-  const certificates = (config.tls?.certificates ?? []).filter((c) => c.certFile && c.keyFile)
-  const pick = fromStore?.certFile && fromStore.keyFile ? fromStore : certificates[0]
+  const certificates = (config.tls?.certificates ?? []).filter((c, i) => usable(c, `tls.certificates[${i}]`))
+  const pick = usable(fromStore, 'tls.stores.default.defaultCertificate') ? fromStore : certificates[0]
   const left = certificates.filter((c) => c !== pick).length
   if (left > 0) {
     problems.push(`tls.certificates: workerd serves one certificate per socket (no SNI selection); ${left} other certificate(s) are not served by this socket`)
