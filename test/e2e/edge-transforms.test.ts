@@ -5,7 +5,7 @@
  */
 import { X509Certificate } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
-import { brotliDecompressSync, gunzipSync, gzipSync, zstdDecompressSync } from 'node:zlib'
+import { brotliDecompressSync, createGunzip, createZstdDecompress, gunzipSync, gzipSync, zstdDecompressSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import { leafCert, startEdge, startUpstream, testCa, type Echo, type TestEdge, type Upstream } from '../support/index.ts'
@@ -14,6 +14,8 @@ let up: Upstream
 let edge: TestEdge
 let cloudflare: TestEdge
 let problems: string[] = []
+/** Lets the upstream's /stream response finish (it waits after its first part). */
+let releaseStream: () => void = () => {}
 
 const BIG = 'traefik edge compress '.repeat(300)
 const HTML = `<!DOCTYPE html><html><body>${'x'.repeat(40)}</body></html>`
@@ -63,6 +65,10 @@ beforeAll(async () => {
         res.writeHead(200, { 'content-type': 'text/plain' })
         res.write(BIG.slice(0, 500))
         setTimeout(() => res.end(BIG.slice(500)), 20)
+      } else if (path === '/stream') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' })
+        res.write(`data: ${BIG.slice(0, 2000)}\n\n`)
+        new Promise<void>((resolve) => (releaseStream = resolve)).then(() => res.end('data: end\n\n'))
       } else if (path === '/pre-gzip') res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' }).end(gzipSync(BIG))
       else if (path === '/untyped') {
         res.removeHeader('content-type')
@@ -203,6 +209,32 @@ describe('compress on workerd', () => {
     expect(chunked.headers['content-encoding']).toBe('gzip')
     expect(gunzipSync(chunked.body).toString()).toBe(BIG)
   })
+})
+
+describe('compress streams', () => {
+  for (const [encoding, decoder] of [['gzip', createGunzip], ['zstd', createZstdDecompress]] as const) {
+    it(`${encoding}: the first part reaches the client decoded while the upstream has not finished`, async () => {
+      const url = new URL('/stream', edge.url())
+      const text = await new Promise<string>((resolve, reject) => {
+        const req = httpRequest(url.href, { headers: { host: 'zip.example', 'accept-encoding': encoding }, agent: false }, (res) => {
+          expect(res.headers['content-encoding']).toBe(encoding)
+          const decode = decoder()
+          let out = ''
+          decode.on('data', (c: Buffer) => {
+            out += c.toString()
+            // Only once the client has the first part does the upstream send the end.
+            if (out.length >= 2000) releaseStream()
+          })
+          decode.on('end', () => resolve(out))
+          decode.on('error', reject)
+          res.pipe(decode)
+        })
+        req.on('error', reject)
+        req.end()
+      })
+      expect(text).toBe(`data: ${BIG.slice(0, 2000)}\n\ndata: end\n\n`)
+    })
+  }
 })
 
 describe('contentType, and what the runtime cannot do', () => {
