@@ -2,10 +2,10 @@
  * The controller's per-change work at N IngressRoutes, stage by stage, in one process (no API
  * server, no KV): `node scripts/run.mjs bench/propagation/stages.ts [--routes 10000] [--changes 20]`.
  * Builds the snapshot once, then for each change adds one IngressRoute and rebuilds: validation
- * (remembered per object, as the controller does), compile, edge table + split, pack.
+ * and compile (remembered per object, as the controller does), edge table + split, pack.
  */
 import { parseArgs } from 'node:util'
-import { compile } from '../../control-plane/compiler/index.ts'
+import { compile, IngressRouteCache } from '../../control-plane/compiler/index.ts'
 import type { KubeObject } from '../../control-plane/compiler/snapshot/kube-types.ts'
 import { ValidationCache } from '../../control-plane/kube/validation-cache.ts'
 import { packTable } from '../../control-plane/publish/pack-table.ts'
@@ -19,6 +19,7 @@ const route = (name: string) => ingressRoute({ name, namespace: 'bench', match: 
 const objects: KubeObject[] = [...serviceObjects({ name: 'whoami', namespace: 'bench', addresses: ['127.0.0.1'], port: 8080 }) as KubeObject[]]
 for (let i = 0; i < ROUTES; i++) objects.push(route(`r${i}`))
 const validation = new ValidationCache()
+const cache = new IngressRouteCache()
 const toEdge = edgeTableStage({ entryPoint: 'web' })
 const rows: number[][] = []
 for (let i = 0; i <= CHANGES; i++) {
@@ -26,7 +27,7 @@ for (let i = 0; i <= CHANGES; i++) {
   const t0 = performance.now()
   const validated = validation.validate({ objects })
   const t1 = performance.now()
-  const { config } = compile(validated.snapshot, { validate: false })
+  const { config } = compile(validated.snapshot, { validate: false, cache })
   const t2 = performance.now()
   const built = toEdge(config)
   const t3 = performance.now()

@@ -1,13 +1,15 @@
-// The incremental path (TableInterner + IncrementalSplit kept across builds, packTable's memory of
-// the last pack) against a fresh full build, over random sequences of cluster changes: the split
-// table, every packed blob and the manifest must be byte-identical after every change.
+// The incremental path (the compiler's IngressRouteCache, TableInterner + IncrementalSplit kept
+// across builds, packTable's memory of the last pack) against a fresh full build, over random
+// sequences of cluster changes: the configuration and its diagnostics, the split table, every
+// packed blob and the manifest must be byte-identical after every change.
 import { describe, expect, it } from 'vitest'
-import { compile } from '../compiler/index.ts'
+import { compile, IngressRouteCache } from '../compiler/index.ts'
 import type { KubeObject } from '../compiler/snapshot/kube-types.ts'
 import { packTable } from '../publish/pack-table.ts'
 import { edgeTableStage } from '../runtime/edge-table.ts'
 import { splitTableByHost } from '../../shared/table/split.ts'
 import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
+import { leafCert } from '../../test/support/certs.ts'
 import { buildEdgeTable } from './build-edge-table.ts'
 
 /** Small seeded PRNG (mulberry32): the same seed gives the same sequence of changes. */
@@ -27,6 +29,14 @@ const HOSTS = ['a.example', 'b.example', 'c.example', 'd.example']
 const SERVICES = ['s1', 's2', 's3']
 const MIDDLEWARES = ['strip', 'hdr', 'errs', 'chain']
 const TLS_OPTIONS = ['modern', 'old']
+const SECRETS = ['cert-a', 'cert-b']
+const PEMS = [leafCert({ dns: ['a.example'] }), leafCert({ dns: ['b.example'] })]
+
+function secret(name: string, r: () => number): KubeObject {
+  const pem = PEMS[Math.floor(r() * PEMS.length)]!
+  const b64 = (s: string) => Buffer.from(s).toString('base64')
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: NS }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64(pem.cert), 'tls.key': b64(pem.key) } } as KubeObject
+}
 
 function service(name: string, port: number, addresses: string[]): KubeObject[] {
   return [
@@ -68,7 +78,7 @@ function ingressRoute(name: string, r: () => number): KubeObject {
     entryPoints: r() < 0.5 ? ['web'] : ['websecure'],
     routes: [{ kind: 'Rule', match, services, ...(middlewares.length ? { middlewares } : {}) }],
   }
-  if (r() < 0.3) spec.tls = r() < 0.5 ? { options: { name: pick(TLS_OPTIONS) } } : {}
+  if (r() < 0.5) spec.tls = r() < 0.4 ? { options: { name: pick(TLS_OPTIONS) } } : { secretName: pick([...SECRETS, 'no-such-secret']) }
   return { apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', metadata: { name, namespace: NS }, spec } as KubeObject
 }
 
@@ -78,6 +88,7 @@ function cluster(r: () => number): Map<string, KubeObject[]> {
   for (const [i, s] of SERVICES.entries()) objects.set(`svc/${s}`, service(s, 8000 + i, [`10.0.0.${i + 1}`]))
   for (const m of MIDDLEWARES) objects.set(`mw/${m}`, [middleware(m, r)])
   for (const t of TLS_OPTIONS) objects.set(`tls/${t}`, [tlsOption(t, r)])
+  for (const c of SECRETS) objects.set(`secret/${c}`, [secret(c, r)])
   for (let i = 0; i < 12; i++) objects.set(`ir/r${i}`, [ingressRoute(`r${i}`, r)])
   return objects
 }
@@ -97,6 +108,10 @@ function change(objects: Map<string, KubeObject[]>, r: () => number): void {
     const m = MIDDLEWARES[Math.floor(r() * MIDDLEWARES.length)]!
     if (objects.has(`mw/${m}`) && r() < 0.2) objects.delete(`mw/${m}`)
     else objects.set(`mw/${m}`, [middleware(m, r)])
+  } else if (roll < 0.92) {
+    const c = SECRETS[Math.floor(r() * SECRETS.length)]!
+    if (objects.has(`secret/${c}`) && r() < 0.3) objects.delete(`secret/${c}`)
+    else objects.set(`secret/${c}`, [secret(c, r)])
   } else {
     const t = TLS_OPTIONS[Math.floor(r() * TLS_OPTIONS.length)]!
     if (objects.has(`tls/${t}`) && r() < 0.3) objects.delete(`tls/${t}`)
@@ -116,12 +131,16 @@ describe('incremental edge table', () => {
       const r = prng(seed)
       const objects = cluster(r)
       const incremental = edgeTableStage({ entryPoint: 'web', entryPoints: ['web', 'websecure'] })
+      const cache = new IngressRouteCache()
       let reusedParts = 0
       let previousHosts: Record<string, unknown> = {}
       for (let step = 0; step < 40; step++) {
         if (step > 0) change(objects, r)
-        const { config } = compile({ objects: [...objects.values()].flat() })
-        const built = incremental(config)
+        const snapshot = { objects: [...objects.values()].flat() }
+        const compiled = compile(snapshot, { cache })
+        const { config, diagnostics } = compile(snapshot)
+        expect(JSON.stringify(compiled), `step ${step}`).toBe(JSON.stringify({ config, diagnostics }))
+        const built = incremental(compiled.config)
         const routes = built.table.routes as ReturnType<typeof splitTableByHost>
         const full = buildEdgeTable(config, { target: 'workerd', entryPoints: ['web', 'websecure'] })
         const fullRoutes = splitTableByHost(full.table)

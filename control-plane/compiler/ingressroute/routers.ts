@@ -10,6 +10,7 @@ import type { Router, RouterTLSConfig } from '../../../shared/dynamic/types.ts'
 import type { CompileContext } from '../context.ts'
 import type { IngressRoute, Route } from '../crd/types.ts'
 import { FieldError, fieldPath, type ObjectRef } from '../diagnostics/diagnostics.ts'
+import type { IngressRouteCache } from '../incremental/ingressroute-cache.ts'
 import { routerKey } from '../naming/naming.ts'
 import { resolveReference } from '../references/references.ts'
 import { nameAndService } from '../services/load-balancer.ts'
@@ -22,16 +23,20 @@ import { parentRouterKeys } from './parent-refs.ts'
 /** Side work on an IngressRoute that never drops it, such as loading its TLS secret. */
 export type IngressRouteHook = (ctx: CompileContext, ir: IngressRoute, ref: ObjectRef) => void
 
-export function buildIngressRoutes(ctx: CompileContext, onTLS?: IngressRouteHook): void {
+export function buildIngressRoutes(ctx: CompileContext, onTLS?: IngressRouteHook, cache?: IngressRouteCache): void {
   for (const ir of ctx.index.ingressRoutes) {
     // Another class's IngressRoute is none of this provider's business: skipped silently.
     if (!shouldProcess(ctx.options.ingressClass, ingressClassOf(ir))) continue
-    const ref = ctx.index.ref(ir)
-    try {
-      buildIngressRoute(ctx, ir, ref, onTLS)
-    } catch (err) {
-      ctx.diagnostics.fromError(ref, err, 'spec')
+    const build = (c: CompileContext) => {
+      const ref = c.index.ref(ir)
+      try {
+        buildIngressRoute(c, ir, ref, onTLS)
+      } catch (err) {
+        c.diagnostics.fromError(ref, err, 'spec')
+      }
     }
+    if (cache) cache.run(ctx, ir, build)
+    else build(ctx)
   }
 }
 
