@@ -4,7 +4,7 @@
 // only once a fresh list from the API server agrees with the cache (shrink-guard.ts). A failed
 // publish is retried with backoff; the publisher itself skips a table whose content is unchanged.
 import type { KubeConfig } from '@kubernetes/client-node'
-import { compile, type Diagnostic, type ProviderOptions } from '../compiler/index.ts'
+import { compile, IngressRouteCache, type Diagnostic, type ProviderOptions } from '../compiler/index.ts'
 import { formatDiagnostic } from '../compiler/index.ts'
 import type { PublishResult } from '../publish/publisher.ts'
 import type { Built } from '../runtime/file-mode.ts'
@@ -65,6 +65,8 @@ export class ClusterController {
   readonly #elector: LeaderElector | null
   readonly #events: EventRecorder | null
   readonly #validation = new ValidationCache()
+  /** Informers keep unchanged objects as the same objects: unchanged IngressRoutes are not recompiled. */
+  readonly #compileCache = new IngressRouteCache()
   #leader: boolean
   #timer: NodeJS.Timeout | undefined
   #running: Promise<void> | null = null
@@ -175,7 +177,7 @@ export class ClusterController {
     if (this.#stopped || !this.#leader) return
     const t0 = performance.now()
     const validated = this.#validation.validate(this.#cache.snapshot())
-    const compiled = compile(validated.snapshot, { ...this.#o.provider, validate: false })
+    const compiled = compile(validated.snapshot, { ...this.#o.provider, validate: false, cache: this.#compileCache })
     const { config } = compiled
     const diagnostics = [...validated.diagnostics, ...compiled.diagnostics]
     const t1 = performance.now()
