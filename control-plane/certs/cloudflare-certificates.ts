@@ -135,3 +135,45 @@ export function jsonCertificateState(store: { get(k: string): Promise<string | n
     save: (state) => store.put(key, JSON.stringify(state)),
   }
 }
+
+/**
+ * Keeps the zone's certificates in step with successive builds: each build hands its
+ * configuration; a sync runs (one at a time, the newest configuration winning) when the set of
+ * certificates changed since the last good sync and `mayRun()` says so (the leader only).
+ */
+export function certificateSyncer(options: CertificateSinkOptions & { mayRun: () => boolean; report: (line: string) => void }) {
+  let synced = ''
+  let running: Promise<void> | null = null
+  let pending: DesiredCertificate[] | null = null
+  const run = async (): Promise<void> => {
+    while (pending) {
+      const desired = pending
+      pending = null
+      const key = desired.map((d) => d.fingerprint).sort().join(',')
+      if (key === synced || !options.mayRun()) continue
+      try {
+        const r = await syncCloudflareCertificates(desired, options)
+        for (const p of r.problems) options.report(`certificates: ${p}`)
+        if (r.problems.length === 0) synced = key
+        if (r.uploaded.length + r.replaced.length + r.deleted.length) {
+          options.report(`certificates: ${r.uploaded.length} uploaded, ${r.replaced.length} replaced, ${r.deleted.length} deleted on zone ${options.zoneId}`)
+        }
+      } catch (err) {
+        options.report(`certificates: ${(err as Error).message} (retried with the next build)`)
+      }
+    }
+  }
+  return {
+    /** Called with each build's configuration; never throws, never waits. */
+    offer(config: DynamicConfig): void {
+      const problems: string[] = []
+      pending = desiredCertificates(config, problems)
+      for (const p of problems) options.report(`certificates: ${p}`)
+      running ??= run().finally(() => (running = null))
+    },
+    /** Resolves when no sync is running. */
+    idle: async (): Promise<void> => {
+      while (running) await running
+    },
+  }
+}

@@ -36,6 +36,9 @@
  *   --ops-port N               /healthz /readyz /metrics on 0.0.0.0:N (default 9000; 0 picks a port)
  *   --debounce-ms N            quiet time before a recompile (default 50)
  *   --no-events                do not write Kubernetes Events
+ *   --cloudflare-zone ZONE     [CLOUDFLARE_ZONE_ID] also upload the manifests' certificates (IngressRoute
+ *                              tls.secretName, TLSStore) to that zone's custom certificates (leader only;
+ *                              token CLOUDFLARE_API_TOKEN[_FILE]; docs/tls.md)
  * Prints `ready OPS_URL` on stdout once the ops server listens; logs go to stderr. SIGINT/SIGTERM
  * release the Lease and stop. Exit 2 on a usage error, 1 when it cannot start.
  *
@@ -59,6 +62,8 @@ import { TablePublisher } from '../publish/publisher.ts'
 import { loadSecretsSealer } from '../table/secrets.ts'
 import { loadOrCreateDevSigningKey, loadSigningKey } from '../publish/signing-key.ts'
 import { edgeTableStage } from '../runtime/edge-table.ts'
+import { certificateSyncer, jsonCertificateState } from '../certs/cloudflare-certificates.ts'
+import { cloudflareApiOptionsFromEnv } from '../cloudflare/api-client.ts'
 import { activeHealth } from '../health/active-health.ts'
 import { DEFAULT_STATE_DIR, DEV_SIGNING_KEY, REPO_ROOT } from '../runtime/paths.ts'
 
@@ -97,6 +102,7 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
       'pointer-interval-ms': { type: 'string' },
       'beacon-url': { type: 'string' },
       'secrets-key': { type: 'string' },
+      'cloudflare-zone': { type: 'string' },
       'no-events': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -148,6 +154,7 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
     events: values['no-events'] !== true,
     beaconUrl: values['beacon-url'] ?? env.TABLE_BEACON_URL,
     secretsKey: values['secrets-key'] ?? env.SECRETS_KEY_FILE,
+    cloudflareZone: values['cloudflare-zone'] ?? env.CLOUDFLARE_ZONE_ID,
   }
 }
 
@@ -203,10 +210,24 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     // Active health checks (control-plane/health); only the leader republishes a status change.
     const health = activeHealth({ report: log, mayPublish: () => controller.state().leader })
     stops.push(async () => health.stop())
-    const controller = new ClusterController({
+    // The manifests' certificates to the zone's custom certificates (leader only), beside the table.
+    const certificates: ReturnType<typeof certificateSyncer> | undefined = args.cloudflareZone
+      ? certificateSyncer({
+          ...cloudflareApiOptionsFromEnv(),
+          zoneId: args.cloudflareZone,
+          state: jsonCertificateState({
+            get: async (k) => (await store.get([k])).get(k) ?? null,
+            put: (k, v) => store.put([[k, v]]),
+          }),
+          mayRun: (): boolean => controller.state().leader,
+          report: log,
+        })
+      : undefined
+    const stage = health.stage(edgeTableStage({ entryPoint: args.entryPoints[0]!, entryPoints: args.entryPoints, target: args.target }))
+    const controller: ClusterController = new ClusterController({
       kc,
       provider: args.provider,
-      toEdge: health.stage(edgeTableStage({ entryPoint: args.entryPoints[0]!, entryPoints: args.entryPoints, target: args.target })),
+      toEdge: certificates ? (config) => (certificates.offer(config), stage(config)) : stage,
       publish: health.publish((built) => publish(built.table)),
       observeBuild: (seconds) => metrics.compileDuration.observe(seconds),
       identity: args.identity,

@@ -2,6 +2,7 @@
 // ({success, errors, result, result_info}) unwrapped: 429 and 5xx answers and network errors are
 // retried with exponential backoff and full jitter (Retry-After honoured); any other error fails
 // at once with Cloudflare's own messages.
+import { readFileSync } from 'node:fs'
 
 export interface CloudflareApiOptions {
   apiToken: string
@@ -98,4 +99,41 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | n
 
 function describeErrors(envelope: Envelope<unknown>): string {
   return (envelope.errors ?? []).map((e) => (e.code === undefined ? e.message : `${e.code}: ${e.message}`)).join('; ')
+}
+
+/**
+ * Settings by name, each from the environment or from the file named by the same variable with
+ * `_FILE` appended (a mounted Kubernetes Secret). Throws, naming what is missing.
+ */
+export function cloudflareSettingsFromEnv(
+  names: readonly string[],
+  label: string,
+  env: NodeJS.ProcessEnv = process.env,
+  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+): Map<string, string> {
+  const values = new Map<string, string>()
+  const missing: string[] = []
+  for (const name of names) {
+    const file = env[`${name}_FILE`]
+    if (env[name] && file) throw new Error(`${label}: set ${name} or ${name}_FILE, not both`)
+    let value = env[name]
+    if (!value && file) {
+      try {
+        value = readFile(file).trim()
+      } catch (err) {
+        throw new Error(`${label}: ${name}_FILE ${file}: ${(err as Error).message}`)
+      }
+      if (!value) throw new Error(`${label}: ${name}_FILE ${file} is empty`)
+    }
+    if (value) values.set(name, value)
+    else missing.push(name)
+  }
+  if (missing.length) throw new Error(`${label}: ${missing.join(', ')} not set (nor ${missing.map((m) => `${m}_FILE`).join(', ')})`)
+  return values
+}
+
+/** The API token (CLOUDFLARE_API_TOKEN or its _FILE) and CLOUDFLARE_API_BASE_URL. */
+export function cloudflareApiOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): CloudflareApiOptions {
+  const token = cloudflareSettingsFromEnv(['CLOUDFLARE_API_TOKEN'], 'Cloudflare API', env).get('CLOUDFLARE_API_TOKEN')!
+  return { apiToken: token, ...(env.CLOUDFLARE_API_BASE_URL ? { baseUrl: env.CLOUDFLARE_API_BASE_URL } : {}) }
 }

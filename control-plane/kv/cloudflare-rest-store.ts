@@ -5,7 +5,7 @@
 // honoured); keys a bulk call reports as unsuccessful are re-sent here the same way. Any other
 // error fails at once with Cloudflare's own error messages.
 import { readFileSync } from 'node:fs'
-import { cloudflareApi, type CloudflareApiOptions } from '../cloudflare/api-client.ts'
+import { cloudflareApi, cloudflareSettingsFromEnv, type CloudflareApiOptions } from '../cloudflare/api-client.ts'
 import { chunks, type KvStore } from './store.ts'
 
 export interface CloudflareKvOptions extends CloudflareApiOptions {
@@ -39,24 +39,7 @@ export function cloudflareKvOptionsFromEnv(
   env: NodeJS.ProcessEnv = process.env,
   readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
 ): CloudflareKvOptions {
-  const values = new Map<string, string>()
-  const missing: string[] = []
-  for (const name of CREDENTIALS) {
-    const file = env[`${name}_FILE`]
-    if (env[name] && file) throw new Error(`Cloudflare KV: set ${name} or ${name}_FILE, not both`)
-    let value = env[name]
-    if (!value && file) {
-      try {
-        value = readFile(file).trim()
-      } catch (err) {
-        throw new Error(`Cloudflare KV: ${name}_FILE ${file}: ${(err as Error).message}`)
-      }
-      if (!value) throw new Error(`Cloudflare KV: ${name}_FILE ${file} is empty`)
-    }
-    if (value) values.set(name, value)
-    else missing.push(name)
-  }
-  if (missing.length) throw new Error(`Cloudflare KV: ${missing.join(', ')} not set (nor ${missing.map((m) => `${m}_FILE`).join(', ')})`)
+  const values = cloudflareSettingsFromEnv(CREDENTIALS, 'Cloudflare KV', env, readFile)
   return {
     accountId: values.get('CLOUDFLARE_ACCOUNT_ID')!,
     namespaceId: values.get('CLOUDFLARE_KV_NAMESPACE_ID')!,

@@ -1,0 +1,90 @@
+// `npm run controller -- --cloudflare-zone ZONE` as a real process: the certificate Secrets the
+// cluster's IngressRoutes name reach the zone's custom certificates (a local fake of Cloudflare's
+// API), a renewed Secret replaces the certificate in place, and one no longer named is deleted.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
+import { startApiServer, type TestApiServer } from '../support/apiserver/index.ts'
+import { ingressRoute, serviceObjects } from '../support/apiserver/objects.ts'
+import { leafCert, type Pem } from '../support/certs.ts'
+import { eventually } from '../support/eventually.ts'
+import { startFakeCloudflareCerts, type FakeCloudflareCerts } from '../support/fake-cloudflare-certs.ts'
+
+const secret = (name: string, pem: Pem) => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name, namespace: 'demo' },
+  type: 'kubernetes.io/tls',
+  data: { 'tls.crt': Buffer.from(pem.cert).toString('base64'), 'tls.key': Buffer.from(pem.key).toString('base64') },
+})
+const tlsRoute = (name: string, secretName: string) => {
+  const r = ingressRoute({ name, match: `Host(\`${name}.example\`)`, service: 'whoami' }) as { spec: Record<string, unknown> }
+  r.spec.tls = { secretName }
+  return r as Parameters<TestApiServer['apply']>[0]
+}
+
+describe('npm run controller --cloudflare-zone', () => {
+  let dir: string
+  let api: TestApiServer
+  let cf: FakeCloudflareCerts
+  let proc: ChildProcess
+  const stderr: string[] = []
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'controller-certs-'))
+    api = await startApiServer({ tls: true })
+    cf = await startFakeCloudflareCerts()
+    api.apply(...serviceObjects({ name: 'whoami', addresses: ['127.0.0.1'], port: 8080 }))
+    api.apply(secret('one', leafCert({ dns: ['one.example'] })), secret('two', leafCert({ dns: ['two.example'] })), tlsRoute('one', 'one'), tlsRoute('two', 'two'))
+    const kubeconfig = join(dir, 'kubeconfig')
+    await writeFile(kubeconfig, api.kubeconfig())
+    await writeFile(join(dir, 'token'), `${cf.token}\n`)
+    proc = spawn(process.execPath, [
+      join(REPO_ROOT, 'control-plane/cli/controller.ts'),
+      '--kubeconfig', kubeconfig,
+      '--sink', 'local',
+      '--persist-to', join(dir, 'kv'),
+      '--state-dir', join(dir, 'state'),
+      '--no-leader-election',
+      '--ops-port', '0',
+      '--debounce-ms', '20',
+      '--cloudflare-zone', cf.zoneId,
+    ], {
+      env: { ...process.env, CLOUDFLARE_API_TOKEN_FILE: join(dir, 'token'), CLOUDFLARE_API_BASE_URL: cf.baseUrl },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    createInterface(proc.stderr!).on('line', (l) => stderr.push(l))
+    await new Promise<void>((resolve, reject) => {
+      createInterface(proc.stdout!).on('line', (l) => /^ready /.test(l) && resolve())
+      proc.on('exit', (code) => reject(new Error(`controller exited ${code}: ${stderr.join('\n')}`)))
+    })
+  }, 60_000)
+
+  afterAll(async () => {
+    if (proc && proc.exitCode === null && proc.signalCode === null) {
+      await new Promise((res) => {
+        proc.once('exit', res)
+        proc.kill('SIGTERM')
+      })
+    }
+    await cf?.close()
+    await api?.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  const zone = () => [...cf.certificates.values()].map((c) => `${c.id} ${c.hosts.join(',')}`).sort()
+
+  it('uploads, replaces in place and deletes as the cluster changes', async () => {
+    await eventually(() => expect(zone()).toEqual(['cert-1 one.example', 'cert-2 two.example'].sort()), { what: 'certificates uploaded', timeoutMs: 20_000 })
+    const renewed = leafCert({ dns: ['one.example'] })
+    api.apply(secret('one', renewed))
+    await eventually(() => expect(cf.certificates.get('cert-1')?.certificate).toBe(renewed.cert), { what: 'renewal patched in place' })
+    api.remove('IngressRoute', 'demo', 'two')
+    await eventually(() => expect(zone()).toEqual(['cert-1 one.example']), { what: 'unused certificate deleted' })
+    expect(stderr.join('\n')).toMatch(/certificates: 2 uploaded, 0 replaced, 0 deleted/)
+  })
+})
