@@ -36,6 +36,9 @@
  *   --ops-port N               /healthz /readyz /metrics on 0.0.0.0:N (default 9000; 0 picks a port)
  *   --debounce-ms N            quiet time before a recompile (default 50)
  *   --no-events                do not write Kubernetes Events
+ *   --dashboard                serve the dashboard (routers, services, middlewares, TLS options with their
+ *                              source objects and diagnostics; explain; last change) at /dashboard/ on the
+ *                              ops port (off by default, as Traefik's)
  *   --cloudflare-zone ZONE     [CLOUDFLARE_ZONE_ID] also upload the manifests' certificates (IngressRoute
  *                              tls.secretName, TLSStore) to that zone's custom certificates (leader only;
  *                              token CLOUDFLARE_API_TOKEN[_FILE]; docs/tls.md)
@@ -63,6 +66,10 @@ import { loadSecretsSealer } from '../table/secrets.ts'
 import { loadOrCreateDevSigningKey, loadSigningKey } from '../publish/signing-key.ts'
 import { edgeTableStage } from '../runtime/edge-table.ts'
 import { certificateSyncer, jsonCertificateState } from '../certs/cloudflare-certificates.ts'
+import { DashboardModel } from '../dashboard/model.ts'
+import { dashboardHandler } from '../dashboard/server.ts'
+import type { LoadResult } from '../manifests/load.ts'
+import type { Built } from '../runtime/file-mode.ts'
 import { cloudflareApiOptionsFromEnv } from '../cloudflare/api-client.ts'
 import { activeHealth } from '../health/active-health.ts'
 import { DEFAULT_STATE_DIR, DEV_SIGNING_KEY, REPO_ROOT } from '../runtime/paths.ts'
@@ -103,6 +110,7 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
       'beacon-url': { type: 'string' },
       'secrets-key': { type: 'string' },
       'cloudflare-zone': { type: 'string' },
+      dashboard: { type: 'boolean' },
       'no-events': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -155,6 +163,7 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
     beaconUrl: values['beacon-url'] ?? env.TABLE_BEACON_URL,
     secretsKey: values['secrets-key'] ?? env.SECRETS_KEY_FILE,
     cloudflareZone: values['cloudflare-zone'] ?? env.CLOUDFLARE_ZONE_ID,
+    dashboard: values.dashboard === true,
   }
 }
 
@@ -223,13 +232,15 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
           report: log,
         })
       : undefined
+    const dashboard = args.dashboard ? new DashboardModel({ provider: args.provider, entryPoints: args.entryPoints, target: args.target }) : undefined
     const stage = health.stage(edgeTableStage({ entryPoint: args.entryPoints[0]!, entryPoints: args.entryPoints, target: args.target }))
     const controller: ClusterController = new ClusterController({
       kc,
       provider: args.provider,
       toEdge: certificates ? (config) => (certificates.offer(config), stage(config)) : stage,
-      publish: health.publish((built) => publish(built.table)),
+      publish: health.publish(dashboard ? dashboard.observe((built) => publish(built.table)) : (built) => publish(built.table)),
       observeBuild: (seconds) => metrics.compileDuration.observe(seconds),
+      ...(dashboard ? { observeSnapshot: (loaded: LoadResult, built: Built) => dashboard.show(loaded, built) } : {}),
       identity: args.identity,
       ...(args.lease ? { lease: args.lease } : {}),
       debounceMs: args.debounceMs,
@@ -240,6 +251,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     stops.push(() => controller.stop())
     const ops = await startOpsServer({
       registry: metrics.registry,
+      ...(dashboard ? { handler: dashboardHandler(dashboard, { prefix: '/dashboard' }) } : {}),
       readiness: () => controller.state(),
       beforeScrape: controllerScrape(metrics, controller),
       port: args.opsPort,

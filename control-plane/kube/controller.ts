@@ -6,6 +6,7 @@
 import type { KubeConfig } from '@kubernetes/client-node'
 import { compile, IngressRouteCache, type Diagnostic, type ProviderOptions } from '../compiler/index.ts'
 import { formatDiagnostic } from '../compiler/index.ts'
+import type { LoadResult } from '../manifests/load.ts'
 import type { PublishResult } from '../publish/publisher.ts'
 import type { Built } from '../runtime/file-mode.ts'
 import type { EdgeTableStage } from '../runtime/pipeline.ts'
@@ -46,6 +47,8 @@ export interface ClusterControllerOptions {
   maxReconnectDelayMs?: number
   /** Seconds from snapshot to edge table of each build (the ops compile duration histogram). */
   observeBuild?: (seconds: number) => void
+  /** Each build with the objects it came from (the dashboard). */
+  observeSnapshot?: (loaded: LoadResult, built: Built) => void
 }
 
 export interface ControllerState {
@@ -184,6 +187,7 @@ export class ClusterController {
     const edge = this.#o.toEdge(config)
     const t2 = performance.now()
     this.#o.observeBuild?.((t2 - t0) / 1000)
+    this.#o.observeSnapshot?.({ snapshot: validated.snapshot, diagnostics, files: [] }, edge)
     const routers = Object.keys(config.http?.routers ?? {}).length
     this.#report(diagnostics, edge.problems)
     if (needsConfirmation({ lastRouters: this.#lastRouters, routers, maxShrink: this.#o.maxShrink })) {

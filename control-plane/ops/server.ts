@@ -2,7 +2,7 @@
 //   /healthz  200 while the process answers (liveness: the event loop is not stuck)
 //   /readyz   200 when the readiness predicate holds, else 503; the body is its detail as JSON
 //   /metrics  the registry in Prometheus' text format
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Registry } from 'prom-client'
 
@@ -21,6 +21,8 @@ export interface OpsServerOptions {
   port?: number
   /** Default 0.0.0.0 (probes and scrapes come from outside the pod). */
   host?: string
+  /** Asked first for every request (the dashboard): true when it answered. */
+  handler?: (req: IncomingMessage, res: ServerResponse) => boolean
 }
 
 export interface OpsServer {
@@ -34,6 +36,7 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   const { registry, readiness } = options
   const host = options.host ?? '0.0.0.0'
   const server: Server = createServer((req, res) => {
+    if (options.handler?.(req, res)) return
     const path = (req.url ?? '/').split('?')[0]
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end()

@@ -1,6 +1,7 @@
-// `npm run controller -- --cloudflare-zone ZONE` as a real process: the certificate Secrets the
-// cluster's IngressRoutes name reach the zone's custom certificates (a local fake of Cloudflare's
-// API), a renewed Secret replaces the certificate in place, and one no longer named is deleted.
+// `npm run controller -- --cloudflare-zone ZONE --dashboard` as a real process: the certificate
+// Secrets the cluster's IngressRoutes name reach the zone's custom certificates (a local fake of
+// Cloudflare's API), a renewed Secret replaces the certificate in place, and one no longer named
+// is deleted; the dashboard on the ops port shows the cluster's routers with their source objects.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -32,6 +33,7 @@ describe('npm run controller --cloudflare-zone', () => {
   let api: TestApiServer
   let cf: FakeCloudflareCerts
   let proc: ChildProcess
+  let opsUrl = ''
   const stderr: string[] = []
 
   beforeAll(async () => {
@@ -53,13 +55,17 @@ describe('npm run controller --cloudflare-zone', () => {
       '--ops-port', '0',
       '--debounce-ms', '20',
       '--cloudflare-zone', cf.zoneId,
+      '--dashboard',
     ], {
       env: { ...process.env, CLOUDFLARE_API_TOKEN_FILE: join(dir, 'token'), CLOUDFLARE_API_BASE_URL: cf.baseUrl },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     createInterface(proc.stderr!).on('line', (l) => stderr.push(l))
-    await new Promise<void>((resolve, reject) => {
-      createInterface(proc.stdout!).on('line', (l) => /^ready /.test(l) && resolve())
+    opsUrl = await new Promise<string>((resolve, reject) => {
+      createInterface(proc.stdout!).on('line', (l) => {
+        const m = /^ready (\S+)/.exec(l)
+        if (m) resolve(m[1]!)
+      })
       proc.on('exit', (code) => reject(new Error(`controller exited ${code}: ${stderr.join('\n')}`)))
     })
   }, 60_000)
@@ -86,5 +92,20 @@ describe('npm run controller --cloudflare-zone', () => {
     api.remove('IngressRoute', 'demo', 'two')
     await eventually(() => expect(zone()).toEqual(['cert-1 one.example']), { what: 'unused certificate deleted' })
     expect(stderr.join('\n')).toMatch(/certificates: 2 uploaded, 0 replaced, 0 deleted/)
+  })
+
+  it('serves the dashboard at /dashboard/ on the ops port: routers with their source objects', async () => {
+    const page = await fetch(`${opsUrl}/dashboard/`)
+    expect(page.status).toBe(200)
+    expect(await page.text()).toMatch(/<html/i)
+    const state = await eventually(async () => {
+      const res = await fetch(`${opsUrl}/dashboard/api/state`)
+      expect(res.status).toBe(200)
+      return (await res.json()) as { routers: Array<{ name: string; source?: { kind: string; namespace: string; name: string } }>; published: { routesVersion: string } | null }
+    }, { what: 'dashboard state' })
+    const one = state.routers.find((r) => r.name.startsWith('demo-one-'))
+    expect(one?.source).toMatchObject({ kind: 'IngressRoute', namespace: 'demo', name: 'one' })
+    expect(state.published?.routesVersion).toMatch(/^[0-9a-f]{16,}$/)
+    expect((await fetch(`${opsUrl}/healthz`)).status).toBe(200)
   })
 })
