@@ -61,8 +61,13 @@ createInterface(controller.stderr!).on('line', (l) => {
   logs.push(l)
   if (/ published \(/.test(l)) publishedAt.push(performance.now())
 })
+let opsUrl = ''
 await new Promise<void>((resolve, reject) => {
-  createInterface(controller.stdout!).on('line', (l) => l.startsWith('ready ') && resolve())
+  createInterface(controller.stdout!).on('line', (l) => {
+    if (!l.startsWith('ready ')) return
+    opsUrl = l.slice('ready '.length).trim()
+    resolve()
+  })
   controller.once('exit', (code) => reject(new Error(`controller exited ${code}:\n${logs.join('\n')}`)))
 })
 
@@ -93,6 +98,11 @@ const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(s
 const rssMB = kb('VmRSS') / 1024
 const peakMB = kb('VmHWM') / 1024
 
+// Where the RSS goes: V8's heap (used, and kept) from the controller's own /metrics.
+const metrics = await (await fetch(new URL('/metrics', opsUrl))).text()
+const metricMB = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(metrics)?.[1] ?? NaN) / 2 ** 20
+const heap = { used: metricMB('nodejs_heap_size_used_bytes'), total: metricMB('nodejs_heap_size_total_bytes'), external: metricMB('nodejs_external_memory_bytes') }
+
 controller.kill('SIGTERM')
 await new Promise((r) => controller.once('exit', r))
 await edge.stop()
@@ -110,6 +120,7 @@ console.log(`IngressRoutes: ${ROUTES}; changes: ${CHANGES}; debounce ${DEBOUNCE}
 console.log(`first table served after controller start: ${f(firstMs)} ms`)
 console.log(`| routes | changes | p50 ms | p99 ms | max ms | controller RSS MB | peak RSS MB |`)
 console.log(`| ${ROUTES} | ${CHANGES} | ${f(pct(50))} | ${f(pct(99))} | ${f(latencies.at(-1)!)} | ${rssMB.toFixed(0)} | ${peakMB.toFixed(0)} |`)
+console.log(`controller heap at the end: ${heap.used.toFixed(0)} MB used of ${heap.total.toFixed(0)} MB V8 heap, ${heap.external.toFixed(0)} MB external`)
 console.log(`of which API server -> published by the controller: p50 ${f(pctOf(controlPlane, 50))} ms, p99 ${f(pctOf(controlPlane, 99))} ms (the rest: the edge noticing and loading the table)`)
 console.log(`load average during the run: ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')} on ${(await import('node:os')).availableParallelism()} cores`)
 console.log(logs.filter((l) => l.includes('published')).slice(-3).join('\n'))
