@@ -2,26 +2,19 @@
 // API server, publishing through the Workers KV REST sink (a local fake of Cloudflare's API) that
 // the edge on workerd reads. The leader is killed with SIGKILL; the standby takes over and the
 // edge serves the change made meanwhile. /readyz and /metrics answer on each replica.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCloudflareKvStore } from '../../control-plane/kv/cloudflare-rest-store.ts'
-import { REPO_ROOT, startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
+import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { startApiServer, type TestApiServer } from '../support/apiserver/index.ts'
 import { ingressRoute, serviceObjects } from '../support/apiserver/objects.ts'
+import { startControllerProcess, type ControllerProcess } from '../support/controller-process.ts'
 import { eventually } from '../support/eventually.ts'
 import { startFakeCloudflareKv, type FakeCloudflareKv } from '../support/fake-cloudflare-kv.ts'
 import { send } from '../support/http.ts'
 import { startUpstream, type Upstream } from '../support/upstream.ts'
-
-interface Replica {
-  proc: ChildProcess
-  opsUrl: string
-  stderr: string[]
-}
 
 const route = (name: string) => ingressRoute({ name, match: `Host(\`${name}.example\`)`, service: 'whoami' })
 
@@ -31,37 +24,18 @@ describe('npm run controller', () => {
   let kv: FakeCloudflareKv
   let edge: LocalEdge
   let upstream: Upstream
-  const replicas = new Map<string, Replica>()
+  const replicas = new Map<string, ControllerProcess>()
 
-  const startReplica = (identity: string, kubeconfig: string) =>
-    new Promise<Replica>((resolve, reject) => {
-      const proc = spawn(process.execPath, [
-        join(REPO_ROOT, 'control-plane/cli/controller.ts'),
-        '--kubeconfig', kubeconfig,
-        '--sink', 'cloudflare',
-        '--target', 'workerd',
-        '--signing-key', join(dir, 'state', 'signing-key.jwk.json'),
-        '--identity', identity,
-        '--lease-namespace', 'traefik-edge',
-        '--lease-duration', '1', '--renew-deadline', '0.7', '--retry-period', '0.2',
-        '--ops-port', '0',
-        '--debounce-ms', '20',
-      ], {
-        env: { ...process.env, CLOUDFLARE_ACCOUNT_ID: kv.accountId, CLOUDFLARE_KV_NAMESPACE_ID: kv.namespaceId, CLOUDFLARE_API_TOKEN: kv.token, CLOUDFLARE_API_BASE_URL: kv.baseUrl },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      const replica: Replica = { proc, opsUrl: '', stderr: [] }
-      createInterface(proc.stderr!).on('line', (l) => replica.stderr.push(l))
-      createInterface(proc.stdout!).on('line', (l) => {
-        const m = /^ready (\S+)/.exec(l)
-        if (m) {
-          replica.opsUrl = m[1]!
-          replicas.set(identity, replica)
-          resolve(replica)
-        }
-      })
-      proc.on('exit', (code) => reject(new Error(`controller ${identity} exited ${code}: ${replica.stderr.join('\n')}`)))
-    })
+  const startReplica = async (identity: string, kubeconfig: string) => {
+    const replica = await startControllerProcess(
+      ['--kubeconfig', kubeconfig, '--sink', 'cloudflare', '--target', 'workerd', '--signing-key', join(dir, 'state', 'signing-key.jwk.json'),
+        '--identity', identity, '--lease-namespace', 'traefik-edge', '--lease-duration', '1', '--renew-deadline', '0.7', '--retry-period', '0.2',
+        '--ops-port', '0', '--debounce-ms', '20'],
+      { CLOUDFLARE_ACCOUNT_ID: kv.accountId, CLOUDFLARE_KV_NAMESPACE_ID: kv.namespaceId, CLOUDFLARE_API_TOKEN: kv.token, CLOUDFLARE_API_BASE_URL: kv.baseUrl },
+    )
+    replicas.set(identity, replica)
+    return replica
+  }
 
   const holder = () => (api.objects('Lease', 'traefik-edge')[0]?.spec as { holderIdentity?: string } | undefined)?.holderIdentity ?? ''
   const status = async (host: string) => (await send(edge.url(), { headers: { host } })).status
@@ -84,11 +58,7 @@ describe('npm run controller', () => {
   }, 60_000)
 
   afterAll(async () => {
-    const running = [...replicas.values()].filter((r) => r.proc.exitCode === null && r.proc.signalCode === null)
-    await Promise.all(running.map((r) => new Promise((res) => {
-      r.proc.once('exit', res)
-      r.proc.kill('SIGTERM')
-    })))
+    await Promise.all([...replicas.values()].map((r) => r.stop()))
     await edge?.stop()
     await kv?.close()
     await upstream?.close()

@@ -2,17 +2,16 @@
 // workerd through the version beacon while the edge's KV view (Workers KV REST sink, a local fake
 // of Cloudflare's API, seen through a view that keeps the old pointer) has not caught up; the
 // ops server reports the publishes. The beacon token is read from a file, as the Deployment mounts it.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCloudflareKvStore } from '../../control-plane/kv/cloudflare-rest-store.ts'
-import { REPO_ROOT, startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
+import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { POINTER_KEY } from '../../edge-worker/src/table-source/layout.ts'
 import { startApiServer, type TestApiServer } from '../support/apiserver/index.ts'
 import { ingressRoute, serviceObjects } from '../support/apiserver/objects.ts'
+import { startControllerProcess, type ControllerProcess } from '../support/controller-process.ts'
 import { eventually } from '../support/eventually.ts'
 import { startFakeCloudflareKv, type FakeCloudflareKv } from '../support/fake-cloudflare-kv.ts'
 import { send } from '../support/http.ts'
@@ -29,9 +28,9 @@ describe('npm run controller with the version beacon', () => {
   let kv: StaleKv
   let edge: LocalEdge
   let upstream: Upstream
-  let proc: ChildProcess
+  let controller: ControllerProcess
   let opsUrl = ''
-  const stderr: string[] = []
+  let stderr: string[] = []
 
   const status = async (host: string) => (await send(edge.url(), { headers: { host } })).status
 
@@ -52,45 +51,23 @@ describe('npm run controller with the version beacon', () => {
     const kubeconfig = join(dir, 'kubeconfig')
     await writeFile(kubeconfig, api.kubeconfig())
     await writeFile(join(dir, 'beacon-token'), `${TOKEN}\n`)
-    proc = spawn(process.execPath, [
-      join(REPO_ROOT, 'control-plane/cli/controller.ts'),
-      '--kubeconfig', kubeconfig,
-      '--sink', 'cloudflare',
-      '--target', 'workerd',
-      '--signing-key', join(dir, 'state', 'signing-key.jwk.json'),
-      '--no-leader-election',
-      '--ops-port', '0',
-      '--debounce-ms', '20',
-      '--pointer-interval-ms', '0',
-      '--beacon-url', edge.url(),
-    ], {
-      env: {
-        ...process.env,
+    controller = await startControllerProcess(
+      ['--kubeconfig', kubeconfig, '--sink', 'cloudflare', '--target', 'workerd', '--signing-key', join(dir, 'state', 'signing-key.jwk.json'),
+        '--no-leader-election', '--ops-port', '0', '--debounce-ms', '20', '--pointer-interval-ms', '0', '--beacon-url', edge.url()],
+      {
         CLOUDFLARE_ACCOUNT_ID: cf.accountId,
         CLOUDFLARE_KV_NAMESPACE_ID: cf.namespaceId,
         CLOUDFLARE_API_TOKEN: cf.token,
         CLOUDFLARE_API_BASE_URL: cf.baseUrl,
         TABLE_BEACON_TOKEN_FILE: join(dir, 'beacon-token'),
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    createInterface(proc.stderr!).on('line', (l) => stderr.push(l))
-    opsUrl = await new Promise<string>((resolve, reject) => {
-      createInterface(proc.stdout!).on('line', (l) => {
-        const m = /^ready (\S+)/.exec(l)
-        if (m) resolve(m[1]!)
-      })
-      proc.on('exit', (code) => reject(new Error(`controller exited ${code}: ${stderr.join('\n')}`)))
-    })
+    )
+    opsUrl = controller.opsUrl
+    stderr = controller.stderr
   }, 60_000)
 
   afterAll(async () => {
-    if (proc && proc.exitCode === null && proc.signalCode === null) {
-      await new Promise((res) => {
-        proc.once('exit', res)
-        proc.kill('SIGTERM')
-      })
-    }
+    await controller?.stop()
     await edge?.stop()
     await cf?.close()
     await upstream?.close()

@@ -2,16 +2,14 @@
 // Secrets the cluster's IngressRoutes name reach the zone's custom certificates (a local fake of
 // Cloudflare's API), a renewed Secret replaces the certificate in place, and one no longer named
 // is deleted; the dashboard on the ops port shows the cluster's routers with their source objects.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { startApiServer, type TestApiServer } from '../support/apiserver/index.ts'
 import { ingressRoute, serviceObjects } from '../support/apiserver/objects.ts'
 import { leafCert, type Pem } from '../support/certs.ts'
+import { startControllerProcess, type ControllerProcess } from '../support/controller-process.ts'
 import { eventually } from '../support/eventually.ts'
 import { startFakeCloudflareCerts, type FakeCloudflareCerts } from '../support/fake-cloudflare-certs.ts'
 
@@ -32,9 +30,9 @@ describe('npm run controller --cloudflare-zone', () => {
   let dir: string
   let api: TestApiServer
   let cf: FakeCloudflareCerts
-  let proc: ChildProcess
+  let controller: ControllerProcess
   let opsUrl = ''
-  const stderr: string[] = []
+  let stderr: string[] = []
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'controller-certs-'))
@@ -45,38 +43,17 @@ describe('npm run controller --cloudflare-zone', () => {
     const kubeconfig = join(dir, 'kubeconfig')
     await writeFile(kubeconfig, api.kubeconfig())
     await writeFile(join(dir, 'token'), `${cf.token}\n`)
-    proc = spawn(process.execPath, [
-      join(REPO_ROOT, 'control-plane/cli/controller.ts'),
-      '--kubeconfig', kubeconfig,
-      '--sink', 'local',
-      '--persist-to', join(dir, 'kv'),
-      '--state-dir', join(dir, 'state'),
-      '--no-leader-election',
-      '--ops-port', '0',
-      '--debounce-ms', '20',
-      '--cloudflare-zone', cf.zoneId,
-      '--dashboard',
-    ], {
-      env: { ...process.env, CLOUDFLARE_API_TOKEN_FILE: join(dir, 'token'), CLOUDFLARE_API_BASE_URL: cf.baseUrl },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    createInterface(proc.stderr!).on('line', (l) => stderr.push(l))
-    opsUrl = await new Promise<string>((resolve, reject) => {
-      createInterface(proc.stdout!).on('line', (l) => {
-        const m = /^ready (\S+)/.exec(l)
-        if (m) resolve(m[1]!)
-      })
-      proc.on('exit', (code) => reject(new Error(`controller exited ${code}: ${stderr.join('\n')}`)))
-    })
+    controller = await startControllerProcess(
+      ['--kubeconfig', kubeconfig, '--sink', 'local', '--persist-to', join(dir, 'kv'), '--state-dir', join(dir, 'state'),
+        '--no-leader-election', '--ops-port', '0', '--debounce-ms', '20', '--cloudflare-zone', cf.zoneId, '--dashboard'],
+      { CLOUDFLARE_API_TOKEN_FILE: join(dir, 'token'), CLOUDFLARE_API_BASE_URL: cf.baseUrl },
+    )
+    opsUrl = controller.opsUrl
+    stderr = controller.stderr
   }, 60_000)
 
   afterAll(async () => {
-    if (proc && proc.exitCode === null && proc.signalCode === null) {
-      await new Promise((res) => {
-        proc.once('exit', res)
-        proc.kill('SIGTERM')
-      })
-    }
+    await controller?.stop()
     await cf?.close()
     await api?.close()
     await rm(dir, { recursive: true, force: true })
