@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util'
 import { compile, formatDiagnostic, type Diagnostic } from '../compiler/index.ts'
 import { PROVIDER_FLAGS, PROVIDER_FLAGS_USAGE, providerOptionsFromFlags } from '../compiler/options/flags.ts'
 import { loadManifests, ManifestError } from '../manifests/load.ts'
+import type { CliIO } from './io.ts'
 
 const USAGE = `usage: npm run compile -- [flags] PATH...
 
@@ -22,10 +23,6 @@ ${PROVIDER_FLAGS_USAGE}
   -h, --help                         this text
 `
 
-export interface CliIO {
-  stdout: (text: string) => void
-  stderr: (text: string) => void
-}
 
 /** Runs the command; returns the exit code. */
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {

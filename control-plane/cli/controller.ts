@@ -73,13 +73,10 @@ import type { Built } from '../runtime/file-mode.ts'
 import { cloudflareApiOptionsFromEnv } from '../cloudflare/api-client.ts'
 import { activeHealth } from '../health/active-health.ts'
 import { DEFAULT_STATE_DIR, DEV_SIGNING_KEY, REPO_ROOT } from '../runtime/paths.ts'
+import type { CliIO } from './io.ts'
 
 const USAGE = 'usage: npm run controller -- [flags]   (flags: see the top of control-plane/cli/controller.ts)\n'
 
-export interface CliIO {
-  stdout: (text: string) => void
-  stderr: (text: string) => void
-}
 
 export function parseControllerArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env) {
   const { values } = parseArgs({

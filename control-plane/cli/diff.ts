@@ -13,6 +13,7 @@ import { PROVIDER_FLAGS, PROVIDER_FLAGS_USAGE, providerOptionsFromFlags } from '
 import { diffInspections, formatDiff, isEmptyDiff } from '../diff/diff.ts'
 import { inspectManifests } from '../explain/inspect.ts'
 import { ManifestError } from '../manifests/load.ts'
+import type { CliIO } from './io.ts'
 
 const USAGE = `usage: npm run diff -- [flags] OLD_PATH... -- NEW_PATH...
        npm run diff -- [flags] --from PATH... --to PATH...
@@ -32,10 +33,6 @@ ${PROVIDER_FLAGS_USAGE}
 exit status: 0 no change; 1 the edge would change; 2 input error
 `
 
-export interface CliIO {
-  stdout: (text: string) => void
-  stderr: (text: string) => void
-}
 
 export function parseDiffArgs(argv: readonly string[]) {
   const split = argv.indexOf('--')

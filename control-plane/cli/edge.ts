@@ -21,6 +21,7 @@ import { emitSelfHostedEdge } from '../runtime/self-hosted.ts'
 import { planSocketTls } from '../runtime/workerd-tls.ts'
 import { onShutdown } from '../runtime/shutdown.ts'
 import { observabilityVars } from '../../edge-worker/src/observability/settings.ts'
+import type { CliIO } from './io.ts'
 
 const USAGE = `usage: npm run edge -- --manifests PATH... [flags]
 
@@ -56,10 +57,6 @@ ${PROVIDER_FLAGS_USAGE}
   -h, --help                         this text
 `
 
-export interface CliIO {
-  stdout: (text: string) => void
-  stderr: (text: string) => void
-}
 
 export function parseEdgeArgs(argv: readonly string[]) {
   const { values, positionals } = parseArgs({

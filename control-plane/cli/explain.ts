@@ -19,6 +19,7 @@ import { PROVIDER_FLAGS, PROVIDER_FLAGS_USAGE, providerOptionsFromFlags } from '
 import { explainRequest, formatExplanation, type ExplainRequest } from '../explain/explain.ts'
 import { inspectManifests, routingView, storedParts } from '../explain/inspect.ts'
 import { ManifestError } from '../manifests/load.ts'
+import type { CliIO } from './io.ts'
 
 const USAGE = `usage: npm run explain -- --manifests PATH... --url URL [flags]
 
@@ -38,10 +39,6 @@ ${PROVIDER_FLAGS_USAGE}
 exit status: 0 a router matched; 2 the edge answers by itself (404, 400, 421); 1 input error
 `
 
-export interface CliIO {
-  stdout: (text: string) => void
-  stderr: (text: string) => void
-}
 
 export function parseExplainArgs(argv: readonly string[]) {
   const { values, positionals } = parseArgs({
