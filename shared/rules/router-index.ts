@@ -7,16 +7,16 @@
  */
 import { hostGate, ruleHosts } from './hosts.ts'
 import type { MatchRequest } from './request.ts'
-import { compileRouters, type CompiledRouter, type RouterIndex, type RouterSpec } from './routers.ts'
+import { compileRouters, type CompiledRouter, type CompileOptions, type RouterIndex, type RouterSpec } from './routers.ts'
 
 const CACHE_HOSTS = 10_000
 
 const stripDot = (h: string): string => (h.endsWith('.') ? h.slice(0, -1) : h)
 
-export function buildRouterIndex<T>(routers: ReadonlyArray<RouterSpec<T>>): RouterIndex<T> {
+export function buildRouterIndex<T>(routers: ReadonlyArray<RouterSpec<T>>, options: CompileOptions = {}): RouterIndex<T> {
   const byHost = new Map<string, Array<CompiledRouter<T>>>()
   const fallback: Array<CompiledRouter<T>> = []
-  for (const r of compileRouters(routers)) {
+  for (const r of compileRouters(routers, options)) {
     const hosts = ruleHosts(r.tree)
     if (hosts === null) {
       fallback.push(r)

@@ -45,17 +45,33 @@ export function providerRank(provider: string | undefined, precedence: readonly 
   return i < 0 ? -1 : precedence.length - 1 - i
 }
 
+export interface CompileOptions {
+  /**
+   * Compile each matcher on the router's first test instead of now. For trees already checked
+   * (the edge's table, parsed and checked by the control plane): at 100k routers the compiled
+   * closures of routers no request reaches were a quarter of the edge isolate's heap.
+   */
+  lazy?: boolean
+}
+
 /** Parses, compiles and orders routers (throws the rule errors of the first bad router). */
-export function compileRouters<T>(routers: ReadonlyArray<RouterSpec<T>>): Array<CompiledRouter<T>> {
+export function compileRouters<T>(routers: ReadonlyArray<RouterSpec<T>>, options: CompileOptions = {}): Array<CompiledRouter<T>> {
   const compiled = routers.map((r) => {
     const tree = typeof r.rule === 'string' ? parseRule(r.rule) : r.rule
     const text = typeof r.rule === 'string' ? r.rule : (r.ruleText ?? '')
     const priority = effectivePriority(text, r.priority)
-    return { name: r.name, priority, rank: r.rank ?? 0, tree, test: compileMatcher(tree), value: r.value, order: 0 }
+    const test = options.lazy ? compileOnFirstTest : compileMatcher(tree)
+    return { name: r.name, priority, rank: r.rank ?? 0, tree, test, value: r.value, order: 0 }
   })
   compiled.sort(
     (a, b) => b.priority - a.priority || b.rank - a.rank || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
   )
   compiled.forEach((r, i) => (r.order = i))
   return compiled
+}
+
+/** One function shared by every lazy router (no closure each): compiles, then takes its place. */
+function compileOnFirstTest(this: { tree: RuleNode; test: Predicate }, req: MatchRequest): boolean {
+  this.test = compileMatcher(this.tree)
+  return this.test(req)
 }

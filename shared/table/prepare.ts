@@ -15,7 +15,9 @@ import {
   type EdgeTable,
   type EndpointsTable,
   type TableRouter,
+  type TableTls,
 } from './schema.ts'
+import type { EdgeTarget } from './capabilities.ts'
 import { errorPageService, mergeTableParts } from './split.ts'
 import type {
   EntryPointRoutes,
@@ -93,18 +95,30 @@ export function prepareTable(parts: unknown[], endpoints: unknown): RoutingView 
     indexed(name, r, service(r.service), r.middlewares.map(middleware)),
   )
 
-  const entryPoints = new Map<string, EntryPointRoutes>()
-  return {
-    target: table.target,
-    ...(table.tls ? { tls: table.tls } : {}),
-    entryPoint(name) {
-      let routes = entryPoints.get(name)
-      if (!routes) {
-        routes = new EntryPointIndex(routers.filter((r) => r.entryPoints.length === 0 || r.entryPoints.includes(name)))
-        entryPoints.set(name, routes)
-      }
-      return routes
-    },
+  // A class, not closures over this scope: those would keep the merged table and the name maps
+  // alive for as long as the view serves (several MB per bucket view at 100k routers).
+  return new PreparedView(table.target, table.tls, routers)
+}
+
+class PreparedView implements RoutingView {
+  readonly target: EdgeTarget
+  readonly tls?: TableTls
+  readonly #routers: IndexedRouter[]
+  readonly #entryPoints = new Map<string, EntryPointRoutes>()
+
+  constructor(target: EdgeTarget, tls: TableTls | undefined, routers: IndexedRouter[]) {
+    this.target = target
+    if (tls) this.tls = tls
+    this.#routers = routers
+  }
+
+  entryPoint(name: string): EntryPointRoutes {
+    let routes = this.#entryPoints.get(name)
+    if (!routes) {
+      routes = new EntryPointIndex(this.#routers.filter((r) => r.entryPoints.length === 0 || r.entryPoints.includes(name)))
+      this.#entryPoints.set(name, routes)
+    }
+    return routes
   }
 }
 
@@ -141,7 +155,11 @@ class EntryPointIndex implements EntryPointRoutes {
     let index = this.#indexes.get(tls)
     if (!index) {
       const routers = this.#routers.filter((r) => r.tls === tls)
-      index = buildRouterIndex(routers.map((r) => ({ name: r.name, rule: r.tree, ruleText: r.rule, priority: r.priority, value: r })))
+      // Lazy: the control plane parsed and checked every rule; most routers of a big table never see a request here.
+      index = buildRouterIndex(
+        routers.map((r) => ({ name: r.name, rule: r.tree, ruleText: r.rule, priority: r.priority, value: r })),
+        { lazy: true },
+      )
       this.#indexes.set(tls, index)
     }
     return index.match(request) ?? null
