@@ -1,8 +1,9 @@
 /**
  * The edge isolate's heap for the proxy benchmark's table, measured in Node (V8, as workerd):
- * the table built and packed as `npm run bench:proxy` publishes it, then the blobs an isolate
- * serving the benchmark's 1,000 hosts reads (rest, endpoints, the hosts' buckets) parsed and
- * prepared as the KV table source does, and those hosts routed once each.
+ * the table built and packed as `npm run bench:proxy` publishes it, loaded by the edge's real
+ * KV table source (edge-worker/src/table-source, over an in-memory KV, pointer check skipped)
+ * with the real prepare step, then the benchmark's 1,000 hosts routed once each, as the
+ * bench's warm-up does.
  *
  *   node scripts/run.mjs node --expose-gc bench/proxy/heap.ts [--routers 100000]
  *
@@ -11,8 +12,10 @@
 import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
 import { packTable } from '../../control-plane/publish/pack-table.ts'
 import { prepareTable } from '../../shared/table/prepare.ts'
-import { bucketOf } from '../../edge-worker/src/table-source/layout.ts'
+import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
 import type { RoutingView } from '../../shared/table/view.ts'
+import { KvTableSource } from '../../edge-worker/src/table-source/kv-table-source.ts'
+import { BLOB_PREFIX, POINTER_KEY, bucketOf, type TableManifest } from '../../edge-worker/src/table-source/layout.ts'
 import { benchHost, proxyConfig } from './generate.ts'
 
 const args = process.argv.slice(2)
@@ -29,40 +32,38 @@ const heapMb = (): number => {
 // The benchmark's hosts, spread over the table as bench/proxy/run.ts picks them.
 const hosts = Array.from({ length: HOSTS }, (_, i) => benchHost(Math.floor((i * N) / HOSTS)))
 
-async function blobTexts(): Promise<{ rest: string; endpoints: string; buckets: Map<number, string>; count: number }> {
+const store = new Map<string, string>()
+let manifest: TableManifest
+{
   const { table } = edgeTableStage({ entryPoint: 'web' })(proxyConfig(N, 'http://127.0.0.1:8080', false))
-  const { manifest, blobs } = await packTable(table as Parameters<typeof packTable>[0])
-  const count = manifest.routes.buckets.length
-  const buckets = new Map<number, string>()
-  for (const h of hosts) {
-    const i = bucketOf(h, count)
-    const digest = manifest.routes.buckets[i]
-    if (digest) buckets.set(i, blobs.get(digest)!)
-  }
-  return { rest: blobs.get(manifest.routes.rest)!, endpoints: blobs.get(manifest.endpoints.version)!, buckets, count }
+  const packed = await packTable(table as Parameters<typeof packTable>[0])
+  for (const [digest, text] of packed.blobs) store.set(BLOB_PREFIX + digest, text)
+  manifest = { ...packed.manifest, issuedAt: Date.now() } as TableManifest
+  store.set(POINTER_KEY, 'pointer')
 }
+// A new string per read, as a KV read is: the texts an isolate keeps count in its heap.
+const fresh = (text: string | undefined): string | null => (text === undefined ? null : Buffer.from(text).toString())
+const kv = {
+  get: async (key: string | string[]) =>
+    Array.isArray(key) ? new Map(key.map((k) => [k, fresh(store.get(k))])) : fresh(store.get(key)),
+} as unknown as Pick<KVNamespace, 'get'>
+const source = new KvTableSource<RoutingView>({
+  kv,
+  verify: async () => manifest,
+  schema: TABLE_SCHEMA_VERSION,
+  prepare: prepareTable,
+  refreshIntervalMs: 1e9,
+})
+const ctx = { waitUntil: (p: Promise<unknown>) => void p.catch(() => {}) }
 
-const texts = await blobTexts()
 const base = heapMb()
-const rest = JSON.parse(texts.rest) as unknown
-const endpoints = JSON.parse(texts.endpoints) as unknown
-const afterEndpoints = heapMb()
-const parsed = new Map<number, Record<string, unknown>>()
-for (const [i, text] of texts.buckets) parsed.set(i, (JSON.parse(text) as { hosts: Record<string, unknown> }).hosts)
-const afterParse = heapMb()
-const views = new Map<number, RoutingView>()
-for (const [i, bucket] of parsed) views.set(i, prepareTable([rest, ...Object.values(bucket)], endpoints))
-const afterPrepare = heapMb()
 for (const host of hosts) {
+  const view = await source.forHost(host, ctx)
+  if ('error' in view) throw new Error(view.error)
   const request = { host, method: 'GET', path: '/', headers: new Headers(), query: new URLSearchParams(), clientIp: '192.0.2.1' }
-  if (!views.get(bucketOf(host, texts.count))!.entryPoint('web').match(request, false)) throw new Error(`no router for ${host}`)
+  if (!view.entryPoint('web').match(request, false)) throw new Error(`no router for ${host}`)
 }
-const afterRoute = heapMb()
-
-const mb = (x: number): string => `${x.toFixed(1)} MB`
-console.log(`${N.toLocaleString('en')} routers, ${texts.count} buckets, ${parsed.size} of them read for ${HOSTS} hosts`)
-console.log(`endpoints + rest parsed:   ${mb(afterEndpoints - base)}`)
-console.log(`host buckets parsed:       ${mb(afterParse - afterEndpoints)}`)
-console.log(`prepared views:            ${mb(afterPrepare - afterParse)}`)
-console.log(`router indexes (routed):   ${mb(afterRoute - afterPrepare)}`)
-console.log(`total:                     ${mb(afterRoute - base)}`)
+const loaded = heapMb() - base
+const buckets = new Set(hosts.map((h) => bucketOf(h, manifest.routes.buckets.length))).size
+console.log(`${N.toLocaleString('en')} routers, ${manifest.routes.buckets.length} buckets, ${buckets} of them read for ${HOSTS} hosts`)
+console.log(`edge heap after routing every host once (table source, blobs, prepared views, indexes): ${loaded.toFixed(1)} MB`)

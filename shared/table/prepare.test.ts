@@ -44,6 +44,22 @@ describe('prepareTable', () => {
     expect(pick(request('a.example', '/admin'), false, 'internal')).toBe('admin')
   })
 
+  it('a view grown by a host part keeps the routers it had and routes both hosts', () => {
+    const two = build({
+      a: { rule: 'Host(`a.example`)', service: 's' },
+      b: { rule: 'Host(`b.example`)', service: 's' },
+      any: { rule: 'PathPrefix(`/any`)', service: 's' },
+    })
+    const split = splitTableByHost(two.table)
+    const small = prepareTable([split.rest, split.hosts['a.example']], two.endpoints)
+    const before = small.entryPoint('web').match(request('a.example'), false)
+    const grown = prepareTable([split.rest, split.hosts['a.example'], split.hosts['b.example']], two.endpoints, small)
+    expect(grown.entryPoint('web').match(request('a.example'), false)).toBe(before)
+    expect(grown.entryPoint('web').match(request('b.example'), false)?.name).toBe('b')
+    expect(grown.entryPoint('web').match(request('c.example', '/any'), false)).toBe(small.entryPoint('web').match(request('c.example', '/any'), false))
+    expect(small.entryPoint('web').match(request('b.example'), false)).toBeNull()
+  })
+
   it('finds a host written with a trailing dot', () => {
     expect(pick(request('a.example.', '/other'))).toBe('short')
   })

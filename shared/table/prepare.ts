@@ -28,7 +28,12 @@ import type {
   RoutingView,
 } from './view.ts'
 
-export function prepareTable(parts: unknown[], endpoints: unknown): RoutingView {
+/**
+ * `previous`: a view of the same version over fewer parts (the loader adds a host's part when
+ * the host is first asked for). Routers it prepared from the same objects are kept as they are,
+ * so their built handlers and middleware state survive the growth.
+ */
+export function prepareTable(parts: unknown[], endpoints: unknown, previous?: RoutingView): RoutingView {
   const ep = endpoints as EndpointsTable | null
   if (ep?.schema !== TABLE_SCHEMA_VERSION || typeof ep.services !== 'object') {
     throw new Error(`endpoints table has schema ${JSON.stringify(ep?.schema)}, not ${TABLE_SCHEMA_VERSION}`)
@@ -91,8 +96,9 @@ export function prepareTable(parts: unknown[], endpoints: unknown): RoutingView 
     return prepared
   }
 
-  const routers: IndexedRouter[] = Object.entries(table.routers).map(([name, r]) =>
-    indexed(name, r, service(r.service), r.middlewares.map(middleware)),
+  const kept = previous instanceof PreparedView ? previous.routersBySource() : null
+  const routers: IndexedRouter[] = Object.entries(table.routers).map(
+    ([name, r]) => kept?.get(r) ?? indexed(name, r, service(r.service), r.middlewares.map(middleware)),
   )
 
   // A class, not closures over this scope: those would keep the merged table and the name maps
@@ -112,6 +118,11 @@ class PreparedView implements RoutingView {
     this.#routers = routers
   }
 
+  /** Each router by the table object it was prepared from. */
+  routersBySource(): Map<TableRouter, IndexedRouter> {
+    return new Map(this.#routers.map((r) => [r.source, r]))
+  }
+
   entryPoint(name: string): EntryPointRoutes {
     let routes = this.#entryPoints.get(name)
     if (!routes) {
@@ -125,6 +136,8 @@ class PreparedView implements RoutingView {
 interface IndexedRouter extends PreparedRouter {
   entryPoints: string[]
   tree: RuleNode
+  /** The table's router object (a later, larger view of the same version keeps this router). */
+  source: TableRouter
 }
 
 function indexed(name: string, r: TableRouter, service: PreparedService, middlewares: PreparedMiddleware[]): IndexedRouter {
@@ -139,6 +152,7 @@ function indexed(name: string, r: TableRouter, service: PreparedService, middlew
     ...(r.observability ? { observability: r.observability } : {}),
     entryPoints: r.entryPoints,
     tree: r.tree as RuleNode,
+    source: r,
   }
 }
 

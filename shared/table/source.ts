@@ -26,5 +26,6 @@ export interface TableSource {
 /** What the loader needs from the table modules: the schema it accepts and the pure prepare step. */
 export interface TableReader {
   schema: string
-  prepare: (parts: unknown[], endpoints: unknown) => RoutingView
+  /** `previous`: the view being grown by more parts of the same version (its routers are kept). */
+  prepare: (parts: unknown[], endpoints: unknown, previous?: RoutingView) => RoutingView
 }

@@ -1,6 +1,10 @@
 // The edge's route table, read from the ROUTES KV namespace (layout in ./layout.ts, docs/table.md).
 //
 // Per isolate: the last good version stays in memory with one prepared view per routes bucket.
+// A bucket is kept as its verified text, and a view holds the parts of the hosts asked for so far
+// (a new host of the bucket parses the text again for its part and rebuilds the view, keeping the
+// prepared routers it had): at 100k routers, parsing and preparing every host of every bucket
+// touched was most of the isolate's heap (bench/proxy/heap.ts), for hosts no request named.
 // A request never waits on KV when a table is loaded: at most every `refreshIntervalMs` a request
 // starts a check of the pointer in the background (ctx.waitUntil), and a newer, verified version
 // replaces the old one whole. Unsigned, tampered, truncated, replayed or unknown-version tables are
@@ -11,10 +15,11 @@ import {
   POINTER_KEY,
   blobKey,
   bucketOf,
+  normalizeHost,
   type BucketBlob,
   type TableManifest,
 } from './layout.ts'
-import { openBlob, type PointerVerifier } from './verify.ts'
+import { verifyBlob, type PointerVerifier } from './verify.ts'
 import type { WaitUntil } from '../../../shared/table/source.ts'
 
 export interface KvTableSourceOptions<View> {
@@ -22,8 +27,11 @@ export interface KvTableSourceOptions<View> {
   verify: PointerVerifier
   /** The table schema version this edge understands (TABLE_SCHEMA_VERSION). */
   schema: string | number
-  /** Builds the request-path structure from the routes parts a host needs and the endpoints. */
-  prepare: (parts: unknown[], endpoints: unknown) => View
+  /**
+   * Builds the request-path structure from the routes parts a host needs and the endpoints;
+   * `previous` is the bucket's view being grown by one host (same version, same part objects).
+   */
+  prepare: (parts: unknown[], endpoints: unknown, previous?: View) => View
   /** How often a request may start a look for a newer pointer. Default 5000 ms. */
   refreshIntervalMs?: number
   /** How long a request waits for a refresh it started before using the table it has. Default 0. */
@@ -51,8 +59,37 @@ interface Loaded<View> {
   manifest: TableManifest
   rest: unknown
   endpoints: unknown
-  buckets: Map<number, BucketBlob>
+  buckets: Map<number, Bucket>
   views: Map<number, View>
+}
+
+/** One routes bucket: its verified text, its hosts, and the parts of those asked for so far. */
+interface Bucket {
+  text: string
+  hosts: Set<string>
+  parts: Map<string, unknown>
+}
+
+function openBucket(text: string | null): Bucket {
+  const hosts = text === null ? [] : Object.keys((JSON.parse(text) as BucketBlob).hosts)
+  return { text: text ?? '', hosts: new Set(hosts), parts: new Map() }
+}
+
+/** Adds the parts of `hosts` (normalized, in the bucket) with one parse of the bucket's text. */
+function addParts(bucket: Bucket, hosts: Iterable<string>): void {
+  let blob: BucketBlob | null = null
+  for (const h of hosts) {
+    if (!bucket.hosts.has(h) || bucket.parts.has(h)) continue
+    blob ??= JSON.parse(bucket.text) as BucketBlob
+    bucket.parts.set(h, blob.hosts[h])
+  }
+}
+
+/** The host has routers in the bucket that its view does not hold yet. */
+function missingPart(bucket: Bucket, host: string): boolean {
+  if (bucket.hosts.size === 0) return false
+  const h = normalizeHost(host)
+  return bucket.hosts.has(h) && !bucket.parts.has(h)
 }
 
 export class KvTableSource<View> {
@@ -100,9 +137,9 @@ export class KvTableSource<View> {
     if (!good) return { error: `no route table: ${this.#lastError ?? 'none loaded yet'}` }
     const index = bucketOf(host, good.manifest.routes.buckets.length)
     const view = good.views.get(index)
-    if (view !== undefined) return view
+    if (view !== undefined && !missingPart(good.buckets.get(index)!, host)) return view
     try {
-      return await this.#viewFor(good, index)
+      return await this.#viewFor(good, index, [normalizeHost(host)])
     } catch (err) {
       // A missing blob most likely means the pointer moved on and the old version was collected.
       this.#lastCheck = -Infinity
@@ -110,14 +147,20 @@ export class KvTableSource<View> {
     }
   }
 
-  async #viewFor(loaded: Loaded<View>, index: number): Promise<View> {
-    if (!loaded.buckets.has(index)) {
+  async #viewFor(loaded: Loaded<View>, index: number, hosts: Iterable<string>): Promise<View> {
+    let bucket = loaded.buckets.get(index)
+    if (bucket === undefined) {
       const digest = loaded.manifest.routes.buckets[index] ?? null
-      const [bucket] = await this.#readBlobs(digest ? [digest] : [])
-      loaded.buckets.set(index, (bucket ?? { hosts: {} }) as BucketBlob)
+      const [text] = await this.#readTexts(digest ? [digest] : [])
+      // Another request may have opened it while this one read.
+      bucket = loaded.buckets.get(index) ?? openBucket(text ?? null)
+      loaded.buckets.set(index, bucket)
     }
-    const hosts = loaded.buckets.get(index)!.hosts
-    const view = this.#o.prepare([loaded.rest, ...Object.values(hosts)], loaded.endpoints)
+    const before = bucket.parts.size
+    addParts(bucket, hosts)
+    const previous = loaded.views.get(index)
+    if (previous !== undefined && bucket.parts.size === before) return previous
+    const view = this.#o.prepare([loaded.rest, ...bucket.parts.values()], loaded.endpoints, previous)
     loaded.views.set(index, view)
     return view
   }
@@ -194,16 +237,20 @@ export class KvTableSource<View> {
     const keep = new Set(sameShape ? old!.buckets.keys() : [])
     keep.add(bucketOf(hint, manifest.routes.buckets.length))
     const reuse = new Map<string, unknown>()
+    const reuseBuckets = new Map<string, Bucket>()
     if (old && oldM) {
       reuse.set(oldM.routes.rest, old.rest)
       reuse.set(oldM.endpoints.version, old.endpoints)
-      for (const [i, b] of old.buckets) if (oldM.routes.buckets[i]) reuse.set(oldM.routes.buckets[i]!, b)
+      for (const [i, b] of old.buckets) if (oldM.routes.buckets[i]) reuseBuckets.set(oldM.routes.buckets[i]!, b)
     }
-    const wanted = [manifest.routes.rest, manifest.endpoints.version]
-    for (const i of keep) if (manifest.routes.buckets[i]) wanted.push(manifest.routes.buckets[i]!)
-    const fresh = [...new Set(wanted.filter((d) => !reuse.has(d)))]
-    const values = await this.#readBlobs(fresh)
-    fresh.forEach((d, i) => reuse.set(d, values[i]))
+    const wanted = [manifest.routes.rest, manifest.endpoints.version].filter((d) => !reuse.has(d))
+    for (const i of keep) if (manifest.routes.buckets[i] && !reuseBuckets.has(manifest.routes.buckets[i]!)) wanted.push(manifest.routes.buckets[i]!)
+    const fresh = [...new Set(wanted)]
+    const texts = await this.#readTexts(fresh)
+    fresh.forEach((d, i) => {
+      if (d === manifest.routes.rest || d === manifest.endpoints.version) reuse.set(d, JSON.parse(texts[i]!))
+      else reuseBuckets.set(d, openBucket(texts[i]!))
+    })
 
     const loaded: Loaded<View> = {
       pointer,
@@ -217,19 +264,22 @@ export class KvTableSource<View> {
       old !== null && oldM!.routes.rest === manifest.routes.rest && oldM!.endpoints.version === manifest.endpoints.version
     for (const i of keep) {
       const digest = manifest.routes.buckets[i]
-      loaded.buckets.set(i, (digest ? reuse.get(digest) : { hosts: {} }) as BucketBlob)
+      const bucket = digest ? reuseBuckets.get(digest)! : openBucket(null)
+      loaded.buckets.set(i, bucket)
       const oldView = old?.views.get(i)
       if (unchanged && sameShape && oldView !== undefined && oldM!.routes.buckets[i] === digest) {
         loaded.views.set(i, oldView)
       } else {
-        await this.#viewFor(loaded, i)
+        // The hosts the old version served from this bucket stay warm, and the requesting one.
+        const seen = sameShape ? [...(old?.buckets.get(i)?.parts.keys() ?? [])] : []
+        await this.#viewFor(loaded, i, [...seen, normalizeHost(hint)])
       }
     }
     return loaded
   }
 
   /** Bulk-reads blobs (<= 100 keys a call) and checks each against its digest. */
-  async #readBlobs(digests: string[]): Promise<unknown[]> {
+  async #readTexts(digests: string[]): Promise<string[]> {
     const texts = new Map<string, string | null>()
     for (let i = 0; i < digests.length; i += MAX_BULK_GET) {
       const keys = digests.slice(i, i + MAX_BULK_GET).map(blobKey)
@@ -239,7 +289,7 @@ export class KvTableSource<View> {
       digests.map((d) => {
         const text = texts.get(blobKey(d))
         if (text == null) throw new MissingBlob(`blob ${d.slice(0, 12)} named by the pointer is missing`)
-        return openBlob(text, d, 'table')
+        return verifyBlob(text, d, 'table')
       }),
     )
   }
