@@ -7,9 +7,7 @@
  *
  * Needs wrk, nginx and haproxy (Debian packages) and taskset.
  */
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { promisify } from 'node:util'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
@@ -18,6 +16,7 @@ import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/loca
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { freePort } from '../support/free-port.ts'
 import { benchHost, proxyConfig } from './generate.ts'
+import { createHarness, pin, waitFor, type Setup, type WrkResult } from './harness.ts'
 
 const args = process.argv.slice(2)
 const flag = (name: string, fallback: number) => {
@@ -31,78 +30,8 @@ const SIZES = QUICK ? [1000] : [10_000, 100_000]
 const HOSTS_PER_RUN = 1000
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-proxy-'))
-const children: ChildProcess[] = []
 const edges: LocalEdge[] = []
-
-function pinned(core: number, cmd: string, argv: string[]): ChildProcess {
-  const child = spawn('taskset', ['-c', String(core), cmd, ...argv], { stdio: ['ignore', 'ignore', 'inherit'] })
-  children.push(child)
-  return child
-}
-
-function pin(pid: number, core: number): void {
-  spawnSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' })
-}
-
-// Never block the event loop: the edges' KV service lives in this process.
-const run = promisify(execFile)
-
-async function waitFor(url: string, host = 'localhost'): Promise<void> {
-  let last = ''
-  for (let i = 0; i < 30; i++) {
-    last = (await run('curl', ['-s', '-m', '2', '-i', '-H', `Host: ${host}`, url]).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }))).stdout
-    if (last.startsWith('HTTP/1.1 200')) return
-    await new Promise((res) => setTimeout(res, 100))
-  }
-  throw new Error(`${url} (Host ${host}) never answered 200: ${last.slice(0, 300)}`)
-}
-
-function nginxConf(port: number, body: string): string {
-  const file = join(dir, `nginx-${port}.conf`)
-  writeFileSync(file, `worker_processes 1;\npid ${dir}/nginx-${port}.pid;\nerror_log ${dir}/nginx-${port}.err warn;\nevents { worker_connections 4096; }\nhttp {\n  access_log off;\n  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};\n  ${body}\n}\n`)
-  return file
-}
-
-interface Setup {
-  name: string
-  url: string
-  /** Host header(s): one, or a wrk Lua script rotating over many. */
-  hosts: string[]
-  /** The proxy's process: its CPU time is read around each run. */
-  pid?: number
-}
-
-/** User + system CPU time of a process and its threads, in µs (Linux /proc; clock ticks of 10 ms). */
-function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10_000
-}
-
-async function wrk(setup: Setup): Promise<{ rps: number; p50: number; p99: number; cpu: number }> {
-  const wrkArgs = ['-c', '0', 'wrk', '-t2', '-c64', `-d${DURATION}s`, '--latency']
-  if (setup.hosts.length > 1) {
-    const script = join(dir, `hosts-${setup.hosts.length}.lua`)
-    writeFileSync(script, `local hosts = {${setup.hosts.map((h) => `"${h}"`).join(',')}}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("GET", "/", { Host = hosts[(n % #hosts) + 1] })\nend\n`)
-    wrkArgs.push('-s', script)
-  } else {
-    wrkArgs.push('-H', `Host: ${setup.hosts[0]}`)
-  }
-  const before = setup.pid ? cpuMicros(setup.pid) : 0
-  const { stdout: out } = await run('taskset', [...wrkArgs, setup.url + '/'], { encoding: 'utf8' })
-  const after = setup.pid ? cpuMicros(setup.pid) : 0
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN)
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN)
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0)
-  if (non2xx > 0) throw new Error(`${setup.name}: ${non2xx} non-2xx responses\n${out}`)
-  return { rps, p50: latency(out, '50%'), p99: latency(out, '99%'), cpu: setup.pid ? (after - before) / requests : NaN }
-}
-
-function latency(out: string, pct: string): number {
-  const m = new RegExp(`${pct}\\s+([\\d.]+)(us|ms|s)`).exec(out)
-  if (!m) return NaN
-  const v = Number(m[1])
-  return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v
-}
+const { pinned, nginxConf, wrk, stopChildren } = createHarness(dir, DURATION)
 
 async function edgeWith(routers: number, upstream: string, passHostHeader: boolean): Promise<{ url: string; buildMs: number; pid: number }> {
   const t0 = performance.now()
@@ -174,7 +103,7 @@ async function main(): Promise<void> {
 
   // Warm-up: every isolate loads its table buckets and JITs before anything is measured.
   for (const s of setups) await wrk({ ...s, name: `${s.name} (warm-up)` })
-  const results = new Map<string, Array<Awaited<ReturnType<typeof wrk>>>>()
+  const results = new Map<string, WrkResult[]>()
   for (let run = 0; run < RUNS; run++) {
     for (const s of setups) {
       const r = await wrk(s)
@@ -204,9 +133,7 @@ async function main(): Promise<void> {
 
 async function cleanup(): Promise<void> {
   await Promise.all(edges.map((e) => e.stop().catch(() => {})))
-  for (const c of children) c.kill('SIGTERM')
-  await new Promise((r) => setTimeout(r, 300))
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
+  await stopChildren()
   rmSync(dir, { recursive: true, force: true })
 }
 

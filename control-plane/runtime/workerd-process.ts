@@ -29,7 +29,9 @@ export function workerdBinary(): string {
 
 export async function startWorkerd(options: StartWorkerdOptions): Promise<WorkerdProcess> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'))
-  const child = spawn(workerdBinary(), ['serve', options.configPath, '--control-fd=3'], {
+  // WORKERD_INSPECTOR_ADDR (host:port) opens the V8 inspector, for CPU profiles (bench/proxy/profile.ts).
+  const inspector = process.env.WORKERD_INSPECTOR_ADDR ? [`--inspector-addr=${process.env.WORKERD_INSPECTOR_ADDR}`] : []
+  const child = spawn(workerdBinary(), ['serve', options.configPath, '--control-fd=3', ...inspector], {
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
   })
   // Whatever ends this process (a library calling process.exit included), workerd goes with it.

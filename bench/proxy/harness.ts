@@ -1,0 +1,99 @@
+/**
+ * The proxy benchmark's machinery, shared by run.ts (the comparison) and profile.ts (a CPU profile
+ * of the edge under the same load): processes pinned to cores, nginx configs, wrk runs with a
+ * rotating Host, and the CPU time a process used.
+ */
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+
+export interface Setup {
+  name: string
+  url: string
+  /** Host header(s): one, or a wrk Lua script rotating over many. */
+  hosts: string[]
+  /** The proxy's process: its CPU time is read around each run. */
+  pid?: number
+}
+
+export interface WrkResult {
+  rps: number
+  p50: number
+  p99: number
+  /** CPU µs of `setup.pid` per request; NaN without a pid. */
+  cpu: number
+}
+
+// Never block the event loop: the edges' KV service lives in this process.
+const run = promisify(execFile)
+
+export function createHarness(dir: string, durationSeconds: number) {
+  const children: ChildProcess[] = []
+
+  function pinned(core: number, cmd: string, argv: string[]): ChildProcess {
+    const child = spawn('taskset', ['-c', String(core), cmd, ...argv], { stdio: ['ignore', 'ignore', 'inherit'] })
+    children.push(child)
+    return child
+  }
+
+  function nginxConf(port: number, body: string): string {
+    const file = join(dir, `nginx-${port}.conf`)
+    writeFileSync(file, `worker_processes 1;\npid ${dir}/nginx-${port}.pid;\nerror_log ${dir}/nginx-${port}.err warn;\nevents { worker_connections 4096; }\nhttp {\n  access_log off;\n  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};\n  ${body}\n}\n`)
+    return file
+  }
+
+  async function wrk(setup: Setup): Promise<WrkResult> {
+    const wrkArgs = ['-c', '0', 'wrk', '-t2', '-c64', `-d${durationSeconds}s`, '--latency']
+    if (setup.hosts.length > 1) {
+      const script = join(dir, `hosts-${setup.hosts.length}.lua`)
+      writeFileSync(script, `local hosts = {${setup.hosts.map((h) => `"${h}"`).join(',')}}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("GET", "/", { Host = hosts[(n % #hosts) + 1] })\nend\n`)
+      wrkArgs.push('-s', script)
+    } else {
+      wrkArgs.push('-H', `Host: ${setup.hosts[0]}`)
+    }
+    const before = setup.pid ? cpuMicros(setup.pid) : 0
+    const { stdout: out } = await run('taskset', [...wrkArgs, setup.url + '/'], { encoding: 'utf8' })
+    const after = setup.pid ? cpuMicros(setup.pid) : 0
+    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN)
+    const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN)
+    const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0)
+    if (non2xx > 0) throw new Error(`${setup.name}: ${non2xx} non-2xx responses\n${out}`)
+    return { rps, p50: latency(out, '50%'), p99: latency(out, '99%'), cpu: setup.pid ? (after - before) / requests : NaN }
+  }
+
+  async function stopChildren(): Promise<void> {
+    for (const c of children) c.kill('SIGTERM')
+    await new Promise((r) => setTimeout(r, 300))
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
+  }
+
+  return { pinned, nginxConf, wrk, stopChildren }
+}
+
+export function pin(pid: number, core: number): void {
+  spawnSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' })
+}
+
+export async function waitFor(url: string, host = 'localhost'): Promise<void> {
+  let last = ''
+  for (let i = 0; i < 30; i++) {
+    last = (await run('curl', ['-s', '-m', '2', '-i', '-H', `Host: ${host}`, url]).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }))).stdout
+    if (last.startsWith('HTTP/1.1 200')) return
+    await new Promise((res) => setTimeout(res, 100))
+  }
+  throw new Error(`${url} (Host ${host}) never answered 200: ${last.slice(0, 300)}`)
+}
+
+/** User + system CPU time of a process and its threads, in µs (Linux /proc; clock ticks of 10 ms). */
+export function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10_000
+}
+
+function latency(out: string, pct: string): number {
+  const m = new RegExp(`${pct}\\s+([\\d.]+)(us|ms|s)`).exec(out)
+  if (!m) return NaN
+  const v = Number(m[1])
+  return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v
+}
