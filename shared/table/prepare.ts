@@ -15,6 +15,7 @@ import {
   type EdgeTable,
   type EndpointsTable,
   type TableRouter,
+  type TableServer,
   type TableTls,
 } from './schema.ts'
 import type { EdgeTarget } from './capabilities.ts'
@@ -29,14 +30,22 @@ import type {
 } from './view.ts'
 
 /**
+ * `endpoints`: parts of the endpoints table (the loader passes the servers of `rest`'s services,
+ * then those of the bucket's hosts); a service's servers come from the first part that has it.
  * `previous`: a view of the same version over fewer parts (the loader adds a host's part when
  * the host is first asked for). Routers it prepared from the same objects are kept as they are,
  * so their built handlers and middleware state survive the growth.
  */
-export function prepareTable(parts: unknown[], endpoints: unknown, previous?: RoutingView): RoutingView {
-  const ep = endpoints as EndpointsTable | null
-  if (ep?.schema !== TABLE_SCHEMA_VERSION || typeof ep.services !== 'object') {
-    throw new Error(`endpoints table has schema ${JSON.stringify(ep?.schema)}, not ${TABLE_SCHEMA_VERSION}`)
+export function prepareTable(parts: unknown[], endpoints: unknown[], previous?: RoutingView): RoutingView {
+  const eps = endpoints as Array<EndpointsTable | null>
+  for (const ep of eps) {
+    if (ep?.schema !== TABLE_SCHEMA_VERSION || typeof ep.services !== 'object') {
+      throw new Error(`endpoints table has schema ${JSON.stringify(ep?.schema)}, not ${TABLE_SCHEMA_VERSION}`)
+    }
+  }
+  const serversOf = (name: string): TableServer[] => {
+    for (const ep of eps) if (Object.hasOwn(ep!.services, name)) return ep!.services[name]!.servers
+    return []
   }
   const table = mergeTableParts(parts as EdgeTable[])
   const services = new Map<string, PreparedService>()
@@ -69,7 +78,7 @@ export function prepareTable(parts: unknown[], endpoints: unknown, previous?: Ro
           ...base,
           kind: 'loadBalancer',
           spec,
-          servers: ep.services[name]?.servers ?? [],
+          servers: serversOf(name),
           transport: spec.transport ? (table.transports[spec.transport] ?? null) : null,
         }
         break
