@@ -4,13 +4,23 @@
 import {
   LAYOUT_VERSION,
   MAX_VALUE_BYTES,
+  blobDigest,
   bucketOf,
   normalizeHost,
-  sha256Hex,
+  serviceNames,
   type TableManifest,
 } from '../../edge-worker/src/table-source/layout.ts'
 
-/** The edge table as splitTableByHost gives it, plus its endpoints and schema version. */
+/**
+ * The endpoints table: servers by service name, plus fields every endpoints blob repeats (its
+ * schema). A part needs the servers of the services its own `services` map names.
+ */
+export interface EndpointsInput {
+  services?: Record<string, unknown>
+  [field: string]: unknown
+}
+
+/** The edge table as splitTableByHost gives it, plus its endpoints (an EndpointsInput) and schema version. */
 export interface EdgeTableInput<Part = unknown, Endpoints = unknown> {
   schema: string | number
   routes: { rest: Part; hosts: Record<string, Part> | Map<string, Part> }
@@ -24,6 +34,8 @@ export interface PackOptions {
   bucketTargetBytes?: number
   /** Upper bound on buckets: the pointer lists one digest per bucket. */
   maxBuckets?: number
+  /** Upper bound on endpoints shards (one per bucket below it, one per 2^k buckets above). */
+  maxEndpointShards?: number
 }
 
 export interface PackedTable {
@@ -36,6 +48,8 @@ export const PACK_DEFAULTS: Required<PackOptions> = {
   shardThresholdBytes: 256 * 1024,
   bucketTargetBytes: 128 * 1024,
   maxBuckets: 1024,
+  // 1024 + 512 digests keep the pointer's payload about 70 KB.
+  maxEndpointShards: 512,
 }
 
 export async function packTable(input: EdgeTableInput, options: PackOptions = {}): Promise<PackedTable> {
@@ -46,6 +60,7 @@ export async function packTable(input: EdgeTableInput, options: PackOptions = {}
     total <= opts.shardThresholdBytes
       ? 1
       : Math.min(opts.maxBuckets, nextPowerOfTwo(Math.ceil(total / opts.bucketTargetBytes)))
+  const shardCount = Math.min(bucketCount, nextPowerOfTwo(opts.maxEndpointShards))
 
   if (bucketCount !== lastBucketCount) lastBuckets.clear()
   lastBucketCount = bucketCount
@@ -57,7 +72,7 @@ export async function packTable(input: EdgeTableInput, options: PackOptions = {}
     if (text.length > MAX_VALUE_BYTES / 4 && new TextEncoder().encode(text).length > MAX_VALUE_BYTES) {
       throw new Error(`${what} is larger than Workers KV's 25 MiB value limit`)
     }
-    const digest = slot === undefined ? await sha256Hex(text) : await digestOf(slot, text)
+    const digest = slot === undefined ? await blobDigest(text) : await digestOf(slot, text)
     blobs.set(digest, text)
     return digest
   }
@@ -83,10 +98,37 @@ export async function packTable(input: EdgeTableInput, options: PackOptions = {}
     lastBuckets.set(i, { entries, text, digest })
     buckets.push(digest)
   }
-  const endpoints = await add('the endpoints table', JSON.stringify(input.endpoints), 'endpoints')
-  const version = await sha256Hex([rest, ...buckets].join(','))
+
+  // Endpoints, sharded like the routes so an isolate reads the servers of the buckets it serves:
+  // `rest` gets the services the rest part names, shard j those its buckets' host parts name, less rest's.
+  const { services: servers = {}, ...fields } = input.endpoints as EndpointsInput
+  const inRest = new Set(serviceNames(input.routes.rest).filter((name) => Object.hasOwn(servers, name)))
+  const shardNames = Array.from({ length: shardCount }, () => new Set<string>())
+  const hostObjects = input.routes.hosts instanceof Map ? input.routes.hosts : new Map(Object.entries(input.routes.hosts))
+  for (const [host, part] of hostObjects) {
+    const names = shardNames[bucketOf(host, shardCount)]!
+    for (const name of serviceNames(part)) if (!inRest.has(name) && Object.hasOwn(servers, name)) names.add(name)
+  }
+  const endpointsText = (names: Iterable<string>): string => {
+    const head = JSON.stringify(fields).slice(1, -1)
+    const body = [...names].sort().map((name) => `${JSON.stringify(name)}:${JSON.stringify(servers[name])}`).join(',')
+    return `{${head}${head ? ',' : ''}"services":{${body}}}`
+  }
+  const endpointsRest = await add('the rest endpoints', endpointsText(inRest), 'endpoints/rest')
+  const shards: Array<string | null> = []
+  for (const [j, names] of shardNames.entries()) {
+    const used = buckets.some((b, i) => b !== null && i % shardCount === j)
+    shards.push(used ? await add(`endpoints shard ${j}`, endpointsText(names), `endpoints/${j}`) : null)
+  }
+  const version = await blobDigest([rest, ...buckets].join(','))
+  const endpointsVersion = await blobDigest([endpointsRest, ...shards].join(','))
   return {
-    manifest: { layout: LAYOUT_VERSION, schema: input.schema, routes: { version, rest, buckets }, endpoints: { version: endpoints } },
+    manifest: {
+      layout: LAYOUT_VERSION,
+      schema: input.schema,
+      routes: { version, rest, buckets },
+      endpoints: { version: endpointsVersion, rest: endpointsRest, buckets: shards },
+    },
     blobs,
   }
 }
@@ -127,11 +169,11 @@ function partJson(part: unknown): string {
   return text
 }
 
-/** The digest of the rest or endpoints blob, not recomputed when its text is the last one's. */
+/** The digest of the rest or an endpoints blob, not recomputed when its text is the last one's. */
 async function digestOf(slot: string, text: string): Promise<string> {
   const last = lastTexts.get(slot)
   if (last !== undefined && last.text === text) return last.digest
-  const digest = await sha256Hex(text)
+  const digest = await blobDigest(text)
   lastTexts.set(slot, { text, digest })
   return digest
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createMemoryKvStore } from '../kv/memory-store.ts'
 import type { KvStore } from '../kv/store.ts'
-import { BLOB_PREFIX, POINTER_KEY, bucketOf, parseManifest } from '../../edge-worker/src/table-source/layout.ts'
+import { BLOB_PREFIX, POINTER_KEY, bucketOf, endpointsShardOf, parseManifest } from '../../edge-worker/src/table-source/layout.ts'
 import { pointerVerifier } from '../../edge-worker/src/table-source/verify.ts'
 import { TablePublisher, manifestDigests } from './publisher.ts'
 import { signerFromJwk } from './signing-key.ts'
@@ -154,5 +154,90 @@ describe('TablePublisher', () => {
     const m = parseManifest(JSON.parse(Buffer.from(store.data.get(POINTER_KEY)!.split('.')[1]!, 'base64url').toString()))
     if ('error' in m) throw new Error(m.error)
     for (const d of manifestDigests(m)) expect(store.data.has(BLOB_PREFIX + d)).toBe(true)
+  })
+
+  describe('endpoints per bucket', () => {
+    // 200 hosts, each routing to its own service; `rest` routes to `shared`, which hosts use too.
+    const HOSTS = Array.from({ length: 200 }, (_, i) => `h${i}.example`)
+    function sharded(servers: (i: number) => string[] = () => ['10.0.0.1']): EdgeTableInput {
+      const hosts = Object.fromEntries(HOSTS.map((h, i) => [h, { pad: 'x'.repeat(40), services: { [`s${i}`]: {}, ...(i % 10 ? {} : { shared: {} }) } }]))
+      const services = Object.fromEntries(HOSTS.map((_, i) => [`s${i}`, { servers: servers(i) }]))
+      // `s199` has no servers entry at all (not a load balancer): it goes nowhere.
+      delete services.s199
+      return { schema: 1, routes: { rest: { services: { shared: {} } }, hosts }, endpoints: { schema: 'e1', services: { ...services, shared: { servers: ['10.9.9.9'] } } } }
+    }
+    const pack = { shardThresholdBytes: 1000, bucketTargetBytes: 500, maxEndpointShards: 8 }
+    const blob = (store: ReturnType<typeof createMemoryKvStore>, digest: string | null) => JSON.parse(store.data.get(BLOB_PREFIX + digest)!)
+
+    it("gives a host's endpoints shard the servers of its services, and rest's services to rest alone", async () => {
+      const store = createMemoryKvStore()
+      const pub = await TablePublisher.open({ store, signer: await newSigner(), pointerMinIntervalMs: 0, pack })
+      const { manifest } = await pub.publish(sharded((i) => [`10.0.${i}.1`]))
+      const n = manifest.routes.buckets.length
+      expect(n).toBeGreaterThan(8)
+      expect(manifest.endpoints.buckets).toHaveLength(8)
+      expect(blob(store, manifest.endpoints.rest)).toEqual({ schema: 'e1', services: { shared: { servers: ['10.9.9.9'] } } })
+      const shardOf = (host: string) => endpointsShardOf(bucketOf(host, n), manifest)
+      expect(HOSTS.every((h) => shardOf(h) === bucketOf(h, 8))).toBe(true)
+      for (let j = 0; j < 8; j++) {
+        const mine = HOSTS.flatMap((h, i) => (shardOf(h) === j && i !== 199 ? [`s${i}`] : [])).sort()
+        const shard = blob(store, manifest.endpoints.buckets[j]!)
+        expect(shard.schema).toBe('e1')
+        expect(Object.keys(shard.services)).toEqual(mine)
+        for (const name of mine) expect(shard.services[name]).toEqual({ servers: [`10.0.${name.slice(1)}.1`] })
+      }
+    })
+
+    it('rewrites only the endpoints blobs that changed and the pointer; the old one is retired after the grace period', async () => {
+      const inner = createMemoryKvStore()
+      const written: string[][] = []
+      const store: KvStore = { ...inner, put: async (entries) => (written.push(entries.map(([k]) => k)), inner.put(entries)) }
+      let now = 1_000_000
+      const pub = await TablePublisher.open({ store, signer: await newSigner(), pointerMinIntervalMs: 0, graceMs: 60_000, now: () => now, pack })
+      const first = await pub.publish(sharded())
+      written.length = 0
+      now += 1000
+      const second = await pub.publish(sharded((i) => (i === 42 ? ['10.0.0.2'] : ['10.0.0.1'])))
+      const m1 = first.manifest
+      const m2 = second.manifest
+      expect(m2.routes).toEqual(m1.routes)
+      expect(m2.endpoints.rest).toBe(m1.endpoints.rest)
+      const j = endpointsShardOf(bucketOf('h42.example', m2.routes.buckets.length), m2)
+      const changed = m2.endpoints.buckets.flatMap((d, k) => (d === m1.endpoints.buckets[k] ? [] : [k]))
+      expect(changed).toEqual([j])
+      expect(second.blobsWritten).toBe(1)
+      expect(written).toEqual([[BLOB_PREFIX + m2.endpoints.buckets[j]], [POINTER_KEY]])
+      expect(blob(inner, m2.endpoints.buckets[j]!).services.s42).toEqual({ servers: ['10.0.0.2'] })
+      // Unchanged: no write at all.
+      written.length = 0
+      expect((await pub.publish(sharded((i) => (i === 42 ? ['10.0.0.2'] : ['10.0.0.1'])))).changed).toBe(false)
+      expect(written).toEqual([])
+      now += 60_000
+      expect(await pub.collectGarbage()).toBe(1)
+      expect(inner.data.has(BLOB_PREFIX + m1.endpoints.buckets[j])).toBe(false)
+    })
+
+    it('shares one blob between identical endpoints blobs', async () => {
+      const store = createMemoryKvStore()
+      const pub = await TablePublisher.open({ store, signer: await newSigner(), pointerMinIntervalMs: 0, pack })
+      const input = sharded()
+      // No servers for any host: every shard is the same text.
+      const { manifest } = await pub.publish({ ...input, endpoints: { schema: 'e1', services: {} } })
+      expect(new Set(manifest.endpoints.buckets).size).toBe(1)
+      expect(manifest.endpoints.buckets[0]).toBe(manifest.endpoints.rest)
+      expect([...store.data.keys()].filter((k) => k.startsWith(BLOB_PREFIX))).toHaveLength(1 + 1 + manifest.routes.buckets.filter((b) => b).length)
+    })
+
+    it('keeps the pointer about 70 KB at 1024 buckets', async () => {
+      const store = createMemoryKvStore()
+      const pub = await TablePublisher.open({ store, signer: await newSigner(), pointerMinIntervalMs: 0, pack: { shardThresholdBytes: 0, bucketTargetBytes: 1 } })
+      const hosts = Object.fromEntries(Array.from({ length: 6000 }, (_, i) => [`h${i}.example`, { services: { [`s${i}`]: {} } }]))
+      const services = Object.fromEntries(Array.from({ length: 6000 }, (_, i) => [`s${i}`, { servers: [i] }]))
+      const { manifest } = await pub.publish({ schema: 1, routes: { rest: {}, hosts }, endpoints: { services } })
+      expect(manifest.routes.buckets).toHaveLength(1024)
+      expect(manifest.endpoints.buckets).toHaveLength(512)
+      expect(manifest.routes.buckets.every((b) => b !== null)).toBe(true)
+      expect(JSON.stringify(manifest).length).toBeLessThan(72_000)
+    })
   })
 })

@@ -202,8 +202,9 @@ export class TablePublisher {
 }
 
 export function manifestDigests(m: TableManifest): Set<string> {
-  const digests = new Set<string>([m.routes.rest, m.endpoints.version])
+  const digests = new Set<string>([m.routes.rest, m.endpoints.rest])
   for (const b of m.routes.buckets) if (b) digests.add(b)
+  for (const b of m.endpoints.buckets) if (b) digests.add(b)
   return digests
 }
 

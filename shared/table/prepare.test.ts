@@ -23,7 +23,7 @@ describe('prepareTable', () => {
     secure: { rule: 'Host(`a.example`) && Path(`/tls`)', service: 's', tls: {} },
     admin: { rule: 'Host(`a.example`) && Path(`/admin`)', service: 's', entryPoints: ['internal'] },
   })
-  const view = prepareTable([table], endpoints)
+  const view = prepareTable([table], [endpoints])
   const pick = (req: MatchRequest, tls = false, ep = 'web') => view.entryPoint(ep).match(req, tls)?.name ?? null
 
   it('picks the highest priority match: rule length by default, explicit priorities as given', () => {
@@ -51,9 +51,9 @@ describe('prepareTable', () => {
       any: { rule: 'PathPrefix(`/any`)', service: 's' },
     })
     const split = splitTableByHost(two.table)
-    const small = prepareTable([split.rest, split.hosts['a.example']], two.endpoints)
+    const small = prepareTable([split.rest, split.hosts['a.example']], [two.endpoints])
     const before = small.entryPoint('web').match(request('a.example'), false)
-    const grown = prepareTable([split.rest, split.hosts['a.example'], split.hosts['b.example']], two.endpoints, small)
+    const grown = prepareTable([split.rest, split.hosts['a.example'], split.hosts['b.example']], [two.endpoints], small)
     expect(grown.entryPoint('web').match(request('a.example'), false)).toBe(before)
     expect(grown.entryPoint('web').match(request('b.example'), false)?.name).toBe('b')
     expect(grown.entryPoint('web').match(request('c.example', '/any'), false)).toBe(small.entryPoint('web').match(request('c.example', '/any'), false))
@@ -67,11 +67,11 @@ describe('prepareTable', () => {
   it('routes a host from its part plus rest exactly as from the whole table', () => {
     const split = splitTableByHost(table)
     expect(Object.keys(split.hosts)).toEqual(['a.example'])
-    const partial = prepareTable([split.rest, split.hosts['a.example']], endpoints)
+    const partial = prepareTable([split.rest, split.hosts['a.example']], [endpoints])
     for (const path of ['/api/v2/x', '/other', '/tls', '/admin']) {
       expect(partial.entryPoint('web').match(request('a.example', path), false)?.name).toBe(pick(request('a.example', path)))
     }
-    expect(prepareTable([split.rest], endpoints).entryPoint('web').match(request('a.example', '/other'), false)?.name).toBe('explicit')
+    expect(prepareTable([split.rest], [endpoints]).entryPoint('web').match(request('a.example', '/other'), false)?.name).toBe('explicit')
   })
 
   it('links services once, with their servers from the endpoints table', () => {
@@ -82,7 +82,7 @@ describe('prepareTable', () => {
   })
 
   it('refuses parts or endpoints of another schema', () => {
-    expect(() => prepareTable([table], { schema: 'x', services: {} })).toThrow(/endpoints table has schema "x"/)
-    expect(() => prepareTable([{ ...table, schema: 'old' }], endpoints)).toThrow(/table part 0 has schema "old"/)
+    expect(() => prepareTable([table], [{ schema: 'x', services: {} }])).toThrow(/endpoints table has schema "x"/)
+    expect(() => prepareTable([{ ...table, schema: 'old' }], [endpoints])).toThrow(/table part 0 has schema "old"/)
   })
 })

@@ -4,7 +4,7 @@
  * signature check, per-isolate cache, last-known-good, background refresh).
  *
  * The loader reads the parts a host needs (`rest` plus the host parts of its bucket, see
- * ./split.ts) and the endpoints, calls `prepareTable(parts, endpoints)` once per version and
+ * ./split.ts) and their endpoints, calls `prepareTable(parts, endpoints)` once per version and
  * caches the result. The app asks per request:
  *
  *   const view = await source.forHost(host, ctx)
@@ -26,6 +26,9 @@ export interface TableSource {
 /** What the loader needs from the table modules: the schema it accepts and the pure prepare step. */
 export interface TableReader {
   schema: string
-  /** `previous`: the view being grown by more parts of the same version (its routers are kept). */
-  prepare: (parts: unknown[], endpoints: unknown, previous?: RoutingView) => RoutingView
+  /**
+   * `endpoints`: parts of the endpoints table, `rest`'s then the bucket's (docs/table.md).
+   * `previous`: the view being grown by more parts of the same version (its routers are kept).
+   */
+  prepare: (parts: unknown[], endpoints: unknown[], previous?: RoutingView) => RoutingView
 }

@@ -111,7 +111,7 @@ describe('table source on workerd', () => {
     await eventually(async () => {
       const { status, body } = await probe(edge)
       expect(status).toBe(200)
-      expect(JSON.parse(body)).toEqual({ host: 'a.example', parts: [{ rest: 1 }, { host: 'a', version: 1 }], endpoints: { version: 1 } })
+      expect(JSON.parse(body)).toEqual({ host: 'a.example', parts: [{ rest: 1 }, { host: 'a', version: 1 }], endpoints: { version: 1, services: {} } })
     })
     await edge.publish(table(2))
     await eventually(async () => expect(JSON.parse((await probe(edge)).body).endpoints.version).toBe(2))

@@ -42,7 +42,7 @@ let perIsolate: { kv: KVNamespace; source: HostTableSource<unknown> } | null = n
  */
 export function tableSourceFromEnv<View = RoutingView>(
   env: TableSourceEnv,
-  table: { schema: string | number; prepare: (parts: unknown[], endpoints: unknown, previous?: View) => View },
+  table: { schema: string | number; prepare: (parts: unknown[], endpoints: unknown[], previous?: View) => View },
 ): HostTableSource<View> {
   if (perIsolate?.kv === env.ROUTES) return perIsolate.source as HostTableSource<View>
   let source: HostTableSource<View>

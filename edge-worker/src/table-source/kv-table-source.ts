@@ -15,8 +15,11 @@ import {
   POINTER_KEY,
   blobKey,
   bucketOf,
+  endpointsShardOf,
   normalizeHost,
+  serviceNames,
   type BucketBlob,
+  type EndpointsBlob,
   type TableManifest,
 } from './layout.ts'
 import { verifyBlob, type PointerVerifier } from './verify.ts'
@@ -28,10 +31,11 @@ export interface KvTableSourceOptions<View> {
   /** The table schema version this edge understands (TABLE_SCHEMA_VERSION). */
   schema: string | number
   /**
-   * Builds the request-path structure from the routes parts a host needs and the endpoints;
-   * `previous` is the bucket's view being grown by one host (same version, same part objects).
+   * Builds the request-path structure from the routes parts a host needs and the endpoints parts
+   * with their servers (`rest`'s, then the bucket's); `previous` is the bucket's view being grown
+   * by one host (same version, same part objects).
    */
-  prepare: (parts: unknown[], endpoints: unknown, previous?: View) => View
+  prepare: (parts: unknown[], endpoints: unknown[], previous?: View) => View
   /** How often a request may start a look for a newer pointer. Default 5000 ms. */
   refreshIntervalMs?: number
   /** How long a request waits for a refresh it started before using the table it has. Default 0. */
@@ -58,30 +62,71 @@ interface Loaded<View> {
   pointer: string
   manifest: TableManifest
   rest: unknown
-  endpoints: unknown
+  /** The servers of the services `rest` references (layout: `endpoints.rest`). */
+  restEndpoints: unknown
   buckets: Map<number, Bucket>
   views: Map<number, View>
 }
 
-/** One routes bucket: its verified text, its hosts, and the parts of those asked for so far. */
-interface Bucket {
+/** A verified blob's text by its digest; null digest: an empty bucket. */
+interface Text {
+  digest: string | null
   text: string
-  hosts: Set<string>
-  parts: Map<string, unknown>
 }
 
-function openBucket(text: string | null): Bucket {
-  const hosts = text === null ? [] : Object.keys((JSON.parse(text) as BucketBlob).hosts)
-  return { text: text ?? '', hosts: new Set(hosts), parts: new Map() }
+const EMPTY: Text = { digest: null, text: '' }
+
+/**
+ * One routes bucket with its endpoints shard: both kept as their verified texts, the parts of the
+ * hosts asked for so far, and the servers of the services those parts reference (picked from the
+ * shard, which also holds the services of the other hosts of its buckets).
+ */
+interface Bucket {
+  routes: Text
+  hosts: Set<string>
+  parts: Map<string, unknown>
+  shard: Text
+  /** The shard's fields with `services` reduced to those of `parts`; null until a part needs one. */
+  endpoints: EndpointsBlob | null
+}
+
+function openBucket(routes: Text, shard: Text): Bucket {
+  const hosts = routes.digest === null ? [] : Object.keys((JSON.parse(routes.text) as BucketBlob).hosts)
+  return { routes, hosts: new Set(hosts), parts: new Map(), shard, endpoints: null }
+}
+
+/** The same routes bucket over another endpoints shard: its parts kept, their servers picked again. */
+function withShard(bucket: Bucket, shard: Text): Bucket {
+  const next: Bucket = { ...bucket, parts: new Map(bucket.parts), shard, endpoints: null }
+  pickEndpoints(next, [...next.parts.values()])
+  return next
 }
 
 /** Adds the parts of `hosts` (normalized, in the bucket) with one parse of the bucket's text. */
 function addParts(bucket: Bucket, hosts: Iterable<string>): void {
   let blob: BucketBlob | null = null
+  const added: unknown[] = []
   for (const h of hosts) {
     if (!bucket.hosts.has(h) || bucket.parts.has(h)) continue
-    blob ??= JSON.parse(bucket.text) as BucketBlob
-    bucket.parts.set(h, blob.hosts[h])
+    blob ??= JSON.parse(bucket.routes.text) as BucketBlob
+    const part = blob.hosts[h]
+    bucket.parts.set(h, part)
+    added.push(part)
+  }
+  pickEndpoints(bucket, added)
+}
+
+/** Copies the servers `parts` need from the shard's text (parsed once, only when one is needed). */
+function pickEndpoints(bucket: Bucket, parts: unknown[]): void {
+  if (bucket.shard.digest === null) return
+  let shard: EndpointsBlob | null = null
+  for (const part of parts) {
+    for (const name of serviceNames(part)) {
+      shard ??= JSON.parse(bucket.shard.text) as EndpointsBlob
+      if (!Object.hasOwn(shard.services, name)) continue
+      bucket.endpoints ??= { ...shard, services: {} }
+      bucket.endpoints.services[name] = shard.services[name]
+    }
   }
 }
 
@@ -150,17 +195,24 @@ export class KvTableSource<View> {
   async #viewFor(loaded: Loaded<View>, index: number, hosts: Iterable<string>): Promise<View> {
     let bucket = loaded.buckets.get(index)
     if (bucket === undefined) {
-      const digest = loaded.manifest.routes.buckets[index] ?? null
-      const [text] = await this.#readTexts(digest ? [digest] : [])
+      const m = loaded.manifest
+      const routes = m.routes.buckets[index] ?? null
+      const shard = m.endpoints.buckets[endpointsShardOf(index, m)] ?? null
+      // The shard may already be here for another bucket of it.
+      const known = [...loaded.buckets.values()].find((b) => b.shard.digest === shard)?.shard
+      const digests = [routes, known ? null : shard].filter((d): d is string => d !== null)
+      const texts = new Map(zip(digests, await this.#readTexts(digests)))
+      const text = (d: string | null): Text => (d === null ? EMPTY : { digest: d, text: texts.get(d)! })
       // Another request may have opened it while this one read.
-      bucket = loaded.buckets.get(index) ?? openBucket(text ?? null)
+      bucket = loaded.buckets.get(index) ?? openBucket(text(routes), known ?? text(shard))
       loaded.buckets.set(index, bucket)
     }
     const before = bucket.parts.size
     addParts(bucket, hosts)
     const previous = loaded.views.get(index)
     if (previous !== undefined && bucket.parts.size === before) return previous
-    const view = this.#o.prepare([loaded.rest, ...bucket.parts.values()], loaded.endpoints, previous)
+    const endpoints = bucket.endpoints ? [loaded.restEndpoints, bucket.endpoints] : [loaded.restEndpoints]
+    const view = this.#o.prepare([loaded.rest, ...bucket.parts.values()], endpoints, previous)
     loaded.views.set(index, view)
     return view
   }
@@ -231,43 +283,58 @@ export class KvTableSource<View> {
     hint: string,
   ): Promise<Loaded<View>> {
     const oldM = old?.manifest
-    const sameShape = oldM?.routes.buckets.length === manifest.routes.buckets.length
-    // The buckets in use stay warm; a cold isolate reads the requesting host's bucket in the same
-    // bulk read as the rest of the version.
+    const sameShape =
+      oldM?.routes.buckets.length === manifest.routes.buckets.length &&
+      oldM.endpoints.buckets.length === manifest.endpoints.buckets.length
+    // The buckets in use stay warm; a cold isolate reads the requesting host's bucket and its
+    // endpoints shard in the same bulk read as the rest of the version.
     const keep = new Set(sameShape ? old!.buckets.keys() : [])
     keep.add(bucketOf(hint, manifest.routes.buckets.length))
-    const reuse = new Map<string, unknown>()
-    const reuseBuckets = new Map<string, Bucket>()
+    const parsed = new Map<string, unknown>()
+    const oldBuckets = new Map<string, Bucket>()
+    const texts = new Map<string, Text>()
     if (old && oldM) {
-      reuse.set(oldM.routes.rest, old.rest)
-      reuse.set(oldM.endpoints.version, old.endpoints)
-      for (const [i, b] of old.buckets) if (oldM.routes.buckets[i]) reuseBuckets.set(oldM.routes.buckets[i]!, b)
+      parsed.set(oldM.routes.rest, old.rest)
+      parsed.set(oldM.endpoints.rest, old.restEndpoints)
+      for (const b of old.buckets.values()) {
+        if (b.routes.digest !== null) oldBuckets.set(b.routes.digest, b)
+        if (b.shard.digest !== null) texts.set(b.shard.digest, b.shard)
+      }
+      for (const b of oldBuckets.values()) texts.set(b.routes.digest!, b.routes)
     }
-    const wanted = [manifest.routes.rest, manifest.endpoints.version].filter((d) => !reuse.has(d))
-    for (const i of keep) if (manifest.routes.buckets[i] && !reuseBuckets.has(manifest.routes.buckets[i]!)) wanted.push(manifest.routes.buckets[i]!)
+    const wanted = [manifest.routes.rest, manifest.endpoints.rest].filter((d) => !parsed.has(d))
+    for (const i of keep) {
+      for (const d of [manifest.routes.buckets[i], manifest.endpoints.buckets[endpointsShardOf(i, manifest)]]) {
+        if (d && !texts.has(d)) wanted.push(d)
+      }
+    }
     const fresh = [...new Set(wanted)]
-    const texts = await this.#readTexts(fresh)
-    fresh.forEach((d, i) => {
-      if (d === manifest.routes.rest || d === manifest.endpoints.version) reuse.set(d, JSON.parse(texts[i]!))
-      else reuseBuckets.set(d, openBucket(texts[i]!))
-    })
+    // Identical blobs share a digest: the rest endpoints may be a shard's too.
+    for (const [d, text] of zip(fresh, await this.#readTexts(fresh))) {
+      if (d === manifest.routes.rest || d === manifest.endpoints.rest) parsed.set(d, JSON.parse(text))
+      texts.set(d, { digest: d, text })
+    }
 
     const loaded: Loaded<View> = {
       pointer,
       manifest,
-      rest: reuse.get(manifest.routes.rest),
-      endpoints: reuse.get(manifest.endpoints.version),
+      rest: parsed.get(manifest.routes.rest),
+      restEndpoints: parsed.get(manifest.endpoints.rest),
       buckets: new Map(),
       views: new Map(),
     }
-    const unchanged =
-      old !== null && oldM!.routes.rest === manifest.routes.rest && oldM!.endpoints.version === manifest.endpoints.version
+    const restSame =
+      old !== null && oldM!.routes.rest === manifest.routes.rest && oldM!.endpoints.rest === manifest.endpoints.rest
     for (const i of keep) {
-      const digest = manifest.routes.buckets[i]
-      const bucket = digest ? reuseBuckets.get(digest)! : openBucket(null)
+      const routes = manifest.routes.buckets[i] ?? null
+      const shard = manifest.endpoints.buckets[endpointsShardOf(i, manifest)] ?? null
+      const text = (d: string | null): Text => (d === null ? EMPTY : texts.get(d)!)
+      const prior = routes === null ? undefined : oldBuckets.get(routes)
+      const bucket =
+        prior === undefined ? openBucket(text(routes), text(shard)) : prior.shard.digest === shard ? prior : withShard(prior, text(shard))
       loaded.buckets.set(i, bucket)
       const oldView = old?.views.get(i)
-      if (unchanged && sameShape && oldView !== undefined && oldM!.routes.buckets[i] === digest) {
+      if (restSame && sameShape && oldView !== undefined && old!.buckets.get(i) === bucket) {
         loaded.views.set(i, oldView)
       } else {
         // The hosts the old version served from this bucket stay warm, and the requesting one.
@@ -293,6 +360,10 @@ export class KvTableSource<View> {
       }),
     )
   }
+}
+
+function zip<A, B>(a: A[], b: B[]): Array<[A, B]> {
+  return a.map((x, i) => [x, b[i]!])
 }
 
 /** The pointer whose (not yet verified) issuedAt is the latest; verification comes after. */

@@ -5,8 +5,11 @@
 // table and a flip of the pointer is the only write that needs Workers KV's one-write-per-second
 // budget. See docs/table.md.
 
-/** Bump when the pointer or blob shapes below change; the edge refuses other versions. */
-export const LAYOUT_VERSION = 1
+/**
+ * Bump when the pointer or blob shapes below change; the edge refuses other versions.
+ * 2: endpoints sharded like the routes (`endpoints.rest`, `endpoints.buckets`), base64url digests.
+ */
+export const LAYOUT_VERSION = 2
 
 export const POINTER_KEY = 'table/pointer'
 export const BLOB_PREFIX = 'table/blob/'
@@ -20,7 +23,7 @@ export const MAX_VALUE_BYTES = 25 * 1024 * 1024
 /** Workers KV bulk reads take at most 100 keys. */
 export const MAX_BULK_GET = 100
 
-/** The signed payload of the pointer. Digests are SHA-256 hex of the blob's stored UTF-8 text. */
+/** The signed payload of the pointer. Digests are SHA-256 (base64url, 43 characters) of the blob's stored UTF-8 text. */
 export interface TableManifest {
   layout: typeof LAYOUT_VERSION
   /** The edge table's own schema version (TABLE_SCHEMA_VERSION of shared/table). */
@@ -35,13 +38,44 @@ export interface TableManifest {
     /** Per-host parts grouped by `bucketOf(host, buckets.length)`; null where a bucket is empty. */
     buckets: Array<string | null>
   }
-  /** Servers and their health: versioned apart from routes because they change far more often. */
-  endpoints: { version: string }
+  /**
+   * Servers and their health: in blobs of their own because they change far more often than routes.
+   * `rest`: the servers of the services `routes.rest` references. `buckets[j]`: those of the
+   * services the host parts of the routes buckets `i` with `i % buckets.length == j` reference,
+   * less those already in `rest` (null where those buckets are empty). `buckets.length` divides
+   * `routes.buckets.length` (both powers of two), so shard j is `bucketOf(host, buckets.length)`.
+   */
+  endpoints: {
+    /** Digest over `rest` and `buckets`: changes exactly when any endpoints blob does. */
+    version: string
+    rest: string
+    buckets: Array<string | null>
+  }
 }
 
 /** The stored text of one routes bucket blob. */
 export interface BucketBlob<Part = unknown> {
   hosts: Record<string, Part>
+}
+
+/**
+ * The stored text of one endpoints blob: the endpoints table's own fields (its schema) and the
+ * `services` it carries, by service name.
+ */
+export interface EndpointsBlob<Servers = unknown> {
+  services: Record<string, Servers>
+  [field: string]: unknown
+}
+
+/** The keys of a routes part's `services` map: the services whose servers it needs. */
+export function serviceNames(part: unknown): string[] {
+  const services = (part as { services?: unknown } | null)?.services
+  return typeof services === 'object' && services !== null ? Object.keys(services) : []
+}
+
+/** The endpoints shard that holds the servers of routes bucket `bucket`'s host parts. */
+export function endpointsShardOf(bucket: number, manifest: Pick<TableManifest, 'endpoints'>): number {
+  return bucket % manifest.endpoints.buckets.length
 }
 
 export function blobKey(digest: string): string {
@@ -73,7 +107,7 @@ export function bucketOf(host: string, bucketCount: number): number {
   return (hash >>> 0) % bucketCount
 }
 
-const DIGEST = /^[0-9a-f]{64}$/
+const DIGEST = /^[A-Za-z0-9_-]{43}$/
 
 /** Checks the shape of a verified pointer payload; returns the manifest or why it is refused. */
 export function parseManifest(payload: unknown): TableManifest | { error: string } {
@@ -93,7 +127,18 @@ export function parseManifest(payload: unknown): TableManifest | { error: string
   if (!Array.isArray(buckets) || buckets.length === 0 || !buckets.every((b) => b === null || isDigest(b))) {
     return { error: 'pointer has malformed routes buckets' }
   }
-  if (!endpoints || !isDigest(endpoints.version)) return { error: 'pointer has no endpoints digest' }
+  if (!endpoints || typeof endpoints.version !== 'string' || !isDigest(endpoints.rest)) {
+    return { error: 'pointer has no endpoints digests' }
+  }
+  const shards = endpoints.buckets
+  if (
+    !Array.isArray(shards) ||
+    shards.length === 0 ||
+    buckets.length % shards.length !== 0 ||
+    !shards.every((b) => b === null || isDigest(b))
+  ) {
+    return { error: 'pointer has malformed endpoints buckets' }
+  }
   return m as unknown as TableManifest
 }
 
@@ -103,8 +148,29 @@ function isDigest(value: unknown): value is string {
 
 /** SHA-256 hex of the UTF-8 text, with WebCrypto (present in workerd and Node). */
 export async function sha256Hex(text: string): Promise<string> {
-  const bytes = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)))
   let hex = ''
-  for (const b of bytes) hex += b.toString(16).padStart(2, '0')
+  for (const b of await sha256(text)) hex += b.toString(16).padStart(2, '0')
   return hex
+}
+
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
+/**
+ * A blob's digest: SHA-256 of its UTF-8 text in unpadded base64url. Not hex: the pointer lists
+ * one per routes bucket and one per endpoints shard, and 43 characters rather than 64 keep it
+ * about 70 KB at 1024 + 512 of them.
+ */
+export async function blobDigest(text: string): Promise<string> {
+  const b = await sha256(text)
+  let out = ''
+  for (let i = 0; i < 30; i += 3) {
+    const n = (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!
+    out += B64URL[n >> 18]! + B64URL[(n >> 12) & 63]! + B64URL[(n >> 6) & 63]! + B64URL[n & 63]!
+  }
+  const n = (b[30]! << 8) | b[31]!
+  return out + B64URL[n >> 10]! + B64URL[(n >> 4) & 63]! + B64URL[(n << 2) & 63]!
+}
+
+async function sha256(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)))
 }
