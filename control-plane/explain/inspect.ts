@@ -58,5 +58,5 @@ export function storedParts(built: Built): EdgeTable[] {
 
 /** The edge's prepared view of the published table (shared/table/prepare.ts, as the worker prepares it). */
 export function routingView(built: Built): RoutingView {
-  return prepareTable(storedParts(built), built.table.endpoints)
+  return prepareTable(storedParts(built), [built.table.endpoints])
 }
