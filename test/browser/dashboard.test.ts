@@ -88,7 +88,7 @@ describe('dashboard in Chromium', () => {
     await page.goto(edge.dashboardUrl!)
     await page.locator('#list tbody tr[data-name]').first().waitFor()
     const s = await state()
-    expect(s.published?.routesVersion).toMatch(/^[0-9a-f]{16,}$/)
+    expect(s.published?.routesVersion).toMatch(/^[\w-]{43}$/)
     // The header names the version that was published and when.
     await expect.poll(() => page.locator('#version').getAttribute('data-routes-version')).toBe(s.published!.routesVersion)
     expect(await page.locator('#version').textContent()).toContain(s.published!.routesVersion.slice(0, 12))

@@ -11,6 +11,7 @@ import { eventually } from '../support/eventually.ts'
 import { startFakeCloudflareKv, type FakeCloudflareKv } from '../support/fake-cloudflare-kv.ts'
 import { startEdge, type TestEdge } from '../support/edge.ts'
 import { blobKey, POINTER_KEY, type TableManifest } from '../../edge-worker/src/table-source/layout.ts'
+import { manifestDigests } from '../../control-plane/publish/publisher.ts'
 
 const route = (name: string, host = `${name}.example`) => ingressRoute({ name, match: `Host(\`${host}\`)`, service: 'whoami' })
 const status = async (edge: TestEdge, host: string) => (await edge.request('/', { headers: { host } })).status
@@ -149,8 +150,8 @@ describe('Workers KV faults', () => {
     expect(kv.faults.every((f) => f.times === 0)).toBe(true)
     expect(c.logs.some((l) => /publish failed: .*retrying in \d+ ms/.test(l))).toBe(true)
     const manifest = JSON.parse(Buffer.from(kv.data.get(POINTER_KEY)!.split('.')[1]!, 'base64url').toString()) as TableManifest
-    for (const digest of [manifest.routes.rest, manifest.endpoints.version, ...manifest.routes.buckets.filter((b) => b !== null)]) {
-      expect(kv.data.has(blobKey(digest!))).toBe(true)
+    for (const digest of manifestDigests(manifest)) {
+      expect(kv.data.has(blobKey(digest))).toBe(true)
     }
     expect(await status(edge, 'kv.example')).toBe(200)
   })

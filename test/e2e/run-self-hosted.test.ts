@@ -46,7 +46,7 @@ describe('self-hosted workerd files', () => {
     workerd = await startWorkerd({ configPath: config, sockets: ['websecure'], log: () => {} })
     const res = await send(`http://127.0.0.1:${workerd.ports.get('websecure')}/`, { headers: { host: 'x.test' } })
     expect(res.status).toBe(200)
-    expect(JSON.parse(res.body)).toEqual({ host: 'x.test', parts: [{ r: 1 }], endpoints: {} })
+    expect(JSON.parse(res.body)).toEqual({ host: 'x.test', parts: [{ r: 1 }], endpoints: { services: {} } })
   })
 
   it('with --https-port, the emitted config serves HTTPS with the manifests\' default certificate and TLS options', async () => {

@@ -70,6 +70,6 @@ describe('wrangler local store', () => {
     })
     const res = await send(url, { headers: { host: 'a.example' } })
     expect(res.status).toBe(200)
-    expect(JSON.parse(res.body)).toEqual({ host: 'a.example', parts: [{ r: 1 }, { a: 1 }], endpoints: { e: 1 } })
+    expect(JSON.parse(res.body)).toEqual({ host: 'a.example', parts: [{ r: 1 }, { a: 1 }], endpoints: { e: 1, services: {} } })
   }, 90_000)
 })
