@@ -1,10 +1,11 @@
 // The edge's route table, read from the ROUTES KV namespace (layout in ./layout.ts, docs/table.md).
 //
 // Per isolate: the last good version stays in memory with one prepared view per routes bucket.
-// A bucket is kept as its verified text, and a view holds the parts of the hosts asked for so far
-// (a new host of the bucket parses the text again for its part and rebuilds the view, keeping the
-// prepared routers it had): at 100k routers, parsing and preparing every host of every bucket
-// touched was most of the isolate's heap (bench/proxy/heap.ts), for hosts no request named.
+// A bucket keeps its routes blob and its endpoints shard as verified, deflated texts (./bucket.ts),
+// and a view holds the parts of the hosts asked for so far with their services' servers (a new
+// host of the bucket inflates and parses the texts again for its part and rebuilds the view,
+// keeping the prepared routers it had): at 100k routers, the other hosts of every bucket touched
+// were most of the isolate's heap (bench/proxy/heap.ts), for hosts no request named.
 // A request never waits on KV when a table is loaded: at most every `refreshIntervalMs` a request
 // starts a check of the pointer in the background (ctx.waitUntil), and a newer, verified version
 // replaces the old one whole. Unsigned, tampered, truncated, replayed or unknown-version tables are
@@ -17,11 +18,9 @@ import {
   bucketOf,
   endpointsShardOf,
   normalizeHost,
-  serviceNames,
-  type BucketBlob,
-  type EndpointsBlob,
   type TableManifest,
 } from './layout.ts'
+import { EMPTY, addParts, deflateTexts, missingPart, openBucket, withShard, type Bucket, type Kept } from './bucket.ts'
 import { verifyBlob, type PointerVerifier } from './verify.ts'
 import type { WaitUntil } from '../../../shared/table/source.ts'
 
@@ -66,75 +65,6 @@ interface Loaded<View> {
   restEndpoints: unknown
   buckets: Map<number, Bucket>
   views: Map<number, View>
-}
-
-/** A verified blob's text by its digest; null digest: an empty bucket. */
-interface Text {
-  digest: string | null
-  text: string
-}
-
-const EMPTY: Text = { digest: null, text: '' }
-
-/**
- * One routes bucket with its endpoints shard: both kept as their verified texts, the parts of the
- * hosts asked for so far, and the servers of the services those parts reference (picked from the
- * shard, which also holds the services of the other hosts of its buckets).
- */
-interface Bucket {
-  routes: Text
-  hosts: Set<string>
-  parts: Map<string, unknown>
-  shard: Text
-  /** The shard's fields with `services` reduced to those of `parts`; null until a part needs one. */
-  endpoints: EndpointsBlob | null
-}
-
-function openBucket(routes: Text, shard: Text): Bucket {
-  const hosts = routes.digest === null ? [] : Object.keys((JSON.parse(routes.text) as BucketBlob).hosts)
-  return { routes, hosts: new Set(hosts), parts: new Map(), shard, endpoints: null }
-}
-
-/** The same routes bucket over another endpoints shard: its parts kept, their servers picked again. */
-function withShard(bucket: Bucket, shard: Text): Bucket {
-  const next: Bucket = { ...bucket, parts: new Map(bucket.parts), shard, endpoints: null }
-  pickEndpoints(next, [...next.parts.values()])
-  return next
-}
-
-/** Adds the parts of `hosts` (normalized, in the bucket) with one parse of the bucket's text. */
-function addParts(bucket: Bucket, hosts: Iterable<string>): void {
-  let blob: BucketBlob | null = null
-  const added: unknown[] = []
-  for (const h of hosts) {
-    if (!bucket.hosts.has(h) || bucket.parts.has(h)) continue
-    blob ??= JSON.parse(bucket.routes.text) as BucketBlob
-    const part = blob.hosts[h]
-    bucket.parts.set(h, part)
-    added.push(part)
-  }
-  pickEndpoints(bucket, added)
-}
-
-/** Copies the servers `parts` need from the shard's text (parsed once, only when one is needed). */
-function pickEndpoints(bucket: Bucket, parts: unknown[]): void {
-  if (bucket.shard.digest === null) return
-  let shard: EndpointsBlob | null = null
-  for (const part of parts) {
-    for (const name of serviceNames(part)) {
-      shard ??= JSON.parse(bucket.shard.text) as EndpointsBlob
-      if (!Object.hasOwn(shard.services, name)) continue
-      bucket.endpoints ??= { ...shard, services: {} }
-      bucket.endpoints.services[name] = shard.services[name]
-    }
-  }
-}
-
-/** The host has routers in the bucket that its view does not hold yet. */
-function missingPart(bucket: Bucket, host: string): boolean {
-  if (bucket.hosts.size === 0) return false
-  const h = normalizeHost(host)
-  return bucket.hosts.has(h) && !bucket.parts.has(h)
 }
 
 export class KvTableSource<View> {
@@ -182,7 +112,7 @@ export class KvTableSource<View> {
     if (!good) return { error: `no route table: ${this.#lastError ?? 'none loaded yet'}` }
     const index = bucketOf(host, good.manifest.routes.buckets.length)
     const view = good.views.get(index)
-    if (view !== undefined && !missingPart(good.buckets.get(index)!, host)) return view
+    if (view !== undefined && !missingPart(good.buckets.get(index)!, normalizeHost(host))) return view
     try {
       return await this.#viewFor(good, index, [normalizeHost(host)])
     } catch (err) {
@@ -192,8 +122,9 @@ export class KvTableSource<View> {
     }
   }
 
-  async #viewFor(loaded: Loaded<View>, index: number, hosts: Iterable<string>): Promise<View> {
+  async #viewFor(loaded: Loaded<View>, index: number, hosts: string[]): Promise<View> {
     let bucket = loaded.buckets.get(index)
+    let grown: boolean
     if (bucket === undefined) {
       const m = loaded.manifest
       const routes = m.routes.buckets[index] ?? null
@@ -202,18 +133,23 @@ export class KvTableSource<View> {
       const known = [...loaded.buckets.values()].find((b) => b.shard.digest === shard)?.shard
       const digests = [routes, known ? null : shard].filter((d): d is string => d !== null)
       const texts = new Map(zip(digests, await this.#readTexts(digests)))
-      const text = (d: string | null): Text => (d === null ? EMPTY : { digest: d, text: texts.get(d)! })
+      const kept = (d: string | null): Kept => (d === null ? EMPTY : { digest: d, text: texts.get(d)! })
+      const opened = await openBucket(kept(routes), known ?? kept(shard), hosts)
       // Another request may have opened it while this one read.
-      bucket = loaded.buckets.get(index) ?? openBucket(text(routes), known ?? text(shard))
-      loaded.buckets.set(index, bucket)
+      bucket = loaded.buckets.get(index)
+      if (bucket === undefined) loaded.buckets.set(index, (bucket = opened))
+      grown = bucket === opened || (await addParts(bucket, hosts))
+    } else {
+      grown = await addParts(bucket, hosts)
     }
-    const before = bucket.parts.size
-    addParts(bucket, hosts)
-    const previous = loaded.views.get(index)
-    if (previous !== undefined && bucket.parts.size === before) return previous
-    const endpoints = bucket.endpoints ? [loaded.restEndpoints, bucket.endpoints] : [loaded.restEndpoints]
-    const view = this.#o.prepare([loaded.rest, ...bucket.parts.values()], endpoints, previous)
-    loaded.views.set(index, view)
+    // No await from here to the view's update: a part in the bucket is a part in its view.
+    let view = loaded.views.get(index)
+    if (view === undefined || grown) {
+      const endpoints = bucket.endpoints ? [loaded.restEndpoints, bucket.endpoints] : [loaded.restEndpoints]
+      view = this.#o.prepare([loaded.rest, ...bucket.parts.values()], endpoints, view)
+      loaded.views.set(index, view)
+    }
+    await deflateTexts(bucket)
     return view
   }
 
@@ -292,27 +228,27 @@ export class KvTableSource<View> {
     keep.add(bucketOf(hint, manifest.routes.buckets.length))
     const parsed = new Map<string, unknown>()
     const oldBuckets = new Map<string, Bucket>()
-    const texts = new Map<string, Text>()
+    const kept = new Map<string, Kept>()
     if (old && oldM) {
       parsed.set(oldM.routes.rest, old.rest)
       parsed.set(oldM.endpoints.rest, old.restEndpoints)
       for (const b of old.buckets.values()) {
         if (b.routes.digest !== null) oldBuckets.set(b.routes.digest, b)
-        if (b.shard.digest !== null) texts.set(b.shard.digest, b.shard)
+        if (b.shard.digest !== null) kept.set(b.shard.digest, b.shard)
       }
-      for (const b of oldBuckets.values()) texts.set(b.routes.digest!, b.routes)
+      for (const b of oldBuckets.values()) kept.set(b.routes.digest!, b.routes)
     }
     const wanted = [manifest.routes.rest, manifest.endpoints.rest].filter((d) => !parsed.has(d))
     for (const i of keep) {
       for (const d of [manifest.routes.buckets[i], manifest.endpoints.buckets[endpointsShardOf(i, manifest)]]) {
-        if (d && !texts.has(d)) wanted.push(d)
+        if (d && !kept.has(d)) wanted.push(d)
       }
     }
     const fresh = [...new Set(wanted)]
     // Identical blobs share a digest: the rest endpoints may be a shard's too.
     for (const [d, text] of zip(fresh, await this.#readTexts(fresh))) {
       if (d === manifest.routes.rest || d === manifest.endpoints.rest) parsed.set(d, JSON.parse(text))
-      texts.set(d, { digest: d, text })
+      kept.set(d, { digest: d, text })
     }
 
     const loaded: Loaded<View> = {
@@ -325,21 +261,23 @@ export class KvTableSource<View> {
     }
     const restSame =
       old !== null && oldM!.routes.rest === manifest.routes.rest && oldM!.endpoints.rest === manifest.endpoints.rest
+    const of = (d: string | null | undefined): Kept => (d ? kept.get(d)! : EMPTY)
     for (const i of keep) {
       const routes = manifest.routes.buckets[i] ?? null
       const shard = manifest.endpoints.buckets[endpointsShardOf(i, manifest)] ?? null
-      const text = (d: string | null): Text => (d === null ? EMPTY : texts.get(d)!)
       const prior = routes === null ? undefined : oldBuckets.get(routes)
-      const bucket =
-        prior === undefined ? openBucket(text(routes), text(shard)) : prior.shard.digest === shard ? prior : withShard(prior, text(shard))
-      loaded.buckets.set(i, bucket)
+      // The hosts the old version served from this bucket stay warm, and the requesting one.
+      const seen = [...(sameShape ? (old?.buckets.get(i)?.parts.keys() ?? []) : []), normalizeHost(hint)]
+      if (prior === undefined) {
+        loaded.buckets.set(i, await openBucket(of(routes), of(shard), seen))
+      } else {
+        loaded.buckets.set(i, prior.shard.digest === shard ? prior : await withShard(prior, of(shard)))
+      }
       const oldView = old?.views.get(i)
-      if (restSame && sameShape && oldView !== undefined && old!.buckets.get(i) === bucket) {
+      if (restSame && sameShape && oldView !== undefined && old!.buckets.get(i) === loaded.buckets.get(i)) {
         loaded.views.set(i, oldView)
       } else {
-        // The hosts the old version served from this bucket stay warm, and the requesting one.
-        const seen = sameShape ? [...(old?.buckets.get(i)?.parts.keys() ?? [])] : []
-        await this.#viewFor(loaded, i, [...seen, normalizeHost(hint)])
+        await this.#viewFor(loaded, i, seen)
       }
     }
     return loaded

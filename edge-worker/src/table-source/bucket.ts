@@ -1,0 +1,112 @@
+// One routes bucket of a loaded table version, with its endpoints shard, as an isolate keeps it.
+//
+// Both blobs stay verified but deflated between uses: an isolate prepares only the hosts it is
+// asked for, and at 100k routers the texts kept for the other hosts of the buckets it touched
+// were most of its heap (bench/proxy/heap.ts). The first request for another host of the bucket
+// inflates and parses them again (about 3 ms for a 128 KB bucket) and keeps its part and the
+// servers of the services it references.
+import { serviceNames, type BucketBlob, type EndpointsBlob } from './layout.ts'
+
+/**
+ * A verified blob by its digest (null: an empty bucket or shard): its text while the request that
+ * read it uses it, then deflated. Shared by the buckets of one endpoints shard, so deflated in place.
+ */
+export interface Kept {
+  readonly digest: string | null
+  text?: string
+  deflated?: Uint8Array
+}
+
+export const EMPTY: Kept = { digest: null, text: '' }
+
+export interface Bucket {
+  routes: Kept
+  /** Every host of the bucket (normalized): a host outside it never needs the texts. */
+  hosts: Set<string>
+  /** The parts of the hosts asked for so far. */
+  parts: Map<string, unknown>
+  shard: Kept
+  /** The shard's fields with `services` reduced to those the parts reference; null until one does. */
+  endpoints: EndpointsBlob | null
+}
+
+/** A bucket of freshly read texts, with the parts of `hosts` (normalized). */
+export async function openBucket(routes: Kept, shard: Kept, hosts: Iterable<string>): Promise<Bucket> {
+  const [text, shardText] = await Promise.all([textOf(routes), textOf(shard)])
+  const blob = routes.digest === null ? null : (JSON.parse(text) as BucketBlob)
+  const bucket: Bucket = { routes, hosts: new Set(blob ? Object.keys(blob.hosts) : []), parts: new Map(), shard, endpoints: null }
+  take(bucket, hosts, blob, shardText)
+  return bucket
+}
+
+/** The same routes bucket over another endpoints shard: its parts kept, their servers picked again. */
+export async function withShard(bucket: Bucket, shard: Kept): Promise<Bucket> {
+  const next: Bucket = { ...bucket, parts: new Map(), shard, endpoints: null }
+  const parts = [...bucket.parts]
+  const shardText = await textOf(shard)
+  for (const [h, part] of parts) next.parts.set(h, part)
+  pick(next, parts.map(([, part]) => part), shardText)
+  return next
+}
+
+/**
+ * Adds the parts of `hosts` (normalized) the bucket has and does not hold yet; false if none.
+ * Every await comes before the bucket changes: a request that finds a host's part in the bucket
+ * finds it in the view prepared in the same turn (see KvTableSource#viewFor).
+ */
+export async function addParts(bucket: Bucket, hosts: Iterable<string>): Promise<boolean> {
+  if (![...hosts].some((h) => missingPart(bucket, h))) return false
+  const [text, shardText] = await Promise.all([textOf(bucket.routes), textOf(bucket.shard)])
+  return take(bucket, hosts, JSON.parse(text) as BucketBlob, shardText)
+}
+
+/** Deflates the bucket's texts once its view is prepared (see Kept). */
+export async function deflateTexts(bucket: Bucket): Promise<void> {
+  await Promise.all([deflate(bucket.routes), deflate(bucket.shard)])
+}
+
+function take(bucket: Bucket, hosts: Iterable<string>, blob: BucketBlob | null, shardText: string): boolean {
+  const added: unknown[] = []
+  for (const h of hosts) {
+    if (!blob || !missingPart(bucket, h)) continue
+    const part = blob.hosts[h]
+    bucket.parts.set(h, part)
+    added.push(part)
+  }
+  pick(bucket, added, shardText)
+  return added.length > 0
+}
+
+/** Copies the servers `parts` need from the shard's text (parsed only when one is needed). */
+function pick(bucket: Bucket, parts: unknown[], shardText: string): void {
+  const names = parts.flatMap(serviceNames)
+  if (bucket.shard.digest === null || names.length === 0) return
+  const shard = JSON.parse(shardText) as EndpointsBlob
+  for (const name of names) {
+    if (!Object.hasOwn(shard.services, name)) continue
+    bucket.endpoints ??= { ...shard, services: {} }
+    bucket.endpoints.services[name] = shard.services[name]
+  }
+}
+
+/** The host has routers in the bucket that its view does not hold yet. */
+export function missingPart(bucket: Bucket, normalizedHost: string): boolean {
+  return bucket.hosts.has(normalizedHost) && !bucket.parts.has(normalizedHost)
+}
+
+async function textOf(kept: Kept): Promise<string> {
+  if (kept.text !== undefined) return kept.text
+  return new Response(new Blob([kept.deflated!]).stream().pipeThrough(new DecompressionStream('deflate-raw'))).text()
+}
+
+/** Replaces the text by its deflated bytes (a tenth of its size or less for table JSON). */
+async function deflate(kept: Kept): Promise<void> {
+  const text = kept.text
+  if (text === undefined || kept.digest === null) return
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('deflate-raw'))
+  const deflated = new Uint8Array(await new Response(stream).arrayBuffer())
+  if (kept.text === text) {
+    kept.deflated = deflated
+    delete kept.text
+  }
+}
