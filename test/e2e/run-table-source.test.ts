@@ -11,7 +11,7 @@ import { startLocalEdge, REPO_ROOT, type LocalEdge } from '../../control-plane/r
 import { TablePublisher } from '../../control-plane/publish/publisher.ts'
 import { signerFromJwk, type TableSigner } from '../../control-plane/publish/signing-key.ts'
 import type { EdgeTableInput } from '../../control-plane/publish/pack-table.ts'
-import { BLOB_PREFIX, POINTER_KEY, POINTER_TYP, bucketOf } from '../../edge-worker/src/table-source/layout.ts'
+import { BLOB_PREFIX, POINTER_KEY, POINTER_TYP, bucketOf, endpointsShardOf } from '../../edge-worker/src/table-source/layout.ts'
 import { send } from '../support/http.ts'
 import { PROBE_SCHEMA } from '../support/fixtures/probe-schema.ts'
 
@@ -191,6 +191,99 @@ describe('table source on workerd', () => {
     const grown = JSON.parse((await probe(edge, sibling)).body)
     expect(grown.parts).toEqual([{ rest: 9 }, hosts[other], hosts[sibling]])
     expect(reads.flat().filter((k) => k.startsWith(BLOB_PREFIX))).toEqual([])
+  })
+})
+
+describe('endpoints per bucket on workerd', () => {
+  // 3000 hosts, each with its own service; `rest` routes to `shared`, and every 100th host too.
+  const HOSTS = Array.from({ length: 3000 }, (_, i) => `e${i}.example`)
+  function sharded(version: number, servers: (i: number) => string = () => '10.0.0.1'): EdgeTableInput {
+    const hosts = Object.fromEntries(
+      HOSTS.map((h, i) => [h, { host: i, pad: 'x'.repeat(200), services: { [`s${i}`]: {}, ...(i % 100 ? {} : { shared: {} }) } }]),
+    )
+    const services = Object.fromEntries(HOSTS.map((_, i) => [`s${i}`, { servers: [servers(i)] }]))
+    return {
+      schema: PROBE_SCHEMA,
+      routes: { rest: { rest: version, services: { shared: {} } }, hosts },
+      endpoints: { version, services: { ...services, shared: { servers: ['10.9.9.9'] } } },
+    }
+  }
+  let stateDir: string
+  let store: ReturnType<typeof createMemoryKvStore>
+  let reads: string[][]
+  let edge: LocalEdge
+
+  beforeAll(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'edge-state-'))
+    store = createMemoryKvStore()
+    reads = []
+    edge = await startLocalEdge({
+      store: { ...store, get: (keys) => (reads.push([...keys]), store.get(keys)) },
+      stateDir,
+      workerEntry: PROBE,
+      entryPoints: [{ name: 'web', address: '127.0.0.1:0' }],
+      log: (line) => logs.push(line),
+    })
+  })
+  afterAll(async () => {
+    await edge?.stop()
+    await rm(stateDir, { recursive: true, force: true })
+  })
+
+  it("gives a host the servers of its services, read from its bucket's shard alone", async () => {
+    const { manifest } = await edge.publish(sharded(1, (i) => `10.0.${i % 250}.${Math.floor(i / 250)}`))
+    const n = manifest.routes.buckets.length
+    expect(n).toBeGreaterThan(2)
+    reads.length = 0
+    const view = JSON.parse((await probe(edge, 'e17.example')).body)
+    expect(view.parts).toEqual([{ rest: 1, services: { shared: {} } }, expect.objectContaining({ host: 17 })])
+    expect(view.endpoints).toEqual({ version: 1, services: { shared: { servers: ['10.9.9.9'] }, s17: { servers: ['10.0.17.0'] } } })
+    // Cold: the pointer, then one bulk read of rest, rest's endpoints, the bucket and its shard.
+    const bucket = bucketOf('e17.example', n)
+    const shard = manifest.endpoints.buckets[endpointsShardOf(bucket, manifest)]
+    expect(reads.filter((keys) => keys.some((k) => k.startsWith(BLOB_PREFIX)))).toEqual([
+      [manifest.routes.rest, manifest.endpoints.rest, manifest.routes.buckets[bucket], shard].map((d) => BLOB_PREFIX + d),
+    ])
+    // A sibling in the bucket joins with its own servers, from the texts already held.
+    const sibling = HOSTS.find((h, i) => i % 100 === 0 && i > 0 && bucketOf(h, n) === bucket)!
+    const i = Number(sibling.slice(1, -'.example'.length))
+    reads.length = 0
+    const grown = JSON.parse((await probe(edge, sibling)).body)
+    expect(Object.keys(grown.endpoints.services).sort()).toEqual(['s17', `s${i}`, 'shared'].sort())
+    expect(grown.endpoints.services[`s${i}`]).toEqual({ servers: [`10.0.${i % 250}.${Math.floor(i / 250)}`] })
+    expect(reads.flat().filter((k) => k.startsWith(BLOB_PREFIX))).toEqual([])
+  })
+
+  it('loads an endpoints-only change by reading the changed shard alone', async () => {
+    const before = sharded(1, (i) => `10.0.${i % 250}.${Math.floor(i / 250)}`)
+    const after = sharded(1, (i) => (i === 17 ? '10.1.1.1' : `10.0.${i % 250}.${Math.floor(i / 250)}`))
+    const old = (await edge.publish(before)).manifest
+    const result = await edge.publish(after)
+    const m = result.manifest
+    expect(m.routes).toEqual(old.routes)
+    expect(m.endpoints.rest).toBe(old.endpoints.rest)
+    const shard = endpointsShardOf(bucketOf('e17.example', m.routes.buckets.length), m)
+    expect(m.endpoints.buckets.flatMap((d, j) => (d === old.endpoints.buckets[j] ? [] : [j]))).toEqual([shard])
+    expect(result.blobsWritten).toBe(1)
+    reads.length = 0
+    await eventually(async () => expect(JSON.parse((await probe(edge, 'e17.example')).body).endpoints.services.s17).toEqual({ servers: ['10.1.1.1'] }))
+    expect(reads.flat().filter((k) => k.startsWith(BLOB_PREFIX))).toEqual([BLOB_PREFIX + m.endpoints.buckets[shard]])
+  })
+
+  it('refuses a pointer of layout 1 and keeps the last good table', async () => {
+    const next = await packed(sharded(2), edge.signer)
+    const manifest = JSON.parse(Buffer.from(next.get(POINTER_KEY)!.split('.')[1]!, 'base64url').toString())
+    await store.put([...next].filter(([k]) => k !== POINTER_KEY))
+    // The shape layout 1 had: one endpoints blob for every service.
+    const v1 = { ...manifest, layout: 1, issuedAt: Date.now() + 1000, endpoints: { version: manifest.endpoints.rest } }
+    await store.put([[POINTER_KEY, await edge.signer.sign(JSON.stringify(v1))]])
+    for (let k = 0; k < 6; k++) {
+      const { status, body } = await probe(edge, 'e17.example')
+      expect(status).toBe(200)
+      expect(JSON.parse(body).endpoints.services.s17).toEqual({ servers: ['10.1.1.1'] })
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    expect(logs.join('\n')).toMatch(/unknown table layout version 1 \(expected 2\)/)
   })
 })
 
