@@ -20,7 +20,7 @@ function config(moved: Set<number> = new Set()): DynamicConfig {
   const services: NonNullable<DynamicConfig['http']>['services'] = {}
   for (let i = 0; i < ROUTERS; i++) {
     routers[`r${i}`] = { rule: `Host(\`app-${i}.example\`)`, service: `s${i}` }
-    services[`s${i}`] = { loadBalancer: { servers: [{ url: (moved.has(i) ? b : a).url }] } }
+    services[`s${i}`] = { loadBalancer: { servers: [{ url: (moved.has(i) ? b : a).url }], passHostHeader: true } }
   }
   routers.other = { rule: 'HostRegexp(`^other-.+\\.example$`)', service: 's0' }
   return { http: { routers, services } }
