@@ -56,15 +56,26 @@ let source: KvTableSource<RoutingView> | null = new KvTableSource<RoutingView>({
   prepare: prepareTable,
   refreshIntervalMs: 1e9,
 })
-const ctx = { waitUntil: (p: Promise<unknown>) => void p.catch(() => {}) }
+const pending: Array<Promise<unknown>> = []
+const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p) }
 
 const base = memory()
+// How long the table source makes a host's first request wait: the first host of a bucket (KV
+// read, verify, parse, prepare), another host of a bucket already read (inflate, parse, prepare).
+const firstOfBucket: number[] = []
+const nextOfBucket: number[] = []
+const read = new Set<number>()
 for (const host of hosts) {
+  const started = performance.now()
   const view = await source!.forHost(host, ctx)
+  const index = bucketOf(host, manifest.routes.buckets.length)
+  ;(read.has(index) ? nextOfBucket : firstOfBucket).push(performance.now() - started)
+  read.add(index)
   if ('error' in view) throw new Error(view.error)
   const request = { host, method: 'GET', path: '/', headers: new Headers(), query: new URLSearchParams(), clientIp: '192.0.2.1' }
   if (!view.entryPoint('web').match(request, false)) throw new Error(`no router for ${host}`)
 }
+await Promise.all(pending)
 const after = memory()
 // What the source holds, measured as what dropping it frees: steadier than after - base, which
 // also counts what the first requests left behind (compiled code, V8's caches).
@@ -76,3 +87,7 @@ console.log(
   `edge heap after routing every host once: ${(after.heap - base.heap).toFixed(1)} MB + ${(after.buffers - base.buffers).toFixed(1)} MB of array buffers;` +
     ` held by the table source (blobs, prepared views, indexes): ${(after.heap - dropped.heap).toFixed(1)} MB + ${(after.buffers - dropped.buffers).toFixed(1)} MB`,
 )
+const quantile = (xs: number[], q: number): string => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]?.toFixed(2) ?? '-'
+for (const [what, xs] of [['first host of a bucket', firstOfBucket], ['another host of a bucket already read', nextOfBucket]] as const) {
+  console.log(`table source wait, ${what}: ${xs.length} requests, p50 ${quantile(xs, 0.5)} ms, p99 ${quantile(xs, 0.99)} ms`)
+}

@@ -114,7 +114,7 @@ export class KvTableSource<View> {
     const view = good.views.get(index)
     if (view !== undefined && !missingPart(good.buckets.get(index)!, normalizeHost(host))) return view
     try {
-      return await this.#viewFor(good, index, [normalizeHost(host)])
+      return await this.#viewFor(good, index, [normalizeHost(host)], ctx)
     } catch (err) {
       // A missing blob most likely means the pointer moved on and the old version was collected.
       this.#lastCheck = -Infinity
@@ -122,7 +122,8 @@ export class KvTableSource<View> {
     }
   }
 
-  async #viewFor(loaded: Loaded<View>, index: number, hosts: string[]): Promise<View> {
+  /** `ctx`: deflating the texts again waits on it rather than delaying the request's answer. */
+  async #viewFor(loaded: Loaded<View>, index: number, hosts: string[], ctx?: WaitUntil): Promise<View> {
     let bucket = loaded.buckets.get(index)
     let grown: boolean
     if (bucket === undefined) {
@@ -149,7 +150,9 @@ export class KvTableSource<View> {
       view = this.#o.prepare([loaded.rest, ...bucket.parts.values()], endpoints, view)
       loaded.views.set(index, view)
     }
-    await deflateTexts(bucket)
+    const deflated = deflateTexts(bucket)
+    if (ctx) ctx.waitUntil(deflated)
+    else await deflated
     return view
   }
 
