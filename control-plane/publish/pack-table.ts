@@ -64,7 +64,7 @@ export async function packTable(input: EdgeTableInput, options: PackOptions = {}
 
   if (bucketCount !== lastBucketCount) lastBuckets.clear()
   lastBucketCount = bucketCount
-  const grouped: Array<Array<[string, string]>> = Array.from({ length: bucketCount }, () => [])
+  const grouped: HostEntry[][] = Array.from({ length: bucketCount }, () => [])
   for (const entry of hosts) grouped[bucketOf(entry[0], bucketCount)]!.push(entry)
 
   const blobs = new Map<string, string>()
@@ -102,23 +102,27 @@ export async function packTable(input: EdgeTableInput, options: PackOptions = {}
   // Endpoints, sharded like the routes so an isolate reads the servers of the buckets it serves:
   // `rest` gets the services the rest part names, shard j those its buckets' host parts name, less rest's.
   const { services: servers = {}, ...fields } = input.endpoints as EndpointsInput
-  const inRest = new Set(serviceNames(input.routes.rest).filter((name) => Object.hasOwn(servers, name)))
-  const shardNames = Array.from({ length: shardCount }, () => new Set<string>())
-  const hostObjects = input.routes.hosts instanceof Map ? input.routes.hosts : new Map(Object.entries(input.routes.hosts))
-  for (const [host, part] of hostObjects) {
-    const names = shardNames[bucketOf(host, shardCount)]!
-    for (const name of serviceNames(part)) if (!inRest.has(name) && Object.hasOwn(servers, name)) names.add(name)
+  const restNames = new Set(serviceNames(input.routes.rest))
+  // Null prototypes: a service named `__proto__` is a key like any other.
+  const restServices: Record<string, unknown> = Object.create(null)
+  for (const name of restNames) if (Object.hasOwn(servers, name)) restServices[name] = servers[name]
+  // In the order the shard's hosts (sorted) and their parts name them: as deterministic as the table.
+  const shardServices: Array<Record<string, unknown>> = Array.from({ length: shardCount }, () => Object.create(null))
+  for (const [i, entries] of grouped.entries()) {
+    const services = shardServices[i % shardCount]!
+    for (const [, , part] of entries) {
+      for (const name of partServiceNames(part)) {
+        if (!restNames.has(name) && Object.hasOwn(servers, name)) services[name] = servers[name]
+      }
+    }
   }
-  const endpointsText = (names: Iterable<string>): string => {
-    const head = JSON.stringify(fields).slice(1, -1)
-    const body = [...names].sort().map((name) => `${JSON.stringify(name)}:${JSON.stringify(servers[name])}`).join(',')
-    return `{${head}${head ? ',' : ''}"services":{${body}}}`
-  }
-  const endpointsRest = await add('the rest endpoints', endpointsText(inRest), 'endpoints/rest')
+  const endpointsText = (services: Record<string, unknown>): string => JSON.stringify({ ...fields, services })
+  const endpointsRest = await add('the rest endpoints', endpointsText(restServices), 'endpoints/rest')
   const shards: Array<string | null> = []
-  for (const [j, names] of shardNames.entries()) {
-    const used = buckets.some((b, i) => b !== null && i % shardCount === j)
-    shards.push(used ? await add(`endpoints shard ${j}`, endpointsText(names), `endpoints/${j}`) : null)
+  for (const [j, services] of shardServices.entries()) {
+    let used = false
+    for (let i = j; i < bucketCount && !used; i += shardCount) used = buckets[i] !== null
+    shards.push(used ? await add(`endpoints shard ${j}`, endpointsText(services), `endpoints/${j}`) : null)
   }
   const version = await blobDigest([rest, ...buckets].join(','))
   const endpointsVersion = await blobDigest([endpointsRest, ...shards].join(','))
@@ -134,16 +138,19 @@ export async function packTable(input: EdgeTableInput, options: PackOptions = {}
 }
 
 /** Normalized, sorted (host, JSON) pairs; hosts differing only in case or port share one key. */
-function hostParts(hosts: EdgeTableInput['routes']['hosts']): Array<[string, string]> {
+function hostParts(hosts: EdgeTableInput['routes']['hosts']): HostEntry[] {
   const entries = hosts instanceof Map ? [...hosts] : Object.entries(hosts)
-  const out = new Map<string, string>()
+  const out = new Map<string, HostEntry>()
   for (const [host, part] of entries) {
     const key = normalizeHost(host)
     if (out.has(key)) throw new Error(`host ${JSON.stringify(host)} appears twice in the split table`)
-    out.set(key, partJson(part))
+    out.set(key, [key, partJson(part), part])
   }
-  return [...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return [...out.values()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
 }
+
+/** Normalized host, its part's JSON, the part. */
+type HostEntry = [host: string, json: string, part: unknown]
 
 /**
  * Memory of the last pack, so that packing after a small change costs what changed: the JSON of
@@ -154,12 +161,21 @@ function hostParts(hosts: EdgeTableInput['routes']['hosts']): Array<[string, str
 const immutableParts = new WeakSet<object>()
 const partTexts = new WeakMap<object, string>()
 let lastBucketCount = 0
-const lastBuckets = new Map<number, { entries: Array<[string, string]>; text: string; digest: string }>()
+const lastBuckets = new Map<number, { entries: HostEntry[]; text: string; digest: string }>()
 const lastTexts = new Map<string, { text: string; digest: string }>()
 
 /** Declares that `part` is never mutated again, so its JSON may be remembered. */
 export function markImmutablePart(part: object): void {
   immutableParts.add(part)
+}
+
+const partNames = new WeakMap<object, string[]>()
+
+function partServiceNames(part: unknown): string[] {
+  if (typeof part !== 'object' || part === null || !immutableParts.has(part)) return serviceNames(part)
+  let names = partNames.get(part)
+  if (names === undefined) partNames.set(part, (names = serviceNames(part)))
+  return names
 }
 
 function partJson(part: unknown): string {
@@ -178,7 +194,7 @@ async function digestOf(slot: string, text: string): Promise<string> {
   return digest
 }
 
-function sameEntries(a: Array<[string, string]>, b: Array<[string, string]>): boolean {
+function sameEntries(a: HostEntry[], b: HostEntry[]): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i]![0] !== b[i]![0] || a[i]![1] !== b[i]![1]) return false
   return true

@@ -88,7 +88,8 @@ function pick(bucket: Bucket, parts: unknown[], shardText: string): void {
   const shard = JSON.parse(shardText) as EndpointsBlob
   for (const name of names) {
     if (!Object.hasOwn(shard.services, name)) continue
-    bucket.endpoints ??= { ...shard, services: {} }
+    // A null prototype: a service named `__proto__` is a key like any other.
+    bucket.endpoints ??= { ...shard, services: Object.create(null) }
     bucket.endpoints.services[name] = shard.services[name]
   }
 }
