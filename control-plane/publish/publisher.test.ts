@@ -228,6 +228,25 @@ describe('TablePublisher', () => {
       expect([...store.data.keys()].filter((k) => k.startsWith(BLOB_PREFIX))).toHaveLength(1 + 1 + manifest.routes.buckets.filter((b) => b).length)
     })
 
+    it('replaces a layout-1 pointer it finds in the store and retires its blobs after the grace period', async () => {
+      const store = createMemoryKvStore()
+      const signer = await newSigner()
+      const hex = (c: string) => c.repeat(64)
+      // What a layout-1 control plane left: hex digests, one endpoints blob.
+      const v1 = { layout: 1, schema: 1, issuedAt: 5, routes: { version: hex('a'), rest: hex('b'), buckets: [hex('c')] }, endpoints: { version: hex('d') } }
+      await store.put([[POINTER_KEY, await signer.sign(JSON.stringify(v1))], ...['b', 'c', 'd'].map((c) => [BLOB_PREFIX + hex(c), '{}'] as const)])
+      let now = 1_000_000
+      const pub = await TablePublisher.open({ store, signer, pointerMinIntervalMs: 0, graceMs: 60_000, now: () => now })
+      expect(pub.current).toBeNull()
+      const result = await pub.publish(sharded())
+      expect(result.changed).toBe(true)
+      expect((await pointerOf(store, signer)).layout).toBe(2)
+      now += 60_000
+      expect(await pub.collectGarbage()).toBe(3)
+      for (const d of manifestDigests(result.manifest)) expect(store.data.has(BLOB_PREFIX + d)).toBe(true)
+      expect([...store.data.keys()].filter((k) => k.startsWith(BLOB_PREFIX))).toHaveLength(manifestDigests(result.manifest).size)
+    })
+
     it('keeps the pointer about 70 KB at 1024 buckets', async () => {
       const store = createMemoryKvStore()
       const pub = await TablePublisher.open({ store, signer: await newSigner(), pointerMinIntervalMs: 0, pack: { shardThresholdBytes: 0, bucketTargetBytes: 1 } })
