@@ -64,7 +64,12 @@ interface Loaded<View> {
   /** The servers of the services `rest` references (layout: `endpoints.rest`). */
   restEndpoints: unknown
   buckets: Map<number, Bucket>
-  views: Map<number, View>
+  /**
+   * Per bucket, its view and how many parts it was prepared with. A bucket may be shared with the
+   * version being replaced, which can still grow it: a view short of the bucket's parts is
+   * prepared again, never taken to serve a host whose part it lacks.
+   */
+  views: Map<number, { view: View; parts: number }>
 }
 
 export class KvTableSource<View> {
@@ -111,8 +116,11 @@ export class KvTableSource<View> {
     const good = this.#good
     if (!good) return { error: `no route table: ${this.#lastError ?? 'none loaded yet'}` }
     const index = bucketOf(host, good.manifest.routes.buckets.length)
-    const view = good.views.get(index)
-    if (view !== undefined && !missingPart(good.buckets.get(index)!, normalizeHost(host))) return view
+    const prepared = good.views.get(index)
+    const bucket = good.buckets.get(index)
+    if (prepared !== undefined && prepared.parts === bucket!.parts.size && !missingPart(bucket!, normalizeHost(host))) {
+      return prepared.view
+    }
     try {
       return await this.#viewFor(good, index, [normalizeHost(host)], ctx)
     } catch (err) {
@@ -125,7 +133,6 @@ export class KvTableSource<View> {
   /** `ctx`: deflating the texts again waits on it rather than delaying the request's answer. */
   async #viewFor(loaded: Loaded<View>, index: number, hosts: string[], ctx?: WaitUntil): Promise<View> {
     let bucket = loaded.buckets.get(index)
-    let grown: boolean
     if (bucket === undefined) {
       const m = loaded.manifest
       const routes = m.routes.buckets[index] ?? null
@@ -139,17 +146,16 @@ export class KvTableSource<View> {
       // Another request may have opened it while this one read.
       bucket = loaded.buckets.get(index)
       if (bucket === undefined) loaded.buckets.set(index, (bucket = opened))
-      grown = bucket === opened || (await addParts(bucket, hosts))
-    } else {
-      grown = await addParts(bucket, hosts)
     }
+    await addParts(bucket, hosts)
     // No await from here to the view's update: a part in the bucket is a part in its view.
-    let view = loaded.views.get(index)
-    if (view === undefined || grown) {
+    let prepared = loaded.views.get(index)
+    if (prepared === undefined || prepared.parts !== bucket.parts.size) {
       const endpoints = bucket.endpoints ? [loaded.restEndpoints, bucket.endpoints] : [loaded.restEndpoints]
-      view = this.#o.prepare([loaded.rest, ...bucket.parts.values()], endpoints, view)
-      loaded.views.set(index, view)
+      const view = this.#o.prepare([loaded.rest, ...bucket.parts.values()], endpoints, prepared?.view)
+      loaded.views.set(index, (prepared = { view, parts: bucket.parts.size }))
     }
+    const view = prepared.view
     const deflated = deflateTexts(bucket)
     if (ctx) ctx.waitUntil(deflated)
     else await deflated
