@@ -69,36 +69,38 @@ async function packed(t: EdgeTableInput, signer: TableSigner) {
   return scratch.data
 }
 
+/** The probe worker on workerd over a fresh store that records the keys of every KV read. */
+async function startProbe() {
+  const stateDir = await mkdtemp(join(tmpdir(), 'edge-state-'))
+  const store = createMemoryKvStore()
+  const reads: string[][] = []
+  const recording: KvStore = { ...store, get: (keys) => (reads.push([...keys]), store.get(keys)) }
+  const edge = await startLocalEdge({
+    store: recording,
+    stateDir,
+    workerEntry: PROBE,
+    entryPoints: [{ name: 'web', address: '127.0.0.1:0' }],
+    log: (line) => logs.push(line),
+  })
+  const stop = async () => {
+    await edge.stop()
+    await rm(stateDir, { recursive: true, force: true })
+  }
+  return { stateDir, store, reads, edge, stop }
+}
+
 describe('table source on workerd', () => {
   let stateDir: string
   let store: ReturnType<typeof createMemoryKvStore>
   let reads: string[][]
   let edge: LocalEdge
+  let stop = async () => {}
   let v2Pointer: string
 
   beforeAll(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), 'edge-state-'))
-    store = createMemoryKvStore()
-    reads = []
-    const recording: KvStore = {
-      ...store,
-      get: (keys) => {
-        reads.push([...keys])
-        return store.get(keys)
-      },
-    }
-    edge = await startLocalEdge({
-      store: recording,
-      stateDir,
-      workerEntry: PROBE,
-      entryPoints: [{ name: 'web', address: '127.0.0.1:0' }],
-      log: (line) => logs.push(line),
-    })
+    ;({ stateDir, store, reads, edge, stop } = await startProbe())
   })
-  afterAll(async () => {
-    await edge?.stop()
-    await rm(stateDir, { recursive: true, force: true })
-  })
+  afterAll(() => stop())
 
   it('answers 503 with a clear body while no table is published', async () => {
     const { status, body } = await probe(edge)
@@ -208,27 +210,15 @@ describe('endpoints per bucket on workerd', () => {
       endpoints: { version, services: { ...services, shared: { servers: ['10.9.9.9'] } } },
     }
   }
-  let stateDir: string
   let store: ReturnType<typeof createMemoryKvStore>
   let reads: string[][]
   let edge: LocalEdge
+  let stop = async () => {}
 
   beforeAll(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), 'edge-state-'))
-    store = createMemoryKvStore()
-    reads = []
-    edge = await startLocalEdge({
-      store: { ...store, get: (keys) => (reads.push([...keys]), store.get(keys)) },
-      stateDir,
-      workerEntry: PROBE,
-      entryPoints: [{ name: 'web', address: '127.0.0.1:0' }],
-      log: (line) => logs.push(line),
-    })
+    ;({ store, reads, edge, stop } = await startProbe())
   })
-  afterAll(async () => {
-    await edge?.stop()
-    await rm(stateDir, { recursive: true, force: true })
-  })
+  afterAll(() => stop())
 
   it("gives a host the servers of its services, read from its bucket's shard alone", async () => {
     const { manifest } = await edge.publish(sharded(1, (i) => `10.0.${i % 250}.${Math.floor(i / 250)}`))
@@ -289,15 +279,7 @@ describe('endpoints per bucket on workerd', () => {
 
 describe('a cold isolate', () => {
   it('serves a burst of first requests from one load of the table', async () => {
-    const stateDir = await mkdtemp(join(tmpdir(), 'edge-state-'))
-    const store = createMemoryKvStore()
-    const reads: string[][] = []
-    const edge = await startLocalEdge({
-      store: { ...store, get: (keys) => (reads.push([...keys]), store.get(keys)) },
-      stateDir,
-      workerEntry: PROBE,
-      entryPoints: [{ name: 'web', address: '127.0.0.1:0' }],
-    })
+    const { reads, edge, stop } = await startProbe()
     try {
       await edge.publish(table(1))
       reads.length = 0
@@ -305,8 +287,7 @@ describe('a cold isolate', () => {
       expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200))
       expect(reads.filter((keys) => keys.includes(POINTER_KEY))).toHaveLength(1)
     } finally {
-      await edge.stop()
-      await rm(stateDir, { recursive: true, force: true })
+      await stop()
     }
   })
 })
