@@ -2,7 +2,8 @@
  * Active health checks in the file-mode control plane: the build stage hands each new dynamic
  * configuration to the checker, every publish writes the checker's state into the endpoints
  * table, and a status change republishes the last built table with the new state (only the
- * endpoints blob and the pointer change, see docs/table.md).
+ * endpoints blobs holding the services whose servers changed, and the pointer, are written; see
+ * docs/table.md).
  *
  * @module
  */
