@@ -31,7 +31,7 @@ export interface Bucket {
 }
 
 /** A bucket of freshly read texts, with the parts of `hosts` (normalized). */
-export async function openBucket(routes: Kept, shard: Kept, hosts: Iterable<string>): Promise<Bucket> {
+export async function openBucket(routes: Kept, shard: Kept, hosts: readonly string[]): Promise<Bucket> {
   const [text, shardText] = await Promise.all([textOf(routes), textOf(shard)])
   const blob = routes.digest === null ? null : (JSON.parse(text) as BucketBlob)
   const bucket: Bucket = { routes, hosts: hostHashes(blob ? Object.keys(blob.hosts) : []), parts: new Map(), shard, endpoints: null }
@@ -41,11 +41,9 @@ export async function openBucket(routes: Kept, shard: Kept, hosts: Iterable<stri
 
 /** The same routes bucket over another endpoints shard: its parts kept, their servers picked again. */
 export async function withShard(bucket: Bucket, shard: Kept): Promise<Bucket> {
-  const next: Bucket = { ...bucket, parts: new Map(), shard, endpoints: null }
-  const parts = [...bucket.parts]
   const shardText = await textOf(shard)
-  for (const [h, part] of parts) next.parts.set(h, part)
-  pick(next, parts.map(([, part]) => part), shardText)
+  const next: Bucket = { ...bucket, parts: new Map(bucket.parts), shard, endpoints: null }
+  pick(next, [...next.parts.values()], shardText)
   return next
 }
 
@@ -54,8 +52,8 @@ export async function withShard(bucket: Bucket, shard: Kept): Promise<Bucket> {
  * Every await comes before the bucket changes: a request that finds a host's part in the bucket
  * finds it in the view prepared in the same turn (see KvTableSource#viewFor).
  */
-export async function addParts(bucket: Bucket, hosts: Iterable<string>): Promise<boolean> {
-  if (![...hosts].some((h) => missingPart(bucket, h))) return false
+export async function addParts(bucket: Bucket, hosts: readonly string[]): Promise<boolean> {
+  if (!hosts.some((h) => missingPart(bucket, h))) return false
   const [text, shardText] = await Promise.all([textOf(bucket.routes), textOf(bucket.shard)])
   return take(bucket, hosts, JSON.parse(text) as BucketBlob, shardText)
 }
@@ -65,7 +63,7 @@ export async function deflateTexts(bucket: Bucket): Promise<void> {
   await Promise.all([deflate(bucket.routes), deflate(bucket.shard)])
 }
 
-function take(bucket: Bucket, hosts: Iterable<string>, blob: BucketBlob | null, shardText: string): boolean {
+function take(bucket: Bucket, hosts: readonly string[], blob: BucketBlob | null, shardText: string): boolean {
   const added: unknown[] = []
   for (const h of hosts) {
     if (!blob || !missingPart(bucket, h)) continue
