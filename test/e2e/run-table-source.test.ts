@@ -11,7 +11,7 @@ import { startLocalEdge, REPO_ROOT, type LocalEdge } from '../../control-plane/r
 import { TablePublisher } from '../../control-plane/publish/publisher.ts'
 import { signerFromJwk, type TableSigner } from '../../control-plane/publish/signing-key.ts'
 import type { EdgeTableInput } from '../../control-plane/publish/pack-table.ts'
-import { BLOB_PREFIX, POINTER_KEY, POINTER_TYP, bucketOf, endpointsShardOf } from '../../edge-worker/src/table-source/layout.ts'
+import { BLOB_PREFIX, POINTER_KEY, POINTER_TYP, bucketOf, endpointsShardOf, sha256Hex } from '../../edge-worker/src/table-source/layout.ts'
 import { send } from '../support/http.ts'
 import { PROBE_SCHEMA } from '../support/fixtures/probe-schema.ts'
 
@@ -260,20 +260,27 @@ describe('endpoints per bucket on workerd', () => {
     expect(reads.flat().filter((k) => k.startsWith(BLOB_PREFIX))).toEqual([BLOB_PREFIX + m.endpoints.buckets[shard]])
   })
 
-  it('refuses a pointer of layout 1 and keeps the last good table', async () => {
-    const next = await packed(sharded(2), edge.signer)
-    const manifest = JSON.parse(Buffer.from(next.get(POINTER_KEY)!.split('.')[1]!, 'base64url').toString())
-    await store.put([...next].filter(([k]) => k !== POINTER_KEY))
-    // The shape layout 1 had: one endpoints blob for every service.
-    const v1 = { ...manifest, layout: 1, issuedAt: Date.now() + 1000, endpoints: { version: manifest.endpoints.rest } }
-    await store.put([[POINTER_KEY, await edge.signer.sign(JSON.stringify(v1))]])
-    for (let k = 0; k < 6; k++) {
-      const { status, body } = await probe(edge, 'e17.example')
-      expect(status).toBe(200)
-      expect(JSON.parse(body).endpoints.services.s17).toEqual({ servers: ['10.1.1.1'] })
-      await new Promise((r) => setTimeout(r, 100))
+  it('serves a layout-1 table (a control plane of the version before), then the next layout-2 one', async () => {
+    // Layout 1: hex digests, one endpoints blob for every service.
+    const texts = {
+      rest: JSON.stringify({ rest: 7, services: { shared: {} } }),
+      bucket: JSON.stringify({ hosts: { 'e17.example': { host: 17, services: { s17: {} } } } }),
+      endpoints: JSON.stringify({ version: 7, services: { s17: { servers: ['10.7.7.7'] }, shared: { servers: ['10.9.9.9'] } } }),
     }
-    expect(logs.join('\n')).toMatch(/unknown table layout version 1 \(expected 2\)/)
+    const hex = Object.fromEntries(await Promise.all(Object.entries(texts).map(async ([k, t]) => [k, await sha256Hex(t)] as const)))
+    await store.put(Object.entries(texts).map(([k, t]) => [BLOB_PREFIX + hex[k], t] as const))
+    const v1 = { layout: 1, schema: PROBE_SCHEMA, issuedAt: Date.now(), routes: { version: hex.bucket, rest: hex.rest, buckets: [hex.bucket] }, endpoints: { version: hex.endpoints } }
+    await store.put([[POINTER_KEY, await edge.signer.sign(JSON.stringify(v1))]])
+    await eventually(async () =>
+      expect(JSON.parse((await probe(edge, 'e17.example')).body).endpoints).toEqual({
+        version: 7,
+        services: { s17: { servers: ['10.7.7.7'] }, shared: { servers: ['10.9.9.9'] } },
+      }),
+    )
+    await new Promise((r) => setTimeout(r, 5))
+    await edge.publish(sharded(3))
+    await eventually(async () => expect(JSON.parse((await probe(edge, 'e17.example')).body).endpoints.version).toBe(3))
+    expect(JSON.parse((await probe(edge, 'e17.example')).body).endpoints.services.s17).toEqual({ servers: ['10.0.0.1'] })
   })
 })
 

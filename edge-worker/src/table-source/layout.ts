@@ -6,8 +6,12 @@
 // budget. See docs/table.md.
 
 /**
- * Bump when the pointer or blob shapes below change; the edge refuses other versions.
+ * The layout the publisher writes. Bump when the pointer or blob shapes below change; the edge
+ * reads this one and the one before it (so it can be deployed before the control plane), and
+ * refuses any other.
  * 2: endpoints sharded like the routes (`endpoints.rest`, `endpoints.buckets`), base64url digests.
+ * 1: one endpoints blob (`endpoints.version` names it), hex digests; read as layout 2 with that
+ *    blob as `endpoints.rest` and one empty shard.
  */
 export const LAYOUT_VERSION = 2
 
@@ -25,7 +29,7 @@ export const MAX_BULK_GET = 100
 
 /** The signed payload of the pointer. Digests are SHA-256 (base64url, 43 characters) of the blob's stored UTF-8 text. */
 export interface TableManifest {
-  layout: typeof LAYOUT_VERSION
+  layout: typeof LAYOUT_VERSION | 1
   /** The edge table's own schema version (TABLE_SCHEMA_VERSION of shared/table). */
   schema: string | number
   /** Milliseconds since the epoch; strictly increasing per publisher, so a replayed older pointer is refused. */
@@ -107,15 +111,17 @@ export function bucketOf(host: string, bucketCount: number): number {
   return (hash >>> 0) % bucketCount
 }
 
-const DIGEST = /^[A-Za-z0-9_-]{43}$/
+const DIGESTS: Record<number, RegExp> = { 1: /^[0-9a-f]{64}$/, 2: /^[A-Za-z0-9_-]{43}$/ }
 
 /** Checks the shape of a verified pointer payload; returns the manifest or why it is refused. */
 export function parseManifest(payload: unknown): TableManifest | { error: string } {
   if (typeof payload !== 'object' || payload === null) return { error: 'pointer payload is not an object' }
   const m = payload as Record<string, unknown>
-  if (m.layout !== LAYOUT_VERSION) {
+  const digest = DIGESTS[m.layout as number]
+  if (digest === undefined || (m.layout !== 1 && m.layout !== LAYOUT_VERSION)) {
     return { error: `unknown table layout version ${JSON.stringify(m.layout)} (expected ${LAYOUT_VERSION})` }
   }
+  const isDigest = (value: unknown): value is string => typeof value === 'string' && digest.test(value)
   if (typeof m.schema !== 'string' && typeof m.schema !== 'number') return { error: 'pointer has no schema version' }
   if (typeof m.issuedAt !== 'number' || !Number.isFinite(m.issuedAt)) return { error: 'pointer has no issuedAt' }
   const routes = m.routes as Record<string, unknown> | undefined
@@ -126,6 +132,10 @@ export function parseManifest(payload: unknown): TableManifest | { error: string
   const buckets = routes.buckets
   if (!Array.isArray(buckets) || buckets.length === 0 || !buckets.every((b) => b === null || isDigest(b))) {
     return { error: 'pointer has malformed routes buckets' }
+  }
+  if (m.layout === 1) {
+    if (!endpoints || !isDigest(endpoints.version)) return { error: 'pointer has no endpoints digest' }
+    return { ...(m as unknown as TableManifest), endpoints: { version: endpoints.version, rest: endpoints.version, buckets: [null] } }
   }
   if (!endpoints || typeof endpoints.version !== 'string' || !isDigest(endpoints.rest)) {
     return { error: 'pointer has no endpoints digests' }
@@ -140,10 +150,6 @@ export function parseManifest(payload: unknown): TableManifest | { error: string
     return { error: 'pointer has malformed endpoints buckets' }
   }
   return m as unknown as TableManifest
-}
-
-function isDigest(value: unknown): value is string {
-  return typeof value === 'string' && DIGEST.test(value)
 }
 
 /** SHA-256 hex of the UTF-8 text, with WebCrypto (present in workerd and Node). */

@@ -1,7 +1,7 @@
 // Checks a table before the edge trusts it: the pointer's JWS against the configured JWKS, and each
 // blob against the digest the signed pointer names. One signature per version, not per blob.
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose'
-import { POINTER_TYP, blobDigest, parseManifest, type TableManifest } from './layout.ts'
+import { POINTER_TYP, blobDigest, parseManifest, sha256Hex, type TableManifest } from './layout.ts'
 
 const ALGORITHMS = ['Ed25519', 'EdDSA', 'ES256']
 
@@ -44,7 +44,8 @@ export function pointerVerifier(jwks: JSONWebKeySet): PointerVerifier {
 
 /** The blob's text once it matches its digest (parsed later, or in parts, by the caller). */
 export async function verifyBlob(text: string, digest: string, what: string): Promise<string> {
-  const actual = await blobDigest(text)
+  // 64 characters: a layout-1 (hex) digest; layout 2's are 43 (base64url).
+  const actual = digest.length === 64 ? await sha256Hex(text) : await blobDigest(text)
   if (actual !== digest) {
     throw new Error(`${what} blob ${digest.slice(0, 12)} does not match its digest (tampered or truncated)`)
   }
