@@ -3,7 +3,7 @@
  * goes inside workerd (V8 sampling profiler over the inspector), by function and by file.
  *
  *   node scripts/run.mjs node bench/proxy/profile.ts [--routers 10000] [--pass-host] [--seconds 10]
- *     [--out FILE.cpuprofile] [--passthrough]
+ *     [--out FILE.cpuprofile] [--passthrough | --entry WORKER.ts] [--log]
  *
  * `--passthrough` profiles the bare pass-through worker (run.ts's floor) instead, to compare.
  *
@@ -31,6 +31,10 @@ const SECONDS = Number(option('seconds') ?? 10)
 const PASS_HOST = args.includes('--pass-host')
 const OUT = option('out')
 const PASSTHROUGH = args.includes('--passthrough')
+/** Another worker entry in place of the edge's (experiments); it gets the table and UPSTREAM. */
+const ENTRY = option('entry')
+/** workerd's own output (with WORKERD_V8_FLAGS such as --trace-deopt) to stderr. */
+const LOG = args.includes('--log')
 
 interface ProfileNode {
   id: number
@@ -49,11 +53,19 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-profile-'))
 const { pinned, nginxConf, wrk, stopChildren } = createHarness(dir, SECONDS)
 let edge: LocalEdge | undefined
 
+interface InspectorSocket {
+  onopen: (e: unknown) => void
+  onerror: (e: unknown) => void
+  onmessage: (e: { data: unknown }) => void
+  send(data: string): void
+}
+
 /** One CDP session over the inspector's WebSocket. */
 async function inspect(address: string): Promise<(method: string, params?: object) => Promise<unknown>> {
   const targets = (await (await fetch(`http://${address}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string; title?: string }>
   if (targets.length === 0) throw new Error('the inspector lists no target')
-  const ws = new WebSocket(targets[0]!.webSocketDebuggerUrl)
+  // Node's global WebSocket (the DOM typings are not in this project's lib).
+  const ws = new (globalThis as unknown as { WebSocket: new (url: string) => InspectorSocket }).WebSocket(targets[0]!.webSocketDebuggerUrl)
   await new Promise((resolve, reject) => {
     ws.onopen = resolve
     ws.onerror = reject
@@ -131,10 +143,10 @@ async function main(): Promise<void> {
     store: createMemoryKvStore(),
     stateDir: join(dir, 'edge'),
     entryPoints: [{ name: 'web', address: '127.0.0.1:0' }],
-    log: () => {},
+    log: LOG ? (line) => process.stderr.write(`${line}\n`) : () => {},
     ...(PASSTHROUGH
       ? { workerEntry: join(REPO_ROOT, 'bench/proxy/passthrough-worker.ts'), vars: { UPSTREAM: upstream } }
-      : { refreshMs: 1000, vars: { TABLE_REFRESH_WAIT_MS: '0' } }),
+      : { refreshMs: 1000, vars: { TABLE_REFRESH_WAIT_MS: '0', UPSTREAM: upstream }, ...(ENTRY ? { workerEntry: ENTRY } : {}) }),
   })
   if (!PASSTHROUGH) {
     const { table, problems } = edgeTableStage({ entryPoint: 'web' })(proxyConfig(ROUTERS, upstream, PASS_HOST))

@@ -142,9 +142,15 @@ ${services.join('\n')}
   ],
   sockets = [
 ${sockets.join('\n')}
-  ],
+  ],${v8Flags()}
 );
 `
+}
+
+/** WORKERD_V8_FLAGS (space-separated), for profiling: e.g. `--no-turbo-inlining` (bench/proxy/profile.ts). */
+function v8Flags(): string {
+  const flags = (typeof process === 'undefined' ? '' : process.env.WORKERD_V8_FLAGS ?? '').split(/\s+/).filter(Boolean)
+  return flags.length ? `\n  v8Flags = [${flags.map(str).join(', ')}],` : ''
 }
 
 function socketTls(tls: WorkerdSocketTls): string {

@@ -238,13 +238,15 @@ export function observe(env: ObservabilityEnv, req: EdgeRequest, router: Prepare
 
 /** Wraps a server's proxy: the observation learns the server and its answer (a no-op without one). */
 export function observedUpstream(service: string, url: string, proxy: Handler): Handler {
-  return async (req) => {
+  // Not async: an async function returning the proxy's promise adds promise jobs to every request.
+  return (req) => {
     const o = req.observation
     if (!o) return proxy(req)
     o.upstream(service, url, req.headers)
-    const res = await proxy(req)
-    o.origin(res)
-    return res
+    return proxy(req).then((res) => {
+      o.origin(res)
+      return res
+    })
   }
 }
 

@@ -69,7 +69,16 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
   const responseHeaderTimeoutMs = options.transport?.responseHeaderTimeoutMs ?? 0
   const idleConnTimeoutMs = options.transport?.idleConnTimeoutMs ?? DEFAULT_IDLE_CONN_MS
 
-  return async function proxy(req) {
+  const failed = (err: unknown, direct: boolean, method: string): Response => {
+    const status = err instanceof ProxyError ? err.status : 500
+    console.error(`[edge] ${method} ${address.host}: ${status} ${(err as Error).message}`)
+    const res = new Response(STATUS_TEXT[status] ?? '', { status: status === 499 ? 499 : status, headers: { 'content-type': 'text/plain; charset=utf-8' } })
+    return failedBeforeSending(err, direct) ? markNotSent(res) : res
+  }
+  const answered = (res: Response): Response => (res.webSocket || !needsHopCleanup(res.headers) ? res : withResponseHeaders(res, (h) => removeHopByHop(h, false)))
+
+  // Not async: one promise (the transport's, then its reaction) per request instead of a frame per layer.
+  return function proxy(req) {
     const path = req.path === '' ? '/' : req.path
     const query = req.query.includes(';') ? req.query.replaceAll(';', '&') : req.query
     const target = `${basePath === null ? path : joinPath(basePath, path)}${query === '' ? '' : `?${query}`}`
@@ -86,29 +95,20 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
     headers.delete('host')
     const host = options.passHostHeader ? req.host : base.host
     const direct = options.target === 'cloudflare' || host.toLowerCase() === serverHost
-    let res: Response
-    try {
-      res = await (direct ? viaFetch : websocket ? viaSocketWebSocket : viaSocket)({
-        server: address,
-        url: origin + target,
-        target,
-        method: req.method,
-        host,
-        headers,
-        body: req.body,
-        dialTimeoutMs,
-        responseHeaderTimeoutMs,
-        idleConnTimeoutMs,
-        signal: req.signal,
-      })
-    } catch (err) {
-      const status = err instanceof ProxyError ? err.status : 500
-      console.error(`[edge] ${req.method} ${address.host}: ${status} ${(err as Error).message}`)
-      const failed = new Response(STATUS_TEXT[status] ?? '', { status: status === 499 ? 499 : status, headers: { 'content-type': 'text/plain; charset=utf-8' } })
-      return failedBeforeSending(err, direct) ? markNotSent(failed) : failed
-    }
-    if (res.webSocket || !needsHopCleanup(res.headers)) return res
-    return withResponseHeaders(res, (h) => removeHopByHop(h, false))
+    const transport = direct ? viaFetch : websocket ? viaSocketWebSocket : viaSocket
+    return transport({
+      server: address,
+      url: origin + target,
+      target,
+      method: req.method,
+      host,
+      headers,
+      body: req.body,
+      dialTimeoutMs,
+      responseHeaderTimeoutMs,
+      idleConnTimeoutMs,
+      signal: req.signal,
+    }).then(answered, (err) => failed(err, direct, req.method))
   }
 }
 

@@ -94,25 +94,32 @@ async function build(svc: PreparedService, edge: EdgeContext): Promise<ServiceHa
 }
 
 function balanced(balancer: Balancer<Handler>): Handler {
-  return async function balance(req) {
+  return function balance(req) {
     const pick = balancer.pick(balancer.sticky ? req.headers.get('cookie') : null, req.clientIp)
-    if (!pick) return httpError(503, 'no available server')
-    const load = pick.load
-    let res: Response
-    if (load) {
-      // p2c and leasttime: requests in flight, and the time to the response head.
-      load.inFlight++
-      const start = Date.now()
-      try {
-        res = await pick.target(req)
-        recordResponse(load, Date.now() - start)
-      } finally {
-        load.inFlight--
-      }
-    } else res = await pick.target(req)
-    const cookie = pick.setCookie
-    return cookie ? withResponseHeaders(res, (h) => h.append('set-cookie', cookie)) : res
+    if (!pick) return Promise.resolve(httpError(503, 'no available server'))
+    // The common case hands the server's promise on as it is: no async frame of its own.
+    if (!pick.load && !pick.setCookie) return pick.target(req)
+    return tracked(pick, req)
   }
+}
+
+/** p2c/leasttime load accounting and sticky cookies around the server's answer. */
+async function tracked(pick: NonNullable<ReturnType<Balancer<Handler>['pick']>>, req: EdgeRequest): Promise<Response> {
+  const load = pick.load
+  let res: Response
+  if (load) {
+    // p2c and leasttime: requests in flight, and the time to the response head.
+    load.inFlight++
+    const start = Date.now()
+    try {
+      res = await pick.target(req)
+      recordResponse(load, Date.now() - start)
+    } finally {
+      load.inFlight--
+    }
+  } else res = await pick.target(req)
+  const cookie = pick.setCookie
+  return cookie ? withResponseHeaders(res, (h) => h.append('set-cookie', cookie)) : res
 }
 
 /** A copy of the request with its own headers and the given body. */
