@@ -3,7 +3,9 @@
  * (own-work-worker.ts): N requests through the real edge with an answering fetch(), minus the same
  * loop through fetch() alone; best of 9 per size, so other load on the machine falls out.
  *
- *   node scripts/run.mjs node bench/proxy/own-work.ts [--routers 10000,100000] [--n 5000]
+ *   node scripts/run.mjs node bench/proxy/own-work.ts [--routers 10000,100000] [--n 5000] [--profile]
+ *
+ * `--profile` also prints where the edge loop's time goes (V8 sampling profile over the inspector).
  *
  * What the incoming request's first reads cost (request.cf for the client's address on workerd,
  * the first header read) is not in this number: bench/proxy/profile.ts shows it under load.
@@ -16,6 +18,8 @@ import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
 import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { benchHost, proxyConfig } from './generate.ts'
+import { inclusive, label, profiled, summarize } from './inspector.ts'
+import { freePort } from '../support/free-port.ts'
 
 const args = process.argv.slice(2)
 const option = (name: string) => {
@@ -25,6 +29,7 @@ const option = (name: string) => {
 const SIZES = (option('routers') ?? '10000,100000').split(',').map(Number)
 const N = Number(option('n') ?? 5000)
 const HOSTS = 1000
+const PROFILE = args.includes('--profile')
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-own-work-'))
 let edge: LocalEdge | undefined
@@ -41,6 +46,9 @@ try {
   console.log(`edge's own work per request (µs), N=${N} requests per loop over ${HOSTS} hosts, best of 9\n`)
   console.log('| routers | bare loop µs/request | edge loop µs/request | own work µs/request |')
   console.log('|---:|---:|---:|---:|')
+  const inspector = PROFILE ? `127.0.0.1:${await freePort()}` : undefined
+  if (inspector) process.env.WORKERD_INSPECTOR_ADDR = inspector
+  const profiles: string[] = []
   for (const routers of SIZES) {
     const hosts = Array.from({ length: HOSTS }, (_, i) => benchHost(Math.floor((i * routers) / HOSTS)))
     edge = await startLocalEdge({
@@ -65,9 +73,18 @@ try {
     }
     const per = (ms: number) => (ms * 1000) / N
     console.log(`| ${routers.toLocaleString('en')} | ${per(bare).toFixed(1)} | ${per(full).toFixed(1)} | ${(per(full) - per(bare)).toFixed(1)} |`)
+    if (inspector) {
+      const url = edge.url()
+      const profile = await profiled(inspector, async () => {
+        for (let i = 0; i < 5; i++) await timed(url, 'edge')
+      })
+      profiles.push(`\n${routers.toLocaleString('en')} routers, edge loop: self time\n${summarize(profile, label, 30, 5 * N).join('\n')}`)
+      profiles.push(`\ntotal time\n${inclusive(profile, 40, 5 * N).join('\n')}`)
+    }
     await edge.stop()
     edge = undefined
   }
+  for (const p of profiles) console.log(p)
 } finally {
   await edge?.stop().catch(() => {})
   rmSync(dir, { recursive: true, force: true })

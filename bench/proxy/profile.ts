@@ -20,6 +20,7 @@ import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { freePort } from '../support/free-port.ts'
 import { benchHost, proxyConfig } from './generate.ts'
 import { createHarness, pin, waitFor } from './harness.ts'
+import { inclusive, label, profiled, summarize } from './inspector.ts'
 
 const args = process.argv.slice(2)
 const option = (name: string) => {
@@ -36,101 +37,9 @@ const ENTRY = option('entry')
 /** workerd's own output (with WORKERD_V8_FLAGS such as --trace-deopt) to stderr. */
 const LOG = args.includes('--log')
 
-interface ProfileNode {
-  id: number
-  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }
-  children?: number[]
-}
-interface CpuProfile {
-  nodes: ProfileNode[]
-  samples: number[]
-  timeDeltas: number[]
-  startTime: number
-  endTime: number
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'bench-profile-'))
 const { pinned, nginxConf, wrk, stopChildren } = createHarness(dir, SECONDS)
 let edge: LocalEdge | undefined
-
-interface InspectorSocket {
-  onopen: (e: unknown) => void
-  onerror: (e: unknown) => void
-  onmessage: (e: { data: unknown }) => void
-  send(data: string): void
-}
-
-/** One CDP session over the inspector's WebSocket. */
-async function inspect(address: string): Promise<(method: string, params?: object) => Promise<unknown>> {
-  const targets = (await (await fetch(`http://${address}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string; title?: string }>
-  if (targets.length === 0) throw new Error('the inspector lists no target')
-  // Node's global WebSocket (the DOM typings are not in this project's lib).
-  const ws = new (globalThis as unknown as { WebSocket: new (url: string) => InspectorSocket }).WebSocket(targets[0]!.webSocketDebuggerUrl)
-  await new Promise((resolve, reject) => {
-    ws.onopen = resolve
-    ws.onerror = reject
-  })
-  let next = 1
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
-  ws.onmessage = (event) => {
-    const msg = JSON.parse(String(event.data)) as { id?: number; result?: unknown; error?: { message: string } }
-    const p = msg.id === undefined ? undefined : pending.get(msg.id)
-    if (!p) return
-    pending.delete(msg.id!)
-    if (msg.error) p.reject(new Error(msg.error.message))
-    else p.resolve(msg.result)
-  }
-  return (method, params = {}) =>
-    new Promise((resolve, reject) => {
-      const id = next++
-      pending.set(id, { resolve, reject })
-      ws.send(JSON.stringify({ id, method, params }))
-    })
-}
-
-/** Self time per key (function or file): share of all samples, and µs per request. */
-function summarize(profile: CpuProfile, key: (n: ProfileNode) => string, top: number, requests: number): string[] {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
-  const self = new Map<string, number>()
-  for (let i = 0; i < profile.samples.length; i++) {
-    const k = key(byId.get(profile.samples[i]!)!)
-    self.set(k, (self.get(k) ?? 0) + (profile.timeDeltas[i] ?? 0))
-  }
-  const total = [...self.values()].reduce((a, b) => a + b, 0)
-  return [...self.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, top)
-    .map(([k, us]) => `${((100 * us) / total).toFixed(1).padStart(5)}% ${(us / requests).toFixed(1).padStart(6)} µs  ${k}`)
-}
-
-/** Total time (self + callees) per function name. */
-function inclusive(profile: CpuProfile, top: number, requests: number): string[] {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
-  const parent = new Map<number, number>()
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
-  const total = new Map<string, number>()
-  let all = 0
-  for (let i = 0; i < profile.samples.length; i++) {
-    const dt = profile.timeDeltas[i] ?? 0
-    all += dt
-    const seen = new Set<string>()
-    for (let id: number | undefined = profile.samples[i]; id !== undefined; id = parent.get(id)) {
-      const k = label(byId.get(id)!)
-      if (seen.has(k)) continue
-      seen.add(k)
-      total.set(k, (total.get(k) ?? 0) + dt)
-    }
-  }
-  return [...total.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, top)
-    .map(([k, us]) => `${((100 * us) / all).toFixed(1).padStart(5)}% ${(us / requests).toFixed(1).padStart(6)} µs  ${k}`)
-}
-
-function label(n: ProfileNode): string {
-  const { functionName, url, lineNumber } = n.callFrame
-  return `${functionName || '(anonymous)'} ${url ? `${url.split('/').slice(-2).join('/')}:${lineNumber + 1}` : ''}`.trim()
-}
 
 async function main(): Promise<void> {
   const upPort = await freePort()
@@ -160,12 +69,8 @@ async function main(): Promise<void> {
   const warm = await wrk(setup)
   process.stderr.write(`warm-up: ${Math.round(warm.rps)} req/s, ${Math.round(warm.cpu)} µs CPU per request\n`)
 
-  const send = await inspect(inspectorAddress)
-  await send('Profiler.enable')
-  await send('Profiler.setSamplingInterval', { interval: 50 })
-  await send('Profiler.start')
-  const measured = await wrk(setup)
-  const { profile } = (await send('Profiler.stop')) as { profile: CpuProfile }
+  let measured = warm
+  const profile = await profiled(inspectorAddress, async () => (measured = await wrk(setup)))
   const requests = measured.rps * SECONDS
   const what = PASSTHROUGH ? 'pass-through worker' : `${ROUTERS} routers, passHostHeader ${PASS_HOST}`
   console.log(`${what}: ${Math.round(measured.rps)} req/s while sampling, ${Math.round(measured.cpu)} µs CPU per request (process)\n`)
