@@ -1,6 +1,7 @@
 /**
  * Proxy benchmark (docs/performance.md, "Proxy"): wrk on loopback against one upstream (nginx,
- * one worker), direct and through each proxy, in one run, medians of 3 interleaved runs.
+ * one worker), direct and through each proxy, in one run, medians of 3 interleaved runs: saturated
+ * (64 connections: req/s, CPU per request) and at light load (4 connections: the latency a proxy adds).
  * wrk and the upstream share core 0; the proxy under test runs alone on core 1.
  *
  *   node scripts/run.mjs node bench/proxy/run.ts [--duration 10] [--runs 3] [--quick]
@@ -111,6 +112,16 @@ async function main(): Promise<void> {
       process.stderr.write(`run ${run + 1}/${RUNS} ${s.name}: ${Math.round(r.rps)} req/s${Number.isNaN(r.cpu) ? '' : `, ${Math.round(r.cpu)} µs CPU per request`}\n`)
     }
   }
+  // Latency at equal, light load (4 requests in flight): what the edge adds to a request when
+  // nothing queues; at saturation p99 is mostly queueing, which follows req/s.
+  const light = new Map<string, WrkResult[]>()
+  for (let run = 0; run < RUNS; run++) {
+    for (const s of setups) {
+      const r = await wrk(s, 'light')
+      light.set(s.name, [...(light.get(s.name) ?? []), r])
+      process.stderr.write(`light run ${run + 1}/${RUNS} ${s.name}: p50 ${r.p50} ms, p99 ${r.p99} ms\n`)
+    }
+  }
   const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
   const passRps = median(results.get(setups[3]!.name)!.map((r) => r.rps))
   console.log(`wrk -t2 -c64 -d${DURATION}s --latency, ${RUNS} interleaved run(s), medians; upstream nginx (1 worker) + wrk on core 0, proxy on core 1\n`)
@@ -127,6 +138,16 @@ async function main(): Promise<void> {
     const ratio = edge ? `${(rps / passRps).toFixed(2)}x` : ''
     const above = edge ? String(Math.round(cpu - passCpu)) : ''
     console.log(`| ${s.name} | ${Math.round(rps).toLocaleString('en')} | ${median(rs.map((r) => r.p50)).toFixed(2)} | ${median(rs.map((r) => r.p99)).toFixed(2)} | ${Number.isNaN(cpu) ? '' : Math.round(cpu)} | ${ratio} | ${above} |`)
+  }
+  const passLight = light.get(setups[3]!.name)!
+  console.log(`\nLight load: wrk -t1 -c4 -d${DURATION}s --latency, ${RUNS} interleaved run(s), medians\n`)
+  console.log('| setup | req/s | p50 ms | p99 ms | p99 above pass-through, ms |')
+  console.log('|---|---:|---:|---:|---:|')
+  for (const s of setups) {
+    const rs = light.get(s.name)!
+    const p99 = median(rs.map((r) => r.p99))
+    const above = s.name.startsWith('edge') ? (p99 - median(passLight.map((r) => r.p99))).toFixed(2) : ''
+    console.log(`| ${s.name} | ${Math.round(median(rs.map((r) => r.rps))).toLocaleString('en')} | ${median(rs.map((r) => r.p50)).toFixed(2)} | ${p99.toFixed(2)} | ${above} |`)
   }
   console.log(`\n${builds.join('\n')}`)
 }
