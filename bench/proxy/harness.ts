@@ -43,9 +43,9 @@ export function createHarness(dir: string, durationSeconds: number) {
     return file
   }
 
-  /** Saturating by default (2 threads, 64 connections); `light` keeps 4 requests in flight, far below any setup's capacity. */
-  async function wrk(setup: Setup, load: 'saturated' | 'light' = 'saturated'): Promise<WrkResult> {
-    const wrkArgs = ['-c', '0', 'wrk', ...(load === 'light' ? ['-t1', '-c4'] : ['-t2', '-c64']), `-d${durationSeconds}s`, '--latency']
+  /** Saturating by default (2 threads, 64 connections); a number: that many requests in flight on one thread. */
+  async function wrk(setup: Setup, inFlight: number | 'saturated' = 'saturated'): Promise<WrkResult> {
+    const wrkArgs = ['-c', '0', 'wrk', ...(inFlight === 'saturated' ? ['-t2', '-c64'] : ['-t1', `-c${inFlight}`]), `-d${durationSeconds}s`, '--latency']
     if (setup.hosts.length > 1) {
       const script = join(dir, `hosts-${setup.hosts.length}.lua`)
       writeFileSync(script, `local hosts = {${setup.hosts.map((h) => `"${h}"`).join(',')}}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("GET", "/", { Host = hosts[(n % #hosts) + 1] })\nend\n`)

@@ -5,6 +5,7 @@
  * wrk and the upstream share core 0; the proxy under test runs alone on core 1.
  *
  *   node scripts/run.mjs node bench/proxy/run.ts [--duration 10] [--runs 3] [--quick]
+ *     [--light-connections 4] [--light-only]
  *
  * Needs wrk, nginx and haproxy (Debian packages) and taskset.
  */
@@ -29,6 +30,10 @@ const DURATION = flag('duration', QUICK ? 3 : 10)
 const RUNS = flag('runs', QUICK ? 1 : 3)
 const SIZES = QUICK ? [1000] : [10_000, 100_000]
 const HOSTS_PER_RUN = 1000
+/** Requests in flight in the light-load pass. */
+const LIGHT = flag('light-connections', 4)
+/** Only the light-load pass (after the warm-up). */
+const LIGHT_ONLY = args.includes('--light-only')
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-proxy-'))
 const edges: LocalEdge[] = []
@@ -105,42 +110,44 @@ async function main(): Promise<void> {
   // Warm-up: every isolate loads its table buckets and JITs before anything is measured.
   for (const s of setups) await wrk({ ...s, name: `${s.name} (warm-up)` })
   const results = new Map<string, WrkResult[]>()
-  for (let run = 0; run < RUNS; run++) {
+  for (let run = 0; run < (LIGHT_ONLY ? 0 : RUNS); run++) {
     for (const s of setups) {
       const r = await wrk(s)
       results.set(s.name, [...(results.get(s.name) ?? []), r])
       process.stderr.write(`run ${run + 1}/${RUNS} ${s.name}: ${Math.round(r.rps)} req/s${Number.isNaN(r.cpu) ? '' : `, ${Math.round(r.cpu)} µs CPU per request`}\n`)
     }
   }
-  // Latency at equal, light load (4 requests in flight): what the edge adds to a request when
+  // Latency at equal, light load (LIGHT requests in flight, 4 by default): what the edge adds to a request when
   // nothing queues; at saturation p99 is mostly queueing, which follows req/s.
   const light = new Map<string, WrkResult[]>()
   for (let run = 0; run < RUNS; run++) {
     for (const s of setups) {
-      const r = await wrk(s, 'light')
+      const r = await wrk(s, LIGHT)
       light.set(s.name, [...(light.get(s.name) ?? []), r])
       process.stderr.write(`light run ${run + 1}/${RUNS} ${s.name}: p50 ${r.p50} ms, p99 ${r.p99} ms\n`)
     }
   }
   const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-  const passRps = median(results.get(setups[3]!.name)!.map((r) => r.rps))
-  console.log(`wrk -t2 -c64 -d${DURATION}s --latency, ${RUNS} interleaved run(s), medians; upstream nginx (1 worker) + wrk on core 0, proxy on core 1\n`)
-  const passCpu = median(results.get(setups[3]!.name)!.map((r) => r.cpu))
-  // CPU time the proxy's process really used per request: unlike req/s, it holds when other
-  // processes share the proxy's core (1e6 / req/s equals it only on an otherwise idle core).
-  console.log('| setup | req/s | p50 ms | p99 ms | CPU µs per request (measured) | vs pass-through (req/s) | CPU µs above pass-through |')
-  console.log('|---|---:|---:|---:|---:|---:|---:|')
-  for (const s of setups) {
-    const rs = results.get(s.name)!
-    const rps = median(rs.map((r) => r.rps))
-    const cpu = s.pid ? median(rs.map((r) => r.cpu)) : NaN
-    const edge = s.name.startsWith('edge')
-    const ratio = edge ? `${(rps / passRps).toFixed(2)}x` : ''
-    const above = edge ? String(Math.round(cpu - passCpu)) : ''
-    console.log(`| ${s.name} | ${Math.round(rps).toLocaleString('en')} | ${median(rs.map((r) => r.p50)).toFixed(2)} | ${median(rs.map((r) => r.p99)).toFixed(2)} | ${Number.isNaN(cpu) ? '' : Math.round(cpu)} | ${ratio} | ${above} |`)
+  if (!LIGHT_ONLY) {
+    const passRps = median(results.get(setups[3]!.name)!.map((r) => r.rps))
+    console.log(`wrk -t2 -c64 -d${DURATION}s --latency, ${RUNS} interleaved run(s), medians; upstream nginx (1 worker) + wrk on core 0, proxy on core 1\n`)
+    const passCpu = median(results.get(setups[3]!.name)!.map((r) => r.cpu))
+    // CPU time the proxy's process really used per request: unlike req/s, it holds when other
+    // processes share the proxy's core (1e6 / req/s equals it only on an otherwise idle core).
+    console.log('| setup | req/s | p50 ms | p99 ms | CPU µs per request (measured) | vs pass-through (req/s) | CPU µs above pass-through |')
+    console.log('|---|---:|---:|---:|---:|---:|---:|')
+    for (const s of setups) {
+      const rs = results.get(s.name)!
+      const rps = median(rs.map((r) => r.rps))
+      const cpu = s.pid ? median(rs.map((r) => r.cpu)) : NaN
+      const edge = s.name.startsWith('edge')
+      const ratio = edge ? `${(rps / passRps).toFixed(2)}x` : ''
+      const above = edge ? String(Math.round(cpu - passCpu)) : ''
+      console.log(`| ${s.name} | ${Math.round(rps).toLocaleString('en')} | ${median(rs.map((r) => r.p50)).toFixed(2)} | ${median(rs.map((r) => r.p99)).toFixed(2)} | ${Number.isNaN(cpu) ? '' : Math.round(cpu)} | ${ratio} | ${above} |`)
+    }
   }
   const passLight = light.get(setups[3]!.name)!
-  console.log(`\nLight load: wrk -t1 -c4 -d${DURATION}s --latency, ${RUNS} interleaved run(s), medians\n`)
+  console.log(`\nLight load: wrk -t1 -c${LIGHT} -d${DURATION}s --latency, ${RUNS} interleaved run(s), medians\n`)
   console.log('| setup | req/s | p50 ms | p99 ms | p99 above pass-through, ms |')
   console.log('|---|---:|---:|---:|---:|')
   for (const s of setups) {
