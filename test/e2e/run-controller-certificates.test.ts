@@ -78,8 +78,11 @@ describe('npm run controller --cloudflare-zone', () => {
     const state = await eventually(async () => {
       const res = await fetch(`${opsUrl}/dashboard/api/state`)
       expect(res.status).toBe(200)
-      return (await res.json()) as { routers: Array<{ name: string; source?: { kind: string; namespace: string; name: string } }>; published: { routesVersion: string } | null }
-    }, { what: 'dashboard state' })
+      const body = (await res.json()) as { routers: Array<{ name: string; source?: { kind: string; namespace: string; name: string } }>; published: { routesVersion: string } | null }
+      // The state can be read between the compile and the first publish.
+      expect(body.published).not.toBeNull()
+      return body
+    }, { what: 'dashboard state with a published table' })
     const one = state.routers.find((r) => r.name.startsWith('demo-one-'))
     expect(one?.source).toMatchObject({ kind: 'IngressRoute', namespace: 'demo', name: 'one' })
     expect(state.published?.routesVersion).toMatch(/^[\w-]{43}$/)
