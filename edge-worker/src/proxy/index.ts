@@ -75,7 +75,9 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
     const res = new Response(STATUS_TEXT[status] ?? '', { status: status === 499 ? 499 : status, headers: { 'content-type': 'text/plain; charset=utf-8' } })
     return failedBeforeSending(err, direct) ? markNotSent(res) : res
   }
-  const answered = (res: Response): Response => (res.webSocket || !needsHopCleanup(res.headers) ? res : withResponseHeaders(res, (h) => removeHopByHop(h, false)))
+  const answered = (res: Response): Response => (!needsHopCleanup(res.headers) ? res : withResponseHeaders(res, (h) => removeHopByHop(h, false)))
+  // Only an upgrade request can get a WebSocket back: other responses skip the runtime call.
+  const answeredUpgrade = (res: Response): Response => (res.webSocket ? res : answered(res))
 
   // Not async: one promise (the transport's, then its reaction) per request instead of a frame per layer.
   return function proxy(req) {
@@ -92,9 +94,10 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
       if (clean) headers.set('x-forwarded-for', req.clientIp)
       else appendForwardedFor(headers, req.clientIp)
     }
-    headers.delete('host')
     const host = options.passHostHeader ? req.host : base.host
     const direct = options.target === 'cloudflare' || host.toLowerCase() === serverHost
+    // fetch() gets its Host set by the transport; the socket transports write req.host themselves.
+    if (!direct) headers.delete('host')
     const transport = direct ? viaFetch : websocket ? viaSocketWebSocket : viaSocket
     return transport({
       server: address,
@@ -108,7 +111,7 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
       responseHeaderTimeoutMs,
       idleConnTimeoutMs,
       signal: req.signal,
-    }).then(answered, (err) => failed(err, direct, req.method))
+    }).then(websocket ? answeredUpgrade : answered, (err) => failed(err, direct, req.method))
   }
 }
 

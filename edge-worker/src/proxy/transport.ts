@@ -25,7 +25,7 @@ export interface UpstreamRequest {
   method: string
   /** The Host header the upstream must receive. */
   host: string
-  /** Request headers, hop-by-hop removed, without Host; the transport's to change. */
+  /** Request headers, hop-by-hop removed; without Host for the socket transports (fetch's sets it). The transport's to change. */
   headers: Headers
   /** A header of `headers` a socket transport must not send (the pool's own, lower case). */
   omitHeader?: string
