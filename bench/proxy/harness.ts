@@ -5,6 +5,7 @@
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
+import { Agent, request } from 'node:http'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 
@@ -63,13 +64,42 @@ export function createHarness(dir: string, durationSeconds: number) {
     return { rps, p50: latency(out, '50%'), p99: latency(out, '99%'), cpu: setup.pid ? (after - before) / requests : NaN }
   }
 
+  /**
+   * One request at a time over one kept-alive connection for the run's duration, each latency
+   * measured here. wrk's latency figures at one connection do not add up on workerd (its mean
+   * latency times req/s exceeds the one request in flight, up to 3x), so light load uses this.
+   */
+  async function sequential(setup: Setup): Promise<WrkResult> {
+    const url = new URL(setup.url)
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+    const one = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const start = performance.now()
+        const req = request({ host: url.hostname, port: url.port, path: '/', headers: { host }, agent }, (res) => {
+          res.resume()
+          res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - start) : reject(new Error(`${setup.name}: ${res.statusCode}`))))
+        })
+        req.on('error', reject)
+        req.end()
+      })
+    const latencies: number[] = []
+    const before = setup.pid ? cpuMicros(setup.pid) : 0
+    const end = performance.now() + durationSeconds * 1000
+    for (let i = 0; performance.now() < end; i++) latencies.push(await one(setup.hosts[i % setup.hosts.length]!))
+    const after = setup.pid ? cpuMicros(setup.pid) : 0
+    agent.destroy()
+    latencies.sort((a, b) => a - b)
+    const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))]!
+    return { rps: latencies.length / durationSeconds, p50: at(0.5), p99: at(0.99), cpu: setup.pid ? (after - before) / latencies.length : NaN }
+  }
+
   async function stopChildren(): Promise<void> {
     for (const c of children) c.kill('SIGTERM')
     await new Promise((r) => setTimeout(r, 300))
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
   }
 
-  return { pinned, nginxConf, wrk, stopChildren }
+  return { pinned, nginxConf, wrk, sequential, stopChildren }
 }
 
 export function pin(pid: number, core: number): void {

@@ -1,11 +1,12 @@
 /**
  * Proxy benchmark (docs/performance.md, "Proxy"): wrk on loopback against one upstream (nginx,
  * one worker), direct and through each proxy, in one run, medians of 3 interleaved runs: saturated
- * (64 connections: req/s, CPU per request) and at light load (4 connections: the latency a proxy adds).
+ * (64 connections: req/s, CPU per request) and at light load (one request at a time: the latency
+ * a proxy adds).
  * wrk and the upstream share core 0; the proxy under test runs alone on core 1.
  *
  *   node scripts/run.mjs node bench/proxy/run.ts [--duration 10] [--runs 3] [--quick]
- *     [--light-connections 4] [--light-only]
+ *     [--light-connections 1] [--light-only]
  *
  * Needs wrk, nginx and haproxy (Debian packages) and taskset.
  */
@@ -31,13 +32,13 @@ const RUNS = flag('runs', QUICK ? 1 : 3)
 const SIZES = QUICK ? [1000] : [10_000, 100_000]
 const HOSTS_PER_RUN = 1000
 /** Requests in flight in the light-load pass. */
-const LIGHT = flag('light-connections', 4)
+const LIGHT = flag('light-connections', 1)
 /** Only the light-load pass (after the warm-up). */
 const LIGHT_ONLY = args.includes('--light-only')
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-proxy-'))
 const edges: LocalEdge[] = []
-const { pinned, nginxConf, wrk, stopChildren } = createHarness(dir, DURATION)
+const { pinned, nginxConf, wrk, sequential, stopChildren } = createHarness(dir, DURATION)
 
 async function edgeWith(routers: number, upstream: string, passHostHeader: boolean): Promise<{ url: string; buildMs: number; pid: number }> {
   const t0 = performance.now()
@@ -63,6 +64,8 @@ async function edgeWith(routers: number, upstream: string, passHostHeader: boole
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`)
 
 async function main(): Promise<void> {
+  // This process serves the edges' KV and runs wrk: it stays off the proxies' core.
+  pin(process.pid, 0)
   const upPort = await freePort()
   pinned(0, 'nginx', ['-c', nginxConf(upPort, `server { listen 127.0.0.1:${upPort}; location / { return 200 'ok'; } }`), '-g', 'daemon off;'])
   const upstream = `http://127.0.0.1:${upPort}`
@@ -108,23 +111,35 @@ async function main(): Promise<void> {
   log('all answer; warming up')
 
   // Warm-up: every isolate loads its table buckets and JITs before anything is measured.
-  for (const s of setups) await wrk({ ...s, name: `${s.name} (warm-up)` })
+  // Only the setup being measured runs on core 1: idle workerd processes still collect garbage
+  // and run timers, which would land in another setup's latencies.
+  const alone = (s: Setup) => {
+    for (const other of setups) if (other.pid && other !== s) pin(other.pid, 0)
+    if (s.pid) pin(s.pid, 1)
+  }
+  for (const s of setups) {
+    alone(s)
+    await wrk({ ...s, name: `${s.name} (warm-up)` })
+  }
   const results = new Map<string, WrkResult[]>()
   for (let run = 0; run < (LIGHT_ONLY ? 0 : RUNS); run++) {
     for (const s of setups) {
+      alone(s)
       const r = await wrk(s)
       results.set(s.name, [...(results.get(s.name) ?? []), r])
       process.stderr.write(`run ${run + 1}/${RUNS} ${s.name}: ${Math.round(r.rps)} req/s${Number.isNaN(r.cpu) ? '' : `, ${Math.round(r.cpu)} µs CPU per request`}\n`)
     }
   }
-  // Latency at equal, light load (LIGHT requests in flight, 4 by default): what the edge adds to a request when
+  // Latency at equal, light load (LIGHT requests in flight; 1 by default, from this process's own
+  // client rather than wrk, whose latencies at one connection do not add up on workerd): what the edge adds to a request when
   // nothing queues; at saturation p99 is mostly queueing, which follows req/s.
   const light = new Map<string, WrkResult[]>()
   for (let run = 0; run < RUNS; run++) {
     for (const s of setups) {
-      const r = await wrk(s, LIGHT)
+      alone(s)
+      const r = LIGHT === 1 ? await sequential(s) : await wrk(s, LIGHT)
       light.set(s.name, [...(light.get(s.name) ?? []), r])
-      process.stderr.write(`light run ${run + 1}/${RUNS} ${s.name}: p50 ${r.p50} ms, p99 ${r.p99} ms\n`)
+      process.stderr.write(`light run ${run + 1}/${RUNS} ${s.name}: p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms\n`)
     }
   }
   const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
@@ -147,7 +162,7 @@ async function main(): Promise<void> {
     }
   }
   const passLight = light.get(setups[3]!.name)!
-  console.log(`\nLight load: wrk -t1 -c${LIGHT} -d${DURATION}s --latency, ${RUNS} interleaved run(s), medians\n`)
+  console.log(`\nLight load: ${LIGHT === 1 ? `one request at a time over one kept-alive connection (Node http client) for ${DURATION} s` : `wrk -t1 -c${LIGHT} -d${DURATION}s --latency`}, ${RUNS} interleaved run(s), medians\n`)
   console.log('| setup | req/s | p50 ms | p99 ms | p99 above pass-through, ms |')
   console.log('|---|---:|---:|---:|---:|')
   for (const s of setups) {
