@@ -117,7 +117,7 @@ export async function waitFor(url: string, host = 'localhost'): Promise<void> {
 }
 
 /** User + system CPU time of a process and its threads, in µs (Linux /proc; clock ticks of 10 ms). */
-export function cpuMicros(pid: number): number {
+function cpuMicros(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
   return (Number(fields[11]) + Number(fields[12])) * 10_000
 }

@@ -25,7 +25,7 @@ interface InspectorSocket {
 }
 
 /** One CDP session over the inspector's WebSocket. */
-export async function inspect(address: string): Promise<(method: string, params?: object) => Promise<unknown>> {
+async function inspect(address: string): Promise<(method: string, params?: object) => Promise<unknown>> {
   const targets = (await (await fetch(`http://${address}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string; title?: string }>
   if (targets.length === 0) throw new Error('the inspector lists no target')
   // Node's global WebSocket (the DOM typings are not in this project's lib).

@@ -19,15 +19,12 @@ import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/loca
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { benchHost, proxyConfig } from './generate.ts'
 import { inclusive, label, profiled, summarize } from './inspector.ts'
+import { numberFlag, stringFlag } from '../support/args.ts'
 import { freePort } from '../support/free-port.ts'
 
 const args = process.argv.slice(2)
-const option = (name: string) => {
-  const i = args.indexOf(`--${name}`)
-  return i === -1 ? undefined : args[i + 1]
-}
-const SIZES = (option('routers') ?? '10000,100000').split(',').map(Number)
-const N = Number(option('n') ?? 5000)
+const SIZES = (stringFlag('routers') ?? '10000,100000').split(',').map(Number)
+const N = numberFlag('n', 5000)
 const HOSTS = 1000
 const PROFILE = args.includes('--profile')
 

@@ -17,23 +17,20 @@ import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
 import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
 import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
+import { numberFlag, stringFlag } from '../support/args.ts'
 import { freePort } from '../support/free-port.ts'
 import { benchHost, proxyConfig } from './generate.ts'
 import { createHarness, pin, waitFor } from './harness.ts'
 import { inclusive, label, profiled, summarize } from './inspector.ts'
 
 const args = process.argv.slice(2)
-const option = (name: string) => {
-  const i = args.indexOf(`--${name}`)
-  return i === -1 ? undefined : args[i + 1]
-}
-const ROUTERS = Number(option('routers') ?? 10_000)
-const SECONDS = Number(option('seconds') ?? 10)
+const ROUTERS = numberFlag('routers', 10_000)
+const SECONDS = numberFlag('seconds', 10)
 const PASS_HOST = args.includes('--pass-host')
-const OUT = option('out')
+const OUT = stringFlag('out')
 const PASSTHROUGH = args.includes('--passthrough')
 /** Another worker entry in place of the edge's (experiments); it gets the table and UPSTREAM. */
-const ENTRY = option('entry')
+const ENTRY = stringFlag('entry')
 /** workerd's own output (with WORKERD_V8_FLAGS such as --trace-deopt) to stderr. */
 const LOG = args.includes('--log')
 

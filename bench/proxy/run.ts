@@ -20,19 +20,16 @@ import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { freePort } from '../support/free-port.ts'
 import { benchHost, proxyConfig } from './generate.ts'
 import { createHarness, pin, waitFor, type Setup, type WrkResult } from './harness.ts'
+import { numberFlag } from '../support/args.ts'
 
 const args = process.argv.slice(2)
-const flag = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`)
-  return i === -1 ? fallback : Number(args[i + 1])
-}
 const QUICK = args.includes('--quick')
-const DURATION = flag('duration', QUICK ? 3 : 10)
-const RUNS = flag('runs', QUICK ? 1 : 3)
+const DURATION = numberFlag('duration', QUICK ? 3 : 10)
+const RUNS = numberFlag('runs', QUICK ? 1 : 3)
 const SIZES = QUICK ? [1000] : [10_000, 100_000]
 const HOSTS_PER_RUN = 1000
 /** Requests in flight in the light-load pass. */
-const LIGHT = flag('light-connections', 1)
+const LIGHT = numberFlag('light-connections', 1)
 /** Only the light-load pass (after the warm-up). */
 const LIGHT_ONLY = args.includes('--light-only')
 

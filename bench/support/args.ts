@@ -3,3 +3,9 @@ export function numberFlag(name: string, fallback: number, argv: readonly string
   const i = argv.indexOf(`--${name}`)
   return i === -1 ? fallback : Number(argv[i + 1])
 }
+
+// `--name value` text flags; undefined when absent.
+export function stringFlag(name: string, argv: readonly string[] = process.argv.slice(2)): string | undefined {
+  const i = argv.indexOf(`--${name}`)
+  return i === -1 ? undefined : argv[i + 1]
+}
