@@ -16,6 +16,7 @@ import {
   POINTER_KEY,
   blobKey,
   bucketOf,
+  bucketOfNormalized,
   endpointsShardOf,
   normalizeHost,
   type TableManifest,
@@ -115,14 +116,15 @@ export class KvTableSource<View> {
     }
     const good = this.#good
     if (!good) return { error: `no route table: ${this.#lastError ?? 'none loaded yet'}` }
-    const index = bucketOf(host, good.manifest.routes.buckets.length)
+    const h = normalizeHost(host)
+    const index = bucketOfNormalized(h, good.manifest.routes.buckets.length)
     const prepared = good.views.get(index)
     const bucket = good.buckets.get(index)
-    if (prepared !== undefined && prepared.parts === bucket!.parts.size && !missingPart(bucket!, normalizeHost(host))) {
+    if (prepared !== undefined && prepared.parts === bucket!.parts.size && !missingPart(bucket!, h)) {
       return prepared.view
     }
     try {
-      return await this.#viewFor(good, index, [normalizeHost(host)], ctx)
+      return await this.#viewFor(good, index, [h], ctx)
     } catch (err) {
       // A missing blob most likely means the pointer moved on and the old version was collected.
       this.#lastCheck = -Infinity

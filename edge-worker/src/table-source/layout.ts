@@ -102,7 +102,11 @@ export function normalizeHost(host: string): string {
 
 /** FNV-1a (32 bit) of the normalized host, modulo the bucket count. Stable across runtimes. */
 export function bucketOf(host: string, bucketCount: number): number {
-  const h = normalizeHost(host)
+  return bucketOfNormalized(normalizeHost(host), bucketCount)
+}
+
+/** bucketOf for a host already through normalizeHost (the request path normalizes once). */
+export function bucketOfNormalized(h: string, bucketCount: number): number {
   let hash = 0x811c9dc5
   for (let i = 0; i < h.length; i++) {
     hash ^= h.charCodeAt(i)
