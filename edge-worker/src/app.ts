@@ -16,13 +16,13 @@ import { Hono } from 'hono'
 import { prepareTable } from '../../shared/table/prepare.ts'
 import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
 import type { TableSource } from '../../shared/table/source.ts'
-import type { PreparedRouter } from '../../shared/table/view.ts'
+import type { PreparedRouter, RoutingView } from '../../shared/table/view.ts'
 import { clientIp, trustedClient, type ClientIpEnv } from './client-ip.ts'
-import { chain, type EdgeContext } from './middlewares/index.ts'
+import { chain, keepsHeadersClean, type EdgeContext } from './middlewares/index.ts'
 import { selectRouter } from './muxer/index.ts'
 import { observe, type Observation } from './observability/observation.ts'
 import type { ObservabilityEnv } from './observability/settings.ts'
-import { entryPointHeaders } from './proxy/forwarded.ts'
+import { forwardedHeaders, readIncoming, type IncomingHeaders } from './proxy/forwarded.ts'
 import { STATUS_TEXT, httpError, type EdgeRequest, type ExecutionContextLike, type Handler } from './request.ts'
 import { serviceHandler } from './service/index.ts'
 import { entryPointDenial } from './middlewares/encoded-characters/index.ts'
@@ -64,25 +64,49 @@ export function createEdge(options: EdgeOptions = {}): Hono<{ Bindings: EdgeEnv 
   return app
 }
 
-async function serve(request: Request, env: EdgeEnv, ctx: ExecutionContextLike, source: TableSource): Promise<Response> {
+type Cf = HandshakeFacts & Observation['cf'] & { clientIp?: unknown }
+
+/** What a request brought, read once before its table is known. */
+interface Arrival {
+  request: Request
+  env: EdgeEnv
+  ctx: ExecutionContextLike
+  cf: Cf | undefined
+  tls: boolean
+  path: string
+  query: string
+  incoming: IncomingHeaders
+  host: string
+}
+
+// Not async, nor is route(): with the table at hand (source.ready) a request's only promise is
+// its handler's, instead of a frame and an await per layer.
+function serve(request: Request, env: EdgeEnv, ctx: ExecutionContextLike, source: TableSource): Promise<Response> {
   // workerd builds request.cf from a serialized blob on first read: read it once.
-  const cf = (request as { cf?: HandshakeFacts & Observation['cf'] & { clientIp?: unknown } }).cf
+  const cf = (request as { cf?: Cf }).cf
   const { tls, authority, path, query } = splitUrl(request.url)
-  const host = request.headers.get('host') ?? authority
-  const view = await source.forHost(host, ctx)
-  if ('error' in view) return httpError(503, view.error)
+  const incoming = readIncoming(request.headers)
+  const host = incoming.host ?? authority
+  const arrival: Arrival = { request, env, ctx, cf, tls, path, query, incoming, host }
+  const view = source.ready?.(host, ctx) ?? null
+  return view !== null ? route(arrival, view) : source.forHost(host, ctx).then((v) => route(arrival, v))
+}
+
+function route(a: Arrival, view: RoutingView | { error: string }): Promise<Response> {
+  const { request, env, ctx, cf, tls, host } = a
+  if ('error' in view) return Promise.resolve(httpError(503, view.error))
   if (tls && view.tls) {
     const connection = { options: env.TLS_OPTIONS || 'default', facts: cf }
-    if (misdirected(view.tls, env.ENTRYPOINT || 'web', host, connection) !== null) return httpError(421, 'Misdirected Request')
+    if (misdirected(view.tls, env.ENTRYPOINT || 'web', host, connection) !== null) return Promise.resolve(httpError(421, 'Misdirected Request'))
   }
   const ip = clientIp(request, env, cf)
   const facts = { clean: false }
   const req: EdgeRequest = {
     method: request.method,
     host,
-    path,
-    query,
-    headers: entryPointHeaders(request.headers, {
+    path: a.path,
+    query: a.query,
+    headers: forwardedHeaders(a.incoming, {
       clientIp: ip,
       tls,
       host,
@@ -95,7 +119,10 @@ async function serve(request: Request, env: EdgeEnv, ctx: ExecutionContextLike, 
     entryPoint: env.ENTRYPOINT || 'web',
     skipXff: false,
     ctx,
-    signal: request.signal ?? undefined,
+    // Read when something needs it (a socket transport, a retry): the getter is a runtime call.
+    get signal() {
+      return request.signal ?? undefined
+    },
   }
   if (cf?.tlsClientAuth) req.tlsClientAuth = cf.tlsClientAuth as EdgeRequest['tlsClientAuth']
   const selected = selectRouter(view, req)
@@ -109,13 +136,14 @@ async function serve(request: Request, env: EdgeEnv, ctx: ExecutionContextLike, 
     // Traefik's root routers refuse ambiguous encoded characters before their middlewares.
     res = refused
   } else {
-    const handler = built.get(selected.router) ?? (await routerHandler(selected.router, { target: view.target, env: env as unknown as Record<string, unknown>, log: console.error }))
-    // Router middlewares may change headers: the proxy then cleans up after them.
-    req.hopFree = facts.clean && selected.router.middlewares.length === 0
-    if (obs === null) return handler(req)
-    res = await handler(req)
+    const router = selected.router
+    // Router middlewares that may change headers make the proxy clean up after them.
+    req.hopFree = facts.clean && keepsHeadersClean(router.middlewares)
+    const handler = built.get(router)
+    const answer = handler !== undefined ? handler(req) : routerHandler(router, { target: view.target, env: env as unknown as Record<string, unknown>, log: console.error }).then((h) => h(req))
+    return obs === null ? answer : answer.then((r) => obs.finish(r))
   }
-  return obs === null ? res : obs.finish(res)
+  return Promise.resolve(obs === null ? res : obs.finish(res))
 }
 
 /** The parts of the runtime's absolute request URL, without a URL object (a cost on every request). */

@@ -28,8 +28,9 @@ export interface EdgeRequest {
   skipXff: boolean
   /**
    * The headers are as the entry point wrote them, which found no hop-by-hop header and left no
-   * X-Forwarded-For, and no middleware has run: the proxy skips its cleanup (a dozen Headers
-   * calls, each a cost on workerd). Anything that may change headers clears it.
+   * X-Forwarded-For, and no middleware that may change them has run (middlewares/index.ts,
+   * keepsHeadersClean): the proxy skips its cleanup (a dozen Headers calls, each a cost on
+   * workerd). Anything that may change headers clears it.
    */
   hopFree?: boolean
   ctx: ExecutionContextLike

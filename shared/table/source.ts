@@ -21,6 +21,11 @@ export interface WaitUntil {
 export interface TableSource {
   /** The prepared view that routes `host` (any case, with or without port), or why there is none. */
   forHost(host: string, ctx: WaitUntil): Promise<RoutingView | { error: string }>
+  /**
+   * The view for `host` when it is at hand (loaded, prepared, nothing to wait for), else null and
+   * the request asks forHost. Spares the request path a promise; a source may leave it out.
+   */
+  ready?(host: string, ctx: WaitUntil): RoutingView | null
 }
 
 /** What the loader needs from the table modules: the schema it accepts and the pure prepare step. */

@@ -97,6 +97,17 @@ describe('edge routing on workerd', () => {
     expect(e.headers['x-drop-me']).toBeUndefined()
   })
 
+  it('behind a path middleware, still sends one X-Forwarded-For and no hop-by-hop header', async () => {
+    // stripPrefix keeps the headers clean (the proxy skips its cleanup); a request that is not clean still gets it.
+    const plain = await echo('/api/a', { host: 'app.example', 'x-forwarded-for': '6.6.6.6' })
+    expect(plain.echo.headers['x-forwarded-for']).toBe('127.0.0.1')
+    expect(plain.echo.headers['x-forwarded-prefix']).toBe('/api')
+    const hop = await echo('/api/b', { host: 'app.example', 'keep-alive': 'timeout=5', te: 'trailers, gzip', 'proxy-authorization': 'x', connection: 'x-hop', 'x-hop': '1' })
+    expect(hop.echo.headers['x-forwarded-for']).toBe('127.0.0.1')
+    for (const name of ['keep-alive', 'proxy-authorization', 'x-hop']) expect(hop.echo.headers[name], name).toBeUndefined()
+    expect(hop.echo.headers.te).toBe('trailers')
+  })
+
   it('applies custom request and response headers', async () => {
     const res = await echo('/x', { host: 'hdr.example' })
     expect(res.echo.headers['x-added']).toBe('yes')

@@ -84,6 +84,21 @@ export const MIDDLEWARES: Record<EdgeMiddlewareType, MiddlewareFactory> = {
   stripPrefixRegex,
 }
 
+/**
+ * Types that never write a hop-by-hop header, Upgrade or X-Forwarded-For (path rewriters,
+ * redirects, limits, response-only ones): behind them the proxy may skip its header cleanup
+ * (EdgeRequest.hopFree), a dozen runtime calls per request.
+ */
+const KEEP_HEADERS_CLEAN: ReadonlySet<string> = new Set<EdgeMiddlewareType>([
+  'addPrefix', 'stripPrefix', 'stripPrefixRegex', 'replacePath', 'replacePathRegex', 'redirectRegex', 'redirectScheme',
+  'ipAllowList', 'ipWhiteList', 'rateLimit', 'inFlightReq', 'contentType', 'circuitBreaker',
+])
+
+export function keepsHeadersClean(middlewares: PreparedMiddleware[]): boolean {
+  for (const m of middlewares) if (!KEEP_HEADERS_CLEAN.has(m.type)) return false
+  return true
+}
+
 /** `middlewares` in order in front of `final`. Never throws: a broken middleware answers its error. */
 export function chain(middlewares: PreparedMiddleware[], final: Handler, edge: EdgeContext): Handler {
   let handler = final

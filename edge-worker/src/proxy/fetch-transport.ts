@@ -8,19 +8,19 @@
  */
 import { ProxyError, withDeadline, type UpstreamRequest } from './transport.ts'
 
-export async function fetchTransport(req: UpstreamRequest): Promise<Response> {
-  // An abort signal costs on every fetch: only a response-header deadline needs one (a client
-  // that goes away cancels the subrequest with the request anyway).
-  const abort = req.responseHeaderTimeoutMs > 0 ? new AbortController() : null
-  req.headers.set('host', req.host)
+// Not async: a request without a deadline gets fetch()'s promise and one reaction, no frame.
+export function fetchTransport(req: UpstreamRequest): Promise<Response> {
+  if (req.hostFromUrl !== true) req.headers.set('host', req.host)
   const init: RequestInit = { method: req.method, headers: req.headers, body: req.body, redirect: 'manual' }
-  if (abort) init.signal = abort.signal
-  try {
-    const sent = fetch(req.url, init)
-    return abort ? await withDeadline(sent, req.responseHeaderTimeoutMs, 'waiting for the response head', () => abort.abort()) : await sent
-  } catch (err) {
+  const failed = (err: unknown): never => {
     if (err instanceof ProxyError) throw err
     if (req.signal?.aborted) throw new ProxyError('canceled', 'client closed the request')
     throw new ProxyError('unreachable', (err as Error).message)
   }
+  // An abort signal costs on every fetch: only a response-header deadline needs one (a client
+  // that goes away cancels the subrequest with the request anyway).
+  if (!(req.responseHeaderTimeoutMs > 0)) return fetch(req.url, init).catch(failed)
+  const abort = new AbortController()
+  init.signal = abort.signal
+  return withDeadline(fetch(req.url, init), req.responseHeaderTimeoutMs, 'waiting for the response head', () => abort.abort()).catch(failed)
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { appendForwardedFor, entryPointHeaders, isWebSocketUpgrade, removeHopByHop, type EntryPointInfo } from './forwarded.ts'
+import { appendForwardedFor, entryPointHeaders, isWebSocketUpgrade, readIncoming, removeHopByHop, type EntryPointInfo } from './forwarded.ts'
 
 const info: EntryPointInfo = { clientIp: '10.0.0.1', tls: false, host: 'app.example', hostname: 'edge-1', trusted: false }
 
@@ -55,6 +55,22 @@ describe('entry point forwarded headers (Traefik forwardedHeaders)', () => {
 
   it('strips an IPv6 zone from X-Real-Ip', () => {
     expect(entry({}, { clientIp: 'fe80::1%eth0' })['x-real-ip']).toBe('fe80::1')
+  })
+})
+
+describe('readIncoming', () => {
+  it('finds Host, Connection, an upgrade, spoofed names and what a trusted client set, in one pass', () => {
+    const incoming = new Headers({ host: 'App.example:8080', connection: 'keep-alive, Upgrade', upgrade: 'websocket', 'x-real-ip': '1.1.1.1', x_forwarded_for: '2.2.2.2', 'x-forwarded-host': 'h', accept: '*/*' })
+    const read = readIncoming(incoming)
+    expect(read).toMatchObject({ host: 'App.example:8080', connection: 'keep-alive, Upgrade', upgrade: 'websocket', realIp: '1.1.1.1', forwardedHost: 'h', proto: '', port: '', hop: true })
+    expect(read.spoofed?.sort()).toEqual(['x-forwarded-host', 'x-real-ip', 'x_forwarded_for'])
+    expect(Object.fromEntries(read.copy)).toEqual(Object.fromEntries(incoming))
+    expect(read.copy).not.toBe(incoming)
+  })
+
+  it('gives no upgrade unless Connection names it, and nulls without Host or Connection', () => {
+    expect(readIncoming(new Headers({ upgrade: 'websocket' }))).toMatchObject({ upgrade: null, host: null, connection: null, hop: true, spoofed: null })
+    expect(readIncoming(new Headers({ accept: '*/*' })).hop).toBe(false)
   })
 })
 

@@ -105,6 +105,8 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
       target,
       method: req.method,
       host,
+      // workerd writes the URL's host, which is `host` on the fetch path there.
+      hostFromUrl: direct && options.target !== 'cloudflare',
       headers,
       body: req.body,
       dialTimeoutMs,

@@ -25,6 +25,11 @@ export interface UpstreamRequest {
   method: string
   /** The Host header the upstream must receive. */
   host: string
+  /**
+   * The URL's authority is that Host and the runtime writes it itself (workerd's fetch() always
+   * does): the fetch transport skips setting it, a runtime call saved.
+   */
+  hostFromUrl?: boolean
   /** Request headers, hop-by-hop removed; without Host for the socket transports (fetch's sets it). The transport's to change. */
   headers: Headers
   /** A header of `headers` a socket transport must not send (the pool's own, lower case). */

@@ -31,6 +31,7 @@ export interface TableSourceEnv extends BeaconEnv {
 /** shared/table's TableSource, for any view type (tests use their own). */
 export interface HostTableSource<View = RoutingView> {
   forHost(host: string, ctx: WaitUntil): Promise<View | { error: string }>
+  ready?(host: string, ctx: WaitUntil): View | null
 }
 
 let perIsolate: { kv: KVNamespace; source: HostTableSource<unknown> } | null = null

@@ -38,7 +38,7 @@ async function source() {
     if ('error' in view) throw new Error(view.error)
     return view
   }
-  return { n: manifest.routes.buckets.length, publish, forHost, settle: () => Promise.all(pending.splice(0)), tick: (ms: number) => (now += ms) }
+  return { n: manifest.routes.buckets.length, publish, forHost, ready: (host: string) => src.ready(host, ctx), pending, settle: () => Promise.all(pending.splice(0)), tick: (ms: number) => (now += ms) }
 }
 
 describe('KvTableSource', () => {
@@ -55,5 +55,25 @@ describe('KvTableSource', () => {
     await s.settle()
     expect((await s.forHost(y!)).hosts).toEqual([x, y])
     expect((await s.forHost(x!)).hosts).toEqual([x, y])
+  })
+
+  it('has a view ready, with no promise, only once the part of the host is prepared, and still schedules refreshes', async () => {
+    const s = await source()
+    const [x, y] = HOSTS.filter((h) => bucketOf(h, s.n) === bucketOf('h1.example', s.n))
+    // Nothing loaded yet: not ready, but the first look for a table has started.
+    expect(s.ready(x!)).toBeNull()
+    expect(s.pending).toHaveLength(1)
+    // The first load prepares the bucket of the host that asked (x).
+    await s.settle()
+    expect(s.ready(x!)?.hosts).toEqual([x])
+    expect(s.ready(x!.toUpperCase() + ':80')?.hosts).toEqual([x])
+    // y shares the bucket but its part is not in the view yet.
+    expect(s.ready(y!)).toBeNull()
+    expect((await s.forHost(y!)).hosts).toEqual([x, y])
+    expect(s.ready(y!)?.hosts).toEqual([x, y])
+    await s.settle()
+    s.tick(1000)
+    expect(s.ready(x!)?.hosts).toEqual([x, y])
+    expect(s.pending).toHaveLength(1)
   })
 })

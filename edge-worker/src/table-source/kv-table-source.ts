@@ -100,8 +100,39 @@ export class KvTableSource<View> {
     return { version: m?.routes.version ?? null, issuedAt: m?.issuedAt ?? null, lastError: this.#lastError }
   }
 
+  /** The prepared view that serves `host` when nothing needs loading or waiting for, else null. */
+  ready(host: string, ctx: WaitUntil): View | null {
+    this.#refreshIfDue(host, ctx)
+    const good = this.#good
+    if (good === null || (this.#refreshing !== null && this.#o.refreshWaitMs > 0)) return null
+    return this.#prepared(good, normalizeHost(host))
+  }
+
   /** The prepared view that serves `host`, or why there is none (the app answers 503). */
   async forHost(host: string, ctx: WaitUntil): Promise<View | { error: string }> {
+    const o = this.#o
+    this.#refreshIfDue(host, ctx)
+    if (!this.#good && this.#refreshing) await this.#refreshing
+    else if (this.#refreshing && o.refreshWaitMs > 0) {
+      await Promise.race([this.#refreshing, new Promise((r) => setTimeout(r, o.refreshWaitMs))])
+    }
+    const good = this.#good
+    if (!good) return { error: `no route table: ${this.#lastError ?? 'none loaded yet'}` }
+    const h = normalizeHost(host)
+    const view = this.#prepared(good, h)
+    if (view !== null) return view
+    const index = bucketOfNormalized(h, good.manifest.routes.buckets.length)
+    try {
+      return await this.#viewFor(good, index, [h], ctx)
+    } catch (err) {
+      // A missing blob most likely means the pointer moved on and the old version was collected.
+      this.#lastCheck = -Infinity
+      return { error: `route table bucket ${index} unavailable: ${(err as Error).message}` }
+    }
+  }
+
+  /** Starts a look for a newer table in the background when one is due (none runs, interval passed). */
+  #refreshIfDue(host: string, ctx: WaitUntil): void {
     const o = this.#o
     const sinceCheck = o.now() - this.#lastCheck
     const interval = o.beacon ? Math.min(o.beacon.intervalMs ?? 2000, o.refreshIntervalMs) : o.refreshIntervalMs
@@ -110,26 +141,15 @@ export class KvTableSource<View> {
       this.#refreshing = run
       ctx.waitUntil(run)
     }
-    if (!this.#good && this.#refreshing) await this.#refreshing
-    else if (this.#refreshing && o.refreshWaitMs > 0) {
-      await Promise.race([this.#refreshing, new Promise((r) => setTimeout(r, o.refreshWaitMs))])
-    }
-    const good = this.#good
-    if (!good) return { error: `no route table: ${this.#lastError ?? 'none loaded yet'}` }
-    const h = normalizeHost(host)
+  }
+
+  /** The bucket's view when it already has every part `h` (normalized) needs. */
+  #prepared(good: Loaded<View>, h: string): View | null {
     const index = bucketOfNormalized(h, good.manifest.routes.buckets.length)
     const prepared = good.views.get(index)
-    const bucket = good.buckets.get(index)
-    if (prepared !== undefined && prepared.parts === bucket!.parts.size && !missingPart(bucket!, h)) {
-      return prepared.view
-    }
-    try {
-      return await this.#viewFor(good, index, [h], ctx)
-    } catch (err) {
-      // A missing blob most likely means the pointer moved on and the old version was collected.
-      this.#lastCheck = -Infinity
-      return { error: `route table bucket ${index} unavailable: ${(err as Error).message}` }
-    }
+    if (prepared === undefined) return null
+    const bucket = good.buckets.get(index)!
+    return prepared.parts === bucket.parts.size && !missingPart(bucket, h) ? prepared.view : null
   }
 
   /** `ctx`: deflating the texts again waits on it rather than delaying the request's answer. */

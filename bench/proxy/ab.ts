@@ -1,0 +1,115 @@
+/**
+ * A/B of worker entries under the proxy benchmark's saturated load: CPU per request and req/s of
+ * each, medians of interleaved runs. For trying a change to the hot path against the edge as it
+ * is and the pass-through floor, without the whole of run.ts (no nginx/haproxy rows, no light pass).
+ *
+ *   node scripts/run.mjs node bench/proxy/ab.ts [--routers 10000] [--runs 5] [--duration 5]
+ *     [--entry NAME=WORKER.ts]...
+ *
+ * Always measures `pass-through` (bench/proxy/passthrough-worker.ts), `forwarding floor`
+ * (forwarding-floor-worker.ts: the pass-through plus the forwarded headers) and `edge` (the worker
+ * as shipped); each `--entry` is another worker given the same signed table and UPSTREAM. Same
+ * placement as run.ts: nginx upstream, wrk and this process on core 0, the measured workerd
+ * alone on core 1. On this shared machine one run's CPU per request moves by tens of µs: trust
+ * medians of many runs, and differences that repeat.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
+import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
+import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
+import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
+import { numberFlag } from '../support/args.ts'
+import { freePort } from '../support/free-port.ts'
+import { benchHost, proxyConfig } from './generate.ts'
+import { createHarness, pin, waitFor, type Setup } from './harness.ts'
+
+const args = process.argv.slice(2)
+const ROUTERS = numberFlag('routers', 10_000)
+const RUNS = numberFlag('runs', 5)
+const DURATION = numberFlag('duration', 5)
+const ENTRIES = args.flatMap((a, i) => (args[i - 1] === '--entry' ? [a] : [])).map((spec) => {
+  const eq = spec.indexOf('=')
+  if (eq < 1) throw new Error(`--entry ${spec}: expected NAME=PATH`)
+  return { name: spec.slice(0, eq), path: spec.slice(eq + 1) }
+})
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-ab-'))
+const edges: LocalEdge[] = []
+const { pinned, nginxConf, wrk, stopChildren } = createHarness(dir, DURATION)
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+async function main(): Promise<void> {
+  pin(process.pid, 0)
+  const upPort = await freePort()
+  pinned(0, 'nginx', ['-c', nginxConf(upPort, `server { listen 127.0.0.1:${upPort}; location / { return 200 'ok'; } }`), '-g', 'daemon off;'])
+  const upstream = `http://127.0.0.1:${upPort}`
+  await waitFor(upstream)
+  const { table, problems } = edgeTableStage({ entryPoint: 'web' })(proxyConfig(ROUTERS, upstream, false))
+  if (problems.length) throw new Error(problems.slice(0, 3).join('\n'))
+  const hosts = Array.from({ length: 1000 }, (_, i) => benchHost(Math.floor((i * ROUTERS) / 1000)))
+
+  const start = async (name: string, workerEntry?: string): Promise<Setup> => {
+    const edge = await startLocalEdge({
+      store: createMemoryKvStore(),
+      stateDir: join(dir, name.replace(/\W/g, '_')),
+      entryPoints: [{ name: 'web', address: '127.0.0.1:0' }],
+      log: () => {},
+      refreshMs: 1000,
+      vars: { TABLE_REFRESH_WAIT_MS: '0', UPSTREAM: upstream },
+      ...(workerEntry ? { workerEntry } : {}),
+    })
+    edges.push(edge)
+    await edge.publish(table)
+    return { name, url: edge.url(), hosts: name === 'pass-through' ? ['localhost'] : hosts, pid: edge.pid }
+  }
+  const setups = [
+    await start('pass-through', join(REPO_ROOT, 'bench/proxy/passthrough-worker.ts')),
+    await start('forwarding floor', join(REPO_ROOT, 'bench/proxy/forwarding-floor-worker.ts')),
+    await start('edge'),
+    ...(await Promise.all(ENTRIES.map((e) => start(e.name, e.path)))),
+  ]
+  for (const s of setups) for (const h of s.hosts.slice(0, 50)) await waitFor(s.url, h)
+  const alone = (s: Setup) => {
+    for (const other of setups) if (other !== s) pin(other.pid!, 0)
+    pin(s.pid!, 1)
+  }
+  for (const s of setups) {
+    alone(s)
+    await wrk({ ...s, name: `${s.name} (warm-up)` })
+  }
+  const cpu = new Map<string, number[]>()
+  const rps = new Map<string, number[]>()
+  for (let run = 0; run < RUNS; run++) {
+    for (const s of setups) {
+      alone(s)
+      const r = await wrk(s)
+      cpu.set(s.name, [...(cpu.get(s.name) ?? []), r.cpu])
+      rps.set(s.name, [...(rps.get(s.name) ?? []), r.rps])
+      process.stderr.write(`run ${run + 1}/${RUNS} ${s.name}: ${Math.round(r.rps)} req/s, ${Math.round(r.cpu)} µs CPU per request\n`)
+    }
+  }
+  const passCpu = median(cpu.get('pass-through')!)
+  const passRps = median(rps.get('pass-through')!)
+  console.log(`${ROUTERS} routers, ${RUNS} interleaved runs of ${DURATION} s, medians\n`)
+  console.log('| entry | req/s | vs pass-through | CPU µs per request | above pass-through | runs (CPU µs) |')
+  console.log('|---|---:|---:|---:|---:|---|')
+  for (const s of setups) {
+    const c = median(cpu.get(s.name)!)
+    const q = median(rps.get(s.name)!)
+    console.log(`| ${s.name} | ${Math.round(q).toLocaleString('en')} | ${(q / passRps).toFixed(2)}x | ${Math.round(c)} | ${Math.round(c - passCpu)} | ${cpu.get(s.name)!.map(Math.round).join(' / ')} |`)
+  }
+}
+
+async function cleanup(): Promise<void> {
+  await Promise.all(edges.map((e) => e.stop()))
+  stopChildren()
+  rmSync(dir, { recursive: true, force: true })
+}
+
+main().then(cleanup, async (err) => {
+  console.error(err)
+  await cleanup()
+  process.exit(1)
+})
