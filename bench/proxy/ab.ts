@@ -81,12 +81,14 @@ async function main(): Promise<void> {
   }
   const cpu = new Map<string, number[]>()
   const rps = new Map<string, number[]>()
+  const threads = new Map<string, Array<Record<string, number>>>()
   for (let run = 0; run < RUNS; run++) {
     for (const s of setups) {
       alone(s)
       const r = await wrk(s)
       cpu.set(s.name, [...(cpu.get(s.name) ?? []), r.cpu])
       rps.set(s.name, [...(rps.get(s.name) ?? []), r.rps])
+      threads.set(s.name, [...(threads.get(s.name) ?? []), r.threads ?? {}])
       process.stderr.write(`run ${run + 1}/${RUNS} ${s.name}: ${Math.round(r.rps)} req/s, ${Math.round(r.cpu)} µs CPU per request\n`)
     }
   }
@@ -99,6 +101,12 @@ async function main(): Promise<void> {
     const c = median(cpu.get(s.name)!)
     const q = median(rps.get(s.name)!)
     console.log(`| ${s.name} | ${Math.round(q).toLocaleString('en')} | ${(q / passRps).toFixed(2)}x | ${Math.round(c)} | ${Math.round(c - passCpu)} | ${cpu.get(s.name)!.map(Math.round).join(' / ')} |`)
+  }
+  // Which threads spend it: workerd's own (the isolate and its I/O) or V8's workers (GC, compilation).
+  const names = [...new Set(setups.flatMap((s) => threads.get(s.name)!.flatMap(Object.keys)))].sort()
+  console.log(`\nCPU µs per request by thread (medians)\n\n| entry | ${names.join(' | ')} |\n|---|${names.map(() => '---:').join('|')}|`)
+  for (const s of setups) {
+    console.log(`| ${s.name} | ${names.map((n) => median(threads.get(s.name)!.map((t) => t[n] ?? 0)).toFixed(1)).join(' | ')} |`)
   }
 }
 

@@ -4,7 +4,7 @@
  * rotating Host, and the CPU time a process used.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -24,6 +24,8 @@ export interface WrkResult {
   p99: number
   /** CPU µs of `setup.pid` per request; NaN without a pid. */
   cpu: number
+  /** The same split by thread name (workerd's own thread, V8's workers for GC and compilation, ...). */
+  threads?: Record<string, number>
 }
 
 // Never block the event loop: the edges' KV service lives in this process.
@@ -55,13 +57,17 @@ export function createHarness(dir: string, durationSeconds: number) {
       wrkArgs.push('-H', `Host: ${setup.hosts[0]}`)
     }
     const before = setup.pid ? cpuMicros(setup.pid) : 0
+    const threadsBefore = setup.pid ? threadMicros(setup.pid) : null
     const { stdout: out } = await run('taskset', [...wrkArgs, setup.url + '/'], { encoding: 'utf8' })
     const after = setup.pid ? cpuMicros(setup.pid) : 0
+    const threadsAfter = setup.pid ? threadMicros(setup.pid) : null
     const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN)
     const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN)
     const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0)
     if (non2xx > 0) throw new Error(`${setup.name}: ${non2xx} non-2xx responses\n${out}`)
-    return { rps, p50: latency(out, '50%'), p99: latency(out, '99%'), cpu: setup.pid ? (after - before) / requests : NaN }
+    const result: WrkResult = { rps, p50: latency(out, '50%'), p99: latency(out, '99%'), cpu: setup.pid ? (after - before) / requests : NaN }
+    if (threadsBefore && threadsAfter) result.threads = perRequest(threadsBefore, threadsAfter, requests)
+    return result
   }
 
   /**
@@ -120,6 +126,29 @@ export async function waitFor(url: string, host = 'localhost'): Promise<void> {
 function cpuMicros(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
   return (Number(fields[11]) + Number(fields[12])) * 10_000
+}
+
+/** CPU µs per thread name of a process (threads of one name summed). */
+function threadMicros(pid: number): Map<string, number> {
+  const byName = new Map<string, number>()
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+    } catch {
+      continue // the thread ended meanwhile
+    }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10_000)
+  }
+  return byName
+}
+
+function perRequest(before: Map<string, number>, after: Map<string, number>, requests: number): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [name, us] of after) out[name] = (us - (before.get(name) ?? 0)) / requests
+  return out
 }
 
 function latency(out: string, pct: string): number {

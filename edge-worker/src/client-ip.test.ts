@@ -18,6 +18,16 @@ describe('client IP', () => {
     expect(clientIp(request({ 'cf-connecting-ip': '6.6.6.6' }, { clientIp: '10.0.0.1:1' }), {})).toBe('10.0.0.1')
   })
 
+  it('takes CF-Connecting-IP first for a Cloudflare table, without reading request.cf at all', () => {
+    let reads = 0
+    const holder = { get cf() { reads++; return { clientIp: '10.0.0.1:1' } } }
+    expect(clientIp(request({ 'cf-connecting-ip': '198.51.100.7' }), {}, holder, 'cloudflare')).toBe('198.51.100.7')
+    expect(reads).toBe(0)
+    // The same table on a local workerd, where nothing writes the header: the socket peer.
+    expect(clientIp(request({}), {}, holder, 'cloudflare')).toBe('10.0.0.1')
+    expect(reads).toBe(1)
+  })
+
   it('takes the first value of the configured header when the operator has a front proxy', () => {
     expect(clientIp(request({ 'x-client': '203.0.113.9, 10.0.0.1' }, { clientIp: '10.0.0.1:1' }), { CLIENT_IP_HEADER: 'X-Client' })).toBe('203.0.113.9')
   })

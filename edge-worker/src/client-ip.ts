@@ -2,22 +2,37 @@
  * The one place the edge learns who the client is (Traefik's RemoteAddr), whatever runs it:
  *   - CLIENT_IP_HEADER, when set: a header the operator's own front proxy writes (self-hosted
  *     behind a load balancer); its first value.
- *   - workerd: the socket peer, which it reports as request.cf.clientIp ("ip:port").
- *   - Cloudflare: the CF-Connecting-IP header Cloudflare writes.
+ *   - Tables built for Cloudflare: the CF-Connecting-IP header, which Cloudflare writes on every
+ *     request over anything the client sent; request.cf (a large object there, built on first
+ *     read) is then not read at all. Without the header (the same table on a local workerd), as
+ *     below.
+ *   - workerd: the socket peer, which it reports as request.cf.clientIp ("ip:port"); failing
+ *     that, CF-Connecting-IP.
  *
  * @module
  */
+
+import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 
 export interface ClientIpEnv {
   CLIENT_IP_HEADER?: string
 }
 
-export function clientIp(request: Request, env: ClientIpEnv, cf: { clientIp?: unknown } | undefined = (request as { cf?: { clientIp?: unknown } }).cf): string {
+/** Where request.cf is read from: the request itself, or something that reads it once and keeps it. */
+export interface CfHolder {
+  readonly cf?: { clientIp?: unknown } | undefined
+}
+
+export function clientIp(request: Request, env: ClientIpEnv, holder: CfHolder = request as CfHolder, target: EdgeTarget = 'workerd'): string {
   if (env.CLIENT_IP_HEADER) {
     const value = request.headers.get(env.CLIENT_IP_HEADER)
     if (value) return value.split(',')[0]!.trim()
   }
-  const peer = cf?.clientIp
+  if (target === 'cloudflare') {
+    const connecting = request.headers.get('cf-connecting-ip')
+    if (connecting) return connecting
+  }
+  const peer = holder.cf?.clientIp
   if (typeof peer === 'string' && peer !== '') return withoutPort(peer)
   return request.headers.get('cf-connecting-ip') ?? ''
 }

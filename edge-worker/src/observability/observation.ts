@@ -228,10 +228,11 @@ export class Observation {
 }
 
 /** Starts observing a routed request (router null: none matched); null when nothing is on. */
-export function observe(env: ObservabilityEnv, req: EdgeRequest, router: PreparedRouter | null, cf?: Observation['cf']): Observation | null {
+/** `cf`: request.cf, or how to read it (a runtime call the request skips when nothing is observed). */
+export function observe(env: ObservabilityEnv, req: EdgeRequest, router: PreparedRouter | null, cf?: Observation['cf'] | (() => Observation['cf'])): Observation | null {
   const settings = observabilitySettings(env)
   if (!settings.any) return null
-  const o = new Observation(settings, req, router, cf)
+  const o = new Observation(settings, req, router, typeof cf === 'function' ? cf() : cf)
   req.observation = o
   return o
 }
