@@ -82,6 +82,7 @@ async function main(): Promise<void> {
   const cpu = new Map<string, number[]>()
   const rps = new Map<string, number[]>()
   const threads = new Map<string, Array<Record<string, number>>>()
+  const p99 = new Map<string, number[]>()
   for (let run = 0; run < RUNS; run++) {
     for (const s of setups) {
       alone(s)
@@ -89,18 +90,19 @@ async function main(): Promise<void> {
       cpu.set(s.name, [...(cpu.get(s.name) ?? []), r.cpu])
       rps.set(s.name, [...(rps.get(s.name) ?? []), r.rps])
       threads.set(s.name, [...(threads.get(s.name) ?? []), r.threads ?? {}])
+      p99.set(s.name, [...(p99.get(s.name) ?? []), r.p99])
       process.stderr.write(`run ${run + 1}/${RUNS} ${s.name}: ${Math.round(r.rps)} req/s, ${Math.round(r.cpu)} µs CPU per request\n`)
     }
   }
   const passCpu = median(cpu.get('pass-through')!)
   const passRps = median(rps.get('pass-through')!)
   console.log(`${ROUTERS} routers, ${RUNS} interleaved runs of ${DURATION} s, medians\n`)
-  console.log('| entry | req/s | vs pass-through | CPU µs per request | above pass-through | runs (CPU µs) |')
-  console.log('|---|---:|---:|---:|---:|---|')
+  console.log('| entry | req/s | vs pass-through | p99 ms | CPU µs per request | above pass-through | runs (CPU µs) |')
+  console.log('|---|---:|---:|---:|---:|---:|---|')
   for (const s of setups) {
     const c = median(cpu.get(s.name)!)
     const q = median(rps.get(s.name)!)
-    console.log(`| ${s.name} | ${Math.round(q).toLocaleString('en')} | ${(q / passRps).toFixed(2)}x | ${Math.round(c)} | ${Math.round(c - passCpu)} | ${cpu.get(s.name)!.map(Math.round).join(' / ')} |`)
+    console.log(`| ${s.name} | ${Math.round(q).toLocaleString('en')} | ${(q / passRps).toFixed(2)}x | ${median(p99.get(s.name)!).toFixed(1)} | ${Math.round(c)} | ${Math.round(c - passCpu)} | ${cpu.get(s.name)!.map(Math.round).join(' / ')} |`)
   }
   // Which threads spend it: workerd's own (the isolate and its I/O) or V8's workers (GC, compilation).
   const names = [...new Set(setups.flatMap((s) => threads.get(s.name)!.flatMap(Object.keys)))].sort()
