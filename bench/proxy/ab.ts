@@ -21,7 +21,6 @@ import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
 import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { numberFlag } from '../support/args.ts'
-import { freePort } from '../support/free-port.ts'
 import { benchHost, proxyConfig } from './generate.ts'
 import { createHarness, pin, waitFor, type Setup } from './harness.ts'
 
@@ -37,15 +36,12 @@ const ENTRIES = args.flatMap((a, i) => (args[i - 1] === '--entry' ? [a] : [])).m
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-ab-'))
 const edges: LocalEdge[] = []
-const { pinned, nginxConf, wrk, stopChildren } = createHarness(dir, DURATION)
+const { startUpstream, wrk, stopChildren } = createHarness(dir, DURATION)
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 async function main(): Promise<void> {
   pin(process.pid, 0)
-  const upPort = await freePort()
-  pinned(0, 'nginx', ['-c', nginxConf(upPort, `server { listen 127.0.0.1:${upPort}; location / { return 200 'ok'; } }`), '-g', 'daemon off;'])
-  const upstream = `http://127.0.0.1:${upPort}`
-  await waitFor(upstream)
+  const { url: upstream } = await startUpstream()
   const { table, problems } = edgeTableStage({ entryPoint: 'web' })(proxyConfig(ROUTERS, upstream, false))
   if (problems.length) throw new Error(problems.slice(0, 3).join('\n'))
   const hosts = Array.from({ length: 1000 }, (_, i) => benchHost(Math.floor((i * ROUTERS) / 1000)))

@@ -8,6 +8,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { freePort } from '../support/free-port.ts'
 
 export interface Setup {
   name: string
@@ -105,7 +106,16 @@ export function createHarness(dir: string, durationSeconds: number) {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
   }
 
-  return { pinned, nginxConf, wrk, sequential, stopChildren }
+  /** The benchmarks' upstream: nginx, one worker answering `200 ok`, on core 0; its URL once it answers. */
+  async function startUpstream(): Promise<{ url: string; port: number }> {
+    const port = await freePort()
+    pinned(0, 'nginx', ['-c', nginxConf(port, `server { listen 127.0.0.1:${port}; location / { return 200 'ok'; } }`), '-g', 'daemon off;'])
+    const url = `http://127.0.0.1:${port}`
+    await waitFor(url)
+    return { url, port }
+  }
+
+  return { pinned, nginxConf, startUpstream, wrk, sequential, stopChildren }
 }
 
 export function pin(pid: number, core: number): void {

@@ -35,14 +35,11 @@ const ENTRY = stringFlag('entry')
 const LOG = args.includes('--log')
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-profile-'))
-const { pinned, nginxConf, wrk, stopChildren } = createHarness(dir, SECONDS)
+const { startUpstream, wrk, stopChildren } = createHarness(dir, SECONDS)
 let edge: LocalEdge | undefined
 
 async function main(): Promise<void> {
-  const upPort = await freePort()
-  pinned(0, 'nginx', ['-c', nginxConf(upPort, `server { listen 127.0.0.1:${upPort}; location / { return 200 'ok'; } }`), '-g', 'daemon off;'])
-  const upstream = `http://127.0.0.1:${upPort}`
-  await waitFor(upstream)
+  const { url: upstream } = await startUpstream()
   const inspectorAddress = `127.0.0.1:${await freePort()}`
   process.env.WORKERD_INSPECTOR_ADDR = inspectorAddress
   edge = await startLocalEdge({

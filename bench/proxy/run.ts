@@ -35,7 +35,7 @@ const LIGHT_ONLY = args.includes('--light-only')
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-proxy-'))
 const edges: LocalEdge[] = []
-const { pinned, nginxConf, wrk, sequential, stopChildren } = createHarness(dir, DURATION)
+const { pinned, nginxConf, startUpstream, wrk, sequential, stopChildren } = createHarness(dir, DURATION)
 
 async function edgeWith(routers: number, upstream: string, passHostHeader: boolean): Promise<{ url: string; buildMs: number; pid: number }> {
   const t0 = performance.now()
@@ -63,10 +63,7 @@ const log = (m: string) => process.stderr.write(`[bench] ${m}\n`)
 async function main(): Promise<void> {
   // This process serves the edges' KV and runs wrk: it stays off the proxies' core.
   pin(process.pid, 0)
-  const upPort = await freePort()
-  pinned(0, 'nginx', ['-c', nginxConf(upPort, `server { listen 127.0.0.1:${upPort}; location / { return 200 'ok'; } }`), '-g', 'daemon off;'])
-  const upstream = `http://127.0.0.1:${upPort}`
-  await waitFor(upstream)
+  const { url: upstream, port: upPort } = await startUpstream()
   log('upstream up')
 
   const ngPort = await freePort()
@@ -76,28 +73,23 @@ async function main(): Promise<void> {
   writeFileSync(haConf, `global\n  nbthread 1\n  maxconn 4096\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  option http-keep-alive\nfrontend f\n  bind 127.0.0.1:${haPort}\n  default_backend b\nbackend b\n  http-reuse always\n  server s1 127.0.0.1:${upPort}\n`)
   pinned(1, 'haproxy', ['-f', haConf, '-db'])
 
-  const pass = await startLocalEdge({
-    store: createMemoryKvStore(),
-    stateDir: join(dir, 'pass'),
-    entryPoints: [{ name: 'web', address: '127.0.0.1:0' }],
-    workerEntry: join(REPO_ROOT, 'bench/proxy/passthrough-worker.ts'),
-    vars: { UPSTREAM: upstream },
-    log: () => {},
-  })
-  edges.push(pass)
-  log('pass-through worker up')
-  pin(pass.pid, 1)
+  const worker = async (name: string, file: string): Promise<LocalEdge> => {
+    const w = await startLocalEdge({
+      store: createMemoryKvStore(),
+      stateDir: join(dir, name),
+      entryPoints: [{ name: 'web', address: '127.0.0.1:0' }],
+      workerEntry: join(REPO_ROOT, 'bench/proxy', file),
+      vars: { UPSTREAM: upstream },
+      log: () => {},
+    })
+    edges.push(w)
+    pin(w.pid, 1)
+    return w
+  }
+  const pass = await worker('pass', 'passthrough-worker.ts')
   // The pass-through plus Traefik's forwarded headers: what the semantics cost on workerd before any work of the edge's own.
-  const floor = await startLocalEdge({
-    store: createMemoryKvStore(),
-    stateDir: join(dir, 'floor'),
-    entryPoints: [{ name: 'web', address: '127.0.0.1:0' }],
-    workerEntry: join(REPO_ROOT, 'bench/proxy/forwarding-floor-worker.ts'),
-    vars: { UPSTREAM: upstream },
-    log: () => {},
-  })
-  edges.push(floor)
-  pin(floor.pid, 1)
+  const floor = await worker('floor', 'forwarding-floor-worker.ts')
+  log('pass-through and floor workers up')
 
   const setups: Setup[] = [
     { name: 'direct (no proxy)', url: upstream, hosts: ['localhost'] },
