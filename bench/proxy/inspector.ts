@@ -106,3 +106,42 @@ export async function profiled(address: string, work: () => Promise<unknown>, in
   await work()
   return ((await send('Profiler.stop')) as { profile: CpuProfile }).profile
 }
+
+/** V8's sampling heap profile: a tree of call frames with the bytes sampled in each. */
+export interface HeapProfileNode {
+  callFrame: ProfileNode['callFrame']
+  selfSize: number
+  children: HeapProfileNode[]
+}
+
+/**
+ * What `work` allocates in the workerd whose inspector listens on `address`, by function
+ * (HeapProfiler sampling every `intervalBytes`, objects the collector has already freed
+ * included). Unlike time, bytes do not move with the machine's load.
+ */
+export async function allocationsDuring(address: string, work: () => Promise<unknown>, intervalBytes = 256): Promise<HeapProfileNode> {
+  const send = await inspect(address)
+  await send('HeapProfiler.enable')
+  await send('HeapProfiler.startSampling', { samplingInterval: intervalBytes, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
+  await work()
+  return ((await send('HeapProfiler.stopSampling')) as { profile: { head: HeapProfileNode } }).profile.head
+}
+
+/** Bytes allocated per request, by function (self), largest first. */
+export function summarizeAllocations(head: HeapProfileNode, top: number, requests: number): string[] {
+  const self = new Map<string, number>()
+  const walk = (n: HeapProfileNode) => {
+    const k = label({ id: 0, callFrame: n.callFrame })
+    self.set(k, (self.get(k) ?? 0) + n.selfSize)
+    for (const c of n.children) walk(c)
+  }
+  walk(head)
+  const total = [...self.values()].reduce((a, b) => a + b, 0)
+  return [
+    `${(total / requests).toFixed(0).padStart(7)} bytes per request in all`,
+    ...[...self.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, bytes]) => `${((100 * bytes) / total).toFixed(1).padStart(5)}% ${(bytes / requests).toFixed(0).padStart(6)} B  ${k}`),
+  ]
+}

@@ -3,7 +3,7 @@
  * goes inside workerd (V8 sampling profiler over the inspector), by function and by file.
  *
  *   node scripts/run.mjs node bench/proxy/profile.ts [--routers 10000] [--pass-host] [--seconds 10]
- *     [--out FILE.cpuprofile] [--passthrough | --entry WORKER.ts] [--log]
+ *     [--out FILE.cpuprofile] [--passthrough | --entry WORKER.ts] [--log] [--alloc]
  *
  * `--passthrough` profiles the bare pass-through worker (run.ts's floor) instead, to compare.
  *
@@ -21,7 +21,7 @@ import { numberFlag, stringFlag } from '../support/args.ts'
 import { freePort } from '../support/free-port.ts'
 import { benchHost, proxyConfig } from './generate.ts'
 import { createHarness, pin, waitFor } from './harness.ts'
-import { inclusive, label, profiled, summarize } from './inspector.ts'
+import { allocationsDuring, inclusive, label, profiled, summarize, summarizeAllocations } from './inspector.ts'
 
 const args = process.argv.slice(2)
 const ROUTERS = numberFlag('routers', 10_000)
@@ -31,6 +31,8 @@ const OUT = stringFlag('out')
 const PASSTHROUGH = args.includes('--passthrough')
 /** Another worker entry in place of the edge's (experiments); it gets the table and UPSTREAM. */
 const ENTRY = stringFlag('entry')
+/** Bytes allocated per request by function (V8's sampling heap profiler) instead of CPU time. */
+const ALLOC = args.includes('--alloc')
 /** workerd's own output (with WORKERD_V8_FLAGS such as --trace-deopt) to stderr. */
 const LOG = args.includes('--log')
 
@@ -64,6 +66,13 @@ async function main(): Promise<void> {
   process.stderr.write(`warm-up: ${Math.round(warm.rps)} req/s, ${Math.round(warm.cpu)} µs CPU per request\n`)
 
   let measured = warm
+  if (ALLOC) {
+    const head = await allocationsDuring(inspectorAddress, async () => (measured = await wrk(setup)))
+    const what = PASSTHROUGH ? 'pass-through worker' : `${ENTRY ?? 'edge'}, ${ROUTERS} routers, passHostHeader ${PASS_HOST}`
+    console.log(`${what}: ${Math.round(measured.rps)} req/s while sampling allocations\n`)
+    for (const line of summarizeAllocations(head, 40, measured.rps * SECONDS)) console.log(line)
+    return
+  }
   const profile = await profiled(inspectorAddress, async () => (measured = await wrk(setup)))
   const requests = measured.rps * SECONDS
   const what = PASSTHROUGH ? 'pass-through worker' : `${ROUTERS} routers, passHostHeader ${PASS_HOST}`

@@ -25,17 +25,23 @@ export interface BeaconEnv {
 
 type Fetch<Env, Ctx> = (request: Request, env: Env, ctx: Ctx) => Promise<Response>
 
-/** `handler` with the beacon's PUT endpoint in front of it. */
+/**
+ * `handler` with the beacon's PUT endpoint in front of it. Not async, and the bindings are looked
+ * at before the request: every other request passes with no promise layer and no runtime call.
+ */
 export function withBeaconEndpoint<Env extends BeaconEnv, Ctx>(handler: Fetch<Env, Ctx>): Fetch<Env, Ctx> {
-  return async (request, env, ctx) => {
-    if (request.method === 'PUT' && env.TABLE_BEACON && env.TABLE_BEACON_TOKEN && pathOf(request.url) === BEACON_PATH) {
-      const auth = request.headers.get('authorization') ?? ''
-      if (await sameSecret(auth, `Bearer ${env.TABLE_BEACON_TOKEN}`)) {
-        return beaconStub(env.TABLE_BEACON).fetch('https://beacon/pointer', { method: 'PUT', body: await request.text() })
-      }
+  return (request, env, ctx) => {
+    if (env.TABLE_BEACON && env.TABLE_BEACON_TOKEN && request.method === 'PUT' && pathOf(request.url) === BEACON_PATH) {
+      return putPointer(request, env.TABLE_BEACON, env.TABLE_BEACON_TOKEN, () => handler(request, env, ctx))
     }
     return handler(request, env, ctx)
   }
+}
+
+async function putPointer(request: Request, beacon: DurableObjectNamespaceLike, token: string, otherwise: () => Promise<Response>): Promise<Response> {
+  const auth = request.headers.get('authorization') ?? ''
+  if (!(await sameSecret(auth, `Bearer ${token}`))) return otherwise()
+  return beaconStub(beacon).fetch('https://beacon/pointer', { method: 'PUT', body: await request.text() })
 }
 
 export function beaconStub(namespace: DurableObjectNamespaceLike) {
