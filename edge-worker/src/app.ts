@@ -144,11 +144,6 @@ function route(a: Arrival, view: RoutingView | { error: string }): Promise<Respo
     signal: request.signal ?? undefined,
   }
   const selected = selectRouter(view, req)
-  // Cloudflare's mTLS facts: request.cf is read for them only where passTLSClientCert will ask.
-  if (!('status' in selected) && readsClientCert(selected.router)) {
-    const auth = a.cf?.tlsClientAuth
-    if (auth) req.tlsClientAuth = auth as EdgeRequest['tlsClientAuth']
-  }
   // Access logs, metrics, tracing (./observability): null, and no cost, when none is on.
   const obs = observe(env, req, 'status' in selected ? null : selected.router, () => a.cf)
   let res: Response
@@ -160,18 +155,23 @@ function route(a: Arrival, view: RoutingView | { error: string }): Promise<Respo
     res = refused
   } else {
     const router = selected.router
-    // Router middlewares that may change headers make the proxy clean up after them.
-    req.hopFree = facts.clean && keepsHeadersClean(router.middlewares)
-    const handler = built.get(router)
-    const answer = handler !== undefined ? handler(req) : routerHandler(router, { target: view.target, env: env as unknown as Record<string, unknown>, log: console.error }).then((h) => h(req))
+    const entry = built.get(router)
+    const answer = entry !== undefined ? dispatch(entry, a, req, facts.clean) : routerEntry(router, { target: view.target, env: env as unknown as Record<string, unknown>, log: console.error }).then((e) => dispatch(e, a, req, facts.clean))
     return obs === null ? answer : answer.then((r) => obs.finish(r))
   }
   return Promise.resolve(obs === null ? res : obs.finish(res))
 }
 
-function readsClientCert(router: PreparedRouter): boolean {
-  for (const m of router.middlewares) if (m.type === 'passTLSClientCert') return true
-  return false
+/** Hands the request to its router's handler, with what the router's middlewares need set. */
+function dispatch(entry: RouterEntry, a: Arrival, req: EdgeRequest, clean: boolean): Promise<Response> {
+  // Cloudflare's mTLS facts: request.cf is read for them only where passTLSClientCert will ask.
+  if (entry.readsClientCert) {
+    const auth = a.cf?.tlsClientAuth
+    if (auth) req.tlsClientAuth = auth as EdgeRequest['tlsClientAuth']
+  }
+  // Router middlewares that may change headers make the proxy clean up after them.
+  req.hopFree = clean && entry.keepsHeadersClean
+  return entry.handle(req)
 }
 
 /** The parts of the runtime's absolute request URL, without a URL object (a cost on every request). */
@@ -191,25 +191,36 @@ export function splitUrl(url: string): { tls: boolean; authority: string; path: 
   }
 }
 
-const handlers = new WeakMap<PreparedRouter, Promise<Handler>>()
-/** The same handlers once built: a request then skips an await. */
-const built = new WeakMap<PreparedRouter, Handler>()
+/** A router's handler and what the request path asks of its middlewares, found once. */
+interface RouterEntry {
+  handle: Handler
+  keepsHeadersClean: boolean
+  readsClientCert: boolean
+}
+
+const entries = new WeakMap<PreparedRouter, Promise<RouterEntry>>()
+/** The same entries once built: a request then skips an await. */
+const built = new WeakMap<PreparedRouter, RouterEntry>()
 
 /** The router's middlewares in front of its service, built once per prepared router. */
-function routerHandler(router: PreparedRouter, edge: EdgeContext): Promise<Handler> {
-  let h = handlers.get(router)
-  if (!h) {
-    h = (async () => {
+function routerEntry(router: PreparedRouter, edge: EdgeContext): Promise<RouterEntry> {
+  let e = entries.get(router)
+  if (!e) {
+    e = (async () => {
+      const facts = {
+        keepsHeadersClean: keepsHeadersClean(router.middlewares),
+        readsClientCert: router.middlewares.some((m) => m.type === 'passTLSClientCert'),
+      }
       if (router.error) {
         const { status, message } = router.error
         console.error(`[edge] router ${router.name}: ${message}`)
-        return async () => httpError(status, STATUS_TEXT[status] ?? 'Internal Server Error')
+        return { handle: async () => httpError(status, STATUS_TEXT[status] ?? 'Internal Server Error'), ...facts }
       }
       const service = await serviceHandler(router.service, edge)
-      return chain(router.middlewares, service.handle, edge)
+      return { handle: chain(router.middlewares, service.handle, edge), ...facts }
     })()
-    handlers.set(router, h)
-    void h.then((handler) => built.set(router, handler), () => {})
+    entries.set(router, e)
+    void e.then((entry) => built.set(router, entry), () => {})
   }
-  return h
+  return e
 }
