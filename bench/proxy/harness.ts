@@ -134,7 +134,12 @@ export async function waitFor(url: string, host = 'localhost'): Promise<void> {
 
 /** User + system CPU time of a process and its threads, in µs (Linux /proc; clock ticks of 10 ms). */
 function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return statMicros(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+}
+
+/** utime + stime of a /proc stat line (after the parenthesized name, which may hold spaces). */
+function statMicros(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) * 10_000
 }
 
@@ -149,8 +154,7 @@ function threadMicros(pid: number): Map<string, number> {
       continue // the thread ended meanwhile
     }
     const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10_000)
+    byName.set(name, (byName.get(name) ?? 0) + statMicros(stat))
   }
   return byName
 }
