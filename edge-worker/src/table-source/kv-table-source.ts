@@ -105,7 +105,8 @@ export class KvTableSource<View> {
     this.#refreshIfDue(host, ctx)
     const good = this.#good
     if (good === null || (this.#refreshing !== null && this.#o.refreshWaitMs > 0)) return null
-    return this.#prepared(good, normalizeHost(host))
+    const h = normalizeHost(host)
+    return this.#prepared(good, bucketOfNormalized(h, good.manifest.routes.buckets.length), h)
   }
 
   /** The prepared view that serves `host`, or why there is none (the app answers 503). */
@@ -119,9 +120,9 @@ export class KvTableSource<View> {
     const good = this.#good
     if (!good) return { error: `no route table: ${this.#lastError ?? 'none loaded yet'}` }
     const h = normalizeHost(host)
-    const view = this.#prepared(good, h)
-    if (view !== null) return view
     const index = bucketOfNormalized(h, good.manifest.routes.buckets.length)
+    const view = this.#prepared(good, index, h)
+    if (view !== null) return view
     try {
       return await this.#viewFor(good, index, [h], ctx)
     } catch (err) {
@@ -143,9 +144,8 @@ export class KvTableSource<View> {
     }
   }
 
-  /** The bucket's view when it already has every part `h` (normalized) needs. */
-  #prepared(good: Loaded<View>, h: string): View | null {
-    const index = bucketOfNormalized(h, good.manifest.routes.buckets.length)
+  /** Bucket `index`'s view when it already has every part `h` (normalized) needs. */
+  #prepared(good: Loaded<View>, index: number, h: string): View | null {
     const prepared = good.views.get(index)
     if (prepared === undefined) return null
     const bucket = good.buckets.get(index)!
