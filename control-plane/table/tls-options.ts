@@ -78,8 +78,12 @@ export function resolveTlsConflicts(routers: Routers, entryPoints: string[] | un
     const where = ep === '' ? '' : ` on entry point ${ep}`
     d.error('router', name, 'tls.options', `${why}${where}: served there with the default TLS options instead (Traefik's conflict rule)`)
   }
-  for (const [ep, hosts] of byEp) {
-    for (const [host, options] of hosts) {
+  // Sorted, so a router in conflict on several hosts is reported for the same host whatever the
+  // order the routers come in (the incremental pipeline rebuilds one router at a time).
+  for (const ep of [...byEp.keys()].sort()) {
+    const hosts = byEp.get(ep)!
+    for (const host of [...hosts.keys()].sort()) {
+      const options = hosts.get(host)!
       if (options.size < 2) continue
       const names = [...options.keys()].sort().join(', ')
       for (const routerNames of options.values()) for (const r of routerNames) mark(ep, r, `host ${host} is served with different TLS options (${names})`)
@@ -109,7 +113,7 @@ export function resolveTlsConflicts(routers: Routers, entryPoints: string[] | un
 }
 
 /** Traefik's ParseDomains on a rule; a rule that does not parse has none (the router is refused later). */
-function domainsOfRule(rule: string): string[] {
+export function domainsOfRule(rule: string): string[] {
   try {
     return [...new Set(ruleDomains(parseRule(rule)))]
   } catch {
@@ -129,21 +133,43 @@ export function tableTls(
   entryPoints: string[] | undefined,
 ): TableTls {
   const configured = config.tls?.options ?? {}
+  const used = new Set<string>()
+  const hosts = new Map<string, Map<string, string>>()
+  for (const [name, option] of resolved.optionsOf) {
+    const router = served[name]
+    if (!router || option === DEFAULT_TLS_OPTIONS) continue
+    if (configured[option]) used.add(option)
+    for (const ep of router.entryPoints.length ? router.entryPoints : (entryPoints ?? [''])) {
+      let map = hosts.get(ep)
+      if (!map) hosts.set(ep, (map = new Map()))
+      for (const host of domainsOfRule(resolved.routers[name]!.rule)) map.set(host, option)
+    }
+  }
+  return sortedTableTls(configured, used, hosts)
+}
+
+/**
+ * The TLS section with its maps in sorted order (`default` first), so that it does not depend on
+ * the order routers were built in.
+ */
+export function sortedTableTls(
+  configured: Record<string, TLSOptions>,
+  used: Iterable<string>,
+  hosts: ReadonlyMap<string, ReadonlyMap<string, string>>,
+): TableTls {
   const options: Record<string, TableTlsOptions> = {
     [DEFAULT_TLS_OPTIONS]: tableOptions(configured[DEFAULT_TLS_OPTIONS] ?? { minVersion: 'VersionTLS12' }),
   }
-  const hosts: Record<string, Record<string, string>> = {}
-  for (const [name, option] of resolved.optionsOf) {
-    const router = served[name]
-    if (!router) continue
-    if (option !== DEFAULT_TLS_OPTIONS && configured[option]) options[option] ??= tableOptions(configured[option])
-    if (option === DEFAULT_TLS_OPTIONS) continue
-    for (const ep of router.entryPoints.length ? router.entryPoints : (entryPoints ?? [''])) {
-      const map = (hosts[ep] ??= {})
-      for (const host of domainsOfRule(resolved.routers[name]!.rule)) map[host] = option
-    }
+  for (const name of [...used].sort()) if (name !== DEFAULT_TLS_OPTIONS && configured[name]) options[name] = tableOptions(configured[name])
+  const out: Record<string, Record<string, string>> = {}
+  for (const ep of [...hosts.keys()].sort()) {
+    const map = hosts.get(ep)!
+    if (map.size === 0) continue
+    const sorted: Record<string, string> = {}
+    for (const host of [...map.keys()].sort()) sorted[host] = map.get(host)!
+    out[ep] = sorted
   }
-  return { options, hosts }
+  return { options, hosts: out }
 }
 
 function tableOptions(o: TLSOptions): TableTlsOptions {
