@@ -19,7 +19,9 @@ import {
   TABLE_SCHEMA_VERSION,
   type EdgeTable,
   type EndpointsTable,
+  type TableMiddleware,
   type TableRouter,
+  type TableService,
 } from '../../shared/table/schema.ts'
 import { EdgeDiagnostics, type EdgeDiagnostic } from './diagnostics.ts'
 import { MiddlewareCompiler } from './middlewares.ts'
@@ -65,24 +67,9 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
 
   for (const [key, refs] of services.out.serviceMiddlewares) {
     const svc = services.out.services[key]
-    if (!svc) continue
-    const expanded = middlewares.expand(refs)
-    if ('error' in expanded) {
-      d.error('service', key, 'middlewares', `${expanded.error}: the service answers 500`)
-      services.out.services[key] = { kind: 'unservable', status: 500, message: `service middlewares: ${expanded.error}` }
-    } else {
-      svc.middlewares = expanded.keys
-      if (expanded.unimplemented.length) {
-        d.error('service', key, 'middlewares', `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}; the service answers ${UNIMPLEMENTED_MIDDLEWARE_STATUS}`)
-        services.out.services[key] = { kind: 'unservable', status: UNIMPLEMENTED_MIDDLEWARE_STATUS, message: `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}` }
-      } else if (expanded.invalid.length) {
-        d.error('service', key, 'middlewares', `${INVALID_MIDDLEWARES}${expanded.invalid.join(', ')}; the service answers 500`)
-        services.out.services[key] = { kind: 'unservable', status: 500, message: `${INVALID_MIDDLEWARES}${expanded.invalid.join(', ')}` }
-      }
-    }
+    if (svc) services.out.services[key] = withServiceMiddlewares(key, svc, refs, middlewares, d)
   }
-  errorPagesServed(middlewares, services, d)
-  forwardAuthCAs(middlewares, options.target, d)
+  for (const [key, mw] of Object.entries(middlewares.middlewares)) middlewareProblems(key, mw, services, options.target, d)
 
   return {
     table: {
@@ -99,22 +86,38 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
   }
 }
 
-/** An errors middleware's page service must be in the table (it travels with the middleware: shared/table/split.ts). */
-function errorPagesServed(middlewares: MiddlewareCompiler, services: ServiceCompiler, d: EdgeDiagnostics): void {
-  for (const [key, mw] of Object.entries(middlewares.middlewares)) {
-    const page = errorPageService(mw)
-    if (page === null || services.resolve(page) !== null) continue
+/** A service with its middlewares expanded, or the unservable service that replaces it. */
+export function withServiceMiddlewares(key: string, svc: TableService, refs: string[], middlewares: MiddlewareCompiler, d: EdgeDiagnostics): TableService {
+  const expanded = middlewares.expand(refs)
+  if ('error' in expanded) {
+    d.error('service', key, 'middlewares', `${expanded.error}: the service answers 500`)
+    return { kind: 'unservable', status: 500, message: `service middlewares: ${expanded.error}` }
+  }
+  svc.middlewares = expanded.keys
+  if (expanded.unimplemented.length) {
+    d.error('service', key, 'middlewares', `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}; the service answers ${UNIMPLEMENTED_MIDDLEWARE_STATUS}`)
+    return { kind: 'unservable', status: UNIMPLEMENTED_MIDDLEWARE_STATUS, message: `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}` }
+  }
+  if (expanded.invalid.length) {
+    d.error('service', key, 'middlewares', `${INVALID_MIDDLEWARES}${expanded.invalid.join(', ')}; the service answers 500`)
+    return { kind: 'unservable', status: 500, message: `${INVALID_MIDDLEWARES}${expanded.invalid.join(', ')}` }
+  }
+  return svc
+}
+
+/**
+ * What the edge cannot do with a middleware in use: an errors middleware whose page service is
+ * not in the table (it travels with the middleware: shared/table/split.ts), forwardAuth tls.ca on
+ * Cloudflare (a self-hosted workerd trusts it: transportCAs).
+ */
+export function middlewareProblems(key: string, mw: TableMiddleware, services: Pick<ServiceCompiler, 'resolve' | 'exists'>, target: EdgeTarget, d: EdgeDiagnostics): void {
+  const page = errorPageService(mw)
+  if (page !== null && services.resolve(page) === null) {
     const why = services.exists(page) ? `service ${JSON.stringify(page)} is not served (see its diagnostics)` : unresolved('service', page)
     d.error('middleware', key, 'errors.service', `${why}: the routes using it answer 500`)
   }
-}
-
-/** forwardAuth tls.ca: trusted by a self-hosted workerd (transportCAs), not by Cloudflare. */
-function forwardAuthCAs(middlewares: MiddlewareCompiler, target: EdgeTarget, d: EdgeDiagnostics): void {
-  for (const [key, mw] of Object.entries(middlewares.middlewares)) {
-    const why = mw.type === 'forwardAuth' ? forwardAuthCaUnsupported(mw.config as ForwardAuth, target) : null
-    if (why !== null) d.error('middleware', key, 'tls.ca', `${why}: the routes using it answer ${UNIMPLEMENTED_MIDDLEWARE_STATUS}`)
-  }
+  const why = mw.type === 'forwardAuth' ? forwardAuthCaUnsupported(mw.config as ForwardAuth, target) : null
+  if (why !== null) d.error('middleware', key, 'tls.ca', `${why}: the routes using it answer ${UNIMPLEMENTED_MIDDLEWARE_STATUS}`)
 }
 
 /**
@@ -135,7 +138,7 @@ function parsedRule(rule: string): ParsedRule {
   return parsed
 }
 
-function buildRouter(
+export function buildRouter(
   name: string,
   router: NonNullable<NonNullable<DynamicConfig['http']>['routers']>[string],
   services: ServiceCompiler,

@@ -92,24 +92,36 @@ export function resolveTlsConflicts(routers: Routers, entryPoints: string[] | un
   for (const [ep, names] of hostless) for (const r of names) mark(ep, r, `TLS options ${optionsOf.get(r)} on a rule without Host`)
 
   if (conflicts.size > 0) out = { ...routers }
-  for (const [ep, names] of conflicts) {
-    for (const name of names) {
-      const router = out[name]!
-      const copyName = ep === '' ? `conflicted-${name}` : `${ep}-conflicted-${name}`
-      out[copyName] = { ...router, entryPoints: ep === '' ? router.entryPoints : [ep], tls: { ...router.tls, options: DEFAULT_TLS_OPTIONS } }
-      optionsOf.set(copyName, DEFAULT_TLS_OPTIONS)
-      domainsOf.set(copyName, domainsOf.get(name) ?? [])
-      if (ep === '') {
-        delete out[name]
-        continue
+  const conflictsOf = new Map<string, string[]>()
+  for (const [ep, names] of conflicts) for (const name of names) conflictsOf.set(name, [...(conflictsOf.get(name) ?? []), ep])
+  for (const [name, eps] of conflictsOf) {
+    for (const [copyName, copy] of conflictedRouters(name, routers[name]!, eps, epsOf)) {
+      if (copy === null) delete out[copyName]
+      else out[copyName] = copy
+      if (copyName !== name) {
+        optionsOf.set(copyName, DEFAULT_TLS_OPTIONS)
+        domainsOf.set(copyName, domainsOf.get(name) ?? [])
       }
-      const remaining = epsOf(router).filter((e) => e !== ep && !(conflicts.get(e)?.has(name) ?? false))
-      if (remaining.length === 0) delete out[name]
-      else out[name] = { ...router, entryPoints: remaining }
     }
   }
   for (const name of optionsOf.keys()) if (!out[name]) optionsOf.delete(name)
   return { routers: out, optionsOf }
+}
+
+/**
+ * A router in conflict on `eps`: a copy with the default options for each of them (named
+ * `<ep>-conflicted-<router>`, or `conflicted-<router>` for the shared entry point ''), and the
+ * router itself on the entry points left (null: on none, it goes).
+ */
+export function conflictedRouters(name: string, router: Router, eps: readonly string[], epsOf: (r: Router) => string[]): Array<[string, Router | null]> {
+  const out: Array<[string, Router | null]> = []
+  for (const ep of eps) {
+    const copyName = ep === '' ? `conflicted-${name}` : `${ep}-conflicted-${name}`
+    out.push([copyName, { ...router, entryPoints: ep === '' ? router.entryPoints : [ep], tls: { ...router.tls, options: DEFAULT_TLS_OPTIONS } }])
+  }
+  const remaining = eps.includes('') ? [] : epsOf(router).filter((e) => !eps.includes(e))
+  out.push([name, remaining.length === 0 ? null : { ...router, entryPoints: remaining }])
+  return out
 }
 
 /** Traefik's ParseDomains on a rule; a rule that does not parse has none (the router is refused later). */

@@ -25,18 +25,20 @@ export type IngressRouteHook = (ctx: CompileContext, ir: IngressRoute, ref: Obje
 
 export function buildIngressRoutes(ctx: CompileContext, onTLS?: IngressRouteHook, cache?: IngressRouteCache): void {
   for (const ir of ctx.index.ingressRoutes) {
-    // Another class's IngressRoute is none of this provider's business: skipped silently.
-    if (!shouldProcess(ctx.options.ingressClass, ingressClassOf(ir))) continue
-    const build = (c: CompileContext) => {
-      const ref = c.index.ref(ir)
-      try {
-        buildIngressRoute(c, ir, ref, onTLS)
-      } catch (err) {
-        c.diagnostics.fromError(ref, err, 'spec')
-      }
-    }
-    if (cache) cache.run(ctx, ir, build)
-    else build(ctx)
+    if (cache) cache.run(ctx, ir, (c) => buildOneIngressRoute(c, ir, onTLS))
+    else buildOneIngressRoute(ctx, ir, onTLS)
+  }
+}
+
+/** One IngressRoute's routers and services (what the loop above does for each). */
+export function buildOneIngressRoute(ctx: CompileContext, ir: IngressRoute, onTLS?: IngressRouteHook): void {
+  // Another class's IngressRoute is none of this provider's business: skipped silently.
+  if (!shouldProcess(ctx.options.ingressClass, ingressClassOf(ir))) return
+  const ref = ctx.index.ref(ir)
+  try {
+    buildIngressRoute(ctx, ir, ref, onTLS)
+  } catch (err) {
+    ctx.diagnostics.fromError(ref, err, 'spec')
   }
 }
 
