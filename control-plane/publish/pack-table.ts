@@ -56,11 +56,8 @@ export async function packTable(input: EdgeTableInput, options: PackOptions = {}
   const opts = { ...PACK_DEFAULTS, ...options }
   const hosts = hostParts(input.routes.hosts)
   const total = hosts.reduce((sum, [, text]) => sum + text.length, 0)
-  const bucketCount =
-    total <= opts.shardThresholdBytes
-      ? 1
-      : Math.min(opts.maxBuckets, nextPowerOfTwo(Math.ceil(total / opts.bucketTargetBytes)))
-  const shardCount = Math.min(bucketCount, nextPowerOfTwo(opts.maxEndpointShards))
+  const bucketCount = bucketCountFor(total, opts)
+  const shardCount = shardCountFor(bucketCount, opts)
 
   if (bucketCount !== lastBucketCount) lastBuckets.clear()
   lastBucketCount = bucketCount
@@ -135,6 +132,16 @@ export async function packTable(input: EdgeTableInput, options: PackOptions = {}
     },
     blobs,
   }
+}
+
+/** How many routes buckets `total` characters of host parts make. */
+export function bucketCountFor(total: number, opts: Required<PackOptions>): number {
+  return total <= opts.shardThresholdBytes ? 1 : Math.min(opts.maxBuckets, nextPowerOfTwo(Math.ceil(total / opts.bucketTargetBytes)))
+}
+
+/** How many endpoints shards go with `bucketCount` routes buckets. */
+export function shardCountFor(bucketCount: number, opts: Required<PackOptions>): number {
+  return Math.min(bucketCount, nextPowerOfTwo(opts.maxEndpointShards))
 }
 
 /** Normalized, sorted (host, JSON) pairs; hosts differing only in case or port share one key. */

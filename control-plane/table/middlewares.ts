@@ -15,6 +15,8 @@ export type Expanded = { keys: string[]; unimplemented: string[]; invalid: strin
 
 export class MiddlewareCompiler {
   readonly middlewares: Record<string, TableMiddleware> = {}
+  /** Every key an expansion looked up, found or not (what its result depends on). */
+  readonly read = new Set<string>()
   readonly #config: Record<string, Middleware>
   readonly #target: EdgeTarget | undefined
 
@@ -30,6 +32,7 @@ export class MiddlewareCompiler {
     const invalid: string[] = []
     for (const reference of references) {
       const key = localKey(reference)
+      if (key !== null) this.read.add(key)
       const mw = key === null ? undefined : this.#config[key]
       if (key === null || !mw) return { error: unresolved('middleware', reference) }
       const types = Object.keys(mw).filter((t) => (mw as Record<string, unknown>)[t] !== undefined)

@@ -93,6 +93,8 @@ export class CompileState {
   /** Verdicts of schema validation, by object (informers hand out a new object for every change). */
   readonly #verdicts = new WeakMap<KubeObject, { kept: boolean; diagnostics: Diagnostic[] }>()
   readonly #validate: boolean
+  /** Keys of `config.http.routers`. */
+  routerCount = 0
 
   /** Throws when the label selector is invalid (the full compile then serves nothing). */
   constructor(options: Partial<ProviderOptions>, settings: { validate?: boolean } = {}) {
@@ -231,6 +233,7 @@ export class CompileState {
       const map = this.config.http[section] as Record<string, unknown>
       const value = entries === undefined ? undefined : winner(entries, 'last')
       if (map[key] === value) continue
+      if (section === 'routers') this.routerCount += (value === undefined ? 0 : 1) - (map[key] === undefined ? 0 : 1)
       if (value === undefined) delete map[key]
       else map[key] = value
       delta[section].add(key)

@@ -1,0 +1,262 @@
+/**
+ * The table split by host (shared/table/split.ts) and packed into KV blobs
+ * (control-plane/publish/pack-table.ts), kept across changes: a host's part is rebuilt when one of
+ * its routers changed or an entry its closure reached did (each part's lookups are indexed
+ * backwards), a routes bucket is re-serialized and re-hashed when one of its hosts' parts changed,
+ * an endpoints shard when the servers of a service it holds changed or its buckets did. Nothing
+ * of a part is kept but what finds it again (its routers, its lookups, its size): a dirty bucket's
+ * other parts are rebuilt from the table, which costs less than holding every part's JSON.
+ * The blobs and manifest are those packTable gives for splitTableByHost of the same table.
+ *
+ * @module
+ */
+import { blobDigest, bucketOf, LAYOUT_VERSION, MAX_VALUE_BYTES, normalizeHost, type TableManifest } from '../../../edge-worker/src/table-source/layout.ts'
+import { TABLE_SCHEMA_VERSION, type EdgeTable, type TableRouter } from '../../../shared/table/schema.ts'
+import { withClosure, type ClosureProbe } from '../../../shared/table/split.ts'
+import { bucketCountFor, PACK_DEFAULTS, shardCountFor, type PackedTable, type PackOptions } from '../../publish/pack-table.ts'
+import { sealTablePart, type SecretsSealer } from '../../table/secrets.ts'
+import type { TableDelta, TableState } from './table-state.ts'
+
+/** The key of the part that holds the routers of no single host. */
+const REST = ''
+
+export class PartsState {
+  readonly #opts: Required<PackOptions>
+  readonly #sealer: SecretsSealer | null
+  /** Part (host, or REST) -> its routers' names. */
+  readonly #routers = new Map<string, Set<string>>()
+  /** Part -> the `map\0name` entries its closure looked up. */
+  readonly #lookups = new Map<string, string[]>()
+  /** `map\0name` -> the parts that looked it up. */
+  readonly #lookedUpBy = new Map<string, Set<string>>()
+  /** Host -> the length of its part's JSON (what the bucket count is computed from). */
+  readonly #sizes = new Map<string, number>()
+  /** Normalized host -> host, to refuse two hosts that one key would hold. */
+  readonly #normalized = new Map<string, string>()
+  #total = 0
+  #bucketCount = 0
+  /** Sorted normalized hosts of each bucket. */
+  #buckets: string[][] = []
+  #bucketDigests: Array<string | null> = []
+  #shardDigests: Array<string | null> = []
+  #rest = ''
+  #restServices: string[] = []
+  #endpointsRest = ''
+  #manifest: Omit<TableManifest, 'issuedAt'> | null = null
+
+  constructor(options: { pack?: PackOptions; sealer?: SecretsSealer | null } = {}) {
+    this.#opts = { ...PACK_DEFAULTS, ...options.pack }
+    this.#sealer = options.sealer ?? null
+  }
+
+  /** Hosts with a part (the rest part not counted). */
+  get hostCount(): number {
+    return this.#sizes.size
+  }
+
+  /** Applies what the table changed; returns the manifest and the blobs this batch made. */
+  async apply(state: TableState, delta: TableDelta): Promise<PackedTable> {
+    const table: EdgeTable = state.table
+    const dirtyParts = new Set<string>()
+    for (const [name, before] of delta.routers) {
+      for (const part of partsOf(before)) this.#routers.get(part)?.delete(name)
+      const now = table.routers[name]
+      for (const part of partsOf(now)) {
+        let set = this.#routers.get(part)
+        if (!set) this.#routers.set(part, (set = new Set()))
+        set.add(name)
+      }
+      for (const part of [...partsOf(before), ...partsOf(now)]) dirtyParts.add(part)
+    }
+    const dirtyServers = new Set<string>()
+    for (const [map, names] of [['services', delta.services], ['middlewares', delta.middlewares], ['transports', delta.transports]] as const) {
+      for (const n of names) for (const part of this.#lookedUpBy.get(`${map}\u0000${n}`) ?? []) dirtyParts.add(part)
+    }
+    for (const n of delta.endpoints) dirtyServers.add(n)
+    if (delta.tls || this.#manifest === null) dirtyParts.add(REST)
+
+    // Parts: lookups and sizes now; their JSON as it is made, for the buckets below.
+    const texts = new Map<string, string>()
+    const dirtyBuckets = new Set<number>()
+    const restServicesBefore = this.#restServices
+    let restText: string | null = null
+    for (const part of dirtyParts) {
+      const names = this.#routers.get(part)
+      if (part !== REST && (names === undefined || names.size === 0)) {
+        this.#routers.delete(part)
+        this.#setLookups(part, [])
+        this.#setSize(part, undefined)
+        continue
+      }
+      const lookups: string[] = []
+      const built = this.#part(state, part, (map, name) => lookups.push(`${map}\u0000${name}`))
+      this.#setLookups(part, lookups)
+      const text = JSON.stringify(await sealTablePart(built, this.#sealer))
+      if (part === REST) {
+        restText = text
+        this.#restServices = Object.keys(built.services)
+        continue
+      }
+      texts.set(part, text)
+      this.#setSize(part, text.length)
+    }
+    const restNamesChanged = !sameList(restServicesBefore, this.#restServices)
+
+    const blobs = new Map<string, string>()
+    const add = async (what: string, text: string): Promise<string> => {
+      if (text.length > MAX_VALUE_BYTES / 4 && new TextEncoder().encode(text).length > MAX_VALUE_BYTES) {
+        throw new Error(`${what} is larger than Workers KV's 25 MiB value limit`)
+      }
+      const digest = await blobDigest(text)
+      blobs.set(digest, text)
+      return digest
+    }
+    if (restText !== null) this.#rest = await add('the host-independent routes part', restText)
+
+    // Buckets: all of them again when their number changes, else those of the changed hosts.
+    const bucketCount = bucketCountFor(this.#total, this.#opts)
+    const shardCount = shardCountFor(bucketCount, this.#opts)
+    if (bucketCount !== this.#bucketCount) {
+      this.#bucketCount = bucketCount
+      this.#buckets = Array.from({ length: bucketCount }, () => [])
+      for (const h of [...this.#normalized.keys()].sort()) this.#buckets[bucketOf(h, bucketCount)]!.push(h)
+      this.#bucketDigests = Array.from({ length: bucketCount }, () => null)
+      this.#shardDigests = Array.from({ length: shardCount }, () => null)
+      for (let i = 0; i < bucketCount; i++) dirtyBuckets.add(i)
+    } else {
+      for (const host of dirtyParts) if (host !== REST) dirtyBuckets.add(bucketOf(host, bucketCount))
+    }
+    for (const i of [...dirtyBuckets].sort((a, b) => a - b)) {
+      const hosts = this.#buckets[i]!
+      if (hosts.length === 0) {
+        this.#bucketDigests[i] = null
+        continue
+      }
+      const body: string[] = []
+      for (const h of hosts) {
+        const host = this.#normalized.get(h)!
+        const text = texts.get(host) ?? JSON.stringify(await sealTablePart(this.#part(state, host), this.#sealer))
+        body.push(`${JSON.stringify(h)}:${text}`)
+      }
+      this.#bucketDigests[i] = await add(`routes bucket ${i}`, `{"hosts":{${body.join(',')}}}`)
+    }
+
+    // Endpoints: the rest's services, then per shard the services its buckets' parts name.
+    const restNames = new Set(this.#restServices)
+    const endpoints = state.endpoints
+    const servicesText = (services: Record<string, unknown>) => JSON.stringify({ schema: TABLE_SCHEMA_VERSION, services })
+    if (restNamesChanged || this.#manifest === null || this.#restServices.some((n) => dirtyServers.has(n))) {
+      const services: Record<string, unknown> = Object.create(null)
+      for (const n of this.#restServices) if (Object.hasOwn(endpoints, n)) services[n] = endpoints[n]
+      this.#endpointsRest = await add('the rest endpoints', servicesText(services))
+    }
+    const dirtyShards = new Set<number>()
+    if (restNamesChanged) for (let j = 0; j < shardCount; j++) dirtyShards.add(j)
+    for (const i of dirtyBuckets) dirtyShards.add(i % shardCount)
+    for (const n of dirtyServers) {
+      for (const part of this.#lookedUpBy.get(`services\u0000${n}`) ?? []) if (part !== REST) dirtyShards.add(bucketOf(part, bucketCount) % shardCount)
+    }
+    for (const j of [...dirtyShards].sort((a, b) => a - b)) {
+      let used = false
+      const services: Record<string, unknown> = Object.create(null)
+      for (let i = j; i < bucketCount; i += shardCount) {
+        if (this.#bucketDigests[i] !== null) used = true
+        for (const h of this.#buckets[i]!) {
+          const part = this.#part(state, this.#normalized.get(h)!)
+          for (const n of Object.keys(part.services)) if (!restNames.has(n) && Object.hasOwn(endpoints, n)) services[n] = endpoints[n]
+        }
+      }
+      this.#shardDigests[j] = used ? await add(`endpoints shard ${j}`, servicesText(services)) : null
+    }
+
+    const version = await blobDigest([this.#rest, ...this.#bucketDigests].join(','))
+    const endpointsVersion = await blobDigest([this.#endpointsRest, ...this.#shardDigests].join(','))
+    this.#manifest = {
+      layout: LAYOUT_VERSION,
+      schema: TABLE_SCHEMA_VERSION,
+      routes: { version, rest: this.#rest, buckets: [...this.#bucketDigests] },
+      endpoints: { version: endpointsVersion, rest: this.#endpointsRest, buckets: [...this.#shardDigests] },
+    }
+    return { manifest: this.#manifest, blobs }
+  }
+
+  /** A part as splitTableByHost makes it: its routers by name, with their closure. */
+  #part(state: TableState, part: string, probe?: ClosureProbe): EdgeTable {
+    const routers: Record<string, TableRouter> = {}
+    for (const name of [...(this.#routers.get(part) ?? [])].sort()) routers[name] = state.table.routers[name]!
+    const built = withClosure(state.table, routers, probe)
+    if (part === REST && state.tls) built.tls = state.tls
+    return built
+  }
+
+  #setLookups(part: string, lookups: string[]): void {
+    for (const k of this.#lookups.get(part) ?? []) {
+      const set = this.#lookedUpBy.get(k)
+      set?.delete(part)
+      if (set?.size === 0) this.#lookedUpBy.delete(k)
+    }
+    if (lookups.length === 0) {
+      this.#lookups.delete(part)
+      return
+    }
+    const unique = [...new Set(lookups)]
+    this.#lookups.set(part, unique)
+    for (const k of unique) {
+      let set = this.#lookedUpBy.get(k)
+      if (!set) this.#lookedUpBy.set(k, (set = new Set()))
+      set.add(part)
+    }
+  }
+
+  #setSize(host: string, size: number | undefined): void {
+    const before = this.#sizes.get(host)
+    if (before !== undefined) this.#total -= before
+    const h = normalizeHost(host)
+    if (size === undefined) {
+      if (before === undefined) return
+      this.#sizes.delete(host)
+      this.#normalized.delete(h)
+      if (this.#bucketCount > 0) removeSorted(this.#buckets[bucketOf(h, this.#bucketCount)]!, h)
+      return
+    }
+    this.#total += size
+    this.#sizes.set(host, size)
+    if (before !== undefined) return
+    const other = this.#normalized.get(h)
+    if (other !== undefined && other !== host) throw new Error(`host ${JSON.stringify(host)} appears twice in the split table`)
+    this.#normalized.set(h, host)
+    if (this.#bucketCount > 0) insertSorted(this.#buckets[bucketOf(h, this.#bucketCount)]!, h)
+  }
+}
+
+/** The parts a router is in: its exact hosts, or the rest. */
+function partsOf(router: TableRouter | undefined): string[] {
+  if (router === undefined) return []
+  return router.hosts === null || router.hosts.length === 0 ? [REST] : router.hosts
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+function insertSorted(list: string[], item: string): void {
+  let lo = 0
+  let hi = list.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (list[mid]! < item) lo = mid + 1
+    else hi = mid
+  }
+  if (list[lo] !== item) list.splice(lo, 0, item)
+}
+
+function removeSorted(list: string[], item: string): void {
+  let lo = 0
+  let hi = list.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (list[mid]! < item) lo = mid + 1
+    else hi = mid
+  }
+  if (list[lo] === item) list.splice(lo, 1)
+}
