@@ -126,7 +126,8 @@ export function middlewareProblems(key: string, mw: TableMiddleware, services: P
  * Trees and host lists are never mutated once built. Rules that fail are not kept (they throw again).
  */
 const parsedRules = new Map<string, ParsedRule>()
-const MAX_PARSED_RULES = 100_000
+// The incremental pipeline parses only changed routers: the cache serves full rebuilds (file mode).
+const MAX_PARSED_RULES = 20_000
 
 function parsedRule(rule: string): ParsedRule {
   let parsed = parsedRules.get(rule)

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { CertAndStores, DynamicConfig } from '../../../shared/dynamic/types.ts'
+import type { CertAndStores, DynamicConfig, Service } from '../../../shared/dynamic/types.ts'
 import { newConfig, type CompileContext, type ConfigUnderConstruction } from '../../compiler/context.ts'
 import type { IngressRoute, Middleware, ServersTransport, TraefikService } from '../../compiler/crd/types.ts'
 import { DiagnosticSink, type Diagnostic } from '../../compiler/diagnostics/diagnostics.ts'
@@ -65,11 +65,12 @@ const certDep = (key: string) => `cert\u0000${key}`
 const NODES_DEP = 'nodes'
 
 interface Unit {
-  deps: string[]
-  writes: Array<[Section, string, unknown]>
+  deps: readonly string[]
+  /** section, key, value, section, key, value... (one array, not one per write: there are 100k units). */
+  writes: readonly unknown[]
   tlsOptions?: unknown
   tlsStores?: unknown
-  certs: Array<[string, CertAndStores]>
+  certs: ReadonlyArray<[string, CertAndStores]>
   diagnostics: Diagnostic[]
 }
 
@@ -78,6 +79,10 @@ interface Entry {
   value: unknown
 }
 
+/** Shared by every unit, write list and verdict that has nothing (most of them). */
+const NONE: readonly never[] = Object.freeze([])
+const KEPT = Object.freeze({ kept: true, diagnostics: NONE as unknown as Diagnostic[] })
+
 export class CompileState {
   readonly options: ProviderOptions
   readonly index: SnapshotIndex
@@ -85,8 +90,12 @@ export class CompileState {
   readonly config: ConfigUnderConstruction
   readonly #units = new Map<string, Unit>()
   readonly #dependents = new Map<string, Set<string>>()
-  readonly #writers: Record<Section, Map<string, Entry[]>> = { routers: new Map(), services: new Map(), middlewares: new Map(), serversTransports: new Map() }
-  readonly #certWriters = new Map<string, Entry[]>()
+  readonly #writers: Record<Section, Map<string, Entry | Entry[]>> = { routers: new Map(), services: new Map(), middlewares: new Map(), serversTransports: new Map() }
+  readonly #certWriters = new Map<string, Entry | Entry[]>()
+  /** One string per dependency key, however many units name it. */
+  readonly #depKeys = new Map<string, string>()
+  /** Server lists by content: the load balancers of one Service's port share one list. */
+  readonly #serverLists = new Map<string, unknown>()
   /** Diagnostics by their place in the full compile's list (validation first, then units in order). */
   readonly #diagnostics = new Map<string, Diagnostic[]>()
   #diagnosticList: Diagnostic[] | null = []
@@ -138,7 +147,7 @@ export class CompileState {
     const out: DynamicConfig = { http, tls: {} }
     if (tls.options !== undefined) out.tls!.options = tls.options
     if (tls.stores !== undefined) out.tls!.stores = tls.stores
-    const certificates = [...this.#certWriters.keys()].sort().map((k) => winner(this.#certWriters.get(k)!, 'first') as CertAndStores)
+    const certificates = [...this.#certWriters.keys()].sort().map((k) => winner(entries(this.#certWriters.get(k)!), 'first') as CertAndStores)
     if (certificates.length > 0) out.tls!.certificates = certificates
     return out
   }
@@ -176,12 +185,12 @@ export class CompileState {
     if (verdict === undefined) {
       // As validateSnapshot does it, one object at a time (compiler/validate/validate-snapshot.ts).
       const validator = defaultValidator()
-      if (!validator.knows(obj.apiVersion, obj.kind)) verdict = { kept: true, diagnostics: [] }
+      if (!validator.knows(obj.apiVersion, obj.kind)) verdict = KEPT
       else {
         const found = validator.validateObject(obj, refOf(obj, undefined))
         const rejected = isRejected(found)
         if (rejected) for (const d of found) if (d.severity === 'error') d.message += '; object skipped (Kubernetes would refuse it)'
-        verdict = { kept: !rejected, diagnostics: found }
+        verdict = !rejected && found.length === 0 ? KEPT : { kept: !rejected, diagnostics: found }
       }
       this.#verdicts.set(obj, verdict)
     }
@@ -208,9 +217,9 @@ export class CompileState {
     // Dependencies.
     if (old) for (const dep of old.deps) this.#dependents.get(dep)?.delete(id)
     if (unit) {
-      for (const dep of unit.deps) {
-        let set = this.#dependents.get(dep)
-        if (set === undefined) this.#dependents.set(dep, (set = new Set()))
+      for (const d of unit.deps) {
+        let set = this.#dependents.get(d)
+        if (set === undefined) this.#dependents.set(d, (set = new Set()))
         set.add(id)
       }
       this.#units.set(id, unit)
@@ -220,18 +229,20 @@ export class CompileState {
     if (old) for (const dep of old.deps) if (this.#dependents.get(dep)?.size === 0) this.#dependents.delete(dep)
     // Writes: the winner of every key either version touched.
     const touched: Array<[Section, string]> = []
-    for (const [section, key, value] of old?.writes ?? []) {
-      removeEntry(this.#writers[section], key, id)
-      touched.push([section, key])
+    const ow = old?.writes ?? NONE
+    for (let i = 0; i < ow.length; i += 3) {
+      removeEntry(this.#writers[ow[i] as Section], ow[i + 1] as string, id)
+      touched.push([ow[i] as Section, ow[i + 1] as string])
     }
-    for (const [section, key, value] of unit?.writes ?? []) {
-      addEntry(this.#writers[section], key, { unit: id, value })
-      touched.push([section, key])
+    const nw = unit?.writes ?? NONE
+    for (let i = 0; i < nw.length; i += 3) {
+      addEntry(this.#writers[nw[i] as Section], nw[i + 1] as string, { unit: id, value: nw[i + 2] })
+      touched.push([nw[i] as Section, nw[i + 1] as string])
     }
     for (const [section, key] of touched) {
-      const entries = this.#writers[section].get(key)
+      const found = this.#writers[section].get(key)
       const map = this.config.http[section] as Record<string, unknown>
-      const value = entries === undefined ? undefined : winner(entries, 'last')
+      const value = found === undefined ? undefined : winner(entries(found), 'last')
       if (map[key] === value) continue
       if (section === 'routers') this.routerCount += (value === undefined ? 0 : 1) - (map[key] === undefined ? 0 : 1)
       if (value === undefined) delete map[key]
@@ -240,11 +251,11 @@ export class CompileState {
     }
     // Certificates: a key whose takers changed is asked about again by every unit that asked.
     const certKeys = new Set<string>()
-    for (const [key] of old?.certs ?? []) {
+    for (const [key] of old?.certs ?? NONE) {
       removeEntry(this.#certWriters, key, id)
       certKeys.add(key)
     }
-    for (const [key, cert] of unit?.certs ?? []) {
+    for (const [key, cert] of unit?.certs ?? NONE) {
       addEntry(this.#certWriters, key, { unit: id, value: cert })
       certKeys.add(key)
     }
@@ -263,8 +274,21 @@ export class CompileState {
       this.config.tls.stores = unit?.tlsStores as ConfigUnderConstruction['tls']['stores']
       delta.tlsStores = true
     }
-    this.#setDiagnostics(`1${id}`, unit?.diagnostics ?? [])
+    this.#setDiagnostics(`1${id}`, unit?.diagnostics ?? (NONE as unknown as Diagnostic[]))
     return next
+  }
+
+  /** A load balancer whose server list is the shared one with the same content (a Service's port gives one list). */
+  #shareServers(svc: Service): Service {
+    const servers = svc.loadBalancer?.servers
+    if (servers === undefined) return svc
+    const k = JSON.stringify(servers)
+    const shared = this.#serverLists.get(k)
+    // Bounded: lists come and go with pods; forgetting them all now and then only costs sharing.
+    if (this.#serverLists.size >= 10_000) this.#serverLists.clear()
+    if (shared === undefined) this.#serverLists.set(k, servers)
+    else svc.loadBalancer!.servers = shared as typeof servers
+    return svc
   }
 
   /** The unit's work as the full compile would do it now; undefined when it has nothing to do. */
@@ -272,24 +296,29 @@ export class CompileState {
     const kind = KIND_OF_STAGE[id[0]!]!
     const old = this.#units.get(id)
     const deps = new Set<string>()
+    const dep = (k: string) => {
+      let shared = this.#depKeys.get(k)
+      if (shared === undefined) this.#depKeys.set(k, (shared = k))
+      deps.add(shared)
+    }
     const real = this.index
     const index = Object.create(real) as SnapshotIndex
     Object.defineProperties(index, {
       get: {
         value: <T extends KubeObject>(k: string, ns: string, n: string): T | undefined => {
-          deps.add(depOf(k, ns, n))
+          dep(depOf(k, ns, n))
           return real.get<T>(k, ns, n)
         },
       },
       endpointSlices: {
         value: (ns: string, service: string): readonly EndpointSlice[] => {
-          deps.add(slicesDep(ns, service))
+          dep(slicesDep(ns, service))
           return real.endpointSlices(ns, service)
         },
       },
       nodes: {
         get: () => {
-          deps.add(NODES_DEP)
+          dep(NODES_DEP)
           return real.nodes
         },
       },
@@ -298,10 +327,10 @@ export class CompileState {
     const taken = new Set<string>()
     const tlsCertificates = {
       has: (key: string) => {
-        deps.add(certDep(key))
+        dep(certDep(key))
         if (taken.has(key)) return true
-        const entries = this.#certWriters.get(key)
-        return entries !== undefined && entries.some((e) => e.unit < id)
+        const found = this.#certWriters.get(key)
+        return found !== undefined && entries(found).some((e) => e.unit < id)
       },
       set: (key: string, cert: CertAndStores) => {
         taken.add(key)
@@ -315,7 +344,7 @@ export class CompileState {
     if (WHOLE_STAGE.has(kind)) {
       const objects = [...real.objectsOf(kind)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, o]) => o)
       // Any object of the kind coming or going changes the stage (the `default` rule).
-      for (const [k] of real.objectsOf(kind)) deps.add(`${kind}\u0000${k.replace('/', '\u0000')}`)
+      for (const [k] of real.objectsOf(kind)) dep(`${kind}\u0000${k.replace('/', '\u0000')}`)
       if (objects.length === 0) return undefined
       Object.defineProperty(index, kind === 'TLSStore' ? 'tlsStores' : 'tlsOptions', { value: objects })
       guard(ctx, () => (kind === 'TLSStore' ? buildTLSStores(ctx) : buildTLSOptions(ctx)))
@@ -335,20 +364,22 @@ export class CompileState {
     // What this run wrote, each value kept as the previous run's object when equal (so later
     // stages can tell an unchanged value by identity).
     const oldValues = new Map<string, unknown>()
-    for (const [section, key, value] of old?.writes ?? []) oldValues.set(`${section}\u0000${key}`, value)
-    const writes: Array<[Section, string, unknown]> = []
+    const ow = old?.writes ?? NONE
+    for (let i = 0; i < ow.length; i += 3) oldValues.set(`${ow[i]}\u0000${ow[i + 1]}`, ow[i + 2])
+    const writes: unknown[] = []
     for (const section of SECTIONS) {
       for (const [key, value] of Object.entries(config.http[section])) {
         const before = oldValues.get(`${section}\u0000${key}`)
-        writes.push([section, key, before !== undefined && sameValue(before, value) ? before : value])
+        if (before !== undefined && sameValue(before, value)) writes.push(section, key, before)
+        else writes.push(section, key, section === 'services' ? this.#shareServers(value as Service) : value)
       }
     }
-    const oldCerts = new Map(old?.certs ?? [])
+    const oldCerts = new Map(old?.certs ?? NONE)
     const unit: Unit = {
-      deps: [...deps],
-      writes,
-      certs: certs.map(([k, c]) => [k, oldCerts.has(k) && sameValue(oldCerts.get(k), c) ? oldCerts.get(k)! : c]),
-      diagnostics: ctx.diagnostics.items,
+      deps: deps.size === 0 ? NONE : [...deps],
+      writes: writes.length === 0 ? NONE : writes,
+      certs: certs.length === 0 ? NONE : certs.map(([k, c]) => [k, oldCerts.has(k) && sameValue(oldCerts.get(k), c) ? oldCerts.get(k)! : c]),
+      diagnostics: ctx.diagnostics.items.length === 0 ? (NONE as unknown as Diagnostic[]) : ctx.diagnostics.items,
     }
     if (kind === 'TLSOption') unit.tlsOptions = keep(old?.tlsOptions, config.tls.options)
     if (kind === 'TLSStore') unit.tlsStores = keep(old?.tlsStores, config.tls.stores)
@@ -369,18 +400,29 @@ function keep(before: unknown, now: unknown): unknown {
   return before !== undefined && sameValue(before, now) ? before : now
 }
 
-function addEntry(map: Map<string, Entry[]>, key: string, entry: Entry): void {
-  const list = map.get(key)
-  if (list === undefined) map.set(key, [entry])
-  else list.push(entry)
+// A key has one writer nearly always: the entry alone then, an array only when there are several.
+function entries(found: Entry | Entry[]): Entry[] {
+  return Array.isArray(found) ? found : [found]
 }
 
-function removeEntry(map: Map<string, Entry[]>, key: string, unit: string): void {
-  const list = map.get(key)
-  if (list === undefined) return
-  const at = list.findIndex((e) => e.unit === unit)
-  if (at >= 0) list.splice(at, 1)
-  if (list.length === 0) map.delete(key)
+function addEntry(map: Map<string, Entry | Entry[]>, key: string, entry: Entry): void {
+  const found = map.get(key)
+  if (found === undefined) map.set(key, entry)
+  else if (Array.isArray(found)) found.push(entry)
+  else map.set(key, [found, entry])
+}
+
+function removeEntry(map: Map<string, Entry | Entry[]>, key: string, unit: string): void {
+  const found = map.get(key)
+  if (found === undefined) return
+  if (!Array.isArray(found)) {
+    if (found.unit === unit) map.delete(key)
+    return
+  }
+  const at = found.findIndex((e) => e.unit === unit)
+  if (at >= 0) found.splice(at, 1)
+  if (found.length === 1) map.set(key, found[0]!)
+  else if (found.length === 0) map.delete(key)
 }
 
 /** The value the full compile keeps: the last writer's (a map key), or the first's (a certificate). */

@@ -72,6 +72,8 @@ export class IncrementalPipeline {
   #cas: { list: string[]; problems: string[] } = { list: [], problems: [] }
   /** Batches that failed and were redone from scratch. */
   fallbacks = 0
+  /** Wall time of the last build's stages. */
+  lastTimings = { compileMs: 0, tableMs: 0, packMs: 0 }
 
   constructor(options: IncrementalPipelineOptions) {
     // An invalid selector is refused up front: the full compile then serves nothing at all.
@@ -111,9 +113,14 @@ export class IncrementalPipeline {
   }
 
   async #apply(states: States, changes: readonly Change[], fromScratch: boolean): Promise<PipelineBuild> {
+    const t0 = performance.now()
     const delta = states.compile.apply(changes)
+    const t1 = performance.now()
     const tableDelta = states.table.apply(states.compile.config, delta)
+    const t2 = performance.now()
     const packed = await states.parts.apply(states.table, tableDelta)
+    const t3 = performance.now()
+    this.lastTimings = { compileMs: t1 - t0, tableMs: t2 - t1, packMs: t3 - t2 }
     const edge = states.table.diagnostics()
     const cas = this.#trusted(states.table, fromScratch || tableDelta.transports.size > 0 || tableDelta.middlewares.size > 0)
     return {

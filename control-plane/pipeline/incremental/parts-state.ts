@@ -23,16 +23,14 @@ const REST = ''
 export class PartsState {
   readonly #opts: Required<PackOptions>
   readonly #sealer: SecretsSealer | null
-  /** Part (host, or REST) -> its routers' names. */
-  readonly #routers = new Map<string, Set<string>>()
-  /** Part -> the `map\0name` entries its closure looked up. */
-  readonly #lookups = new Map<string, string[]>()
+  /** Part (host, or REST) -> what finds it again. */
+  readonly #parts = new Map<string, Part>()
   /** `map\0name` -> the parts that looked it up. */
-  readonly #lookedUpBy = new Map<string, Set<string>>()
-  /** Host -> the length of its part's JSON (what the bucket count is computed from). */
-  readonly #sizes = new Map<string, number>()
-  /** Normalized host -> host, to refuse two hosts that one key would hold. */
+  readonly #lookedUpBy = new Map<string, string | Set<string>>()
+  /** Normalized host -> host, for the hosts whose normalized form is another string. */
   readonly #normalized = new Map<string, string>()
+  /** Hosts with a part, by normalized form (bucket order). */
+  #hostCount = 0
   #total = 0
   #bucketCount = 0
   /** Sorted normalized hosts of each bucket. */
@@ -51,7 +49,18 @@ export class PartsState {
 
   /** Hosts with a part (the rest part not counted). */
   get hostCount(): number {
-    return this.#sizes.size
+    return this.#hostCount
+  }
+
+  #record(part: string): Part {
+    let found = this.#parts.get(part)
+    if (found === undefined) this.#parts.set(part, (found = { routers: undefined, lookups: undefined, size: undefined }))
+    return found
+  }
+
+  /** The host a normalized host stands for. */
+  #host(normalized: string): string {
+    return this.#normalized.get(normalized) ?? normalized
   }
 
   /** Applies what the table changed; returns the manifest and the blobs this batch made. */
@@ -59,18 +68,20 @@ export class PartsState {
     const table: EdgeTable = state.table
     const dirtyParts = new Set<string>()
     for (const [name, before] of delta.routers) {
-      for (const part of partsOf(before)) this.#routers.get(part)?.delete(name)
+      for (const part of partsOf(before)) {
+        const record = this.#parts.get(part)
+        if (record) record.routers = without(record.routers, name)
+      }
       const now = table.routers[name]
       for (const part of partsOf(now)) {
-        let set = this.#routers.get(part)
-        if (!set) this.#routers.set(part, (set = new Set()))
-        set.add(name)
+        const record = this.#record(part)
+        record.routers = withMember(record.routers, name)
       }
       for (const part of [...partsOf(before), ...partsOf(now)]) dirtyParts.add(part)
     }
     const dirtyServers = new Set<string>()
     for (const [map, names] of [['services', delta.services], ['middlewares', delta.middlewares], ['transports', delta.transports]] as const) {
-      for (const n of names) for (const part of this.#lookedUpBy.get(`${map}\u0000${n}`) ?? []) dirtyParts.add(part)
+      for (const n of names) for (const part of members(this.#lookedUpBy.get(`${map}\u0000${n}`))) dirtyParts.add(part)
     }
     for (const n of delta.endpoints) dirtyServers.add(n)
     if (delta.tls || this.#manifest === null) dirtyParts.add(REST)
@@ -81,11 +92,10 @@ export class PartsState {
     const restServicesBefore = this.#restServices
     let restText: string | null = null
     for (const part of dirtyParts) {
-      const names = this.#routers.get(part)
-      if (part !== REST && (names === undefined || names.size === 0)) {
-        this.#routers.delete(part)
+      if (part !== REST && this.#parts.get(part)?.routers === undefined) {
         this.#setLookups(part, [])
         this.#setSize(part, undefined)
+        this.#parts.delete(part)
         continue
       }
       const lookups: string[] = []
@@ -119,7 +129,9 @@ export class PartsState {
     if (bucketCount !== this.#bucketCount) {
       this.#bucketCount = bucketCount
       this.#buckets = Array.from({ length: bucketCount }, () => [])
-      for (const h of [...this.#normalized.keys()].sort()) this.#buckets[bucketOf(h, bucketCount)]!.push(h)
+      const hosts: string[] = []
+      for (const [part, record] of this.#parts) if (part !== REST && record.size !== undefined) hosts.push(normalizeHost(part))
+      for (const h of hosts.sort()) this.#buckets[bucketOf(h, bucketCount)]!.push(h)
       this.#bucketDigests = Array.from({ length: bucketCount }, () => null)
       this.#shardDigests = Array.from({ length: shardCount }, () => null)
       for (let i = 0; i < bucketCount; i++) dirtyBuckets.add(i)
@@ -134,7 +146,7 @@ export class PartsState {
       }
       const body: string[] = []
       for (const h of hosts) {
-        const host = this.#normalized.get(h)!
+        const host = this.#host(h)
         const text = texts.get(host) ?? JSON.stringify(await sealTablePart(this.#part(state, host), this.#sealer))
         body.push(`${JSON.stringify(h)}:${text}`)
       }
@@ -154,7 +166,7 @@ export class PartsState {
     if (restNamesChanged) for (let j = 0; j < shardCount; j++) dirtyShards.add(j)
     for (const i of dirtyBuckets) dirtyShards.add(i % shardCount)
     for (const n of dirtyServers) {
-      for (const part of this.#lookedUpBy.get(`services\u0000${n}`) ?? []) if (part !== REST) dirtyShards.add(bucketOf(part, bucketCount) % shardCount)
+      for (const part of members(this.#lookedUpBy.get(`services\u0000${n}`))) if (part !== REST) dirtyShards.add(bucketOf(part, bucketCount) % shardCount)
     }
     for (const j of [...dirtyShards].sort((a, b) => a - b)) {
       let used = false
@@ -162,7 +174,7 @@ export class PartsState {
       for (let i = j; i < bucketCount; i += shardCount) {
         if (this.#bucketDigests[i] !== null) used = true
         for (const h of this.#buckets[i]!) {
-          const part = this.#part(state, this.#normalized.get(h)!)
+          const part = this.#part(state, this.#host(h))
           for (const n of Object.keys(part.services)) if (!restNames.has(n) && Object.hasOwn(endpoints, n)) services[n] = endpoints[n]
         }
       }
@@ -183,50 +195,87 @@ export class PartsState {
   /** A part as splitTableByHost makes it: its routers by name, with their closure. */
   #part(state: TableState, part: string, probe?: ClosureProbe): EdgeTable {
     const routers: Record<string, TableRouter> = {}
-    for (const name of [...(this.#routers.get(part) ?? [])].sort()) routers[name] = state.table.routers[name]!
+    for (const name of [...members(this.#parts.get(part)?.routers)].sort()) routers[name] = state.table.routers[name]!
     const built = withClosure(state.table, routers, probe)
     if (part === REST && state.tls) built.tls = state.tls
     return built
   }
 
   #setLookups(part: string, lookups: string[]): void {
-    for (const k of this.#lookups.get(part) ?? []) {
-      const set = this.#lookedUpBy.get(k)
-      set?.delete(part)
-      if (set?.size === 0) this.#lookedUpBy.delete(k)
-    }
-    if (lookups.length === 0) {
-      this.#lookups.delete(part)
-      return
-    }
+    const record = this.#record(part)
+    for (const k of members(record.lookups)) removeFrom(this.#lookedUpBy, k, part)
     const unique = [...new Set(lookups)]
-    this.#lookups.set(part, unique)
-    for (const k of unique) {
-      let set = this.#lookedUpBy.get(k)
-      if (!set) this.#lookedUpBy.set(k, (set = new Set()))
-      set.add(part)
-    }
+    record.lookups = unique.length === 0 ? undefined : unique.length === 1 ? unique[0]! : unique
+    for (const k of unique) addTo(this.#lookedUpBy, k, part)
   }
 
   #setSize(host: string, size: number | undefined): void {
-    const before = this.#sizes.get(host)
+    const record = this.#record(host)
+    const before = record.size
     if (before !== undefined) this.#total -= before
     const h = normalizeHost(host)
+    record.size = size
     if (size === undefined) {
       if (before === undefined) return
-      this.#sizes.delete(host)
-      this.#normalized.delete(h)
+      this.#hostCount--
+      if (this.#normalized.get(h) === host) this.#normalized.delete(h)
       if (this.#bucketCount > 0) removeSorted(this.#buckets[bucketOf(h, this.#bucketCount)]!, h)
       return
     }
     this.#total += size
-    this.#sizes.set(host, size)
     if (before !== undefined) return
-    const other = this.#normalized.get(h)
+    // Two hosts one normalized key would hold (`a.test` and `A.test:80`): packTable refuses them too.
+    const other = h === host ? this.#normalized.get(h) : (this.#normalized.get(h) ?? (this.#parts.get(h)?.size !== undefined ? h : undefined))
     if (other !== undefined && other !== host) throw new Error(`host ${JSON.stringify(host)} appears twice in the split table`)
-    this.#normalized.set(h, host)
+    if (h !== host) this.#normalized.set(h, host)
+    this.#hostCount++
     if (this.#bucketCount > 0) insertSorted(this.#buckets[bucketOf(h, this.#bucketCount)]!, h)
   }
+}
+
+interface Part {
+  routers: string | Set<string> | undefined
+  lookups: string | string[] | undefined
+  /** Length of the part's JSON (a host's; what the bucket count is computed from). */
+  size: number | undefined
+}
+
+function withMember(found: string | Set<string> | undefined, value: string): string | Set<string> {
+  if (found === undefined || found === value) return value
+  if (typeof found === 'string') return new Set([found, value])
+  found.add(value)
+  return found
+}
+
+function without(found: string | Set<string> | undefined, value: string): string | Set<string> | undefined {
+  if (found === undefined || found === value) return undefined
+  if (typeof found === 'string') return found
+  found.delete(value)
+  return found.size === 1 ? found.values().next().value! : found.size === 0 ? undefined : found
+}
+
+function members(found: string | Iterable<string> | undefined): Iterable<string> {
+  return found === undefined ? [] : typeof found === 'string' ? [found] : found
+}
+
+function addTo(map: Map<string, string | Set<string>>, key: string, value: string): void {
+  const found = map.get(key)
+  if (found === undefined) map.set(key, value)
+  else if (typeof found === 'string') {
+    if (found !== value) map.set(key, new Set([found, value]))
+  } else found.add(value)
+}
+
+function removeFrom(map: Map<string, string | Set<string>>, key: string, value: string): void {
+  const found = map.get(key)
+  if (found === undefined) return
+  if (typeof found === 'string') {
+    if (found === value) map.delete(key)
+    return
+  }
+  found.delete(value)
+  if (found.size === 1) map.set(key, found.values().next().value!)
+  else if (found.size === 0) map.delete(key)
 }
 
 /** The parts a router is in: its exact hosts, or the rest. */

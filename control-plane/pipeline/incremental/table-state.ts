@@ -45,6 +45,7 @@ export interface TableDelta {
   tls: boolean
 }
 
+// One record per router and per service, what the indexes need included (there are 100k of each).
 interface RouterRecord {
   /** Names this config router has in the table (itself, TLS-conflict copies), built or not. */
   outputs: string[]
@@ -52,18 +53,20 @@ interface RouterRecord {
   touched: string[]
   /** Middlewares its expansions looked up (found or not): what they depend on. */
   read: string[]
+  /** Its service's key, and its TLS options' name (TLS routers): what it is indexed by. */
+  service: string | null
+  tlsOption: string | null
 }
 
 interface ServiceRecord {
-  ok: boolean
+  /** Compiled (undefined: not yet: only linked). */
+  ok?: boolean
   touched: string[]
   read: string[]
   transport: string | null
-}
-
-interface Links {
-  service: string | null
-  tlsOption: string | null
+  /** The services it delegates to, and the transport it names: what it is indexed by. */
+  children: string[]
+  names: string | null
 }
 
 interface TlsInfo {
@@ -84,10 +87,8 @@ export class TableState {
   /** Diagnostics by entry (`r`outer, `s`ervice, `m`iddleware, `t`ransport + name), the non-empty ones. */
   readonly #diagnostics = new Map<string, EdgeDiagnostic[]>()
   #diagnosticList: EdgeDiagnostic[] | null = []
-  readonly #routerLinks = new Map<string, Links>()
   readonly #routersOfService = new Map<string, Set<string>>()
   readonly #routersOfTlsOption = new Map<string, Set<string>>()
-  readonly #serviceLinks = new Map<string, { children: string[]; transport: string | null }>()
   readonly #parents = new Map<string, Set<string>>()
   readonly #servicesOfTransport = new Map<string, Set<string>>()
   readonly #composite = new Set<string>()
@@ -145,15 +146,15 @@ export class TableState {
     // What each changed service references, indexed backwards.
     let compositeChanged = false
     for (const key of delta.services) {
-      const before = this.#serviceLinks.get(key)
+      const before = this.#services.get(key)
       const svc = http.services[key]
-      const now = svc ? { children: serviceChildren(svc), transport: transportOf(svc) } : undefined
-      for (const c of before?.children ?? []) this.#parents.get(c)?.delete(key)
-      if (before?.transport) this.#servicesOfTransport.get(before.transport)?.delete(key)
-      for (const c of now?.children ?? []) addTo(this.#parents, c, key)
-      if (now?.transport) addTo(this.#servicesOfTransport, now.transport, key)
-      if (now) this.#serviceLinks.set(key, now)
-      else this.#serviceLinks.delete(key)
+      const children = svc ? serviceChildren(svc) : NONE
+      const now = svc ? { children: children.length === 0 ? NONE : children, names: transportOf(svc) } : undefined
+      for (const c of before?.children ?? NONE) this.#parents.get(c)?.delete(key)
+      if (before?.names) this.#servicesOfTransport.get(before.names)?.delete(key)
+      for (const c of now?.children ?? NONE) addTo(this.#parents, c, key)
+      if (now?.names) addTo(this.#servicesOfTransport, now.names, key)
+      if (now) this.#services.set(key, { ...(before ?? { touched: NONE, read: NONE, transport: null }), ...now })
       if ((before?.children.length ?? 0) > 0 || (now?.children.length ?? 0) > 0) compositeChanged = true
       if (now && now.children.length > 0) this.#composite.add(key)
       else this.#composite.delete(key)
@@ -175,15 +176,14 @@ export class TableState {
     // Routers: their service, their TLS options and conflicts.
     for (const name of delta.routers) {
       const router = http.routers[name]
-      const before = this.#routerLinks.get(name)
+      const before = this.#routers.get(name)
       if (before?.service) this.#routersOfService.get(before.service)?.delete(name)
       if (before?.tlsOption) this.#routersOfTlsOption.get(before.tlsOption)?.delete(name)
-      const links: Links = { service: router?.service ? localKey(router.service) : null, tlsOption: router?.tls ? routerOptionsName(router) : null }
+      const links = { service: router?.service ? localKey(router.service) : null, tlsOption: router?.tls ? routerOptionsName(router) : null }
       if (links.service) addTo(this.#routersOfService, links.service, name)
       if (links.tlsOption) addTo(this.#routersOfTlsOption, links.tlsOption, name)
-      if (router) this.#routerLinks.set(name, links)
-      else this.#routerLinks.delete(name)
-      if ((before?.tlsOption !== null && before !== undefined) !== (links.tlsOption !== null)) {
+      if (router) this.#routers.set(name, { ...(before ?? { outputs: NONE, touched: NONE, read: NONE }), ...links })
+      if (((before?.tlsOption ?? null) !== null) !== (links.tlsOption !== null)) {
         this.#tlsRouters += links.tlsOption !== null ? 1 : -1
         out.tls = true
       }
@@ -219,30 +219,32 @@ export class TableState {
           delete this.endpoints[key]
           out.endpoints.add(key)
         }
-        statusChanged.add(key)
+        if (before.ok !== undefined) statusChanged.add(key)
         for (const p of this.#parents.get(key) ?? []) queue.push(p)
         continue
       }
       const ok = services.resolve(key) !== null
       let value = services.out.services[key]
-      let touched: string[] = []
-      let read: string[] = []
+      let touched: string[] = NONE
+      let read: string[] = NONE
       const refs = services.out.serviceMiddlewares.get(key)
       if (value !== undefined && refs !== undefined) {
         const mc = new MiddlewareCompiler(http.middlewares, this.#o.target)
         value = withServiceMiddlewares(key, value, refs, mc, d)
         touched = Object.keys(mc.middlewares)
         read = [...mc.read]
+        if (touched.length === 0) touched = NONE
+        if (read.length === 0) read = NONE
         for (const [k, mw] of Object.entries(mc.middlewares)) touchedNow.set(k, mw)
       }
       const transport = touchesTransport(svc, http)
-      this.#services.set(key, { ok, touched, read, transport })
+      this.#services.set(key, { ...before!, ok, touched, read, transport })
       this.#setTouched(`s${key}`, before?.touched ?? [], touched, dirtyMiddlewares)
       this.#setRead(`s${key}`, before?.read ?? [], read)
       this.#useTransport(before?.transport ?? null, transport)
       if (keepOrSet(this.table.services, key, value)) out.services.add(key)
       if (keepOrSet(this.endpoints, key, services.out.endpoints[key])) out.endpoints.add(key)
-      if (before === undefined || before.ok !== ok) {
+      if (before?.ok !== ok) {
         statusChanged.add(key)
         for (const p of this.#parents.get(key) ?? []) queue.push(p)
       }
@@ -257,6 +259,7 @@ export class TableState {
       const before = this.#routers.get(name)
       const router = http.routers[name]
       const outputs: Array<[string, Router | null, string | undefined]> = []
+      if (router === undefined && before?.tlsOption) this.#routersOfTlsOption.get(before.tlsOption)?.delete(name)
       if (router !== undefined) {
         const eps = this.#conflicts.conflictsOf(name)
         if (router.tls && eps.size > 0) {
@@ -304,7 +307,7 @@ export class TableState {
         this.#setTlsServed(n, built && option !== undefined && option !== DEFAULT_TLS_OPTIONS && r ? { option, eps: built.entryPoints.length ? built.entryPoints : (this.#o.entryPoints ?? ['']), hosts: domainsOfRule(r.rule) } : undefined, out)
       }
       if (router === undefined) this.#routers.delete(name)
-      else this.#routers.set(name, { outputs: outputs.map(([n]) => n), touched: [...touched], read: [...read] })
+      else this.#routers.set(name, { ...before!, outputs: outputs.map(([n]) => n), touched: touched.size === 0 ? NONE : [...touched], read: read.size === 0 ? NONE : [...read] })
       this.#setTouched(`r${name}`, before?.touched ?? [], [...touched], dirtyMiddlewares)
       this.#setRead(`r${name}`, before?.read ?? [], [...read])
     }
@@ -518,6 +521,9 @@ class TlsConflicts {
     return out
   }
 }
+
+/** Shared by every record whose list is empty (most of them: there are 100k routers). */
+const NONE = Object.freeze([]) as unknown as string[]
 
 /** The transport key a load balancer names (whether or not it exists). */
 function transportOf(svc: Service): string | null {
