@@ -61,17 +61,16 @@ import { startOpsServer } from '../ops/server.ts'
 import { cloudflareKvOptionsFromEnv, createCloudflareKvStore } from '../kv/cloudflare-rest-store.ts'
 import type { KvStore } from '../kv/store.ts'
 import { beaconTokenFromEnv, httpBeacon } from '../publish/beacon.ts'
-import { TablePublisher } from '../publish/publisher.ts'
+import { TablePublisher, type PublishResult } from '../publish/publisher.ts'
 import { loadSecretsSealer } from '../table/secrets.ts'
 import { loadOrCreateDevSigningKey, loadSigningKey } from '../publish/signing-key.ts'
-import { edgeTableStage } from '../runtime/edge-table.ts'
 import { certificateSyncer, jsonCertificateState } from '../certs/cloudflare-certificates.ts'
 import { DashboardModel } from '../dashboard/model.ts'
 import { dashboardHandler } from '../dashboard/server.ts'
 import type { LoadResult } from '../manifests/load.ts'
 import type { Built } from '../runtime/file-mode.ts'
 import { cloudflareApiOptionsFromEnv } from '../cloudflare/api-client.ts'
-import { activeHealth } from '../health/active-health.ts'
+import { HealthChecker } from '../health/checker.ts'
 import { DEFAULT_STATE_DIR, DEV_SIGNING_KEY, REPO_ROOT } from '../runtime/paths.ts'
 import type { CliIO } from './io.ts'
 
@@ -213,9 +212,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       if (result.beacon && 'error' in result.beacon) log(`${result.beacon.error} (edges learn of the table from KV instead; retried with the next publish)`)
       return result
     })
-    // Active health checks (control-plane/health); only the leader republishes a status change.
-    const health = activeHealth({ report: log, mayPublish: () => controller.state().leader })
-    stops.push(async () => health.stop())
+    // Active health checks (control-plane/health), on the leader: a status change goes into the
+    // next build's endpoints (only the shards holding that service's servers are rewritten).
+    const checker = new HealthChecker({ report: log, onChange: (state) => controller.state().leader && controller.setHealth(state) })
+    stops.push(async () => checker.stop())
     // The manifests' certificates to the zone's custom certificates (leader only), beside the table.
     const certificates: ReturnType<typeof certificateSyncer> | undefined = args.cloudflareZone
       ? certificateSyncer({
@@ -230,14 +230,23 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         })
       : undefined
     const dashboard = args.dashboard ? new DashboardModel({ provider: args.provider, entryPoints: args.entryPoints, target: args.target }) : undefined
-    const stage = health.stage(edgeTableStage({ entryPoint: args.entryPoints[0]!, entryPoints: args.entryPoints, target: args.target }))
     const controller: ClusterController = new ClusterController({
       kc,
       provider: args.provider,
-      toEdge: certificates ? (config) => (certificates.offer(config), stage(config)) : stage,
-      publish: health.publish(dashboard ? dashboard.observe((built) => publish(built.table)) : (built) => publish(built.table)),
+      edge: { target: args.target, entryPoints: args.entryPoints },
+      sealer: secrets ?? null,
+      publish: (built) => publish(built.table),
+      onBuild: (build) => {
+        checker.updateServices(build.config(), build.fromScratch ? Object.keys(build.config().http?.services ?? {}) : build.changedServices)
+        if (certificates && build.certificatesChanged) certificates.offer(build.config())
+      },
       observeBuild: (seconds) => metrics.compileDuration.observe(seconds),
-      ...(dashboard ? { observeSnapshot: (loaded: LoadResult, built: Built) => dashboard.show(loaded, built) } : {}),
+      ...(dashboard
+        ? {
+            observeSnapshot: (loaded: LoadResult, built: Built) => dashboard.show(loaded, built),
+            observePublished: (built: Built, result: PublishResult) => dashboard.published(built, result),
+          }
+        : {}),
       identity: args.identity,
       ...(args.lease ? { lease: args.lease } : {}),
       debounceMs: args.debounceMs,

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { healthPlans, type HealthPlan } from './plan.ts'
+import { healthPlanOf, healthPlans, type HealthPlan } from './plan.ts'
 import { probe as defaultProbe } from './probe.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 
@@ -47,6 +47,26 @@ export class HealthChecker {
     }
     for (const [service, plan] of plans) {
       if (!this.#running.has(service)) this.#running.set(service, new ServiceLoops(plan, this.#options, () => this.#changed()))
+    }
+    if (changed) this.#changed()
+  }
+
+  /**
+   * update() for some services only (the incremental pipeline names those it changed; a changed
+   * serversTransport changes the services that use it, which it names too).
+   */
+  updateServices(config: DynamicConfig, services: Iterable<string>): void {
+    let changed = false
+    for (const service of services) {
+      const plan = healthPlanOf(config, service)
+      const loops = this.#running.get(service)
+      if (loops && plan && JSON.stringify(plan) === JSON.stringify(loops.plan)) continue
+      if (loops) {
+        loops.stop()
+        this.#running.delete(service)
+        if (loops.anyDown()) changed = true
+      }
+      if (plan) this.#running.set(service, new ServiceLoops(plan, this.#options, () => this.#changed()))
     }
     if (changed) this.#changed()
   }

@@ -6,9 +6,11 @@ import type { HealthState } from './checker.ts'
 export function applyHealth(endpoints: Record<string, ServiceEndpoints>, state: HealthState): Record<string, ServiceEndpoints> {
   if (state.size === 0) return endpoints
   const out: Record<string, ServiceEndpoints> = {}
-  for (const [service, eps] of Object.entries(endpoints)) {
-    const status = state.get(service)
-    out[service] = status ? { ...eps, servers: eps.servers.map((s) => ({ ...s, up: status.get(s.url) ?? true })) } : eps
-  }
+  for (const [service, eps] of Object.entries(endpoints)) out[service] = withHealth(eps, state.get(service))
   return out
+}
+
+/** One service's servers with their health (the service's status by server URL, if it has one). */
+export function withHealth(eps: ServiceEndpoints, status: ReadonlyMap<string, boolean> | undefined): ServiceEndpoints {
+  return status ? { ...eps, servers: eps.servers.map((s) => ({ ...s, up: status.get(s.url) ?? true })) } : eps
 }

@@ -5,7 +5,7 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node'
 import type { ProviderOptions, Snapshot } from '../compiler/index.ts'
 import type { KubeObject } from '../compiler/snapshot/kube-types.ts'
 import type { KubeCounters } from './counters.ts'
-import { SupervisedInformer } from './informer.ts'
+import { SupervisedInformer, type InformerChange } from './informer.ts'
 import { listAll } from './list-all.ts'
 import { watchTargets } from './watched-kinds.ts'
 
@@ -13,7 +13,8 @@ export interface ClusterCacheOptions {
   kc: KubeConfig
   provider: Pick<ProviderOptions, 'namespaces' | 'labelSelector' | 'disableClusterScopeResources'>
   counters: KubeCounters
-  onChange: () => void
+  /** An object added, changed or deleted (kind set); without one: the cache may have changed whole. */
+  onChange: (change?: InformerChange) => void
   log: (line: string) => void
   minBackoffMs?: number
   maxReconnectDelayMs?: number
@@ -26,8 +27,26 @@ export class ClusterCache {
 
   constructor(options: ClusterCacheOptions) {
     this.#options = options
+    const slim = { keepTraefikLabels: (options.provider.labelSelector ?? '') !== '' }
     this.#informers = watchTargets(options.provider).map(
-      (target) => new SupervisedInformer({ kc: options.kc, target, counters: options.counters, onChange: options.onChange, log: options.log, minBackoffMs: options.minBackoffMs, maxReconnectDelayMs: options.maxReconnectDelayMs }),
+      (target) =>
+        new SupervisedInformer({
+          kc: options.kc,
+          target,
+          counters: options.counters,
+          slim,
+          // Delete events of a real API server carry kind; list items are given theirs by listAll.
+          onChange: (change) => {
+            if (change && change.object.kind === undefined) {
+              change.object.kind = target.kind.kind
+              change.object.apiVersion = target.kind.apiVersion
+            }
+            options.onChange(change)
+          },
+          log: options.log,
+          minBackoffMs: options.minBackoffMs,
+          maxReconnectDelayMs: options.maxReconnectDelayMs,
+        }),
     )
   }
 

@@ -1,22 +1,34 @@
-// The control plane against a cluster: informers -> (every one synced) -> compile -> edge table ->
-// publish, debounced, on every change. Only the leader publishes and writes Events; standbys keep
-// their caches warm and build nothing until they lead. A table that shrank a lot is published
-// only once a fresh list from the API server agrees with the cache (shrink-guard.ts). A failed
-// publish is retried with backoff; the publisher itself skips a table whose content is unchanged.
-import type { KubeConfig } from '@kubernetes/client-node'
-import { compile, IngressRouteCache, type Diagnostic, type ProviderOptions } from '../compiler/index.ts'
+// The control plane against a cluster: informers -> (every one synced) -> the incremental
+// pipeline (control-plane/pipeline/incremental: compile, edge table, split, packed blobs, each
+// redoing what a change touched) -> publish, debounced. The first build after start, after a
+// relist and on becoming leader starts from every object; later ones apply the watch events that
+// came in meanwhile. Only the leader builds, publishes and writes Events; standbys keep their
+// caches warm. A table that shrank a lot is published only once a fresh list from the API server
+// agrees with the cache (shrink-guard.ts). A failed publish is retried with backoff; the publisher
+// itself skips a table whose content is unchanged.
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node'
+import type { EdgeTarget } from '../../shared/table/capabilities.ts'
+import { type Diagnostic, type ProviderOptions } from '../compiler/index.ts'
 import { formatDiagnostic } from '../compiler/index.ts'
+import type { HealthState } from '../health/checker.ts'
 import type { LoadResult } from '../manifests/load.ts'
-import type { PublishResult } from '../publish/publisher.ts'
+import { IncrementalPipeline, type Change, type PipelineBuild } from '../pipeline/incremental/incremental-pipeline.ts'
+import type { PackOptions } from '../publish/pack-table.ts'
+import { MissingBlobError, type PrepackedTable, type PublishResult } from '../publish/publisher.ts'
 import type { Built } from '../runtime/file-mode.ts'
-import type { EdgeTableStage } from '../runtime/pipeline.ts'
+import type { SecretsSealer } from '../table/secrets.ts'
 import { ClusterCache } from './cluster-cache.ts'
 import { newCounters, type KubeCounters } from './counters.ts'
 import { EventRecorder } from './events.ts'
+import type { InformerChange } from './informer.ts'
 import { LeaderElector } from './leader-election.ts'
 import { countsAgree, needsConfirmation } from './shrink-guard.ts'
-import { ValidationCache } from './validation-cache.ts'
 import { TRAEFIK_WATCHED } from './watched-kinds.ts'
+
+/** What the controller hands its publish step: the table packed, its problems, the CAs it needs trusted. */
+export interface ControllerBuilt extends Omit<Built, 'table'> {
+  table: PrepackedTable
+}
 
 export interface LeaseOptions {
   namespace: string
@@ -29,8 +41,12 @@ export interface LeaseOptions {
 export interface ClusterControllerOptions {
   kc: KubeConfig
   provider: Partial<ProviderOptions>
-  toEdge: EdgeTableStage
-  publish: (built: Built) => Promise<PublishResult>
+  /** The table's target and the entry points it serves (default: workerd, `web`). */
+  edge?: { target?: EdgeTarget; entryPoints?: string[] }
+  /** Seals middleware secrets in the blobs (none: withheld; give the publisher's sealer). */
+  sealer?: SecretsSealer | null
+  pack?: PackOptions
+  publish: (built: ControllerBuilt) => Promise<PublishResult>
   /** This replica's name (Lease holder, Events' reportingInstance). */
   identity: string
   /** Leader election; without it this process always leads (a single replica). */
@@ -45,10 +61,16 @@ export interface ClusterControllerOptions {
   /** Informer restart backoff start, and cap on re-opening a cleanly ended watch (tests shorten them). */
   minBackoffMs?: number
   maxReconnectDelayMs?: number
-  /** Seconds from snapshot to edge table of each build (the ops compile duration histogram). */
+  /** Seconds from watch events to packed table of each build (the ops compile duration histogram). */
   observeBuild?: (seconds: number) => void
-  /** Each build with the objects it came from (the dashboard). */
+  /** Each build (active health checks follow its changed services; certificates its configuration). */
+  onBuild?: (build: PipelineBuild) => void
+  /**
+   * Each build with the objects it came from, whole (the dashboard: O(objects) per build, so
+   * only with it), then what publishing it did.
+   */
   observeSnapshot?: (loaded: LoadResult, built: Built) => void
+  observePublished?: (built: Built, result: PublishResult) => void
 }
 
 export interface ControllerState {
@@ -67,9 +89,11 @@ export class ClusterController {
   readonly #cache: ClusterCache
   readonly #elector: LeaderElector | null
   readonly #events: EventRecorder | null
-  readonly #validation = new ValidationCache()
-  /** Informers keep unchanged objects as the same objects: unchanged IngressRoutes are not recompiled. */
-  readonly #compileCache = new IngressRouteCache()
+  readonly #pipeline: IncrementalPipeline
+  /** Watch events since the last build, by object (the last one of each counts). */
+  #pending = new Map<string, Change>()
+  /** The next build starts from every object (start, relist, leadership, a failed build). */
+  #fromScratch = true
   #leader: boolean
   #timer: NodeJS.Timeout | undefined
   #running: Promise<void> | null = null
@@ -77,7 +101,7 @@ export class ClusterController {
   #stopped = false
   #lastRouters: number | null = null
   #publishedVersion: string | null = null
-  #lastProblems = ''
+  #lastProblems = new Set<string>()
   #retryMs = 250
 
   constructor(options: ClusterControllerOptions) {
@@ -88,7 +112,16 @@ export class ClusterController {
       labelSelector: options.provider.labelSelector ?? '',
       disableClusterScopeResources: options.provider.disableClusterScopeResources ?? false,
     }
-    this.#cache = new ClusterCache({ kc: options.kc, provider, counters: this.counters, onChange: () => this.#schedule(), log: options.log, minBackoffMs: options.minBackoffMs, maxReconnectDelayMs: options.maxReconnectDelayMs })
+    this.#cache = new ClusterCache({ kc: options.kc, provider, counters: this.counters, onChange: (change) => this.#changed(change), log: options.log, minBackoffMs: options.minBackoffMs, maxReconnectDelayMs: options.maxReconnectDelayMs })
+    this.#pipeline = new IncrementalPipeline({
+      provider: options.provider,
+      target: options.edge?.target ?? 'workerd',
+      entryPoints: options.edge?.entryPoints ?? ['web'],
+      ...(options.pack ? { pack: options.pack } : {}),
+      sealer: options.sealer ?? null,
+      objects: () => this.#cache.snapshot().objects,
+      log: options.log,
+    })
     this.#leader = options.lease === undefined
     this.#elector = options.lease
       ? new LeaderElector({
@@ -99,6 +132,7 @@ export class ClusterController {
           onStartedLeading: () => {
             this.#leader = true
             this.counters.leaderTransitions++
+            this.#rebuildAll()
             this.#schedule(0)
           },
           onStoppedLeading: () => {
@@ -134,6 +168,30 @@ export class ClusterController {
   /** Objects per kind in the cache. */
   objectCounts(): Map<string, number> {
     return this.#cache.counts()
+  }
+
+  /** The active health checks' state changed: the next build writes it into the endpoints. */
+  setHealth(state: HealthState): void {
+    this.#pipeline.setHealth(state)
+    this.#schedule(0)
+  }
+
+  #changed(change: InformerChange | undefined): void {
+    if (change === undefined) this.#rebuildAll()
+    else if (!this.#fromScratch && this.#leader) {
+      const o: KubernetesObject = change.object
+      const kind = o.kind ?? ''
+      const namespace = kind === 'Node' ? '' : o.metadata?.namespace || 'default'
+      const name = o.metadata?.name ?? ''
+      this.#pending.set(`${kind}/${namespace}/${name}`, change.verb === 'delete' ? { deleted: { kind, namespace, name } } : { object: o as Change extends { object: infer O } ? O : never })
+    }
+    this.#schedule()
+  }
+
+  /** The next build starts from every object (what is pending is in the cache already). */
+  #rebuildAll(): void {
+    this.#fromScratch = true
+    this.#pending.clear()
   }
 
   /** Resolves when no build is running or waiting. */
@@ -179,17 +237,25 @@ export class ClusterController {
   async #sync(): Promise<void> {
     if (this.#stopped || !this.#leader) return
     const t0 = performance.now()
-    const validated = this.#validation.validate(this.#cache.snapshot())
-    const compiled = compile(validated.snapshot, { ...this.#o.provider, validate: false, cache: this.#compileCache })
-    const { config } = compiled
-    const diagnostics = [...validated.diagnostics, ...compiled.diagnostics]
+    const fromScratch = this.#fromScratch
+    const changes = [...this.#pending.values()]
+    this.#pending.clear()
+    this.#fromScratch = false
+    if (fromScratch) this.#pipeline.reset()
+    let build: PipelineBuild
+    try {
+      build = await this.#pipeline.build(changes)
+    } catch (err) {
+      this.#rebuildAll()
+      throw err
+    }
+    this.counters.buildFallbacks = this.#pipeline.fallbacks
     const t1 = performance.now()
-    const edge = this.#o.toEdge(config)
-    const t2 = performance.now()
-    this.#o.observeBuild?.((t2 - t0) / 1000)
-    this.#o.observeSnapshot?.({ snapshot: validated.snapshot, diagnostics, files: [] }, edge)
-    const routers = Object.keys(config.http?.routers ?? {}).length
-    this.#report(diagnostics, edge.problems)
+    this.#o.observeBuild?.((t1 - t0) / 1000)
+    this.#o.onBuild?.(build)
+    const whole = this.#o.observeSnapshot ? this.#wholeBuilt(build) : null
+    const routers = build.routers
+    this.#report(build.diagnostics, build.problems)
     if (needsConfirmation({ lastRouters: this.#lastRouters, routers, maxShrink: this.#o.maxShrink })) {
       const kinds = TRAEFIK_WATCHED.map((k) => k.kind)
       let agreed = false
@@ -207,16 +273,20 @@ export class ClusterController {
       }
     }
     try {
-      const result = await this.#o.publish({ ...edge, problems: edge.problems })
+      const result = await this.#o.publish({ table: { packed: build.packed, bytes: build.bytes }, problems: build.problems, trustedCertificates: build.trustedCertificates })
+      if (whole) this.#o.observePublished?.(whole, result)
       this.#lastRouters = routers
       this.#publishedVersion = result.manifest.routes.version
       this.#retryMs = 250
       if (result.changed) {
         this.counters.pushes++
-        const ms = (a: number, b: number) => (b - a).toFixed(0)
-        this.#o.log(`table ${result.manifest.routes.version.slice(0, 12)} published (${routers} routers; compile ${ms(t0, t1)} ms, table ${ms(t1, t2)} ms, publish ${ms(t2, performance.now())} ms)`)
+        const ms = (n: number) => n.toFixed(0)
+        const t = this.#pipeline.lastTimings
+        this.#o.log(`table ${result.manifest.routes.version.slice(0, 12)} published (${routers} routers; ${fromScratch || build.fromScratch ? 'from every object' : `${changes.length} change${changes.length === 1 ? '' : 's'}`}: compile ${ms(t.compileMs)} ms, table ${ms(t.tableMs)} ms, pack ${ms(t.packMs)} ms, publish ${ms(performance.now() - t1)} ms; ${result.blobsWritten} blobs written)`)
       }
     } catch (err) {
+      // A table naming a blob the publisher never had: the next build starts from every object.
+      if (err instanceof MissingBlobError) this.#rebuildAll()
       this.counters.pushFailures++
       this.#o.log(`publish failed: ${(err as Error).message}; retrying in ${this.#retryMs} ms`)
       this.#retryLater()
@@ -224,11 +294,18 @@ export class ClusterController {
     }
     if (this.#events) {
       try {
-        this.counters.eventsWritten += await this.#events.sync(diagnostics)
+        this.counters.eventsWritten += await this.#events.sync(build.diagnostics)
       } catch (err) {
         this.#o.log(`events: ${(err as Error).message}`)
       }
     }
+  }
+
+  /** The build with its whole split table and the objects it came from (the dashboard's). */
+  #wholeBuilt(build: PipelineBuild): Built {
+    const built: Built = { table: build.table(), problems: [...build.diagnostics.map(formatDiagnostic), ...build.problems], trustedCertificates: build.trustedCertificates }
+    this.#o.observeSnapshot?.({ snapshot: this.#cache.snapshot(), diagnostics: build.diagnostics, files: [] }, built)
+    return built
   }
 
   #retryLater(): void {
@@ -238,10 +315,10 @@ export class ClusterController {
     t.unref?.()
   }
 
+  /** Logs the problems that are new since the last build (at 100k objects, not all of them again). */
   #report(diagnostics: readonly Diagnostic[], edgeProblems: readonly string[]): void {
-    const lines = [...diagnostics.map(formatDiagnostic), ...edgeProblems]
-    const text = lines.join('\n')
-    if (text !== this.#lastProblems) for (const l of lines) this.#o.log(l)
-    this.#lastProblems = text
+    const lines = new Set([...diagnostics.map(formatDiagnostic), ...edgeProblems])
+    for (const l of lines) if (!this.#lastProblems.has(l)) this.#o.log(l)
+    this.#lastProblems = lines
   }
 }

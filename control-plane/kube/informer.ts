@@ -6,15 +6,20 @@
 import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node'
 import { bump, type KubeCounters } from './counters.ts'
 import { listAll } from './list-all.ts'
-import { slimObject } from './slim-object.ts'
+import { slimObject, type SlimOptions } from './slim-object.ts'
 import type { WatchTarget } from './watched-kinds.ts'
 
 export interface SupervisedInformerOptions {
   kc: KubeConfig
   target: WatchTarget
   counters: KubeCounters
-  /** Called on every add, update and delete the cache sees. */
-  onChange: () => void
+  /**
+   * Called on every add, update and delete the cache sees, with the object (for a delete: as the
+   * API server last sent it); without one when the cache was replaced whole (a relist).
+   */
+  onChange: (change?: InformerChange) => void
+  /** What the cache keeps of each object (kube/slim-object.ts). */
+  slim?: SlimOptions
   log: (line: string) => void
   /** First backoff after a stop; doubles up to maxBackoffMs. Defaults 250 / 30000 ms. */
   minBackoffMs?: number
@@ -25,6 +30,11 @@ export interface SupervisedInformerOptions {
    * keep closing would go unwatched for up to 30 s at a time. Default 2000 ms.
    */
   maxReconnectDelayMs?: number
+}
+
+export interface InformerChange {
+  verb: 'add' | 'update' | 'delete'
+  object: KubernetesObject
 }
 
 export class SupervisedInformer {
@@ -50,8 +60,7 @@ export class SupervisedInformer {
     const { kc, target, onChange } = this.#options
     const cap = this.#options.maxReconnectDelayMs ?? 2000
     const listFn = async () => {
-      const list = await listAll(kc, target)
-      for (const item of list.items) slimObject(item)
+      const list = await listAll(kc, target, undefined, (item) => slimObject(item, this.#options.slim))
       bump(this.#options.counters.lists, target.id)
       // ListWatch applies the list synchronously once this promise settles; a macrotask later
       // (after every pending microtask) the cache holds all of it. A list a replaced ListWatch
@@ -66,13 +75,13 @@ export class SupervisedInformer {
     })
     // add and update run right after the cache stored the object: slimming it there slims the cache.
     for (const verb of ['add', 'update'] as const) informer.on(verb, (obj) => {
-      slimObject(obj)
+      slimObject(obj, this.#options.slim)
       this.#generation++
-      onChange()
+      if (informer === this.#informer) onChange({ verb, object: obj })
     })
-    informer.on('delete', () => {
+    informer.on('delete', (obj) => {
       this.#generation++
-      onChange()
+      if (informer === this.#informer) onChange({ verb: 'delete', object: obj })
     })
     informer.on('error', (err: unknown) => {
       if (informer === this.#informer) this.#onStopped(err)
@@ -91,6 +100,8 @@ export class SupervisedInformer {
     this.#generation++
     this.#informer = this.#newListWatch()
     await old.stop()
+    // The new cache starts empty: what the old one held that is gone will never be told.
+    this.#options.onChange()
     if (!this.#stopped) this.start()
   }
 

@@ -16,6 +16,7 @@ export function controllerScrape(metrics: OpsMetrics, controller: Controller): (
   const shrinkHolds = gauge('traefik_edge_table_shrink_holds_total', 'tables held back because they shrank unconfirmed')
   const events = gauge('traefik_edge_events_written_total', 'Kubernetes Events written')
   const synced = gauge('traefik_edge_cache_synced', '1 when every informer has synced')
+  const fallbacks = gauge('traefik_edge_incremental_fallbacks_total', 'incremental builds that failed and were redone from every object')
   const restartsSeen = new Map<string, number>()
 
   return () => {
@@ -35,5 +36,6 @@ export function controllerScrape(metrics: OpsMetrics, controller: Controller): (
     pushes.set(c.pushes)
     shrinkHolds.set(c.shrinkHolds)
     events.set(c.eventsWritten)
+    fallbacks.set(c.buildFallbacks)
   }
 }

@@ -13,7 +13,6 @@ import { ClusterController } from '../kube/controller.ts'
 import { createMemoryKvStore } from '../kv/memory-store.ts'
 import { TablePublisher } from '../publish/publisher.ts'
 import { signerFromJwk } from '../publish/signing-key.ts'
-import { edgeTableStage } from '../runtime/edge-table.ts'
 import { REPO_ROOT } from '../runtime/paths.ts'
 import { startApiServer, type TestApiServer } from '../../test/support/apiserver/index.ts'
 import { ingressRoute, serviceObjects } from '../../test/support/apiserver/objects.ts'
@@ -164,7 +163,6 @@ describe('a running controller', () => {
     controller = new ClusterController({
       kc,
       provider: {},
-      toEdge: edgeTableStage({ entryPoint: 'web' }),
       publish: (built) => publisher.publish(built.table),
       identity: 'rbac-check',
       lease: { namespace: NS, name: 'traefik-edge-controller', leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 200 },

@@ -5,7 +5,6 @@ import { KubeConfig } from '@kubernetes/client-node'
 import { ClusterController, type ClusterControllerOptions } from '../../control-plane/kube/controller.ts'
 import { TablePublisher } from '../../control-plane/publish/publisher.ts'
 import type { TableSigner } from '../../control-plane/publish/signing-key.ts'
-import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
 import type { KvStore } from '../../control-plane/kv/store.ts'
 import { startApiServer, type ApiServerOptions, type TestApiServer } from './apiserver/index.ts'
 import { serviceObjects } from './apiserver/objects.ts'
@@ -49,7 +48,6 @@ export async function startCluster(options: { api?: ApiServerOptions } = {}): Pr
       const controller = new ClusterController({
         kc: kubeConfig(),
         provider: {},
-        toEdge: edgeTableStage({ entryPoint: 'web' }),
         publish: (built) => publisher.publish(built.table),
         identity,
         debounceMs: 20,

@@ -17,12 +17,13 @@ import type { EdgeTarget } from '../../../shared/table/capabilities.ts'
 import { formatDiagnostic, type Diagnostic } from '../../compiler/diagnostics/diagnostics.ts'
 import { parseLabelSelector } from '../../compiler/snapshot/label-selector.ts'
 import type { KubeObject } from '../../compiler/snapshot/kube-types.ts'
-import type { PackedTable, PackOptions } from '../../publish/pack-table.ts'
+import type { EdgeTableInput, PackedTable, PackOptions } from '../../publish/pack-table.ts'
 import { usableCertificates } from '../../runtime/pem-check.ts'
 import { formatEdgeDiagnostic, transportCAs } from '../../table/index.ts'
 import type { SecretsSealer } from '../../table/secrets.ts'
 import type { ProviderOptions } from '../../compiler/options/options.ts'
-import { CompileState, type Change } from './compile-state.ts'
+import type { HealthState } from '../../health/checker.ts'
+import { CompileState, type Change, type ConfigDelta } from './compile-state.ts'
 import { PartsState } from './parts-state.ts'
 import { TableState } from './table-state.ts'
 
@@ -44,6 +45,8 @@ export interface IncrementalPipelineOptions {
 export interface PipelineBuild {
   /** The manifest, and the blobs this build made (those of earlier builds are already known). */
   packed: PackedTable
+  /** UTF-8 bytes of the blobs the manifest names. */
+  bytes: number
   /** The compiler's diagnostics (schema validation first), in the full compile's order. */
   diagnostics: Diagnostic[]
   /** The table's problems, one line each (formatEdgeDiagnostic), then the CA certificates' ones. */
@@ -54,6 +57,10 @@ export interface PipelineBuild {
   trustedCertificates: string[]
   /** The configuration (live: read it before the next build; its certificate list is sorted on each call). */
   config(): DynamicConfig
+  /** The split table and endpoints the blobs hold (built whole on each call: for the dashboard). */
+  table(): EdgeTableInput
+  /** Whether tls.certificates or tls.stores may have changed (certificate syncing need not look otherwise). */
+  certificatesChanged: boolean
   /** Services of the configuration this build added, changed or removed. */
   changedServices: ReadonlySet<string>
   /** Whether this build started from scratch (the first, or after a failed batch). */
@@ -69,6 +76,7 @@ interface States {
 export class IncrementalPipeline {
   readonly #o: IncrementalPipelineOptions
   #states: States | null = null
+  #health: HealthState = new Map()
   #cas: { list: string[]; problems: string[] } = { list: [], problems: [] }
   /** Batches that failed and were redone from scratch. */
   fallbacks = 0
@@ -79,6 +87,14 @@ export class IncrementalPipeline {
     // An invalid selector is refused up front: the full compile then serves nothing at all.
     parseLabelSelector(options.provider.labelSelector ?? '')
     this.#o = options
+  }
+
+  /**
+   * Sets the active health checks' state (control-plane/health): the next build writes it into
+   * the endpoints of the services whose status changed.
+   */
+  setHealth(state: HealthState): void {
+    this.#health = state
   }
 
   /** Drops what was built: the next build starts from every object. */
@@ -117,6 +133,12 @@ export class IncrementalPipeline {
     const delta = states.compile.apply(changes)
     const t1 = performance.now()
     const tableDelta = states.table.apply(states.compile.config, delta)
+    if (states.parts.health !== this.#health) {
+      for (const service of new Set([...states.parts.health.keys(), ...this.#health.keys()])) {
+        if (!sameStatus(states.parts.health.get(service), this.#health.get(service))) tableDelta.endpoints.add(service)
+      }
+      states.parts.health = this.#health
+    }
     const t2 = performance.now()
     const packed = await states.parts.apply(states.table, tableDelta)
     const t3 = performance.now()
@@ -125,12 +147,15 @@ export class IncrementalPipeline {
     const cas = this.#trusted(states.table, fromScratch || tableDelta.transports.size > 0 || tableDelta.middlewares.size > 0)
     return {
       packed,
+      bytes: states.parts.bytes,
       diagnostics: states.compile.diagnostics(),
       problems: [...edge.map(formatEdgeDiagnostic), ...cas.problems],
       routers: states.compile.routerCount,
       trustedCertificates: cas.list,
       config: () => states.compile.dynamicConfig(),
-      changedServices: delta.services,
+      table: () => states.parts.splitTable(states.table),
+      changedServices: changedServices(states.table, delta),
+      certificatesChanged: fromScratch || delta.certificates || delta.tlsStores,
       fromScratch,
     }
   }
@@ -144,6 +169,21 @@ export class IncrementalPipeline {
     }
     return this.#cas
   }
+}
+
+/** Services changed, with those whose transport changed (their health check's TLS did). */
+function changedServices(table: TableState, delta: ConfigDelta): ReadonlySet<string> {
+  if (delta.serversTransports.size === 0) return delta.services
+  const out = new Set(delta.services)
+  for (const tk of delta.serversTransports) for (const s of table.servicesUsing(tk)) out.add(s)
+  return out
+}
+
+function sameStatus(a: ReadonlyMap<string, boolean> | undefined, b: ReadonlyMap<string, boolean> | undefined): boolean {
+  if (a === b) return true
+  if (a === undefined || b === undefined || a.size !== b.size) return false
+  for (const [url, up] of a) if (b.get(url) !== up) return false
+  return true
 }
 
 /** The compiler's diagnostics as the controller logs them. */

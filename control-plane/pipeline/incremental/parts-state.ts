@@ -13,8 +13,10 @@
 import { blobDigest, bucketOf, LAYOUT_VERSION, MAX_VALUE_BYTES, normalizeHost, type TableManifest } from '../../../edge-worker/src/table-source/layout.ts'
 import { TABLE_SCHEMA_VERSION, type EdgeTable, type TableRouter } from '../../../shared/table/schema.ts'
 import { withClosure, type ClosureProbe } from '../../../shared/table/split.ts'
-import { bucketCountFor, PACK_DEFAULTS, shardCountFor, type PackedTable, type PackOptions } from '../../publish/pack-table.ts'
+import { bucketCountFor, PACK_DEFAULTS, shardCountFor, type EdgeTableInput, type PackedTable, type PackOptions } from '../../publish/pack-table.ts'
 import { sealTablePart, type SecretsSealer } from '../../table/secrets.ts'
+import type { HealthState } from '../../health/checker.ts'
+import { withHealth } from '../../health/overlay.ts'
 import type { TableDelta, TableState } from './table-state.ts'
 
 /** The key of the part that holds the routers of no single host. */
@@ -31,6 +33,8 @@ export class PartsState {
   readonly #normalized = new Map<string, string>()
   /** Hosts with a part, by normalized form (bucket order). */
   #hostCount = 0
+  /** Active health checks' state, written into the endpoints (control-plane/health). */
+  health: HealthState = new Map()
   #total = 0
   #bucketCount = 0
   /** Sorted normalized hosts of each bucket. */
@@ -41,6 +45,8 @@ export class PartsState {
   #restServices: string[] = []
   #endpointsRest = ''
   #manifest: Omit<TableManifest, 'issuedAt'> | null = null
+  /** UTF-8 bytes of each blob the manifest names, by digest. */
+  #bytes = new Map<string, number>()
 
   constructor(options: { pack?: PackOptions; sealer?: SecretsSealer | null } = {}) {
     this.#opts = { ...PACK_DEFAULTS, ...options.pack }
@@ -119,6 +125,7 @@ export class PartsState {
       }
       const digest = await blobDigest(text)
       blobs.set(digest, text)
+      if (!this.#bytes.has(digest)) this.#bytes.set(digest, Buffer.byteLength(text))
       return digest
     }
     if (restText !== null) this.#rest = await add('the host-independent routes part', restText)
@@ -156,10 +163,11 @@ export class PartsState {
     // Endpoints: the rest's services, then per shard the services its buckets' parts name.
     const restNames = new Set(this.#restServices)
     const endpoints = state.endpoints
+    const servers = (n: string) => withHealth(endpoints[n]!, this.health.get(n))
     const servicesText = (services: Record<string, unknown>) => JSON.stringify({ schema: TABLE_SCHEMA_VERSION, services })
     if (restNamesChanged || this.#manifest === null || this.#restServices.some((n) => dirtyServers.has(n))) {
       const services: Record<string, unknown> = Object.create(null)
-      for (const n of this.#restServices) if (Object.hasOwn(endpoints, n)) services[n] = endpoints[n]
+      for (const n of this.#restServices) if (Object.hasOwn(endpoints, n)) services[n] = servers(n)
       this.#endpointsRest = await add('the rest endpoints', servicesText(services))
     }
     const dirtyShards = new Set<number>()
@@ -175,7 +183,7 @@ export class PartsState {
         if (this.#bucketDigests[i] !== null) used = true
         for (const h of this.#buckets[i]!) {
           const part = this.#part(state, this.#host(h))
-          for (const n of Object.keys(part.services)) if (!restNames.has(n) && Object.hasOwn(endpoints, n)) services[n] = endpoints[n]
+          for (const n of Object.keys(part.services)) if (!restNames.has(n) && Object.hasOwn(endpoints, n)) services[n] = servers(n)
         }
       }
       this.#shardDigests[j] = used ? await add(`endpoints shard ${j}`, servicesText(services)) : null
@@ -189,7 +197,25 @@ export class PartsState {
       routes: { version, rest: this.#rest, buckets: [...this.#bucketDigests] },
       endpoints: { version: endpointsVersion, rest: this.#endpointsRest, buckets: [...this.#shardDigests] },
     }
+    const named = new Set([this.#rest, this.#endpointsRest, ...this.#bucketDigests, ...this.#shardDigests])
+    for (const digest of this.#bytes.keys()) if (!named.has(digest)) this.#bytes.delete(digest)
     return { manifest: this.#manifest, blobs }
+  }
+
+  /** UTF-8 bytes of the blobs the last manifest names (each distinct blob once). */
+  get bytes(): number {
+    let total = 0
+    for (const n of this.#bytes.values()) total += n
+    return total
+  }
+
+  /** The whole split table and its endpoints, as the publisher would take them (every part built: O(table)). */
+  splitTable(state: TableState): EdgeTableInput<EdgeTable> {
+    const hosts: Record<string, EdgeTable> = {}
+    for (const part of [...this.#parts.keys()].filter((p) => p !== REST && this.#parts.get(p)!.size !== undefined).sort()) hosts[part] = this.#part(state, part)
+    const services: Record<string, unknown> = {}
+    for (const [n, eps] of Object.entries(state.endpoints)) services[n] = withHealth(eps, this.health.get(n))
+    return { schema: TABLE_SCHEMA_VERSION, routes: { rest: this.#part(state, REST), hosts }, endpoints: { schema: TABLE_SCHEMA_VERSION, services } }
   }
 
   /** A part as splitTableByHost makes it: its routers by name, with their closure. */

@@ -132,8 +132,9 @@ export class TableState {
     this.#diagnosticList = null
   }
 
-  get routerCount(): number {
-    return this.#routers.size
+  /** The services whose load balancer names this transport. */
+  servicesUsing(transport: string): ReadonlySet<string> {
+    return this.#servicesOfTransport.get(transport) ?? new Set()
   }
 
   apply(config: ConfigUnderConstruction, delta: ConfigDelta): TableDelta {
