@@ -224,4 +224,32 @@ describe('incremental pipeline', () => {
     )
     if (process.env.INCREMENTAL_DEBUG) console.log('steps where the full pipeline showed:', seen)
   }, 600_000)
+
+  it('redoes a batch that fails from every object, logs it and counts it: the table is the full one', async () => {
+    const cluster = new Map<string, KubeObject>()
+    const lines: string[] = []
+    const pipeline = new IncrementalPipeline({ provider: {}, target: 'workerd', objects: () => cluster.values(), log: (l) => lines.push(l) })
+    const base: KubeObject[] = [
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 's1', namespace: 'a' }, spec: { ports: [{ name: 'http', port: 80 }] } } as KubeObject,
+      { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 's1-a', namespace: 'a', labels: { 'kubernetes.io/service-name': 's1' } }, ports: [{ name: 'http', port: 8080 }], endpoints: [{ addresses: ['10.0.0.1'] }] } as KubeObject,
+      traefik('IngressRoute', 'a', 'x', { routes: [{ kind: 'Rule', match: 'Host(`x.test`)', services: [{ name: 's1', port: 80 }] }] }),
+    ]
+    for (const o of base) cluster.set(keyOf(o), o)
+    await pipeline.build([])
+    const added = traefik('IngressRoute', 'a', 'y', { routes: [{ kind: 'Rule', match: 'Host(`y.test`)', services: [{ name: 's1', port: 80 }] }] })
+    cluster.set(keyOf(added), added)
+    // A change the pipeline cannot read (a bug's stand-in): the batch throws half-way.
+    const broken = { object: new Proxy({}, { get: () => { throw new Error('unreadable') } }) as KubeObject }
+    const got = await pipeline.build([{ object: added }, broken])
+    expect(pipeline.fallbacks).toBe(1)
+    expect(got.fromScratch).toBe(true)
+    expect(lines.some((l) => /incremental build failed .*unreadable.*building from every object/s.test(l))).toBe(true)
+    const want = await fullBuild(snapshotOf(cluster), {}, 'workerd', undefined, {})
+    expect(got.packed.manifest).toEqual(want.packed.manifest)
+    // And the next change is incremental again.
+    const third = traefik('IngressRoute', 'b', 'z', { routes: [{ kind: 'Rule', match: 'Host(`z.test`)', services: [{ name: 's1', port: 80 }] }] })
+    cluster.set(keyOf(third), third)
+    expect((await pipeline.build([{ object: third }])).fromScratch).toBe(false)
+    expect((await pipeline.build([])).packed.manifest).toEqual((await fullBuild(snapshotOf(cluster), {}, 'workerd', undefined, {})).packed.manifest)
+  })
 })
