@@ -6,6 +6,7 @@
 // caches warm. A table that shrank a lot is published only once a fresh list from the API server
 // agrees with the cache (shrink-guard.ts). A failed publish is retried with backoff; the publisher
 // itself skips a table whose content is unchanged.
+import { getHeapStatistics } from 'node:v8'
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 import { type Diagnostic, type ProviderOptions } from '../compiler/index.ts'
@@ -102,6 +103,7 @@ export class ClusterController {
   #lastRouters: number | null = null
   #publishedVersion: string | null = null
   #lastProblems = new Set<string>()
+  #heapWarnedAt = -Infinity
   #retryMs = 250
 
   constructor(options: ClusterControllerOptions) {
@@ -251,6 +253,7 @@ export class ClusterController {
     }
     this.counters.buildFallbacks = this.#pipeline.fallbacks
     const t1 = performance.now()
+    this.#checkHeap()
     this.#o.observeBuild?.((t1 - t0) / 1000)
     this.#o.onBuild?.(build)
     const whole = this.#o.observeSnapshot ? this.#wholeBuilt(build) : null
@@ -299,6 +302,18 @@ export class ClusterController {
         this.#o.log(`events: ${(err as Error).message}`)
       }
     }
+  }
+
+  /**
+   * Says (at most every 10 minutes) when the V8 heap is nearly full: the flags must grow with the
+   * cluster (docs/controller-sizing.md), and running out of heap kills the process.
+   */
+  #checkHeap(): void {
+    const { used_heap_size: used, heap_size_limit: limit } = getHeapStatistics()
+    if (used < 0.85 * limit || performance.now() - this.#heapWarnedAt < 600_000) return
+    this.#heapWarnedAt = performance.now()
+    const mb = (n: number) => (n / 2 ** 20).toFixed(0)
+    this.#o.log(`V8 heap ${mb(used)} MB used of ${mb(limit)} MB: give the controller a larger --max-old-space-size (docs/controller-sizing.md)`)
   }
 
   /** The build with its whole split table and the objects it came from (the dashboard's). */

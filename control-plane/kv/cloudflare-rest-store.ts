@@ -19,10 +19,10 @@ export interface CloudflareKvOptions extends CloudflareApiOptions {
 
 const BULK_WRITE_PAIRS = 10_000
 /**
- * The API refuses requests of 100 MB or more; stay well under it. 16 MB: a large first table (100k
+ * The API refuses requests of 100 MB or more; stay well under it. 8 MB: a large first table (100k
  * routes: about 100 MB of blobs) is held twice per batch (JSON body and its bytes), not whole.
  */
-const BULK_WRITE_BYTES = 16 * 1024 * 1024
+const BULK_WRITE_BYTES = 8 * 1024 * 1024
 const BULK_GET_KEYS = 100
 const LIST_LIMIT = 1000
 

@@ -43,6 +43,9 @@ export interface BuiltEdgeTable {
 
 const INVALID_MIDDLEWARES = 'middlewares whose configuration the edge refuses: '
 
+/** One empty list for every router without entry points (there can be 100k of them). */
+const NO_ENTRY_POINTS: string[] = Object.freeze([]) as unknown as string[]
+
 /** Traefik's cap on user priorities (math.MaxInt - 1000), as far as a JS number can say it. */
 const MAX_PRIORITY = Number.MAX_SAFE_INTEGER - 1000
 
@@ -177,7 +180,7 @@ export function buildRouter(
   if (router.tls?.certResolver) {
     d.warn('router', name, 'tls.certResolver', `certificate resolver ${JSON.stringify(router.tls.certResolver)} is not run by the edge (no ACME): on Cloudflare the zone's edge certificates or uploaded Secrets serve these hosts; self-hosted serves the TLSStore default certificate`)
   }
-  const entryPoints = router.entryPoints ?? []
+  const entryPoints = router.entryPoints ?? NO_ENTRY_POINTS
   if (options.entryPoints && entryPoints.length && !entryPoints.some((ep) => options.entryPoints!.includes(ep))) {
     d.warn('router', name, 'entryPoints', `none of ${entryPoints.join(', ')} is served by the edge (${options.entryPoints.join(', ')})`)
   }
