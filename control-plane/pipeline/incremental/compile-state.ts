@@ -280,14 +280,19 @@ export class CompileState {
 
   /** A load balancer whose server list is the shared one with the same content (a Service's port gives one list). */
   #shareServers(svc: Service): Service {
-    const servers = svc.loadBalancer?.servers
-    if (servers === undefined) return svc
-    const k = JSON.stringify(servers)
-    const shared = this.#serverLists.get(k)
+    const lb = svc.loadBalancer
+    if (lb === undefined) return svc
     // Bounded: lists come and go with pods; forgetting them all now and then only costs sharing.
     if (this.#serverLists.size >= 10_000) this.#serverLists.clear()
-    if (shared === undefined) this.#serverLists.set(k, servers)
-    else svc.loadBalancer!.servers = shared as typeof servers
+    const share = <T,>(value: T): T => {
+      const k = JSON.stringify(value)
+      const found = this.#serverLists.get(k)
+      if (found !== undefined) return found as T
+      this.#serverLists.set(k, value)
+      return value
+    }
+    if (lb.servers !== undefined) lb.servers = share(lb.servers)
+    if (lb.responseForwarding !== undefined) lb.responseForwarding = share(lb.responseForwarding)
     return svc
   }
 

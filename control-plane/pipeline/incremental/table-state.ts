@@ -103,6 +103,7 @@ export class TableState {
   /** Served TLS routers on options other than the default: option, entry points, hosts. */
   readonly #tlsServed = new Map<string, { option: string; eps: string[]; hosts: string[] }>()
   #tlsRouters = 0
+  readonly #endpointLists = new Map<string, ServiceEndpoints>()
 
   constructor(options: EdgeTableOptions) {
     this.#o = options
@@ -130,6 +131,20 @@ export class TableState {
       this.#diagnostics.set(key, list)
     }
     this.#diagnosticList = null
+  }
+
+  /**
+   * One object for equal server lists: the routes of one Service's port have one load balancer
+   * each (Traefik names it per router) but the same servers. Bounded like the compile state's.
+   */
+  #shared(eps: ServiceEndpoints | undefined): ServiceEndpoints | undefined {
+    if (eps === undefined) return undefined
+    const k = JSON.stringify(eps)
+    const found = this.#endpointLists.get(k)
+    if (found !== undefined) return found
+    if (this.#endpointLists.size >= 10_000) this.#endpointLists.clear()
+    this.#endpointLists.set(k, eps)
+    return eps
   }
 
   /** The services whose load balancer names this transport. */
@@ -244,7 +259,7 @@ export class TableState {
       this.#setRead(`s${key}`, before?.read ?? [], read)
       this.#useTransport(before?.transport ?? null, transport)
       if (keepOrSet(this.table.services, key, value)) out.services.add(key)
-      if (keepOrSet(this.endpoints, key, services.out.endpoints[key])) out.endpoints.add(key)
+      if (keepOrSet(this.endpoints, key, this.#shared(services.out.endpoints[key]))) out.endpoints.add(key)
       if (before?.ok !== ok) {
         statusChanged.add(key)
         for (const p of this.#parents.get(key) ?? []) queue.push(p)
