@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { conformanceCases } from '../../test/support/traefik-data.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import { childServices, mergeTableParts, splitTableByHost } from '../../shared/table/split.ts'
 import { TABLE_SCHEMA_VERSION, type EdgeTable } from '../../shared/table/schema.ts'
@@ -131,7 +132,7 @@ describe('buildEdgeTable', () => {
 })
 
 describe('buildEdgeTable over Traefik provider cases', () => {
-  const cases = JSON.parse(readFileSync(join(import.meta.dirname, '../../../shared/conformance/provider-cases.json'), 'utf8')) as Array<{ name: string; expected: DynamicConfig }>
+  const cases = conformanceCases<Array<{ name: string; expected: DynamicConfig }>>('provider-cases.json')
 
   it('gives self-contained tables whose host split merges back to the whole', () => {
     let routers = 0

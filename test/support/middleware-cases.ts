@@ -1,9 +1,8 @@
 // Runs one middleware over a request built from a middlewares.json case
-// (../shared/conformance/middlewares.json), recording what reaches the next handler.
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+// (test/traefik/conformance/middlewares.json), recording what reaches the next handler.
 import type { EdgeRequest } from '../../edge-worker/src/request.ts'
 import { chain } from '../../edge-worker/src/middlewares/index.ts'
+import { conformanceCases } from './traefik-data.ts'
 
 export interface MiddlewareCase {
   middleware: string
@@ -37,8 +36,7 @@ export function withFileUsers(config: Record<string, unknown>, file: string | un
 }
 
 export function middlewareCases(type: string): MiddlewareCase[] {
-  const path = join(import.meta.dirname, '..', '..', '..', 'shared', 'conformance', 'middlewares.json')
-  return (JSON.parse(readFileSync(path, 'utf8')) as MiddlewareCase[]).filter((c) => c.middleware === type)
+  return conformanceCases<MiddlewareCase[]>('middlewares.json').filter((c) => c.middleware === type)
 }
 
 /** The request as the edge hands it to middlewares: Host from the Host header (Go's req.Host), client IP from RemoteAddr. */

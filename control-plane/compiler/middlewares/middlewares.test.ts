@@ -6,10 +6,9 @@ import { loadCRDSchemas } from '../validate/load-crds.ts'
 import {
   compileCase,
   compileYAML,
-  CRD_FIXTURES,
   providerCases,
-  SHARED_DIR,
-} from '../tls/fixture-pipeline.ts'
+} from '../../../test/support/provider-fixtures.ts'
+import { CRD_FIXTURES_DIR, conformanceCases } from '../../../test/support/traefik-data.ts'
 
 const b64 = (s: string) => Buffer.from(s).toString('base64')
 
@@ -71,7 +70,7 @@ describe('every Middleware type of the CRD', () => {
 })
 
 describe('basicAuth and digestAuth', () => {
-  const unit = JSON.parse(readFileSync(join(SHARED_DIR, 'conformance/provider-unit-cases.json'), 'utf8'))
+  const unit = conformanceCases<Record<string, unknown>>('provider-unit-cases.json')
     .createBasicAuthCredentials as {
     fixture: string
     watchedNamespaces: string[]
@@ -80,7 +79,7 @@ describe('basicAuth and digestAuth', () => {
 
   for (const c of unit.cases) {
     it(`TestCreateBasicAuthCredentials: ${c.secret} (${c.note})`, () => {
-      const fixture = readFileSync(join(CRD_FIXTURES, unit.fixture), 'utf8')
+      const fixture = readFileSync(join(CRD_FIXTURES_DIR, unit.fixture), 'utf8')
       const yaml = `${fixture}\n---${mw(`{ basicAuth: { secret: ${c.secret} } }`, 'auth', 'default')}`
       const { config } = compileYAML(yaml, { namespaces: unit.watchedNamespaces })
       const users = config.http!.middlewares!['default-auth']!.basicAuth!.users!

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { conformanceCases } from '../../../test/support/traefik-data.ts'
 import { FieldError } from '../diagnostics/diagnostics.ts'
 import {
   isCrossProviderNamespaceAllowed,
@@ -8,19 +7,14 @@ import {
   resolveServersTransport,
 } from './references.ts'
 
-const units = JSON.parse(
-  readFileSync(
-    join(import.meta.dirname, '../../../../shared/conformance/provider-unit-cases.json'),
-    'utf8',
-  ),
-) as {
+const units = conformanceCases<{
   isCrossProviderNamespaceAllowed: Array<{
     desc: string
     allowList: string[] | null
     namespace: string
     want: boolean
   }>
-}
+}>('provider-unit-cases.json')
 
 describe('isCrossProviderNamespaceAllowed (Traefik unit table)', () => {
   for (const c of units.isCrossProviderNamespaceAllowed) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { canonical } from '../../../test/conformance/provider-compare.ts'
-import { compileCase, compileYAML, providerCases } from '../tls/fixture-pipeline.ts'
+import { compileCase, compileYAML, providerCases } from '../../../test/support/provider-fixtures.ts'
 
 const transport = (spec: string) => `
 apiVersion: traefik.io/v1alpha1

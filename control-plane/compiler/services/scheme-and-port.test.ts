@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { conformanceCases } from '../../../test/support/traefik-data.ts'
 import type { Service } from '../snapshot/kube-types.ts'
 import { joinHostPort, serviceScheme } from './scheme.ts'
 import { selectServicePort } from './service-port.ts'
@@ -25,9 +24,7 @@ interface Units {
   }
 }
 
-const units = JSON.parse(
-  readFileSync(join(import.meta.dirname, '../../../../shared/conformance/provider-unit-cases.json'), 'utf8'),
-) as Units
+const units = conformanceCases<Units>('provider-unit-cases.json')
 
 describe('serviceScheme (Traefik parseServiceProtocol table)', () => {
   for (const c of units.parseServiceProtocol) {

@@ -3,7 +3,7 @@ import { parseAllDocuments } from 'yaml'
 import { compile } from '../index.ts'
 import type { KubeObject } from '../snapshot/kube-types.ts'
 import { canonical } from '../../../test/conformance/provider-compare.ts'
-import { compileCase, compileYAML, providerCases } from './fixture-pipeline.ts'
+import { compileCase, compileYAML, providerCases } from '../../../test/support/provider-fixtures.ts'
 import { DEFAULT_ALPN_PROTOCOLS, DEFAULT_CIPHER_SUITES } from './options.ts'
 
 const b64 = (s: string) => Buffer.from(s).toString('base64')

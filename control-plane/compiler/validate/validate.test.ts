@@ -1,14 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { CRD_FIXTURES_DIR, INTEGRATION_FIXTURES_DIR, TRAEFIK_CRDS_DIR } from '../../../test/support/traefik-data.ts'
 import { parse, parseAllDocuments } from 'yaml'
 import type { KubeObject } from '../snapshot/kube-types.ts'
 import { DEPLOYED_CRD_FILE, loadCRDSchemas } from './load-crds.ts'
 import { validateSnapshot } from './validate-snapshot.ts'
 import { defaultValidator, isRejected, validateObject } from './validate.ts'
 
-const SHARED = join(import.meta.dirname, '../../../../shared')
-const SHARED_CRD_FILE = join(SHARED, 'traefik/crds/kubernetes-crd-definition-v1.yml')
+const TRAEFIK_CRD_FILE = join(TRAEFIK_CRDS_DIR, 'kubernetes-crd-definition-v1.yml')
 
 function obj(yaml: string): KubeObject {
   return parse(yaml) as KubeObject
@@ -19,8 +19,8 @@ function problems(yaml: string) {
 }
 
 describe('CRD schemas', () => {
-  it('the deployed copy is the one from ../shared, byte for byte', () => {
-    expect(readFileSync(DEPLOYED_CRD_FILE, 'utf8')).toBe(readFileSync(SHARED_CRD_FILE, 'utf8'))
+  it("the deployed copy is Traefik's (test/traefik/crds), byte for byte", () => {
+    expect(readFileSync(DEPLOYED_CRD_FILE, 'utf8')).toBe(readFileSync(TRAEFIK_CRD_FILE, 'utf8'))
   })
 
   it('holds a schema for every HTTP kind the compiler reads', () => {
@@ -36,7 +36,7 @@ describe('CRD schemas', () => {
 })
 
 describe("Traefik's own fixtures", () => {
-  const dirs = [join(SHARED, 'traefik/fixtures/crd'), join(SHARED, 'traefik/fixtures/integration')]
+  const dirs = [CRD_FIXTURES_DIR, INTEGRATION_FIXTURES_DIR]
   const objects: Array<[string, KubeObject]> = []
   for (const dir of dirs) {
     for (const file of readdirSync(dir, { recursive: true }) as string[]) {

@@ -1,5 +1,5 @@
 /**
- * Traefik's own middleware test cases (../shared/conformance/middlewares.json), every one of
+ * Traefik's own middleware test cases (test/traefik/conformance/middlewares.json), every one of
  * them run against the edge: the path, redirect, compress and encodedCharacters cases here,
  * through the real pipeline (chain) with a recording next handler; the others by the test
  * beside their middleware (DELEGATED), which this file checks exist and name their type.
@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { conformanceCases } from '../../../test/support/traefik-data.ts'
 import type { EdgeRequest } from '../request.ts'
 import { negotiateEncoding } from './compress/accept-encoding.ts'
 import { chain } from './index.ts'
@@ -63,7 +64,7 @@ const TRANSCRIPTION_NOTES: Record<string, (c: Case) => Case> = {
   }),
 }
 
-const all = JSON.parse(readFileSync(join(import.meta.dirname, '../../../../shared/conformance/middlewares.json'), 'utf8')) as Case[]
+const all = conformanceCases<Case[]>('middlewares.json')
 const here = all.filter((c) => c.middleware in HERE).map((c) => TRANSCRIPTION_NOTES[c.source]?.(c) ?? c)
 const edge = { target: 'workerd' as const, env: {}, log: () => {} }
 

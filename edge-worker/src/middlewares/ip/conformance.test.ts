@@ -1,10 +1,9 @@
 /**
- * Traefik's pkg/ip test tables (../shared/conformance/middlewares.json, `ipChecker` and
+ * Traefik's pkg/ip test tables (test/traefik/conformance/middlewares.json, `ipChecker` and
  * `ipStrategy` cases) run against the edge's checker and strategies.
  */
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { conformanceCases } from '../../../../test/support/traefik-data.ts'
 import { hostOfHostPort } from './address.ts'
 import { Checker } from './checker.ts'
 import { ipStrategy, remoteAddrStrategy } from './strategy.ts'
@@ -17,7 +16,7 @@ interface Case {
   source: string
 }
 
-const all = JSON.parse(readFileSync(join(import.meta.dirname, '../../../../../shared/conformance/middlewares.json'), 'utf8')) as Case[]
+const all = conformanceCases<Case[]>('middlewares.json')
 const checkerCases = all.filter((c) => c.middleware === 'ipChecker')
 const strategyCases = all.filter((c) => c.middleware === 'ipStrategy')
 

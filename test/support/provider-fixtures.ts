@@ -6,17 +6,14 @@
  * @module
  */
 
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { DynamicConfig } from '../../../shared/dynamic/types.ts'
-import { loadManifests, parseManifestText } from '../../manifests/load.ts'
-import type { Diagnostic } from '../diagnostics/diagnostics.ts'
-import { compile } from '../index.ts'
-import type { ProviderOptions } from '../options/options.ts'
-import type { Snapshot } from '../snapshot/snapshot.ts'
-
-export const SHARED_DIR = join(import.meta.dirname, '../../../../shared')
-export const CRD_FIXTURES = join(SHARED_DIR, 'traefik/fixtures/crd')
+import type { Diagnostic } from '../../control-plane/compiler/diagnostics/diagnostics.ts'
+import { compile } from '../../control-plane/compiler/index.ts'
+import type { ProviderOptions } from '../../control-plane/compiler/options/options.ts'
+import type { Snapshot } from '../../control-plane/compiler/snapshot/snapshot.ts'
+import { loadManifests, parseManifestText } from '../../control-plane/manifests/load.ts'
+import type { DynamicConfig } from '../../shared/dynamic/types.ts'
+import { CRD_FIXTURES_DIR, conformanceCases } from './traefik-data.ts'
 
 export interface PipelineResult {
   config: DynamicConfig
@@ -41,7 +38,7 @@ function compileSnapshot(snapshot: Snapshot, options: Partial<ProviderOptions>):
   return compile(snapshot, { ...options, validate: false })
 }
 
-/** A full case of ../shared/conformance/provider-cases.json. */
+/** A full case of test/traefik/conformance/provider-cases.json. */
 export interface ProviderCase {
   name: string
   test: string
@@ -53,13 +50,12 @@ export interface ProviderCase {
 
 /** Every full provider case, titled uniquely (duplicated names get their Go line). */
 export function providerCases(): Array<[string, ProviderCase]> {
-  const file = join(SHARED_DIR, 'conformance/provider-cases.json')
-  const cases = JSON.parse(readFileSync(file, 'utf8')) as ProviderCase[]
+  const cases = conformanceCases<ProviderCase[]>('provider-cases.json')
   const counts = new Map<string, number>()
   for (const c of cases) counts.set(c.name, (counts.get(c.name) ?? 0) + 1)
   return cases.map((c) => [`${c.test}: ${c.name}${counts.get(c.name)! > 1 ? ` (line ${c.goLine})` : ''}`, c])
 }
 
 export function compileCase(c: ProviderCase): Promise<PipelineResult> {
-  return compileFiles(c.fixtures.map((f) => join(CRD_FIXTURES, f)), c.providerOptions)
+  return compileFiles(c.fixtures.map((f) => join(CRD_FIXTURES_DIR, f)), c.providerOptions)
 }
