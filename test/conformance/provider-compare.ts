@@ -1,5 +1,5 @@
 /**
- * Comparison rules of DIGEST-provider §0 for Traefik's expected configurations: Go's
+ * How Traefik's kubernetes_test.go expected configurations compare (pkg/config/dynamic's JSON tags): Go's
  * `omitempty` (a missing key, null, {}, [], 0, "" and false are the same), except
  * `passHostHeader` and `weight` (pointers in Go: a zero is written) and a router's `tls: {}`
  * (TLS enabled with no options); durations compared as nanoseconds.

@@ -1,6 +1,6 @@
 /**
  * Multi-layer routing: the router keys a child IngressRoute's routers point to
- * (DIGEST-provider §9).
+ * (pkg/provider/kubernetes/crd/kubernetes_http.go's resolveParentRouterNames).
  *
  * @module
  */

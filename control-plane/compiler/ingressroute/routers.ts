@@ -1,6 +1,6 @@
 /**
  * IngressRoutes to routers and their services (Traefik's `loadIngressRouteConfiguration`,
- * DIGEST-provider §2 and §3). Each route is its own unit of failure: a bad route is skipped
+ * pkg/provider/kubernetes/crd/kubernetes_http.go). Each route is its own unit of failure: a bad route is skipped
  * with a diagnostic and the others stay.
  *
  * @module

@@ -1,6 +1,7 @@
 /**
  * basicAuth, digestAuth and forwardAuth: credentials and TLS material from Secrets in the
- * Middleware's namespace (DIGEST-provider §7).
+ * Middleware's namespace (pkg/provider/kubernetes/crd/kubernetes.go's createBasicAuthMiddleware,
+ * createDigestAuthMiddleware, createForwardAuthMiddleware).
  *
  * @module
  */

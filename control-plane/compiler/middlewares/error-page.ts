@@ -1,6 +1,7 @@
 /**
  * The `errors` middleware: its page service is a service reference resolved in the
- * Middleware's namespace (DIGEST-provider §7). A Kubernetes Service gets its own load balancer,
+ * Middleware's namespace (pkg/provider/kubernetes/crd/kubernetes.go's
+ * createErrorPageMiddleware). A Kubernetes Service gets its own load balancer,
  * stored as `<middlewareId>-errorpage-service`; a TraefikService is referenced by name.
  *
  * @module

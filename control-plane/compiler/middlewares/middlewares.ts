@@ -1,6 +1,7 @@
 /**
  * Middleware objects to `http.middlewares` (Traefik's middleware loop in
- * `loadConfigurationFromCRD`, DIGEST-provider §7). Each Middleware is its own unit of failure:
+ * `loadConfigurationFromCRD`,
+ * pkg/provider/kubernetes/crd/kubernetes.go). Each Middleware is its own unit of failure:
  * one that cannot be built is skipped with a diagnostic, and routers keep referring to it (as in
  * Traefik, existence is never checked). Every field set in the spec is emitted, so a spec with
  * several types gives a middleware with several types, as Traefik's provider does.

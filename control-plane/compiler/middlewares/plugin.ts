@@ -1,7 +1,8 @@
 /**
  * Plugin middlewares: their free-form configuration is copied, and every string of the form
  * `urn:k8s:secret:<secretName>:<key>` (at any depth, in maps and arrays) is replaced by that
- * Secret value from the Middleware's namespace (DIGEST-provider §7).
+ * Secret value from the Middleware's namespace (pkg/provider/kubernetes/crd/kubernetes.go's
+ * createPluginMiddleware).
  *
  * @module
  */

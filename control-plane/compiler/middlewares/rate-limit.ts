@@ -1,7 +1,7 @@
 /**
  * The `rateLimit` middleware with Traefik's defaults, and its optional Redis store whose
  * credentials and TLS material come from Secrets in the Middleware's namespace
- * (DIGEST-provider §7).
+ * (pkg/provider/kubernetes/crd/kubernetes.go's createRateLimitMiddleware).
  *
  * @module
  */

@@ -1,6 +1,7 @@
 /**
  * `retry` and `circuitBreaker`: durations given as IntOrString, and Traefik's provider
- * defaults (DIGEST-provider §7 and §12).
+ * defaults (pkg/provider/kubernetes/crd/kubernetes.go's createRetryMiddleware
+ * and createCircuitBreakerMiddleware).
  *
  * @module
  */

@@ -1,5 +1,6 @@
 /**
- * How references between objects resolve to names (DIGEST-provider §1 and §6): middlewares,
+ * How references between objects resolve to names (Traefik's makeID and
+ * isNamespaceAllowed, pkg/provider/kubernetes/crd/kubernetes.go): middlewares,
  * TLS options, servers transports. Existence is never checked, as in Traefik: a dangling name
  * is emitted unchanged and fails later at runtime.
  *

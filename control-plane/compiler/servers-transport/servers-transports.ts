@@ -1,5 +1,6 @@
 /**
- * ServersTransport objects to `http.serversTransports` (DIGEST-provider §11): how the proxy
+ * ServersTransport objects to `http.serversTransports` (pkg/provider/kubernetes/crd/kubernetes.go's
+ * loadConfigurationFromCRD): how the proxy
  * talks to upstream servers (TLS verification, client certificates, timeouts).
  *
  * Material that cannot be loaded (a CA, a client certificate) is skipped piece by piece and the

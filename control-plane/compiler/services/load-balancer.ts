@@ -1,7 +1,8 @@
 /**
  * A service reference (`LoadBalancerSpec`) to its dynamic service: a servers load balancer for
  * a Kubernetes Service, or just a name for a TraefikService (Traefik's `nameAndService` and
- * `buildServersLB`, DIGEST-provider §4).
+ * `buildServersLB`,
+ * pkg/provider/kubernetes/crd/kubernetes_http.go).
  *
  * @module
  */

@@ -1,6 +1,7 @@
 /**
  * TraefikService objects and multi-service routes (Traefik's `buildTraefikService`,
- * `buildServicesLB`, `buildMirroring`, `buildHRW`, `buildFailover`; DIGEST-provider §5).
+ * `buildServicesLB`, `buildMirroring`, `buildHRW`, `buildFailover`;
+ * pkg/provider/kubernetes/crd/kubernetes_http.go).
  *
  * Children that are Kubernetes Services are stored in `http.services` as they are built: when a
  * later child fails, the parent is dropped but the earlier children stay, as in Traefik.

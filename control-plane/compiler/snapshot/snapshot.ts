@@ -1,7 +1,8 @@
 /**
  * A snapshot of Kubernetes objects (what the provider's informers would hold) and the indexes
  * the compiler looks things up in. Visibility rules live here, so every builder sees the
- * cluster the way Traefik's client does (DIGEST-provider §6 and §10):
+ * cluster the way Traefik's client does (pkg/provider/kubernetes/crd/client.go,
+ * pkg/provider/kubernetes/crd/kubernetes.go's isNamespaceAllowed):
  * - only watched namespaces are visible (`namespaces` option);
  * - the `labelSelector` option filters Traefik CRD objects only;
  * - Secrets labelled `owner=helm` are invisible;

@@ -1,6 +1,7 @@
 /**
  * `tls.certificates`: every certificate Secret named by a TLSStore or an IngressRoute, once per
- * `"<namespace>/<secretName>"` (DIGEST-provider §2 step 5 and §8). The first writer of a key wins;
+ * `"<namespace>/<secretName>"` (pkg/provider/kubernetes/crd/kubernetes.go's
+ * loadConfigurationFromCRD and pkg/provider/kubernetes/crd/kubernetes_http.go's getTLSHTTP). The first writer of a key wins;
  * TLSStores run first, so their `stores` list is the one kept. The compiler's `finish` emits the
  * map sorted by key.
  *

@@ -1,6 +1,7 @@
 /**
  * Certificates, keys and CAs read from Secrets and ConfigMaps, with Traefik's key rules
- * (DIGEST-provider §7 "CA secret rule" and "Certificate secret rule"). Used by TLS options and
+ * (Traefik's getCABlocks and
+ * getCertificateBlocks, pkg/provider/kubernetes/crd/kubernetes.go). Used by TLS options and
  * stores, IngressRoute TLS, ServersTransports, forwardAuth and the rate limiter's Redis.
  *
  * Traefik reads only a Secret's base64 `data` (never `stringData`). Every failure throws a

@@ -1,6 +1,7 @@
 /**
  * Ids of TLSOption and TLSStore objects, and the rule that a `default` defined in several
- * namespaces cancels itself (DIGEST-provider §1 and §8). Unlike other ids these are not
+ * namespaces cancels itself (pkg/provider/kubernetes/crd/kubernetes.go's
+ * makeID, buildTLSOptions and buildTLSStores). Unlike other ids these are not
  * normalized: a TLSOption `my.opt` is `default-my.opt`, which a router's (normalized) reference
  * never matches, exactly as in Traefik.
  *
