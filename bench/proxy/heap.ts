@@ -10,12 +10,12 @@
  * @module
  */
 import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
-import { packTable } from '../../control-plane/publish/pack-table.ts'
+import { packTable } from '../../shared/kv/pack-table.ts'
 import { prepareTable } from '../../shared/table/prepare.ts'
 import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
 import type { RoutingView } from '../../shared/table/view.ts'
 import { KvTableSource } from '../../edge-worker/src/table-source/kv-table-source.ts'
-import { BLOB_PREFIX, POINTER_KEY, bucketOf, type TableManifest } from '../../edge-worker/src/table-source/layout.ts'
+import { BLOB_PREFIX, POINTER_KEY, bucketOf, type TableManifest } from '../../shared/kv/layout.ts'
 import { benchHost, proxyConfig } from './generate.ts'
 
 const args = process.argv.slice(2)

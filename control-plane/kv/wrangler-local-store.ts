@@ -5,7 +5,7 @@
 import { join } from 'node:path'
 import { getPlatformProxy } from 'wrangler'
 import { chunks, type KvStore } from './store.ts'
-import { MAX_BULK_GET } from '../../edge-worker/src/table-source/layout.ts'
+import { MAX_BULK_GET } from '../../shared/kv/layout.ts'
 
 export interface WranglerLocalKvOptions {
   /** wrangler.toml whose `kv_namespaces` entry names the namespace. */

@@ -1,6 +1,6 @@
 import { exportJWK, generateKeyPair } from 'jose'
 import { afterEach, describe, expect, it } from 'vitest'
-import { BLOB_PREFIX } from '../../edge-worker/src/table-source/layout.ts'
+import { BLOB_PREFIX } from '../../shared/kv/layout.ts'
 import { newCounters } from '../kube/counters.ts'
 import { createMemoryKvStore } from '../kv/memory-store.ts'
 import type { KvStore } from '../kv/store.ts'

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { createMemoryKvStore } from '../kv/memory-store.ts'
 import type { KvStore } from '../kv/store.ts'
-import { BLOB_PREFIX, POINTER_KEY, bucketOf, endpointsShardOf, parseManifest } from '../../edge-worker/src/table-source/layout.ts'
+import { BLOB_PREFIX, POINTER_KEY, bucketOf, endpointsShardOf, parseManifest } from '../../shared/kv/layout.ts'
 import { pointerVerifier } from '../../edge-worker/src/table-source/verify.ts'
 import { TablePublisher, manifestDigests } from './publisher.ts'
 import { signerFromJwk } from './signing-key.ts'
 import { generateKeyPair, exportJWK } from 'jose'
-import type { EdgeTableInput } from './pack-table.ts'
+import type { EdgeTableInput } from '../../shared/kv/pack-table.ts'
 
 async function newSigner() {
   const { privateKey } = await generateKeyPair('Ed25519', { extractable: true })

@@ -9,9 +9,9 @@ import {
   blobKey,
   parseManifest,
   type TableManifest,
-} from '../../edge-worker/src/table-source/layout.ts'
+} from '../../shared/kv/layout.ts'
 import type { KvStore } from '../kv/store.ts'
-import { packTable, type EdgeTableInput, type PackOptions } from './pack-table.ts'
+import { packTable, type EdgeTableInput, type PackOptions } from '../../shared/kv/pack-table.ts'
 import type { BeaconNotifier } from './beacon.ts'
 import type { TableSigner } from './signing-key.ts'
 import { sealTableSecrets, type SecretsSealer } from '../table/secrets.ts'

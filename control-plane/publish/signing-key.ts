@@ -12,7 +12,7 @@ import {
   type JSONWebKeySet,
   type JWK,
 } from 'jose'
-import { POINTER_TYP } from '../../edge-worker/src/table-source/layout.ts'
+import { POINTER_TYP } from '../../shared/kv/layout.ts'
 import { publicJwk, readKeyFile } from './jwks.ts'
 
 export interface TableSigner {

@@ -1,7 +1,7 @@
 // The control plane in file mode: build the edge table from manifest files, publish it, and
 // rebuild on every change. A change that cannot be read or parsed keeps the last good table
 // serving and is reported; so are the objects a build skipped, whenever that list changes.
-import type { EdgeTableInput } from '../publish/pack-table.ts'
+import type { EdgeTableInput } from '../../shared/kv/pack-table.ts'
 import type { PublishResult } from '../publish/publisher.ts'
 import { watchPaths } from './watch.ts'
 import type { SocketTlsPlan } from './workerd-tls.ts'

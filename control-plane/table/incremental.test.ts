@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { compile, IngressRouteCache } from '../compiler/index.ts'
 import type { KubeObject } from '../compiler/snapshot/kube-types.ts'
-import { packTable } from '../publish/pack-table.ts'
+import { packTable } from '../../shared/kv/pack-table.ts'
 import { edgeTableStage } from '../runtime/edge-table.ts'
 import { splitTableByHost } from '../../shared/table/split.ts'
 import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'

@@ -10,7 +10,7 @@ import { startCluster, type TestCluster } from '../support/cluster.ts'
 import { eventually } from '../support/eventually.ts'
 import { startFakeCloudflareKv, type FakeCloudflareKv } from '../support/fake-cloudflare-kv.ts'
 import { startEdge, type TestEdge } from '../support/edge.ts'
-import { blobKey, POINTER_KEY, type TableManifest } from '../../edge-worker/src/table-source/layout.ts'
+import { blobKey, POINTER_KEY, type TableManifest } from '../../shared/kv/layout.ts'
 import { manifestDigests } from '../../control-plane/publish/publisher.ts'
 
 const route = (name: string, host = `${name}.example`) => ingressRoute({ name, match: `Host(\`${host}\`)`, service: 'whoami' })

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ClusterController } from '../../control-plane/kube/controller.ts'
 import { KubeApiError, kubeRequest } from '../../control-plane/kube/request.ts'
-import { POINTER_KEY } from '../../edge-worker/src/table-source/layout.ts'
+import { POINTER_KEY } from '../../shared/kv/layout.ts'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
 import { ingressRoute } from '../support/apiserver/objects.ts'
 import { startCluster, type TestCluster } from '../support/cluster.ts'

@@ -9,7 +9,7 @@ import { retryAfterMs } from '../../control-plane/cloudflare/api-client.ts'
 import { cloudflareKvOptionsFromEnv, createCloudflareKvStore, type CloudflareKvOptions } from '../../control-plane/kv/cloudflare-rest-store.ts'
 import { TablePublisher, manifestDigests } from '../../control-plane/publish/publisher.ts'
 import { signerFromJwk } from '../../control-plane/publish/signing-key.ts'
-import { BLOB_PREFIX, POINTER_KEY } from '../../edge-worker/src/table-source/layout.ts'
+import { BLOB_PREFIX, POINTER_KEY } from '../../shared/kv/layout.ts'
 import { startFakeCloudflareKv, type FakeCloudflareKv } from '../support/fake-cloudflare-kv.ts'
 
 describe('Cloudflare KV REST store', () => {

@@ -8,7 +8,7 @@ import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
 import { BEACON_PATH, httpBeacon } from '../../control-plane/publish/beacon.ts'
 import { TablePublisher } from '../../control-plane/publish/publisher.ts'
 import { signerFromJwk } from '../../control-plane/publish/signing-key.ts'
-import { POINTER_KEY, blobKey } from '../../edge-worker/src/table-source/layout.ts'
+import { POINTER_KEY, blobKey } from '../../shared/kv/layout.ts'
 import { buildEdgeInput, startEdge, type TestEdge } from '../support/edge.ts'
 import { eventually } from '../support/eventually.ts'
 import { send } from '../support/http.ts'
@@ -63,7 +63,7 @@ describe('version beacon', () => {
 
   it('keeps the last good table while KV does not show the new blobs yet, then loads them', async () => {
     const next = table(2)
-    const { blobs } = await import('../../control-plane/publish/pack-table.ts').then((m) => m.packTable(next))
+    const { blobs } = await import('../../shared/kv/pack-table.ts').then((m) => m.packTable(next))
     for (const digest of blobs.keys()) kv.hidden.add(blobKey(digest))
     const result = await publisher.publish(next)
     expect(result.beacon).toEqual({ ok: true })

@@ -9,7 +9,7 @@
  * @module
  */
 import { BEACON_BINDING, BEACON_OBJECT_NAME } from './beacon-object.ts'
-import { sha256Hex } from './layout.ts'
+import { sha256Hex } from '../../../shared/kv/layout.ts'
 
 export const BEACON_PATH = '/.well-known/traefik-edge/table-pointer'
 

@@ -16,7 +16,7 @@ import { KvTableSource } from './kv-table-source.ts'
 import { parseJwks, pointerVerifier } from './verify.ts'
 
 export { KvTableSource, type KvTableSourceOptions, type TableSourceState } from './kv-table-source.ts'
-export { LAYOUT_VERSION, POINTER_KEY, normalizeHost, type TableManifest } from './layout.ts'
+export { LAYOUT_VERSION, POINTER_KEY, normalizeHost, type TableManifest } from '../../../shared/kv/layout.ts'
 export { TableBeacon } from './beacon-object.ts'
 export { BEACON_PATH, withBeaconEndpoint } from './beacon-endpoint.ts'
 

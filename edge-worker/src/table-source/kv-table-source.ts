@@ -20,7 +20,7 @@ import {
   endpointsShardOf,
   normalizeHost,
   type TableManifest,
-} from './layout.ts'
+} from '../../../shared/kv/layout.ts'
 import { EMPTY, addParts, deflateTexts, missingPart, openBucket, withShard, type Bucket, type Kept } from './bucket.ts'
 import { verifyBlob, type PointerVerifier } from './verify.ts'
 import type { WaitUntil } from '../../../shared/table/source.ts'

@@ -9,7 +9,7 @@ import {
   normalizeHost,
   serviceNames,
   type TableManifest,
-} from '../../edge-worker/src/table-source/layout.ts'
+} from './layout.ts'
 
 /**
  * The endpoints table: servers by service name, plus fields every endpoints blob repeats (its
