@@ -62,7 +62,7 @@ import { cloudflareKvOptionsFromEnv, createCloudflareKvStore } from '../kv/cloud
 import type { KvStore } from '../kv/store.ts'
 import { beaconTokenFromEnv, httpBeacon } from '../publish/beacon.ts'
 import { TablePublisher } from '../publish/publisher.ts'
-import { loadSecretsSealer } from '../table/secrets.ts'
+import { loadSecretsSealer } from '../publish/seal-secrets.ts'
 import { loadOrCreateDevSigningKey, loadSigningKey } from '../publish/signing-key.ts'
 import { edgeTableStage } from '../runtime/edge-table.ts'
 import { certificateSyncer, jsonCertificateState } from '../certs/cloudflare-certificates.ts'

@@ -16,7 +16,7 @@
 import { parseArgs } from 'node:util'
 import { existsSync } from 'node:fs'
 import { generateSigningKey, jwksOf, readKeyFile } from '../publish/jwks.ts'
-import { loadOrCreateDevSecretsKey } from '../table/secrets.ts'
+import { loadOrCreateDevSecretsKey } from '../publish/seal-secrets.ts'
 
 const USAGE = `usage: npm run signing-key -- generate --out FILE [--alg Ed25519|ES256] [--kid KID]
        npm run signing-key -- jwks [--alg ALG] FILE...

@@ -1,11 +1,11 @@
 /**
  * What the dashboard and the diff never show: the middleware fields the publisher seals
- * (edge-worker/src/middlewares/secrets/format.ts' SEALED_FIELDS: basicAuth users, forwardAuth
+ * (shared/secrets/format.ts' SEALED_FIELDS: basicAuth users, forwardAuth
  * TLS material...). They are replaced by a marker that says they are set.
  *
  * @module
  */
-import { SEALED_FIELDS } from '../../edge-worker/src/middlewares/secrets/format.ts'
+import { SEALED_FIELDS } from '../../shared/secrets/format.ts'
 
 export const REDACTED = '(secret, not shown)'
 

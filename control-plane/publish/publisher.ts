@@ -14,7 +14,7 @@ import type { KvStore } from '../kv/store.ts'
 import { packTable, type EdgeTableInput, type PackOptions } from '../../shared/kv/pack-table.ts'
 import type { BeaconNotifier } from './beacon.ts'
 import type { TableSigner } from './signing-key.ts'
-import { sealTableSecrets, type SecretsSealer } from '../table/secrets.ts'
+import { sealTableSecrets, type SecretsSealer } from './seal-secrets.ts'
 
 export interface PublisherOptions {
   store: KvStore

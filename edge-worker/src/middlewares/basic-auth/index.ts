@@ -3,7 +3,7 @@
  * `WWW-Authenticate: Basic realm="<realm>"` (default realm `traefik`); with them, the user name
  * goes upstream in headerField when set, and the Authorization header is dropped when
  * removeHeader is set. Users come from the configuration (the compiler resolves the Secret to
- * `users`), sealed in the table (../secrets) when the control plane has a secrets key.
+ * `users`), sealed in the table (edge-worker/src/secrets) when the control plane has a secrets key.
  *
  * @module
  */
@@ -12,7 +12,7 @@ import { authUsersFileUnsupported } from '../../../../shared/table/capabilities.
 import { httpError, type EdgeRequest, type Handler } from '../../request.ts'
 import { UnsupportedConfig } from '../headers/index.ts'
 import type { MiddlewareContext } from '../index.ts'
-import { isSealed, unseal } from '../secrets/index.ts'
+import { isSealed, unseal } from '../../secrets/unseal.ts'
 import { checkSecret } from './htpasswd.ts'
 import { parseUsers } from './users.ts'
 import { cachedCheck } from './verify-cache.ts'

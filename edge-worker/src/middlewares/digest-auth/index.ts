@@ -18,7 +18,7 @@ import { parseUsers } from '../basic-auth/users.ts'
 import { UnsupportedConfig } from '../headers/index.ts'
 import type { MiddlewareContext } from '../index.ts'
 import { unescapePath } from '../path.ts'
-import { isSealed, unseal } from '../secrets/index.ts'
+import { isSealed, unseal } from '../../secrets/unseal.ts'
 import { digestParams } from './params.ts'
 import { nonces, type Nonces } from './nonce.ts'
 

@@ -1,5 +1,5 @@
 /**
- * Opens the sealed part of a middleware's configuration (./format.ts) with the private key in
+ * Opens the sealed part of a middleware's configuration (shared/secrets/format.ts) with the private key in
  * the SECRETS_KEY binding. Each sealed value is decrypted once per isolate (a JWE names one
  * table content: the control plane reuses it for the same plaintext), however many routers use
  * the middleware.
@@ -7,7 +7,7 @@
  * @module
  */
 import { compactDecrypt, importJWK, type CryptoKey, type JWK } from 'jose'
-import { SEAL_ALG, SEAL_ENC, SEAL_TYP, SEALED, SEALED_FIELDS, SECRETS_KEY_BINDING } from './format.ts'
+import { SEAL_ALG, SEAL_ENC, SEAL_TYP, SEALED, SEALED_FIELDS, SECRETS_KEY_BINDING } from '../../../shared/secrets/format.ts'
 
 const MAX_OPENED = 1024
 const opened = new Map<string, Promise<Record<string, unknown>>>()

@@ -6,8 +6,8 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { unseal } from '../../edge-worker/src/middlewares/secrets/index.ts'
-import { loadOrCreateDevSecretsKey, sealTableSecrets } from './secrets.ts'
+import { unseal } from '../../edge-worker/src/secrets/unseal.ts'
+import { loadOrCreateDevSecretsKey, sealTableSecrets } from '../../control-plane/publish/seal-secrets.ts'
 
 const dir = await mkdtemp(join(tmpdir(), 'secrets-'))
 afterAll(() => rm(dir, { recursive: true, force: true }))

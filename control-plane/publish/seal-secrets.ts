@@ -1,5 +1,5 @@
 /**
- * Sealing the table's secrets (edge-worker/src/middlewares/secrets/format.ts): before a table
+ * Sealing the table's secrets (shared/secrets/format.ts): before a table
  * is stored, every middleware's secret fields (basicAuth and digestAuth users) are replaced by a
  * JWE encrypted to the edge's public key. Without a key they are withheld rather than stored in
  * plain text: the middleware then fails closed at the edge (500), never open.
@@ -21,9 +21,9 @@ import {
   SEAL_TYP,
   SEALED,
   SEALED_FIELDS,
-} from '../../edge-worker/src/middlewares/secrets/format.ts'
+} from '../../shared/secrets/format.ts'
 
-export { SECRETS_KEY_BINDING } from '../../edge-worker/src/middlewares/secrets/format.ts'
+export { SECRETS_KEY_BINDING } from '../../shared/secrets/format.ts'
 
 export interface SecretsSealer {
   readonly kid: string

@@ -2,8 +2,8 @@
  * How secret material travels in the edge table: the fields listed per middleware type are
  * removed from its configuration and replaced by `sealed`, a compact JWE (ECDH-ES+A256KW on
  * P-256, A256GCM) of a JSON object holding them, encrypted to a key only the edge holds. The
- * control plane seals (control-plane/table/secrets.ts), the edge opens (./index.ts); KV never
- * sees the plaintext.
+ * control plane seals (control-plane/publish/seal-secrets.ts), the edge opens
+ * (edge-worker/src/secrets/unseal.ts); KV never sees the plaintext.
  *
  * @module
  */
