@@ -1,16 +1,16 @@
 /**
  * Which router the edge picks for a request, and why. The choice is the edge's own: the request
- * goes through the worker's entry point headers (edge-worker/src/proxy/forwarded.ts), SNI check
- * and muxer (edge-worker/src/muxer) over the prepared published table. The why walks the same
+ * goes through the same entry point headers (shared/http/forwarded.ts), SNI check
+ * (shared/tls/sni-check.ts) and muxer (shared/muxer) as in the worker, over the prepared
+ * published table. The why walks the same
  * routers in the index's order (shared/rules' compileRouters) and explains each rule that came
  * before the chosen one with shared/rules/explain.ts.
  *
  * @module
  */
-import { entryPointHeaders } from '../../edge-worker/src/proxy/forwarded.ts'
-import { selectRouter } from '../../edge-worker/src/muxer/index.ts'
-import type { EdgeRequest } from '../../edge-worker/src/request.ts'
-import { misdirected } from '../../edge-worker/src/tls/sni-check.ts'
+import { entryPointHeaders } from '../../shared/http/forwarded.ts'
+import { selectRouter, type RoutingRequest } from '../../shared/muxer/select-router.ts'
+import { misdirected } from '../../shared/tls/sni-check.ts'
 import { explainRule, type Clause } from '../../shared/rules/explain.ts'
 import { canonicalHost, routingPath, type MatchRequest, type RuleNode } from '../../shared/rules/index.ts'
 import { compileRouters, type CompiledRouter } from '../../shared/rules/routers.ts'
@@ -94,19 +94,15 @@ export function explainRequest(parts: EdgeTable[], view: RoutingView, input: Exp
   const incoming = new Headers()
   for (const [k, v] of input.headers ?? []) incoming.append(k, v)
   const host = incoming.get('host') ?? url.host
-  const req: EdgeRequest = {
+  const req: RoutingRequest = {
     method,
     host,
     path: url.pathname || '/',
     query: url.search.slice(1),
     headers: entryPointHeaders(incoming, { clientIp, tls, host, hostname: 'traefik-edge', trusted: false }),
-    body: null,
     clientIp,
     tls,
     entryPoint,
-    skipXff: false,
-    ctx: { waitUntil: () => {} },
-    signal: undefined,
   }
   const base = { request: { method, url: input.url, host: canonicalHost(host), path: req.path, tls, entryPoint, clientIp }, notMatched: [], elsewhere: [], otherHosts: 0 }
 

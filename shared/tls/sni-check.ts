@@ -13,8 +13,8 @@
  *
  * @module
  */
-import { DEFAULT_TLS_OPTIONS, type TableTls, type TableTlsOptions } from '../../../shared/table/schema.ts'
-import { goTlsVersion, isTls13Suite, opensslCipherName, protocolVersion } from '../../../shared/tls/cipher-suites.ts'
+import { DEFAULT_TLS_OPTIONS, type TableTls, type TableTlsOptions } from '../table/schema.ts'
+import { goTlsVersion, isTls13Suite, opensslCipherName, protocolVersion } from './cipher-suites.ts'
 
 /** The parts of Cloudflare's request.cf the check reads. */
 export interface HandshakeFacts {

@@ -4,13 +4,27 @@
  *
  * @module
  */
-import type { MatchRequest, PreparedRouter, RoutingView } from '../../../shared/table/view.ts'
-import { BadPathError, canonicalHost, routingPath } from '../../../shared/rules/index.ts'
-import type { EdgeRequest } from '../request.ts'
+import type { MatchRequest, PreparedRouter, RoutingView } from '../table/view.ts'
+import { BadPathError, canonicalHost, routingPath } from '../rules/index.ts'
 
 export type Selection = { router: PreparedRouter } | { status: 400 | 404 }
 
-export function selectRouter(view: RoutingView, req: EdgeRequest): Selection {
+/** What the muxer reads of a request (the edge's EdgeRequest has these, and so has `explain`'s). */
+export interface RoutingRequest {
+  method: string
+  /** Go's req.Host: the Host header as the client sent it, port included. */
+  host: string
+  /** The escaped path. */
+  path: string
+  /** The raw query without `?`. */
+  query: string
+  headers: Headers
+  clientIp: string
+  tls: boolean
+  entryPoint: string
+}
+
+export function selectRouter(view: RoutingView, req: RoutingRequest): Selection {
   let path: string
   try {
     path = routingPath(req.path)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { TableTls } from '../../../shared/table/schema.ts'
+import type { TableTls } from '../table/schema.ts'
 import { hostOptions, misdirected } from './sni-check.ts'
 
 const tls: TableTls = {
