@@ -37,8 +37,8 @@ const TOTAL_CASES = 369
 
 /** Types whose cases run in the test beside their middleware (file relative to this folder). */
 const DELEGATED: Record<string, { file: string; count: number }> = {
-  ipChecker: { file: 'ip/conformance.test.ts', count: 87 },
-  ipStrategy: { file: 'ip/conformance.test.ts', count: 17 },
+  ipChecker: { file: '../../../shared/ip/conformance.test.ts', count: 87 },
+  ipStrategy: { file: '../../../shared/ip/conformance.test.ts', count: 17 },
   ipAllowList: { file: 'ip-allow-list/index.test.ts', count: 15 },
   basicAuth: { file: 'basic-auth/index.test.ts', count: 60 },
   headers: { file: 'headers/index.test.ts', count: 39 },

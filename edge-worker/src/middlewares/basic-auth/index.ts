@@ -14,7 +14,7 @@ import { UnsupportedConfig } from '../headers/index.ts'
 import type { MiddlewareContext } from '../index.ts'
 import { isSealed, unseal } from '../../secrets/unseal.ts'
 import { checkSecret } from './htpasswd.ts'
-import { parseUsers } from './users.ts'
+import { parseUsers } from '../../../../shared/middlewares/users.ts'
 import { cachedCheck } from './verify-cache.ts'
 
 export function basicAuth(config: BasicAuth, context: MiddlewareContext): (next: Handler) => Handler {

@@ -16,7 +16,7 @@ import { durationToNs } from '../../../../shared/dynamic/duration.ts'
 import type { CircuitBreaker } from '../../../../shared/dynamic/types.ts'
 import type { Handler } from '../../request.ts'
 import { UnsupportedConfig } from '../headers/index.ts'
-import { GO_STATUS_TEXT } from '../ip/status-text.ts'
+import { GO_STATUS_TEXT } from '../../../../shared/http/status-text.ts'
 import { RollingMetrics } from './metrics.ts'
 
 type State = { kind: 'standby' } | { kind: 'tripped'; until: number } | { kind: 'recovering'; start: number; until: number; allowed: number; denied: number }

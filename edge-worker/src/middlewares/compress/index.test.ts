@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { EdgeRequest } from '../../request.ts'
 import { chain } from '../index.ts'
 import { negotiateEncoding } from './accept-encoding.ts'
-import { parseMediaType } from './media-type.ts'
+import { parseMediaType } from '../../../../shared/http/media-type.ts'
 
 // What the middleware decides (codings, headers, body kept or streamed). gzip and br bytes are
 // the runtime's: test/e2e/edge-transforms.test.ts checks them through workerd.

@@ -14,7 +14,7 @@
 import type { ErrorPage } from '../../../../shared/dynamic/types.ts'
 import type { EdgeRequest, Handler } from '../../request.ts'
 import type { MiddlewareContext } from '../index.ts'
-import { inRanges, parseStatusRanges, type StatusRanges } from './status-ranges.ts'
+import { inRanges, parseStatusRanges, type StatusRanges } from '../../../../shared/http/status-ranges.ts'
 
 export function errors(config: ErrorPage, context: MiddlewareContext): (next: Handler) => Handler {
   let ranges: StatusRanges

@@ -8,9 +8,9 @@
 import type { IPAllowList } from '../../../../shared/dynamic/types.ts'
 import type { Handler } from '../../request.ts'
 import { UnsupportedConfig } from '../headers/index.ts'
-import { Checker } from '../ip/checker.ts'
-import { GO_STATUS_TEXT } from '../ip/status-text.ts'
-import { ipStrategy } from '../ip/strategy.ts'
+import { Checker } from '../../../../shared/ip/checker.ts'
+import { GO_STATUS_TEXT } from '../../../../shared/http/status-text.ts'
+import { ipStrategy } from '../../../../shared/ip/strategy.ts'
 
 export function ipAllowList(config: IPAllowList): (next: Handler) => Handler {
   if (!config?.sourceRange?.length) throw new Error('ipAllowList: sourceRange is empty')

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { caseRequest } from '../../../../test/support/middleware-cases.ts'
 import { chain } from '../index.ts'
 import { rateLimitSettings } from './index.ts'
-import { sourceExtractor } from './source-criterion.ts'
+import { sourceExtractor } from '../../../../shared/middlewares/source-criterion.ts'
 import { newBucket, reserve } from './token-bucket.ts'
 
 interface NewCase {

@@ -19,7 +19,7 @@ import { globalLimits } from '../../durable/limits.ts'
 import { httpError, type Handler } from '../../request.ts'
 import { UnsupportedConfig } from '../headers/index.ts'
 import type { MiddlewareContext } from '../index.ts'
-import { sourceExtractor } from './source-criterion.ts'
+import { sourceExtractor } from '../../../../shared/middlewares/source-criterion.ts'
 import { newBucket, reserve, type BucketState } from './token-bucket.ts'
 
 /** Traefik keeps at most this many sources (an LRU/TTL map); the oldest go first here. */

@@ -18,7 +18,7 @@ import { durationToNs } from '../../../../shared/dynamic/duration.ts'
 import { wasNotSent } from '../../proxy/not-sent.ts'
 import { bufferBody } from '../../service/body.ts'
 import type { EdgeRequest, Handler } from '../../request.ts'
-import { inRanges, parseStatusRanges, type StatusRanges } from '../errors/status-ranges.ts'
+import { inRanges, parseStatusRanges, type StatusRanges } from '../../../../shared/http/status-ranges.ts'
 import { bytesStream } from '../buffering/bytes-stream.ts'
 
 const DEFAULT_MAX_BODY = 2 * 1024 * 1024

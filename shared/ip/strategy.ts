@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { IPStrategy } from '../../../../shared/dynamic/types.ts'
+import type { IPStrategy } from '../dynamic/types.ts'
 import { maskIpv6 } from './address.ts'
 import { Checker } from './checker.ts'
 

@@ -5,11 +5,16 @@
  *
  * @module
  */
-import type { SourceCriterion } from '../../../../shared/dynamic/types.ts'
-import type { EdgeRequest } from '../../request.ts'
-import { ipStrategy } from '../ip/strategy.ts'
+import type { SourceCriterion } from '../dynamic/types.ts'
+import { ipStrategy, type StrategyRequest } from '../ip/strategy.ts'
 
-export type SourceExtractor = (req: EdgeRequest) => string
+/** What a source criterion reads of a request (the edge's EdgeRequest has it). */
+export interface SourceRequest extends StrategyRequest {
+  /** Go's req.Host. */
+  host: string
+}
+
+export type SourceExtractor = (req: SourceRequest) => string
 
 /** Throws (naming the field) on a configuration Traefik refuses. */
 export function sourceExtractor(type: string, criterion: SourceCriterion | undefined, fallback: SourceCriterion): SourceExtractor {

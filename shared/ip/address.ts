@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { parseIp } from '../../../../shared/rules/ip.ts'
+import { parseIp } from '../rules/ip.ts'
 
 /** The first address of `ip`'s /bits network, as Go's netip.Addr.Prefix(bits).Addr().String(); null if not IPv6. */
 export function maskIpv6(ip: string, bits: number): string | null {

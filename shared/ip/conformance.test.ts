@@ -3,7 +3,7 @@
  * `ipStrategy` cases) run against the edge's checker and strategies.
  */
 import { describe, expect, it } from 'vitest'
-import { conformanceCases } from '../../../../test/support/traefik-data.ts'
+import { conformanceCases } from '../../test/support/traefik-data.ts'
 import { hostOfHostPort } from './address.ts'
 import { Checker } from './checker.ts'
 import { ipStrategy, remoteAddrStrategy } from './strategy.ts'

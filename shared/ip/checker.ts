@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseCidr, parseIp, type Cidr } from '../../../../shared/rules/ip.ts'
+import { parseCidr, parseIp, type Cidr } from '../rules/ip.ts'
 import { hostOfHostPort } from './address.ts'
 
 export class Checker {
