@@ -11,7 +11,7 @@ import { conformanceCases } from '../../../test/support/traefik-data.ts'
 import type { EdgeRequest } from '../request.ts'
 import { negotiateEncoding } from './compress/accept-encoding.ts'
 import { chain } from './index.ts'
-import { unescapePath } from './path.ts'
+import { unescapePath } from './toolkit/path.ts'
 
 interface Case {
   middleware: string

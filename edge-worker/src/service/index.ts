@@ -16,7 +16,7 @@ import { reverseProxy } from '../proxy/index.ts'
 import { pooledSocketTransport } from '../proxy/socket-pool/transport.ts'
 import { STATUS_TEXT, httpError, type EdgeRequest, type Handler } from '../request.ts'
 import { withResponseHeaders } from '../response.ts'
-import { bufferBody } from './body.ts'
+import { bufferBody } from '../middlewares/toolkit/body.ts'
 
 export interface ServiceHandler {
   handle: Handler

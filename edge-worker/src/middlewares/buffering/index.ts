@@ -16,8 +16,8 @@
 import { parseRetryExpression } from '../../../../shared/circuit-breaker/functions.ts'
 import type { Buffering } from '../../../../shared/dynamic/types.ts'
 import type { EdgeRequest, Handler } from '../../request.ts'
-import { bufferBody } from '../../service/body.ts'
-import { bytesStream } from './bytes-stream.ts'
+import { bufferBody } from '../toolkit/body.ts'
+import { bytesStream } from '../toolkit/bytes-stream.ts'
 
 /** oxy's DefaultMaxRetryAttempts. */
 const MAX_RETRY_ATTEMPTS = 10

@@ -16,7 +16,7 @@ import type { Compress } from '../../../../shared/dynamic/types.ts'
 import type { Handler } from '../../request.ts'
 import { IDENTITY, NOT_ACCEPTABLE, negotiateEncoding } from './accept-encoding.ts'
 import { parseMediaType } from '../../../../shared/http/media-type.ts'
-import { peekBody } from '../peek-body.ts'
+import { peekBody } from '../toolkit/peek-body.ts'
 import { zstdStream } from './zstd.ts'
 
 export const COMPRESS_ENCODINGS = ['gzip', 'br', 'zstd'] as const

@@ -20,8 +20,8 @@
 import type { ForwardAuth } from '../../../../shared/dynamic/types.ts'
 import { forwardAuthCaUnsupported, forwardAuthUnsupported } from '../../../../shared/circuit-breaker/unsupported.ts'
 import type { EdgeRequest, Handler } from '../../request.ts'
-import { bufferBody } from '../../service/body.ts'
-import { bytesStream } from '../buffering/bytes-stream.ts'
+import { bufferBody } from '../toolkit/body.ts'
+import { bytesStream } from '../toolkit/bytes-stream.ts'
 import { UnsupportedConfig } from '../headers/index.ts'
 import type { MiddlewareContext } from '../index.ts'
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { EdgeRequest } from '../../request.ts'
 import { chain } from '../index.ts'
-import { goUrlString } from './go-url.ts'
+import { goUrlString } from '../toolkit/go-url.ts'
 
 // Traefik's redirect tables run in ../conformance.test.ts; these pin what they leave open.
 

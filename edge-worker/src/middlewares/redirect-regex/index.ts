@@ -7,7 +7,7 @@
  */
 import type { RedirectRegex } from '../../../../shared/dynamic/types.ts'
 import type { Handler } from '../../request.ts'
-import { redirect, requestUri } from './redirect.ts'
+import { redirect, requestUri } from '../toolkit/redirect.ts'
 
 export function redirectRegex(config: RedirectRegex): (next: Handler) => Handler {
   return redirect({

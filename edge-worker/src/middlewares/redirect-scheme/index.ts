@@ -8,7 +8,7 @@
  */
 import type { RedirectScheme } from '../../../../shared/dynamic/types.ts'
 import type { EdgeRequest, Handler } from '../../request.ts'
-import { redirect, requestUri } from '../redirect-regex/redirect.ts'
+import { redirect, requestUri } from '../toolkit/redirect.ts'
 
 const URI_PATTERN = '^(https?:\\/\\/)?(\\[[\\w:.]+\\]|[\\w\\._-]+)?(:\\d+)?(.*)$'
 

@@ -8,9 +8,9 @@
  * @module
  */
 import type { ReplacePathRegex } from '../../../../shared/dynamic/types.ts'
-import { compileField } from '../redirect-regex/redirect.ts'
+import { compileField } from '../toolkit/redirect.ts'
 import { httpError, type Handler } from '../../request.ts'
-import { escapePath, isValidEscaped, joinPathNormalized, unescapePath } from '../path.ts'
+import { escapePath, isValidEscaped, joinPathNormalized, unescapePath } from '../toolkit/path.ts'
 
 export function replacePathRegex(config: ReplacePathRegex): (next: Handler) => Handler {
   const re = compileField('replacePathRegex.regex', (config.regex ?? '').trim())

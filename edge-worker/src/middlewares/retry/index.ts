@@ -16,10 +16,10 @@
 import type { Retry } from '../../../../shared/dynamic/types.ts'
 import { durationToNs } from '../../../../shared/dynamic/duration.ts'
 import { wasNotSent } from '../../proxy/not-sent.ts'
-import { bufferBody } from '../../service/body.ts'
+import { bufferBody } from '../toolkit/body.ts'
 import type { EdgeRequest, Handler } from '../../request.ts'
 import { inRanges, parseStatusRanges, type StatusRanges } from '../../../../shared/http/status-ranges.ts'
-import { bytesStream } from '../buffering/bytes-stream.ts'
+import { bytesStream } from '../toolkit/bytes-stream.ts'
 
 const DEFAULT_MAX_BODY = 2 * 1024 * 1024
 const RANDOMIZATION = 0.5

@@ -7,9 +7,9 @@
  * @module
  */
 import type { StripPrefixRegex } from '../../../../shared/dynamic/types.ts'
-import { compileField } from '../redirect-regex/redirect.ts'
+import { compileField } from '../toolkit/redirect.ts'
 import { httpError, type Handler } from '../../request.ts'
-import { byteLength, ensureLeadingSlash, escapedLength, joinPathNormalized, unescapePath } from '../path.ts'
+import { byteLength, ensureLeadingSlash, escapedLength, joinPathNormalized, unescapePath } from '../toolkit/path.ts'
 
 export function stripPrefixRegex(config: StripPrefixRegex): (next: Handler) => Handler {
   const expressions = (Array.isArray(config.regex) ? config.regex : []).map((r, i) => compileField(`stripPrefixRegex.regex[${i}]`, r.trim()))

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { escapePath, isValidEscaped, unescapePath } from '../path.ts'
+import { escapePath, isValidEscaped, unescapePath } from './path.ts'
 
 /** The URL as Go's URL.String() writes it after url.Parse; null where url.Parse fails. */
 export function goUrlString(raw: string): string | null {
