@@ -12,7 +12,7 @@ import { circuitBreaker } from '../../edge-worker/src/middlewares/circuit-breake
 import { compress } from '../../edge-worker/src/middlewares/compress/index.ts'
 import { digestAuth } from '../../edge-worker/src/middlewares/digest-auth/index.ts'
 import { forwardAuth } from '../../edge-worker/src/middlewares/forward-auth/index.ts'
-import { UnsupportedConfig, headers } from '../../edge-worker/src/middlewares/headers/index.ts'
+import { headers } from '../../edge-worker/src/middlewares/headers/index.ts'
 import { inFlightReq } from '../../edge-worker/src/middlewares/in-flight-req/index.ts'
 import { ipAllowList } from '../../edge-worker/src/middlewares/ip-allow-list/index.ts'
 import { rateLimit } from '../../edge-worker/src/middlewares/rate-limit/index.ts'
@@ -21,6 +21,7 @@ import { redirectScheme } from '../../edge-worker/src/middlewares/redirect-schem
 import { replacePathRegex } from '../../edge-worker/src/middlewares/replace-path-regex/index.ts'
 import { retry } from '../../edge-worker/src/middlewares/retry/index.ts'
 import { stripPrefixRegex } from '../../edge-worker/src/middlewares/strip-prefix-regex/index.ts'
+import { UnsupportedConfig } from '../../shared/middlewares/unsupported.ts'
 
 type Factory = (config: never, context: never) => unknown
 

@@ -24,7 +24,7 @@ import { observe, type Observation } from './observability/observation.ts'
 import type { ObservabilityEnv } from './observability/settings.ts'
 import { forwardedHeaders, readIncoming, type IncomingHeaders } from '../../shared/http/forwarded.ts'
 import { STATUS_TEXT, httpError, type EdgeRequest, type ExecutionContextLike, type Handler } from './request.ts'
-import { serviceHandler } from './service/index.ts'
+import { serviceHandler, withServiceBuilder } from './service/index.ts'
 import { entryPointDenial } from './middlewares/encoded-characters/index.ts'
 import { misdirected, type HandshakeFacts } from '../../shared/tls/sni-check.ts'
 import { tableSourceFromEnv, type TableSourceEnv } from './table-source/index.ts'
@@ -156,7 +156,7 @@ function route(a: Arrival, view: RoutingView | { error: string }): Promise<Respo
   } else {
     const router = selected.router
     const entry = built.get(router)
-    const answer = entry !== undefined ? dispatch(entry, a, req, facts.clean) : routerEntry(router, { target: view.target, env: env as unknown as Record<string, unknown>, log: console.error }).then((e) => dispatch(e, a, req, facts.clean))
+    const answer = entry !== undefined ? dispatch(entry, a, req, facts.clean) : routerEntry(router, withServiceBuilder({ target: view.target, env: env as unknown as Record<string, unknown>, log: console.error })).then((e) => dispatch(e, a, req, facts.clean))
     return obs === null ? answer : answer.then((r) => obs.finish(r))
   }
   return Promise.resolve(obs === null ? res : obs.finish(res))

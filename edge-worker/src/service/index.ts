@@ -26,6 +26,12 @@ export interface ServiceHandler {
 
 const built = new WeakMap<PreparedService, Promise<ServiceHandler>>()
 
+/** `edge` with this module as its service builder (what the errors middleware's page is made with). */
+export function withServiceBuilder(edge: EdgeContext): EdgeContext {
+  const full: EdgeContext = { ...edge, serviceHandler: (svc) => serviceHandler(svc, full).then((h) => h.handle) }
+  return full
+}
+
 export function serviceHandler(svc: PreparedService, edge: EdgeContext): Promise<ServiceHandler> {
   let h = built.get(svc)
   if (!h) {

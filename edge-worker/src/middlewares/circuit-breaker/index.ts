@@ -15,7 +15,7 @@ import { parseBreakerExpression } from '../../../../shared/circuit-breaker/funct
 import { durationToNs } from '../../../../shared/dynamic/duration.ts'
 import type { CircuitBreaker } from '../../../../shared/dynamic/types.ts'
 import type { Handler } from '../../request.ts'
-import { UnsupportedConfig } from '../headers/index.ts'
+import { UnsupportedConfig } from '../toolkit/types.ts'
 import { GO_STATUS_TEXT } from '../../../../shared/http/status-text.ts'
 import { RollingMetrics } from './metrics.ts'
 

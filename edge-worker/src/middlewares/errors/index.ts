@@ -13,7 +13,7 @@
  */
 import type { ErrorPage } from '../../../../shared/dynamic/types.ts'
 import type { EdgeRequest, Handler } from '../../request.ts'
-import type { MiddlewareContext } from '../index.ts'
+import type { MiddlewareContext } from '../toolkit/types.ts'
 import { inRanges, parseStatusRanges, type StatusRanges } from '../../../../shared/http/status-ranges.ts'
 
 export function errors(config: ErrorPage, context: MiddlewareContext): (next: Handler) => Handler {
@@ -34,11 +34,12 @@ export function errors(config: ErrorPage, context: MiddlewareContext): (next: Ha
   if (!config?.service) throw new Error('errors.service: no error page service given')
   const svc = context.service
   if (!svc) throw new Error(`errors.service: service ${JSON.stringify(config.service)} is not in the table`)
+  const build = context.edge.serviceHandler
+  if (!build) throw new Error('errors.service: this edge context builds no services')
   const allowed = config.errorRequestHeaders
   let page: Promise<Handler> | undefined
-  // Imported on first use: the service module builds middleware chains, this module is one of them.
-  const pageHandler = () =>
-    (page ??= import('../../service/index.ts').then(async ({ serviceHandler }) => (await serviceHandler(svc, context.edge)).handle))
+  // Built on first use, by the service module the edge context carries.
+  const pageHandler = () => (page ??= build(svc))
 
   return (next) =>
     async function errors(req) {

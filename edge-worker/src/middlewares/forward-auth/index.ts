@@ -22,8 +22,8 @@ import { forwardAuthCaUnsupported, forwardAuthUnsupported } from '../../../../sh
 import type { EdgeRequest, Handler } from '../../request.ts'
 import { bufferBody } from '../toolkit/body.ts'
 import { bytesStream } from '../toolkit/bytes-stream.ts'
-import { UnsupportedConfig } from '../headers/index.ts'
-import type { MiddlewareContext } from '../index.ts'
+import { UnsupportedConfig } from '../toolkit/types.ts'
+import type { MiddlewareContext } from '../toolkit/types.ts'
 
 // Traefik's list for the auth request and the refusal: Proxy-Authorization goes to the auth server (RFC 7235 4.4).
 const HOP = ['connection', 'keep-alive', 'te', 'trailers', 'transfer-encoding', 'upgrade']

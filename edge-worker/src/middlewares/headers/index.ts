@@ -15,6 +15,7 @@ import type { Headers as HeadersConfig } from '../../../../shared/dynamic/types.
 import { headersUnsupported } from '../../../../shared/table/capabilities.ts'
 import type { Handler } from '../../request.ts'
 import { withResponseHeaders } from '../../response.ts'
+import { UnsupportedConfig } from '../toolkit/types.ts'
 import { cors, firstValue, hasCors } from './cors.ts'
 import { hasSecure, secure } from './secure.ts'
 
@@ -63,9 +64,4 @@ export function headers(config: HeadersConfig): (next: Handler) => Handler {
         corsPart?.decorate(h, origin)
       })
     }
-}
-
-/** A configuration the edge recognises but does not implement: the route answers 501. */
-export class UnsupportedConfig extends Error {
-  override readonly name = 'UnsupportedConfig'
 }

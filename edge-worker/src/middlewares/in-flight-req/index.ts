@@ -10,7 +10,7 @@
 import type { InFlightReq } from '../../../../shared/dynamic/types.ts'
 import { globalLimits } from '../../durable/limits.ts'
 import { httpError, type EdgeRequest, type Handler } from '../../request.ts'
-import type { MiddlewareContext } from '../index.ts'
+import type { MiddlewareContext } from '../toolkit/types.ts'
 import { sourceExtractor } from '../../../../shared/middlewares/source-criterion.ts'
 
 export function inFlightReq(config: InFlightReq, context: MiddlewareContext): (next: Handler) => Handler {

@@ -7,7 +7,7 @@
  */
 import type { IPAllowList } from '../../../../shared/dynamic/types.ts'
 import type { Handler } from '../../request.ts'
-import { UnsupportedConfig } from '../headers/index.ts'
+import { UnsupportedConfig } from '../toolkit/types.ts'
 import { Checker } from '../../../../shared/ip/checker.ts'
 import { GO_STATUS_TEXT } from '../../../../shared/http/status-text.ts'
 import { ipStrategy } from '../../../../shared/ip/strategy.ts'

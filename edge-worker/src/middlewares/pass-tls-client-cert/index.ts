@@ -14,8 +14,8 @@
  */
 import type { PassTLSClientCert, TLSClientCertificateInfo } from '../../../../shared/dynamic/types.ts'
 import type { EdgeRequest, Handler } from '../../request.ts'
-import { UnsupportedConfig } from '../headers/index.ts'
-import type { MiddlewareContext } from '../index.ts'
+import { UnsupportedConfig } from '../toolkit/types.ts'
+import type { MiddlewareContext } from '../toolkit/types.ts'
 import { readCertificate, type Attribute, type CertificateFields } from './x509.ts'
 
 const CERT = 'x-forwarded-tls-client-cert'
