@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { parseBreakerExpression, parseRetryExpression, type BreakerMetrics } from './functions.ts'
-import { middlewareConfigError } from '../../control-plane/table/middleware-config.ts'
+import { middlewareConfigError } from '../middlewares/config-error.ts'
 import { forwardAuthCaUnsupported, resilienceUnsupported } from './unsupported.ts'
 
 const metrics = (net: number, codes: number, p50: number): BreakerMetrics & { calls: unknown[] } => {

@@ -2,7 +2,7 @@
  * What the edge cannot honour in rateLimit and forwardAuth (501 and a compile-time diagnostic,
  * through shared/table/capabilities.ts). Malformed configurations, such as a circuitBreaker
  * expression that does not parse, are another matter: the control plane builds the edge's own
- * factory to find those (control-plane/table/middleware-config.ts), and the route answers 500.
+ * factory to find those (shared/middlewares/config-error.ts), and the route answers 500.
  *
  * @module
  */

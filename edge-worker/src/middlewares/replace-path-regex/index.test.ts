@@ -33,7 +33,7 @@ describe('replacePathRegex', () => {
 
 describe('regexp errors name the field', () => {
   it('is reported when the table is built, with the field and the pattern', async () => {
-    const { middlewareConfigError } = await import('../../../../control-plane/table/middleware-config.ts')
+    const { middlewareConfigError } = await import('../../../../shared/middlewares/config-error.ts')
     expect(middlewareConfigError('replacePathRegex', { regex: '^(?err)/x', replacement: '/' })).toMatch(/^replacePathRegex\.regex: "\^\(\?err\)\/x": invalid or unsupported Perl syntax/)
     expect(middlewareConfigError('stripPrefixRegex', { regex: ['/ok', '(['] })).toMatch(/^stripPrefixRegex\.regex\[1\]: /)
     expect(middlewareConfigError('redirectRegex', { regex: '^(.*', replacement: '$1' })).toMatch(/^redirectRegex\.regex: .*missing closing \)/)

@@ -21,7 +21,7 @@ import { redirectScheme } from '../../edge-worker/src/middlewares/redirect-schem
 import { replacePathRegex } from '../../edge-worker/src/middlewares/replace-path-regex/index.ts'
 import { retry } from '../../edge-worker/src/middlewares/retry/index.ts'
 import { stripPrefixRegex } from '../../edge-worker/src/middlewares/strip-prefix-regex/index.ts'
-import { UnsupportedConfig } from '../../shared/middlewares/unsupported.ts'
+import { UnsupportedConfig } from './unsupported.ts'
 
 type Factory = (config: never, context: never) => unknown
 
