@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { forwardAuthCaUnsupported } from '../../shared/circuit-breaker/unsupported.ts'
+import { forwardAuthCaUnsupported } from '../../shared/middlewares/forward-auth.ts'
 import type { DynamicConfig, ForwardAuth } from '../../shared/dynamic/types.ts'
 import { UNIMPLEMENTED_MIDDLEWARE_STATUS, type EdgeTarget } from '../../shared/table/capabilities.ts'
 import { defaultPriority, parseRuleForTable, type ParsedRule } from '../../shared/table/rules.ts'

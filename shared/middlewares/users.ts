@@ -19,3 +19,8 @@ export function parseUsers(users: unknown, parts: 2 | 3, field: string): Map<str
   }
   return out
 }
+
+/** For basicAuth and digestAuth: a usersFile names a file on Traefik's disk, which the edge does not have. */
+export function authUsersFileUnsupported(type: string, config: { usersFile?: string } | undefined): string | null {
+  return config?.usersFile ? `${type}.usersFile is a file the edge cannot read (give the users in a Secret)` : null
+}

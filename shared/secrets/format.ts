@@ -30,3 +30,10 @@ export const SEAL_TYP = 'traefik-edge-secret+jwe'
 
 /** The worker binding holding the private key: a JWK, or a JWK set during a rotation (matched by `kid`). */
 export const SECRETS_KEY_BINDING = 'SECRETS_KEY'
+
+/** Whether a middleware configuration carries sealed fields (or says they were withheld: `sealed: null`). */
+export function isSealed(config: unknown): config is Record<string, unknown> & { sealed: string | null } {
+  if (typeof config !== 'object' || config === null) return false
+  const v = (config as Record<string, unknown>)[SEALED]
+  return typeof v === 'string' || v === null
+}

@@ -2,8 +2,10 @@
  * The middleware pipeline: a router's (or a service's) middlewares in order in front of a handler.
  *
  * A middleware is a factory from Traefik's configuration of its type to a wrapper of the next
- * handler; adding one to the edge is adding it to MIDDLEWARES (and to shared/table's
- * EDGE_MIDDLEWARES, which the control plane checks against). A type the edge lacks, or a
+ * handler (one folder each; what several share is in ./toolkit, never in another middleware's
+ * folder). Its configuration is read and checked by its shared/middlewares module, the code the
+ * control plane checks tables with. Adding one to the edge is adding it to MIDDLEWARES (and to
+ * shared/table's EDGE_MIDDLEWARES, which the control plane checks against). A type the edge lacks, or a
  * configuration it cannot honour, makes the chain answer 501; a configuration that cannot be
  * built answers 500. Never a chain that silently skips a middleware.
  *

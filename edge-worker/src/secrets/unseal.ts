@@ -9,16 +9,12 @@
 import { compactDecrypt, importJWK, type CryptoKey, type JWK } from 'jose'
 import { SEAL_ALG, SEAL_ENC, SEAL_TYP, SEALED, SEALED_FIELDS, SECRETS_KEY_BINDING } from '../../../shared/secrets/format.ts'
 
+export { isSealed } from '../../../shared/secrets/format.ts'
+
 const MAX_OPENED = 1024
 const opened = new Map<string, Promise<Record<string, unknown>>>()
 let keys: { source: string; byKid: Promise<Map<string, CryptoKey>> } | null = null
 
-/** Whether a middleware configuration carries sealed fields (or says they were withheld: `sealed: null`). */
-export function isSealed(config: unknown): config is Record<string, unknown> & { sealed: string | null } {
-  if (typeof config !== 'object' || config === null) return false
-  const v = (config as Record<string, unknown>)[SEALED]
-  return typeof v === 'string' || v === null
-}
 
 /**
  * The configuration with its sealed fields restored. Rejects with a message naming the cause

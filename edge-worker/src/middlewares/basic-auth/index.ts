@@ -8,22 +8,18 @@
  * @module
  */
 import type { BasicAuth } from '../../../../shared/dynamic/types.ts'
-import { authUsersFileUnsupported } from '../../../../shared/table/capabilities.ts'
-import { httpError, type EdgeRequest, type Handler } from '../../request.ts'
-import { UnsupportedConfig } from '../toolkit/types.ts'
-import type { MiddlewareContext } from '../toolkit/types.ts'
-import { isSealed, unseal } from '../../secrets/unseal.ts'
-import { checkSecret } from './htpasswd.ts'
+import { basicAuthConfig } from '../../../../shared/middlewares/basic-auth.ts'
 import { parseUsers } from '../../../../shared/middlewares/users.ts'
+import { httpError, type EdgeRequest, type Handler } from '../../request.ts'
+import type { MiddlewareContext } from '../toolkit/types.ts'
+import { unseal } from '../../secrets/unseal.ts'
+import { checkSecret } from './htpasswd.ts'
 import { cachedCheck } from './verify-cache.ts'
 
 export function basicAuth(config: BasicAuth, context: MiddlewareContext): (next: Handler) => Handler {
-  const unsupported = authUsersFileUnsupported('basicAuth', config)
-  if (unsupported) throw new UnsupportedConfig(unsupported)
-  const realm = config.realm || 'traefik'
-  const users = isSealed(config)
-    ? unseal<BasicAuth>('basicAuth', config, context.edge.env).then((c) => parseUsers(c.users, 2, 'basicAuth.users'))
-    : parseUsers(config.users, 2, 'basicAuth.users')
+  const { realm, users: plain } = basicAuthConfig(config)
+  const users =
+    plain ?? unseal<BasicAuth>('basicAuth', config as unknown as Record<string, unknown> & { sealed: string | null }, context.edge.env).then((c) => parseUsers(c.users, 2, 'basicAuth.users'))
   if (users instanceof Promise) {
     users.catch((err: Error) => context.edge.log(`[edge] middleware ${context.name}: ${err.message}`))
   }

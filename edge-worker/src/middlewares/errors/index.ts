@@ -12,26 +12,13 @@
  * @module
  */
 import type { ErrorPage } from '../../../../shared/dynamic/types.ts'
+import { errorsConfig } from '../../../../shared/middlewares/errors.ts'
 import type { EdgeRequest, Handler } from '../../request.ts'
 import type { MiddlewareContext } from '../toolkit/types.ts'
-import { inRanges, parseStatusRanges, type StatusRanges } from '../../../../shared/http/status-ranges.ts'
+import { inRanges } from '../../../../shared/http/status-ranges.ts'
 
 export function errors(config: ErrorPage, context: MiddlewareContext): (next: Handler) => Handler {
-  let ranges: StatusRanges
-  try {
-    ranges = parseStatusRanges(config?.status ?? [])
-  } catch (err) {
-    throw new Error(`errors.status: ${(err as Error).message}`)
-  }
-  const rewrites: Array<{ ranges: StatusRanges; to: number }> = []
-  for (const [key, to] of Object.entries(config?.statusRewrites ?? {})) {
-    try {
-      rewrites.push({ ranges: parseStatusRanges([key]), to })
-    } catch (err) {
-      throw new Error(`errors.statusRewrites: ${(err as Error).message}`)
-    }
-  }
-  if (!config?.service) throw new Error('errors.service: no error page service given')
+  const { ranges, rewrites } = errorsConfig(config)
   const svc = context.service
   if (!svc) throw new Error(`errors.service: service ${JSON.stringify(config.service)} is not in the table`)
   const build = context.edge.serviceHandler

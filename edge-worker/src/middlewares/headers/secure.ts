@@ -16,16 +16,6 @@ export interface Secure {
   decorate(response: Headers, checked: { headers: Array<[string, string]>; ssl: boolean }): void
 }
 
-export function hasSecure(c: HeadersConfig): boolean {
-  return Boolean(
-    c.allowedHosts?.length || c.hostsProxyHeaders?.length || c.sslRedirect || c.sslTemporaryRedirect || c.sslForceHost ||
-      c.sslHost || (c.sslProxyHeaders && Object.keys(c.sslProxyHeaders).length) || c.stsSeconds || c.stsIncludeSubdomains ||
-      c.stsPreload || c.forceSTSHeader || c.frameDeny || c.customFrameOptionsValue || c.contentTypeNosniff ||
-      c.browserXssFilter || c.customBrowserXSSValue || c.contentSecurityPolicy || c.contentSecurityPolicyReportOnly ||
-      c.publicKey || c.referrerPolicy || c.featurePolicy || c.permissionsPolicy || c.isDevelopment,
-  )
-}
-
 export function secure(c: HeadersConfig): Secure {
   const dev = Boolean(c.isDevelopment)
   const allowed = (c.allowedHosts ?? []).map((h) => h.toLowerCase())

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { caseRequest } from '../../../../test/support/middleware-cases.ts'
 import { chain } from '../index.ts'
-import { rateLimitSettings } from './index.ts'
+import { rateLimitSettings } from '../../../../shared/middlewares/rate-limit.ts'
 import { sourceExtractor } from '../../../../shared/middlewares/source-criterion.ts'
 import { newBucket, reserve } from './token-bucket.ts'
 

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest'
 import type { EdgeRequest } from '../../request.ts'
 import { chain } from '../index.ts'
-import { rateLimit, rateLimitSettings } from './index.ts'
+import { rateLimitSettings } from '../../../../shared/middlewares/rate-limit.ts'
+import { rateLimit } from './index.ts'
 import { newBucket, reserve } from './token-bucket.ts'
 
 const edge = { target: 'workerd' as const, env: {}, log: () => {} }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { EdgeRequest } from '../../request.ts'
 import { chain } from '../index.ts'
+import { middlewareConfigError } from '../../../../shared/middlewares/config-error.ts'
 
 // Traefik's replacePathRegex table runs in ../conformance.test.ts; these pin its error answers.
 
@@ -33,7 +34,6 @@ describe('replacePathRegex', () => {
 
 describe('regexp errors name the field', () => {
   it('is reported when the table is built, with the field and the pattern', async () => {
-    const { middlewareConfigError } = await import('../../../../shared/middlewares/config-error.ts')
     expect(middlewareConfigError('replacePathRegex', { regex: '^(?err)/x', replacement: '/' })).toMatch(/^replacePathRegex\.regex: "\^\(\?err\)\/x": invalid or unsupported Perl syntax/)
     expect(middlewareConfigError('stripPrefixRegex', { regex: ['/ok', '(['] })).toMatch(/^stripPrefixRegex\.regex\[1\]: /)
     expect(middlewareConfigError('redirectRegex', { regex: '^(.*', replacement: '$1' })).toMatch(/^redirectRegex\.regex: .*missing closing \)/)

@@ -5,25 +5,18 @@
  *
  * @module
  */
-import { compileGoSubmatch, type GoSubmatchRegexp } from '../../../../shared/rules/regexp/submatch.ts'
+import type { RedirectSettings } from '../../../../shared/middlewares/redirect.ts'
 import type { EdgeRequest, Handler } from '../../request.ts'
 import { goUrlString } from './go-url.ts'
 
-export interface RedirectOptions {
-  /** The configuration field the regexp comes from, for errors. */
-  field: string
-  regex: string
-  replacement: string
-  permanent: boolean
-  /** Traefik's internal ForcePermanentRedirect (entry point redirections): 308 for every method. */
-  forcePermanent?: boolean
+export interface RedirectOptions extends RedirectSettings {
   rawUrl: (req: EdgeRequest) => string
 }
 
 const STATUS_TEXT: Record<number, string> = { 301: 'Moved Permanently', 302: 'Found', 307: 'Temporary Redirect', 308: 'Permanent Redirect' }
 
 export function redirect(options: RedirectOptions): (next: Handler) => Handler {
-  const re = compileField(options.field, options.regex)
+  const re = options.re
   return (next) =>
     async function redirect(req) {
       const oldUrl = options.rawUrl(req)
@@ -40,15 +33,6 @@ export function redirect(options: RedirectOptions): (next: Handler) => Handler {
         headers: { location, 'content-type': 'text/plain; charset=utf-8' },
       })
     }
-}
-
-/** A Go regexp from the configuration; its syntax error names the field. */
-export function compileField(field: string, pattern: string): GoSubmatchRegexp {
-  try {
-    return compileGoSubmatch(pattern)
-  } catch (err) {
-    throw new Error(`${field}: ${JSON.stringify(pattern)}: ${(err as Error).message}`)
-  }
 }
 
 /** Go's req.RequestURI at the edge: the escaped path and the raw query. */
