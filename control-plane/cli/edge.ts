@@ -20,7 +20,7 @@ import { manifestPipeline } from '../runtime/pipeline.ts'
 import { emitSelfHostedEdge } from '../runtime/self-hosted.ts'
 import { planSocketTls } from '../runtime/workerd-tls.ts'
 import { onShutdown } from '../runtime/shutdown.ts'
-import { observabilityVars } from '../../edge-worker/src/observability/settings.ts'
+import { observabilityVars } from '../../shared/observability/vars.ts'
 import type { CliIO } from './io.ts'
 
 const USAGE = `usage: npm run edge -- --manifests PATH... [flags]

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { buildEdgeTable } from '../../control-plane/table/build-edge-table.ts'
-import type { Router } from '../dynamic/types.ts'
-import { prepareTable } from './prepare.ts'
-import { splitTableByHost } from './split.ts'
-import type { MatchRequest } from './view.ts'
+import type { Router } from '../../shared/dynamic/types.ts'
+import { prepareTable } from '../../shared/table/prepare.ts'
+import { splitTableByHost } from '../../shared/table/split.ts'
+import type { MatchRequest } from '../../shared/table/view.ts'
 
 function request(host: string, path = '/', method = 'GET'): MatchRequest {
   return { host, path, method, headers: new Headers(), query: new URLSearchParams(), clientIp: '127.0.0.1' }
