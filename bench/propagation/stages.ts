@@ -9,7 +9,7 @@ import { compile, IngressRouteCache } from '../../control-plane/compiler/index.t
 import type { KubeObject } from '../../control-plane/compiler/snapshot/kube-types.ts'
 import { ValidationCache } from '../../control-plane/kube/validation-cache.ts'
 import { packTable } from '../../shared/kv/pack-table.ts'
-import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
+import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
 import { ingressRoute, serviceObjects } from '../../test/support/apiserver/objects.ts'
 
 const { values } = parseArgs({ options: { routes: { type: 'string' }, changes: { type: 'string' } } })

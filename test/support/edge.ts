@@ -12,9 +12,9 @@ import type { WorkerdEntryPoint } from '../../control-plane/runtime/workerd-conf
 import { send, type Sent, type SendOptions } from './http.ts'
 import type { ProviderOptions } from '../../control-plane/compiler/index.ts'
 import { parseManifestText } from '../../control-plane/manifests/load.ts'
-import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
-import type { Built } from '../../control-plane/runtime/file-mode.ts'
-import { buildFromSnapshot } from '../../control-plane/runtime/pipeline.ts'
+import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
+import type { Built } from '../../control-plane/pipeline/file-mode.ts'
+import { buildFromSnapshot } from '../../control-plane/pipeline/pipeline.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 

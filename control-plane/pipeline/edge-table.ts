@@ -8,8 +8,8 @@ import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 import { buildEdgeTable, formatEdgeDiagnostic, transportCAs } from '../table/index.ts'
 import type { EdgeTableStage } from './pipeline.ts'
-import { usableCertificates } from './pem-check.ts'
-import { planSocketTls } from './workerd-tls.ts'
+import { usableCertificates } from '../runtime/pem-check.ts'
+import { planSocketTls } from '../runtime/workerd-tls.ts'
 
 export function edgeTableStage(options: { entryPoint: string; entryPoints?: string[]; target?: EdgeTarget; httpsEntryPoint?: string }): EdgeTableStage {
   // Kept across builds: a change re-splits (and the packer re-serializes) only the hosts it touches.

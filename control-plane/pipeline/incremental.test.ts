@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest'
 import { compile, IngressRouteCache } from '../compiler/index.ts'
 import type { KubeObject } from '../compiler/snapshot/kube-types.ts'
 import { packTable } from '../../shared/kv/pack-table.ts'
-import { edgeTableStage } from '../runtime/edge-table.ts'
+import { edgeTableStage } from './edge-table.ts'
 import { splitTableByHost } from '../../shared/table/split.ts'
 import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
 import { leafCert } from '../../test/support/certs.ts'
-import { buildEdgeTable } from './build-edge-table.ts'
+import { buildEdgeTable } from '../table/build-edge-table.ts'
 
 /** Small seeded PRNG (mulberry32): the same seed gives the same sequence of changes. */
 function prng(seed: number): () => number {

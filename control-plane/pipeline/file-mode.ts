@@ -3,8 +3,8 @@
 // serving and is reported; so are the objects a build skipped, whenever that list changes.
 import type { EdgeTableInput } from '../../shared/kv/pack-table.ts'
 import type { PublishResult } from '../publish/publisher.ts'
-import { watchPaths } from './watch.ts'
-import type { SocketTlsPlan } from './workerd-tls.ts'
+import { watchPaths } from '../runtime/watch.ts'
+import type { SocketTlsPlan } from '../runtime/workerd-tls.ts'
 
 export interface Built {
   table: EdgeTableInput
