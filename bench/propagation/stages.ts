@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util'
 import { compile, IngressRouteCache } from '../../control-plane/compiler/index.ts'
 import type { KubeObject } from '../../control-plane/compiler/snapshot/kube-types.ts'
-import { ValidationCache } from '../../control-plane/kube/validation-cache.ts'
+import { ValidationCache } from '../../control-plane/controller/kube/validation-cache.ts'
 import { packTable } from '../../shared/kv/pack-table.ts'
 import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
 import { ingressRoute, serviceObjects } from '../../test/support/apiserver/objects.ts'

@@ -2,12 +2,12 @@
 // continue tokens (410 once compacted), label and field selectors, namespaced and cluster-wide
 // paths, watches that replay from a resourceVersion, turn selector transitions into ADDED/DELETED
 // and send BOOKMARKs, bearer-token auth, and merge patches. Checked through client-node's own
-// transport (control-plane/kube/request.ts) and Watch.
+// transport (control-plane/controller/kube/request.ts) and Watch.
 import { KubeConfig, Watch } from '@kubernetes/client-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { listAll } from '../../control-plane/kube/list-all.ts'
-import { KubeApiError, kubeRequest } from '../../control-plane/kube/request.ts'
-import { CORE_WATCHED, TRAEFIK_WATCHED, watchTargets } from '../../control-plane/kube/watched-kinds.ts'
+import { listAll } from '../../control-plane/controller/kube/list-all.ts'
+import { KubeApiError, kubeRequest } from '../../control-plane/controller/kube/request.ts'
+import { CORE_WATCHED, TRAEFIK_WATCHED, watchTargets } from '../../control-plane/controller/kube/watched-kinds.ts'
 import { startApiServer, type TestApiServer } from '../support/apiserver/index.ts'
 import { ingressRoute } from '../support/apiserver/objects.ts'
 import { eventually } from '../support/eventually.ts'

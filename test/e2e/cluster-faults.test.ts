@@ -2,9 +2,9 @@
 // API server 5xx answers, a lying watch stream that empties the cache, and Workers KV answering
 // 429 and 5xx. After each, the edge serves the cluster's latest configuration and nothing is lost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ClusterController } from '../../control-plane/kube/controller.ts'
-import { watchTargets } from '../../control-plane/kube/watched-kinds.ts'
-import { createCloudflareKvStore } from '../../control-plane/kv/cloudflare-rest-store.ts'
+import type { ClusterController } from '../../control-plane/controller/kube/controller.ts'
+import { watchTargets } from '../../control-plane/controller/kube/watched-kinds.ts'
+import { createCloudflareKvStore } from '../../control-plane/controller/cloudflare/kv-store.ts'
 import { ingressRoute } from '../support/apiserver/objects.ts'
 import { startCluster, type TestCluster } from '../support/cluster.ts'
 import { eventually } from '../support/eventually.ts'

@@ -3,8 +3,8 @@
 // shuts down releases the Lease and is replaced at once. After each, the edge serves the latest
 // configuration.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ClusterController } from '../../control-plane/kube/controller.ts'
-import { KubeApiError, kubeRequest } from '../../control-plane/kube/request.ts'
+import type { ClusterController } from '../../control-plane/controller/kube/controller.ts'
+import { KubeApiError, kubeRequest } from '../../control-plane/controller/kube/request.ts'
 import { ingressRoute } from '../support/apiserver/objects.ts'
 import { startCluster, type TestCluster } from '../support/cluster.ts'
 import { eventually } from '../support/eventually.ts'

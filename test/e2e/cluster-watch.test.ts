@@ -2,8 +2,8 @@
 // HTTP, compile -> publish -> the real edge on workerd serves what the cluster holds, follows every
 // change, and turns the compiler's problems into Events on the objects.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ClusterController } from '../../control-plane/kube/controller.ts'
-import { KubeApiError, kubeRequest } from '../../control-plane/kube/request.ts'
+import type { ClusterController } from '../../control-plane/controller/kube/controller.ts'
+import { KubeApiError, kubeRequest } from '../../control-plane/controller/kube/request.ts'
 import { POINTER_KEY } from '../../shared/kv/layout.ts'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
 import { ingressRoute } from '../support/apiserver/objects.ts'

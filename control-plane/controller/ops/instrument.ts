@@ -1,6 +1,6 @@
 // Wraps the two timed steps of the control plane so their metrics are recorded in one place:
 // a publish (latency, failures, table version and size, last success) and a build (duration).
-import type { PublishResult } from '../publish/publisher.ts'
+import type { PublishResult } from '../../publish/publisher.ts'
 import type { OpsMetrics } from './metrics.ts'
 
 /** `publish` with its latency, failures and outcome recorded; results and errors pass through. */

@@ -1,6 +1,6 @@
 // Every Kubernetes API permission the controller uses, in RBAC's terms: what deploy/rbac.yaml
 // grants, no more (deploy/rbac.test.ts checks both directions, and that a running controller
-// asks for nothing else). Watched kinds come from control-plane/kube/watched-kinds.ts.
+// asks for nothing else). Watched kinds come from control-plane/controller/kube/watched-kinds.ts.
 import { CORE_WATCHED, NODE_WATCHED, TRAEFIK_WATCHED } from '../kube/watched-kinds.ts'
 
 export interface Permission {
@@ -22,7 +22,7 @@ function resourceOf(path: string): string {
 }
 
 export const CONTROLLER_PERMISSIONS: readonly Permission[] = [
-  // Informers: a list, then a watch, per watched kind (control-plane/kube/informer.ts); Nodes
+  // Informers: a list, then a watch, per watched kind (control-plane/controller/kube/informer.ts); Nodes
   // (for nodePortLB) unless --disable-cluster-scope-resources.
   ...[...TRAEFIK_WATCHED, ...CORE_WATCHED, NODE_WATCHED].flatMap((k) =>
     (['list', 'watch'] as const).map((verb) => ({ group: groupOf(k.apiVersion), resource: resourceOf(k.path()), verb, scope: 'cluster' as const })),

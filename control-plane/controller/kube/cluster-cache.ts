@@ -2,8 +2,8 @@
 // informer has synced (the controller never compiles a partial cache), and a fresh count of the
 // objects straight from the API server, which confirms a table that shrank.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node'
-import type { ProviderOptions, Snapshot } from '../compiler/index.ts'
-import type { KubeObject } from '../compiler/snapshot/kube-types.ts'
+import type { ProviderOptions, Snapshot } from '../../compiler/index.ts'
+import type { KubeObject } from '../../compiler/snapshot/kube-types.ts'
 import type { KubeCounters } from './counters.ts'
 import { SupervisedInformer } from './informer.ts'
 import { listAll } from './list-all.ts'

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { DynamicConfig } from '../../shared/dynamic/types.ts'
-import { startFakeCloudflareCerts, type FakeCloudflareCerts } from '../../test/support/fake-cloudflare-certs.ts'
-import { leafCert, type Pem } from '../../test/support/certs.ts'
-import { compile } from '../compiler/index.ts'
-import { parseManifestText } from '../manifests/load.ts'
+import type { DynamicConfig } from '../../../shared/dynamic/types.ts'
+import { startFakeCloudflareCerts, type FakeCloudflareCerts } from '../../../test/support/fake-cloudflare-certs.ts'
+import { leafCert, type Pem } from '../../../test/support/certs.ts'
+import { compile } from '../../compiler/index.ts'
+import { parseManifestText } from '../../manifests/load.ts'
 import { desiredCertificates, jsonCertificateState, syncCloudflareCertificates, type ManagedCertificate } from './cloudflare-certificates.ts'
 
 let api: FakeCloudflareCerts

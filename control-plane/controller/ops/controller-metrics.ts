@@ -1,4 +1,4 @@
-// Copies the cluster controller's state (control-plane/kube: counters, cache, leadership) into
+// Copies the cluster controller's state (control-plane/controller/kube: counters, cache, leadership) into
 // the ops metrics at scrape time, so the controller keeps one set of counters and /metrics
 // never disagrees with them. Returns the `beforeScrape` hook of the ops server.
 import { Gauge } from 'prom-client'

@@ -1,4 +1,4 @@
-// Counters of the cluster watch, read by the ops server's /metrics (control-plane/ops) and by tests.
+// Counters of the cluster watch, read by the ops server's /metrics (control-plane/controller/ops) and by tests.
 
 export interface KubeCounters {
   /** Informer restarts after client-node's ListWatch stopped on an error, by watch id. */

@@ -4,8 +4,8 @@
 // while it persists across recompiles. Traefik's CRDs have no status subresource
 // (deploy/crds), so Events are the only place a problem shows on the object itself.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node'
-import type { Diagnostic } from '../compiler/index.ts'
-import { formatDiagnostic } from '../compiler/index.ts'
+import type { Diagnostic } from '../../compiler/index.ts'
+import { formatDiagnostic } from '../../compiler/index.ts'
 import { kubeRequest } from './request.ts'
 
 export const EVENT_COMPONENT = 'traefik-edge'

@@ -5,7 +5,7 @@
 // ever replaced or deleted. A renewed certificate for the same hosts is PATCHed in place, so the
 // hosts are never without one. One certificate Cloudflare refuses is reported and the others go on.
 import { X509Certificate, createHash } from 'node:crypto'
-import type { DynamicConfig } from '../../shared/dynamic/types.ts'
+import type { DynamicConfig } from '../../../shared/dynamic/types.ts'
 import { cloudflareApi, type CloudflareApiOptions } from '../cloudflare/api-client.ts'
 
 export interface CertificateSinkOptions extends CloudflareApiOptions {

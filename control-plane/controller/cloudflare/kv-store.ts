@@ -1,12 +1,12 @@
 // Cloudflare Workers KV through its REST API (api.cloudflare.com/client/v4): bulk writes of up to
 // 10,000 pairs (< 100 MB) per request, bulk deletes, bulk reads of up to 100 keys, paginated
-// listing. Each call goes through control-plane/cloudflare/api-client.ts, which retries 429 and
+// listing. Each call goes through control-plane/controller/cloudflare/api-client.ts, which retries 429 and
 // 5xx answers, timeouts and network errors with exponential backoff and jitter (Retry-After
 // honoured); keys a bulk call reports as unsuccessful are re-sent here the same way. Any other
 // error fails at once with Cloudflare's own error messages.
 import { readFileSync } from 'node:fs'
-import { cloudflareApi, cloudflareSettingsFromEnv, type CloudflareApiOptions } from '../cloudflare/api-client.ts'
-import { chunks, type KvStore } from './store.ts'
+import { cloudflareApi, cloudflareSettingsFromEnv, type CloudflareApiOptions } from './api-client.ts'
+import { chunks, type KvStore } from '../../kv/store.ts'
 
 export interface CloudflareKvOptions extends CloudflareApiOptions {
   accountId: string

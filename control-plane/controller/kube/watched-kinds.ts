@@ -1,7 +1,7 @@
 // What the controller watches, and where: Traefik's CRD provider reads these kinds (pkg/provider/kubernetes/crd/client.go
 // and pkg/provider/kubernetes/crd/kubernetes.go's isNamespaceAllowed). With `namespaces` set there is one watch per namespace (Traefik's client does the same),
 // else one cluster-wide watch per kind. The label selector applies to Traefik's own kinds only.
-import type { ProviderOptions } from '../compiler/index.ts'
+import type { ProviderOptions } from '../../compiler/index.ts'
 
 export interface WatchedKind {
   kind: string

@@ -4,12 +4,12 @@
 // only once a fresh list from the API server agrees with the cache (shrink-guard.ts). A failed
 // publish is retried with backoff; the publisher itself skips a table whose content is unchanged.
 import type { KubeConfig } from '@kubernetes/client-node'
-import { compile, IngressRouteCache, type Diagnostic, type ProviderOptions } from '../compiler/index.ts'
-import { formatDiagnostic } from '../compiler/index.ts'
-import type { LoadResult } from '../manifests/load.ts'
-import type { PublishResult } from '../publish/publisher.ts'
-import type { Built } from '../pipeline/file-mode.ts'
-import type { EdgeTableStage } from '../pipeline/pipeline.ts'
+import { compile, IngressRouteCache, type Diagnostic, type ProviderOptions } from '../../compiler/index.ts'
+import { formatDiagnostic } from '../../compiler/index.ts'
+import type { LoadResult } from '../../manifests/load.ts'
+import type { PublishResult } from '../../publish/publisher.ts'
+import type { Built } from '../../pipeline/file-mode.ts'
+import type { EdgeTableStage } from '../../pipeline/pipeline.ts'
 import { ClusterCache } from './cluster-cache.ts'
 import { newCounters, type KubeCounters } from './counters.ts'
 import { EventRecorder } from './events.ts'

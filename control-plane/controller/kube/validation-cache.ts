@@ -2,9 +2,9 @@
 // object for every change, so an object seen before needs no second look, and a recompile after
 // one change validates one object instead of every one. Same contract as the compiler's
 // validateSnapshot (rejected objects left out, every problem a diagnostic).
-import type { Diagnostic, Snapshot } from '../compiler/index.ts'
-import type { KubeObject } from '../compiler/snapshot/kube-types.ts'
-import { validateSnapshot } from '../compiler/validate/validate-snapshot.ts'
+import type { Diagnostic, Snapshot } from '../../compiler/index.ts'
+import type { KubeObject } from '../../compiler/snapshot/kube-types.ts'
+import { validateSnapshot } from '../../compiler/validate/validate-snapshot.ts'
 
 interface Verdict {
   kept: boolean
