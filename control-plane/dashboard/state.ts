@@ -14,7 +14,7 @@ import type { Inspection } from '../explain/inspect.ts'
 import type { EdgeDiagnostic, EdgeObjectKind } from '../table/diagnostics.ts'
 import type { EndpointsTable } from '../../shared/table/schema.ts'
 import { childServices } from '../../shared/table/split.ts'
-import { redactMiddleware } from './redact.ts'
+import { redactMiddleware } from '../../shared/secrets/redact.ts'
 import { indexSources, type SourceIndex, type SourceRef } from './sources.ts'
 
 export type Status = 'enabled' | 'warning' | 'error' | 'disabled'

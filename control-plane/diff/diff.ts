@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto'
 import { formatDiagnostic } from '../compiler/index.ts'
 import { formatEdgeDiagnostic } from '../table/index.ts'
-import { isSecretField, REDACTED } from '../dashboard/redact.ts'
+import { isSecretField, REDACTED } from '../../shared/secrets/redact.ts'
 import type { Inspection } from '../explain/inspect.ts'
 import type { EdgeTable, TableServer } from '../../shared/table/schema.ts'
 

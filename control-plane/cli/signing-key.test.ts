@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { compactVerify, createLocalJWKSet, exportSPKI, generateKeyPair } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { main } from '../cli/signing-key.ts'
-import { loadSigningKey } from './signing-key.ts'
+import { main } from './signing-key.ts'
+import { loadSigningKey } from '../publish/signing-key.ts'
 
 let dir: string
 beforeAll(async () => {

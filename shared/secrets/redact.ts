@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { SEALED_FIELDS } from '../../shared/secrets/format.ts'
+import { SEALED_FIELDS } from './format.ts'
 
 export const REDACTED = '(secret, not shown)'
 
