@@ -69,7 +69,7 @@ import { certificateSyncer, jsonCertificateState } from '../controller/certs/clo
 import { DashboardModel } from '../dashboard/model.ts'
 import { dashboardHandler } from '../dashboard/server.ts'
 import type { LoadResult } from '../manifests/load.ts'
-import type { Built } from '../pipeline/file-mode.ts'
+import type { Built } from '../pipeline/built.ts'
 import { cloudflareApiOptionsFromEnv } from '../controller/cloudflare/api-client.ts'
 import { activeHealth } from '../health/active-health.ts'
 import { DEFAULT_STATE_DIR, DEV_SIGNING_KEY, REPO_ROOT } from '../runtime/paths.ts'

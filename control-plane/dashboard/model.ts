@@ -12,7 +12,7 @@ import { explainRequest, type Explanation, type ExplainRequest } from '../explai
 import { inspectLoaded, routingView, storedParts, type Inspection, type InspectOptions } from '../explain/inspect.ts'
 import { loadManifests, type LoadResult } from '../manifests/load.ts'
 import type { PublishResult } from '../publish/publisher.ts'
-import type { Built } from '../pipeline/file-mode.ts'
+import type { Built } from '../pipeline/built.ts'
 import { buildFromSnapshot, type EdgeTableStage } from '../pipeline/pipeline.ts'
 import type { EndpointsTable } from '../../shared/table/schema.ts'
 import type { RoutingView } from '../../shared/table/view.ts'

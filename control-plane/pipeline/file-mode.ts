@@ -1,20 +1,9 @@
 // The control plane in file mode: build the edge table from manifest files, publish it, and
 // rebuild on every change. A change that cannot be read or parsed keeps the last good table
 // serving and is reported; so are the objects a build skipped, whenever that list changes.
-import type { EdgeTableInput } from '../../shared/kv/pack-table.ts'
 import type { PublishResult } from '../publish/publisher.ts'
 import { watchPaths } from '../runtime/watch.ts'
-import type { SocketTlsPlan } from '../runtime/workerd-tls.ts'
-
-export interface Built {
-  table: EdgeTableInput
-  /** One line per problem (`Kind namespace/name: field.path: message`). */
-  problems: string[]
-  /** CA certificates (PEM) the table's upstream transports need trusted. */
-  trustedCertificates: string[]
-  /** How an HTTPS entry point's socket serves TLS (when the stage was asked for one). */
-  listenerTls?: SocketTlsPlan
-}
+import type { Built } from './built.ts'
 
 export interface FileModeOptions {
   paths: string[]

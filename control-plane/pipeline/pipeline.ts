@@ -4,7 +4,7 @@
 import { compile, formatDiagnostic, type Diagnostic, type ProviderOptions, type Snapshot } from '../compiler/index.ts'
 import { loadManifests } from '../manifests/load.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
-import type { Built } from './file-mode.ts'
+import type { Built } from './built.ts'
 
 /**
  * Traefik's dynamic configuration to what the publisher stores, with what it could not honour and

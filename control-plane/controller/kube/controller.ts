@@ -8,7 +8,7 @@ import { compile, IngressRouteCache, type Diagnostic, type ProviderOptions } fro
 import { formatDiagnostic } from '../../compiler/index.ts'
 import type { LoadResult } from '../../manifests/load.ts'
 import type { PublishResult } from '../../publish/publisher.ts'
-import type { Built } from '../../pipeline/file-mode.ts'
+import type { Built } from '../../pipeline/built.ts'
 import type { EdgeTableStage } from '../../pipeline/pipeline.ts'
 import { ClusterCache } from './cluster-cache.ts'
 import { newCounters, type KubeCounters } from './counters.ts'
