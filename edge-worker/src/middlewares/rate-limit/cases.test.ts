@@ -11,7 +11,7 @@ import { caseRequest } from '../../../../test/support/middleware-cases.ts'
 import { chain } from '../index.ts'
 import { rateLimitSettings } from '../../../../shared/middlewares/rate-limit.ts'
 import { sourceExtractor } from '../../../../shared/middlewares/source-criterion.ts'
-import { newBucket, reserve } from './token-bucket.ts'
+import { newBucket, reserve } from '../toolkit/token-bucket.ts'
 
 interface NewCase {
   source: string

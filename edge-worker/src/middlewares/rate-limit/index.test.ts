@@ -8,7 +8,7 @@ import type { EdgeRequest } from '../../request.ts'
 import { chain } from '../index.ts'
 import { rateLimitSettings } from '../../../../shared/middlewares/rate-limit.ts'
 import { rateLimit } from './index.ts'
-import { newBucket, reserve } from './token-bucket.ts'
+import { newBucket, reserve } from '../toolkit/token-bucket.ts'
 
 const edge = { target: 'workerd' as const, env: {}, log: () => {} }
 

@@ -19,7 +19,7 @@ import { rateLimitConfig } from '../../../../shared/middlewares/rate-limit.ts'
 import { globalLimits } from '../../durable/limits.ts'
 import { httpError, type Handler } from '../../request.ts'
 import type { MiddlewareContext } from '../toolkit/types.ts'
-import { newBucket, reserve, type BucketState } from './token-bucket.ts'
+import { newBucket, reserve, type BucketState } from '../toolkit/token-bucket.ts'
 
 /** Traefik keeps at most this many sources (an LRU/TTL map); the oldest go first here. */
 const MAX_SOURCES = 65536
