@@ -1,6 +1,6 @@
 /**
  * npm run explain as users run it: a real process on examples/ and on YAML in a temp folder.
- * (control-plane/explain/agreement.test.ts checks its answers against a real edge.)
+ * (test/contract/explain-agreement.test.ts checks its answers against a real edge.)
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'

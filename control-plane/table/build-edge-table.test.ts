@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { conformanceCases } from '../../test/support/traefik-data.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'

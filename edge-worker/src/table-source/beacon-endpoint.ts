@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { BEACON_BINDING, BEACON_OBJECT_NAME } from './beacon-object.ts'
+import { BEACON_OBJECT_NAME } from './beacon-object.ts'
 import { BEACON_PATH } from '../../../shared/kv/beacon.ts'
 import { sha256Hex } from '../../../shared/kv/layout.ts'
 

@@ -89,7 +89,7 @@ function check(req: EdgeRequest, r: Ready, realm: string): string | 'stale' | nu
 
 /** Go's url.Parse(uri).Path: the decoded path of a request-uri, without scheme, authority, query. */
 function pathOf(uri: string): string | null {
-  let rest = uri.replace(/[?#][^]*$/, '')
+  let rest = uri.replace(/[?#][\s\S]*$/, '')
   const scheme = /^[a-zA-Z][a-zA-Z0-9+.-]*:/.exec(rest)
   if (scheme) rest = rest.slice(scheme[0].length)
   if (rest.startsWith('//')) {

@@ -32,7 +32,7 @@ beforeAll(async () => {
   secureAuth = await startUpstream({ host: '127.0.0.12', tls: true, handler: (req, res) => void res.writeHead(req.headers['x-auth'] === 'deny' ? 403 : 200, { 'x-user': 'tls-user' }).end() })
   app = await startUpstream({
     host: '127.0.0.6',
-    handler: (req, res, recorded) => {
+    handler: (_req, res, recorded) => {
       res.setHeader('set-cookie', ['session=from-app', 'app=1'])
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ server: 'app', ...recorded }))
     },

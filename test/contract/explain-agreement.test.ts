@@ -7,10 +7,10 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { serviceYaml, startEdge, startUpstream, type Echo, type TestEdge, type Upstream } from '../../test/support/index.ts'
-import { runCli } from '../../test/support/cli.ts'
-import { explainRequest, type Explanation, type ServiceSummary } from './explain.ts'
-import { inspectManifests, routingView, storedParts } from './inspect.ts'
+import { serviceYaml, startEdge, startUpstream, type Echo, type TestEdge, type Upstream } from '../support/index.ts'
+import { runCli } from '../support/cli.ts'
+import { explainRequest, type Explanation, type ServiceSummary } from '../../control-plane/explain/explain.ts'
+import { inspectManifests, routingView, storedParts } from '../../control-plane/explain/inspect.ts'
 
 interface Route {
   match: string
