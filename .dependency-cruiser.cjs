@@ -5,8 +5,19 @@
 
 // The control plane's floors, bottom first: a folder may import its own floor and those below.
 const CONTROL_PLANE_FLOORS = [
-  'compiler', 'manifests', 'table', 'kv', 'publish', 'runtime', 'pipeline',
-  'health', 'explain', 'diff', 'dashboard', 'controller', 'cli',
+  'compiler',
+  'manifests',
+  'table',
+  'kv',
+  'publish',
+  'runtime',
+  'pipeline',
+  'health',
+  'explain',
+  'diff',
+  'dashboard',
+  'controller',
+  'cli',
 ]
 
 const floorRules = CONTROL_PLANE_FLOORS.slice(0, -1).map((folder, i) => ({

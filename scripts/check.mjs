@@ -98,14 +98,20 @@ const STEPS = {
     return r.code === 0 ? null : 'format or lint (fix formatting: npx biome format --write FILE)'
   },
   async boundaries() {
-    const r = await run('depcruise', ['--config', '.dependency-cruiser.cjs', '--output-type', 'json', 'shared', 'control-plane', 'edge-worker', 'test', 'bench', 'scripts'], { capture: true })
+    const r = await run(
+      'depcruise',
+      ['--config', '.dependency-cruiser.cjs', '--output-type', 'json', 'shared', 'control-plane', 'edge-worker', 'test', 'bench', 'scripts'],
+      { capture: true },
+    )
     let result
     try {
       result = JSON.parse(r.out)
     } catch {
       return `dependency-cruiser failed (exit ${r.code})`
     }
-    const problems = result.summary.violations.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}${v.cycle ? ` (loop: ${v.cycle.map((c) => c.name ?? c).join(' -> ')})` : ''}`)
+    const problems = result.summary.violations.map(
+      (v) => `${v.rule.name}: ${v.from} -> ${v.to}${v.cycle ? ` (loop: ${v.cycle.map((c) => c.name ?? c).join(' -> ')})` : ''}`,
+    )
     for (const loop of folderLoops(result.modules)) problems.push(`folder-loop: ${loop.join(' <-> ')}`)
     for (const p of problems) process.stderr.write(`  ${p}\n`)
     return problems.length ? `${problems.length} import boundary violation(s) (rules: .dependency-cruiser.cjs)` : null

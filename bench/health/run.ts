@@ -28,7 +28,11 @@ async function listen(port = 0): Promise<Server> {
   await new Promise<void>((r) => s.listen(port, HOST, r))
   return s
 }
-const close = (s: Server) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections() })
+const close = (s: Server) =>
+  new Promise<void>((r) => {
+    s.close(() => r())
+    s.closeAllConnections()
+  })
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 async function main(): Promise<void> {

@@ -77,7 +77,6 @@ import type { CliIO } from './io.ts'
 
 const USAGE = 'usage: npm run controller -- [flags]   (flags: see the top of control-plane/cli/controller.ts)\n'
 
-
 export function parseControllerArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env) {
   const { values } = parseArgs({
     args: [...argv],
@@ -150,7 +149,10 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
     signingAlg: values['signing-alg'],
     signingKid: values['signing-kid'],
     stateDir: values['state-dir'] ?? DEFAULT_STATE_DIR,
-    entryPoints: (values.entrypoints ?? 'web').split(',').map((s) => s.trim()).filter(Boolean),
+    entryPoints: (values.entrypoints ?? 'web')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     lease: values['no-leader-election'] ? undefined : lease,
     identity: values.identity ?? env.POD_NAME ?? `${hostname()}-${process.pid}`,
     opsPort: int('ops-port', 9000),
@@ -198,12 +200,22 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     let store: KvStore
     if (args.sink === 'cloudflare') store = createCloudflareKvStore(cloudflareKvOptionsFromEnv())
     // wrangler is loaded only for the local sink: it costs ~200 MB of RSS a cluster deployment never needs.
-    else store = await (await import('../kv/wrangler-local-store.ts')).openWranglerLocalKv({ configPath: join(REPO_ROOT, 'wrangler.toml'), persistTo: args.persistTo ?? join(REPO_ROOT, '.wrangler/state') })
+    else
+      store = await (await import('../kv/wrangler-local-store.ts')).openWranglerLocalKv({
+        configPath: join(REPO_ROOT, 'wrangler.toml'),
+        persistTo: args.persistTo ?? join(REPO_ROOT, '.wrangler/state'),
+      })
     stops.push(() => store.close())
     // Workers KV takes one write per second per key: pointer writes are coalesced there by default.
     const beacon = args.beaconUrl ? httpBeacon({ url: args.beaconUrl, token: beaconTokenFromEnv() }) : undefined
     const secrets = args.secretsKey ? await loadSecretsSealer(args.secretsKey) : undefined
-    const publisher = await TablePublisher.open({ store, signer, pointerMinIntervalMs: args.pointerIntervalMs, ...(beacon ? { beacon } : {}), ...(secrets ? { secrets } : {}) })
+    const publisher = await TablePublisher.open({
+      store,
+      signer,
+      pointerMinIntervalMs: args.pointerIntervalMs,
+      ...(beacon ? { beacon } : {}),
+      ...(secrets ? { secrets } : {}),
+    })
     const gc = setInterval(() => void publisher.collectGarbage().catch((err: unknown) => log(`garbage collection: ${(err as Error).message}`)), 60_000)
     gc.unref()
     stops.push(async () => clearInterval(gc))
@@ -275,8 +287,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
 }
 
 if (import.meta.main) {
-  process.exit(await main(process.argv.slice(2), {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
-  }))
+  process.exit(
+    await main(process.argv.slice(2), {
+      stdout: (t) => process.stdout.write(t),
+      stderr: (t) => process.stderr.write(t),
+    }),
+  )
 }

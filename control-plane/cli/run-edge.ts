@@ -65,7 +65,10 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
   stops.push(() => health.stop())
   // The dashboard's model keeps what each build loaded and what was published (control-plane/dashboard).
   const dashboard = new DashboardModel({ provider: options.provider, entryPoints: entryPointNames })
-  const build = dashboard.pipeline(options.provider, health.stage(edgeTableStage({ entryPoint: options.entryPoint, entryPoints: entryPointNames, httpsEntryPoint })))
+  const build = dashboard.pipeline(
+    options.provider,
+    health.stage(edgeTableStage({ entryPoint: options.entryPoint, entryPoints: entryPointNames, httpsEntryPoint })),
+  )
   // Unreadable manifests fail here, before any process is started.
   const initial = await build(options.manifests).catch(async (err: unknown) => {
     await stop()
@@ -110,10 +113,19 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
     let dashboardUrl: string | undefined
     if (options.dashboardPort !== null) {
       // A dashboard that cannot listen is reported; the edge serves regardless.
-      const server = await serveDashboard(dashboard, options.dashboardPort ?? 0).catch((err: unknown) => void options.report(`dashboard not served: ${(err as Error).message}`))
-      if (server) (stops.push(() => server.close()), (dashboardUrl = server.url))
+      const server = await serveDashboard(dashboard, options.dashboardPort ?? 0).catch(
+        (err: unknown) => void options.report(`dashboard not served: ${(err as Error).message}`),
+      )
+      if (server) stops.push(() => server.close()), (dashboardUrl = server.url)
     }
-    return { url: edge.url(), ...(dashboardUrl ? { dashboardUrl } : {}), ...(httpsEntryPoint === undefined ? {} : { httpsUrl: edge.url(httpsEntryPoint) }), ...(edge.metricsUrl ? { metricsUrl: edge.metricsUrl } : {}), exited: edge.exited, stop }
+    return {
+      url: edge.url(),
+      ...(dashboardUrl ? { dashboardUrl } : {}),
+      ...(httpsEntryPoint === undefined ? {} : { httpsUrl: edge.url(httpsEntryPoint) }),
+      ...(edge.metricsUrl ? { metricsUrl: edge.metricsUrl } : {}),
+      exited: edge.exited,
+      stop,
+    }
   } catch (err) {
     await stop()
     throw err

@@ -63,7 +63,10 @@ describe('npm run signing-key', () => {
     const a = JSON.parse(await readFile(join(dir, 'a.jwk.json'), 'utf8'))
     const clash = join(dir, 'clash.jwk.json')
     await run('generate', '--out', clash, '--kid', a.kid)
-    expect(await run('jwks', join(dir, 'a.jwk.json'), clash)).toMatchObject({ code: 1, stderr: expect.stringContaining(`two different keys share the kid "${a.kid}"`) })
+    expect(await run('jwks', join(dir, 'a.jwk.json'), clash)).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining(`two different keys share the kid "${a.kid}"`),
+    })
     expect((await run('jwks')).code).toBe(2)
     expect((await run('generate', '--out', join(dir, 'x'), '--alg', 'RS256')).code).toBe(2)
     expect((await run('rotate')).stderr).toMatch(/unknown command "rotate"/)

@@ -46,7 +46,10 @@ export async function main(argv: readonly string[], io: { stdout: (t: string) =>
   try {
     if (command === 'generate') {
       if (!values.out || files.length) return usage('generate takes --out FILE and nothing else')
-      const key = await generateSigningKey(values.out, { ...(values.alg ? { alg: values.alg as 'Ed25519' | 'ES256' } : {}), ...(values.kid ? { kid: values.kid } : {}) })
+      const key = await generateSigningKey(values.out, {
+        ...(values.alg ? { alg: values.alg as 'Ed25519' | 'ES256' } : {}),
+        ...(values.kid ? { kid: values.kid } : {}),
+      })
       io.stdout(`${key.kid}\n`)
       return 0
     }
@@ -60,7 +63,11 @@ export async function main(argv: readonly string[], io: { stdout: (t: string) =>
     }
     if (command === 'jwks') {
       if (files.length === 0) return usage('jwks needs at least one key file')
-      const keys = await Promise.all(files.map((f) => readKeyFile(f, values.alg ? { alg: values.alg } : {}).catch((err: unknown) => Promise.reject(new Error(`${f}: ${(err as Error).message}`)))))
+      const keys = await Promise.all(
+        files.map((f) =>
+          readKeyFile(f, values.alg ? { alg: values.alg } : {}).catch((err: unknown) => Promise.reject(new Error(`${f}: ${(err as Error).message}`))),
+        ),
+      )
       io.stdout(JSON.stringify(await jwksOf(keys)) + '\n')
       return 0
     }

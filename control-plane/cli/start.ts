@@ -47,10 +47,7 @@ async function main(): Promise<number> {
       '',
     ].join('\n'),
   )
-  return onShutdown(
-    { exited: edge.exited, stop: async () => (await edge.stop(), await upstreams.close()) },
-    report,
-  )
+  return onShutdown({ exited: edge.exited, stop: async () => (await edge.stop(), await upstreams.close()) }, report)
 }
 
 process.exit(await main())

@@ -8,15 +8,7 @@
  * @module
  */
 
-import type {
-  CertAndStores,
-  Middleware,
-  Router,
-  Service,
-  ServersTransport,
-  TLSOptions,
-  TLSStore,
-} from '../../shared/dynamic/types.ts'
+import type { CertAndStores, Middleware, Router, Service, ServersTransport, TLSOptions, TLSStore } from '../../shared/dynamic/types.ts'
 import type { DiagnosticSink } from './diagnostics/diagnostics.ts'
 import type { ProviderOptions } from './options/options.ts'
 import type { SnapshotIndex } from './snapshot/snapshot.ts'

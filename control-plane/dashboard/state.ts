@@ -146,7 +146,9 @@ export function dashboardState(i: Inspection, published: PublishedInfo | null, e
     const diagnostics = [...attach(source), ...(edgeDiags.get(`middleware ${name}`) ?? [])]
     const type = t?.type ?? Object.keys(c ?? {})[0] ?? 'unknown'
     // Routers answer 501 for middlewares the edge cannot run: the middleware says so too.
-    const unrunnable = i.edge.diagnostics.some((d) => d.kind === 'router' && d.field === 'middlewares' && d.message.includes('cannot run') && d.message.includes(name))
+    const unrunnable = i.edge.diagnostics.some(
+      (d) => d.kind === 'router' && d.field === 'middlewares' && d.message.includes('cannot run') && d.message.includes(name),
+    )
     middlewares.push({
       name,
       status: unrunnable ? 'error' : statusOf(diagnostics),

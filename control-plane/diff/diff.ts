@@ -84,15 +84,16 @@ export function isEmptyDiff(d: ConfigDiff): boolean {
   const sections = [d.routers, d.services, d.middlewares, d.transports, d.tlsOptions, d.tlsHosts]
   return (
     sections.every((s) => !s.added.length && !s.removed.length && !s.changed.length && !s.renamed?.length) &&
-    !d.certificates.added.length && !d.certificates.removed.length &&
-    d.endpoints.length === 0 && !d.problems.added.length && !d.problems.removed.length
+    !d.certificates.added.length &&
+    !d.certificates.removed.length &&
+    d.endpoints.length === 0 &&
+    !d.problems.added.length &&
+    !d.problems.removed.length
   )
 }
 
 function strip(routers: EdgeTable['routers']): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(routers).map(([k, r]) => [k, Object.fromEntries(Object.entries(r).filter(([f]) => !DERIVED_ROUTER_FIELDS.has(f)))]),
-  )
+  return Object.fromEntries(Object.entries(routers).map(([k, r]) => [k, Object.fromEntries(Object.entries(r).filter(([f]) => !DERIVED_ROUTER_FIELDS.has(f)))]))
 }
 
 function tlsHosts(t: EdgeTable): Record<string, string> {

@@ -104,7 +104,12 @@ export function explainRequest(parts: EdgeTable[], view: RoutingView, input: Exp
     tls,
     entryPoint,
   }
-  const base = { request: { method, url: input.url, host: canonicalHost(host), path: req.path, tls, entryPoint, clientIp }, notMatched: [], elsewhere: [], otherHosts: 0 }
+  const base = {
+    request: { method, url: input.url, host: canonicalHost(host), path: req.path, tls, entryPoint, clientIp },
+    notMatched: [],
+    elsewhere: [],
+    otherHosts: 0,
+  }
 
   if (tls && view.tls) {
     const why = misdirected(view.tls, entryPoint, host, { options: 'default' })
@@ -151,7 +156,9 @@ function ordered(parts: EdgeTable[]): Array<CompiledRouter<TableRouter>> {
   let list = orderedOf.get(key)
   if (!list) {
     const table = mergeTableParts(parts)
-    list = compileRouters(Object.entries(table.routers).map(([name, r]) => ({ name, rule: r.tree as RuleNode, ruleText: r.rule, priority: r.priority, value: r })))
+    list = compileRouters(
+      Object.entries(table.routers).map(([name, r]) => ({ name, rule: r.tree as RuleNode, ruleText: r.rule, priority: r.priority, value: r })),
+    )
     orderedOf.set(key, list)
   }
   return list
@@ -231,7 +238,9 @@ export function formatExplanation(e: Explanation): string {
   const r = e.router
   lines.push(r ? `router: ${r.name}  rule: ${r.rule}` : `router: (none)  ${e.summary}`)
   const q = e.request
-  lines.push(`request: ${q.method} ${q.url} (host ${JSON.stringify(q.host)}, path ${JSON.stringify(q.path)}, entry point ${q.entryPoint}${q.tls ? ', TLS' : ''}, client ${q.clientIp})`)
+  lines.push(
+    `request: ${q.method} ${q.url} (host ${JSON.stringify(q.host)}, path ${JSON.stringify(q.path)}, entry point ${q.entryPoint}${q.tls ? ', TLS' : ''}, client ${q.clientIp})`,
+  )
   if (r) {
     lines.push(`priority: ${r.priority}${r.entryPoints.length ? `  entry points: ${r.entryPoints.join(', ')}` : ''}${r.tls ? '  tls' : ''}`)
     lines.push(`middlewares: ${r.middlewares.length ? r.middlewares.map((m) => `${m.name} (${m.type})`).join(' -> ') : '(none)'}`)

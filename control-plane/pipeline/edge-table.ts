@@ -22,7 +22,11 @@ export function edgeTableStage(options: { entryPoint: string; entryPoints?: stri
     const trustedCertificates = usableCertificates(transportCAs(built.table), 'trusted CA certificates', caProblems)
     return {
       table: { schema: TABLE_SCHEMA_VERSION, routes: splitter.split(interner.intern(built.table)), endpoints: built.endpoints },
-      problems: [...built.diagnostics.map(formatEdgeDiagnostic), ...(listenerTls?.problems.map((p) => `entry point ${options.httpsEntryPoint}: ${p}`) ?? []), ...caProblems],
+      problems: [
+        ...built.diagnostics.map(formatEdgeDiagnostic),
+        ...(listenerTls?.problems.map((p) => `entry point ${options.httpsEntryPoint}: ${p}`) ?? []),
+        ...caProblems,
+      ],
       trustedCertificates,
       ...(listenerTls ? { listenerTls } : {}),
     }

@@ -35,7 +35,13 @@ const PEMS = [leafCert({ dns: ['a.example'] }), leafCert({ dns: ['b.example'] })
 function secret(name: string, r: () => number): KubeObject {
   const pem = PEMS[Math.floor(r() * PEMS.length)]!
   const b64 = (s: string) => Buffer.from(s).toString('base64')
-  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: NS }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64(pem.cert), 'tls.key': b64(pem.key) } } as KubeObject
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace: NS },
+    type: 'kubernetes.io/tls',
+    data: { 'tls.crt': b64(pem.cert), 'tls.key': b64(pem.key) },
+  } as KubeObject
 }
 
 function service(name: string, port: number, addresses: string[]): KubeObject[] {
@@ -53,26 +59,43 @@ function service(name: string, port: number, addresses: string[]): KubeObject[] 
 }
 
 function middleware(name: string, r: () => number): KubeObject {
-  const pick = <T,>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!
   const spec =
-    name === 'strip' ? { stripPrefix: { prefixes: [pick(['/api', '/v1', '/x'])] } }
-    : name === 'hdr' ? { headers: { customRequestHeaders: { 'X-Step': String(Math.floor(r() * 5)) } } }
-    : name === 'errs' ? { errors: { status: ['500-599'], service: { name: pick(SERVICES), port: 80 }, query: '/{status}' } }
-    : { chain: { middlewares: [{ name: 'strip' }, { name: pick(['hdr', 'nope']) }] } }
+    name === 'strip'
+      ? { stripPrefix: { prefixes: [pick(['/api', '/v1', '/x'])] } }
+      : name === 'hdr'
+        ? { headers: { customRequestHeaders: { 'X-Step': String(Math.floor(r() * 5)) } } }
+        : name === 'errs'
+          ? { errors: { status: ['500-599'], service: { name: pick(SERVICES), port: 80 }, query: '/{status}' } }
+          : { chain: { middlewares: [{ name: 'strip' }, { name: pick(['hdr', 'nope']) }] } }
   return { apiVersion: 'traefik.io/v1alpha1', kind: 'Middleware', metadata: { name, namespace: NS }, spec } as KubeObject
 }
 
 function tlsOption(name: string, r: () => number): KubeObject {
-  return { apiVersion: 'traefik.io/v1alpha1', kind: 'TLSOption', metadata: { name, namespace: NS }, spec: { minVersion: r() < 0.5 ? 'VersionTLS12' : 'VersionTLS13' } } as KubeObject
+  return {
+    apiVersion: 'traefik.io/v1alpha1',
+    kind: 'TLSOption',
+    metadata: { name, namespace: NS },
+    spec: { minVersion: r() < 0.5 ? 'VersionTLS12' : 'VersionTLS13' },
+  } as KubeObject
 }
 
 function ingressRoute(name: string, r: () => number): KubeObject {
-  const pick = <T,>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!
   const host = pick(HOSTS)
-  const match = pick([`Host(\`${host}\`)`, `Host(\`${host}\`) && PathPrefix(\`/${name}\`)`, `PathPrefix(\`/${name}\`)`, `HostRegexp(\`^.+\\.example$\`) && Path(\`/${name}\`)`])
-  const services = r() < 0.25
-    ? [{ name: pick(SERVICES), port: 80, weight: 1 }, { name: pick(SERVICES), port: 80, weight: 2 }]
-    : [{ name: pick([...SERVICES, 'missing']), port: 80 }]
+  const match = pick([
+    `Host(\`${host}\`)`,
+    `Host(\`${host}\`) && PathPrefix(\`/${name}\`)`,
+    `PathPrefix(\`/${name}\`)`,
+    `HostRegexp(\`^.+\\.example$\`) && Path(\`/${name}\`)`,
+  ])
+  const services =
+    r() < 0.25
+      ? [
+          { name: pick(SERVICES), port: 80, weight: 1 },
+          { name: pick(SERVICES), port: 80, weight: 2 },
+        ]
+      : [{ name: pick([...SERVICES, 'missing']), port: 80 }]
   const middlewares = MIDDLEWARES.filter(() => r() < 0.3).map((m) => ({ name: m }))
   const spec: Record<string, unknown> = {
     entryPoints: r() < 0.5 ? ['web'] : ['websecure'],
@@ -121,7 +144,10 @@ function change(objects: Map<string, KubeObject[]>, r: () => number): void {
 
 async function packed(routes: unknown, endpoints: unknown) {
   // Small buckets, so that several buckets exist and most survive a change.
-  const { manifest, blobs } = await packTable({ schema: TABLE_SCHEMA_VERSION, routes: routes as never, endpoints }, { shardThresholdBytes: 0, bucketTargetBytes: 512 })
+  const { manifest, blobs } = await packTable(
+    { schema: TABLE_SCHEMA_VERSION, routes: routes as never, endpoints },
+    { shardThresholdBytes: 0, bucketTargetBytes: 512 },
+  )
   return { manifest, blobs: [...blobs].sort(([a], [b]) => (a < b ? -1 : 1)) }
 }
 

@@ -15,13 +15,7 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { CompactEncrypt, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose'
-import {
-  SEAL_ALG,
-  SEAL_ENC,
-  SEAL_TYP,
-  SEALED,
-  SEALED_FIELDS,
-} from '../../shared/secrets/format.ts'
+import { SEAL_ALG, SEAL_ENC, SEAL_TYP, SEALED, SEALED_FIELDS } from '../../shared/secrets/format.ts'
 
 export { SECRETS_KEY_BINDING } from '../../shared/secrets/format.ts'
 
@@ -46,9 +40,7 @@ export async function secretsSealer(jwk: JWK): Promise<SecretsSealer> {
     seal(plaintext) {
       let jwe = remembered.get(plaintext)
       if (!jwe) {
-        jwe = new CompactEncrypt(new TextEncoder().encode(plaintext))
-          .setProtectedHeader({ alg: SEAL_ALG, enc: SEAL_ENC, typ: SEAL_TYP, kid })
-          .encrypt(key)
+        jwe = new CompactEncrypt(new TextEncoder().encode(plaintext)).setProtectedHeader({ alg: SEAL_ALG, enc: SEAL_ENC, typ: SEAL_TYP, kid }).encrypt(key)
         if (remembered.size >= MAX_REMEMBERED) remembered.delete(remembered.keys().next().value!)
         remembered.set(plaintext, jwe)
         jwe.catch(() => remembered.delete(plaintext))

@@ -24,7 +24,7 @@ describe('entry point forwarded headers (Traefik forwardedHeaders)', () => {
     expect(entry({}, { tls: true })).toMatchObject({ 'x-forwarded-proto': 'https', 'x-forwarded-port': '443' })
   })
 
-  it('drops what an untrusted client sent, underscore spellings included, but keeps a trusted one\'s', () => {
+  it("drops what an untrusted client sent, underscore spellings included, but keeps a trusted one's", () => {
     const sent = { 'x-forwarded-for': '1.1.1.1', 'x-forwarded-proto': 'https', x_real_ip: '1.1.1.1', 'x-forwarded-prefix': '/p' }
     const untrusted = entry(sent)
     expect(untrusted['x-forwarded-for']).toBeUndefined()
@@ -60,9 +60,26 @@ describe('entry point forwarded headers (Traefik forwardedHeaders)', () => {
 
 describe('readIncoming', () => {
   it('finds Host, Connection, an upgrade, spoofed names and what a trusted client set, in one pass', () => {
-    const incoming = new Headers({ host: 'App.example:8080', connection: 'keep-alive, Upgrade', upgrade: 'websocket', 'x-real-ip': '1.1.1.1', x_forwarded_for: '2.2.2.2', 'x-forwarded-host': 'h', accept: '*/*' })
+    const incoming = new Headers({
+      host: 'App.example:8080',
+      connection: 'keep-alive, Upgrade',
+      upgrade: 'websocket',
+      'x-real-ip': '1.1.1.1',
+      x_forwarded_for: '2.2.2.2',
+      'x-forwarded-host': 'h',
+      accept: '*/*',
+    })
     const read = readIncoming(incoming)
-    expect(read).toMatchObject({ host: 'App.example:8080', connection: 'keep-alive, Upgrade', upgrade: 'websocket', realIp: '1.1.1.1', forwardedHost: 'h', proto: '', port: '', hop: true })
+    expect(read).toMatchObject({
+      host: 'App.example:8080',
+      connection: 'keep-alive, Upgrade',
+      upgrade: 'websocket',
+      realIp: '1.1.1.1',
+      forwardedHost: 'h',
+      proto: '',
+      port: '',
+      hop: true,
+    })
     expect(read.spoofed?.sort()).toEqual(['x-forwarded-host', 'x-real-ip', 'x_forwarded_for'])
     expect(Object.fromEntries(read.copy)).toEqual(Object.fromEntries(incoming))
     expect(read.copy).not.toBe(incoming)

@@ -11,9 +11,19 @@
  */
 
 const MANAGED = new Set([
-  'x-forwarded-proto', 'x-forwarded-scheme', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-port',
-  'x-forwarded-server', 'x-forwarded-uri', 'x-forwarded-method', 'x-forwarded-prefix',
-  'x-forwarded-tls-client-cert', 'x-forwarded-tls-client-cert-info', 'x-scheme', 'x-real-ip',
+  'x-forwarded-proto',
+  'x-forwarded-scheme',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'x-forwarded-server',
+  'x-forwarded-uri',
+  'x-forwarded-method',
+  'x-forwarded-prefix',
+  'x-forwarded-tls-client-cert',
+  'x-forwarded-tls-client-cert-info',
+  'x-scheme',
+  'x-real-ip',
 ])
 
 function isManaged(name: string): boolean {
@@ -68,7 +78,18 @@ export interface IncomingHeaders {
  */
 export function readIncoming(incoming: Headers): IncomingHeaders {
   const copy = new Headers(incoming)
-  const read: IncomingHeaders = { copy, host: null, connection: null, upgrade: null, spoofed: null, hop: false, realIp: '', proto: '', port: '', forwardedHost: '' }
+  const read: IncomingHeaders = {
+    copy,
+    host: null,
+    connection: null,
+    upgrade: null,
+    spoofed: null,
+    hop: false,
+    realIp: '',
+    proto: '',
+    port: '',
+    forwardedHost: '',
+  }
   let upgrade: string | null = null
   for (const [name, value] of copy) {
     if (name.startsWith('x')) {
@@ -144,7 +165,17 @@ function forwardedPort(host: string, proto: string, tls: boolean): string {
 }
 
 /** Go's reverse proxy hop-by-hop list (RFC 9110 7.6.1), removed in both directions. */
-const HOP_BY_HOP = ['connection', 'proxy-connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']
+const HOP_BY_HOP = [
+  'connection',
+  'proxy-connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]
 
 /**
  * Removes hop-by-hop headers as Go's ReverseProxy does (headers named in Connection first);

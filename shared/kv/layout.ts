@@ -145,12 +145,7 @@ export function parseManifest(payload: unknown): TableManifest | { error: string
     return { error: 'pointer has no endpoints digests' }
   }
   const shards = endpoints.buckets
-  if (
-    !Array.isArray(shards) ||
-    shards.length === 0 ||
-    buckets.length % shards.length !== 0 ||
-    !shards.every((b) => b === null || isDigest(b))
-  ) {
+  if (!Array.isArray(shards) || shards.length === 0 || buckets.length % shards.length !== 0 || !shards.every((b) => b === null || isDigest(b))) {
     return { error: 'pointer has malformed endpoints buckets' }
   }
   return m as unknown as TableManifest

@@ -1,15 +1,7 @@
 // Pure step of publishing: turns the edge table (already split by host) into content-addressed
 // blobs and the manifest that names them. Deterministic: the same table gives the same digests,
 // so an unchanged table costs no write.
-import {
-  LAYOUT_VERSION,
-  MAX_VALUE_BYTES,
-  blobDigest,
-  bucketOf,
-  normalizeHost,
-  serviceNames,
-  type TableManifest,
-} from './layout.ts'
+import { LAYOUT_VERSION, MAX_VALUE_BYTES, blobDigest, bucketOf, normalizeHost, serviceNames, type TableManifest } from './layout.ts'
 
 /**
  * The endpoints table: servers by service name, plus fields every endpoints blob repeats (its
@@ -56,10 +48,7 @@ export async function packTable(input: EdgeTableInput, options: PackOptions = {}
   const opts = { ...PACK_DEFAULTS, ...options }
   const hosts = hostParts(input.routes.hosts)
   const total = hosts.reduce((sum, [, text]) => sum + text.length, 0)
-  const bucketCount =
-    total <= opts.shardThresholdBytes
-      ? 1
-      : Math.min(opts.maxBuckets, nextPowerOfTwo(Math.ceil(total / opts.bucketTargetBytes)))
+  const bucketCount = total <= opts.shardThresholdBytes ? 1 : Math.min(opts.maxBuckets, nextPowerOfTwo(Math.ceil(total / opts.bucketTargetBytes)))
   const shardCount = Math.min(bucketCount, nextPowerOfTwo(opts.maxEndpointShards))
 
   if (bucketCount !== lastBucketCount) lastBuckets.clear()
@@ -205,4 +194,3 @@ function nextPowerOfTwo(n: number): number {
   while (p < n) p *= 2
   return p
 }
-

@@ -28,12 +28,17 @@ export function forwardAuthUnsupported(config: ForwardAuth | undefined): string 
 
 /** Cloudflare's fetch() trusts public CAs only. */
 export function forwardAuthCaUnsupported(config: ForwardAuth | undefined, target: string): string | null {
-  return config?.tls?.ca && target === 'cloudflare' ? "forwardAuth.tls.ca: Cloudflare's fetch() trusts public CAs only (give the auth server a publicly trusted certificate)" : null
+  return config?.tls?.ca && target === 'cloudflare'
+    ? "forwardAuth.tls.ca: Cloudflare's fetch() trusts public CAs only (give the auth server a publicly trusted certificate)"
+    : null
 }
 
 /** What the edge cannot honour whatever the target: TLS client material, authSigninURL. */
 export function forwardAuthUnsupportedAnywhere(config: ForwardAuth | undefined): string | null {
-  return forwardAuthUnsupported(config) ?? ((config as { authSigninURL?: string } | undefined)?.authSigninURL ? 'forwardAuth.authSigninURL is not implemented by the edge' : null)
+  return (
+    forwardAuthUnsupported(config) ??
+    ((config as { authSigninURL?: string } | undefined)?.authSigninURL ? 'forwardAuth.authSigninURL is not implemented by the edge' : null)
+  )
 }
 
 /** Throws (naming the field) where the configuration is malformed, UnsupportedConfig where the edge cannot honour it on `target`. */

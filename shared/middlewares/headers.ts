@@ -12,13 +12,39 @@ import { UnsupportedConfig } from './unsupported.ts'
 // Every field of Traefik's headers middleware (deprecated ones included): anything else is a field
 // the edge does not know, and is refused rather than ignored.
 const HEADERS_IMPLEMENTED = new Set([
-  'customRequestHeaders', 'customResponseHeaders', 'accessControlAllowCredentials', 'accessControlAllowHeaders',
-  'accessControlAllowMethods', 'accessControlAllowOriginList', 'accessControlAllowOriginListRegex',
-  'accessControlExposeHeaders', 'accessControlMaxAge', 'addVaryHeader', 'allowedHosts', 'hostsProxyHeaders',
-  'sslProxyHeaders', 'stsSeconds', 'stsIncludeSubdomains', 'stsPreload', 'forceSTSHeader', 'frameDeny',
-  'customFrameOptionsValue', 'contentTypeNosniff', 'browserXssFilter', 'customBrowserXSSValue', 'contentSecurityPolicy',
-  'contentSecurityPolicyReportOnly', 'publicKey', 'referrerPolicy', 'permissionsPolicy', 'isDevelopment',
-  'featurePolicy', 'sslRedirect', 'sslTemporaryRedirect', 'sslHost', 'sslForceHost',
+  'customRequestHeaders',
+  'customResponseHeaders',
+  'accessControlAllowCredentials',
+  'accessControlAllowHeaders',
+  'accessControlAllowMethods',
+  'accessControlAllowOriginList',
+  'accessControlAllowOriginListRegex',
+  'accessControlExposeHeaders',
+  'accessControlMaxAge',
+  'addVaryHeader',
+  'allowedHosts',
+  'hostsProxyHeaders',
+  'sslProxyHeaders',
+  'stsSeconds',
+  'stsIncludeSubdomains',
+  'stsPreload',
+  'forceSTSHeader',
+  'frameDeny',
+  'customFrameOptionsValue',
+  'contentTypeNosniff',
+  'browserXssFilter',
+  'customBrowserXSSValue',
+  'contentSecurityPolicy',
+  'contentSecurityPolicyReportOnly',
+  'publicKey',
+  'referrerPolicy',
+  'permissionsPolicy',
+  'isDevelopment',
+  'featurePolicy',
+  'sslRedirect',
+  'sslTemporaryRedirect',
+  'sslHost',
+  'sslForceHost',
 ])
 
 /** For the headers middleware: the fields set that the edge does not implement, or null. */
@@ -31,19 +57,42 @@ export function headersUnsupported(config: HeadersConfig): string | null {
 
 export function hasCors(c: HeadersConfig): boolean {
   return Boolean(
-    c.accessControlAllowCredentials || c.accessControlAllowHeaders?.length || c.accessControlAllowMethods?.length ||
-      c.accessControlAllowOriginList?.length || c.accessControlAllowOriginListRegex?.length ||
-      c.accessControlExposeHeaders?.length || (c.accessControlMaxAge !== undefined && c.accessControlMaxAge !== null) || c.addVaryHeader,
+    c.accessControlAllowCredentials ||
+      c.accessControlAllowHeaders?.length ||
+      c.accessControlAllowMethods?.length ||
+      c.accessControlAllowOriginList?.length ||
+      c.accessControlAllowOriginListRegex?.length ||
+      c.accessControlExposeHeaders?.length ||
+      (c.accessControlMaxAge !== undefined && c.accessControlMaxAge !== null) ||
+      c.addVaryHeader,
   )
 }
 
 export function hasSecure(c: HeadersConfig): boolean {
   return Boolean(
-    c.allowedHosts?.length || c.hostsProxyHeaders?.length || c.sslRedirect || c.sslTemporaryRedirect || c.sslForceHost ||
-      c.sslHost || (c.sslProxyHeaders && Object.keys(c.sslProxyHeaders).length) || c.stsSeconds || c.stsIncludeSubdomains ||
-      c.stsPreload || c.forceSTSHeader || c.frameDeny || c.customFrameOptionsValue || c.contentTypeNosniff ||
-      c.browserXssFilter || c.customBrowserXSSValue || c.contentSecurityPolicy || c.contentSecurityPolicyReportOnly ||
-      c.publicKey || c.referrerPolicy || c.featurePolicy || c.permissionsPolicy || c.isDevelopment,
+    c.allowedHosts?.length ||
+      c.hostsProxyHeaders?.length ||
+      c.sslRedirect ||
+      c.sslTemporaryRedirect ||
+      c.sslForceHost ||
+      c.sslHost ||
+      (c.sslProxyHeaders && Object.keys(c.sslProxyHeaders).length) ||
+      c.stsSeconds ||
+      c.stsIncludeSubdomains ||
+      c.stsPreload ||
+      c.forceSTSHeader ||
+      c.frameDeny ||
+      c.customFrameOptionsValue ||
+      c.contentTypeNosniff ||
+      c.browserXssFilter ||
+      c.customBrowserXSSValue ||
+      c.contentSecurityPolicy ||
+      c.contentSecurityPolicyReportOnly ||
+      c.publicKey ||
+      c.referrerPolicy ||
+      c.featurePolicy ||
+      c.permissionsPolicy ||
+      c.isDevelopment,
   )
 }
 

@@ -30,7 +30,8 @@ const URI_PATTERN = '^(https?:\\/\\/)?(\\[[\\w:.]+\\]|[\\w\\._-]+)?(:\\d+)?(.*)$
 
 export function redirectSchemeConfig(config: RedirectScheme & { forcePermanentRedirect?: boolean }): RedirectSettings {
   if (!config.scheme) throw new Error('redirectScheme: you must provide a target scheme')
-  const port = config.port && !((config.scheme === 'http' && config.port === '80') || (config.scheme === 'https' && config.port === '443')) ? `:${config.port}` : ''
+  const port =
+    config.port && !((config.scheme === 'http' && config.port === '80') || (config.scheme === 'https' && config.port === '443')) ? `:${config.port}` : ''
   return {
     re: compileField('redirectScheme', URI_PATTERN),
     replacement: `${config.scheme}://\${2}${port}\${4}`,

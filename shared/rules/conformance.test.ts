@@ -69,7 +69,17 @@ function goTree(node: RuleNode, not = false): GoTree {
   if (node.type === 'matcher') {
     const t: GoTree = { Matcher: node.name, Value: node.args }
     if (not) t.Not = true
-    if (!(() => { try { checkArguments(node); return true } catch { return false } })()) t.CheckErr = true
+    if (
+      !(() => {
+        try {
+          checkArguments(node)
+          return true
+        } catch {
+          return false
+        }
+      })()
+    )
+      t.CheckErr = true
     return t
   }
   const op = (node.type === 'and') !== not ? 'and' : 'or'

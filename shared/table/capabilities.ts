@@ -12,9 +12,29 @@ import { authUsersFileUnsupported } from '../middlewares/users.ts'
 
 /** Middleware types the edge runs (edge-worker/src/middlewares registers exactly these). */
 export const EDGE_MIDDLEWARES = [
-  'addPrefix', 'basicAuth', 'buffering', 'circuitBreaker', 'compress', 'contentType', 'digestAuth', 'encodedCharacters', 'errors', 'forwardAuth', 'headers', 'inFlightReq',
-  'ipAllowList', 'ipWhiteList', 'passTLSClientCert', 'rateLimit', 'redirectRegex', 'redirectScheme', 'replacePath', 'replacePathRegex', 'retry',
-  'stripPrefix', 'stripPrefixRegex',
+  'addPrefix',
+  'basicAuth',
+  'buffering',
+  'circuitBreaker',
+  'compress',
+  'contentType',
+  'digestAuth',
+  'encodedCharacters',
+  'errors',
+  'forwardAuth',
+  'headers',
+  'inFlightReq',
+  'ipAllowList',
+  'ipWhiteList',
+  'passTLSClientCert',
+  'rateLimit',
+  'redirectRegex',
+  'redirectScheme',
+  'replacePath',
+  'replacePathRegex',
+  'retry',
+  'stripPrefix',
+  'stripPrefixRegex',
 ] as const
 
 export type EdgeMiddlewareType = (typeof EDGE_MIDDLEWARES)[number]
@@ -34,7 +54,9 @@ const NOT_AT_EDGE: Record<string, string> = {
 /** For passTLSClientCert: only Cloudflare gives the worker the client certificate (mTLS on the zone). */
 export function clientCertUnsupported(config: { pem?: boolean; info?: unknown } | undefined, target: EdgeTarget | undefined): string | null {
   const wants = config?.pem === true || (config?.info !== undefined && config.info !== null)
-  return wants && target === 'workerd' ? 'passTLSClientCert: workerd does not give the worker the client certificate (on Cloudflare it comes from mTLS on the zone)' : null
+  return wants && target === 'workerd'
+    ? 'passTLSClientCert: workerd does not give the worker the client certificate (on Cloudflare it comes from mTLS on the zone)'
+    : null
 }
 
 /** Why the edge cannot run this middleware as configured (on `target` when known), or null when it can. */

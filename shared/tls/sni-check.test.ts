@@ -6,7 +6,11 @@ const tls: TableTls = {
   options: {
     default: { minVersion: 'VersionTLS12' },
     'default-mtls': { minVersion: 'VersionTLS13', clientAuthType: 'RequireAndVerifyClientCert' },
-    'default-legacy': { minVersion: 'VersionTLS10', maxVersion: 'VersionTLS12', cipherSuites: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_AES_128_GCM_SHA256'] },
+    'default-legacy': {
+      minVersion: 'VersionTLS10',
+      maxVersion: 'VersionTLS12',
+      cipherSuites: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_AES_128_GCM_SHA256'],
+    },
     'default-optional': { clientAuthType: 'VerifyClientCertIfGiven' },
   },
   hosts: {
@@ -57,7 +61,9 @@ describe('misdirected on Cloudflare (the handshake facts must satisfy the Host o
   })
   it('checks client certificates', () => {
     expect(misdirected(tls, 'websecure', 'secure.example', cf('TLSv1.3'))).toBe('no verified client certificate')
-    expect(misdirected(tls, 'websecure', 'secure.example', cf('TLSv1.3', undefined, '1', 'FAILED:self signed certificate'))).toBe('no verified client certificate')
+    expect(misdirected(tls, 'websecure', 'secure.example', cf('TLSv1.3', undefined, '1', 'FAILED:self signed certificate'))).toBe(
+      'no verified client certificate',
+    )
     expect(misdirected(tls, 'websecure', 'secure.example', cf('TLSv1.3', undefined, '1', 'SUCCESS'))).toBeNull()
     expect(misdirected(tls, 'websecure', 'opt.example', cf('TLSv1.3'))).toBeNull()
     expect(misdirected(tls, 'websecure', 'opt.example', cf('TLSv1.3', undefined, '1', 'FAILED:expired'))).toBe('the client certificate did not verify')

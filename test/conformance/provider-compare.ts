@@ -8,10 +8,23 @@
 import { durationToNs } from '../../shared/dynamic/duration.ts'
 
 const DURATION_KEYS = new Set([
-  'flushInterval', 'interval', 'timeout', 'unhealthyInterval', 'failureWindow', 'period',
-  'readTimeout', 'writeTimeout', 'dialTimeout', 'idleConnTimeout', 'pingTimeout',
-  'responseHeaderTimeout', 'readIdleTimeout', 'checkPeriod', 'fallbackDuration',
-  'recoveryDuration', 'initialInterval',
+  'flushInterval',
+  'interval',
+  'timeout',
+  'unhealthyInterval',
+  'failureWindow',
+  'period',
+  'readTimeout',
+  'writeTimeout',
+  'dialTimeout',
+  'idleConnTimeout',
+  'pingTimeout',
+  'responseHeaderTimeout',
+  'readIdleTimeout',
+  'checkPeriod',
+  'fallbackDuration',
+  'recoveryDuration',
+  'initialInterval',
 ])
 
 const KEEP_ZERO = new Set(['passHostHeader', 'weight'])

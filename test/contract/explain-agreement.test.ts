@@ -84,7 +84,7 @@ interface Probe {
 
 function probes(count: number): Probe[] {
   const next = rng(8)
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!
   const out: Probe[] = []
   for (let i = 0; i < count; i++) {
     const headers: Record<string, string> = {}
@@ -160,7 +160,9 @@ describe('explain agrees with the edge', () => {
     const served = (JSON.parse(res.body) as Echo).server
     const matched = await cli(['--url', 'http://a.example/api/v1'])
     expect(matched.code).toBe(0)
-    expect(matched.stdout.split('\n')[0]).toMatch(new RegExp(`^router: demo-r${served.slice(3)}-[0-9a-f]{20}  rule: Host\\(\`a.example\`\\) && PathPrefix\\(\`/api\`\\)$`))
+    expect(matched.stdout.split('\n')[0]).toMatch(
+      new RegExp(`^router: demo-r${served.slice(3)}-[0-9a-f]{20}  rule: Host\\(\`a.example\`\\) && PathPrefix\\(\`/api\`\\)$`),
+    )
     const missing = await cli(['--url', 'http://nowhere.test/', '--entrypoint', 'web', '--json'])
     expect(missing.code).toBe(2)
     expect((await edge.request('/', { headers: { host: 'nowhere.test' } })).status).toBe(404)
@@ -181,7 +183,12 @@ describe('explain agrees with the edge on examples/', () => {
     // examples/ with its pods moved to this test's upstreams (whoami-v1, whoami-v2, api, in file order).
     const ports = [ups[0]!.port, ups[1]!.port]
     const text = (await Promise.all(files.map((f) => readFile(join(root, f), 'utf8'))))
-      .map((t) => t.replace(/"127\.0\.0\.1[1-4]"/g, '"127.0.0.1"').replace(/port: 18081/g, () => `port: ${ports.shift()}`).replace(/port: 18082/g, `port: ${ups[2]!.port}`))
+      .map((t) =>
+        t
+          .replace(/"127\.0\.0\.1[1-4]"/g, '"127.0.0.1"')
+          .replace(/port: 18081/g, () => `port: ${ports.shift()}`)
+          .replace(/port: 18082/g, `port: ${ups[2]!.port}`),
+      )
       .join('\n---\n')
     examplesDir = await mkdtemp(join(tmpdir(), 'explain-examples-'))
     await writeFile(join(examplesDir, 'examples.yaml'), text)
@@ -201,7 +208,7 @@ describe('explain agrees with the edge on examples/', () => {
     const parts = storedParts(inspection.built)
     const view = routingView(inspection.built)
     const next = rng(3)
-    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!
     const seen = new Set<string>()
     for (let i = 0; i < 40; i++) {
       const host = pick(['demo.localhost', 'canary.localhost', 'DEMO.localhost:8787', 'nowhere.localhost'])

@@ -164,7 +164,11 @@ describe('TablePublisher', () => {
       const services = Object.fromEntries(HOSTS.map((_, i) => [`s${i}`, { servers: servers(i) }]))
       // `s199` has no servers entry at all (not a load balancer): it goes nowhere.
       delete services.s199
-      return { schema: 1, routes: { rest: { services: { shared: {} } }, hosts }, endpoints: { schema: 'e1', services: { ...services, shared: { servers: ['10.9.9.9'] } } } }
+      return {
+        schema: 1,
+        routes: { rest: { services: { shared: {} } }, hosts },
+        endpoints: { schema: 'e1', services: { ...services, shared: { servers: ['10.9.9.9'] } } },
+      }
     }
     const pack = { shardThresholdBytes: 1000, bucketTargetBytes: 500, maxEndpointShards: 8 }
     const blob = (store: ReturnType<typeof createMemoryKvStore>, digest: string | null) => JSON.parse(store.data.get(BLOB_PREFIX + digest)!)
@@ -249,7 +253,12 @@ describe('TablePublisher', () => {
 
     it('keeps the pointer about 70 KB at 1024 buckets', async () => {
       const store = createMemoryKvStore()
-      const pub = await TablePublisher.open({ store, signer: await newSigner(), pointerMinIntervalMs: 0, pack: { shardThresholdBytes: 0, bucketTargetBytes: 1 } })
+      const pub = await TablePublisher.open({
+        store,
+        signer: await newSigner(),
+        pointerMinIntervalMs: 0,
+        pack: { shardThresholdBytes: 0, bucketTargetBytes: 1 },
+      })
       const hosts = Object.fromEntries(Array.from({ length: 6000 }, (_, i) => [`h${i}.example`, { services: { [`s${i}`]: {} } }]))
       const services = Object.fromEntries(Array.from({ length: 6000 }, (_, i) => [`s${i}`, { servers: [i] }]))
       const { manifest } = await pub.publish({ schema: 1, routes: { rest: {}, hosts }, endpoints: { services } })

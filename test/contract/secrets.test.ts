@@ -17,7 +17,10 @@ const part = (mws: Record<string, unknown>) => ({ schema: 'edge-table/1', router
 const input = () => ({
   schema: 'edge-table/1',
   routes: {
-    rest: part({ auth: { type: 'basicAuth', config: { users, realm: 'shop', headerField: 'X-User' } }, strip: { type: 'stripPrefix', config: { prefixes: ['/a'] } } }),
+    rest: part({
+      auth: { type: 'basicAuth', config: { users, realm: 'shop', headerField: 'X-User' } },
+      strip: { type: 'stripPrefix', config: { prefixes: ['/a'] } },
+    }),
     hosts: { 'a.example': part({ auth: { type: 'basicAuth', config: { users, realm: 'shop', headerField: 'X-User' } } }) },
   },
   endpoints: {},

@@ -21,7 +21,12 @@ import { eventually } from '../support/eventually.ts'
 import { CONTROLLER_PERMISSIONS, permissionKey, type Permission } from '../../control-plane/controller/ops/permissions.ts'
 
 type Doc = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown }
-interface Rule { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }
+interface Rule {
+  apiGroups: string[]
+  resources: string[]
+  verbs: string[]
+  resourceNames?: string[]
+}
 
 const DEPLOY = join(REPO_ROOT, 'deploy')
 
@@ -36,7 +41,10 @@ for (const file of yamlFiles(DEPLOY)) {
   const docs = parseAllDocuments(readFileSync(file, 'utf8'))
   const list = Array.isArray(docs) ? docs : [docs]
   for (const d of list) if (d.errors.length) throw new Error(`${relative(REPO_ROOT, file)}: ${d.errors[0]!.message}`)
-  files.set(relative(DEPLOY, file), list.map((d) => d.toJS() as Doc).filter((d) => d !== null))
+  files.set(
+    relative(DEPLOY, file),
+    list.map((d) => d.toJS() as Doc).filter((d) => d !== null),
+  )
 }
 const all = [...files.values()].flat()
 const one = (kind: string, name?: string) => {
@@ -48,15 +56,27 @@ const one = (kind: string, name?: string) => {
 const deployment = () => one('Deployment') as Doc & { spec: { replicas: number; template: { spec: PodSpec } } }
 interface PodSpec {
   serviceAccountName: string
-  containers: Array<{ args: string[]; env: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: unknown } }>; ports: Array<{ name: string; containerPort: number }>; livenessProbe: Probe; readinessProbe: Probe; volumeMounts: Array<{ name: string; mountPath: string }> }>
+  containers: Array<{
+    args: string[]
+    env: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: unknown } }>
+    ports: Array<{ name: string; containerPort: number }>
+    livenessProbe: Probe
+    readinessProbe: Probe
+    volumeMounts: Array<{ name: string; mountPath: string }>
+  }>
   volumes: Array<{ name: string; secret?: { secretName: string; items?: Array<{ key: string }> } }>
 }
-interface Probe { httpGet: { path: string; port: string } }
+interface Probe {
+  httpGet: { path: string; port: string }
+}
 
 /** What the service account may do: the rules bound to it, with where they apply. */
 function granted(): Array<Rule & { scope: 'cluster' | 'own'; namespace?: string }> {
   const sa = one('ServiceAccount')
-  const subjectIsSa = (b: Doc) => (b.subjects as Array<{ kind: string; name: string; namespace: string }>).some((s) => s.kind === 'ServiceAccount' && s.name === sa.metadata.name && s.namespace === sa.metadata.namespace)
+  const subjectIsSa = (b: Doc) =>
+    (b.subjects as Array<{ kind: string; name: string; namespace: string }>).some(
+      (s) => s.kind === 'ServiceAccount' && s.name === sa.metadata.name && s.namespace === sa.metadata.namespace,
+    )
   const out: Array<Rule & { scope: 'cluster' | 'own'; namespace?: string }> = []
   for (const b of all.filter((d) => d.kind === 'ClusterRoleBinding' && subjectIsSa(d))) {
     const role = one('ClusterRole', (b.roleRef as { name: string }).name)
@@ -64,7 +84,9 @@ function granted(): Array<Rule & { scope: 'cluster' | 'own'; namespace?: string 
   }
   for (const b of all.filter((d) => d.kind === 'RoleBinding' && subjectIsSa(d))) {
     const ref = b.roleRef as { kind: string; name: string }
-    const role = all.find((d) => d.kind === ref.kind && d.metadata.name === ref.name && (ref.kind === 'ClusterRole' || d.metadata.namespace === b.metadata.namespace))!
+    const role = all.find(
+      (d) => d.kind === ref.kind && d.metadata.name === ref.name && (ref.kind === 'ClusterRole' || d.metadata.namespace === b.metadata.namespace),
+    )!
     expect(b.metadata.namespace).toBe(sa.metadata.namespace)
     for (const r of role.rules as Rule[]) out.push({ ...r, scope: 'own', namespace: b.metadata.namespace })
   }
@@ -73,7 +95,14 @@ function granted(): Array<Rule & { scope: 'cluster' | 'own'; namespace?: string 
 
 describe('deploy/', () => {
   it('parses, names every object, and the kustomization lists every manifest but the Secret templates', () => {
-    expect([...files.keys()].sort()).toEqual(['controller.yaml', 'crds/kubernetes-crd-definition-v1.yml', 'kustomization.yaml', 'namespace.yaml', 'rbac.yaml', 'secrets.example.yaml'])
+    expect([...files.keys()].sort()).toEqual([
+      'controller.yaml',
+      'crds/kubernetes-crd-definition-v1.yml',
+      'kustomization.yaml',
+      'namespace.yaml',
+      'rbac.yaml',
+      'secrets.example.yaml',
+    ])
     for (const d of all.filter((x) => x.kind !== 'Kustomization')) {
       expect(d.apiVersion, JSON.stringify(d.metadata)).toBeTruthy()
       expect(d.metadata?.name).toBeTruthy()
@@ -89,7 +118,8 @@ describe('deploy/', () => {
   it('grants exactly the permissions the controller uses', () => {
     const keys = new Set<string>()
     for (const r of granted()) {
-      for (const group of r.apiGroups) for (const resource of r.resources) for (const verb of r.verbs) keys.add(permissionKey({ group, resource, verb, scope: r.scope }))
+      for (const group of r.apiGroups)
+        for (const resource of r.resources) for (const verb of r.verbs) keys.add(permissionKey({ group, resource, verb, scope: r.scope }))
       expect(r.verbs).not.toContain('*')
       expect(r.resources).not.toContain('*')
     }
@@ -120,7 +150,8 @@ describe('deploy/', () => {
     for (const e of c!.env) if (e.valueFrom?.secretKeyRef) expect(secrets.get(e.valueFrom.secretKeyRef.name)).toContain(e.valueFrom.secretKeyRef.key)
     for (const v of pod.volumes) if (v.secret) for (const item of v.secret.items ?? []) expect(secrets.get(v.secret.secretName)).toContain(item.key)
     const mounted = (path: string) => c!.volumeMounts.some((m) => path.startsWith(m.mountPath + '/'))
-    for (const path of [args.signingKey!, args.secretsKey!, env.CLOUDFLARE_API_TOKEN_FILE!, env.TABLE_BEACON_TOKEN_FILE!]) expect(mounted(path), path).toBe(true)
+    for (const path of [args.signingKey!, args.secretsKey!, env.CLOUDFLARE_API_TOKEN_FILE!, env.TABLE_BEACON_TOKEN_FILE!])
+      expect(mounted(path), path).toBe(true)
     expect(Object.keys(env)).toEqual(expect.arrayContaining(['CLOUDFLARE_API_TOKEN_FILE', 'TABLE_BEACON_URL', 'TABLE_BEACON_TOKEN_FILE', 'SECRETS_KEY_FILE']))
     // Each mounted file is a key of the Secret its volume mounts.
     for (const path of [args.signingKey!, args.secretsKey!, env.CLOUDFLARE_API_TOKEN_FILE!, env.TABLE_BEACON_TOKEN_FILE!]) {
@@ -145,7 +176,13 @@ function asPermission(line: string): { group: string; resource: string; verb: st
   }
   const [resource, name] = rest as [string, string | undefined]
   const verb =
-    method === 'GET' ? (name ? 'get' : url.searchParams.get('watch') === 'true' ? 'watch' : 'list') : ({ POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[method]!
+    method === 'GET'
+      ? name
+        ? 'get'
+        : url.searchParams.get('watch') === 'true'
+          ? 'watch'
+          : 'list'
+      : ({ POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[method]!
   return { group, resource, verb, ...(namespace ? { namespace } : {}), ...(name ? { name } : {}) }
 }
 
@@ -160,7 +197,11 @@ describe('a running controller', () => {
     const kc = new KubeConfig()
     kc.loadFromString(api.kubeconfig())
     const { privateKey } = await generateKeyPair('Ed25519', { extractable: true })
-    const publisher = await TablePublisher.open({ store: createMemoryKvStore(), signer: await signerFromJwk(await exportJWK(privateKey)), pointerMinIntervalMs: 0 })
+    const publisher = await TablePublisher.open({
+      store: createMemoryKvStore(),
+      signer: await signerFromJwk(await exportJWK(privateKey)),
+      pointerMinIntervalMs: 0,
+    })
     controller = new ClusterController({
       kc,
       provider: {},

@@ -28,9 +28,30 @@ describe('npm run controller', () => {
 
   const startReplica = async (identity: string, kubeconfig: string) => {
     const replica = await startControllerProcess(
-      ['--kubeconfig', kubeconfig, '--sink', 'cloudflare', '--target', 'workerd', '--signing-key', join(dir, 'state', 'signing-key.jwk.json'),
-        '--identity', identity, '--lease-namespace', 'traefik-edge', '--lease-duration', '1', '--renew-deadline', '0.7', '--retry-period', '0.2',
-        '--ops-port', '0', '--debounce-ms', '20'],
+      [
+        '--kubeconfig',
+        kubeconfig,
+        '--sink',
+        'cloudflare',
+        '--target',
+        'workerd',
+        '--signing-key',
+        join(dir, 'state', 'signing-key.jwk.json'),
+        '--identity',
+        identity,
+        '--lease-namespace',
+        'traefik-edge',
+        '--lease-duration',
+        '1',
+        '--renew-deadline',
+        '0.7',
+        '--retry-period',
+        '0.2',
+        '--ops-port',
+        '0',
+        '--debounce-ms',
+        '20',
+      ],
       { CLOUDFLARE_ACCOUNT_ID: kv.accountId, CLOUDFLARE_KV_NAMESPACE_ID: kv.namespaceId, CLOUDFLARE_API_TOKEN: kv.token, CLOUDFLARE_API_BASE_URL: kv.baseUrl },
     )
     replicas.set(identity, replica)

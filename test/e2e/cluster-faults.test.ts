@@ -42,22 +42,30 @@ describe('cluster faults', () => {
     expect(total(controller.counters.informerRestarts)).toBe(0)
   })
 
-  it('watches that keep ending without events are re-opened within the cap, not after ListWatch\'s growing delay', async () => {
+  it("watches that keep ending without events are re-opened within the cap, not after ListWatch's growing delay", async () => {
     // ListWatch alone would wait 1, 2, 4, 8 s... between re-opens of a quiet kind's watch.
     for (let i = 0; i < 5; i++) {
       await eventually(() => expect(c.api.openWatches).toBe(WATCHES), { what: `every watch open (round ${i})`, timeoutMs: 3000 })
       c.api.dropWatches('end')
     }
-    c.api.apply({ apiVersion: 'traefik.io/v1alpha1', kind: 'Middleware', metadata: { name: 'strip', namespace: 'demo' }, spec: { stripPrefix: { prefixes: ['/strip'] } } })
+    c.api.apply({
+      apiVersion: 'traefik.io/v1alpha1',
+      kind: 'Middleware',
+      metadata: { name: 'strip', namespace: 'demo' },
+      spec: { stripPrefix: { prefixes: ['/strip'] } },
+    })
     c.api.apply(ingressRoute({ name: 'quiet', match: 'Host(`quiet.example`)', service: 'whoami', middlewares: ['strip'] }))
-    await eventually(async () => {
-      const res = await c.edge.request('/strip/x', { headers: { host: 'quiet.example' } })
-      expect(res.status).toBe(200)
-      expect(JSON.parse(res.body).url).toBe('/x')
-    }, { what: 'a quiet kind followed', timeoutMs: 3000 })
+    await eventually(
+      async () => {
+        const res = await c.edge.request('/strip/x', { headers: { host: 'quiet.example' } })
+        expect(res.status).toBe(200)
+        expect(JSON.parse(res.body).url).toBe('/x')
+      },
+      { what: 'a quiet kind followed', timeoutMs: 3000 },
+    )
   })
 
-  it('a reset watch connection stops client-node\'s informer: it is restarted and counted', async () => {
+  it("a reset watch connection stops client-node's informer: it is restarted and counted", async () => {
     await eventually(() => expect(c.api.openWatches).toBe(WATCHES), { what: 'every watch open' })
     const restarts = total(controller.counters.informerRestarts)
     c.api.dropWatches('reset')
@@ -74,10 +82,13 @@ describe('cluster faults', () => {
     c.api.apply(route('after-compaction'))
     c.api.store.compact()
     c.api.dropWatches('reset')
-    await eventually(async () => {
-      expect(await status(c.edge, 'after-compaction.example')).toBe(200)
-      expect(await status(c.edge, 'after-end.example')).toBe(404)
-    }, { what: 'state after 410' })
+    await eventually(
+      async () => {
+        expect(await status(c.edge, 'after-compaction.example')).toBe(200)
+        expect(await status(c.edge, 'after-end.example')).toBe(404)
+      },
+      { what: 'state after 410' },
+    )
     expect(total(controller.counters.lists)).toBeGreaterThan(lists)
     expect(c.api.requests.filter((r) => /ingressroutes\?watch=true&resourceVersion=/.test(r)).length).toBeGreaterThan(2)
   })
@@ -130,7 +141,16 @@ describe('Workers KV faults', () => {
     c = await startCluster()
     kv = await startFakeCloudflareKv()
     // The edge reads the same (fake) Workers KV namespace the controller writes to.
-    const store = () => createCloudflareKvStore({ accountId: kv.accountId, namespaceId: kv.namespaceId, apiToken: kv.token, baseUrl: kv.baseUrl, baseDelayMs: 10, maxDelayMs: 50, maxAttempts: 3 })
+    const store = () =>
+      createCloudflareKvStore({
+        accountId: kv.accountId,
+        namespaceId: kv.namespaceId,
+        apiToken: kv.token,
+        baseUrl: kv.baseUrl,
+        baseDelayMs: 10,
+        maxDelayMs: 50,
+        maxAttempts: 3,
+      })
     edge = await startEdge({ store: store() })
     c.api.apply(route('kv'))
     await c.controller({ store: store(), signer: edge.local.signer })

@@ -46,7 +46,13 @@ function config([a, b, c, d, e]: Upstream[]): DynamicConfig {
         all: lb([a!, b!, c!]),
         sticky: lb([a!, b!], { sticky: { cookie: { name: 'pin' } } }),
         one: lb([c!]),
-        passive: { loadBalancer: { servers: [{ url: e!.url }, { url: d!.url }], passHostHeader: true, passiveHealthCheck: { failureWindow: '10s', maxFailedAttempts: 1 } } },
+        passive: {
+          loadBalancer: {
+            servers: [{ url: e!.url }, { url: d!.url }],
+            passHostHeader: true,
+            passiveHealthCheck: { failureWindow: '10s', maxFailedAttempts: 1 },
+          },
+        },
       },
     },
   }

@@ -52,8 +52,25 @@ describe('npm run controller with the version beacon', () => {
     await writeFile(kubeconfig, api.kubeconfig())
     await writeFile(join(dir, 'beacon-token'), `${TOKEN}\n`)
     controller = await startControllerProcess(
-      ['--kubeconfig', kubeconfig, '--sink', 'cloudflare', '--target', 'workerd', '--signing-key', join(dir, 'state', 'signing-key.jwk.json'),
-        '--no-leader-election', '--ops-port', '0', '--debounce-ms', '20', '--pointer-interval-ms', '0', '--beacon-url', edge.url()],
+      [
+        '--kubeconfig',
+        kubeconfig,
+        '--sink',
+        'cloudflare',
+        '--target',
+        'workerd',
+        '--signing-key',
+        join(dir, 'state', 'signing-key.jwk.json'),
+        '--no-leader-election',
+        '--ops-port',
+        '0',
+        '--debounce-ms',
+        '20',
+        '--pointer-interval-ms',
+        '0',
+        '--beacon-url',
+        edge.url(),
+      ],
       {
         CLOUDFLARE_ACCOUNT_ID: cf.accountId,
         CLOUDFLARE_KV_NAMESPACE_ID: cf.namespaceId,

@@ -30,7 +30,12 @@ describe('signing key rotation', () => {
   const store = createMemoryKvStore()
 
   const table = (i: number) =>
-    buildEdgeInput({ yaml: serviceYaml({ name: 'svc', addresses: [ups[i]!.host], port: ups[i]!.port }) + '---\n' + ingressRouteYaml({ name: 'r', match: 'Host(`a.example`)', service: 'svc' }) }).table
+    buildEdgeInput({
+      yaml:
+        serviceYaml({ name: 'svc', addresses: [ups[i]!.host], port: ups[i]!.port }) +
+        '---\n' +
+        ingressRouteYaml({ name: 'r', match: 'Host(`a.example`)', service: 'svc' }),
+    }).table
   const servedBy = async (edge: TestEdge) => {
     const res = await edge.request('/', { headers: { host: 'a.example' } })
     return res.status === 200 ? (JSON.parse(res.body) as { server: string }).server : `status ${res.status}`

@@ -269,7 +269,13 @@ describe('endpoints per bucket on workerd', () => {
     }
     const hex = Object.fromEntries(await Promise.all(Object.entries(texts).map(async ([k, t]) => [k, await sha256Hex(t)] as const)))
     await store.put(Object.entries(texts).map(([k, t]) => [BLOB_PREFIX + hex[k], t] as const))
-    const v1 = { layout: 1, schema: PROBE_SCHEMA, issuedAt: Date.now(), routes: { version: hex.bucket, rest: hex.rest, buckets: [hex.bucket] }, endpoints: { version: hex.endpoints } }
+    const v1 = {
+      layout: 1,
+      schema: PROBE_SCHEMA,
+      issuedAt: Date.now(),
+      routes: { version: hex.bucket, rest: hex.rest, buckets: [hex.bucket] },
+      endpoints: { version: hex.endpoints },
+    }
     await store.put([[POINTER_KEY, await edge.signer.sign(JSON.stringify(v1))]])
     await eventually(async () =>
       expect(JSON.parse((await probe(edge, 'e17.example')).body).endpoints).toEqual({

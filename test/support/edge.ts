@@ -29,7 +29,7 @@ export interface EdgeOptions {
   /** `workerd` (default) or `cloudflare`: the capabilities the table is built for. */
   target?: EdgeTarget
   /** Entry points by name (port chosen freely) or full definitions (HTTPS with `tls`). Default ['web']. */
-  entryPoints?: Array<string | Omit<WorkerdEntryPoint, 'address'> & { address?: string }>
+  entryPoints?: Array<string | (Omit<WorkerdEntryPoint, 'address'> & { address?: string })>
   /** Worker entry module. Default edge-worker/src/index.ts. */
   worker?: string
   /** CA certificates (PEM) the worker trusts for HTTPS upstreams, e.g. [testCa().cert]. */
@@ -66,7 +66,12 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
     typeof ep === 'string' ? { name: ep, address: '127.0.0.1:0' } : { address: '127.0.0.1:0', ...ep },
   )
   const build = (input: EdgeInput) =>
-    buildEdgeInput(input, { provider: options.provider, target: options.target, entryPoint: entryPoints[0]!.name, entryPoints: entryPoints.map((ep) => ep.name) })
+    buildEdgeInput(input, {
+      provider: options.provider,
+      target: options.target,
+      entryPoint: entryPoints[0]!.name,
+      entryPoints: entryPoints.map((ep) => ep.name),
+    })
   const initial = options.input ? build(options.input) : undefined
   let local: LocalEdge
   try {
@@ -121,9 +126,5 @@ export function buildEdgeInput(
   const stage = edgeTableStage({ entryPoint: options.entryPoint ?? 'web', entryPoints: options.entryPoints, target: options.target })
   if ('config' in input) return stage(input.config)
   const parsed = parseManifestText(input.yaml, 'test.yaml')
-  return buildFromSnapshot(
-    { snapshot: { objects: parsed.objects.map((o) => o.object) }, diagnostics: parsed.diagnostics },
-    options.provider ?? {},
-    stage,
-  )
+  return buildFromSnapshot({ snapshot: { objects: parsed.objects.map((o) => o.object) }, diagnostics: parsed.diagnostics }, options.provider ?? {}, stage)
 }

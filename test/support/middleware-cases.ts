@@ -31,7 +31,10 @@ export interface MiddlewareCase {
 export function withFileUsers(config: Record<string, unknown>, file: string | undefined): Record<string, unknown> {
   if (file === undefined) return config
   const { usersFile: _file, ...rest } = config
-  const lines = file.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
+  const lines = file
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
   return { ...rest, users: [...lines, ...((config.users as string[] | undefined) ?? [])] }
 }
 
@@ -49,9 +52,18 @@ export function caseRequest(r: NonNullable<MiddlewareCase['request']>): EdgeRequ
     else for (const line of [v].flat()) headers.append(k, line)
   }
   return {
-    method: r.method, host, path: url.pathname, query: url.search.slice(1), headers, body: null,
-    clientIp: withoutPort(r.remoteAddr ?? '192.0.2.1:1234'), tls: url.protocol === 'https:', entryPoint: 'web',
-    skipXff: false, ctx: { waitUntil() {} }, signal: undefined,
+    method: r.method,
+    host,
+    path: url.pathname,
+    query: url.search.slice(1),
+    headers,
+    body: null,
+    clientIp: withoutPort(r.remoteAddr ?? '192.0.2.1:1234'),
+    tls: url.protocol === 'https:',
+    entryPoint: 'web',
+    skipXff: false,
+    ctx: { waitUntil() {} },
+    signal: undefined,
   }
 }
 

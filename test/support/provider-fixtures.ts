@@ -57,5 +57,8 @@ export function providerCases(): Array<[string, ProviderCase]> {
 }
 
 export function compileCase(c: ProviderCase): Promise<PipelineResult> {
-  return compileFiles(c.fixtures.map((f) => join(CRD_FIXTURES_DIR, f)), c.providerOptions)
+  return compileFiles(
+    c.fixtures.map((f) => join(CRD_FIXTURES_DIR, f)),
+    c.providerOptions,
+  )
 }

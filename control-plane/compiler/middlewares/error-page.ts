@@ -18,13 +18,7 @@ export function errorPageServiceName(middlewareId: string): string {
 }
 
 /** Stores the page's load balancer in `http.services` when it has one; throws on any service error. */
-export function errorPage(
-  ctx: CompileContext,
-  namespace: string,
-  middlewareId: string,
-  spec: NonNullable<MiddlewareSpec['errors']>,
-  warn: Warn,
-): ErrorPage {
+export function errorPage(ctx: CompileContext, namespace: string, middlewareId: string, spec: NonNullable<MiddlewareSpec['errors']>, warn: Warn): ErrorPage {
   const named = nameAndService(ctx, namespace, spec.service ?? {}, 'spec.errors.service', warn)
   let service = named.name
   if (named.service !== undefined) {

@@ -31,9 +31,21 @@ export const DEFAULT_COMPRESS_ENCODINGS: readonly string[] = ['gzip', 'br', 'zst
 
 /** Types whose dynamic configuration is embedded in the CRD as it is. */
 const COPIED = [
-  'addPrefix', 'stripPrefix', 'stripPrefixRegex', 'replacePath', 'replacePathRegex', 'ipWhiteList',
-  'ipAllowList', 'headers', 'redirectRegex', 'redirectScheme', 'passTLSClientCert', 'contentType',
-  'grpcWeb', 'encodedCharacters', 'buffering',
+  'addPrefix',
+  'stripPrefix',
+  'stripPrefixRegex',
+  'replacePath',
+  'replacePathRegex',
+  'ipWhiteList',
+  'ipAllowList',
+  'headers',
+  'redirectRegex',
+  'redirectScheme',
+  'passTLSClientCert',
+  'contentType',
+  'grpcWeb',
+  'encodedCharacters',
+  'buffering',
 ] as const
 
 export function middlewareID(namespace: string, name: string): string {
@@ -67,7 +79,8 @@ function buildMiddleware(ctx: CompileContext, obj: MiddlewareObject, id: string,
   if (set('chain')) {
     out.chain = {
       middlewares: (spec.chain!.middlewares ?? []).map((m, i) =>
-        resolveReference(ctx.options, namespace, m ?? {}, fieldPath('spec.chain.middlewares', i), warn)),
+        resolveReference(ctx.options, namespace, m ?? {}, fieldPath('spec.chain.middlewares', i), warn),
+      ),
     }
   }
   if (set('errors')) out.errors = errorPage(ctx, namespace, id, spec.errors!, warn)
@@ -86,8 +99,10 @@ function buildMiddleware(ctx: CompileContext, obj: MiddlewareObject, id: string,
   if (set('compress')) out.compress = compress(spec.compress!)
   if (set('plugin')) {
     out.plugin = plugins(ctx, namespace, spec.plugin!)
-    warn('spec.plugin', 'plugin middlewares are not supported by this proxy: the configuration is ' +
-      'emitted as Traefik would, but the edge has no plugin to run')
+    warn(
+      'spec.plugin',
+      'plugin middlewares are not supported by this proxy: the configuration is ' + 'emitted as Traefik would, but the edge has no plugin to run',
+    )
   }
   return out
 }

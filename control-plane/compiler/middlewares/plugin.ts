@@ -14,11 +14,7 @@ import { requireSecret, secretData } from '../tls/secret-material.ts'
 
 const SECRET_URN_PREFIX = 'urn:k8s:secret:'
 
-export function plugins(
-  ctx: CompileContext,
-  namespace: string,
-  spec: Record<string, unknown>,
-): Record<string, PluginConf> {
+export function plugins(ctx: CompileContext, namespace: string, spec: Record<string, unknown>): Record<string, PluginConf> {
   const out: Record<string, PluginConf> = {}
   for (const [name, conf] of Object.entries(spec)) {
     const field = fieldPath('spec.plugin', name)

@@ -33,17 +33,14 @@ export function rateLimit(ctx: CompileContext, namespace: string, spec: RateLimi
 function redis(ctx: CompileContext, namespace: string, spec: RedisSpec): Redis {
   const field = 'spec.rateLimit.redis'
   const out: Redis = {}
-  out.endpoints = Array.isArray(spec.endpoints) && spec.endpoints.length > 0
-    ? [...spec.endpoints]
-    : ['localhost:6379']
+  out.endpoints = Array.isArray(spec.endpoints) && spec.endpoints.length > 0 ? [...spec.endpoints] : ['localhost:6379']
   if (spec.tls !== undefined && spec.tls !== null) out.tls = clientTLS(ctx, namespace, spec.tls, `${field}.tls`)
   if (spec.secret) {
     const data = secretData(requireSecret(ctx, namespace, spec.secret, `${field}.secret`))
     const username = data.get('username')
     const password = data.get('password')
     if (username === undefined || password === undefined) {
-      throw new FieldError(`${field}.secret`, `secret ${namespace}/${spec.secret} needs both a username ` +
-        'and a password key')
+      throw new FieldError(`${field}.secret`, `secret ${namespace}/${spec.secret} needs both a username ` + 'and a password key')
     }
     out.username = username
     out.password = password

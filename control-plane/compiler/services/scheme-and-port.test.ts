@@ -41,8 +41,7 @@ describe('serviceScheme (Traefik parseServiceProtocol table)', () => {
 describe('selectServicePort (Traefik getServicePort table)', () => {
   for (const c of units.getServicePort.cases) {
     it(c.desc, () => {
-      const service: Service | undefined =
-        c.service === null ? undefined : { kind: 'Service', spec: { type: c.service.type, ports: c.service.ports } }
+      const service: Service | undefined = c.service === null ? undefined : { kind: 'Service', spec: { type: c.service.type, ports: c.service.ports } }
       const port = c.port ?? undefined
       if (c.expectedError) {
         expect(() => selectServicePort(service, port)).toThrow()

@@ -16,13 +16,7 @@ import { namespaceOf } from '../snapshot/snapshot.ts'
 import { loadCertificateSecret } from './secret-material.ts'
 
 /** Adds the Secret's certificate unless its key is already there. Throws a FieldError at `field`. */
-export function addCertificate(
-  ctx: CompileContext,
-  namespace: string,
-  secretName: string,
-  field: string,
-  stores?: string[],
-): void {
+export function addCertificate(ctx: CompileContext, namespace: string, secretName: string, field: string, stores?: string[]): void {
   const key = `${namespace}/${secretName}`
   if (ctx.tlsCertificates.has(key)) return
   const { cert, key: privateKey } = loadCertificateSecret(ctx, namespace, secretName, field)
@@ -42,7 +36,6 @@ export function loadIngressRouteTLS(ctx: CompileContext, ir: IngressRoute, ref: 
   try {
     addCertificate(ctx, namespaceOf(ir), secretName, 'spec.tls.secretName')
   } catch (err) {
-    ctx.diagnostics.fromError(ref, err, 'spec.tls.secretName',
-      'certificate not loaded; the routes are kept')
+    ctx.diagnostics.fromError(ref, err, 'spec.tls.secretName', 'certificate not loaded; the routes are kept')
   }
 }

@@ -38,7 +38,11 @@ describe('certificates to Cloudflare custom certificates', () => {
       ['a.example,www.a.example', 'sni_custom', 'ubiquitous'],
       ['b.example', 'sni_custom', 'ubiquitous'],
     ])
-    expect(Object.values(managed()).map((m) => m.hosts.join(',')).sort()).toEqual(['a.example,www.a.example', 'b.example'])
+    expect(
+      Object.values(managed())
+        .map((m) => m.hosts.join(','))
+        .sort(),
+    ).toEqual(['a.example,www.a.example', 'b.example'])
     const before = api.calls.length
     const second = await sync(configOf([a, b]))
     expect(second).toMatchObject({ uploaded: [], replaced: [], deleted: [], problems: [] })

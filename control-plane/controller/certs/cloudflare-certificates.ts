@@ -63,7 +63,10 @@ export function desiredCertificates(config: DynamicConfig, problems: string[] = 
 }
 
 function certificateHosts(x509: X509Certificate): string[] {
-  const dns = (x509.subjectAltName ?? '').split(', ').filter((n) => n.startsWith('DNS:')).map((n) => n.slice(4).toLowerCase())
+  const dns = (x509.subjectAltName ?? '')
+    .split(', ')
+    .filter((n) => n.startsWith('DNS:'))
+    .map((n) => n.slice(4).toLowerCase())
   const cn = /(?:^|\n)CN=([^\n]+)/.exec(x509.subject)?.[1]
   return [...new Set(dns.length ? dns : cn ? [cn.toLowerCase()] : [])].sort()
 }
@@ -129,7 +132,10 @@ async function listIds(call: ReturnType<typeof cloudflareApi>, base: string): Pr
 }
 
 /** The state record kept as one JSON value in a KV-like store (e.g. the control plane's KV sink). */
-export function jsonCertificateState(store: { get(k: string): Promise<string | null>; put(k: string, v: string): Promise<void> }, key = 'certificates/cloudflare'): ManagedCertificateState {
+export function jsonCertificateState(
+  store: { get(k: string): Promise<string | null>; put(k: string, v: string): Promise<void> },
+  key = 'certificates/cloudflare',
+): ManagedCertificateState {
   return {
     load: async () => JSON.parse((await store.get(key)) ?? '{}') as Record<string, ManagedCertificate>,
     save: (state) => store.put(key, JSON.stringify(state)),
@@ -149,7 +155,10 @@ export function certificateSyncer(options: CertificateSinkOptions & { mayRun: ()
     while (pending) {
       const desired = pending
       pending = null
-      const key = desired.map((d) => d.fingerprint).sort().join(',')
+      const key = desired
+        .map((d) => d.fingerprint)
+        .sort()
+        .join(',')
       if (key === synced || !options.mayRun()) continue
       try {
         const r = await syncCloudflareCertificates(desired, options)

@@ -91,7 +91,11 @@ export function createCloudflareKvStore(options: CloudflareKvOptions): KvStore {
     },
     async put(entries) {
       for (const part of writeBatches(entries, limits)) {
-        await bulk('PUT', '/bulk', part.map(([key, value]) => ({ key, value })))
+        await bulk(
+          'PUT',
+          '/bulk',
+          part.map(([key, value]) => ({ key, value })),
+        )
       }
     },
     async delete(keys) {
@@ -113,10 +117,7 @@ export function createCloudflareKvStore(options: CloudflareKvOptions): KvStore {
 }
 
 /** Batches within the bulk write limits (pairs and bytes). */
-function writeBatches(
-  entries: ReadonlyArray<readonly [string, string]>,
-  limits: { pairs: number; bytes: number },
-): Array<Array<readonly [string, string]>> {
+function writeBatches(entries: ReadonlyArray<readonly [string, string]>, limits: { pairs: number; bytes: number }): Array<Array<readonly [string, string]>> {
   const batches: Array<Array<readonly [string, string]>> = []
   let current: Array<readonly [string, string]> = []
   let bytes = 0

@@ -27,7 +27,16 @@ export class ClusterCache {
   constructor(options: ClusterCacheOptions) {
     this.#options = options
     this.#informers = watchTargets(options.provider).map(
-      (target) => new SupervisedInformer({ kc: options.kc, target, counters: options.counters, onChange: options.onChange, log: options.log, minBackoffMs: options.minBackoffMs, maxReconnectDelayMs: options.maxReconnectDelayMs }),
+      (target) =>
+        new SupervisedInformer({
+          kc: options.kc,
+          target,
+          counters: options.counters,
+          onChange: options.onChange,
+          log: options.log,
+          minBackoffMs: options.minBackoffMs,
+          maxReconnectDelayMs: options.maxReconnectDelayMs,
+        }),
     )
   }
 

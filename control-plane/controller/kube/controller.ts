@@ -88,7 +88,15 @@ export class ClusterController {
       labelSelector: options.provider.labelSelector ?? '',
       disableClusterScopeResources: options.provider.disableClusterScopeResources ?? false,
     }
-    this.#cache = new ClusterCache({ kc: options.kc, provider, counters: this.counters, onChange: () => this.#schedule(), log: options.log, minBackoffMs: options.minBackoffMs, maxReconnectDelayMs: options.maxReconnectDelayMs })
+    this.#cache = new ClusterCache({
+      kc: options.kc,
+      provider,
+      counters: this.counters,
+      onChange: () => this.#schedule(),
+      log: options.log,
+      minBackoffMs: options.minBackoffMs,
+      maxReconnectDelayMs: options.maxReconnectDelayMs,
+    })
     this.#leader = options.lease === undefined
     this.#elector = options.lease
       ? new LeaderElector({
@@ -106,9 +114,10 @@ export class ClusterController {
           },
         })
       : null
-    this.#events = options.events === false
-      ? null
-      : new EventRecorder({ kc: options.kc, identity: options.identity, log: options.log, find: (k, ns, n) => this.#cache.find(k, ns, n) })
+    this.#events =
+      options.events === false
+        ? null
+        : new EventRecorder({ kc: options.kc, identity: options.identity, log: options.log, find: (k, ns, n) => this.#cache.find(k, ns, n) })
   }
 
   start(): void {
@@ -163,16 +172,18 @@ export class ClusterController {
     if (this.#timer) return
     this.#timer = setTimeout(() => {
       this.#timer = undefined
-      this.#running = this.#sync().catch((err: unknown) => {
-        // A bug in a stage must not stop the loop: the last table keeps serving, the next change retries.
-        this.#o.log(`build failed: ${(err as Error).stack ?? err}`)
-      }).finally(() => {
-        this.#running = null
-        if (this.#again) {
-          this.#again = false
-          this.#schedule()
-        }
-      })
+      this.#running = this.#sync()
+        .catch((err: unknown) => {
+          // A bug in a stage must not stop the loop: the last table keeps serving, the next change retries.
+          this.#o.log(`build failed: ${(err as Error).stack ?? err}`)
+        })
+        .finally(() => {
+          this.#running = null
+          if (this.#again) {
+            this.#again = false
+            this.#schedule()
+          }
+        })
     }, delay)
   }
 
@@ -214,7 +225,9 @@ export class ClusterController {
       if (result.changed) {
         this.counters.pushes++
         const ms = (a: number, b: number) => (b - a).toFixed(0)
-        this.#o.log(`table ${result.manifest.routes.version.slice(0, 12)} published (${routers} routers; compile ${ms(t0, t1)} ms, table ${ms(t1, t2)} ms, publish ${ms(t2, performance.now())} ms)`)
+        this.#o.log(
+          `table ${result.manifest.routes.version.slice(0, 12)} published (${routers} routers; compile ${ms(t0, t1)} ms, table ${ms(t1, t2)} ms, publish ${ms(t2, performance.now())} ms)`,
+        )
       }
     } catch (err) {
       this.counters.pushFailures++

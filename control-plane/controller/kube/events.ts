@@ -73,11 +73,19 @@ export class EventRecorder {
   async #seed(): Promise<void> {
     let next: string | undefined
     do {
-      const page = await kubeRequest<EventList>(this.#o.kc, { path: '/api/v1/events', query: { fieldSelector: `source=${EVENT_COMPONENT}`, limit: 500, continue: next } })
+      const page = await kubeRequest<EventList>(this.#o.kc, {
+        path: '/api/v1/events',
+        query: { fieldSelector: `source=${EVENT_COMPONENT}`, limit: 500, continue: next },
+      })
       for (const e of page.items ?? []) {
         if (e.source?.component !== EVENT_COMPONENT || !e.involvedObject?.uid || !e.metadata?.name) continue
         const key = eventKey(e.involvedObject.uid, e.involvedObject.fieldPath ?? '', e.message ?? '')
-        this.#written.set(key, { namespace: e.metadata.namespace ?? 'default', name: e.metadata.name, count: e.count ?? 1, firstTimestamp: e.firstTimestamp ?? '' })
+        this.#written.set(key, {
+          namespace: e.metadata.namespace ?? 'default',
+          name: e.metadata.name,
+          count: e.count ?? 1,
+          firstTimestamp: e.firstTimestamp ?? '',
+        })
         this.#active.add(key)
       }
       next = page.metadata?.continue

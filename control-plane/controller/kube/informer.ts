@@ -61,15 +61,24 @@ export class SupervisedInformer {
       })
       return list
     }
-    const informer: ListWatch<KubernetesObject> = new ListWatch(target.kind.path(target.namespace), new Watch(kc), listFn, false, target.labelSelector, target.fieldSelector, {
-      delayFn: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, cap))),
-    })
+    const informer: ListWatch<KubernetesObject> = new ListWatch(
+      target.kind.path(target.namespace),
+      new Watch(kc),
+      listFn,
+      false,
+      target.labelSelector,
+      target.fieldSelector,
+      {
+        delayFn: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, cap))),
+      },
+    )
     // add and update run right after the cache stored the object: slimming it there slims the cache.
-    for (const verb of ['add', 'update'] as const) informer.on(verb, (obj) => {
-      slimObject(obj)
-      this.#generation++
-      onChange()
-    })
+    for (const verb of ['add', 'update'] as const)
+      informer.on(verb, (obj) => {
+        slimObject(obj)
+        this.#generation++
+        onChange()
+      })
     informer.on('delete', () => {
       this.#generation++
       onChange()

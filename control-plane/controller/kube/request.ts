@@ -52,7 +52,11 @@ export async function kubeRequest<T = Record<string, unknown>>(kc: KubeConfig, r
   }
   if (response.httpStatusCode < 200 || response.httpStatusCode > 299) {
     const s = json as { message?: string; reason?: string }
-    throw new KubeApiError(response.httpStatusCode, s.reason ?? '', `${request.method ?? 'GET'} ${request.path}: HTTP ${response.httpStatusCode}: ${s.message ?? text}`)
+    throw new KubeApiError(
+      response.httpStatusCode,
+      s.reason ?? '',
+      `${request.method ?? 'GET'} ${request.path}: HTTP ${response.httpStatusCode}: ${s.message ?? text}`,
+    )
   }
   return json as T
 }

@@ -13,8 +13,19 @@ describe('shrink guard', () => {
   })
 
   it('the cache agrees with a fresh list when every listed kind has as many objects', () => {
-    const cached = new Map([['IngressRoute', 3], ['Middleware', 0]])
-    expect(countsAgree(cached, new Map([['IngressRoute', 3], ['Middleware', 0]]))).toBe(true)
+    const cached = new Map([
+      ['IngressRoute', 3],
+      ['Middleware', 0],
+    ])
+    expect(
+      countsAgree(
+        cached,
+        new Map([
+          ['IngressRoute', 3],
+          ['Middleware', 0],
+        ]),
+      ),
+    ).toBe(true)
     expect(countsAgree(cached, new Map([['IngressRoute', 4]]))).toBe(false)
     expect(countsAgree(cached, new Map([['TraefikService', 1]]))).toBe(false)
   })

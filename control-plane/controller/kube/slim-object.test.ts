@@ -16,7 +16,12 @@ describe('slimObject', () => {
       data: { password: 'cGxhaW4=' },
     }
     expect(slimObject(obj)).toBe(obj)
-    expect(obj).toEqual({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'demo', labels: { app: 'x' }, annotations: { keep: 'me' } }, data: { password: 'cGxhaW4=' } })
+    expect(obj).toEqual({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's', namespace: 'demo', labels: { app: 'x' }, annotations: { keep: 'me' } },
+      data: { password: 'cGxhaW4=' },
+    })
   })
 
   it('removes annotations emptied by the drop, and leaves objects without metadata alone', () => {

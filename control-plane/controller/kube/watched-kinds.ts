@@ -26,8 +26,8 @@ function kindOf(kind: string, group: string, version: string, plural: string, tr
   }
 }
 
-export const TRAEFIK_WATCHED: readonly WatchedKind[] = ['IngressRoute', 'Middleware', 'TraefikService', 'TLSOption', 'TLSStore', 'ServersTransport'].map(
-  (k) => kindOf(k, 'traefik.io', 'v1alpha1', `${k.toLowerCase()}s`, true),
+export const TRAEFIK_WATCHED: readonly WatchedKind[] = ['IngressRoute', 'Middleware', 'TraefikService', 'TLSOption', 'TLSStore', 'ServersTransport'].map((k) =>
+  kindOf(k, 'traefik.io', 'v1alpha1', `${k.toLowerCase()}s`, true),
 )
 
 export const CORE_WATCHED: readonly WatchedKind[] = [

@@ -42,10 +42,20 @@ export function createOpsMetrics(options: { registry?: Registry; defaultMetrics?
     pushDuration: seconds('traefik_edge_push_duration_seconds', 'one publish to the KV sink: blobs, then the signed pointer'),
     pushFailures: new Counter({ name: 'traefik_edge_table_push_failures_total', help: 'publishes that failed (retried)', registers }),
     beaconFailures: new Counter({ name: 'traefik_edge_beacon_failures_total', help: 'pointers the version beacon did not take', registers }),
-    tableInfo: new Gauge({ name: 'traefik_edge_table_info', help: 'the published table: 1 for its routes and endpoints versions', labelNames: ['version', 'endpoints'], registers }),
+    tableInfo: new Gauge({
+      name: 'traefik_edge_table_info',
+      help: 'the published table: 1 for its routes and endpoints versions',
+      labelNames: ['version', 'endpoints'],
+      registers,
+    }),
     tableSizeBytes: new Gauge({ name: 'traefik_edge_table_size_bytes', help: 'bytes of the blobs the published pointer names', registers }),
     leader: new Gauge({ name: 'traefik_edge_leader', help: '1 when this replica holds the Lease', registers }),
-    informerRestarts: new Counter({ name: 'traefik_edge_informer_restarts_total', help: 'client-node informers restarted after they stopped on an error', labelNames: ['watch'], registers }),
+    informerRestarts: new Counter({
+      name: 'traefik_edge_informer_restarts_total',
+      help: 'client-node informers restarted after they stopped on an error',
+      labelNames: ['watch'],
+      registers,
+    }),
     lastPushTimestamp: new Gauge({ name: 'traefik_edge_last_push_timestamp_seconds', help: 'Unix time of the last successful publish', registers }),
   }
 }

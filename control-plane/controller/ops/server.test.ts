@@ -57,9 +57,19 @@ describe('ops server', () => {
   })
 
   it('reports a busy port as a startup error', async () => {
-    const first = await serve({ registry: createOpsMetrics({ defaultMetrics: false }).registry, readiness: () => ({ ready: true }), port: 0, host: '127.0.0.1' })
+    const first = await serve({
+      registry: createOpsMetrics({ defaultMetrics: false }).registry,
+      readiness: () => ({ ready: true }),
+      port: 0,
+      host: '127.0.0.1',
+    })
     await expect(
-      startOpsServer({ registry: createOpsMetrics({ defaultMetrics: false }).registry, readiness: () => ({ ready: true }), port: first.port, host: '127.0.0.1' }),
+      startOpsServer({
+        registry: createOpsMetrics({ defaultMetrics: false }).registry,
+        readiness: () => ({ ready: true }),
+        port: first.port,
+        host: '127.0.0.1',
+      }),
     ).rejects.toThrow(/EADDRINUSE/)
   })
 
@@ -80,7 +90,11 @@ describe('ops server', () => {
       },
     }
     const publisher = await TablePublisher.open({ store, signer, pointerMinIntervalMs: 0 })
-    const publish = instrumentPublish(metrics, (t: Parameters<TablePublisher['publish']>[0]) => publisher.publish(t), () => 1_764_000_000_000)
+    const publish = instrumentPublish(
+      metrics,
+      (t: Parameters<TablePublisher['publish']>[0]) => publisher.publish(t),
+      () => 1_764_000_000_000,
+    )
     const table = (n: number) => ({ schema: 1, routes: { rest: { routers: [] }, hosts: { 'a.example': { n } } }, endpoints: { s: [n] } })
 
     const first = await publish(table(1))
@@ -107,13 +121,22 @@ describe('ops server', () => {
     const metrics = createOpsMetrics({ defaultMetrics: false })
     const counters = newCounters()
     let leader = false
-    const counts = new Map([['IngressRoute', 3], ['Service', 2]])
+    const counts = new Map([
+      ['IngressRoute', 3],
+      ['Service', 2],
+    ])
     const controller = {
       counters,
       objectCounts: () => counts,
       state: () => ({ synced: true, leader, publishedVersion: null, ready: true, pendingWatches: [] }),
     }
-    const ops = await serve({ registry: metrics.registry, readiness: () => ({ ready: true }), beforeScrape: controllerScrape(metrics, controller), port: 0, host: '127.0.0.1' })
+    const ops = await serve({
+      registry: metrics.registry,
+      readiness: () => ({ ready: true }),
+      beforeScrape: controllerScrape(metrics, controller),
+      port: 0,
+      host: '127.0.0.1',
+    })
     const scrape = async () => (await fetch(`${ops.url}/metrics`)).text()
 
     counters.informerRestarts.set('Secret', 2)

@@ -47,8 +47,15 @@ const DELEGATED: Record<string, { file: string; count: number }> = {
 
 /** Types run here, with their number of cases. */
 const HERE: Record<string, number> = {
-  addPrefix: 5, compress: 23, encodedCharacters: 14, redirectRegex: 16, redirectScheme: 28, replacePath: 5,
-  replacePathRegex: 12, stripPrefix: 15, stripPrefixRegex: 21,
+  addPrefix: 5,
+  compress: 23,
+  encodedCharacters: 14,
+  redirectRegex: 16,
+  redirectScheme: 28,
+  replacePath: 5,
+  replacePathRegex: 12,
+  stripPrefix: 15,
+  stripPrefixRegex: 21,
 }
 
 /**
@@ -79,9 +86,18 @@ function edgeRequest(r: NonNullable<Case['request']>): EdgeRequest {
     else for (const line of [v].flat()) headers.append(k, line)
   }
   return {
-    method: r.method, host, path: m[3]!, query: m[4] ?? '', headers, body: null,
-    clientIp: '192.0.2.1', tls: r.tls === true || m[1] === 'https', entryPoint: 'web', skipXff: false,
-    ctx: { waitUntil() {} }, signal: undefined,
+    method: r.method,
+    host,
+    path: m[3]!,
+    query: m[4] ?? '',
+    headers,
+    body: null,
+    clientIp: '192.0.2.1',
+    tls: r.tls === true || m[1] === 'https',
+    entryPoint: 'web',
+    skipXff: false,
+    ctx: { waitUntil() {} },
+    signal: undefined,
   }
 }
 
@@ -126,18 +142,22 @@ describe('middlewares.json through the edge middlewares', () => {
   for (const c of here) {
     it(c.source, async () => {
       if (c.configError) {
-        const res = await chain([{ name: 'mw', type: c.middleware, config: configOf(c) }], async () => new Response('upstream'), edge)(
-          edgeRequest({ method: 'GET', url: 'http://localhost/', headers: {} }),
-        )
+        const res = await chain(
+          [{ name: 'mw', type: c.middleware, config: configOf(c) }],
+          async () => new Response('upstream'),
+          edge,
+        )(edgeRequest({ method: 'GET', url: 'http://localhost/', headers: {} }))
         // A configuration Traefik refuses cannot serve: the route answers 500, never the upstream.
         expect(res.status).toBe(500)
         return
       }
       if (!c.request) {
         // Traefik's test only builds the middleware: it must serve.
-        const res = await chain([{ name: 'mw', type: c.middleware, config: configOf(c) }], async () => new Response('upstream'), edge)(
-          edgeRequest({ method: 'GET', url: 'http://localhost/', headers: {} }),
-        )
+        const res = await chain(
+          [{ name: 'mw', type: c.middleware, config: configOf(c) }],
+          async () => new Response('upstream'),
+          edge,
+        )(edgeRequest({ method: 'GET', url: 'http://localhost/', headers: {} }))
         expect(await res.text()).toBe('upstream')
         return
       }

@@ -72,8 +72,19 @@ export const MIDDLEWARES: Record<EdgeMiddlewareType, MiddlewareFactory> = {
  * (EdgeRequest.hopFree), a dozen runtime calls per request.
  */
 const KEEP_HEADERS_CLEAN: ReadonlySet<string> = new Set<EdgeMiddlewareType>([
-  'addPrefix', 'stripPrefix', 'stripPrefixRegex', 'replacePath', 'replacePathRegex', 'redirectRegex', 'redirectScheme',
-  'ipAllowList', 'ipWhiteList', 'rateLimit', 'inFlightReq', 'contentType', 'circuitBreaker',
+  'addPrefix',
+  'stripPrefix',
+  'stripPrefixRegex',
+  'replacePath',
+  'replacePathRegex',
+  'redirectRegex',
+  'redirectScheme',
+  'ipAllowList',
+  'ipWhiteList',
+  'rateLimit',
+  'inFlightReq',
+  'contentType',
+  'circuitBreaker',
 ])
 
 export function keepsHeadersClean(middlewares: PreparedMiddleware[]): boolean {

@@ -15,7 +15,6 @@ const MAX_OPENED = 1024
 const opened = new Map<string, Promise<Record<string, unknown>>>()
 let keys: { source: string; byKid: Promise<Map<string, CryptoKey>> } | null = null
 
-
 /**
  * The configuration with its sealed fields restored. Rejects with a message naming the cause
  * (no key binding, a key that does not match, a tampered value); never returns partial data.

@@ -38,7 +38,15 @@ async function source() {
     if ('error' in view) throw new Error(view.error)
     return view
   }
-  return { n: manifest.routes.buckets.length, publish, forHost, ready: (host: string) => src.ready(host, ctx), pending, settle: () => Promise.all(pending.splice(0)), tick: (ms: number) => (now += ms) }
+  return {
+    n: manifest.routes.buckets.length,
+    publish,
+    forHost,
+    ready: (host: string) => src.ready(host, ctx),
+    pending,
+    settle: () => Promise.all(pending.splice(0)),
+    tick: (ms: number) => (now += ms),
+  }
 }
 
 describe('KvTableSource', () => {

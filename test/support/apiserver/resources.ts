@@ -58,8 +58,7 @@ export function parseResourcePath(pathname: string): Target | null {
     return null
   }
   const version = group === '' ? 'v1' : parts[2]!
-  const find = (plural: string | undefined) =>
-    RESOURCES.find((r) => r.group === group && r.version === version && r.plural === plural)
+  const find = (plural: string | undefined) => RESOURCES.find((r) => r.group === group && r.version === version && r.plural === plural)
   let namespace: string | undefined
   // /api/v1/namespaces/NAME is the Namespace itself; /api/v1/namespaces/NS/PLURAL... a collection in it.
   if (rest[0] === 'namespaces' && rest.length >= 3) {

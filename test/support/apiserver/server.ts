@@ -66,9 +66,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
       else res.destroy()
     })
   }
-  const server: Server = options.tls
-    ? createHttpsServer({ ...toTls(leafCert({ ip: ['127.0.0.1'] })) }, handler)
-    : createHttpServer(handler)
+  const server: Server = options.tls ? createHttpsServer({ ...toTls(leafCert({ ip: ['127.0.0.1'] })) }, handler) : createHttpServer(handler)
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://apiserver')
@@ -88,7 +86,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
       case 'GET': {
         const watching = params.get('watch') === 'true' || params.get('watch') === '1'
         if (watching) {
-          const open = serveWatch(store, target, params, selectorOf(params), res, { bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000 }, () => watches.delete(open!))
+          const open = serveWatch(store, target, params, selectorOf(params), res, { bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000 }, () =>
+            watches.delete(open!),
+          )
           if (open) watches.add(open)
           return
         }
@@ -144,7 +144,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
   const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`
 
   const typeOf = (kind: string, apiVersion?: string): ResourceType => {
-    const found = RESOURCES.find((r) => r.kind === kind && (apiVersion === undefined || (r.group === '' ? r.version : `${r.group}/${r.version}`) === apiVersion))
+    const found = RESOURCES.find(
+      (r) => r.kind === kind && (apiVersion === undefined || (r.group === '' ? r.version : `${r.group}/${r.version}`) === apiVersion),
+    )
     if (found === undefined) throw new Error(`test API server: no resource for ${apiVersion ?? ''} ${kind}`)
     return found
   }

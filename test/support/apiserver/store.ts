@@ -119,8 +119,11 @@ export class ObjectStore {
     if (current === undefined) throw notFound(type, name)
     const rv = obj.metadata?.resourceVersion
     if (rv !== undefined && rv !== '' && rv !== current.metadata?.resourceVersion) {
-      throw new StoreError(409, 'Conflict',
-        `Operation cannot be fulfilled on ${type.plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`)
+      throw new StoreError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${type.plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+      )
     }
     const old = current.metadata!
     const specChanged = JSON.stringify(obj.spec) !== JSON.stringify(current.spec)

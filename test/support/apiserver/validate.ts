@@ -12,7 +12,10 @@ export function admissionFailure(obj: Obj): StatusBody | null {
   if (errors.length === 0) return null
   const name = obj.metadata?.name ?? ''
   const causes = errors.map((e) => ({ field: e.field, message: e.message, reason: 'FieldValueInvalid' }))
-  return status(422, 'Invalid',
+  return status(
+    422,
+    'Invalid',
     `${obj.kind}.${obj.apiVersion?.split('/')[0]} "${name}" is invalid: ${errors.map((e) => `${e.field}: ${e.message}`).join(', ')}`,
-    { name, kind: obj.kind, causes })
+    { name, kind: obj.kind, causes },
+  )
 }

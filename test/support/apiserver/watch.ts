@@ -29,8 +29,7 @@ export function serveWatch(
   onClose: () => void,
 ): OpenWatch | null {
   const inScope = (o: Obj) =>
-    (target.namespace === undefined || o.metadata?.namespace === target.namespace) &&
-    (target.name === undefined || o.metadata?.name === target.name)
+    (target.namespace === undefined || o.metadata?.namespace === target.namespace) && (target.name === undefined || o.metadata?.name === target.name)
   res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' })
   res.flushHeaders()
   const send = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`)

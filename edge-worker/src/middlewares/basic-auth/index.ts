@@ -19,7 +19,10 @@ import { cachedCheck } from './verify-cache.ts'
 export function basicAuth(config: BasicAuth, context: MiddlewareContext): (next: Handler) => Handler {
   const { realm, users: plain } = basicAuthConfig(config)
   const users =
-    plain ?? unseal<BasicAuth>('basicAuth', config as unknown as Record<string, unknown> & { sealed: string | null }, context.edge.env).then((c) => parseUsers(c.users, 2, 'basicAuth.users'))
+    plain ??
+    unseal<BasicAuth>('basicAuth', config as unknown as Record<string, unknown> & { sealed: string | null }, context.edge.env).then((c) =>
+      parseUsers(c.users, 2, 'basicAuth.users'),
+    )
   if (users instanceof Promise) {
     users.catch((err: Error) => context.edge.log(`[edge] middleware ${context.name}: ${err.message}`))
   }

@@ -39,10 +39,11 @@ export function errors(config: ErrorPage, context: MiddlewareContext): (next: Ha
       const target = pageTarget(config.query ?? '', code, res.status, original)
       const headers = new Headers()
       if (allowed === undefined) original.headers.forEach((v, k) => headers.set(k, v))
-      else for (const name of allowed) {
-        const v = original.headers.get(name)
-        if (v !== null) headers.set(name, v)
-      }
+      else
+        for (const name of allowed) {
+          const v = original.headers.get(name)
+          if (v !== null) headers.set(name, v)
+        }
       const pageReq: EdgeRequest = { ...req, method: 'GET', host: original.host, path: target.path, query: target.query, headers, body: null }
       const answer = await (await pageHandler())(pageReq)
       return new Response(nullBody(code) ? null : answer.body, { status: code, headers: answer.headers })
@@ -72,5 +73,7 @@ export function pageTarget(
 
 /** Go's url.QueryEscape: unreserved characters stay, space becomes `+`, the rest %XX. */
 export function queryEscape(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replaceAll('%20', '+')
+  return encodeURIComponent(s)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replaceAll('%20', '+')
 }

@@ -37,9 +37,7 @@ export function secure(c: HeadersConfig): Secure {
   if (c.referrerPolicy) late.push(['Referrer-Policy', c.referrerPolicy])
   if (c.featurePolicy) late.push(['Feature-Policy', c.featurePolicy])
   if (c.permissionsPolicy) late.push(['Permissions-Policy', c.permissionsPolicy])
-  const sts = c.stsSeconds && !dev
-    ? `max-age=${c.stsSeconds}${c.stsIncludeSubdomains ? '; includeSubDomains' : ''}${c.stsPreload ? '; preload' : ''}`
-    : null
+  const sts = c.stsSeconds && !dev ? `max-age=${c.stsSeconds}${c.stsIncludeSubdomains ? '; includeSubDomains' : ''}${c.stsPreload ? '; preload' : ''}` : null
 
   const isSsl = (req: EdgeRequest) => req.tls || sslProxy.some(([k, v]) => (req.headers.get(k) ?? '') === v)
 
