@@ -1,4 +1,4 @@
-// Import boundaries, checked by `npm test` (scripts/check.mjs). dependency-cruiser: the well-kept
+// Import boundaries, checked by `npm test` (scripts/check.ts). dependency-cruiser: the well-kept
 // tool made for exactly this (path rules with capture groups, cycle detection, TypeScript's own
 // resolution), where a linter's restricted-import lists cannot express "another middleware's folder".
 // Each rule's comment says which layer it keeps; docs: README, "Architecture".
