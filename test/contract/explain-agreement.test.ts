@@ -155,7 +155,7 @@ describe('explain agrees with the edge', () => {
   })
 
   it('says the same as a process (npm run explain) and exits 0 / 2', async () => {
-    const cli = (args: string[]) => runCli(join(import.meta.dirname, '../cli/explain.ts'), ['--manifests', dir, ...args])
+    const cli = (args: string[]) => runCli(join(import.meta.dirname, '../../control-plane/cli/explain.ts'), ['--manifests', dir, ...args])
     const res = await edge.request('/api/v1', { headers: { host: 'a.example' } })
     const served = (JSON.parse(res.body) as Echo).server
     const matched = await cli(['--url', 'http://a.example/api/v1'])
