@@ -6,11 +6,9 @@
  *
  * @module
  */
-import { basicAuthConfig } from './basic-auth.ts'
 import { bufferingConfig } from './buffering.ts'
 import { circuitBreakerConfig } from './circuit-breaker.ts'
 import { compressConfig } from './compress.ts'
-import { digestAuthConfig } from './digest-auth.ts'
 import { forwardAuthConfig } from './forward-auth.ts'
 import { headersConfig } from './headers.ts'
 import { inFlightReqConfig } from './in-flight-req.ts'
@@ -20,6 +18,7 @@ import { rateLimitConfig } from './rate-limit.ts'
 import { redirectRegexConfig, redirectSchemeConfig } from './redirect.ts'
 import { retryConfig } from './retry.ts'
 import { UnsupportedConfig } from './unsupported.ts'
+import { basicAuthConfig, digestAuthConfig } from './users.ts'
 
 type Check = (config: never) => unknown
 

@@ -5,6 +5,9 @@
  *
  * @module
  */
+import type { BasicAuth, DigestAuth } from '../dynamic/types.ts'
+import { isSealed } from '../secrets/format.ts'
+import { UnsupportedConfig } from './unsupported.ts'
 
 /** Key (`name`, or `name:realm` for digest) -> secret. Throws, naming the entry's index, on a malformed one. */
 export function parseUsers(users: unknown, parts: 2 | 3, field: string): Map<string, string> {
@@ -24,3 +27,19 @@ export function parseUsers(users: unknown, parts: 2 | 3, field: string): Map<str
 export function authUsersFileUnsupported(type: string, config: { usersFile?: string } | undefined): string | null {
   return config?.usersFile ? `${type}.usersFile is a file the edge cannot read (give the users in a Secret)` : null
 }
+
+export interface AuthSettings {
+  /** Default `traefik`. */
+  realm: string
+  /** basicAuth: name -> hash; digestAuth: `name:realm` -> HA1. Null when the table sealed them (the edge parses them once opened). */
+  users: Map<string, string> | null
+}
+
+function authConfig(type: 'basicAuth' | 'digestAuth', config: BasicAuth | DigestAuth): AuthSettings {
+  const unsupported = authUsersFileUnsupported(type, config)
+  if (unsupported) throw new UnsupportedConfig(unsupported)
+  return { realm: config.realm || 'traefik', users: isSealed(config) ? null : parseUsers(config.users, type === 'basicAuth' ? 2 : 3, `${type}.users`) }
+}
+
+export const basicAuthConfig = (config: BasicAuth): AuthSettings => authConfig('basicAuth', config)
+export const digestAuthConfig = (config: DigestAuth): AuthSettings => authConfig('digestAuth', config)

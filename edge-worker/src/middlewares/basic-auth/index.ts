@@ -8,8 +8,7 @@
  * @module
  */
 import type { BasicAuth } from '../../../../shared/dynamic/types.ts'
-import { basicAuthConfig } from '../../../../shared/middlewares/basic-auth.ts'
-import { parseUsers } from '../../../../shared/middlewares/users.ts'
+import { basicAuthConfig, parseUsers } from '../../../../shared/middlewares/users.ts'
 import { httpError, type EdgeRequest, type Handler } from '../../request.ts'
 import type { MiddlewareContext } from '../toolkit/types.ts'
 import { unseal } from '../../secrets/unseal.ts'
