@@ -152,7 +152,7 @@ export interface Target {
   /** Undefined: every namespace (or a cluster-scoped resource). */
   namespace?: string
   name?: string
-  subresource?: 'status'
+  subresource?: 'status' | 'token'
 }
 
 export class ResourceRegistry {
@@ -204,12 +204,13 @@ export class ResourceRegistry {
     const type = this.find(group, version, rest[0] ?? '')
     if (type === undefined || rest.length > 3) return null
     if (namespace !== undefined && !type.namespaced) return null
-    if (rest.length === 3 && (rest[2] !== 'status' || !type.status)) return null
+    const sub = rest[2]
+    if (sub !== undefined && !(sub === 'status' && type.status) && !(sub === 'token' && type.kind === 'ServiceAccount')) return null
     return {
       type,
       ...(namespace === undefined ? {} : { namespace }),
       ...(rest[1] === undefined ? {} : { name: rest[1] }),
-      ...(rest.length === 3 ? { subresource: 'status' as const } : {}),
+      ...(sub === 'status' || sub === 'token' ? { subresource: sub } : {}),
     }
   }
 }

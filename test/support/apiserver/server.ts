@@ -6,6 +6,7 @@
 // `kubectl get`, Events shared between core/v1 and events.k8s.io/v1 that expire, bearer-token
 // authentication with RBAC (rbac.ts), and fault injection (5xx on N requests, slow answers,
 // dropped watches, watch churn with 410s as a busy API server has).
+import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
@@ -20,6 +21,7 @@ import { eventToV1 } from './event-versions.ts'
 import { Faults } from './faults.ts'
 import { listObjects } from './list.ts'
 import { openapi } from './openapi.ts'
+import { decodeKubeProtobuf, PROTOBUF } from './protobuf.ts'
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.ts'
 import { ADMIN, Authorizer, forbiddenError, forbiddenPath, serviceAccountUser, type RequestAttributes, type UserInfo } from './rbac.ts'
 import { ResourceRegistry, typesOfCrd, type CrdObject, type ResourceType, type Target } from './resources.ts'
@@ -171,7 +173,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
     const url = new URL(req.url ?? '/', 'http://apiserver')
     const line = `${req.method} ${url.pathname}${url.search}`
     requests.push(line)
-    const body = await readBody(req)
+    const raw = await readBody(req)
+    let body = raw.toString()
     if (faults.delayMs > 0) await new Promise((r) => setTimeout(r, faults.delayMs))
     const user = authenticate(req)
     if (user === null) return reply(res, 401, status(401, 'Unauthorized', 'Unauthorized'))
@@ -179,6 +182,14 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
     if (injected !== undefined) return reply(res, injected, status(injected, 'InternalError', `injected fault: HTTP ${injected}`))
     const accept = String(req.headers.accept ?? '')
     const params = url.searchParams
+    const contentType = String(req.headers['content-type'] ?? '').split(';')[0]!.trim()
+    if (contentType === PROTOBUF && raw.length > 0) {
+      const decoded = decodeKubeProtobuf(raw)
+      if (decoded === null) return reply(res, 415, status(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml'))
+      body = JSON.stringify(decoded)
+    } else if (raw.length > 0 && contentType !== '' && !contentType.endsWith('json')) {
+      return reply(res, 415, status(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml'))
+    }
 
     const target = registry.parse(url.pathname)
     if (target === null) {
@@ -197,6 +208,19 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
     }
     if (!authorizer.allows(user, attributes)) throw forbiddenError(user, attributes, target.type)
     if (target.type.virtual) return review(res, target.type, parse(body), user)
+    if (target.subresource === 'token') {
+      // The TokenRequest API (`kubectl create token SA`): a token that authenticates as the ServiceAccount.
+      if (req.method !== 'POST') throw new StoreError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource')
+      mustGet(target)
+      const seconds = Number((parse(body).spec as { expirationSeconds?: number } | undefined)?.expirationSeconds ?? 3600)
+      return reply(res, 201, {
+        kind: 'TokenRequest',
+        apiVersion: 'authentication.k8s.io/v1',
+        metadata: { name: target.name, namespace: target.namespace, creationTimestamp: null },
+        spec: { audiences: ['https://kubernetes.default.svc'], expirationSeconds: seconds },
+        status: { token: issueToken(target.namespace!, target.name!), expirationTimestamp: new Date(Date.now() + seconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z') },
+      })
+    }
 
     const dryRun = dryRunOf(params)
     const fieldValidation = fieldValidationOf(params)
@@ -338,6 +362,12 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
     })
   }
 
+  function issueToken(namespace: string, name: string): string {
+    const token = `sa.${randomBytes(24).toString('base64url')}`
+    tokens.set(token, { namespace, name })
+    return token
+  }
+
   function requireNamespace(namespace: string | undefined): void {
     if (namespace === undefined) return
     if (!store.get(type('Namespace'), undefined, namespace)) throw new StoreError(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' })
@@ -447,11 +477,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
       return watches.size
     },
     kubeconfig: (o = {}) => kubeconfigYaml(url, o.token ?? options.token, ca?.cert),
-    serviceAccountToken: (namespace, name) => {
-      const token = `sa-${namespace}-${name}-${Math.random().toString(36).slice(2)}`
-      tokens.set(token, { namespace, name })
-      return token
-    },
+    serviceAccountToken: issueToken,
     apply: (...objects) => objects.map(applyOne),
     remove: (kind, namespace, name, apiVersion) => {
       const t = type(kind, apiVersion)
@@ -556,11 +582,11 @@ function reply(res: ServerResponse, code: number, body: unknown, warnings: strin
   res.end(text)
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = []
     req.on('data', (c: Buffer) => parts.push(c))
-    req.on('end', () => resolve(Buffer.concat(parts).toString()))
+    req.on('end', () => resolve(Buffer.concat(parts)))
     req.on('error', reject)
   })
 }
