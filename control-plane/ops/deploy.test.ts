@@ -80,7 +80,6 @@ describe('deploy/', () => {
   it('parses, names every object, and the kustomization lists every manifest but the Secret templates', () => {
     expect([...files.keys()].filter((f) => f.includes('/')).sort()).toEqual([
       'crds/kubernetes-crd-definition-v1.yml',
-      'crds/kustomization.yaml',
       'secrets-in-namespaces/kustomization.yaml',
       'secrets-in-namespaces/secret-readers.yaml',
     ])
@@ -287,6 +286,8 @@ describe('deploy/ for production clusters', () => {
     const rendered = await kustomize(DEPLOY)
     expect(rendered.filter((d) => d.kind === 'CustomResourceDefinition')).toEqual([])
     expect(new Set(rendered.map((d) => d.kind))).toEqual(new Set(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Deployment', 'Service', 'PodDisruptionBudget', 'NetworkPolicy']))
+    // Named `Kustomization` (no extension), so `kubectl apply -f deploy/crds/` reads only the CRDs.
+    expect(readdirSync(join(DEPLOY, 'crds')).sort()).toEqual(['Kustomization', 'kubernetes-crd-definition-v1.yml'])
     const crds = await kustomize(join(DEPLOY, 'crds'))
     expect(crds.map((d) => d.metadata.name)).toEqual(expect.arrayContaining(TRAEFIK_WATCHED.map((k) => `${k.path().split('/').at(-1)}.traefik.io`)))
   })

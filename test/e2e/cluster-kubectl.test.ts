@@ -63,8 +63,8 @@ describe('kubectl against the test API server', () => {
     expect(applied).toMatch(/customresourcedefinition\.apiextensions\.k8s\.io\/ingressroutes\.traefik\.io created/)
     await ok('wait', '--for', 'condition=established', '--timeout=10s', 'crd/ingressroutes.traefik.io', 'crd/middlewares.traefik.io')
     expect(await ok('api-resources', '--api-group=traefik.io')).toMatch(/^ingressroutes\s+traefik\.io\/v1alpha1\s+true\s+IngressRoute$/m)
-    // Applying them again changes nothing.
-    expect(await ok('apply', '-f', join(REPO_ROOT, 'deploy/crds/'))).toMatch(/ingressroutes\.traefik\.io unchanged/)
+    // Applying them again, as deploy/crds' kustomization, changes nothing.
+    expect(await ok('apply', '-k', join(REPO_ROOT, 'deploy/crds/'))).toMatch(/ingressroutes\.traefik\.io unchanged/)
   })
 
   it('applies deploy/ as a server-side dry run, which stores nothing and needs its namespace as a real cluster does', async () => {
@@ -96,7 +96,10 @@ describe('kubectl against the test API server', () => {
     expect(Buffer.from(secret.data.users!, 'base64').toString()).toMatch(/^admin:\$apr1\$/)
     const svc = JSON.parse(await ok('get', 'service', 'whoami-v1', '-n', 'demo', '-o', 'json')) as { spec: Record<string, unknown> & { ports: Array<Record<string, unknown>> } }
     expect(svc.spec).toMatchObject({ type: 'ClusterIP', sessionAffinity: 'None', ipFamilies: ['IPv4'], clusterIP: expect.stringMatching(/^10\.96\./) })
-    expect(svc.spec.ports[0]).toMatchObject({ protocol: 'TCP', targetPort: svc.spec.ports[0]!.port })
+    expect(svc.spec.ports[0]).toMatchObject({ protocol: 'TCP', targetPort: 18081 })
+    // targetPort defaults to port.
+    await ok('create', 'service', 'clusterip', 'plain', '-n', 'demo', '--tcp=8080')
+    expect(JSON.parse(await ok('get', 'service', 'plain', '-n', 'demo', '-o', 'json')).spec.ports[0]).toMatchObject({ port: 8080, targetPort: 8080, protocol: 'TCP' })
     // Applied again: nothing to change.
     expect(await ok('apply', '-f', join(REPO_ROOT, 'examples'))).toMatch(/ingressroute\.traefik\.io\/admin unchanged/)
   })

@@ -1,11 +1,11 @@
 // Kubernetes' protobuf encoding of request bodies, for the kinds kubectl's typed clients send that
-// way (`create namespace|secret|configmap|serviceaccount|token`, `auth can-i`): the `k8s\0`
+// way (`create namespace|secret|configmap|serviceaccount|service|token`, `auth can-i`): the `k8s\0`
 // envelope around a runtime.Unknown {typeMeta, raw}, and the fields of those kinds (numbers from
 // k8s.io/api's generated.proto). Answers are always JSON, which those clients accept too. Any
 // other protobuf body is refused with 415.
 
 type Field = readonly [name: string, kind: Kind]
-type Kind = 'string' | 'int' | 'bool' | 'bytes' | Message | readonly ['map', 'string' | 'bytes'] | readonly ['repeated', Kind]
+type Kind = 'string' | 'int' | 'bool' | 'bytes' | 'intOrString' | Message | readonly ['map', 'string' | 'bytes'] | readonly ['repeated', Kind]
 interface Message {
   readonly [n: number]: Field
 }
@@ -24,7 +24,10 @@ const OBJECT_META: Message = {
 }
 const RESOURCE_ATTRIBUTES: Message = { 1: ['namespace', 'string'], 2: ['verb', 'string'], 3: ['group', 'string'], 4: ['version', 'string'], 5: ['resource', 'string'], 6: ['subresource', 'string'], 7: ['name', 'string'] }
 
+const SERVICE_PORT: Message = { 1: ['name', 'string'], 2: ['protocol', 'string'], 3: ['port', 'int'], 4: ['targetPort', 'intOrString'], 5: ['nodePort', 'int'], 6: ['appProtocol', 'string'] }
+
 const KINDS: Record<string, Message> = {
+  Service: { 1: ['metadata', OBJECT_META], 2: ['spec', { 1: ['ports', ['repeated', SERVICE_PORT]], 2: ['selector', ['map', 'string']], 3: ['clusterIP', 'string'], 4: ['type', 'string'], 10: ['externalName', 'string'] }] },
   Namespace: { 1: ['metadata', OBJECT_META], 2: ['spec', { 1: ['finalizers', ['repeated', 'string']] }] },
   ServiceAccount: { 1: ['metadata', OBJECT_META], 4: ['automountServiceAccountToken', 'bool'] },
   Secret: { 1: ['metadata', OBJECT_META], 2: ['data', ['map', 'bytes']], 3: ['type', 'string'], 4: ['stringData', ['map', 'string']], 5: ['immutable', 'bool'] },
@@ -98,5 +101,10 @@ function scalar(raw: Buffer | bigint, kind: Kind): unknown {
   if (kind === 'bytes') return new Uint8Array(raw as Buffer)
   if (kind === 'int') return Number(BigInt.asIntN(64, raw as bigint))
   if (kind === 'bool') return (raw as bigint) !== 0n
+  if (kind === 'intOrString') {
+    // k8s.io/apimachinery's IntOrString: {type 1 (0 int, 1 string), intVal 2, strVal 3}.
+    const v = decode(raw as Buffer, { 1: ['type', 'int'], 2: ['intVal', 'int'], 3: ['strVal', 'string'] })
+    return v.type === 1 ? (v.strVal ?? '') : (v.intVal ?? 0)
+  }
   return decode(raw as Buffer, kind as Message)
 }

@@ -399,7 +399,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
     const next = target.type.status
       ? target.subresource === 'status'
         ? { ...shown, status: obj.status, metadata: { ...shown.metadata, resourceVersion: obj.metadata?.resourceVersion } }
-        : { ...obj, status: shown.status }
+        : { ...obj, ...(shown.status !== undefined ? { status: shown.status } : {}) }
       : obj
     const admitted = admitWrite(target.type, { ...next, metadata: { ...next.metadata, name: target.name } }, fieldValidation, shown)
     const updated = store.update(registry.storageType(target.type), target.namespace, target.name, admitted.obj, dryRun)

@@ -63,7 +63,8 @@ export const BUILTIN_SCHEMAS: Record<string, Record<string, Schema>> = {
   Service: {
     spec: d('Spec defines the behavior of a service.', obj({
       type: { type: 'string', enum: ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'] },
-      ports: arr(servicePort),
+      // kubectl's strategic merge patches merge ports by port, as the Service type's tags say.
+      ports: arr(servicePort, { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['port', 'protocol'], 'x-kubernetes-patch-merge-key': 'port', 'x-kubernetes-patch-strategy': 'merge' }),
       selector: mapOf(str),
       clusterIP: str,
       clusterIPs: arr(str),

@@ -173,6 +173,7 @@ export function validate(value: unknown, s: Schema, path = '', old?: unknown): F
 }
 
 function check(v: unknown, s: Schema, path: string, errors: FieldError[], old: unknown, root = false): void {
+  if (v === undefined) return
   const shownPath = path === '' ? '<root>' : path
   if (v === null) {
     if (!s.nullable && s.type !== undefined) errors.push(invalid(path, v, `${shownPath} in body must be of type ${s.type}: "null"`))
