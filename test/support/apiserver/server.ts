@@ -497,6 +497,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
     },
     churn: (o) => {
       churn = o ? { options: o, random: mulberry32(o.seed ?? 1) } : null
+      // Watches opened before churn would otherwise live on undisturbed.
+      if (o) for (const w of [...watches]) w.close('end')
     },
     expireEvents: () => store.expire((s) => registry.all.find((t) => t.storage === s)),
     close: async () => {
