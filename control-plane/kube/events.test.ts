@@ -25,7 +25,7 @@ describe('EventRecorder', () => {
 
   beforeAll(async () => {
     api = await startApiServer({ eventTtlMs: TTL })
-    ;[route] = api.apply(ingressRoute({ name: 'r', match: 'PathPrefx(`/`)', service: 's' }))
+    route = api.apply(ingressRoute({ name: 'r', match: 'PathPrefx(`/`)', service: 's' }))[0]!
     kc.loadFromString(api.kubeconfig())
     recorder = new EventRecorder({
       kc,

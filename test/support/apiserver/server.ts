@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import { parseAllDocuments } from 'yaml'
 import { REPO_ROOT } from '../../../control-plane/runtime/paths.ts'
 import { leafCert, testCa } from '../certs.ts'
+import { prng } from '../prng.ts'
 import { admit, type FieldValidation } from './admission.ts'
 import { discovery } from './discovery.ts'
 import { eventToV1 } from './event-versions.ts'
@@ -98,17 +99,6 @@ const NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease']
 /** Go's strconv.ParseBool, as the API server parses boolean query parameters (`watch=True`). */
 function truthy(v: string | null): boolean {
   return v !== null && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 export async function startApiServer(options: ApiServerOptions = {}): Promise<TestApiServer> {
@@ -496,7 +486,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
       for (const w of [...watches]) w.close(how)
     },
     churn: (o) => {
-      churn = o ? { options: o, random: mulberry32(o.seed ?? 1) } : null
+      churn = o ? { options: o, random: prng(o.seed ?? 1) } : null
       // Watches opened before churn would otherwise live on undisturbed.
       if (o) for (const w of [...watches]) w.close('end')
     },
