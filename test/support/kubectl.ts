@@ -1,35 +1,64 @@
-// The real kubectl for tests: the one on PATH, else installed with apt-get the first time a test
-// needs it (as chromium.ts does for the browser tests). Debian's archive has no current kubectl
-// (bookworm's `kubernetes-client` is 1.20, which speaks neither aggregated discovery nor OpenAPI
-// v3); the `kubectl` package (1.32, from the Cloud SDK's apt repository) is what the project's
-// machine image carries, and apt-get installs it where that repository is configured. Runs are
-// asynchronous: the test API server answers in the same process.
+// The real kubectl for tests: the one on PATH when it is recent enough, else Debian's own
+// `kubectl` package (trixie, 1.32), downloaded once from deb.debian.org, checked against the
+// archive's SHA-256 and unpacked into node_modules/.cache (no root, no apt source to configure).
+// Bookworm's `kubernetes-client` is 1.20, which speaks neither aggregated discovery nor OpenAPI
+// v3, hence trixie's package. Runs are asynchronous: the test API server answers in the same process.
 import { execFile, spawnSync } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 const MIN_MINOR = 27
+const DEBIAN_DEB = {
+  url: 'http://deb.debian.org/debian/pool/main/k/kubernetes/kubectl_1.32.3+ds-2_amd64.deb',
+  sha256: '9825aaf4c14913027aae04af8688e580459f781c829bd5de00cc4dc2cc5a867f',
+}
+const CACHE = join(import.meta.dirname, '../../node_modules/.cache/debian-kubectl')
+const CACHED_BIN = join(CACHE, 'usr/bin/kubectl')
 
-function which(): string | null {
+function onPath(): string | null {
   const r = spawnSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' })
   return r.status === 0 ? r.stdout.trim() : null
 }
 
-/** kubectl's path; installs it when missing (needs root and an apt repository that has it). */
-export function ensureKubectl(): string {
-  let path = which()
-  if (path === null) {
-    // flock: test files running in parallel install once.
-    const install = 'flock /tmp/traefik-edge-kubectl.lock sh -c "command -v kubectl || { apt-get install -y kubectl || { apt-get update && apt-get install -y kubectl; }; }"'
-    const r = spawnSync('sh', ['-c', install], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 900_000 })
-    path = which()
-    if (path === null) throw new Error(`kubectl is not installed and apt-get could not install it (status ${r.status}):\n${r.stderr?.toString() ?? ''}`)
+function minorOf(bin: string): number {
+  const version = spawnSync(bin, ['version', '--client', '-o', 'json'], { encoding: 'utf8' })
+  return Number(/"minor":\s*"(\d+)/.exec(version.stdout ?? '')?.[1] ?? 0)
+}
+
+/** Downloads and unpacks Debian's kubectl package once (flock: parallel test files install once). */
+function installDebianKubectl(): string {
+  if (existsSync(CACHED_BIN)) return CACHED_BIN
+  mkdirSync(join(CACHE, '..'), { recursive: true })
+  const work = mkdtempSync(join(tmpdir(), 'debian-kubectl-'))
+  const deb = join(work, 'kubectl.deb')
+  const script = `command -v curl >/dev/null && curl -fsS --max-time 300 -o "$1" "$2" || wget -q -O "$1" "$2"`
+  const got = spawnSync('flock', [join(CACHE, '..', 'debian-kubectl.lock'), 'sh', '-c', script, 'sh', deb, DEBIAN_DEB.url], { encoding: 'utf8', timeout: 600_000 })
+  if (existsSync(CACHED_BIN)) return CACHED_BIN
+  if (got.status !== 0 || !existsSync(deb)) throw new Error(`kubectl is not on PATH and ${DEBIAN_DEB.url} could not be downloaded: ${got.stderr}`)
+  const digest = createHash('sha256').update(readFileSync(deb)).digest('hex')
+  if (digest !== DEBIAN_DEB.sha256) throw new Error(`${DEBIAN_DEB.url}: SHA-256 ${digest}, expected ${DEBIAN_DEB.sha256}`)
+  const unpacked = join(work, 'root')
+  const x = spawnSync('dpkg-deb', ['-x', deb, unpacked], { encoding: 'utf8' })
+  if (x.status !== 0) throw new Error(`dpkg-deb -x ${deb}: ${x.stderr}`)
+  try {
+    renameSync(unpacked, CACHE)
+  } catch (err) {
+    if (!existsSync(CACHED_BIN)) throw err // another test file unpacked it first
   }
-  const version = spawnSync(path, ['version', '--client', '-o', 'json'], { encoding: 'utf8' })
-  const minor = Number(/"minor":\s*"(\d+)/.exec(version.stdout)?.[1] ?? 0)
-  if (minor < MIN_MINOR) throw new Error(`kubectl at ${path} is 1.${minor}; the tests need 1.${MIN_MINOR} or newer (aggregated discovery, OpenAPI v3)`)
-  return path
+  rmSync(work, { recursive: true, force: true })
+  return CACHED_BIN
+}
+
+/** kubectl's path: the one on PATH when it is 1.27 or newer, else Debian's package. */
+export function ensureKubectl(): string {
+  const path = onPath()
+  if (path !== null && minorOf(path) >= MIN_MINOR) return path
+  const bin = installDebianKubectl()
+  const minor = minorOf(bin)
+  if (minor < MIN_MINOR) throw new Error(`kubectl at ${bin} is 1.${minor}; the tests need 1.${MIN_MINOR} or newer (aggregated discovery, OpenAPI v3)`)
+  return bin
 }
 
 export interface KubectlResult {
