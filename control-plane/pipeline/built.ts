@@ -8,6 +8,7 @@
  */
 import type { EdgeTableInput } from '../../shared/kv/pack-table.ts'
 import type { SocketTlsPlan } from '../runtime/workerd-tls.ts'
+import type { EdgeDiagnostic } from '../table/diagnostics.ts'
 
 export interface Built {
   table: EdgeTableInput
@@ -17,4 +18,6 @@ export interface Built {
   trustedCertificates: string[]
   /** How an HTTPS entry point's socket serves TLS (when the stage was asked for one). */
   listenerTls?: SocketTlsPlan
+  /** The table build's diagnostics, structured (the cluster controller turns them into Events). */
+  diagnostics?: EdgeDiagnostic[]
 }

@@ -28,6 +28,7 @@ export function edgeTableStage(options: { entryPoint: string; entryPoints?: stri
         ...caProblems,
       ],
       trustedCertificates,
+      diagnostics: built.diagnostics,
       ...(listenerTls ? { listenerTls } : {}),
     }
   }
