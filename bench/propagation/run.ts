@@ -29,9 +29,9 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
-import { createCloudflareKvStore } from '../../control-plane/kv/cloudflare-rest-store.ts'
+import { createCloudflareKvStore } from '../../control-plane/controller/cloudflare/kv-store.ts'
 import { REPO_ROOT, startLocalEdge } from '../../control-plane/runtime/local-edge.ts'
-import { POINTER_KEY } from '../../edge-worker/src/table-source/layout.ts'
+import { POINTER_KEY } from '../../shared/kv/layout.ts'
 import { startApiServer } from '../../test/support/apiserver/index.ts'
 import { ingressRoute, serviceObjects } from '../../test/support/apiserver/objects.ts'
 import { startFakeCloudflareKv } from '../../test/support/fake-cloudflare-kv.ts'
@@ -63,35 +63,70 @@ const api = await startApiServer({ tls: true })
 const kv = await startFakeCloudflareKv()
 const upstream = await startUpstream({ name: 'whoami' })
 const kvStore = createCloudflareKvStore({ accountId: kv.accountId, namespaceId: kv.namespaceId, apiToken: kv.token, baseUrl: kv.baseUrl })
-const edge = await startLocalEdge({ store: kvStore, stateDir: join(dir, 'state'), refreshMs: REFRESH_MS, entryPoints: [{ name: 'web', address: '127.0.0.1:0' }] })
+const edge = await startLocalEdge({
+  store: kvStore,
+  stateDir: join(dir, 'state'),
+  refreshMs: REFRESH_MS,
+  entryPoints: [{ name: 'web', address: '127.0.0.1:0' }],
+})
 const route = (name: string, host: string) => {
   const o = ingressRoute({ name, namespace: 'bench', match: `Host(\`${host}\`)`, service: 'whoami' })
   return values.realistic ? realisticObject(o) : o
 }
 
-api.apply(...serviceObjects({ name: 'whoami', namespace: 'bench', addresses: ['127.0.0.1'], port: upstream.port }).map((o) => (values.realistic ? realisticObject(o) : o)))
+api.apply(
+  ...serviceObjects({ name: 'whoami', namespace: 'bench', addresses: ['127.0.0.1'], port: upstream.port }).map((o) =>
+    values.realistic ? realisticObject(o) : o,
+  ),
+)
 for (let i = 0; i < ROUTES; i++) api.apply(route(`r${i}`, `r${i}.bench.example`))
 const kubeconfig = join(dir, 'kubeconfig')
 await writeFile(kubeconfig, api.kubeconfig())
-const listedBytes = values.realistic ? JSON.stringify(route('r0', 'r0.bench.example')).length : JSON.stringify(ingressRoute({ name: 'r0', namespace: 'bench', match: 'Host(`r0.bench.example`)', service: 'whoami' })).length
+const listedBytes = values.realistic
+  ? JSON.stringify(route('r0', 'r0.bench.example')).length
+  : JSON.stringify(ingressRoute({ name: 'r0', namespace: 'bench', match: 'Host(`r0.bench.example`)', service: 'whoami' })).length
 
 // The controller's default V8 flags are the ones `npm run controller` passes (package.json), so the
 // benchmark measures what a user runs; CONTROLLER_NODE_OPTIONS replaces them.
 const scripts = (JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
-const defaultFlags = scripts.controller!.split(' ').filter((w) => w.startsWith('--max-')).join(' ')
+const defaultFlags = scripts
+  .controller!.split(' ')
+  .filter((w) => w.startsWith('--max-'))
+  .join(' ')
 const controllerFlags = process.env.CONTROLLER_NODE_OPTIONS ?? defaultFlags
 const pointerIntervalMs = BURST > 0 ? 1000 : 0
 const started = performance.now()
-const controller = spawn(process.execPath, [
-  ...controllerFlags.split(' ').filter(Boolean),
-  join(REPO_ROOT, 'control-plane/cli/controller.ts'),
-  '--kubeconfig', kubeconfig, '--sink', 'cloudflare', '--target', 'workerd', '--pointer-interval-ms', String(pointerIntervalMs),
-  '--signing-key', join(dir, 'state', 'signing-key.jwk.json'), '--no-leader-election', '--ops-port', '0',
-  ...(values['debounce-ms'] ? ['--debounce-ms', values['debounce-ms']] : []),
-], {
-  env: { ...process.env, CLOUDFLARE_ACCOUNT_ID: kv.accountId, CLOUDFLARE_KV_NAMESPACE_ID: kv.namespaceId, CLOUDFLARE_API_TOKEN: kv.token, CLOUDFLARE_API_BASE_URL: kv.baseUrl },
-  stdio: ['ignore', 'pipe', 'pipe'],
-})
+const controller = spawn(
+  process.execPath,
+  [
+    ...controllerFlags.split(' ').filter(Boolean),
+    join(REPO_ROOT, 'control-plane/cli/controller.ts'),
+    '--kubeconfig',
+    kubeconfig,
+    '--sink',
+    'cloudflare',
+    '--target',
+    'workerd',
+    '--pointer-interval-ms',
+    String(pointerIntervalMs),
+    '--signing-key',
+    join(dir, 'state', 'signing-key.jwk.json'),
+    '--no-leader-election',
+    '--ops-port',
+    '0',
+    ...(values['debounce-ms'] ? ['--debounce-ms', values['debounce-ms']] : []),
+  ],
+  {
+    env: {
+      ...process.env,
+      CLOUDFLARE_ACCOUNT_ID: kv.accountId,
+      CLOUDFLARE_KV_NAMESPACE_ID: kv.namespaceId,
+      CLOUDFLARE_API_TOKEN: kv.token,
+      CLOUDFLARE_API_BASE_URL: kv.baseUrl,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  },
+)
 const logs: string[] = []
 /** When the controller reported each publish (its stderr line's arrival), and the line. */
 const published: Array<{ at: number; line: string }> = []
@@ -147,7 +182,10 @@ if (BURST > 0) {
   let servedCount = 0
   for (const h of hosts) if (await served(h)) servedCount++
   const lastMs = performance.now() - at
-  const writes = kv.writes.filter((w) => w.keys.includes(POINTER_KEY)).slice(pointerWritesBefore).map((w) => w.at)
+  const writes = kv.writes
+    .filter((w) => w.keys.includes(POINTER_KEY))
+    .slice(pointerWritesBefore)
+    .map((w) => w.at)
   const gaps = writes.slice(1).map((t, i) => t - writes[i]!)
   burst = { served: servedCount, lastMs, pointerWrites: writes.length, minGapMs: gaps.length ? Math.min(...gaps) : NaN }
 } else {
@@ -170,7 +208,11 @@ const cpuSeconds = await cpuSoFar()
 const metrics = await (await fetch(new URL('/metrics', opsUrl))).text()
 const metricMB = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(metrics)?.[1] ?? NaN) / 2 ** 20
 const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(metrics)?.[1] ?? NaN)
-const heap = { used: metricMB('nodejs_heap_size_used_bytes'), total: metricMB('nodejs_heap_size_total_bytes'), external: metricMB('nodejs_external_memory_bytes') }
+const heap = {
+  used: metricMB('nodejs_heap_size_used_bytes'),
+  total: metricMB('nodejs_heap_size_total_bytes'),
+  external: metricMB('nodejs_external_memory_bytes'),
+}
 
 controller.kill('SIGTERM')
 await new Promise((r) => controller.once('exit', r))
@@ -190,18 +232,32 @@ const incremental = published.filter((p) => !p.line.includes('from every object'
 const perChange = (stage: string) => spread(incremental.map((p) => Number(new RegExp(`${stage} (\\d+) ms`).exec(p.line)?.[1] ?? NaN)).filter(Number.isFinite))
 
 const objects = `${values.realistic ? 'realistic ' : ''}objects (${(listedBytes / 1024).toFixed(1)} KB per IngressRoute as listed)`
-console.log(`IngressRoutes: ${ROUTES}, ${objects}; ${BURST ? `burst of ${BURST} changes in ${BURST_SECONDS} s, pointer at most every ${pointerIntervalMs} ms` : `${CHANGES} sequential changes, pointer not coalesced (the fake KV has no per-key limit)`}; edge refresh ${REFRESH_MS} ms; controller flags: ${controllerFlags || '(none)'}`)
-console.log(`first table served ${f(firstMs)} ms after the controller started (controller CPU by then ${firstCpu.toFixed(1)} s; peak RSS by then ${firstPeakMB.toFixed(0)} MB)`)
+console.log(
+  `IngressRoutes: ${ROUTES}, ${objects}; ${BURST ? `burst of ${BURST} changes in ${BURST_SECONDS} s, pointer at most every ${pointerIntervalMs} ms` : `${CHANGES} sequential changes, pointer not coalesced (the fake KV has no per-key limit)`}; edge refresh ${REFRESH_MS} ms; controller flags: ${controllerFlags || '(none)'}`,
+)
+console.log(
+  `first table served ${f(firstMs)} ms after the controller started (controller CPU by then ${firstCpu.toFixed(1)} s; peak RSS by then ${firstPeakMB.toFixed(0)} MB)`,
+)
 if (burst) {
   console.log(`| routes | burst | served | last served after | pointer writes | shortest gap between pointer writes | controller RSS MB | peak RSS MB |`)
-  console.log(`| ${ROUTES} | ${BURST} in ${BURST_SECONDS} s | ${burst.served}/${BURST} | ${f(burst.lastMs)} ms | ${burst.pointerWrites} | ${f(burst.minGapMs)} ms | ${rssMB.toFixed(0)} | ${peakMB.toFixed(0)} |`)
+  console.log(
+    `| ${ROUTES} | ${BURST} in ${BURST_SECONDS} s | ${burst.served}/${BURST} | ${f(burst.lastMs)} ms | ${burst.pointerWrites} | ${f(burst.minGapMs)} ms | ${rssMB.toFixed(0)} | ${peakMB.toFixed(0)} |`,
+  )
 } else {
   console.log(`| routes | changes | p50 ms | p99 ms | max ms | controller RSS MB | peak RSS MB |`)
-  console.log(`| ${ROUTES} | ${CHANGES} | ${f(pctOf(latencies, 50))} | ${f(pctOf(latencies, 99))} | ${f(latencies.at(-1)!)} | ${rssMB.toFixed(0)} | ${peakMB.toFixed(0)} |`)
-  console.log(`of which API server -> published by the controller: p50 ${f(pctOf(controlPlane, 50))} ms, p99 ${f(pctOf(controlPlane, 99))} ms (the rest: the edge noticing and loading the table)`)
+  console.log(
+    `| ${ROUTES} | ${CHANGES} | ${f(pctOf(latencies, 50))} | ${f(pctOf(latencies, 99))} | ${f(latencies.at(-1)!)} | ${rssMB.toFixed(0)} | ${peakMB.toFixed(0)} |`,
+  )
+  console.log(
+    `of which API server -> published by the controller: p50 ${f(pctOf(controlPlane, 50))} ms, p99 ${f(pctOf(controlPlane, 99))} ms (the rest: the edge noticing and loading the table)`,
+  )
 }
-console.log(`per change, the controller's wall ms: compile ${perChange('compile')}, table ${perChange('table')}, pack ${perChange('pack')}, publish ${perChange('publish')}; blobs written ${spread(incremental.map((p) => Number(/(\d+) blobs written/.exec(p.line)?.[1] ?? NaN)).filter(Number.isFinite))}`)
-console.log(`controller CPU time over the whole run: ${cpuSeconds.toFixed(1)} s (${(cpuSeconds - firstCpu).toFixed(1)} s after the first table); heap at the end: ${heap.used.toFixed(0)} MB used of ${heap.total.toFixed(0)} MB V8 heap, ${heap.external.toFixed(0)} MB external; incremental fallbacks: ${metric('traefik_edge_incremental_fallbacks_total')}`)
+console.log(
+  `per change, the controller's wall ms: compile ${perChange('compile')}, table ${perChange('table')}, pack ${perChange('pack')}, publish ${perChange('publish')}; blobs written ${spread(incremental.map((p) => Number(/(\d+) blobs written/.exec(p.line)?.[1] ?? NaN)).filter(Number.isFinite))}`,
+)
+console.log(
+  `controller CPU time over the whole run: ${cpuSeconds.toFixed(1)} s (${(cpuSeconds - firstCpu).toFixed(1)} s after the first table); heap at the end: ${heap.used.toFixed(0)} MB used of ${heap.total.toFixed(0)} MB V8 heap, ${heap.external.toFixed(0)} MB external; incremental fallbacks: ${metric('traefik_edge_incremental_fallbacks_total')}`,
+)
 console.log(`load average during the run: ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')} on ${availableParallelism()} cores`)
 const p99Target = ROUTES >= 100_000 ? 1000 : values.realistic ? 1000 : 300
 const rssTarget = ROUTES >= 100_000 ? 1024 : values.realistic ? 300 : 250

@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util'
 import { cpuUsage, memoryUsage } from 'node:process'
 import type { KubeObject } from '../../control-plane/compiler/snapshot/kube-types.ts'
-import { slimObject } from '../../control-plane/kube/slim-object.ts'
+import { slimObject } from '../../control-plane/controller/kube/slim-object.ts'
 import { IncrementalPipeline } from '../../control-plane/pipeline/incremental/incremental-pipeline.ts'
 import { ingressRoute, serviceObjects } from '../../test/support/apiserver/objects.ts'
 import { realisticObject } from '../support/realistic-objects.ts'
@@ -23,7 +23,8 @@ const route = (name: string) => {
   return slimObject((values.realistic ? realisticObject(o as never) : o) as never) as KubeObject
 }
 const objects = new Map<string, KubeObject>()
-for (const o of serviceObjects({ name: 'whoami', namespace: 'bench', addresses: ['127.0.0.1'], port: 8080 })) objects.set(`${o.kind}/${o.metadata?.name}`, o as KubeObject)
+for (const o of serviceObjects({ name: 'whoami', namespace: 'bench', addresses: ['127.0.0.1'], port: 8080 }))
+  objects.set(`${o.kind}/${o.metadata?.name}`, o as KubeObject)
 for (let i = 0; i < ROUTES; i++) objects.set(`r${i}`, route(`r${i}`))
 const pipeline = new IncrementalPipeline({ provider: {}, target: 'workerd', entryPoints: ['web'], objects: () => objects.values() })
 const cpuMs = (since: NodeJS.CpuUsage) => {
@@ -34,7 +35,9 @@ const gc = (globalThis as { gc?: () => void }).gc
 let t = cpuUsage()
 let wall = performance.now()
 let first: { packed: { blobs: Map<string, string>; manifest: { routes: { buckets: unknown[] } } } } | null = await pipeline.build([])
-console.log(`${ROUTES} IngressRoutes${values.realistic ? ' (realistic objects, slimmed)' : ''}: first build ${cpuMs(t).toFixed(0)} ms CPU (${(performance.now() - wall).toFixed(0)} ms wall), ${first!.packed.blobs.size} blobs, ${first!.packed.manifest.routes.buckets.length} buckets`)
+console.log(
+  `${ROUTES} IngressRoutes${values.realistic ? ' (realistic objects, slimmed)' : ''}: first build ${cpuMs(t).toFixed(0)} ms CPU (${(performance.now() - wall).toFixed(0)} ms wall), ${first!.packed.blobs.size} blobs, ${first!.packed.manifest.routes.buckets.length} buckets`,
+)
 console.log(`first build by stage, wall ms: ${JSON.stringify(pipeline.lastTimings, (_k, v) => (typeof v === 'number' ? Math.round(v) : v))}`)
 // What the publisher holds until it has written them: not the pipeline's to keep.
 first = null
@@ -50,8 +53,12 @@ for (let i = 1; i <= CHANGES; i++) {
 }
 const sorted = rows.map(([ms]) => ms).sort((a, b) => a - b)
 const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
-console.log(`per change (one IngressRoute added), CPU ms: median ${pct(50).toFixed(1)}, p99 ${pct(99).toFixed(1)}, max ${sorted.at(-1)!.toFixed(1)}; blobs written per change: ${[...new Set(rows.map(([, b]) => b))].join('/')}`)
+console.log(
+  `per change (one IngressRoute added), CPU ms: median ${pct(50).toFixed(1)}, p99 ${pct(99).toFixed(1)}, max ${sorted.at(-1)!.toFixed(1)}; blobs written per change: ${[...new Set(rows.map(([, b]) => b))].join('/')}`,
+)
 gc?.()
 const m = memoryUsage()
-console.log(`heap used ${(m.heapUsed / 2 ** 20).toFixed(0)} MB${gc ? ' (after a GC)' : ''}, RSS ${(m.rss / 2 ** 20).toFixed(0)} MB; fallbacks ${pipeline.fallbacks}`)
+console.log(
+  `heap used ${(m.heapUsed / 2 ** 20).toFixed(0)} MB${gc ? ' (after a GC)' : ''}, RSS ${(m.rss / 2 ** 20).toFixed(0)} MB; fallbacks ${pipeline.fallbacks}`,
+)
 if (process.env.HEAP_SNAPSHOT) (await import('node:v8')).writeHeapSnapshot(process.env.HEAP_SNAPSHOT)

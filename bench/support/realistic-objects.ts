@@ -62,7 +62,10 @@ export function realisticObject<T extends Obj>(object: T, release = 'edge-routes
           apiVersion: object.apiVersion,
           time,
           fieldsType: 'FieldsV1',
-          fieldsV1: { 'f:metadata': { 'f:annotations': fieldsOf({ 'meta.helm.sh/release-name': 1, 'meta.helm.sh/release-namespace': 1 }), 'f:labels': fieldsOf(labels) }, ...fieldsOf(body) },
+          fieldsV1: {
+            'f:metadata': { 'f:annotations': fieldsOf({ 'meta.helm.sh/release-name': 1, 'meta.helm.sh/release-namespace': 1 }), 'f:labels': fieldsOf(labels) },
+            ...fieldsOf(body),
+          },
         },
         {
           manager: 'kubectl-client-side-apply',

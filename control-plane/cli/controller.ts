@@ -36,6 +36,10 @@
  *   --ops-port N               /healthz /readyz /metrics on 0.0.0.0:N (default 9000; 0 picks a port)
  *   --debounce-ms N            quiet time before a recompile (default 50)
  *   --no-events                do not write Kubernetes Events
+ *   --event-refresh S          rewrite the Event of a problem that persists every S seconds (default 600), so
+ *                              the API server's --event-ttl (1 h by default) never expires it while it lasts
+ *   --secret-namespaces NS,... read Secrets only in these namespaces (a ServiceAccount that may read Secrets
+ *                              only there: deploy/secrets-in-namespaces); default as the other kinds
  *   --dashboard                serve the dashboard (routers, services, middlewares, TLS options with their
  *                              source objects and diagnostics; explain; last change) at /dashboard/ on the
  *                              ops port (off by default, as Traefik's)
@@ -53,29 +57,28 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { KubeConfig } from '@kubernetes/client-node'
 import { PROVIDER_FLAGS, providerOptionsFromFlags } from '../compiler/options/flags.ts'
-import { ClusterController } from '../kube/controller.ts'
-import { controllerScrape } from '../ops/controller-metrics.ts'
-import { instrumentPublish } from '../ops/instrument.ts'
-import { createOpsMetrics } from '../ops/metrics.ts'
-import { startOpsServer } from '../ops/server.ts'
-import { cloudflareKvOptionsFromEnv, createCloudflareKvStore } from '../kv/cloudflare-rest-store.ts'
+import { ClusterController } from '../controller/kube/controller.ts'
+import { controllerScrape } from '../controller/ops/controller-metrics.ts'
+import { instrumentPublish } from '../controller/ops/instrument.ts'
+import { createOpsMetrics } from '../controller/ops/metrics.ts'
+import { startOpsServer } from '../controller/ops/server.ts'
+import { cloudflareKvOptionsFromEnv, createCloudflareKvStore } from '../controller/cloudflare/kv-store.ts'
 import type { KvStore } from '../kv/store.ts'
 import { beaconTokenFromEnv, httpBeacon } from '../publish/beacon.ts'
 import { TablePublisher, type PublishResult } from '../publish/publisher.ts'
-import { loadSecretsSealer } from '../table/secrets.ts'
+import { loadSecretsSealer } from '../publish/seal-secrets.ts'
 import { loadOrCreateDevSigningKey, loadSigningKey } from '../publish/signing-key.ts'
-import { certificateSyncer, jsonCertificateState } from '../certs/cloudflare-certificates.ts'
+import { certificateSyncer, jsonCertificateState } from '../controller/certs/cloudflare-certificates.ts'
 import { DashboardModel } from '../dashboard/model.ts'
 import { dashboardHandler } from '../dashboard/server.ts'
 import type { LoadResult } from '../manifests/load.ts'
-import type { Built } from '../runtime/file-mode.ts'
-import { cloudflareApiOptionsFromEnv } from '../cloudflare/api-client.ts'
+import type { Built } from '../pipeline/built.ts'
+import { cloudflareApiOptionsFromEnv } from '../controller/cloudflare/api-client.ts'
 import { HealthChecker } from '../health/checker.ts'
 import { DEFAULT_STATE_DIR, DEV_SIGNING_KEY, REPO_ROOT } from '../runtime/paths.ts'
 import type { CliIO } from './io.ts'
 
 const USAGE = 'usage: npm run controller -- [flags]   (flags: see the top of control-plane/cli/controller.ts)\n'
-
 
 export function parseControllerArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env) {
   const { values } = parseArgs({
@@ -108,6 +111,8 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
       'cloudflare-zone': { type: 'string' },
       dashboard: { type: 'boolean' },
       'no-events': { type: 'boolean' },
+      'event-refresh': { type: 'string' },
+      'secret-namespaces': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -115,7 +120,7 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
   if (sink !== 'local' && sink !== 'cloudflare') throw new Error(`--sink: "${sink}" is not local or cloudflare`)
   const target = values.target ?? (sink === 'cloudflare' ? 'cloudflare' : 'workerd')
   if (target !== 'workerd' && target !== 'cloudflare') throw new Error(`--target: "${target}" is not workerd or cloudflare`)
-  const seconds = (flag: 'lease-duration' | 'renew-deadline' | 'retry-period', fallback: number) => {
+  const seconds = (flag: 'lease-duration' | 'renew-deadline' | 'retry-period' | 'event-refresh', fallback: number) => {
     const v = values[flag]
     if (v === undefined) return fallback * 1000
     const n = Number(v)
@@ -149,13 +154,24 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
     signingAlg: values['signing-alg'],
     signingKid: values['signing-kid'],
     stateDir: values['state-dir'] ?? DEFAULT_STATE_DIR,
-    entryPoints: (values.entrypoints ?? 'web').split(',').map((s) => s.trim()).filter(Boolean),
+    entryPoints: (values.entrypoints ?? 'web')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     lease: values['no-leader-election'] ? undefined : lease,
     identity: values.identity ?? env.POD_NAME ?? `${hostname()}-${process.pid}`,
     opsPort: int('ops-port', 9000),
     debounceMs: int('debounce-ms', 50),
     pointerIntervalMs: int('pointer-interval-ms', sink === 'cloudflare' ? 1000 : 0),
     events: values['no-events'] !== true,
+    eventRefreshMs: seconds('event-refresh', 600),
+    secretNamespaces:
+      values['secret-namespaces'] === undefined
+        ? null
+        : values['secret-namespaces']
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
     beaconUrl: values['beacon-url'] ?? env.TABLE_BEACON_URL,
     secretsKey: values['secrets-key'] ?? env.SECRETS_KEY_FILE,
     cloudflareZone: values['cloudflare-zone'] ?? env.CLOUDFLARE_ZONE_ID,
@@ -197,12 +213,22 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     let store: KvStore
     if (args.sink === 'cloudflare') store = createCloudflareKvStore(cloudflareKvOptionsFromEnv())
     // wrangler is loaded only for the local sink: it costs ~200 MB of RSS a cluster deployment never needs.
-    else store = await (await import('../kv/wrangler-local-store.ts')).openWranglerLocalKv({ configPath: join(REPO_ROOT, 'wrangler.toml'), persistTo: args.persistTo ?? join(REPO_ROOT, '.wrangler/state') })
+    else
+      store = await (await import('../kv/wrangler-local-store.ts')).openWranglerLocalKv({
+        configPath: join(REPO_ROOT, 'wrangler.toml'),
+        persistTo: args.persistTo ?? join(REPO_ROOT, '.wrangler/state'),
+      })
     stops.push(() => store.close())
     // Workers KV takes one write per second per key: pointer writes are coalesced there by default.
     const beacon = args.beaconUrl ? httpBeacon({ url: args.beaconUrl, token: beaconTokenFromEnv() }) : undefined
     const secrets = args.secretsKey ? await loadSecretsSealer(args.secretsKey) : undefined
-    const publisher = await TablePublisher.open({ store, signer, pointerMinIntervalMs: args.pointerIntervalMs, ...(beacon ? { beacon } : {}), ...(secrets ? { secrets } : {}) })
+    const publisher = await TablePublisher.open({
+      store,
+      signer,
+      pointerMinIntervalMs: args.pointerIntervalMs,
+      ...(beacon ? { beacon } : {}),
+      ...(secrets ? { secrets } : {}),
+    })
     const gc = setInterval(() => void publisher.collectGarbage().catch((err: unknown) => log(`garbage collection: ${(err as Error).message}`)), 60_000)
     gc.unref()
     stops.push(async () => clearInterval(gc))
@@ -251,6 +277,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       ...(args.lease ? { lease: args.lease } : {}),
       debounceMs: args.debounceMs,
       events: args.events,
+      eventRefreshMs: args.eventRefreshMs,
+      secretNamespaces: args.secretNamespaces,
       log,
     })
     controller.start()
@@ -284,8 +312,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
 }
 
 if (import.meta.main) {
-  process.exit(await main(process.argv.slice(2), {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
-  }))
+  process.exit(
+    await main(process.argv.slice(2), {
+      stdout: (t) => process.stdout.write(t),
+      stderr: (t) => process.stderr.write(t),
+    }),
+  )
 }

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { forwardAuthCaUnsupported } from '../../shared/circuit-breaker/unsupported.ts'
+import { forwardAuthCaUnsupported } from '../../shared/middlewares/forward-auth.ts'
 import type { DynamicConfig, ForwardAuth } from '../../shared/dynamic/types.ts'
 import { UNIMPLEMENTED_MIDDLEWARE_STATUS, type EdgeTarget } from '../../shared/table/capabilities.ts'
 import { defaultPriority, parseRuleForTable, type ParsedRule } from '../../shared/table/rules.ts'
@@ -98,7 +98,12 @@ export function withServiceMiddlewares(key: string, svc: TableService, refs: str
   }
   svc.middlewares = expanded.keys
   if (expanded.unimplemented.length) {
-    d.error('service', key, 'middlewares', `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}; the service answers ${UNIMPLEMENTED_MIDDLEWARE_STATUS}`)
+    d.error(
+      'service',
+      key,
+      'middlewares',
+      `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}; the service answers ${UNIMPLEMENTED_MIDDLEWARE_STATUS}`,
+    )
     return { kind: 'unservable', status: UNIMPLEMENTED_MIDDLEWARE_STATUS, message: `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}` }
   }
   if (expanded.invalid.length) {
@@ -113,7 +118,13 @@ export function withServiceMiddlewares(key: string, svc: TableService, refs: str
  * not in the table (it travels with the middleware: shared/table/split.ts), forwardAuth tls.ca on
  * Cloudflare (a self-hosted workerd trusts it: transportCAs).
  */
-export function middlewareProblems(key: string, mw: TableMiddleware, services: Pick<ServiceCompiler, 'resolve' | 'exists'>, target: EdgeTarget, d: EdgeDiagnostics): void {
+export function middlewareProblems(
+  key: string,
+  mw: TableMiddleware,
+  services: Pick<ServiceCompiler, 'resolve' | 'exists'>,
+  target: EdgeTarget,
+  d: EdgeDiagnostics,
+): void {
   const page = errorPageService(mw)
   if (page !== null && services.resolve(page) === null) {
     const why = services.exists(page) ? `service ${JSON.stringify(page)} is not served (see its diagnostics)` : unresolved('service', page)
@@ -162,7 +173,12 @@ export function buildRouter(
     return null
   }
   if (router.parentRefs?.length || !router.service) {
-    d.error('router', name, router.service ? 'parentRefs' : 'service', 'multi-layer routing (parent and child routers) is not supported by the edge: not served')
+    d.error(
+      'router',
+      name,
+      router.service ? 'parentRefs' : 'service',
+      'multi-layer routing (parent and child routers) is not supported by the edge: not served',
+    )
     return null
   }
   let parsed
@@ -178,7 +194,12 @@ export function buildRouter(
     return null
   }
   if (router.tls?.certResolver) {
-    d.warn('router', name, 'tls.certResolver', `certificate resolver ${JSON.stringify(router.tls.certResolver)} is not run by the edge (no ACME): on Cloudflare the zone's edge certificates or uploaded Secrets serve these hosts; self-hosted serves the TLSStore default certificate`)
+    d.warn(
+      'router',
+      name,
+      'tls.certResolver',
+      `certificate resolver ${JSON.stringify(router.tls.certResolver)} is not run by the edge (no ACME): on Cloudflare the zone's edge certificates or uploaded Secrets serve these hosts; self-hosted serves the TLSStore default certificate`,
+    )
   }
   const entryPoints = router.entryPoints ?? NO_ENTRY_POINTS
   if (options.entryPoints && entryPoints.length && !entryPoints.some((ep) => options.entryPoints!.includes(ep))) {
@@ -187,7 +208,12 @@ export function buildRouter(
   const service = services.resolve(router.service)
   if (service === null) {
     const exists = services.exists(router.service)
-    d.error('router', name, 'service', `${exists ? `service ${JSON.stringify(router.service)} is not served (see its diagnostics)` : unresolved('service', router.service)}: not served`)
+    d.error(
+      'router',
+      name,
+      'service',
+      `${exists ? `service ${JSON.stringify(router.service)} is not served (see its diagnostics)` : unresolved('service', router.service)}: not served`,
+    )
     return null
   }
   const expanded = middlewares.expand(router.middlewares ?? [])

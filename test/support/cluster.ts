@@ -1,8 +1,8 @@
 // A cluster for e2e tests: the test API server, a loopback upstream, the real edge on workerd, and
-// controllers (control-plane/kube) that watch the API server with client-node and publish into the
+// controllers (control-plane/controller/kube) that watch the API server with client-node and publish into the
 // edge's KV store with their own publisher, signed with the key the edge trusts.
 import { KubeConfig } from '@kubernetes/client-node'
-import { ClusterController, type ClusterControllerOptions } from '../../control-plane/kube/controller.ts'
+import { ClusterController, type ClusterControllerOptions } from '../../control-plane/controller/kube/controller.ts'
 import { TablePublisher } from '../../control-plane/publish/publisher.ts'
 import type { TableSigner } from '../../control-plane/publish/signing-key.ts'
 import type { KvStore } from '../../control-plane/kv/store.ts'
@@ -28,6 +28,8 @@ export async function startCluster(options: { api?: ApiServerOptions } = {}): Pr
   const upstream = await startUpstream({ name: 'whoami' })
   const edge = await startEdge()
   api.apply(...serviceObjects({ name: 'whoami', addresses: ['127.0.0.1'], port: upstream.port }))
+  // The controllers' own namespace (their Lease), as deploy/namespace.yaml creates it.
+  api.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'traefik-edge' } })
   const logs: string[] = []
   const controllers: ClusterController[] = []
   let n = 0

@@ -50,9 +50,23 @@ export interface ConfigDelta {
 }
 
 /** Processing order of the compiler (compiler/index.ts). */
-const STAGE: Readonly<Record<string, string>> = { TLSStore: '0', IngressRoute: '1', TLSOption: '2', Middleware: '3', TraefikService: '4', ServersTransport: '5' }
+const STAGE: Readonly<Record<string, string>> = {
+  TLSStore: '0',
+  IngressRoute: '1',
+  TLSOption: '2',
+  Middleware: '3',
+  TraefikService: '4',
+  ServersTransport: '5',
+}
 /** Order of validation diagnostics: the kinds as the cluster snapshot lists them (kube/watched-kinds.ts). */
-const VALIDATION_RANK: Readonly<Record<string, string>> = { IngressRoute: '0', Middleware: '1', TraefikService: '2', TLSOption: '3', TLSStore: '4', ServersTransport: '5' }
+const VALIDATION_RANK: Readonly<Record<string, string>> = {
+  IngressRoute: '0',
+  Middleware: '1',
+  TraefikService: '2',
+  TLSOption: '3',
+  TLSStore: '4',
+  ServersTransport: '5',
+}
 const KIND_OF_STAGE: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(STAGE).map(([k, v]) => [v, k]))
 const WHOLE_STAGE = new Set(['TLSStore', 'TLSOption'])
 const TLS_STORES_UNIT = `${STAGE.TLSStore}\u0000`
@@ -90,7 +104,12 @@ export class CompileState {
   readonly config: ConfigUnderConstruction
   readonly #units = new Map<string, Unit>()
   readonly #dependents = new Map<string, Set<string>>()
-  readonly #writers: Record<Section, Map<string, Entry | Entry[]>> = { routers: new Map(), services: new Map(), middlewares: new Map(), serversTransports: new Map() }
+  readonly #writers: Record<Section, Map<string, Entry | Entry[]>> = {
+    routers: new Map(),
+    services: new Map(),
+    middlewares: new Map(),
+    serversTransports: new Map(),
+  }
   readonly #certWriters = new Map<string, Entry | Entry[]>()
   /** One string per dependency key, however many units name it. */
   readonly #depKeys = new Map<string, string>()
@@ -115,7 +134,15 @@ export class CompileState {
 
   /** Applies a batch of changes; returns what changed in the configuration. */
   apply(changes: Iterable<Change>): ConfigDelta {
-    const delta: ConfigDelta = { routers: new Set(), services: new Set(), middlewares: new Set(), serversTransports: new Set(), tlsOptions: false, tlsStores: false, certificates: false }
+    const delta: ConfigDelta = {
+      routers: new Set(),
+      services: new Set(),
+      middlewares: new Set(),
+      serversTransports: new Set(),
+      tlsOptions: false,
+      tlsStores: false,
+      certificates: false,
+    }
     const dirty = new Set<string>()
     const changedDeps = new Set<string>()
     for (const change of changes) this.#take(change, dirty, changedDeps)
@@ -129,6 +156,11 @@ export class CompileState {
       for (const next of this.#run(id, delta)) if (!done.has(next)) queue.push(next)
     }
     return delta
+  }
+
+  /** Whether schema validation kept the object (what the controller's validated snapshot holds). */
+  kept(obj: KubeObject): boolean {
+    return !this.#validate || VALIDATION_RANK[obj.kind ?? ''] === undefined || this.#verdict(obj).kept
   }
 
   /** The compiler's diagnostics, in the order the full compile lists them. */
@@ -284,7 +316,7 @@ export class CompileState {
     if (lb === undefined) return svc
     // Bounded: lists come and go with pods; forgetting them all now and then only costs sharing.
     if (this.#serverLists.size >= 10_000) this.#serverLists.clear()
-    const share = <T,>(value: T): T => {
+    const share = <T>(value: T): T => {
       const k = JSON.stringify(value)
       const found = this.#serverLists.get(k)
       if (found !== undefined) return found as T

@@ -6,9 +6,9 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { compile } from '../../compiler/index.ts'
 import type { KubeObject } from '../../compiler/snapshot/kube-types.ts'
-import { packTable, type PackOptions } from '../../publish/pack-table.ts'
+import { packTable, type PackOptions } from '../../../shared/kv/pack-table.ts'
 import { buildEdgeTable, formatEdgeDiagnostic, transportCAs } from '../../table/index.ts'
-import { sealTableSecrets } from '../../table/secrets.ts'
+import { sealTableSecrets } from '../../publish/seal-secrets.ts'
 import { usableCertificates } from '../../runtime/pem-check.ts'
 import { splitTableByHost } from '../../../shared/table/split.ts'
 import { TABLE_SCHEMA_VERSION } from '../../../shared/table/schema.ts'
@@ -22,13 +22,21 @@ const b64 = (s: string) => Buffer.from(s).toString('base64')
 /** The snapshot order of the controller: kinds as watched (kube/watched-kinds.ts), then namespace/name. */
 const KIND_ORDER = ['IngressRoute', 'Middleware', 'TraefikService', 'TLSOption', 'TLSStore', 'ServersTransport', 'Service', 'EndpointSlice', 'Secret', 'Node']
 
-const pick = <T,>(...xs: T[]) => fc.constantFrom(...xs)
-const maybe = <T,>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined })
+const pick = <T>(...xs: T[]) => fc.constantFrom(...xs)
+const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined })
 const traefik = (kind: string, namespace: string, name: string, spec: unknown, extra: Record<string, unknown> = {}): KubeObject =>
   ({ apiVersion: 'traefik.io/v1alpha1', kind, metadata: { name, namespace, uid: `${kind}-${namespace}-${name}`, ...extra }, spec }) as KubeObject
 
 const serviceRef = fc.oneof(
-  fc.record({ name: pick('s1', 's2', 'missing'), port: pick<number | string>(80, 'http', 81), weight: maybe(pick(0, 1, 3)), serversTransport: maybe(pick('st1', 'nope')), sticky: maybe(pick({ cookie: {} }, { cookie: { name: 'c' } })), passHostHeader: maybe(fc.boolean()), middlewares: maybe(fc.subarray(['m1', 'auth1', 'chain1', 'err1', 'gone'], { minLength: 1, maxLength: 2 }).map((ns) => ns.map((name) => ({ name })))) }),
+  fc.record({
+    name: pick('s1', 's2', 'missing'),
+    port: pick<number | string>(80, 'http', 81),
+    weight: maybe(pick(0, 1, 3)),
+    serversTransport: maybe(pick('st1', 'nope')),
+    sticky: maybe(pick({ cookie: {} }, { cookie: { name: 'c' } })),
+    passHostHeader: maybe(fc.boolean()),
+    middlewares: maybe(fc.subarray(['m1', 'auth1', 'chain1', 'err1', 'gone'], { minLength: 1, maxLength: 2 }).map((ns) => ns.map((name) => ({ name })))),
+  }),
   fc.record({ name: pick('ts1', 'ts2'), kind: fc.constant('TraefikService'), weight: maybe(pick(1, 2)) }),
 )
 const middlewareRefs = fc.oneof(
@@ -37,64 +45,137 @@ const middlewareRefs = fc.oneof(
 )
 
 const ingressRoute = (namespace: string, name: string) =>
-  fc.record({
-    entryPoints: maybe(pick(['web'], ['websecure'], ['web', 'websecure'])),
-    routes: fc.array(
-      fc.record({
-        match: fc.oneof(
-          { weight: 6, arbitrary: fc.nat(9).map((i) => `Host(\`h${i}.test\`)`) },
-          { weight: 1, arbitrary: pick('Host(`h2.test`) && PathPrefix(`/p`)', 'PathPrefix(`/q`)', 'Host(`h1.test`) || Host(`h3.test`)', 'HostRegexp(`^.+\\.test$`)', 'Host(`H2.test`)', 'Bad((') },
+  fc
+    .record({
+      entryPoints: maybe(pick(['web'], ['websecure'], ['web', 'websecure'])),
+      routes: fc.array(
+        fc.record({
+          match: fc.oneof(
+            { weight: 6, arbitrary: fc.nat(9).map((i) => `Host(\`h${i}.test\`)`) },
+            {
+              weight: 1,
+              arbitrary: pick(
+                'Host(`h2.test`) && PathPrefix(`/p`)',
+                'PathPrefix(`/q`)',
+                'Host(`h1.test`) || Host(`h3.test`)',
+                'HostRegexp(`^.+\\.test$`)',
+                'Host(`H2.test`)',
+                'Bad((',
+              ),
+            },
+          ),
+          kind: fc.constant('Rule'),
+          priority: maybe(pick(5, 50)),
+          services: fc.oneof(
+            { weight: 4, arbitrary: fc.constant([{ name: 's1', port: 80 }]) },
+            { weight: 3, arbitrary: fc.array(serviceRef, { minLength: 0, maxLength: 2 }) },
+          ),
+          middlewares: middlewareRefs,
+        }),
+        { minLength: 1, maxLength: 2 },
+      ),
+      tls: maybe(
+        fc.oneof(
+          fc.constant({}),
+          fc.record({ secretName: pick('c1', 'c2', 'nope') }),
+          fc.record({ options: fc.record({ name: pick('o1', 'default', 'nope') }) }),
         ),
-        kind: fc.constant('Rule'),
-        priority: maybe(pick(5, 50)),
-        services: fc.oneof({ weight: 4, arbitrary: fc.constant([{ name: 's1', port: 80 }]) }, { weight: 3, arbitrary: fc.array(serviceRef, { minLength: 0, maxLength: 2 }) }),
-        middlewares: middlewareRefs,
-      }),
-      { minLength: 1, maxLength: 2 },
-    ),
-    tls: maybe(fc.oneof(fc.constant({}), fc.record({ secretName: pick('c1', 'c2', 'nope') }), fc.record({ options: fc.record({ name: pick('o1', 'default', 'nope') }) }))),
-    parentRefs: fc.oneof({ weight: 9, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constant([{ name: 'x' }]) }),
-    cls: maybe(pick('traefik', 'other')),
-  }).map(({ cls, ...spec }) => traefik('IngressRoute', namespace, name, spec, cls ? { annotations: { 'kubernetes.io/ingress.class': cls } } : {}))
+      ),
+      parentRefs: fc.oneof({ weight: 9, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constant([{ name: 'x' }]) }),
+      cls: maybe(pick('traefik', 'other')),
+    })
+    .map(({ cls, ...spec }) => traefik('IngressRoute', namespace, name, spec, cls ? { annotations: { 'kubernetes.io/ingress.class': cls } } : {}))
 
 const middleware = (namespace: string, name: string) =>
   (name === 'chain1'
     ? fc.record({ chain: fc.record({ middlewares: fc.subarray(['m1', 'm2', 'chain1', 'nope']).map((ns) => ns.map((n) => ({ name: n }))) }) })
     : name === 'err1'
-      ? fc.record({ errors: fc.record({ status: fc.constant(['500-599']), service: fc.oneof(fc.record({ name: pick('s1', 's2'), port: fc.constant(80) }), fc.constant({ name: 'ts1', kind: 'TraefikService' })), query: fc.constant('/{status}') }) })
+      ? fc.record({
+          errors: fc.record({
+            status: fc.constant(['500-599']),
+            service: fc.oneof(fc.record({ name: pick('s1', 's2'), port: fc.constant(80) }), fc.constant({ name: 'ts1', kind: 'TraefikService' })),
+            query: fc.constant('/{status}'),
+          }),
+        })
       : name === 'auth1'
         ? fc.oneof(fc.constant({ basicAuth: { secret: 'users' } }), fc.constant({ forwardAuth: { address: 'https://auth.test/', tls: { caSecret: 'cas' } } }))
-        : fc.oneof(fc.record({ stripPrefix: fc.record({ prefixes: fc.constant(['/p']) }) }), fc.record({ headers: fc.record({ customRequestHeaders: fc.record({ 'X-N': pick('1', '2') }) }) }), fc.constant({ plugin: { demo: {} } }))
+        : fc.oneof(
+            fc.record({ stripPrefix: fc.record({ prefixes: fc.constant(['/p']) }) }),
+            fc.record({ headers: fc.record({ customRequestHeaders: fc.record({ 'X-N': pick('1', '2') }) }) }),
+            fc.constant({ plugin: { demo: {} } }),
+          )
   ).map((spec) => traefik('Middleware', namespace, name, spec))
 
 const traefikService = (namespace: string, name: string) =>
-  fc.oneof(
-    fc.record({ weighted: fc.record({ services: fc.array(serviceRef, { minLength: 1, maxLength: 2 }) }) }),
-    fc.record({ mirroring: fc.record({ name: pick('s1', 's2'), port: fc.constant(80), mirrors: fc.array(fc.record({ name: pick('s1', 'ts1', 'ts2'), kind: pick(undefined, 'TraefikService'), port: fc.constant(80), percent: pick(10, 50) }), { maxLength: 1 }) }) }),
-    fc.record({ failover: fc.record({ service: fc.record({ name: pick('s1', 'missing'), port: fc.constant(80) }), fallback: fc.record({ name: pick('s2', 'ts1'), kind: pick(undefined, 'TraefikService'), port: fc.constant(80) }) }) }),
-  ).map((spec) => traefik('TraefikService', namespace, name, spec))
+  fc
+    .oneof(
+      fc.record({ weighted: fc.record({ services: fc.array(serviceRef, { minLength: 1, maxLength: 2 }) }) }),
+      fc.record({
+        mirroring: fc.record({
+          name: pick('s1', 's2'),
+          port: fc.constant(80),
+          mirrors: fc.array(
+            fc.record({ name: pick('s1', 'ts1', 'ts2'), kind: pick(undefined, 'TraefikService'), port: fc.constant(80), percent: pick(10, 50) }),
+            { maxLength: 1 },
+          ),
+        }),
+      }),
+      fc.record({
+        failover: fc.record({
+          service: fc.record({ name: pick('s1', 'missing'), port: fc.constant(80) }),
+          fallback: fc.record({ name: pick('s2', 'ts1'), kind: pick(undefined, 'TraefikService'), port: fc.constant(80) }),
+        }),
+      }),
+    )
+    .map((spec) => traefik('TraefikService', namespace, name, spec))
 
 const service = (namespace: string, name: string) =>
-  fc.record({ type: fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: pick('ExternalName', 'NodePort') }), alt: fc.boolean() }).map(({ type, alt }) => ({
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name, namespace, uid: `svc-${namespace}-${name}` },
-    spec: {
-      ...(type ? { type } : {}),
-      ...(type === 'ExternalName' ? { externalName: `${name}.example.org` } : {}),
-      ports: [{ name: 'http', port: 80, nodePort: 30080 }, ...(alt ? [{ name: 'alt', port: 81 }] : [])],
-    },
-  }) as KubeObject)
+  fc
+    .record({ type: fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: pick('ExternalName', 'NodePort') }), alt: fc.boolean() })
+    .map(
+      ({ type, alt }) =>
+        ({
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name, namespace, uid: `svc-${namespace}-${name}` },
+          spec: {
+            ...(type ? { type } : {}),
+            ...(type === 'ExternalName' ? { externalName: `${name}.example.org` } : {}),
+            ports: [{ name: 'http', port: 80, nodePort: 30080 }, ...(alt ? [{ name: 'alt', port: 81 }] : [])],
+          },
+        }) as KubeObject,
+    )
 
 const endpointSlice = (namespace: string, name: string) =>
-  fc.record({ service: fc.oneof({ weight: 5, arbitrary: fc.constant(name.slice(0, 2)) }, { weight: 1, arbitrary: pick('s1', 's2') }), addresses: fc.subarray(['10.0.0.1', '10.0.0.2', '10.0.0.3'], { minLength: 1 }), terminating: fc.boolean(), port: pick(8080, 8081) }).map(({ service: svc, addresses, terminating, port }) => ({
-    apiVersion: 'discovery.k8s.io/v1',
-    kind: 'EndpointSlice',
-    metadata: { name, namespace, labels: { 'kubernetes.io/service-name': svc }, creationTimestamp: name.endsWith('a') ? '2026-01-01T00:00:00Z' : '2026-01-02T00:00:00Z' },
-    addressType: 'IPv4',
-    ports: [{ name: 'http', port }, { name: 'alt', port: port + 1 }],
-    endpoints: addresses.map((a, i) => ({ addresses: [a], conditions: { ready: true, ...(terminating && i === 0 ? { terminating: true, serving: true } : {}) } })),
-  }) as KubeObject)
+  fc
+    .record({
+      service: fc.oneof({ weight: 5, arbitrary: fc.constant(name.slice(0, 2)) }, { weight: 1, arbitrary: pick('s1', 's2') }),
+      addresses: fc.subarray(['10.0.0.1', '10.0.0.2', '10.0.0.3'], { minLength: 1 }),
+      terminating: fc.boolean(),
+      port: pick(8080, 8081),
+    })
+    .map(
+      ({ service: svc, addresses, terminating, port }) =>
+        ({
+          apiVersion: 'discovery.k8s.io/v1',
+          kind: 'EndpointSlice',
+          metadata: {
+            name,
+            namespace,
+            labels: { 'kubernetes.io/service-name': svc },
+            creationTimestamp: name.endsWith('a') ? '2026-01-01T00:00:00Z' : '2026-01-02T00:00:00Z',
+          },
+          addressType: 'IPv4',
+          ports: [
+            { name: 'http', port },
+            { name: 'alt', port: port + 1 },
+          ],
+          endpoints: addresses.map((a, i) => ({
+            addresses: [a],
+            conditions: { ready: true, ...(terminating && i === 0 ? { terminating: true, serving: true } : {}) },
+          })),
+        }) as KubeObject,
+    )
 
 const secret = (namespace: string, name: string) =>
   (name === 'users'
@@ -106,11 +187,20 @@ const secret = (namespace: string, name: string) =>
 
 const tlsOption = (namespace: string, name: string) => pick('VersionTLS12', 'VersionTLS13').map((v) => traefik('TLSOption', namespace, name, { minVersion: v }))
 const tlsStore = (namespace: string, name: string) =>
-  fc.record({ defaultCertificate: maybe(fc.record({ secretName: pick('c1', 'nope') })), certificates: fc.subarray([{ secretName: 'c2' }, { secretName: 'c1' }]) }).map((spec) => traefik('TLSStore', namespace, name, spec))
+  fc
+    .record({
+      defaultCertificate: maybe(fc.record({ secretName: pick('c1', 'nope') })),
+      certificates: fc.subarray([{ secretName: 'c2' }, { secretName: 'c1' }]),
+    })
+    .map((spec) => traefik('TLSStore', namespace, name, spec))
 const serversTransport = (namespace: string, name: string) =>
-  fc.record({ serverName: maybe(fc.constant('up.test')), insecureSkipVerify: maybe(fc.boolean()), rootCAsSecrets: maybe(fc.constant(['cas'])) }).map((spec) => traefik('ServersTransport', namespace, name, spec))
+  fc
+    .record({ serverName: maybe(fc.constant('up.test')), insecureSkipVerify: maybe(fc.boolean()), rootCAsSecrets: maybe(fc.constant(['cas'])) })
+    .map((spec) => traefik('ServersTransport', namespace, name, spec))
 const node = (_namespace: string, name: string) =>
-  pick('10.1.0.1', '10.1.0.2').map((a) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name }, status: { addresses: [{ type: 'InternalIP', address: a }] } }) as KubeObject)
+  pick('10.1.0.1', '10.1.0.2').map(
+    (a) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name }, status: { addresses: [{ type: 'InternalIP', address: a }] } }) as KubeObject,
+  )
 
 const KINDS: Record<string, { names: string[]; make: (ns: string, name: string) => fc.Arbitrary<KubeObject> }> = {
   IngressRoute: { names: ['x', 'y', 'z', 'w', 'v', 'u', 't', 'r'], make: ingressRoute },
@@ -127,7 +217,11 @@ const KINDS: Record<string, { names: string[]; make: (ns: string, name: string) 
 
 /** One change: an object of a kind (weighted towards IngressRoutes) added, replaced or deleted. */
 const change: fc.Arbitrary<Change> = fc
-  .tuple(fc.oneof({ weight: 10, arbitrary: fc.constant('IngressRoute') }, { weight: 12, arbitrary: fc.constantFrom(...Object.keys(KINDS)) }), fc.constantFrom(...NAMESPACES), fc.nat(10))
+  .tuple(
+    fc.oneof({ weight: 10, arbitrary: fc.constant('IngressRoute') }, { weight: 12, arbitrary: fc.constantFrom(...Object.keys(KINDS)) }),
+    fc.constantFrom(...NAMESPACES),
+    fc.nat(10),
+  )
   .chain(([kind, namespace, n]) => {
     const { names, make } = KINDS[kind]!
     const name = names[n % names.length]!
@@ -150,7 +244,11 @@ function snapshotOf(cluster: Map<string, KubeObject>): KubeObject[] {
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical)
   if (value === null || typeof value !== 'object') return value
-  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]))
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+  )
 }
 
 async function fullBuild(objects: KubeObject[], provider: Record<string, unknown>, target: EdgeTarget, entryPoints: string[] | undefined, pack: PackOptions) {
@@ -173,53 +271,72 @@ describe('incremental pipeline', () => {
       pack: pick<PackOptions>({ shardThresholdBytes: 0, bucketTargetBytes: 700, maxEndpointShards: 2 }, {}),
     })
     await fc.assert(
-      fc.asyncProperty(settings, fc.array(change, { minLength: 10, maxLength: 60, size: 'large' }), fc.array(change, { minLength: 1, maxLength: 40, size: 'large' }), async ({ target, entryPoints, provider, pack }, initial, changes) => {
-        const cluster = new Map<string, KubeObject>()
-        const pipeline = new IncrementalPipeline({ provider, target, ...(entryPoints ? { entryPoints } : {}), pack, objects: () => cluster.values() })
-        const blobs = new Map<string, string>()
-        const apply = (c: Change) => {
-          if ('object' in c) cluster.set(keyOf(c.object), c.object)
-          else cluster.delete(`${c.deleted.kind}/${c.deleted.namespace}/${c.deleted.name}`)
-        }
-        // The first build starts from the initial cluster; the next takes a few changes at once
-        // (a debounced burst); then each change is one batch.
-        for (const ns of NAMESPACES) {
-          for (const name of ['s1', 's2']) {
-            const base: KubeObject[] = [
-              { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec: { ports: [{ name: 'http', port: 80 }] } } as KubeObject,
-              { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: `${name}-a`, namespace: ns, labels: { 'kubernetes.io/service-name': name } }, addressType: 'IPv4', ports: [{ name: 'http', port: 8080 }], endpoints: [{ addresses: ['10.0.0.9'], conditions: { ready: true } }] } as KubeObject,
-            ]
-            for (const o of base) cluster.set(keyOf(o), o)
+      fc.asyncProperty(
+        settings,
+        fc.array(change, { minLength: 10, maxLength: 60, size: 'large' }),
+        fc.array(change, { minLength: 1, maxLength: 40, size: 'large' }),
+        async ({ target, entryPoints, provider, pack }, initial, changes) => {
+          const cluster = new Map<string, KubeObject>()
+          const pipeline = new IncrementalPipeline({ provider, target, ...(entryPoints ? { entryPoints } : {}), pack, objects: () => cluster.values() })
+          const blobs = new Map<string, string>()
+          const apply = (c: Change) => {
+            if ('object' in c) cluster.set(keyOf(c.object), c.object)
+            else cluster.delete(`${c.deleted.kind}/${c.deleted.namespace}/${c.deleted.name}`)
           }
-        }
-        const half = Math.ceil(initial.length / 2)
-        for (const c of initial.slice(0, half)) apply(c)
-        const batches: Change[][] = [[], initial.slice(half), ...changes.map((c) => [c])]
-        for (const [step, batch] of batches.entries()) {
-          if (step > 0) for (const c of batch) apply(c)
-          const c = batch
-          const got = await pipeline.build(batch)
-          for (const [d, t] of got.packed.blobs) blobs.set(d, t)
-          const want = await fullBuild(snapshotOf(cluster), provider, target, entryPoints, pack)
-          const at = `step ${step}: ${JSON.stringify(c)}`
-          expect(canonical(got.config()), at).toEqual(canonical(want.config))
-          expect(got.diagnostics, at).toEqual(want.diagnostics)
-          expect([...got.problems].sort(), at).toEqual([...want.problems].sort())
-          expect(got.trustedCertificates, at).toEqual(want.trusted)
-          expect(got.routers, at).toBe(Object.keys(want.config.http?.routers ?? {}).length)
-          expect(got.packed.manifest, at).toEqual(want.packed.manifest)
-          for (const [digest, text] of want.packed.blobs) expect(blobs.get(digest), `${at}: blob ${digest}`).toBe(text)
-          if (process.env.INCREMENTAL_DEBUG) {
-            const all = [...want.problems, ...want.diagnostics.map((d) => d.message)].join('\n')
-            for (const [k, re] of Object.entries({ conflict: /conflict rule/, cycle: /references itself/, page: /errors\.service/, transport: /serversTransport /, chain: /includes itself/, unservable: /the service answers/ })) if (re.test(all)) seen[k] = (seen[k] ?? 0) + 1
-            if ((want.config.tls?.certificates?.length ?? 0) > 0) seen.certs = (seen.certs ?? 0) + 1
-            if (want.packed.manifest.routes.buckets.length > 1) seen.buckets = (seen.buckets ?? 0) + 1
-            if (Object.keys(want.config.http?.routers ?? {}).length > 5) seen.manyRouters = (seen.manyRouters ?? 0) + 1
+          // The first build starts from the initial cluster; the next takes a few changes at once
+          // (a debounced burst); then each change is one batch.
+          for (const ns of NAMESPACES) {
+            for (const name of ['s1', 's2']) {
+              const base: KubeObject[] = [
+                { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec: { ports: [{ name: 'http', port: 80 }] } } as KubeObject,
+                {
+                  apiVersion: 'discovery.k8s.io/v1',
+                  kind: 'EndpointSlice',
+                  metadata: { name: `${name}-a`, namespace: ns, labels: { 'kubernetes.io/service-name': name } },
+                  addressType: 'IPv4',
+                  ports: [{ name: 'http', port: 8080 }],
+                  endpoints: [{ addresses: ['10.0.0.9'], conditions: { ready: true } }],
+                } as KubeObject,
+              ]
+              for (const o of base) cluster.set(keyOf(o), o)
+            }
           }
-        }
-        expect(pipeline.fallbacks).toBe(0)
-
-      }),
+          const half = Math.ceil(initial.length / 2)
+          for (const c of initial.slice(0, half)) apply(c)
+          const batches: Change[][] = [[], initial.slice(half), ...changes.map((c) => [c])]
+          for (const [step, batch] of batches.entries()) {
+            if (step > 0) for (const c of batch) apply(c)
+            const c = batch
+            const got = await pipeline.build(batch)
+            for (const [d, t] of got.packed.blobs) blobs.set(d, t)
+            const want = await fullBuild(snapshotOf(cluster), provider, target, entryPoints, pack)
+            const at = `step ${step}: ${JSON.stringify(c)}`
+            expect(canonical(got.config()), at).toEqual(canonical(want.config))
+            expect(got.diagnostics, at).toEqual(want.diagnostics)
+            expect([...got.problems].sort(), at).toEqual([...want.problems].sort())
+            expect(got.trustedCertificates, at).toEqual(want.trusted)
+            expect(got.routers, at).toBe(Object.keys(want.config.http?.routers ?? {}).length)
+            expect(got.packed.manifest, at).toEqual(want.packed.manifest)
+            for (const [digest, text] of want.packed.blobs) expect(blobs.get(digest), `${at}: blob ${digest}`).toBe(text)
+            if (process.env.INCREMENTAL_DEBUG) {
+              const all = [...want.problems, ...want.diagnostics.map((d) => d.message)].join('\n')
+              for (const [k, re] of Object.entries({
+                conflict: /conflict rule/,
+                cycle: /references itself/,
+                page: /errors\.service/,
+                transport: /serversTransport /,
+                chain: /includes itself/,
+                unservable: /the service answers/,
+              }))
+                if (re.test(all)) seen[k] = (seen[k] ?? 0) + 1
+              if ((want.config.tls?.certificates?.length ?? 0) > 0) seen.certs = (seen.certs ?? 0) + 1
+              if (want.packed.manifest.routes.buckets.length > 1) seen.buckets = (seen.buckets ?? 0) + 1
+              if (Object.keys(want.config.http?.routers ?? {}).length > 5) seen.manyRouters = (seen.manyRouters ?? 0) + 1
+            }
+          }
+          expect(pipeline.fallbacks).toBe(0)
+        },
+      ),
       { numRuns: Number(process.env.INCREMENTAL_RUNS ?? 40) },
     )
     if (process.env.INCREMENTAL_DEBUG) console.log('steps where the full pipeline showed:', seen)
@@ -231,7 +348,13 @@ describe('incremental pipeline', () => {
     const pipeline = new IncrementalPipeline({ provider: {}, target: 'workerd', objects: () => cluster.values(), log: (l) => lines.push(l) })
     const base: KubeObject[] = [
       { apiVersion: 'v1', kind: 'Service', metadata: { name: 's1', namespace: 'a' }, spec: { ports: [{ name: 'http', port: 80 }] } } as KubeObject,
-      { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 's1-a', namespace: 'a', labels: { 'kubernetes.io/service-name': 's1' } }, ports: [{ name: 'http', port: 8080 }], endpoints: [{ addresses: ['10.0.0.1'] }] } as KubeObject,
+      {
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: { name: 's1-a', namespace: 'a', labels: { 'kubernetes.io/service-name': 's1' } },
+        ports: [{ name: 'http', port: 8080 }],
+        endpoints: [{ addresses: ['10.0.0.1'] }],
+      } as KubeObject,
       traefik('IngressRoute', 'a', 'x', { routes: [{ kind: 'Rule', match: 'Host(`x.test`)', services: [{ name: 's1', port: 80 }] }] }),
     ]
     for (const o of base) cluster.set(keyOf(o), o)
@@ -239,7 +362,16 @@ describe('incremental pipeline', () => {
     const added = traefik('IngressRoute', 'a', 'y', { routes: [{ kind: 'Rule', match: 'Host(`y.test`)', services: [{ name: 's1', port: 80 }] }] })
     cluster.set(keyOf(added), added)
     // A change the pipeline cannot read (a bug's stand-in): the batch throws half-way.
-    const broken = { object: new Proxy({}, { get: () => { throw new Error('unreadable') } }) as KubeObject }
+    const broken = {
+      object: new Proxy(
+        {},
+        {
+          get: () => {
+            throw new Error('unreadable')
+          },
+        },
+      ) as KubeObject,
+    }
     const got = await pipeline.build([{ object: added }, broken])
     expect(pipeline.fallbacks).toBe(1)
     expect(got.fromScratch).toBe(true)

@@ -17,13 +17,14 @@ import type { EdgeTarget } from '../../../shared/table/capabilities.ts'
 import { formatDiagnostic, type Diagnostic } from '../../compiler/diagnostics/diagnostics.ts'
 import { parseLabelSelector } from '../../compiler/snapshot/label-selector.ts'
 import type { KubeObject } from '../../compiler/snapshot/kube-types.ts'
-import type { EdgeTableInput, PackedTable, PackOptions } from '../../publish/pack-table.ts'
+import type { EdgeTableInput, PackedTable, PackOptions } from '../../../shared/kv/pack-table.ts'
 import { usableCertificates } from '../../runtime/pem-check.ts'
 import { formatEdgeDiagnostic, transportCAs } from '../../table/index.ts'
-import type { SecretsSealer } from '../../table/secrets.ts'
+import type { EdgeDiagnostic } from '../../table/diagnostics.ts'
+import type { SecretsSealer } from '../../publish/seal-secrets.ts'
 import type { ProviderOptions } from '../../compiler/options/options.ts'
-import type { HealthState } from '../../health/checker.ts'
 import { CompileState, type Change, type ConfigDelta } from './compile-state.ts'
+import type { HealthState } from './health-overlay.ts'
 import { PartsState } from './parts-state.ts'
 import { TableState } from './table-state.ts'
 
@@ -51,6 +52,10 @@ export interface PipelineBuild {
   diagnostics: Diagnostic[]
   /** The table's problems, one line each (formatEdgeDiagnostic), then the CA certificates' ones. */
   problems: string[]
+  /** The table's diagnostics, structured. */
+  edgeDiagnostics: EdgeDiagnostic[]
+  /** Whether schema validation kept the object (what a validated snapshot of the cache holds). */
+  kept(object: KubeObject): boolean
   /** Routers of the configuration (the shrink guard's measure). */
   routers: number
   /** CA certificates the table's transports need trusted. */
@@ -150,6 +155,8 @@ export class IncrementalPipeline {
       bytes: states.parts.bytes,
       diagnostics: states.compile.diagnostics(),
       problems: [...edge.map(formatEdgeDiagnostic), ...cas.problems],
+      edgeDiagnostics: edge,
+      kept: (o) => states.compile.kept(o),
       routers: states.compile.routerCount,
       trustedCertificates: cas.list,
       config: () => states.compile.dynamicConfig(),

@@ -10,13 +10,12 @@
  *
  * @module
  */
-import { blobDigest, bucketOf, LAYOUT_VERSION, MAX_VALUE_BYTES, normalizeHost, type TableManifest } from '../../../edge-worker/src/table-source/layout.ts'
+import { blobDigest, bucketOf, LAYOUT_VERSION, MAX_VALUE_BYTES, normalizeHost, type TableManifest } from '../../../shared/kv/layout.ts'
 import { TABLE_SCHEMA_VERSION, type EdgeTable, type TableRouter } from '../../../shared/table/schema.ts'
 import { withClosure, type ClosureProbe } from '../../../shared/table/split.ts'
-import { bucketCountFor, PACK_DEFAULTS, shardCountFor, type EdgeTableInput, type PackedTable, type PackOptions } from '../../publish/pack-table.ts'
-import { sealTablePart, type SecretsSealer } from '../../table/secrets.ts'
-import type { HealthState } from '../../health/checker.ts'
-import { withHealth } from '../../health/overlay.ts'
+import { bucketCountFor, PACK_DEFAULTS, shardCountFor, type EdgeTableInput, type PackedTable, type PackOptions } from '../../../shared/kv/pack-table.ts'
+import { sealTablePart, type SecretsSealer } from '../../publish/seal-secrets.ts'
+import { withHealth, type HealthState } from './health-overlay.ts'
 import type { TableDelta, TableState } from './table-state.ts'
 
 /** The key of the part that holds the routers of no single host. */
@@ -86,7 +85,11 @@ export class PartsState {
       for (const part of [...partsOf(before), ...partsOf(now)]) dirtyParts.add(part)
     }
     const dirtyServers = new Set<string>()
-    for (const [map, names] of [['services', delta.services], ['middlewares', delta.middlewares], ['transports', delta.transports]] as const) {
+    for (const [map, names] of [
+      ['services', delta.services],
+      ['middlewares', delta.middlewares],
+      ['transports', delta.transports],
+    ] as const) {
       for (const n of names) for (const part of members(this.#lookedUpBy.get(`${map}\u0000${n}`))) dirtyParts.add(part)
     }
     for (const n of delta.endpoints) dirtyServers.add(n)

@@ -320,10 +320,22 @@ export class TableState {
         }
         const previous = this.table.routers[n]
         if (keepOrSet(this.table.routers, n, built ?? undefined)) out.routers.set(n, previous)
-        this.#setTlsServed(n, built && option !== undefined && option !== DEFAULT_TLS_OPTIONS && r ? { option, eps: built.entryPoints.length ? built.entryPoints : (this.#o.entryPoints ?? ['']), hosts: domainsOfRule(r.rule) } : undefined, out)
+        this.#setTlsServed(
+          n,
+          built && option !== undefined && option !== DEFAULT_TLS_OPTIONS && r
+            ? { option, eps: built.entryPoints.length ? built.entryPoints : (this.#o.entryPoints ?? ['']), hosts: domainsOfRule(r.rule) }
+            : undefined,
+          out,
+        )
       }
       if (router === undefined) this.#routers.delete(name)
-      else this.#routers.set(name, { ...before!, outputs: outputs.map(([n]) => n), touched: touched.size === 0 ? NONE : [...touched], read: read.size === 0 ? NONE : [...read] })
+      else
+        this.#routers.set(name, {
+          ...before!,
+          outputs: outputs.map(([n]) => n),
+          touched: touched.size === 0 ? NONE : [...touched],
+          read: read.size === 0 ? NONE : [...read],
+        })
       this.#setTouched(`r${name}`, before?.touched ?? [], [...touched], dirtyMiddlewares)
       this.#setRead(`r${name}`, before?.read ?? [], [...read])
     }
@@ -486,7 +498,10 @@ class TlsConflicts {
     if (before === undefined && now === undefined) return []
     if (before !== undefined && now !== undefined && sameValue(before, now)) return []
     const affected = new Set<string>([name])
-    for (const [info, add] of [[before, false], [now, true]] as const) {
+    for (const [info, add] of [
+      [before, false],
+      [now, true],
+    ] as const) {
       if (info === undefined) continue
       for (const ep of info.eps) {
         for (const host of info.domains) {
