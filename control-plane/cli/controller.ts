@@ -34,7 +34,8 @@
  *   --lease-duration S, --renew-deadline S, --retry-period S   default 15, 10, 2 (client-go's)
  *   --no-leader-election       a single replica that always publishes
  *   --ops-port N               /healthz /readyz /metrics on 0.0.0.0:N (default 9000; 0 picks a port)
- *   --debounce-ms N            quiet time before a recompile (default 50)
+ *   --debounce-ms N            quiet time before a build (default 10: a build costs what changed, and
+ *                              pointer writes are coalesced by --pointer-interval-ms anyway)
  *   --no-events                do not write Kubernetes Events
  *   --event-refresh S          rewrite the Event of a problem that persists every S seconds (default 600), so
  *                              the API server's --event-ttl (1 h by default) never expires it while it lasts
@@ -161,7 +162,7 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
     lease: values['no-leader-election'] ? undefined : lease,
     identity: values.identity ?? env.POD_NAME ?? `${hostname()}-${process.pid}`,
     opsPort: int('ops-port', 9000),
-    debounceMs: int('debounce-ms', 50),
+    debounceMs: int('debounce-ms', 10),
     pointerIntervalMs: int('pointer-interval-ms', sink === 'cloudflare' ? 1000 : 0),
     events: values['no-events'] !== true,
     eventRefreshMs: seconds('event-refresh', 600),

@@ -22,7 +22,9 @@ import { MissingBlobError, type PrepackedTable, type PublishResult } from '../..
 import type { SecretsSealer } from '../../publish/seal-secrets.ts'
 import { ClusterCache } from './cluster-cache.ts'
 import { newCounters, type KubeCounters } from './counters.ts'
-import { locateEdgeDiagnostics } from './edge-diagnostics.ts'
+import type { SourceIndex } from '../../dashboard/sources.ts'
+import { locateIn } from './edge-diagnostics.ts'
+import { LiveSources } from './live-sources.ts'
 import { DEFAULT_EVENT_REFRESH_MS, EventRecorder } from './events.ts'
 import { ForbiddenCalls, isForbidden } from './forbidden.ts'
 import type { InformerChange, SupervisedInformerOptions } from './informer.ts'
@@ -56,7 +58,7 @@ export interface ClusterControllerOptions {
   identity: string
   /** Leader election; without it this process always leads (a single replica). */
   lease?: LeaseOptions
-  /** Quiet time after a change before compiling. Default 50 ms. */
+  /** Quiet time after a change before building. Default 10 ms. */
   debounceMs?: number
   maxShrink?: number
   /** Write compiler diagnostics as Events (default true). */
@@ -113,6 +115,7 @@ export class ClusterController {
   /** The next build starts from every object (start, relist, leadership, a failed build). */
   #fromScratch = true
   #heapWarnedAt = -Infinity
+  #sources: LiveSources | null = null
   #leader: boolean
   #timer: NodeJS.Timeout | undefined
   #running: Promise<void> | null = null
@@ -264,7 +267,7 @@ export class ClusterController {
     await this.#eventsWork
   }
 
-  #schedule(delay = this.#o.debounceMs ?? 50): void {
+  #schedule(delay = this.#o.debounceMs ?? 10): void {
     if (this.#stopped || !this.#cache.synced) return
     if (this.#running) {
       this.#again = true
@@ -304,6 +307,7 @@ export class ClusterController {
       throw err
     }
     this.counters.buildFallbacks = this.#pipeline.fallbacks
+    this.#updateSources(build, fromScratch, changes)
     const t1 = performance.now()
     this.#checkHeap()
     this.#o.observeBuild?.((t1 - t0) / 1000)
@@ -357,13 +361,35 @@ export class ClusterController {
       return
     }
     // The table build's problems (rules that do not parse, routers not served...) on their objects.
-    // Finding their objects reads every object, only when the table has problems.
-    const edgeDiagnostics = build.edgeDiagnostics
-    const located =
-      edgeDiagnostics.length === 0 ? [] : locateEdgeDiagnostics({ objects: this.#cache.snapshot().objects.filter((o) => build.kept(o)) }, edgeDiagnostics)
+    const located = build.edgeDiagnostics.length === 0 ? [] : locateIn(this.#sourcesFor(build), build.edgeDiagnostics)
     const eventDiagnostics = [...diagnostics, ...located]
     this.#lastDiagnostics = eventDiagnostics
     await this.#writeEvents(eventDiagnostics)
+  }
+
+  /**
+   * Which object each name comes from, for the Events of the table's problems: built from every
+   * object the first time the table has problems, then kept up to date with the changes (and
+   * dropped while it has none: most tables, and it costs memory per object).
+   */
+  #sourcesFor(build: PipelineBuild): SourceIndex {
+    if (this.#sources === null) {
+      this.#sources = new LiveSources()
+      this.#sources.reset(this.#cache.snapshot().objects.filter((o) => build.kept(o)))
+    }
+    return this.#sources.index
+  }
+
+  #updateSources(build: PipelineBuild, fromScratch: boolean, changes: readonly Change[]): void {
+    if (this.#sources === null) return
+    if (build.edgeDiagnostics.length === 0 || fromScratch || build.fromScratch) {
+      this.#sources = null
+      return
+    }
+    for (const c of changes) {
+      if ('object' in c) this.#sources.set(c.object, undefined, build.kept(c.object))
+      else this.#sources.set(undefined, c.deleted)
+    }
   }
 
   /**

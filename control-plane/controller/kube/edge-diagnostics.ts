@@ -30,7 +30,11 @@ function sourceOf(d: EdgeDiagnostic, index: SourceIndex): SourceRef | undefined 
 
 export function locateEdgeDiagnostics(snapshot: Snapshot, diagnostics: readonly EdgeDiagnostic[]): Diagnostic[] {
   if (diagnostics.length === 0) return []
-  const index = indexSources(snapshot)
+  return locateIn(indexSources(snapshot), diagnostics)
+}
+
+/** locateEdgeDiagnostics with an index kept up to date by the caller (live-sources.ts). */
+export function locateIn(index: SourceIndex, diagnostics: readonly EdgeDiagnostic[]): Diagnostic[] {
   const out: Diagnostic[] = []
   for (const d of diagnostics) {
     const source = sourceOf(d, index)
