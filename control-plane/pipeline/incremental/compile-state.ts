@@ -31,6 +31,7 @@ import { buildTLSOptions } from '../../compiler/tls/options.ts'
 import { buildTLSStores } from '../../compiler/tls/stores.ts'
 import { defaultValidator, isRejected, refOf } from '../../compiler/validate/validate.ts'
 import { sameValue } from '../../table/intern.ts'
+import { KeyedLists } from './keyed-lists.ts'
 
 export type Section = 'routers' | 'services' | 'middlewares' | 'serversTransports'
 export const SECTIONS: readonly Section[] = ['routers', 'services', 'middlewares', 'serversTransports']
@@ -116,8 +117,7 @@ export class CompileState {
   /** Server lists by content: the load balancers of one Service's port share one list. */
   readonly #serverLists = new Map<string, unknown>()
   /** Diagnostics by their place in the full compile's list (validation first, then units in order). */
-  readonly #diagnostics = new Map<string, Diagnostic[]>()
-  #diagnosticList: Diagnostic[] | null = []
+  readonly #diagnostics = new KeyedLists<Diagnostic>()
   /** Verdicts of schema validation, by object (informers hand out a new object for every change). */
   readonly #verdicts = new WeakMap<KubeObject, { kept: boolean; diagnostics: Diagnostic[] }>()
   readonly #validate: boolean
@@ -165,12 +165,7 @@ export class CompileState {
 
   /** The compiler's diagnostics, in the order the full compile lists them. */
   diagnostics(): Diagnostic[] {
-    if (this.#diagnosticList === null) {
-      const list: Diagnostic[] = []
-      for (const k of [...this.#diagnostics.keys()].sort()) for (const d of this.#diagnostics.get(k)!) list.push(d)
-      this.#diagnosticList = list
-    }
-    return this.#diagnosticList
+    return this.#diagnostics.all(true)
   }
 
   /** The configuration as a DynamicConfig (live: read it before the next apply()). */
@@ -193,10 +188,10 @@ export class CompileState {
     let visible = obj
     if (obj && this.#validate && VALIDATION_RANK[kind] !== undefined) {
       const verdict = this.#verdict(obj)
-      this.#setDiagnostics(`0${VALIDATION_RANK[kind]}\u0000${objectKey(namespace, name)}`, verdict.diagnostics)
+      this.#diagnostics.set(`0${VALIDATION_RANK[kind]}\u0000${objectKey(namespace, name)}`, verdict.diagnostics)
       if (!verdict.kept) visible = undefined
     } else if (!obj && VALIDATION_RANK[kind] !== undefined) {
-      this.#setDiagnostics(`0${VALIDATION_RANK[kind]}\u0000${objectKey(namespace, name)}`, [])
+      this.#diagnostics.set(`0${VALIDATION_RANK[kind]}\u0000${objectKey(namespace, name)}`, [])
     }
     if (visible) this.index.upsert(visible)
     changedDeps.add(depOf(kind, namespace, name))
@@ -227,18 +222,6 @@ export class CompileState {
       this.#verdicts.set(obj, verdict)
     }
     return verdict
-  }
-
-  #setDiagnostics(key: string, list: Diagnostic[]): void {
-    const before = this.#diagnostics.get(key)
-    if (list.length === 0) {
-      if (before === undefined) return
-      this.#diagnostics.delete(key)
-    } else {
-      if (before !== undefined && sameValue(before, list)) return
-      this.#diagnostics.set(key, list)
-    }
-    this.#diagnosticList = null
   }
 
   /** Runs one unit again; returns the units to run after it (certificate lookups it changed). */
@@ -306,7 +289,7 @@ export class CompileState {
       this.config.tls.stores = unit?.tlsStores as ConfigUnderConstruction['tls']['stores']
       delta.tlsStores = true
     }
-    this.#setDiagnostics(`1${id}`, unit?.diagnostics ?? (NONE as unknown as Diagnostic[]))
+    this.#diagnostics.set(`1${id}`, unit?.diagnostics ?? (NONE as unknown as Diagnostic[]))
     return next
   }
 

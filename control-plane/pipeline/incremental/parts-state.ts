@@ -317,7 +317,8 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i])
 }
 
-function insertSorted(list: string[], item: string): void {
+/** Where `item` is or would go in a sorted list. */
+function lowerBound(list: readonly string[], item: string): number {
   let lo = 0
   let hi = list.length
   while (lo < hi) {
@@ -325,16 +326,15 @@ function insertSorted(list: string[], item: string): void {
     if (list[mid]! < item) lo = mid + 1
     else hi = mid
   }
-  if (list[lo] !== item) list.splice(lo, 0, item)
+  return lo
+}
+
+function insertSorted(list: string[], item: string): void {
+  const at = lowerBound(list, item)
+  if (list[at] !== item) list.splice(at, 0, item)
 }
 
 function removeSorted(list: string[], item: string): void {
-  let lo = 0
-  let hi = list.length
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if (list[mid]! < item) lo = mid + 1
-    else hi = mid
-  }
-  if (list[lo] === item) list.splice(lo, 1)
+  const at = lowerBound(list, item)
+  if (list[at] === item) list.splice(at, 1)
 }

@@ -28,6 +28,7 @@ import type { ConfigUnderConstruction } from '../../compiler/context.ts'
 import { buildRouter, middlewareProblems, withServiceMiddlewares, type EdgeTableOptions } from '../../table/build-edge-table.ts'
 import { EdgeDiagnostics, type EdgeDiagnostic } from '../../table/diagnostics.ts'
 import { sameValue } from '../../table/intern.ts'
+import { KeyedLists } from './keyed-lists.ts'
 import { MiddlewareCompiler } from '../../table/middlewares.ts'
 import { localKey } from '../../table/references.ts'
 import { ServiceCompiler, serviceChildren, servicesOnCycles } from '../../table/services.ts'
@@ -85,8 +86,7 @@ export class TableState {
   readonly #routers = new Map<string, RouterRecord>()
   readonly #services = new Map<string, ServiceRecord>()
   /** Diagnostics by entry (`r`outer, `s`ervice, `m`iddleware, `t`ransport + name), the non-empty ones. */
-  readonly #diagnostics = new Map<string, EdgeDiagnostic[]>()
-  #diagnosticList: EdgeDiagnostic[] | null = []
+  readonly #diagnostics = new KeyedLists<EdgeDiagnostic>()
   readonly #routersOfService = new Map<string, Set<string>>()
   readonly #routersOfTlsOption = new Map<string, Set<string>>()
   readonly #parents = new Map<string, Set<string>>()
@@ -113,24 +113,7 @@ export class TableState {
 
   /** Every diagnostic of the table, grouped by entry. */
   diagnostics(): EdgeDiagnostic[] {
-    if (this.#diagnosticList === null) {
-      const out: EdgeDiagnostic[] = []
-      for (const list of this.#diagnostics.values()) for (const d of list) out.push(d)
-      this.#diagnosticList = out
-    }
-    return this.#diagnosticList
-  }
-
-  #setDiagnostics(key: string, list: EdgeDiagnostic[]): void {
-    const before = this.#diagnostics.get(key)
-    if (list.length === 0) {
-      if (before === undefined) return
-      this.#diagnostics.delete(key)
-    } else {
-      if (before !== undefined && sameValue(before, list)) return
-      this.#diagnostics.set(key, list)
-    }
-    this.#diagnosticList = null
+    return this.#diagnostics.all()
   }
 
   /**
@@ -223,7 +206,7 @@ export class TableState {
       if (svc === undefined) {
         if (before === undefined) continue
         this.#services.delete(key)
-        this.#setDiagnostics(`s${key}`, [])
+        this.#diagnostics.set(`s${key}`, [])
         this.#setTouched(`s${key}`, before.touched, [], dirtyMiddlewares)
         this.#setRead(`s${key}`, before.read, [])
         this.#useTransport(before.transport, null)
@@ -349,7 +332,7 @@ export class TableState {
           delete this.table.middlewares[key]
           out.middlewares.add(key)
         }
-        this.#setDiagnostics(`m${key}`, [])
+        this.#diagnostics.set(`m${key}`, [])
         continue
       }
       const value = touchedNow.get(key) ?? this.#entryOf(http, key)
@@ -358,7 +341,7 @@ export class TableState {
       const mw = this.table.middlewares[key]!
       const own = new EdgeDiagnostics()
       middlewareProblems(key, mw, services, this.#o.target, own)
-      this.#setDiagnostics(`m${key}`, own.items)
+      this.#diagnostics.set(`m${key}`, own.items)
       const newPage = this.#pageOf(key)
       if (newPage !== undefined) addTo(this.#pageUsers, newPage, key)
     }
@@ -371,7 +354,7 @@ export class TableState {
     for (const tk of Object.keys(this.table.transports)) {
       if (this.#transportUses.get(tk)) continue
       delete this.table.transports[tk]
-      this.#setDiagnostics(`t${tk}`, [])
+      this.#diagnostics.set(`t${tk}`, [])
       out.transports.add(tk)
     }
 
@@ -382,9 +365,9 @@ export class TableState {
       byEntry.set(k, [...(byEntry.get(k) ?? []), item])
     }
     const entry = (kind: string, name: string) => byEntry.get(`${kind}\u0000${name}`) ?? []
-    for (const key of recompiled) if (this.#services.has(key)) this.#setDiagnostics(`s${key}`, entry('service', key))
-    for (const name of dirtyRouters) this.#setDiagnostics(`r${name}`, this.#routers.get(name)?.outputs.flatMap((n) => entry('router', n)) ?? [])
-    for (const tk of Object.keys(services.out.transports)) if (this.#transportUses.get(tk)) this.#setDiagnostics(`t${tk}`, entry('serversTransport', tk))
+    for (const key of recompiled) if (this.#services.has(key)) this.#diagnostics.set(`s${key}`, entry('service', key))
+    for (const name of dirtyRouters) this.#diagnostics.set(`r${name}`, this.#routers.get(name)?.outputs.flatMap((n) => entry('router', n)) ?? [])
+    for (const tk of Object.keys(services.out.transports)) if (this.#transportUses.get(tk)) this.#diagnostics.set(`t${tk}`, entry('serversTransport', tk))
 
     out.tls = out.tls && this.#updateTls(config)
     return out
