@@ -10,7 +10,6 @@ import type { Router, RouterTLSConfig } from '../../../shared/dynamic/types.ts'
 import type { CompileContext } from '../context.ts'
 import type { IngressRoute, Route } from '../crd/types.ts'
 import { FieldError, fieldPath, type ObjectRef } from '../diagnostics/diagnostics.ts'
-import type { IngressRouteCache } from '../incremental/ingressroute-cache.ts'
 import { routerKey } from '../naming/naming.ts'
 import { resolveReference } from '../references/references.ts'
 import { nameAndService } from '../services/load-balancer.ts'
@@ -23,11 +22,8 @@ import { parentRouterKeys } from './parent-refs.ts'
 /** Side work on an IngressRoute that never drops it, such as loading its TLS secret. */
 export type IngressRouteHook = (ctx: CompileContext, ir: IngressRoute, ref: ObjectRef) => void
 
-export function buildIngressRoutes(ctx: CompileContext, onTLS?: IngressRouteHook, cache?: IngressRouteCache): void {
-  for (const ir of ctx.index.ingressRoutes) {
-    if (cache) cache.run(ctx, ir, (c) => buildOneIngressRoute(c, ir, onTLS))
-    else buildOneIngressRoute(ctx, ir, onTLS)
-  }
+export function buildIngressRoutes(ctx: CompileContext, onTLS?: IngressRouteHook): void {
+  for (const ir of ctx.index.ingressRoutes) buildOneIngressRoute(ctx, ir, onTLS)
 }
 
 /** One IngressRoute's routers and services (what the loop above does for each). */
