@@ -155,7 +155,7 @@ const cpuSoFar = async () => {
 const served = async (host: string) => (await send(edge.url(), { headers: { host } })).status === 200
 async function until(host: string, from = performance.now(), timeoutMs = TIMEOUT_MS): Promise<number> {
   while (!(await served(host))) {
-    if (performance.now() - from > timeoutMs) throw new Error(`${host} not served after ${TIMEOUT_MS} ms:\n${logs.slice(-5).join('\n')}`)
+    if (performance.now() - from > timeoutMs) throw new Error(`${host} not served after ${timeoutMs} ms:\n${logs.slice(-5).join('\n')}`)
     await new Promise((r) => setTimeout(r, POLL_MS))
   }
   return performance.now() - from
