@@ -16,7 +16,7 @@ import { Hono } from 'hono'
 import { prepareTable } from '../../shared/table/prepare.ts'
 import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
 import type { TableSource } from '../../shared/table/source.ts'
-import type { PreparedRouter, RoutingView } from '../../shared/table/view.ts'
+import type { PreparedRouter, PreparedService, RoutingView } from '../../shared/table/view.ts'
 import { clientIp, trustedClient, type ClientIpEnv } from './client-ip.ts'
 import { chain, keepsHeadersClean, type EdgeContext } from './middlewares/index.ts'
 import { selectRouter } from './muxer/index.ts'
@@ -64,7 +64,7 @@ export function createEdge(options: EdgeOptions = {}): Hono<{ Bindings: EdgeEnv 
   return app
 }
 
-type Cf = HandshakeFacts & Observation['cf'] & { clientIp?: unknown }
+type Cf = HandshakeFacts & Observation['cf'] & { clientIp?: unknown; clientAcceptEncoding?: unknown }
 
 /** What a request brought, read once before its table is known. */
 class Arrival {
@@ -169,6 +169,11 @@ function dispatch(entry: RouterEntry, a: Arrival, req: EdgeRequest, clean: boole
     const auth = a.cf?.tlsClientAuth
     if (auth) req.tlsClientAuth = auth as EdgeRequest['tlsClientAuth']
   }
+  // Cloudflare rewrites Accept-Encoding and keeps the client's in request.cf: compress negotiates against that.
+  if (entry.readsClientEncoding) {
+    const accept = a.cf?.clientAcceptEncoding
+    if (typeof accept === 'string') req.clientAcceptEncoding = accept
+  }
   // Router middlewares that may change headers make the proxy clean up after them.
   req.hopFree = clean && entry.keepsHeadersClean
   return entry.handle(req)
@@ -196,6 +201,8 @@ interface RouterEntry {
   handle: Handler
   keepsHeadersClean: boolean
   readsClientCert: boolean
+  /** compress runs for this router on Cloudflare, where the client's Accept-Encoding is in request.cf. */
+  readsClientEncoding: boolean
 }
 
 const entries = new WeakMap<PreparedRouter, Promise<RouterEntry>>()
@@ -209,7 +216,8 @@ function routerEntry(router: PreparedRouter, edge: EdgeContext): Promise<RouterE
     e = (async () => {
       const facts = {
         keepsHeadersClean: keepsHeadersClean(router.middlewares),
-        readsClientCert: router.middlewares.some((m) => m.type === 'passTLSClientCert'),
+        readsClientCert: runsMiddleware(router, 'passTLSClientCert'),
+        readsClientEncoding: edge.target === 'cloudflare' && runsMiddleware(router, 'compress'),
       }
       if (router.error) {
         const { status, message } = router.error
@@ -223,4 +231,25 @@ function routerEntry(router: PreparedRouter, edge: EdgeContext): Promise<RouterE
     void e.then((entry) => built.set(router, entry), () => {})
   }
   return e
+}
+
+/** Whether a middleware of this type may run for the router: its own, or its services' (children included). */
+function runsMiddleware(router: PreparedRouter, type: string): boolean {
+  const seen = new Set<PreparedService>()
+  const inService = (svc: PreparedService): boolean => {
+    if (seen.has(svc)) return false
+    seen.add(svc)
+    if (svc.middlewares.some((m) => m.type === type)) return true
+    switch (svc.kind) {
+      case 'weighted':
+        return svc.children.some((c) => inService(c.service))
+      case 'mirroring':
+        return inService(svc.main)
+      case 'failover':
+        return inService(svc.main) || inService(svc.fallback)
+      default:
+        return false
+    }
+  }
+  return router.middlewares.some((m) => m.type === type) || inService(router.service)
 }

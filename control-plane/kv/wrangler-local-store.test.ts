@@ -1,0 +1,13 @@
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { REPO_ROOT } from '../runtime/paths.ts'
+import { kvOnlyConfig } from './wrangler-local-store.ts'
+
+describe('the local store proxy configuration', () => {
+  it('is the shipped wrangler.toml reduced to its ROUTES namespace: no Durable Objects, no VPC binding to warn about', () => {
+    const config = kvOnlyConfig(join(REPO_ROOT, 'wrangler.toml'), 'ROUTES')
+    expect(Object.keys(config).sort()).toEqual(['compatibility_date', 'kv_namespaces', 'name'])
+    expect(config).toMatchObject({ name: 'traefik-edge', kv_namespaces: [{ binding: 'ROUTES', id: expect.any(String) }] })
+    expect(() => kvOnlyConfig(join(REPO_ROOT, 'wrangler.toml'), 'NOPE')).toThrow(/no KV namespace bound as NOPE/)
+  })
+})
