@@ -6,6 +6,7 @@ import type { ProviderOptions } from '../compiler/index.ts'
 import { openWranglerLocalKv } from '../kv/wrangler-local-store.ts'
 import type { KvStore } from '../kv/store.ts'
 import { writeDevVars } from './dev-vars.ts'
+import { writeLocalWranglerConfig } from './wrangler-local-config.ts'
 import { edgeTableStage } from './edge-table.ts'
 import { startFileMode, type Built } from './file-mode.ts'
 import { loadOrCreateDefaultCert } from './default-cert.ts'
@@ -90,9 +91,11 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
       ...(options.metricsPort === undefined ? {} : { metricsAddress: `127.0.0.1:${options.metricsPort}` }),
     })
     stops.push(() => edge.stop())
-    // `wrangler dev` reads the default store: give it the key that verifies the tables there.
+    // `wrangler dev` reads the default store: give it the key that verifies the tables there, and
+    // a configuration whose tunnel binding is the local stand-in (`npx wrangler dev -c wrangler.local.json`).
     if (options.persistTo === undefined) {
       await writeDevVars(join(REPO_ROOT, '.dev.vars'), { TABLE_JWKS: JSON.stringify(edge.signer.jwks), SECRETS_KEY: edge.secrets.binding })
+      await writeLocalWranglerConfig()
     }
     const publish = async (built: Built) => {
       if (await edge.trust(built.trustedCertificates)) {

@@ -12,6 +12,11 @@ export interface WorkerdEntryPoint {
   tls?: WorkerdSocketTls
   /** A request header whose JSON workerd exposes as request.cf (set by a trusted proxy in front). */
   cfBlobHeader?: string
+  /**
+   * No ENTRYPOINT for this socket's worker: it serves entry points by the request's scheme, as the
+   * deployed Worker does (ENTRYPOINT_BY_SCHEME; edge-worker/src/entry-points.ts).
+   */
+  byScheme?: boolean
 }
 
 /** What workerd's TlsOptions can say of a Traefik TLSOption (./workerd-tls.ts translates). */
@@ -88,7 +93,7 @@ ${[
   ...(beacon ? [`        (name = ${str(BEACON.binding)}, durableObjectNamespace = (className = ${str(BEACON.className)}, serviceName = ${str(BEACON.service)})),`] : []),
   `        (name = ${str(UPSTREAM_POOL.binding)}, durableObjectNamespace = ${str(UPSTREAM_POOL.className)}),`,
   ...(input.tunnelWorkerFile ? [`        (name = ${str(TUNNEL_BINDING)}, service = ${str(TUNNEL_SERVICE)}),`] : []),
-  ...Object.entries({ ...input.vars, ...(input.metrics ? { METRICS_PROMETHEUS: 'true' } : {}), ENTRYPOINT: ep.name, ...(ep.tls ? { TLS_OPTIONS: ep.tls.optionsName ?? 'default' } : {}) }).map(
+  ...Object.entries({ ...input.vars, ...(input.metrics ? { METRICS_PROMETHEUS: 'true' } : {}), ...(ep.byScheme ? {} : { ENTRYPOINT: ep.name }), ...(ep.tls ? { TLS_OPTIONS: ep.tls.optionsName ?? 'default' } : {}) }).map(
     ([name, value]) => `        (name = ${str(name)}, text = ${str(value)}),`,
   ),
 ].join('\n')}

@@ -5,8 +5,9 @@
  * headers -> muxer (404 when no router matches) -> the router's middlewares -> its service
  * (load balancer, weighted, mirroring, failover) -> reverse proxy to a server.
  *
- * Bindings: ROUTES (KV) and what the table source reads (edge-worker/src/table-source),
- * ENTRYPOINT (default `web`), and optionally EDGE_HOSTNAME (X-Forwarded-Server, default
+ * Bindings: ROUTES (KV) and what the table source reads (edge-worker/src/table-source), the entry
+ * point (./entry-points.ts: ENTRYPOINT, or ENTRYPOINT_BY_SCHEME, by default `web` for http and
+ * `websecure` for https), and optionally EDGE_HOSTNAME (X-Forwarded-Server, default
  * `traefik-edge`), CLIENT_IP_HEADER (see ./client-ip.ts), FORWARDED_TRUSTED_IPS (clients whose
  * X-Forwarded-* headers are kept: addresses, IPv4 CIDRs, or `*`).
  *
@@ -18,6 +19,7 @@ import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
 import type { TableSource } from '../../shared/table/source.ts'
 import type { PreparedRouter, PreparedService, RoutingView } from '../../shared/table/view.ts'
 import { clientIp, trustedClient, type ClientIpEnv } from './client-ip.ts'
+import { entryPointOf, type EntryPointEnv } from './entry-points.ts'
 import { chain, keepsHeadersClean, type EdgeContext } from './middlewares/index.ts'
 import { selectRouter } from './muxer/index.ts'
 import { observe, type Observation } from './observability/observation.ts'
@@ -29,8 +31,7 @@ import { entryPointDenial } from './middlewares/encoded-characters/index.ts'
 import { misdirected, type HandshakeFacts } from './tls/sni-check.ts'
 import { tableSourceFromEnv, type TableSourceEnv } from './table-source/index.ts'
 
-export interface EdgeEnv extends TableSourceEnv, ClientIpEnv, ObservabilityEnv {
-  ENTRYPOINT?: string
+export interface EdgeEnv extends TableSourceEnv, ClientIpEnv, ObservabilityEnv, EntryPointEnv {
   EDGE_HOSTNAME?: string
   FORWARDED_TRUSTED_IPS?: string
   /** Encoded path characters the entry point lets through (Traefik's entryPoints.<name>.http.encodedCharacters): allowEncoded* names, comma-separated, or `*`. */
@@ -115,9 +116,10 @@ function serve(request: Request, env: EdgeEnv, ctx: ExecutionContextLike, source
 function route(a: Arrival, view: RoutingView | { error: string }): Promise<Response> {
   const { request, env, ctx, tls, host } = a
   if ('error' in view) return Promise.resolve(httpError(503, view.error))
+  const entryPoint = entryPointOf(env, tls)
   if (tls && view.tls) {
     const connection = { options: env.TLS_OPTIONS || 'default', facts: a.cf }
-    if (misdirected(view.tls, env.ENTRYPOINT || 'web', host, connection) !== null) return Promise.resolve(httpError(421, 'Misdirected Request'))
+    if (misdirected(view.tls, entryPoint, host, connection) !== null) return Promise.resolve(httpError(421, 'Misdirected Request'))
   }
   const ip = clientIp(request, env, a, view.target)
   const facts = { clean: false }
@@ -136,7 +138,7 @@ function route(a: Arrival, view: RoutingView | { error: string }): Promise<Respo
     body: request.body,
     clientIp: ip,
     tls,
-    entryPoint: env.ENTRYPOINT || 'web',
+    entryPoint,
     skipXff: false,
     ctx,
     // A plain value: accessors in this literal would put every request's object in dictionary

@@ -8,10 +8,13 @@
  * upgrades, and throws when it cannot connect, as the binding's fetch() does ("When a VPC Network
  * cannot establish a connection to your target service, fetch() throws an exception").
  *
- * Never deployed: wrangler.toml binds the real VPC Network; this module is bundled only for local runs.
+ * Never deployed: wrangler.toml binds the real VPC Network; this module is bundled only for local
+ * runs: as its own worker in the generated workerd config (the default export), and as the
+ * LocalTunnel entrypoint of the local `wrangler dev` worker (./dev-entry.ts), which binds itself.
  *
  * @module
  */
+import { WorkerEntrypoint } from 'cloudflare:workers'
 import { isWebSocketUpgrade } from '../proxy/forwarded.ts'
 import { socketTransport, socketWebSocket } from '../proxy/socket-transport.ts'
 import type { UpstreamRequest } from '../proxy/transport.ts'
@@ -46,3 +49,10 @@ export async function tunnelFetch(request: Request): Promise<Response> {
 }
 
 export default { fetch: tunnelFetch }
+
+/** The same, as a named entrypoint a worker can bind to itself (`services = [{ ..., entrypoint = "LocalTunnel" }]`). */
+export class LocalTunnel extends WorkerEntrypoint {
+  override fetch(request: Request): Promise<Response> {
+    return tunnelFetch(request)
+  }
+}
