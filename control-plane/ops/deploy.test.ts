@@ -45,10 +45,13 @@ const one = (kind: string, name?: string) => {
   return found[0]!
 }
 
-const deployment = () => one('Deployment') as Doc & { spec: { replicas: number; template: { spec: PodSpec } } }
+const deployment = (name = 'traefik-edge-controller') => one('Deployment', name) as Doc & { spec: { replicas: number; template: { spec: PodSpec } } }
 interface PodSpec {
   serviceAccountName: string
-  containers: Array<{ args: string[]; env: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: unknown } }>; ports: Array<{ name: string; containerPort: number }>; livenessProbe: Probe; readinessProbe: Probe; volumeMounts: Array<{ name: string; mountPath: string }> }>
+  automountServiceAccountToken?: boolean
+  securityContext: Record<string, unknown>
+  affinity?: unknown
+  containers: Array<{ image: string; args: string[]; env: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: unknown } }>; ports: Array<{ name: string; containerPort: number }>; livenessProbe: Probe; readinessProbe: Probe; volumeMounts: Array<{ name: string; mountPath: string }>; securityContext: Record<string, unknown> }>
   volumes: Array<{ name: string; secret?: { secretName: string; items?: Array<{ key: string }> } }>
 }
 interface Probe { httpGet: { path: string; port: string } }
@@ -73,7 +76,7 @@ function granted(): Array<Rule & { scope: 'cluster' | 'own'; namespace?: string 
 
 describe('deploy/', () => {
   it('parses, names every object, and the kustomization lists every manifest but the Secret templates', () => {
-    expect([...files.keys()].sort()).toEqual(['controller.yaml', 'crds/kubernetes-crd-definition-v1.yml', 'kustomization.yaml', 'namespace.yaml', 'rbac.yaml', 'secrets.example.yaml'])
+    expect([...files.keys()].sort()).toEqual(['cloudflared.yaml', 'controller.yaml', 'crds/kubernetes-crd-definition-v1.yml', 'kustomization.yaml', 'namespace.yaml', 'rbac.yaml', 'secrets.example.yaml'])
     for (const d of all.filter((x) => x.kind !== 'Kustomization')) {
       expect(d.apiVersion, JSON.stringify(d.metadata)).toBeTruthy()
       expect(d.metadata?.name).toBeTruthy()
@@ -128,6 +131,33 @@ describe('deploy/', () => {
       const volume = pod.volumes.find((v) => v.name === mount.name)!
       expect(secrets.get(volume.secret!.secretName), path).toContain(path.slice(mount.mountPath.length + 1))
     }
+  })
+
+  it('runs cloudflared for the tunnel: two replicas, its token from a Secret, probes on /ready, hardened as the controller', () => {
+    const d = deployment('traefik-edge-cloudflared')
+    expect(d.spec.replicas).toBe(2)
+    const pod = d.spec.template.spec
+    const [c] = pod.containers
+    // A remotely managed tunnel: `cloudflared tunnel ... run` with the token in TUNNEL_TOKEN, on QUIC (Workers VPC needs it).
+    expect(c!.args[0]).toBe('tunnel')
+    expect(c!.args.at(-1)).toBe('run')
+    expect(c!.args.join(' ')).toMatch(/--no-autoupdate .*--protocol quic .*--metrics 0\.0\.0\.0:2000/)
+    const [, version] = /:(\d{4}\.\d+)\.\d+$/.exec(c!.image) ?? []
+    expect(Number(version), c!.image).toBeGreaterThanOrEqual(2025.7)
+    const token = c!.env.find((e) => e.name === 'TUNNEL_TOKEN')!.valueFrom!.secretKeyRef!
+    const secrets = new Map(all.filter((x) => x.kind === 'Secret').map((s) => [s.metadata.name, Object.keys(s.stringData as object)]))
+    expect(secrets.get(token.name)).toContain(token.key)
+    const metrics = c!.ports.find((p) => p.containerPort === 2000)!.name
+    expect(c!.livenessProbe.httpGet).toEqual({ path: '/ready', port: metrics })
+    expect(c!.readinessProbe.httpGet).toEqual({ path: '/ready', port: metrics })
+    // The controller's hardening, and no API credentials at all.
+    const controller = deployment().spec.template.spec
+    expect(c!.securityContext).toEqual(controller.containers[0]!.securityContext)
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } })
+    expect(pod.automountServiceAccountToken).toBe(false)
+    expect(pod.affinity).toBeDefined()
+    const pdb = one('PodDisruptionBudget', 'traefik-edge-cloudflared') as Doc & { spec: { maxUnavailable: number; selector: { matchLabels: object } } }
+    expect(pdb.spec).toMatchObject({ maxUnavailable: 1, selector: { matchLabels: (d.spec as unknown as { selector: { matchLabels: object } }).selector.matchLabels } })
   })
 })
 
