@@ -12,6 +12,7 @@ import { startFileMode, type Built } from './file-mode.ts'
 import { loadOrCreateDefaultCert } from './default-cert.ts'
 import { DEFAULT_STATE_DIR, REPO_ROOT, startLocalEdge } from './local-edge.ts'
 import type { WorkerdSocketTls } from './workerd-config.ts'
+import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 import { DashboardModel } from '../dashboard/model.ts'
 import { serveDashboard } from '../dashboard/server.ts'
 import { activeHealth } from '../health/active-health.ts'
@@ -24,6 +25,8 @@ export interface RunEdgeOptions {
   /** Also serve HTTPS on 127.0.0.1:httpsPort for `httpsEntryPoint` (default `websecure`). */
   httpsPort?: number
   httpsEntryPoint?: string
+  /** The runtime the table is built for (default workerd; cloudflare: through the tunnel stand-in). */
+  target?: EdgeTarget
   /** As `wrangler dev --persist-to`. Default `.wrangler/state`. */
   persistTo?: string
   /** Signing key and generated workerd config. Default `.state`. */
@@ -65,7 +68,7 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
   stops.push(() => health.stop())
   // The dashboard's model keeps what each build loaded and what was published (control-plane/dashboard).
   const dashboard = new DashboardModel({ provider: options.provider, entryPoints: entryPointNames })
-  const build = dashboard.pipeline(options.provider, health.stage(edgeTableStage({ entryPoint: options.entryPoint, entryPoints: entryPointNames, httpsEntryPoint })))
+  const build = dashboard.pipeline(options.provider, health.stage(edgeTableStage({ entryPoint: options.entryPoint, entryPoints: entryPointNames, httpsEntryPoint, ...(options.target ? { target: options.target } : {}) })))
   // Unreadable manifests fail here, before any process is started.
   const initial = await build(options.manifests).catch(async (err: unknown) => {
     await stop()

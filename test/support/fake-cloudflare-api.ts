@@ -51,6 +51,8 @@ export interface FakeCloudflareApi {
   /** Routes: pattern -> worker. */
   readonly routes: Map<string, string>
   readonly tunnels: Map<string, FakeTunnel>
+  /** The zone's DNS records by name. */
+  readonly dnsRecords: Map<string, { type: string; name: string; content: string; proxied?: boolean }>
   /** `METHOD /path` of every call, in order. */
   readonly calls: string[]
   /** Calls no route answered. */
@@ -71,6 +73,7 @@ export async function startFakeCloudflareApi(): Promise<FakeCloudflareApi> {
   const domains = new Map<string, string>()
   const routes = new Map<string, string>()
   const tunnels = new Map<string, FakeTunnel>()
+  const dnsRecords = new Map<string, { type: string; name: string; content: string; proxied?: boolean }>()
   const calls: string[] = []
   const unknown: string[] = []
   const subdomain = 'fake-account'
@@ -190,6 +193,13 @@ export async function startFakeCloudflareApi(): Promise<FakeCloudflareApi> {
     }],
     // Zones (the route's zone lookup), Custom Domains and routes.
     ['GET', /^\/client\/v4\/zones$/, (_m, _r, _b, url) => ok(url.searchParams.get('name') === zone.name ? [{ id: zone.id, name: zone.name }] : [])],
+    ['POST', /^\/client\/v4\/zones\/([0-9a-f]+)\/dns_records$/, (m, _r, body) => {
+      if (m[1] !== zone.id) return err(404, 7003, 'no such zone')
+      const record = JSON.parse(body.toString()) as { type: string; name: string; content: string; proxied?: boolean }
+      if (!inZone(record.name)) return err(400, 9005, `${record.name} is not in ${zone.name}`)
+      dnsRecords.set(record.name, record)
+      return ok({ id: randomBytes(16).toString('hex'), ...record })
+    }],
     // Tunnels: create one (remotely managed), its token, private network routes.
     ['POST', new RegExp(`^${acct}/cfd_tunnel$`), (_m, _r, body) => {
       const { name } = JSON.parse(body.toString()) as { name: string }
@@ -243,6 +253,7 @@ export async function startFakeCloudflareApi(): Promise<FakeCloudflareApi> {
     domains,
     routes,
     tunnels,
+    dnsRecords,
     calls,
     unknown,
     allowToken: (t) => void tokens.add(t),
