@@ -95,7 +95,7 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
     })
     stops.push(() => edge.stop())
     // `wrangler dev` reads the default store: give it the key that verifies the tables there, and
-    // a configuration whose tunnel binding is the local stand-in (`npx wrangler dev -c wrangler.local.json`).
+    // a configuration whose tunnel binding is the local stand-in (`npm run -s wrangler -- dev -c wrangler.local.json`).
     if (options.persistTo === undefined) {
       await writeDevVars(join(REPO_ROOT, '.dev.vars'), { TABLE_JWKS: JSON.stringify(edge.signer.jwks), SECRETS_KEY: edge.secrets.binding })
       await writeLocalWranglerConfig()

@@ -4,7 +4,7 @@
 // tunnel stand-in under the same name (edge-worker/src/local/tunnel-stand-in.ts, the worker binding
 // its own LocalTunnel entrypoint). `npm run edge` and `npm start` write it as wrangler.local.json
 // beside wrangler.toml (gitignored), with the .dev.vars that verify their tables:
-// `npx wrangler dev -c wrangler.local.json` serves what they publish.
+// `npm run -s wrangler -- dev -c wrangler.local.json` serves what they publish.
 import { writeFile } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
 import { experimental_readRawConfig } from 'wrangler'
