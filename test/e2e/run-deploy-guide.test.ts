@@ -54,6 +54,10 @@ set -euo pipefail
 args=("$@")
 ns=""
 if [[ "\${args[0]}" == "-n" ]]; then ns="\${args[1]}"; args=("\${args[@]:2}"); fi
+# A server-side dry run stores nothing: rendered to check it renders, not recorded.
+dry=""
+for a in "\${args[@]}"; do [[ "$a" == --dry-run=* ]] && dry=1; done
+if [[ -n "$dry" && "\${args[0]} \${args[1]}" == "apply -k" ]]; then "$REAL_KUBECTL" kustomize "\${args[2]}" > /dev/null; echo "dry run: $*"; exit 0; fi
 case "\${args[0]} \${args[1]}" in
   "apply -f") cat "\${args[2]}" >> "$KUBECTL_RECORD.yaml"; printf -- '---\\n' >> "$KUBECTL_RECORD.yaml" ;;
   "apply -k") "$REAL_KUBECTL" kustomize "\${args[2]}" >> "$KUBECTL_RECORD.yaml"; printf -- '---\\n' >> "$KUBECTL_RECORD.yaml" ;;
@@ -71,7 +75,8 @@ const VALUES = {
   APP_HOST: 'app.example.com',
   POD_CIDR: '10.244.0.0/16',
   SERVICE_CIDR: '10.96.0.0/12',
-  IMAGE: 'registry.example.com/traefik-edge-controller:0.1.0',
+  IMAGE: 'registry.example.com/traefik-edge-controller',
+  IMAGE_DIGEST: `sha256:${'5e'.repeat(32)}`,
 }
 
 let work: string
@@ -213,7 +218,9 @@ describe('what the guide produced, at work', () => {
     const ref = cloudflared.env.find((e) => e.name === 'TUNNEL_TOKEN')!.valueFrom!.secretKeyRef!
     expect(secret(ref.name)[ref.key]).toBe([...api.tunnels.values()][0]!.token)
     const controllerPod = deployment('traefik-edge-controller').spec.template.spec.containers[0]!
-    expect(controllerPod.image).toBe(VALUES.IMAGE)
+    expect(controllerPod.image).toBe(`${VALUES.IMAGE}@${VALUES.IMAGE_DIGEST}`)
+    // Traefik's CRDs, from their own kustomization.
+    expect(cluster.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name)).toContain('ingressroutes.traefik.io')
     expect(controllerPod.env.find((e) => e.name === 'TABLE_BEACON_URL')!.value).toBe(`https://traefik-edge.${api.subdomain}.workers.dev`)
   })
 
