@@ -392,7 +392,7 @@ describe('deploy/secrets-in-namespaces (Secrets readable only in listed namespac
     await rm(dir, { recursive: true, force: true })
     const clusterRole = docs.find((d) => d.kind === 'ClusterRole')! as Doc & { rules: Rule[] }
     expect(clusterRole.rules.flatMap((r) => r.resources)).not.toContain('secrets')
-    const args = (docs.find((d) => d.kind === 'Deployment')!.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers[0]!.args
+    const args = (docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'traefik-edge-controller')!.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers[0]!.args
     const listed = parseControllerArgs(args, { POD_NAMESPACE: 'traefik-edge' }).secretNamespaces
     expect(listed).toEqual(['demo'])
     const readers = docs.filter((d) => d.kind === 'Role' && (d.rules as Rule[]).some((r) => r.resources.includes('secrets')))

@@ -247,7 +247,10 @@ describe('what the guide produced, at work', () => {
       log: () => {},
     })
 
-    // The cluster: a Service whose pod is a loopback server, a websecure route with tls, a web route redirecting to https.
+    // The cluster: what kubectl recorded of the namespace and the Secrets; then a Service whose pod
+    // is a loopback server, a websecure route with tls, a web route redirecting to https.
+    apiServer.apply(...(cluster.filter((o) => o.kind === 'Namespace' || o.kind === 'Secret') as unknown as Parameters<TestApiServer['apply']>))
+    apiServer.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } })
     apiServer.apply(...serviceObjects({ name: 'app', namespace: 'shop', addresses: [pod.host], port: pod.port }))
     apiServer.apply(
       { apiVersion: 'traefik.io/v1alpha1', kind: 'Middleware', metadata: { name: 'to-https', namespace: 'shop' }, spec: { redirectScheme: { scheme: 'https', permanent: true } } },
@@ -284,7 +287,9 @@ describe('what the guide produced, at work', () => {
     controller = await startControllerProcess([...args.filter((a) => !/^--(ops-port|state-dir)=/.test(a)), '--kubeconfig', kubeconfig, '--ops-port=0', `--state-dir=${join(work, 'controller-state')}`], env)
 
     const https = () => send(`${edge.url('websecure')}/cart?id=1`, { headers: { host: VALUES.APP_HOST }, ca: testCa().cert })
-    await eventually(async () => expect((await https()).status).toBe(200), { what: 'the route served', timeoutMs: 20_000 })
+    await eventually(async () => expect((await https()).status).toBe(200), { what: 'the route served', timeoutMs: 20_000 }).catch((err: Error) => {
+      throw new Error(`${err.message}\ncontroller:\n${controller!.stderr.join('\n')}`)
+    })
     const echo = JSON.parse((await https()).body) as Echo
     expect(echo.server).toBe('pod')
     expect(echo.headers.host).toBe(VALUES.APP_HOST)
