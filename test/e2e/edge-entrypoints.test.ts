@@ -10,20 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { experimental_readRawConfig } from 'wrangler'
 import { parseControllerArgs } from '../../control-plane/cli/controller.ts'
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
-import { buildEdgeInput, leafCert, send, startEdge, startUpstream, testCa, type Echo, type TestEdge, type Upstream } from '../support/index.ts'
+import { buildEdgeInput, leafCert, send, startEdge, startUpstream, testCa, serviceYaml, type Echo, type TestEdge, type Upstream } from '../support/index.ts'
 
-const MANIFESTS = (pod: Upstream) => `apiVersion: v1
-kind: Service
-metadata: { name: app, namespace: shop }
-spec: { ports: [{ name: http, port: 80 }] }
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: { name: app-1, namespace: shop, labels: { kubernetes.io/service-name: app } }
-addressType: IPv4
-ports: [{ name: http, port: ${pod.port} }]
-endpoints: [{ addresses: [${pod.host}], conditions: { ready: true } }]
----
+const MANIFESTS = (pod: Upstream) => `${serviceYaml({ name: 'app', namespace: 'shop', addresses: [pod.host], port: pod.port })}---
 apiVersion: traefik.io/v1alpha1
 kind: Middleware
 metadata: { name: to-https, namespace: shop }

@@ -14,7 +14,7 @@ import { TablePublisher } from '../../control-plane/publish/publisher.ts'
 import { loadOrCreateDevSigningKey } from '../../control-plane/publish/signing-key.ts'
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { writeLocalWranglerConfig } from '../../control-plane/runtime/wrangler-local-config.ts'
-import { buildEdgeInput, send, startUpstream, type Echo, type Upstream } from '../support/index.ts'
+import { buildEdgeInput, send, serviceYaml, startUpstream, type Echo, type Upstream } from '../support/index.ts'
 
 describe('wrangler dev on the shipped configuration', () => {
   let dir: string | undefined
@@ -45,18 +45,7 @@ describe('wrangler dev on the shipped configuration', () => {
     const persistTo = join(dir, 'state')
     const signer = await loadOrCreateDevSigningKey(join(dir, 'key.jwk.json'))
     const { entryPoints, target } = parseControllerArgs(['--sink', 'cloudflare'], {})
-    const yaml = `apiVersion: v1
-kind: Service
-metadata: { name: app, namespace: shop }
-spec: { ports: [{ name: http, port: 80 }] }
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: { name: app-1, namespace: shop, labels: { kubernetes.io/service-name: app } }
-addressType: IPv4
-ports: [{ name: http, port: ${pod.port} }]
-endpoints: [{ addresses: [${pod.host}], conditions: { ready: true } }]
----
+    const yaml = `${serviceYaml({ name: 'app', namespace: 'shop', addresses: [pod.host], port: pod.port })}---
 apiVersion: traefik.io/v1alpha1
 kind: IngressRoute
 metadata: { name: app, namespace: shop }

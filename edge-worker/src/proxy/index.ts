@@ -107,39 +107,38 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
       else appendForwardedFor(headers, req.clientIp)
     }
     const host = options.passHostHeader ? req.host : base.host
+    let transport: Transport
+    let direct: boolean
+    let hostFromUrl: boolean
+    let url = origin + target
+    let resolveOverride: string | undefined
     if (viaTunnel !== null) {
+      transport = viaTunnel
+      direct = true
       // `url`: the binding is taken to write the URL's host itself (shared/table/tunnel.ts): none is sent.
-      if (tunnel === 'url') headers.delete('host')
-      return viaTunnel({
-        server: address,
-        url: origin + target,
-        target,
-        method: req.method,
-        host,
-        hostFromUrl: tunnel === 'url',
-        headers,
-        body: req.body,
-        dialTimeoutMs,
-        responseHeaderTimeoutMs,
-        idleConnTimeoutMs,
-        signal: req.signal,
-      }).then(websocket ? answeredUpgrade : answered, (err) => failed(err, true, req.method))
+      hostFromUrl = tunnel === 'url'
+      if (hostFromUrl) headers.delete('host')
+    } else {
+      direct = options.target === 'cloudflare' || host.toLowerCase() === serverHost
+      // fetch() gets its Host set by the transport; the socket transports write req.host themselves.
+      if (!direct) headers.delete('host')
+      transport = direct ? viaFetch : websocket ? viaSocketWebSocket : viaSocket
+      // workerd writes the URL's host, which is `host` on the fetch path there.
+      hostFromUrl = direct && options.target !== 'cloudflare'
+      if (overridable && host.toLowerCase() !== serverHost && inZones(hostnameOf(host), options.zones)) {
+        // The URL names the client's host (so the Host Cloudflare sends), resolved as the server's.
+        url = `${tls ? 'https:' : 'http:'}//${hostnameOf(host)}${base.port ? `:${base.port}` : ''}${target}`
+        resolveOverride = address.hostname
+      }
     }
-    const direct = options.target === 'cloudflare' || host.toLowerCase() === serverHost
-    // fetch() gets its Host set by the transport; the socket transports write req.host themselves.
-    if (!direct) headers.delete('host')
-    const transport = direct ? viaFetch : websocket ? viaSocketWebSocket : viaSocket
-    const override = overridable && host.toLowerCase() !== serverHost && inZones(hostnameOf(host), options.zones)
     return transport({
       server: address,
-      // The URL names the client's host (so the Host Cloudflare sends), resolved as the server's.
-      url: override ? `${tls ? 'https:' : 'http:'}//${hostnameOf(host)}${base.port ? `:${base.port}` : ''}${target}` : origin + target,
-      ...(override ? { resolveOverride: address.hostname } : {}),
+      url,
+      resolveOverride,
       target,
       method: req.method,
       host,
-      // workerd writes the URL's host, which is `host` on the fetch path there.
-      hostFromUrl: direct && options.target !== 'cloudflare',
+      hostFromUrl,
       headers,
       body: req.body,
       dialTimeoutMs,
