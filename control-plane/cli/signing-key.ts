@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util'
 import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { generateSigningKey, jwksOf, readKeyFile } from '../publish/jwks.ts'
-import { loadOrCreateDevSecretsKey } from '../table/secrets.ts'
+import { loadOrCreateDevSecretsKey } from '../publish/seal-secrets.ts'
 
 const USAGE = `usage: npm run -s signing-key -- generate --out FILE [--alg Ed25519|ES256] [--kid KID]
        npm run -s signing-key -- jwks [--alg ALG] [--out FILE] FILE...
@@ -33,7 +33,13 @@ export async function main(argv: readonly string[], io: { stdout: (t: string) =>
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: { out: { type: 'string' }, 'public-out': { type: 'string' }, alg: { type: 'string' }, kid: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        out: { type: 'string' },
+        'public-out': { type: 'string' },
+        alg: { type: 'string' },
+        kid: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     })
   } catch (err) {
     io.stderr(`signing-key: ${(err as Error).message}\n${USAGE}`)
@@ -50,7 +56,10 @@ export async function main(argv: readonly string[], io: { stdout: (t: string) =>
   try {
     if (command === 'generate') {
       if (!values.out || files.length || values['public-out']) return usage('generate takes --out FILE and nothing else')
-      const key = await generateSigningKey(values.out, { ...(values.alg ? { alg: values.alg as 'Ed25519' | 'ES256' } : {}), ...(values.kid ? { kid: values.kid } : {}) })
+      const key = await generateSigningKey(values.out, {
+        ...(values.alg ? { alg: values.alg as 'Ed25519' | 'ES256' } : {}),
+        ...(values.kid ? { kid: values.kid } : {}),
+      })
       io.stdout(`${key.kid}\n`)
       return 0
     }
@@ -65,7 +74,11 @@ export async function main(argv: readonly string[], io: { stdout: (t: string) =>
     }
     if (command === 'jwks') {
       if (files.length === 0 || values['public-out']) return usage('jwks needs at least one key file (and takes --out, not --public-out)')
-      const keys = await Promise.all(files.map((f) => readKeyFile(f, values.alg ? { alg: values.alg } : {}).catch((err: unknown) => Promise.reject(new Error(`${f}: ${(err as Error).message}`)))))
+      const keys = await Promise.all(
+        files.map((f) =>
+          readKeyFile(f, values.alg ? { alg: values.alg } : {}).catch((err: unknown) => Promise.reject(new Error(`${f}: ${(err as Error).message}`))),
+        ),
+      )
       await emit(io, values.out, JSON.stringify(await jwksOf(keys)) + '\n')
       return 0
     }

@@ -89,13 +89,22 @@ export function workerdConfig(input: WorkerdConfigInput): string {
       bindings = [
 ${[
   ...kvServices.map((kv) => `        (name = ${str(kv.binding)}, kvNamespace = ${str(kv.service)}),`),
-  ...(globalLimits ? [`        (name = ${str(GLOBAL_LIMITS.binding)}, durableObjectNamespace = (className = ${str(GLOBAL_LIMITS.className)}, serviceName = ${str(GLOBAL_LIMITS.service)})),`] : []),
-  ...(beacon ? [`        (name = ${str(BEACON.binding)}, durableObjectNamespace = (className = ${str(BEACON.className)}, serviceName = ${str(BEACON.service)})),`] : []),
+  ...(globalLimits
+    ? [
+        `        (name = ${str(GLOBAL_LIMITS.binding)}, durableObjectNamespace = (className = ${str(GLOBAL_LIMITS.className)}, serviceName = ${str(GLOBAL_LIMITS.service)})),`,
+      ]
+    : []),
+  ...(beacon
+    ? [`        (name = ${str(BEACON.binding)}, durableObjectNamespace = (className = ${str(BEACON.className)}, serviceName = ${str(BEACON.service)})),`]
+    : []),
   `        (name = ${str(UPSTREAM_POOL.binding)}, durableObjectNamespace = ${str(UPSTREAM_POOL.className)}),`,
   ...(input.tunnelWorkerFile ? [`        (name = ${str(TUNNEL_BINDING)}, service = ${str(TUNNEL_SERVICE)}),`] : []),
-  ...Object.entries({ ...input.vars, ...(input.metrics ? { METRICS_PROMETHEUS: 'true' } : {}), ...(ep.byScheme ? {} : { ENTRYPOINT: ep.name }), ...(ep.tls ? { TLS_OPTIONS: ep.tls.optionsName ?? 'default' } : {}) }).map(
-    ([name, value]) => `        (name = ${str(name)}, text = ${str(value)}),`,
-  ),
+  ...Object.entries({
+    ...input.vars,
+    ...(input.metrics ? { METRICS_PROMETHEUS: 'true' } : {}),
+    ...(ep.byScheme ? {} : { ENTRYPOINT: ep.name }),
+    ...(ep.tls ? { TLS_OPTIONS: ep.tls.optionsName ?? 'default' } : {}),
+  }).map(([name, value]) => `        (name = ${str(name)}, text = ${str(value)}),`),
 ].join('\n')}
       ],
       durableObjectNamespaces = [(className = ${str(UPSTREAM_POOL.className)}, uniqueKey = ${str(`traefik-edge-pool-${ep.name}`)})],
@@ -105,44 +114,52 @@ ${[
   )
   // One more isolate of the same module sums the entry points' registries (their `metrics` entrypoints).
   const metricsWorker = input.metrics
-    ? [`    (name = "edge-metrics", worker = (
+    ? [
+        `    (name = "edge-metrics", worker = (
       modules = [(name = "worker.js", esModule = embed ${str(input.workerFile)})],
       compatibilityDate = ${str(input.compatibilityDate)},
       compatibilityFlags = [${flags.map(str).join(', ')}],
       bindings = [
 ${input.entryPoints.map((ep, i) => `        (name = "METRICS_SOURCE_${i}", service = (name = ${str(workerName(ep.name))}, entrypoint = "metrics")),`).join('\n')}
       ],
-    )),`]
+    )),`,
+      ]
     : []
   // The same module once more, hosting the limiter objects every entry point's worker binds.
   const stateWorker = globalLimits
-    ? [`    (name = ${str(GLOBAL_LIMITS.service)}, worker = (
+    ? [
+        `    (name = ${str(GLOBAL_LIMITS.service)}, worker = (
       modules = [(name = "worker.js", esModule = embed ${str(input.workerFile)})],
       compatibilityDate = ${str(input.compatibilityDate)},
       compatibilityFlags = [${flags.map(str).join(', ')}],
       durableObjectNamespaces = [(className = ${str(GLOBAL_LIMITS.className)}, uniqueKey = "traefik-edge-limiter")],
       durableObjectStorage = (inMemory = void),
-    )),`]
+    )),`,
+      ]
     : []
   // The same module once more, hosting the beacon (it verifies pointers with TABLE_JWKS).
   const beaconWorker = beacon
-    ? [`    (name = ${str(BEACON.service)}, worker = (
+    ? [
+        `    (name = ${str(BEACON.service)}, worker = (
       modules = [(name = "worker.js", esModule = embed ${str(input.workerFile)})],
       compatibilityDate = ${str(input.compatibilityDate)},
       compatibilityFlags = [${flags.map(str).join(', ')}],
       bindings = [(name = "TABLE_JWKS", text = ${str(input.vars.TABLE_JWKS ?? '')})],
       durableObjectNamespaces = [(className = ${str(BEACON.className)}, uniqueKey = "traefik-edge-beacon")],
       durableObjectStorage = (inMemory = void),
-    )),`]
+    )),`,
+      ]
     : []
   // The tunnel stand-in: its own worker, reaching upstreams through the same outbound network.
   const tunnelWorker = input.tunnelWorkerFile
-    ? [`    (name = ${str(TUNNEL_SERVICE)}, worker = (
+    ? [
+        `    (name = ${str(TUNNEL_SERVICE)}, worker = (
       modules = [(name = "tunnel.js", esModule = embed ${str(input.tunnelWorkerFile)})],
       compatibilityDate = ${str(input.compatibilityDate)},
       compatibilityFlags = [${flags.map(str).join(', ')}],
       globalOutbound = "outbound",
-    )),`]
+    )),`,
+      ]
     : []
   const services = [
     ...workers,
@@ -158,7 +175,10 @@ ${input.entryPoints.map((ep, i) => `        (name = "METRICS_SOURCE_${i}", servi
     const proto = ep.tls ? `https = (options = ${http}, tlsOptions = ${socketTls(ep.tls)})` : `http = ${http}`
     return `    (name = ${str(ep.name)}, address = ${str(ep.address)}, ${proto}, service = ${str(workerName(ep.name))}),`
   })
-  if (input.metrics) sockets.push(`    (name = "${METRICS_SOCKET}", address = ${str(input.metrics.address)}, http = (), service = (name = "edge-metrics", entrypoint = "prometheus")),`)
+  if (input.metrics)
+    sockets.push(
+      `    (name = "${METRICS_SOCKET}", address = ${str(input.metrics.address)}, http = (), service = (name = "edge-metrics", entrypoint = "prometheus")),`,
+    )
   return `# Generated by control-plane/runtime/workerd-config.ts. Do not edit.
 using Workerd = import "/workerd/workerd.capnp";
 
@@ -175,7 +195,7 @@ ${sockets.join('\n')}
 
 /** WORKERD_V8_FLAGS (space-separated), for profiling: e.g. `--no-turbo-inlining` (bench/proxy/profile.ts). */
 function v8Flags(): string {
-  const flags = (typeof process === 'undefined' ? '' : process.env.WORKERD_V8_FLAGS ?? '').split(/\s+/).filter(Boolean)
+  const flags = (typeof process === 'undefined' ? '' : (process.env.WORKERD_V8_FLAGS ?? '')).split(/\s+/).filter(Boolean)
   return flags.length ? `\n  v8Flags = [${flags.map(str).join(', ')}],` : ''
 }
 

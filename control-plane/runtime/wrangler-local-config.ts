@@ -17,7 +17,11 @@ const DEV_ENTRY = join(REPO_ROOT, 'edge-worker/src/local/dev-entry.ts')
 /** The local configuration for a file at `out` (its `main` relative to it, as wrangler resolves it). */
 export function localWranglerConfig(out: string, configPath = join(REPO_ROOT, 'wrangler.toml')): Record<string, unknown> {
   const { rawConfig } = experimental_readRawConfig({ config: configPath })
-  const { vpc_networks: vpc = [], services = [], ...rest } = rawConfig as Record<string, unknown> & { vpc_networks?: Array<{ binding: string }>; services?: unknown[] }
+  const {
+    vpc_networks: vpc = [],
+    services = [],
+    ...rest
+  } = rawConfig as Record<string, unknown> & { vpc_networks?: Array<{ binding: string }>; services?: unknown[] }
   const name = String(rest.name)
   const standIns = vpc.filter((v) => v.binding === TUNNEL_BINDING).map((v) => ({ binding: v.binding, service: name, entrypoint: 'LocalTunnel' }))
   return { ...rest, main: relative(dirname(out), DEV_ENTRY), services: [...services, ...standIns] }

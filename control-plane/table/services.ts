@@ -13,14 +13,7 @@ import { durationToNs } from '../../shared/dynamic/duration.ts'
 import type { HTTPConfiguration, Service, ServersLoadBalancer, Sticky } from '../../shared/dynamic/types.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 import { isIpLiteral, throughTunnel, type TunnelHost, type TunnelMode } from '../../shared/table/tunnel.ts'
-import type {
-  ServiceEndpoints,
-  StickyCookie,
-  TablePassiveHealthCheck,
-  TableService,
-  TableServer,
-  TableTransport,
-} from '../../shared/table/schema.ts'
+import type { ServiceEndpoints, StickyCookie, TablePassiveHealthCheck, TableService, TableServer, TableTransport } from '../../shared/table/schema.ts'
 import type { EdgeDiagnostics } from './diagnostics.ts'
 import { localKey, unresolved } from './references.ts'
 import { stickyCookieName } from './sticky-name.ts'
@@ -180,7 +173,11 @@ export class ServiceCompiler {
   }
 
   /** A weighted or highestRandomWeight service's children: table keys and weights (null: one is unknown). */
-  #weightedChildren(key: string, kind: string, children: Array<{ name?: string; weight?: number }> | undefined): Array<{ service: string; weight: number }> | null {
+  #weightedChildren(
+    key: string,
+    kind: string,
+    children: Array<{ name?: string; weight?: number }> | undefined,
+  ): Array<{ service: string; weight: number }> | null {
     const services: Array<{ service: string; weight: number }> = []
     for (const [i, child] of (children ?? []).entries()) {
       const childKey = this.#child(key, `${kind}.services[${i}].name`, child.name)
@@ -259,9 +256,19 @@ export class ServiceCompiler {
     }
     if (this.#target !== 'cloudflare') return
     if (tunnel && url.protocol === 'https:') {
-      this.#d.warn('service', key, field, 'HTTPS through the tunnel: cloudflared verifies the upstream\'s certificate against public CAs and Cloudflare\'s Origin CA (a self-signed pod certificate fails); plain http inside the cluster is still encrypted up to the tunnel')
+      this.#d.warn(
+        'service',
+        key,
+        field,
+        "HTTPS through the tunnel: cloudflared verifies the upstream's certificate against public CAs and Cloudflare's Origin CA (a self-signed pod certificate fails); plain http inside the cluster is still encrypted up to the tunnel",
+      )
     } else if (!tunnel && isIpLiteral(url.hostname)) {
-      this.#d.error('service', key, field, 'Cloudflare refuses fetches to IP addresses (error 1003) and the tunnel is off (--tunnel off): use a hostname in the zone, or the cluster\'s tunnel')
+      this.#d.error(
+        'service',
+        key,
+        field,
+        "Cloudflare refuses fetches to IP addresses (error 1003) and the tunnel is off (--tunnel off): use a hostname in the zone, or the cluster's tunnel",
+      )
     }
   }
 
@@ -269,10 +276,20 @@ export class ServiceCompiler {
   #hostOnCloudflare(key: string, servers: TableServer[]): void {
     const field = 'loadBalancer.passHostHeader'
     if (servers.some((s) => s.tunnel === 'url')) {
-      this.#d.warn('service', key, field, 'the tunnel is set to carry the URL\'s host (--tunnel-host url): the upstream gets its own host, the client\'s is in X-Forwarded-Host')
+      this.#d.warn(
+        'service',
+        key,
+        field,
+        "the tunnel is set to carry the URL's host (--tunnel-host url): the upstream gets its own host, the client's is in X-Forwarded-Host",
+      )
     }
     if (servers.some((s) => s.tunnel === undefined)) {
-      this.#d.warn('service', key, field, 'Cloudflare sends the client\'s Host to a public upstream only when both are in one of the worker\'s zones (CLOUDFLARE_ZONES: cf.resolveOverride); elsewhere the upstream gets its own host')
+      this.#d.warn(
+        'service',
+        key,
+        field,
+        "Cloudflare sends the client's Host to a public upstream only when both are in one of the worker's zones (CLOUDFLARE_ZONES: cf.resolveOverride); elsewhere the upstream gets its own host",
+      )
     }
   }
 
@@ -325,4 +342,3 @@ export function parseStatusRanges(ranges: string[]): Array<[number, number]> | n
   }
   return out
 }
-

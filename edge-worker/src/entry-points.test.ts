@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { entryPointOf, parseBySchemes } from './entry-points.ts'
 
 describe('entry point of a request', () => {
-  it('maps the scheme to Traefik\'s conventional names by default, or as ENTRYPOINT_BY_SCHEME says', () => {
+  it("maps the scheme to Traefik's conventional names by default, or as ENTRYPOINT_BY_SCHEME says", () => {
     expect([entryPointOf({}, false), entryPointOf({}, true)]).toEqual(['web', 'websecure'])
     const env = { ENTRYPOINT_BY_SCHEME: 'http=public, https=public-tls' }
     expect([entryPointOf(env, false), entryPointOf(env, true)]).toEqual(['public', 'public-tls'])

@@ -35,7 +35,10 @@ export function entryPointOf(env: EntryPointEnv, tls: boolean): string {
 /** `http=web, https=websecure` -> the map; an unknown scheme or a malformed item is an error (thrown once, logged by the runtime). */
 export function parseBySchemes(text: string | undefined): BySchemes {
   const map = { ...DEFAULT }
-  for (const item of (text ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of (text ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^(https?)\s*=\s*([A-Za-z0-9_-]+)$/.exec(item)
     if (!m) throw new Error(`ENTRYPOINT_BY_SCHEME: "${item}" is not http=NAME or https=NAME`)
     map[m[1] as keyof BySchemes] = m[2]!

@@ -37,7 +37,7 @@ describe('npm commands whose output the docs redirect', () => {
     expect(seen).toBeGreaterThan(3)
   })
 
-  it('npm run -s prints the command\'s output and nothing else', async () => {
+  it("npm run -s prints the command's output and nothing else", async () => {
     dir = await mkdtemp(join(tmpdir(), 'npm-output-'))
     const key = join(dir, 'k.jwk.json')
     const sh = (cmd: string) => spawnSync('bash', ['-c', cmd], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 })

@@ -13,7 +13,7 @@ import { request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EndpointsTable } from '../../shared/table/schema.ts'
 import { buildEdgeInput, startEdge, startUpstream, testCa, type Echo, type TestEdge, type Upstream } from '../support/index.ts'
-import type { EdgeTableInput } from '../../control-plane/publish/pack-table.ts'
+import type { EdgeTableInput } from '../../shared/kv/pack-table.ts'
 
 const pods: Record<string, Upstream> = {}
 let edge: TestEdge
@@ -129,7 +129,7 @@ describe('a Cloudflare-target table over the tunnel binding', () => {
     expect(servers.every((s) => s.tunnel === 'header')).toBe(true)
   })
 
-  it('reaches the pods through the binding with the Host Traefik sends: the client\'s (passHostHeader)', async () => {
+  it("reaches the pods through the binding with the Host Traefik sends: the client's (passHostHeader)", async () => {
     // On Cloudflare the client's address comes in CF-Connecting-IP.
     const res = await edge.request('/cart?id=1', { headers: { host: 'shop.example', 'cf-connecting-ip': '203.0.113.9' } })
     expect(res.status).toBe(200)
@@ -174,7 +174,10 @@ describe('a Cloudflare-target table over the tunnel binding', () => {
 
   it('skips pods the endpoints table marks down (health), as a health checker publishes them', async () => {
     const lb = { loadBalancer: { servers: [{ url: pods.a!.url }, { url: pods.b!.url }], passHostHeader: true, healthCheck: { path: '/health' } } }
-    const built = buildEdgeInput({ config: { http: { routers: { r: { rule: 'Host(`health.example`)', service: 'checked' } }, services: { checked: lb } } } }, { target: 'cloudflare' })
+    const built = buildEdgeInput(
+      { config: { http: { routers: { r: { rule: 'Host(`health.example`)', service: 'checked' } }, services: { checked: lb } } } },
+      { target: 'cloudflare' },
+    )
     const endpoints = built.table.endpoints as EndpointsTable
     expect(endpoints.services.checked!.servers.map((s) => s.tunnel)).toEqual(['header', 'header'])
     endpoints.services.checked!.servers[1]!.up = false
@@ -185,14 +188,18 @@ describe('a Cloudflare-target table over the tunnel binding', () => {
     await edge.publish(shopTable)
   })
 
-  it('compresses against the client\'s Accept-Encoding, which Cloudflare keeps in request.cf.clientAcceptEncoding', async () => {
+  it("compresses against the client's Accept-Encoding, which Cloudflare keeps in request.cf.clientAcceptEncoding", async () => {
     const raw = (cf: object, acceptEncoding: string) =>
       new Promise<{ encoding: string | undefined; body: Buffer }>((resolve, reject) => {
-        const req = httpRequest(`${edge.url()}/`, { headers: { host: 'gzip.example', 'accept-encoding': acceptEncoding, 'cf-blob': JSON.stringify(cf) }, agent: false }, (res) => {
-          const chunks: Buffer[] = []
-          res.on('data', (c: Buffer) => chunks.push(c))
-          res.on('end', () => resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }))
-        })
+        const req = httpRequest(
+          `${edge.url()}/`,
+          { headers: { host: 'gzip.example', 'accept-encoding': acceptEncoding, 'cf-blob': JSON.stringify(cf) }, agent: false },
+          (res) => {
+            const chunks: Buffer[] = []
+            res.on('data', (c: Buffer) => chunks.push(c))
+            res.on('end', () => resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }))
+          },
+        )
         req.on('error', reject)
         req.end()
       })
@@ -211,7 +218,7 @@ describe('a Cloudflare-target table with the tunnel off', () => {
   let off: TestEdge
   afterAll(async () => off?.stop())
 
-  it('reports pod addresses as unreachable (error 1003) and reaches them with fetch(), which sends the URL\'s host', async () => {
+  it("reports pod addresses as unreachable (error 1003) and reaches them with fetch(), which sends the URL's host", async () => {
     const built = buildEdgeInput({ yaml: manifests() }, { target: 'cloudflare', tunnel: { mode: 'off', host: 'header' } })
     expect(built.problems.join('\n')).toMatch(/service shop-web-80: loadBalancer.servers\[0\].url: Cloudflare refuses fetches to IP addresses \(error 1003\)/)
     off = await startEdge({ input: { table: built.table }, target: 'cloudflare' })
@@ -220,7 +227,7 @@ describe('a Cloudflare-target table with the tunnel off', () => {
     expect(echo(res.body).headers.host).toMatch(/^127\.0\.0\.4[12]:\d+$/)
   })
 
-  it('`--tunnel-host url`: through the tunnel without a Host header (the binding writes the URL\'s), reported for passHostHeader', async () => {
+  it("`--tunnel-host url`: through the tunnel without a Host header (the binding writes the URL's), reported for passHostHeader", async () => {
     const built = buildEdgeInput({ yaml: manifests() }, { target: 'cloudflare', tunnel: { mode: 'private', host: 'url' } })
     expect(built.problems.join('\n')).toMatch(/shop-web-80: loadBalancer.passHostHeader: the tunnel is set to carry the URL's host/)
     await off.publish(built.table)
@@ -231,11 +238,21 @@ describe('a Cloudflare-target table with the tunnel off', () => {
 
   it('still reports what Cloudflare cannot do for a public upstream: custom CAs', () => {
     const built = buildEdgeInput(
-      { config: { http: { routers: { r: { rule: 'Host(`x.example`)', service: 's' } }, services: { s: { loadBalancer: { servers: [{ url: 'https://origin.example.com' }], passHostHeader: true, serversTransport: 'private' } } }, serversTransports: { private: { rootCAs: [testCa().cert] } } } } },
+      {
+        config: {
+          http: {
+            routers: { r: { rule: 'Host(`x.example`)', service: 's' } },
+            services: { s: { loadBalancer: { servers: [{ url: 'https://origin.example.com' }], passHostHeader: true, serversTransport: 'private' } } },
+            serversTransports: { private: { rootCAs: [testCa().cert] } },
+          },
+        },
+      },
       { target: 'cloudflare' },
     )
     const text = built.problems.join('\n')
     expect(text).toMatch(/private.*rootCAs.*public CAs only/)
-    expect(text).toMatch(/s: loadBalancer.passHostHeader: Cloudflare sends the client's Host to a public upstream only when both are in one of the worker's zones/)
+    expect(text).toMatch(
+      /s: loadBalancer.passHostHeader: Cloudflare sends the client's Host to a public upstream only when both are in one of the worker's zones/,
+    )
   })
 })

@@ -90,7 +90,10 @@ describe('web and websecure by scheme, as shipped', () => {
     const res = await send(`${edge.url('web')}/cart?id=1`, { headers: { host: 'app.example' } })
     expect(res.status).toBe(301)
     expect(res.headers.location).toBe('https://app.example/cart?id=1')
-    const followed = await send(`${edge.url('websecure')}${new URL(res.headers.location!).pathname}?id=1`, { headers: { host: 'app.example' }, ca: testCa().cert })
+    const followed = await send(`${edge.url('websecure')}${new URL(res.headers.location!).pathname}?id=1`, {
+      headers: { host: 'app.example' },
+      ca: testCa().cert,
+    })
     expect(followed.status).toBe(200)
   })
 

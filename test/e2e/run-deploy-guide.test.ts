@@ -91,10 +91,14 @@ beforeAll(async () => {
   Object.assign(VALUES, { CLOUDFLARE_ACCOUNT_ID: api.accountId, CLOUDFLARE_API_TOKEN: api.token })
   // The repository as a user has it (tracked and new files), node_modules shared.
   const repo = join(work, 'repo')
-  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: REPO_ROOT, encoding: 'utf8' }).split('\n').filter(Boolean)
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: REPO_ROOT, encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean)
   for (const f of files.filter((f) => !/^(test|bench|docs)\//.test(f))) {
     await mkdir(dirname(join(repo, f)), { recursive: true })
-    await cp(join(REPO_ROOT, f), join(repo, f)).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') throw err })
+    await cp(join(REPO_ROOT, f), join(repo, f)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err
+    })
   }
   await symlink(join(REPO_ROOT, 'node_modules'), join(repo, 'node_modules'))
   const bin = join(work, 'bin')
@@ -127,7 +131,15 @@ function runBlock(block: Block): Promise<string> {
     let output = ''
     child.stdout.on('data', (c: Buffer) => (output += c))
     child.stderr.on('data', (c: Buffer) => (output += c))
-    child.on('exit', (code) => (code === 0 ? resolve(output) : reject(new Error(`docs/deploy.md line ${block.line}: exit ${code}\n${block.code}\n--- output\n${output}\n--- unknown API calls: ${api.unknown.join(', ')}`))))
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(output)
+        : reject(
+            new Error(
+              `docs/deploy.md line ${block.line}: exit ${code}\n${block.code}\n--- output\n${output}\n--- unknown API calls: ${api.unknown.join(', ')}`,
+            ),
+          ),
+    )
   })
 }
 
@@ -144,7 +156,12 @@ describe('docs/deploy.md, as written', () => {
     expect(manual.map((b) => b.code.split('\n')[0]!.split(' ')[0])).toEqual(['docker', 'kubectl'])
     expect(runnable.length).toBeGreaterThanOrEqual(7)
     // The values go into the session the first block starts; later blocks inherit them from it.
-    await writeFile(join(work, 'state.sh'), Object.entries(VALUES).map(([k, v]) => `export ${k}=${JSON.stringify(v)}`).join('\n') + '\n')
+    await writeFile(
+      join(work, 'state.sh'),
+      Object.entries(VALUES)
+        .map(([k, v]) => `export ${k}=${JSON.stringify(v)}`)
+        .join('\n') + '\n',
+    )
     for (const block of runnable) ran.push({ block, output: await runBlock(block) })
     expect(api.unknown).toEqual([])
   }, 300_000)
@@ -161,7 +178,12 @@ describe('docs/deploy.md, as written', () => {
     expect(bindings).toContainEqual(expect.objectContaining({ name: 'ROUTES', type: 'kv_namespace', namespace_id: ns!.id }))
     expect(bindings).toContainEqual(expect.objectContaining({ name: 'VPC_NETWORK', network_id: 'cf1:network' }))
     expect(bindings).toContainEqual(expect.objectContaining({ name: 'ENTRYPOINT_BY_SCHEME', text: 'http=web,https=websecure' }))
-    expect(bindings.filter((b) => b.type === 'durable_object_namespace').map((b) => b.class_name).sort()).toEqual(['EdgeLimiter', 'TableBeacon'])
+    expect(
+      bindings
+        .filter((b) => b.type === 'durable_object_namespace')
+        .map((b) => b.class_name)
+        .sort(),
+    ).toEqual(['EdgeLimiter', 'TableBeacon'])
     expect(worker.metadata.compatibility_flags).toContain('nodejs_compat')
     expect(worker.workersDev).toBe(true)
     // The secrets are the files the guide made, byte for byte.
@@ -186,7 +208,9 @@ describe('what the guide produced, at work', () => {
 
   beforeAll(async () => {
     if (ran.length === 0) return
-    cluster = parseAllDocuments(await readFile(join(work, 'cluster.yaml'), 'utf8')).map((d) => d.toJS() as K8sObject).filter(Boolean)
+    cluster = parseAllDocuments(await readFile(join(work, 'cluster.yaml'), 'utf8'))
+      .map((d) => d.toJS() as K8sObject)
+      .filter(Boolean)
     pod = await startUpstream({ host: '127.0.0.71', name: 'pod' })
     apiServer = await startApiServer({ tls: true })
   }, 60_000)
@@ -204,16 +228,32 @@ describe('what the guide produced, at work', () => {
     expect(s!.metadata.namespace).toBe('traefik-edge')
     return Object.fromEntries(Object.entries(s!.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))
   }
-  const deployment = (name: string) => cluster.find((o) => o.kind === 'Deployment' && o.metadata.name === name) as K8sObject & {
-    spec: { template: { spec: { containers: Array<{ image: string; args: string[]; env: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }>; volumeMounts: Array<{ name: string; mountPath: string }> }>; volumes: Array<{ name: string; secret?: { secretName: string; items?: Array<{ key: string; path: string }> } }> } } }
-  }
+  const deployment = (name: string) =>
+    cluster.find((o) => o.kind === 'Deployment' && o.metadata.name === name) as K8sObject & {
+      spec: {
+        template: {
+          spec: {
+            containers: Array<{
+              image: string
+              args: string[]
+              env: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }>
+              volumeMounts: Array<{ name: string; mountPath: string }>
+            }>
+            volumes: Array<{ name: string; secret?: { secretName: string; items?: Array<{ key: string; path: string }> } }>
+          }
+        }
+      }
+    }
 
   it('kubectl got the namespace, five Secrets and the rendered manifests, the tunnel token where cloudflared reads it', () => {
     expect(ran.length).toBeGreaterThan(0)
     expect(cluster.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name)).toContain('traefik-edge')
-    expect(cluster.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name).sort()).toEqual(
-      ['traefik-edge-beacon', 'traefik-edge-cloudflare', 'traefik-edge-secrets-key', 'traefik-edge-signing-key', 'traefik-edge-tunnel'],
-    )
+    expect(
+      cluster
+        .filter((o) => o.kind === 'Secret')
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['traefik-edge-beacon', 'traefik-edge-cloudflare', 'traefik-edge-secrets-key', 'traefik-edge-signing-key', 'traefik-edge-tunnel'])
     const cloudflared = deployment('traefik-edge-cloudflared').spec.template.spec.containers[0]!
     const ref = cloudflared.env.find((e) => e.name === 'TUNNEL_TOKEN')!.valueFrom!.secretKeyRef!
     expect(secret(ref.name)[ref.key]).toBe([...api.tunnels.values()][0]!.token)
@@ -253,9 +293,27 @@ describe('what the guide produced, at work', () => {
     apiServer.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } })
     apiServer.apply(...serviceObjects({ name: 'app', namespace: 'shop', addresses: [pod.host], port: pod.port }))
     apiServer.apply(
-      { apiVersion: 'traefik.io/v1alpha1', kind: 'Middleware', metadata: { name: 'to-https', namespace: 'shop' }, spec: { redirectScheme: { scheme: 'https', permanent: true } } },
-      { apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', metadata: { name: 'app', namespace: 'shop' }, spec: { entryPoints: ['websecure'], routes: [{ kind: 'Rule', match: `Host(\`${VALUES.APP_HOST}\`)`, services: [{ name: 'app', port: 80 }] }], tls: {} } },
-      { apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', metadata: { name: 'app-http', namespace: 'shop' }, spec: { entryPoints: ['web'], routes: [{ kind: 'Rule', match: `Host(\`${VALUES.APP_HOST}\`)`, middlewares: [{ name: 'to-https' }], services: [{ name: 'app', port: 80 }] }] } },
+      {
+        apiVersion: 'traefik.io/v1alpha1',
+        kind: 'Middleware',
+        metadata: { name: 'to-https', namespace: 'shop' },
+        spec: { redirectScheme: { scheme: 'https', permanent: true } },
+      },
+      {
+        apiVersion: 'traefik.io/v1alpha1',
+        kind: 'IngressRoute',
+        metadata: { name: 'app', namespace: 'shop' },
+        spec: { entryPoints: ['websecure'], routes: [{ kind: 'Rule', match: `Host(\`${VALUES.APP_HOST}\`)`, services: [{ name: 'app', port: 80 }] }], tls: {} },
+      },
+      {
+        apiVersion: 'traefik.io/v1alpha1',
+        kind: 'IngressRoute',
+        metadata: { name: 'app-http', namespace: 'shop' },
+        spec: {
+          entryPoints: ['web'],
+          routes: [{ kind: 'Rule', match: `Host(\`${VALUES.APP_HOST}\`)`, middlewares: [{ name: 'to-https' }], services: [{ name: 'app', port: 80 }] }],
+        },
+      },
     )
 
     // The controller with the Deployment's flags and environment, its Secrets mounted as files
@@ -284,7 +342,10 @@ describe('what the guide produced, at work', () => {
     expect(parseControllerArgs(container.args, env)).toMatchObject({ sink: 'cloudflare', target: 'cloudflare', entryPoints: ['web', 'websecure'] })
     const kubeconfig = join(work, 'kubeconfig')
     await writeFile(kubeconfig, apiServer.kubeconfig())
-    controller = await startControllerProcess([...args.filter((a) => !/^--(ops-port|state-dir)=/.test(a)), '--kubeconfig', kubeconfig, '--ops-port=0', `--state-dir=${join(work, 'controller-state')}`], env)
+    controller = await startControllerProcess(
+      [...args.filter((a) => !/^--(ops-port|state-dir)=/.test(a)), '--kubeconfig', kubeconfig, '--ops-port=0', `--state-dir=${join(work, 'controller-state')}`],
+      env,
+    )
 
     const https = () => send(`${edge.url('websecure')}/cart?id=1`, { headers: { host: VALUES.APP_HOST }, ca: testCa().cert })
     await eventually(async () => expect((await https()).status).toBe(200), { what: 'the route served', timeoutMs: 20_000 }).catch((err: Error) => {

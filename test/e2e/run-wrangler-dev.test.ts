@@ -65,10 +65,29 @@ spec:
 
     wrangler = spawn(
       process.execPath,
-      [join(REPO_ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'dev', '--config', config, '--persist-to', persistTo, '--local-protocol', 'https',
-        '--ip', '127.0.0.1', '--port', '0', '--var', `TABLE_JWKS:${JSON.stringify(signer.jwks)}`],
+      [
+        join(REPO_ROOT, 'node_modules/wrangler/bin/wrangler.js'),
+        'dev',
+        '--config',
+        config,
+        '--persist-to',
+        persistTo,
+        '--local-protocol',
+        'https',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--var',
+        `TABLE_JWKS:${JSON.stringify(signer.jwks)}`,
+      ],
       // No token, no account: everything local.
-      { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_API_TOKEN: '', HOME: dir } },
+      {
+        cwd: dir,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_API_TOKEN: '', HOME: dir },
+      },
     )
     let output = ''
     const url = await new Promise<string>((resolve, reject) => {

@@ -98,7 +98,7 @@ export interface KvNamespaceData {
  */
 export function kvRoute(route: string, url: URL, body: string, fake: KvNamespaceData): { status: number; body: unknown } | null {
   const r = (status: number, answer: unknown) => ({ status, body: answer })
-    switch (route) {
+  switch (route) {
     case 'PUT /bulk': {
       const pairs = JSON.parse(body) as Array<{ key?: unknown; value?: unknown }>
       if (!Array.isArray(pairs) || pairs.length > 10_000) return r(400, fail(10026, 'bulk writes take 1 to 10000 pairs'))

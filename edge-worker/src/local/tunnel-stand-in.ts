@@ -15,7 +15,7 @@
  * @module
  */
 import { WorkerEntrypoint } from 'cloudflare:workers'
-import { isWebSocketUpgrade } from '../proxy/forwarded.ts'
+import { isWebSocketUpgrade } from '../../../shared/http/forwarded.ts'
 import { socketTransport, socketWebSocket } from '../proxy/socket-transport.ts'
 import type { UpstreamRequest } from '../proxy/transport.ts'
 

@@ -23,7 +23,7 @@ import { withResponseHeaders } from '../response.ts'
 import { fetchTransport } from './fetch-transport.ts'
 import { tunnelTransport } from './tunnel-transport.ts'
 import { failedBeforeSending, markNotSent } from './not-sent.ts'
-import { appendForwardedFor, isWebSocketUpgrade, removeHopByHop } from './forwarded.ts'
+import { appendForwardedFor, isWebSocketUpgrade, removeHopByHop } from '../../../shared/http/forwarded.ts'
 import { socketTransport, socketWebSocket } from './socket-transport.ts'
 import { ProxyError, type ServerAddress, type Transport } from './transport.ts'
 
@@ -163,7 +163,16 @@ function hostnameOf(host: string): string {
 
 /** CLOUDFLARE_ZONES ("example.com, example.net") as lower-case names. */
 export function parseZones(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((z) => z.trim().toLowerCase().replace(/^\*?\./, '').replace(/\.$/, '')).filter(Boolean)
+  return (value ?? '')
+    .split(',')
+    .map((z) =>
+      z
+        .trim()
+        .toLowerCase()
+        .replace(/^\*?\./, '')
+        .replace(/\.$/, ''),
+    )
+    .filter(Boolean)
 }
 
 /** Go's JoinURLPath: one slash between the server's path and the request's. */

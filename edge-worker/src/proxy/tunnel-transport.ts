@@ -34,6 +34,9 @@ export function tunnelTransport(env: Record<string, unknown>): Transport {
 
 function missing(): Promise<Response> {
   return Promise.reject(
-    new ProxyError('unreachable', `no ${TUNNEL_BINDING} binding: the table reaches this server through the cluster's tunnel (a [[vpc_networks]] binding in wrangler.toml, docs/deploy.md)`),
+    new ProxyError(
+      'unreachable',
+      `no ${TUNNEL_BINDING} binding: the table reaches this server through the cluster's tunnel (a [[vpc_networks]] binding in wrangler.toml, docs/deploy.md)`,
+    ),
   )
 }
