@@ -4,7 +4,6 @@
 // Cloudflare, answers an https request from a pod reached through the VPC_NETWORK binding. Offline,
 // without any Cloudflare account or token.
 import { afterAll, describe, expect, it } from 'vitest'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,18 +14,15 @@ import { loadOrCreateDevSigningKey } from '../../control-plane/publish/signing-k
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { writeLocalWranglerConfig } from '../../control-plane/runtime/wrangler-local-config.ts'
 import { buildEdgeInput, send, serviceYaml, startUpstream, type Echo, type Upstream } from '../support/index.ts'
+import { startWranglerDev, type WranglerDev } from '../support/wrangler-dev.ts'
 
 describe('wrangler dev on the shipped configuration', () => {
   let dir: string | undefined
-  let wrangler: ChildProcess | undefined
+  let wrangler: WranglerDev | undefined
   let pod: Upstream | undefined
 
   afterAll(async () => {
-    if (wrangler?.pid && wrangler.exitCode === null) {
-      const exited = new Promise((r) => wrangler!.once('exit', r))
-      process.kill(-wrangler.pid, 'SIGTERM')
-      await exited
-    }
+    await wrangler?.stop()
     await pod?.close()
     if (dir) await rm(dir, { recursive: true, force: true })
   })
@@ -63,44 +59,16 @@ spec:
       await store.close()
     }
 
-    wrangler = spawn(
-      process.execPath,
-      [
-        join(REPO_ROOT, 'node_modules/wrangler/bin/wrangler.js'),
-        'dev',
-        '--config',
-        config,
-        '--persist-to',
-        persistTo,
-        '--local-protocol',
-        'https',
-        '--ip',
-        '127.0.0.1',
-        '--port',
-        '0',
-        '--var',
-        `TABLE_JWKS:${JSON.stringify(signer.jwks)}`,
-      ],
-      // No token, no account: everything local.
+    wrangler = await startWranglerDev(
+      ['--config', config, '--persist-to', persistTo, '--local-protocol', 'https', '--var', `TABLE_JWKS:${JSON.stringify(signer.jwks)}`],
       {
         cwd: dir,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_API_TOKEN: '', HOME: dir },
+        // No token, no account: everything local.
+        env: { CLOUDFLARE_API_TOKEN: '', HOME: dir },
       },
     )
-    let output = ''
-    const url = await new Promise<string>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString()
-        const m = /Ready on (https:\/\/[\d.]+:\d+)/.exec(output)
-        if (m) resolve(m[1]!)
-      }
-      wrangler!.stdout!.on('data', onData)
-      wrangler!.stderr!.on('data', onData)
-      wrangler!.once('exit', () => reject(new Error(`wrangler dev exited:\n${output}`)))
-      setTimeout(() => reject(new Error(`wrangler dev not ready:\n${output}`)), 90_000).unref()
-    })
+    const { url } = wrangler
+    const output = wrangler.output()
     expect(output).toMatch(/env\.VPC_NETWORK \(traefik-edge#LocalTunnel\)\s+Worker\s+local/)
     expect(output).not.toMatch(/WARNING|remote binding|API token/i)
     const res = await send(`${url}/cart?id=1`, { headers: { host: 'app.example' }, insecure: true })
