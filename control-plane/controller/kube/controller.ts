@@ -20,6 +20,7 @@ import { IncrementalPipeline, type Change, type PipelineBuild } from '../../pipe
 import type { PackOptions } from '../../../shared/kv/pack-table.ts'
 import { MissingBlobError, type PrepackedTable, type PublishResult } from '../../publish/publisher.ts'
 import type { SecretsSealer } from '../../publish/seal-secrets.ts'
+import type { TunnelOptions } from '../../table/services.ts'
 import { ClusterCache } from './cluster-cache.ts'
 import { newCounters, type KubeCounters } from './counters.ts'
 import type { SourceIndex } from '../../dashboard/sources.ts'
@@ -49,7 +50,7 @@ export interface ClusterControllerOptions {
   kc: KubeConfig
   provider: Partial<ProviderOptions>
   /** The table's target and the entry points it serves (default: workerd, `web`). */
-  edge?: { target?: EdgeTarget; entryPoints?: string[] }
+  edge?: { target?: EdgeTarget; entryPoints?: string[]; tunnel?: TunnelOptions }
   /** Seals middleware secrets in the blobs (none: withheld; give the publisher's sealer). */
   sealer?: SecretsSealer | null
   pack?: PackOptions
@@ -151,6 +152,7 @@ export class ClusterController {
       provider: options.provider,
       target: options.edge?.target ?? 'workerd',
       entryPoints: options.edge?.entryPoints ?? ['web'],
+      ...(options.edge?.tunnel ? { tunnel: options.edge.tunnel } : {}),
       ...(options.pack ? { pack: options.pack } : {}),
       sealer: options.sealer ?? null,
       objects: () => this.#cache.snapshot().objects,

@@ -14,6 +14,7 @@ import { splitTableByHost } from '../../../shared/table/split.ts'
 import { TABLE_SCHEMA_VERSION } from '../../../shared/table/schema.ts'
 import type { EdgeTarget } from '../../../shared/table/capabilities.ts'
 import { leafCert, testCa } from '../../../test/support/certs.ts'
+import type { TunnelOptions } from '../../table/services.ts'
 import { IncrementalPipeline, type Change } from './incremental-pipeline.ts'
 
 const NAMESPACES = ['a', 'b']
@@ -251,9 +252,16 @@ function canonical(value: unknown): unknown {
   )
 }
 
-async function fullBuild(objects: KubeObject[], provider: Record<string, unknown>, target: EdgeTarget, entryPoints: string[] | undefined, pack: PackOptions) {
+async function fullBuild(
+  objects: KubeObject[],
+  provider: Record<string, unknown>,
+  target: EdgeTarget,
+  entryPoints: string[] | undefined,
+  pack: PackOptions,
+  tunnel?: TunnelOptions,
+) {
   const { config, diagnostics } = compile({ objects }, provider)
-  const built = buildEdgeTable(config, { target, ...(entryPoints ? { entryPoints } : {}) })
+  const built = buildEdgeTable(config, { target, ...(entryPoints ? { entryPoints } : {}), ...(tunnel ? { tunnel } : {}) })
   const input = { schema: TABLE_SCHEMA_VERSION, routes: splitTableByHost(built.table), endpoints: built.endpoints }
   const packed = await packTable(await sealTableSecrets(input, null), pack)
   const caProblems: string[] = []
@@ -268,6 +276,7 @@ describe('incremental pipeline', () => {
       target: pick<EdgeTarget>('workerd', 'cloudflare'),
       entryPoints: maybe(fc.constant(['web', 'websecure']).map((e) => [...e])),
       provider: fc.record({ allowCrossNamespace: fc.boolean(), allowExternalNameServices: fc.boolean(), ingressClass: pick('', 'traefik') }),
+      tunnel: maybe(pick<TunnelOptions>({ mode: 'private', host: 'header' }, { mode: 'all', host: 'url' }, { mode: 'off', host: 'header' })),
       pack: pick<PackOptions>({ shardThresholdBytes: 0, bucketTargetBytes: 700, maxEndpointShards: 2 }, {}),
     })
     await fc.assert(
@@ -275,9 +284,16 @@ describe('incremental pipeline', () => {
         settings,
         fc.array(change, { minLength: 10, maxLength: 60, size: 'large' }),
         fc.array(change, { minLength: 1, maxLength: 40, size: 'large' }),
-        async ({ target, entryPoints, provider, pack }, initial, changes) => {
+        async ({ target, entryPoints, provider, tunnel, pack }, initial, changes) => {
           const cluster = new Map<string, KubeObject>()
-          const pipeline = new IncrementalPipeline({ provider, target, ...(entryPoints ? { entryPoints } : {}), pack, objects: () => cluster.values() })
+          const pipeline = new IncrementalPipeline({
+            provider,
+            target,
+            ...(entryPoints ? { entryPoints } : {}),
+            ...(tunnel ? { tunnel } : {}),
+            pack,
+            objects: () => cluster.values(),
+          })
           const blobs = new Map<string, string>()
           const apply = (c: Change) => {
             if ('object' in c) cluster.set(keyOf(c.object), c.object)
@@ -309,7 +325,7 @@ describe('incremental pipeline', () => {
             const c = batch
             const got = await pipeline.build(batch)
             for (const [d, t] of got.packed.blobs) blobs.set(d, t)
-            const want = await fullBuild(snapshotOf(cluster), provider, target, entryPoints, pack)
+            const want = await fullBuild(snapshotOf(cluster), provider, target, entryPoints, pack, tunnel)
             const at = `step ${step}: ${JSON.stringify(c)}`
             expect(canonical(got.config()), at).toEqual(canonical(want.config))
             expect(got.diagnostics, at).toEqual(want.diagnostics)

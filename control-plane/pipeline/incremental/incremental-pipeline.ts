@@ -21,6 +21,7 @@ import type { EdgeTableInput, PackedTable, PackOptions } from '../../../shared/k
 import { usableCertificates } from '../../runtime/pem-check.ts'
 import { formatEdgeDiagnostic, transportCAs } from '../../table/index.ts'
 import type { EdgeDiagnostic } from '../../table/diagnostics.ts'
+import type { TunnelOptions } from '../../table/services.ts'
 import type { SecretsSealer } from '../../publish/seal-secrets.ts'
 import type { ProviderOptions } from '../../compiler/options/options.ts'
 import { CompileState, type Change, type ConfigDelta } from './compile-state.ts'
@@ -35,6 +36,8 @@ export interface IncrementalPipelineOptions {
   /** Entry points the edge serves (routers naming none are reported). */
   entryPoints?: string[]
   target: EdgeTarget
+  /** Cloudflare target: the servers reached through the cluster's tunnel (buildEdgeTable's option). */
+  tunnel?: TunnelOptions
   pack?: PackOptions
   /** Seals middleware secrets in the blobs (none: withheld, as the publisher does without one). */
   sealer?: SecretsSealer | null
@@ -123,7 +126,11 @@ export class IncrementalPipeline {
     this.#states = null
     const states: States = {
       compile: new CompileState(this.#o.provider),
-      table: new TableState({ target: this.#o.target, ...(this.#o.entryPoints ? { entryPoints: this.#o.entryPoints } : {}) }),
+      table: new TableState({
+        target: this.#o.target,
+        ...(this.#o.entryPoints ? { entryPoints: this.#o.entryPoints } : {}),
+        ...(this.#o.tunnel ? { tunnel: this.#o.tunnel } : {}),
+      }),
       parts: new PartsState({ ...(this.#o.pack ? { pack: this.#o.pack } : {}), sealer: this.#o.sealer ?? null }),
     }
     const changes: Change[] = []

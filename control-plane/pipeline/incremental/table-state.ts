@@ -190,7 +190,7 @@ export class TableState {
     }
 
     const d = new EdgeDiagnostics()
-    const services = new ServiceCompiler(http, this.#o.target, d, this.#cycles)
+    const services = new ServiceCompiler(http, this.#o.target, d, this.#o.tunnel, this.#cycles)
     const touchedNow = new Map<string, TableMiddleware>()
 
     // Services, and the parents of those whose servability changed.
