@@ -235,7 +235,7 @@ const perChange = (stage: string) => spread(incremental.map((p) => Number(new Re
 
 const objects = `${values.realistic ? 'realistic ' : ''}objects (${(listedBytes / 1024).toFixed(1)} KB per IngressRoute as listed)`
 console.log(
-  `IngressRoutes: ${ROUTES}, ${objects}; ${BURST ? `burst of ${BURST} changes in ${BURST_SECONDS} s, pointer at most every ${pointerIntervalMs} ms` : `${CHANGES} sequential changes, pointer not coalesced (the fake KV has no per-key limit)`}; edge refresh ${REFRESH_MS} ms; controller flags: ${controllerFlags || '(none)'}`,
+  `IngressRoutes: ${ROUTES}, ${objects}; ${BURST ? `burst of ${BURST} changes in ${BURST_SECONDS} s, pointer at most every ${pointerIntervalMs} ms` : `${CHANGES} sequential changes, pointer not coalesced (the fake KV has no per-key limit)`}; edge refresh ${REFRESH_MS} ms; debounce ${values['debounce-ms'] ?? "the controller's default"}; controller flags: ${controllerFlags || '(none)'}`,
 )
 console.log(
   `first table served ${f(firstMs)} ms after the controller started (controller CPU by then ${firstCpu.toFixed(1)} s; peak RSS by then ${firstPeakMB.toFixed(0)} MB)`,
