@@ -14,7 +14,7 @@
  */
 import type { DynamicConfig } from '../../../shared/dynamic/types.ts'
 import type { EdgeTarget } from '../../../shared/table/capabilities.ts'
-import { formatDiagnostic, type Diagnostic } from '../../compiler/diagnostics/diagnostics.ts'
+import type { Diagnostic } from '../../compiler/diagnostics/diagnostics.ts'
 import { parseLabelSelector } from '../../compiler/snapshot/label-selector.ts'
 import type { KubeObject } from '../../compiler/snapshot/kube-types.ts'
 import type { EdgeTableInput, PackedTable, PackOptions } from '../../../shared/kv/pack-table.ts'
@@ -198,9 +198,4 @@ function sameStatus(a: ReadonlyMap<string, boolean> | undefined, b: ReadonlyMap<
   if (a === undefined || b === undefined || a.size !== b.size) return false
   for (const [url, up] of a) if (b.get(url) !== up) return false
   return true
-}
-
-/** The compiler's diagnostics as the controller logs them. */
-export function diagnosticLines(diagnostics: readonly Diagnostic[]): string[] {
-  return diagnostics.map(formatDiagnostic)
 }

@@ -30,8 +30,6 @@ export class PartsState {
   readonly #lookedUpBy = new Map<string, string | Set<string>>()
   /** Normalized host -> host, for the hosts whose normalized form is another string. */
   readonly #normalized = new Map<string, string>()
-  /** Hosts with a part, by normalized form (bucket order). */
-  #hostCount = 0
   /** Active health checks' state, written into the endpoints (control-plane/health). */
   health: HealthState = new Map()
   #total = 0
@@ -50,11 +48,6 @@ export class PartsState {
   constructor(options: { pack?: PackOptions; sealer?: SecretsSealer | null } = {}) {
     this.#opts = { ...PACK_DEFAULTS, ...options.pack }
     this.#sealer = options.sealer ?? null
-  }
-
-  /** Hosts with a part (the rest part not counted). */
-  get hostCount(): number {
-    return this.#hostCount
   }
 
   #record(part: string): Part {
@@ -246,7 +239,6 @@ export class PartsState {
     record.size = size
     if (size === undefined) {
       if (before === undefined) return
-      this.#hostCount--
       if (this.#normalized.get(h) === host) this.#normalized.delete(h)
       if (this.#bucketCount > 0) removeSorted(this.#buckets[bucketOf(h, this.#bucketCount)]!, h)
       return
@@ -257,7 +249,6 @@ export class PartsState {
     const other = h === host ? this.#normalized.get(h) : (this.#normalized.get(h) ?? (this.#parts.get(h)?.size !== undefined ? h : undefined))
     if (other !== undefined && other !== host) throw new Error(`host ${JSON.stringify(host)} appears twice in the split table`)
     if (h !== host) this.#normalized.set(h, host)
-    this.#hostCount++
     if (this.#bucketCount > 0) insertSorted(this.#buckets[bucketOf(h, this.#bucketCount)]!, h)
   }
 }
