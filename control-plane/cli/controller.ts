@@ -234,7 +234,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     const controller: ClusterController = new ClusterController({
       kc,
       provider: args.provider,
-      toEdge: certificates ? (config) => (certificates.offer(config), stage(config)) : stage,
+      toEdge: certificates ? (config, context) => (certificates.offer(config), stage(config, context)) : stage,
       publish: health.publish(dashboard ? dashboard.observe((built) => publish(built.table)) : (built) => publish(built.table)),
       observeBuild: (seconds) => metrics.compileDuration.observe(seconds),
       ...(dashboard ? { observeSnapshot: (loaded: LoadResult, built: Built) => dashboard.show(loaded, built) } : {}),

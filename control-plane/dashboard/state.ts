@@ -91,7 +91,10 @@ export interface DashboardState {
 }
 
 /** `endpoints`: the published ones when known (with health checks' verdicts), else the build's. */
-export function dashboardState(i: Inspection, published: PublishedInfo | null, endpoints: EndpointsTable = i.edge.endpoints, now = new Date()): DashboardState {
+/** What the state is made of: one build (an Inspection, or the same parts from a build stage). */
+export type StateInput = Pick<Inspection, 'loaded' | 'config' | 'compileDiagnostics' | 'edge'> & { options: Pick<Inspection['options'], 'entryPoints' | 'target'> }
+
+export function dashboardState(i: StateInput, published: PublishedInfo | null, endpoints: EndpointsTable = i.edge.endpoints, now = new Date()): DashboardState {
   const sources = indexSources(i.loaded.snapshot)
   const http = i.config.http ?? {}
   const table = i.edge.table

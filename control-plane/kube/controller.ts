@@ -184,7 +184,7 @@ export class ClusterController {
     const { config } = compiled
     const diagnostics = [...validated.diagnostics, ...compiled.diagnostics]
     const t1 = performance.now()
-    const edge = this.#o.toEdge(config)
+    const edge = this.#o.toEdge(config, { loaded: { snapshot: validated.snapshot, diagnostics, files: [] }, compileDiagnostics: diagnostics })
     const t2 = performance.now()
     this.#o.observeBuild?.((t2 - t0) / 1000)
     this.#o.observeSnapshot?.({ snapshot: validated.snapshot, diagnostics, files: [] }, edge)

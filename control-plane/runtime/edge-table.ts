@@ -7,21 +7,27 @@ import { TableInterner } from '../table/intern.ts'
 import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 import { buildEdgeTable, formatEdgeDiagnostic, transportCAs } from '../table/index.ts'
+import { attachInternalDocument } from '../api/internal-document.ts'
+import type { ApiFacts } from '../api/document.ts'
 import type { EdgeTableStage } from './pipeline.ts'
 import { usableCertificates } from './pem-check.ts'
 import { planSocketTls } from './workerd-tls.ts'
 
-export function edgeTableStage(options: { entryPoint: string; entryPoints?: string[]; target?: EdgeTarget; httpsEntryPoint?: string }): EdgeTableStage {
+export function edgeTableStage(options: { entryPoint: string; entryPoints?: string[]; target?: EdgeTarget; httpsEntryPoint?: string; api?: () => ApiFacts }): EdgeTableStage {
   // Kept across builds: a change re-splits (and the packer re-serializes) only the hosts it touches.
   const interner = new TableInterner()
   const splitter = new IncrementalSplit()
-  return (config) => {
+  return (config, context) => {
     const listenerTls = options.httpsEntryPoint === undefined ? undefined : planSocketTls(config)
-    const built = buildEdgeTable(config, { target: options.target ?? 'workerd', entryPoints: options.entryPoints ?? [options.entryPoint] })
+    const target = options.target ?? 'workerd'
+    const entryPoints = options.entryPoints ?? [options.entryPoint]
+    const built = buildEdgeTable(config, { target, entryPoints })
+    // Before interning: the internal services carry the digest of what they serve.
+    const documents = attachInternalDocument({ config, built, entryPoints, target, ...(options.api ? { facts: options.api() } : {}), ...(context ? { context } : {}) })
     const caProblems: string[] = []
     const trustedCertificates = usableCertificates(transportCAs(built.table), 'trusted CA certificates', caProblems)
     return {
-      table: { schema: TABLE_SCHEMA_VERSION, routes: splitter.split(interner.intern(built.table)), endpoints: built.endpoints },
+      table: { schema: TABLE_SCHEMA_VERSION, routes: splitter.split(interner.intern(built.table)), endpoints: built.endpoints, ...(documents ? { documents } : {}) },
       problems: [...built.diagnostics.map(formatEdgeDiagnostic), ...(listenerTls?.problems.map((p) => `entry point ${options.httpsEntryPoint}: ${p}`) ?? []), ...caProblems],
       trustedCertificates,
       ...(listenerTls ? { listenerTls } : {}),

@@ -4,13 +4,15 @@
 import { compile, formatDiagnostic, type Diagnostic, type ProviderOptions, type Snapshot } from '../compiler/index.ts'
 import { loadManifests } from '../manifests/load.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
+import type { BuildContext } from '../api/internal-document.ts'
 import type { Built } from './file-mode.ts'
 
 /**
  * Traefik's dynamic configuration to what the publisher stores, with what it could not honour and
- * the CA certificates its upstream transports need the runtime to trust.
+ * the CA certificates its upstream transports need the runtime to trust. `context`: the objects
+ * the configuration was compiled from, when known (the dashboard the edge serves shows them).
  */
-export type EdgeTableStage = (config: DynamicConfig) => Built
+export type EdgeTableStage = (config: DynamicConfig, context?: BuildContext) => Built
 
 /** Reads and compiles the manifests; throws ManifestError when a file cannot be read or parsed. */
 export function manifestPipeline(provider: Partial<ProviderOptions>, toEdge: EdgeTableStage) {
@@ -24,7 +26,7 @@ export function buildFromSnapshot(
   toEdge: EdgeTableStage,
 ): Built {
   const { config, diagnostics } = compile(loaded.snapshot, provider)
-  const edge = toEdge(config)
+  const edge = toEdge(config, { loaded: { ...loaded, files: (loaded as { files?: string[] }).files ?? [] }, compileDiagnostics: [...loaded.diagnostics, ...diagnostics] })
   return { ...edge, problems: [...[...loaded.diagnostics, ...diagnostics].map(line), ...edge.problems] }
 }
 

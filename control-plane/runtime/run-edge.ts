@@ -14,6 +14,7 @@ import type { WorkerdSocketTls } from './workerd-config.ts'
 import { DashboardModel } from '../dashboard/model.ts'
 import { serveDashboard } from '../dashboard/server.ts'
 import { activeHealth } from '../health/active-health.ts'
+import type { ApiFacts } from '../api/document.ts'
 
 export interface RunEdgeOptions {
   manifests: string[]
@@ -64,7 +65,18 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
   stops.push(() => health.stop())
   // The dashboard's model keeps what each build loaded and what was published (control-plane/dashboard).
   const dashboard = new DashboardModel({ provider: options.provider, entryPoints: entryPointNames })
-  const build = dashboard.pipeline(options.provider, health.stage(edgeTableStage({ entryPoint: options.entryPoint, entryPoints: entryPointNames, httpsEntryPoint })))
+  // What Traefik's API says of this process (entry point addresses once they listen, features).
+  const vars = options.observability ?? {}
+  const features = { metrics: options.metricsPort !== undefined ? 'Prometheus' : '', tracing: vars.TRACING_OTLP_ENDPOINT ? 'OpenTelemetry' : '', accessLog: vars.ACCESS_LOG === 'true' }
+  let facts: ApiFacts = {
+    entryPoints: [
+      { name: options.entryPoint, ...(options.port ? { address: `127.0.0.1:${options.port}` } : {}) },
+      ...(httpsEntryPoint === undefined ? [] : [{ name: httpsEntryPoint, ...(options.httpsPort ? { address: `127.0.0.1:${options.httpsPort}` } : {}) }]),
+    ],
+    features,
+  }
+  dashboard.setApiFacts(facts)
+  const build = dashboard.pipeline(options.provider, health.stage(edgeTableStage({ entryPoint: options.entryPoint, entryPoints: entryPointNames, httpsEntryPoint, api: () => facts })))
   // Unreadable manifests fail here, before any process is started.
   const initial = await build(options.manifests).catch(async (err: unknown) => {
     await stop()
@@ -90,6 +102,9 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
       ...(options.metricsPort === undefined ? {} : { metricsAddress: `127.0.0.1:${options.metricsPort}` }),
     })
     stops.push(() => edge.stop())
+    const address = (name: string) => new URL(edge.url(name)).host
+    facts = { entryPoints: entryPointNames.map((name) => ({ name, address: address(name) })), features }
+    dashboard.setApiFacts(facts)
     // `wrangler dev` reads the default store: give it the key that verifies the tables there.
     if (options.persistTo === undefined) {
       await writeDevVars(join(REPO_ROOT, '.dev.vars'), { TABLE_JWKS: JSON.stringify(edge.signer.jwks), SECRETS_KEY: edge.secrets.binding })

@@ -110,6 +110,7 @@ export type TableService =
   | MirroringService
   | FailoverService
   | UnservableService
+  | InternalService
 
 interface ServiceBase {
   /** Service-level middlewares (keys of `middlewares`), run before the service. */
@@ -179,6 +180,19 @@ export interface UnservableService extends ServiceBase {
   kind: 'unservable'
   status: number
   message: string
+}
+
+/**
+ * Traefik's internal services the edge serves itself (edge-worker/src/service/internal.ts):
+ * `api@internal` (Traefik's API and, under /dashboard/, the dashboard), `dashboard@internal`
+ * (the dashboard at /) and `noop@internal` (418). The API and dashboard are served from
+ * `document`, the digest of a blob the pointer names (`TableManifest.documents`): the runtime
+ * configuration and dashboard state the control plane worked out when it built this table.
+ */
+export interface InternalService extends ServiceBase {
+  kind: 'internal'
+  service: 'api' | 'dashboard' | 'noop'
+  document?: string
 }
 
 /** Traefik's sticky cookie, with its name already resolved (default name derived from the service). */
