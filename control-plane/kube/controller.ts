@@ -224,7 +224,8 @@ export class ClusterController {
     }
     if (this.#events) {
       try {
-        this.counters.eventsWritten += await this.#events.sync(diagnostics)
+        // The edge table's problems too, located on their objects: one list of problems everywhere.
+        this.counters.eventsWritten += await this.#events.sync([...diagnostics, ...(edge.diagnostics ?? [])])
       } catch (err) {
         this.#o.log(`events: ${(err as Error).message}`)
       }

@@ -6,7 +6,8 @@ import { IncrementalSplit } from '../table/incremental-split.ts'
 import { TableInterner } from '../table/intern.ts'
 import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
-import { buildEdgeTable, formatEdgeDiagnostic, transportCAs } from '../table/index.ts'
+import { buildEdgeTable, transportCAs } from '../table/index.ts'
+import { locateEdgeDiagnostics, problemLine, uniqueDiagnostics } from '../diagnostics/edge-located.ts'
 import { attachInternalDocument } from '../api/internal-document.ts'
 import type { ApiFacts } from '../api/document.ts'
 import type { EdgeTableStage } from './pipeline.ts'
@@ -24,11 +25,14 @@ export function edgeTableStage(options: { entryPoint: string; entryPoints?: stri
     const built = buildEdgeTable(config, { target, entryPoints })
     // Before interning: the internal services carry the digest of what they serve.
     const documents = attachInternalDocument({ config, built, entryPoints, target, ...(options.api ? { facts: options.api() } : {}), ...(context ? { context } : {}) })
+    // Said of the objects and fields they come from, when the build says which (context).
+    const diagnostics = uniqueDiagnostics(locateEdgeDiagnostics(built.diagnostics, context?.loaded.snapshot))
     const caProblems: string[] = []
     const trustedCertificates = usableCertificates(transportCAs(built.table), 'trusted CA certificates', caProblems)
     return {
       table: { schema: TABLE_SCHEMA_VERSION, routes: splitter.split(interner.intern(built.table)), endpoints: built.endpoints, ...(documents ? { documents } : {}) },
-      problems: [...built.diagnostics.map(formatEdgeDiagnostic), ...(listenerTls?.problems.map((p) => `entry point ${options.httpsEntryPoint}: ${p}`) ?? []), ...caProblems],
+      diagnostics,
+      problems: [...diagnostics.map(problemLine), ...(listenerTls?.problems.map((p) => `entry point ${options.httpsEntryPoint}: ${p}`) ?? []), ...caProblems],
       trustedCertificates,
       ...(listenerTls ? { listenerTls } : {}),
     }

@@ -1,7 +1,8 @@
 // manifests -> compile -> edge table: the build step of file mode. The last stage (Traefik's
 // dynamic configuration to the edge's split table, ./edge-table.ts) is passed in, so the plumbing
 // is the same whatever table the worker reads.
-import { compile, formatDiagnostic, type Diagnostic, type ProviderOptions, type Snapshot } from '../compiler/index.ts'
+import { compile, type Diagnostic, type ProviderOptions, type Snapshot } from '../compiler/index.ts'
+import { problemLine } from '../diagnostics/edge-located.ts'
 import { loadManifests } from '../manifests/load.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import type { BuildContext } from '../api/internal-document.ts'
@@ -27,9 +28,5 @@ export function buildFromSnapshot(
 ): Built {
   const { config, diagnostics } = compile(loaded.snapshot, provider)
   const edge = toEdge(config, { loaded: { ...loaded, files: (loaded as { files?: string[] }).files ?? [] }, compileDiagnostics: [...loaded.diagnostics, ...diagnostics] })
-  return { ...edge, problems: [...[...loaded.diagnostics, ...diagnostics].map(line), ...edge.problems] }
-}
-
-function line(d: Diagnostic): string {
-  return `${formatDiagnostic(d)}${d.source === undefined ? '' : ` (${d.source})`}`
+  return { ...edge, problems: [...[...loaded.diagnostics, ...diagnostics].map(problemLine), ...edge.problems] }
 }
