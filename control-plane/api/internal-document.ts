@@ -39,6 +39,8 @@ export interface DocumentOptions {
   target: EdgeTarget
   facts?: ApiFacts
   context?: BuildContext
+  /** Default MAX_DOCUMENT_BYTES. */
+  maxBytes?: number
 }
 
 /**
@@ -49,7 +51,7 @@ export function attachInternalDocument(o: DocumentOptions): Record<string, strin
   const internal = Object.entries(o.built.table.services).filter(([, s]) => s.kind === 'internal' && s.service !== 'noop')
   if (internal.length === 0) return undefined
   const text = JSON.stringify(internalDocument(o))
-  if (Buffer.byteLength(text) > MAX_DOCUMENT_BYTES) {
+  if (Buffer.byteLength(text) > (o.maxBytes ?? MAX_DOCUMENT_BYTES)) {
     for (const [name] of internal) o.built.diagnostics.push({ kind: 'service', name, field: '', message: `the API document (${Buffer.byteLength(text)} bytes) is larger than Workers KV allows: the routes to it answer 503`, severity: 'error' })
     return undefined
   }

@@ -1,0 +1,89 @@
+// Traefik's runtime view of a build (./runtime.ts) beyond what Traefik's API and integration tests
+// cover (shared/api/traefik-api.test.ts, test/e2e/api-traefik-integration.test.ts): entry points,
+// TLS conflict copies, chains, failed services told to their routers, health; and the document the
+// edge serves it from (./internal-document.ts).
+import { describe, expect, it } from 'vitest'
+import type { DynamicConfig } from '../../shared/dynamic/types.ts'
+import type { InternalDocument } from '../../shared/api/document.ts'
+import { buildEdgeTable } from '../table/index.ts'
+import { attachInternalDocument } from './internal-document.ts'
+import { runtimeConfiguration } from './runtime.ts'
+
+const lb = (url: string) => ({ loadBalancer: { servers: [{ url }], passHostHeader: true } })
+
+function runtime(config: DynamicConfig, entryPoints = ['web']) {
+  const built = buildEdgeTable(config, { target: 'workerd', entryPoints })
+  return runtimeConfiguration({ config, table: built.table, diagnostics: built.diagnostics, entryPoints, endpoints: built.endpoints })
+}
+
+describe("Traefik's runtime configuration of a build", () => {
+  it('disables a router on no entry point the edge serves, with Traefik\'s errors, and leaves its priority and middlewares as given', () => {
+    const rt = runtime({ http: { routers: { r: { rule: 'Host(`a`)', service: 's', entryPoints: ['websecure'], middlewares: ['m'] } }, services: { s: lb('http://h') }, middlewares: { m: { addPrefix: { prefix: '/x' } } } } })
+    expect(rt.routers!['r@kubernetescrd']).toMatchObject({
+      status: 'disabled',
+      error: ['entryPoint "websecure" doesn\'t exist', 'no valid entryPoint for this router'],
+      middlewares: ['m'],
+    })
+    expect(rt.routers!['r@kubernetescrd']!.priority).toBeUndefined()
+    expect(rt.routers!['r@kubernetescrd']!.using).toBeUndefined()
+  })
+
+  it('qualifies the chains a built router uses, and tells a router the errors of the service it uses', () => {
+    const rt = runtime({
+      http: {
+        routers: { ok: { rule: 'Host(`a`)', service: 's', middlewares: ['outer'] }, bad: { rule: 'Host(`b`)', service: 'w' } },
+        middlewares: { outer: { chain: { middlewares: ['inner'] } }, inner: { addPrefix: { prefix: '/x' } } },
+        services: { s: lb('http://h'), w: { weighted: { services: [{ name: 'gone' }] } } },
+      },
+    })
+    expect(rt.routers!['ok@kubernetescrd']).toMatchObject({ status: 'enabled', priority: 9, middlewares: ['outer@kubernetescrd'], using: ['web'] })
+    expect(rt.middlewares!['outer@kubernetescrd']).toMatchObject({ chain: { middlewares: ['inner@kubernetescrd'] }, usedBy: ['ok@kubernetescrd'] })
+    expect(rt.services!['w@kubernetescrd']).toMatchObject({ status: 'disabled', error: ['the service "gone@kubernetescrd" does not exist'] })
+    expect(rt.routers!['bad@kubernetescrd']).toMatchObject({ status: 'disabled', error: ['the service "gone@kubernetescrd" does not exist'] })
+    expect(rt.services!['s@kubernetescrd']!.serverStatus).toEqual({ 'http://h': 'UP' })
+    expect(rt.services!['w@kubernetescrd']!.serverStatus).toBeUndefined()
+  })
+
+  it('lists the copy Traefik makes of a router in TLS conflict', () => {
+    const rt = runtime({
+      http: {
+        routers: { a: { rule: 'Host(`x`)', service: 's', tls: { options: 'o' } }, b: { rule: 'Host(`x`) && Path(`/b`)', service: 's', tls: {} } },
+        services: { s: lb('http://h') },
+      },
+      tls: { options: { o: { minVersion: 'VersionTLS12' } } },
+    })
+    expect(Object.keys(rt.routers!).sort()).toEqual(['web-conflicted-a@kubernetescrd', 'web-conflicted-b@kubernetescrd'])
+  })
+})
+
+describe('the document api@internal is served from', () => {
+  const config: DynamicConfig = {
+    http: {
+      routers: { api: { rule: 'Host(`t`)', service: 'api@internal', middlewares: ['auth'] } },
+      middlewares: { auth: { basicAuth: { users: ['admin:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/'] } } },
+    },
+  }
+
+  it('is named in the internal service by its digest, and holds no secret', () => {
+    const built = buildEdgeTable(config, { target: 'workerd', entryPoints: ['web'] })
+    const documents = attachInternalDocument({ config, built, entryPoints: ['web'], target: 'workerd' })!
+    const [digest, text] = Object.entries(documents)[0]!
+    expect(built.table.services['api@internal']).toEqual({ kind: 'internal', service: 'api', document: digest })
+    expect(text).not.toContain('apr1')
+    const doc = JSON.parse(text) as InternalDocument
+    expect(doc.api.runtime.middlewares!['auth@kubernetescrd']).toMatchObject({ basicAuth: { users: ['(secret, not shown)'] } })
+    expect(Object.keys(doc.dashboard!.files).sort()).toEqual(['/', '/app.js', '/style.css'])
+  })
+
+  it('is not published when too large: the build says so', () => {
+    const built = buildEdgeTable(config, { target: 'workerd', entryPoints: ['web'] })
+    expect(attachInternalDocument({ config, built, entryPoints: ['web'], target: 'workerd', maxBytes: 100 })).toBeUndefined()
+    expect(built.table.services['api@internal']).toEqual({ kind: 'internal', service: 'api' })
+    expect(built.diagnostics.at(-1)).toMatchObject({ kind: 'service', name: 'api@internal', message: expect.stringMatching(/larger than Workers KV allows: the routes to it answer 503$/) })
+  })
+
+  it('is not written when no route uses the internal services', () => {
+    const plain: DynamicConfig = { http: { routers: { r: { rule: 'Host(`a`)', service: 'noop@internal' } } } }
+    expect(attachInternalDocument({ config: plain, built: buildEdgeTable(plain, { target: 'workerd' }), entryPoints: ['web'], target: 'workerd' })).toBeUndefined()
+  })
+})
