@@ -26,8 +26,7 @@ import { childServices, errorPageService } from '../../shared/table/split.ts'
 import { EdgeDiagnostics, type EdgeDiagnostic } from '../table/diagnostics.ts'
 import { INTERNAL_SERVICES, qualify } from '../table/references.ts'
 import { resolveTlsConflicts } from '../table/tls-options.ts'
-import { REDACTED } from '../dashboard/redact.ts'
-import { SEALED_FIELDS } from '../../edge-worker/src/middlewares/secrets/format.ts'
+import { redactMiddlewareConfig } from '../dashboard/redact.ts'
 
 export interface RuntimeInput {
   config: DynamicConfig
@@ -60,7 +59,7 @@ export function runtimeConfiguration(input: RuntimeInput): RuntimeConfiguration 
   }
   for (const [name, s] of Object.entries(http.services ?? {})) rt.services![qualify(name)] = { ...(durations(s) as ServiceInfo), status: STATUS_ENABLED }
   for (const name of Object.keys(INTERNAL_SERVICES)) rt.services![name] ??= { status: STATUS_ENABLED }
-  for (const [name, m] of Object.entries(http.middlewares ?? {})) rt.middlewares![qualify(name)] = { ...(redacted(durations(m)) as Record<string, unknown>), status: STATUS_ENABLED }
+  for (const [name, m] of Object.entries(http.middlewares ?? {})) rt.middlewares![qualify(name)] = { ...redactMiddlewareConfig(durations(m) as Record<string, unknown>), status: STATUS_ENABLED }
 
   const onEntryPoint = new Set<string>()
   for (const tls of [false, true]) for (const eps of routersByEntryPoints(rt, entryPoints, tls).values()) for (const name of eps.keys()) onEntryPoint.add(name)
@@ -155,20 +154,4 @@ function durations(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(durations)
   if (typeof value !== 'object' || value === null) return typeof value === 'string' && /^-?\d+ns$/.test(value) ? goDurationString(parseGoDuration(value)) : value
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, durations(v)]))
-}
-
-/** Middleware fields the edge keeps sealed, shown as set but not what they hold (lists keep their length). */
-function redacted(mw: unknown): unknown {
-  const m = mw as Record<string, Record<string, unknown> | undefined>
-  for (const [type, fields] of Object.entries(SEALED_FIELDS)) {
-    const config = m[type]
-    if (!config) continue
-    const copy = { ...config }
-    for (const f of fields) {
-      if (copy[f] === undefined) continue
-      copy[f] = Array.isArray(copy[f]) ? (copy[f] as unknown[]).map(() => REDACTED) : REDACTED
-    }
-    m[type] = copy
-  }
-  return m
 }

@@ -37,9 +37,9 @@ export function locateEdgeDiagnostics(diagnostics: readonly EdgeDiagnostic[], sn
   return diagnostics.map((d) => {
     const ref = sources && sourceOf(d, sources)
     if (!ref) return { kind: d.kind, namespace: '', name: d.name, field: d.field, message: d.message, severity: d.severity }
-    const field = objectField(d, ref, find?.(ref.kind, ref.namespace, ref.name))
     const obj = find?.(ref.kind, ref.namespace, ref.name)
-    const at = obj && snapshot?.locate ? snapshot.locate(obj, field) : ref.location
+    const field = objectField(d, ref, obj)
+    const at = (obj && snapshot?.locate?.(obj, field)) ?? ref.location
     return { kind: ref.kind, namespace: ref.namespace, name: ref.name, field, message: d.message, severity: d.severity, ...(at ? { source: at } : {}) }
   })
 }

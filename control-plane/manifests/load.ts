@@ -118,9 +118,10 @@ export interface ParsedManifest {
 export interface Place {
   file: string
   text: string
-  /** The document's range in `text`. */
+  /** The document's range in `text`, and the line its range starts on. */
   start: number
   end: number
+  line: number
   /** The object's path inside the document (`items[3]` in a List), '' for the document itself. */
   prefix: string
 }
@@ -147,11 +148,18 @@ export function parseManifestText(text: string, file: string): ParsedManifest {
     const source = `${file}:${lineCounter.linePos(start).line}`
     const value: unknown = doc.toJS({ maxAliasCount: 1000 })
     if (value === null || value === undefined) continue
-    const place = { file, text, start: doc.range[0], end: doc.range[2] }
+    const place = { file, text, start: doc.range[0], end: doc.range[2], line: lineCounter.linePos(doc.range[0]).line }
     collect(value, source, `${file}#${i}`, '', out, place)
   }
   return out
 }
+
+/**
+ * Documents parsed again to locate fields, per load at most: about 0.3 ms each, so a build where
+ * every one of 10k objects has a problem (a certResolver on each IngressRoute) does not take
+ * seconds more; past it, problems point at their document's first line.
+ */
+const MAX_REPARSED = 2000
 
 /**
  * `locate(obj, 'spec.routes[0].match')`: `file:line` of that field's key (or item), or of its
@@ -160,17 +168,19 @@ export function parseManifestText(text: string, file: string): ParsedManifest {
  */
 function locator(places: ReadonlyMap<KubeObject, Place>): (obj: KubeObject, field: string) => string | undefined {
   const parsed = new Map<Place, { contents: YamlNode | null; lines: LineCounter; base: number }>()
+  let reparsed = 0
   return (obj, field) => {
     const place = places.get(obj)
     if (!place) return undefined
     let doc = parsed.get(place)
     if (!doc) {
+      if (++reparsed > MAX_REPARSED) return undefined
       const lines = new LineCounter()
       const text = place.text.slice(place.start, place.end)
       const d = parseDocument(text, { ...YAML_OPTIONS, lineCounter: lines })
       // Few objects have diagnostics; keep the last few documents parsed.
       if (parsed.size >= 32) parsed.delete(parsed.keys().next().value!)
-      parsed.set(place, (doc = { contents: d.contents as YamlNode | null, lines, base: lineOf(place.text, place.start) - 1 }))
+      parsed.set(place, (doc = { contents: d.contents as YamlNode | null, lines, base: place.line - 1 }))
     }
     let node = doc.contents
     let at = node?.range?.[0] ?? 0
@@ -196,12 +206,6 @@ function pathSegments(field: string): string[] {
   const out: string[] = []
   for (const m of field.matchAll(/([^.[\]"]+)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g)) out.push(m[1] ?? m[2] ?? (JSON.parse(m[3]!) as string))
   return out
-}
-
-function lineOf(text: string, offset: number): number {
-  let line = 1
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++
-  return line
 }
 
 function collect(value: unknown, source: string, docLabel: string, field: string, out: ParsedManifest, place?: Omit<Place, 'prefix'>): void {
