@@ -26,14 +26,14 @@ export function edgeTableStage(options: { entryPoint: string; entryPoints?: stri
     // Before interning: the internal services carry the digest of what they serve.
     const documents = attachInternalDocument({ config, built, entryPoints, target, ...(options.api ? { facts: options.api() } : {}), ...(context ? { context } : {}) })
     // Said of the objects and fields they come from, when the build says which (context).
-    const diagnostics = uniqueDiagnostics(locateEdgeDiagnostics(built.diagnostics, context?.loaded.snapshot))
+    const located = uniqueDiagnostics(locateEdgeDiagnostics(built.diagnostics, context?.loaded.snapshot))
     const caProblems: string[] = []
     const trustedCertificates = usableCertificates(transportCAs(built.table), 'trusted CA certificates', caProblems)
     return {
       table: { schema: TABLE_SCHEMA_VERSION, routes: splitter.split(interner.intern(built.table)), endpoints: built.endpoints, ...(documents ? { documents } : {}) },
-      diagnostics,
-      problems: [...diagnostics.map(problemLine), ...(listenerTls?.problems.map((p) => `entry point ${options.httpsEntryPoint}: ${p}`) ?? []), ...caProblems],
+      problems: [...located.map(problemLine), ...(listenerTls?.problems.map((p) => `entry point ${options.httpsEntryPoint}: ${p}`) ?? []), ...caProblems],
       trustedCertificates,
+      diagnostics: built.diagnostics,
       ...(listenerTls ? { listenerTls } : {}),
     }
   }

@@ -1,9 +1,9 @@
 // The control plane in file mode: build the edge table from manifest files, publish it, and
 // rebuild on every change. A change that cannot be read or parsed keeps the last good table
 // serving and is reported; so are the objects a build skipped, whenever that list changes.
-import type { Diagnostic } from '../compiler/index.ts'
 import type { EdgeTableInput } from '../publish/pack-table.ts'
 import type { PublishResult } from '../publish/publisher.ts'
+import type { EdgeDiagnostic } from '../table/diagnostics.ts'
 import { watchPaths } from './watch.ts'
 import type { SocketTlsPlan } from './workerd-tls.ts'
 
@@ -11,12 +11,12 @@ export interface Built {
   table: EdgeTableInput
   /** One line per problem (`Kind namespace/name: field.path: message`). */
   problems: string[]
-  /** The edge table's problems, located in the objects (the controller writes them as Events). */
-  diagnostics?: Diagnostic[]
   /** CA certificates (PEM) the table's upstream transports need trusted. */
   trustedCertificates: string[]
   /** How an HTTPS entry point's socket serves TLS (when the stage was asked for one). */
   listenerTls?: SocketTlsPlan
+  /** The table build's diagnostics, structured (the cluster controller turns them into Events). */
+  diagnostics?: EdgeDiagnostic[]
 }
 
 export interface FileModeOptions {
