@@ -54,6 +54,26 @@ describe("Traefik's runtime configuration of a build", () => {
     })
     expect(Object.keys(rt.routers!).sort()).toEqual(['web-conflicted-a@kubernetescrd', 'web-conflicted-b@kubernetescrd'])
   })
+
+  it('builds a router kept on some entry points after a TLS conflict on another', () => {
+    const rt = runtime(
+      {
+        http: {
+          routers: {
+            a: { rule: 'Host(`x`)', service: 's', tls: { options: 'o' }, entryPoints: ['web', 'websecure'], middlewares: ['m'] },
+            b: { rule: 'Host(`x`)', service: 's', tls: {}, entryPoints: ['websecure'] },
+          },
+          services: { s: lb('http://h') },
+          middlewares: { m: { addPrefix: { prefix: '/x' } } },
+        },
+        tls: { options: { o: { minVersion: 'VersionTLS12' } } },
+      },
+      ['web', 'websecure'],
+    )
+    expect(rt.routers!['a@kubernetescrd']).toMatchObject({ entryPoints: ['web'], using: ['web'], middlewares: ['m@kubernetescrd'], status: 'warning' })
+    expect(rt.routers!['websecure-conflicted-a@kubernetescrd']).toMatchObject({ entryPoints: ['websecure'], status: 'enabled' })
+    expect(rt.middlewares!['m@kubernetescrd']!.usedBy).toEqual(['a@kubernetescrd', 'websecure-conflicted-a@kubernetescrd'])
+  })
 })
 
 describe('the document api@internal is served from', () => {

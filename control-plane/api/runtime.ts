@@ -76,7 +76,8 @@ export function runtimeConfiguration(input: RuntimeInput): RuntimeConfiguration 
     const diags = (byObject.get(`router ${name}`) ?? []).filter((d) => !d.field.startsWith('entryPoints'))
     const served = table.routers[name] !== undefined
     for (const d of diags) addError(info, d.message, !served)
-    if (diags.some((d) => BEFORE_HANDLER.has(d.field))) continue
+    // Not built when refused before its handler (a TLS conflict is said on a router that is served).
+    if (!served && diags.some((d) => BEFORE_HANDLER.has(d.field))) continue
     if (info.middlewares) info.middlewares = info.middlewares.map(qualify)
     const service = served ? table.services[table.routers[name]!.service] : undefined
     if (service?.kind === 'unservable') addError(info, service.message, false)
