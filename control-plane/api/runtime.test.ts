@@ -1,12 +1,9 @@
 // Traefik's runtime view of a build (./runtime.ts) beyond what Traefik's API and integration tests
 // cover (shared/api/traefik-api.test.ts, test/e2e/api-traefik-integration.test.ts): entry points,
-// TLS conflict copies, chains, failed services told to their routers, health; and the document the
-// edge serves it from (./internal-document.ts).
+// TLS conflict copies, chains, failed services told to their routers, health.
 import { describe, expect, it } from 'vitest'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
-import type { InternalDocument } from '../../shared/api/document.ts'
 import { buildEdgeTable } from '../table/index.ts'
-import { attachInternalDocument } from './internal-document.ts'
 import { runtimeConfiguration } from './runtime.ts'
 
 const lb = (url: string) => ({ loadBalancer: { servers: [{ url }], passHostHeader: true } })
@@ -17,8 +14,14 @@ function runtime(config: DynamicConfig, entryPoints = ['web']) {
 }
 
 describe("Traefik's runtime configuration of a build", () => {
-  it('disables a router on no entry point the edge serves, with Traefik\'s errors, and leaves its priority and middlewares as given', () => {
-    const rt = runtime({ http: { routers: { r: { rule: 'Host(`a`)', service: 's', entryPoints: ['websecure'], middlewares: ['m'] } }, services: { s: lb('http://h') }, middlewares: { m: { addPrefix: { prefix: '/x' } } } } })
+  it("disables a router on no entry point the edge serves, with Traefik's errors, and leaves its priority and middlewares as given", () => {
+    const rt = runtime({
+      http: {
+        routers: { r: { rule: 'Host(`a`)', service: 's', entryPoints: ['websecure'], middlewares: ['m'] } },
+        services: { s: lb('http://h') },
+        middlewares: { m: { addPrefix: { prefix: '/x' } } },
+      },
+    })
     expect(rt.routers!['r@kubernetescrd']).toMatchObject({
       status: 'disabled',
       error: ['entryPoint "websecure" doesn\'t exist', 'no valid entryPoint for this router'],
@@ -73,37 +76,5 @@ describe("Traefik's runtime configuration of a build", () => {
     expect(rt.routers!['a@kubernetescrd']).toMatchObject({ entryPoints: ['web'], using: ['web'], middlewares: ['m@kubernetescrd'], status: 'warning' })
     expect(rt.routers!['websecure-conflicted-a@kubernetescrd']).toMatchObject({ entryPoints: ['websecure'], status: 'enabled' })
     expect(rt.middlewares!['m@kubernetescrd']!.usedBy).toEqual(['a@kubernetescrd', 'websecure-conflicted-a@kubernetescrd'])
-  })
-})
-
-describe('the document api@internal is served from', () => {
-  const config: DynamicConfig = {
-    http: {
-      routers: { api: { rule: 'Host(`t`)', service: 'api@internal', middlewares: ['auth'] } },
-      middlewares: { auth: { basicAuth: { users: ['admin:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/'] } } },
-    },
-  }
-
-  it('is named in the internal service by its digest, and holds no secret', () => {
-    const built = buildEdgeTable(config, { target: 'workerd', entryPoints: ['web'] })
-    const documents = attachInternalDocument({ config, built, entryPoints: ['web'], target: 'workerd' })!
-    const [digest, text] = Object.entries(documents)[0]!
-    expect(built.table.services['api@internal']).toEqual({ kind: 'internal', service: 'api', document: digest })
-    expect(text).not.toContain('apr1')
-    const doc = JSON.parse(text) as InternalDocument
-    expect(doc.api.runtime.middlewares!['auth@kubernetescrd']).toMatchObject({ basicAuth: { users: ['(secret, not shown)'] } })
-    expect(Object.keys(doc.dashboard!.files).sort()).toEqual(['/', '/app.js', '/style.css'])
-  })
-
-  it('is not published when too large: the build says so', () => {
-    const built = buildEdgeTable(config, { target: 'workerd', entryPoints: ['web'] })
-    expect(attachInternalDocument({ config, built, entryPoints: ['web'], target: 'workerd', maxBytes: 100 })).toBeUndefined()
-    expect(built.table.services['api@internal']).toEqual({ kind: 'internal', service: 'api' })
-    expect(built.diagnostics.at(-1)).toMatchObject({ kind: 'service', name: 'api@internal', message: expect.stringMatching(/larger than Workers KV allows: the routes to it answer 503$/) })
-  })
-
-  it('is not written when no route uses the internal services', () => {
-    const plain: DynamicConfig = { http: { routers: { r: { rule: 'Host(`a`)', service: 'noop@internal' } } } }
-    expect(attachInternalDocument({ config: plain, built: buildEdgeTable(plain, { target: 'workerd' }), entryPoints: ['web'], target: 'workerd' })).toBeUndefined()
   })
 })

@@ -17,7 +17,15 @@
  *
  * @module
  */
-import { addError, populateUsedBy, routersByEntryPoints, STATUS_ENABLED, type RouterInfo, type RuntimeConfiguration, type ServiceInfo } from '../../shared/api/runtime.ts'
+import {
+  addError,
+  populateUsedBy,
+  routersByEntryPoints,
+  STATUS_ENABLED,
+  type RouterInfo,
+  type RuntimeConfiguration,
+  type ServiceInfo,
+} from '../../shared/api/runtime.ts'
 import { goDurationString, parseGoDuration } from '../../shared/dynamic/duration.ts'
 import type { DynamicConfig, Router } from '../../shared/dynamic/types.ts'
 import { defaultPriority } from '../../shared/table/rules.ts'
@@ -26,7 +34,7 @@ import { childServices, errorPageService } from '../../shared/table/split.ts'
 import { EdgeDiagnostics, type EdgeDiagnostic } from '../table/diagnostics.ts'
 import { INTERNAL_SERVICES, qualify } from '../table/references.ts'
 import { resolveTlsConflicts } from '../table/tls-options.ts'
-import { redactMiddlewareConfig } from '../dashboard/redact.ts'
+import { redactMiddlewareConfig } from '../../shared/secrets/redact.ts'
 
 export interface RuntimeInput {
   config: DynamicConfig
@@ -59,7 +67,8 @@ export function runtimeConfiguration(input: RuntimeInput): RuntimeConfiguration 
   }
   for (const [name, s] of Object.entries(http.services ?? {})) rt.services![qualify(name)] = { ...(durations(s) as ServiceInfo), status: STATUS_ENABLED }
   for (const name of Object.keys(INTERNAL_SERVICES)) rt.services![name] ??= { status: STATUS_ENABLED }
-  for (const [name, m] of Object.entries(http.middlewares ?? {})) rt.middlewares![qualify(name)] = { ...redactMiddlewareConfig(durations(m) as Record<string, unknown>), status: STATUS_ENABLED }
+  for (const [name, m] of Object.entries(http.middlewares ?? {}))
+    rt.middlewares![qualify(name)] = { ...redactMiddlewareConfig(durations(m) as Record<string, unknown>), status: STATUS_ENABLED }
 
   const onEntryPoint = new Set<string>()
   for (const tls of [false, true]) for (const eps of routersByEntryPoints(rt, entryPoints, tls).values()) for (const name of eps.keys()) onEntryPoint.add(name)
@@ -153,6 +162,7 @@ function markBuilt(rt: RuntimeConfiguration, table: EdgeTable, routers: string[]
 /** Duration fields as Traefik's API writes them (Go's `100ms`), not as the dynamic configuration's JSON (`100000000ns`). */
 function durations(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(durations)
-  if (typeof value !== 'object' || value === null) return typeof value === 'string' && /^-?\d+ns$/.test(value) ? goDurationString(parseGoDuration(value)) : value
+  if (typeof value !== 'object' || value === null)
+    return typeof value === 'string' && /^-?\d+ns$/.test(value) ? goDurationString(parseGoDuration(value)) : value
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, durations(v)]))
 }

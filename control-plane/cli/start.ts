@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { loadManifests } from '../manifests/load.ts'
 import { demoUpstreams, startDemoUpstreams } from '../runtime/demo-upstreams.ts'
 import { REPO_ROOT } from '../runtime/local-edge.ts'
-import { runEdge } from '../runtime/run-edge.ts'
+import { runEdge } from './run-edge.ts'
 import { onShutdown } from '../runtime/shutdown.ts'
 
 const EXAMPLES = join(REPO_ROOT, 'examples')
@@ -42,17 +42,18 @@ async function main(): Promise<number> {
       `  curl -u admin:edge -H 'Host: admin.localhost' ${edge.url}/  # basicAuth + rateLimit (401 without -u)`,
       `  curl -H 'Host: nowhere.localhost' ${edge.url}/          # 404: no router matches`,
       ...(edge.dashboardUrl
-        ? ['', `Dashboard (routers, services, middlewares, explain): ${edge.dashboardUrl}`, `Traefik's API: curl ${edge.dashboardUrl}api/overview   # and api/rawdata, api/http/routers...`]
+        ? [
+            '',
+            `Dashboard (routers, services, middlewares, explain): ${edge.dashboardUrl}`,
+            `Traefik's API: curl ${edge.dashboardUrl}api/overview   # and api/rawdata, api/http/routers...`,
+          ]
         : []),
       '',
       'Ctrl-C stops everything.',
       '',
     ].join('\n'),
   )
-  return onShutdown(
-    { exited: edge.exited, stop: async () => (await edge.stop(), await upstreams.close()) },
-    report,
-  )
+  return onShutdown({ exited: edge.exited, stop: async () => (await edge.stop(), await upstreams.close()) }, report)
 }
 
 process.exit(await main())

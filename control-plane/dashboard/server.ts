@@ -37,7 +37,9 @@ const TYPES: Record<string, string> = {
 
 /** The page's files, read once: what the Node dashboard serves and what the edge's document carries. */
 export function dashboardFiles(): Record<string, { body: string; type: string }> {
-  return Object.fromEntries(Object.entries(FILES).map(([path, file]) => [path, { body: readFileSync(join(STATIC_DIR, file), 'utf8'), type: TYPES[file.split('.').pop()!]! }]))
+  return Object.fromEntries(
+    Object.entries(FILES).map(([path, file]) => [path, { body: readFileSync(join(STATIC_DIR, file), 'utf8'), type: TYPES[file.split('.').pop()!]! }]),
+  )
 }
 
 /** The dashboard's source over the model: live state, diff and explain. */
@@ -59,7 +61,9 @@ export function modelSource(model: DashboardModel, files = dashboardFiles()): Da
       }
       const explanation = model.explain(input)
       // `text` is what `npm run explain` prints for the same request.
-      return explanation ? { status: 200, body: { ...explanation, text: formatExplanation(explanation) } } : { status: 503, body: { error: 'no configuration built yet' } }
+      return explanation
+        ? { status: 200, body: { ...explanation, text: formatExplanation(explanation) } }
+        : { status: 503, body: { error: 'no configuration built yet' } }
     },
   }
 }
@@ -88,7 +92,11 @@ async function serveFetch(handle: (request: Request) => Response | Promise<Respo
     const headers = new Headers()
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v)
     const hasBody = method !== 'GET' && method !== 'HEAD'
-    const request = new Request(url, { method, headers, ...(hasBody ? { body: Readable.toWeb(req) as unknown as ReadableStream, duplex: 'half' } : {}) } as RequestInit)
+    const request = new Request(url, {
+      method,
+      headers,
+      ...(hasBody ? { body: Readable.toWeb(req) as unknown as ReadableStream, duplex: 'half' } : {}),
+    } as RequestInit)
     const response = await handle(request)
     const body = Buffer.from(await response.arrayBuffer())
     res.writeHead(response.status, Object.fromEntries(response.headers)).end(method === 'HEAD' ? undefined : body)

@@ -15,8 +15,8 @@ import type { Inspection } from '../explain/inspect.ts'
 import type { EdgeDiagnostic, EdgeObjectKind } from '../table/diagnostics.ts'
 import type { EndpointsTable } from '../../shared/table/schema.ts'
 import { childServices } from '../../shared/table/split.ts'
-import { redactMiddleware } from './redact.ts'
-import { indexSources, type SourceIndex, type SourceRef } from './sources.ts'
+import { redactMiddleware } from '../../shared/secrets/redact.ts'
+import { indexSources, type SourceIndex, type SourceRef } from '../diagnostics/sources.ts'
 
 export type Status = 'enabled' | 'warning' | 'error' | 'disabled'
 
@@ -152,7 +152,9 @@ export function dashboardState(i: StateInput, published: PublishedInfo | null, e
     const diagnostics = [...attach(source), ...(edgeDiags.get(`middleware ${name}`) ?? [])]
     const type = t?.type ?? Object.keys(c ?? {})[0] ?? 'unknown'
     // Routers answer 501 for middlewares the edge cannot run: the middleware says so too.
-    const unrunnable = i.edge.diagnostics.some((d) => d.kind === 'router' && d.field === 'middlewares' && d.message.includes('cannot run') && d.message.includes(name))
+    const unrunnable = i.edge.diagnostics.some(
+      (d) => d.kind === 'router' && d.field === 'middlewares' && d.message.includes('cannot run') && d.message.includes(name),
+    )
     middlewares.push({
       name,
       status: unrunnable ? 'error' : statusOf(diagnostics),
@@ -192,7 +194,11 @@ export function dashboardState(i: StateInput, published: PublishedInfo | null, e
     middlewares,
     tlsOptions,
     // As `npm run compile` prints them: the same words and places.
-    problems: [...i.compileDiagnostics, ...uniqueDiagnostics(edgeLocated)].map((d) => ({ severity: d.severity, text: formatDiagnostic(d), ...(d.source ? { location: d.source } : {}) })),
+    problems: [...i.compileDiagnostics, ...uniqueDiagnostics(edgeLocated)].map((d) => ({
+      severity: d.severity,
+      text: formatDiagnostic(d),
+      ...(d.source ? { location: d.source } : {}),
+    })),
   }
 }
 
@@ -217,7 +223,10 @@ function groupEdge(diags: EdgeDiagnostic[], located: Diagnostic[]): Map<string, 
   diags.forEach((d, n) => {
     const key = `${d.kind satisfies EdgeObjectKind} ${d.name}`
     const at = located[n]
-    const where = at && at.kind !== d.kind ? { object: `${at.kind} ${at.namespace ? `${at.namespace}/` : ''}${at.name}`, ...(at.source ? { location: at.source } : {}) } : {}
+    const where =
+      at && at.kind !== d.kind
+        ? { object: `${at.kind} ${at.namespace ? `${at.namespace}/` : ''}${at.name}`, ...(at.source ? { location: at.source } : {}) }
+        : {}
     out.set(key, [...(out.get(key) ?? []), { severity: d.severity, stage: 'edge', field: d.field, message: d.message, ...where }])
   })
   return out

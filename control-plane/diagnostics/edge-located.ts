@@ -7,7 +7,7 @@
  *   router default-bad-6f1...: rule: error while parsing rule ...
  *   -> IngressRoute default/bad: spec.routes[0].match: error while parsing rule ... (bad.yaml:7)
  *
- * Names are matched to objects with Traefik's naming functions (../dashboard/sources.ts). A
+ * Names are matched to objects with Traefik's naming functions (./sources.ts). A
  * problem no object made stays about the dynamic configuration's name (`router x: ...`).
  *
  * @module
@@ -15,7 +15,7 @@
 import { formatDiagnostic, type Diagnostic } from '../compiler/index.ts'
 import { objectFinder } from '../compiler/snapshot/locate.ts'
 import type { Snapshot } from '../compiler/snapshot/snapshot.ts'
-import { indexSources, type SourceIndex, type SourceRef } from '../dashboard/sources.ts'
+import { indexSources, type SourceIndex, type SourceRef } from './sources.ts'
 import type { EdgeDiagnostic } from '../table/diagnostics.ts'
 
 /** Router fields of the dynamic configuration -> where an IngressRoute says them. */
@@ -100,7 +100,7 @@ function routeOf(field: string): string {
 /** `spec.routes[i].services[0]` when the route names one service, else its list. */
 function servicesField(route: string, spec: Record<string, unknown>): string {
   const i = /\[(\d+)\]/.exec(route)?.[1]
-  const services = i === undefined ? undefined : ((spec.routes as Array<{ services?: unknown[] }> | undefined)?.[Number(i)]?.services)
+  const services = i === undefined ? undefined : (spec.routes as Array<{ services?: unknown[] }> | undefined)?.[Number(i)]?.services
   return services?.length === 1 ? `${route}.services[0]` : `${route}.services`
 }
 

@@ -8,8 +8,8 @@
  */
 import { compile, type Diagnostic, type ProviderOptions } from '../compiler/index.ts'
 import { loadManifests, type LoadResult } from '../manifests/load.ts'
-import { edgeTableStage } from '../runtime/edge-table.ts'
-import type { Built } from '../runtime/file-mode.ts'
+import { edgeTableStage } from '../pipeline/edge-table.ts'
+import type { Built } from '../pipeline/built.ts'
 import { buildEdgeTable, type BuiltEdgeTable } from '../table/index.ts'
 import { locateEdgeDiagnostics, uniqueDiagnostics } from '../diagnostics/edge-located.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
@@ -54,7 +54,16 @@ export function inspectLoaded(loaded: LoadResult, options: InspectOptions = {}):
   const edge = buildEdgeTable(config, { target, entryPoints })
   const compileDiagnostics = [...loaded.diagnostics, ...diagnostics]
   const edgeLocated = locateEdgeDiagnostics(edge.diagnostics, loaded.snapshot)
-  return { loaded, config, compileDiagnostics, edge, edgeLocated, diagnostics: [...compileDiagnostics, ...uniqueDiagnostics(edgeLocated)], built, options: { entryPoints, target, provider } }
+  return {
+    loaded,
+    config,
+    compileDiagnostics,
+    edge,
+    edgeLocated,
+    diagnostics: [...compileDiagnostics, ...uniqueDiagnostics(edgeLocated)],
+    built,
+    options: { entryPoints, target, provider },
+  }
 }
 
 /** The table parts as the publisher stores them, merged back: what every edge isolate can load. */

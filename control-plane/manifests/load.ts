@@ -105,8 +105,7 @@ const YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
   version: '1.1',
   merge: true,
   prettyErrors: false,
-  customTags: (tags) =>
-    tags.filter((t) => !(typeof t === 'object' && (t.tag === 'tag:yaml.org,2002:timestamp' || t.format === 'TIME'))),
+  customTags: (tags) => tags.filter((t) => !(typeof t === 'object' && (t.tag === 'tag:yaml.org,2002:timestamp' || t.format === 'TIME'))),
 }
 
 export interface ParsedManifest {
@@ -263,7 +262,11 @@ function collect(value: unknown, source: string, docLabel: string, field: string
       return
     }
   }
-  out.objects.push({ object: (obj.kind === 'Secret' && obj.apiVersion === 'v1' ? withStringData(obj) : obj) as KubeObject, source, ...(place ? { place: { ...place, prefix: field } } : {}) })
+  out.objects.push({
+    object: (obj.kind === 'Secret' && obj.apiVersion === 'v1' ? withStringData(obj) : obj) as KubeObject,
+    source,
+    ...(place ? { place: { ...place, prefix: field } } : {}),
+  })
 }
 
 /**

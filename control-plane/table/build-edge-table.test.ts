@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { conformanceCases } from '../../test/support/traefik-data.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import { childServices, mergeTableParts, splitTableByHost } from '../../shared/table/split.ts'
 import { TABLE_SCHEMA_VERSION, type EdgeTable } from '../../shared/table/schema.ts'
@@ -52,7 +51,14 @@ describe('buildEdgeTable', () => {
       strip: { type: 'stripPrefix', config: { prefixes: ['/api'] } },
       add: { type: 'addPrefix', config: { prefix: '/v1' } },
     })
-    expect(table.services.canary).toEqual({ kind: 'weighted', services: [{ service: 'v1', weight: 3 }, { service: 'v2', weight: 1 }], healthCheck: false })
+    expect(table.services.canary).toEqual({
+      kind: 'weighted',
+      services: [
+        { service: 'v1', weight: 3 },
+        { service: 'v2', weight: 1 },
+      ],
+      healthCheck: false,
+    })
     expect(table.services.v2).toMatchObject({ kind: 'loadBalancer', passHostHeader: false, flushIntervalMs: 100 })
     expect(endpoints.services.v1!.servers.map((s) => s.url)).toEqual(['http://10.0.0.1:80', 'http://10.0.0.2:80'])
     expect(endpoints.services.v2!.servers[0]).toEqual({ url: 'http://10.0.0.3:80', weight: 0, preservePath: false, fenced: false, up: true })
@@ -72,7 +78,8 @@ describe('buildEdgeTable', () => {
       }),
     )
     // In Traefik's words (pkg/server/router, service, middleware; pkg/muxer/http), the chain's on itself too.
-    const loop = 'could not instantiate middleware c1@kubernetescrd: recursion detected in middleware:c1@kubernetescrd->middleware:c2@kubernetescrd->middleware:c1@kubernetescrd'
+    const loop =
+      'could not instantiate middleware c1@kubernetescrd: recursion detected in middleware:c1@kubernetescrd->middleware:c2@kubernetescrd->middleware:c1@kubernetescrd'
     expect(msgs).toEqual([
       'router badRule: rule: error while parsing rule Host(`a`) &&: parsing rule Host(`a`) &&: rule syntax error at 12: expected a matcher or `(`, found end of rule',
       'router noService: service: the service "missing@kubernetescrd" does not exist',
@@ -101,7 +108,8 @@ describe('buildEdgeTable', () => {
 
   it('refuses services that reference themselves', () => {
     const msgs = messages(config({ services: { a: { weighted: { services: [{ name: 'b' }] } }, b: { weighted: { services: [{ name: 'a' }] } } } }))
-    const loop = 'could not instantiate service a@kubernetescrd: recursion detected in service:a@kubernetescrd->service:b@kubernetescrd->service:a@kubernetescrd'
+    const loop =
+      'could not instantiate service a@kubernetescrd: recursion detected in service:a@kubernetescrd->service:b@kubernetescrd->service:a@kubernetescrd'
     expect(msgs).toEqual([`service a: ${loop}`, `service b: weighted.services[0].name: ${loop}`])
   })
 
@@ -113,7 +121,9 @@ describe('buildEdgeTable', () => {
   })
 
   it("checks a router in Traefik's order: the service before the rule", () => {
-    expect(messages(config({ routers: { r: { rule: 'Pathh(`/x`)', service: 'gone' } } }))).toEqual(['router r: service: the service "gone@kubernetescrd" does not exist'])
+    expect(messages(config({ routers: { r: { rule: 'Pathh(`/x`)', service: 'gone' } } }))).toEqual([
+      'router r: service: the service "gone@kubernetescrd" does not exist',
+    ])
   })
 
   it("serves Traefik's internal services and names the others", () => {
@@ -150,7 +160,9 @@ describe('buildEdgeTable', () => {
       serversTransports: { st: { insecureSkipVerify: true, rootCAs: ['PEM'] } },
     })
     const cf = messages(cfg, 'cloudflare')
-    expect(cf).toContain('service s: loadBalancer.servers[0].url: Cloudflare refuses fetches to IP addresses (error 1003): use a hostname in the zone or a tunnel')
+    expect(cf).toContain(
+      'service s: loadBalancer.servers[0].url: Cloudflare refuses fetches to IP addresses (error 1003): use a hostname in the zone or a tunnel',
+    )
     expect(cf.some((m) => m.startsWith('service s: loadBalancer.passHostHeader: Cloudflare only sends'))).toBe(true)
     expect(cf.some((m) => m.startsWith('serversTransport st: insecureSkipVerify:'))).toBe(true)
     expect(cf.some((m) => m.startsWith('serversTransport st: rootCAs: custom root CAs are not trusted'))).toBe(true)
@@ -161,7 +173,7 @@ describe('buildEdgeTable', () => {
 })
 
 describe('buildEdgeTable over Traefik provider cases', () => {
-  const cases = JSON.parse(readFileSync(join(import.meta.dirname, '../../../shared/conformance/provider-cases.json'), 'utf8')) as Array<{ name: string; expected: DynamicConfig }>
+  const cases = conformanceCases<Array<{ name: string; expected: DynamicConfig }>>('provider-cases.json')
 
   it('gives self-contained tables whose host split merges back to the whole', () => {
     let routers = 0

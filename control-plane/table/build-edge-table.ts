@@ -9,18 +9,12 @@
  *
  * @module
  */
-import { forwardAuthCaUnsupported } from '../../shared/circuit-breaker/unsupported.ts'
+import { forwardAuthCaUnsupported } from '../../shared/middlewares/forward-auth.ts'
 import type { DynamicConfig, ForwardAuth } from '../../shared/dynamic/types.ts'
 import { UNIMPLEMENTED_MIDDLEWARE_STATUS, type EdgeTarget } from '../../shared/table/capabilities.ts'
 import { defaultPriority, parseRuleForTable, type ParsedRule } from '../../shared/table/rules.ts'
 import { errorPageService } from '../../shared/table/split.ts'
-import {
-  DEFAULT_TLS_OPTIONS,
-  TABLE_SCHEMA_VERSION,
-  type EdgeTable,
-  type EndpointsTable,
-  type TableRouter,
-} from '../../shared/table/schema.ts'
+import { DEFAULT_TLS_OPTIONS, TABLE_SCHEMA_VERSION, type EdgeTable, type EndpointsTable, type TableRouter } from '../../shared/table/schema.ts'
 import { EdgeDiagnostics, type EdgeDiagnostic } from './diagnostics.ts'
 import { MiddlewareCompiler } from './middlewares.ts'
 import { qualify } from './references.ts'
@@ -74,8 +68,17 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
     } else {
       svc.middlewares = expanded.keys
       if (expanded.unimplemented.length) {
-        d.error('service', key, 'middlewares', `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}; the service answers ${UNIMPLEMENTED_MIDDLEWARE_STATUS}`)
-        services.out.services[key] = { kind: 'unservable', status: UNIMPLEMENTED_MIDDLEWARE_STATUS, message: `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}` }
+        d.error(
+          'service',
+          key,
+          'middlewares',
+          `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}; the service answers ${UNIMPLEMENTED_MIDDLEWARE_STATUS}`,
+        )
+        services.out.services[key] = {
+          kind: 'unservable',
+          status: UNIMPLEMENTED_MIDDLEWARE_STATUS,
+          message: `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}`,
+        }
       } else if (expanded.invalid.length) {
         d.error('service', key, 'middlewares', `${INVALID_MIDDLEWARES}${expanded.invalid.join(', ')}; the service answers 500`)
         services.out.services[key] = { kind: 'unservable', status: 500, message: `${INVALID_MIDDLEWARES}${expanded.invalid.join(', ')}` }
@@ -189,7 +192,12 @@ function buildRouter(
     return null
   }
   if (router.tls?.certResolver) {
-    d.warn('router', name, 'tls.certResolver', `certificate resolver ${JSON.stringify(router.tls.certResolver)} is not run by the edge (no ACME): on Cloudflare the zone's edge certificates or uploaded Secrets serve these hosts; self-hosted serves the TLSStore default certificate`)
+    d.warn(
+      'router',
+      name,
+      'tls.certResolver',
+      `certificate resolver ${JSON.stringify(router.tls.certResolver)} is not run by the edge (no ACME): on Cloudflare the zone's edge certificates or uploaded Secrets serve these hosts; self-hosted serves the TLSStore default certificate`,
+    )
   }
   const built: TableRouter = {
     entryPoints,

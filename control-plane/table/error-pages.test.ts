@@ -16,7 +16,11 @@ function build(service: string): { problems: string[]; hostPart: string[] } {
     http: {
       routers: { shop: { rule: 'Host(`shop.example`)', service: 'app', middlewares: ['pages'] } },
       middlewares: { pages: { errors: { status: ['500-599'], service, query: '/{status}.html' } } },
-      services: { app: lb('http://10.0.0.1'), pageSvc: lb('http://10.0.0.2'), broken: { loadBalancer: { servers: [{ url: '::nope' }], passHostHeader: true } } },
+      services: {
+        app: lb('http://10.0.0.1'),
+        pageSvc: lb('http://10.0.0.2'),
+        broken: { loadBalancer: { servers: [{ url: '::nope' }], passHostHeader: true } },
+      },
     },
   }
   const built = buildEdgeTable(config, { target: 'workerd' })
@@ -34,11 +38,15 @@ describe('errors page service in the table', () => {
   })
 
   it('is reported, located, when it cannot be served', () => {
-    expect(build('nope').problems).toContain('middleware pages: errors.service: the service "nope@kubernetescrd" does not exist: the routes using it answer 500')
+    expect(build('nope').problems).toContain(
+      'middleware pages: errors.service: the service "nope@kubernetescrd" does not exist: the routes using it answer 500',
+    )
     expect(build('pages@file').problems).toContain(
       'middleware pages: errors.service: the service "pages@file" does not exist (the edge has no "file" provider: only kubernetescrd and internal): the routes using it answer 500',
     )
     // The service's own errors, as Traefik tells whoever uses a service that failed.
-    expect(build('broken').problems).toContain('middleware pages: errors.service: error parsing server URL ::nope: not an absolute URL: the routes using it answer 500')
+    expect(build('broken').problems).toContain(
+      'middleware pages: errors.service: error parsing server URL ::nope: not an absolute URL: the routes using it answer 500',
+    )
   })
 })

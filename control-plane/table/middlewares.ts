@@ -8,8 +8,8 @@
 import type { Middleware } from '../../shared/dynamic/types.ts'
 import { middlewareUnsupported, type EdgeTarget } from '../../shared/table/capabilities.ts'
 import type { TableMiddleware } from '../../shared/table/schema.ts'
+import { middlewareConfigError } from '../../shared/middlewares/config-error.ts'
 import type { EdgeDiagnostics } from './diagnostics.ts'
-import { middlewareConfigError } from './middleware-config.ts'
 import { localKey, qualify, unresolved } from './references.ts'
 
 /**
@@ -42,9 +42,13 @@ export class MiddlewareCompiler {
       if (key === null || !mw) return { error: unresolved('middleware', reference), index }
       const types = Object.keys(mw).filter((t) => (mw as Record<string, unknown>)[t] !== undefined)
       if (types.length !== 1) {
-        return this.#broken(key, index, types.length === 0
-          ? `invalid middleware ${JSON.stringify(qualify(key))} configuration: invalid middleware type or middleware does not exist`
-          : 'cannot create middleware: multi-types middleware not supported, consider declaring two different pieces of middleware instead')
+        return this.#broken(
+          key,
+          index,
+          types.length === 0
+            ? `invalid middleware ${JSON.stringify(qualify(key))} configuration: invalid middleware type or middleware does not exist`
+            : 'cannot create middleware: multi-types middleware not supported, consider declaring two different pieces of middleware instead',
+        )
       }
       const type = types[0]!
       if (type === 'chain') {

@@ -40,7 +40,11 @@ export function qualify(reference: string): string {
 export function unresolved(what: 'service' | 'middleware' | 'serversTransport', reference: string): string {
   const name = qualify(reference)
   const words =
-    what === 'service' ? `the service ${JSON.stringify(name)} does not exist` : what === 'middleware' ? `middleware ${JSON.stringify(name)} does not exist` : `servers transport not found ${name}`
+    what === 'service'
+      ? `the service ${JSON.stringify(name)} does not exist`
+      : what === 'middleware'
+        ? `middleware ${JSON.stringify(name)} does not exist`
+        : `servers transport not found ${name}`
   const provider = name.slice(name.lastIndexOf('@') + 1)
   if (provider === PROVIDER) return words
   if (provider === 'internal') return `${words} (the edge serves ${Object.keys(INTERNAL_SERVICES).join(', ')})`

@@ -20,7 +20,7 @@ import { traefikApi, type ApiLoader } from './traefik-api.ts'
 
 export interface DashboardSource {
   /** A file of the page by path (`/`, `/app.js`, `/style.css`), or null. */
-  file(path: string): { body: string | Uint8Array; type: string } | null
+  file(path: string): { body: string; type: string } | null
   state(): unknown | Promise<unknown>
   diff(): unknown | Promise<unknown>
   /** Explains a request from the form's JSON; absent where explain does not run. */
@@ -31,7 +31,7 @@ const MAX_EXPLAIN_BODY = 64 * 1024
 
 export function dashboardApp(source: DashboardSource, api: ApiLoader): Hono {
   const app = new Hono()
-  app.get('/api/state', async (c) => {
+  app.get('/api/state', async () => {
     const state = await source.state()
     return noStore(state === null || state === undefined ? Response.json({ error: 'no configuration built yet' }, { status: 503 }) : Response.json(state))
   })
@@ -40,7 +40,10 @@ export function dashboardApp(source: DashboardSource, api: ApiLoader): Hono {
     '/api/explain',
     bodyLimit({ maxSize: MAX_EXPLAIN_BODY, onError: () => noStore(Response.json({ error: 'request too large' }, { status: 413 })) }),
     async (c) => {
-      if (!source.explain) return noStore(Response.json({ error: "explain runs in the control plane's dashboard (npm run explain, or the controller's --dashboard)" }, { status: 501 }))
+      if (!source.explain)
+        return noStore(
+          Response.json({ error: "explain runs in the control plane's dashboard (npm run explain, or the controller's --dashboard)" }, { status: 501 }),
+        )
       let input: unknown
       try {
         input = JSON.parse(await c.req.text())

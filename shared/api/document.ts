@@ -48,7 +48,13 @@ export function withHealth(doc: InternalDocument, endpoints: unknown[]): Interna
           dashboard: {
             files: doc.dashboard.files,
             state: state?.services
-              ? { ...state, services: state.services.map((s) => ({ ...s, servers: s.servers.map((x) => ({ ...x, up: status(s.name, x.url, x.up ? 'UP' : 'DOWN') === 'UP' })) })) }
+              ? {
+                  ...state,
+                  services: state.services.map((s) => ({
+                    ...s,
+                    servers: s.servers.map((x) => ({ ...x, up: status(s.name, x.url, x.up ? 'UP' : 'DOWN') === 'UP' })),
+                  })),
+                }
               : state,
           },
         }

@@ -1,10 +1,9 @@
 // Traefik's own API tests (pkg/api handler*_test.go), transcribed as data in
-// test/data/traefik-api/handler-cases.json: the same runtime configuration in, the same request,
+// test/traefik/conformance/api-handler-cases.json: the same runtime configuration in, the same request,
 // and the same status, X-Next-Page and JSON out. Each case runs what its Go harness runs on the
 // input first (PopulateUsedBy, GetRoutersByEntryPoints for `web`, plain and TLS).
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { conformanceCases } from '../../test/support/traefik-data.ts'
 import { populateUsedBy, routersByEntryPoints, type RuntimeConfiguration } from './runtime.ts'
 import { traefikApi, type ApiData } from './traefik-api.ts'
 
@@ -17,9 +16,9 @@ interface Case {
   expected: { statusCode: number; nextPage?: string; jsonFile?: string; body?: unknown }
 }
 
-const data = JSON.parse(readFileSync(join(import.meta.dirname, '../../test/data/traefik-api/handler-cases.json'), 'utf8')) as { cases: Case[] }
+const data = conformanceCases<{ cases: Case[] }>('api-handler-cases.json')
 
-describe("Traefik's API tests (test/data/traefik-api/handler-cases.json)", () => {
+describe("Traefik's API tests (test/traefik/conformance/api-handler-cases.json)", () => {
   it('has every transcribed case', () => {
     expect(data.cases.length).toBe(52)
   })
@@ -72,7 +71,8 @@ describe('errors as Traefik writes them', () => {
         'c@p': { rule: 'Path(`/c`)', priority: 1, service: 's' },
       },
     }
-    const names = async (q: string) => ((await (await traefikApi(() => ({ runtime })).request(`http://t/api/http/routers?${q}`)).json()) as Array<{ name: string }>).map((r) => r.name)
+    const names = async (q: string) =>
+      ((await (await traefikApi(() => ({ runtime })).request(`http://t/api/http/routers?${q}`)).json()) as Array<{ name: string }>).map((r) => r.name)
     expect(await names('sortBy=priority')).toEqual(['b@p', 'c@p', 'a@p'])
     expect(await names('sortBy=priority&direction=desc')).toEqual(['a@p', 'c@p', 'b@p'])
     expect(await names('sortBy=rule&direction=desc')).toEqual(['c@p', 'b@p', 'a@p'])

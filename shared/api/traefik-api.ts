@@ -16,7 +16,18 @@
  * @module
  */
 import { Hono, type Context } from 'hono'
-import { NEXT_PAGE_HEADER, filterMiddleware, filterService, pagination, searchCriterion, searchIn, sortItems, withStatus, type Criterion, type SortKeys } from './list.ts'
+import {
+  NEXT_PAGE_HEADER,
+  filterMiddleware,
+  filterService,
+  pagination,
+  searchCriterion,
+  searchIn,
+  sortItems,
+  withStatus,
+  type Criterion,
+  type SortKeys,
+} from './list.ts'
 import { middlewareRepresentation, routerRepresentation, serversCount, serviceRepresentation } from './representation.ts'
 import { goQuote, type MiddlewareInfo, type RouterInfo, type RuntimeConfiguration, type ServiceInfo } from './runtime.ts'
 
@@ -43,29 +54,62 @@ export function traefikApi(load: ApiLoader): Hono {
     return data ? serve(c, data) : error(503, 'no configuration built yet')
   }
 
-  app.get('/api/rawdata', withData((_, d) => json(rawData(d.runtime))))
-  app.get('/api/overview', withData((_, d) => json(overview(d))))
-  app.get('/api/version', withData((_, d) => json(d.version ?? { Version: 'dev', Codename: '', startDate: new Date(0).toISOString() }, 'application/json; charset=UTF-8')))
+  app.get(
+    '/api/rawdata',
+    withData((_, d) => json(rawData(d.runtime))),
+  )
+  app.get(
+    '/api/overview',
+    withData((_, d) => json(overview(d))),
+  )
+  app.get(
+    '/api/version',
+    withData((_, d) => json(d.version ?? { Version: 'dev', Codename: '', startDate: new Date(0).toISOString() }, 'application/json; charset=UTF-8')),
+  )
 
-  app.get('/api/entrypoints', withData((c, d) => {
-    const items = Object.entries(d.entryPoints ?? {}).map(([name, ep]) => ({ ...ep, name }))
-    sortItems(new URLSearchParams(), items, {})
-    return page(c, items)
-  }))
-  app.get('/api/entrypoints/*', withData((c, d) => one(c, '/api/entrypoints/', 'entryPointID', 'entry point', d.entryPoints, (name, ep) => ({ ...ep, name }))))
+  app.get(
+    '/api/entrypoints',
+    withData((c, d) => {
+      const items = Object.entries(d.entryPoints ?? {}).map(([name, ep]) => ({ ...ep, name }))
+      sortItems(new URLSearchParams(), items, {})
+      return page(c, items)
+    }),
+  )
+  app.get(
+    '/api/entrypoints/*',
+    withData((c, d) => one(c, '/api/entrypoints/', 'entryPointID', 'entry point', d.entryPoints, (name, ep) => ({ ...ep, name }))),
+  )
 
   for (const proto of ['http', 'tcp', 'udp'] as const) {
     const routers = (r: RuntimeConfiguration) => r[proto === 'http' ? 'routers' : proto === 'tcp' ? 'tcpRouters' : 'udpRouters']
     const services = (r: RuntimeConfiguration) => r[proto === 'http' ? 'services' : proto === 'tcp' ? 'tcpServices' : 'udpServices']
     const middlewares = (r: RuntimeConfiguration) => (proto === 'http' ? r.middlewares : proto === 'tcp' ? r.tcpMiddlewares : undefined)
     const base = `/api/${proto}`
-    app.get(`${base}/routers`, withData((c, d) => list(c, routers(d.runtime), keepRouter, routerRepresentation, ROUTER_KEYS)))
-    app.get(`${base}/routers/*`, withData((c, d) => one(c, `${base}/routers/`, 'routerID', 'router', routers(d.runtime), routerRepresentation)))
-    app.get(`${base}/services`, withData((c, d) => list(c, services(d.runtime), keepNamed, serviceRepresentation, SERVICE_KEYS)))
-    app.get(`${base}/services/*`, withData((c, d) => one(c, `${base}/services/`, 'serviceID', 'service', services(d.runtime), serviceRepresentation)))
+    app.get(
+      `${base}/routers`,
+      withData((c, d) => list(c, routers(d.runtime), keepRouter, routerRepresentation, ROUTER_KEYS)),
+    )
+    app.get(
+      `${base}/routers/*`,
+      withData((c, d) => one(c, `${base}/routers/`, 'routerID', 'router', routers(d.runtime), routerRepresentation)),
+    )
+    app.get(
+      `${base}/services`,
+      withData((c, d) => list(c, services(d.runtime), keepNamed, serviceRepresentation, SERVICE_KEYS)),
+    )
+    app.get(
+      `${base}/services/*`,
+      withData((c, d) => one(c, `${base}/services/`, 'serviceID', 'service', services(d.runtime), serviceRepresentation)),
+    )
     if (proto === 'udp') continue
-    app.get(`${base}/middlewares`, withData((c, d) => list(c, middlewares(d.runtime), keepNamed, middlewareRepresentation, MIDDLEWARE_KEYS)))
-    app.get(`${base}/middlewares/*`, withData((c, d) => one(c, `${base}/middlewares/`, 'middlewareID', 'middleware', middlewares(d.runtime), middlewareRepresentation)))
+    app.get(
+      `${base}/middlewares`,
+      withData((c, d) => list(c, middlewares(d.runtime), keepNamed, middlewareRepresentation, MIDDLEWARE_KEYS)),
+    )
+    app.get(
+      `${base}/middlewares/*`,
+      withData((c, d) => one(c, `${base}/middlewares/`, 'middlewareID', 'middleware', middlewares(d.runtime), middlewareRepresentation)),
+    )
   }
   return app
 }
@@ -134,7 +178,14 @@ function page(c: Context, items: unknown[]): Response {
 }
 
 /** One element by its (path-escaped) name; a name with a raw `/` is no route at all, as in gorilla/mux. */
-function one<T>(c: Context, prefix: string, param: string, what: string, items: Record<string, T> | undefined, represent: (name: string, item: T) => unknown): Response {
+function one<T>(
+  c: Context,
+  prefix: string,
+  param: string,
+  what: string,
+  items: Record<string, T> | undefined,
+  represent: (name: string, item: T) => unknown,
+): Response {
   const raw = new URL(c.req.url).pathname.slice(prefix.length)
   if (raw === '' || raw.includes('/')) return notFound()
   let id: string

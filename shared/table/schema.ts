@@ -104,13 +104,7 @@ export interface TableMiddleware {
   config: unknown
 }
 
-export type TableService =
-  | LoadBalancerService
-  | WeightedService
-  | MirroringService
-  | FailoverService
-  | UnservableService
-  | InternalService
+export type TableService = LoadBalancerService | WeightedService | MirroringService | FailoverService | UnservableService | InternalService
 
 interface ServiceBase {
   /** Service-level middlewares (keys of `middlewares`), run before the service. */

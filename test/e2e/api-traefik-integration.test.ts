@@ -1,6 +1,6 @@
 /**
  * Traefik's own CRD integration test (integration/k8s_test.go TestCRDConfiguration, transcribed
- * in test/data/traefik-api/integration-crd.json) against a real `npm run edge`: the manifests of
+ * in test/traefik/conformance/api-integration-crd.json) against a real `npm run edge`: the manifests of
  * Traefik's integration fixtures, the EndpointSlices k3s makes of their Deployments (two real
  * upstreams here), and Traefik's provider settings (allowExternalNameServices). Traefik's API
  * must answer what Traefik's answers, statuses and errors included, compared as Traefik's test
@@ -8,17 +8,15 @@
  * control plane), and through the edge itself, where the fixtures route /api to api@internal.
  */
 import { cp, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
-import { readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { send } from '../support/http.ts'
 import { spawnNpmEdge, type NpmEdge } from '../support/npm-edge.ts'
 import { startUpstream, type Upstream } from '../support/upstream.ts'
+import { conformanceCases, INTEGRATION_FIXTURES_DIR as FIXTURES } from '../support/traefik-data.ts'
 
-const REPO = join(import.meta.dirname, '../..')
-const FIXTURES = join(REPO, '../shared/traefik/fixtures/integration')
-const DATA = JSON.parse(readFileSync(join(REPO, 'test/data/traefik-api/integration-crd.json'), 'utf8')) as { expected: Record<string, Record<string, unknown>> }
+const DATA = conformanceCases<{ expected: Record<string, Record<string, unknown>> }>('api-integration-crd.json')
 /**
  * The Gateway API CRD definitions (00-experimental-*.yml), read by Traefik's Gateway provider
  * only, hold YAML the `yaml` package refuses (a quoted scalar continued less indented than its
@@ -38,7 +36,17 @@ beforeAll(async () => {
   const first = await startUpstream({ host: '127.0.0.41', name: 'pod-1' })
   pods = [first, await startUpstream({ host: '127.0.0.42', port: first.port, name: 'pod-2' })]
   await writeFile(join(dir, 'manifests', 'k3s-endpointslices.yaml'), endpointSlices(pods))
-  edge = await spawnNpmEdge(['--manifests', join(dir, 'manifests'), '--port', '0', '--allow-external-name-services', '--persist-to', join(dir, 'kv'), '--state-dir', join(dir, 'state')])
+  edge = await spawnNpmEdge([
+    '--manifests',
+    join(dir, 'manifests'),
+    '--port',
+    '0',
+    '--allow-external-name-services',
+    '--persist-to',
+    join(dir, 'kv'),
+    '--state-dir',
+    join(dir, 'state'),
+  ])
   while (!/^dashboard at \S+$/m.test(edge.stderr())) await new Promise((r) => setTimeout(r, 20))
   dashboard = /^dashboard at (\S+)$/m.exec(edge.stderr())![1]!.replace(/\/$/, '')
 }, 120_000)
@@ -62,7 +70,7 @@ endpoints: [${addresses.map((s) => `{ addresses: [${s.host}], conditions: { read
 
 /** As Traefik's matchesConfig: server URLs and addresses (pod IPs) and serverStatus keys are not compared. */
 function sanitized(raw: unknown): unknown {
-  return JSON.parse(JSON.stringify(raw), function (key, value) {
+  return JSON.parse(JSON.stringify(raw), (key, value) => {
     if ((key === 'url' || key === 'address') && typeof value === 'string') return 'XXXX'
     if (key === 'serverStatus' && value && typeof value === 'object') return Object.values(value as object).map((v) => ({ XXXX: v }))
     return value
@@ -103,7 +111,12 @@ describe("Traefik's API on Traefik's CRD integration fixtures (npm run edge)", (
     const byMiddleware = await send(`${dashboard}/api/http/routers?middlewareName=default-mychain@kubernetescrd`)
     expect((JSON.parse(byMiddleware.body) as Array<{ name: string }>).map((r) => r.name)).toEqual(['default-test2-route-23c7f4c450289ee29016@kubernetescrd'])
     const api = await send(`${dashboard}/api/http/services/api@internal`)
-    expect(JSON.parse(api.body)).toEqual({ name: 'api@internal', provider: 'internal', status: 'enabled', usedBy: ['default-api-route-29f28a463fb5d5ba16d2@kubernetescrd'] })
+    expect(JSON.parse(api.body)).toEqual({
+      name: 'api@internal',
+      provider: 'internal',
+      status: 'enabled',
+      usedBy: ['default-api-route-29f28a463fb5d5ba16d2@kubernetescrd'],
+    })
     const overview = JSON.parse((await send(`${dashboard}/api/overview`)).body) as { http: unknown; providers: string[] }
     expect(overview.http).toEqual({
       routers: { total: 7, warnings: 0, errors: 1 },
@@ -111,7 +124,9 @@ describe("Traefik's API on Traefik's CRD integration fixtures (npm run edge)", (
       middlewares: { total: 3, warnings: 0, errors: 0 },
     })
     expect(overview.providers).toEqual(['KubernetesCRD'])
-    expect(JSON.parse((await send(`${dashboard}/api/entrypoints`)).body)).toEqual([{ name: 'web', address: expect.stringMatching(/^127\.0\.0\.1:\d+$/), http: {} }])
+    expect(JSON.parse((await send(`${dashboard}/api/entrypoints`)).body)).toEqual([
+      { name: 'web', address: expect.stringMatching(/^127\.0\.0\.1:\d+$/), http: {} },
+    ])
   })
 
   it('serves the same through the edge, where the fixtures route /api to api@internal', async () => {

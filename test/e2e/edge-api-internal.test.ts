@@ -12,7 +12,10 @@ const b64 = (s: string) => Buffer.from(s).toString('base64')
 const basic = (user: string, password: string) => `Basic ${b64(`${user}:${password}`)}`
 const APR1 = 'admin:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/' // admin / test
 
-const manifests = (upstream: Upstream, extra = '') => `${serviceYaml({ name: 'whoami', namespace: 'default', addresses: [upstream.host], port: upstream.port })}---
+const manifests = (
+  upstream: Upstream,
+  extra = '',
+) => `${serviceYaml({ name: 'whoami', namespace: 'default', addresses: [upstream.host], port: upstream.port })}---
 apiVersion: v1
 kind: Secret
 metadata: { name: dashboard-users, namespace: default }
@@ -83,7 +86,11 @@ for (const target of ['workerd', 'cloudflare'] as const) {
       const res = await api('/api/rawdata', basic('admin', 'test'))
       expect(res.status).toBe(200)
       expect(res.headers['content-type']).toBe('application/json')
-      const raw = JSON.parse(res.body) as { routers: Record<string, { status: string; service: string }>; services: Record<string, { usedBy?: string[]; serverStatus?: Record<string, string> }>; middlewares: Record<string, { basicAuth?: { users?: string[] } }> }
+      const raw = JSON.parse(res.body) as {
+        routers: Record<string, { status: string; service: string }>
+        services: Record<string, { usedBy?: string[]; serverStatus?: Record<string, string> }>
+        middlewares: Record<string, { basicAuth?: { users?: string[] } }>
+      }
       const dashboardRouter = Object.entries(raw.routers).find(([name]) => name.startsWith('default-traefik-dashboard-'))!
       expect(dashboardRouter[1]).toMatchObject({ status: 'enabled', service: 'api@internal' })
       expect(raw.services['api@internal']!.usedBy).toEqual([dashboardRouter[0]])
@@ -100,7 +107,10 @@ for (const target of ['workerd', 'cloudflare'] as const) {
       const auth = basic('admin', 'test')
       const list = await api('/api/http/routers?serviceName=dashboard@internal', auth)
       expect(list.headers['x-next-page']).toBe('1')
-      expect((JSON.parse(list.body) as Array<{ name: string }>).map((r) => r.name.replace(/-[0-9a-f]{20}@/, '-X@'))).toEqual(['default-dash-X@kubernetescrd', 'default-dash-X@kubernetescrd'])
+      expect((JSON.parse(list.body) as Array<{ name: string }>).map((r) => r.name.replace(/-[0-9a-f]{20}@/, '-X@'))).toEqual([
+        'default-dash-X@kubernetescrd',
+        'default-dash-X@kubernetescrd',
+      ])
       const one = await api('/api/http/middlewares/default-office@kubernetescrd', auth)
       expect(JSON.parse(one.body)).toMatchObject({ name: 'default-office@kubernetescrd', provider: 'kubernetescrd', type: 'ipallowlist', status: 'enabled' })
       expect((await api('/api/http/routers/nope@kubernetescrd', auth)).status).toBe(404)
@@ -119,7 +129,11 @@ for (const target of ['workerd', 'cloudflare'] as const) {
       expect(state.target).toBe(target)
       expect(state.routers.some((r) => r.name.startsWith('default-app-') && r.status === 'enabled')).toBe(true)
       // What needs the control plane's builds is said to be there.
-      const explain = await edge.request('/dashboard/api/explain', { method: 'POST', body: '{"url":"http://app.example.com/"}', headers: { host: 'traefik.example.com', authorization: auth, 'content-type': 'application/json' } })
+      const explain = await edge.request('/dashboard/api/explain', {
+        method: 'POST',
+        body: '{"url":"http://app.example.com/"}',
+        headers: { host: 'traefik.example.com', authorization: auth, 'content-type': 'application/json' },
+      })
       expect(explain.status).toBe(501)
       expect((await api('/dashboard', undefined)).status).toBe(401)
     })
@@ -152,4 +166,3 @@ spec:
     })
   })
 }
-

@@ -156,7 +156,11 @@ function problemOf(e: ErrorObject, data: unknown): Problem {
       const name = String(params.additionalProperty)
       const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {})
       const near = closest(name, known)
-      return { field: joinField(at, name), message: `unknown field: not in the CRD schema, ignored${near ? `; did you mean \`${near}\`?` : ''}`, severity: 'warning' }
+      return {
+        field: joinField(at, name),
+        message: `unknown field: not in the CRD schema, ignored${near ? `; did you mean \`${near}\`?` : ''}`,
+        severity: 'warning',
+      }
     }
     case 'required':
       return { field: joinField(at, String(params.missingProperty)), message: 'required by the CRD schema but missing', severity: 'warning' }
@@ -190,7 +194,10 @@ function describe(value: unknown): string {
 
 function segments(pointer: string): string[] {
   if (pointer === '') return []
-  return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
 }
 
 /** `/spec/routes/0/port` -> `spec.routes[0].port`, indexes only where the data has an array. */
