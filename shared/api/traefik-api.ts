@@ -80,36 +80,36 @@ export function traefikApi(load: ApiLoader): Hono {
     withData((c, d) => one(c, '/api/entrypoints/', 'entryPointID', 'entry point', d.entryPoints, (name, ep) => ({ ...ep, name }))),
   )
 
+  /** A list (`path`) and its items (`path/{name}`), as Traefik's handlers for one kind. */
+  function kind<T, R extends Rep>(
+    path: string,
+    pick: (r: RuntimeConfiguration) => Record<string, T> | undefined,
+    keep: (c: Criterion, name: string, item: T) => boolean,
+    represent: (name: string, item: T) => R,
+    keys: SortKeys<R>,
+    param: string,
+    what: string,
+  ): void {
+    app.get(
+      path,
+      withData((c, d) => list(c, pick(d.runtime), keep, represent, keys)),
+    )
+    app.get(
+      `${path}/*`,
+      withData((c, d) => one(c, `${path}/`, param, what, pick(d.runtime), represent)),
+    )
+  }
   for (const proto of ['http', 'tcp', 'udp'] as const) {
-    const routers = (r: RuntimeConfiguration) => r[proto === 'http' ? 'routers' : proto === 'tcp' ? 'tcpRouters' : 'udpRouters']
-    const services = (r: RuntimeConfiguration) => r[proto === 'http' ? 'services' : proto === 'tcp' ? 'tcpServices' : 'udpServices']
-    const middlewares = (r: RuntimeConfiguration) => (proto === 'http' ? r.middlewares : proto === 'tcp' ? r.tcpMiddlewares : undefined)
-    const base = `/api/${proto}`
-    app.get(
-      `${base}/routers`,
-      withData((c, d) => list(c, routers(d.runtime), keepRouter, routerRepresentation, ROUTER_KEYS)),
-    )
-    app.get(
-      `${base}/routers/*`,
-      withData((c, d) => one(c, `${base}/routers/`, 'routerID', 'router', routers(d.runtime), routerRepresentation)),
-    )
-    app.get(
-      `${base}/services`,
-      withData((c, d) => list(c, services(d.runtime), keepNamed, serviceRepresentation, SERVICE_KEYS)),
-    )
-    app.get(
-      `${base}/services/*`,
-      withData((c, d) => one(c, `${base}/services/`, 'serviceID', 'service', services(d.runtime), serviceRepresentation)),
-    )
-    if (proto === 'udp') continue
-    app.get(
-      `${base}/middlewares`,
-      withData((c, d) => list(c, middlewares(d.runtime), keepNamed, middlewareRepresentation, MIDDLEWARE_KEYS)),
-    )
-    app.get(
-      `${base}/middlewares/*`,
-      withData((c, d) => one(c, `${base}/middlewares/`, 'middlewareID', 'middleware', middlewares(d.runtime), middlewareRepresentation)),
-    )
+    const [routers, services, middlewares] =
+      proto === 'http'
+        ? (['routers', 'services', 'middlewares'] as const)
+        : proto === 'tcp'
+          ? (['tcpRouters', 'tcpServices', 'tcpMiddlewares'] as const)
+          : (['udpRouters', 'udpServices', null] as const)
+    kind(`/api/${proto}/routers`, (r) => r[routers], keepRouter, routerRepresentation, ROUTER_KEYS, 'routerID', 'router')
+    kind(`/api/${proto}/services`, (r) => r[services], keepNamed, serviceRepresentation, SERVICE_KEYS, 'serviceID', 'service')
+    if (middlewares)
+      kind(`/api/${proto}/middlewares`, (r) => r[middlewares], keepNamed, middlewareRepresentation, MIDDLEWARE_KEYS, 'middlewareID', 'middleware')
   }
   return app
 }
