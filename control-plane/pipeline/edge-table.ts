@@ -7,6 +7,7 @@ import { TableInterner } from '../table/intern.ts'
 import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 import { buildEdgeTable, transportCAs } from '../table/index.ts'
+import type { TunnelOptions } from '../table/services.ts'
 import { locateEdgeDiagnostics, problemLine, uniqueDiagnostics } from '../diagnostics/edge-located.ts'
 import type { DocumentsHook, EdgeTableStage } from './pipeline.ts'
 import { usableCertificates } from '../runtime/pem-check.ts'
@@ -18,6 +19,7 @@ export function edgeTableStage(options: {
   target?: EdgeTarget
   httpsEntryPoint?: string
   documents?: DocumentsHook
+  tunnel?: TunnelOptions
 }): EdgeTableStage {
   // Kept across builds: a change re-splits (and the packer re-serializes) only the hosts it touches.
   const interner = new TableInterner()
@@ -26,7 +28,7 @@ export function edgeTableStage(options: {
     const listenerTls = options.httpsEntryPoint === undefined ? undefined : planSocketTls(config)
     const target = options.target ?? 'workerd'
     const entryPoints = options.entryPoints ?? [options.entryPoint]
-    const built = buildEdgeTable(config, { target, entryPoints })
+    const built = buildEdgeTable(config, { target, entryPoints, ...(options.tunnel ? { tunnel: options.tunnel } : {}) })
     // Before interning: the internal services carry the digest of what they serve.
     const documents = options.documents?.({ config, built, entryPoints, target, ...(context ? { context } : {}) })
     // Said of the objects and fields they come from, when the build says which (context).

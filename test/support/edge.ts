@@ -18,6 +18,7 @@ import type { Built } from '../../control-plane/pipeline/built.ts'
 import { buildFromSnapshot } from '../../control-plane/pipeline/pipeline.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
+import type { TunnelOptions } from '../../control-plane/table/services.ts'
 
 /** What a test gives the edge: manifests (YAML text), a dynamic configuration, or a built table. */
 export type EdgeInput = { yaml: string } | { config: DynamicConfig } | { table: EdgeTableInput }
@@ -121,7 +122,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
 /** manifests (YAML text) or a dynamic configuration -> the edge table, as npm run edge builds it. */
 export function buildEdgeInput(
   input: EdgeInput,
-  options: { provider?: Partial<ProviderOptions>; target?: EdgeTarget; entryPoint?: string; entryPoints?: string[] } = {},
+  options: { provider?: Partial<ProviderOptions>; target?: EdgeTarget; entryPoint?: string; entryPoints?: string[]; tunnel?: TunnelOptions } = {},
 ): Built {
   if ('table' in input) return { table: input.table, problems: [], trustedCertificates: [] }
   const stage = edgeTableStage({
@@ -129,6 +130,7 @@ export function buildEdgeInput(
     entryPoints: options.entryPoints,
     target: options.target,
     documents: internalDocuments(),
+    ...(options.tunnel ? { tunnel: options.tunnel } : {}),
   })
   if ('config' in input) return stage(input.config)
   const parsed = parseManifestText(input.yaml, 'test.yaml')
