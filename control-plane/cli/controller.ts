@@ -75,6 +75,7 @@ import { TablePublisher } from '../publish/publisher.ts'
 import { loadSecretsSealer } from '../publish/seal-secrets.ts'
 import { loadOrCreateDevSigningKey, loadSigningKey } from '../publish/signing-key.ts'
 import { edgeTableStage } from '../pipeline/edge-table.ts'
+import { internalDocuments } from '../dashboard/edge-document.ts'
 import { certificateSyncer, jsonCertificateState } from '../controller/certs/cloudflare-certificates.ts'
 import type { TunnelOptions } from '../table/services.ts'
 import { TUNNEL_HOSTS, TUNNEL_MODES } from '../../shared/table/tunnel.ts'
@@ -273,11 +274,19 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         })
       : undefined
     const dashboard = args.dashboard ? new DashboardModel({ provider: args.provider, entryPoints: args.entryPoints, target: args.target }) : undefined
-    const stage = health.stage(edgeTableStage({ entryPoint: args.entryPoints[0]!, entryPoints: args.entryPoints, target: args.target, tunnel: args.tunnel }))
+    const stage = health.stage(
+      edgeTableStage({
+        entryPoint: args.entryPoints[0]!,
+        entryPoints: args.entryPoints,
+        target: args.target,
+        tunnel: args.tunnel,
+        documents: internalDocuments(),
+      }),
+    )
     const controller: ClusterController = new ClusterController({
       kc,
       provider: args.provider,
-      toEdge: certificates ? (config) => (certificates.offer(config), stage(config)) : stage,
+      toEdge: certificates ? (config, context) => (certificates.offer(config), stage(config, context)) : stage,
       publish: health.publish(dashboard ? dashboard.observe((built) => publish(built.table)) : (built) => publish(built.table)),
       observeBuild: (seconds) => metrics.compileDuration.observe(seconds),
       ...(dashboard ? { observeSnapshot: (loaded: LoadResult, built: Built) => dashboard.show(loaded, built) } : {}),

@@ -17,6 +17,8 @@ import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 import { DashboardModel } from '../dashboard/model.ts'
 import { serveDashboard } from '../dashboard/server.ts'
 import { activeHealth } from '../health/active-health.ts'
+import type { ApiFacts } from '../api/document.ts'
+import { internalDocuments } from '../dashboard/edge-document.ts'
 
 export interface RunEdgeOptions {
   manifests: string[]
@@ -69,10 +71,31 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
   stops.push(() => health.stop())
   // The dashboard's model keeps what each build loaded and what was published (control-plane/dashboard).
   const dashboard = new DashboardModel({ provider: options.provider, entryPoints: entryPointNames })
+  // What Traefik's API says of this process (entry point addresses once they listen, features).
+  const vars = options.observability ?? {}
+  const features = {
+    metrics: options.metricsPort !== undefined ? 'Prometheus' : '',
+    tracing: vars.TRACING_OTLP_ENDPOINT ? 'OpenTelemetry' : '',
+    accessLog: vars.ACCESS_LOG === 'true',
+  }
+  let facts: ApiFacts = {
+    entryPoints: [
+      { name: options.entryPoint, ...(options.port ? { address: `127.0.0.1:${options.port}` } : {}) },
+      ...(httpsEntryPoint === undefined ? [] : [{ name: httpsEntryPoint, ...(options.httpsPort ? { address: `127.0.0.1:${options.httpsPort}` } : {}) }]),
+    ],
+    features,
+  }
+  dashboard.setApiFacts(facts)
   const build = dashboard.pipeline(
     options.provider,
     health.stage(
-      edgeTableStage({ entryPoint: options.entryPoint, entryPoints: entryPointNames, httpsEntryPoint, ...(options.target ? { target: options.target } : {}) }),
+      edgeTableStage({
+        entryPoint: options.entryPoint,
+        entryPoints: entryPointNames,
+        httpsEntryPoint,
+        ...(options.target ? { target: options.target } : {}),
+        documents: internalDocuments(() => facts),
+      }),
     ),
   )
   // Unreadable manifests fail here, before any process is started.
@@ -100,6 +123,9 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
       ...(options.metricsPort === undefined ? {} : { metricsAddress: `127.0.0.1:${options.metricsPort}` }),
     })
     stops.push(() => edge.stop())
+    const address = (name: string) => new URL(edge.url(name)).host
+    facts = { entryPoints: entryPointNames.map((name) => ({ name, address: address(name) })), features }
+    dashboard.setApiFacts(facts)
     // `wrangler dev` reads the default store: give it the key that verifies the tables there, and
     // a configuration whose tunnel binding is the local stand-in (`npm run -s wrangler -- dev -c wrangler.local.json`).
     if (options.persistTo === undefined) {

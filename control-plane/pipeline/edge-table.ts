@@ -6,9 +6,10 @@ import { IncrementalSplit } from '../table/incremental-split.ts'
 import { TableInterner } from '../table/intern.ts'
 import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
-import { buildEdgeTable, formatEdgeDiagnostic, transportCAs } from '../table/index.ts'
+import { buildEdgeTable, transportCAs } from '../table/index.ts'
 import type { TunnelOptions } from '../table/services.ts'
-import type { EdgeTableStage } from './pipeline.ts'
+import { locateEdgeDiagnostics, problemLine, uniqueDiagnostics } from '../diagnostics/edge-located.ts'
+import type { DocumentsHook, EdgeTableStage } from './pipeline.ts'
 import { usableCertificates } from '../runtime/pem-check.ts'
 import { planSocketTls } from '../runtime/workerd-tls.ts'
 
@@ -17,27 +18,31 @@ export function edgeTableStage(options: {
   entryPoints?: string[]
   target?: EdgeTarget
   httpsEntryPoint?: string
+  documents?: DocumentsHook
   tunnel?: TunnelOptions
 }): EdgeTableStage {
   // Kept across builds: a change re-splits (and the packer re-serializes) only the hosts it touches.
   const interner = new TableInterner()
   const splitter = new IncrementalSplit()
-  return (config) => {
+  return (config, context) => {
     const listenerTls = options.httpsEntryPoint === undefined ? undefined : planSocketTls(config)
-    const built = buildEdgeTable(config, {
-      target: options.target ?? 'workerd',
-      entryPoints: options.entryPoints ?? [options.entryPoint],
-      ...(options.tunnel ? { tunnel: options.tunnel } : {}),
-    })
+    const target = options.target ?? 'workerd'
+    const entryPoints = options.entryPoints ?? [options.entryPoint]
+    const built = buildEdgeTable(config, { target, entryPoints, ...(options.tunnel ? { tunnel: options.tunnel } : {}) })
+    // Before interning: the internal services carry the digest of what they serve.
+    const documents = options.documents?.({ config, built, entryPoints, target, ...(context ? { context } : {}) })
+    // Said of the objects and fields they come from, when the build says which (context).
+    const located = uniqueDiagnostics(locateEdgeDiagnostics(built.diagnostics, context?.loaded.snapshot))
     const caProblems: string[] = []
     const trustedCertificates = usableCertificates(transportCAs(built.table), 'trusted CA certificates', caProblems)
     return {
-      table: { schema: TABLE_SCHEMA_VERSION, routes: splitter.split(interner.intern(built.table)), endpoints: built.endpoints },
-      problems: [
-        ...built.diagnostics.map(formatEdgeDiagnostic),
-        ...(listenerTls?.problems.map((p) => `entry point ${options.httpsEntryPoint}: ${p}`) ?? []),
-        ...caProblems,
-      ],
+      table: {
+        schema: TABLE_SCHEMA_VERSION,
+        routes: splitter.split(interner.intern(built.table)),
+        endpoints: built.endpoints,
+        ...(documents ? { documents } : {}),
+      },
+      problems: [...located.map(problemLine), ...(listenerTls?.problems.map((p) => `entry point ${options.httpsEntryPoint}: ${p}`) ?? []), ...caProblems],
       trustedCertificates,
       diagnostics: built.diagnostics,
       ...(listenerTls ? { listenerTls } : {}),

@@ -77,11 +77,17 @@ describe('buildEdgeTable', () => {
         services: { s: lb('http://h:80') },
       }),
     )
-    expect(msgs).toHaveLength(4)
-    expect(msgs[0]).toMatch(/^router badRule: rule: .*not served$/)
-    expect(msgs[1]).toBe('router noService: service: service "missing" does not exist: not served')
-    expect(msgs[2]).toBe('router otherProvider: middlewares: middleware "auth@file" belongs to another provider, which the edge does not have: not served')
-    expect(msgs[3]).toMatch(/^router loop: middlewares: chain "c1" includes itself: not served$/)
+    // In Traefik's words (pkg/server/router, service, middleware; pkg/muxer/http), the chain's on itself too.
+    const loop =
+      'could not instantiate middleware c1@kubernetescrd: recursion detected in middleware:c1@kubernetescrd->middleware:c2@kubernetescrd->middleware:c1@kubernetescrd'
+    expect(msgs).toEqual([
+      'router badRule: rule: error while parsing rule Host(`a`) &&: parsing rule Host(`a`) &&: rule syntax error at 12: expected a matcher or `(`, found end of rule',
+      'router noService: service: the service "missing@kubernetescrd" does not exist',
+      'router otherProvider: middlewares[0]: middleware "auth@file" does not exist (the edge has no "file" provider: only kubernetescrd and internal)',
+      `middleware c1: ${loop}`,
+      `middleware c2: ${loop}`,
+      `router loop: middlewares[0]: ${loop}`,
+    ])
   })
 
   it('keeps a router with a middleware the edge lacks, answering 501 instead of serving it unprotected', () => {
@@ -95,13 +101,41 @@ describe('buildEdgeTable', () => {
     )
     expect(table.routers.r!.error).toEqual({ status: 501, message: 'middlewares the edge cannot run: auth (plugin is not implemented by the edge)' })
     expect(diagnostics.map(formatEdgeDiagnostic)).toEqual([
+      'middleware auth: plugin: the edge cannot run this middleware: plugin is not implemented by the edge',
       'router r: middlewares: middlewares the edge cannot run: auth (plugin is not implemented by the edge); the route answers 501 instead of serving without them',
     ])
   })
 
   it('refuses services that reference themselves', () => {
     const msgs = messages(config({ services: { a: { weighted: { services: [{ name: 'b' }] } }, b: { weighted: { services: [{ name: 'a' }] } } } }))
-    expect(msgs).toContain('service a: references itself (directly or through other services)')
+    const loop =
+      'could not instantiate service a@kubernetescrd: recursion detected in service:a@kubernetescrd->service:b@kubernetescrd->service:a@kubernetescrd'
+    expect(msgs).toEqual([`service a: ${loop}`, `service b: weighted.services[0].name: ${loop}`])
+  })
+
+  it('names an unknown matcher as Traefik does, with the known ones and the closest', () => {
+    expect(messages(config({ routers: { r: { rule: 'Host(`b.t`) && Pathh(`/x`)', service: 's' } }, services: { s: lb('http://h:80') } }))).toEqual([
+      'router r: rule: error while parsing rule Host(`b.t`) && Pathh(`/x`): parsing rule Host(`b.t`) && Pathh(`/x`): unsupported function: Pathh ' +
+        '(known matchers: ClientIP, Header, HeaderRegexp, Host, HostRegexp, Method, Path, PathPrefix, PathRegexp, Query, QueryRegexp; did you mean Path?)',
+    ])
+  })
+
+  it("checks a router in Traefik's order: the service before the rule", () => {
+    expect(messages(config({ routers: { r: { rule: 'Pathh(`/x`)', service: 'gone' } } }))).toEqual([
+      'router r: service: the service "gone@kubernetescrd" does not exist',
+    ])
+  })
+
+  it("serves Traefik's internal services and names the others", () => {
+    const { table, diagnostics } = buildEdgeTable(
+      config({ routers: { api: { rule: 'PathPrefix(`/api`)', service: 'api@internal' }, ping: { rule: 'Path(`/ping`)', service: 'ping@internal' } } }),
+      { target: 'workerd' },
+    )
+    expect(table.services['api@internal']).toEqual({ kind: 'internal', service: 'api' })
+    expect(table.routers.api!.service).toBe('api@internal')
+    expect(diagnostics.map(formatEdgeDiagnostic)).toEqual([
+      'router ping: service: the service "ping@internal" does not exist (the edge serves api@internal, dashboard@internal, noop@internal)',
+    ])
   })
 
   it('names the sticky cookie as Traefik does', () => {

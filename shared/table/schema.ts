@@ -105,7 +105,7 @@ export interface TableMiddleware {
   config: unknown
 }
 
-export type TableService = LoadBalancerService | WeightedService | MirroringService | FailoverService | UnservableService
+export type TableService = LoadBalancerService | WeightedService | MirroringService | FailoverService | UnservableService | InternalService
 
 interface ServiceBase {
   /** Service-level middlewares (keys of `middlewares`), run before the service. */
@@ -175,6 +175,19 @@ export interface UnservableService extends ServiceBase {
   kind: 'unservable'
   status: number
   message: string
+}
+
+/**
+ * Traefik's internal services the edge serves itself (edge-worker/src/service/internal.ts):
+ * `api@internal` (Traefik's API and, under /dashboard/, the dashboard), `dashboard@internal`
+ * (the dashboard at /) and `noop@internal` (418). The API and dashboard are served from
+ * `document`, the digest of a blob the pointer names (`TableManifest.documents`): the runtime
+ * configuration and dashboard state the control plane worked out when it built this table.
+ */
+export interface InternalService extends ServiceBase {
+  kind: 'internal'
+  service: 'api' | 'dashboard' | 'noop'
+  document?: string
 }
 
 /** Traefik's sticky cookie, with its name already resolved (default name derived from the service). */

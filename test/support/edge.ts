@@ -13,6 +13,7 @@ import { send, type Sent, type SendOptions } from './http.ts'
 import type { ProviderOptions } from '../../control-plane/compiler/index.ts'
 import { parseManifestText } from '../../control-plane/manifests/load.ts'
 import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
+import { internalDocuments } from '../../control-plane/dashboard/edge-document.ts'
 import type { Built } from '../../control-plane/pipeline/built.ts'
 import { buildFromSnapshot } from '../../control-plane/pipeline/pipeline.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
@@ -128,6 +129,7 @@ export function buildEdgeInput(
     entryPoint: options.entryPoint ?? 'web',
     entryPoints: options.entryPoints,
     target: options.target,
+    documents: internalDocuments(),
     ...(options.tunnel ? { tunnel: options.tunnel } : {}),
   })
   if ('config' in input) return stage(input.config)

@@ -18,6 +18,7 @@ import { pooledSocketTransport } from '../proxy/socket-pool/transport.ts'
 import { STATUS_TEXT, httpError, type EdgeRequest, type Handler } from '../request.ts'
 import { withResponseHeaders } from '../response.ts'
 import { bufferBody } from '../middlewares/toolkit/body.ts'
+import { internalService } from './internal.ts'
 
 export interface ServiceHandler {
   handle: Handler
@@ -121,6 +122,8 @@ async function build(svc: PreparedService, edge: EdgeContext): Promise<ServiceHa
       return mirroring(svc, await serviceHandler(svc.main, edge), await Promise.all(svc.mirrors.map((m) => serviceHandler(m.service, edge))))
     case 'failover':
       return failover(svc, await serviceHandler(svc.main, edge), await serviceHandler(svc.fallback, edge))
+    case 'internal':
+      return internalService(svc, edge)
     case 'unservable': {
       const { status, message } = svc
       const text = STATUS_TEXT[status] ?? 'Internal Server Error'
