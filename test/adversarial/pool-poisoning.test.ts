@@ -1,0 +1,123 @@
+/**
+ * Issue 17, item 1: responses crossing between clients over pooled upstream connections.
+ *
+ * An upstream answers `Content-Length: 5` with `hello` and then writes a second, unsolicited
+ * response (`X-Evil: 1`, body `POISONED`) on the same kept-alive connection. Before the fix the
+ * edge's pool (edge-worker/src/proxy/socket-pool) returned that connection to the pool with the
+ * extra bytes buffered, or with them waiting unread in the socket, and the next client on it got
+ * `POISONED`, the one after got the previous client's answer, and so on. Go's transport closes a
+ * connection whose response did not end exactly at a message boundary, and one that receives
+ * data while idle; so must the edge. Three orders, through workerd with real sockets:
+ *
+ * - the extra response arrives in the same write as the answer (buffered with it);
+ * - it arrives while the connection is idle in the pool;
+ * - a slow upstream trickles the body and writes the extra response after it, late.
+ *
+ * The upstream is a raw TCP server (node:net) so that it can misbehave on the wire.
+ */
+import { createServer, type Server, type Socket } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { DynamicConfig } from '../../shared/dynamic/types.ts'
+import { startEdge, type TestEdge } from '../support/index.ts'
+
+const POISON = 'HTTP/1.1 200 OK\r\nX-Evil: 1\r\nContent-Length: 8\r\n\r\nPOISONED'
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+let edge: TestEdge
+const servers: Server[] = []
+/** Connections each upstream accepted (reuse is still expected for well-behaved answers). */
+const connections = new Map<string, number>()
+
+/** The answer to one request, by path: misbehaving for /poison-*, an echo of the path otherwise. */
+function answer(socket: Socket, path: string): void {
+  const ok = (body: string) => `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  if (path.startsWith('/poison-with')) {
+    socket.write(ok('hello') + POISON)
+  } else if (path.startsWith('/poison-idle')) {
+    socket.write(ok('hello'))
+    setTimeout(() => socket.destroyed || socket.write(POISON), 100)
+  } else if (path.startsWith('/poison-late')) {
+    // The body trickles in, and the unsolicited response comes after it, late.
+    socket.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel')
+    setTimeout(() => socket.destroyed || socket.write('lo'), 60)
+    setTimeout(() => socket.destroyed || socket.write(POISON), 160)
+  } else socket.write(ok(`you asked for ${path}`))
+}
+
+/** A raw HTTP/1.1 upstream on its own loopback address (so each case has its own pool). */
+async function rawUpstream(name: string, host: string): Promise<string> {
+  const server = createServer((socket) => {
+    connections.set(name, (connections.get(name) ?? 0) + 1)
+    let buffered = ''
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('latin1')
+      // Bodyless requests only: one head per request.
+      for (let end = buffered.indexOf('\r\n\r\n'); end !== -1; end = buffered.indexOf('\r\n\r\n')) {
+        const head = buffered.slice(0, end)
+        buffered = buffered.slice(end + 4)
+        answer(socket, head.split(' ')[1] ?? '/')
+      }
+    })
+    socket.on('error', () => {})
+  })
+  servers.push(server)
+  await new Promise<void>((resolve) => server.listen(0, host, resolve))
+  return `http://${host}:${(server.address() as { port: number }).port}`
+}
+
+const CASES = { with: '127.0.0.61', idle: '127.0.0.62', late: '127.0.0.63', reuse: '127.0.0.64' }
+
+beforeAll(async () => {
+  const config: DynamicConfig = { http: { routers: {}, services: {} } }
+  for (const [name, host] of Object.entries(CASES)) {
+    const url = await rawUpstream(name, host)
+    config.http!.routers![name] = { rule: `Host(\`${name}.example\`)`, service: name }
+    // passHostHeader (Traefik's default): the pooled socket transport.
+    config.http!.services![name] = { loadBalancer: { servers: [{ url }], passHostHeader: true } }
+  }
+  edge = await startEdge({ input: { config } })
+})
+
+afterAll(async () => {
+  await edge?.stop()
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))
+})
+
+/** Sequential clients after the misbehaving answer: each must get its own response. */
+async function nextClientsGetTheirOwn(name: keyof typeof CASES, tag = name): Promise<void> {
+  for (let i = 0; i < 4; i++) {
+    const res = await edge.request(`/echo/${tag}-${i}`, { headers: { host: `${name}.example` } })
+    expect(res.headers['x-evil']).toBeUndefined()
+    expect(res.body).toBe(`you asked for /echo/${tag}-${i}`)
+  }
+}
+
+describe('pooled upstream connections never hand one client another response', () => {
+  it('closes a connection whose response came with extra bytes', async () => {
+    const first = await edge.request('/poison-with', { headers: { host: 'with.example' } })
+    expect(first.body).toBe('hello')
+    await nextClientsGetTheirOwn('with')
+  })
+
+  it('closes a connection that receives data while idle', async () => {
+    const first = await edge.request('/poison-idle', { headers: { host: 'idle.example' } })
+    expect(first.body).toBe('hello')
+    // The unsolicited response arrives 100 ms later, while the connection waits in the pool.
+    await sleep(300)
+    await nextClientsGetTheirOwn('idle')
+  })
+
+  it('closes a connection when a slow upstream writes its trailing bytes late', async () => {
+    const first = await edge.request('/poison-late', { headers: { host: 'late.example' } })
+    expect(first.body).toBe('hello')
+    await sleep(300)
+    await nextClientsGetTheirOwn('late')
+  })
+
+  it('still reuses connections whose answers end at a message boundary', async () => {
+    await nextClientsGetTheirOwn('reuse')
+    await nextClientsGetTheirOwn('reuse', 'again')
+    // Eight sequential requests, one after another: they find the previous connection idle.
+    expect(connections.get('reuse')).toBeLessThanOrEqual(2)
+  })
+})
