@@ -84,7 +84,7 @@ afterAll(async () => {
 })
 
 /** Sequential clients after the misbehaving answer: each must get its own response. */
-async function nextClientsGetTheirOwn(name: keyof typeof CASES, tag = name): Promise<void> {
+async function nextClientsGetTheirOwn(name: keyof typeof CASES, tag: string = name): Promise<void> {
   for (let i = 0; i < 4; i++) {
     const res = await edge.request(`/echo/${tag}-${i}`, { headers: { host: `${name}.example` } })
     expect(res.headers['x-evil']).toBeUndefined()

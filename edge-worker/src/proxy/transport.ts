@@ -41,6 +41,8 @@ export interface UpstreamRequest {
   responseHeaderTimeoutMs: number
   /** ms a pooled connection may stay idle (Traefik's idleConnTimeout); 0 = no limit. */
   idleConnTimeoutMs: number
+  /** Idle connections a pool keeps to this server (Traefik's maxIdleConnsPerHost); default 200, -1 none. */
+  maxIdleConnsPerHost?: number
   signal: AbortSignal | undefined
 }
 

@@ -4,10 +4,15 @@
  * to the request that opened it, except inside a Durable Object, whose I/O outlives any one
  * request; so this pool lives in one (./pool-object.ts) and the proxy reaches it through a stub.
  *
- * A connection goes back to the pool only at a message boundary: the request written in full
- * and the response read to its end (Content-Length, chunked, or no body). A connection the
- * server closed while idle is found out on reuse; a request without a body is then sent once
- * more on a new connection, as Go's transport retries a request that never reached the server.
+ * A connection goes back to the pool only when its exchange ended exactly at a message boundary:
+ * the request written in full, the response read to its end (Content-Length, chunked, or no
+ * body) and not one byte more buffered. While it waits in the pool a read stays pending on it,
+ * and anything that arrives then (an unsolicited response, or the server closing) closes it, as
+ * Go's transport does: bytes a server sends beyond its answer must never become the next
+ * client's response (issue 17; test/adversarial/pool-poisoning.test.ts). A connection found
+ * dead on reuse before any byte of the answer is replaced, and a request without a body is then
+ * sent once more on a new connection, as Go's transport retries a request that never reached
+ * the server.
  *
  * @module
  */
@@ -28,12 +33,14 @@ interface Connection {
   socket: SocketLike
   reader: ByteReader
   writer: WritableStreamDefaultWriter<Uint8Array>
-  /** Date.now() when it went idle. */
+  /** Date.now() when it last went idle; 0 while it carries its first exchange. */
   idleSince: number
+  /** Waiting in the pool (a read pending on it), not carrying an exchange. */
+  idle: boolean
 }
 
-/** Idle connections kept per server; more are closed when they finish. */
-const MAX_IDLE_PER_SERVER = 128
+/** Idle connections kept per server by default (Traefik's default maxIdleConnsPerHost). */
+export const DEFAULT_MAX_IDLE_PER_HOST = 200
 
 export class ConnectionPool {
   readonly #connect: Connect
@@ -71,7 +78,9 @@ export class ConnectionPool {
     const now = Date.now()
     while (list && list.length > 0) {
       const c = list.pop()!
-      if (req.idleConnTimeoutMs > 0 && now - c.idleSince > req.idleConnTimeoutMs) {
+      c.idle = false
+      // Bytes (or the end) that arrived in the moment before the idle watch saw them: not reusable.
+      if (c.reader.buffered > 0 || c.reader.ended || (req.idleConnTimeoutMs > 0 && now - c.idleSince > req.idleConnTimeoutMs)) {
         close(c)
         continue
       }
@@ -80,13 +89,27 @@ export class ConnectionPool {
     return null
   }
 
-  #give(server: ServerAddress, c: Connection): void {
-    const k = key(server)
+  /** Back to the pool after a clean exchange: only at a message boundary, then watched while idle. */
+  #give(req: UpstreamRequest, c: Connection): void {
+    // Bytes beyond the response (a second, unsolicited one): Go's transport closes such a connection.
+    if (c.reader.buffered > 0 || c.reader.ended) return unsolicited(req.server, c)
+    const k = key(req.server)
     let list = this.#idle.get(k)
     if (!list) this.#idle.set(k, (list = []))
-    if (list.length >= MAX_IDLE_PER_SERVER) return close(c)
+    const max = req.maxIdleConnsPerHost ?? DEFAULT_MAX_IDLE_PER_HOST
+    if (list.length >= max) return close(c)
     c.idleSince = Date.now()
+    c.idle = true
     list.push(c)
+    // Nothing may arrive on an idle connection: data is an unsolicited response, the end a close.
+    void c.reader.watch().then(() => {
+      if (!c.idle) return
+      c.idle = false
+      const at = list.indexOf(c)
+      if (at !== -1) list.splice(at, 1)
+      if (c.reader.buffered > 0) unsolicited(req.server, c)
+      else close(c)
+    })
   }
 
   async #open(req: UpstreamRequest): Promise<Connection> {
@@ -99,7 +122,7 @@ export class ConnectionPool {
       if (err instanceof ProxyError) throw err
       throw new ProxyError('unreachable', `connecting to ${req.server.host}: ${(err as Error).message}`)
     }
-    return { socket, reader: new ByteReader(socket.readable.getReader()), writer: socket.writable.getWriter(), idleSince: 0 }
+    return { socket, reader: new ByteReader(socket.readable.getReader()), writer: socket.writable.getWriter(), idleSince: 0, idle: false }
   }
 
   async #send(req: UpstreamRequest, c: Connection): Promise<Response> {
@@ -134,7 +157,7 @@ export class ConnectionPool {
       if (framing.kind === 'close') reusable = false
       const finished = (clean: boolean) => {
         if (!clean || !reusable) return close(c)
-        sent.then(() => this.#give(req.server, c), () => close(c))
+        sent.then(() => this.#give(req, c), () => close(c))
       }
       if (framing.kind === 'length' && c.reader.buffered >= framing.length) {
         // The whole body came with the head (small responses): passed as bytes, no stream to pump.
@@ -166,6 +189,13 @@ function key(server: ServerAddress): string {
 }
 
 function close(c: Connection): void {
+  c.idle = false
   c.reader.cancel()
   void c.socket.close().catch(() => {})
+}
+
+/** Go's transport logs it too ("Unsolicited response received on idle HTTP channel"). */
+function unsolicited(server: ServerAddress, c: Connection): void {
+  console.error(`[edge] upstream ${server.host}: ${c.reader.buffered} byte(s) beyond the response on a kept-alive connection; connection closed`)
+  close(c)
 }
