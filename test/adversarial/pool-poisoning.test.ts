@@ -13,7 +13,10 @@
  * - it arrives while the connection is idle in the pool;
  * - a slow upstream trickles the body and writes the extra response after it, late.
  *
- * The upstream is a raw TCP server (node:net) so that it can misbehave on the wire.
+ * Every upstream connection path is tried: the edge's own pool (passHostHeader) and the runtime's
+ * fetch() (whose pooled connections the edge relies on for passHostHeader false; workerd closes
+ * them too, and this keeps it so). The upstream is a raw TCP server (node:net), so that it can
+ * misbehave on the wire.
  */
 import { createServer, type Server, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -65,15 +68,23 @@ async function rawUpstream(name: string, host: string): Promise<string> {
   return `http://${host}:${(server.address() as { port: number }).port}`
 }
 
-const CASES = { with: '127.0.0.61', idle: '127.0.0.62', late: '127.0.0.63', reuse: '127.0.0.64' }
+/** Each upstream connection path the edge has, with the loopback addresses of its upstreams. */
+const TRANSPORTS = [
+  { label: 'pooled socket (passHostHeader true, UpstreamPool object)', tag: 'pool', passHostHeader: true, net: '127.0.0.6' },
+  // The runtime's own pooled connections: guarded here so that a runtime change cannot bring it back.
+  { label: "runtime fetch() (passHostHeader false)", tag: 'fetch', passHostHeader: false, net: '127.0.0.7' },
+] as const
+const CASES = ['with', 'idle', 'late', 'reuse'] as const
 
 beforeAll(async () => {
   const config: DynamicConfig = { http: { routers: {}, services: {} } }
-  for (const [name, host] of Object.entries(CASES)) {
-    const url = await rawUpstream(name, host)
-    config.http!.routers![name] = { rule: `Host(\`${name}.example\`)`, service: name }
-    // passHostHeader (Traefik's default): the pooled socket transport.
-    config.http!.services![name] = { loadBalancer: { servers: [{ url }], passHostHeader: true } }
+  for (const t of TRANSPORTS) {
+    for (const [i, c] of CASES.entries()) {
+      const name = `${t.tag}-${c}`
+      const url = await rawUpstream(name, `${t.net}${i + 1}`)
+      config.http!.routers![name] = { rule: `Host(\`${name}.example\`)`, service: name }
+      config.http!.services![name] = { loadBalancer: { servers: [{ url }], passHostHeader: t.passHostHeader } }
+    }
   }
   edge = await startEdge({ input: { config } })
 })
@@ -84,7 +95,7 @@ afterAll(async () => {
 })
 
 /** Sequential clients after the misbehaving answer: each must get its own response. */
-async function nextClientsGetTheirOwn(name: keyof typeof CASES, tag: string = name): Promise<void> {
+async function nextClientsGetTheirOwn(name: string, tag: string = name): Promise<void> {
   for (let i = 0; i < 4; i++) {
     const res = await edge.request(`/echo/${tag}-${i}`, { headers: { host: `${name}.example` } })
     expect(res.headers['x-evil']).toBeUndefined()
@@ -92,32 +103,32 @@ async function nextClientsGetTheirOwn(name: keyof typeof CASES, tag: string = na
   }
 }
 
-describe('pooled upstream connections never hand one client another response', () => {
+describe.each(TRANSPORTS)('$label never hands one client another response', ({ tag }) => {
   it('closes a connection whose response came with extra bytes', async () => {
-    const first = await edge.request('/poison-with', { headers: { host: 'with.example' } })
+    const first = await edge.request('/poison-with', { headers: { host: `${tag}-with.example` } })
     expect(first.body).toBe('hello')
-    await nextClientsGetTheirOwn('with')
+    await nextClientsGetTheirOwn(`${tag}-with`)
   })
 
   it('closes a connection that receives data while idle', async () => {
-    const first = await edge.request('/poison-idle', { headers: { host: 'idle.example' } })
+    const first = await edge.request('/poison-idle', { headers: { host: `${tag}-idle.example` } })
     expect(first.body).toBe('hello')
     // The unsolicited response arrives 100 ms later, while the connection waits in the pool.
     await sleep(300)
-    await nextClientsGetTheirOwn('idle')
+    await nextClientsGetTheirOwn(`${tag}-idle`)
   })
 
   it('closes a connection when a slow upstream writes its trailing bytes late', async () => {
-    const first = await edge.request('/poison-late', { headers: { host: 'late.example' } })
+    const first = await edge.request('/poison-late', { headers: { host: `${tag}-late.example` } })
     expect(first.body).toBe('hello')
     await sleep(300)
-    await nextClientsGetTheirOwn('late')
+    await nextClientsGetTheirOwn(`${tag}-late`)
   })
 
   it('still reuses connections whose answers end at a message boundary', async () => {
-    await nextClientsGetTheirOwn('reuse')
-    await nextClientsGetTheirOwn('reuse', 'again')
+    await nextClientsGetTheirOwn(`${tag}-reuse`)
+    await nextClientsGetTheirOwn(`${tag}-reuse`, 'again')
     // Eight sequential requests, one after another: they find the previous connection idle.
-    expect(connections.get('reuse')).toBeLessThanOrEqual(2)
+    expect(connections.get(`${tag}-reuse`)).toBeLessThanOrEqual(2)
   })
 })
