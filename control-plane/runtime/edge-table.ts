@@ -6,9 +6,9 @@ import { IncrementalSplit } from '../table/incremental-split.ts'
 import { TableInterner } from '../table/intern.ts'
 import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
-import { buildEdgeTable, formatEdgeDiagnostic, transportCAs } from '../table/index.ts'
+import { buildEdgeTable, formatEdgeDiagnostic, outboundCAs, type UpstreamChannel } from '../table/index.ts'
 import type { EdgeTableStage } from './pipeline.ts'
-import { usableCertificates } from './pem-check.ts'
+import { keypairProblem, usableCertificates } from './pem-check.ts'
 import { planSocketTls } from './workerd-tls.ts'
 
 export function edgeTableStage(options: { entryPoint: string; entryPoints?: string[]; target?: EdgeTarget; httpsEntryPoint?: string }): EdgeTableStage {
@@ -19,12 +19,28 @@ export function edgeTableStage(options: { entryPoint: string; entryPoints?: stri
     const listenerTls = options.httpsEntryPoint === undefined ? undefined : planSocketTls(config)
     const built = buildEdgeTable(config, { target: options.target ?? 'workerd', entryPoints: options.entryPoints ?? [options.entryPoint] })
     const caProblems: string[] = []
-    const trustedCertificates = usableCertificates(transportCAs(built.table), 'trusted CA certificates', caProblems)
+    const trustedCertificates = usableCertificates(outboundCAs(built.table), 'trusted CA certificates', caProblems)
+    const channels = built.channels.map((c) => usableChannel(c, caProblems))
     return {
       table: { schema: TABLE_SCHEMA_VERSION, routes: splitter.split(interner.intern(built.table)), endpoints: built.endpoints },
       problems: [...built.diagnostics.map(formatEdgeDiagnostic), ...(listenerTls?.problems.map((p) => `entry point ${options.httpsEntryPoint}: ${p}`) ?? []), ...caProblems],
       trustedCertificates,
+      channels,
       ...(listenerTls ? { listenerTls } : {}),
     }
   }
+}
+
+/**
+ * A channel with what workerd cannot load left out and reported (workerd refuses to start on it):
+ * a transport whose rootCAs are all unreadable then trusts nothing rather than the system's CAs.
+ */
+function usableChannel(channel: UpstreamChannel, problems: string[]): UpstreamChannel {
+  const where = `serversTransport ${channel.transports.join(', ')}`
+  const trustedCertificates = usableCertificates(channel.trustedCertificates, `${where}: rootCAs`, problems)
+  const cert = channel.clientCertificate
+  const why = cert ? keypairProblem(cert.certificateChain, cert.privateKey) : null
+  if (why) problems.push(`${where}: certificates[0]: ${why}; not presented`)
+  const { clientCertificate: _, ...rest } = channel
+  return { ...rest, trustedCertificates, ...(cert && !why ? { clientCertificate: cert } : {}) }
 }

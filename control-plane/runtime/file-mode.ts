@@ -4,14 +4,17 @@
 import type { EdgeTableInput } from '../publish/pack-table.ts'
 import type { PublishResult } from '../publish/publisher.ts'
 import { watchPaths } from './watch.ts'
+import type { UpstreamChannel } from '../table/index.ts'
 import type { SocketTlsPlan } from './workerd-tls.ts'
 
 export interface Built {
   table: EdgeTableInput
   /** One line per problem (`Kind namespace/name: field.path: message`). */
   problems: string[]
-  /** CA certificates (PEM) the table's upstream transports need trusted. */
+  /** CA certificates (PEM) the worker's default outbound must trust (forwardAuth tls.ca). */
   trustedCertificates: string[]
+  /** The serversTransports' own networks (trust, client certificate) the workerd config provides. */
+  channels: UpstreamChannel[]
   /** How an HTTPS entry point's socket serves TLS (when the stage was asked for one). */
   listenerTls?: SocketTlsPlan
 }

@@ -39,10 +39,24 @@ export interface WorkerdConfigInput {
   kv: Record<string, string>
   /** What outbound fetch() may reach. Default: public, private and local (loopback) addresses. */
   allow?: string[]
-  /** Extra CA certificates (PEM) outbound TLS trusts, besides the system's. */
+  /** Extra CA certificates (PEM) the default outbound's TLS trusts, besides the system's. */
   trustedCertificates?: string[]
+  /**
+   * serversTransports' own networks: each a network service with its own tlsOptions (trusted CAs,
+   * client certificate), bound into every entry point's worker under its binding name.
+   */
+  channels?: WorkerdChannel[]
   /** An internal socket serving Prometheus `/metrics` for every entry point (Traefik's metrics entry point). */
   metrics?: { address: string }
+}
+
+/** A serversTransport's network (control-plane/table's UpstreamChannel). */
+export interface WorkerdChannel {
+  binding: string
+  trustedCertificates: string[]
+  /** Also the system's CAs (a transport without rootCAs). */
+  trustSystemCAs: boolean
+  clientCertificate?: { certificateChain: string; privateKey: string }
 }
 
 /** The internal metrics socket's name (edge-worker/src/observability/entrypoints.ts). */
@@ -64,7 +78,9 @@ export function workerdConfig(input: WorkerdConfigInput): string {
   const flags = input.compatibilityFlags ?? []
   const kvServices = Object.entries(input.kv).map(([binding, address]) => ({ binding, service: `kv-${binding}`, address }))
   const trusted = input.trustedCertificates ?? []
-  const tls = trusted.length ? `, tlsOptions = (trustBrowserCas = true, trustedCertificates = [${trusted.map(str).join(', ')}])` : ''
+  // Always given, so that sockets can start TLS (startTls needs the network's TLS context).
+  const tls = `, tlsOptions = (trustBrowserCas = true${trusted.length ? `, trustedCertificates = [${trusted.map(str).join(', ')}]` : ''})`
+  const channels = input.channels ?? []
 
   const workers = input.entryPoints.map(
     (ep) => `    (name = ${str(workerName(ep.name))}, worker = (
@@ -77,6 +93,7 @@ ${[
   ...(globalLimits ? [`        (name = ${str(GLOBAL_LIMITS.binding)}, durableObjectNamespace = (className = ${str(GLOBAL_LIMITS.className)}, serviceName = ${str(GLOBAL_LIMITS.service)})),`] : []),
   ...(beacon ? [`        (name = ${str(BEACON.binding)}, durableObjectNamespace = (className = ${str(BEACON.className)}, serviceName = ${str(BEACON.service)})),`] : []),
   `        (name = ${str(UPSTREAM_POOL.binding)}, durableObjectNamespace = ${str(UPSTREAM_POOL.className)}),`,
+  ...channels.map((c) => `        (name = ${str(c.binding)}, service = ${str(channelService(c))}),`),
   ...Object.entries({ ...input.vars, ...(input.metrics ? { METRICS_PROMETHEUS: 'true' } : {}), ENTRYPOINT: ep.name, ...(ep.tls ? { TLS_OPTIONS: ep.tls.optionsName ?? 'default' } : {}) }).map(
     ([name, value]) => `        (name = ${str(name)}, text = ${str(value)}),`,
   ),
@@ -126,6 +143,7 @@ ${input.entryPoints.map((ep, i) => `        (name = "METRICS_SOURCE_${i}", servi
     ...beaconWorker,
     ...kvServices.map((kv) => `    (name = ${str(kv.service)}, external = (address = ${str(kv.address)}, http = ())),`),
     `    (name = "outbound", network = (allow = [${allow.map(str).join(', ')}]${tls})),`,
+    ...channels.map((c) => `    (name = ${str(channelService(c))}, network = (allow = [${allow.map(str).join(', ')}], tlsOptions = ${channelTls(c)})),`),
   ]
   const sockets = input.entryPoints.map((ep) => {
     const http = ep.cfBlobHeader ? `(cfBlobHeader = ${str(ep.cfBlobHeader)})` : '()'
@@ -159,6 +177,18 @@ function socketTls(tls: WorkerdSocketTls): string {
   if (tls.cipherList) fields.push(`cipherList = ${str(tls.cipherList)}`)
   if (tls.requireClientCerts) fields.push('requireClientCerts = true')
   if (tls.trustedCertificates?.length) fields.push(`trustedCertificates = [${tls.trustedCertificates.map(str).join(', ')}]`)
+  return `(${fields.join(', ')})`
+}
+
+function channelService(c: WorkerdChannel): string {
+  return `upstream-tls-${c.binding.toLowerCase()}`
+}
+
+/** A client's TLS options: whom it trusts (only the transport's CAs when it names some), what it presents. */
+function channelTls(c: WorkerdChannel): string {
+  const fields = [`trustBrowserCas = ${c.trustSystemCAs}`]
+  if (c.trustedCertificates.length) fields.push(`trustedCertificates = [${c.trustedCertificates.map(str).join(', ')}]`)
+  if (c.clientCertificate) fields.push(`keypair = (privateKey = ${str(c.clientCertificate.privateKey)}, certificateChain = ${str(c.clientCertificate.certificateChain)})`)
   return `(${fields.join(', ')})`
 }
 

@@ -4,7 +4,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { bundleWorker } from './bundle-worker.ts'
-import { workerdConfig, type WorkerdEntryPoint } from './workerd-config.ts'
+import { workerdConfig, type WorkerdChannel, type WorkerdEntryPoint } from './workerd-config.ts'
 import { DEFAULT_WORKER, REPO_ROOT } from './paths.ts'
 
 export interface WorkerdEdgeFiles {
@@ -15,6 +15,8 @@ export interface WorkerdEdgeFiles {
   vars: Record<string, string>
   workerEntry?: string
   trustedCertificates?: string[]
+  /** serversTransports' own networks (./workerd-config.ts). */
+  channels?: WorkerdChannel[]
   /** host:port of the internal Prometheus metrics socket. */
   metricsAddress?: string
 }
@@ -34,6 +36,7 @@ export async function writeWorkerdEdgeFiles(dir: string, files: WorkerdEdgeFiles
       vars: files.vars,
       kv: { ROUTES: files.kvAddress },
       trustedCertificates: files.trustedCertificates,
+      channels: files.channels,
       ...(files.metricsAddress ? { metrics: { address: files.metricsAddress } } : {}),
     }),
   )

@@ -19,11 +19,13 @@ import type {
 import type { EdgeDiagnostics } from './diagnostics.ts'
 import { localKey, unresolved } from './references.ts'
 import { stickyCookieName } from './sticky-name.ts'
-import { compileTransport } from './transports.ts'
+import { compileTransport, type UpstreamChannel } from './transports.ts'
 
 export interface CompiledServices {
   services: Record<string, TableService>
   transports: Record<string, TableTransport>
+  /** By binding: the transports' own networks a self-hosted workerd must provide. */
+  channels: Record<string, UpstreamChannel>
   endpoints: Record<string, ServiceEndpoints>
   /** Middleware references of service-level middlewares, resolved by the caller. */
   serviceMiddlewares: Map<string, string[]>
@@ -32,7 +34,7 @@ export interface CompiledServices {
 const DEFAULT_FLUSH_MS = 100
 
 export class ServiceCompiler {
-  readonly out: CompiledServices = { services: {}, transports: {}, endpoints: {}, serviceMiddlewares: new Map() }
+  readonly out: CompiledServices = { services: {}, transports: {}, channels: {}, endpoints: {}, serviceMiddlewares: new Map() }
   readonly #http: HTTPConfiguration
   readonly #target: EdgeTarget
   readonly #d: EdgeDiagnostics
@@ -189,7 +191,15 @@ export class ServiceCompiler {
         this.#d.error('service', key, 'loadBalancer.serversTransport', unresolved('serversTransport', lb.serversTransport))
         return null
       }
-      this.out.transports[tk] ??= compileTransport(tk, st, this.#target, this.#d)
+      if (!this.out.transports[tk]) {
+        const compiled = compileTransport(tk, st, this.#target, this.#d)
+        this.out.transports[tk] = compiled.transport
+        if (compiled.channel) {
+          const shared = this.out.channels[compiled.channel.binding]
+          if (shared) shared.transports.push(tk)
+          else this.out.channels[compiled.channel.binding] = compiled.channel
+        }
+      }
       transport = tk
     }
     let flushIntervalMs = DEFAULT_FLUSH_MS

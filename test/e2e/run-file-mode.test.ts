@@ -46,6 +46,7 @@ describe('file mode', () => {
       table: { schema: PROBE_SCHEMA, routes: { rest: config, hosts: {} }, endpoints: {} },
       problems: [],
       trustedCertificates: [],
+      channels: [],
     }))
     const publish = (built: Built) => edge.publish(built.table)
     mode = await startFileMode({ paths: [join(dir, 'service.yaml'), dir], build, publish, report: (l) => reports.push(l) })

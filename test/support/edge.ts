@@ -47,7 +47,7 @@ export interface TestEdge {
   url(entryPoint?: string): string
   /** Sends a request with any headers (Host included) to an entry point. */
   request(path: string, options?: SendOptions & { entryPoint?: string }): Promise<Sent>
-  /** Builds and publishes (restarting workerd when new serversTransport CAs must be trusted); the
+  /** Builds and publishes (restarting workerd when serversTransports' TLS changed); the
    * next request after it resolves is served from it. */
   apply(input: EdgeInput): Promise<{ published: PublishResult; problems: string[] }>
   /** Publishes a built table; the next request after it resolves is served from it. */
@@ -76,7 +76,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
       entryPoints,
       workerEntry: options.worker,
       trustedCertificates: options.trustedCertificates,
-      transportCAs: initial?.trustedCertificates,
+      ...(initial ? { outbound: initial } : {}),
       vars: options.vars,
       log: options.log ?? ((line) => logs.push(line)),
     })
@@ -97,8 +97,8 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
     request: (path, { entryPoint, ...rest } = {}) => send(local.url(entryPoint) + path, rest),
     apply: async (input) => {
       const built = build(input)
-      // serversTransport rootCAs are trusted per workerd process: a new set restarts it.
-      await local.trust(built.trustedCertificates)
+      // serversTransports' networks are in workerd's config: a change restarts it.
+      await local.trust(built)
       return { published: await publish(built.table), problems: built.problems }
     },
     publish,
@@ -117,7 +117,7 @@ export function buildEdgeInput(
   input: EdgeInput,
   options: { provider?: Partial<ProviderOptions>; target?: EdgeTarget; entryPoint?: string; entryPoints?: string[] } = {},
 ): Built {
-  if ('table' in input) return { table: input.table, problems: [], trustedCertificates: [] }
+  if ('table' in input) return { table: input.table, problems: [], trustedCertificates: [], channels: [] }
   const stage = edgeTableStage({ entryPoint: options.entryPoint ?? 'web', entryPoints: options.entryPoints, target: options.target })
   if ('config' in input) return stage(input.config)
   const parsed = parseManifestText(input.yaml, 'test.yaml')

@@ -5,11 +5,13 @@
  * upstream must see (the client's with passHostHeader, the server's without), redirects passed
  * back as they are, bodies streamed both ways. Failures answer Traefik's statuses and bodies.
  *
- * Transport: fetch() when the upstream is to see the server's own host, and on Cloudflare (which
- * keeps an in-zone Host); otherwise, on workerd, HTTP/1.1 over a socket, because workerd's fetch()
- * always writes the URL's host: kept-alive connections of the UpstreamPool Durable Object
+ * Transport (pickTransport below): fetch() when the upstream is to see the server's own host, and
+ * on Cloudflare (which keeps an in-zone Host); otherwise, on workerd, HTTP/1.1 over a socket,
+ * because workerd's fetch() always writes the URL's host, and because only a socket can send a
+ * ServersTransport's serverName as SNI: kept-alive connections of the UpstreamPool Durable Object
  * (./socket-pool) when bound, else one socket per request (WebSocket upgrades always: relayed
- * frame by frame).
+ * frame by frame). A ServersTransport with its own trust or client certificate has its own
+ * channel (a worker binding; ./dial.ts), which every path goes through.
  *
  * @module
  */
@@ -17,6 +19,7 @@ import type { EdgeTarget } from '../../../shared/table/capabilities.ts'
 import type { TableServer, TableTransport } from '../../../shared/table/schema.ts'
 import { STATUS_TEXT, type Handler } from '../request.ts'
 import { withResponseHeaders } from '../response.ts'
+import type { Channel } from './dial.ts'
 import { fetchTransport } from './fetch-transport.ts'
 import { failedBeforeSending, markNotSent } from './not-sent.ts'
 import { appendForwardedFor, isWebSocketUpgrade, removeHopByHop } from './forwarded.ts'
@@ -27,6 +30,8 @@ export interface ProxyOptions {
   target: EdgeTarget
   passHostHeader: boolean
   transport: TableTransport | null
+  /** The worker's bindings: where a transport's channel is looked up. */
+  env?: Record<string, unknown>
   /** Overrides for tests. */
   fetchVia?: Transport
   socketVia?: Transport
@@ -68,6 +73,11 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
   const dialTimeoutMs = options.transport?.dialTimeoutMs ?? DEFAULT_DIAL_MS
   const responseHeaderTimeoutMs = options.transport?.responseHeaderTimeoutMs ?? 0
   const idleConnTimeoutMs = options.transport?.idleConnTimeoutMs ?? DEFAULT_IDLE_CONN_MS
+  const maxIdleConnsPerHost = options.transport?.maxIdleConnsPerHost
+  // serverName is sent (SNI, verified name) over a socket on workerd; Cloudflare's is a diagnostic.
+  const serverName = tls && options.target === 'workerd' && options.transport?.serverName && options.transport.serverName !== address.hostname ? options.transport.serverName : undefined
+  const channelName = options.transport?.binding
+  const channel = channelName === undefined ? undefined : (options.env?.[channelName] as Channel | undefined)
 
   const failed = (err: unknown, direct: boolean, method: string): Response => {
     const status = err instanceof ProxyError ? err.status : 500
@@ -95,7 +105,7 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
       else appendForwardedFor(headers, req.clientIp)
     }
     const host = options.passHostHeader ? req.host : base.host
-    const direct = options.target === 'cloudflare' || host.toLowerCase() === serverHost
+    const direct = options.target === 'cloudflare' || (serverName === undefined && host.toLowerCase() === serverHost)
     // fetch() gets its Host set by the transport; the socket transports write req.host themselves.
     if (!direct) headers.delete('host')
     const transport = direct ? viaFetch : websocket ? viaSocketWebSocket : viaSocket
@@ -112,6 +122,9 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
       dialTimeoutMs,
       responseHeaderTimeoutMs,
       idleConnTimeoutMs,
+      ...(maxIdleConnsPerHost === undefined ? {} : { maxIdleConnsPerHost }),
+      ...(serverName === undefined ? {} : { serverName }),
+      ...(channelName === undefined ? {} : { channelName, channel }),
       signal: req.signal,
     }).then(websocket ? answeredUpgrade : answered, (err) => failed(err, direct, req.method))
   }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Channel } from './dial.ts'
 
 /** Where a server is, parsed once from its URL. */
 export interface ServerAddress {
@@ -43,6 +44,14 @@ export interface UpstreamRequest {
   idleConnTimeoutMs: number
   /** Idle connections a pool keeps to this server (Traefik's maxIdleConnsPerHost); default 200, -1 none. */
   maxIdleConnsPerHost?: number
+  /** ServersTransport serverName: the TLS SNI and the name the server's certificate must carry. */
+  serverName?: string
+  /**
+   * The binding of the ServersTransport's own network (its trusted CAs, client certificate), by
+   * name; absent: the worker's default outbound. `channel` is that binding where it was looked up.
+   */
+  channelName?: string
+  channel?: Channel
   signal: AbortSignal | undefined
 }
 

@@ -58,7 +58,7 @@ async function build(svc: PreparedService, edge: EdgeContext): Promise<ServiceHa
             weight: server.weight,
             up: !spec.healthCheck || server.up,
             fenced: server.fenced,
-            target: observedUpstream(svc.name, server.url, reverseProxy(server, { target: edge.target, passHostHeader: spec.passHostHeader, transport: svc.transport, socketVia: pooled })),
+            target: observedUpstream(svc.name, server.url, reverseProxy(server, { target: edge.target, passHostHeader: spec.passHostHeader, transport: svc.transport, env: edge.env, socketVia: pooled })),
           }
           return passive ? passive.watch(child) : child
         }),

@@ -17,17 +17,11 @@
  * @module
  */
 import { ByteReader, bodyStream, readResponseHead, responseFraming, serializeRequestHead, writeBody, type ResponseHead } from '../http1/wire.ts'
+import { dial, type Connect, type SocketLike } from '../dial.ts'
 import { ProxyError, withDeadline, type ServerAddress, type UpstreamRequest } from '../transport.ts'
 
-/** What the pool needs of `cloudflare:sockets`' connect (a parameter, so Node tests can give theirs). */
-export type Connect = (address: { hostname: string; port: number }, options: { secureTransport: 'on' | 'off'; allowHalfOpen: boolean }) => SocketLike
-
-export interface SocketLike {
-  readonly opened: Promise<unknown>
-  readonly readable: ReadableStream<Uint8Array>
-  readonly writable: WritableStream<Uint8Array>
-  close(): Promise<void>
-}
+/** The connect function for a request's transport (its channel's, or the global one). */
+export type ConnectFor = (req: UpstreamRequest) => Connect | Promise<Connect>
 
 interface Connection {
   socket: SocketLike
@@ -43,16 +37,11 @@ interface Connection {
 export const DEFAULT_MAX_IDLE_PER_HOST = 200
 
 export class ConnectionPool {
-  readonly #connect: Connect
+  readonly #connectFor: ConnectFor
   readonly #idle = new Map<string, Connection[]>()
 
-  constructor(connect: Connect) {
-    this.#connect = connect
-  }
-
-  /** Idle connections to a server (for tests and metrics). */
-  idleCount(server: ServerAddress): number {
-    return this.#idle.get(key(server))?.length ?? 0
+  constructor(connectFor: ConnectFor) {
+    this.#connectFor = connectFor
   }
 
   async exchange(req: UpstreamRequest): Promise<Response> {
@@ -74,7 +63,7 @@ export class ConnectionPool {
   }
 
   #take(req: UpstreamRequest): Connection | null {
-    const list = this.#idle.get(key(req.server))
+    const list = this.#idle.get(key(req))
     const now = Date.now()
     while (list && list.length > 0) {
       const c = list.pop()!
@@ -93,7 +82,7 @@ export class ConnectionPool {
   #give(req: UpstreamRequest, c: Connection): void {
     // Bytes beyond the response (a second, unsolicited one): Go's transport closes such a connection.
     if (c.reader.buffered > 0 || c.reader.ended) return unsolicited(req.server, c)
-    const k = key(req.server)
+    const k = key(req)
     let list = this.#idle.get(k)
     if (!list) this.#idle.set(k, (list = []))
     const max = req.maxIdleConnsPerHost ?? DEFAULT_MAX_IDLE_PER_HOST
@@ -113,15 +102,7 @@ export class ConnectionPool {
   }
 
   async #open(req: UpstreamRequest): Promise<Connection> {
-    const { tls, hostname, port } = req.server
-    const socket = this.#connect({ hostname, port }, { secureTransport: tls ? 'on' : 'off', allowHalfOpen: false })
-    try {
-      await withDeadline(socket.opened, req.dialTimeoutMs, 'connecting', () => void socket.close().catch(() => {}))
-    } catch (err) {
-      void socket.close().catch(() => {})
-      if (err instanceof ProxyError) throw err
-      throw new ProxyError('unreachable', `connecting to ${req.server.host}: ${(err as Error).message}`)
-    }
+    const socket = await dial(req, await this.#connectFor(req))
     return { socket, reader: new ByteReader(socket.readable.getReader()), writer: socket.writable.getWriter(), idleSince: 0, idle: false }
   }
 
@@ -184,8 +165,10 @@ class StaleConnection extends Error {
   }
 }
 
-function key(server: ServerAddress): string {
-  return `${server.tls ? 's' : ''}${server.hostname}:${server.port}`
+/** Connections are shared only by requests of one server and one transport (its trust, client certificate, TLS name). */
+function key(req: UpstreamRequest): string {
+  const { server } = req
+  return `${server.tls ? 's' : ''}${server.hostname}:${server.port}/${req.channelName ?? ''}/${req.serverName ?? ''}`
 }
 
 function close(c: Connection): void {

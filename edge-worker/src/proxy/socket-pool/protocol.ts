@@ -18,6 +18,9 @@ interface Meta {
   dialTimeoutMs: number
   responseHeaderTimeoutMs: number
   idleConnTimeoutMs: number
+  maxIdleConnsPerHost?: number
+  serverName?: string
+  channelName?: string
   /** A bodyless POST still arrives with a (empty) body stream: whether there was one. */
   body: boolean
 }
@@ -32,6 +35,9 @@ export function toPoolRequest(req: UpstreamRequest): Request {
     dialTimeoutMs: req.dialTimeoutMs,
     responseHeaderTimeoutMs: req.responseHeaderTimeoutMs,
     idleConnTimeoutMs: req.idleConnTimeoutMs,
+    ...(req.maxIdleConnsPerHost === undefined ? {} : { maxIdleConnsPerHost: req.maxIdleConnsPerHost }),
+    ...(req.serverName === undefined ? {} : { serverName: req.serverName }),
+    ...(req.channelName === undefined ? {} : { channelName: req.channelName }),
     body: req.body !== null,
   }
   req.headers.set(META_HEADER, JSON.stringify(meta))
@@ -55,6 +61,9 @@ export function fromPoolRequest(request: Request): UpstreamRequest {
     dialTimeoutMs: meta.dialTimeoutMs,
     responseHeaderTimeoutMs: meta.responseHeaderTimeoutMs,
     idleConnTimeoutMs: meta.idleConnTimeoutMs,
+    ...(meta.maxIdleConnsPerHost === undefined ? {} : { maxIdleConnsPerHost: meta.maxIdleConnsPerHost }),
+    ...(meta.serverName === undefined ? {} : { serverName: meta.serverName }),
+    ...(meta.channelName === undefined ? {} : { channelName: meta.channelName }),
     signal: request.signal ?? undefined,
   }
 }

@@ -23,7 +23,8 @@ export function pooledSocketTransport(env: Record<string, unknown>): Transport |
   // Ids are plain values, kept; a stub is an I/O object of the request that made it.
   const ids = new Map<string, unknown>()
   return async (req) => {
-    const name = `${req.server.tls ? 'https' : 'http'}://${req.server.host}`
+    // One object per server and transport: connections of different trust or TLS names never mix.
+    const name = `${req.server.tls ? 'https' : 'http'}://${req.server.host}${req.channelName || req.serverName ? `#${req.channelName ?? ''}#${req.serverName ?? ''}` : ''}`
     let id = ids.get(name)
     if (id === undefined) ids.set(name, (id = ns.idFromName(name)))
     const stub = ns.get(id)
