@@ -8,7 +8,7 @@ import type { Built } from './file-mode.ts'
 
 /**
  * Traefik's dynamic configuration to what the publisher stores, with what it could not honour and
- * the CA certificates its upstream transports need the runtime to trust.
+ * what its upstream transports need of the runtime (CAs, the transports' own networks).
  */
 export type EdgeTableStage = (config: DynamicConfig) => Built
 

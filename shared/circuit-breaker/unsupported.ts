@@ -23,7 +23,7 @@ export function resilienceUnsupported(type: string, config: unknown): string | n
 /**
  * The runtime's fetch() has no per-request client certificate or verification switch. A CA is
  * another matter: a self-hosted workerd trusts it process-wide (control-plane/table's
- * transportCAs); Cloudflare cannot (reported per target when the table is built, 501 there).
+ * outboundCAs); Cloudflare cannot (reported per target when the table is built, 501 there).
  */
 export function forwardAuthUnsupported(config: ForwardAuth | undefined): string | null {
   const tls = config?.tls

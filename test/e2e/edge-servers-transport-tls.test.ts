@@ -38,7 +38,7 @@ async function httpsUpstream(host: string, options: { cert: { cert: string; key:
     (req, res) => {
       const socket = req.socket as TLSSocket
       const peer = socket.getPeerCertificate()
-      const seen: Seen = { sni: socket.servername, host: req.headers.host, client: peer?.subject?.CN ?? null }
+      const seen: Seen = { sni: (socket as TLSSocket & { servername: string | false }).servername, host: req.headers.host, client: peer?.subject?.CN ?? null }
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(seen))
     },
   )

@@ -13,9 +13,10 @@ import { emitSelfHostedEdge } from '../../control-plane/runtime/self-hosted.ts'
 import { startWorkerd, type WorkerdProcess } from '../../control-plane/runtime/workerd-process.ts'
 import { send } from '../support/http.ts'
 import { connect } from 'node:tls'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { main as edgeCli } from '../../control-plane/cli/edge.ts'
-import { leafCert } from '../support/certs.ts'
+import { leafCert, testCa } from '../support/certs.ts'
+import { serviceYaml } from '../support/manifests.ts'
 import { PROBE_SCHEMA } from '../support/fixtures/probe-schema.ts'
 
 describe('self-hosted workerd files', () => {
@@ -93,6 +94,60 @@ spec: { minVersion: VersionTLS13 }
         })
       expect(await handshake('TLSv1.3')).toBe('TLSv1.3 site.test')
       expect(await handshake('TLSv1.2')).toBe('refused')
+    } finally {
+      await proc?.stop()
+      await kvServer.close()
+      await rm(root, { recursive: true, force: true })
+    }
+  })
+
+  it("with --manifests, the emitted config gives each serversTransport its own network (CAs, client certificate)", async () => {
+    const root = await mkdtemp(join(tmpdir(), 'self-hosted-st-'))
+    const kvServer = await serveKvForWorkerd(createMemoryKvStore())
+    let proc: WorkerdProcess | undefined
+    try {
+      const ca = testCa().cert
+      const client = leafCert({ dns: ['edge-client'] })
+      const b64 = (t: string) => Buffer.from(t).toString('base64')
+      await writeFile(join(root, 'st.yaml'), `apiVersion: v1
+kind: Secret
+metadata: { name: ca, namespace: demo }
+data: { ca.crt: ${b64(ca)} }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: client, namespace: demo }
+type: kubernetes.io/tls
+data: { tls.crt: ${b64(client.cert)}, tls.key: ${b64(client.key)} }
+---
+apiVersion: traefik.io/v1alpha1
+kind: ServersTransport
+metadata: { name: st, namespace: demo }
+spec: { serverName: a.internal, rootCAsSecrets: [ca], certificatesSecrets: [client] }
+---
+${serviceYaml({ name: 'app', addresses: ['10.0.0.1'], port: 8443 })}---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: { name: app, namespace: demo }
+spec:
+  routes: [{ match: Host(\`a.test\`), services: [{ name: app, port: 80, scheme: https, serversTransport: st }] }]
+`)
+      let out = ''
+      let err = ''
+      const code = await edgeCli(
+        ['--emit-workerd', join(root, 'out'), '--kv-address', kvServer.address, '--port', '0', '--manifests', join(root, 'st.yaml'), '--state-dir', join(root, 'state')],
+        { stdout: (t) => (out += t), stderr: (t) => (err += t) },
+      )
+      expect(code, err).toBe(0)
+      const configPath = out.trim().replace(/^workerd serve /, '')
+      const text = await readFile(configPath, 'utf8')
+      const binding = /\(name = "(UPSTREAM_TLS_[0-9a-f]{16})", service = "upstream-tls-upstream_tls_[0-9a-f]{16}"\)/.exec(text)?.[1]
+      expect(binding, text.slice(0, 2000)).toBeDefined()
+      // Only the transport's CA (not the system's), and its keypair: workerd accepts the config.
+      expect(text).toMatch(/network = \(allow = \[[^\]]*\], tlsOptions = \(trustBrowserCas = false, trustedCertificates = \["-----BEGIN CERTIFICATE-----/)
+      expect(text).toContain('keypair = (privateKey = "-----BEGIN PRIVATE KEY-----')
+      proc = await startWorkerd({ configPath, sockets: ['web'], log: () => {} })
+      expect(proc.ports.get('web')).toBeGreaterThan(0)
     } finally {
       await proc?.stop()
       await kvServer.close()
