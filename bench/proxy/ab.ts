@@ -23,6 +23,7 @@ import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { numberFlag } from '../support/args.ts'
 import { benchHost, proxyConfig } from './generate.ts'
 import { createHarness, pin, waitFor, type Setup } from './harness.ts'
+import { ensureTools } from '../support/tools.ts'
 
 const args = process.argv.slice(2)
 const ROUTERS = numberFlag('routers', 10_000)
@@ -34,6 +35,8 @@ const ENTRIES = args.flatMap((a, i) => (args[i - 1] === '--entry' ? [a] : [])).m
   return { name: spec.slice(0, eq), path: spec.slice(eq + 1) }
 })
 
+// Before anything starts: a missing tool is installed, or named, not a stack trace half-way.
+ensureTools(['wrk', 'nginx', 'taskset', 'curl'])
 const dir = mkdtempSync(join(tmpdir(), 'bench-ab-'))
 const edges: LocalEdge[] = []
 const { startUpstream, wrk, stopChildren } = createHarness(dir, DURATION)

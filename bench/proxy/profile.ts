@@ -22,6 +22,7 @@ import { freePort } from '../support/free-port.ts'
 import { benchHost, proxyConfig } from './generate.ts'
 import { createHarness, pin, waitFor } from './harness.ts'
 import { allocationsDuring, inclusive, label, profiled, summarize, summarizeAllocations } from './inspector.ts'
+import { ensureTools } from '../support/tools.ts'
 
 const args = process.argv.slice(2)
 const ROUTERS = numberFlag('routers', 10_000)
@@ -36,6 +37,8 @@ const ALLOC = args.includes('--alloc')
 /** workerd's own output (with WORKERD_V8_FLAGS such as --trace-deopt) to stderr. */
 const LOG = args.includes('--log')
 
+// Before anything starts: a missing tool is installed, or named, not a stack trace half-way.
+ensureTools(['wrk', 'nginx', 'taskset', 'curl'])
 const dir = mkdtempSync(join(tmpdir(), 'bench-profile-'))
 const { startUpstream, wrk, stopChildren } = createHarness(dir, SECONDS)
 let edge: LocalEdge | undefined

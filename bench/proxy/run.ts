@@ -8,7 +8,8 @@
  *   node scripts/run.mjs node bench/proxy/run.ts [--duration 10] [--runs 3] [--quick]
  *     [--light-connections 1] [--light-only]
  *
- * Needs wrk, nginx and haproxy (Debian packages) and taskset.
+ * Needs wrk, nginx, haproxy, taskset and curl (Debian packages): installed with apt-get when
+ * missing and run as root, else named (bench/support/tools.ts).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -21,6 +22,7 @@ import { freePort } from '../support/free-port.ts'
 import { benchHost, proxyConfig } from './generate.ts'
 import { createHarness, pin, waitFor, type Setup, type WrkResult } from './harness.ts'
 import { numberFlag } from '../support/args.ts'
+import { ensureTools } from '../support/tools.ts'
 
 const args = process.argv.slice(2)
 const QUICK = args.includes('--quick')
@@ -33,6 +35,8 @@ const LIGHT = numberFlag('light-connections', 1)
 /** Only the light-load pass (after the warm-up). */
 const LIGHT_ONLY = args.includes('--light-only')
 
+// Before anything starts: a missing tool is installed, or named, not a stack trace half-way.
+ensureTools(['wrk', 'nginx', 'haproxy', 'taskset', 'curl'])
 const dir = mkdtempSync(join(tmpdir(), 'bench-proxy-'))
 const edges: LocalEdge[] = []
 const { pinned, nginxConf, startUpstream, wrk, sequential, stopChildren } = createHarness(dir, DURATION)
