@@ -4,7 +4,7 @@
 // diagnostics as problem lines and the CAs its transports need.
 import { IncrementalSplit } from '../table/incremental-split.ts'
 import { TableInterner } from '../table/intern.ts'
-import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
+import { TABLE_SCHEMA_VERSION, type EdgeTable, type EndpointsTable } from '../../shared/table/schema.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 import { buildEdgeTable, formatEdgeDiagnostic, outboundCAs, type UpstreamChannel } from '../table/index.ts'
 import type { EdgeTableStage } from './pipeline.ts'
@@ -26,6 +26,7 @@ export function edgeTableStage(options: { entryPoint: string; entryPoints?: stri
       problems: [...built.diagnostics.map(formatEdgeDiagnostic), ...(listenerTls?.problems.map((p) => `entry point ${options.httpsEntryPoint}: ${p}`) ?? []), ...caProblems],
       trustedCertificates,
       channels,
+      directUpstreams: (options.target ?? 'workerd') === 'workerd' ? directUpstreams(built.table, built.endpoints) : [],
       ...(listenerTls ? { listenerTls } : {}),
     }
   }
@@ -43,4 +44,26 @@ function usableChannel(channel: UpstreamChannel, problems: string[]): UpstreamCh
   if (why) problems.push(`${where}: certificates[0]: ${why}; not presented`)
   const { clientCertificate: _, ...rest } = channel
   return { ...rest, trustedCertificates, ...(cert && !why ? { clientCertificate: cert } : {}) }
+}
+
+/** More would make a large config; the rest keep the UpstreamPool object's path. */
+const MAX_DIRECT_UPSTREAMS = 256
+
+/**
+ * The plain-HTTP servers whose clients' Host is passed (passHostHeader) and whose transport has
+ * no network of its own, by `host:port`: each gets a fixed-address service in the workerd config
+ * whose fetch() carries that Host (shared/table/upstream-bindings.ts). Addresses of pods
+ * (EndpointSlices) change too often for a config that is read at start: buildFromSnapshot leaves
+ * them out.
+ */
+function directUpstreams(table: EdgeTable, endpoints: EndpointsTable): string[] {
+  const out = new Set<string>()
+  for (const [key, svc] of Object.entries(table.services)) {
+    if (svc.kind !== 'loadBalancer' || !svc.passHostHeader || (svc.transport && table.transports[svc.transport]?.binding)) continue
+    for (const server of endpoints.services[key]?.servers ?? []) {
+      const url = URL.parse(server.url)
+      if (url && (url.protocol === 'http:' || url.protocol === 'h2c:') && url.host !== '') out.add(url.host)
+    }
+  }
+  return [...out].sort().slice(0, MAX_DIRECT_UPSTREAMS)
 }

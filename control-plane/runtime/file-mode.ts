@@ -15,6 +15,8 @@ export interface Built {
   trustedCertificates: string[]
   /** The serversTransports' own networks (trust, client certificate) the workerd config provides. */
   channels: UpstreamChannel[]
+  /** `host:port` of plain-HTTP servers that get a fixed-address service in the workerd config (passHostHeader over the runtime's fetch()). */
+  directUpstreams: string[]
   /** How an HTTPS entry point's socket serves TLS (when the stage was asked for one). */
   listenerTls?: SocketTlsPlan
 }

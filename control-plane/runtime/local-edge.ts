@@ -21,6 +21,12 @@ export { DEFAULT_STATE_DIR, DEFAULT_WORKER, REPO_ROOT } from './paths.ts'
 export interface OutboundTls {
   trustedCertificates: readonly string[]
   channels: readonly WorkerdChannel[]
+  /**
+   * Plain-HTTP upstreams given a fixed-address service (workerd-config.ts). Taken when workerd
+   * starts (or restarts for the rest): upstreams that appear later use the UpstreamPool object
+   * until then, so a new address never costs a restart.
+   */
+  directUpstreams?: readonly string[]
 }
 
 export interface LocalEdgeOptions {
@@ -36,7 +42,7 @@ export interface LocalEdgeOptions {
   vars?: Record<string, string>
   /** CA certificates (PEM) the worker's outbound TLS always trusts. */
   trustedCertificates?: string[]
-  /** What the first table needs of the outbound (what trust() later replaces). */
+  /** What the first table needs of the outbound (what trust() later replaces; its directUpstreams are fixed until a restart). */
   outbound?: OutboundTls
   /** How often the worker looks for a newer table. Default 250 ms. */
   refreshMs?: number
@@ -72,6 +78,8 @@ export interface LocalEdge {
   readonly exited: Promise<number | null>
   /** The running workerd's process id. */
   readonly pid: number
+  /** The generated workerd config it runs. */
+  readonly configPath: string
   /** `http://127.0.0.1:PORT/metrics` when a metrics socket was asked for. */
   readonly metricsUrl?: string
   stop(): Promise<void>
@@ -111,16 +119,19 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
     channels: [...(outbound?.channels ?? [])].sort((a, b) => (a.binding < b.binding ? -1 : 1)),
   })
   let plan = planOf(options.outbound)
+  let direct = [...(options.outbound?.directUpstreams ?? [])]
   let workerd: WorkerdProcess | null = null
+  let configPath = ''
   let reportCrash: (code: number | null) => void = () => {}
   const exited = new Promise<number | null>((resolve) => (reportCrash = resolve))
   const launch = async () => {
-    const configPath = await writeWorkerdEdgeFiles(runDir, {
+    configPath = await writeWorkerdEdgeFiles(runDir, {
       entryPoints,
       kvAddress: kvServer.address,
       workerEntry: options.workerEntry,
       trustedCertificates: [...base, ...plan.extra],
       channels: plan.channels,
+      directUpstreams: direct,
       vars: { ...localTableVars(signer, options.refreshMs ?? 250), [SECRETS_KEY_BINDING]: secrets.binding, ...options.vars },
       ...(metricsAddress ? { metricsAddress } : {}),
     })
@@ -164,6 +175,7 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
       const wanted = planOf(outbound)
       if (JSON.stringify(wanted) === JSON.stringify(plan)) return false
       plan = wanted
+      direct = [...(outbound.directUpstreams ?? direct)]
       await halt()
       await launch()
       return true
@@ -181,6 +193,9 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
     ...(metricsAddress ? { metricsUrl: `http://${metricsAddress}/metrics` } : {}),
     get pid() {
       return workerd?.pid ?? -1
+    },
+    get configPath() {
+      return configPath
     },
     stop: async () => {
       await halt()

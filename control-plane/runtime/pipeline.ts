@@ -25,7 +25,23 @@ export function buildFromSnapshot(
 ): Built {
   const { config, diagnostics } = compile(loaded.snapshot, provider)
   const edge = toEdge(config)
-  return { ...edge, problems: [...[...loaded.diagnostics, ...diagnostics].map(line), ...edge.problems] }
+  const pods = podAddresses(loaded.snapshot)
+  return {
+    ...edge,
+    problems: [...[...loaded.diagnostics, ...diagnostics].map(line), ...edge.problems],
+    // Pods come and go: their addresses keep the pool's path rather than a config entry.
+    directUpstreams: edge.directUpstreams.filter((hostPort) => !pods.has(hostPort.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1'))),
+  }
+}
+
+/** Every address an EndpointSlice lists. */
+function podAddresses(snapshot: Snapshot): Set<string> {
+  const out = new Set<string>()
+  for (const obj of snapshot.objects) {
+    if (obj.kind !== 'EndpointSlice') continue
+    for (const endpoint of (obj as { endpoints?: Array<{ addresses?: string[] } | null> | null }).endpoints ?? []) for (const a of endpoint?.addresses ?? []) out.add(a)
+  }
+  return out
 }
 
 function line(d: Diagnostic): string {

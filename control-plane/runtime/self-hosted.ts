@@ -43,7 +43,7 @@ export async function emitSelfHostedEdge(options: SelfHostedOptions): Promise<st
     ],
     kvAddress: options.kvAddress,
     workerEntry: options.workerEntry,
-    ...(options.outbound ? { trustedCertificates: [...options.outbound.trustedCertificates], channels: [...options.outbound.channels] } : {}),
+    ...(options.outbound ? { trustedCertificates: [...options.outbound.trustedCertificates], channels: [...options.outbound.channels], directUpstreams: [...(options.outbound.directUpstreams ?? [])] } : {}),
     vars: { ...options.vars, TABLE_JWKS: JSON.stringify(signer.jwks), TABLE_REFRESH_MS: String(options.refreshMs ?? 1000), [SECRETS_KEY_BINDING]: secrets.binding },
     ...(options.metricsPort === undefined ? {} : { metricsAddress: `127.0.0.1:${options.metricsPort}` }),
   })

@@ -2,6 +2,7 @@
 // one socket and one worker per entry point (each worker gets its ENTRYPOINT), the ROUTES KV
 // binding implemented by an HTTP service, and an outbound network that may reach private and
 // loopback upstreams. Pure: text in, text out.
+import { directUpstreamBinding } from '../../shared/table/upstream-bindings.ts'
 
 export interface WorkerdEntryPoint {
   name: string
@@ -46,6 +47,12 @@ export interface WorkerdConfigInput {
    * client certificate), bound into every entry point's worker under its binding name.
    */
   channels?: WorkerdChannel[]
+  /**
+   * `host:port` of plain-HTTP upstreams that get an external service of their own, bound into
+   * every entry point's worker (shared/table/upstream-bindings.ts): its fetch() sends the URL's
+   * host as Host, so the client's Host goes over the runtime's pooled connections.
+   */
+  directUpstreams?: string[]
   /** An internal socket serving Prometheus `/metrics` for every entry point (Traefik's metrics entry point). */
   metrics?: { address: string }
 }
@@ -81,6 +88,7 @@ export function workerdConfig(input: WorkerdConfigInput): string {
   // Always given, so that sockets can start TLS (startTls needs the network's TLS context).
   const tls = `, tlsOptions = (trustBrowserCas = true${trusted.length ? `, trustedCertificates = [${trusted.map(str).join(', ')}]` : ''})`
   const channels = input.channels ?? []
+  const direct = (input.directUpstreams ?? []).map((address, i) => ({ address, binding: directUpstreamBinding(address), service: `upstream-direct-${i}` }))
 
   const workers = input.entryPoints.map(
     (ep) => `    (name = ${str(workerName(ep.name))}, worker = (
@@ -94,6 +102,7 @@ ${[
   ...(beacon ? [`        (name = ${str(BEACON.binding)}, durableObjectNamespace = (className = ${str(BEACON.className)}, serviceName = ${str(BEACON.service)})),`] : []),
   `        (name = ${str(UPSTREAM_POOL.binding)}, durableObjectNamespace = ${str(UPSTREAM_POOL.className)}),`,
   ...channels.map((c) => `        (name = ${str(c.binding)}, service = ${str(channelService(c))}),`),
+  ...direct.map((d) => `        (name = ${str(d.binding)}, service = ${str(d.service)}),`),
   ...Object.entries({ ...input.vars, ...(input.metrics ? { METRICS_PROMETHEUS: 'true' } : {}), ENTRYPOINT: ep.name, ...(ep.tls ? { TLS_OPTIONS: ep.tls.optionsName ?? 'default' } : {}) }).map(
     ([name, value]) => `        (name = ${str(name)}, text = ${str(value)}),`,
   ),
@@ -144,6 +153,7 @@ ${input.entryPoints.map((ep, i) => `        (name = "METRICS_SOURCE_${i}", servi
     ...kvServices.map((kv) => `    (name = ${str(kv.service)}, external = (address = ${str(kv.address)}, http = ())),`),
     `    (name = "outbound", network = (allow = [${allow.map(str).join(', ')}]${tls})),`,
     ...channels.map((c) => `    (name = ${str(channelService(c))}, network = (allow = [${allow.map(str).join(', ')}], tlsOptions = ${channelTls(c)})),`),
+    ...direct.map((d) => `    (name = ${str(d.service)}, external = (address = ${str(d.address)}, http = ())),`),
   ]
   const sockets = input.entryPoints.map((ep) => {
     const http = ep.cfBlobHeader ? `(cfBlobHeader = ${str(ep.cfBlobHeader)})` : '()'

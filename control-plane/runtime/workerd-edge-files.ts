@@ -17,6 +17,8 @@ export interface WorkerdEdgeFiles {
   trustedCertificates?: string[]
   /** serversTransports' own networks (./workerd-config.ts). */
   channels?: WorkerdChannel[]
+  /** Plain-HTTP upstreams with a fixed-address service of their own (./workerd-config.ts). */
+  directUpstreams?: string[]
   /** host:port of the internal Prometheus metrics socket. */
   metricsAddress?: string
 }
@@ -37,6 +39,7 @@ export async function writeWorkerdEdgeFiles(dir: string, files: WorkerdEdgeFiles
       kv: { ROUTES: files.kvAddress },
       trustedCertificates: files.trustedCertificates,
       channels: files.channels,
+      directUpstreams: files.directUpstreams,
       ...(files.metricsAddress ? { metrics: { address: files.metricsAddress } } : {}),
     }),
   )

@@ -13,11 +13,13 @@
  * - it arrives while the connection is idle in the pool;
  * - a slow upstream trickles the body and writes the extra response after it, late.
  *
- * Every upstream connection path is tried: the edge's own pool (passHostHeader) and the runtime's
- * fetch() (whose pooled connections the edge relies on for passHostHeader false; workerd closes
- * them too, and this keeps it so). The upstream is a raw TCP server (node:net), so that it can
+ * Every upstream connection path is tried: the edge's own pool (passHostHeader), the runtime's
+ * fetch() (whose pooled connections the edge relies on for passHostHeader false) and a direct
+ * upstream's fetch() (a fixed-address service of the workerd config, passHostHeader); workerd
+ * closes its connections too, and this keeps it so. The upstream is a raw TCP server (node:net), so that it can
  * misbehave on the wire.
  */
+import { readFile } from 'node:fs/promises'
 import { createServer, type Server, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
@@ -26,7 +28,6 @@ import { startEdge, type TestEdge } from '../support/index.ts'
 const POISON = 'HTTP/1.1 200 OK\r\nX-Evil: 1\r\nContent-Length: 8\r\n\r\nPOISONED'
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-let edge: TestEdge
 const servers: Server[] = []
 /** Connections each upstream accepted (reuse is still expected for well-behaved answers). */
 const connections = new Map<string, number>()
@@ -70,15 +71,19 @@ async function rawUpstream(name: string, host: string): Promise<string> {
 
 /** Each upstream connection path the edge has, with the loopback addresses of its upstreams. */
 const TRANSPORTS = [
-  { label: 'pooled socket (passHostHeader true, UpstreamPool object)', tag: 'pool', passHostHeader: true, net: '127.0.0.6' },
+  { label: 'pooled socket (passHostHeader true, UpstreamPool object)', tag: 'pool', passHostHeader: true, direct: false, net: '127.0.0.6' },
   // The runtime's own pooled connections: guarded here so that a runtime change cannot bring it back.
-  { label: "runtime fetch() (passHostHeader false)", tag: 'fetch', passHostHeader: false, net: '127.0.0.7' },
+  { label: 'runtime fetch() (passHostHeader false)', tag: 'fetch', passHostHeader: false, direct: false, net: '127.0.0.7' },
+  { label: "a direct upstream's fetch() (passHostHeader true, fixed-address service)", tag: 'direct', passHostHeader: true, direct: true, net: '127.0.0.9' },
 ] as const
 const CASES = ['with', 'idle', 'late', 'reuse'] as const
+/** One edge with fixed-address services for its upstreams, one without (so the pool serves passHostHeader). */
+const edges: Record<'direct' | 'pooled', TestEdge | undefined> = { direct: undefined, pooled: undefined }
 
 beforeAll(async () => {
-  const config: DynamicConfig = { http: { routers: {}, services: {} } }
+  const configs = { direct: { http: { routers: {}, services: {} } } as DynamicConfig, pooled: { http: { routers: {}, services: {} } } as DynamicConfig }
   for (const t of TRANSPORTS) {
+    const config = configs[t.direct ? 'direct' : 'pooled']
     for (const [i, c] of CASES.entries()) {
       const name = `${t.tag}-${c}`
       const url = await rawUpstream(name, `${t.net}${i + 1}`)
@@ -86,32 +91,44 @@ beforeAll(async () => {
       config.http!.services![name] = { loadBalancer: { servers: [{ url }], passHostHeader: t.passHostHeader } }
     }
   }
-  edge = await startEdge({ input: { config } })
+  edges.pooled = await startEdge({ input: { config: configs.pooled }, directUpstreams: false })
+  edges.direct = await startEdge({ input: { config: configs.direct } })
 })
 
 afterAll(async () => {
-  await edge?.stop()
+  await Promise.all(Object.values(edges).map((e) => e?.stop()))
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))
 })
+
+function edgeFor(name: string): TestEdge {
+  return (name.startsWith('direct-') ? edges.direct : edges.pooled)!
+}
 
 /** Sequential clients after the misbehaving answer: each must get its own response. */
 async function nextClientsGetTheirOwn(name: string, tag: string = name): Promise<void> {
   for (let i = 0; i < 4; i++) {
-    const res = await edge.request(`/echo/${tag}-${i}`, { headers: { host: `${name}.example` } })
+    const res = await edgeFor(name).request(`/echo/${tag}-${i}`, { headers: { host: `${name}.example` } })
     expect(res.headers['x-evil']).toBeUndefined()
     expect(res.body).toBe(`you asked for /echo/${tag}-${i}`)
   }
 }
 
+it("the direct edge's passHostHeader upstreams have fixed-address services, the pooled edge's none", async () => {
+  const direct = await readFile(edges.direct!.local.configPath, 'utf8')
+  const pooled = await readFile(edges.pooled!.local.configPath, 'utf8')
+  expect(direct).toMatch(/\(name = "UPSTREAM_DIRECT_127_2e0_2e0_2e91_3a\d+", service = "upstream-direct-\d+"\)/)
+  expect(pooled).not.toContain('UPSTREAM_DIRECT_')
+})
+
 describe.each(TRANSPORTS)('$label never hands one client another response', ({ tag }) => {
   it('closes a connection whose response came with extra bytes', async () => {
-    const first = await edge.request('/poison-with', { headers: { host: `${tag}-with.example` } })
+    const first = await edgeFor(tag + '-').request('/poison-with', { headers: { host: `${tag}-with.example` } })
     expect(first.body).toBe('hello')
     await nextClientsGetTheirOwn(`${tag}-with`)
   })
 
   it('closes a connection that receives data while idle', async () => {
-    const first = await edge.request('/poison-idle', { headers: { host: `${tag}-idle.example` } })
+    const first = await edgeFor(tag + '-').request('/poison-idle', { headers: { host: `${tag}-idle.example` } })
     expect(first.body).toBe('hello')
     // The unsolicited response arrives 100 ms later, while the connection waits in the pool.
     await sleep(300)
@@ -119,7 +136,7 @@ describe.each(TRANSPORTS)('$label never hands one client another response', ({ t
   })
 
   it('closes a connection when a slow upstream writes its trailing bytes late', async () => {
-    const first = await edge.request('/poison-late', { headers: { host: `${tag}-late.example` } })
+    const first = await edgeFor(tag + '-').request('/poison-late', { headers: { host: `${tag}-late.example` } })
     expect(first.body).toBe('hello')
     await sleep(300)
     await nextClientsGetTheirOwn(`${tag}-late`)

@@ -47,6 +47,7 @@ describe('file mode', () => {
       problems: [],
       trustedCertificates: [],
       channels: [],
+      directUpstreams: [],
     }))
     const publish = (built: Built) => edge.publish(built.table)
     mode = await startFileMode({ paths: [join(dir, 'service.yaml'), dir], build, publish, report: (l) => reports.push(l) })

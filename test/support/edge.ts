@@ -38,6 +38,11 @@ export interface EdgeOptions {
   vars?: Record<string, string>
   /** The KV store; default a fresh in-memory one. */
   store?: KvStore
+  /**
+   * Give the first table's plain-HTTP passHostHeader upstreams a fixed-address service (the
+   * product's default). false: every such request takes the UpstreamPool object (tests of the pool).
+   */
+  directUpstreams?: boolean
   /** workerd's log lines; default: kept in `logs`, printed only if the test calls `printLogs()`. */
   log?: (line: string) => void
 }
@@ -76,7 +81,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
       entryPoints,
       workerEntry: options.worker,
       trustedCertificates: options.trustedCertificates,
-      ...(initial ? { outbound: initial } : {}),
+      ...(initial ? { outbound: options.directUpstreams === false ? { ...initial, directUpstreams: [] } : initial } : {}),
       vars: options.vars,
       log: options.log ?? ((line) => logs.push(line)),
     })
@@ -98,7 +103,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
     apply: async (input) => {
       const built = build(input)
       // serversTransports' networks are in workerd's config: a change restarts it.
-      await local.trust(built)
+      await local.trust(options.directUpstreams === false ? { ...built, directUpstreams: [] } : built)
       return { published: await publish(built.table), problems: built.problems }
     },
     publish,
@@ -117,7 +122,7 @@ export function buildEdgeInput(
   input: EdgeInput,
   options: { provider?: Partial<ProviderOptions>; target?: EdgeTarget; entryPoint?: string; entryPoints?: string[] } = {},
 ): Built {
-  if ('table' in input) return { table: input.table, problems: [], trustedCertificates: [], channels: [] }
+  if ('table' in input) return { table: input.table, problems: [], trustedCertificates: [], channels: [], directUpstreams: [] }
   const stage = edgeTableStage({ entryPoint: options.entryPoint ?? 'web', entryPoints: options.entryPoints, target: options.target })
   if ('config' in input) return stage(input.config)
   const parsed = parseManifestText(input.yaml, 'test.yaml')

@@ -17,6 +17,7 @@
  */
 import type { EdgeTarget } from '../../../shared/table/capabilities.ts'
 import type { TableServer, TableTransport } from '../../../shared/table/schema.ts'
+import { directUpstreamBinding } from '../../../shared/table/upstream-bindings.ts'
 import { STATUS_TEXT, type Handler } from '../request.ts'
 import { withResponseHeaders } from '../response.ts'
 import type { Channel } from './dial.ts'
@@ -78,6 +79,9 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
   const serverName = tls && options.target === 'workerd' && options.transport?.serverName && options.transport.serverName !== address.hostname ? options.transport.serverName : undefined
   const channelName = options.transport?.binding
   const channel = channelName === undefined ? undefined : (options.env?.[channelName] as Channel | undefined)
+  // A plain-HTTP server the workerd config gives a fixed-address service of its own: its fetch()
+  // keeps the client's Host (shared/table/upstream-bindings.ts).
+  const directChannel = !tls && options.target === 'workerd' && channelName === undefined ? (options.env?.[directUpstreamBinding(base.host)] as Channel | undefined) : undefined
 
   const failed = (err: unknown, direct: boolean, method: string): Response => {
     const status = err instanceof ProxyError ? err.status : 500
@@ -105,29 +109,47 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
       else appendForwardedFor(headers, req.clientIp)
     }
     const host = options.passHostHeader ? req.host : base.host
+    // fetch() when the upstream is to see what the URL says (or on Cloudflare); a direct upstream's
+    // fetch() when it is to see the client's Host; else a socket, which writes req.host itself.
     const direct = options.target === 'cloudflare' || (serverName === undefined && host.toLowerCase() === serverHost)
-    // fetch() gets its Host set by the transport; the socket transports write req.host themselves.
+    const hostInUrl = !direct && !websocket && directChannel !== undefined && urlKeepsHost(host)
     if (!direct) headers.delete('host')
-    const transport = direct ? viaFetch : websocket ? viaSocketWebSocket : viaSocket
+    const transport = direct || hostInUrl ? viaFetch : websocket ? viaSocketWebSocket : viaSocket
     return transport({
       server: address,
-      url: origin + target,
+      url: hostInUrl ? `http://${host}${target}` : origin + target,
       target,
       method: req.method,
       host,
       // workerd writes the URL's host, which is `host` on the fetch path there.
-      hostFromUrl: direct && options.target !== 'cloudflare',
+      hostFromUrl: hostInUrl || (direct && options.target !== 'cloudflare'),
       headers,
       body: req.body,
       dialTimeoutMs,
       responseHeaderTimeoutMs,
       idleConnTimeoutMs,
-      ...(maxIdleConnsPerHost === undefined ? {} : { maxIdleConnsPerHost }),
-      ...(serverName === undefined ? {} : { serverName }),
-      ...(channelName === undefined ? {} : { channelName, channel }),
+      maxIdleConnsPerHost,
+      serverName,
+      channelName,
+      channel: hostInUrl ? directChannel : channel,
       signal: req.signal,
-    }).then(websocket ? answeredUpgrade : answered, (err) => failed(err, direct, req.method))
+    }).then(websocket ? answeredUpgrade : answered, (err) => failed(err, direct || hostInUrl, req.method))
   }
+}
+
+const CANONICAL_IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
+
+/**
+ * Whether `http://${host}` keeps the Host exactly as the client sent it: URL parsing lowercases,
+ * drops a default port and rewrites numeric forms of IPv4 (`0x7f.1`), and such a Host goes over
+ * a socket instead, as it came.
+ */
+export function urlKeepsHost(host: string): boolean {
+  const m = /^([a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?)(?::([1-9]\d{0,4}))?$/.exec(host)
+  if (m === null || m[2] === '80' || (m[2] !== undefined && Number(m[2]) > 65535)) return false
+  const name = m[1]!
+  const last = name.slice(name.lastIndexOf('.', name.length - 2) + 1).replace(/\.$/, '')
+  return /^(\d+|0x[0-9a-f]*)$/.test(last) ? CANONICAL_IPV4.test(name) : true
 }
 
 /** Go's JoinURLPath: one slash between the server's path and the request's. */
