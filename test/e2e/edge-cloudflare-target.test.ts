@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import { createServer, type Server } from 'node:https'
 import type { TLSSocket } from 'node:tls'
+import { eventually } from '../support/eventually.ts'
 import { leafCert, startEdge, startUpstream, testCa, type TestEdge, type Upstream } from '../support/index.ts'
 
 let edge: TestEdge
@@ -76,7 +77,7 @@ describe('a Cloudflare-target table', () => {
     // Not declared yet: 502, and the log says which binding is missing.
     const missing = await edge.request('/', { headers: { host: 'mtls.example' } })
     expect(missing.status).toBe(502)
-    expect(edge.logs.join('\n')).toMatch(/MTLS_CLIENT_CERT is not configured/)
+    await eventually(() => expect(edge.logs.join('\n')).toMatch(/MTLS_CLIENT_CERT is not configured/))
     // Declared: a Fetcher that presents the certificate (trusting the test CA, as Cloudflare trusts public ones).
     const client = leafCert({ dns: ['edge-client'] })
     await edge.local.trust({ trustedCertificates: [testCa().cert], channels: [{ binding: 'MTLS_CLIENT_CERT', trustedCertificates: [testCa().cert], trustSystemCAs: false, clientCertificate: { certificateChain: client.cert, privateKey: client.key } }] })

@@ -112,7 +112,8 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
     // fetch() when the upstream is to see what the URL says (or on Cloudflare); a direct upstream's
     // fetch() when it is to see the client's Host; else a socket, which writes req.host itself.
     const direct = options.target === 'cloudflare' || (serverName === undefined && host.toLowerCase() === serverHost)
-    const hostInUrl = !direct && !websocket && directChannel !== undefined && urlKeepsHost(host)
+    // fetch() drops TE: a request that keeps `TE: trailers` (Go's proxy does) goes over the socket.
+    const hostInUrl = !direct && !websocket && directChannel !== undefined && urlKeepsHost(host) && (clean || !headers.has('te'))
     if (!direct) headers.delete('host')
     const transport = direct || hostInUrl ? viaFetch : websocket ? viaSocketWebSocket : viaSocket
     return transport({

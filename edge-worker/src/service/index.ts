@@ -16,6 +16,7 @@ import { reverseProxy } from '../proxy/index.ts'
 import { pooledSocketTransport } from '../proxy/socket-pool/transport.ts'
 import { STATUS_TEXT, httpError, type EdgeRequest, type Handler } from '../request.ts'
 import { withResponseHeaders } from '../response.ts'
+import { bytesStream } from '../middlewares/buffering/bytes-stream.ts'
 import { bufferBody } from './body.ts'
 
 export interface ServiceHandler {
@@ -127,14 +128,6 @@ function copy(req: EdgeRequest, body: Uint8Array | null): EdgeRequest {
   return { ...req, headers: new Headers(req.headers), body: body === null ? null : bytesStream(body) }
 }
 
-function bytesStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    start(c) {
-      if (bytes.length) c.enqueue(bytes)
-      c.close()
-    },
-  })
-}
 
 function mirroring(svc: Extract<PreparedService, { kind: 'mirroring' }>, main: ServiceHandler, mirrors: ServiceHandler[]): ServiceHandler {
   let total = 0
