@@ -4,8 +4,11 @@
  * is and the pass-through floor, without the whole of run.ts (no nginx/haproxy rows, no light pass).
  *
  *   node scripts/run.mjs node bench/proxy/ab.ts [--routers 10000] [--runs 5] [--duration 5]
- *     [--entry NAME=WORKER.ts]...
+ *     [--pass-host] [--entry NAME=WORKER.ts]...
  *
+ * `--pass-host` adds the passHostHeader paths: `edge passHost: direct` (a fixed-address service
+ * for the upstream, what a static URL gets) and `edge passHost: pool` (the UpstreamPool object,
+ * what pod addresses take); `--entry` workers then get the passHostHeader table too.
  * Always measures `pass-through` (bench/proxy/passthrough-worker.ts), `forwarding floor`
  * (forwarding-floor-worker.ts: the pass-through plus the forwarded headers) and `edge` (the worker
  * as shipped); each `--entry` is another worker given the same signed table and UPSTREAM. Same
@@ -18,6 +21,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
 import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
+import type { Built } from '../../control-plane/runtime/file-mode.ts'
 import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { numberFlag } from '../support/args.ts'
@@ -29,6 +33,7 @@ const args = process.argv.slice(2)
 const ROUTERS = numberFlag('routers', 10_000)
 const RUNS = numberFlag('runs', 5)
 const DURATION = numberFlag('duration', 5)
+const PASS_HOST = args.includes('--pass-host')
 const ENTRIES = args.flatMap((a, i) => (args[i - 1] === '--entry' ? [a] : [])).map((spec) => {
   const eq = spec.indexOf('=')
   if (eq < 1) throw new Error(`--entry ${spec}: expected NAME=PATH`)
@@ -45,11 +50,16 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main(): Promise<void> {
   pin(process.pid, 0)
   const { url: upstream } = await startUpstream()
-  const { table, problems } = edgeTableStage({ entryPoint: 'web' })(proxyConfig(ROUTERS, upstream, false))
-  if (problems.length) throw new Error(problems.slice(0, 3).join('\n'))
+  const build = (passHostHeader: boolean) => {
+    const built = edgeTableStage({ entryPoint: 'web' })(proxyConfig(ROUTERS, upstream, passHostHeader))
+    if (built.problems.length) throw new Error(built.problems.slice(0, 3).join('\n'))
+    return built
+  }
+  const fetchTable = build(false)
+  const passTable = PASS_HOST ? build(true) : fetchTable
   const hosts = Array.from({ length: 1000 }, (_, i) => benchHost(Math.floor((i * ROUTERS) / 1000)))
 
-  const start = async (name: string, workerEntry?: string): Promise<Setup> => {
+  const start = async (name: string, workerEntry?: string, built: Built = fetchTable, direct = false): Promise<Setup> => {
     const edge = await startLocalEdge({
       store: createMemoryKvStore(),
       stateDir: join(dir, name.replace(/\W/g, '_')),
@@ -57,17 +67,19 @@ async function main(): Promise<void> {
       log: () => {},
       refreshMs: 1000,
       vars: { TABLE_REFRESH_WAIT_MS: '0', UPSTREAM: upstream },
+      outbound: { ...built, directUpstreams: direct ? built.directUpstreams : [] },
       ...(workerEntry ? { workerEntry } : {}),
     })
     edges.push(edge)
-    await edge.publish(table)
+    await edge.publish(built.table)
     return { name, url: edge.url(), hosts: name === 'pass-through' ? ['localhost'] : hosts, pid: edge.pid }
   }
   const setups = [
     await start('pass-through', join(REPO_ROOT, 'bench/proxy/passthrough-worker.ts')),
     await start('forwarding floor', join(REPO_ROOT, 'bench/proxy/forwarding-floor-worker.ts')),
     await start('edge'),
-    ...(await Promise.all(ENTRIES.map((e) => start(e.name, e.path)))),
+    ...(PASS_HOST ? [await start('edge passHost: direct', undefined, passTable, true), await start('edge passHost: pool', undefined, passTable, false)] : []),
+    ...(await Promise.all(ENTRIES.map((e) => start(e.name, e.path, passTable, PASS_HOST)))),
   ]
   for (const s of setups) for (const h of s.hosts.slice(0, 50)) await waitFor(s.url, h)
   const alone = (s: Setup) => {
@@ -95,13 +107,18 @@ async function main(): Promise<void> {
   }
   const passCpu = median(cpu.get('pass-through')!)
   const passRps = median(rps.get('pass-through')!)
+  // Per run against the floor of the same pass (interleaved: the same minute of the machine).
+  const floorCpu = cpu.get('forwarding floor')!
+  const floorRps = rps.get('forwarding floor')!
   console.log(`${ROUTERS} routers, ${RUNS} interleaved runs of ${DURATION} s, medians\n`)
-  console.log('| entry | req/s | vs pass-through | p99 ms | CPU µs per request | above pass-through | runs (CPU µs) |')
-  console.log('|---|---:|---:|---:|---:|---:|---|')
+  console.log('| entry | req/s | vs pass-through | vs floor (per run) | p99 ms | CPU µs per request | above pass-through | above floor (per run) | runs (CPU µs) |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|')
   for (const s of setups) {
     const c = median(cpu.get(s.name)!)
     const q = median(rps.get(s.name)!)
-    console.log(`| ${s.name} | ${Math.round(q).toLocaleString('en')} | ${(q / passRps).toFixed(2)}x | ${median(p99.get(s.name)!).toFixed(1)} | ${Math.round(c)} | ${Math.round(c - passCpu)} | ${cpu.get(s.name)!.map(Math.round).join(' / ')} |`)
+    const vsFloor = median(rps.get(s.name)!.map((r, i) => r / floorRps[i]!))
+    const aboveFloor = median(cpu.get(s.name)!.map((u, i) => u - floorCpu[i]!))
+    console.log(`| ${s.name} | ${Math.round(q).toLocaleString('en')} | ${(q / passRps).toFixed(2)}x | ${vsFloor.toFixed(2)}x | ${median(p99.get(s.name)!).toFixed(1)} | ${Math.round(c)} | ${Math.round(c - passCpu)} | ${Math.round(aboveFloor)} | ${cpu.get(s.name)!.map(Math.round).join(' / ')} |`)
   }
   // Which threads spend it: workerd's own (the isolate and its I/O) or V8's workers (GC, compilation).
   const names = [...new Set(setups.flatMap((s) => threads.get(s.name)!.flatMap(Object.keys)))].sort()
