@@ -4,11 +4,12 @@
  * is and the pass-through floor, without the whole of run.ts (no nginx/haproxy rows, no light pass).
  *
  *   node scripts/run.mjs node bench/proxy/ab.ts [--routers 10000] [--runs 5] [--duration 5]
- *     [--pass-host] [--entry NAME=WORKER.ts]...
+ *     [--pass-host] [--entry NAME=WORKER.ts]... [--entry-direct]
  *
  * `--pass-host` adds the passHostHeader paths: `edge passHost: direct` (a fixed-address service
  * for the upstream, what a static URL gets) and `edge passHost: pool` (the UpstreamPool object,
- * what pod addresses take); `--entry` workers then get the passHostHeader table too.
+ * what pod addresses take); `--entry` workers then get the passHostHeader table too, over the pool
+ * unless `--entry-direct` gives them the direct upstream service.
  * Always measures `pass-through` (bench/proxy/passthrough-worker.ts), `forwarding floor`
  * (forwarding-floor-worker.ts: the pass-through plus the forwarded headers) and `edge` (the worker
  * as shipped); each `--entry` is another worker given the same signed table and UPSTREAM. Same
@@ -34,6 +35,7 @@ const ROUTERS = numberFlag('routers', 10_000)
 const RUNS = numberFlag('runs', 5)
 const DURATION = numberFlag('duration', 5)
 const PASS_HOST = args.includes('--pass-host')
+const ENTRY_DIRECT = args.includes('--entry-direct')
 const ENTRIES = args.flatMap((a, i) => (args[i - 1] === '--entry' ? [a] : [])).map((spec) => {
   const eq = spec.indexOf('=')
   if (eq < 1) throw new Error(`--entry ${spec}: expected NAME=PATH`)
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
     await start('forwarding floor', join(REPO_ROOT, 'bench/proxy/forwarding-floor-worker.ts')),
     await start('edge'),
     ...(PASS_HOST ? [await start('edge passHost: direct', undefined, passTable, true), await start('edge passHost: pool', undefined, passTable, false)] : []),
-    ...(await Promise.all(ENTRIES.map((e) => start(e.name, e.path, passTable, PASS_HOST)))),
+    ...(await Promise.all(ENTRIES.map((e) => start(e.name, e.path, passTable, ENTRY_DIRECT)))),
   ]
   for (const s of setups) for (const h of s.hosts.slice(0, 50)) await waitFor(s.url, h)
   const alone = (s: Setup) => {

@@ -33,8 +33,6 @@ export interface UpstreamRequest {
   hostFromUrl?: boolean
   /** Request headers, hop-by-hop removed; without Host for the socket transports (fetch's sets it). The transport's to change. */
   headers: Headers
-  /** A header of `headers` a socket transport must not send (the pool's own, lower case). */
-  omitHeader?: string
   body: ReadableStream<Uint8Array> | null
   /** ms; 0 = none. */
   dialTimeoutMs: number

@@ -27,14 +27,12 @@ export interface RequestHead {
   headers: Headers
   /** `length`: a fixed body of Content-Length bytes; `chunked`: a streamed body; `none`. */
   body: 'none' | 'length' | 'chunked'
-  /** A header of `headers` not to send (lower case). */
-  omit?: string
 }
 
 export function serializeRequestHead(head: RequestHead): Uint8Array {
   let text = `${head.method} ${head.target} HTTP/1.1${CRLF}Host: ${head.host}${CRLF}`
   head.headers.forEach((value, name) => {
-    if (name === 'host' || name === 'transfer-encoding' || name === head.omit || (name === 'content-length' && head.body !== 'length')) return
+    if (name === 'host' || name === 'transfer-encoding' || (name === 'content-length' && head.body !== 'length')) return
     text += `${name}: ${value}${CRLF}`
   })
   if (head.body === 'chunked') text += `transfer-encoding: chunked${CRLF}`

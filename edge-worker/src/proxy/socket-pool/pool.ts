@@ -108,7 +108,7 @@ export class ConnectionPool {
 
   async #send(req: UpstreamRequest, c: Connection): Promise<Response> {
     const bodyKind = req.body === null ? 'none' : req.headers.has('content-length') ? 'length' : 'chunked'
-    const head = serializeRequestHead({ method: req.method, target: req.target, host: req.host, headers: req.headers, body: bodyKind, omit: req.omitHeader })
+    const head = serializeRequestHead({ method: req.method, target: req.target, host: req.host, headers: req.headers, body: bodyKind })
     const upload = req.body
     const sent = upload === null ? c.writer.write(head) : c.writer.write(head).then(() => writeBody(c.writer, upload, bodyKind === 'chunked' ? 'chunked' : 'length'))
     // The upstream may answer before reading the whole body; a failed write then shows as an
