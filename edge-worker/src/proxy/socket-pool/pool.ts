@@ -10,9 +10,9 @@
  * and anything that arrives then (an unsolicited response, or the server closing) closes it, as
  * Go's transport does: bytes a server sends beyond its answer must never become the next
  * client's response (issue 17; test/adversarial/pool-poisoning.test.ts). A connection found
- * dead on reuse before any byte of the answer is replaced, and a request without a body is then
- * sent once more on a new connection, as Go's transport retries a request that never reached
- * the server.
+ * dead on reuse before any byte of the answer is replaced, and the request is sent once more on
+ * a new connection when Go's transport would replay it (Request.isReplayable: no body, and GET,
+ * HEAD, OPTIONS, TRACE or an Idempotency-Key header); nothing else is retried.
  *
  * @module
  */
@@ -50,9 +50,9 @@ export class ConnectionPool {
       try {
         return await this.#send(req, reused)
       } catch (err) {
-        // A stale keep-alive connection fails before any byte of the answer; without a body to
-        // resend, the request goes once more on a fresh connection.
-        if (!(err instanceof StaleConnection) || req.body !== null) throw err instanceof StaleConnection ? err.cause : err
+        // A stale keep-alive connection fails before any byte of the answer; a request Go's
+        // transport would replay goes once more on a fresh connection, no other.
+        if (!(err instanceof StaleConnection) || !replayable(req)) throw err instanceof StaleConnection ? err.cause : err
       }
     }
     try {
@@ -155,6 +155,13 @@ export class ConnectionPool {
     // The bytes are already encoded as Content-Encoding says: workerd must not encode them again.
     return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers, encodeBody: 'manual' } as ResponseInit)
   }
+}
+
+/** Go's Request.isReplayable. */
+function replayable(req: UpstreamRequest): boolean {
+  if (req.body !== null) return false
+  const m = req.method
+  return m === 'GET' || m === 'HEAD' || m === 'OPTIONS' || m === 'TRACE' || req.headers.has('idempotency-key') || req.headers.has('x-idempotency-key')
 }
 
 class StaleConnection extends Error {
