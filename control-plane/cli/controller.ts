@@ -36,6 +36,10 @@
  *   --ops-port N               /healthz /readyz /metrics on 0.0.0.0:N (default 9000; 0 picks a port)
  *   --debounce-ms N            quiet time before a recompile (default 50)
  *   --no-events                do not write Kubernetes Events
+ *   --event-refresh S          rewrite the Event of a problem that persists every S seconds (default 600), so
+ *                              the API server's --event-ttl (1 h by default) never expires it while it lasts
+ *   --secret-namespaces NS,... read Secrets only in these namespaces (a ServiceAccount that may read Secrets
+ *                              only there: deploy/secrets-in-namespaces); default as the other kinds
  *   --dashboard                serve the dashboard (routers, services, middlewares, TLS options with their
  *                              source objects and diagnostics; explain; last change) at /dashboard/ on the
  *                              ops port (off by default, as Traefik's)
@@ -109,6 +113,8 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
       'cloudflare-zone': { type: 'string' },
       dashboard: { type: 'boolean' },
       'no-events': { type: 'boolean' },
+      'event-refresh': { type: 'string' },
+      'secret-namespaces': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -116,7 +122,7 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
   if (sink !== 'local' && sink !== 'cloudflare') throw new Error(`--sink: "${sink}" is not local or cloudflare`)
   const target = values.target ?? (sink === 'cloudflare' ? 'cloudflare' : 'workerd')
   if (target !== 'workerd' && target !== 'cloudflare') throw new Error(`--target: "${target}" is not workerd or cloudflare`)
-  const seconds = (flag: 'lease-duration' | 'renew-deadline' | 'retry-period', fallback: number) => {
+  const seconds = (flag: 'lease-duration' | 'renew-deadline' | 'retry-period' | 'event-refresh', fallback: number) => {
     const v = values[flag]
     if (v === undefined) return fallback * 1000
     const n = Number(v)
@@ -157,6 +163,8 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
     debounceMs: int('debounce-ms', 50),
     pointerIntervalMs: int('pointer-interval-ms', sink === 'cloudflare' ? 1000 : 0),
     events: values['no-events'] !== true,
+    eventRefreshMs: seconds('event-refresh', 600),
+    secretNamespaces: values['secret-namespaces'] === undefined ? null : values['secret-namespaces'].split(',').map((s) => s.trim()).filter(Boolean),
     beaconUrl: values['beacon-url'] ?? env.TABLE_BEACON_URL,
     secretsKey: values['secrets-key'] ?? env.SECRETS_KEY_FILE,
     cloudflareZone: values['cloudflare-zone'] ?? env.CLOUDFLARE_ZONE_ID,
@@ -242,6 +250,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       ...(args.lease ? { lease: args.lease } : {}),
       debounceMs: args.debounceMs,
       events: args.events,
+      eventRefreshMs: args.eventRefreshMs,
+      secretNamespaces: args.secretNamespaces,
       log,
     })
     controller.start()

@@ -27,6 +27,7 @@ export function edgeTableStage(options: { entryPoint: string; entryPoints?: stri
       trustedCertificates,
       channels,
       directUpstreams: (options.target ?? 'workerd') === 'workerd' ? directUpstreams(built.table, built.endpoints) : [],
+      diagnostics: built.diagnostics,
       ...(listenerTls ? { listenerTls } : {}),
     }
   }
