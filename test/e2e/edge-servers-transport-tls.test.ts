@@ -15,6 +15,7 @@ import { createServer, type Server } from 'node:https'
 import type { TLSSocket } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { leafCert, startEdge, testCa, type TestEdge } from '../support/index.ts'
+import { caSecretYaml, serversTransportYaml, tlsSecretYaml } from '../support/manifests.ts'
 
 interface Seen {
   sni: string | false
@@ -47,8 +48,6 @@ async function httpsUpstream(host: string, options: { cert: { cert: string; key:
   return (server.address() as { port: number }).port
 }
 
-const b64 = (text: string) => Buffer.from(text).toString('base64')
-
 function manifests(): string {
   const client = leafCert({ dns: ['edge-client'] })
   const service = (name: string, port: number, target: number) => `apiVersion: v1
@@ -66,37 +65,11 @@ endpoints: [{ addresses: [${name === 'mtls' ? '127.0.0.8' : '127.0.0.7'}], condi
   const route = (host: string, svc: string, transport: string | null, passHostHeader = true) =>
     `    - match: Host(\`${host}\`)
       services: [{ name: ${svc}, port: 443, scheme: https, passHostHeader: ${passHostHeader}${transport ? `, serversTransport: ${transport}` : ''} }]`
-  return `apiVersion: v1
-kind: Secret
-metadata: { name: holdout-ca, namespace: demo }
-data: { ca.crt: ${b64(testCa().cert)} }
----
-apiVersion: v1
-kind: Secret
-metadata: { name: edge-client, namespace: demo }
-type: kubernetes.io/tls
-data: { tls.crt: ${b64(client.cert)}, tls.key: ${b64(client.key)} }
----
-apiVersion: traefik.io/v1alpha1
-kind: ServersTransport
-metadata: { name: holdout, namespace: demo }
-spec:
-  serverName: secure.holdout.internal
-  rootCAs: [{ secret: holdout-ca }]
----
-apiVersion: traefik.io/v1alpha1
-kind: ServersTransport
-metadata: { name: holdout-no-name, namespace: demo }
-spec:
-  rootCAs: [{ secret: holdout-ca }]
----
-apiVersion: traefik.io/v1alpha1
-kind: ServersTransport
-metadata: { name: with-client-cert, namespace: demo }
-spec:
-  rootCAsSecrets: [holdout-ca]
-  certificatesSecrets: [edge-client]
----
+  return `${caSecretYaml({ name: 'holdout-ca', ca: testCa().cert })}---
+${tlsSecretYaml({ name: 'edge-client', ...client })}---
+${serversTransportYaml({ name: 'holdout', spec: '{ serverName: secure.holdout.internal, rootCAs: [{ secret: holdout-ca }] }' })}---
+${serversTransportYaml({ name: 'holdout-no-name', spec: '{ rootCAs: [{ secret: holdout-ca }] }' })}---
+${serversTransportYaml({ name: 'with-client-cert', spec: '{ rootCAsSecrets: [holdout-ca], certificatesSecrets: [edge-client] }' })}---
 ${service('holdout', 443, holdoutPort)}---
 ${service('mtls', 443, mtlsPort)}---
 apiVersion: traefik.io/v1alpha1

@@ -16,7 +16,7 @@ import { connect } from 'node:tls'
 import { readFile, writeFile } from 'node:fs/promises'
 import { main as edgeCli } from '../../control-plane/cli/edge.ts'
 import { leafCert, testCa } from '../support/certs.ts'
-import { serviceYaml } from '../support/manifests.ts'
+import { caSecretYaml, serversTransportYaml, serviceYaml, tlsSecretYaml } from '../support/manifests.ts'
 import { PROBE_SCHEMA } from '../support/fixtures/probe-schema.ts'
 
 describe('self-hosted workerd files', () => {
@@ -108,23 +108,9 @@ spec: { minVersion: VersionTLS13 }
     try {
       const ca = testCa().cert
       const client = leafCert({ dns: ['edge-client'] })
-      const b64 = (t: string) => Buffer.from(t).toString('base64')
-      await writeFile(join(root, 'st.yaml'), `apiVersion: v1
-kind: Secret
-metadata: { name: ca, namespace: demo }
-data: { ca.crt: ${b64(ca)} }
----
-apiVersion: v1
-kind: Secret
-metadata: { name: client, namespace: demo }
-type: kubernetes.io/tls
-data: { tls.crt: ${b64(client.cert)}, tls.key: ${b64(client.key)} }
----
-apiVersion: traefik.io/v1alpha1
-kind: ServersTransport
-metadata: { name: st, namespace: demo }
-spec: { serverName: a.internal, rootCAsSecrets: [ca], certificatesSecrets: [client] }
----
+      await writeFile(join(root, 'st.yaml'), `${caSecretYaml({ name: 'ca', ca })}---
+${tlsSecretYaml({ name: 'client', ...client })}---
+${serversTransportYaml({ name: 'st', spec: '{ serverName: a.internal, rootCAsSecrets: [ca], certificatesSecrets: [client] }' })}---
 ${serviceYaml({ name: 'app', addresses: ['10.0.0.1'], port: 8443 })}---
 apiVersion: traefik.io/v1alpha1
 kind: IngressRoute
