@@ -27,7 +27,7 @@ import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/loca
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { numberFlag } from '../support/args.ts'
 import { benchHost, proxyConfig } from './generate.ts'
-import { createHarness, pin, waitFor, type Setup } from './harness.ts'
+import { createHarness, pin, waitFor, warmHosts, type Setup } from './harness.ts'
 import { ensureTools } from '../support/tools.ts'
 
 const args = process.argv.slice(2)
@@ -84,6 +84,7 @@ async function main(): Promise<void> {
     ...(await Promise.all(ENTRIES.map((e) => start(e.name, e.path, passTable, ENTRY_DIRECT)))),
   ]
   for (const s of setups) for (const h of s.hosts.slice(0, 50)) await waitFor(s.url, h)
+  for (const s of setups) if (s.hosts.length > 1) await warmHosts(s.url, s.hosts)
   const alone = (s: Setup) => {
     for (const other of setups) if (other !== s) pin(other.pid!, 0)
     pin(s.pid!, 1)

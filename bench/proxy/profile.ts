@@ -22,7 +22,7 @@ import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { numberFlag, stringFlag } from '../support/args.ts'
 import { freePort } from '../support/free-port.ts'
 import { benchHost, proxyConfig } from './generate.ts'
-import { createHarness, pin, waitFor } from './harness.ts'
+import { createHarness, pin, waitFor, warmHosts } from './harness.ts'
 import { allocationsDuring, inclusive, label, profiled, summarize, summarizeAllocations } from './inspector.ts'
 import { ensureTools } from '../support/tools.ts'
 
@@ -66,6 +66,7 @@ async function main(): Promise<void> {
   pin(edge.pid, 1)
   const hosts = PASSTHROUGH ? ['localhost'] : Array.from({ length: 1000 }, (_, i) => benchHost(Math.floor((i * ROUTERS) / 1000)))
   for (const h of hosts.slice(0, 20)) await waitFor(edge.url(), h)
+  if (hosts.length > 1) await warmHosts(edge.url(), hosts)
   const setup = { name: 'edge', url: edge.url(), hosts, pid: edge.pid }
   const warm = await wrk(setup)
   process.stderr.write(`warm-up: ${Math.round(warm.rps)} req/s, ${Math.round(warm.cpu)} µs CPU per request\n`)

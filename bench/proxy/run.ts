@@ -22,7 +22,7 @@ import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/loca
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { freePort } from '../support/free-port.ts'
 import { benchHost, proxyConfig } from './generate.ts'
-import { createHarness, pin, waitFor, type Setup, type WrkResult } from './harness.ts'
+import { createHarness, pin, waitFor, warmHosts, type Setup, type WrkResult } from './harness.ts'
 import { allocationsDuring, summarizeAllocations } from './inspector.ts'
 import { numberFlag } from '../support/args.ts'
 import { ensureTools } from '../support/tools.ts'
@@ -148,7 +148,8 @@ async function main(): Promise<void> {
     }
   }
   for (const s of setups) for (const h of s.hosts.slice(0, 50)) await waitFor(s.url, h)
-  log('all answer; warming up')
+  for (const s of setups) if (s.routers) await warmHosts(s.url, s.hosts)
+  log('all answer, every host once; warming up')
 
   // Warm-up: every isolate loads its table buckets and JITs before anything is measured.
   // Only the setup being measured runs on core 1: idle workerd processes still collect garbage
@@ -274,6 +275,7 @@ async function allocationProfiles(upstream: string, routers: number, items: Arra
     pin(edge.pid, 1)
     const setup = { name: item.name, url: edge.url(), hosts: item.path ? hosts : ['localhost'], pid: edge.pid }
     for (const h of setup.hosts.slice(0, 20)) await waitFor(setup.url, h)
+    if (item.path) await warmHosts(setup.url, setup.hosts)
     await wrk({ ...setup, name: `${item.name} (alloc warm-up)` })
     let measured: WrkResult | undefined
     const head = await allocationsDuring(inspector, async () => (measured = await wrk(setup)))

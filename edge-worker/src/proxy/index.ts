@@ -146,6 +146,18 @@ const CANONICAL_IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1
  * a socket instead, as it came.
  */
 export function urlKeepsHost(host: string): boolean {
+  let keeps = keepsHost.get(host)
+  if (keeps === undefined) {
+    // Hosts repeat: remembered (a bounded set, forgotten whole when full) rather than parsed per request.
+    if (keepsHost.size >= 4096) keepsHost.clear()
+    keepsHost.set(host, (keeps = parseKeepsHost(host)))
+  }
+  return keeps
+}
+
+const keepsHost = new Map<string, boolean>()
+
+function parseKeepsHost(host: string): boolean {
   const m = /^([a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?)(?::([1-9]\d{0,4}))?$/.exec(host)
   if (m === null || m[2] === '80' || (m[2] !== undefined && Number(m[2]) > 65535)) return false
   const name = m[1]!
