@@ -5,13 +5,16 @@
  * upstream must see (the client's with passHostHeader, the server's without), redirects passed
  * back as they are, bodies streamed both ways. Failures answer Traefik's statuses and bodies.
  *
- * Transport (pickTransport below): fetch() when the upstream is to see the server's own host, and
- * on Cloudflare (which keeps an in-zone Host); otherwise, on workerd, HTTP/1.1 over a socket,
- * because workerd's fetch() always writes the URL's host, and because only a socket can send a
- * ServersTransport's serverName as SNI: kept-alive connections of the UpstreamPool Durable Object
- * (./socket-pool) when bound, else one socket per request (WebSocket upgrades always: relayed
- * frame by frame). A ServersTransport with its own trust or client certificate has its own
- * channel (a worker binding; ./dial.ts), which every path goes through.
+ * Transport (chosen per request in the handler below: `direct`, `hostInUrl`, else a socket):
+ * fetch() when the upstream is to see the server's own host, and on Cloudflare (which keeps an
+ * in-zone Host); the fetch() of a direct upstream service (a fixed-address service of the workerd
+ * config, shared/table/upstream-bindings.ts) when it is to see the client's Host and the server
+ * has one; otherwise, on workerd, HTTP/1.1 over a socket, because workerd's fetch() always writes
+ * the URL's host, and because only a socket can send a ServersTransport's serverName as SNI:
+ * kept-alive connections of the UpstreamPool Durable Object (./socket-pool) when bound, else one
+ * socket per request (WebSocket upgrades always: relayed frame by frame). A ServersTransport
+ * with its own trust or client certificate has its own channel (a worker binding; ./dial.ts),
+ * which every path goes through.
  *
  * @module
  */
