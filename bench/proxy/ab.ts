@@ -21,8 +21,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
-import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
-import type { Built } from '../../control-plane/runtime/file-mode.ts'
+import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
+import type { Built } from '../../control-plane/pipeline/built.ts'
 import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { numberFlag } from '../support/args.ts'
@@ -36,11 +36,13 @@ const RUNS = numberFlag('runs', 5)
 const DURATION = numberFlag('duration', 5)
 const PASS_HOST = args.includes('--pass-host')
 const ENTRY_DIRECT = args.includes('--entry-direct')
-const ENTRIES = args.flatMap((a, i) => (args[i - 1] === '--entry' ? [a] : [])).map((spec) => {
-  const eq = spec.indexOf('=')
-  if (eq < 1) throw new Error(`--entry ${spec}: expected NAME=PATH`)
-  return { name: spec.slice(0, eq), path: spec.slice(eq + 1) }
-})
+const ENTRIES = args
+  .flatMap((a, i) => (args[i - 1] === '--entry' ? [a] : []))
+  .map((spec) => {
+    const eq = spec.indexOf('=')
+    if (eq < 1) throw new Error(`--entry ${spec}: expected NAME=PATH`)
+    return { name: spec.slice(0, eq), path: spec.slice(eq + 1) }
+  })
 
 // Before anything starts: a missing tool is installed, or named, not a stack trace half-way.
 ensureTools(['wrk', 'nginx', 'taskset', 'curl'])
@@ -114,14 +116,18 @@ async function main(): Promise<void> {
   const floorCpu = cpu.get('forwarding floor')!
   const floorRps = rps.get('forwarding floor')!
   console.log(`${ROUTERS} routers, ${RUNS} interleaved runs of ${DURATION} s, medians\n`)
-  console.log('| entry | req/s | vs pass-through | vs floor (per run) | p99 ms | CPU µs per request | above pass-through | above floor (per run) | runs (CPU µs) |')
+  console.log(
+    '| entry | req/s | vs pass-through | vs floor (per run) | p99 ms | CPU µs per request | above pass-through | above floor (per run) | runs (CPU µs) |',
+  )
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|')
   for (const s of setups) {
     const c = median(cpu.get(s.name)!)
     const q = median(rps.get(s.name)!)
     const vsFloor = median(rps.get(s.name)!.map((r, i) => r / floorRps[i]!))
     const aboveFloor = median(cpu.get(s.name)!.map((u, i) => u - floorCpu[i]!))
-    console.log(`| ${s.name} | ${Math.round(q).toLocaleString('en')} | ${(q / passRps).toFixed(2)}x | ${vsFloor.toFixed(2)}x | ${median(p99.get(s.name)!).toFixed(1)} | ${Math.round(c)} | ${Math.round(c - passCpu)} | ${Math.round(aboveFloor)} | ${cpu.get(s.name)!.map(Math.round).join(' / ')} |`)
+    console.log(
+      `| ${s.name} | ${Math.round(q).toLocaleString('en')} | ${(q / passRps).toFixed(2)}x | ${vsFloor.toFixed(2)}x | ${median(p99.get(s.name)!).toFixed(1)} | ${Math.round(c)} | ${Math.round(c - passCpu)} | ${Math.round(aboveFloor)} | ${cpu.get(s.name)!.map(Math.round).join(' / ')} |`,
+    )
   }
   // Which threads spend it: workerd's own (the isolate and its I/O) or V8's workers (GC, compilation).
   const names = [...new Set(setups.flatMap((s) => threads.get(s.name)!.flatMap(Object.keys)))].sort()

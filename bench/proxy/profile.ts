@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
-import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
+import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
 import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { numberFlag, stringFlag } from '../support/args.ts'
@@ -74,7 +74,9 @@ async function main(): Promise<void> {
   let measured = warm
   if (ALLOC) {
     const head = await allocationsDuring(inspectorAddress, async () => (measured = await wrk(setup)))
-    const what = PASSTHROUGH ? 'pass-through worker' : `${ENTRY ?? 'edge'}, ${ROUTERS} routers, passHostHeader ${PASS_HOST}${DIRECT ? ' (direct upstream service)' : ''}`
+    const what = PASSTHROUGH
+      ? 'pass-through worker'
+      : `${ENTRY ?? 'edge'}, ${ROUTERS} routers, passHostHeader ${PASS_HOST}${DIRECT ? ' (direct upstream service)' : ''}`
     console.log(`${what}: ${Math.round(measured.rps)} req/s while sampling allocations\n`)
     for (const line of summarizeAllocations(head, 40, measured.rps * SECONDS)) console.log(line)
     return

@@ -16,8 +16,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
-import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
-import type { Built } from '../../control-plane/runtime/file-mode.ts'
+import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
+import type { Built } from '../../control-plane/pipeline/built.ts'
 import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { freePort } from '../support/free-port.ts'
@@ -100,10 +100,21 @@ async function main(): Promise<void> {
   log('upstream up')
 
   const ngPort = await freePort()
-  pinned(1, 'nginx', ['-c', nginxConf(ngPort, `upstream up { server 127.0.0.1:${upPort}; keepalive 64; }\n  server { listen 127.0.0.1:${ngPort}; location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; } }`), '-g', 'daemon off;'])
+  pinned(1, 'nginx', [
+    '-c',
+    nginxConf(
+      ngPort,
+      `upstream up { server 127.0.0.1:${upPort}; keepalive 64; }\n  server { listen 127.0.0.1:${ngPort}; location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; } }`,
+    ),
+    '-g',
+    'daemon off;',
+  ])
   const haPort = await freePort()
   const haConf = join(dir, 'haproxy.cfg')
-  writeFileSync(haConf, `global\n  nbthread 1\n  maxconn 4096\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  option http-keep-alive\nfrontend f\n  bind 127.0.0.1:${haPort}\n  default_backend b\nbackend b\n  http-reuse always\n  server s1 127.0.0.1:${upPort}\n`)
+  writeFileSync(
+    haConf,
+    `global\n  nbthread 1\n  maxconn 4096\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  option http-keep-alive\nfrontend f\n  bind 127.0.0.1:${haPort}\n  default_backend b\nbackend b\n  http-reuse always\n  server s1 127.0.0.1:${upPort}\n`,
+  )
   pinned(1, 'haproxy', ['-f', haConf, '-db'])
 
   const worker = async (name: string, file: string): Promise<LocalEdge> => {
@@ -168,7 +179,9 @@ async function main(): Promise<void> {
       alone(s)
       const r = await wrk(s)
       results.set(s.name, [...(results.get(s.name) ?? []), r])
-      process.stderr.write(`run ${run + 1}/${RUNS} ${s.name}: ${Math.round(r.rps)} req/s${Number.isNaN(r.cpu) ? '' : `, ${Math.round(r.cpu)} µs CPU per request`}\n`)
+      process.stderr.write(
+        `run ${run + 1}/${RUNS} ${s.name}: ${Math.round(r.rps)} req/s${Number.isNaN(r.cpu) ? '' : `, ${Math.round(r.cpu)} µs CPU per request`}\n`,
+      )
     }
   }
   // Latency at equal, light load (LIGHT requests in flight; 1 by default, from this process's own
@@ -189,10 +202,14 @@ async function main(): Promise<void> {
   if (!LIGHT_ONLY) {
     const floorRuns = results.get(FLOOR)!
     const passRuns = results.get(PASS)!
-    console.log(`wrk -t2 -c64 -d${DURATION}s --latency, ${RUNS} interleaved run(s), medians (min-max over the runs); upstream nginx (1 worker) + wrk on core 0, proxy on core 1\n`)
+    console.log(
+      `wrk -t2 -c64 -d${DURATION}s --latency, ${RUNS} interleaved run(s), medians (min-max over the runs); upstream nginx (1 worker) + wrk on core 0, proxy on core 1\n`,
+    )
     // CPU time the proxy's process really used per request: unlike req/s, it holds when other
     // processes share the proxy's core (1e6 / req/s equals it only on an otherwise idle core).
-    console.log('| setup | req/s | p50 ms | p99 ms | CPU µs per request (measured) | vs pass-through (req/s, per run) | vs floor (req/s, per run) | CPU µs above floor (per run) |')
+    console.log(
+      '| setup | req/s | p50 ms | p99 ms | CPU µs per request (measured) | vs pass-through (req/s, per run) | vs floor (req/s, per run) | CPU µs above floor (per run) |',
+    )
     console.log('|---|---:|---:|---:|---:|---:|---:|---:|')
     for (const s of setups) {
       const rs = results.get(s.name)!
@@ -208,14 +225,18 @@ async function main(): Promise<void> {
     }
   }
   const passLight = light.get(PASS)!
-  console.log(`\nLight load: ${LIGHT === 1 ? `one request at a time over one kept-alive connection (Node http client) for ${DURATION} s` : `wrk -t1 -c${LIGHT} -d${DURATION}s --latency`}, ${RUNS} interleaved run(s), medians (min-max)\n`)
+  console.log(
+    `\nLight load: ${LIGHT === 1 ? `one request at a time over one kept-alive connection (Node http client) for ${DURATION} s` : `wrk -t1 -c${LIGHT} -d${DURATION}s --latency`}, ${RUNS} interleaved run(s), medians (min-max)\n`,
+  )
   console.log('| setup | req/s | p50 ms | p99 ms | p99 above pass-through, ms (per run) |')
   console.log('|---|---:|---:|---:|---:|')
   for (const s of setups) {
     const rs = light.get(s.name)!
     const above = s.pid !== undefined && s.name !== PASS ? perRun(rs, passLight, (x, y) => x.p99 - y.p99) : []
     const p99 = rs.map((r) => r.p99)
-    console.log(`| ${s.name} | ${Math.round(median(rs.map((r) => r.rps))).toLocaleString('en')} | ${median(rs.map((r) => r.p50)).toFixed(2)} | ${median(p99).toFixed(2)}${spread(p99, 2)} | ${above.length ? `${median(above).toFixed(2)}${spread(above, 2)}` : ''} |`)
+    console.log(
+      `| ${s.name} | ${Math.round(median(rs.map((r) => r.rps))).toLocaleString('en')} | ${median(rs.map((r) => r.p50)).toFixed(2)} | ${median(p99).toFixed(2)}${spread(p99, 2)} | ${above.length ? `${median(above).toFixed(2)}${spread(above, 2)}` : ''} |`,
+    )
   }
 
   // Issue 19's targets, at the largest table.
@@ -229,27 +250,67 @@ async function main(): Promise<void> {
     const fetchRuns = results.get(at('fetch'))!
     const directRuns = results.get(at('direct'))!
     const poolRuns = results.get(at('pool'))!
-    check(`fetch path, req/s vs the floor's`, perRun(fetchRuns, floorRuns, (x, y) => x.rps / y.rps), '>= 0.95x', (v) => v >= 0.95, 'x')
-    check('fetch path, CPU µs per request above the floor', perRun(fetchRuns, floorRuns, (x, y) => x.cpu - y.cpu), '<= 15 µs', (v) => v <= 15, ' µs', 0)
-    check(`passHostHeader (direct upstream service), req/s vs the floor's`, perRun(directRuns, floorRuns, (x, y) => x.rps / y.rps), '>= 0.8x', (v) => v >= 0.8, 'x')
-    check(`passHostHeader (UpstreamPool object: pod addresses), req/s vs the floor's`, perRun(poolRuns, floorRuns, (x, y) => x.rps / y.rps), '>= 0.8x', (v) => v >= 0.8, 'x')
+    check(
+      `fetch path, req/s vs the floor's`,
+      perRun(fetchRuns, floorRuns, (x, y) => x.rps / y.rps),
+      '>= 0.95x',
+      (v) => v >= 0.95,
+      'x',
+    )
+    check(
+      'fetch path, CPU µs per request above the floor',
+      perRun(fetchRuns, floorRuns, (x, y) => x.cpu - y.cpu),
+      '<= 15 µs',
+      (v) => v <= 15,
+      ' µs',
+      0,
+    )
+    check(
+      `passHostHeader (direct upstream service), req/s vs the floor's`,
+      perRun(directRuns, floorRuns, (x, y) => x.rps / y.rps),
+      '>= 0.8x',
+      (v) => v >= 0.8,
+      'x',
+    )
+    check(
+      `passHostHeader (UpstreamPool object: pod addresses), req/s vs the floor's`,
+      perRun(poolRuns, floorRuns, (x, y) => x.rps / y.rps),
+      '>= 0.8x',
+      (v) => v >= 0.8,
+      'x',
+    )
     for (const path of ['fetch', 'direct', 'pool'] as const) {
-      check(`light-load p99 above the pass-through's, ${path}`, perRun(light.get(at(path))!, passLight, (x, y) => x.p99 - y.p99), '<= +1 ms', (v) => v <= 1, ' ms')
+      check(
+        `light-load p99 above the pass-through's, ${path}`,
+        perRun(light.get(at(path))!, passLight, (x, y) => x.p99 - y.p99),
+        '<= +1 ms',
+        (v) => v <= 1,
+        ' ms',
+      )
     }
     for (const path of ['fetch', 'direct', 'pool'] as const) {
-      check(`saturated p99 vs the floor's, ${path}`, perRun(results.get(at(path))!, floorRuns, (x, y) => x.p99 / y.p99), '<= 1.2x', (v) => v <= 1.2, 'x')
+      check(
+        `saturated p99 vs the floor's, ${path}`,
+        perRun(results.get(at(path))!, floorRuns, (x, y) => x.p99 / y.p99),
+        '<= 1.2x',
+        (v) => v <= 1.2,
+        'x',
+      )
     }
-    console.log(`\nIssue 19's targets, ${size.toLocaleString('en')} routers: medians of the per-run figures (min-max), each run's edge against the same pass's floor\n`)
+    console.log(
+      `\nIssue 19's targets, ${size.toLocaleString('en')} routers: medians of the per-run figures (min-max), each run's edge against the same pass's floor\n`,
+    )
     console.log('| figure | measured | target | |\n|---|---:|---|---|')
     for (const r of rows) console.log(r)
   }
   console.log(`\n${builds.join('\n')}`)
 
-  if (ALLOC) await allocationProfiles(upstream, size, [
-    { name: PASS, file: 'passthrough-worker.ts' },
-    { name: FLOOR, file: 'forwarding-floor-worker.ts' },
-    ...PATHS.map((path) => ({ name: `edge, ${size.toLocaleString('en')} routers, ${path.label}`, path })),
-  ])
+  if (ALLOC)
+    await allocationProfiles(upstream, size, [
+      { name: PASS, file: 'passthrough-worker.ts' },
+      { name: FLOOR, file: 'forwarding-floor-worker.ts' },
+      ...PATHS.map((path) => ({ name: `edge, ${size.toLocaleString('en')} routers, ${path.label}`, path })),
+    ])
 }
 
 /**
@@ -257,8 +318,14 @@ async function main(): Promise<void> {
  * in a workerd of its own with the inspector open (apart from the timed runs: an inspector may
  * cost). A figure the machine's load does not move.
  */
-async function allocationProfiles(upstream: string, routers: number, items: Array<{ name: string; file?: string; path?: (typeof PATHS)[number] }>): Promise<void> {
-  console.log(`\nAllocations per request (V8 sampling heap profiler, every 256 bytes, collected objects included; ${DURATION} s of saturated load each), largest functions\n`)
+async function allocationProfiles(
+  upstream: string,
+  routers: number,
+  items: Array<{ name: string; file?: string; path?: (typeof PATHS)[number] }>,
+): Promise<void> {
+  console.log(
+    `\nAllocations per request (V8 sampling heap profiler, every 256 bytes, collected objects included; ${DURATION} s of saturated load each), largest functions\n`,
+  )
   const hosts = Array.from({ length: HOSTS_PER_RUN }, (_, i) => benchHost(Math.floor((i * routers) / HOSTS_PER_RUN)))
   for (const item of items) {
     const inspector = `127.0.0.1:${await freePort()}`
@@ -267,7 +334,14 @@ async function allocationProfiles(upstream: string, routers: number, items: Arra
     try {
       edge = item.path
         ? await edgeWith(routers, upstream, item.path, `alloc-${item.path.key}`)
-        : await startLocalEdge({ store: createMemoryKvStore(), stateDir: join(dir, `alloc-${item.file}`), entryPoints: [{ name: 'web', address: '127.0.0.1:0' }], workerEntry: join(REPO_ROOT, 'bench/proxy', item.file!), vars: { UPSTREAM: upstream }, log: () => {} })
+        : await startLocalEdge({
+            store: createMemoryKvStore(),
+            stateDir: join(dir, `alloc-${item.file}`),
+            entryPoints: [{ name: 'web', address: '127.0.0.1:0' }],
+            workerEntry: join(REPO_ROOT, 'bench/proxy', item.file!),
+            vars: { UPSTREAM: upstream },
+            log: () => {},
+          })
     } finally {
       delete process.env.WORKERD_INSPECTOR_ADDR
     }

@@ -20,7 +20,11 @@ export function ensureTools(commands: Array<keyof typeof PACKAGES>): void {
     process.stderr.write(`[bench] installing ${packages} (apt-get)\n`)
     // flock: benchmarks started together install once.
     const install = `flock /tmp/traefik-edge-bench-tools.lock sh -c "apt-get install -y ${packages} || { apt-get update && apt-get install -y ${packages}; }"`
-    const r = spawnSync('sh', ['-c', install], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 900_000 })
+    const r = spawnSync('sh', ['-c', install], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      timeout: 900_000,
+    })
     const still = commands.filter((c) => !has(c))
     if (still.length === 0) return
     process.stderr.write(`[bench] apt-get could not install ${packages} (status ${r.status}):\n${r.stderr?.toString().slice(-2000) ?? ''}\n`)

@@ -12,16 +12,17 @@
 import { parseArgs } from 'node:util'
 import { PROVIDER_FLAGS, PROVIDER_FLAGS_USAGE, providerOptionsFromFlags } from '../compiler/options/flags.ts'
 import { ManifestError } from '../manifests/load.ts'
-import { runEdge } from '../runtime/run-edge.ts'
+import { runEdge } from './run-edge.ts'
 import { loadOrCreateDefaultCert } from '../runtime/default-cert.ts'
-import { edgeTableStage } from '../runtime/edge-table.ts'
+import { edgeTableStage } from '../pipeline/edge-table.ts'
 import { DEFAULT_STATE_DIR } from '../runtime/paths.ts'
-import { manifestPipeline } from '../runtime/pipeline.ts'
+import { manifestPipeline } from '../pipeline/pipeline.ts'
 import { emitSelfHostedEdge } from '../runtime/self-hosted.ts'
 import { planSocketTls } from '../runtime/workerd-tls.ts'
 import { onShutdown } from '../runtime/shutdown.ts'
-import { observabilityVars } from '../../edge-worker/src/observability/settings.ts'
+import { observabilityVars } from '../../shared/observability/vars.ts'
 import type { CliIO } from './io.ts'
+import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 
 const USAGE = `usage: npm run edge -- --manifests PATH... [flags]
 
@@ -36,6 +37,9 @@ flags:
                                      certificate (or the manifests' one, else a generated default)
                                      and the default TLS options
   --https-entrypoint NAME            the entry point the HTTPS listener serves (default websecure)
+  --target workerd|cloudflare        the runtime the table is built for (default workerd); cloudflare:
+                                     as deployed to Cloudflare, pod addresses reached through the
+                                     local stand-in of the cluster's tunnel (the VPC_NETWORK binding)
 ${PROVIDER_FLAGS_USAGE}
   --persist-to DIR                   local KV state, as wrangler dev's flag (default .wrangler/state)
   --state-dir DIR                    signing key and generated config (default .state)
@@ -57,7 +61,6 @@ ${PROVIDER_FLAGS_USAGE}
   -h, --help                         this text
 `
 
-
 export function parseEdgeArgs(argv: readonly string[]) {
   const { values, positionals } = parseArgs({
     args: [...argv],
@@ -69,6 +72,7 @@ export function parseEdgeArgs(argv: readonly string[]) {
       entrypoint: { type: 'string' },
       'https-port': { type: 'string' },
       'https-entrypoint': { type: 'string' },
+      target: { type: 'string' },
       ...PROVIDER_FLAGS,
       'persist-to': { type: 'string' },
       'state-dir': { type: 'string' },
@@ -86,12 +90,17 @@ export function parseEdgeArgs(argv: readonly string[]) {
   const port = Number(values.port ?? 8787)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${values.port}: not a port number`)
   const httpsPort = values['https-port'] === undefined ? undefined : Number(values['https-port'])
-  if (httpsPort !== undefined && (!Number.isInteger(httpsPort) || httpsPort < 0 || httpsPort > 65535)) throw new Error(`--https-port ${values['https-port']}: not a port number`)
+  if (httpsPort !== undefined && (!Number.isInteger(httpsPort) || httpsPort < 0 || httpsPort > 65535))
+    throw new Error(`--https-port ${values['https-port']}: not a port number`)
+  const target = values.target ?? 'workerd'
+  if (target !== 'workerd' && target !== 'cloudflare') throw new Error(`--target ${values.target}: workerd or cloudflare`)
   const provider = providerOptionsFromFlags(values)
   const dashboardPort = values['no-dashboard'] ? null : Number(values['dashboard-port'] ?? 0)
-  if (dashboardPort !== null && (!Number.isInteger(dashboardPort) || dashboardPort < 0 || dashboardPort > 65535)) throw new Error(`--dashboard-port ${values['dashboard-port']}: not a port number`)
+  if (dashboardPort !== null && (!Number.isInteger(dashboardPort) || dashboardPort < 0 || dashboardPort > 65535))
+    throw new Error(`--dashboard-port ${values['dashboard-port']}: not a port number`)
   const metricsPort = values['metrics-port'] === undefined ? undefined : Number(values['metrics-port'])
-  if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)) throw new Error(`--metrics-port ${values['metrics-port']}: not a port number`)
+  if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535))
+    throw new Error(`--metrics-port ${values['metrics-port']}: not a port number`)
   const observability = {
     ...observabilityVars({ accessLog: values['access-log'] === true, tracingEndpoint: values['tracing-endpoint'] }),
     // The worker variable that switches the limits to the EdgeLimiter Durable Object (edge-worker/src/durable/limits.ts).
@@ -104,6 +113,7 @@ export function parseEdgeArgs(argv: readonly string[]) {
     entryPoint: values.entrypoint ?? 'web',
     ...(httpsPort === undefined ? {} : { httpsPort }),
     ...(values['https-entrypoint'] === undefined ? {} : { httpsEntryPoint: values['https-entrypoint'] }),
+    target: target as EdgeTarget,
     provider,
     persistTo: values['persist-to'],
     stateDir: values['state-dir'],
@@ -136,14 +146,26 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     // The manifests, when given, say what the config must hold: the serversTransports' own
     // networks (CAs, client certificates) and the HTTPS socket's certificate, as npm run edge does.
     const httpsEntryPoint = args.httpsPort === undefined ? undefined : (args.httpsEntryPoint ?? 'websecure')
-    const built = args.manifests.length ? await manifestPipeline(args.provider, edgeTableStage({ entryPoint: args.entryPoint, ...(httpsEntryPoint ? { httpsEntryPoint } : {}) }))(args.manifests) : undefined
+    const built = args.manifests.length
+      ? await manifestPipeline(args.provider, edgeTableStage({ entryPoint: args.entryPoint, ...(httpsEntryPoint ? { httpsEntryPoint } : {}) }))(args.manifests)
+      : undefined
     if (args.httpsPort !== undefined) {
       const plan = built ? built.listenerTls : planSocketTls({})
       for (const p of plan?.problems ?? []) io.stderr(`${p}\n`)
       const keypair = plan?.keypair ?? (await loadOrCreateDefaultCert(args.stateDir ?? DEFAULT_STATE_DIR))
       https = { entryPoint: args.httpsEntryPoint ?? 'websecure', port: args.httpsPort, tls: { ...keypair, ...plan?.options } }
     }
-    const config = await emitSelfHostedEdge({ dir: args.emitWorkerd, entryPoint: args.entryPoint, port: args.port, kvAddress: args.kvAddress, stateDir: args.stateDir, ...(https ? { https } : {}), ...(built ? { outbound: built } : {}), vars: args.observability, ...(args.metricsPort === undefined ? {} : { metricsPort: args.metricsPort }) })
+    const config = await emitSelfHostedEdge({
+      dir: args.emitWorkerd,
+      entryPoint: args.entryPoint,
+      port: args.port,
+      kvAddress: args.kvAddress,
+      stateDir: args.stateDir,
+      ...(https ? { https } : {}),
+      ...(built ? { outbound: built } : {}),
+      vars: args.observability,
+      ...(args.metricsPort === undefined ? {} : { metricsPort: args.metricsPort }),
+    })
     io.stdout(`workerd serve ${config}\n`)
     return 0
   }
@@ -166,8 +188,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
 }
 
 if (import.meta.main) {
-  process.exit(await main(process.argv.slice(2), {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
-  }))
+  process.exit(
+    await main(process.argv.slice(2), {
+      stdout: (t) => process.stdout.write(t),
+      stderr: (t) => process.stderr.write(t),
+    }),
+  )
 }

@@ -39,7 +39,10 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'diff-cli-'))
   await mkdir(OLD())
   await mkdir(NEW())
-  await writeFile(join(OLD(), 'app.yaml'), [service('web', ['10.0.0.1', '10.0.0.2']), route({ match: 'Host(`a.example`)', middlewares: ['strip'] }), middleware('/api')].join('---\n'))
+  await writeFile(
+    join(OLD(), 'app.yaml'),
+    [service('web', ['10.0.0.1', '10.0.0.2']), route({ match: 'Host(`a.example`)', middlewares: ['strip'] }), middleware('/api')].join('---\n'),
+  )
   await writeFile(
     join(NEW(), 'app.yaml'),
     [
@@ -83,16 +86,33 @@ describe('npm run diff', () => {
   })
 
   it('pairs a router renamed by a rule change, and refuses bad input with exit 2', async () => {
-    await writeFile(join(dir, 'renamed.yaml'), [service('web', ['10.0.0.1', '10.0.0.2']), route({ match: 'Host(`z.example`)', middlewares: ['strip'] }), middleware('/api')].join('---\n'))
+    await writeFile(
+      join(dir, 'renamed.yaml'),
+      [service('web', ['10.0.0.1', '10.0.0.2']), route({ match: 'Host(`z.example`)', middlewares: ['strip'] }), middleware('/api')].join('---\n'),
+    )
     const { code, stdout } = await run([OLD(), '--', join(dir, 'renamed.yaml')])
     expect(code).toBe(1)
-    expect(stdout).toMatch(/~ app-site-[0-9a-f]{20} -> app-site-[0-9a-f]{20} \(renamed: its rule changed\)\n {6}rule: "Host\(`a\.example`\)" -> "Host\(`z\.example`\)"/)
+    expect(stdout).toMatch(
+      /~ app-site-[0-9a-f]{20} -> app-site-[0-9a-f]{20} \(renamed: its rule changed\)\n {6}rule: "Host\(`a\.example`\)" -> "Host\(`z\.example`\)"/,
+    )
     // Same servers under the new name: no endpoint change.
     expect(stdout).not.toContain('endpoints:')
     expect((await run([OLD()])).code).toBe(2)
     const missing = await run([OLD(), '--', join(dir, 'nope')])
     expect(missing.code).toBe(2)
     expect(missing.stderr).toContain('nope')
+  })
+
+  it('reports no unreachable pod or ClusterIP server of examples/ on the Cloudflare target: they go through the tunnel', async () => {
+    await mkdir(join(dir, 'empty'), { recursive: true })
+    const examples = join(import.meta.dirname, '../../examples')
+    const cf = await run(['--target', 'cloudflare', join(dir, 'empty'), '--', examples])
+    expect(cf.code).toBe(1)
+    expect(cf.stdout).toMatch(/endpoints:\n(.*\n)* {6}\+ http:\/\/127\.0\.0\.11:18081\n/)
+    expect(cf.stdout).not.toMatch(/1003|refuses|unreachable|passHostHeader/)
+    // ClusterIP servers (nativeLB) and node addresses are pod-network addresses too.
+    const native = await run(['--target', 'cloudflare', '--native-lb-by-default', join(dir, 'empty'), '--', examples])
+    expect(native.stdout).not.toMatch(/1003|refuses|unreachable/)
   })
 
   it('says a secret changed without showing it', async () => {

@@ -68,7 +68,7 @@ describe('HTTP checks', () => {
     await expect(probe(base, spec({ path: '/redirect' }), noTls)).rejects.toThrow('500')
     await expect(probe(base, spec({ path: '/redirect', followRedirects: false }), noTls)).resolves.toBeUndefined()
   })
-  it('a relative redirect keeps the configured Host, as Go\'s client does', async () => {
+  it("a relative redirect keeps the configured Host, as Go's client does", async () => {
     seen.length = 0
     await expect(probe(base, spec({ path: '/redirect', hostname: 'check.example' }), noTls)).rejects.toThrow('500')
     expect(seen.map((s) => `${s.url} ${s.host}`)).toEqual(['/redirect check.example', '/status/500 check.example'])
@@ -133,13 +133,18 @@ describe('gRPC checks (grpc.health.v1.Health/Check)', () => {
 describe('TLS checks with the serversTransport', () => {
   it('present its client certificate to a server that requires one, and verify with its CA and serverName', async () => {
     const client = leafCert({ dns: ['edge-client'] })
-    const tlsServer = createHttpsServer({ ...leafCert({ dns: ['secure.holdout.internal'] }), requestCert: true, rejectUnauthorized: true, ca: testCa().cert }, (req, res) =>
-      res.writeHead((req.socket as TLSSocket).getPeerCertificate().subject?.CN === 'edge-client' ? 200 : 403).end(),
+    const tlsServer = createHttpsServer(
+      { ...leafCert({ dns: ['secure.holdout.internal'] }), requestCert: true, rejectUnauthorized: true, ca: testCa().cert },
+      (req, res) => res.writeHead((req.socket as TLSSocket).getPeerCertificate().subject?.CN === 'edge-client' ? 200 : 403).end(),
     )
     await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', r))
     try {
       const url = `https://127.0.0.1:${(tlsServer.address() as AddressInfo).port}`
-      const plan = planOf('s', {}, [url], { serverName: 'secure.holdout.internal', rootCAs: [testCa().cert], certificates: [{ certFile: client.cert, keyFile: client.key }] })
+      const plan = planOf('s', {}, [url], {
+        serverName: 'secure.holdout.internal',
+        rootCAs: [testCa().cert],
+        certificates: [{ certFile: client.cert, keyFile: client.key }],
+      })
       await expect(probe(url, spec(), plan.tls)).resolves.toBeUndefined()
       // Without the certificate the server refuses the handshake.
       await expect(probe(url, spec(), { ...plan.tls, cert: undefined, key: undefined })).rejects.toThrow()

@@ -6,10 +6,10 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { serveKvForWorkerd } from '../kv/workerd-kv-server.ts'
 import type { KvStore } from '../kv/store.ts'
-import type { EdgeTableInput } from '../publish/pack-table.ts'
+import type { EdgeTableInput } from '../../shared/kv/pack-table.ts'
 import { TablePublisher, type PublishResult } from '../publish/publisher.ts'
 import { loadOrCreateDevSigningKey, type TableSigner } from '../publish/signing-key.ts'
-import { loadOrCreateDevSecretsKey, SECRETS_KEY_BINDING, type SecretsKeyPair } from '../table/secrets.ts'
+import { loadOrCreateDevSecretsKey, SECRETS_KEY_BINDING, type SecretsKeyPair } from '../publish/seal-secrets.ts'
 import { DEFAULT_STATE_DIR, DEV_SECRETS_KEY, DEV_SIGNING_KEY } from './paths.ts'
 import { METRICS_SOCKET, type WorkerdChannel, type WorkerdEntryPoint, type WorkerdSocketTls } from './workerd-config.ts'
 import { writeWorkerdEdgeFiles } from './workerd-edge-files.ts'
@@ -134,6 +134,8 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
       directUpstreams: direct,
       vars: { ...localTableVars(signer, options.refreshMs ?? 250), [SECRETS_KEY_BINDING]: secrets.binding, ...options.vars },
       ...(metricsAddress ? { metricsAddress } : {}),
+      // A Cloudflare-target table reaches its pod addresses through the tunnel: locally, the stand-in.
+      tunnelStandIn: true,
     })
     const proc = await startWorkerd({ configPath, sockets: [...entryPoints.map((e) => e.name), ...(metricsAddress ? [METRICS_SOCKET] : [])], log: options.log })
     workerd = proc

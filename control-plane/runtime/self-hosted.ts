@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { loadOrCreateDevSigningKey } from '../publish/signing-key.ts'
-import { loadOrCreateDevSecretsKey, SECRETS_KEY_BINDING } from '../table/secrets.ts'
+import { loadOrCreateDevSecretsKey, SECRETS_KEY_BINDING } from '../publish/seal-secrets.ts'
 import { DEFAULT_STATE_DIR, DEV_SECRETS_KEY, DEV_SIGNING_KEY } from './paths.ts'
 import type { OutboundTls } from './local-edge.ts'
 import type { WorkerdSocketTls } from './workerd-config.ts'
@@ -43,8 +43,19 @@ export async function emitSelfHostedEdge(options: SelfHostedOptions): Promise<st
     ],
     kvAddress: options.kvAddress,
     workerEntry: options.workerEntry,
-    ...(options.outbound ? { trustedCertificates: [...options.outbound.trustedCertificates], channels: [...options.outbound.channels], directUpstreams: [...(options.outbound.directUpstreams ?? [])] } : {}),
-    vars: { ...options.vars, TABLE_JWKS: JSON.stringify(signer.jwks), TABLE_REFRESH_MS: String(options.refreshMs ?? 1000), [SECRETS_KEY_BINDING]: secrets.binding },
+    ...(options.outbound
+      ? {
+          trustedCertificates: [...options.outbound.trustedCertificates],
+          channels: [...options.outbound.channels],
+          directUpstreams: [...(options.outbound.directUpstreams ?? [])],
+        }
+      : {}),
+    vars: {
+      ...options.vars,
+      TABLE_JWKS: JSON.stringify(signer.jwks),
+      TABLE_REFRESH_MS: String(options.refreshMs ?? 1000),
+      [SECRETS_KEY_BINDING]: secrets.binding,
+    },
     ...(options.metricsPort === undefined ? {} : { metricsAddress: `127.0.0.1:${options.metricsPort}` }),
   })
 }

@@ -1,7 +1,9 @@
 // Generates the `workerd serve` configuration of the self-hosted edge (and of `npm run edge`):
 // one socket and one worker per entry point (each worker gets its ENTRYPOINT), the ROUTES KV
-// binding implemented by an HTTP service, and an outbound network that may reach private and
-// loopback upstreams. Pure: text in, text out.
+// binding implemented by an HTTP service, an outbound network that may reach private and
+// loopback upstreams, the serversTransports' own networks and the direct upstream services, and
+// for local runs the stand-in of the cluster's tunnel. Pure: text in, text out.
+import { TUNNEL_BINDING } from '../../shared/table/tunnel.ts'
 import { directUpstreamBinding } from '../../shared/table/upstream-bindings.ts'
 
 export interface WorkerdEntryPoint {
@@ -12,6 +14,11 @@ export interface WorkerdEntryPoint {
   tls?: WorkerdSocketTls
   /** A request header whose JSON workerd exposes as request.cf (set by a trusted proxy in front). */
   cfBlobHeader?: string
+  /**
+   * No ENTRYPOINT for this socket's worker: it serves entry points by the request's scheme, as the
+   * deployed Worker does (ENTRYPOINT_BY_SCHEME; edge-worker/src/entry-points.ts).
+   */
+  byScheme?: boolean
 }
 
 /** What workerd's TlsOptions can say of a Traefik TLSOption (./workerd-tls.ts translates). */
@@ -55,6 +62,12 @@ export interface WorkerdConfigInput {
   directUpstreams?: string[]
   /** An internal socket serving Prometheus `/metrics` for every entry point (Traefik's metrics entry point). */
   metrics?: { address: string }
+  /**
+   * The local stand-in of the Workers VPC Network binding (edge-worker/src/local/tunnel-stand-in.ts,
+   * bundled to this file beside the config), bound as TUNNEL_BINDING in every entry point's worker:
+   * a Cloudflare-target table reaches its pod addresses through it, as through the cluster's tunnel.
+   */
+  tunnelWorkerFile?: string
 }
 
 /** A serversTransport's network (control-plane/table's UpstreamChannel). */
@@ -78,6 +91,9 @@ const BEACON = { variable: 'TABLE_BEACON_TOKEN', binding: 'TABLE_BEACON', classN
 /** Kept-alive upstream connections for passHostHeader (edge-worker/src/proxy/socket-pool), one namespace per entry point's worker. */
 const UPSTREAM_POOL = { binding: 'UPSTREAM_POOL', className: 'UpstreamPool' }
 
+/** The tunnel stand-in's service. */
+const TUNNEL_SERVICE = 'edge-tunnel'
+
 export function workerdConfig(input: WorkerdConfigInput): string {
   const allow = input.allow ?? ['public', 'private', 'local']
   const globalLimits = input.vars[GLOBAL_LIMITS.variable] === 'global'
@@ -98,14 +114,24 @@ export function workerdConfig(input: WorkerdConfigInput): string {
       bindings = [
 ${[
   ...kvServices.map((kv) => `        (name = ${str(kv.binding)}, kvNamespace = ${str(kv.service)}),`),
-  ...(globalLimits ? [`        (name = ${str(GLOBAL_LIMITS.binding)}, durableObjectNamespace = (className = ${str(GLOBAL_LIMITS.className)}, serviceName = ${str(GLOBAL_LIMITS.service)})),`] : []),
-  ...(beacon ? [`        (name = ${str(BEACON.binding)}, durableObjectNamespace = (className = ${str(BEACON.className)}, serviceName = ${str(BEACON.service)})),`] : []),
+  ...(globalLimits
+    ? [
+        `        (name = ${str(GLOBAL_LIMITS.binding)}, durableObjectNamespace = (className = ${str(GLOBAL_LIMITS.className)}, serviceName = ${str(GLOBAL_LIMITS.service)})),`,
+      ]
+    : []),
+  ...(beacon
+    ? [`        (name = ${str(BEACON.binding)}, durableObjectNamespace = (className = ${str(BEACON.className)}, serviceName = ${str(BEACON.service)})),`]
+    : []),
   `        (name = ${str(UPSTREAM_POOL.binding)}, durableObjectNamespace = ${str(UPSTREAM_POOL.className)}),`,
   ...channels.map((c) => `        (name = ${str(c.binding)}, service = ${str(channelService(c))}),`),
   ...direct.map((d) => `        (name = ${str(d.binding)}, service = ${str(d.service)}),`),
-  ...Object.entries({ ...input.vars, ...(input.metrics ? { METRICS_PROMETHEUS: 'true' } : {}), ENTRYPOINT: ep.name, ...(ep.tls ? { TLS_OPTIONS: ep.tls.optionsName ?? 'default' } : {}) }).map(
-    ([name, value]) => `        (name = ${str(name)}, text = ${str(value)}),`,
-  ),
+  ...(input.tunnelWorkerFile ? [`        (name = ${str(TUNNEL_BINDING)}, service = ${str(TUNNEL_SERVICE)}),`] : []),
+  ...Object.entries({
+    ...input.vars,
+    ...(input.metrics ? { METRICS_PROMETHEUS: 'true' } : {}),
+    ...(ep.byScheme ? {} : { ENTRYPOINT: ep.name }),
+    ...(ep.tls ? { TLS_OPTIONS: ep.tls.optionsName ?? 'default' } : {}),
+  }).map(([name, value]) => `        (name = ${str(name)}, text = ${str(value)}),`),
 ].join('\n')}
       ],
       durableObjectNamespaces = [(className = ${str(UPSTREAM_POOL.className)}, uniqueKey = ${str(`traefik-edge-pool-${ep.name}`)})],
@@ -115,38 +141,56 @@ ${[
   )
   // One more isolate of the same module sums the entry points' registries (their `metrics` entrypoints).
   const metricsWorker = input.metrics
-    ? [`    (name = "edge-metrics", worker = (
+    ? [
+        `    (name = "edge-metrics", worker = (
       modules = [(name = "worker.js", esModule = embed ${str(input.workerFile)})],
       compatibilityDate = ${str(input.compatibilityDate)},
       compatibilityFlags = [${flags.map(str).join(', ')}],
       bindings = [
 ${input.entryPoints.map((ep, i) => `        (name = "METRICS_SOURCE_${i}", service = (name = ${str(workerName(ep.name))}, entrypoint = "metrics")),`).join('\n')}
       ],
-    )),`]
+    )),`,
+      ]
     : []
   // The same module once more, hosting the limiter objects every entry point's worker binds.
   const stateWorker = globalLimits
-    ? [`    (name = ${str(GLOBAL_LIMITS.service)}, worker = (
+    ? [
+        `    (name = ${str(GLOBAL_LIMITS.service)}, worker = (
       modules = [(name = "worker.js", esModule = embed ${str(input.workerFile)})],
       compatibilityDate = ${str(input.compatibilityDate)},
       compatibilityFlags = [${flags.map(str).join(', ')}],
       durableObjectNamespaces = [(className = ${str(GLOBAL_LIMITS.className)}, uniqueKey = "traefik-edge-limiter")],
       durableObjectStorage = (inMemory = void),
-    )),`]
+    )),`,
+      ]
     : []
   // The same module once more, hosting the beacon (it verifies pointers with TABLE_JWKS).
   const beaconWorker = beacon
-    ? [`    (name = ${str(BEACON.service)}, worker = (
+    ? [
+        `    (name = ${str(BEACON.service)}, worker = (
       modules = [(name = "worker.js", esModule = embed ${str(input.workerFile)})],
       compatibilityDate = ${str(input.compatibilityDate)},
       compatibilityFlags = [${flags.map(str).join(', ')}],
       bindings = [(name = "TABLE_JWKS", text = ${str(input.vars.TABLE_JWKS ?? '')})],
       durableObjectNamespaces = [(className = ${str(BEACON.className)}, uniqueKey = "traefik-edge-beacon")],
       durableObjectStorage = (inMemory = void),
-    )),`]
+    )),`,
+      ]
+    : []
+  // The tunnel stand-in: its own worker, reaching upstreams through the same outbound network.
+  const tunnelWorker = input.tunnelWorkerFile
+    ? [
+        `    (name = ${str(TUNNEL_SERVICE)}, worker = (
+      modules = [(name = "tunnel.js", esModule = embed ${str(input.tunnelWorkerFile)})],
+      compatibilityDate = ${str(input.compatibilityDate)},
+      compatibilityFlags = [${flags.map(str).join(', ')}],
+      globalOutbound = "outbound",
+    )),`,
+      ]
     : []
   const services = [
     ...workers,
+    ...tunnelWorker,
     ...metricsWorker,
     ...stateWorker,
     ...beaconWorker,
@@ -160,7 +204,10 @@ ${input.entryPoints.map((ep, i) => `        (name = "METRICS_SOURCE_${i}", servi
     const proto = ep.tls ? `https = (options = ${http}, tlsOptions = ${socketTls(ep.tls)})` : `http = ${http}`
     return `    (name = ${str(ep.name)}, address = ${str(ep.address)}, ${proto}, service = ${str(workerName(ep.name))}),`
   })
-  if (input.metrics) sockets.push(`    (name = "${METRICS_SOCKET}", address = ${str(input.metrics.address)}, http = (), service = (name = "edge-metrics", entrypoint = "prometheus")),`)
+  if (input.metrics)
+    sockets.push(
+      `    (name = "${METRICS_SOCKET}", address = ${str(input.metrics.address)}, http = (), service = (name = "edge-metrics", entrypoint = "prometheus")),`,
+    )
   return `# Generated by control-plane/runtime/workerd-config.ts. Do not edit.
 using Workerd = import "/workerd/workerd.capnp";
 
@@ -177,7 +224,7 @@ ${sockets.join('\n')}
 
 /** WORKERD_V8_FLAGS (space-separated), for profiling: e.g. `--no-turbo-inlining` (bench/proxy/profile.ts). */
 function v8Flags(): string {
-  const flags = (typeof process === 'undefined' ? '' : process.env.WORKERD_V8_FLAGS ?? '').split(/\s+/).filter(Boolean)
+  const flags = (typeof process === 'undefined' ? '' : (process.env.WORKERD_V8_FLAGS ?? '')).split(/\s+/).filter(Boolean)
   return flags.length ? `\n  v8Flags = [${flags.map(str).join(', ')}],` : ''
 }
 
@@ -198,7 +245,8 @@ function channelService(c: WorkerdChannel): string {
 function channelTls(c: WorkerdChannel): string {
   const fields = [`trustBrowserCas = ${c.trustSystemCAs}`]
   if (c.trustedCertificates.length) fields.push(`trustedCertificates = [${c.trustedCertificates.map(str).join(', ')}]`)
-  if (c.clientCertificate) fields.push(`keypair = (privateKey = ${str(c.clientCertificate.privateKey)}, certificateChain = ${str(c.clientCertificate.certificateChain)})`)
+  if (c.clientCertificate)
+    fields.push(`keypair = (privateKey = ${str(c.clientCertificate.privateKey)}, certificateChain = ${str(c.clientCertificate.certificateChain)})`)
   return `(${fields.join(', ')})`
 }
 

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { conformanceCases } from '../../test/support/traefik-data.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import { childServices, mergeTableParts, splitTableByHost } from '../../shared/table/split.ts'
 import { TABLE_SCHEMA_VERSION, type EdgeTable } from '../../shared/table/schema.ts'
@@ -52,7 +51,14 @@ describe('buildEdgeTable', () => {
       strip: { type: 'stripPrefix', config: { prefixes: ['/api'] } },
       add: { type: 'addPrefix', config: { prefix: '/v1' } },
     })
-    expect(table.services.canary).toEqual({ kind: 'weighted', services: [{ service: 'v1', weight: 3 }, { service: 'v2', weight: 1 }], healthCheck: false })
+    expect(table.services.canary).toEqual({
+      kind: 'weighted',
+      services: [
+        { service: 'v1', weight: 3 },
+        { service: 'v2', weight: 1 },
+      ],
+      healthCheck: false,
+    })
     expect(table.services.v2).toMatchObject({ kind: 'loadBalancer', passHostHeader: false, flushIntervalMs: 100 })
     expect(endpoints.services.v1!.servers.map((s) => s.url)).toEqual(['http://10.0.0.1:80', 'http://10.0.0.2:80'])
     expect(endpoints.services.v2!.servers[0]).toEqual({ url: 'http://10.0.0.3:80', weight: 0, preservePath: false, fenced: false, up: true })
@@ -120,21 +126,32 @@ describe('buildEdgeTable', () => {
       serversTransports: { st: { insecureSkipVerify: true, rootCAs: ['PEM'] } },
     })
     const cf = messages(cfg, 'cloudflare')
-    expect(cf).toContain('service s: loadBalancer.servers[0].url: Cloudflare refuses fetches to IP addresses (error 1003): use a hostname in the zone or a tunnel')
-    expect(cf.some((m) => m.startsWith('service s: loadBalancer.passHostHeader: Cloudflare only sends'))).toBe(true)
+    // A pod address goes through the cluster's tunnel: reachable, with the tunnel's own TLS verification said.
+    expect(cf.some((m) => m.includes('1003'))).toBe(false)
+    expect(cf.some((m) => m.startsWith('service s: loadBalancer.servers[0].url: HTTPS through the tunnel: cloudflared verifies'))).toBe(true)
+    expect(cf.some((m) => m.startsWith('service s: loadBalancer.passHostHeader'))).toBe(false)
+    expect(buildEdgeTable(cfg, { target: 'cloudflare' }).endpoints.services.s!.servers[0]!.tunnel).toBe('header')
+    // With the tunnel off, the address is refused (Cloudflare's fetch() gives error 1003), and passHostHeader is reported.
+    const off = buildEdgeTable(cfg, { target: 'cloudflare', tunnel: { mode: 'off', host: 'header' } }).diagnostics.map(formatEdgeDiagnostic)
+    expect(off.some((m) => m.startsWith('service s: loadBalancer.servers[0].url: Cloudflare refuses fetches to IP addresses (error 1003)'))).toBe(true)
+    expect(off.some((m) => m.startsWith("service s: loadBalancer.passHostHeader: Cloudflare sends the client's Host to a public upstream only"))).toBe(true)
     expect(cf.some((m) => m.startsWith('serversTransport st: insecureSkipVerify:'))).toBe(true)
     expect(cf.some((m) => m.startsWith('serversTransport st: rootCAs: custom root CAs are not trusted'))).toBe(true)
     const wd = messages(cfg, 'workerd')
     expect(wd.some((m) => m.includes('1003'))).toBe(false)
     expect(wd.some((m) => m.startsWith('serversTransport st: insecureSkipVerify:'))).toBe(true)
     // Each refusal says what to do instead.
-    expect(wd).toContainEqual(expect.stringMatching(/^serversTransport st: insecureSkipVerify: .*Instead: trust the upstream's own certificate \(or the CA that signed it\) in rootCAs/))
+    expect(wd).toContainEqual(
+      expect.stringMatching(
+        /^serversTransport st: insecureSkipVerify: .*Instead: trust the upstream's own certificate \(or the CA that signed it\) in rootCAs/,
+      ),
+    )
     expect(cf).toContainEqual(expect.stringMatching(/^serversTransport st: insecureSkipVerify: .*Instead: give the upstream a publicly trusted certificate/))
   })
 })
 
 describe('buildEdgeTable over Traefik provider cases', () => {
-  const cases = JSON.parse(readFileSync(join(import.meta.dirname, '../../../shared/conformance/provider-cases.json'), 'utf8')) as Array<{ name: string; expected: DynamicConfig }>
+  const cases = conformanceCases<Array<{ name: string; expected: DynamicConfig }>>('provider-cases.json')
 
   it('gives self-contained tables whose host split merges back to the whole', () => {
     let routers = 0
@@ -193,7 +210,11 @@ describe('serversTransports on self-hosted workerd', () => {
     expect(table.transports.t4!.maxIdleConnsPerHost).toBe(7)
     expect(new Set([table.transports.t1!.binding, table.transports.t2!.binding, table.transports.t3!.binding]).size).toBe(3)
     expect(channels).toHaveLength(3)
-    expect(channels.find((c) => c.binding === table.transports.t2!.binding)).toMatchObject({ transports: ['t2', 't4'], trustedCertificates: ['CA2'], trustSystemCAs: false })
+    expect(channels.find((c) => c.binding === table.transports.t2!.binding)).toMatchObject({
+      transports: ['t2', 't4'],
+      trustedCertificates: ['CA2'],
+      trustSystemCAs: false,
+    })
     expect(channels.find((c) => c.binding === table.transports.t3!.binding)!.clientCertificate).toEqual({ certificateChain: 'CERT', privateKey: 'KEY' })
   })
 
@@ -208,7 +229,11 @@ describe('serversTransports on self-hosted workerd', () => {
     expect(built.table.transports['default-mtls']!.binding).toBe('MTLS_DEFAULT_MTLS')
     expect(built.channels).toEqual([])
     const messages = built.diagnostics.map(formatEdgeDiagnostic)
-    expect(messages).toContainEqual(expect.stringMatching(/^serversTransport default-mtls: certificates: presented through the mtls_certificates binding MTLS_DEFAULT_MTLS: .*\[\[mtls_certificates\]\] binding = "MTLS_DEFAULT_MTLS"/))
+    expect(messages).toContainEqual(
+      expect.stringMatching(
+        /^serversTransport default-mtls: certificates: presented through the mtls_certificates binding MTLS_DEFAULT_MTLS: .*\[\[mtls_certificates\]\] binding = "MTLS_DEFAULT_MTLS"/,
+      ),
+    )
     expect(built.diagnostics.every((d) => d.severity === 'warning')).toBe(true)
   })
 })

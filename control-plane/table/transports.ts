@@ -47,7 +47,8 @@ export interface CompiledTransport {
 
 export function compileTransport(name: string, st: ServersTransport, target: EdgeTarget, d: EdgeDiagnostics): CompiledTransport {
   const runtime = target === 'cloudflare' ? 'Cloudflare Workers' : 'workerd'
-  const cannot = (field: string, what: string, instead: string) => d.error('serversTransport', name, field, `${what}: ${runtime} cannot do this; upstream TLS is verified as usual. ${instead}`)
+  const cannot = (field: string, what: string, instead: string) =>
+    d.error('serversTransport', name, field, `${what}: ${runtime} cannot do this; upstream TLS is verified as usual. ${instead}`)
   if (st.insecureSkipVerify) {
     cannot(
       'insecureSkipVerify',
@@ -57,11 +58,17 @@ export function compileTransport(name: string, st: ServersTransport, target: Edg
         : "Instead: trust the upstream's own certificate (or the CA that signed it) in rootCAs, and name it in serverName.",
     )
   }
-  const pinning = 'Instead: trust only the peer\'s CA in rootCAs and name its certificate in serverName'
-  if (st.peerCertURI || st.peerCertSANs?.length) cannot(st.peerCertURI ? 'peerCertURI' : 'peerCertSANs', 'peer certificate pinning is not enforced (the runtime does not show the worker the peer\'s certificate)', `${pinning}.`)
-  if (st.spiffe) cannot('spiffe', 'SPIFFE verification is not done (the runtime does not show the worker the peer\'s certificate)', `${pinning} (the SPIFFE bundle's CA).`)
+  const pinning = "Instead: trust only the peer's CA in rootCAs and name its certificate in serverName"
+  if (st.peerCertURI || st.peerCertSANs?.length)
+    cannot(
+      st.peerCertURI ? 'peerCertURI' : 'peerCertSANs',
+      "peer certificate pinning is not enforced (the runtime does not show the worker the peer's certificate)",
+      `${pinning}.`,
+    )
+  if (st.spiffe)
+    cannot('spiffe', "SPIFFE verification is not done (the runtime does not show the worker the peer's certificate)", `${pinning} (the SPIFFE bundle's CA).`)
   if (st.cipherSuites?.length || st.minVersion || st.maxVersion) {
-    d.warn('serversTransport', name, 'cipherSuites', 'TLS versions and cipher suites are the runtime\'s own')
+    d.warn('serversTransport', name, 'cipherSuites', "TLS versions and cipher suites are the runtime's own")
   }
   const certificates = st.certificates ?? []
   if (certificates.length > 1) d.warn('serversTransport', name, 'certificates', `${certificates.length} client certificates: only the first is presented`)
@@ -69,9 +76,19 @@ export function compileTransport(name: string, st: ServersTransport, target: Edg
   let binding: string | undefined
   let channel: UpstreamChannel | undefined
   if (target === 'cloudflare') {
-    if (st.rootCAs?.length) cannot('rootCAs', 'custom root CAs are not trusted (public CAs only)', 'Instead: give the upstream a publicly trusted certificate, or reach it through a Cloudflare Tunnel.')
+    if (st.rootCAs?.length)
+      cannot(
+        'rootCAs',
+        'custom root CAs are not trusted (public CAs only)',
+        'Instead: give the upstream a publicly trusted certificate, or reach it through a Cloudflare Tunnel.',
+      )
     if (st.serverName) {
-      d.warn('serversTransport', name, 'serverName', "SNI and verification use the server's own host on Cloudflare (fetch() has no SNI option, and Cloudflare's startTls refuses expectedServerHostname): address the server by the name its certificate carries")
+      d.warn(
+        'serversTransport',
+        name,
+        'serverName',
+        "SNI and verification use the server's own host on Cloudflare (fetch() has no SNI option, and Cloudflare's startTls refuses expectedServerHostname): address the server by the name its certificate carries",
+      )
     }
     if (certificate) {
       binding = mtlsBinding(name)
@@ -86,7 +103,13 @@ export function compileTransport(name: string, st: ServersTransport, target: Edg
     const clientCertificate = certificate ? { certificateChain: certificate.certFile ?? '', privateKey: certificate.keyFile ?? '' } : undefined
     const trustedCertificates = [...(st.rootCAs ?? [])]
     binding = channelBinding(trustedCertificates, clientCertificate)
-    channel = { binding, transports: [name], trustedCertificates, trustSystemCAs: trustedCertificates.length === 0, ...(clientCertificate ? { clientCertificate } : {}) }
+    channel = {
+      binding,
+      transports: [name],
+      trustedCertificates,
+      trustSystemCAs: trustedCertificates.length === 0,
+      ...(clientCertificate ? { clientCertificate } : {}),
+    }
   }
   const timeouts = st.forwardingTimeouts ?? {}
   const ms = (field: keyof typeof timeouts, fallback: number): number => {
@@ -118,7 +141,9 @@ export function compileTransport(name: string, st: ServersTransport, target: Edg
 
 /** The workerd binding (and service) of a transport's own network, named after its material. */
 export function channelBinding(trustedCertificates: readonly string[], clientCertificate?: { certificateChain: string; privateKey: string }): string {
-  const digest = createHash('sha256').update(JSON.stringify([trustedCertificates, clientCertificate?.certificateChain ?? '', clientCertificate?.privateKey ?? ''])).digest('hex')
+  const digest = createHash('sha256')
+    .update(JSON.stringify([trustedCertificates, clientCertificate?.certificateChain ?? '', clientCertificate?.privateKey ?? '']))
+    .digest('hex')
   return `UPSTREAM_TLS_${digest.slice(0, 16)}`
 }
 

@@ -105,17 +105,17 @@ async function seen(host: string): Promise<{ status: number; seen: Seen | string
 }
 
 describe('ServersTransport serverName and rootCAs', () => {
-  it('serves an upstream whose certificate carries the serverName, signed by the transport\'s CA', async () => {
+  it("serves an upstream whose certificate carries the serverName, signed by the transport's CA", async () => {
     const res = await seen('holdout.example')
     expect(res).toEqual({ status: 200, seen: { sni: 'secure.holdout.internal', host: 'holdout.example', client: null } })
   })
 
-  it('sends the serverName with passHostHeader false too (the server\'s own Host)', async () => {
+  it("sends the serverName with passHostHeader false too (the server's own Host)", async () => {
     const res = await seen('holdout-own-host.example')
     expect(res).toEqual({ status: 200, seen: { sni: 'secure.holdout.internal', host: `127.0.0.7:${holdoutPort}`, client: null } })
   })
 
-  it('verifies the certificate against the server\'s address without a serverName: 502', async () => {
+  it("verifies the certificate against the server's address without a serverName: 502", async () => {
     expect((await seen('no-name.example')).status).toBe(502)
   })
 
@@ -130,7 +130,7 @@ describe('ServersTransport client certificates', () => {
     expect(res).toEqual({ status: 200, seen: { sni: false, host: 'mtls.example', client: 'edge-client' } })
   })
 
-  it('presents it on the fetch() path too (passHostHeader false: the transport\'s network fetches)', async () => {
+  it("presents it on the fetch() path too (passHostHeader false: the transport's network fetches)", async () => {
     const res = await seen('mtls-own-host.example')
     expect(res).toEqual({ status: 200, seen: { sni: false, host: `127.0.0.8:${mtlsPort}`, client: 'edge-client' } })
   })

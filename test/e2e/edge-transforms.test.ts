@@ -96,7 +96,11 @@ afterAll(async () => {
 })
 
 /** The raw response bytes (no decoding), as a client that sent Accept-Encoding receives them. */
-function raw(path: string, headers: Record<string, string>, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+function raw(
+  path: string,
+  headers: Record<string, string>,
+  method = 'GET',
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   const url = new URL(path, edge.url())
   return new Promise((resolve, reject) => {
     const req = httpRequest(url.href, { method, headers, agent: false }, (res) => {
@@ -170,7 +174,11 @@ describe('redirects and rewrites on workerd', () => {
 })
 
 describe('compress on workerd', () => {
-  for (const [encoding, decode] of [['gzip', gunzipSync], ['br', brotliDecompressSync], ['zstd', zstdDecompressSync]] as const) {
+  for (const [encoding, decode] of [
+    ['gzip', gunzipSync],
+    ['br', brotliDecompressSync],
+    ['zstd', zstdDecompressSync],
+  ] as const) {
     it(`${encoding}: compressed bytes that decode to the upstream body, Vary, no Content-Length`, async () => {
       const res = await raw('/big', { host: 'zip.example', 'accept-encoding': encoding })
       expect(res.status).toBe(200)
@@ -212,7 +220,10 @@ describe('compress on workerd', () => {
 })
 
 describe('compress streams', () => {
-  for (const [encoding, decoder] of [['gzip', createGunzip], ['zstd', createZstdDecompress]] as const) {
+  for (const [encoding, decoder] of [
+    ['gzip', createGunzip],
+    ['zstd', createZstdDecompress],
+  ] as const) {
     it(`${encoding}: the first part reaches the client decoded while the upstream has not finished`, async () => {
       const url = new URL('/stream', edge.url())
       const text = await new Promise<string>((resolve, reject) => {
@@ -274,5 +285,12 @@ describe('passTLSClientCert on the Cloudflare target', () => {
     // Without a certificate: no headers at all (as Traefik without mutual TLS).
     const none = await cloudflare.request('/', { headers: { host: 'cert.example', 'cf-blob': JSON.stringify({ tlsClientAuth: { certPresented: '0' } }) } })
     expect(echo(none.body).headers['x-forwarded-tls-client-cert']).toBeUndefined()
+    // Presented but not verified by Cloudflare (or revoked): Cloudflare still fills the fields; nothing is passed on.
+    for (const verdict of [{ certVerified: 'FAILED:self signed certificate' }, { certVerified: 'SUCCESS', certRevoked: '1' }]) {
+      const cf = JSON.stringify({ tlsClientAuth: { certPresented: '1', certRFC9440: `:${b64}:`, ...verdict } })
+      const refused = await cloudflare.request('/', { headers: { host: 'cert.example', 'cf-blob': cf, 'x-forwarded-tls-client-cert': 'forged' } })
+      expect(refused.status).toBe(200)
+      expect(echo(refused.body).headers['x-forwarded-tls-client-cert']).toBeUndefined()
+    }
   })
 })

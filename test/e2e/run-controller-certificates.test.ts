@@ -39,13 +39,34 @@ describe('npm run controller --cloudflare-zone', () => {
     api = await startApiServer({ tls: true })
     cf = await startFakeCloudflareCerts()
     api.apply(...serviceObjects({ name: 'whoami', addresses: ['127.0.0.1'], port: 8080 }))
-    api.apply(secret('one', leafCert({ dns: ['one.example'] })), secret('two', leafCert({ dns: ['two.example'] })), tlsRoute('one', 'one'), tlsRoute('two', 'two'))
+    api.apply(
+      secret('one', leafCert({ dns: ['one.example'] })),
+      secret('two', leafCert({ dns: ['two.example'] })),
+      tlsRoute('one', 'one'),
+      tlsRoute('two', 'two'),
+    )
     const kubeconfig = join(dir, 'kubeconfig')
     await writeFile(kubeconfig, api.kubeconfig())
     await writeFile(join(dir, 'token'), `${cf.token}\n`)
     controller = await startControllerProcess(
-      ['--kubeconfig', kubeconfig, '--sink', 'local', '--persist-to', join(dir, 'kv'), '--state-dir', join(dir, 'state'),
-        '--no-leader-election', '--ops-port', '0', '--debounce-ms', '20', '--cloudflare-zone', cf.zoneId, '--dashboard'],
+      [
+        '--kubeconfig',
+        kubeconfig,
+        '--sink',
+        'local',
+        '--persist-to',
+        join(dir, 'kv'),
+        '--state-dir',
+        join(dir, 'state'),
+        '--no-leader-election',
+        '--ops-port',
+        '0',
+        '--debounce-ms',
+        '20',
+        '--cloudflare-zone',
+        cf.zoneId,
+        '--dashboard',
+      ],
       { CLOUDFLARE_API_TOKEN_FILE: join(dir, 'token'), CLOUDFLARE_API_BASE_URL: cf.baseUrl },
     )
     opsUrl = controller.opsUrl
@@ -61,13 +82,23 @@ describe('npm run controller --cloudflare-zone', () => {
 
   const zone = () => [...cf.certificates.values()].map((c) => `${c.id} ${c.hosts.join(',')}`).sort()
 
-  it('uploads, replaces in place and deletes as the cluster changes', async () => {
+  it('uploads, replaces (keeping the id the PATCH answers) and deletes as the cluster changes', async () => {
     await eventually(() => expect(zone()).toEqual(['cert-1 one.example', 'cert-2 two.example'].sort()), { what: 'certificates uploaded', timeoutMs: 20_000 })
     const renewed = leafCert({ dns: ['one.example'] })
     api.apply(secret('one', renewed))
-    await eventually(() => expect(cf.certificates.get('cert-1')?.certificate).toBe(renewed.cert), { what: 'renewal patched in place' })
+    // Cloudflare gives a PATCHed sni_custom certificate a new id and deletes the old one.
+    const patched = await eventually(
+      () => {
+        const one = [...cf.certificates.values()].find((c) => c.hosts.includes('one.example'))
+        expect(one?.certificate).toBe(renewed.cert)
+        return one!
+      },
+      { what: 'renewal patched' },
+    )
+    expect(patched.id).not.toBe('cert-1')
+    expect(cf.calls.filter((c) => c === 'POST')).toHaveLength(2)
     api.remove('IngressRoute', 'demo', 'two')
-    await eventually(() => expect(zone()).toEqual(['cert-1 one.example']), { what: 'unused certificate deleted' })
+    await eventually(() => expect(zone()).toEqual([`${patched.id} one.example`]), { what: 'unused certificate deleted' })
     expect(stderr.join('\n')).toMatch(/certificates: 2 uploaded, 0 replaced, 0 deleted/)
   })
 
@@ -75,14 +106,20 @@ describe('npm run controller --cloudflare-zone', () => {
     const page = await fetch(`${opsUrl}/dashboard/`)
     expect(page.status).toBe(200)
     expect(await page.text()).toMatch(/<html/i)
-    const state = await eventually(async () => {
-      const res = await fetch(`${opsUrl}/dashboard/api/state`)
-      expect(res.status).toBe(200)
-      const body = (await res.json()) as { routers: Array<{ name: string; source?: { kind: string; namespace: string; name: string } }>; published: { routesVersion: string } | null }
-      // The state can be read between the compile and the first publish.
-      expect(body.published).not.toBeNull()
-      return body
-    }, { what: 'dashboard state with a published table' })
+    const state = await eventually(
+      async () => {
+        const res = await fetch(`${opsUrl}/dashboard/api/state`)
+        expect(res.status).toBe(200)
+        const body = (await res.json()) as {
+          routers: Array<{ name: string; source?: { kind: string; namespace: string; name: string } }>
+          published: { routesVersion: string } | null
+        }
+        // The state can be read between the compile and the first publish.
+        expect(body.published).not.toBeNull()
+        return body
+      },
+      { what: 'dashboard state with a published table' },
+    )
     const one = state.routers.find((r) => r.name.startsWith('demo-one-'))
     expect(one?.source).toMatchObject({ kind: 'IngressRoute', namespace: 'demo', name: 'one' })
     expect(state.published?.routesVersion).toMatch(/^[\w-]{43}$/)

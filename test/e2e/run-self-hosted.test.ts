@@ -50,14 +50,16 @@ describe('self-hosted workerd files', () => {
     expect(JSON.parse(res.body)).toEqual({ host: 'x.test', parts: [{ r: 1 }], endpoints: { services: {} } })
   })
 
-  it('with --https-port, the emitted config serves HTTPS with the manifests\' default certificate and TLS options', async () => {
+  it("with --https-port, the emitted config serves HTTPS with the manifests' default certificate and TLS options", async () => {
     const root = await mkdtemp(join(tmpdir(), 'self-hosted-tls-'))
     const store = createMemoryKvStore()
     const kvServer = await serveKvForWorkerd(store)
     let proc: WorkerdProcess | undefined
     try {
       const pem = leafCert({ dns: ['site.test'] })
-      await writeFile(join(root, 'tls.yaml'), `apiVersion: v1
+      await writeFile(
+        join(root, 'tls.yaml'),
+        `apiVersion: v1
 kind: Secret
 metadata: { name: cert, namespace: demo }
 type: kubernetes.io/tls
@@ -72,11 +74,25 @@ apiVersion: traefik.io/v1alpha1
 kind: TLSOption
 metadata: { name: default, namespace: demo }
 spec: { minVersion: VersionTLS13 }
-`)
+`,
+      )
       let out = ''
       let err = ''
       const code = await edgeCli(
-        ['--emit-workerd', join(root, 'out'), '--kv-address', kvServer.address, '--port', '0', '--https-port', '0', '--manifests', join(root, 'tls.yaml'), '--state-dir', join(root, 'state')],
+        [
+          '--emit-workerd',
+          join(root, 'out'),
+          '--kv-address',
+          kvServer.address,
+          '--port',
+          '0',
+          '--https-port',
+          '0',
+          '--manifests',
+          join(root, 'tls.yaml'),
+          '--state-dir',
+          join(root, 'state'),
+        ],
         { stdout: (t) => (out += t), stderr: (t) => (err += t) },
       )
       expect(code, err).toBe(0)
@@ -101,14 +117,16 @@ spec: { minVersion: VersionTLS13 }
     }
   })
 
-  it("with --manifests, the emitted config gives each serversTransport its own network (CAs, client certificate)", async () => {
+  it('with --manifests, the emitted config gives each serversTransport its own network (CAs, client certificate)', async () => {
     const root = await mkdtemp(join(tmpdir(), 'self-hosted-st-'))
     const kvServer = await serveKvForWorkerd(createMemoryKvStore())
     let proc: WorkerdProcess | undefined
     try {
       const ca = testCa().cert
       const client = leafCert({ dns: ['edge-client'] })
-      await writeFile(join(root, 'st.yaml'), `${caSecretYaml({ name: 'ca', ca })}---
+      await writeFile(
+        join(root, 'st.yaml'),
+        `${caSecretYaml({ name: 'ca', ca })}---
 ${tlsSecretYaml({ name: 'client', ...client })}---
 ${serversTransportYaml({ name: 'st', spec: '{ serverName: a.internal, rootCAsSecrets: [ca], certificatesSecrets: [client] }' })}---
 ${serviceYaml({ name: 'app', addresses: ['10.0.0.1'], port: 8443 })}---
@@ -117,11 +135,23 @@ kind: IngressRoute
 metadata: { name: app, namespace: demo }
 spec:
   routes: [{ match: Host(\`a.test\`), services: [{ name: app, port: 80, scheme: https, serversTransport: st }] }]
-`)
+`,
+      )
       let out = ''
       let err = ''
       const code = await edgeCli(
-        ['--emit-workerd', join(root, 'out'), '--kv-address', kvServer.address, '--port', '0', '--manifests', join(root, 'st.yaml'), '--state-dir', join(root, 'state')],
+        [
+          '--emit-workerd',
+          join(root, 'out'),
+          '--kv-address',
+          kvServer.address,
+          '--port',
+          '0',
+          '--manifests',
+          join(root, 'st.yaml'),
+          '--state-dir',
+          join(root, 'state'),
+        ],
         { stdout: (t) => (out += t), stderr: (t) => (err += t) },
       )
       expect(code, err).toBe(0)

@@ -19,7 +19,10 @@ export interface SocketLike {
 }
 
 /** What `cloudflare:sockets`' connect (and a Fetcher's connect) offers; a parameter so Node tests can give theirs. */
-export type Connect = (address: { hostname: string; port: number }, options: { secureTransport: 'on' | 'off' | 'starttls'; allowHalfOpen: boolean }) => SocketLike
+export type Connect = (
+  address: { hostname: string; port: number },
+  options: { secureTransport: 'on' | 'off' | 'starttls'; allowHalfOpen: boolean },
+) => SocketLike
 
 /** A worker binding that reaches upstreams: a workerd network service or an mtls_certificates binding. */
 export interface Channel {
@@ -37,7 +40,8 @@ export function globalConnect(): Promise<Connect> {
 /** The connect of the transport's channel (bound methods of a binding keep their receiver). */
 export function channelConnect(channel: Channel | undefined, name: string | undefined): Connect | Promise<Connect> {
   if (name === undefined) return globalConnect()
-  if (!channel || typeof channel.connect !== 'function') throw new ProxyError('unreachable', `the transport's binding ${name} is not configured in this worker (regenerate the workerd config)`)
+  if (!channel || typeof channel.connect !== 'function')
+    throw new ProxyError('unreachable', `the transport's binding ${name} is not configured in this worker (regenerate the workerd config)`)
   return (address, options) => channel.connect!(address, options)
 }
 

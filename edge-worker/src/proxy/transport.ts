@@ -31,6 +31,11 @@ export interface UpstreamRequest {
    * does): the fetch transport skips setting it, a runtime call saved.
    */
   hostFromUrl?: boolean
+  /**
+   * Cloudflare: fetch() resolves this host instead of the URL's (`cf.resolveOverride`), the URL
+   * carrying the client's Host; both in one of the worker's zones.
+   */
+  resolveOverride?: string
   /** Request headers, hop-by-hop removed; without Host for the socket transports (fetch's sets it). The transport's to change. */
   headers: Headers
   body: ReadableStream<Uint8Array> | null
@@ -85,6 +90,6 @@ export async function withDeadline<T>(work: Promise<T>, ms: number, what: string
   try {
     return await Promise.race([work, deadline])
   } finally {
-    clearTimeout(timer)
+    if (timer !== undefined) clearTimeout(timer)
   }
 }

@@ -12,12 +12,13 @@ import { observedUpstream } from '../observability/observation.ts'
 import { Balancer } from '../loadbalancer/balancer.ts'
 import { recordResponse } from '../loadbalancer/strategies.ts'
 import { chain, type EdgeContext } from '../middlewares/index.ts'
-import { reverseProxy } from '../proxy/index.ts'
+import { parseZones, reverseProxy } from '../proxy/index.ts'
+import { tunnelTransport } from '../proxy/tunnel-transport.ts'
 import { pooledSocketTransport } from '../proxy/socket-pool/transport.ts'
 import { STATUS_TEXT, httpError, type EdgeRequest, type Handler } from '../request.ts'
 import { withResponseHeaders } from '../response.ts'
-import { bytesStream } from '../middlewares/buffering/bytes-stream.ts'
-import { bufferBody } from './body.ts'
+import { bufferBody } from '../middlewares/toolkit/body.ts'
+import { bytesStream } from '../middlewares/toolkit/bytes-stream.ts'
 
 export interface ServiceHandler {
   handle: Handler
@@ -27,10 +28,21 @@ export interface ServiceHandler {
 
 const built = new WeakMap<PreparedService, Promise<ServiceHandler>>()
 
+/** `edge` with this module as its service builder (what the errors middleware's page is made with). */
+export function withServiceBuilder(edge: EdgeContext): EdgeContext {
+  const full: EdgeContext = { ...edge, serviceHandler: (svc) => serviceHandler(svc, full).then((h) => h.handle) }
+  return full
+}
+
 export function serviceHandler(svc: PreparedService, edge: EdgeContext): Promise<ServiceHandler> {
   let h = built.get(svc)
   if (!h) {
-    h = build(svc, edge).then((inner) => ({ get up() { return inner.up }, handle: withMiddlewares(svc, inner.handle, edge) }))
+    h = build(svc, edge).then((inner) => ({
+      get up() {
+        return inner.up
+      },
+      handle: withMiddlewares(svc, inner.handle, edge),
+    }))
     built.set(svc, h)
   }
   return h
@@ -52,6 +64,8 @@ async function build(svc: PreparedService, edge: EdgeContext): Promise<ServiceHa
       const spec = svc.spec
       const passive = spec.passiveHealthCheck ? new PassiveHealth(spec.passiveHealthCheck) : null
       const pooled = pooledSocketTransport(edge.env)
+      const tunnel = tunnelTransport(edge.env)
+      const zones = parseZones(edge.env.CLOUDFLARE_ZONES as string | undefined)
       const balancer = await Balancer.create(
         svc.servers.map((server) => {
           const child = {
@@ -59,22 +73,51 @@ async function build(svc: PreparedService, edge: EdgeContext): Promise<ServiceHa
             weight: server.weight,
             up: !spec.healthCheck || server.up,
             fenced: server.fenced,
-            target: observedUpstream(svc.name, server.url, reverseProxy(server, { target: edge.target, passHostHeader: spec.passHostHeader, transport: svc.transport, env: edge.env, socketVia: pooled })),
+            target: observedUpstream(
+              svc.name,
+              server.url,
+              reverseProxy(server, {
+                target: edge.target,
+                passHostHeader: spec.passHostHeader,
+                transport: svc.transport,
+                env: edge.env,
+                socketVia: pooled,
+                tunnelVia: tunnel,
+                zones,
+              }),
+            ),
           }
           return passive ? passive.watch(child) : child
         }),
         { sticky: spec.sticky, shuffle: true, ...(spec.strategy ? { strategy: spec.strategy } : {}) },
       )
       // A getter: passive health changes the balancer's status between table versions.
-      return { get up() { return !spec.healthCheck || balancer.up }, handle: balanced(balancer) }
+      return {
+        get up() {
+          return !spec.healthCheck || balancer.up
+        },
+        handle: balanced(balancer),
+      }
     }
     case 'weighted': {
       const children = await Promise.all(svc.children.map(async (c) => ({ c, h: await serviceHandler(c.service, edge) })))
       const balancer = await Balancer.create(
-        children.map(({ c, h }) => ({ name: c.service.name, weight: c.weight, get up() { return !svc.spec.healthCheck || h.up }, target: h.handle })),
+        children.map(({ c, h }) => ({
+          name: c.service.name,
+          weight: c.weight,
+          get up() {
+            return !svc.spec.healthCheck || h.up
+          },
+          target: h.handle,
+        })),
         { sticky: svc.spec.sticky, ...(svc.spec.strategy ? { strategy: svc.spec.strategy } : {}) },
       )
-      return { get up() { return !svc.spec.healthCheck || balancer.up }, handle: balanced(balancer) }
+      return {
+        get up() {
+          return !svc.spec.healthCheck || balancer.up
+        },
+        handle: balanced(balancer),
+      }
     }
     case 'mirroring':
       return mirroring(svc, await serviceHandler(svc.main, edge), await Promise.all(svc.mirrors.map((m) => serviceHandler(m.service, edge))))
@@ -127,7 +170,6 @@ async function tracked(pick: NonNullable<ReturnType<Balancer<Handler>['pick']>>,
 function copy(req: EdgeRequest, body: Uint8Array | null): EdgeRequest {
   return { ...req, headers: new Headers(req.headers), body: body === null ? null : bytesStream(body) }
 }
-
 
 function mirroring(svc: Extract<PreparedService, { kind: 'mirroring' }>, main: ServiceHandler, mirrors: ServiceHandler[]): ServiceHandler {
   let total = 0

@@ -7,15 +7,18 @@
  *
  * Where the runtime gives the certificates: on Cloudflare, request.cf.tlsClientAuth
  * (certRFC9440: the leaf's DER; certChainRFC9440: the rest of the chain the client sent), with
- * mTLS on the zone. workerd does not hand a client certificate to the worker, so on the workerd
+ * mTLS on the zone. Cloudflare fills those fields whatever its validation found, so only a
+ * certificate it verified (certVerified `SUCCESS`) and that is not revoked (certRevoked `1`) is
+ * passed on: Traefik hands upstream what its TLS handshake accepted, and an unverified
+ * certificate would let a client claim any identity. workerd does not hand a client certificate to the worker, so on the workerd
  * target a configuration that asks for one is refused (501, and a compile-time diagnostic).
  *
  * @module
  */
 import type { PassTLSClientCert, TLSClientCertificateInfo } from '../../../../shared/dynamic/types.ts'
 import type { EdgeRequest, Handler } from '../../request.ts'
-import { UnsupportedConfig } from '../headers/index.ts'
-import type { MiddlewareContext } from '../index.ts'
+import { UnsupportedConfig } from '../toolkit/types.ts'
+import type { MiddlewareContext } from '../toolkit/types.ts'
 import { readCertificate, type Attribute, type CertificateFields } from './x509.ts'
 
 const CERT = 'x-forwarded-tls-client-cert'
@@ -52,10 +55,10 @@ interface ClientCert {
   der: Uint8Array
 }
 
-/** The certificates the client sent, leaf first, from Cloudflare's RFC 9440 fields. */
+/** The certificates the client sent, leaf first, from Cloudflare's RFC 9440 fields: none unless Cloudflare verified them and they are not revoked. */
 export function clientChain(req: EdgeRequest): ClientCert[] {
   const auth = req.tlsClientAuth
-  if (!auth || auth.certPresented !== '1' || !auth.certRFC9440) return []
+  if (!auth || auth.certPresented !== '1' || auth.certVerified !== 'SUCCESS' || auth.certRevoked === '1' || !auth.certRFC9440) return []
   const items = [auth.certRFC9440, ...(auth.certChainRFC9440 ? auth.certChainRFC9440.split(',') : [])]
   return items
     .map((item) => item.trim().replace(/^:|:$/g, ''))
@@ -66,7 +69,9 @@ export function clientChain(req: EdgeRequest): ClientCert[] {
 const DC = '0.9.2342.19200300.100.1.25'
 const OID = { C: '2.5.4.6', ST: '2.5.4.8', L: '2.5.4.7', O: '2.5.4.10', OU: '2.5.4.11', CN: '2.5.4.3', SN: '2.5.4.5' }
 
-type DnOptions = Partial<Record<'country' | 'province' | 'locality' | 'organization' | 'organizationalUnit' | 'commonName' | 'serialNumber' | 'domainComponent', boolean>>
+type DnOptions = Partial<
+  Record<'country' | 'province' | 'locality' | 'organization' | 'organizationalUnit' | 'commonName' | 'serialNumber' | 'domainComponent', boolean>
+>
 
 /** Traefik's order: DC, C, ST, L, O, OU, then the last SerialNumber and the last CN (Go's pkix.Name keeps the last). */
 function dn(attrs: Attribute[], o: DnOptions | undefined): string {
@@ -103,5 +108,7 @@ function certInfo(cert: CertificateFields, info: TLSClientCertificateInfo): stri
 
 /** Go's url.QueryEscape. */
 export function queryEscape(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+')
+  return encodeURIComponent(s)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+')
 }

@@ -19,7 +19,9 @@ export class UpstreamPool extends DurableObject<Record<string, unknown>> {
 
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env)
-    this.#pool = new ConnectionPool((req) => channelConnect(req.channelName === undefined ? undefined : (env[req.channelName] as Channel | undefined), req.channelName))
+    this.#pool = new ConnectionPool((req) =>
+      channelConnect(req.channelName === undefined ? undefined : (env[req.channelName] as Channel | undefined), req.channelName),
+    )
   }
 
   async exchange(meta: PoolMeta, headers: Headers, body: ReadableStream<Uint8Array> | null): Promise<Response> {

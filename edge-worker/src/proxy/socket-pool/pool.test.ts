@@ -33,14 +33,27 @@ function upstream(answer: (n: number, i: number) => string | null) {
     const socket: SocketLike = { opened: Promise.resolve(), readable, writable, close: async () => end() }
     return socket
   }
-  return { connect, get requests() { return requests } }
+  return {
+    connect,
+    get requests() {
+      return requests
+    },
+  }
 }
 
 function request(method: string, headers: Record<string, string> = {}): UpstreamRequest {
   return {
     server: { tls: false, hostname: '10.0.0.1', port: 80, host: '10.0.0.1' },
-    url: '', target: '/', method, host: 'app.example', headers: new Headers(headers), body: null,
-    dialTimeoutMs: 0, responseHeaderTimeoutMs: 0, idleConnTimeoutMs: 0, signal: undefined,
+    url: '',
+    target: '/',
+    method,
+    host: 'app.example',
+    headers: new Headers(headers),
+    body: null,
+    dialTimeoutMs: 0,
+    responseHeaderTimeoutMs: 0,
+    idleConnTimeoutMs: 0,
+    signal: undefined,
   }
 }
 

@@ -26,7 +26,13 @@ export function pooledSocketTransport(env: Record<string, unknown>): Transport |
   return async (req) => {
     let id = ids.get(req.server)
     // One object per server and transport: connections of different trust or TLS names never mix.
-    if (id === undefined) ids.set(req.server, (id = ns.idFromName(`${req.server.tls ? 'https' : 'http'}://${req.server.host}${req.channelName || req.serverName ? `#${req.channelName ?? ''}#${req.serverName ?? ''}` : ''}`)))
+    if (id === undefined)
+      ids.set(
+        req.server,
+        (id = ns.idFromName(
+          `${req.server.tls ? 'https' : 'http'}://${req.server.host}${req.channelName || req.serverName ? `#${req.channelName ?? ''}#${req.serverName ?? ''}` : ''}`,
+        )),
+      )
     const stub = ns.get(id)
     let res: Response
     try {
