@@ -235,5 +235,18 @@ describe('serversTransports on self-hosted workerd', () => {
       ),
     )
     expect(built.diagnostics.every((d) => d.severity === 'warning')).toBe(true)
+    // A pod address goes through the cluster's tunnel, where no client certificate is presented: said.
+    const pods = buildEdgeTable(
+      config({
+        services: { s: { loadBalancer: { servers: [{ url: 'https://10.0.0.1:8443' }], passHostHeader: false, serversTransport: 'default-mtls' } } },
+        serversTransports: { 'default-mtls': { certificates: [{ certFile: 'CERT', keyFile: 'KEY' }] } },
+      }),
+      { target: 'cloudflare' },
+    )
+    expect(pods.diagnostics.map(formatEdgeDiagnostic)).toContainEqual(
+      expect.stringMatching(
+        /^service s: loadBalancer.serversTransport: the client certificate of serversTransport default-mtls is presented only to servers reached with fetch\(\)/,
+      ),
+    )
   })
 })

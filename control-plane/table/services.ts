@@ -244,6 +244,14 @@ export class ServiceCompiler {
       })
     }
     this.out.endpoints[key] = { servers }
+    if (transport && this.#target === 'cloudflare' && this.out.transports[transport]?.binding && servers.some((s) => s.tunnel !== undefined)) {
+      this.#d.warn(
+        'service',
+        key,
+        'loadBalancer.serversTransport',
+        `the client certificate of serversTransport ${transport} is presented only to servers reached with fetch(), not to those reached through the cluster's tunnel (the VPC binding connects as cloudflared does)`,
+      )
+    }
     const passHostHeader = lb.passHostHeader ?? true
     if (passHostHeader && this.#target === 'cloudflare') this.#hostOnCloudflare(key, servers)
     return {

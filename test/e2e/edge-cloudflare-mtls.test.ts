@@ -10,7 +10,7 @@ import type { TLSSocket } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import { eventually } from '../support/eventually.ts'
-import { leafCert, startEdge, testCa, type TestEdge } from '../support/index.ts'
+import { buildEdgeInput, leafCert, startEdge, testCa, type TestEdge } from '../support/index.ts'
 
 let edge: TestEdge
 let problems: string[] = []
@@ -38,8 +38,10 @@ beforeAll(async () => {
       serversTransports: { 'client-cert': { certificates: [{ certFile: client.cert, keyFile: client.key }] } },
     },
   }
-  edge = await startEdge({ target: 'cloudflare' })
-  ;({ problems } = await edge.apply({ config }))
+  // The loopback server stands for a public one: reached with fetch(), not through the cluster's tunnel.
+  const built = buildEdgeInput({ config }, { target: 'cloudflare', tunnel: { mode: 'off', host: 'header' } })
+  problems = built.problems
+  edge = await startEdge({ input: { table: built.table }, target: 'cloudflare' })
 })
 
 afterAll(async () => {
