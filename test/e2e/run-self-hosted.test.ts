@@ -76,25 +76,7 @@ metadata: { name: default, namespace: demo }
 spec: { minVersion: VersionTLS13 }
 `,
       )
-      let out = ''
-      let err = ''
-      const code = await edgeCli(
-        [
-          '--emit-workerd',
-          join(root, 'out'),
-          '--kv-address',
-          kvServer.address,
-          '--port',
-          '0',
-          '--https-port',
-          '0',
-          '--manifests',
-          join(root, 'tls.yaml'),
-          '--state-dir',
-          join(root, 'state'),
-        ],
-        { stdout: (t) => (out += t), stderr: (t) => (err += t) },
-      )
+      const { code, out, err } = await emit(root, kvServer.address, 'tls.yaml', ['--https-port', '0'])
       expect(code, err).toBe(0)
       expect(err).toBe('')
       const config = out.trim().replace(/^workerd serve /, '')
@@ -137,23 +119,7 @@ spec:
   routes: [{ match: Host(\`a.test\`), services: [{ name: app, port: 80, scheme: https, serversTransport: st }] }]
 `,
       )
-      let out = ''
-      let err = ''
-      const code = await edgeCli(
-        [
-          '--emit-workerd',
-          join(root, 'out'),
-          '--kv-address',
-          kvServer.address,
-          '--port',
-          '0',
-          '--manifests',
-          join(root, 'st.yaml'),
-          '--state-dir',
-          join(root, 'state'),
-        ],
-        { stdout: (t) => (out += t), stderr: (t) => (err += t) },
-      )
+      const { code, out, err } = await emit(root, kvServer.address, 'st.yaml')
       expect(code, err).toBe(0)
       const configPath = out.trim().replace(/^workerd serve /, '')
       const text = await readFile(configPath, 'utf8')
@@ -171,3 +137,26 @@ spec:
     }
   })
 })
+
+/** `npm run edge -- --emit-workerd` into ROOT/out for the manifests file ROOT/FILE (a CLI run in this process). */
+async function emit(root: string, kvAddress: string, file: string, extra: string[] = []): Promise<{ code: number; out: string; err: string }> {
+  let out = ''
+  let err = ''
+  const code = await edgeCli(
+    [
+      '--emit-workerd',
+      join(root, 'out'),
+      '--kv-address',
+      kvAddress,
+      '--port',
+      '0',
+      ...extra,
+      '--manifests',
+      join(root, file),
+      '--state-dir',
+      join(root, 'state'),
+    ],
+    { stdout: (t) => (out += t), stderr: (t) => (err += t) },
+  )
+  return { code, out, err }
+}
