@@ -143,16 +143,14 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       return 2
     }
     let https
+    // The manifests, when given, say what the config must hold: the serversTransports' own
+    // networks (CAs, client certificates) and the HTTPS socket's certificate, as npm run edge does.
+    const httpsEntryPoint = args.httpsPort === undefined ? undefined : (args.httpsEntryPoint ?? 'websecure')
+    const built = args.manifests.length
+      ? await manifestPipeline(args.provider, edgeTableStage({ entryPoint: args.entryPoint, ...(httpsEntryPoint ? { httpsEntryPoint } : {}) }))(args.manifests)
+      : undefined
     if (args.httpsPort !== undefined) {
-      // The HTTPS socket's certificate and options come from the manifests when given, as npm run edge does.
-      const plan = args.manifests.length
-        ? (
-            await manifestPipeline(
-              args.provider,
-              edgeTableStage({ entryPoint: args.entryPoint, httpsEntryPoint: args.httpsEntryPoint ?? 'websecure' }),
-            )(args.manifests)
-          ).listenerTls
-        : planSocketTls({})
+      const plan = built ? built.listenerTls : planSocketTls({})
       for (const p of plan?.problems ?? []) io.stderr(`${p}\n`)
       const keypair = plan?.keypair ?? (await loadOrCreateDefaultCert(args.stateDir ?? DEFAULT_STATE_DIR))
       https = { entryPoint: args.httpsEntryPoint ?? 'websecure', port: args.httpsPort, tls: { ...keypair, ...plan?.options } }
@@ -164,6 +162,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       kvAddress: args.kvAddress,
       stateDir: args.stateDir,
       ...(https ? { https } : {}),
+      ...(built ? { outbound: built } : {}),
       vars: args.observability,
       ...(args.metricsPort === undefined ? {} : { metricsPort: args.metricsPort }),
     })

@@ -113,7 +113,7 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
     const edge = await startLocalEdge({
       store,
       stateDir,
-      transportCAs: initial.trustedCertificates,
+      outbound: initial,
       entryPoints: [
         { name: options.entryPoint, address: `127.0.0.1:${options.port}` },
         ...(httpsEntryPoint === undefined ? [] : [{ name: httpsEntryPoint, address: `127.0.0.1:${options.httpsPort}`, tls: socketTls(initial) }]),
@@ -133,8 +133,10 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
       await writeLocalWranglerConfig()
     }
     const publish = async (built: Built) => {
-      if (await edge.trust(built.trustedCertificates)) {
-        options.report(`workerd restarted to trust ${built.trustedCertificates.length} serversTransport CA certificate(s)`)
+      if (await edge.trust(built)) {
+        options.report(
+          `workerd restarted: the serversTransports' TLS (${built.channels.length} with their own CAs or client certificate) or the trusted CA certificates changed`,
+        )
       }
       const tls = socketTls(built)
       if (httpsEntryPoint !== undefined && tls && (await edge.secure(httpsEntryPoint, tls))) {

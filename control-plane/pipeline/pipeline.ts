@@ -11,8 +11,8 @@ import type { Built } from './built.ts'
 
 /**
  * Traefik's dynamic configuration to what the publisher stores, with what it could not honour and
- * the CA certificates its upstream transports need the runtime to trust. `context`: the objects
- * the configuration was compiled from, when known (the dashboard the edge serves shows them).
+ * what its upstream transports need of the runtime (CAs, the transports' own networks). `context`:
+ * the objects the configuration was compiled from, when known (the dashboard the edge serves shows them).
  */
 export type EdgeTableStage = (config: DynamicConfig, context?: BuildContext) => Built
 
@@ -50,5 +50,22 @@ export function buildFromSnapshot(
     loaded: { ...loaded, files: (loaded as { files?: string[] }).files ?? [] },
     compileDiagnostics: [...loaded.diagnostics, ...diagnostics],
   })
-  return { ...edge, problems: [...[...loaded.diagnostics, ...diagnostics].map(problemLine), ...edge.problems] }
+  const pods = podAddresses(loaded.snapshot)
+  return {
+    ...edge,
+    problems: [...[...loaded.diagnostics, ...diagnostics].map(problemLine), ...edge.problems],
+    // Pods come and go: their addresses keep the pool's path rather than a config entry.
+    directUpstreams: edge.directUpstreams.filter((hostPort) => !pods.has(hostPort.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1'))),
+  }
+}
+
+/** Every address an EndpointSlice lists. */
+function podAddresses(snapshot: Snapshot): Set<string> {
+  const out = new Set<string>()
+  for (const obj of snapshot.objects) {
+    if (obj.kind !== 'EndpointSlice') continue
+    for (const endpoint of (obj as { endpoints?: Array<{ addresses?: string[] } | null> | null }).endpoints ?? [])
+      for (const a of endpoint?.addresses ?? []) out.add(a)
+  }
+  return out
 }

@@ -4,7 +4,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { bundleWorker } from './bundle-worker.ts'
-import { workerdConfig, type WorkerdEntryPoint } from './workerd-config.ts'
+import { workerdConfig, type WorkerdChannel, type WorkerdEntryPoint } from './workerd-config.ts'
 import { DEFAULT_WORKER, REPO_ROOT, TUNNEL_STAND_IN } from './paths.ts'
 
 export interface WorkerdEdgeFiles {
@@ -15,6 +15,10 @@ export interface WorkerdEdgeFiles {
   vars: Record<string, string>
   workerEntry?: string
   trustedCertificates?: string[]
+  /** serversTransports' own networks (./workerd-config.ts). */
+  channels?: WorkerdChannel[]
+  /** Plain-HTTP upstreams with a fixed-address service of their own (./workerd-config.ts). */
+  directUpstreams?: string[]
   /** host:port of the internal Prometheus metrics socket. */
   metricsAddress?: string
   /** Bind TUNNEL_BINDING to the local tunnel stand-in (local runs; never in a self-hosted config). */
@@ -37,6 +41,8 @@ export async function writeWorkerdEdgeFiles(dir: string, files: WorkerdEdgeFiles
       vars: files.vars,
       kv: { ROUTES: files.kvAddress },
       trustedCertificates: files.trustedCertificates,
+      channels: files.channels,
+      directUpstreams: files.directUpstreams,
       ...(files.metricsAddress ? { metrics: { address: files.metricsAddress } } : {}),
       ...(files.tunnelStandIn ? { tunnelWorkerFile: 'tunnel.js' } : {}),
     }),

@@ -174,6 +174,13 @@ describe('buildEdgeTable', () => {
     const wd = messages(cfg, 'workerd')
     expect(wd.some((m) => m.includes('1003'))).toBe(false)
     expect(wd.some((m) => m.startsWith('serversTransport st: insecureSkipVerify:'))).toBe(true)
+    // Each refusal says what to do instead.
+    expect(wd).toContainEqual(
+      expect.stringMatching(
+        /^serversTransport st: insecureSkipVerify: .*Instead: trust the upstream's own certificate \(or the CA that signed it\) in rootCAs/,
+      ),
+    )
+    expect(cf).toContainEqual(expect.stringMatching(/^serversTransport st: insecureSkipVerify: .*Instead: give the upstream a publicly trusted certificate/))
   })
 })
 
@@ -208,19 +215,72 @@ function checkClosed(table: EdgeTable, where: string): void {
   }
 }
 
-describe('transportCAs', () => {
-  it('lists every rootCA of the table once, for the self-hosted workerd config', async () => {
-    const { transportCAs } = await import('./index.ts')
-    const { table } = buildEdgeTable(
+describe('serversTransports on self-hosted workerd', () => {
+  it('give each transport with rootCAs or a client certificate its own channel, shared only by equal material', async () => {
+    const { outboundCAs } = await import('./index.ts')
+    const built = buildEdgeTable(
       config({
         services: {
           s: { loadBalancer: { servers: [{ url: 'https://a:443' }], passHostHeader: true, serversTransport: 't1' } },
           u: { loadBalancer: { servers: [{ url: 'https://b:443' }], passHostHeader: true, serversTransport: 't2' } },
+          v: { loadBalancer: { servers: [{ url: 'https://c:443' }], passHostHeader: true, serversTransport: 't3' } },
+          w: { loadBalancer: { servers: [{ url: 'https://d:443' }], passHostHeader: true, serversTransport: 't4' } },
         },
-        serversTransports: { t1: { rootCAs: ['CA1', 'CA2'] }, t2: { rootCAs: ['CA2'] } },
+        serversTransports: {
+          t1: { rootCAs: ['CA1', 'CA2'], serverName: 'a.internal' },
+          t2: { rootCAs: ['CA2'] },
+          t3: { rootCAs: ['CA2'], certificates: [{ certFile: 'CERT', keyFile: 'KEY' }] },
+          t4: { rootCAs: ['CA2'], maxIdleConnsPerHost: 7 },
+        },
       }),
       { target: 'workerd' },
     )
-    expect(transportCAs(table)).toEqual(['CA1', 'CA2'])
+    const { table, channels, diagnostics } = built
+    // Trust is per transport, not the process's.
+    expect(outboundCAs(table)).toEqual([])
+    expect(diagnostics.filter((d) => d.kind === 'serversTransport')).toEqual([])
+    expect(table.transports.t1).toMatchObject({ serverName: 'a.internal', binding: expect.stringMatching(/^UPSTREAM_TLS_[0-9a-f]{16}$/) })
+    expect(table.transports.t2!.binding).toBe(table.transports.t4!.binding)
+    expect(table.transports.t4!.maxIdleConnsPerHost).toBe(7)
+    expect(new Set([table.transports.t1!.binding, table.transports.t2!.binding, table.transports.t3!.binding]).size).toBe(3)
+    expect(channels).toHaveLength(3)
+    expect(channels.find((c) => c.binding === table.transports.t2!.binding)).toMatchObject({
+      transports: ['t2', 't4'],
+      trustedCertificates: ['CA2'],
+      trustSystemCAs: false,
+    })
+    expect(channels.find((c) => c.binding === table.transports.t3!.binding)!.clientCertificate).toEqual({ certificateChain: 'CERT', privateKey: 'KEY' })
+  })
+
+  it('on Cloudflare, name the mtls_certificates binding to declare for a client certificate', () => {
+    const built = buildEdgeTable(
+      config({
+        services: { s: { loadBalancer: { servers: [{ url: 'https://a.example' }], passHostHeader: false, serversTransport: 'default-mtls' } } },
+        serversTransports: { 'default-mtls': { certificates: [{ certFile: 'CERT', keyFile: 'KEY' }] } },
+      }),
+      { target: 'cloudflare' },
+    )
+    expect(built.table.transports['default-mtls']!.binding).toBe('MTLS_DEFAULT_MTLS')
+    expect(built.channels).toEqual([])
+    const messages = built.diagnostics.map(formatEdgeDiagnostic)
+    expect(messages).toContainEqual(
+      expect.stringMatching(
+        /^serversTransport default-mtls: certificates: presented through the mtls_certificates binding MTLS_DEFAULT_MTLS: .*\[\[mtls_certificates\]\] binding = "MTLS_DEFAULT_MTLS"/,
+      ),
+    )
+    expect(built.diagnostics.every((d) => d.severity === 'warning')).toBe(true)
+    // A pod address goes through the cluster's tunnel, where no client certificate is presented: said.
+    const pods = buildEdgeTable(
+      config({
+        services: { s: { loadBalancer: { servers: [{ url: 'https://10.0.0.1:8443' }], passHostHeader: false, serversTransport: 'default-mtls' } } },
+        serversTransports: { 'default-mtls': { certificates: [{ certFile: 'CERT', keyFile: 'KEY' }] } },
+      }),
+      { target: 'cloudflare' },
+    )
+    expect(pods.diagnostics.map(formatEdgeDiagnostic)).toContainEqual(
+      expect.stringMatching(
+        /^service s: loadBalancer.serversTransport: the client certificate of serversTransport default-mtls is presented only to servers reached with fetch\(\)/,
+      ),
+    )
   })
 })

@@ -20,6 +20,7 @@ import { MiddlewareCompiler } from './middlewares.ts'
 import { qualify } from './references.ts'
 import { ruleError } from './rule-messages.ts'
 import { ServiceCompiler, type TunnelOptions } from './services.ts'
+import type { UpstreamChannel } from './transports.ts'
 import { resolveTlsConflicts, tableTls, type ResolvedTls } from './tls-options.ts'
 
 export interface EdgeTableOptions {
@@ -34,6 +35,8 @@ export interface BuiltEdgeTable {
   table: EdgeTable
   endpoints: EndpointsTable
   diagnostics: EdgeDiagnostic[]
+  /** The transports' own networks (trust, client certificate) the workerd config must provide. */
+  channels: UpstreamChannel[]
 }
 
 const INVALID_MIDDLEWARES = 'middlewares whose configuration the edge refuses: '
@@ -102,6 +105,7 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
     },
     endpoints: { schema: TABLE_SCHEMA_VERSION, services: services.out.endpoints },
     diagnostics: d.items,
+    channels: Object.values(services.out.channels),
   }
 }
 
@@ -114,7 +118,7 @@ function errorPagesServed(middlewares: MiddlewareCompiler, services: ServiceComp
   }
 }
 
-/** forwardAuth tls.ca: trusted by a self-hosted workerd (transportCAs), not by Cloudflare. */
+/** forwardAuth tls.ca: trusted by a self-hosted workerd (outboundCAs), not by Cloudflare. */
 function forwardAuthCAs(middlewares: MiddlewareCompiler, target: EdgeTarget, d: EdgeDiagnostics): void {
   for (const [key, mw] of Object.entries(middlewares.middlewares)) {
     const why = mw.type === 'forwardAuth' ? forwardAuthCaUnsupported(mw.config as ForwardAuth, target) : null

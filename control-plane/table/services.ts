@@ -17,11 +17,13 @@ import type { ServiceEndpoints, StickyCookie, TablePassiveHealthCheck, TableServ
 import type { EdgeDiagnostics } from './diagnostics.ts'
 import { INTERNAL_SERVICES, localKey, qualify, unresolved } from './references.ts'
 import { stickyCookieName } from './sticky-name.ts'
-import { compileTransport } from './transports.ts'
+import { compileTransport, type UpstreamChannel } from './transports.ts'
 
 export interface CompiledServices {
   services: Record<string, TableService>
   transports: Record<string, TableTransport>
+  /** By binding: the transports' own networks a self-hosted workerd must provide. */
+  channels: Record<string, UpstreamChannel>
   endpoints: Record<string, ServiceEndpoints>
   /** Middleware references of service-level middlewares, resolved by the caller. */
   serviceMiddlewares: Map<string, string[]>
@@ -38,7 +40,7 @@ export interface TunnelOptions {
 const DEFAULT_TUNNEL: TunnelOptions = { mode: 'private', host: 'header' }
 
 export class ServiceCompiler {
-  readonly out: CompiledServices = { services: {}, transports: {}, endpoints: {}, serviceMiddlewares: new Map() }
+  readonly out: CompiledServices = { services: {}, transports: {}, channels: {}, endpoints: {}, serviceMiddlewares: new Map() }
   readonly #http: HTTPConfiguration
   readonly #target: EdgeTarget
   readonly #d: EdgeDiagnostics
@@ -233,7 +235,15 @@ export class ServiceCompiler {
         this.#fail(key, 'loadBalancer.serversTransport', first === undefined ? why : `error building proxy for server URL ${first}: ${why}`)
         return null
       }
-      this.out.transports[tk] ??= compileTransport(tk, st, this.#target, this.#d)
+      if (!this.out.transports[tk]) {
+        const compiled = compileTransport(tk, st, this.#target, this.#d)
+        this.out.transports[tk] = compiled.transport
+        if (compiled.channel) {
+          const shared = this.out.channels[compiled.channel.binding]
+          if (shared) shared.transports.push(tk)
+          else this.out.channels[compiled.channel.binding] = compiled.channel
+        }
+      }
       transport = tk
     }
     let flushIntervalMs = DEFAULT_FLUSH_MS
@@ -266,6 +276,14 @@ export class ServiceCompiler {
       })
     }
     this.out.endpoints[key] = { servers }
+    if (transport && this.#target === 'cloudflare' && this.out.transports[transport]?.binding && servers.some((s) => s.tunnel !== undefined)) {
+      this.#d.warn(
+        'service',
+        key,
+        'loadBalancer.serversTransport',
+        `the client certificate of serversTransport ${transport} is presented only to servers reached with fetch(), not to those reached through the cluster's tunnel (the VPC binding connects as cloudflared does)`,
+      )
+    }
     const passHostHeader = lb.passHostHeader ?? true
     if (passHostHeader && this.#target === 'cloudflare') this.#hostOnCloudflare(key, servers)
     return {

@@ -204,10 +204,19 @@ export interface StickyCookie {
 }
 
 export interface TableTransport {
+  /** SNI and the name the server's certificate is verified against (workerd: over a socket). */
   serverName?: string
   insecureSkipVerify: boolean
   /** PEM CA certificates the upstream's certificate must chain to (self-hosted workerd only). */
   rootCAs: string[]
+  /**
+   * The worker binding this transport's connections go through: on workerd a network service
+   * with the transport's own trusted CAs and client certificate (generated into the workerd
+   * config); on Cloudflare an `mtls_certificates` binding presenting its client certificate.
+   */
+  binding?: string
+  /** Idle kept-alive connections per server (Traefik's maxIdleConnsPerHost; -1: none). */
+  maxIdleConnsPerHost?: number
   /** ms; 0 = none. */
   dialTimeoutMs: number
   /** ms from the request sent to the response headers; 0 = none. */
