@@ -27,6 +27,7 @@ import { STATUS_TEXT, httpError, type EdgeRequest, type ExecutionContextLike, ty
 import { serviceHandler } from './service/index.ts'
 import { entryPointDenial } from './middlewares/encoded-characters/index.ts'
 import { misdirected, type HandshakeFacts } from './tls/sni-check.ts'
+import { malformedHost, validHostHeader } from './entry-point/host.ts'
 import { tableSourceFromEnv, type TableSourceEnv } from './table-source/index.ts'
 
 export interface EdgeEnv extends TableSourceEnv, ClientIpEnv, ObservabilityEnv {
@@ -107,6 +108,8 @@ function serve(request: Request, env: EdgeEnv, ctx: ExecutionContextLike, source
   const { tls, authority, path, query } = splitUrl(request.url)
   const incoming = readIncoming(request.headers)
   const host = incoming.host ?? authority
+  // Go's server refuses a malformed Host before any handler (./entry-point/host.ts).
+  if (!validHostHeader(host)) return Promise.resolve(malformedHost())
   const arrival = new Arrival(request, env, ctx, tls, path, query, incoming, host)
   const view = source.ready?.(host, ctx) ?? null
   return view !== null ? route(arrival, view) : source.forHost(host, ctx).then((v) => route(arrival, v))
