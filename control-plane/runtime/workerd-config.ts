@@ -11,6 +11,8 @@ export interface WorkerdEntryPoint {
   tls?: WorkerdSocketTls
   /** A request header whose JSON workerd exposes as request.cf (set by a trusted proxy in front). */
   cfBlobHeader?: string
+  /** Text bindings of this entry point's worker alone, over the shared ones (its SANITIZE_PATH, READ_TIMEOUT...). */
+  vars?: Record<string, string>
 }
 
 /** What workerd's TlsOptions can say of a Traefik TLSOption (./workerd-tls.ts translates). */
@@ -77,7 +79,7 @@ ${[
   ...(globalLimits ? [`        (name = ${str(GLOBAL_LIMITS.binding)}, durableObjectNamespace = (className = ${str(GLOBAL_LIMITS.className)}, serviceName = ${str(GLOBAL_LIMITS.service)})),`] : []),
   ...(beacon ? [`        (name = ${str(BEACON.binding)}, durableObjectNamespace = (className = ${str(BEACON.className)}, serviceName = ${str(BEACON.service)})),`] : []),
   `        (name = ${str(UPSTREAM_POOL.binding)}, durableObjectNamespace = ${str(UPSTREAM_POOL.className)}),`,
-  ...Object.entries({ ...input.vars, ...(input.metrics ? { METRICS_PROMETHEUS: 'true' } : {}), ENTRYPOINT: ep.name, ...(ep.tls ? { TLS_OPTIONS: ep.tls.optionsName ?? 'default' } : {}) }).map(
+  ...Object.entries({ ...input.vars, ...ep.vars, ...(input.metrics ? { METRICS_PROMETHEUS: 'true' } : {}), ENTRYPOINT: ep.name, ...(ep.tls ? { TLS_OPTIONS: ep.tls.optionsName ?? 'default' } : {}) }).map(
     ([name, value]) => `        (name = ${str(name)}, text = ${str(value)}),`,
   ),
 ].join('\n')}
