@@ -11,6 +11,8 @@ import { entryPointHeaders } from '../../edge-worker/src/proxy/forwarded.ts'
 import { selectRouter } from '../../edge-worker/src/muxer/index.ts'
 import type { EdgeRequest } from '../../edge-worker/src/request.ts'
 import { misdirected } from '../../edge-worker/src/tls/sni-check.ts'
+import { validHostHeader } from '../../edge-worker/src/entry-point/host.ts'
+import { entryPointPath } from '../../edge-worker/src/entry-point/path.ts'
 import { explainRule, type Clause } from '../../shared/rules/explain.ts'
 import { canonicalHost, routingPath, type MatchRequest, type RuleNode } from '../../shared/rules/index.ts'
 import { compileRouters, type CompiledRouter } from '../../shared/rules/routers.ts'
@@ -94,10 +96,12 @@ export function explainRequest(parts: EdgeTable[], view: RoutingView, input: Exp
   const incoming = new Headers()
   for (const [k, v] of input.headers ?? []) incoming.append(k, v)
   const host = incoming.get('host') ?? url.host
+  // The entry point's path stages (normalized, sanitized as by default), as the edge routes it.
+  const path = entryPointPath(url.pathname || '/', true)
   const req: EdgeRequest = {
     method,
     host,
-    path: url.pathname || '/',
+    path: path ?? url.pathname,
     query: url.search.slice(1),
     headers: entryPointHeaders(incoming, { clientIp, tls, host, hostname: 'traefik-edge', trusted: false }),
     body: null,
@@ -110,6 +114,12 @@ export function explainRequest(parts: EdgeTable[], view: RoutingView, input: Exp
   }
   const base = { request: { method, url: input.url, host: canonicalHost(host), path: req.path, tls, entryPoint, clientIp }, notMatched: [], elsewhere: [], otherHosts: 0 }
 
+  if (!validHostHeader(host)) {
+    return { ...base, outcome: 'bad-request', status: 400, summary: '400 Bad Request: malformed Host header', router: null }
+  }
+  if (path === null) {
+    return { ...base, outcome: 'bad-request', status: 400, summary: '400 Bad Request: the path ends in an incomplete %-escape', router: null }
+  }
   if (tls && view.tls) {
     const why = misdirected(view.tls, entryPoint, host, { options: 'default' })
     if (why !== null) return { ...base, outcome: 'misdirected', status: 421, summary: `421 Misdirected Request: ${why}`, router: null }

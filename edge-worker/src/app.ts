@@ -28,6 +28,7 @@ import { serviceHandler } from './service/index.ts'
 import { entryPointDenial } from './middlewares/encoded-characters/index.ts'
 import { misdirected, type HandshakeFacts } from './tls/sni-check.ts'
 import { malformedHost, validHostHeader } from './entry-point/host.ts'
+import { badPath, entryPointPath } from './entry-point/path.ts'
 import { tableSourceFromEnv, type TableSourceEnv } from './table-source/index.ts'
 
 export interface EdgeEnv extends TableSourceEnv, ClientIpEnv, ObservabilityEnv {
@@ -38,6 +39,8 @@ export interface EdgeEnv extends TableSourceEnv, ClientIpEnv, ObservabilityEnv {
   ALLOW_ENCODED_CHARACTERS?: string
   /** The TLS options an HTTPS socket was configured with (self-hosted; default `default`). */
   TLS_OPTIONS?: string
+  /** `false` turns off the entry point's path sanitizing (Traefik's entryPoints.<name>.http.sanitizePath, on by default). */
+  SANITIZE_PATH?: string
 }
 
 export interface EdgeOptions {
@@ -105,11 +108,14 @@ class Arrival {
 // Not async, nor is route(): with the table at hand (source.ready) a request's only promise is
 // its handler's, instead of a frame and an await per layer.
 function serve(request: Request, env: EdgeEnv, ctx: ExecutionContextLike, source: TableSource): Promise<Response> {
-  const { tls, authority, path, query } = splitUrl(request.url)
+  const { tls, authority, path: sent, query } = splitUrl(request.url)
   const incoming = readIncoming(request.headers)
   const host = incoming.host ?? authority
   // Go's server refuses a malformed Host before any handler (./entry-point/host.ts).
   if (!validHostHeader(host)) return Promise.resolve(malformedHost())
+  // Traefik's entry point normalizes and sanitizes the path before its routers (./entry-point/path.ts).
+  const path = entryPointPath(sent, env.SANITIZE_PATH !== 'false')
+  if (path === null) return Promise.resolve(badPath())
   const arrival = new Arrival(request, env, ctx, tls, path, query, incoming, host)
   const view = source.ready?.(host, ctx) ?? null
   return view !== null ? route(arrival, view) : source.forHost(host, ctx).then((v) => route(arrival, v))
