@@ -21,6 +21,8 @@
  *                              [TABLE_BEACON_URL]; token in TABLE_BEACON_TOKEN or the file TABLE_BEACON_TOKEN_FILE
  *   --pointer-interval-ms N    least time between two pointer writes (default 1000 on cloudflare:
  *                              Workers KV's one write per second per key; 0 on local)
+ *   --pointer-ttl S            how long a pointer stays valid for an edge loading it (default 86400:
+ *                              a day); signed again every quarter of that (docs/table.md, "Replays")
  *   --signing-key PATH         private JWK or PKCS#8 PEM [SIGNING_KEY_FILE]; default the local dev key
  *                              in --state-dir (what `npm run edge` uses)
  *   --signing-alg ALG          for a PEM key: Ed25519 or ES256; --signing-kid KID optional
@@ -104,6 +106,7 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
       'ops-port': { type: 'string' },
       'debounce-ms': { type: 'string' },
       'pointer-interval-ms': { type: 'string' },
+      'pointer-ttl': { type: 'string' },
       'beacon-url': { type: 'string' },
       'secrets-key': { type: 'string' },
       'cloudflare-zone': { type: 'string' },
@@ -116,7 +119,7 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
   if (sink !== 'local' && sink !== 'cloudflare') throw new Error(`--sink: "${sink}" is not local or cloudflare`)
   const target = values.target ?? (sink === 'cloudflare' ? 'cloudflare' : 'workerd')
   if (target !== 'workerd' && target !== 'cloudflare') throw new Error(`--target: "${target}" is not workerd or cloudflare`)
-  const seconds = (flag: 'lease-duration' | 'renew-deadline' | 'retry-period', fallback: number) => {
+  const seconds = (flag: 'lease-duration' | 'renew-deadline' | 'retry-period' | 'pointer-ttl', fallback: number) => {
     const v = values[flag]
     if (v === undefined) return fallback * 1000
     const n = Number(v)
@@ -156,6 +159,7 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
     opsPort: int('ops-port', 9000),
     debounceMs: int('debounce-ms', 50),
     pointerIntervalMs: int('pointer-interval-ms', sink === 'cloudflare' ? 1000 : 0),
+    pointerTtlMs: seconds('pointer-ttl', 86_400),
     events: values['no-events'] !== true,
     beaconUrl: values['beacon-url'] ?? env.TABLE_BEACON_URL,
     secretsKey: values['secrets-key'] ?? env.SECRETS_KEY_FILE,
@@ -203,10 +207,16 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     // Workers KV takes one write per second per key: pointer writes are coalesced there by default.
     const beacon = args.beaconUrl ? httpBeacon({ url: args.beaconUrl, token: beaconTokenFromEnv() }) : undefined
     const secrets = args.secretsKey ? await loadSecretsSealer(args.secretsKey) : undefined
-    const publisher = await TablePublisher.open({ store, signer, pointerMinIntervalMs: args.pointerIntervalMs, ...(beacon ? { beacon } : {}), ...(secrets ? { secrets } : {}) })
+    const publisher = await TablePublisher.open({ store, signer, pointerMinIntervalMs: args.pointerIntervalMs, pointerTtlMs: args.pointerTtlMs, ...(beacon ? { beacon } : {}), ...(secrets ? { secrets } : {}) })
     const gc = setInterval(() => void publisher.collectGarbage().catch((err: unknown) => log(`garbage collection: ${(err as Error).message}`)), 60_000)
     gc.unref()
     stops.push(async () => clearInterval(gc))
+    // Pointers expire (replays of old ones are refused): the leader's is signed again before then.
+    const fresh = setInterval(() => {
+      if (controller.state().leader) void publisher.refresh().catch((err: unknown) => log(`refreshing the table pointer: ${(err as Error).message}`))
+    }, publisher.refreshIntervalMs)
+    fresh.unref()
+    stops.push(async () => clearInterval(fresh))
     const metrics = createOpsMetrics()
     const publish = instrumentPublish(metrics, async (table: Parameters<TablePublisher['publish']>[0]) => {
       const result = await publisher.publish(table)

@@ -39,7 +39,7 @@ export interface PackOptions {
 }
 
 export interface PackedTable {
-  manifest: Omit<TableManifest, 'issuedAt'>
+  manifest: Omit<TableManifest, 'issuedAt' | 'expiresAt'>
   /** digest -> stored text. */
   blobs: Map<string, string>
 }
