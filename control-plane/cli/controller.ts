@@ -35,12 +35,20 @@
  *   --identity NAME            [POD_NAME] default hostname-pid
  *   --lease-duration S, --renew-deadline S, --retry-period S   default 15, 10, 2 (client-go's)
  *   --no-leader-election       a single replica that always publishes
- *   --ops-port N               /healthz /readyz /metrics on 0.0.0.0:N (default 9000; 0 picks a port)
+ *   --ops-port N               /healthz /readyz /metrics on --ops-address:N (default 9000; 0 picks a port)
+ *   --ops-address ADDR         the address the ops server listens on (default 127.0.0.1; in a pod
+ *                              0.0.0.0, for the kubelet's probes and Prometheus: deploy/controller.yaml)
  *   --debounce-ms N            quiet time before a recompile (default 50)
  *   --no-events                do not write Kubernetes Events
  *   --dashboard                serve the dashboard (routers, services, middlewares, TLS options with their
  *                              source objects and diagnostics; explain; last change) at /dashboard/ on the
- *                              ops port (off by default, as Traefik's)
+ *                              ops port (off by default, as Traefik's). On an address other than loopback
+ *                              it needs a token: --dashboard-token-file FILE [DASHBOARD_TOKEN_FILE,
+ *                              DASHBOARD_TOKEN], asked as `Authorization: Bearer TOKEN` or as a Basic
+ *                              password, on every path but /healthz /readyz /metrics; --dashboard-insecure
+ *                              serves it without one (Traefik's api.insecure)
+ *   --dashboard-host NAME[,NAME] Host names the ops server answers besides loopback names and IP
+ *                              addresses (any other Host gets 403: DNS rebinding)
  *   --cloudflare-zone ZONE     [CLOUDFLARE_ZONE_ID] also upload the manifests' certificates (IngressRoute
  *                              tls.secretName, TLSStore) to that zone's custom certificates (leader only;
  *                              token CLOUDFLARE_API_TOKEN[_FILE]; docs/tls.md)
@@ -60,6 +68,7 @@ import { controllerScrape } from '../ops/controller-metrics.ts'
 import { instrumentPublish } from '../ops/instrument.ts'
 import { createOpsMetrics } from '../ops/metrics.ts'
 import { startOpsServer } from '../ops/server.ts'
+import { dashboardToken, isLoopbackAddress } from '../ops/access.ts'
 import { cloudflareKvOptionsFromEnv, createCloudflareKvStore } from '../kv/cloudflare-rest-store.ts'
 import type { KvStore } from '../kv/store.ts'
 import { beaconTokenFromEnv, httpBeacon } from '../publish/beacon.ts'
@@ -111,6 +120,10 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
       'secrets-key': { type: 'string' },
       'cloudflare-zone': { type: 'string' },
       dashboard: { type: 'boolean' },
+      'ops-address': { type: 'string' },
+      'dashboard-host': { type: 'string', multiple: true },
+      'dashboard-token-file': { type: 'string' },
+      'dashboard-insecure': { type: 'boolean' },
       'no-events': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -141,6 +154,11 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
     retryPeriodMs: seconds('retry-period', 2),
   }
   if (lease.renewDeadlineMs >= lease.leaseDurationMs) throw new Error('--renew-deadline must be shorter than --lease-duration')
+  const opsAddress = values['ops-address'] ?? '127.0.0.1'
+  const token = dashboardToken(values['dashboard-token-file'], env)
+  if (values.dashboard && !isLoopbackAddress(opsAddress) && token === undefined && !values['dashboard-insecure']) {
+    throw new Error(`--dashboard on --ops-address ${opsAddress} (not loopback) needs a token: --dashboard-token-file FILE (or DASHBOARD_TOKEN_FILE, DASHBOARD_TOKEN), or --dashboard-insecure to serve it to anyone who reaches the port`)
+  }
   return {
     help: values.help === true,
     kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
@@ -165,6 +183,11 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
     secretsKey: values['secrets-key'] ?? env.SECRETS_KEY_FILE,
     cloudflareZone: values['cloudflare-zone'] ?? env.CLOUDFLARE_ZONE_ID,
     dashboard: values.dashboard === true,
+    opsAddress,
+    access: {
+      hosts: (values['dashboard-host'] ?? []).flatMap((h) => h.split(',')).map((h) => h.trim()).filter(Boolean),
+      ...(token === undefined ? {} : { token }),
+    },
   }
 }
 
@@ -262,6 +285,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       readiness: () => controller.state(),
       beforeScrape: controllerScrape(metrics, controller),
       port: args.opsPort,
+      host: args.opsAddress,
+      access: args.access,
     })
     stops.push(() => ops.close())
     log(`controller ${args.identity}: watching ${kc.getCurrentCluster()!.server}; publishing to ${args.sink} (key ${signer.kid})`)

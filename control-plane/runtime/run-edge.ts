@@ -13,6 +13,7 @@ import { DEFAULT_STATE_DIR, REPO_ROOT, startLocalEdge } from './local-edge.ts'
 import type { WorkerdSocketTls } from './workerd-config.ts'
 import { DashboardModel } from '../dashboard/model.ts'
 import { serveDashboard } from '../dashboard/server.ts'
+import type { AccessOptions } from '../ops/access.ts'
 import { activeHealth } from '../health/active-health.ts'
 
 export interface RunEdgeOptions {
@@ -29,6 +30,8 @@ export interface RunEdgeOptions {
   stateDir?: string
   /** The dashboard's port on 127.0.0.1 (0 or absent: any free port; null: no dashboard). */
   dashboardPort?: number | null
+  /** Host names it answers besides loopback ones and IP literals, and the token it asks for (../ops/access.ts). */
+  dashboardAccess?: AccessOptions
   /** Lines for stderr. */
   report: (line: string) => void
   /** Serve Prometheus metrics on 127.0.0.1:metricsPort/metrics (an internal socket). */
@@ -109,7 +112,7 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
     let dashboardUrl: string | undefined
     if (options.dashboardPort !== null) {
       // A dashboard that cannot listen is reported; the edge serves regardless.
-      const server = await serveDashboard(dashboard, options.dashboardPort ?? 0).catch((err: unknown) => void options.report(`dashboard not served: ${(err as Error).message}`))
+      const server = await serveDashboard(dashboard, options.dashboardPort ?? 0, '127.0.0.1', options.dashboardAccess).catch((err: unknown) => void options.report(`dashboard not served: ${(err as Error).message}`))
       if (server) (stops.push(() => server.close()), (dashboardUrl = server.url))
     }
     return { url: edge.url(), ...(dashboardUrl ? { dashboardUrl } : {}), ...(httpsEntryPoint === undefined ? {} : { httpsUrl: edge.url(httpsEntryPoint) }), ...(edge.metricsUrl ? { metricsUrl: edge.metricsUrl } : {}), exited: edge.exited, stop }

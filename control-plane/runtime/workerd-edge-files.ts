@@ -1,7 +1,7 @@
 // Writes what `workerd serve` needs to run the edge: the bundled worker and the generated config.
 // The local runtime writes them to a scratch directory; the self-hosted mode
 // (`npm run edge -- --emit-workerd DIR`) writes them for an operator to run as they are.
-import { readFile, writeFile } from 'node:fs/promises'
+import { chmod, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { bundleWorker } from './bundle-worker.ts'
 import { workerdConfig, type WorkerdEntryPoint } from './workerd-config.ts'
@@ -24,6 +24,12 @@ export async function writeWorkerdEdgeFiles(dir: string, files: WorkerdEdgeFiles
   await writeFile(join(dir, 'worker.js'), await bundleWorker(files.workerEntry ?? DEFAULT_WORKER))
   const wrangler = await readWranglerToml()
   const configPath = join(dir, 'config.capnp')
+  // The config embeds private keys (SECRETS_KEY, HTTPS sockets'): readable by its owner only,
+  // also when it replaces a file someone made readable (a mode given to writeFile only applies to
+  // a new file), and made so before the new content is in it.
+  await chmod(configPath, 0o600).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err
+  })
   await writeFile(
     configPath,
     workerdConfig({
@@ -36,6 +42,7 @@ export async function writeWorkerdEdgeFiles(dir: string, files: WorkerdEdgeFiles
       trustedCertificates: files.trustedCertificates,
       ...(files.metricsAddress ? { metrics: { address: files.metricsAddress } } : {}),
     }),
+    { mode: 0o600 },
   )
   return configPath
 }

@@ -24,7 +24,7 @@ let edge: TestEdge
 
 beforeAll(async () => {
   up = await startUpstream({ host: '127.0.0.2', name: 'up' })
-  const lb = { loadBalancer: { servers: [{ url: up.url }] } }
+  const lb = { loadBalancer: { servers: [{ url: up.url }], passHostHeader: true } }
   const config: DynamicConfig = {
     http: {
       routers: {

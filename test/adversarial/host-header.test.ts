@@ -18,7 +18,7 @@ let port: number
 
 beforeAll(async () => {
   up = await startUpstream({ host: '127.0.0.2', name: 'up' })
-  const lb = { loadBalancer: { servers: [{ url: up.url }] } }
+  const lb = { loadBalancer: { servers: [{ url: up.url }], passHostHeader: true } }
   const config: DynamicConfig = {
     http: {
       routers: {

@@ -10,6 +10,7 @@
  * Raw requests on a socket: an HTTP client library would clean the paths itself.
  */
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import { startEdge, startUpstream, type Echo, type TestEdge, type Upstream } from '../support/index.ts'
@@ -26,14 +27,14 @@ interface PathCases {
   denyFragment: Array<{ desc: string; url: string; wantStatus: number }>
 }
 
-const cases = JSON.parse(readFileSync(new URL('../data/entrypoint/path.json', import.meta.url), 'utf8')) as PathCases
+const cases = JSON.parse(readFileSync(join(import.meta.dirname, '../data/entrypoint/path.json'), 'utf8')) as PathCases
 
 let up: Upstream
 let edge: TestEdge
 
 beforeAll(async () => {
   up = await startUpstream({ host: '127.0.0.2', name: 'up' })
-  const lb = { loadBalancer: { servers: [{ url: up.url }] } }
+  const lb = { loadBalancer: { servers: [{ url: up.url }], passHostHeader: true } }
   const config: DynamicConfig = {
     http: {
       routers: {

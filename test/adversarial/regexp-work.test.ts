@@ -27,7 +27,7 @@ function config(): DynamicConfig {
         calm: { rule: 'Host(`calm.example`)', service: 'up' },
       },
       middlewares: {},
-      services: { up: { loadBalancer: { servers: [{ url: up.url }] } } },
+      services: { up: { loadBalancer: { servers: [{ url: up.url }], passHostHeader: true } } },
     },
   }
 }

@@ -41,7 +41,7 @@ function table(up: () => Upstream) {
   const config: DynamicConfig = {
     http: {
       routers: { app: { rule: 'Host(`a.example`)', service: 'app' } },
-      services: { app: { loadBalancer: { servers: [{ url: up().url }] } } },
+      services: { app: { loadBalancer: { servers: [{ url: up().url }], passHostHeader: true } } },
     },
   }
   return buildEdgeInput({ config }).table
