@@ -241,9 +241,14 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     fresh.unref()
     stops.push(async () => clearInterval(fresh))
     const metrics = createOpsMetrics()
+    let lastDropped = ''
     const publish = instrumentPublish(metrics, async (table: Parameters<TablePublisher['publish']>[0]) => {
       const result = await publisher.publish(table)
       if (result.beacon && 'error' in result.beacon) log(`${result.beacon.error} (edges learn of the table from KV instead; retried with the next publish)`)
+      // Hosts too large for a KV value were left out, the rest published: said whenever that changes.
+      const dropped = (result.dropped ?? []).map((d) => d.message).join('\n')
+      if (dropped !== lastDropped && dropped !== '') log(dropped)
+      lastDropped = dropped
       return result
     })
     // Active health checks (control-plane/health); only the leader republishes a status change.

@@ -14,7 +14,7 @@ import {
   type TableManifest,
 } from '../../edge-worker/src/table-source/layout.ts'
 import type { KvStore } from '../kv/store.ts'
-import { packTable, type EdgeTableInput, type PackOptions } from './pack-table.ts'
+import { packTable, type DroppedHost, type EdgeTableInput, type PackOptions } from './pack-table.ts'
 import type { BeaconNotifier } from './beacon.ts'
 import type { TableSigner } from './signing-key.ts'
 import { sealTableSecrets, type SecretsSealer } from '../table/secrets.ts'
@@ -52,6 +52,8 @@ export interface PublishResult {
   bytes: number
   /** With a beacon: whether the published pointer reached it (also after an unchanged publish that retried it). */
   beacon?: { ok: true } | { error: string }
+  /** Hosts left out of the published table: their routes do not fit in one KV value (./pack-table.ts). */
+  dropped?: DroppedHost[]
 }
 
 interface Job {
@@ -205,7 +207,8 @@ export class TablePublisher {
   }
 
   async #publishNow(input: EdgeTableInput): Promise<PublishResult> {
-    const { manifest: body, blobs } = await packTable(await sealTableSecrets(input, this.#secrets), this.#pack)
+    const { manifest: body, blobs, dropped } = await packTable(await sealTableSecrets(input, this.#secrets), this.#pack)
+    const left = dropped.length ? { dropped } : {}
     const current = this.#current
     let bytes = 0
     for (const text of blobs.values()) bytes += Buffer.byteLength(text)
@@ -217,7 +220,7 @@ export class TablePublisher {
     if (same) this.#vouched = true
     // The same table under a fresh pointer when the stored one is signed by another key or is due.
     if (same && this.#currentKid === this.#signer.kid && !this.#due(current)) {
-      return { changed: false, manifest: current, blobsWritten: 0, bytes, ...(await this.#announce()) }
+      return { changed: false, manifest: current, blobsWritten: 0, bytes, ...left, ...(await this.#announce()) }
     }
     const missing = [...blobs].filter(([digest]) => !this.#stored.has(digest))
     await this.#store.put(missing.map(([digest, text]) => [blobKey(digest), text] as const))
@@ -233,7 +236,7 @@ export class TablePublisher {
     }
     const beacon = await this.#announce()
     await this.collectGarbage()
-    return { changed: true, manifest, blobsWritten: missing.length, bytes, ...beacon }
+    return { changed: true, manifest, blobsWritten: missing.length, bytes, ...left, ...beacon }
   }
 
   /** Signs and writes a pointer to `body` with a new issuedAt and expiry; it becomes the current one. */

@@ -22,7 +22,7 @@ import {
   type TableRouter,
 } from '../../shared/table/schema.ts'
 import { EdgeDiagnostics, type EdgeDiagnostic } from './diagnostics.ts'
-import { MiddlewareCompiler } from './middlewares.ts'
+import { MAX_MIDDLEWARE_BYTES, MiddlewareCompiler, mib } from './middlewares.ts'
 import { unresolved } from './references.ts'
 import { ServiceCompiler } from './services.ts'
 import { resolveTlsConflicts, tableTls, type ResolvedTls } from './tls-options.ts'
@@ -80,6 +80,9 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
         services.out.services[key] = { kind: 'unservable', status: 500, message: `${INVALID_MIDDLEWARES}${expanded.invalid.join(', ')}` }
       }
     }
+  }
+  for (const [key, bytes] of middlewares.oversize) {
+    d.error('middleware', key, middlewares.middlewares[key]!.type, `its configuration takes ${mib(bytes)}, more than the ${mib(MAX_MIDDLEWARE_BYTES)} the edge publishes for one middleware (a Workers KV value holds 25 MiB): left out, the routes using it answer 500`)
   }
   errorPagesServed(middlewares, services, d)
   forwardAuthCAs(middlewares, options.target, d)

@@ -13,8 +13,18 @@ import { localKey, unresolved } from './references.ts'
 /** `invalid`: middlewares whose configuration the edge refuses to build (it answers 500). */
 export type Expanded = { keys: string[]; unimplemented: string[]; invalid: string[] } | { error: string }
 
+/**
+ * The largest middleware configuration published (its JSON): a value in Workers KV takes at most
+ * 25 MiB, a host's routes share one, and a Kubernetes object is at most about 1.5 MiB anyway, so
+ * only hand-written manifests reach it. A larger one is left out (its routes answer 500) rather
+ * than failing the whole publish.
+ */
+export const MAX_MIDDLEWARE_BYTES = 4 * 1024 * 1024
+
 export class MiddlewareCompiler {
   readonly middlewares: Record<string, TableMiddleware> = {}
+  /** Middlewares left out for their size, with it (bytes of their configuration's JSON). */
+  readonly oversize = new Map<string, number>()
   readonly #config: Record<string, Middleware>
   readonly #target: EdgeTarget | undefined
 
@@ -44,13 +54,37 @@ export class MiddlewareCompiler {
         invalid.push(...inner.invalid)
         continue
       }
-      this.middlewares[key] ??= { type, config: (mw as Record<string, unknown>)[type] }
-      const why = middlewareUnsupported(type, this.middlewares[key].config, this.#target)
+      if (!(key in this.middlewares)) {
+        const config = (mw as Record<string, unknown>)[type]
+        const bytes = jsonBytes(config)
+        if (bytes > MAX_MIDDLEWARE_BYTES) this.oversize.set(key, bytes)
+        // Left out of the table: its routes carry the error and never build it.
+        this.middlewares[key] = { type, config: bytes > MAX_MIDDLEWARE_BYTES ? null : config }
+      }
+      const size = this.oversize.get(key)
+      if (size !== undefined) {
+        invalid.push(`${key} (its configuration takes ${mib(size)}, more than the edge publishes)`)
+        keys.push(key)
+        continue
+      }
+      const { config } = this.middlewares[key]!
+      const why = middlewareUnsupported(type, config, this.#target)
       if (why !== null) unimplemented.push(`${key} (${why})`)
-      const broken = why === null ? middlewareConfigError(type, this.middlewares[key].config) : null
+      const broken = why === null ? middlewareConfigError(type, config) : null
       if (broken !== null) invalid.push(`${key} (${broken})`)
       keys.push(key)
     }
     return { keys, unimplemented, invalid }
   }
+}
+
+/** UTF-8 bytes of a value's JSON. */
+function jsonBytes(value: unknown): number {
+  const text = JSON.stringify(value) ?? ''
+  // At most 3 bytes per UTF-16 unit: small ones need no encoding to tell.
+  return text.length * 3 <= MAX_MIDDLEWARE_BYTES ? text.length : new TextEncoder().encode(text).length
+}
+
+export function mib(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`
 }
