@@ -29,6 +29,7 @@ import { entryPointDenial } from './middlewares/encoded-characters/index.ts'
 import { misdirected, type HandshakeFacts } from './tls/sni-check.ts'
 import { malformedHost, validHostHeader } from './entry-point/host.ts'
 import { badPath, entryPointPath } from './entry-point/path.ts'
+import { answeredWithin, readTimeoutMs, withReadDeadline } from './entry-point/read-timeout.ts'
 import { tableSourceFromEnv, type TableSourceEnv } from './table-source/index.ts'
 
 export interface EdgeEnv extends TableSourceEnv, ClientIpEnv, ObservabilityEnv {
@@ -41,6 +42,8 @@ export interface EdgeEnv extends TableSourceEnv, ClientIpEnv, ObservabilityEnv {
   TLS_OPTIONS?: string
   /** `false` turns off the entry point's path sanitizing (Traefik's entryPoints.<name>.http.sanitizePath, on by default). */
   SANITIZE_PATH?: string
+  /** The longest a request may take to arrive, body included (Traefik's respondingTimeouts.readTimeout): a Go duration or seconds; default 60s, 0 off. */
+  READ_TIMEOUT?: string
 }
 
 export interface EdgeOptions {
@@ -152,6 +155,17 @@ function route(a: Arrival, view: RoutingView | { error: string }): Promise<Respo
     // mode (1 KB and a hash lookup per field read; measured with bench/proxy/profile.ts --alloc).
     signal: request.signal ?? undefined,
   }
+  // The entry point's read timeout bounds how long a body may take (./entry-point/read-timeout.ts).
+  let cut: AbortSignal | null = null
+  if (request.body !== null) {
+    const ms = readTimeoutMs(env.READ_TIMEOUT)
+    if (ms > 0) {
+      const within = withReadDeadline(request.body, Date.now(), ms)
+      req.body = within.body
+      cut = within.cut
+      req.signal = req.signal === undefined ? cut : AbortSignal.any([req.signal, cut])
+    }
+  }
   const selected = selectRouter(view, req)
   // Access logs, metrics, tracing (./observability): null, and no cost, when none is on.
   const obs = observe(env, req, 'status' in selected ? null : selected.router, () => a.cf)
@@ -165,7 +179,8 @@ function route(a: Arrival, view: RoutingView | { error: string }): Promise<Respo
   } else {
     const router = selected.router
     const entry = built.get(router)
-    const answer = entry !== undefined ? dispatch(entry, a, req, facts.clean) : routerEntry(router, { target: view.target, env: env as unknown as Record<string, unknown>, log: console.error }).then((e) => dispatch(e, a, req, facts.clean))
+    let answer = entry !== undefined ? dispatch(entry, a, req, facts.clean) : routerEntry(router, { target: view.target, env: env as unknown as Record<string, unknown>, log: console.error }).then((e) => dispatch(e, a, req, facts.clean))
+    if (cut !== null) answer = answeredWithin(answer, cut)
     return obs === null ? answer : answer.then((r) => obs.finish(r))
   }
   return Promise.resolve(obs === null ? res : obs.finish(res))

@@ -14,13 +14,15 @@ export function fetchTransport(req: UpstreamRequest): Promise<Response> {
   const init: RequestInit = { method: req.method, headers: req.headers, body: req.body, redirect: 'manual' }
   const failed = (err: unknown): never => {
     if (err instanceof ProxyError) throw err
-    if (req.signal?.aborted) throw new ProxyError('canceled', 'client closed the request')
+    if (req.signal?.aborted) throw req.signal.reason instanceof ProxyError ? req.signal.reason : new ProxyError('canceled', 'client closed the request')
     throw new ProxyError('unreachable', (err as Error).message)
   }
   // An abort signal costs on every fetch: only a response-header deadline needs one (a client
-  // that goes away cancels the subrequest with the request anyway).
+  // that goes away cancels the subrequest with the request anyway), and a body, which the entry
+  // point's read timeout may cut (the request's signal then aborts the subrequest).
+  if (req.body !== null && req.signal !== undefined) init.signal = req.signal
   if (!(req.responseHeaderTimeoutMs > 0)) return fetch(req.url, init).catch(failed)
   const abort = new AbortController()
-  init.signal = abort.signal
+  init.signal = init.signal ? AbortSignal.any([init.signal, abort.signal]) : abort.signal
   return withDeadline(fetch(req.url, init), req.responseHeaderTimeoutMs, 'waiting for the response head', () => abort.abort()).catch(failed)
 }
