@@ -15,7 +15,7 @@ export interface InvalidUtf8 {
   byte: number
 }
 
-const strict = new TextDecoder('utf-8', { fatal: true })
+const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
 
 export function decodeUtf8(bytes: Uint8Array): { text: string; invalid: InvalidUtf8[] } {
   try {
