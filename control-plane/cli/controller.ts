@@ -40,6 +40,10 @@
  *                              0.0.0.0, for the kubelet's probes and Prometheus: deploy/controller.yaml)
  *   --debounce-ms N            quiet time before a recompile (default 50)
  *   --no-events                do not write Kubernetes Events
+ *   --event-refresh S          rewrite the Event of a problem that persists every S seconds (default 600), so
+ *                              the API server's --event-ttl (1 h by default) never expires it while it lasts
+ *   --secret-namespaces NS,... read Secrets only in these namespaces (a ServiceAccount that may read Secrets
+ *                              only there: deploy/secrets-in-namespaces); default as the other kinds
  *   --dashboard                serve the dashboard (routers, services, middlewares, TLS options with their
  *                              source objects and diagnostics; explain; last change) at /dashboard/ on the
  *                              ops port (off by default, as Traefik's). On an address other than loopback
@@ -125,6 +129,8 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
       'dashboard-token-file': { type: 'string' },
       'dashboard-insecure': { type: 'boolean' },
       'no-events': { type: 'boolean' },
+      'event-refresh': { type: 'string' },
+      'secret-namespaces': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -132,7 +138,7 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
   if (sink !== 'local' && sink !== 'cloudflare') throw new Error(`--sink: "${sink}" is not local or cloudflare`)
   const target = values.target ?? (sink === 'cloudflare' ? 'cloudflare' : 'workerd')
   if (target !== 'workerd' && target !== 'cloudflare') throw new Error(`--target: "${target}" is not workerd or cloudflare`)
-  const seconds = (flag: 'lease-duration' | 'renew-deadline' | 'retry-period' | 'pointer-ttl', fallback: number) => {
+  const seconds = (flag: 'lease-duration' | 'renew-deadline' | 'retry-period' | 'pointer-ttl' | 'event-refresh', fallback: number) => {
     const v = values[flag]
     if (v === undefined) return fallback * 1000
     const n = Number(v)
@@ -179,6 +185,8 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
     pointerIntervalMs: int('pointer-interval-ms', sink === 'cloudflare' ? 1000 : 0),
     pointerTtlMs: seconds('pointer-ttl', 86_400),
     events: values['no-events'] !== true,
+    eventRefreshMs: seconds('event-refresh', 600),
+    secretNamespaces: values['secret-namespaces'] === undefined ? null : values['secret-namespaces'].split(',').map((s) => s.trim()).filter(Boolean),
     beaconUrl: values['beacon-url'] ?? env.TABLE_BEACON_URL,
     secretsKey: values['secrets-key'] ?? env.SECRETS_KEY_FILE,
     cloudflareZone: values['cloudflare-zone'] ?? env.CLOUDFLARE_ZONE_ID,
@@ -280,6 +288,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       ...(args.lease ? { lease: args.lease } : {}),
       debounceMs: args.debounceMs,
       events: args.events,
+      eventRefreshMs: args.eventRefreshMs,
+      secretNamespaces: args.secretNamespaces,
       log,
     })
     controller.start()

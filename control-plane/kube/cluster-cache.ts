@@ -5,7 +5,8 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node'
 import type { ProviderOptions, Snapshot } from '../compiler/index.ts'
 import type { KubeObject } from '../compiler/snapshot/kube-types.ts'
 import type { KubeCounters } from './counters.ts'
-import { SupervisedInformer } from './informer.ts'
+import type { ForbiddenCalls } from './forbidden.ts'
+import { SupervisedInformer, type SupervisedInformerOptions } from './informer.ts'
 import { listAll } from './list-all.ts'
 import { watchTargets } from './watched-kinds.ts'
 
@@ -17,6 +18,10 @@ export interface ClusterCacheOptions {
   log: (line: string) => void
   minBackoffMs?: number
   maxReconnectDelayMs?: number
+  forbidden?: ForbiddenCalls
+  watch?: SupervisedInformerOptions['watch']
+  /** Read Secrets only in these namespaces (watched-kinds.ts). */
+  secretNamespaces?: readonly string[] | null
 }
 
 export class ClusterCache {
@@ -26,8 +31,19 @@ export class ClusterCache {
 
   constructor(options: ClusterCacheOptions) {
     this.#options = options
-    this.#informers = watchTargets(options.provider).map(
-      (target) => new SupervisedInformer({ kc: options.kc, target, counters: options.counters, onChange: options.onChange, log: options.log, minBackoffMs: options.minBackoffMs, maxReconnectDelayMs: options.maxReconnectDelayMs }),
+    this.#informers = watchTargets(options.provider, options.secretNamespaces).map(
+      (target) =>
+        new SupervisedInformer({
+          kc: options.kc,
+          target,
+          counters: options.counters,
+          onChange: options.onChange,
+          log: options.log,
+          minBackoffMs: options.minBackoffMs,
+          maxReconnectDelayMs: options.maxReconnectDelayMs,
+          ...(options.forbidden ? { forbidden: options.forbidden } : {}),
+          ...(options.watch ? { watch: options.watch } : {}),
+        }),
     )
   }
 
@@ -84,7 +100,8 @@ export class ClusterCache {
     for (const i of this.#informers) {
       const kind = i.target.kind.kind
       if (!kinds.includes(kind)) continue
-      const list = await listAll(this.#options.kc, i.target)
+      const work = listAll(this.#options.kc, i.target)
+      const list = await (this.#options.forbidden ? this.#options.forbidden.track(`list ${i.target.kind.path().split('/').at(-1)}`, work) : work)
       out.set(kind, (out.get(kind) ?? 0) + list.items.length)
     }
     return out

@@ -1,8 +1,10 @@
 // The control plane against a cluster: informers -> (every one synced) -> compile -> edge table ->
-// publish, debounced, on every change. Only the leader publishes and writes Events; standbys keep
-// their caches warm and build nothing until they lead. A table that shrank a lot is published
-// only once a fresh list from the API server agrees with the cache (shrink-guard.ts). A failed
-// publish is retried with backoff; the publisher itself skips a table whose content is unchanged.
+// publish, debounced, on every change. Only the leader publishes and writes Events (refreshed while
+// their problems last: events.ts); standbys keep their caches warm and build nothing until they
+// lead. A table that shrank a lot is published only once a fresh list from the API server agrees
+// with the cache (shrink-guard.ts). A failed publish is retried with backoff; the publisher itself
+// skips a table whose content is unchanged. A call the API server refuses (403) is logged once,
+// counted, and keeps the controller not ready (forbidden.ts).
 import type { KubeConfig } from '@kubernetes/client-node'
 import { compile, IngressRouteCache, type Diagnostic, type ProviderOptions } from '../compiler/index.ts'
 import { formatDiagnostic } from '../compiler/index.ts'
@@ -12,7 +14,10 @@ import type { Built } from '../runtime/file-mode.ts'
 import type { EdgeTableStage } from '../runtime/pipeline.ts'
 import { ClusterCache } from './cluster-cache.ts'
 import { newCounters, type KubeCounters } from './counters.ts'
-import { EventRecorder } from './events.ts'
+import { locateEdgeDiagnostics } from './edge-diagnostics.ts'
+import { DEFAULT_EVENT_REFRESH_MS, EventRecorder } from './events.ts'
+import { ForbiddenCalls, isForbidden } from './forbidden.ts'
+import type { SupervisedInformerOptions } from './informer.ts'
 import { LeaderElector } from './leader-election.ts'
 import { countsAgree, needsConfirmation } from './shrink-guard.ts'
 import { ValidationCache } from './validation-cache.ts'
@@ -40,6 +45,12 @@ export interface ClusterControllerOptions {
   maxShrink?: number
   /** Write compiler diagnostics as Events (default true). */
   events?: boolean
+  /** Rewrite the Event of a persisting problem this often, so the API server's --event-ttl does not expire it. Default 10 min. */
+  eventRefreshMs?: number
+  /** Read Secrets only in these namespaces (a ServiceAccount allowed to read them only there). */
+  secretNamespaces?: readonly string[] | null
+  /** Watch timeouts (server-watch.ts); tests shorten them. */
+  watch?: SupervisedInformerOptions['watch']
   log: (line: string) => void
   counters?: KubeCounters
   /** Informer restart backoff start, and cap on re-opening a cleanly ended watch (tests shorten them). */
@@ -56,9 +67,11 @@ export interface ControllerState {
   leader: boolean
   /** Version of the last table this process published. */
   publishedVersion: string | null
-  /** Ready: synced, and when leading, the first table pushed. */
+  /** Ready: synced, no call refused with 403, and when leading, the first table pushed. */
   ready: boolean
   pendingWatches: string[]
+  /** Calls the API server refuses (403) now: permissions the ServiceAccount lacks. */
+  forbidden: string[]
 }
 
 export class ClusterController {
@@ -67,6 +80,11 @@ export class ClusterController {
   readonly #cache: ClusterCache
   readonly #elector: LeaderElector | null
   readonly #events: EventRecorder | null
+  readonly #forbidden: ForbiddenCalls
+  /** The last build's diagnostics, for refreshing their Events between builds. */
+  #lastDiagnostics: Diagnostic[] | null = null
+  #eventsWork: Promise<void> = Promise.resolve()
+  #refreshTimer: NodeJS.Timeout | undefined
   readonly #validation = new ValidationCache()
   /** Informers keep unchanged objects as the same objects: unchanged IngressRoutes are not recompiled. */
   readonly #compileCache = new IngressRouteCache()
@@ -83,12 +101,24 @@ export class ClusterController {
   constructor(options: ClusterControllerOptions) {
     this.#o = options
     this.counters = options.counters ?? newCounters()
+    this.#forbidden = new ForbiddenCalls(this.counters.forbidden, options.log)
     const provider = {
       namespaces: options.provider.namespaces ?? null,
       labelSelector: options.provider.labelSelector ?? '',
       disableClusterScopeResources: options.provider.disableClusterScopeResources ?? false,
     }
-    this.#cache = new ClusterCache({ kc: options.kc, provider, counters: this.counters, onChange: () => this.#schedule(), log: options.log, minBackoffMs: options.minBackoffMs, maxReconnectDelayMs: options.maxReconnectDelayMs })
+    this.#cache = new ClusterCache({
+      kc: options.kc,
+      provider,
+      counters: this.counters,
+      onChange: () => this.#schedule(),
+      log: options.log,
+      minBackoffMs: options.minBackoffMs,
+      maxReconnectDelayMs: options.maxReconnectDelayMs,
+      forbidden: this.#forbidden,
+      secretNamespaces: options.secretNamespaces ?? null,
+      ...(options.watch ? { watch: options.watch } : {}),
+    })
     this.#leader = options.lease === undefined
     this.#elector = options.lease
       ? new LeaderElector({
@@ -96,6 +126,7 @@ export class ClusterController {
           ...options.lease,
           identity: options.identity,
           log: options.log,
+          forbidden: this.#forbidden,
           onStartedLeading: () => {
             this.#leader = true
             this.counters.leaderTransitions++
@@ -108,7 +139,14 @@ export class ClusterController {
       : null
     this.#events = options.events === false
       ? null
-      : new EventRecorder({ kc: options.kc, identity: options.identity, log: options.log, find: (k, ns, n) => this.#cache.find(k, ns, n) })
+      : new EventRecorder({
+          kc: options.kc,
+          identity: options.identity,
+          log: options.log,
+          find: (k, ns, n) => this.#cache.find(k, ns, n),
+          refreshMs: options.eventRefreshMs ?? DEFAULT_EVENT_REFRESH_MS,
+          forbidden: this.#forbidden,
+        })
   }
 
   start(): void {
@@ -118,16 +156,26 @@ export class ClusterController {
       this.#schedule(0)
     })
     this.#elector?.start()
+    if (this.#events) {
+      // Between builds, persisting problems' Events are rewritten before the API server expires them.
+      const every = Math.max(10, Math.min(60_000, Math.floor((this.#o.eventRefreshMs ?? DEFAULT_EVENT_REFRESH_MS) / 2)))
+      this.#refreshTimer = setInterval(() => {
+        if (this.#leader && !this.#stopped && this.#lastDiagnostics) void this.#writeEvents(this.#lastDiagnostics)
+      }, every)
+      this.#refreshTimer.unref?.()
+    }
   }
 
   state(): ControllerState {
     const synced = this.#cache.synced
+    const forbidden = this.#forbidden.active
     return {
       synced,
       leader: this.#leader,
       publishedVersion: this.#publishedVersion,
-      ready: synced && (!this.#leader || this.#publishedVersion !== null),
+      ready: synced && forbidden.length === 0 && (!this.#leader || this.#publishedVersion !== null),
       pendingWatches: synced ? [] : this.#cache.pending(),
+      forbidden,
     }
   }
 
@@ -148,10 +196,12 @@ export class ClusterController {
   async stop(options: { release?: boolean } = {}): Promise<void> {
     this.#stopped = true
     clearTimeout(this.#timer)
+    clearInterval(this.#refreshTimer)
     this.#timer = undefined
     await this.#elector?.stop(options.release ?? true)
     await this.#cache.stop()
     await this.#running
+    await this.#eventsWork
   }
 
   #schedule(delay = this.#o.debounceMs ?? 50): void {
@@ -185,6 +235,8 @@ export class ClusterController {
     const diagnostics = [...validated.diagnostics, ...compiled.diagnostics]
     const t1 = performance.now()
     const edge = this.#o.toEdge(config)
+    // The table build's problems (rules that do not parse, routers not served...) on their objects.
+    const eventDiagnostics = [...diagnostics, ...locateEdgeDiagnostics(validated.snapshot, edge.diagnostics ?? [])]
     const t2 = performance.now()
     this.#o.observeBuild?.((t2 - t0) / 1000)
     this.#o.observeSnapshot?.({ snapshot: validated.snapshot, diagnostics, files: [] }, edge)
@@ -222,13 +274,23 @@ export class ClusterController {
       this.#retryLater()
       return
     }
-    if (this.#events) {
+    this.#lastDiagnostics = eventDiagnostics
+    await this.#writeEvents(eventDiagnostics)
+  }
+
+  /** One Events sync at a time (builds and refreshes). */
+  #writeEvents(diagnostics: Diagnostic[]): Promise<void> {
+    const events = this.#events
+    if (!events) return Promise.resolve()
+    this.#eventsWork = this.#eventsWork.then(async () => {
       try {
-        this.counters.eventsWritten += await this.#events.sync(diagnostics)
+        this.counters.eventsWritten += await events.sync(diagnostics)
       } catch (err) {
-        this.#o.log(`events: ${(err as Error).message}`)
+        // A 403 is logged once by ForbiddenCalls.
+        if (!isForbidden(err)) this.#o.log(`events: ${(err as Error).message}`)
       }
-    }
+    })
+    return this.#eventsWork
   }
 
   #retryLater(): void {

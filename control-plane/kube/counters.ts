@@ -15,6 +15,8 @@ export interface KubeCounters {
   eventsWritten: number
   /** Times this process became the leader. */
   leaderTransitions: number
+  /** Calls the API server refused with 403, by call (`list secrets`). */
+  forbidden: Map<string, number>
 }
 
 export function newCounters(): KubeCounters {
@@ -26,6 +28,7 @@ export function newCounters(): KubeCounters {
     shrinkHolds: 0,
     eventsWritten: 0,
     leaderTransitions: 0,
+    forbidden: new Map(),
   }
 }
 

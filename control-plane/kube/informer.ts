@@ -1,11 +1,14 @@
 // One client-node ListWatch per watch target, supervised. ListWatch relists by itself on 410 Gone
-// and reconnects after a clean end of the watch, but on any other error (a reset connection, a
-// 5xx on list or watch) it reports the error and stops for good (client-node issues #364, #596,
-// #958). The supervisor sees that error event, counts it, and starts the informer again after an
-// exponential backoff; the cache is kept meanwhile and reconciled by the next list.
-import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node'
+// and reconnects after a clean end of the watch (resuming from the last resourceVersion it saw,
+// bookmarks included: server-watch.ts asks for them), but on any other error (a reset connection,
+// a 5xx or 403 on list or watch) it reports the error and stops for good (client-node issues #364,
+// #596, #958). The supervisor sees that error event, counts it, and starts the informer again
+// after an exponential backoff; the cache is kept meanwhile and reconciled by the next list.
+import { ListWatch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node'
 import { bump, type KubeCounters } from './counters.ts'
+import { ForbiddenCalls, isForbidden } from './forbidden.ts'
 import { listAll } from './list-all.ts'
+import { ServerWatch, type ServerWatchOptions } from './server-watch.ts'
 import { slimObject } from './slim-object.ts'
 import type { WatchTarget } from './watched-kinds.ts'
 
@@ -25,6 +28,10 @@ export interface SupervisedInformerOptions {
    * keep closing would go unwatched for up to 30 s at a time. Default 2000 ms.
    */
   maxReconnectDelayMs?: number
+  /** Calls refused with 403 (logged once, counted, /readyz false). */
+  forbidden?: ForbiddenCalls
+  /** The watch's server-side timeout and inactivity timeout (server-watch.ts; tests shorten them). */
+  watch?: Pick<ServerWatchOptions, 'timeoutSeconds' | 'idleTimeoutMs'>
 }
 
 export class SupervisedInformer {
@@ -49,8 +56,13 @@ export class SupervisedInformer {
   #newListWatch(): ListWatch<KubernetesObject> {
     const { kc, target, onChange } = this.#options
     const cap = this.#options.maxReconnectDelayMs ?? 2000
+    const resource = target.kind.path().slice(target.kind.path().lastIndexOf('/') + 1)
+    const listCall = `list ${resource}${target.namespace ? ` in ${target.namespace}` : ''}`
+    const watchCall = `watch ${resource}${target.namespace ? ` in ${target.namespace}` : ''}`
+    const forbidden = this.#options.forbidden
     const listFn = async () => {
-      const list = await listAll(kc, target)
+      const work = listAll(kc, target)
+      const list = await (forbidden ? forbidden.track(listCall, work) : work)
       for (const item of list.items) slimObject(item)
       bump(this.#options.counters.lists, target.id)
       // ListWatch applies the list synchronously once this promise settles; a macrotask later
@@ -61,7 +73,14 @@ export class SupervisedInformer {
       })
       return list
     }
-    const informer: ListWatch<KubernetesObject> = new ListWatch(target.kind.path(target.namespace), new Watch(kc), listFn, false, target.labelSelector, target.fieldSelector, {
+    const watch = new ServerWatch(kc, {
+      ...this.#options.watch,
+      onEvent: () => forbidden?.allowed(watchCall),
+      onDone: (err) => {
+        if (isForbidden(err)) forbidden?.denied(watchCall, err)
+      },
+    })
+    const informer: ListWatch<KubernetesObject> = new ListWatch(target.kind.path(target.namespace), watch, listFn, false, target.labelSelector, target.fieldSelector, {
       delayFn: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, cap))),
     })
     // add and update run right after the cache stored the object: slimming it there slims the cache.

@@ -5,7 +5,8 @@
 // every write carries the resourceVersion read, so two candidates never both win (409 Conflict);
 // release on shutdown empties holderIdentity so a standby takes over at once.
 import type { KubeConfig } from '@kubernetes/client-node'
-import { KubeApiError, kubeRequest } from './request.ts'
+import type { ForbiddenCalls } from './forbidden.ts'
+import { KubeApiError, kubeRequest, type KubeRequest } from './request.ts'
 
 export interface LeaderElectionOptions {
   kc: KubeConfig
@@ -20,6 +21,8 @@ export interface LeaderElectionOptions {
   onStoppedLeading: () => void
   log: (line: string) => void
   now?: () => number
+  /** Calls refused with 403 (logged once, counted, /readyz false). */
+  forbidden?: ForbiddenCalls
 }
 
 interface Lease {
@@ -36,7 +39,7 @@ interface Lease {
 }
 
 export class LeaderElector {
-  readonly #o: Required<Omit<LeaderElectionOptions, 'now'>> & { now: () => number }
+  readonly #o: Required<Omit<LeaderElectionOptions, 'now' | 'forbidden'>> & { now: () => number; forbidden?: ForbiddenCalls }
   #leading = false
   #stopped = false
   #timer: NodeJS.Timeout | undefined
@@ -92,7 +95,9 @@ export class LeaderElector {
       this.#attempt = this.#tryAcquireOrRenew()
       await this.#attempt
     } catch (err) {
-      if (!(err instanceof KubeApiError && err.statusCode === 409)) {
+      if (err instanceof KubeApiError && err.statusCode === 403 && this.#o.forbidden) {
+        // Logged once by ForbiddenCalls, not on every retry.
+      } else if (!(err instanceof KubeApiError && err.statusCode === 409)) {
         this.#o.log(`lease ${this.#o.namespace}/${this.#o.name}: ${(err as Error).message}`)
       }
       if (this.#leading && this.#o.now() - this.#lastRenew > this.#o.renewDeadlineMs) {
@@ -110,14 +115,14 @@ export class LeaderElector {
     const now = this.#o.now()
     let lease: Lease | null
     try {
-      lease = await kubeRequest<Lease>(kc, { path: leasePath(namespace, name) })
+      lease = await this.#call<Lease>('get', { path: leasePath(namespace, name) })
     } catch (err) {
       if (!(err instanceof KubeApiError && err.statusCode === 404)) throw err
       lease = null
     }
     const durationSeconds = Math.max(1, Math.round(this.#o.leaseDurationMs / 1000))
     if (lease === null) {
-      const created = await kubeRequest<Lease>(kc, {
+      const created = await this.#call<Lease>('create', {
         method: 'POST',
         path: leasePath(namespace),
         body: {
@@ -155,12 +160,17 @@ export class LeaderElector {
 
   async #write(spec: Lease['spec']): Promise<void> {
     const { kc, namespace, name } = this.#o
-    const written = await kubeRequest<Lease>(kc, {
+    const written = await this.#call<Lease>('update', {
       method: 'PUT',
       path: leasePath(namespace, name),
       body: { ...this.#observed!, spec },
     })
     this.#observe(written, this.#o.now())
+  }
+
+  #call<T>(verb: string, request: KubeRequest): Promise<T> {
+    const work = kubeRequest<T>(this.#o.kc, request)
+    return this.#o.forbidden ? this.#o.forbidden.track(`${verb} leases in ${this.#o.namespace}`, work) : work
   }
 
   #observe(lease: Lease, at: number): void {

@@ -57,12 +57,17 @@ export interface WatchTarget {
   id: string
 }
 
-export function watchTargets(provider: Pick<ProviderOptions, 'namespaces' | 'labelSelector'> & { disableClusterScopeResources?: boolean }): WatchTarget[] {
+/**
+ * `secretNamespaces`: read Secrets only in these namespaces (one watch each), for a ServiceAccount
+ * that may read Secrets there only (deploy/secrets-in-namespaces); default: as the other kinds.
+ */
+export function watchTargets(provider: Pick<ProviderOptions, 'namespaces' | 'labelSelector'> & { disableClusterScopeResources?: boolean }, secretNamespaces?: readonly string[] | null): WatchTarget[] {
   const namespaces = provider.namespaces && provider.namespaces.length > 0 ? [...new Set(provider.namespaces)] : [undefined]
   const out: WatchTarget[] = []
   for (const kind of [...TRAEFIK_WATCHED, ...CORE_WATCHED]) {
     const labels = [kind.traefik ? provider.labelSelector : '', kind.labelSelector ?? ''].filter((s) => s !== '').join(',')
-    for (const namespace of namespaces) {
+    const scopes = kind.kind === 'Secret' && secretNamespaces && secretNamespaces.length > 0 ? [...new Set(secretNamespaces)] : namespaces
+    for (const namespace of scopes) {
       out.push({
         kind,
         ...(namespace === undefined ? {} : { namespace }),

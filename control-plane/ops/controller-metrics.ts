@@ -16,6 +16,8 @@ export function controllerScrape(metrics: OpsMetrics, controller: Controller): (
   const shrinkHolds = gauge('traefik_edge_table_shrink_holds_total', 'tables held back because they shrank unconfirmed')
   const events = gauge('traefik_edge_events_written_total', 'Kubernetes Events written')
   const synced = gauge('traefik_edge_cache_synced', '1 when every informer has synced')
+  const forbidden = gauge('traefik_edge_kube_forbidden_total', 'API calls refused with 403 Forbidden (a permission the ServiceAccount lacks), by call', ['call'])
+  const forbiddenNow = gauge('traefik_edge_kube_forbidden', '1 while this call is refused with 403 (then /readyz is 503)', ['call'])
   const restartsSeen = new Map<string, number>()
 
   return () => {
@@ -35,5 +37,8 @@ export function controllerScrape(metrics: OpsMetrics, controller: Controller): (
     pushes.set(c.pushes)
     shrinkHolds.set(c.shrinkHolds)
     events.set(c.eventsWritten)
+    for (const [call, n] of c.forbidden) forbidden.set({ call }, n)
+    forbiddenNow.reset()
+    for (const call of state.forbidden) forbiddenNow.set({ call }, 1)
   }
 }

@@ -3,6 +3,8 @@
 // and a real controller (client-node informers, leader election, Events) against the test API
 // server asks for nothing the RBAC does not grant.
 import { readdirSync, readFileSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { KubeConfig } from '@kubernetes/client-node'
 import { parseAllDocuments } from 'yaml'
@@ -18,6 +20,8 @@ import { REPO_ROOT } from '../runtime/paths.ts'
 import { startApiServer, type TestApiServer } from '../../test/support/apiserver/index.ts'
 import { ingressRoute, serviceObjects } from '../../test/support/apiserver/objects.ts'
 import { eventually } from '../../test/support/eventually.ts'
+import { kubectlFor } from '../../test/support/kubectl.ts'
+import { TRAEFIK_WATCHED } from '../kube/watched-kinds.ts'
 import { CONTROLLER_PERMISSIONS, permissionKey, type Permission } from './permissions.ts'
 
 type Doc = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown }
@@ -38,7 +42,8 @@ for (const file of yamlFiles(DEPLOY)) {
   for (const d of list) if (d.errors.length) throw new Error(`${relative(REPO_ROOT, file)}: ${d.errors[0]!.message}`)
   files.set(relative(DEPLOY, file), list.map((d) => d.toJS() as Doc).filter((d) => d !== null))
 }
-const all = [...files.values()].flat()
+/** deploy/'s own manifests (its kustomization's resources), without crds/ and the secrets-in-namespaces component. */
+const all = [...files].filter(([f]) => !f.includes('/')).flatMap(([, docs]) => docs)
 const one = (kind: string, name?: string) => {
   const found = all.filter((d) => d.kind === kind && (name === undefined || d.metadata.name === name))
   expect(found, `${kind} ${name ?? ''}`).toHaveLength(1)
@@ -73,13 +78,17 @@ function granted(): Array<Rule & { scope: 'cluster' | 'own'; namespace?: string 
 
 describe('deploy/', () => {
   it('parses, names every object, and the kustomization lists every manifest but the Secret templates', () => {
-    expect([...files.keys()].sort()).toEqual(['controller.yaml', 'crds/kubernetes-crd-definition-v1.yml', 'kustomization.yaml', 'namespace.yaml', 'rbac.yaml', 'secrets.example.yaml'])
+    expect([...files.keys()].filter((f) => f.includes('/')).sort()).toEqual([
+      'crds/kubernetes-crd-definition-v1.yml',
+      'secrets-in-namespaces/kustomization.yaml',
+      'secrets-in-namespaces/secret-readers.yaml',
+    ])
     for (const d of all.filter((x) => x.kind !== 'Kustomization')) {
       expect(d.apiVersion, JSON.stringify(d.metadata)).toBeTruthy()
       expect(d.metadata?.name).toBeTruthy()
     }
     const kustomization = one('Kustomization') as Doc & { resources: string[] }
-    expect([...kustomization.resources].sort()).toEqual([...files.keys()].filter((f) => !/kustomization|secrets\.example/.test(f)).sort())
+    expect([...kustomization.resources].sort()).toEqual([...files.keys()].filter((f) => !f.includes('/') && !/kustomization|secrets\.example/.test(f)).sort())
     const ns = one('Namespace').metadata.name
     for (const d of all.filter((x) => !['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Kustomization'].includes(x.kind))) {
       expect(d.metadata.namespace, `${d.kind} ${d.metadata.name}`).toBe(ns)
@@ -159,8 +168,11 @@ describe('a running controller', () => {
   beforeAll(async () => {
     api = await startApiServer({ tls: true })
     api.apply(...serviceObjects({ name: 'whoami', addresses: ['127.0.0.1'], port: 8080 }))
+    // The namespace, ServiceAccount and RBAC of deploy/, enforced by the API server for the
+    // ServiceAccount's token: a permission missing there is a 403 here.
+    api.apply(...(all.filter((d) => ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(d.kind)) as never[]))
     const kc = new KubeConfig()
-    kc.loadFromString(api.kubeconfig())
+    kc.loadFromString(api.kubeconfig({ token: api.serviceAccountToken(NS, one('ServiceAccount').metadata.name) }))
     const { privateKey } = await generateKeyPair('Ed25519', { extractable: true })
     const publisher = await TablePublisher.open({ store: createMemoryKvStore(), signer: await signerFromJwk(await exportJWK(privateKey)), pointerMinIntervalMs: 0 })
     controller = new ClusterController({
@@ -207,9 +219,176 @@ describe('a running controller', () => {
     const asked = api.requests.map(asPermission)
     const refused = asked.filter((p) => !allowed(p))
     expect(refused).toEqual([])
+    // The API server, enforcing deploy/rbac.yaml, refused nothing either.
+    expect([...controller.counters.forbidden.keys()]).toEqual([])
+    expect(controller.state()).toMatchObject({ ready: true, forbidden: [] })
     // And the run used every permission granted (so none is there just in case).
     const used = new Set(asked.map((p) => `${p.group || 'core'}/${p.resource} ${p.verb}`))
     const declared = new Set(CONTROLLER_PERMISSIONS.map((p: Permission) => `${p.group || 'core'}/${p.resource} ${p.verb}`))
     expect([...declared].filter((k) => !used.has(k))).toEqual([])
+  })
+})
+
+/** `kubectl kustomize DIR` (the real kustomize that `kubectl apply -k` runs), parsed. */
+async function kustomize(dir: string): Promise<Doc[]> {
+  const r = await kubectlFor('/dev/null')('kustomize', dir)
+  if (r.code !== 0) throw new Error(`kubectl kustomize ${dir}: ${r.stderr}`)
+  return parseAllDocuments(r.stdout).map((d) => d.toJS() as Doc)
+}
+
+/** A kustomization of one's own beside deploy/, using the secrets-in-namespaces component. */
+async function secretsInNamespacesOverlay(): Promise<{ dir: string; docs: Doc[] }> {
+  const dir = await mkdtemp(join(tmpdir(), 'overlay-'))
+  const rel = (p: string) => relative(dir, join(REPO_ROOT, p))
+  await writeFile(join(dir, 'kustomization.yaml'), `resources: [${rel('deploy')}]\ncomponents: [${rel('deploy/secrets-in-namespaces')}]\n`)
+  return { dir, docs: await kustomize(dir) }
+}
+
+type Container = PodSpec['containers'][number] & { securityContext?: Record<string, unknown>; startupProbe?: Probe & { failureThreshold?: number; periodSeconds?: number }; image: string }
+
+describe('deploy/ for production clusters', () => {
+  it('runs in a namespace that enforces the restricted pod security profile, and the pod meets it', () => {
+    const labels = (one('Namespace').metadata as { labels?: Record<string, string> }).labels ?? {}
+    expect(labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/warn': 'restricted', 'pod-security.kubernetes.io/audit': 'restricted' })
+    // The "restricted" profile's checks (kubernetes.io/docs/concepts/security/pod-security-standards).
+    const pod = deployment().spec.template.spec as PodSpec & { securityContext: Record<string, unknown>; hostNetwork?: boolean; hostPID?: boolean; hostIPC?: boolean; volumes: Array<Record<string, unknown>> }
+    expect(pod.hostNetwork ?? false).toBe(false)
+    expect(pod.hostPID ?? false).toBe(false)
+    expect(pod.hostIPC ?? false).toBe(false)
+    for (const v of pod.volumes) expect(Object.keys(v).filter((k) => k !== 'name'), v.name as string).toEqual([expect.stringMatching(/^(configMap|csi|downwardAPI|emptyDir|ephemeral|persistentVolumeClaim|projected|secret)$/)])
+    for (const c of pod.containers as Container[]) {
+      const sc = { ...pod.securityContext, ...c.securityContext } as { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type: string }; allowPrivilegeEscalation?: boolean; privileged?: boolean; capabilities?: { drop?: string[]; add?: string[] } }
+      expect(sc.runAsNonRoot).toBe(true)
+      expect(sc.runAsUser).not.toBe(0)
+      expect(sc.seccompProfile?.type).toMatch(/^(RuntimeDefault|Localhost)$/)
+      expect(sc.allowPrivilegeEscalation).toBe(false)
+      expect(sc.privileged ?? false).toBe(false)
+      expect(sc.capabilities?.drop).toContain('ALL')
+      expect((sc.capabilities?.add ?? []).filter((a) => a !== 'NET_BIND_SERVICE')).toEqual([])
+    }
+  })
+
+  it('spreads the replicas over nodes (required) and zones, waits for startup before liveness, and runs an image by digest on a pinned base', async () => {
+    const spec = deployment().spec.template.spec as PodSpec & { topologySpreadConstraints: Array<{ topologyKey: string; whenUnsatisfiable: string; maxSkew: number; labelSelector: { matchLabels: Record<string, string> } }>; affinity?: unknown }
+    const spread = Object.fromEntries(spec.topologySpreadConstraints.map((t) => [t.topologyKey, t]))
+    expect(spread['kubernetes.io/hostname']).toMatchObject({ whenUnsatisfiable: 'DoNotSchedule', maxSkew: 1 })
+    expect(spread['topology.kubernetes.io/zone']).toMatchObject({ whenUnsatisfiable: 'ScheduleAnyway', maxSkew: 1 })
+    const podLabels = (deployment().spec.template as unknown as { metadata: { labels: Record<string, string> } }).metadata.labels
+    for (const t of spec.topologySpreadConstraints) expect(Object.entries(t.labelSelector.matchLabels).every(([k, v]) => podLabels[k] === v)).toBe(true)
+    const c = spec.containers[0] as Container
+    expect(c.startupProbe?.httpGet).toEqual({ path: '/healthz', port: 'ops' })
+    expect((c.startupProbe!.failureThreshold ?? 3) * (c.startupProbe!.periodSeconds ?? 10)).toBeGreaterThanOrEqual(60)
+    const rendered = await kustomize(DEPLOY)
+    const image = (rendered.find((d) => d.kind === 'Deployment')!.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers[0]!.image
+    expect(image).toMatch(/^[A-Za-z0-9.\-/]+\/traefik-edge-controller@sha256:[0-9a-f]{64}$/)
+    expect(readFileSync(join(DEPLOY, 'Dockerfile'), 'utf8')).toMatch(/^FROM node:\d+\.\d+\.\d+-[a-z]+-slim@sha256:[0-9a-f]{64}$/m)
+  })
+
+  it('leaves the CRDs to their own kustomization, so deploy/ never takes them over from Traefik\'s Helm chart', async () => {
+    const rendered = await kustomize(DEPLOY)
+    expect(rendered.filter((d) => d.kind === 'CustomResourceDefinition')).toEqual([])
+    expect(new Set(rendered.map((d) => d.kind))).toEqual(new Set(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Deployment', 'Service', 'PodDisruptionBudget', 'NetworkPolicy']))
+    // Named `Kustomization` (no extension), so `kubectl apply -f deploy/crds/` reads only the CRDs.
+    expect(readdirSync(join(DEPLOY, 'crds')).sort()).toEqual(['Kustomization', 'kubernetes-crd-definition-v1.yml'])
+    const crds = await kustomize(join(DEPLOY, 'crds'))
+    expect(crds.map((d) => d.metadata.name)).toEqual(expect.arrayContaining(TRAEFIK_WATCHED.map((k) => `${k.path().split('/').at(-1)}.traefik.io`)))
+  })
+
+  it('lets in the ops port only, and out DNS, the API server and Cloudflare (API and beacon)', () => {
+    const np = one('NetworkPolicy') as Doc & { spec: { podSelector: { matchLabels: Record<string, string> }; policyTypes: string[]; ingress: Array<{ from?: unknown; ports: Array<{ port: number | string; protocol: string }> }>; egress: Array<{ to: Array<{ ipBlock?: { cidr: string }; podSelector?: unknown }>; ports: Array<{ port: number; protocol: string }> }> } }
+    const podLabels = (deployment().spec.template as unknown as { metadata: { labels: Record<string, string> } }).metadata.labels
+    expect(Object.entries(np.spec.podSelector.matchLabels).every(([k, v]) => podLabels[k] === v)).toBe(true)
+    expect(np.spec.policyTypes.sort()).toEqual(['Egress', 'Ingress'])
+    const ops = deployment().spec.template.spec.containers[0]!.ports.find((p) => p.name === 'ops')!.containerPort
+    expect(np.spec.ingress.flatMap((r) => r.ports.map((p) => `${p.protocol}/${p.port}`))).toEqual([`TCP/${ops}`])
+    const allows = (ip: string, port: number) =>
+      np.spec.egress.some((r) => r.ports.some((p) => p.port === port) && r.to.some((t) => t.ipBlock !== undefined && inCidr(ip, t.ipBlock.cidr)))
+    // api.cloudflare.com and a workers.dev address (Cloudflare's published ranges), an in-cluster API server.
+    expect(allows('104.19.192.29', 443)).toBe(true)
+    expect(allows('172.66.0.1', 443)).toBe(true)
+    expect(allows('10.0.0.1', 6443)).toBe(true)
+    expect(np.spec.egress.some((r) => r.ports.some((p) => p.port === 53 && p.protocol === 'UDP'))).toBe(true)
+    expect(allows('104.19.192.29', 80)).toBe(false)
+  })
+})
+
+function inCidr(ip: string, cidr: string): boolean {
+  if (cidr.includes(':')) return false
+  const [base, bits] = cidr.split('/') as [string, string]
+  const n = (a: string) => a.split('.').reduce((x, o) => (x << 8) + Number(o), 0) >>> 0
+  const mask = Number(bits) === 0 ? 0 : (~0 << (32 - Number(bits))) >>> 0
+  return (n(ip) & mask) === (n(base) & mask)
+}
+
+describe('deploy/secrets-in-namespaces (Secrets readable only in listed namespaces)', () => {
+  let api: TestApiServer
+  const controllers: ClusterController[] = []
+  beforeAll(async () => {
+    api = await startApiServer({ tls: true })
+  })
+  afterAll(async () => {
+    for (const c of controllers) await c.stop()
+    await api?.close()
+  })
+
+  const start = async (flags: string[], logs: string[]) => {
+    const { privateKey } = await generateKeyPair('Ed25519', { extractable: true })
+    const publisher = await TablePublisher.open({ store: createMemoryKvStore(), signer: await signerFromJwk(await exportJWK(privateKey)), pointerMinIntervalMs: 0 })
+    const args = parseControllerArgs(flags, { POD_NAMESPACE: 'traefik-edge' })
+    const kc = new KubeConfig()
+    kc.loadFromString(api.kubeconfig({ token: api.serviceAccountToken('traefik-edge', 'traefik-edge-controller') }))
+    const c = new ClusterController({
+      kc,
+      provider: args.provider,
+      secretNamespaces: args.secretNamespaces,
+      toEdge: edgeTableStage({ entryPoint: 'web' }),
+      publish: (built) => publisher.publish(built.table),
+      identity: `secrets-${controllers.length}`,
+      debounceMs: 20,
+      minBackoffMs: 50,
+      log: (l) => logs.push(l),
+    })
+    controllers.push(c)
+    c.start()
+    return c
+  }
+
+  it('grants Secrets only per listed namespace; the controller told so reads them there only; one not told is refused, logs it once and is not ready', async () => {
+    const { dir, docs } = await secretsInNamespacesOverlay()
+    await rm(dir, { recursive: true, force: true })
+    const clusterRole = docs.find((d) => d.kind === 'ClusterRole')! as Doc & { rules: Rule[] }
+    expect(clusterRole.rules.flatMap((r) => r.resources)).not.toContain('secrets')
+    const args = (docs.find((d) => d.kind === 'Deployment')!.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers[0]!.args
+    const listed = parseControllerArgs(args, { POD_NAMESPACE: 'traefik-edge' }).secretNamespaces
+    expect(listed).toEqual(['demo'])
+    const readers = docs.filter((d) => d.kind === 'Role' && (d.rules as Rule[]).some((r) => r.resources.includes('secrets')))
+    expect(readers.map((r) => r.metadata.namespace).sort()).toEqual([...listed!].sort())
+    for (const r of readers) expect((r.rules as Rule[]).flatMap((x) => x.verbs).sort()).toEqual(['list', 'watch'])
+
+    // The rendered RBAC, enforced by the test API server for the ServiceAccount's token.
+    api.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } })
+    api.apply(...(docs.filter((d) => ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(d.kind)) as never[]))
+    api.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'users', namespace: 'demo' }, type: 'Opaque', stringData: { users: 'a:b' } })
+
+    // Not told: its cluster-wide Secret list is refused.
+    const refusedLogs: string[] = []
+    const blind = await start(['--no-leader-election'], refusedLogs)
+    await eventually(() => expect(blind.state().forbidden).toEqual(['list secrets']), { what: 'the refused Secret list' })
+    expect(blind.state().ready).toBe(false)
+    await new Promise((r) => setTimeout(r, 500))
+    expect(refusedLogs.filter((l) => /permission denied \(HTTP 403\) to list secrets: GET \/api\/v1\/secrets: HTTP 403: secrets is forbidden: User "system:serviceaccount:traefik-edge:traefik-edge-controller" cannot list resource "secrets" in API group "" at the cluster scope/.test(l))).toHaveLength(1)
+    expect(blind.counters.forbidden.get('list secrets')).toBeGreaterThan(1)
+    await blind.stop()
+
+    // Told: one Secret watch per listed namespace, nothing refused, ready.
+    const logs: string[] = []
+    const before = api.requests.length
+    const told = await start(listed!.map((ns) => `--secret-namespaces=${ns}`), logs)
+    await eventually(() => expect(told.state()).toMatchObject({ synced: true, ready: true, forbidden: [] }), { what: 'ready' })
+    const secretCalls = api.requests.slice(before).filter((r) => /\/secrets\b/.test(r))
+    expect(secretCalls.length).toBeGreaterThan(0)
+    for (const r of secretCalls) expect(r).toMatch(/^GET \/api\/v1\/namespaces\/demo\/secrets\?/)
+    expect(told.objectCounts().get('Secret')).toBe(1)
+    expect(logs.filter((l) => /permission denied/.test(l))).toEqual([])
   })
 })

@@ -107,11 +107,12 @@ describe('ops server', () => {
     const metrics = createOpsMetrics({ defaultMetrics: false })
     const counters = newCounters()
     let leader = false
+    let forbidden: string[] = []
     const counts = new Map([['IngressRoute', 3], ['Service', 2]])
     const controller = {
       counters,
       objectCounts: () => counts,
-      state: () => ({ synced: true, leader, publishedVersion: null, ready: true, pendingWatches: [] }),
+      state: () => ({ synced: true, leader, publishedVersion: null, ready: forbidden.length === 0, pendingWatches: [], forbidden }),
     }
     const ops = await serve({ registry: metrics.registry, readiness: () => ({ ready: true }), beforeScrape: controllerScrape(metrics, controller), port: 0, host: '127.0.0.1' })
     const scrape = async () => (await fetch(`${ops.url}/metrics`)).text()
@@ -126,10 +127,16 @@ describe('ops server', () => {
     counters.informerRestarts.set('Secret', 5)
     counts.delete('Service')
     counters.pushes = 4
+    counters.forbidden.set('list secrets', 3)
+    forbidden = ['list secrets']
     text = await scrape()
     expect(sample(text, 'traefik_edge_leader')).toBe(1)
     expect(sample(text, 'traefik_edge_informer_restarts_total{watch="Secret"}')).toBe(5)
     expect(sample(text, 'traefik_edge_objects_watched{kind="Service"}')).toBeUndefined()
     expect(sample(text, 'traefik_edge_table_pushes_total')).toBe(4)
+    expect(sample(text, 'traefik_edge_kube_forbidden_total{call="list secrets"}')).toBe(3)
+    expect(sample(text, 'traefik_edge_kube_forbidden{call="list secrets"}')).toBe(1)
+    forbidden = []
+    expect(sample(await scrape(), 'traefik_edge_kube_forbidden{call="list secrets"}')).toBeUndefined()
   })
 })

@@ -24,6 +24,7 @@ export function edgeTableStage(options: { entryPoint: string; entryPoints?: stri
       table: { schema: TABLE_SCHEMA_VERSION, routes: splitter.split(interner.intern(built.table)), endpoints: built.endpoints },
       problems: [...built.diagnostics.map(formatEdgeDiagnostic), ...(listenerTls?.problems.map((p) => `entry point ${options.httpsEntryPoint}: ${p}`) ?? []), ...caProblems],
       trustedCertificates,
+      diagnostics: built.diagnostics,
       ...(listenerTls ? { listenerTls } : {}),
     }
   }

@@ -3,6 +3,7 @@
 // serving and is reported; so are the objects a build skipped, whenever that list changes.
 import type { EdgeTableInput } from '../publish/pack-table.ts'
 import type { PublishResult } from '../publish/publisher.ts'
+import type { EdgeDiagnostic } from '../table/diagnostics.ts'
 import { watchPaths } from './watch.ts'
 import type { SocketTlsPlan } from './workerd-tls.ts'
 
@@ -14,6 +15,8 @@ export interface Built {
   trustedCertificates: string[]
   /** How an HTTPS entry point's socket serves TLS (when the stage was asked for one). */
   listenerTls?: SocketTlsPlan
+  /** The table build's diagnostics, structured (the cluster controller turns them into Events). */
+  diagnostics?: EdgeDiagnostic[]
 }
 
 export interface FileModeOptions {

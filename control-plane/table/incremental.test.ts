@@ -10,19 +10,9 @@ import { edgeTableStage } from '../runtime/edge-table.ts'
 import { splitTableByHost } from '../../shared/table/split.ts'
 import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
 import { leafCert } from '../../test/support/certs.ts'
+import { prng } from '../../test/support/prng.ts'
 import { buildEdgeTable } from './build-edge-table.ts'
 
-/** Small seeded PRNG (mulberry32): the same seed gives the same sequence of changes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const NS = 'demo'
 const HOSTS = ['a.example', 'b.example', 'c.example', 'd.example']

@@ -45,7 +45,7 @@ describe('npm run controller', () => {
     api = await startApiServer({ tls: true })
     kv = await startFakeCloudflareKv()
     upstream = await startUpstream({ name: 'whoami' })
-    api.apply(...serviceObjects({ name: 'whoami', addresses: ['127.0.0.1'], port: upstream.port }), route('one'))
+    api.apply(...serviceObjects({ name: 'whoami', addresses: ['127.0.0.1'], port: upstream.port }), route('one'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'traefik-edge' } })
     // The edge's key (generated in its state dir) is the one the replicas sign with.
     edge = await startLocalEdge({
       store: createCloudflareKvStore({ accountId: kv.accountId, namespaceId: kv.namespaceId, apiToken: kv.token, baseUrl: kv.baseUrl }),

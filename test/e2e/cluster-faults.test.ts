@@ -96,6 +96,42 @@ describe('cluster faults', () => {
     expect(await status(c.edge, 'base.example')).toBe(200)
   })
 
+  it('asks for watches as client-go does: bookmarks, a server-side timeout, and the last resourceVersion seen', async () => {
+    const watches = c.api.requests.filter((r) => r.startsWith('GET ') && /[?&]watch=true/.test(r))
+    expect(watches.length).toBeGreaterThanOrEqual(WATCHES)
+    for (const w of watches) {
+      const q = new URL(w.slice(4), 'http://x').searchParams
+      expect(q.get('allowWatchBookmarks')).toBe('true')
+      expect(Number(q.get('timeoutSeconds'))).toBeGreaterThanOrEqual(300)
+      expect(Number(q.get('timeoutSeconds'))).toBeLessThan(600)
+      expect(q.get('resourceVersion')).toMatch(/^\d+$/)
+    }
+  })
+
+  it('converges while the API server ends watches and answers 410 at a busy server\'s rates', async () => {
+    const lists = total(controller.counters.lists)
+    const watchesBefore = c.api.requests.length
+    // Every watch lives 50-400 ms; 30 % of resumptions are answered 410 Gone (a busy kind, a restart).
+    c.api.churn({ lifetimeMs: [50, 400], goneRatio: 0.3, seed: 7 })
+    try {
+      for (let i = 0; i < 30; i++) {
+        c.api.apply(route(`churn-${i % 10}`, `churn-${i % 10}-v${Math.floor(i / 10)}.example`))
+        await new Promise((r) => setTimeout(r, 40))
+      }
+      for (let i = 0; i < 10; i++) await eventually(async () => expect(await status(c.edge, `churn-${i}-v2.example`)).toBe(200), { what: `churn-${i} at its last version`, timeoutMs: 20_000 })
+      for (let i = 0; i < 10; i++) expect(await status(c.edge, `churn-${i}-v1.example`)).toBe(404)
+      const resumed = c.api.requests.slice(watchesBefore).filter((r) => /[?&]watch=true/.test(r) && /resourceVersion=[1-9]/.test(r))
+      expect(resumed.length).toBeGreaterThan(WATCHES)
+      // The 410s were answered by relisting, the clean ends by resuming.
+      expect(total(controller.counters.lists)).toBeGreaterThan(lists)
+    } finally {
+      c.api.churn(null)
+    }
+    // And it keeps following changes once the churn stops.
+    c.api.apply(route('after-churn'))
+    await eventually(async () => expect(await status(c.edge, 'after-churn.example')).toBe(200), { what: 'change after the churn' })
+  })
+
   it('a cache emptied by a lying watch is not published: the API server disagrees, so the cache is relisted', async () => {
     const holds = controller.counters.shrinkHolds
     const lists = controller.counters.lists.get('IngressRoute') ?? 0

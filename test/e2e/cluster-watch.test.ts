@@ -62,9 +62,10 @@ describe('cluster watch', () => {
     expect(await c.edge.store.get([POINTER_KEY])).toEqual(pointer)
   })
 
-  it('writes Events on objects with problems, once per problem, and counts a problem that comes back', async () => {
+  it('writes Events on objects with problems, once per problem, counts a problem that comes back, and says when it is gone', async () => {
     c.api.apply(ingressRoute({ name: 'broken', match: 'Host(`broken.example`)', service: 'missing' }))
-    const events = () => c.api.objects('Event', 'demo', 'v1').filter((e) => (e.involvedObject as { name: string }).name === 'broken')
+    const all = () => c.api.objects('Event', 'demo', 'v1').filter((e) => (e.involvedObject as { name: string }).name === 'broken')
+    const events = () => all().filter((e) => e.type === 'Warning')
     const [event] = await eventually(() => {
       const list = events()
       expect(list).toHaveLength(1)
@@ -85,6 +86,7 @@ describe('cluster watch', () => {
     // Fixed, then broken again: the same Event, counted up.
     c.api.apply(ingressRoute({ name: 'broken', match: 'Host(`broken.example`)', service: 'whoami' }))
     await eventually(async () => expect(await served(c, 'broken.example')).toBe(200))
+    await eventually(() => expect(all().filter((e) => e.type === 'Normal').map((e) => e.reason)).toEqual(['ConfigurationValid']), { what: 'a Normal Event once fixed' })
     c.api.apply(ingressRoute({ name: 'broken', match: 'Host(`broken.example`)', service: 'missing' }))
     await eventually(() => expect(events()[0]!.count).toBe(2), { what: 'count 2' })
     expect(events()).toHaveLength(1)

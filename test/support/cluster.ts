@@ -29,6 +29,8 @@ export async function startCluster(options: { api?: ApiServerOptions } = {}): Pr
   const upstream = await startUpstream({ name: 'whoami' })
   const edge = await startEdge()
   api.apply(...serviceObjects({ name: 'whoami', addresses: ['127.0.0.1'], port: upstream.port }))
+  // The controllers' own namespace (their Lease), as deploy/namespace.yaml creates it.
+  api.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'traefik-edge' } })
   const logs: string[] = []
   const controllers: ClusterController[] = []
   let n = 0

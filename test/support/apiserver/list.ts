@@ -13,7 +13,7 @@ interface ContinueToken {
   after: string
 }
 
-export function listObjects(store: ObjectStore, target: Target, params: URLSearchParams, matches: Selector): Obj {
+export function listObjects(store: ObjectStore, target: Target, params: URLSearchParams, matches: Selector, view: (o: Obj) => Obj = (o) => o): Obj {
   const limit = Number(params.get('limit') ?? 0)
   const token = params.get('continue')
   let rv = store.resourceVersion
@@ -42,7 +42,7 @@ export function listObjects(store: ObjectStore, target: Target, params: URLSearc
     metadata.continue = encodeToken({ rv, after: keyOf(page.at(-1)!) })
     metadata.remainingItemCount = rest.length - page.length
   }
-  return { kind: `${target.type.kind}List`, apiVersion: apiVersionOf(target.type), metadata, items: page }
+  return { kind: target.type.listKind, apiVersion: apiVersionOf(target.type), metadata, items: page.map(view) }
 }
 
 function keyOf(o: Obj): string {

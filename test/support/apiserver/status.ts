@@ -1,5 +1,11 @@
 // Kubernetes Status objects: the body of every error answer and of 410 watch ERROR events.
 
+export interface StatusCause {
+  reason: string
+  message: string
+  field: string
+}
+
 export interface StatusBody {
   kind: 'Status'
   apiVersion: 'v1'
@@ -8,7 +14,7 @@ export interface StatusBody {
   message: string
   reason: string
   code: number
-  details?: { name?: string; kind?: string; causes?: Array<{ field: string; message: string; reason: string }> }
+  details?: { name?: string; group?: string; kind?: string; causes?: StatusCause[] }
 }
 
 export function status(code: number, reason: string, message: string, details?: StatusBody['details']): StatusBody {

@@ -1,8 +1,10 @@
 // The API server's storage: objects per resource type with one global resourceVersion counter (as
 // etcd's revision), a bounded history of changes that watches resume from, and compaction, after
-// which resuming from an older resourceVersion is answered 410 Gone.
+// which resuming from an older resourceVersion is answered 410 Gone. Objects of some types expire
+// (Events: the API server's --event-ttl, an etcd lease renewed by every write of the object).
 import { randomUUID } from 'node:crypto'
-import { apiVersionOf, type ResourceType } from './resources.ts'
+import { apiVersionOf, qualifiedResource, type ResourceType } from './resources.ts'
+import type { StatusBody } from './status.ts'
 
 export type Obj = Record<string, unknown> & {
   apiVersion?: string
@@ -24,14 +26,16 @@ export interface Change {
 export class StoreError extends Error {
   readonly code: number
   readonly reason: string
-  constructor(code: number, reason: string, message: string) {
+  readonly details?: StatusBody['details']
+  constructor(code: number, reason: string, message: string, details?: StatusBody['details']) {
     super(message)
     this.code = code
     this.reason = reason
+    if (details) this.details = details
   }
 }
 
-const typeKey = (t: ResourceType) => `${t.group}/${t.version}/${t.plural}`
+const typeKey = (t: ResourceType) => t.storage
 
 export class ObjectStore {
   #rv = 1
@@ -41,9 +45,45 @@ export class ObjectStore {
   readonly #history: Change[] = []
   readonly #listeners = new Set<(change: Change) => void>()
   readonly #maxHistory: number
+  /** Expiry time (ms) of objects that have a TTL, by storage key then object key. */
+  readonly #expires = new Map<string, Map<string, number>>()
+  /** Milliseconds an object of this type lives after its last write; undefined: forever. */
+  ttlOf: (type: ResourceType) => number | undefined = () => undefined
+  now: () => number = Date.now
 
   constructor(maxHistory = 100_000) {
     this.#maxHistory = maxHistory
+  }
+
+  /** Deletes the objects whose TTL ran out (a watch sees them DELETED, as etcd's lease expiry does). */
+  expire(types: (storage: string) => ResourceType | undefined): number {
+    const now = this.now()
+    let n = 0
+    for (const [storage, byKey] of this.#expires) {
+      const type = types(storage)
+      for (const [key, at] of byKey) {
+        if (at > now) continue
+        byKey.delete(key)
+        const obj = this.#objects.get(storage)?.get(key)
+        if (obj && type) {
+          this.#write(type, 'DELETED', obj)
+          n++
+        }
+      }
+    }
+    return n
+  }
+
+  /** Every stored object in a namespace, with its type's storage key (a namespace's deletion). */
+  inNamespace(namespace: string): Array<[string, Obj]> {
+    const out: Array<[string, Obj]> = []
+    for (const [storage, objects] of this.#objects) for (const o of objects.values()) if (o.metadata?.namespace === namespace) out.push([storage, o])
+    return out
+  }
+
+  /** Every object of a storage key (all versions of a CRD's resource, for its deletion). */
+  allOf(storage: string): Obj[] {
+    return [...(this.#objects.get(storage)?.values() ?? [])]
   }
 
   get resourceVersion(): number {
@@ -95,35 +135,45 @@ export class ObjectStore {
     for (const l of this.#listeners) l(entry)
   }
 
-  create(type: ResourceType, namespace: string | undefined, obj: Obj): Obj {
+  create(type: ResourceType, namespace: string | undefined, obj: Obj, dryRun = false): Obj {
     const meta = { ...(obj.metadata ?? {}) }
     if (!meta.name && typeof meta.generateName === 'string') meta.name = `${meta.generateName}${randomUUID().slice(0, 5)}`
     if (!meta.name) throw new StoreError(422, 'Invalid', 'metadata.name: Required value: name or generateName is required')
     if (type.namespaced) meta.namespace = namespace ?? (meta.namespace as string | undefined) ?? 'default'
     else delete meta.namespace
     if (this.get(type, meta.namespace, meta.name)) {
-      throw new StoreError(409, 'AlreadyExists', `${type.plural} "${meta.name}" already exists`)
+      throw new StoreError(409, 'AlreadyExists', `${qualifiedResource(type)} "${meta.name}" already exists`, { name: meta.name, ...(type.group ? { group: type.group } : {}), kind: type.plural })
     }
     meta.uid = randomUUID()
-    meta.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
+    meta.creationTimestamp = new Date(this.now()).toISOString().replace(/\.\d+Z$/, 'Z')
     meta.generation = 1
-    return this.#write(type, 'ADDED', { ...obj, apiVersion: apiVersionOf(type), kind: type.kind, metadata: meta })
+    const created = { ...obj, apiVersion: apiVersionOf(type), kind: type.kind, metadata: meta }
+    if (dryRun) return created
+    return this.#write(type, 'ADDED', created)
   }
 
   /**
    * Replaces an object. A resourceVersion in the new object must be the stored one (optimistic
    * concurrency: 409 Conflict otherwise); none means an unconditional update.
    */
-  update(type: ResourceType, namespace: string | undefined, name: string, obj: Obj): Obj {
+  update(type: ResourceType, namespace: string | undefined, name: string, obj: Obj, dryRun = false): Obj {
     const current = this.get(type, namespace, name)
     if (current === undefined) throw notFound(type, name)
     const rv = obj.metadata?.resourceVersion
     if (rv !== undefined && rv !== '' && rv !== current.metadata?.resourceVersion) {
       throw new StoreError(409, 'Conflict',
-        `Operation cannot be fulfilled on ${type.plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`)
+        `Operation cannot be fulfilled on ${qualifiedResource(type)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+        { name, ...(type.group ? { group: type.group } : {}), kind: type.plural })
     }
     const old = current.metadata!
-    const specChanged = JSON.stringify(obj.spec) !== JSON.stringify(current.spec)
+    // generation counts changes of everything but metadata (and status, where that is a subresource).
+    const { metadata: _m1, ...after } = obj
+    const { metadata: _m2, ...before } = current
+    if (type.status) {
+      delete after.status
+      delete before.status
+    }
+    const specChanged = JSON.stringify(after) !== JSON.stringify(before)
     const meta = {
       ...(obj.metadata ?? {}),
       name,
@@ -132,12 +182,15 @@ export class ObjectStore {
       creationTimestamp: old.creationTimestamp,
       generation: (old.generation as number) + (specChanged ? 1 : 0),
     }
-    return this.#write(type, 'MODIFIED', { ...obj, apiVersion: apiVersionOf(type), kind: type.kind, metadata: meta })
+    const updated = { ...obj, apiVersion: apiVersionOf(type), kind: type.kind, metadata: meta }
+    if (dryRun) return { ...updated, metadata: { ...meta, resourceVersion: current.metadata?.resourceVersion } }
+    return this.#write(type, 'MODIFIED', updated)
   }
 
-  delete(type: ResourceType, namespace: string | undefined, name: string): Obj {
+  delete(type: ResourceType, namespace: string | undefined, name: string, dryRun = false): Obj {
     const current = this.get(type, namespace, name)
     if (current === undefined) throw notFound(type, name)
+    if (dryRun) return current
     return this.#write(type, 'DELETED', current)
   }
 
@@ -150,6 +203,12 @@ export class ObjectStore {
     const previous = objects.get(key)
     if (change === 'DELETED') objects.delete(key)
     else objects.set(key, stored)
+    const ttl = change === 'DELETED' ? undefined : this.ttlOf(type)
+    let expiring = this.#expires.get(typeKey(type))
+    if (ttl !== undefined) {
+      if (expiring === undefined) this.#expires.set(typeKey(type), (expiring = new Map()))
+      expiring.set(key, this.now() + ttl)
+    } else expiring?.delete(key)
     const entry: Change = { rv, type: change, resource: type, object: stored, ...(previous && change === 'MODIFIED' ? { previous } : {}) }
     this.#history.push(entry)
     if (this.#history.length > this.#maxHistory) this.#compactedRv = this.#history.splice(0, this.#history.length - this.#maxHistory).at(-1)!.rv
@@ -163,7 +222,7 @@ function objectKey(namespace: string | undefined, name: string): string {
 }
 
 export function notFound(type: ResourceType, name: string): StoreError {
-  return new StoreError(404, 'NotFound', `${type.plural}${type.group ? `.${type.group}` : ''} "${name}" not found`)
+  return new StoreError(404, 'NotFound', `${qualifiedResource(type)} "${name}" not found`, { name, ...(type.group ? { group: type.group } : {}), kind: type.plural })
 }
 
 export function gone(rv: number): StoreError {

@@ -8,10 +8,16 @@ import type { ServerResponse } from 'node:http'
 import { apiVersionOf, type Target } from './resources.ts'
 import type { Selector } from './selectors.ts'
 import { status } from './status.ts'
-import { StoreError, type Change, type Obj, type ObjectStore } from './store.ts'
+import { gone, StoreError, type Change, type Obj, type ObjectStore } from './store.ts'
 
 export interface WatchOptions {
   bookmarkIntervalMs: number
+  /** The object as the watched version shows it (events.k8s.io Events). */
+  view?: (o: Obj) => Obj
+  /** Ends the watch cleanly after this long (a busy API server's churn). */
+  lifetimeMs?: number
+  /** Answer 410 Gone (as an ERROR event) instead of resuming from the asked resourceVersion. */
+  gone?: boolean
 }
 
 export interface OpenWatch {
@@ -33,11 +39,12 @@ export function serveWatch(
     (target.name === undefined || o.metadata?.name === target.name)
   res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' })
   res.flushHeaders()
-  const send = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`)
+  const view = options.view ?? ((o: Obj) => o)
+  const send = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object: type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED' ? view(object as Obj) : object })}\n`)
 
   let lastSent = 0
   const deliver = (c: Change) => {
-    if (c.rv <= lastSent || c.resource !== target.type) return
+    if (c.rv <= lastSent || c.resource.storage !== target.type.storage) return
     lastSent = c.rv
     const now = inScope(c.object) && matches(c.object)
     const before = c.previous !== undefined && inScope(c.previous) && matches(c.previous)
@@ -58,6 +65,7 @@ export function serveWatch(
       lastSent = store.resourceVersion
     } else {
       const from = Number(asked)
+      if (options.gone) throw gone(from)
       lastSent = from
       for (const c of store.changesSince(from)) deliver(c)
     }
@@ -78,8 +86,9 @@ export function serveWatch(
         send('BOOKMARK', { kind: target.type.kind, apiVersion: apiVersionOf(target.type), metadata: { resourceVersion: String(lastSent) } })
       }, options.bookmarkIntervalMs)
     : undefined
-  const timeout = Number(params.get('timeoutSeconds') ?? 0)
-  const timeoutTimer = timeout > 0 ? setTimeout(() => close('end'), timeout * 1000) : undefined
+  const timeout = Number(params.get('timeoutSeconds') ?? 0) * 1000
+  const ends = [timeout, options.lifetimeMs ?? 0].filter((ms) => ms > 0)
+  const timeoutTimer = ends.length ? setTimeout(() => close('end'), Math.min(...ends)) : undefined
 
   let closed = false
   const close = (how: 'end' | 'reset') => {
