@@ -19,7 +19,7 @@ import { join } from 'node:path'
 import { formatDiff } from '../diff/diff.ts'
 import { formatExplanation, type ExplainRequest } from '../explain/explain.ts'
 import type { DashboardModel } from './model.ts'
-import { accessGuard, type AccessOptions } from '../ops/access.ts'
+import { accessGuard, type AccessOptions } from './access.ts'
 
 const STATIC_DIR = join(import.meta.dirname, 'static')
 const FILES: Record<string, string> = {
@@ -37,7 +37,9 @@ const MAX_BODY = 64 * 1024
 /** Handles the request when its path is under `prefix` (default ''); returns false otherwise. */
 export function dashboardHandler(model: DashboardModel, options: { prefix?: string } = {}): (req: IncomingMessage, res: ServerResponse) => boolean {
   const prefix = (options.prefix ?? '').replace(/\/$/, '')
-  const files = new Map(Object.entries(FILES).map(([path, file]) => [path, { body: readFileSync(join(STATIC_DIR, file)), type: TYPES[file.split('.').pop()!]! }]))
+  const files = new Map(
+    Object.entries(FILES).map(([path, file]) => [path, { body: readFileSync(join(STATIC_DIR, file)), type: TYPES[file.split('.').pop()!]! }]),
+  )
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://dashboard')
     if (url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) return false
@@ -128,7 +130,7 @@ export interface DashboardServer {
 
 /**
  * The dashboard alone on 127.0.0.1:port (0: any free port). Every request first passes the access
- * guard (../ops/access.ts: the Host check against DNS rebinding, and the token when one is given),
+ * guard (./access.ts: the Host check against DNS rebinding, and the token when one is given),
  * whatever route it is for.
  */
 export async function serveDashboard(model: DashboardModel, port: number, host = '127.0.0.1', access: AccessOptions = {}): Promise<DashboardServer> {

@@ -11,18 +11,7 @@
 
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import {
-  Composer,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  Parser,
-  type DocumentOptions,
-  type ParseOptions,
-  type ScalarTag,
-  type SchemaOptions,
-} from 'yaml'
+import { Composer, isMap, isScalar, isSeq, LineCounter, Parser, type DocumentOptions, type ParseOptions, type ScalarTag, type SchemaOptions } from 'yaml'
 import { decodeUtf8, type InvalidUtf8 } from './utf8.ts'
 import type { Diagnostic } from '../compiler/diagnostics/diagnostics.ts'
 import type { KubeObject } from '../compiler/snapshot/kube-types.ts'
@@ -157,13 +146,16 @@ export function parseManifestText(text: string, file: string, invalid: readonly 
     if (value === null || value === undefined) continue
     const [from, , to] = doc.range
     const bad = invalid.find((x) => x.at >= from && x.at < Math.max(to, from + 1))
-    const unreadable = bad === undefined ? undefined : {
-      path: fieldAt(doc.contents, bad.at, ''),
-      message: (() => {
-        const { line, col } = lineCounter.linePos(bad.at)
-        return `invalid UTF-8 (byte 0x${bad.byte.toString(16).padStart(2, '0')} at line ${line}, column ${col}); object skipped`
-      })(),
-    }
+    const unreadable =
+      bad === undefined
+        ? undefined
+        : {
+            path: fieldAt(doc.contents, bad.at, ''),
+            message: (() => {
+              const { line, col } = lineCounter.linePos(bad.at)
+              return `invalid UTF-8 (byte 0x${bad.byte.toString(16).padStart(2, '0')} at line ${line}, column ${col}); object skipped`
+            })(),
+          }
     collect(value, source, `${file}#${i}`, '', out, unreadable)
   }
   return out
@@ -209,7 +201,14 @@ function collect(value: unknown, source: string, docLabel: string, field: string
   if (obj.kind === 'List' && Array.isArray(obj.items)) {
     obj.items.forEach((item, j) => {
       const at = `${prefix(field)}items[${j}]`
-      collect(item, source, docLabel, at, out, unreadable && (unreadable.path === at || unreadable.path.startsWith(`${at}.`) || unreadable.path.startsWith(`${at}[`)) ? unreadable : undefined)
+      collect(
+        item,
+        source,
+        docLabel,
+        at,
+        out,
+        unreadable && (unreadable.path === at || unreadable.path.startsWith(`${at}.`) || unreadable.path.startsWith(`${at}[`)) ? unreadable : undefined,
+      )
     })
     return
   }

@@ -23,6 +23,10 @@ describe('decodeUtf8', () => {
   it('notes the first byte of each invalid sequence', () => {
     const { text, invalid } = decodeUtf8(new Uint8Array([0x61, 0xc3, 0x28, 0xe0, 0xa0, 0x41, 0xff]))
     expect(text).toBe('a\ufffd(\ufffdA\ufffd')
-    expect(invalid).toEqual([{ at: 1, byte: 0xc3 }, { at: 3, byte: 0xe0 }, { at: 5, byte: 0xff }])
+    expect(invalid).toEqual([
+      { at: 1, byte: 0xc3 },
+      { at: 3, byte: 0xe0 },
+      { at: 5, byte: 0xff },
+    ])
   })
 })

@@ -6,10 +6,10 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { serveKvForWorkerd } from '../kv/workerd-kv-server.ts'
 import type { KvStore } from '../kv/store.ts'
-import type { EdgeTableInput } from '../publish/pack-table.ts'
+import type { EdgeTableInput } from '../../shared/kv/pack-table.ts'
 import { TablePublisher, type PublishResult } from '../publish/publisher.ts'
 import { loadOrCreateDevSigningKey, type TableSigner } from '../publish/signing-key.ts'
-import { loadOrCreateDevSecretsKey, SECRETS_KEY_BINDING, type SecretsKeyPair } from '../table/secrets.ts'
+import { loadOrCreateDevSecretsKey, SECRETS_KEY_BINDING, type SecretsKeyPair } from '../publish/seal-secrets.ts'
 import { DEFAULT_STATE_DIR, DEV_SECRETS_KEY, DEV_SIGNING_KEY } from './paths.ts'
 import { METRICS_SOCKET, type WorkerdEntryPoint, type WorkerdSocketTls } from './workerd-config.ts'
 import { writeWorkerdEdgeFiles } from './workerd-edge-files.ts'
@@ -89,7 +89,10 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
   const gc = setInterval(() => void publisher.collectGarbage().catch(() => {}), 30_000)
   gc.unref()
   // Pointers expire: the one this process published is signed again before it does.
-  const fresh = setInterval(() => void publisher.refresh().catch((err: unknown) => options.log?.(`[publish] refreshing the pointer: ${(err as Error).message}`)), publisher.refreshIntervalMs)
+  const fresh = setInterval(
+    () => void publisher.refresh().catch((err: unknown) => options.log?.(`[publish] refreshing the pointer: ${(err as Error).message}`)),
+    publisher.refreshIntervalMs,
+  )
   fresh.unref()
 
   const runDir = await mkdtemp(join(stateDir, 'workerd-'))

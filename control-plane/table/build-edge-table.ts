@@ -9,18 +9,12 @@
  *
  * @module
  */
-import { forwardAuthCaUnsupported } from '../../shared/circuit-breaker/unsupported.ts'
+import { forwardAuthCaUnsupported } from '../../shared/middlewares/forward-auth.ts'
 import type { DynamicConfig, ForwardAuth } from '../../shared/dynamic/types.ts'
 import { UNIMPLEMENTED_MIDDLEWARE_STATUS, type EdgeTarget } from '../../shared/table/capabilities.ts'
 import { defaultPriority, parseRuleForTable, type ParsedRule } from '../../shared/table/rules.ts'
 import { errorPageService } from '../../shared/table/split.ts'
-import {
-  DEFAULT_TLS_OPTIONS,
-  TABLE_SCHEMA_VERSION,
-  type EdgeTable,
-  type EndpointsTable,
-  type TableRouter,
-} from '../../shared/table/schema.ts'
+import { DEFAULT_TLS_OPTIONS, TABLE_SCHEMA_VERSION, type EdgeTable, type EndpointsTable, type TableRouter } from '../../shared/table/schema.ts'
 import { EdgeDiagnostics, type EdgeDiagnostic } from './diagnostics.ts'
 import { MAX_MIDDLEWARE_BYTES, MiddlewareCompiler, mib } from './middlewares.ts'
 import { unresolved } from './references.ts'
@@ -73,8 +67,17 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
     } else {
       svc.middlewares = expanded.keys
       if (expanded.unimplemented.length) {
-        d.error('service', key, 'middlewares', `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}; the service answers ${UNIMPLEMENTED_MIDDLEWARE_STATUS}`)
-        services.out.services[key] = { kind: 'unservable', status: UNIMPLEMENTED_MIDDLEWARE_STATUS, message: `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}` }
+        d.error(
+          'service',
+          key,
+          'middlewares',
+          `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}; the service answers ${UNIMPLEMENTED_MIDDLEWARE_STATUS}`,
+        )
+        services.out.services[key] = {
+          kind: 'unservable',
+          status: UNIMPLEMENTED_MIDDLEWARE_STATUS,
+          message: `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}`,
+        }
       } else if (expanded.invalid.length) {
         d.error('service', key, 'middlewares', `${INVALID_MIDDLEWARES}${expanded.invalid.join(', ')}; the service answers 500`)
         services.out.services[key] = { kind: 'unservable', status: 500, message: `${INVALID_MIDDLEWARES}${expanded.invalid.join(', ')}` }
@@ -82,7 +85,12 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
     }
   }
   for (const [key, bytes] of middlewares.oversize) {
-    d.error('middleware', key, middlewares.middlewares[key]!.type, `its configuration takes ${mib(bytes)}, more than the ${mib(MAX_MIDDLEWARE_BYTES)} the edge publishes for one middleware (a Workers KV value holds 25 MiB): left out, the routes using it answer 500`)
+    d.error(
+      'middleware',
+      key,
+      middlewares.middlewares[key]!.type,
+      `its configuration takes ${mib(bytes)}, more than the ${mib(MAX_MIDDLEWARE_BYTES)} the edge publishes for one middleware (a Workers KV value holds 25 MiB): left out, the routes using it answer 500`,
+    )
   }
   errorPagesServed(middlewares, services, d)
   forwardAuthCAs(middlewares, options.target, d)
@@ -158,7 +166,12 @@ function buildRouter(
     return null
   }
   if (router.parentRefs?.length || !router.service) {
-    d.error('router', name, router.service ? 'parentRefs' : 'service', 'multi-layer routing (parent and child routers) is not supported by the edge: not served')
+    d.error(
+      'router',
+      name,
+      router.service ? 'parentRefs' : 'service',
+      'multi-layer routing (parent and child routers) is not supported by the edge: not served',
+    )
     return null
   }
   let parsed
@@ -173,7 +186,12 @@ function buildRouter(
     if (re.maxInput >= usual) continue
     const what = re.matcher === 'HostRegexp' ? 'host' : re.matcher === 'PathRegexp' ? 'path' : re.matcher === 'HeaderRegexp' ? 'header value' : 'query value'
     const pattern = re.pattern.length > 60 ? `${re.pattern.slice(0, 57)}...` : re.pattern
-    d.warn('router', name, 'rule', `${re.matcher} \`${pattern}\` compiles to ${re.states} states: to bound the work of a match, the edge answers a ${what} longer than ${re.maxInput} characters as not matching it`)
+    d.warn(
+      'router',
+      name,
+      'rule',
+      `${re.matcher} \`${pattern}\` compiles to ${re.states} states: to bound the work of a match, the edge answers a ${what} longer than ${re.maxInput} characters as not matching it`,
+    )
   }
   const priority = router.priority ? router.priority : defaultPriority(router.rule)
   if (priority > MAX_PRIORITY) {
@@ -181,7 +199,12 @@ function buildRouter(
     return null
   }
   if (router.tls?.certResolver) {
-    d.warn('router', name, 'tls.certResolver', `certificate resolver ${JSON.stringify(router.tls.certResolver)} is not run by the edge (no ACME): on Cloudflare the zone's edge certificates or uploaded Secrets serve these hosts; self-hosted serves the TLSStore default certificate`)
+    d.warn(
+      'router',
+      name,
+      'tls.certResolver',
+      `certificate resolver ${JSON.stringify(router.tls.certResolver)} is not run by the edge (no ACME): on Cloudflare the zone's edge certificates or uploaded Secrets serve these hosts; self-hosted serves the TLSStore default certificate`,
+    )
   }
   const entryPoints = router.entryPoints ?? []
   if (options.entryPoints && entryPoints.length && !entryPoints.some((ep) => options.entryPoints!.includes(ep))) {
@@ -190,7 +213,12 @@ function buildRouter(
   const service = services.resolve(router.service)
   if (service === null) {
     const exists = services.exists(router.service)
-    d.error('router', name, 'service', `${exists ? `service ${JSON.stringify(router.service)} is not served (see its diagnostics)` : unresolved('service', router.service)}: not served`)
+    d.error(
+      'router',
+      name,
+      'service',
+      `${exists ? `service ${JSON.stringify(router.service)} is not served (see its diagnostics)` : unresolved('service', router.service)}: not served`,
+    )
     return null
   }
   const expanded = middlewares.expand(router.middlewares ?? [])

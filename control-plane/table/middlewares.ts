@@ -7,7 +7,7 @@
 import type { Middleware } from '../../shared/dynamic/types.ts'
 import { middlewareUnsupported, type EdgeTarget } from '../../shared/table/capabilities.ts'
 import type { TableMiddleware } from '../../shared/table/schema.ts'
-import { middlewareConfigError } from './middleware-config.ts'
+import { middlewareConfigError } from '../../shared/middlewares/config-error.ts'
 import { localKey, unresolved } from './references.ts'
 
 /** `invalid`: middlewares whose configuration the edge refuses to build (it answers 500). */
@@ -45,7 +45,8 @@ export class MiddlewareCompiler {
   expand(references: string[], stack: string[] = []): Expanded {
     if (stack.length === 0) {
       const n = this.#count(references, [], new Map())
-      if (n > MAX_ROUTER_MIDDLEWARES) return { error: `${n} middlewares once chains are expanded, more than the ${MAX_ROUTER_MIDDLEWARES} the edge runs for one router` }
+      if (n > MAX_ROUTER_MIDDLEWARES)
+        return { error: `${n} middlewares once chains are expanded, more than the ${MAX_ROUTER_MIDDLEWARES} the edge runs for one router` }
     }
     const keys: string[] = []
     const unimplemented: string[] = []

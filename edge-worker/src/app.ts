@@ -19,16 +19,17 @@ import type { TableSource } from '../../shared/table/source.ts'
 import type { PreparedRouter, RoutingView } from '../../shared/table/view.ts'
 import { clientIp, trustedClient, type ClientIpEnv } from './client-ip.ts'
 import { chain, keepsHeadersClean, type EdgeContext } from './middlewares/index.ts'
-import { selectRouter } from './muxer/index.ts'
+import { selectRouter } from '../../shared/muxer/select-router.ts'
 import { observe, type Observation } from './observability/observation.ts'
 import type { ObservabilityEnv } from './observability/settings.ts'
-import { forwardedHeaders, readIncoming, type IncomingHeaders } from './proxy/forwarded.ts'
+import { forwardedHeaders, readIncoming, type IncomingHeaders } from '../../shared/http/forwarded.ts'
 import { STATUS_TEXT, httpError, type EdgeRequest, type ExecutionContextLike, type Handler } from './request.ts'
-import { serviceHandler } from './service/index.ts'
+import { serviceHandler, withServiceBuilder } from './service/index.ts'
 import { entryPointDenial } from './middlewares/encoded-characters/index.ts'
-import { misdirected, type HandshakeFacts } from './tls/sni-check.ts'
-import { malformedHost, validHostHeader } from './entry-point/host.ts'
-import { badPath, entryPointPath } from './entry-point/path.ts'
+import { misdirected, type HandshakeFacts } from '../../shared/tls/sni-check.ts'
+import { validHostHeader } from '../../shared/http/host.ts'
+import { entryPointPath } from '../../shared/http/request-path.ts'
+import { badPath, malformedHost } from './entry-point/answers.ts'
 import { answeredWithin, readTimeoutMs, withReadDeadline } from './entry-point/read-timeout.ts'
 import { tableSourceFromEnv, type TableSourceEnv } from './table-source/index.ts'
 
@@ -138,13 +139,17 @@ function route(a: Arrival, view: RoutingView | { error: string }): Promise<Respo
     host,
     path: a.path,
     query: a.query,
-    headers: forwardedHeaders(a.incoming, {
-      clientIp: ip,
-      tls,
-      host,
-      hostname: env.EDGE_HOSTNAME || 'traefik-edge',
-      trusted: trustedClient(ip, env.FORWARDED_TRUSTED_IPS),
-    }, facts),
+    headers: forwardedHeaders(
+      a.incoming,
+      {
+        clientIp: ip,
+        tls,
+        host,
+        hostname: env.EDGE_HOSTNAME || 'traefik-edge',
+        trusted: trustedClient(ip, env.FORWARDED_TRUSTED_IPS),
+      },
+      facts,
+    ),
     body: request.body,
     clientIp: ip,
     tls,
@@ -179,7 +184,12 @@ function route(a: Arrival, view: RoutingView | { error: string }): Promise<Respo
   } else {
     const router = selected.router
     const entry = built.get(router)
-    let answer = entry !== undefined ? dispatch(entry, a, req, facts.clean) : routerEntry(router, { target: view.target, env: env as unknown as Record<string, unknown>, log: console.error }).then((e) => dispatch(e, a, req, facts.clean))
+    let answer =
+      entry !== undefined
+        ? dispatch(entry, a, req, facts.clean)
+        : routerEntry(router, withServiceBuilder({ target: view.target, env: env as unknown as Record<string, unknown>, log: console.error })).then((e) =>
+            dispatch(e, a, req, facts.clean),
+          )
     if (cut !== null) answer = answeredWithin(answer, cut)
     return obs === null ? answer : answer.then((r) => obs.finish(r))
   }
@@ -244,7 +254,10 @@ function routerEntry(router: PreparedRouter, edge: EdgeContext): Promise<RouterE
       return { handle: chain(router.middlewares, service.handle, edge), ...facts }
     })()
     entries.set(router, e)
-    void e.then((entry) => built.set(router, entry), () => {})
+    void e.then(
+      (entry) => built.set(router, entry),
+      () => {},
+    )
   }
   return e
 }

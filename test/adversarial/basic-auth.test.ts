@@ -108,7 +108,12 @@ describe('basicAuth answer times do not tell which users exist', () => {
   })
 
   it('still lets the right password through, for every user', async () => {
-    for (const [host, user, password] of [['uniform.example', 'alice', 'alice-secret'], ['uniform.example', 'bob', 'bob-secret'], ['mixed.example', 'test', 'test'], ['mixed.example', 'alice', 'alice-secret']] as const) {
+    for (const [host, user, password] of [
+      ['uniform.example', 'alice', 'alice-secret'],
+      ['uniform.example', 'bob', 'bob-secret'],
+      ['mixed.example', 'test', 'test'],
+      ['mixed.example', 'alice', 'alice-secret'],
+    ] as const) {
       expect((await timedAuth(host, user, password)).status, `${host} ${user}`).toBe(200)
     }
   })

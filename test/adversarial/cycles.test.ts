@@ -42,7 +42,7 @@ afterAll(async () => {
 const status = async (host: string) => (await edge.request('/', { headers: { host } })).status
 
 describe('references that loop', () => {
-  it('npm run compile ends at once with Traefik\'s configuration (Traefik reports loops when it builds its handlers)', async () => {
+  it("npm run compile ends at once with Traefik's configuration (Traefik reports loops when it builds its handlers)", async () => {
     const start = performance.now()
     const run = await runCli(join(REPO_ROOT, 'control-plane/cli/compile.ts'), ['--allow-empty-services', MANIFESTS])
     expect(run.code, run.stderr).toBe(0)

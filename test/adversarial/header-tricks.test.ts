@@ -82,7 +82,12 @@ describe('forwarded-header spoofing', () => {
   }
 
   it('ipAllowList judges the client, not the X-Forwarded-For it sent', async () => {
-    const spoofs: Array<Record<string, string>> = [{ 'x-forwarded-for': '10.0.0.1' }, { 'x-real-ip': '10.0.0.1' }, { x_forwarded_for: '10.0.0.1' }, { 'cf-connecting-ip': '10.0.0.1' }]
+    const spoofs: Array<Record<string, string>> = [
+      { 'x-forwarded-for': '10.0.0.1' },
+      { 'x-real-ip': '10.0.0.1' },
+      { x_forwarded_for: '10.0.0.1' },
+      { 'cf-connecting-ip': '10.0.0.1' },
+    ]
     for (const spoof of spoofs) {
       const res = await edge.request('/', { headers: { host: 'office.example', ...spoof } })
       expect(res.status, JSON.stringify(spoof)).toBe(403)

@@ -15,9 +15,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
-import { startFileMode } from '../../control-plane/runtime/file-mode.ts'
-import { manifestPipeline } from '../../control-plane/runtime/pipeline.ts'
-import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
+import { startFileMode } from '../../control-plane/pipeline/file-mode.ts'
+import { manifestPipeline } from '../../control-plane/pipeline/pipeline.ts'
+import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
 import { runCli } from '../support/cli.ts'
 
 const COMPILE = join(REPO_ROOT, 'control-plane/cli/compile.ts')
@@ -38,8 +38,21 @@ spec: { ports: [{ name: http, port: 80 }] }
 `
 
 function laughs(): string {
-  const lines = ['apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: lol', '  namespace: default', 'data:', '  a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-  for (let i = 1; i < 10; i++) lines.push(`  a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(',')}]`)
+  const lines = [
+    'apiVersion: v1',
+    'kind: ConfigMap',
+    'metadata:',
+    '  name: lol',
+    '  namespace: default',
+    'data:',
+    '  a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+  ]
+  for (let i = 1; i < 10; i++)
+    lines.push(
+      `  a${i}: &a${i} [${Array(9)
+        .fill(`*a${i - 1}`)
+        .join(',')}]`,
+    )
   return `${lines.join('\n')}\n`
 }
 
@@ -80,7 +93,9 @@ describe('a billion-laughs file', () => {
 describe('YAML 1.1 scalars that only look like numbers', () => {
   it('are strings, as go-yaml reads them: objects named so compile, and values keep their text', async () => {
     const file = join(dir, 'names.yaml')
-    await writeFile(file, `apiVersion: v1
+    await writeFile(
+      file,
+      `apiVersion: v1
 kind: Service
 metadata: { name: e1, namespace: default }
 spec: { ports: [{ name: http, port: 80 }] }
@@ -100,7 +115,8 @@ spec:
     - match: Host(\`e1.example\`)
       middlewares: [{ name: e5 }]
       services: [{ name: e1, port: 80 }]
-`)
+`,
+    )
     const run = await runCli(COMPILE, ['--allow-empty-services', file])
     expect(run.code, run.stderr).toBe(0)
     expect(run.stderr).toBe('')

@@ -30,7 +30,9 @@ function chainConfig(routers: Record<string, string[]>, middlewares: Record<stri
 
 /** `n` headers middlewares, each setting X-Last to its index: the upstream sees the last one's. */
 function headers(n: number): Record<string, Middleware> {
-  return Object.fromEntries(Array.from({ length: n }, (_, i) => [`h${i}`, { headers: { customRequestHeaders: { 'X-Last': `${i}`, ...(i === 0 ? { 'X-First': 'ran' } : {}) } } }]))
+  return Object.fromEntries(
+    Array.from({ length: n }, (_, i) => [`h${i}`, { headers: { customRequestHeaders: { 'X-Last': `${i}`, ...(i === 0 ? { 'X-First': 'ran' } : {}) } } }]),
+  )
 }
 
 beforeAll(async () => {
@@ -50,7 +52,12 @@ describe('a router with thousands of middlewares', () => {
     const { problems } = await edge.apply({ config })
     // Not a 500 from a stack overflow: the router is not served at all.
     expect((await edge.request('/', { headers: { host: 'many.example' } })).status).toBe(404)
-    expect(problems.join('\n')).toMatch(new RegExp(`^router many: middlewares: 5000 middlewares once chains are expanded, more than the ${MAX_ROUTER_MIDDLEWARES} the edge runs for one router: not served`, 'm'))
+    expect(problems.join('\n')).toMatch(
+      new RegExp(
+        `^router many: middlewares: 5000 middlewares once chains are expanded, more than the ${MAX_ROUTER_MIDDLEWARES} the edge runs for one router: not served`,
+        'm',
+      ),
+    )
     const few = await edge.request('/', { headers: { host: 'few.example' } })
     expect(few.status).toBe(200)
     expect((JSON.parse(few.body) as Echo).headers['x-last']).toBe('2')
@@ -76,6 +83,8 @@ describe('a router with thousands of middlewares', () => {
     const start = performance.now()
     const { problems } = buildEdgeInput({ config: chainConfig({ bomb: ['c0'] }, mws) })
     expect(performance.now() - start).toBeLessThan(2000)
-    expect(problems.join('\n')).toMatch(/^router bomb: middlewares: 1073741824 middlewares once chains are expanded, more than the 1000 the edge runs for one router: not served/m)
+    expect(problems.join('\n')).toMatch(
+      /^router bomb: middlewares: 1073741824 middlewares once chains are expanded, more than the 1000 the edge runs for one router: not served/m,
+    )
   })
 })

@@ -41,7 +41,9 @@ afterAll(async () => {
 describe('a table too large for KV', () => {
   it('drops a middleware larger than KV takes, names it, and publishes the rest', async () => {
     const huge = { headers: { customRequestHeaders: { 'X-Big': 'x'.repeat(30 * MiB) } } }
-    const first = await edge.apply({ config: config({ routers: { big: { rule: 'Host(`big.example`)', service: 'up', middlewares: ['huge'] } }, middlewares: { huge } }) })
+    const first = await edge.apply({
+      config: config({ routers: { big: { rule: 'Host(`big.example`)', service: 'up', middlewares: ['huge'] } }, middlewares: { huge } }),
+    })
     expect(first.problems.join('\n')).toMatch(/^middleware huge: .*30\.0 MiB.*the routes using it answer 500/m)
     expect(await status('a.example')).toBe(200)
     expect(await status('big.example')).toBe(500)
@@ -58,7 +60,9 @@ describe('a table too large for KV', () => {
 
   it('drops a host whose routes do not fit in one KV value, names it, and publishes the others', async () => {
     // Nine middlewares under the per-middleware bound, 27 MiB together on one host.
-    const middlewares = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`part${i}`, { headers: { customRequestHeaders: { [`X-Part-${i}`]: String(i).repeat(3 * MiB) } } }]))
+    const middlewares = Object.fromEntries(
+      Array.from({ length: 9 }, (_, i) => [`part${i}`, { headers: { customRequestHeaders: { [`X-Part-${i}`]: String(i).repeat(3 * MiB) } } }]),
+    )
     const result = await edge.apply({
       config: config({
         routers: {

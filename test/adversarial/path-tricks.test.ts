@@ -52,7 +52,10 @@ beforeAll(async () => {
       services: { up: lb },
     },
   }
-  const allow = Object.entries(cases.pathOperations.encodedCharacters).filter(([, on]) => on).map(([name]) => name).join(',')
+  const allow = Object.entries(cases.pathOperations.encodedCharacters)
+    .filter(([, on]) => on)
+    .map(([name]) => name)
+    .join(',')
   edge = await startEdge({
     input: { config },
     entryPoints: [
@@ -82,7 +85,18 @@ async function forwarded(path: string, host = 'a.example', entryPoint?: string):
 }
 
 describe('the attacks that walked around ipAllowList', () => {
-  const tricks = ['/admin', '//admin', '///admin', '/x/../admin', '/./admin', '/%2e/admin', '/.%2e/admin', '/x/%2e%2e/admin', '/%2E%2E/admin/', '/admin/../admin/x']
+  const tricks = [
+    '/admin',
+    '//admin',
+    '///admin',
+    '/x/../admin',
+    '/./admin',
+    '/%2e/admin',
+    '/.%2e/admin',
+    '/x/%2e%2e/admin',
+    '/%2E%2E/admin/',
+    '/admin/../admin/x',
+  ]
   for (const path of tricks) {
     it(`${path} is routed as /admin... and refused`, async () => {
       const before = up.requests.length

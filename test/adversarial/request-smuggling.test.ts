@@ -41,7 +41,10 @@ beforeAll(async () => {
   const config: DynamicConfig = {
     http: {
       routers: { fetch: { rule: 'Host(`fetch.example`)', service: 'fetch' }, socket: { rule: 'Host(`socket.example`)', service: 'socket' } },
-      services: { fetch: { loadBalancer: { servers: [{ url }], passHostHeader: false } }, socket: { loadBalancer: { servers: [{ url }], passHostHeader: true } } },
+      services: {
+        fetch: { loadBalancer: { servers: [{ url }], passHostHeader: false } },
+        socket: { loadBalancer: { servers: [{ url }], passHostHeader: true } },
+      },
     },
   }
   edge = await startEdge({ input: { config } })
@@ -57,15 +60,51 @@ const SMUGGLED = 'GET /smuggled HTTP/1.1\r\nHost: victim.example\r\n\r\n'
 
 /** Cases: the request bytes (`H` is the host), and what the upstream must have seen, or null for a 400 with nothing sent. */
 const CASES: Array<{ name: string; text: string; upstream: Partial<Seen> | null }> = [
-  { name: 'CL.TE: Content-Length counts a smuggled request the chunked body ends before', text: `POST / HTTP/1.1\r\nHost: H\r\nContent-Length: ${5 + SMUGGLED.length}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n${SMUGGLED}`, upstream: { body: '' } },
-  { name: 'TE.CL: chunked body longer than Content-Length', text: 'POST / HTTP/1.1\r\nHost: H\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n8\r\nSMUGGLED\r\n0\r\n\r\n', upstream: { body: 'SMUGGLED' } },
-  { name: 'two Content-Length values', text: 'POST / HTTP/1.1\r\nHost: H\r\nContent-Length: 3\r\nContent-Length: 10\r\nConnection: close\r\n\r\nabcdefghij', upstream: null },
-  { name: 'an unknown transfer coding', text: 'POST / HTTP/1.1\r\nHost: H\r\nTransfer-Encoding: xchunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n', upstream: null },
-  { name: 'space before the colon', text: 'POST / HTTP/1.1\r\nHost: H\r\nTransfer-Encoding : chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n', upstream: null },
-  { name: 'chunked not last', text: 'POST / HTTP/1.1\r\nHost: H\r\nTransfer-Encoding: chunked, identity\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n', upstream: null },
-  { name: 'a folded Transfer-Encoding line', text: 'POST / HTTP/1.1\r\nHost: H\r\nTransfer-Encoding:\r\n chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n', upstream: null },
-  { name: 'Transfer-Encoding on HTTP/1.0', text: 'POST / HTTP/1.0\r\nHost: H\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n', upstream: null },
-  { name: 'a request inside a Content-Length body', text: `POST / HTTP/1.1\r\nHost: H\r\nContent-Length: ${SMUGGLED.length}\r\nConnection: close\r\n\r\n${SMUGGLED}`, upstream: { body: SMUGGLED } },
+  {
+    name: 'CL.TE: Content-Length counts a smuggled request the chunked body ends before',
+    text: `POST / HTTP/1.1\r\nHost: H\r\nContent-Length: ${5 + SMUGGLED.length}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n${SMUGGLED}`,
+    upstream: { body: '' },
+  },
+  {
+    name: 'TE.CL: chunked body longer than Content-Length',
+    text: 'POST / HTTP/1.1\r\nHost: H\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n8\r\nSMUGGLED\r\n0\r\n\r\n',
+    upstream: { body: 'SMUGGLED' },
+  },
+  {
+    name: 'two Content-Length values',
+    text: 'POST / HTTP/1.1\r\nHost: H\r\nContent-Length: 3\r\nContent-Length: 10\r\nConnection: close\r\n\r\nabcdefghij',
+    upstream: null,
+  },
+  {
+    name: 'an unknown transfer coding',
+    text: 'POST / HTTP/1.1\r\nHost: H\r\nTransfer-Encoding: xchunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+    upstream: null,
+  },
+  {
+    name: 'space before the colon',
+    text: 'POST / HTTP/1.1\r\nHost: H\r\nTransfer-Encoding : chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+    upstream: null,
+  },
+  {
+    name: 'chunked not last',
+    text: 'POST / HTTP/1.1\r\nHost: H\r\nTransfer-Encoding: chunked, identity\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+    upstream: null,
+  },
+  {
+    name: 'a folded Transfer-Encoding line',
+    text: 'POST / HTTP/1.1\r\nHost: H\r\nTransfer-Encoding:\r\n chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+    upstream: null,
+  },
+  {
+    name: 'Transfer-Encoding on HTTP/1.0',
+    text: 'POST / HTTP/1.0\r\nHost: H\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+    upstream: null,
+  },
+  {
+    name: 'a request inside a Content-Length body',
+    text: `POST / HTTP/1.1\r\nHost: H\r\nContent-Length: ${SMUGGLED.length}\r\nConnection: close\r\n\r\n${SMUGGLED}`,
+    upstream: { body: SMUGGLED },
+  },
 ]
 
 describe('request smuggling', () => {

@@ -59,7 +59,9 @@ describe('--emit-workerd', () => {
       const out = join(dir, 'self-hosted')
       const state = join(dir, 'state')
       const pem = leafCert({ dns: ['site.test'] })
-      await writeFile(join(dir, 'tls.yaml'), `apiVersion: v1
+      await writeFile(
+        join(dir, 'tls.yaml'),
+        `apiVersion: v1
 kind: Secret
 metadata: { name: cert, namespace: demo }
 type: kubernetes.io/tls
@@ -69,8 +71,22 @@ apiVersion: traefik.io/v1alpha1
 kind: TLSStore
 metadata: { name: default, namespace: demo }
 spec: { defaultCertificate: { secretName: cert } }
-`)
-      const args = ['--emit-workerd', out, '--kv-address', kv.address, '--port', '0', '--https-port', '0', '--manifests', join(dir, 'tls.yaml'), '--state-dir', state]
+`,
+      )
+      const args = [
+        '--emit-workerd',
+        out,
+        '--kv-address',
+        kv.address,
+        '--port',
+        '0',
+        '--https-port',
+        '0',
+        '--manifests',
+        join(dir, 'tls.yaml'),
+        '--state-dir',
+        state,
+      ]
       const first = await runCli(join(REPO_ROOT, 'control-plane/cli/edge.ts'), args)
       expect(first.code, first.stderr).toBe(0)
       const config = join(out, 'config.capnp')
@@ -110,8 +126,27 @@ describe('the controller ops server and its dashboard', () => {
     await api?.close()
   })
 
-  const env = () => ({ CLOUDFLARE_ACCOUNT_ID: kv.accountId, CLOUDFLARE_KV_NAMESPACE_ID: kv.namespaceId, CLOUDFLARE_API_TOKEN: kv.token, CLOUDFLARE_API_BASE_URL: kv.baseUrl })
-  const flags = (...more: string[]) => ['--kubeconfig', kubeconfig, '--sink', 'cloudflare', '--target', 'workerd', '--state-dir', join(dir, 'controller-state'), '--no-leader-election', '--ops-port', '0', '--dashboard', ...more]
+  const env = () => ({
+    CLOUDFLARE_ACCOUNT_ID: kv.accountId,
+    CLOUDFLARE_KV_NAMESPACE_ID: kv.namespaceId,
+    CLOUDFLARE_API_TOKEN: kv.token,
+    CLOUDFLARE_API_BASE_URL: kv.baseUrl,
+  })
+  const flags = (...more: string[]) => [
+    '--kubeconfig',
+    kubeconfig,
+    '--sink',
+    'cloudflare',
+    '--target',
+    'workerd',
+    '--state-dir',
+    join(dir, 'controller-state'),
+    '--no-leader-election',
+    '--ops-port',
+    '0',
+    '--dashboard',
+    ...more,
+  ]
   const controller = async (...more: string[]) => {
     const c = await startControllerProcess(flags(...more), env())
     started.push(c)
@@ -163,7 +198,18 @@ describe('the dashboard of npm run edge', () => {
     const tokenFile = join(dir, 'edge-dashboard-token')
     await writeFile(tokenFile, 'edge-token\n', { mode: 0o600 })
     await writeFile(join(dir, 'empty.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata: { name: demo }\n')
-    const edge = await spawnNpmEdge(['--manifests', join(dir, 'empty.yaml'), '--port', '0', '--state-dir', join(dir, 'edge-state'), '--persist-to', join(dir, 'wrangler'), '--dashboard-token-file', tokenFile])
+    const edge = await spawnNpmEdge([
+      '--manifests',
+      join(dir, 'empty.yaml'),
+      '--port',
+      '0',
+      '--state-dir',
+      join(dir, 'edge-state'),
+      '--persist-to',
+      join(dir, 'wrangler'),
+      '--dashboard-token-file',
+      tokenFile,
+    ])
     try {
       const url = /dashboard at (\S+)/.exec(edge.stdout() + edge.stderr())?.[1]
       expect(url).toBeDefined()

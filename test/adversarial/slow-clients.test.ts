@@ -43,7 +43,10 @@ beforeAll(async () => {
     http: {
       // Both upstream transports: fetch() (the server's own Host) and the socket client (the client's Host).
       routers: { fetch: { rule: 'Host(`fetch.example`)', service: 'fetch' }, socket: { rule: 'Host(`socket.example`)', service: 'socket' } },
-      services: { fetch: { loadBalancer: { servers: [{ url }], passHostHeader: false } }, socket: { loadBalancer: { servers: [{ url }], passHostHeader: true } } },
+      services: {
+        fetch: { loadBalancer: { servers: [{ url }], passHostHeader: false } },
+        socket: { loadBalancer: { servers: [{ url }], passHostHeader: true } },
+      },
     },
   }
   edge = await startEdge({ input: { config }, entryPoints: [{ name: 'web', vars: { READ_TIMEOUT: '1s' } }] })

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CompactSign, exportJWK, generateKeyPair, importJWK } from 'jose'
 import type { LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { signerFromJwk } from '../../control-plane/publish/signing-key.ts'
-import { BLOB_PREFIX, POINTER_KEY, POINTER_TYP } from '../../edge-worker/src/table-source/layout.ts'
+import { BLOB_PREFIX, POINTER_KEY, POINTER_TYP } from '../../shared/kv/layout.ts'
 import { eventually } from '../support/eventually.ts'
 import { packedWith as packed, probe, probeTable as table, startTableProbe, staysAt, type TableProbe } from '../support/table-probe.ts'
 
@@ -88,7 +88,9 @@ describe('forged tables', () => {
     }
     // An allowed algorithm, a key of another type, the trusted key's id.
     const { privateKey } = await generateKeyPair('ES256', { extractable: true })
-    const es = await new CompactSign(Buffer.from(payload, 'base64url')).setProtectedHeader({ alg: 'ES256', kid: edge.signer.kid, typ: POINTER_TYP }).sign(privateKey)
+    const es = await new CompactSign(Buffer.from(payload, 'base64url'))
+      .setProtectedHeader({ alg: 'ES256', kid: edge.signer.kid, typ: POINTER_TYP })
+      .sign(privateKey)
     await store.put([[POINTER_KEY, es]])
     await refused(2, /signature refused/)
   })

@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
 import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
-import { BLOB_PREFIX, POINTER_KEY, parseManifest, type TableManifest } from '../../edge-worker/src/table-source/layout.ts'
+import { BLOB_PREFIX, POINTER_KEY, parseManifest, type TableManifest } from '../../shared/kv/layout.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import { buildEdgeInput, send, startUpstream, type Upstream } from '../support/index.ts'
 import { eventually } from '../support/eventually.ts'
@@ -48,7 +48,10 @@ function table(up: () => Upstream) {
 }
 
 /** A cold isolate: a new workerd process over `store`, with the same signing key (same state dir). */
-async function edgeOn(store: ReturnType<typeof createMemoryKvStore>, options: { vars?: Record<string, string>; pointerTtlMs?: number } = {}): Promise<LocalEdge> {
+async function edgeOn(
+  store: ReturnType<typeof createMemoryKvStore>,
+  options: { vars?: Record<string, string>; pointerTtlMs?: number } = {},
+): Promise<LocalEdge> {
   const edge = await startLocalEdge({
     store,
     stateDir,

@@ -44,26 +44,29 @@ export function readTimeoutMs(text: string | undefined): number {
 export function withReadDeadline(body: ReadableStream<Uint8Array>, arrivedAt: number, ms: number): { body: ReadableStream<Uint8Array>; cut: AbortSignal } {
   const cut = new AbortController()
   let reader: ReadableStreamDefaultReader<Uint8Array> | null = null
-  let timer: ReturnType<typeof setTimeout> | undefined
+  let timer: ReturnType<typeof setTimeout> | null = null
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (reader === null) {
         reader = body.getReader()
         const r = reader
-        timer = setTimeout(() => {
-          cut.abort(new ProxyError('timeout', `the request body took longer than the entry point's read timeout (${ms} ms)`))
-          r.cancel(cut.signal.reason).catch(() => {})
-        }, Math.max(0, arrivedAt + ms - Date.now()))
+        timer = setTimeout(
+          () => {
+            cut.abort(new ProxyError('timeout', `the request body took longer than the entry point's read timeout (${ms} ms)`))
+            r.cancel(cut.signal.reason).catch(() => {})
+          },
+          Math.max(0, arrivedAt + ms - Date.now()),
+        )
       }
       const { done, value } = await reader.read()
       if (cut.signal.aborted) return new Promise<void>(() => {})
       if (done) {
-        clearTimeout(timer)
+        if (timer !== null) clearTimeout(timer)
         controller.close()
       } else controller.enqueue(value)
     },
     cancel(reason) {
-      clearTimeout(timer)
+      if (timer !== null) clearTimeout(timer)
       return (reader ?? body).cancel(reason)
     },
   })

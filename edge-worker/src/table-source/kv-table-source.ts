@@ -20,7 +20,7 @@ import {
   endpointsShardOf,
   normalizeHost,
   type TableManifest,
-} from './layout.ts'
+} from '../../../shared/kv/layout.ts'
 import { EMPTY, addParts, deflateTexts, missingPart, openBucket, withShard, type Bucket, type Kept } from './bucket.ts'
 import { verifyBlob, type PointerVerifier } from './verify.ts'
 import type { WaitUntil } from '../../../shared/table/source.ts'
@@ -81,8 +81,7 @@ interface Loaded<View> {
 }
 
 export class KvTableSource<View> {
-  readonly #o: Required<Omit<KvTableSourceOptions<View>, 'kv' | 'verify' | 'prepare' | 'schema' | 'beacon' | 'minIssuedAt'>> &
-    KvTableSourceOptions<View>
+  readonly #o: Required<Omit<KvTableSourceOptions<View>, 'kv' | 'verify' | 'prepare' | 'schema' | 'beacon' | 'minIssuedAt'>> & KvTableSourceOptions<View>
   #good: Loaded<View> | null = null
   #lastCheck = -Infinity
   #lastKvCheck = -Infinity
@@ -287,16 +286,9 @@ export class KvTableSource<View> {
   }
 
   /** Reads and verifies a whole version before it replaces the old one, reusing unchanged blobs. */
-  async #load(
-    pointer: string,
-    manifest: TableManifest,
-    old: Loaded<View> | null,
-    hint: string,
-  ): Promise<Loaded<View>> {
+  async #load(pointer: string, manifest: TableManifest, old: Loaded<View> | null, hint: string): Promise<Loaded<View>> {
     const oldM = old?.manifest
-    const sameShape =
-      oldM?.routes.buckets.length === manifest.routes.buckets.length &&
-      oldM.endpoints.buckets.length === manifest.endpoints.buckets.length
+    const sameShape = oldM?.routes.buckets.length === manifest.routes.buckets.length && oldM.endpoints.buckets.length === manifest.endpoints.buckets.length
     // The buckets in use stay warm; a cold isolate reads the requesting host's bucket and its
     // endpoints shard in the same bulk read as the rest of the version.
     const keep = new Set(sameShape ? old!.buckets.keys() : [])
@@ -334,8 +326,7 @@ export class KvTableSource<View> {
       buckets: new Map(),
       views: new Map(),
     }
-    const restSame =
-      old !== null && oldM!.routes.rest === manifest.routes.rest && oldM!.endpoints.rest === manifest.endpoints.rest
+    const restSame = old !== null && oldM!.routes.rest === manifest.routes.rest && oldM!.endpoints.rest === manifest.endpoints.rest
     const of = (d: string | null | undefined): Kept => (d ? kept.get(d)! : EMPTY)
     for (const i of keep) {
       const routes = manifest.routes.buckets[i] ?? null
@@ -381,7 +372,10 @@ function zip<A, B>(a: A[], b: B[]): Array<[A, B]> {
 
 /** The pointers by their (not yet verified) issuedAt, latest first; verification comes after. */
 function newestFirst(pointers: string[]): string[] {
-  return [...new Set(pointers)].map((p) => [p, peekIssuedAt(p)] as const).sort((a, b) => b[1] - a[1]).map(([p]) => p)
+  return [...new Set(pointers)]
+    .map((p) => [p, peekIssuedAt(p)] as const)
+    .sort((a, b) => b[1] - a[1])
+    .map(([p]) => p)
 }
 
 function peekIssuedAt(jws: string): number {

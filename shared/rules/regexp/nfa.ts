@@ -66,8 +66,7 @@ export type Inst =
   | { op: 'save'; slot: number; next: number }
   | { op: 'match' }
 
-const isWord = (cp: number) =>
-  (cp >= 0x30 && cp <= 0x39) || (cp >= 0x41 && cp <= 0x5a) || cp === 0x5f || (cp >= 0x61 && cp <= 0x7a)
+const isWord = (cp: number) => (cp >= 0x30 && cp <= 0x39) || (cp >= 0x41 && cp <= 0x5a) || cp === 0x5f || (cp >= 0x61 && cp <= 0x7a)
 
 export interface LinearMatcher {
   test(input: string): boolean

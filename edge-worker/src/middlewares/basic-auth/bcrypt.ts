@@ -147,7 +147,7 @@ function decode64(text: string, length: number): Uint8Array | null {
   const out = new Uint8Array(length)
   let n = 0
   for (let i = 0; i < text.length && n < length; i += 4) {
-    const c = [0, 1, 2, 3].map((k) => (i + k < text.length ? B64_INDEX[text.charCodeAt(i + k)] ?? -1 : 0))
+    const c = [0, 1, 2, 3].map((k) => (i + k < text.length ? (B64_INDEX[text.charCodeAt(i + k)] ?? -1) : 0))
     if (c.some((v) => v < 0)) return null
     out[n++] = (c[0]! << 2) | (c[1]! >> 4)
     if (n < length && i + 2 < text.length) out[n++] = ((c[1]! & 0x0f) << 4) | (c[2]! >> 2)

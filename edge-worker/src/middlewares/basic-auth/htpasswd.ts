@@ -7,7 +7,7 @@
  */
 import { sha1 } from '@noble/hashes/legacy.js'
 import { bcryptCheck, bcryptCost, bcryptSteps } from './bcrypt.ts'
-import { sameString } from './constant-time.ts'
+import { sameString } from '../toolkit/constant-time.ts'
 import { md5Crypt } from './md5-crypt.ts'
 
 const utf8 = new TextEncoder()
