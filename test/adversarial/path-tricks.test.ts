@@ -5,16 +5,15 @@
  * `/%2e%2e/x`. Traefik's entry point normalizes the path (unreserved escapes decoded) and
  * sanitizes it (`http.sanitizePath`, on by default: dot segments and duplicate slashes removed)
  * before its routers; the edge does the same, and Traefik's own test cases for those stages
- * (test/data/entrypoint/path.json) run here through the worker on workerd.
+ * (test/traefik/conformance/entrypoint-path.json) run here through the worker on workerd.
  *
  * Raw requests on a socket: an HTTP client library would clean the paths itself.
  */
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import { startEdge, startUpstream, type Echo, type TestEdge, type Upstream } from '../support/index.ts'
 import { rawRequest, requestText, type RawAnswer } from '../support/raw-http.ts'
+import { conformanceCases } from '../support/traefik-data.ts'
 
 interface PathCases {
   sanitizePath: Array<{ test: string; case: string; path: string; expected: string }>
@@ -27,7 +26,7 @@ interface PathCases {
   denyFragment: Array<{ desc: string; url: string; wantStatus: number }>
 }
 
-const cases = JSON.parse(readFileSync(join(import.meta.dirname, '../data/entrypoint/path.json'), 'utf8')) as PathCases
+const cases = conformanceCases<PathCases>('entrypoint-path.json')
 
 let up: Upstream
 let edge: TestEdge
