@@ -8,36 +8,26 @@
  * Through the real runtime: raw requests on a socket to the worker on workerd, an echo upstream.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { DynamicConfig } from '../../shared/dynamic/types.ts'
-import { startEdge, startUpstream, type Echo, type TestEdge, type Upstream } from '../support/index.ts'
+import type { Echo, Upstream } from '../support/index.ts'
+import { startEchoEdge } from '../support/echo-edge.ts'
 import { rawRequest, requestText } from '../support/raw-http.ts'
 
 let up: Upstream
-let edge: TestEdge
 let port: number
+let stop = async () => {}
 
 beforeAll(async () => {
-  up = await startUpstream({ host: '127.0.0.2', name: 'up' })
-  const lb = { loadBalancer: { servers: [{ url: up.url }], passHostHeader: true } }
-  const config: DynamicConfig = {
-    http: {
-      routers: {
-        app: { rule: 'Host(`a.example`)', service: 'up' },
-        redir: { rule: 'HostRegexp(`^.+\\.redir$`)', service: 'up', middlewares: ['toHttps'] },
-        any: { rule: 'PathPrefix(`/`)', service: 'up', priority: 1 },
-      },
-      middlewares: { toHttps: { redirectScheme: { scheme: 'https' } } },
-      services: { up: lb },
+  ;({ up, port, stop } = await startEchoEdge({
+    routers: {
+      app: { rule: 'Host(`a.example`)', service: 'up' },
+      redir: { rule: 'HostRegexp(`^.+\\.redir$`)', service: 'up', middlewares: ['toHttps'] },
+      any: { rule: 'PathPrefix(`/`)', service: 'up', priority: 1 },
     },
-  }
-  edge = await startEdge({ input: { config } })
-  port = Number(new URL(edge.url()).port)
+    middlewares: { toHttps: { redirectScheme: { scheme: 'https' } } },
+  }))
 })
 
-afterAll(async () => {
-  await edge?.stop()
-  await up?.close()
-})
+afterAll(() => stop())
 
 const send = (target: string, hostLines: string[]) => rawRequest(port, requestText(target, hostLines))
 

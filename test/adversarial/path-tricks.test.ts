@@ -10,8 +10,8 @@
  * Raw requests on a socket: an HTTP client library would clean the paths itself.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { DynamicConfig } from '../../shared/dynamic/types.ts'
-import { startEdge, startUpstream, type Echo, type TestEdge, type Upstream } from '../support/index.ts'
+import type { Echo, TestEdge, Upstream } from '../support/index.ts'
+import { startEchoEdge } from '../support/echo-edge.ts'
 import { rawRequest, requestText, type RawAnswer } from '../support/raw-http.ts'
 import { conformanceCases } from '../support/traefik-data.ts'
 
@@ -30,12 +30,15 @@ const cases = conformanceCases<PathCases>('entrypoint-path.json')
 
 let up: Upstream
 let edge: TestEdge
+let stop = async () => {}
 
 beforeAll(async () => {
-  up = await startUpstream({ host: '127.0.0.2', name: 'up' })
-  const lb = { loadBalancer: { servers: [{ url: up.url }], passHostHeader: true } }
-  const config: DynamicConfig = {
-    http: {
+  const allow = Object.entries(cases.pathOperations.encodedCharacters)
+    .filter(([, on]) => on)
+    .map(([name]) => name)
+    .join(',')
+  ;({ up, edge, stop } = await startEchoEdge(
+    {
       routers: {
         admin: { rule: 'Host(`a.example`) && PathPrefix(`/admin`)', service: 'up', middlewares: ['office'] },
         api: { rule: 'Host(`a.example`) && PathPrefix(`/api`)', service: 'up', middlewares: ['strip'] },
@@ -48,29 +51,20 @@ beforeAll(async () => {
         office: { ipAllowList: { sourceRange: ['10.0.0.0/8'] } },
         strip: { stripPrefix: { prefixes: ['/api'] } },
       },
-      services: { up: lb },
     },
-  }
-  const allow = Object.entries(cases.pathOperations.encodedCharacters)
-    .filter(([, on]) => on)
-    .map(([name]) => name)
-    .join(',')
-  edge = await startEdge({
-    input: { config },
-    entryPoints: [
-      'web',
-      // TestPathOperations' entry point: encoded slashes and percents allowed.
-      { name: 'ops', vars: { ALLOW_ENCODED_CHARACTERS: allow } },
-      // sanitizePath: false (normalizing stays: Traefik has no option for it).
-      { name: 'raw', vars: { SANITIZE_PATH: 'false' } },
-    ],
-  })
+    {
+      entryPoints: [
+        'web',
+        // TestPathOperations' entry point: encoded slashes and percents allowed.
+        { name: 'ops', vars: { ALLOW_ENCODED_CHARACTERS: allow } },
+        // sanitizePath: false (normalizing stays: Traefik has no option for it).
+        { name: 'raw', vars: { SANITIZE_PATH: 'false' } },
+      ],
+    },
+  ))
 })
 
-afterAll(async () => {
-  await edge?.stop()
-  await up?.close()
-})
+afterAll(() => stop())
 
 function get(path: string, host = 'a.example', entryPoint?: string): Promise<RawAnswer> {
   return rawRequest(Number(new URL(edge.url(entryPoint)).port), requestText(path, [`Host: ${host}`]))

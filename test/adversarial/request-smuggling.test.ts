@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import { startEdge, type TestEdge } from '../support/index.ts'
+import { bothTransports } from '../support/echo-edge.ts'
 import { rawRequest } from '../support/raw-http.ts'
 
 interface Seen {
@@ -40,11 +41,8 @@ beforeAll(async () => {
   const url = `http://127.0.0.2:${(upstream.address() as AddressInfo).port}`
   const config: DynamicConfig = {
     http: {
-      routers: { fetch: { rule: 'Host(`fetch.example`)', service: 'fetch' }, socket: { rule: 'Host(`socket.example`)', service: 'socket' } },
-      services: {
-        fetch: { loadBalancer: { servers: [{ url }], passHostHeader: false } },
-        socket: { loadBalancer: { servers: [{ url }], passHostHeader: true } },
-      },
+      routers: { fetch: { rule: 'Host(`fetch.example`)', service: 'viaFetch' }, socket: { rule: 'Host(`socket.example`)', service: 'up' } },
+      services: bothTransports(url),
     },
   }
   edge = await startEdge({ input: { config } })

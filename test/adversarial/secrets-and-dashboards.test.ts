@@ -23,10 +23,11 @@ import { startApiServer, type TestApiServer } from '../support/apiserver/index.t
 import { serviceObjects } from '../support/apiserver/objects.ts'
 import { runCli } from '../support/cli.ts'
 import { startControllerProcess, type ControllerProcess } from '../support/controller-process.ts'
-import { startFakeCloudflareKv, type FakeCloudflareKv } from '../support/fake-cloudflare-kv.ts'
+import { cloudflareKvEnv, startFakeCloudflareKv, type FakeCloudflareKv } from '../support/fake-cloudflare-kv.ts'
 import { send } from '../support/http.ts'
 import { spawnNpmEdge } from '../support/npm-edge.ts'
 import { leafCert } from '../support/certs.ts'
+import { defaultCertificateYaml } from '../support/manifests.ts'
 
 let dir: string
 
@@ -59,20 +60,7 @@ describe('--emit-workerd', () => {
       const out = join(dir, 'self-hosted')
       const state = join(dir, 'state')
       const pem = leafCert({ dns: ['site.test'] })
-      await writeFile(
-        join(dir, 'tls.yaml'),
-        `apiVersion: v1
-kind: Secret
-metadata: { name: cert, namespace: demo }
-type: kubernetes.io/tls
-data: { tls.crt: ${Buffer.from(pem.cert).toString('base64')}, tls.key: ${Buffer.from(pem.key).toString('base64')} }
----
-apiVersion: traefik.io/v1alpha1
-kind: TLSStore
-metadata: { name: default, namespace: demo }
-spec: { defaultCertificate: { secretName: cert } }
-`,
-      )
+      await writeFile(join(dir, 'tls.yaml'), defaultCertificateYaml(pem))
       const args = [
         '--emit-workerd',
         out,
@@ -126,12 +114,6 @@ describe('the controller ops server and its dashboard', () => {
     await api?.close()
   })
 
-  const env = () => ({
-    CLOUDFLARE_ACCOUNT_ID: kv.accountId,
-    CLOUDFLARE_KV_NAMESPACE_ID: kv.namespaceId,
-    CLOUDFLARE_API_TOKEN: kv.token,
-    CLOUDFLARE_API_BASE_URL: kv.baseUrl,
-  })
   const flags = (...more: string[]) => [
     '--kubeconfig',
     kubeconfig,
@@ -148,7 +130,7 @@ describe('the controller ops server and its dashboard', () => {
     ...more,
   ]
   const controller = async (...more: string[]) => {
-    const c = await startControllerProcess(flags(...more), env())
+    const c = await startControllerProcess(flags(...more), cloudflareKvEnv(kv))
     started.push(c)
     return c
   }

@@ -11,6 +11,7 @@ import { connect, type AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import { startEdge, type TestEdge } from '../support/index.ts'
+import { bothTransports } from '../support/echo-edge.ts'
 import { eventually } from '../support/eventually.ts'
 
 let upstream: Server
@@ -42,11 +43,8 @@ beforeAll(async () => {
   const config: DynamicConfig = {
     http: {
       // Both upstream transports: fetch() (the server's own Host) and the socket client (the client's Host).
-      routers: { fetch: { rule: 'Host(`fetch.example`)', service: 'fetch' }, socket: { rule: 'Host(`socket.example`)', service: 'socket' } },
-      services: {
-        fetch: { loadBalancer: { servers: [{ url }], passHostHeader: false } },
-        socket: { loadBalancer: { servers: [{ url }], passHostHeader: true } },
-      },
+      routers: { fetch: { rule: 'Host(`fetch.example`)', service: 'viaFetch' }, socket: { rule: 'Host(`socket.example`)', service: 'up' } },
+      services: bothTransports(url),
     },
   }
   edge = await startEdge({ input: { config }, entryPoints: [{ name: 'web', vars: { READ_TIMEOUT: '1s' } }] })

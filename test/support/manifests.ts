@@ -1,5 +1,5 @@
 // Manifest YAML for e2e tests: a Service with its EndpointSlice pointing at loopback upstreams,
-// and a one-route IngressRoute.
+// a one-route IngressRoute, a default certificate.
 
 /** A Service `name` (port 80, named http) whose EndpointSlice lists `addresses` on `port`. */
 export function serviceYaml(o: { name: string; namespace?: string; addresses: string[]; port: number }): string {
@@ -27,5 +27,20 @@ spec:
 ${o.entryPoints ? `  entryPoints: [${o.entryPoints.join(', ')}]\n` : ''}  routes:
     - match: ${o.match}
       services: [{ name: ${o.service}, port: 80 }]
+`
+}
+
+/** A TLS Secret `cert` in namespace demo holding `pem`, made the TLSStore default certificate. */
+export function defaultCertificateYaml(pem: { cert: string; key: string }): string {
+  return `apiVersion: v1
+kind: Secret
+metadata: { name: cert, namespace: demo }
+type: kubernetes.io/tls
+data: { tls.crt: ${Buffer.from(pem.cert).toString('base64')}, tls.key: ${Buffer.from(pem.key).toString('base64')} }
+---
+apiVersion: traefik.io/v1alpha1
+kind: TLSStore
+metadata: { name: default, namespace: demo }
+spec: { defaultCertificate: { secretName: cert } }
 `
 }
