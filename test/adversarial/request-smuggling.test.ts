@@ -8,11 +8,9 @@
  * socket pool's own adversarial test.)
  */
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { DynamicConfig } from '../../shared/dynamic/types.ts'
-import { startEdge, type TestEdge } from '../support/index.ts'
-import { bothTransports } from '../support/echo-edge.ts'
+import type { TestEdge } from '../support/index.ts'
+import { startEdgeOverBothTransports } from '../support/echo-edge.ts'
 import { rawRequest } from '../support/raw-http.ts'
 
 interface Seen {
@@ -37,15 +35,7 @@ beforeAll(async () => {
       res.end(`upstream saw ${req.method} ${req.url}\n`)
     })
   })
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.2', r))
-  const url = `http://127.0.0.2:${(upstream.address() as AddressInfo).port}`
-  const config: DynamicConfig = {
-    http: {
-      routers: { fetch: { rule: 'Host(`fetch.example`)', service: 'viaFetch' }, socket: { rule: 'Host(`socket.example`)', service: 'up' } },
-      services: bothTransports(url),
-    },
-  }
-  edge = await startEdge({ input: { config } })
+  edge = await startEdgeOverBothTransports(upstream)
 })
 
 afterAll(async () => {

@@ -7,11 +7,10 @@
  * Through the worker on workerd, a raw socket for the client and a real upstream server.
  */
 import { createServer, type Server } from 'node:http'
-import { connect, type AddressInfo } from 'node:net'
+import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { DynamicConfig } from '../../shared/dynamic/types.ts'
-import { startEdge, type TestEdge } from '../support/index.ts'
-import { bothTransports } from '../support/echo-edge.ts'
+import type { TestEdge } from '../support/index.ts'
+import { startEdgeOverBothTransports } from '../support/echo-edge.ts'
 import { eventually } from '../support/eventually.ts'
 
 let upstream: Server
@@ -38,16 +37,7 @@ beforeAll(async () => {
       record.at ??= Date.now()
     })
   })
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.2', r))
-  const url = `http://127.0.0.2:${(upstream.address() as AddressInfo).port}`
-  const config: DynamicConfig = {
-    http: {
-      // Both upstream transports: fetch() (the server's own Host) and the socket client (the client's Host).
-      routers: { fetch: { rule: 'Host(`fetch.example`)', service: 'viaFetch' }, socket: { rule: 'Host(`socket.example`)', service: 'up' } },
-      services: bothTransports(url),
-    },
-  }
-  edge = await startEdge({ input: { config }, entryPoints: [{ name: 'web', vars: { READ_TIMEOUT: '1s' } }] })
+  edge = await startEdgeOverBothTransports(upstream, { entryPoints: [{ name: 'web', vars: { READ_TIMEOUT: '1s' } }] })
 })
 
 afterAll(async () => {
