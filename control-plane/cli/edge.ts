@@ -23,6 +23,7 @@ import { onShutdown } from '../runtime/shutdown.ts'
 import { observabilityVars } from '../../shared/observability/vars.ts'
 import { dashboardToken } from '../dashboard/access.ts'
 import type { CliIO } from './io.ts'
+import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 
 const USAGE = `usage: npm run edge -- --manifests PATH... [flags]
 
@@ -37,6 +38,9 @@ flags:
                                      certificate (or the manifests' one, else a generated default)
                                      and the default TLS options
   --https-entrypoint NAME            the entry point the HTTPS listener serves (default websecure)
+  --target workerd|cloudflare        the runtime the table is built for (default workerd); cloudflare:
+                                     as deployed to Cloudflare, pod addresses reached through the
+                                     local stand-in of the cluster's tunnel (the VPC_NETWORK binding)
 ${PROVIDER_FLAGS_USAGE}
   --persist-to DIR                   local KV state, as wrangler dev's flag (default .wrangler/state)
   --state-dir DIR                    signing key and generated config (default .state)
@@ -73,6 +77,7 @@ export function parseEdgeArgs(argv: readonly string[]) {
       entrypoint: { type: 'string' },
       'https-port': { type: 'string' },
       'https-entrypoint': { type: 'string' },
+      target: { type: 'string' },
       ...PROVIDER_FLAGS,
       'persist-to': { type: 'string' },
       'state-dir': { type: 'string' },
@@ -94,6 +99,8 @@ export function parseEdgeArgs(argv: readonly string[]) {
   const httpsPort = values['https-port'] === undefined ? undefined : Number(values['https-port'])
   if (httpsPort !== undefined && (!Number.isInteger(httpsPort) || httpsPort < 0 || httpsPort > 65535))
     throw new Error(`--https-port ${values['https-port']}: not a port number`)
+  const target = values.target ?? 'workerd'
+  if (target !== 'workerd' && target !== 'cloudflare') throw new Error(`--target ${values.target}: workerd or cloudflare`)
   const provider = providerOptionsFromFlags(values)
   const dashboardPort = values['no-dashboard'] ? null : Number(values['dashboard-port'] ?? 0)
   if (dashboardPort !== null && (!Number.isInteger(dashboardPort) || dashboardPort < 0 || dashboardPort > 65535))
@@ -114,6 +121,7 @@ export function parseEdgeArgs(argv: readonly string[]) {
     entryPoint: values.entrypoint ?? 'web',
     ...(httpsPort === undefined ? {} : { httpsPort }),
     ...(values['https-entrypoint'] === undefined ? {} : { httpsEntryPoint: values['https-entrypoint'] }),
+    target: target as EdgeTarget,
     provider,
     persistTo: values['persist-to'],
     stateDir: values['state-dir'],

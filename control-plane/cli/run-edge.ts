@@ -12,6 +12,8 @@ import { startFileMode } from '../pipeline/file-mode.ts'
 import { loadOrCreateDefaultCert } from '../runtime/default-cert.ts'
 import { DEFAULT_STATE_DIR, REPO_ROOT, startLocalEdge } from '../runtime/local-edge.ts'
 import type { WorkerdSocketTls } from '../runtime/workerd-config.ts'
+import { writeLocalWranglerConfig } from '../runtime/wrangler-local-config.ts'
+import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 import { DashboardModel } from '../dashboard/model.ts'
 import { serveDashboard } from '../dashboard/server.ts'
 import type { AccessOptions } from '../dashboard/access.ts'
@@ -25,6 +27,8 @@ export interface RunEdgeOptions {
   /** Also serve HTTPS on 127.0.0.1:httpsPort for `httpsEntryPoint` (default `websecure`). */
   httpsPort?: number
   httpsEntryPoint?: string
+  /** The runtime the table is built for (default workerd; cloudflare: through the tunnel stand-in). */
+  target?: EdgeTarget
   /** As `wrangler dev --persist-to`. Default `.wrangler/state`. */
   persistTo?: string
   /** Signing key and generated workerd config. Default `.state`. */
@@ -70,7 +74,9 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
   const dashboard = new DashboardModel({ provider: options.provider, entryPoints: entryPointNames })
   const build = dashboard.pipeline(
     options.provider,
-    health.stage(edgeTableStage({ entryPoint: options.entryPoint, entryPoints: entryPointNames, httpsEntryPoint })),
+    health.stage(
+      edgeTableStage({ entryPoint: options.entryPoint, entryPoints: entryPointNames, httpsEntryPoint, ...(options.target ? { target: options.target } : {}) }),
+    ),
   )
   // Unreadable manifests fail here, before any process is started.
   const initial = await build(options.manifests).catch(async (err: unknown) => {
@@ -97,9 +103,11 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
       ...(options.metricsPort === undefined ? {} : { metricsAddress: `127.0.0.1:${options.metricsPort}` }),
     })
     stops.push(() => edge.stop())
-    // `wrangler dev` reads the default store: give it the key that verifies the tables there.
+    // `wrangler dev` reads the default store: give it the key that verifies the tables there, and
+    // a configuration whose tunnel binding is the local stand-in (`npm run -s wrangler -- dev -c wrangler.local.json`).
     if (options.persistTo === undefined) {
       await writeDevVars(join(REPO_ROOT, '.dev.vars'), { TABLE_JWKS: JSON.stringify(edge.signer.jwks), SECRETS_KEY: edge.secrets.binding })
+      await writeLocalWranglerConfig()
     }
     const publish = async (built: Built) => {
       if (await edge.trust(built.trustedCertificates)) {

@@ -7,17 +7,28 @@ import { TableInterner } from '../table/intern.ts'
 import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 import { buildEdgeTable, formatEdgeDiagnostic, transportCAs } from '../table/index.ts'
+import type { TunnelOptions } from '../table/services.ts'
 import type { EdgeTableStage } from './pipeline.ts'
 import { usableCertificates } from '../runtime/pem-check.ts'
 import { planSocketTls } from '../runtime/workerd-tls.ts'
 
-export function edgeTableStage(options: { entryPoint: string; entryPoints?: string[]; target?: EdgeTarget; httpsEntryPoint?: string }): EdgeTableStage {
+export function edgeTableStage(options: {
+  entryPoint: string
+  entryPoints?: string[]
+  target?: EdgeTarget
+  httpsEntryPoint?: string
+  tunnel?: TunnelOptions
+}): EdgeTableStage {
   // Kept across builds: a change re-splits (and the packer re-serializes) only the hosts it touches.
   const interner = new TableInterner()
   const splitter = new IncrementalSplit()
   return (config) => {
     const listenerTls = options.httpsEntryPoint === undefined ? undefined : planSocketTls(config)
-    const built = buildEdgeTable(config, { target: options.target ?? 'workerd', entryPoints: options.entryPoints ?? [options.entryPoint] })
+    const built = buildEdgeTable(config, {
+      target: options.target ?? 'workerd',
+      entryPoints: options.entryPoints ?? [options.entryPoint],
+      ...(options.tunnel ? { tunnel: options.tunnel } : {}),
+    })
     const caProblems: string[] = []
     const trustedCertificates = usableCertificates(transportCAs(built.table), 'trusted CA certificates', caProblems)
     return {

@@ -122,6 +122,8 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
       trustedCertificates: [...base, ...extra],
       vars: { ...localTableVars(signer, options.refreshMs ?? 250), [SECRETS_KEY_BINDING]: secrets.binding, ...options.vars },
       ...(metricsAddress ? { metricsAddress } : {}),
+      // A Cloudflare-target table reaches its pod addresses through the tunnel: locally, the stand-in.
+      tunnelStandIn: true,
     })
     const proc = await startWorkerd({ configPath, sockets: [...entryPoints.map((e) => e.name), ...(metricsAddress ? [METRICS_SOCKET] : [])], log: options.log })
     workerd = proc

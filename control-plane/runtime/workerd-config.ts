@@ -1,7 +1,8 @@
 // Generates the `workerd serve` configuration of the self-hosted edge (and of `npm run edge`):
 // one socket and one worker per entry point (each worker gets its ENTRYPOINT), the ROUTES KV
-// binding implemented by an HTTP service, and an outbound network that may reach private and
-// loopback upstreams. Pure: text in, text out.
+// binding implemented by an HTTP service, an outbound network that may reach private and
+// loopback upstreams, and for local runs the stand-in of the cluster's tunnel. Pure: text in, text out.
+import { TUNNEL_BINDING } from '../../shared/table/tunnel.ts'
 
 export interface WorkerdEntryPoint {
   name: string
@@ -13,6 +14,11 @@ export interface WorkerdEntryPoint {
   cfBlobHeader?: string
   /** Text bindings of this entry point's worker alone, over the shared ones (its SANITIZE_PATH, READ_TIMEOUT...). */
   vars?: Record<string, string>
+  /**
+   * No ENTRYPOINT for this socket's worker: it serves entry points by the request's scheme, as the
+   * deployed Worker does (ENTRYPOINT_BY_SCHEME; edge-worker/src/entry-points.ts).
+   */
+  byScheme?: boolean
 }
 
 /** What workerd's TlsOptions can say of a Traefik TLSOption (./workerd-tls.ts translates). */
@@ -45,6 +51,12 @@ export interface WorkerdConfigInput {
   trustedCertificates?: string[]
   /** An internal socket serving Prometheus `/metrics` for every entry point (Traefik's metrics entry point). */
   metrics?: { address: string }
+  /**
+   * The local stand-in of the Workers VPC Network binding (edge-worker/src/local/tunnel-stand-in.ts,
+   * bundled to this file beside the config), bound as TUNNEL_BINDING in every entry point's worker:
+   * a Cloudflare-target table reaches its pod addresses through it, as through the cluster's tunnel.
+   */
+  tunnelWorkerFile?: string
 }
 
 /** The internal metrics socket's name (edge-worker/src/observability/entrypoints.ts). */
@@ -58,6 +70,9 @@ const BEACON = { variable: 'TABLE_BEACON_TOKEN', binding: 'TABLE_BEACON', classN
 
 /** Kept-alive upstream connections for passHostHeader (edge-worker/src/proxy/socket-pool), one namespace per entry point's worker. */
 const UPSTREAM_POOL = { binding: 'UPSTREAM_POOL', className: 'UpstreamPool' }
+
+/** The tunnel stand-in's service. */
+const TUNNEL_SERVICE = 'edge-tunnel'
 
 export function workerdConfig(input: WorkerdConfigInput): string {
   const allow = input.allow ?? ['public', 'private', 'local']
@@ -85,11 +100,12 @@ ${[
     ? [`        (name = ${str(BEACON.binding)}, durableObjectNamespace = (className = ${str(BEACON.className)}, serviceName = ${str(BEACON.service)})),`]
     : []),
   `        (name = ${str(UPSTREAM_POOL.binding)}, durableObjectNamespace = ${str(UPSTREAM_POOL.className)}),`,
+  ...(input.tunnelWorkerFile ? [`        (name = ${str(TUNNEL_BINDING)}, service = ${str(TUNNEL_SERVICE)}),`] : []),
   ...Object.entries({
     ...input.vars,
     ...ep.vars,
     ...(input.metrics ? { METRICS_PROMETHEUS: 'true' } : {}),
-    ENTRYPOINT: ep.name,
+    ...(ep.byScheme ? {} : { ENTRYPOINT: ep.name }),
     ...(ep.tls ? { TLS_OPTIONS: ep.tls.optionsName ?? 'default' } : {}),
   }).map(([name, value]) => `        (name = ${str(name)}, text = ${str(value)}),`),
 ].join('\n')}
@@ -137,8 +153,20 @@ ${input.entryPoints.map((ep, i) => `        (name = "METRICS_SOURCE_${i}", servi
     )),`,
       ]
     : []
+  // The tunnel stand-in: its own worker, reaching upstreams through the same outbound network.
+  const tunnelWorker = input.tunnelWorkerFile
+    ? [
+        `    (name = ${str(TUNNEL_SERVICE)}, worker = (
+      modules = [(name = "tunnel.js", esModule = embed ${str(input.tunnelWorkerFile)})],
+      compatibilityDate = ${str(input.compatibilityDate)},
+      compatibilityFlags = [${flags.map(str).join(', ')}],
+      globalOutbound = "outbound",
+    )),`,
+      ]
+    : []
   const services = [
     ...workers,
+    ...tunnelWorker,
     ...metricsWorker,
     ...stateWorker,
     ...beaconWorker,

@@ -5,7 +5,7 @@ import { chmod, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { bundleWorker } from './bundle-worker.ts'
 import { workerdConfig, type WorkerdEntryPoint } from './workerd-config.ts'
-import { DEFAULT_WORKER, REPO_ROOT } from './paths.ts'
+import { DEFAULT_WORKER, REPO_ROOT, TUNNEL_STAND_IN } from './paths.ts'
 
 export interface WorkerdEdgeFiles {
   entryPoints: WorkerdEntryPoint[]
@@ -17,11 +17,14 @@ export interface WorkerdEdgeFiles {
   trustedCertificates?: string[]
   /** host:port of the internal Prometheus metrics socket. */
   metricsAddress?: string
+  /** Bind TUNNEL_BINDING to the local tunnel stand-in (local runs; never in a self-hosted config). */
+  tunnelStandIn?: boolean
 }
 
 /** Writes `worker.js` and `config.capnp` into `dir`; returns the config's path. */
 export async function writeWorkerdEdgeFiles(dir: string, files: WorkerdEdgeFiles): Promise<string> {
   await writeFile(join(dir, 'worker.js'), await bundleWorker(files.workerEntry ?? DEFAULT_WORKER))
+  if (files.tunnelStandIn) await writeFile(join(dir, 'tunnel.js'), await bundleWorker(TUNNEL_STAND_IN))
   const wrangler = await readWranglerToml()
   const configPath = join(dir, 'config.capnp')
   // The config embeds private keys (SECRETS_KEY, HTTPS sockets'): readable by its owner only,
@@ -41,6 +44,7 @@ export async function writeWorkerdEdgeFiles(dir: string, files: WorkerdEdgeFiles
       kv: { ROUTES: files.kvAddress },
       trustedCertificates: files.trustedCertificates,
       ...(files.metricsAddress ? { metrics: { address: files.metricsAddress } } : {}),
+      ...(files.tunnelStandIn ? { tunnelWorkerFile: 'tunnel.js' } : {}),
     }),
     { mode: 0o600 },
   )

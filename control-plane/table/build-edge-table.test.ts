@@ -126,10 +126,15 @@ describe('buildEdgeTable', () => {
       serversTransports: { st: { insecureSkipVerify: true, rootCAs: ['PEM'] } },
     })
     const cf = messages(cfg, 'cloudflare')
-    expect(cf).toContain(
-      'service s: loadBalancer.servers[0].url: Cloudflare refuses fetches to IP addresses (error 1003): use a hostname in the zone or a tunnel',
-    )
-    expect(cf.some((m) => m.startsWith('service s: loadBalancer.passHostHeader: Cloudflare only sends'))).toBe(true)
+    // A pod address goes through the cluster's tunnel: reachable, with the tunnel's own TLS verification said.
+    expect(cf.some((m) => m.includes('1003'))).toBe(false)
+    expect(cf.some((m) => m.startsWith('service s: loadBalancer.servers[0].url: HTTPS through the tunnel: cloudflared verifies'))).toBe(true)
+    expect(cf.some((m) => m.startsWith('service s: loadBalancer.passHostHeader'))).toBe(false)
+    expect(buildEdgeTable(cfg, { target: 'cloudflare' }).endpoints.services.s!.servers[0]!.tunnel).toBe('header')
+    // With the tunnel off, the address is refused (Cloudflare's fetch() gives error 1003), and passHostHeader is reported.
+    const off = buildEdgeTable(cfg, { target: 'cloudflare', tunnel: { mode: 'off', host: 'header' } }).diagnostics.map(formatEdgeDiagnostic)
+    expect(off.some((m) => m.startsWith('service s: loadBalancer.servers[0].url: Cloudflare refuses fetches to IP addresses (error 1003)'))).toBe(true)
+    expect(off.some((m) => m.startsWith("service s: loadBalancer.passHostHeader: Cloudflare sends the client's Host to a public upstream only"))).toBe(true)
     expect(cf.some((m) => m.startsWith('serversTransport st: insecureSkipVerify:'))).toBe(true)
     expect(cf.some((m) => m.startsWith('serversTransport st: rootCAs: custom root CAs are not trusted'))).toBe(true)
     const wd = messages(cfg, 'workerd')

@@ -18,13 +18,15 @@ import { DEFAULT_TLS_OPTIONS, TABLE_SCHEMA_VERSION, type EdgeTable, type Endpoin
 import { EdgeDiagnostics, type EdgeDiagnostic } from './diagnostics.ts'
 import { MAX_MIDDLEWARE_BYTES, MiddlewareCompiler, mib } from './middlewares.ts'
 import { unresolved } from './references.ts'
-import { ServiceCompiler } from './services.ts'
+import { ServiceCompiler, type TunnelOptions } from './services.ts'
 import { resolveTlsConflicts, tableTls, type ResolvedTls } from './tls-options.ts'
 
 export interface EdgeTableOptions {
   target: EdgeTarget
   /** Entry points the edge serves; routers naming none of them are reported. Default: not checked. */
   entryPoints?: string[]
+  /** Cloudflare target: the servers reached through the cluster's tunnel, and how it carries the Host (shared/table/tunnel.ts). */
+  tunnel?: TunnelOptions
 }
 
 export interface BuiltEdgeTable {
@@ -41,7 +43,7 @@ const MAX_PRIORITY = Number.MAX_SAFE_INTEGER - 1000
 export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions): BuiltEdgeTable {
   const d = new EdgeDiagnostics()
   const http = config.http ?? {}
-  const services = new ServiceCompiler(http, options.target, d)
+  const services = new ServiceCompiler(http, options.target, d, options.tunnel)
   const middlewares = new MiddlewareCompiler(http.middlewares, options.target)
   const routers: Record<string, TableRouter> = {}
   const tls = resolveTlsConflicts(http.routers ?? {}, options.entryPoints, d)

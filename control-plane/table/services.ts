@@ -3,11 +3,16 @@
  * (endpoints side). A service that references something missing, or itself, is left out with an
  * error, as Traefik leaves it out; routers that use it then fail to build (./routers.ts).
  *
+ * On the Cloudflare target each server is marked for the cluster's tunnel (the Workers VPC Network
+ * binding) when Cloudflare's own fetch() cannot reach it: pod, ClusterIP and node addresses and
+ * cluster names (shared/table/tunnel.ts). Only what neither path reaches is reported as unreachable.
+ *
  * @module
  */
 import { durationToNs } from '../../shared/dynamic/duration.ts'
 import type { HTTPConfiguration, Service, ServersLoadBalancer, Sticky } from '../../shared/dynamic/types.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
+import { isIpLiteral, throughTunnel, type TunnelHost, type TunnelMode } from '../../shared/table/tunnel.ts'
 import type { ServiceEndpoints, StickyCookie, TablePassiveHealthCheck, TableService, TableServer, TableTransport } from '../../shared/table/schema.ts'
 import type { EdgeDiagnostics } from './diagnostics.ts'
 import { localKey, unresolved } from './references.ts'
@@ -24,19 +29,29 @@ export interface CompiledServices {
 
 const DEFAULT_FLUSH_MS = 100
 
+/** The Cloudflare target's tunnel: which servers go through it, and how it carries the Host. */
+export interface TunnelOptions {
+  mode: TunnelMode
+  host: TunnelHost
+}
+
+const DEFAULT_TUNNEL: TunnelOptions = { mode: 'private', host: 'header' }
+
 export class ServiceCompiler {
   readonly out: CompiledServices = { services: {}, transports: {}, endpoints: {}, serviceMiddlewares: new Map() }
   readonly #http: HTTPConfiguration
   readonly #target: EdgeTarget
   readonly #d: EdgeDiagnostics
+  readonly #tunnel: TunnelOptions
   /** true: compiled; false: failed (reported once). */
   readonly #done = new Map<string, boolean>()
   readonly #visiting = new Set<string>()
 
-  constructor(http: HTTPConfiguration, target: EdgeTarget, diagnostics: EdgeDiagnostics) {
+  constructor(http: HTTPConfiguration, target: EdgeTarget, diagnostics: EdgeDiagnostics, tunnel: TunnelOptions = DEFAULT_TUNNEL) {
     this.#http = http
     this.#target = target
     this.#d = diagnostics
+    this.#tunnel = tunnel
   }
 
   /** Compiles the service a reference names (and everything it uses); its key, or null if it failed. */
@@ -207,25 +222,20 @@ export class ServiceCompiler {
         this.#d.error('service', key, field, `invalid server URL ${JSON.stringify(server.url ?? '')}`)
         return null
       }
-      this.#checkServer(key, field, url)
+      const tunnel = this.#target === 'cloudflare' && throughTunnel(url.hostname, this.#tunnel.mode)
+      this.#checkServer(key, field, url, tunnel)
       servers.push({
         url: server.url!,
         weight: server.weight ?? 1,
         preservePath: server.preservePath === true,
         fenced: server.fenced === true,
         up: true,
+        ...(tunnel ? { tunnel: this.#tunnel.host } : {}),
       })
     }
     this.out.endpoints[key] = { servers }
     const passHostHeader = lb.passHostHeader ?? true
-    if (passHostHeader && this.#target === 'cloudflare') {
-      this.#d.warn(
-        'service',
-        key,
-        'loadBalancer.passHostHeader',
-        "Cloudflare only sends the client's Host to an upstream inside the zone; elsewhere the upstream gets its own host",
-      )
-    }
+    if (passHostHeader && this.#target === 'cloudflare') this.#hostOnCloudflare(key, servers)
     return {
       kind: 'loadBalancer',
       passHostHeader,
@@ -238,14 +248,48 @@ export class ServiceCompiler {
     }
   }
 
-  #checkServer(key: string, field: string, url: URL): void {
+  #checkServer(key: string, field: string, url: URL, tunnel: boolean): void {
     if (url.protocol === 'h2c:') {
       this.#d.warn('service', key, field, 'h2c is spoken as HTTP/1.1: the runtime has no HTTP/2 client')
     } else if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       this.#d.error('service', key, field, `scheme ${url.protocol} is not supported`)
     }
-    if (this.#target === 'cloudflare' && isIpLiteral(url.hostname)) {
-      this.#d.error('service', key, field, 'Cloudflare refuses fetches to IP addresses (error 1003): use a hostname in the zone or a tunnel')
+    if (this.#target !== 'cloudflare') return
+    if (tunnel && url.protocol === 'https:') {
+      this.#d.warn(
+        'service',
+        key,
+        field,
+        "HTTPS through the tunnel: cloudflared verifies the upstream's certificate against public CAs and Cloudflare's Origin CA (a self-signed pod certificate fails); plain http inside the cluster is still encrypted up to the tunnel",
+      )
+    } else if (!tunnel && isIpLiteral(url.hostname)) {
+      this.#d.error(
+        'service',
+        key,
+        field,
+        "Cloudflare refuses fetches to IP addresses (error 1003) and the tunnel is off (--tunnel off): use a hostname in the zone, or the cluster's tunnel",
+      )
+    }
+  }
+
+  /** passHostHeader on Cloudflare: what each path does with the client's Host. */
+  #hostOnCloudflare(key: string, servers: TableServer[]): void {
+    const field = 'loadBalancer.passHostHeader'
+    if (servers.some((s) => s.tunnel === 'url')) {
+      this.#d.warn(
+        'service',
+        key,
+        field,
+        "the tunnel is set to carry the URL's host (--tunnel-host url): the upstream gets its own host, the client's is in X-Forwarded-Host",
+      )
+    }
+    if (servers.some((s) => s.tunnel === undefined)) {
+      this.#d.warn(
+        'service',
+        key,
+        field,
+        "Cloudflare sends the client's Host to a public upstream only when both are in one of the worker's zones (CLOUDFLARE_ZONES: cf.resolveOverride); elsewhere the upstream gets its own host",
+      )
     }
   }
 
@@ -297,8 +341,4 @@ export function parseStatusRanges(ranges: string[]): Array<[number, number]> | n
     out.push([from, to])
   }
   return out
-}
-
-function isIpLiteral(hostname: string): boolean {
-  return hostname.startsWith('[') || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname)
 }

@@ -16,6 +16,7 @@
  */
 
 import type { EdgeTarget } from './capabilities.ts'
+import type { TunnelHost } from './tunnel.ts'
 
 /** Bump on any incompatible change of the shapes below: the edge refuses other versions. */
 export const TABLE_SCHEMA_VERSION = 'edge-table/1'
@@ -223,4 +224,9 @@ export interface TableServer {
   fenced: boolean
   /** Health state; a down server is not picked. */
   up: boolean
+  /**
+   * Cloudflare target: reached through the cluster's tunnel (the Workers VPC Network binding,
+   * shared/table/tunnel.ts), carrying the Host as this says; absent: the runtime's fetch().
+   */
+  tunnel?: TunnelHost
 }

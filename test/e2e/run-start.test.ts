@@ -9,11 +9,11 @@ import { descendants, isRunning } from '../support/processes.ts'
 describe('npm start', () => {
   let npm: ChildProcess
   let stdout = ''
+  let stderr = ''
   let url: string
 
   beforeAll(async () => {
     npm = spawn('npm', ['start', '--silent'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: '0' } })
-    let stderr = ''
     npm.stderr!.on('data', (c: Buffer) => (stderr += c))
     url = await new Promise<string>((resolve, reject) => {
       npm.stdout!.on('data', (c: Buffer) => {
@@ -33,6 +33,10 @@ describe('npm start', () => {
     const res = await send(url + path, { headers: { host } })
     return { status: res.status, body: res.body, who: /^Hostname: (.*)$/m.exec(res.body)?.[1] }
   }
+
+  it('prints no wrangler warnings (its local KV proxy gets a KV-only configuration)', () => {
+    expect(stderr).not.toMatch(/WARNING|Durable Object|remote|▲/)
+  })
 
   it('prints curl lines for the example hosts', () => {
     for (const host of ['demo.localhost', 'canary.localhost', 'nowhere.localhost']) {

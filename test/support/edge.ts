@@ -17,6 +17,7 @@ import type { Built } from '../../control-plane/pipeline/built.ts'
 import { buildFromSnapshot } from '../../control-plane/pipeline/pipeline.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
+import type { TunnelOptions } from '../../control-plane/table/services.ts'
 
 /** What a test gives the edge: manifests (YAML text), a dynamic configuration, or a built table. */
 export type EdgeInput = { yaml: string } | { config: DynamicConfig } | { table: EdgeTableInput }
@@ -120,10 +121,15 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
 /** manifests (YAML text) or a dynamic configuration -> the edge table, as npm run edge builds it. */
 export function buildEdgeInput(
   input: EdgeInput,
-  options: { provider?: Partial<ProviderOptions>; target?: EdgeTarget; entryPoint?: string; entryPoints?: string[] } = {},
+  options: { provider?: Partial<ProviderOptions>; target?: EdgeTarget; entryPoint?: string; entryPoints?: string[]; tunnel?: TunnelOptions } = {},
 ): Built {
   if ('table' in input) return { table: input.table, problems: [], trustedCertificates: [] }
-  const stage = edgeTableStage({ entryPoint: options.entryPoint ?? 'web', entryPoints: options.entryPoints, target: options.target })
+  const stage = edgeTableStage({
+    entryPoint: options.entryPoint ?? 'web',
+    entryPoints: options.entryPoints,
+    target: options.target,
+    ...(options.tunnel ? { tunnel: options.tunnel } : {}),
+  })
   if ('config' in input) return stage(input.config)
   const parsed = parseManifestText(input.yaml, 'test.yaml')
   return buildFromSnapshot({ snapshot: { objects: parsed.objects.map((o) => o.object) }, diagnostics: parsed.diagnostics }, options.provider ?? {}, stage)

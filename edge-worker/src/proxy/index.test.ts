@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { TableServer } from '../../../shared/table/schema.ts'
 import type { EdgeRequest } from '../request.ts'
-import { reverseProxy, type ProxyOptions } from './index.ts'
+import { parseZones, reverseProxy, type ProxyOptions } from './index.ts'
 import { ProxyError, type UpstreamRequest } from './transport.ts'
 
 const server = (url: string, extra: Partial<TableServer> = {}): TableServer => ({ url, weight: 1, preservePath: false, fenced: false, up: true, ...extra })
@@ -33,6 +33,7 @@ async function through(s: TableServer, options: Partial<ProxyOptions>, req = req
     fetchVia: async (r) => (sent.push({ via: 'fetch', req: r }), new Response('ok')),
     socketVia: async (r) => (sent.push({ via: 'socket', req: r }), new Response('ok')),
     socketWebSocketVia: async (r) => (sent.push({ via: 'socket-ws', req: r }), new Response('ok')),
+    tunnelVia: async (r) => (sent.push({ via: 'tunnel', req: r }), new Response('ok')),
     ...options,
   })
   const res = await proxy(req)
@@ -81,6 +82,52 @@ describe('reverse proxy', () => {
     const { sent } = await through(server('h2c://10.1.0.1:81'), { passHostHeader: false })
     expect(sent.req.url).toBe('http://10.1.0.1:81/a/b?x=1&y=2')
     expect(sent.req.server).toEqual({ tls: false, hostname: '10.1.0.1', port: 81, host: '10.1.0.1:81' })
+  })
+
+  it('reaches servers the table marks for the tunnel through the VPC binding, with the Host Traefik would send', async () => {
+    const pod = server('http://10.1.0.1:8080', { tunnel: 'header' })
+    const pass = await through(pod, { target: 'cloudflare', passHostHeader: true })
+    expect([pass.sent.via, pass.sent.req.url, pass.sent.req.host, pass.sent.req.hostFromUrl]).toEqual([
+      'tunnel',
+      'http://10.1.0.1:8080/a/b?x=1&y=2',
+      'app.example',
+      false,
+    ])
+    const own = await through(pod, { target: 'cloudflare', passHostHeader: false })
+    expect([own.sent.via, own.sent.req.host]).toEqual(['tunnel', '10.1.0.1:8080'])
+    // `url`: the binding is taken to write the URL's host itself, so none is set.
+    const url = await through(server('http://10.1.0.1:8080', { tunnel: 'url' }), { target: 'cloudflare' })
+    expect([url.sent.via, url.sent.req.hostFromUrl]).toEqual(['tunnel', true])
+    const ws = await through(pod, { target: 'cloudflare' }, request({ headers: new Headers({ connection: 'Upgrade', upgrade: 'websocket' }) }))
+    expect([ws.sent.via, ws.sent.req.headers.get('upgrade')]).toEqual(['tunnel', 'websocket'])
+  })
+
+  it('answers 502, retryable, when the tunnel binding is missing or cannot connect', async () => {
+    const missing = reverseProxy(server('http://10.1.0.1', { tunnel: 'header' }), { target: 'cloudflare', passHostHeader: true, transport: null })
+    const res = await missing(request())
+    expect(res.status).toBe(502)
+    const { wasNotSent } = await import('./not-sent.ts')
+    expect(wasNotSent(res)).toBe(true)
+  })
+
+  it("on Cloudflare, sends the client's Host to an in-zone upstream with cf.resolveOverride (CLOUDFLARE_ZONES)", async () => {
+    const zones = parseZones('example.com, .example.net')
+    expect(zones).toEqual(['example.com', 'example.net'])
+    const inZone = await through(server('https://origin.example.com:8443'), { target: 'cloudflare', zones }, request({ host: 'app.example.net' }))
+    expect([inZone.sent.req.url, inZone.sent.req.resolveOverride, inZone.sent.req.host]).toEqual([
+      'https://app.example.net:8443/a/b?x=1&y=2',
+      'origin.example.com',
+      'app.example.net',
+    ])
+    // The client's host outside the zones, the upstream outside them, or passHostHeader off: the server's own URL.
+    for (const [url, host, pass] of [
+      ['https://origin.example.com', 'app.other.org', true],
+      ['https://origin.other.org', 'app.example.com', true],
+      ['https://origin.example.com', 'app.example.com', false],
+    ] as const) {
+      const plain = await through(server(url), { target: 'cloudflare', zones, passHostHeader: pass }, request({ host }))
+      expect([plain.sent.req.url.startsWith(url), plain.sent.req.resolveOverride]).toEqual([true, undefined])
+    }
   })
 
   it("answers Traefik's status text for transport failures", async () => {

@@ -5,9 +5,12 @@
  * upstream must see (the client's with passHostHeader, the server's without), redirects passed
  * back as they are, bodies streamed both ways. Failures answer Traefik's statuses and bodies.
  *
- * Transport: fetch() when the upstream is to see the server's own host, and on Cloudflare (which
- * keeps an in-zone Host); otherwise, on workerd, HTTP/1.1 over a socket, because workerd's fetch()
- * always writes the URL's host: kept-alive connections of the UpstreamPool Durable Object
+ * Transport: for a server the table marks for the cluster's tunnel (Cloudflare target: pod,
+ * ClusterIP and node addresses), the Workers VPC Network binding's fetch() (./tunnel-transport.ts);
+ * otherwise fetch() when the upstream is to see the server's own host, and on Cloudflare (which
+ * keeps an in-zone Host, and with CLOUDFLARE_ZONES sends the client's Host to an in-zone upstream
+ * through cf.resolveOverride); otherwise, on workerd, HTTP/1.1 over a socket, because workerd's
+ * fetch() always writes the URL's host: kept-alive connections of the UpstreamPool Durable Object
  * (./socket-pool) when bound, else one socket per request (WebSocket upgrades always: relayed
  * frame by frame).
  *
@@ -18,6 +21,7 @@ import type { TableServer, TableTransport } from '../../../shared/table/schema.t
 import { STATUS_TEXT, type Handler } from '../request.ts'
 import { withResponseHeaders } from '../response.ts'
 import { fetchTransport } from './fetch-transport.ts'
+import { tunnelTransport } from './tunnel-transport.ts'
 import { failedBeforeSending, markNotSent } from './not-sent.ts'
 import { appendForwardedFor, isWebSocketUpgrade, removeHopByHop } from '../../../shared/http/forwarded.ts'
 import { socketTransport, socketWebSocket } from './socket-transport.ts'
@@ -27,6 +31,10 @@ export interface ProxyOptions {
   target: EdgeTarget
   passHostHeader: boolean
   transport: TableTransport | null
+  /** The cluster's tunnel (the VPC Network binding), for servers the table marks `tunnel`. */
+  tunnelVia?: Transport
+  /** Cloudflare: the zones the worker's routes are in (CLOUDFLARE_ZONES), for cf.resolveOverride. */
+  zones?: readonly string[]
   /** Overrides for tests. */
   fetchVia?: Transport
   socketVia?: Transport
@@ -63,6 +71,10 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
   const serverHost = base.host.toLowerCase()
   const basePath = server.preservePath ? base.pathname : null
   const viaFetch = options.fetchVia ?? fetchTransport
+  const tunnel = server.tunnel
+  const viaTunnel = tunnel === undefined ? null : (options.tunnelVia ?? tunnelTransport({}))
+  // cf.resolveOverride: a public upstream in one of the worker's zones gets the client's Host when that is in one too.
+  const overridable = options.target === 'cloudflare' && tunnel === undefined && options.passHostHeader && inZones(address.hostname, options.zones)
   const viaSocket = options.socketVia ?? socketTransport
   const viaSocketWebSocket = options.socketWebSocketVia ?? socketWebSocket
   const dialTimeoutMs = options.transport?.dialTimeoutMs ?? DEFAULT_DIAL_MS
@@ -95,18 +107,38 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
       else appendForwardedFor(headers, req.clientIp)
     }
     const host = options.passHostHeader ? req.host : base.host
-    const direct = options.target === 'cloudflare' || host.toLowerCase() === serverHost
-    // fetch() gets its Host set by the transport; the socket transports write req.host themselves.
-    if (!direct) headers.delete('host')
-    const transport = direct ? viaFetch : websocket ? viaSocketWebSocket : viaSocket
+    let transport: Transport
+    let direct: boolean
+    let hostFromUrl: boolean
+    let url = origin + target
+    let resolveOverride: string | undefined
+    if (viaTunnel !== null) {
+      transport = viaTunnel
+      direct = true
+      // `url`: the binding is taken to write the URL's host itself (shared/table/tunnel.ts): none is sent.
+      hostFromUrl = tunnel === 'url'
+      if (hostFromUrl) headers.delete('host')
+    } else {
+      direct = options.target === 'cloudflare' || host.toLowerCase() === serverHost
+      // fetch() gets its Host set by the transport; the socket transports write req.host themselves.
+      if (!direct) headers.delete('host')
+      transport = direct ? viaFetch : websocket ? viaSocketWebSocket : viaSocket
+      // workerd writes the URL's host, which is `host` on the fetch path there.
+      hostFromUrl = direct && options.target !== 'cloudflare'
+      if (overridable && host.toLowerCase() !== serverHost && inZones(hostnameOf(host), options.zones)) {
+        // The URL names the client's host (so the Host Cloudflare sends), resolved as the server's.
+        url = `${tls ? 'https:' : 'http:'}//${hostnameOf(host)}${base.port ? `:${base.port}` : ''}${target}`
+        resolveOverride = address.hostname
+      }
+    }
     return transport({
       server: address,
-      url: origin + target,
+      url,
+      resolveOverride,
       target,
       method: req.method,
       host,
-      // workerd writes the URL's host, which is `host` on the fetch path there.
-      hostFromUrl: direct && options.target !== 'cloudflare',
+      hostFromUrl,
       headers,
       body: req.body,
       dialTimeoutMs,
@@ -115,6 +147,32 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
       signal: req.signal,
     }).then(websocket ? answeredUpgrade : answered, (err) => failed(err, direct, req.method))
   }
+}
+
+/** Whether `hostname` is one of `zones` or below one. */
+function inZones(hostname: string, zones: readonly string[] | undefined): boolean {
+  if (!zones?.length) return false
+  const h = hostname.toLowerCase().replace(/\.$/, '')
+  return zones.some((z) => h === z || h.endsWith(`.${z}`))
+}
+
+/** A Host header's name without its port. */
+function hostnameOf(host: string): string {
+  return host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d*$/, '')
+}
+
+/** CLOUDFLARE_ZONES ("example.com, example.net") as lower-case names. */
+export function parseZones(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((z) =>
+      z
+        .trim()
+        .toLowerCase()
+        .replace(/^\*?\./, '')
+        .replace(/\.$/, ''),
+    )
+    .filter(Boolean)
 }
 
 /** Go's JoinURLPath: one slash between the server's path and the request's. */

@@ -30,6 +30,11 @@ export interface UpstreamRequest {
    * does): the fetch transport skips setting it, a runtime call saved.
    */
   hostFromUrl?: boolean
+  /**
+   * Cloudflare: fetch() resolves this host instead of the URL's (`cf.resolveOverride`), the URL
+   * carrying the client's Host; both in one of the worker's zones.
+   */
+  resolveOverride?: string
   /** Request headers, hop-by-hop removed; without Host for the socket transports (fetch's sets it). The transport's to change. */
   headers: Headers
   /** A header of `headers` a socket transport must not send (the pool's own, lower case). */

@@ -12,7 +12,8 @@ import { observedUpstream } from '../observability/observation.ts'
 import { Balancer } from '../loadbalancer/balancer.ts'
 import { recordResponse } from '../loadbalancer/strategies.ts'
 import { chain, type EdgeContext } from '../middlewares/index.ts'
-import { reverseProxy } from '../proxy/index.ts'
+import { parseZones, reverseProxy } from '../proxy/index.ts'
+import { tunnelTransport } from '../proxy/tunnel-transport.ts'
 import { pooledSocketTransport } from '../proxy/socket-pool/transport.ts'
 import { STATUS_TEXT, httpError, type EdgeRequest, type Handler } from '../request.ts'
 import { withResponseHeaders } from '../response.ts'
@@ -62,6 +63,8 @@ async function build(svc: PreparedService, edge: EdgeContext): Promise<ServiceHa
       const spec = svc.spec
       const passive = spec.passiveHealthCheck ? new PassiveHealth(spec.passiveHealthCheck) : null
       const pooled = pooledSocketTransport(edge.env)
+      const tunnel = tunnelTransport(edge.env)
+      const zones = parseZones(edge.env.CLOUDFLARE_ZONES as string | undefined)
       const balancer = await Balancer.create(
         svc.servers.map((server) => {
           const child = {
@@ -72,7 +75,14 @@ async function build(svc: PreparedService, edge: EdgeContext): Promise<ServiceHa
             target: observedUpstream(
               svc.name,
               server.url,
-              reverseProxy(server, { target: edge.target, passHostHeader: spec.passHostHeader, transport: svc.transport, socketVia: pooled }),
+              reverseProxy(server, {
+                target: edge.target,
+                passHostHeader: spec.passHostHeader,
+                transport: svc.transport,
+                socketVia: pooled,
+                tunnelVia: tunnel,
+                zones,
+              }),
             ),
           }
           return passive ? passive.watch(child) : child
