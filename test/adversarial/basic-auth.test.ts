@@ -100,6 +100,11 @@ describe('basicAuth answer times do not tell which users exist', () => {
     expect(near(await samples('stranger-0', 3))).toBe(unknown[0])
   })
 
+  it('lets the same right credentials sent in parallel through, checked once (a browser opening a page)', async () => {
+    const answers = await Promise.all(Array.from({ length: 8 }, () => timedAuth('uniform.example', 'bob', 'bob-secret')))
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200))
+  })
+
   it('still lets the right password through, for every user', async () => {
     for (const [host, user, password] of [
       ['uniform.example', 'alice', 'alice-secret'],

@@ -51,8 +51,15 @@ export function basicAuth(config: BasicAuth, context: MiddlewareContext): (next:
       let ok = remembered(key)
       if (ok === undefined) {
         if (isExpensive(against)) {
-          // bcrypt: one check at a time per isolate, in steps, a few per client (./check-gate.ts).
-          const checked = await gated(req.clientIp, () => checkSteps(password, against))
+          // bcrypt: one check at a time per isolate, in steps, a few per client (./check-gate.ts);
+          // the same credentials sent in parallel (a browser's first page) wait for one check.
+          let pending = inflight.get(key)
+          if (pending === undefined) {
+            pending = gated(req.clientIp, () => checkSteps(password, against))
+            inflight.set(key, pending)
+            void pending.finally(() => inflight.delete(key))
+          }
+          const checked = await pending
           if (checked === BUSY) return tooManyChecks()
           ok = checked
         } else ok = checkSecret(password, against)
@@ -86,6 +93,9 @@ function decoyOf(users: Map<string, string>): (user: string) => string {
 }
 
 const utf8 = new TextEncoder()
+
+/** Expensive checks under way, by remembered-check key: identical ones share the first's answer. */
+const inflight = new Map<string, Promise<boolean | typeof BUSY>>()
 
 /** Too many password checks waiting (./check-gate.ts): refused without one. */
 function tooManyChecks(): Response {
