@@ -179,8 +179,9 @@ describe('deploy/', () => {
     expect(c!.args[0]).toBe('tunnel')
     expect(c!.args.at(-1)).toBe('run')
     expect(c!.args.join(' ')).toMatch(/--no-autoupdate .*--protocol quic .*--metrics 0\.0\.0\.0:2000/)
-    const [, version] = /:(\d{4}\.\d+)\.\d+$/.exec(c!.image) ?? []
-    expect(Number(version), c!.image).toBeGreaterThanOrEqual(2025.7)
+    // A release of 2025.7.0 or later (year.month.patch: compared as numbers, 2025.11 is after 2025.7).
+    const [, year, month] = /^cloudflare\/cloudflared:(\d{4})\.(\d+)\.\d+$/.exec(c!.image) ?? []
+    expect(Number(year) * 100 + Number(month), c!.image).toBeGreaterThanOrEqual(2025_07)
     const token = c!.env.find((e) => e.name === 'TUNNEL_TOKEN')!.valueFrom!.secretKeyRef!
     const secrets = new Map(all.filter((x) => x.kind === 'Secret').map((s) => [s.metadata.name, Object.keys(s.stringData as object)]))
     expect(secrets.get(token.name)).toContain(token.key)
@@ -305,6 +306,17 @@ describe('a running controller', () => {
   })
 })
 
+/** The images of every container of a manifest (pod templates, pods, CronJobs: wherever a container list is). */
+function imagesOf(doc: unknown): string[] {
+  if (Array.isArray(doc)) return doc.flatMap(imagesOf)
+  if (doc === null || typeof doc !== 'object') return []
+  return Object.entries(doc).flatMap(([key, value]) =>
+    /^(containers|initContainers|ephemeralContainers)$/.test(key) && Array.isArray(value)
+      ? value.map((c: { image?: unknown }) => String(c.image))
+      : imagesOf(value),
+  )
+}
+
 /** `kubectl kustomize DIR` (the real kustomize that `kubectl apply -k` runs), parsed. */
 async function kustomize(dir: string): Promise<Doc[]> {
   const r = await kubectlFor('/dev/null')('kustomize', dir)
@@ -397,6 +409,42 @@ describe('deploy/ for production clusters', () => {
     ).template.spec.containers[0]!.image
     expect(image).toMatch(/^[A-Za-z0-9.\-/]+\/traefik-edge-controller@sha256:[0-9a-f]{64}$/)
     expect(readFileSync(join(DEPLOY, 'Dockerfile'), 'utf8')).toMatch(/^FROM node:\d+\.\d+\.\d+-[a-z]+-slim@sha256:[0-9a-f]{64}$/m)
+  })
+
+  it('names every image by digest: what `kubectl apply -k` renders, each image of the manifests, and the Dockerfile bases', async () => {
+    // Every image a manifest under deploy/ names has an `images:` entry with a digest in deploy/kustomization.yaml.
+    const pins = new Map(
+      ((one('Kustomization') as Doc & { images: Array<{ name: string; newTag?: string; digest?: string }> }).images ?? []).map((i) => [i.name, i]),
+    )
+    const named = [...files].flatMap(([file, docs]) => docs.flatMap((d) => imagesOf(d).map((image) => ({ file, image }))))
+    expect(named.map((n) => n.file)).toEqual(expect.arrayContaining(['controller.yaml', 'cloudflared.yaml']))
+    for (const { file, image } of named) {
+      const [, name, tag] = /^([^:@]+)(?::([^@]+))?$/.exec(image) ?? []
+      const pin = pins.get(name!)
+      expect(pin?.digest, `${file}: ${image}`).toMatch(/^sha256:[0-9a-f]{64}$/)
+      // A tag in the manifest is the one the digest belongs to (kustomize renders name:newTag@digest).
+      if (tag !== undefined) expect(pin!.newTag, `${file}: ${image}`).toBe(tag)
+    }
+    // What the real kustomize renders, for deploy/ and with the secrets-in-namespaces component.
+    const overlay = await secretsInNamespacesOverlay()
+    try {
+      for (const rendered of [await kustomize(DEPLOY), overlay.docs, await kustomize(join(DEPLOY, 'crds'))]) {
+        for (const image of rendered.flatMap(imagesOf)) expect(image).toMatch(/^[a-z0-9.\-/]+(:[\w.-]+)?@sha256:[0-9a-f]{64}$/i)
+      }
+      const images = (await kustomize(DEPLOY)).flatMap(imagesOf).sort()
+      expect(images).toEqual([
+        expect.stringMatching(/^cloudflare\/cloudflared:\d{4}\.\d+\.\d+@sha256:/),
+        expect.stringMatching(/\/traefik-edge-controller@sha256:/),
+      ])
+    } finally {
+      await rm(overlay.dir, { recursive: true, force: true })
+    }
+    // Every build stage's base, by version and digest.
+    const froms = readdirSync(DEPLOY)
+      .filter((f) => /Dockerfile/.test(f))
+      .flatMap((f) => [...readFileSync(join(DEPLOY, f), 'utf8').matchAll(/^FROM\s+(\S+)/gim)].map((m) => m[1]!))
+    expect(froms.length).toBeGreaterThan(0)
+    for (const base of froms) expect(base).toMatch(/^[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}$/)
   })
 
   it("leaves the CRDs to their own kustomization, so deploy/ never takes them over from Traefik's Helm chart", async () => {
