@@ -16,6 +16,7 @@ import { writeLocalWranglerConfig } from '../runtime/wrangler-local-config.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 import { DashboardModel } from '../dashboard/model.ts'
 import { serveDashboard } from '../dashboard/server.ts'
+import type { AccessOptions } from '../dashboard/access.ts'
 import { activeHealth } from '../health/active-health.ts'
 import type { ApiFacts } from '../api/document.ts'
 import { internalDocuments } from '../dashboard/edge-document.ts'
@@ -36,6 +37,8 @@ export interface RunEdgeOptions {
   stateDir?: string
   /** The dashboard's port on 127.0.0.1 (0 or absent: any free port; null: no dashboard). */
   dashboardPort?: number | null
+  /** Host names it answers besides loopback ones and IP literals, and the token it asks for (../dashboard/access.ts). */
+  dashboardAccess?: AccessOptions
   /** Lines for stderr. */
   report: (line: string) => void
   /** Serve Prometheus metrics on 127.0.0.1:metricsPort/metrics (an internal socket). */
@@ -149,7 +152,7 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
     let dashboardUrl: string | undefined
     if (options.dashboardPort !== null) {
       // A dashboard that cannot listen is reported; the edge serves regardless.
-      const server = await serveDashboard(dashboard, options.dashboardPort ?? 0).catch(
+      const server = await serveDashboard(dashboard, options.dashboardPort ?? 0, '127.0.0.1', options.dashboardAccess).catch(
         (err: unknown) => void options.report(`dashboard not served: ${(err as Error).message}`),
       )
       if (server) stops.push(() => server.close()), (dashboardUrl = server.url)

@@ -22,6 +22,7 @@ import { dashboardApp, type DashboardSource } from '../../shared/api/dashboard-a
 import { formatDiff } from '../diff/diff.ts'
 import { formatExplanation, type ExplainRequest } from '../explain/explain.ts'
 import type { DashboardModel } from './model.ts'
+import { accessGuard, type AccessOptions } from './access.ts'
 
 const STATIC_DIR = join(import.meta.dirname, 'static')
 const FILES: Record<string, string> = {
@@ -140,10 +141,16 @@ export interface DashboardServer {
   close(): Promise<void>
 }
 
-/** The dashboard alone on 127.0.0.1:port (0: any free port). */
-export async function serveDashboard(model: DashboardModel, port: number, host = '127.0.0.1'): Promise<DashboardServer> {
+/**
+ * The dashboard alone on 127.0.0.1:port (0: any free port). Every request first passes the access
+ * guard (./access.ts: the Host check against DNS rebinding, and the token when one is given),
+ * whatever route it is for.
+ */
+export async function serveDashboard(model: DashboardModel, port: number, host = '127.0.0.1', access: AccessOptions = {}): Promise<DashboardServer> {
   const handle = dashboardHandler(model)
+  const guard = accessGuard(access)
   const server = createServer((req, res) => {
+    if (guard(req, res)) return
     if (!handle(req, res)) res.writeHead(404).end()
   })
   await new Promise<void>((resolve, reject) => {

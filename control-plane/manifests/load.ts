@@ -22,8 +22,10 @@ import {
   type DocumentOptions,
   type Node as YamlNode,
   type ParseOptions,
+  type ScalarTag,
   type SchemaOptions,
 } from 'yaml'
+import { decodeUtf8, type InvalidUtf8 } from './utf8.ts'
 import type { Diagnostic } from '../compiler/diagnostics/diagnostics.ts'
 import type { KubeObject } from '../compiler/snapshot/kube-types.ts'
 import type { Snapshot } from '../compiler/snapshot/snapshot.ts'
@@ -55,13 +57,15 @@ export async function loadManifests(paths: readonly string[]): Promise<LoadResul
   const places = new Map<KubeObject, Place>()
   const diagnostics: Diagnostic[] = []
   for (const file of files) {
-    let text: string
+    let bytes: Buffer
     try {
-      text = await readFile(file, 'utf8')
+      bytes = await readFile(file)
     } catch (err) {
       throw new ManifestError(file, `cannot read: ${(err as Error).message}`)
     }
-    const parsed = parseManifestText(text, file)
+    // Bytes that are not UTF-8 are not silently replaced: the objects holding them are refused.
+    const { text, invalid } = decodeUtf8(bytes)
+    const parsed = parseManifestText(text, file, invalid)
     for (const { object, source, place } of parsed.objects) {
       objects.push(object)
       sources.set(object, source)
@@ -99,13 +103,25 @@ async function expand(path: string): Promise<string[]> {
 /**
  * YAML as kubectl reads it (go-yaml v2, YAML 1.1 scalars): `yes`/`on`/`NO` are booleans, `0777`
  * is octal, `1_000` is an integer, `<<` merges. Timestamps stay strings and `1:20` is not base
- * 60, as in go-yaml when decoding to untyped values.
+ * 60, as in go-yaml when decoding to untyped values. Floats are go-yaml's: a mantissa needs a
+ * digit, so `e1`, `E5`, `.e1` or `.` are strings (the yaml package's 1.1 schema read them as
+ * NaN, and an object named so was dropped).
  */
+const GO_FLOAT = /^[-+]?(?:\.[0-9_]*[0-9][0-9_]*|[0-9][0-9_]*\.[0-9_]*)$/
+const GO_FLOAT_EXP = /^[-+]?(?:\.[0-9_]*[0-9][0-9_]*|[0-9][0-9_]*(?:\.[0-9_]*)?)[eE][-+]?[0-9_]*[0-9][0-9_]*$/
+const FLOAT = 'tag:yaml.org,2002:float'
+
 const YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
   version: '1.1',
   merge: true,
   prettyErrors: false,
-  customTags: (tags) => tags.filter((t) => !(typeof t === 'object' && (t.tag === 'tag:yaml.org,2002:timestamp' || t.format === 'TIME'))),
+  customTags: (tags) =>
+    tags
+      .filter((t) => !(typeof t === 'object' && (t.tag === 'tag:yaml.org,2002:timestamp' || t.format === 'TIME')))
+      .map((t) => {
+        if (typeof t !== 'object' || t.tag !== FLOAT || !('test' in t) || t.test === undefined || /inf/.test(t.test.source)) return t
+        return { ...(t as ScalarTag), test: (t as ScalarTag).format === 'EXP' ? GO_FLOAT_EXP : GO_FLOAT }
+      }),
 }
 
 export interface ParsedManifest {
@@ -126,10 +142,12 @@ export interface Place {
 }
 
 /**
- * Parses one file's text. Throws ManifestError on a YAML syntax error, with its line and column.
- * `file` only labels sources and messages.
+ * Parses one file's text. Throws ManifestError on a YAML syntax error, with its line and column,
+ * and on a document whose aliases expand too far (a billion-laughs file). `file` only labels
+ * sources and messages; `invalid` are the places where the file's bytes were not UTF-8 (./utf8.ts):
+ * the objects holding them are refused with a diagnostic.
  */
-export function parseManifestText(text: string, file: string): ParsedManifest {
+export function parseManifestText(text: string, file: string, invalid: readonly InvalidUtf8[] = []): ParsedManifest {
   const lineCounter = new LineCounter()
   const parser = new Parser(lineCounter.addNewLine)
   const composer = new Composer(YAML_OPTIONS)
@@ -145,10 +163,28 @@ export function parseManifestText(text: string, file: string): ParsedManifest {
     }
     const start = doc.contents?.range?.[0] ?? 0
     const source = `${file}:${lineCounter.linePos(start).line}`
-    const value: unknown = doc.toJS({ maxAliasCount: 1000 })
+    let value: unknown
+    try {
+      value = doc.toJS({ maxAliasCount: 1000 })
+    } catch (e) {
+      // The yaml package refuses aliases that expand too far: the whole file, as a syntax error.
+      throw new ManifestError(file, `document ${i} (line ${lineCounter.linePos(start).line}): ${(e as Error).message}`)
+    }
     if (value === null || value === undefined) continue
-    const place = { file, text, start: doc.range[0], end: doc.range[2], line: lineCounter.linePos(doc.range[0]).line }
-    collect(value, source, `${file}#${i}`, '', out, place)
+    const [from, , to] = doc.range
+    const place = { file, text, start: from, end: to, line: lineCounter.linePos(from).line }
+    const bad = invalid.find((x) => x.at >= from && x.at < Math.max(to, from + 1))
+    const unreadable =
+      bad === undefined
+        ? undefined
+        : {
+            path: fieldAt(doc.contents, bad.at, ''),
+            message: (() => {
+              const { line, col } = lineCounter.linePos(bad.at)
+              return `invalid UTF-8 (byte 0x${bad.byte.toString(16).padStart(2, '0')} at line ${line}, column ${col}); object skipped`
+            })(),
+          }
+    collect(value, source, `${file}#${i}`, '', out, place, unreadable)
   }
   return out
 }
@@ -207,7 +243,34 @@ function pathSegments(field: string): string[] {
   return out
 }
 
-function collect(value: unknown, source: string, docLabel: string, field: string, out: ParsedManifest, place?: Omit<Place, 'prefix'>): void {
+/** The field path (`spec.routes[0].match`) of the deepest node of `node` at `offset`. */
+function fieldAt(node: unknown, offset: number, path: string): string {
+  const within = (n: unknown) => {
+    const range = (n as { range?: [number, number, number] } | null)?.range
+    return range !== undefined && offset >= range[0] && offset < Math.max(range[2], range[0] + 1)
+  }
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key)
+      const at = path === '' ? key : `${path}.${key}`
+      if (within(pair.key)) return at
+      if (within(pair.value)) return fieldAt(pair.value, offset, at)
+    }
+  } else if (isSeq(node)) {
+    for (const [j, item] of node.items.entries()) if (within(item)) return fieldAt(item, offset, `${path}[${j}]`)
+  }
+  return path
+}
+
+function collect(
+  value: unknown,
+  source: string,
+  docLabel: string,
+  field: string,
+  out: ParsedManifest,
+  place?: Omit<Place, 'prefix'>,
+  unreadable?: { path: string; message: string },
+): void {
   const problem = (f: string, message: string, obj?: Record<string, unknown>) => {
     out.diagnostics.push({
       kind: typeof obj?.kind === 'string' && obj.kind !== '' ? obj.kind : 'Document',
@@ -226,7 +289,31 @@ function collect(value: unknown, source: string, docLabel: string, field: string
   const obj = value as Record<string, unknown>
   // `kind: List` (what `kubectl get -o yaml` prints) holds its objects in items.
   if (obj.kind === 'List' && Array.isArray(obj.items)) {
-    obj.items.forEach((item, j) => collect(item, source, docLabel, `${prefix(field)}items[${j}]`, out, place))
+    obj.items.forEach((item, j) => {
+      const at = `${prefix(field)}items[${j}]`
+      collect(
+        item,
+        source,
+        docLabel,
+        at,
+        out,
+        place,
+        unreadable && (unreadable.path === at || unreadable.path.startsWith(`${at}.`) || unreadable.path.startsWith(`${at}[`)) ? unreadable : undefined,
+      )
+    })
+    return
+  }
+  if (unreadable !== undefined) {
+    const m = (typeof obj.metadata === 'object' && obj.metadata !== null ? obj.metadata : {}) as Record<string, unknown>
+    out.diagnostics.push({
+      kind: typeof obj.kind === 'string' && obj.kind !== '' ? obj.kind : 'Document',
+      namespace: typeof m.namespace === 'string' ? m.namespace : '',
+      name: typeof m.name === 'string' && m.name !== '' ? m.name : docLabel,
+      field: unreadable.path,
+      message: unreadable.message,
+      severity: 'error',
+      source,
+    })
     return
   }
   const at = (f: string) => `${prefix(field)}${f}`

@@ -50,6 +50,8 @@ export interface LocalEdgeOptions {
   log?: (line: string) => void
   /** host:port (port 0: any) of an internal socket serving Prometheus `GET /metrics`. */
   metricsAddress?: string
+  /** How long a published pointer is valid (TablePublisher's pointerTtlMs); it is refreshed before then. */
+  pointerTtlMs?: number
 }
 
 export interface LocalEdge {
@@ -97,9 +99,16 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
     // A local store has no per-key write limit; a short grace still covers a worker mid-load.
     pointerMinIntervalMs: 0,
     graceMs: 30_000,
+    ...(options.pointerTtlMs ? { pointerTtlMs: options.pointerTtlMs } : {}),
   })
   const gc = setInterval(() => void publisher.collectGarbage().catch(() => {}), 30_000)
   gc.unref()
+  // Pointers expire: the one this process published is signed again before it does.
+  const fresh = setInterval(
+    () => void publisher.refresh().catch((err: unknown) => options.log?.(`[publish] refreshing the pointer: ${(err as Error).message}`)),
+    publisher.refreshIntervalMs,
+  )
+  fresh.unref()
 
   const runDir = await mkdtemp(join(stateDir, 'workerd-'))
   const kvServer = await serveKvForWorkerd(options.store)
@@ -107,6 +116,7 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
   const cleanup = () =>
     (cleaned ??= (async () => {
       clearInterval(gc)
+      clearInterval(fresh)
       await kvServer.close()
       await rm(runDir, { recursive: true, force: true })
     })())

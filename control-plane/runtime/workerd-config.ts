@@ -14,6 +14,8 @@ export interface WorkerdEntryPoint {
   tls?: WorkerdSocketTls
   /** A request header whose JSON workerd exposes as request.cf (set by a trusted proxy in front). */
   cfBlobHeader?: string
+  /** Text bindings of this entry point's worker alone, over the shared ones (its SANITIZE_PATH, READ_TIMEOUT...). */
+  vars?: Record<string, string>
   /**
    * No ENTRYPOINT for this socket's worker: it serves entry points by the request's scheme, as the
    * deployed Worker does (ENTRYPOINT_BY_SCHEME; edge-worker/src/entry-points.ts).
@@ -128,6 +130,7 @@ ${[
   ...(input.tunnelWorkerFile ? [`        (name = ${str(TUNNEL_BINDING)}, service = ${str(TUNNEL_SERVICE)}),`] : []),
   ...Object.entries({
     ...input.vars,
+    ...ep.vars,
     ...(input.metrics ? { METRICS_PROMETHEUS: 'true' } : {}),
     ...(ep.byScheme ? {} : { ENTRYPOINT: ep.name }),
     ...(ep.tls ? { TLS_OPTIONS: ep.tls.optionsName ?? 'default' } : {}),

@@ -1,7 +1,7 @@
 // Writes what `workerd serve` needs to run the edge: the bundled worker and the generated config.
 // The local runtime writes them to a scratch directory; the self-hosted mode
 // (`npm run edge -- --emit-workerd DIR`) writes them for an operator to run as they are.
-import { readFile, writeFile } from 'node:fs/promises'
+import { chmod, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { bundleWorker } from './bundle-worker.ts'
 import { workerdConfig, type WorkerdChannel, type WorkerdEntryPoint } from './workerd-config.ts'
@@ -31,6 +31,12 @@ export async function writeWorkerdEdgeFiles(dir: string, files: WorkerdEdgeFiles
   if (files.tunnelStandIn) await writeFile(join(dir, 'tunnel.js'), await bundleWorker(TUNNEL_STAND_IN))
   const wrangler = await readWranglerToml()
   const configPath = join(dir, 'config.capnp')
+  // The config embeds private keys (SECRETS_KEY, HTTPS sockets'): readable by its owner only,
+  // also when it replaces a file someone made readable (a mode given to writeFile only applies to
+  // a new file), and made so before the new content is in it.
+  await chmod(configPath, 0o600).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err
+  })
   await writeFile(
     configPath,
     workerdConfig({
@@ -46,6 +52,7 @@ export async function writeWorkerdEdgeFiles(dir: string, files: WorkerdEdgeFiles
       ...(files.metricsAddress ? { metrics: { address: files.metricsAddress } } : {}),
       ...(files.tunnelStandIn ? { tunnelWorkerFile: 'tunnel.js' } : {}),
     }),
+    { mode: 0o600 },
   )
   return configPath
 }

@@ -16,7 +16,7 @@ import { defaultPriority, parseRuleForTable, type ParsedRule } from '../../share
 import { errorPageService } from '../../shared/table/split.ts'
 import { DEFAULT_TLS_OPTIONS, TABLE_SCHEMA_VERSION, type EdgeTable, type EndpointsTable, type TableRouter } from '../../shared/table/schema.ts'
 import { EdgeDiagnostics, type EdgeDiagnostic } from './diagnostics.ts'
-import { MiddlewareCompiler } from './middlewares.ts'
+import { MAX_MIDDLEWARE_BYTES, MiddlewareCompiler, mib } from './middlewares.ts'
 import { qualify } from './references.ts'
 import { ruleError } from './rule-messages.ts'
 import { ServiceCompiler, type TunnelOptions } from './services.ts'
@@ -68,7 +68,7 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
     if (!svc) continue
     const expanded = middlewares.expand(refs)
     if ('error' in expanded) {
-      d.error('service', key, `middlewares[${expanded.index}]`, `${expanded.error}: the service answers 500`)
+      d.error('service', key, expanded.index === undefined ? 'middlewares' : `middlewares[${expanded.index}]`, `${expanded.error}: the service answers 500`)
       services.out.services[key] = { kind: 'unservable', status: 500, message: `service middlewares: ${expanded.error}` }
     } else {
       svc.middlewares = expanded.keys
@@ -89,6 +89,14 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
         services.out.services[key] = { kind: 'unservable', status: 500, message: `${INVALID_MIDDLEWARES}${expanded.invalid.join(', ')}` }
       }
     }
+  }
+  for (const [key, bytes] of middlewares.oversize) {
+    d.error(
+      'middleware',
+      key,
+      middlewares.middlewares[key]!.type,
+      `its configuration takes ${mib(bytes)}, more than the ${mib(MAX_MIDDLEWARE_BYTES)} the edge publishes for one middleware (a Workers KV value holds 25 MiB): left out, the routes using it answer 500`,
+    )
   }
   errorPagesServed(middlewares, services, d)
   forwardAuthCAs(middlewares, options.target, d)
@@ -183,7 +191,7 @@ function buildRouter(
   }
   const expanded = middlewares.expand(router.middlewares ?? [])
   if ('error' in expanded) {
-    d.error('router', name, `middlewares[${expanded.index}]`, expanded.error)
+    d.error('router', name, expanded.index === undefined ? 'middlewares' : `middlewares[${expanded.index}]`, expanded.error)
     return null
   }
   if (router.ruleSyntax && router.ruleSyntax !== 'v3') {
@@ -196,6 +204,18 @@ function buildRouter(
   } catch (err) {
     d.error('router', name, 'rule', ruleError(router.rule ?? '', err))
     return null
+  }
+  for (const re of parsed.regexps) {
+    const usual = re.matcher === 'HostRegexp' ? 253 : 8192
+    if (re.maxInput >= usual) continue
+    const what = re.matcher === 'HostRegexp' ? 'host' : re.matcher === 'PathRegexp' ? 'path' : re.matcher === 'HeaderRegexp' ? 'header value' : 'query value'
+    const pattern = re.pattern.length > 60 ? `${re.pattern.slice(0, 57)}...` : re.pattern
+    d.warn(
+      'router',
+      name,
+      'rule',
+      `${re.matcher} \`${pattern}\` compiles to ${re.states} states: to bound the work of a match, the edge answers a ${what} longer than ${re.maxInput} characters as not matching it`,
+    )
   }
   if (router.tls?.certResolver) {
     d.warn(

@@ -16,7 +16,7 @@ import { connect } from 'node:tls'
 import { readFile, writeFile } from 'node:fs/promises'
 import { main as edgeCli } from '../../control-plane/cli/edge.ts'
 import { leafCert, testCa } from '../support/certs.ts'
-import { caSecretYaml, serversTransportYaml, serviceYaml, tlsSecretYaml } from '../support/manifests.ts'
+import { caSecretYaml, defaultCertificateYaml, serversTransportYaml, serviceYaml, tlsSecretYaml } from '../support/manifests.ts'
 import { PROBE_SCHEMA } from '../support/fixtures/probe-schema.ts'
 
 describe('self-hosted workerd files', () => {
@@ -59,17 +59,7 @@ describe('self-hosted workerd files', () => {
       const pem = leafCert({ dns: ['site.test'] })
       await writeFile(
         join(root, 'tls.yaml'),
-        `apiVersion: v1
-kind: Secret
-metadata: { name: cert, namespace: demo }
-type: kubernetes.io/tls
-data: { tls.crt: ${Buffer.from(pem.cert).toString('base64')}, tls.key: ${Buffer.from(pem.key).toString('base64')} }
----
-apiVersion: traefik.io/v1alpha1
-kind: TLSStore
-metadata: { name: default, namespace: demo }
-spec: { defaultCertificate: { secretName: cert } }
----
+        `${defaultCertificateYaml(pem)}---
 apiVersion: traefik.io/v1alpha1
 kind: TLSOption
 metadata: { name: default, namespace: demo }

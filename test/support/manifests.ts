@@ -1,5 +1,5 @@
 // Manifest YAML for e2e tests: a Service with its EndpointSlice pointing at loopback upstreams,
-// and a one-route IngressRoute.
+// a one-route IngressRoute, a default certificate.
 
 /** A Service `name` (port 80, named http) whose EndpointSlice lists `addresses` on `port`. */
 export function serviceYaml(o: { name: string; namespace?: string; addresses: string[]; port: number }): string {
@@ -57,5 +57,20 @@ export function serversTransportYaml(o: { name: string; namespace?: string; spec
 kind: ServersTransport
 metadata: { name: ${o.name}, namespace: ${o.namespace ?? 'demo'} }
 spec: ${o.spec}
+`
+}
+
+/** A TLS Secret `cert` in namespace demo holding `pem`, made the TLSStore default certificate. */
+export function defaultCertificateYaml(pem: { cert: string; key: string }): string {
+  return `apiVersion: v1
+kind: Secret
+metadata: { name: cert, namespace: demo }
+type: kubernetes.io/tls
+data: { tls.crt: ${b64(pem.cert)}, tls.key: ${b64(pem.key)} }
+---
+apiVersion: traefik.io/v1alpha1
+kind: TLSStore
+metadata: { name: default, namespace: demo }
+spec: { defaultCertificate: { secretName: cert } }
 `
 }

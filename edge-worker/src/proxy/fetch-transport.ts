@@ -27,20 +27,21 @@ export function fetchTransportVia(fetcher: Fetch, via = '', channels = false): (
     if (req.resolveOverride !== undefined) (init as RequestInit & { cf?: unknown }).cf = { resolveOverride: req.resolveOverride }
     const failed = (err: unknown): never => {
       if (err instanceof ProxyError) throw err
-      if (req.signal?.aborted) throw new ProxyError('canceled', 'client closed the request')
+      if (req.signal?.aborted) throw req.signal.reason instanceof ProxyError ? req.signal.reason : new ProxyError('canceled', 'client closed the request')
       throw new ProxyError('unreachable', `${via}${(err as Error).message}`)
     }
     if (channels && req.channelName !== undefined && !req.channel)
       return Promise.reject(new ProxyError('unreachable', `the transport's binding ${req.channelName} is not configured in this worker`))
     const channel = channels ? req.channel : undefined
     // An abort signal costs on every fetch: only a response-header deadline needs one (a client
-    // that goes away cancels the subrequest with the request anyway).
-    if (!(req.responseHeaderTimeoutMs > 0)) return (channel ? channel.fetch(req.url, init) : fetcher(req.url, init)).catch(failed)
+    // that goes away cancels the subrequest with the request anyway), and a body, which the entry
+    // point's read timeout may cut (the request's signal then aborts the subrequest).
+    if (req.body !== null && req.signal !== undefined) init.signal = req.signal
+    const send = () => (channel ? channel.fetch(req.url, init) : fetcher(req.url, init))
+    if (!(req.responseHeaderTimeoutMs > 0)) return send().catch(failed)
     const abort = new AbortController()
-    init.signal = abort.signal
-    return withDeadline(channel ? channel.fetch(req.url, init) : fetcher(req.url, init), req.responseHeaderTimeoutMs, 'waiting for the response head', () =>
-      abort.abort(),
-    ).catch(failed)
+    init.signal = init.signal ? AbortSignal.any([init.signal, abort.signal]) : abort.signal
+    return withDeadline(send(), req.responseHeaderTimeoutMs, 'waiting for the response head', () => abort.abort()).catch(failed)
   }
 }
 

@@ -3,7 +3,7 @@ import type { TableServer } from '../../../shared/table/schema.ts'
 import type { EdgeRequest } from '../request.ts'
 import fc from 'fast-check'
 import { directUpstreamBinding } from '../../../shared/table/upstream-bindings.ts'
-import { parseZones, reverseProxy, urlKeepsHost, type ProxyOptions } from './index.ts'
+import { parseZones, reverseProxy, urlKeepsHost, urlKeepsPath, type ProxyOptions } from './index.ts'
 import { ProxyError, type UpstreamRequest } from './transport.ts'
 
 const server = (url: string, extra: Partial<TableServer> = {}): TableServer => ({ url, weight: 1, preservePath: false, fenced: false, up: true, ...extra })
@@ -175,6 +175,20 @@ describe('reverse proxy', () => {
     expect([upper.sent.via, upper.sent.req.host]).toEqual(['socket', 'App.example'])
     // Not for HTTPS servers, nor for a transport with its own network.
     expect((await through(server('https://10.1.0.1:8080'), { env: { [directUpstreamBinding('10.1.0.1:8080')]: direct } })).sent.via).toBe('socket')
+  })
+})
+
+describe('urlKeepsPath', () => {
+  it('holds exactly when http://h/PATH parses back to PATH (dot segments, plain or escaped)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('/', '.', '%2e', '%2E', 'a', '%41', '?', '..') }), (tail) => {
+        const target = `/${tail}`
+        expect(urlKeepsPath(target), target).toBe(new URL(`http://h${target}`).href === `http://h${target}`)
+      }),
+      { numRuns: 3000 },
+    )
+    for (const t of ['/', '/.well-known/x', '/a..b/c.', '/x?y=/../z']) expect(urlKeepsPath(t), t).toBe(true)
+    for (const t of ['/x/../y', '/./a', '/%2e%2E/a', '/a/.', '/.%2e?q']) expect(urlKeepsPath(t), t).toBe(false)
   })
 })
 

@@ -143,9 +143,12 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
     } else {
       // fetch() when the upstream is to see what the URL says (or on Cloudflare); a direct upstream's
       // fetch() when it is to see the client's Host; else a socket, which writes req.host itself.
-      direct = options.target === 'cloudflare' || (serverName === undefined && host.toLowerCase() === serverHost)
+      // fetch() would also resolve dot segments that sanitizePath: false lets through: such a path
+      // goes over the socket, as it came (Cloudflare has no socket to the upstream: documented).
+      const keepsPath = urlKeepsPath(target)
+      direct = options.target === 'cloudflare' || (serverName === undefined && host.toLowerCase() === serverHost && keepsPath)
       // fetch() drops TE: a request that keeps `TE: trailers` (Go's proxy does) goes over the socket.
-      hostInUrl = !direct && !websocket && directChannel !== undefined && urlKeepsHost(host) && (clean || !headers.has('te'))
+      hostInUrl = !direct && keepsPath && !websocket && directChannel !== undefined && urlKeepsHost(host) && (clean || !headers.has('te'))
       if (!direct) headers.delete('host')
       transport = direct || hostInUrl ? viaFetch : websocket ? viaSocketWebSocket : viaSocket
       // workerd writes the URL's host, which is `host` on the fetch path there.
@@ -204,6 +207,17 @@ function parseKeepsHost(host: string): boolean {
   const name = m[1]!
   const last = name.slice(name.lastIndexOf('.', name.length - 2) + 1).replace(/\.$/, '')
   return /^(\d+|0x[0-9a-f]*)$/.test(last) ? CANONICAL_IPV4.test(name) : true
+}
+
+const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?:[/?]|$)/i
+
+/**
+ * Whether URL parsing keeps `target` (path and query) as it is: it resolves `.` and `..` segments,
+ * spelled plain or `%2e`, which only a path that sanitizePath left alone still has.
+ */
+export function urlKeepsPath(target: string): boolean {
+  // Most paths have neither a dot nor an escape after a slash: no regexp for them.
+  return (!target.includes('/.') && !target.includes('/%')) || !DOT_SEGMENT.test(target.split('?', 1)[0]!)
 }
 
 /** Whether `hostname` is one of `zones` or below one. */

@@ -42,7 +42,7 @@ async function responseHead(req: UpstreamRequest, c: Connection): Promise<Respon
   } catch (err) {
     c.done()
     if (err instanceof ProxyError) throw err
-    if (req.signal?.aborted) throw new ProxyError('canceled', 'client closed the request')
+    if (req.signal?.aborted) throw req.signal.reason instanceof ProxyError ? req.signal.reason : new ProxyError('canceled', 'client closed the request')
     throw new ProxyError('unreachable', `${req.server.host}: ${(err as Error).message}`)
   }
 }
