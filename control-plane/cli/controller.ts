@@ -21,6 +21,8 @@
  *                              [TABLE_BEACON_URL]; token in TABLE_BEACON_TOKEN or the file TABLE_BEACON_TOKEN_FILE
  *   --pointer-interval-ms N    least time between two pointer writes (default 1000 on cloudflare:
  *                              Workers KV's one write per second per key; 0 on local)
+ *   --pointer-ttl S            how long a pointer stays valid for an edge loading it (default 86400:
+ *                              a day); signed again every quarter of that (docs/table.md, "Replays")
  *   --signing-key PATH         private JWK or PKCS#8 PEM [SIGNING_KEY_FILE]; default the local dev key
  *                              in --state-dir (what `npm run edge` uses)
  *   --signing-alg ALG          for a PEM key: Ed25519 or ES256; --signing-kid KID optional
@@ -39,7 +41,9 @@
  *   --identity NAME            [POD_NAME] default hostname-pid
  *   --lease-duration S, --renew-deadline S, --retry-period S   default 15, 10, 2 (client-go's)
  *   --no-leader-election       a single replica that always publishes
- *   --ops-port N               /healthz /readyz /metrics on 0.0.0.0:N (default 9000; 0 picks a port)
+ *   --ops-port N               /healthz /readyz /metrics on --ops-address:N (default 9000; 0 picks a port)
+ *   --ops-address ADDR         the address the ops server listens on (default 127.0.0.1; in a pod
+ *                              0.0.0.0, for the kubelet's probes and Prometheus: deploy/controller.yaml)
  *   --debounce-ms N            quiet time before a build (default 10: a build costs what changed, and
  *                              pointer writes are coalesced by --pointer-interval-ms anyway)
  *   --no-events                do not write Kubernetes Events
@@ -49,7 +53,13 @@
  *                              only there: deploy/secrets-in-namespaces); default as the other kinds
  *   --dashboard                serve the dashboard (routers, services, middlewares, TLS options with their
  *                              source objects and diagnostics; explain; last change) at /dashboard/ on the
- *                              ops port (off by default, as Traefik's)
+ *                              ops port (off by default, as Traefik's). On an address other than loopback
+ *                              it needs a token: --dashboard-token-file FILE [DASHBOARD_TOKEN_FILE,
+ *                              DASHBOARD_TOKEN], asked as `Authorization: Bearer TOKEN` or as a Basic
+ *                              password, on every path but /healthz /readyz /metrics; --dashboard-insecure
+ *                              serves it without one (Traefik's api.insecure)
+ *   --dashboard-host NAME[,NAME] Host names the ops server answers besides loopback names and IP
+ *                              addresses (any other Host gets 403: DNS rebinding)
  *   --cloudflare-zone ZONE     [CLOUDFLARE_ZONE_ID] also upload the manifests' certificates (IngressRoute
  *                              tls.secretName, TLSStore) to that zone's custom certificates (leader only;
  *                              token CLOUDFLARE_API_TOKEN[_FILE]; docs/tls.md)
@@ -70,11 +80,13 @@ import { instrumentPublish } from '../controller/ops/instrument.ts'
 import { createOpsMetrics } from '../controller/ops/metrics.ts'
 import { startOpsServer } from '../controller/ops/server.ts'
 import { cloudflareKvOptionsFromEnv, createCloudflareKvStore } from '../controller/cloudflare/kv-store.ts'
+import { dashboardToken, isLoopbackAddress } from '../dashboard/access.ts'
 import type { KvStore } from '../kv/store.ts'
 import { beaconTokenFromEnv, httpBeacon } from '../publish/beacon.ts'
 import { TablePublisher, type PublishResult } from '../publish/publisher.ts'
 import { loadSecretsSealer } from '../publish/seal-secrets.ts'
 import { loadOrCreateDevSigningKey, loadSigningKey } from '../publish/signing-key.ts'
+import { internalDocuments } from '../dashboard/edge-document.ts'
 import { certificateSyncer, jsonCertificateState } from '../controller/certs/cloudflare-certificates.ts'
 import type { TunnelOptions } from '../table/services.ts'
 import { TUNNEL_HOSTS, TUNNEL_MODES } from '../../shared/table/tunnel.ts'
@@ -120,10 +132,15 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
       'ops-port': { type: 'string' },
       'debounce-ms': { type: 'string' },
       'pointer-interval-ms': { type: 'string' },
+      'pointer-ttl': { type: 'string' },
       'beacon-url': { type: 'string' },
       'secrets-key': { type: 'string' },
       'cloudflare-zone': { type: 'string' },
       dashboard: { type: 'boolean' },
+      'ops-address': { type: 'string' },
+      'dashboard-host': { type: 'string', multiple: true },
+      'dashboard-token-file': { type: 'string' },
+      'dashboard-insecure': { type: 'boolean' },
       'no-events': { type: 'boolean' },
       'event-refresh': { type: 'string' },
       'secret-namespaces': { type: 'string' },
@@ -137,7 +154,7 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
   const tunnel = { mode: values.tunnel ?? 'private', host: values['tunnel-host'] ?? 'header' } as TunnelOptions
   if (!TUNNEL_MODES.includes(tunnel.mode)) throw new Error(`--tunnel: "${tunnel.mode}" is not ${TUNNEL_MODES.join(', ')}`)
   if (!TUNNEL_HOSTS.includes(tunnel.host)) throw new Error(`--tunnel-host: "${tunnel.host}" is not ${TUNNEL_HOSTS.join(' or ')}`)
-  const seconds = (flag: 'lease-duration' | 'renew-deadline' | 'retry-period' | 'event-refresh', fallback: number) => {
+  const seconds = (flag: 'lease-duration' | 'renew-deadline' | 'retry-period' | 'pointer-ttl' | 'event-refresh', fallback: number) => {
     const v = values[flag]
     if (v === undefined) return fallback * 1000
     const n = Number(v)
@@ -159,6 +176,13 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
     retryPeriodMs: seconds('retry-period', 2),
   }
   if (lease.renewDeadlineMs >= lease.leaseDurationMs) throw new Error('--renew-deadline must be shorter than --lease-duration')
+  const opsAddress = values['ops-address'] ?? '127.0.0.1'
+  const token = dashboardToken(values['dashboard-token-file'], env)
+  if (values.dashboard && !isLoopbackAddress(opsAddress) && token === undefined && !values['dashboard-insecure']) {
+    throw new Error(
+      `--dashboard on --ops-address ${opsAddress} (not loopback) needs a token: --dashboard-token-file FILE (or DASHBOARD_TOKEN_FILE, DASHBOARD_TOKEN), or --dashboard-insecure to serve it to anyone who reaches the port`,
+    )
+  }
   return {
     help: values.help === true,
     kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
@@ -181,6 +205,7 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
     opsPort: int('ops-port', 9000),
     debounceMs: int('debounce-ms', 10),
     pointerIntervalMs: int('pointer-interval-ms', sink === 'cloudflare' ? 1000 : 0),
+    pointerTtlMs: seconds('pointer-ttl', 86_400),
     events: values['no-events'] !== true,
     eventRefreshMs: seconds('event-refresh', 600),
     secretNamespaces:
@@ -194,6 +219,14 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
     secretsKey: values['secrets-key'] ?? env.SECRETS_KEY_FILE,
     cloudflareZone: values['cloudflare-zone'] ?? env.CLOUDFLARE_ZONE_ID,
     dashboard: values.dashboard === true,
+    opsAddress,
+    access: {
+      hosts: (values['dashboard-host'] ?? [])
+        .flatMap((h) => h.split(','))
+        .map((h) => h.trim())
+        .filter(Boolean),
+      ...(token === undefined ? {} : { token }),
+    },
   }
 }
 
@@ -244,16 +277,28 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       store,
       signer,
       pointerMinIntervalMs: args.pointerIntervalMs,
+      pointerTtlMs: args.pointerTtlMs,
       ...(beacon ? { beacon } : {}),
       ...(secrets ? { secrets } : {}),
     })
     const gc = setInterval(() => void publisher.collectGarbage().catch((err: unknown) => log(`garbage collection: ${(err as Error).message}`)), 60_000)
     gc.unref()
     stops.push(async () => clearInterval(gc))
+    // Pointers expire (replays of old ones are refused): the leader's is signed again before then.
+    const fresh = setInterval(() => {
+      if (controller.state().leader) void publisher.refresh().catch((err: unknown) => log(`refreshing the table pointer: ${(err as Error).message}`))
+    }, publisher.refreshIntervalMs)
+    fresh.unref()
+    stops.push(async () => clearInterval(fresh))
     const metrics = createOpsMetrics()
+    let lastDropped = ''
     const publish = instrumentPublish(metrics, async (table: Parameters<TablePublisher['publish']>[0]) => {
       const result = await publisher.publish(table)
       if (result.beacon && 'error' in result.beacon) log(`${result.beacon.error} (edges learn of the table from KV instead; retried with the next publish)`)
+      // Hosts too large for a KV value were left out, the rest published: said whenever that changes.
+      const dropped = (result.dropped ?? []).map((d) => d.message).join('\n')
+      if (dropped !== lastDropped && dropped !== '') log(dropped)
+      lastDropped = dropped
       return result
     })
     // Active health checks (control-plane/health), on the leader: a status change goes into the
@@ -279,6 +324,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       provider: args.provider,
       edge: { target: args.target, entryPoints: args.entryPoints, ...(args.tunnel ? { tunnel: args.tunnel } : {}) },
       sealer: secrets ?? null,
+      documents: internalDocuments(),
       publish: (built) => publish(built.table),
       onBuild: (build) => {
         checker.updateServices(build.config(), build.fromScratch ? Object.keys(build.config().http?.services ?? {}) : build.changedServices)
@@ -307,6 +353,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       readiness: () => controller.state(),
       beforeScrape: controllerScrape(metrics, controller),
       port: args.opsPort,
+      host: args.opsAddress,
+      access: args.access,
     })
     stops.push(() => ops.close())
     log(`controller ${args.identity}: watching ${kc.getCurrentCluster()!.server}; publishing to ${args.sink} (key ${signer.kid})`)

@@ -21,6 +21,7 @@ import { emitSelfHostedEdge } from '../runtime/self-hosted.ts'
 import { planSocketTls } from '../runtime/workerd-tls.ts'
 import { onShutdown } from '../runtime/shutdown.ts'
 import { observabilityVars } from '../../shared/observability/vars.ts'
+import { dashboardToken } from '../dashboard/access.ts'
 import type { CliIO } from './io.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 
@@ -51,6 +52,10 @@ ${PROVIDER_FLAGS_USAGE}
   --dashboard-port N                 the dashboard at http://127.0.0.1:N/ (default: any free port,
                                      printed on stderr; --no-dashboard: none)
   --no-dashboard                     no dashboard
+  --dashboard-token-file FILE        ask every dashboard request for this token (Authorization: Bearer
+                                     TOKEN, or as a Basic password); also DASHBOARD_TOKEN_FILE, DASHBOARD_TOKEN
+  --dashboard-host NAME[,NAME]       Host names the dashboard answers besides loopback names and IP
+                                     addresses (any other Host gets 403: DNS rebinding)
   --metrics-port N                   Prometheus metrics at http://127.0.0.1:N/metrics (an internal
                                      socket, apart from the entry points, as Traefik's metrics entry point)
   --access-log                       one JSON line per request (Traefik's access-log fields) on stderr
@@ -81,6 +86,8 @@ export function parseEdgeArgs(argv: readonly string[]) {
       'metrics-port': { type: 'string' },
       'dashboard-port': { type: 'string' },
       'no-dashboard': { type: 'boolean' },
+      'dashboard-token-file': { type: 'string' },
+      'dashboard-host': { type: 'string', multiple: true },
       'access-log': { type: 'boolean' },
       'tracing-endpoint': { type: 'string' },
       'global-limits': { type: 'boolean' },
@@ -98,6 +105,7 @@ export function parseEdgeArgs(argv: readonly string[]) {
   const dashboardPort = values['no-dashboard'] ? null : Number(values['dashboard-port'] ?? 0)
   if (dashboardPort !== null && (!Number.isInteger(dashboardPort) || dashboardPort < 0 || dashboardPort > 65535))
     throw new Error(`--dashboard-port ${values['dashboard-port']}: not a port number`)
+  const token = dashboardToken(values['dashboard-token-file'])
   const metricsPort = values['metrics-port'] === undefined ? undefined : Number(values['metrics-port'])
   if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535))
     throw new Error(`--metrics-port ${values['metrics-port']}: not a port number`)
@@ -121,6 +129,13 @@ export function parseEdgeArgs(argv: readonly string[]) {
     kvAddress: values['kv-address'],
     ...(metricsPort === undefined ? {} : { metricsPort }),
     dashboardPort,
+    dashboardAccess: {
+      hosts: (values['dashboard-host'] ?? [])
+        .flatMap((h) => h.split(','))
+        .map((h) => h.trim())
+        .filter(Boolean),
+      ...(token === undefined ? {} : { token }),
+    },
     observability,
   }
 }
@@ -143,16 +158,14 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       return 2
     }
     let https
+    // The manifests, when given, say what the config must hold: the serversTransports' own
+    // networks (CAs, client certificates) and the HTTPS socket's certificate, as npm run edge does.
+    const httpsEntryPoint = args.httpsPort === undefined ? undefined : (args.httpsEntryPoint ?? 'websecure')
+    const built = args.manifests.length
+      ? await manifestPipeline(args.provider, edgeTableStage({ entryPoint: args.entryPoint, ...(httpsEntryPoint ? { httpsEntryPoint } : {}) }))(args.manifests)
+      : undefined
     if (args.httpsPort !== undefined) {
-      // The HTTPS socket's certificate and options come from the manifests when given, as npm run edge does.
-      const plan = args.manifests.length
-        ? (
-            await manifestPipeline(
-              args.provider,
-              edgeTableStage({ entryPoint: args.entryPoint, httpsEntryPoint: args.httpsEntryPoint ?? 'websecure' }),
-            )(args.manifests)
-          ).listenerTls
-        : planSocketTls({})
+      const plan = built ? built.listenerTls : planSocketTls({})
       for (const p of plan?.problems ?? []) io.stderr(`${p}\n`)
       const keypair = plan?.keypair ?? (await loadOrCreateDefaultCert(args.stateDir ?? DEFAULT_STATE_DIR))
       https = { entryPoint: args.httpsEntryPoint ?? 'websecure', port: args.httpsPort, tls: { ...keypair, ...plan?.options } }
@@ -164,6 +177,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       kvAddress: args.kvAddress,
       stateDir: args.stateDir,
       ...(https ? { https } : {}),
+      ...(built ? { outbound: built } : {}),
       vars: args.observability,
       ...(args.metricsPort === undefined ? {} : { metricsPort: args.metricsPort }),
     })

@@ -16,7 +16,10 @@ import { writeLocalWranglerConfig } from '../runtime/wrangler-local-config.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 import { DashboardModel } from '../dashboard/model.ts'
 import { serveDashboard } from '../dashboard/server.ts'
+import type { AccessOptions } from '../dashboard/access.ts'
 import { activeHealth } from '../health/active-health.ts'
+import type { ApiFacts } from '../api/document.ts'
+import { internalDocuments } from '../dashboard/edge-document.ts'
 
 export interface RunEdgeOptions {
   manifests: string[]
@@ -34,6 +37,8 @@ export interface RunEdgeOptions {
   stateDir?: string
   /** The dashboard's port on 127.0.0.1 (0 or absent: any free port; null: no dashboard). */
   dashboardPort?: number | null
+  /** Host names it answers besides loopback ones and IP literals, and the token it asks for (../dashboard/access.ts). */
+  dashboardAccess?: AccessOptions
   /** Lines for stderr. */
   report: (line: string) => void
   /** Serve Prometheus metrics on 127.0.0.1:metricsPort/metrics (an internal socket). */
@@ -69,10 +74,31 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
   stops.push(() => health.stop())
   // The dashboard's model keeps what each build loaded and what was published (control-plane/dashboard).
   const dashboard = new DashboardModel({ provider: options.provider, entryPoints: entryPointNames })
+  // What Traefik's API says of this process (entry point addresses once they listen, features).
+  const vars = options.observability ?? {}
+  const features = {
+    metrics: options.metricsPort !== undefined ? 'Prometheus' : '',
+    tracing: vars.TRACING_OTLP_ENDPOINT ? 'OpenTelemetry' : '',
+    accessLog: vars.ACCESS_LOG === 'true',
+  }
+  let facts: ApiFacts = {
+    entryPoints: [
+      { name: options.entryPoint, ...(options.port ? { address: `127.0.0.1:${options.port}` } : {}) },
+      ...(httpsEntryPoint === undefined ? [] : [{ name: httpsEntryPoint, ...(options.httpsPort ? { address: `127.0.0.1:${options.httpsPort}` } : {}) }]),
+    ],
+    features,
+  }
+  dashboard.setApiFacts(facts)
   const build = dashboard.pipeline(
     options.provider,
     health.stage(
-      edgeTableStage({ entryPoint: options.entryPoint, entryPoints: entryPointNames, httpsEntryPoint, ...(options.target ? { target: options.target } : {}) }),
+      edgeTableStage({
+        entryPoint: options.entryPoint,
+        entryPoints: entryPointNames,
+        httpsEntryPoint,
+        ...(options.target ? { target: options.target } : {}),
+        documents: internalDocuments(() => facts),
+      }),
     ),
   )
   // Unreadable manifests fail here, before any process is started.
@@ -90,7 +116,7 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
     const edge = await startLocalEdge({
       store,
       stateDir,
-      transportCAs: initial.trustedCertificates,
+      outbound: initial,
       entryPoints: [
         { name: options.entryPoint, address: `127.0.0.1:${options.port}` },
         ...(httpsEntryPoint === undefined ? [] : [{ name: httpsEntryPoint, address: `127.0.0.1:${options.httpsPort}`, tls: socketTls(initial) }]),
@@ -100,6 +126,9 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
       ...(options.metricsPort === undefined ? {} : { metricsAddress: `127.0.0.1:${options.metricsPort}` }),
     })
     stops.push(() => edge.stop())
+    const address = (name: string) => new URL(edge.url(name)).host
+    facts = { entryPoints: entryPointNames.map((name) => ({ name, address: address(name) })), features }
+    dashboard.setApiFacts(facts)
     // `wrangler dev` reads the default store: give it the key that verifies the tables there, and
     // a configuration whose tunnel binding is the local stand-in (`npm run -s wrangler -- dev -c wrangler.local.json`).
     if (options.persistTo === undefined) {
@@ -107,8 +136,10 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
       await writeLocalWranglerConfig()
     }
     const publish = async (built: Built) => {
-      if (await edge.trust(built.trustedCertificates)) {
-        options.report(`workerd restarted to trust ${built.trustedCertificates.length} serversTransport CA certificate(s)`)
+      if (await edge.trust(built)) {
+        options.report(
+          `workerd restarted: the serversTransports' TLS (${built.channels.length} with their own CAs or client certificate) or the trusted CA certificates changed`,
+        )
       }
       const tls = socketTls(built)
       if (httpsEntryPoint !== undefined && tls && (await edge.secure(httpsEntryPoint, tls))) {
@@ -121,7 +152,7 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
     let dashboardUrl: string | undefined
     if (options.dashboardPort !== null) {
       // A dashboard that cannot listen is reported; the edge serves regardless.
-      const server = await serveDashboard(dashboard, options.dashboardPort ?? 0).catch(
+      const server = await serveDashboard(dashboard, options.dashboardPort ?? 0, '127.0.0.1', options.dashboardAccess).catch(
         (err: unknown) => void options.report(`dashboard not served: ${(err as Error).message}`),
       )
       if (server) stops.push(() => server.close()), (dashboardUrl = server.url)

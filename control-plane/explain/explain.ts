@@ -9,6 +9,8 @@
  * @module
  */
 import { entryPointHeaders } from '../../shared/http/forwarded.ts'
+import { validHostHeader } from '../../shared/http/host.ts'
+import { entryPointPath } from '../../shared/http/request-path.ts'
 import { selectRouter, type RoutingRequest } from '../../shared/muxer/select-router.ts'
 import { misdirected } from '../../shared/tls/sni-check.ts'
 import { explainRule, type Clause } from '../../shared/rules/explain.ts'
@@ -94,10 +96,12 @@ export function explainRequest(parts: EdgeTable[], view: RoutingView, input: Exp
   const incoming = new Headers()
   for (const [k, v] of input.headers ?? []) incoming.append(k, v)
   const host = incoming.get('host') ?? url.host
+  // The entry point's path stages (normalized, sanitized as by default), as the edge routes it.
+  const path = entryPointPath(url.pathname || '/', true)
   const req: RoutingRequest = {
     method,
     host,
-    path: url.pathname || '/',
+    path: path ?? url.pathname,
     query: url.search.slice(1),
     headers: entryPointHeaders(incoming, { clientIp, tls, host, hostname: 'traefik-edge', trusted: false }),
     clientIp,
@@ -111,6 +115,12 @@ export function explainRequest(parts: EdgeTable[], view: RoutingView, input: Exp
     otherHosts: 0,
   }
 
+  if (!validHostHeader(host)) {
+    return { ...base, outcome: 'bad-request', status: 400, summary: '400 Bad Request: malformed Host header', router: null }
+  }
+  if (path === null) {
+    return { ...base, outcome: 'bad-request', status: 400, summary: '400 Bad Request: the path ends in an incomplete %-escape', router: null }
+  }
   if (tls && view.tls) {
     const why = misdirected(view.tls, entryPoint, host, { options: 'default' })
     if (why !== null) return { ...base, outcome: 'misdirected', status: 421, summary: `421 Misdirected Request: ${why}`, router: null }
@@ -229,6 +239,8 @@ function describeService(s: PreparedService): ServiceSummary {
       return { ...base, children: [describeService(s.main), describeService(s.fallback)] }
     case 'unservable':
       return { ...base, answers: `${s.status} ${s.message}` }
+    case 'internal':
+      return { ...base, answers: `Traefik's ${s.service}@internal service (served by the edge)` }
   }
 }
 

@@ -11,7 +11,21 @@
 
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Composer, LineCounter, Parser, type DocumentOptions, type ParseOptions, type SchemaOptions } from 'yaml'
+import {
+  Composer,
+  LineCounter,
+  Parser,
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  type DocumentOptions,
+  type Node as YamlNode,
+  type ParseOptions,
+  type ScalarTag,
+  type SchemaOptions,
+} from 'yaml'
+import { decodeUtf8, type InvalidUtf8 } from './utf8.ts'
 import type { Diagnostic } from '../compiler/diagnostics/diagnostics.ts'
 import type { KubeObject } from '../compiler/snapshot/kube-types.ts'
 import type { Snapshot } from '../compiler/snapshot/snapshot.ts'
@@ -40,22 +54,26 @@ export async function loadManifests(paths: readonly string[]): Promise<LoadResul
   for (const p of paths) files.push(...(await expand(p)))
   const objects: KubeObject[] = []
   const sources = new Map<KubeObject, string>()
+  const places = new Map<KubeObject, Place>()
   const diagnostics: Diagnostic[] = []
   for (const file of files) {
-    let text: string
+    let bytes: Buffer
     try {
-      text = await readFile(file, 'utf8')
+      bytes = await readFile(file)
     } catch (err) {
       throw new ManifestError(file, `cannot read: ${(err as Error).message}`)
     }
-    const parsed = parseManifestText(text, file)
-    for (const { object, source } of parsed.objects) {
+    // Bytes that are not UTF-8 are not silently replaced: the objects holding them are refused.
+    const { text, invalid } = decodeUtf8(bytes)
+    const parsed = parseManifestText(text, file, invalid)
+    for (const { object, source, place } of parsed.objects) {
       objects.push(object)
       sources.set(object, source)
+      if (place) places.set(object, place)
     }
     diagnostics.push(...parsed.diagnostics)
   }
-  return { snapshot: { objects, sources }, diagnostics, files }
+  return { snapshot: { objects, sources, locate: locator(places) }, diagnostics, files }
 }
 
 async function expand(path: string): Promise<string[]> {
@@ -85,25 +103,51 @@ async function expand(path: string): Promise<string[]> {
 /**
  * YAML as kubectl reads it (go-yaml v2, YAML 1.1 scalars): `yes`/`on`/`NO` are booleans, `0777`
  * is octal, `1_000` is an integer, `<<` merges. Timestamps stay strings and `1:20` is not base
- * 60, as in go-yaml when decoding to untyped values.
+ * 60, as in go-yaml when decoding to untyped values. Floats are go-yaml's: a mantissa needs a
+ * digit, so `e1`, `E5`, `.e1` or `.` are strings (the yaml package's 1.1 schema read them as
+ * NaN, and an object named so was dropped).
  */
+const GO_FLOAT = /^[-+]?(?:\.[0-9_]*[0-9][0-9_]*|[0-9][0-9_]*\.[0-9_]*)$/
+const GO_FLOAT_EXP = /^[-+]?(?:\.[0-9_]*[0-9][0-9_]*|[0-9][0-9_]*(?:\.[0-9_]*)?)[eE][-+]?[0-9_]*[0-9][0-9_]*$/
+const FLOAT = 'tag:yaml.org,2002:float'
+
 const YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
   version: '1.1',
   merge: true,
   prettyErrors: false,
-  customTags: (tags) => tags.filter((t) => !(typeof t === 'object' && (t.tag === 'tag:yaml.org,2002:timestamp' || t.format === 'TIME'))),
+  customTags: (tags) =>
+    tags
+      .filter((t) => !(typeof t === 'object' && (t.tag === 'tag:yaml.org,2002:timestamp' || t.format === 'TIME')))
+      .map((t) => {
+        if (typeof t !== 'object' || t.tag !== FLOAT || !('test' in t) || t.test === undefined || /inf/.test(t.test.source)) return t
+        return { ...(t as ScalarTag), test: (t as ScalarTag).format === 'EXP' ? GO_FLOAT_EXP : GO_FLOAT }
+      }),
 }
 
 export interface ParsedManifest {
-  objects: Array<{ object: KubeObject; source: string }>
+  objects: Array<{ object: KubeObject; source: string; place?: Place }>
   diagnostics: Diagnostic[]
 }
 
+/** Where an object's document is in its file, to find a field's line when a diagnostic asks. */
+export interface Place {
+  file: string
+  text: string
+  /** The document's range in `text`, and the line its range starts on. */
+  start: number
+  end: number
+  line: number
+  /** The object's path inside the document (`items[3]` in a List), '' for the document itself. */
+  prefix: string
+}
+
 /**
- * Parses one file's text. Throws ManifestError on a YAML syntax error, with its line and column.
- * `file` only labels sources and messages.
+ * Parses one file's text. Throws ManifestError on a YAML syntax error, with its line and column,
+ * and on a document whose aliases expand too far (a billion-laughs file). `file` only labels
+ * sources and messages; `invalid` are the places where the file's bytes were not UTF-8 (./utf8.ts):
+ * the objects holding them are refused with a diagnostic.
  */
-export function parseManifestText(text: string, file: string): ParsedManifest {
+export function parseManifestText(text: string, file: string, invalid: readonly InvalidUtf8[] = []): ParsedManifest {
   const lineCounter = new LineCounter()
   const parser = new Parser(lineCounter.addNewLine)
   const composer = new Composer(YAML_OPTIONS)
@@ -119,14 +163,114 @@ export function parseManifestText(text: string, file: string): ParsedManifest {
     }
     const start = doc.contents?.range?.[0] ?? 0
     const source = `${file}:${lineCounter.linePos(start).line}`
-    const value: unknown = doc.toJS({ maxAliasCount: 1000 })
+    let value: unknown
+    try {
+      value = doc.toJS({ maxAliasCount: 1000 })
+    } catch (e) {
+      // The yaml package refuses aliases that expand too far: the whole file, as a syntax error.
+      throw new ManifestError(file, `document ${i} (line ${lineCounter.linePos(start).line}): ${(e as Error).message}`)
+    }
     if (value === null || value === undefined) continue
-    collect(value, source, `${file}#${i}`, '', out)
+    const [from, , to] = doc.range
+    const place = { file, text, start: from, end: to, line: lineCounter.linePos(from).line }
+    const bad = invalid.find((x) => x.at >= from && x.at < Math.max(to, from + 1))
+    const unreadable =
+      bad === undefined
+        ? undefined
+        : {
+            path: fieldAt(doc.contents, bad.at, ''),
+            message: (() => {
+              const { line, col } = lineCounter.linePos(bad.at)
+              return `invalid UTF-8 (byte 0x${bad.byte.toString(16).padStart(2, '0')} at line ${line}, column ${col}); object skipped`
+            })(),
+          }
+    collect(value, source, `${file}#${i}`, '', out, place, unreadable)
   }
   return out
 }
 
-function collect(value: unknown, source: string, docLabel: string, field: string, out: ParsedManifest): void {
+/**
+ * Documents parsed again to locate fields, per load at most: about 0.3 ms each, so a build where
+ * every one of 10k objects has a problem (a certResolver on each IngressRoute) does not take
+ * seconds more; past it, problems point at their document's first line.
+ */
+const MAX_REPARSED = 2000
+
+/**
+ * `locate(obj, 'spec.routes[0].match')`: `file:line` of that field's key (or item), or of its
+ * closest ancestor present. The document is parsed again for it: files are not kept parsed, and
+ * only objects with a diagnostic are asked about.
+ */
+function locator(places: ReadonlyMap<KubeObject, Place>): (obj: KubeObject, field: string) => string | undefined {
+  const parsed = new Map<Place, { contents: YamlNode | null; lines: LineCounter; base: number }>()
+  let reparsed = 0
+  return (obj, field) => {
+    const place = places.get(obj)
+    if (!place) return undefined
+    let doc = parsed.get(place)
+    if (!doc) {
+      if (++reparsed > MAX_REPARSED) return undefined
+      const lines = new LineCounter()
+      const text = place.text.slice(place.start, place.end)
+      const d = parseDocument(text, { ...YAML_OPTIONS, lineCounter: lines })
+      // Few objects have diagnostics; keep the last few documents parsed.
+      if (parsed.size >= 32) parsed.delete(parsed.keys().next().value!)
+      parsed.set(place, (doc = { contents: d.contents as YamlNode | null, lines, base: place.line - 1 }))
+    }
+    let node = doc.contents
+    let at = node?.range?.[0] ?? 0
+    for (const seg of pathSegments(place.prefix ? `${place.prefix}.${field}` : field)) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === seg)
+        if (!pair) break
+        at = (pair.key as YamlNode | null)?.range?.[0] ?? at
+        node = pair.value as YamlNode | null
+      } else if (isSeq(node) && /^\d+$/.test(seg)) {
+        const item = node.items[Number(seg)] as YamlNode | undefined
+        if (!item) break
+        at = item.range?.[0] ?? at
+        node = item
+      } else break
+    }
+    return `${place.file}:${doc.base + doc.lines.linePos(at).line}`
+  }
+}
+
+/** `spec.routes[0]["a.b"]` -> ['spec', 'routes', '0', 'a.b']. */
+function pathSegments(field: string): string[] {
+  const out: string[] = []
+  for (const m of field.matchAll(/([^.[\]"]+)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g)) out.push(m[1] ?? m[2] ?? (JSON.parse(m[3]!) as string))
+  return out
+}
+
+/** The field path (`spec.routes[0].match`) of the deepest node of `node` at `offset`. */
+function fieldAt(node: unknown, offset: number, path: string): string {
+  const within = (n: unknown) => {
+    const range = (n as { range?: [number, number, number] } | null)?.range
+    return range !== undefined && offset >= range[0] && offset < Math.max(range[2], range[0] + 1)
+  }
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key)
+      const at = path === '' ? key : `${path}.${key}`
+      if (within(pair.key)) return at
+      if (within(pair.value)) return fieldAt(pair.value, offset, at)
+    }
+  } else if (isSeq(node)) {
+    for (const [j, item] of node.items.entries()) if (within(item)) return fieldAt(item, offset, `${path}[${j}]`)
+  }
+  return path
+}
+
+function collect(
+  value: unknown,
+  source: string,
+  docLabel: string,
+  field: string,
+  out: ParsedManifest,
+  place?: Omit<Place, 'prefix'>,
+  unreadable?: { path: string; message: string },
+): void {
   const problem = (f: string, message: string, obj?: Record<string, unknown>) => {
     out.diagnostics.push({
       kind: typeof obj?.kind === 'string' && obj.kind !== '' ? obj.kind : 'Document',
@@ -145,7 +289,31 @@ function collect(value: unknown, source: string, docLabel: string, field: string
   const obj = value as Record<string, unknown>
   // `kind: List` (what `kubectl get -o yaml` prints) holds its objects in items.
   if (obj.kind === 'List' && Array.isArray(obj.items)) {
-    obj.items.forEach((item, j) => collect(item, source, docLabel, `${prefix(field)}items[${j}]`, out))
+    obj.items.forEach((item, j) => {
+      const at = `${prefix(field)}items[${j}]`
+      collect(
+        item,
+        source,
+        docLabel,
+        at,
+        out,
+        place,
+        unreadable && (unreadable.path === at || unreadable.path.startsWith(`${at}.`) || unreadable.path.startsWith(`${at}[`)) ? unreadable : undefined,
+      )
+    })
+    return
+  }
+  if (unreadable !== undefined) {
+    const m = (typeof obj.metadata === 'object' && obj.metadata !== null ? obj.metadata : {}) as Record<string, unknown>
+    out.diagnostics.push({
+      kind: typeof obj.kind === 'string' && obj.kind !== '' ? obj.kind : 'Document',
+      namespace: typeof m.namespace === 'string' ? m.namespace : '',
+      name: typeof m.name === 'string' && m.name !== '' ? m.name : docLabel,
+      field: unreadable.path,
+      message: unreadable.message,
+      severity: 'error',
+      source,
+    })
     return
   }
   const at = (f: string) => `${prefix(field)}${f}`
@@ -181,7 +349,11 @@ function collect(value: unknown, source: string, docLabel: string, field: string
       return
     }
   }
-  out.objects.push({ object: (obj.kind === 'Secret' && obj.apiVersion === 'v1' ? withStringData(obj) : obj) as KubeObject, source })
+  out.objects.push({
+    object: (obj.kind === 'Secret' && obj.apiVersion === 'v1' ? withStringData(obj) : obj) as KubeObject,
+    source,
+    ...(place ? { place: { ...place, prefix: field } } : {}),
+  })
 }
 
 /**

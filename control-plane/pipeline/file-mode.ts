@@ -25,12 +25,18 @@ export interface FileMode {
 /** Builds and publishes once (throwing if the manifests cannot be read), then watches. */
 export async function startFileMode(options: FileModeOptions): Promise<FileMode> {
   let lastProblems = ''
+  let lastDropped = ''
   const buildAndPublish = async (ready?: Built) => {
     const built = ready ?? (await options.build(options.paths))
     const problems = built.problems.join('\n')
     if (problems !== lastProblems && built.problems.length > 0) for (const line of built.problems) options.report(line)
     lastProblems = problems
-    return options.publish(built)
+    const result = await options.publish(built)
+    // What could not be published (a host too large for KV) is said whenever that list changes.
+    const dropped = (result.dropped ?? []).map((d) => d.message)
+    if (dropped.join('\n') !== lastDropped) for (const line of dropped) options.report(line)
+    lastDropped = dropped.join('\n')
+    return result
   }
   await buildAndPublish(options.initial)
 

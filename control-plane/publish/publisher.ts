@@ -3,9 +3,12 @@
 // (Workers KV takes one write per second per key): publishes that arrive meanwhile collapse into
 // the newest. Blobs the pointer stopped naming are deleted after a grace period, long enough for
 // edges still on the old pointer (KV propagation takes 60 s or more) to finish loading it.
+// Pointers expire (`pointerTtlMs`): `refresh()`, called on a timer by whoever runs the publisher,
+// signs the same table again once a quarter of its lifetime has passed, so a pointer someone
+// copied and writes back later is refused by edges that load it (docs/table.md, "Replays").
 import { BLOB_PREFIX, POINTER_KEY, blobKey, parseManifest, type TableManifest } from '../../shared/kv/layout.ts'
 import type { KvStore } from '../kv/store.ts'
-import { packTable, type EdgeTableInput, type PackedTable, type PackOptions } from '../../shared/kv/pack-table.ts'
+import { packTable, type DroppedHost, type EdgeTableInput, type PackedTable, type PackOptions } from '../../shared/kv/pack-table.ts'
 import type { BeaconNotifier } from './beacon.ts'
 import type { TableSigner } from './signing-key.ts'
 import { sealTableSecrets, type SecretsSealer } from './seal-secrets.ts'
@@ -19,6 +22,8 @@ export interface PublisherOptions {
   graceMs?: number
   /** Minimum time between two pointer writes. Default 1000 ms (Workers KV's per-key limit). */
   pointerMinIntervalMs?: number
+  /** How long a pointer is valid for an edge loading it (its `expiresAt`). Default 24 hours. */
+  pointerTtlMs?: number
   pack?: PackOptions
   now?: () => number
   /**
@@ -30,7 +35,10 @@ export interface PublisherOptions {
 }
 
 export interface PublishResult {
-  /** False when the table's content was already the published one: nothing was written. */
+  /**
+   * False when nothing was written: the table's content was already the published one, under a
+   * pointer still fresh and signed by the current key.
+   */
   changed: boolean
   manifest: TableManifest
   blobsWritten: number
@@ -38,6 +46,8 @@ export interface PublishResult {
   bytes: number
   /** With a beacon: whether the published pointer reached it (also after an unchanged publish that retried it). */
   beacon?: { ok: true } | { error: string }
+  /** Hosts left out of the published table: their routes do not fit in one KV value (./pack-table.ts). */
+  dropped?: DroppedHost[]
 }
 
 /**
@@ -57,9 +67,12 @@ export class MissingBlobError extends Error {
 }
 
 interface Job {
-  input: EdgeTableInput | PrepackedTable
+  /** null: sign the current table again (refresh). */
+  input: EdgeTableInput | PrepackedTable | null
   waiters: Array<{ resolve: (r: PublishResult) => void; reject: (e: unknown) => void }>
 }
+
+export const DEFAULT_POINTER_TTL_MS = 24 * 60 * 60_000
 
 export class TablePublisher {
   readonly #store: KvStore
@@ -67,12 +80,18 @@ export class TablePublisher {
   readonly #secrets: SecretsSealer | null
   readonly #graceMs: number
   readonly #minInterval: number
+  readonly #ttl: number
   readonly #pack: PackOptions
   readonly #now: () => number
   readonly #beacon: BeaconNotifier | null
   #current: TableManifest | null
   /** Key id the stored pointer is signed with: another signer re-signs even an unchanged table. */
   #currentKid: string | null
+  /**
+   * The current table is one this process was asked to publish (written, or found already
+   * stored): only such a table is refreshed. A pointer merely found in the store may be a replay.
+   */
+  #vouched = false
   /** Blob digests known to be stored. */
   readonly #stored: Set<string>
   /** Stored blobs the current pointer does not name, with when they stopped being named. */
@@ -94,6 +113,7 @@ export class TablePublisher {
     this.#secrets = options.secrets ?? null
     this.#graceMs = options.graceMs ?? 10 * 60_000
     this.#minInterval = options.pointerMinIntervalMs ?? 1000
+    this.#ttl = options.pointerTtlMs ?? DEFAULT_POINTER_TTL_MS
     this.#pack = options.pack ?? {}
     this.#now = options.now ?? Date.now
     this.#beacon = options.beacon ?? null
@@ -126,6 +146,31 @@ export class TablePublisher {
       this.#pending.waiters.push({ resolve, reject })
       this.#draining ??= this.#drain()
     })
+  }
+
+  /** How often `refresh()` should be called: a quarter of the pointer's lifetime, at most a minute. */
+  get refreshIntervalMs(): number {
+    return Math.max(1, Math.min(60_000, Math.floor(this.#ttl / 4)))
+  }
+
+  /**
+   * Signs the current table again when a quarter of its pointer's lifetime has passed (blobs are
+   * not rewritten); nothing when it is fresh, when a publish is on its way (which signs anew), or
+   * when the current pointer is not one this process published. Resolves with whether it wrote.
+   */
+  async refresh(): Promise<boolean> {
+    const current = this.#current
+    if (!this.#vouched || current === null || this.#pending !== null || !this.#due(current)) return false
+    await new Promise<PublishResult>((resolve, reject) => {
+      this.#pending = { input: null, waiters: [{ resolve, reject }] }
+      this.#draining ??= this.#drain()
+    })
+    return true
+  }
+
+  /** The pointer is past a quarter of its lifetime, or has none (written before expiries). */
+  #due(m: TableManifest): boolean {
+    return m.expiresAt === undefined || this.#now() - m.issuedAt >= this.#ttl / 4
   }
 
   /** Deletes blobs whose grace period is over. Returns how many. */
@@ -163,7 +208,7 @@ export class TablePublisher {
         const job = this.#pending
         this.#pending = null
         try {
-          const result = await this.#publishNow(job.input)
+          const result = job.input === null ? await this.#resign() : await this.#publishNow(job.input)
           for (const w of job.waiters) w.resolve(result)
         } catch (err) {
           for (const w of job.waiters) w.reject(err)
@@ -187,24 +232,29 @@ export class TablePublisher {
       if (text === undefined) throw new MissingBlobError(`blob ${digest} of the table is neither stored nor at hand`)
       blobs.set(digest, text)
     }
-    return { manifest: packed.manifest, blobs }
+    return { manifest: packed.manifest, blobs, dropped: packed.dropped }
   }
 
   async #publishNow(input: EdgeTableInput | PrepackedTable): Promise<PublishResult> {
-    const { manifest: body, blobs } =
-      'packed' in input ? this.#prepacked(input.packed) : await packTable(await sealTableSecrets(input, this.#secrets), this.#pack)
+    const {
+      manifest: body,
+      blobs,
+      dropped,
+    } = 'packed' in input ? this.#prepacked(input.packed) : await packTable(await sealTableSecrets(input, this.#secrets), this.#pack)
+    const left = dropped.length ? { dropped } : {}
     const current = this.#current
     let bytes = 0
     if ('packed' in input) bytes = input.bytes
     else for (const text of blobs.values()) bytes += Buffer.byteLength(text)
-    if (
-      current &&
+    const same =
+      current !== null &&
       current.schema === body.schema &&
       current.routes.version === body.routes.version &&
-      current.endpoints.version === body.endpoints.version &&
-      this.#currentKid === this.#signer.kid
-    ) {
-      return { changed: false, manifest: current, blobsWritten: 0, bytes, ...(await this.#announce()) }
+      current.endpoints.version === body.endpoints.version
+    if (same) this.#vouched = true
+    // The same table under a fresh pointer when the stored one is signed by another key or is due.
+    if (same && this.#currentKid === this.#signer.kid && !this.#due(current)) {
+      return { changed: false, manifest: current, blobsWritten: 0, bytes, ...left, ...(await this.#announce()) }
     }
     const missing = [...blobs].filter(([digest]) => !this.#stored.has(digest))
     await this.#store.put(missing.map(([digest, text]) => [blobKey(digest), text] as const))
@@ -213,15 +263,8 @@ export class TablePublisher {
       this.#unwritten.delete(digest)
     }
 
-    const manifest: TableManifest = {
-      ...body,
-      issuedAt: Math.max(this.#now(), (current?.issuedAt ?? 0) + 1),
-    }
-    const pointer = await this.#signer.sign(JSON.stringify(manifest))
-    await this.#store.put([[POINTER_KEY, pointer]])
-    this.#lastPointerWrite = this.#now()
-    this.#current = manifest
-    this.#currentKid = this.#signer.kid
+    const manifest = await this.#writePointer(body)
+    this.#vouched = true
 
     const named = manifestDigests(manifest)
     // Blobs no pointer names any more are never written.
@@ -230,10 +273,31 @@ export class TablePublisher {
     for (const digest of this.#stored) {
       if (!named.has(digest) && !this.#retired.has(digest)) this.#retired.set(digest, this.#now())
     }
-    this.#unannounced = pointer
     const beacon = await this.#announce()
     await this.collectGarbage()
-    return { changed: true, manifest, blobsWritten: missing.length, bytes, ...beacon }
+    return { changed: true, manifest, blobsWritten: missing.length, bytes, ...left, ...beacon }
+  }
+
+  /** Signs and writes a pointer to `body` with a new issuedAt and expiry; it becomes the current one. */
+  async #writePointer(body: Omit<TableManifest, 'issuedAt' | 'expiresAt'>): Promise<TableManifest> {
+    const issuedAt = Math.max(this.#now(), (this.#current?.issuedAt ?? 0) + 1)
+    const manifest: TableManifest = { ...body, issuedAt, expiresAt: issuedAt + this.#ttl }
+    const pointer = await this.#signer.sign(JSON.stringify(manifest))
+    await this.#store.put([[POINTER_KEY, pointer]])
+    this.#lastPointerWrite = this.#now()
+    this.#current = manifest
+    this.#currentKid = this.#signer.kid
+    this.#unannounced = pointer
+    return manifest
+  }
+
+  /** The refresh job: the current table under a new pointer, unless a publish just signed it. */
+  async #resign(): Promise<PublishResult> {
+    const current = this.#current!
+    if (!this.#due(current)) return { changed: false, manifest: current, blobsWritten: 0, bytes: 0 }
+    const { issuedAt: _, expiresAt: __, ...body } = current
+    const manifest = await this.#writePointer(body)
+    return { changed: true, manifest, blobsWritten: 0, bytes: 0, ...(await this.#announce()) }
   }
 }
 
@@ -241,6 +305,7 @@ export function manifestDigests(m: TableManifest): Set<string> {
   const digests = new Set<string>([m.routes.rest, m.endpoints.rest])
   for (const b of m.routes.buckets) if (b) digests.add(b)
   for (const b of m.endpoints.buckets) if (b) digests.add(b)
+  for (const d of m.documents ?? []) digests.add(d)
   return digests
 }
 

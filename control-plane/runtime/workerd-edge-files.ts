@@ -1,10 +1,10 @@
 // Writes what `workerd serve` needs to run the edge: the bundled worker and the generated config.
 // The local runtime writes them to a scratch directory; the self-hosted mode
 // (`npm run edge -- --emit-workerd DIR`) writes them for an operator to run as they are.
-import { readFile, writeFile } from 'node:fs/promises'
+import { chmod, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { bundleWorker } from './bundle-worker.ts'
-import { workerdConfig, type WorkerdEntryPoint } from './workerd-config.ts'
+import { workerdConfig, type WorkerdChannel, type WorkerdEntryPoint } from './workerd-config.ts'
 import { DEFAULT_WORKER, REPO_ROOT, TUNNEL_STAND_IN } from './paths.ts'
 
 export interface WorkerdEdgeFiles {
@@ -15,6 +15,10 @@ export interface WorkerdEdgeFiles {
   vars: Record<string, string>
   workerEntry?: string
   trustedCertificates?: string[]
+  /** serversTransports' own networks (./workerd-config.ts). */
+  channels?: WorkerdChannel[]
+  /** Plain-HTTP upstreams with a fixed-address service of their own (./workerd-config.ts). */
+  directUpstreams?: string[]
   /** host:port of the internal Prometheus metrics socket. */
   metricsAddress?: string
   /** Bind TUNNEL_BINDING to the local tunnel stand-in (local runs; never in a self-hosted config). */
@@ -27,6 +31,12 @@ export async function writeWorkerdEdgeFiles(dir: string, files: WorkerdEdgeFiles
   if (files.tunnelStandIn) await writeFile(join(dir, 'tunnel.js'), await bundleWorker(TUNNEL_STAND_IN))
   const wrangler = await readWranglerToml()
   const configPath = join(dir, 'config.capnp')
+  // The config embeds private keys (SECRETS_KEY, HTTPS sockets'): readable by its owner only,
+  // also when it replaces a file someone made readable (a mode given to writeFile only applies to
+  // a new file), and made so before the new content is in it.
+  await chmod(configPath, 0o600).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err
+  })
   await writeFile(
     configPath,
     workerdConfig({
@@ -37,9 +47,12 @@ export async function writeWorkerdEdgeFiles(dir: string, files: WorkerdEdgeFiles
       vars: files.vars,
       kv: { ROUTES: files.kvAddress },
       trustedCertificates: files.trustedCertificates,
+      channels: files.channels,
+      directUpstreams: files.directUpstreams,
       ...(files.metricsAddress ? { metrics: { address: files.metricsAddress } } : {}),
       ...(files.tunnelStandIn ? { tunnelWorkerFile: 'tunnel.js' } : {}),
     }),
+    { mode: 0o600 },
   )
   return configPath
 }

@@ -24,9 +24,11 @@ import {
   type TableService,
 } from '../../shared/table/schema.ts'
 import { EdgeDiagnostics, type EdgeDiagnostic } from './diagnostics.ts'
-import { MiddlewareCompiler } from './middlewares.ts'
-import { unresolved } from './references.ts'
+import { MAX_MIDDLEWARE_BYTES, MiddlewareCompiler, mib } from './middlewares.ts'
+import { qualify } from './references.ts'
+import { ruleError } from './rule-messages.ts'
 import { ServiceCompiler, type TunnelOptions } from './services.ts'
+import type { UpstreamChannel } from './transports.ts'
 import { resolveTlsConflicts, tableTls, type ResolvedTls } from './tls-options.ts'
 
 export interface EdgeTableOptions {
@@ -41,6 +43,8 @@ export interface BuiltEdgeTable {
   table: EdgeTable
   endpoints: EndpointsTable
   diagnostics: EdgeDiagnostic[]
+  /** The transports' own networks (trust, client certificate) the workerd config must provide. */
+  channels: UpstreamChannel[]
 }
 
 const INVALID_MIDDLEWARES = 'middlewares whose configuration the edge refuses: '
@@ -59,6 +63,12 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
   const routers: Record<string, TableRouter> = {}
   const tls = resolveTlsConflicts(http.routers ?? {}, options.entryPoints, d)
 
+  // Every service first, in sorted order, routers after: what a service says (a reference cycle's
+  // path above all: Traefik names the services in the order it reached them) then depends on
+  // the services alone, not on the order routers come in, and the incremental pipeline
+  // (control-plane/pipeline/incremental) gives the same. Services no router uses are compiled too:
+  // their problems are worth knowing before they are used.
+  for (const name of Object.keys(http.services ?? {}).sort()) services.resolve(name)
   for (const [name, router] of Object.entries(tls.routers)) {
     try {
       const built = buildRouter(name, router, services, middlewares, options, d, tls, config)
@@ -67,14 +77,17 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
       d.error('router', name, '', `not served: ${(err as Error).message}`)
     }
   }
-  // Services no router uses are compiled too: their problems are worth knowing before they are used.
-  for (const name of Object.keys(http.services ?? {})) services.resolve(name)
 
   for (const [key, refs] of services.out.serviceMiddlewares) {
     const svc = services.out.services[key]
     if (svc) services.out.services[key] = withServiceMiddlewares(key, svc, refs, middlewares, d)
   }
-  for (const [key, mw] of Object.entries(middlewares.middlewares)) middlewareProblems(key, mw, services, options.target, d)
+  // The middlewares' own problems last, each middleware's together (middlewareDiagnostics).
+  const reported = [...new Set([...Object.keys(middlewares.middlewares), ...middlewares.reports.keys()])].sort()
+  for (const key of reported) {
+    const mw = middlewares.middlewares[key]
+    d.items.push(...middlewareDiagnostics(key, mw, middlewares.reports.get(key), middlewares.oversize.get(key), services, options.target))
+  }
 
   return {
     table: {
@@ -88,14 +101,20 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
     },
     endpoints: { schema: TABLE_SCHEMA_VERSION, services: services.out.endpoints },
     diagnostics: d.items,
+    channels: sortedChannels(Object.values(services.out.channels)),
   }
+}
+
+/** Channels by binding, each with its transports sorted: the same whatever order services were compiled in. */
+export function sortedChannels(channels: Iterable<UpstreamChannel>): UpstreamChannel[] {
+  return [...channels].map((c) => ({ ...c, transports: [...c.transports].sort() })).sort((a, b) => (a.binding < b.binding ? -1 : a.binding > b.binding ? 1 : 0))
 }
 
 /** A service with its middlewares expanded, or the unservable service that replaces it. */
 export function withServiceMiddlewares(key: string, svc: TableService, refs: string[], middlewares: MiddlewareCompiler, d: EdgeDiagnostics): TableService {
   const expanded = middlewares.expand(refs)
   if ('error' in expanded) {
-    d.error('service', key, 'middlewares', `${expanded.error}: the service answers 500`)
+    d.error('service', key, expanded.index === undefined ? 'middlewares' : `middlewares[${expanded.index}]`, `${expanded.error}: the service answers 500`)
     return { kind: 'unservable', status: 500, message: `service middlewares: ${expanded.error}` }
   }
   svc.middlewares = expanded.keys
@@ -116,24 +135,36 @@ export function withServiceMiddlewares(key: string, svc: TableService, refs: str
 }
 
 /**
- * What the edge cannot do with a middleware in use: an errors middleware whose page service is
- * not in the table (it travels with the middleware: shared/table/split.ts), forwardAuth tls.ca on
- * Cloudflare (a self-hosted workerd trusts it: transportCAs).
+ * A middleware's problems, in one order whoever asks: what the expansions that came across it
+ * found (`reports`, by message), then what the edge cannot do with it in the table: a
+ * configuration too large to publish, an errors middleware whose page service is not in the table
+ * (it travels with the middleware: shared/table/split.ts), forwardAuth tls.ca on Cloudflare (a
+ * self-hosted workerd trusts it: outboundCAs). `mw`: its table entry (undefined: not in the table).
  */
-export function middlewareProblems(
+export function middlewareDiagnostics(
   key: string,
-  mw: TableMiddleware,
-  services: Pick<ServiceCompiler, 'resolve' | 'exists'>,
+  mw: TableMiddleware | undefined,
+  reports: readonly EdgeDiagnostic[] | undefined,
+  oversize: number | undefined,
+  services: Pick<ServiceCompiler, 'resolve' | 'whyNot'>,
   target: EdgeTarget,
-  d: EdgeDiagnostics,
-): void {
-  const page = errorPageService(mw)
-  if (page !== null && services.resolve(page) === null) {
-    const why = services.exists(page) ? `service ${JSON.stringify(page)} is not served (see its diagnostics)` : unresolved('service', page)
-    d.error('middleware', key, 'errors.service', `${why}: the routes using it answer 500`)
+): EdgeDiagnostic[] {
+  const d = new EdgeDiagnostics()
+  if (reports) d.items.push(...[...reports].sort((a, b) => (a.message < b.message ? -1 : a.message > b.message ? 1 : 0)))
+  if (mw === undefined) return d.items
+  if (oversize !== undefined) {
+    d.error(
+      'middleware',
+      key,
+      mw.type,
+      `its configuration takes ${mib(oversize)}, more than the ${mib(MAX_MIDDLEWARE_BYTES)} the edge publishes for one middleware (a Workers KV value holds 25 MiB): left out, the routes using it answer 500`,
+    )
   }
+  const page = errorPageService(mw)
+  if (page !== null && services.resolve(page) === null) d.error('middleware', key, 'errors.service', `${services.whyNot(page)}: the routes using it answer 500`)
   const why = mw.type === 'forwardAuth' ? forwardAuthCaUnsupported(mw.config as ForwardAuth, target) : null
   if (why !== null) d.error('middleware', key, 'tls.ca', `${why}: the routes using it answer ${UNIMPLEMENTED_MIDDLEWARE_STATUS}`)
+  return d.items
 }
 
 /**
@@ -165,35 +196,60 @@ export function buildRouter(
   tls: ResolvedTls,
   config: DynamicConfig,
 ): TableRouter | null {
+  // Checked in the order Traefik builds a router (pkg/server/router), so the first problem is the
+  // one Traefik reports: entry points, priority, TLS options, service, middlewares, rule.
+  const entryPoints = router.entryPoints ?? NO_ENTRY_POINTS
+  if (options.entryPoints && entryPoints.length) {
+    const missing = entryPoints.filter((ep) => !options.entryPoints!.includes(ep))
+    for (const ep of missing) d.warn('router', name, `entryPoints[${entryPoints.indexOf(ep)}]`, `entryPoint ${JSON.stringify(ep)} doesn't exist`)
+    if (missing.length === entryPoints.length) d.error('router', name, 'entryPoints', 'no valid entryPoint for this router')
+  }
+  if (router.parentRefs?.length || !router.service) {
+    d.error('router', name, router.service ? 'parentRefs' : 'service', 'multi-layer routing (parent and child routers) is not supported by the edge')
+    return null
+  }
+  const priority = router.priority ? router.priority : defaultPriority(router.rule)
+  if (priority > MAX_PRIORITY) {
+    d.error('router', name, 'priority', `the router priority ${priority} exceeds the max user-defined priority ${MAX_PRIORITY}`)
+    return null
+  }
   const tlsOptions = tls.optionsOf.get(name)
   if (tlsOptions !== undefined && tlsOptions !== DEFAULT_TLS_OPTIONS && !config.tls?.options?.[tlsOptions]) {
-    d.error('router', name, 'tls.options', `TLS options ${JSON.stringify(router.tls?.options)} do not exist: not served`)
+    d.error('router', name, 'tls.options', `building router handler: unknown TLS options: ${qualify(router.tls?.options ?? tlsOptions)}`)
+    return null
+  }
+  const service = services.resolve(router.service)
+  if (service === null) {
+    d.error('router', name, 'service', services.whyNot(router.service))
+    return null
+  }
+  const expanded = middlewares.expand(router.middlewares ?? [])
+  if ('error' in expanded) {
+    d.error('router', name, expanded.index === undefined ? 'middlewares' : `middlewares[${expanded.index}]`, expanded.error)
     return null
   }
   if (router.ruleSyntax && router.ruleSyntax !== 'v3') {
-    d.error('router', name, 'ruleSyntax', `rule syntax ${router.ruleSyntax} is not supported by the edge: not served`)
-    return null
-  }
-  if (router.parentRefs?.length || !router.service) {
-    d.error(
-      'router',
-      name,
-      router.service ? 'parentRefs' : 'service',
-      'multi-layer routing (parent and child routers) is not supported by the edge: not served',
-    )
+    d.error('router', name, 'ruleSyntax', `rule syntax ${router.ruleSyntax} is not supported by the edge (v3 only)`)
     return null
   }
   let parsed
   try {
     parsed = parsedRule(router.rule ?? '')
   } catch (err) {
-    d.error('router', name, 'rule', `${(err as Error).message}: not served`)
+    d.error('router', name, 'rule', ruleError(router.rule ?? '', err))
     return null
   }
-  const priority = router.priority ? router.priority : defaultPriority(router.rule)
-  if (priority > MAX_PRIORITY) {
-    d.error('router', name, 'priority', 'above the maximum user priority: not served')
-    return null
+  for (const re of parsed.regexps) {
+    const usual = re.matcher === 'HostRegexp' ? 253 : 8192
+    if (re.maxInput >= usual) continue
+    const what = re.matcher === 'HostRegexp' ? 'host' : re.matcher === 'PathRegexp' ? 'path' : re.matcher === 'HeaderRegexp' ? 'header value' : 'query value'
+    const pattern = re.pattern.length > 60 ? `${re.pattern.slice(0, 57)}...` : re.pattern
+    d.warn(
+      'router',
+      name,
+      'rule',
+      `${re.matcher} \`${pattern}\` compiles to ${re.states} states: to bound the work of a match, the edge answers a ${what} longer than ${re.maxInput} characters as not matching it`,
+    )
   }
   if (router.tls?.certResolver) {
     d.warn(
@@ -202,26 +258,6 @@ export function buildRouter(
       'tls.certResolver',
       `certificate resolver ${JSON.stringify(router.tls.certResolver)} is not run by the edge (no ACME): on Cloudflare the zone's edge certificates or uploaded Secrets serve these hosts; self-hosted serves the TLSStore default certificate`,
     )
-  }
-  const entryPoints = router.entryPoints ?? NO_ENTRY_POINTS
-  if (options.entryPoints && entryPoints.length && !entryPoints.some((ep) => options.entryPoints!.includes(ep))) {
-    d.warn('router', name, 'entryPoints', `none of ${entryPoints.join(', ')} is served by the edge (${options.entryPoints.join(', ')})`)
-  }
-  const service = services.resolve(router.service)
-  if (service === null) {
-    const exists = services.exists(router.service)
-    d.error(
-      'router',
-      name,
-      'service',
-      `${exists ? `service ${JSON.stringify(router.service)} is not served (see its diagnostics)` : unresolved('service', router.service)}: not served`,
-    )
-    return null
-  }
-  const expanded = middlewares.expand(router.middlewares ?? [])
-  if ('error' in expanded) {
-    d.error('router', name, 'middlewares', `${expanded.error}: not served`)
-    return null
   }
   const built: TableRouter = {
     entryPoints,

@@ -90,7 +90,7 @@ export function resolveTlsConflicts(routers: Routers, entryPoints: string[] | un
       for (const routerNames of options.values()) for (const r of routerNames) mark(ep, r, `host ${host} is served with different TLS options (${names})`)
     }
   }
-  for (const [ep, names] of hostless) for (const r of names) mark(ep, r, `TLS options ${optionsOf.get(r)} on a rule without Host`)
+  for (const ep of [...hostless.keys()].sort()) for (const r of hostless.get(ep)!) mark(ep, r, `TLS options ${optionsOf.get(r)} on a rule without Host`)
 
   if (conflicts.size > 0) out = { ...routers }
   const conflictsOf = new Map<string, string[]>()

@@ -29,6 +29,10 @@ import { STATUS_TEXT, httpError, type EdgeRequest, type ExecutionContextLike, ty
 import { serviceHandler, withServiceBuilder } from './service/index.ts'
 import { entryPointDenial } from './middlewares/encoded-characters/index.ts'
 import { misdirected, type HandshakeFacts } from '../../shared/tls/sni-check.ts'
+import { validHostHeader } from '../../shared/http/host.ts'
+import { entryPointPath } from '../../shared/http/request-path.ts'
+import { badPath, malformedHost } from './entry-point/answers.ts'
+import { answeredWithin, readTimeoutMs, withReadDeadline } from './entry-point/read-timeout.ts'
 import { tableSourceFromEnv, type TableSourceEnv } from './table-source/index.ts'
 
 export interface EdgeEnv extends TableSourceEnv, ClientIpEnv, ObservabilityEnv, EntryPointEnv {
@@ -38,6 +42,10 @@ export interface EdgeEnv extends TableSourceEnv, ClientIpEnv, ObservabilityEnv, 
   ALLOW_ENCODED_CHARACTERS?: string
   /** The TLS options an HTTPS socket was configured with (self-hosted; default `default`). */
   TLS_OPTIONS?: string
+  /** `false` turns off the entry point's path sanitizing (Traefik's entryPoints.<name>.http.sanitizePath, on by default). */
+  SANITIZE_PATH?: string
+  /** The longest a request may take to arrive, body included (Traefik's respondingTimeouts.readTimeout): a Go duration or seconds; default 60s, 0 off. */
+  READ_TIMEOUT?: string
 }
 
 export interface EdgeOptions {
@@ -105,9 +113,14 @@ class Arrival {
 // Not async, nor is route(): with the table at hand (source.ready) a request's only promise is
 // its handler's, instead of a frame and an await per layer.
 function serve(request: Request, env: EdgeEnv, ctx: ExecutionContextLike, source: TableSource): Promise<Response> {
-  const { tls, authority, path, query } = splitUrl(request.url)
+  const { tls, authority, path: sent, query } = splitUrl(request.url)
   const incoming = readIncoming(request.headers)
   const host = incoming.host ?? authority
+  // Go's server refuses a malformed Host before any handler (./entry-point/host.ts).
+  if (!validHostHeader(host)) return Promise.resolve(malformedHost())
+  // Traefik's entry point normalizes and sanitizes the path before its routers (./entry-point/path.ts).
+  const path = entryPointPath(sent, env.SANITIZE_PATH !== 'false')
+  if (path === null) return Promise.resolve(badPath())
   const arrival = new Arrival(request, env, ctx, tls, path, query, incoming, host)
   const view = source.ready?.(host, ctx) ?? null
   return view !== null ? route(arrival, view) : source.forHost(host, ctx).then((v) => route(arrival, v))
@@ -149,6 +162,17 @@ function route(a: Arrival, view: RoutingView | { error: string }): Promise<Respo
     // mode (1 KB and a hash lookup per field read; measured with bench/proxy/profile.ts --alloc).
     signal: request.signal ?? undefined,
   }
+  // The entry point's read timeout bounds how long a body may take (./entry-point/read-timeout.ts).
+  let cut: AbortSignal | null = null
+  if (request.body !== null) {
+    const ms = readTimeoutMs(env.READ_TIMEOUT)
+    if (ms > 0) {
+      const within = withReadDeadline(request.body, Date.now(), ms)
+      req.body = within.body
+      cut = within.cut
+      req.signal = req.signal === undefined ? cut : AbortSignal.any([req.signal, cut])
+    }
+  }
   const selected = selectRouter(view, req)
   // Access logs, metrics, tracing (./observability): null, and no cost, when none is on.
   const obs = observe(env, req, 'status' in selected ? null : selected.router, () => a.cf)
@@ -162,12 +186,13 @@ function route(a: Arrival, view: RoutingView | { error: string }): Promise<Respo
   } else {
     const router = selected.router
     const entry = built.get(router)
-    const answer =
+    let answer =
       entry !== undefined
         ? dispatch(entry, a, req, facts.clean)
         : routerEntry(router, withServiceBuilder({ target: view.target, env: env as unknown as Record<string, unknown>, log: console.error })).then((e) =>
             dispatch(e, a, req, facts.clean),
           )
+    if (cut !== null) answer = answeredWithin(answer, cut)
     return obs === null ? answer : answer.then((r) => obs.finish(r))
   }
   return Promise.resolve(obs === null ? res : obs.finish(res))

@@ -34,6 +34,12 @@ export interface TableManifest {
   schema: string | number
   /** Milliseconds since the epoch; strictly increasing per publisher, so a replayed older pointer is refused. */
   issuedAt: number
+  /**
+   * Milliseconds since the epoch after which an edge that does not hold a table yet refuses this
+   * pointer (a replayed old one); the control plane signs the pointer again before then. Optional:
+   * pointers of control planes before it have none, and edges before it ignore it (docs/table.md).
+   */
+  expiresAt?: number
   routes: {
     /** Digest over `rest` and `buckets`: changes exactly when any routes blob does. */
     version: string
@@ -55,6 +61,11 @@ export interface TableManifest {
     rest: string
     buckets: Array<string | null>
   }
+  /**
+   * Blobs the table names from inside (an internal service's document, by digest): kept as long as
+   * the pointer names them. Absent when there are none; edges that do not know the field ignore it.
+   */
+  documents?: string[]
 }
 
 /** The stored text of one routes bucket blob. */
@@ -128,6 +139,9 @@ export function parseManifest(payload: unknown): TableManifest | { error: string
   const isDigest = (value: unknown): value is string => typeof value === 'string' && digest.test(value)
   if (typeof m.schema !== 'string' && typeof m.schema !== 'number') return { error: 'pointer has no schema version' }
   if (typeof m.issuedAt !== 'number' || !Number.isFinite(m.issuedAt)) return { error: 'pointer has no issuedAt' }
+  if (m.expiresAt !== undefined && (typeof m.expiresAt !== 'number' || !Number.isFinite(m.expiresAt))) {
+    return { error: 'pointer has a malformed expiresAt' }
+  }
   const routes = m.routes as Record<string, unknown> | undefined
   const endpoints = m.endpoints as Record<string, unknown> | undefined
   if (!routes || typeof routes.version !== 'string' || !isDigest(routes.rest)) {

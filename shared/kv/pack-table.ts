@@ -17,6 +17,8 @@ export interface EdgeTableInput<Part = unknown, Endpoints = unknown> {
   schema: string | number
   routes: { rest: Part; hosts: Record<string, Part> | Map<string, Part> }
   endpoints: Endpoints
+  /** Blobs the routes name by digest (internal services' documents): digest -> text. */
+  documents?: Record<string, string>
 }
 
 export interface PackOptions {
@@ -31,9 +33,20 @@ export interface PackOptions {
 }
 
 export interface PackedTable {
-  manifest: Omit<TableManifest, 'issuedAt'>
+  manifest: Omit<TableManifest, 'issuedAt' | 'expiresAt'>
   /** digest -> stored text. */
   blobs: Map<string, string>
+  /** Hosts left out because their routes do not fit in one KV value; the rest is packed. */
+  dropped: DroppedHost[]
+}
+
+/** A host whose part was not published, with its routers and why (one line for the operator). */
+export interface DroppedHost {
+  host: string
+  /** The routers of its part (the table's names). */
+  routers: string[]
+  bytes: number
+  message: string
 }
 
 export const PACK_DEFAULTS: Required<PackOptions> = {
@@ -46,7 +59,9 @@ export const PACK_DEFAULTS: Required<PackOptions> = {
 
 export async function packTable(input: EdgeTableInput, options: PackOptions = {}): Promise<PackedTable> {
   const opts = { ...PACK_DEFAULTS, ...options }
-  const hosts = hostParts(input.routes.hosts)
+  const dropped: DroppedHost[] = []
+  // A host's part that cannot fit a KV value on its own is left out, not the whole table (issue 17).
+  const hosts = hostParts(input.routes.hosts).filter((entry) => fits(entry[1], BUCKET_OVERHEAD) || (dropped.push(droppedHost(entry, true)), false))
   const total = hosts.reduce((sum, [, text]) => sum + text.length, 0)
   const bucketCount = bucketCountFor(total, opts)
   const shardCount = shardCountFor(bucketCount, opts)
@@ -68,7 +83,7 @@ export async function packTable(input: EdgeTableInput, options: PackOptions = {}
 
   const rest = await add('the host-independent routes part', partJson(input.routes.rest), 'rest')
   const buckets: Array<string | null> = []
-  for (const [i, entries] of grouped.entries()) {
+  for (let [i, entries] of grouped.entries()) {
     if (entries.length === 0) {
       buckets.push(null)
       continue
@@ -81,8 +96,23 @@ export async function packTable(input: EdgeTableInput, options: PackOptions = {}
       continue
     }
     // Parts are already JSON: splice them in rather than parse and re-serialise.
-    const body = entries.map(([host, text]) => `${JSON.stringify(host)}:${text}`).join(',')
-    const text = `{"hosts":{${body}}}`
+    let text = bucketText(entries)
+    if (!fits(text)) {
+      // Hosts that fit alone but not together: the largest leave the bucket until it fits.
+      entries = [...entries]
+      const bySize = [...entries].sort((a, b) => b[1].length - a[1].length)
+      while (!fits(text)) {
+        const largest = bySize.shift()!
+        entries.splice(entries.indexOf(largest), 1)
+        dropped.push(droppedHost(largest, false))
+        text = bucketText(entries)
+      }
+      grouped[i] = entries
+      if (entries.length === 0) {
+        buckets.push(null)
+        continue
+      }
+    }
     const digest = await add(`routes bucket ${i}`, text)
     lastBuckets.set(i, { entries, text, digest })
     buckets.push(digest)
@@ -113,6 +143,11 @@ export async function packTable(input: EdgeTableInput, options: PackOptions = {}
     for (let i = j; i < bucketCount && !used; i += shardCount) used = buckets[i] !== null
     shards.push(used ? await add(`endpoints shard ${j}`, endpointsText(services), `endpoints/${j}`) : null)
   }
+  const documents: string[] = []
+  for (const [digest, text] of Object.entries(input.documents ?? {})) {
+    if ((await add('a document the routes name', text)) !== digest) throw new Error(`document ${digest.slice(0, 12)} does not match its digest`)
+    documents.push(digest)
+  }
   const version = await blobDigest([rest, ...buckets].join(','))
   const endpointsVersion = await blobDigest([endpointsRest, ...shards].join(','))
   return {
@@ -121,8 +156,41 @@ export async function packTable(input: EdgeTableInput, options: PackOptions = {}
       schema: input.schema,
       routes: { version, rest, buckets },
       endpoints: { version: endpointsVersion, rest: endpointsRest, buckets: shards },
+      ...(documents.length ? { documents } : {}),
     },
     blobs,
+    dropped,
+  }
+}
+
+/** `{"hosts":{` and `}}` around a bucket's parts, and a host name's quotes and colon. */
+export const BUCKET_OVERHEAD = 1024
+
+/** Whether `text` (plus `extra` bytes) fits one Workers KV value. */
+export function fits(text: string, extra = 0): boolean {
+  const limit = MAX_VALUE_BYTES - extra
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit: most texts need no encoding to tell.
+  return text.length * 3 <= limit || (text.length <= limit && new TextEncoder().encode(text).length <= limit)
+}
+
+/** A routes bucket's text: its hosts' parts (already JSON) spliced in. */
+export function bucketText(entries: HostEntry[]): string {
+  return `{"hosts":{${entries.map(([host, text]) => `${JSON.stringify(host)}:${text}`).join(',')}}}`
+}
+
+/** A host left out: alone (its part does not fit a value), or from a bucket too large with it. */
+export function droppedHost([host, text, part]: HostEntry, alone: boolean): DroppedHost {
+  const bytes = new TextEncoder().encode(text).length
+  const routers = Object.keys((part as { routers?: Record<string, unknown> } | null)?.routers ?? {})
+  const mib = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MiB`
+  const why = alone
+    ? `its routes take ${mib(bytes)}, more than Workers KV's 25 MiB value limit`
+    : `its routes (${mib(bytes)}) and the other hosts of its bucket take more than Workers KV's 25 MiB value limit`
+  return {
+    host,
+    routers,
+    bytes,
+    message: `host ${host}: not published: ${why} (routers ${routers.join(', ')}); its requests are answered as if it had no routes`,
   }
 }
 
@@ -149,7 +217,7 @@ function hostParts(hosts: EdgeTableInput['routes']['hosts']): HostEntry[] {
 }
 
 /** Normalized host, its part's JSON, the part. */
-type HostEntry = [host: string, json: string, part: unknown]
+export type HostEntry = [host: string, json: string, part: unknown]
 
 /**
  * Memory of the last pack, so that packing after a small change costs what changed: the JSON of

@@ -46,6 +46,43 @@ describe('TablePublisher', () => {
     for (const d of manifestDigests(m)) expect(inner.data.has(BLOB_PREFIX + d)).toBe(true)
   })
 
+  it('signs pointers with an expiry, and signs the same table again once a quarter of it has passed', async () => {
+    const signer = await newSigner()
+    const store = createMemoryKvStore()
+    let now = 1_000_000
+    const pub = await TablePublisher.open({ store, signer, pointerMinIntervalMs: 0, pointerTtlMs: 4000, now: () => now })
+    expect(pub.refreshIntervalMs).toBe(1000)
+    const first = (await pub.publish(table({ 'a.example': { r: 1 } }))).manifest
+    expect(first.expiresAt).toBe(first.issuedAt + 4000)
+    const blobs = [...store.data.keys()].filter((k) => k.startsWith(BLOB_PREFIX)).sort()
+    now += 999
+    expect(await pub.refresh()).toBe(false)
+    now += 1
+    expect(await pub.refresh()).toBe(true)
+    const second = await pointerOf(store, signer)
+    expect(second).toMatchObject({ routes: first.routes, endpoints: first.endpoints, issuedAt: now, expiresAt: now + 4000 })
+    expect([...store.data.keys()].filter((k) => k.startsWith(BLOB_PREFIX)).sort()).toEqual(blobs)
+    // An unchanged publish past the quarter signs anew too.
+    now += 1000
+    expect((await pub.publish(table({ 'a.example': { r: 1 } }))).changed).toBe(true)
+    expect((await pointerOf(store, signer)).issuedAt).toBe(now)
+  })
+
+  it('never refreshes a pointer it only found in the store: it may be a replay', async () => {
+    const signer = await newSigner()
+    const store = createMemoryKvStore()
+    let now = 1_000_000
+    await (await TablePublisher.open({ store, signer, pointerMinIntervalMs: 0, pointerTtlMs: 4000, now: () => now })).publish(table({ 'a.example': { r: 1 } }))
+    const replayed = store.data.get(POINTER_KEY)
+    now += 10_000
+    const restarted = await TablePublisher.open({ store, signer, pointerMinIntervalMs: 0, pointerTtlMs: 4000, now: () => now })
+    expect(await restarted.refresh()).toBe(false)
+    expect(store.data.get(POINTER_KEY)).toBe(replayed)
+    // Once asked to publish that same table, it vouches for it: the expired pointer is replaced.
+    expect((await restarted.publish(table({ 'a.example': { r: 1 } }))).changed).toBe(true)
+    expect((await pointerOf(store, signer)).expiresAt).toBe(now + 4000)
+  })
+
   it('writes nothing when the content is unchanged, even after a restart', async () => {
     const signer = await newSigner()
     const store = createMemoryKvStore()
@@ -275,6 +312,7 @@ describe('TablePublisher', () => {
     const delta = (now: PackedTable, before: PackedTable): PackedTable => ({
       manifest: now.manifest,
       blobs: new Map([...now.blobs].filter(([d]) => !before.blobs.has(d))),
+      dropped: now.dropped,
     })
 
     it('writes the blobs handed over with a table or an earlier one, then the pointer', async () => {
@@ -336,7 +374,7 @@ describe('TablePublisher', () => {
       const store = createMemoryKvStore()
       const pub = await TablePublisher.open({ store, signer, pointerMinIntervalMs: 0 })
       const first = await packed({ 'a.example': { r: 1 } })
-      await expect(pub.publish({ packed: { manifest: first.manifest, blobs: new Map() }, bytes: 1 })).rejects.toBeInstanceOf(MissingBlobError)
+      await expect(pub.publish({ packed: { manifest: first.manifest, blobs: new Map(), dropped: [] }, bytes: 1 })).rejects.toBeInstanceOf(MissingBlobError)
       expect(store.data.has(POINTER_KEY)).toBe(false)
     })
   })

@@ -145,6 +145,8 @@ describe('deploy/', () => {
     for (const e of c!.env) if (e.value !== undefined) env[e.name] = e.value
     const args = parseControllerArgs(c!.args, env)
     expect(args).toMatchObject({ inCluster: true, sink: 'cloudflare', target: 'cloudflare', opsPort: c!.ports.find((p) => p.name === 'ops')!.containerPort })
+    // The probes come from the kubelet, on the pod's address: the ops server cannot stay on loopback.
+    expect(args.opsAddress).toBe('0.0.0.0')
     expect(args.lease).toMatchObject({ namespace: d.metadata.namespace, name: 'traefik-edge-controller' })
     // The Lease the Role lets it get and update is the one it campaigns for.
     const leaseRule = granted().find((r) => r.resources.includes('leases') && r.verbs.includes('update'))!

@@ -111,6 +111,48 @@ describe('cluster watch', () => {
     expect(events()).toHaveLength(1)
   })
 
+  it("writes the edge table's problems as Events too, in the words npm run compile prints", async () => {
+    c.api.apply(ingressRoute({ name: 'pathh', match: 'Host(`p.example`) && Pathh(`/x`)', service: 'whoami' }))
+    const [event] = await eventually(
+      () => {
+        const list = c.api.objects('Event', 'demo', 'v1').filter((e) => (e.involvedObject as { name: string }).name === 'pathh')
+        expect(list).toHaveLength(1)
+        return list
+      },
+      { what: 'an Event on pathh' },
+    )
+    expect(event).toMatchObject({ reason: 'InvalidConfiguration', involvedObject: { kind: 'IngressRoute', name: 'pathh', fieldPath: 'spec.routes[0].match' } })
+    expect(event!.message).toBe(
+      'spec.routes[0].match: error while parsing rule Host(`p.example`) && Pathh(`/x`): parsing rule Host(`p.example`) && Pathh(`/x`): unsupported function: Pathh ' +
+        '(known matchers: ClientIP, Header, HeaderRegexp, Host, HostRegexp, Method, Path, PathPrefix, PathRegexp, Query, QueryRegexp; did you mean Path?)',
+    )
+  })
+
+  it('serves api@internal from the document each incremental build writes, with what changed since', async () => {
+    c.api.apply({
+      apiVersion: 'traefik.io/v1alpha1',
+      kind: 'IngressRoute',
+      metadata: { name: 'traefik-api', namespace: 'demo' },
+      spec: { routes: [{ kind: 'Rule', match: 'Host(`traefik.example`)', services: [{ name: 'api@internal', kind: 'TraefikService' }] }] },
+    })
+    const routers = async () => {
+      const res = await c.edge.request('/api/http/routers', { headers: { host: 'traefik.example' } })
+      expect(res.status).toBe(200)
+      return (JSON.parse(res.body) as Array<{ name: string; service: string }>).map((r) => r.name.replace(/-[0-9a-f]{20}@/, '-X@'))
+    }
+    await eventually(async () => expect(await routers()).toContain('demo-traefik-api-X@kubernetescrd'), { what: 'the API served' })
+    expect((await c.edge.store.get([POINTER_KEY])).get(POINTER_KEY)).toBeDefined()
+    // A change elsewhere is applied incrementally, and the document says it.
+    c.api.apply(ingressRoute({ name: 'later', match: 'Host(`later.example`)', service: 'whoami' }))
+    await eventually(async () => expect(await routers()).toContain('demo-later-X@kubernetescrd'), { what: 'the new router in the API' })
+    expect(c.logs.some((l) => /published .*; 1 change: /.test(l))).toBe(true)
+    c.api.remove('IngressRoute', 'demo', 'later')
+    c.api.remove('IngressRoute', 'demo', 'traefik-api')
+    await eventually(async () => expect((await c.edge.request('/api/http/routers', { headers: { host: 'traefik.example' } })).status).toBe(404), {
+      what: 'the API route gone',
+    })
+  })
+
   it("applies Traefik's namespace and label filters on the API server (label selector on Traefik kinds only)", async () => {
     c.api.apply(
       ingressRoute({ name: 'picked', namespace: 'demo', match: 'Host(`picked.example`)', service: 'whoami', labels: { edge: 'yes' } }),

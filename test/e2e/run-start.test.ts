@@ -65,6 +65,14 @@ describe('npm start', () => {
     expect(allowed.body).toMatch(/^Hostname: whoami-v1 /m)
   })
 
+  it("serves Traefik's API on the dashboard's URL, as the curl line it prints says", async () => {
+    const m = /^Traefik's API: curl (\S+)/m.exec(stdout)
+    expect(m).not.toBeNull()
+    const overview = await send(m![1]!)
+    expect(overview.status).toBe(200)
+    expect(JSON.parse(overview.body)).toMatchObject({ http: { routers: { total: expect.any(Number) } }, providers: ['KubernetesCRD'] })
+  })
+
   it('stops on SIGINT and leaves no process behind', async () => {
     const tree = descendants(npm.pid!)
     const exited = new Promise<number | null>((r) => npm.once('exit', (code) => r(code)))

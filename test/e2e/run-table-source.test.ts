@@ -1,104 +1,21 @@
 // The edge's table loader on the real workerd runtime: a probe worker serves whatever the table
-// source loads for the request's host, from a KV store the real publisher writes.
+// source loads for the request's host, from a KV store the real publisher writes. (Forged,
+// tampered and replayed tables: test/adversarial/table-forgeries.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { CompactSign, exportJWK, generateKeyPair, importJWK } from 'jose'
-import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
-import type { KvStore } from '../../control-plane/kv/store.ts'
-import { startLocalEdge, REPO_ROOT, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
-import { TablePublisher } from '../../control-plane/publish/publisher.ts'
-import { signerFromJwk, type TableSigner } from '../../control-plane/publish/signing-key.ts'
+import type { LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import type { EdgeTableInput } from '../../shared/kv/pack-table.ts'
-import { BLOB_PREFIX, POINTER_KEY, POINTER_TYP, bucketOf, endpointsShardOf, sha256Hex } from '../../shared/kv/layout.ts'
-import { send } from '../support/http.ts'
+import { BLOB_PREFIX, POINTER_KEY, bucketOf, endpointsShardOf, sha256Hex } from '../../shared/kv/layout.ts'
 import { PROBE_SCHEMA } from '../support/fixtures/probe-schema.ts'
-
-const PROBE = join(REPO_ROOT, 'test/support/fixtures/table-probe-worker.ts')
-
-function table(version: number, extraHosts: Record<string, unknown> = {}): EdgeTableInput {
-  return {
-    schema: PROBE_SCHEMA,
-    routes: { rest: { rest: version }, hosts: { 'a.example': { host: 'a', version }, ...extraHosts } },
-    endpoints: { version },
-  }
-}
-
-async function probe(edge: LocalEdge, host = 'a.example'): Promise<{ status: number; body: string }> {
-  return send(`${edge.url()}/`, { headers: { host } })
-}
-
-/** Polls until `check` passes (the worker refreshes every 250 ms). */
-async function eventually(check: () => Promise<void>, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    try {
-      return await check()
-    } catch (err) {
-      if (Date.now() > deadline) throw err
-      await new Promise((r) => setTimeout(r, 50))
-    }
-  }
-}
-
-/** workerd's log lines: the table source says why it refused a table. */
-const logs: string[] = []
-
-/** Keeps probing for a while, asserts the served version never changed and the refusal was logged. */
-async function refused(edge: LocalEdge, version: number, reason: RegExp): Promise<void> {
-  await staysAt(edge, version)
-  expect(logs.join('\n')).toMatch(reason)
-  logs.length = 0
-}
-
-async function staysAt(edge: LocalEdge, version: number): Promise<void> {
-  for (let i = 0; i < 6; i++) {
-    const { status, body } = await probe(edge)
-    expect(status).toBe(200)
-    expect(JSON.parse(body).endpoints.version).toBe(version)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
-
-/** Publishes `t` with `signer` into a scratch store and returns its pointer and blobs. */
-async function packed(t: EdgeTableInput, signer: TableSigner) {
-  const scratch = createMemoryKvStore()
-  const pub = await TablePublisher.open({ store: scratch, signer, pointerMinIntervalMs: 0 })
-  await pub.publish(t)
-  return scratch.data
-}
-
-/** The probe worker on workerd over a fresh store that records the keys of every KV read. */
-async function startProbe() {
-  const stateDir = await mkdtemp(join(tmpdir(), 'edge-state-'))
-  const store = createMemoryKvStore()
-  const reads: string[][] = []
-  const recording: KvStore = { ...store, get: (keys) => (reads.push([...keys]), store.get(keys)) }
-  const edge = await startLocalEdge({
-    store: recording,
-    stateDir,
-    workerEntry: PROBE,
-    entryPoints: [{ name: 'web', address: '127.0.0.1:0' }],
-    log: (line) => logs.push(line),
-  })
-  const stop = async () => {
-    await edge.stop()
-    await rm(stateDir, { recursive: true, force: true })
-  }
-  return { stateDir, store, reads, edge, stop }
-}
+import { eventually } from '../support/eventually.ts'
+import { probe, probeTable as table, startTableProbe as startProbe, type TableProbe } from '../support/table-probe.ts'
 
 describe('table source on workerd', () => {
-  let stateDir: string
-  let store: ReturnType<typeof createMemoryKvStore>
   let reads: string[][]
   let edge: LocalEdge
   let stop = async () => {}
-  let v2Pointer: string
 
   beforeAll(async () => {
-    ;({ stateDir, store, reads, edge, stop } = await startProbe())
+    ;({ reads, edge, stop } = await startProbe())
   })
   afterAll(() => stop())
 
@@ -117,58 +34,6 @@ describe('table source on workerd', () => {
     })
     await edge.publish(table(2))
     await eventually(async () => expect(JSON.parse((await probe(edge)).body).endpoints.version).toBe(2))
-    v2Pointer = store.data.get(POINTER_KEY)!
-  })
-
-  it('refuses a tampered blob and keeps the last good table', async () => {
-    const next = await packed(table(3), edge.signer)
-    for (const [k, v] of next) await store.put([[k, k.startsWith(BLOB_PREFIX) ? v.replace('3', '4') : v]])
-    await refused(edge, 2, /tampered or truncated/)
-  })
-
-  it('refuses a truncated blob', async () => {
-    const next = await packed(table(5), edge.signer)
-    for (const [k, v] of next) await store.put([[k, k.startsWith(BLOB_PREFIX) ? v.slice(0, -3) : v]])
-    await refused(edge, 2, /tampered or truncated/)
-  })
-
-  it('refuses an unsigned pointer and one signed by an unknown key', async () => {
-    const next = await packed(table(6), edge.signer)
-    const [header, payload] = next.get(POINTER_KEY)!.split('.')
-    const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: POINTER_TYP })).toString('base64url')}.${payload}.`
-    await store.put([...next].filter(([k]) => k !== POINTER_KEY))
-    await store.put([[POINTER_KEY, unsigned]])
-    await refused(edge, 2, /"alg" \(Algorithm\) Header Parameter value not allowed/)
-    await store.put([[POINTER_KEY, `${header}.${payload}.${'A'.repeat(86)}`]])
-    await refused(edge, 2, /signature verification failed/)
-    const { privateKey } = await generateKeyPair('Ed25519', { extractable: true })
-    const stranger = await signerFromJwk({ ...(await exportJWK(privateKey)), kid: edge.signer.kid })
-    const forged = await packed(table(7), stranger)
-    await store.put([...forged])
-    await refused(edge, 2, /signature verification failed/)
-  })
-
-  it('refuses unknown layout and schema versions', async () => {
-    const sign = (m: unknown) => edge.signer.sign(JSON.stringify(m))
-    const next = await packed(table(8), edge.signer)
-    const manifest = JSON.parse(Buffer.from(next.get(POINTER_KEY)!.split('.')[1]!, 'base64url').toString())
-    await store.put([...next].filter(([k]) => k !== POINTER_KEY))
-    await store.put([[POINTER_KEY, await sign({ ...manifest, layout: 99 })]])
-    await refused(edge, 2, /unknown table layout version 99/)
-    await store.put([[POINTER_KEY, await sign({ ...manifest, schema: 'probe-0' })]])
-    await refused(edge, 2, /table schema "probe-0" is not "probe-1"/)
-    // A token of another type signed by the right key is not a table either.
-    const other = await new CompactSign(new TextEncoder().encode(JSON.stringify(manifest)))
-      .setProtectedHeader({ alg: 'Ed25519', kid: edge.signer.kid, typ: 'JWT' })
-      .sign(await importJWK(JSON.parse(await readFile(join(stateDir, 'signing-key.jwk.json'), 'utf8')), 'Ed25519'))
-    await store.put([[POINTER_KEY, other]])
-    await refused(edge, 2, /pointer is a JWT token, not a table/)
-    // The checks above really ran: a good pointer is taken right away.
-    await store.put([[POINTER_KEY, await sign({ ...manifest, issuedAt: Date.now() })]])
-    await eventually(async () => expect(JSON.parse((await probe(edge)).body).endpoints.version).toBe(8))
-    // Replaying an older, validly signed pointer does not roll the edge back.
-    await store.put([[POINTER_KEY, v2Pointer]])
-    await refused(edge, 8, /older than the table in use/)
   })
 
   it('reads only the blobs a host needs once the table is sharded', async () => {
@@ -210,7 +75,7 @@ describe('endpoints per bucket on workerd', () => {
       endpoints: { version, services: { ...services, shared: { servers: ['10.9.9.9'] } } },
     }
   }
-  let store: ReturnType<typeof createMemoryKvStore>
+  let store: TableProbe['store']
   let reads: string[][]
   let edge: LocalEdge
   let stop = async () => {}

@@ -3,6 +3,7 @@
 // edge's KV store with their own publisher, signed with the key the edge trusts.
 import { KubeConfig } from '@kubernetes/client-node'
 import { ClusterController, type ClusterControllerOptions } from '../../control-plane/controller/kube/controller.ts'
+import { internalDocuments } from '../../control-plane/dashboard/edge-document.ts'
 import { TablePublisher } from '../../control-plane/publish/publisher.ts'
 import type { TableSigner } from '../../control-plane/publish/signing-key.ts'
 import type { KvStore } from '../../control-plane/kv/store.ts'
@@ -51,6 +52,8 @@ export async function startCluster(options: { api?: ApiServerOptions } = {}): Pr
         kc: kubeConfig(),
         provider: {},
         publish: (built) => publisher.publish(built.table),
+        // As npm run controller: api@internal and dashboard@internal serve the build's document.
+        documents: internalDocuments(),
         identity,
         debounceMs: 20,
         minBackoffMs: 50,

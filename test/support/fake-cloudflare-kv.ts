@@ -38,6 +38,16 @@ export interface FakeCloudflareKv {
 
 const LIST_PAGE = 1000
 
+/** The environment the Workers KV REST sink reads (`--sink cloudflare`), pointed at `kv`. */
+export function cloudflareKvEnv(kv: FakeCloudflareKv): Record<string, string> {
+  return {
+    CLOUDFLARE_ACCOUNT_ID: kv.accountId,
+    CLOUDFLARE_KV_NAMESPACE_ID: kv.namespaceId,
+    CLOUDFLARE_API_TOKEN: kv.token,
+    CLOUDFLARE_API_BASE_URL: kv.baseUrl,
+  }
+}
+
 export async function startFakeCloudflareKv(): Promise<FakeCloudflareKv> {
   const fake = {
     accountId: 'acc0123456789abcdef0123456789abcd',

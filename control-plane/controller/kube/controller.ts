@@ -23,15 +23,14 @@ import type { SecretsSealer } from '../../publish/seal-secrets.ts'
 import type { TunnelOptions } from '../../table/services.ts'
 import { ClusterCache } from './cluster-cache.ts'
 import { newCounters, type KubeCounters } from './counters.ts'
-import type { SourceIndex } from '../../dashboard/sources.ts'
-import { locateIn } from './edge-diagnostics.ts'
-import { LiveSources } from './live-sources.ts'
+import type { DocumentsHook } from '../../pipeline/pipeline.ts'
+import { objectDiagnostics } from './edge-diagnostics.ts'
 import { DEFAULT_EVENT_REFRESH_MS, EventRecorder } from './events.ts'
 import { ForbiddenCalls, isForbidden } from './forbidden.ts'
 import type { InformerChange, SupervisedInformerOptions } from './informer.ts'
 import { LeaderElector } from './leader-election.ts'
 import { countsAgree, needsConfirmation } from './shrink-guard.ts'
-import { TRAEFIK_WATCHED } from './watched-kinds.ts'
+import { CORE_WATCHED, NODE_WATCHED, TRAEFIK_WATCHED } from './watched-kinds.ts'
 
 /** What the controller hands its publish step: the table packed, its problems, the CAs it needs trusted. */
 export interface ControllerBuilt extends Omit<Built, 'table'> {
@@ -54,6 +53,8 @@ export interface ClusterControllerOptions {
   /** Seals middleware secrets in the blobs (none: withheld; give the publisher's sealer). */
   sealer?: SecretsSealer | null
   pack?: PackOptions
+  /** Writes the document `api@internal` and `dashboard@internal` serve (dashboard/edge-document.ts's internalDocuments()). */
+  documents?: DocumentsHook
   publish: (built: ControllerBuilt) => Promise<PublishResult>
   /** This replica's name (Lease holder, Events' reportingInstance). */
   identity: string
@@ -116,7 +117,6 @@ export class ClusterController {
   /** The next build starts from every object (start, relist, leadership, a failed build). */
   #fromScratch = true
   #heapWarnedAt = -Infinity
-  #sources: LiveSources | null = null
   #leader: boolean
   #timer: NodeJS.Timeout | undefined
   #running: Promise<void> | null = null
@@ -155,7 +155,9 @@ export class ClusterController {
       ...(options.edge?.tunnel ? { tunnel: options.edge.tunnel } : {}),
       ...(options.pack ? { pack: options.pack } : {}),
       sealer: options.sealer ?? null,
+      ...(options.documents ? { documents: options.documents } : {}),
       objects: () => this.#cache.snapshot().objects,
+      kindOrder: [...TRAEFIK_WATCHED, ...CORE_WATCHED, NODE_WATCHED].map((k) => k.kind),
       log: options.log,
     })
     this.#leader = options.lease === undefined
@@ -309,7 +311,6 @@ export class ClusterController {
       throw err
     }
     this.counters.buildFallbacks = this.#pipeline.fallbacks
-    this.#updateSources(build, fromScratch, changes)
     const t1 = performance.now()
     this.#checkHeap()
     this.#o.observeBuild?.((t1 - t0) / 1000)
@@ -339,6 +340,8 @@ export class ClusterController {
         table: { packed: build.packed, bytes: build.bytes },
         problems: build.problems,
         trustedCertificates: build.trustedCertificates,
+        channels: build.channels,
+        directUpstreams: build.directUpstreams,
         diagnostics: build.edgeDiagnostics,
       })
       if (whole) this.#o.observePublished?.(whole, result)
@@ -363,35 +366,9 @@ export class ClusterController {
       return
     }
     // The table build's problems (rules that do not parse, routers not served...) on their objects.
-    const located = build.edgeDiagnostics.length === 0 ? [] : locateIn(this.#sourcesFor(build), build.edgeDiagnostics)
-    const eventDiagnostics = [...diagnostics, ...located]
+    const eventDiagnostics = build.located.length === 0 ? diagnostics : [...diagnostics, ...objectDiagnostics(build.located)]
     this.#lastDiagnostics = eventDiagnostics
     await this.#writeEvents(eventDiagnostics)
-  }
-
-  /**
-   * Which object each name comes from, for the Events of the table's problems: built from every
-   * object the first time the table has problems, then kept up to date with the changes (and
-   * dropped while it has none: most tables, and it costs memory per object).
-   */
-  #sourcesFor(build: PipelineBuild): SourceIndex {
-    if (this.#sources === null) {
-      this.#sources = new LiveSources()
-      this.#sources.reset(this.#cache.snapshot().objects.filter((o) => build.kept(o)))
-    }
-    return this.#sources.index
-  }
-
-  #updateSources(build: PipelineBuild, fromScratch: boolean, changes: readonly Change[]): void {
-    if (this.#sources === null) return
-    if (build.edgeDiagnostics.length === 0 || fromScratch || build.fromScratch) {
-      this.#sources = null
-      return
-    }
-    for (const c of changes) {
-      if ('object' in c) this.#sources.set(c.object, undefined, build.kept(c.object))
-      else this.#sources.set(undefined, c.deleted)
-    }
   }
 
   /**
@@ -410,11 +387,18 @@ export class ClusterController {
   #wholeBuilt(build: PipelineBuild): Built {
     const built: Built = {
       table: build.table(),
-      problems: [...build.diagnostics.map(formatDiagnostic), ...build.problems],
+      problems: build.problems,
       trustedCertificates: build.trustedCertificates,
+      channels: build.channels,
+      directUpstreams: build.directUpstreams,
       diagnostics: build.edgeDiagnostics,
     }
-    this.#o.observeSnapshot?.({ snapshot: this.#cache.snapshot(), diagnostics: build.diagnostics, files: [] }, built)
+    // The validated snapshot, as the compiler saw it.
+    const snapshot = this.#cache.snapshot()
+    this.#o.observeSnapshot?.(
+      { snapshot: { ...snapshot, objects: snapshot.objects.filter((o) => build.kept(o)) }, diagnostics: build.diagnostics, files: [] },
+      built,
+    )
     return built
   }
 

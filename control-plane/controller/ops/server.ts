@@ -2,9 +2,13 @@
 //   /healthz  200 while the process answers (liveness: the event loop is not stuck)
 //   /readyz   200 when the readiness predicate holds, else 503; the body is its detail as JSON
 //   /metrics  the registry in Prometheus' text format
+// Every request, to those and to whatever `handler` serves (the dashboard, the API), first passes
+// the access guard (../../dashboard/access.ts: Host check, and the dashboard token when one is set; the three
+// routes above need no token).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Registry } from 'prom-client'
+import { accessGuard, type AccessOptions } from '../../dashboard/access.ts'
 
 /** `ready` decides the status; the whole object is the body. */
 export interface Readiness {
@@ -19,11 +23,15 @@ export interface OpsServerOptions {
   beforeScrape?: () => void
   /** Default 9000; 0 picks a free port. */
   port?: number
-  /** Default 0.0.0.0 (probes and scrapes come from outside the pod). */
+  /** Default 127.0.0.1; in a pod, probes and scrapes come from outside it (`--ops-address 0.0.0.0`). */
   host?: string
   /** Asked first for every request (the dashboard): true when it answered. */
   handler?: (req: IncomingMessage, res: ServerResponse) => boolean
+  /** Host names answered besides loopback names and IP literals, and the token for everything but the probes and metrics. */
+  access?: Omit<AccessOptions, 'open'>
 }
+
+const OPEN = new Set(['/healthz', '/readyz', '/metrics'])
 
 export interface OpsServer {
   /** Base URL reachable from this machine. */
@@ -34,8 +42,10 @@ export interface OpsServer {
 
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
   const { registry, readiness } = options
-  const host = options.host ?? '0.0.0.0'
+  const host = options.host ?? '127.0.0.1'
+  const guard = accessGuard({ ...options.access, open: (path) => OPEN.has(path) })
   const server: Server = createServer((req, res) => {
+    if (guard(req, res)) return
     if (options.handler?.(req, res)) return
     const path = (req.url ?? '/').split('?')[0]
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -2,9 +2,15 @@
  * The control plane's pipeline (objects -> compile -> edge table -> split -> packed blobs) kept
  * across changes: each batch of watch events is applied to the compile state, whose changes are
  * applied to the table state, whose changes are applied to the split and packed table. A batch
- * costs what it changes, and gives what the full pipeline (compile, buildEdgeTable,
- * splitTableByHost, packTable) gives for the same objects: the property test
- * (incremental-pipeline.test.ts) holds the two to that.
+ * costs what it changes, and gives what the full pipeline (validate, compile, edgeTableStage,
+ * packTable) gives for the same objects: the property test (incremental-pipeline.test.ts) holds
+ * the two to that, located problem lines, internal services' document and channels included.
+ *
+ * Two things cost more than the change, and only when they are there: the document of
+ * `api@internal` / `dashboard@internal` (Traefik's API data and the dashboard's state of the whole
+ * build, written whenever a table routes to them: docs/api.md), and the index of which object
+ * each name comes from, built from every object the first time the table has problems (then
+ * kept object by object, and dropped while it has none).
  *
  * A batch that fails (a bug: the stages never throw on bad input) leaves the states it was
  * changing unusable: the pipeline then starts again from every object the caller holds, logs it
@@ -14,22 +20,41 @@
  */
 import type { DynamicConfig } from '../../../shared/dynamic/types.ts'
 import type { EdgeTarget } from '../../../shared/table/capabilities.ts'
+import { TABLE_SCHEMA_VERSION, type EdgeTable } from '../../../shared/table/schema.ts'
 import type { Diagnostic } from '../../compiler/diagnostics/diagnostics.ts'
 import { parseLabelSelector } from '../../compiler/snapshot/label-selector.ts'
 import type { KubeObject } from '../../compiler/snapshot/kube-types.ts'
-import type { EdgeTableInput, PackedTable, PackOptions } from '../../../shared/kv/pack-table.ts'
+import type { DroppedHost, EdgeTableInput, PackedTable, PackOptions } from '../../../shared/kv/pack-table.ts'
+import { locateWith, problemKey, problemLine } from '../../diagnostics/edge-located.ts'
 import { usableCertificates } from '../../runtime/pem-check.ts'
-import { formatEdgeDiagnostic, transportCAs } from '../../table/index.ts'
+import { outboundCAs, type UpstreamChannel } from '../../table/index.ts'
 import type { EdgeDiagnostic } from '../../table/diagnostics.ts'
 import type { TunnelOptions } from '../../table/services.ts'
 import type { SecretsSealer } from '../../publish/seal-secrets.ts'
 import type { ProviderOptions } from '../../compiler/options/options.ts'
+import { usableChannel } from '../edge-table.ts'
+import type { DocumentsHook } from '../pipeline.ts'
 import { CompileState, type Change, type ConfigDelta } from './compile-state.ts'
 import type { HealthState } from './health-overlay.ts'
+import { LiveSources } from './live-sources.ts'
 import { PartsState } from './parts-state.ts'
-import { TableState } from './table-state.ts'
+import { TableState, type TableDelta } from './table-state.ts'
 
 export type { Change } from './compile-state.ts'
+
+/** The snapshot's order of kinds (the controller's cache: kube/watched-kinds.ts). */
+export const SNAPSHOT_KIND_ORDER: readonly string[] = [
+  'IngressRoute',
+  'Middleware',
+  'TraefikService',
+  'TLSOption',
+  'TLSStore',
+  'ServersTransport',
+  'Service',
+  'EndpointSlice',
+  'Secret',
+  'Node',
+]
 
 export interface IncrementalPipelineOptions {
   provider: Partial<ProviderOptions>
@@ -41,8 +66,12 @@ export interface IncrementalPipelineOptions {
   pack?: PackOptions
   /** Seals middleware secrets in the blobs (none: withheld, as the publisher does without one). */
   sealer?: SecretsSealer | null
-  /** Every object the caller holds, for a build from scratch. */
+  /** Writes the internal services' document (edgeTableStage's hook: dashboard/edge-document.ts). */
+  documents?: DocumentsHook
+  /** Every object the caller holds, in its snapshot's order (kinds as `kindOrder`, then namespace/name). */
   objects: () => Iterable<KubeObject>
+  /** The kinds in the order `objects` lists them (default SNAPSHOT_KIND_ORDER). */
+  kindOrder?: readonly string[]
   log?: (line: string) => void
 }
 
@@ -53,16 +82,24 @@ export interface PipelineBuild {
   bytes: number
   /** The compiler's diagnostics (schema validation first), in the full compile's order. */
   diagnostics: Diagnostic[]
-  /** The table's problems, one line each (formatEdgeDiagnostic), then the CA certificates' ones. */
+  /** The table's problems, one line each (located: problemLine), then the CA certificates' and channels' ones. */
   problems: string[]
   /** The table's diagnostics, structured. */
   edgeDiagnostics: EdgeDiagnostic[]
+  /** The table's diagnostics said of the objects they come from (each once: uniqueDiagnostics). */
+  located: Diagnostic[]
   /** Whether schema validation kept the object (what a validated snapshot of the cache holds). */
   kept(object: KubeObject): boolean
   /** Routers of the configuration (the shrink guard's measure). */
   routers: number
-  /** CA certificates the table's transports need trusted. */
+  /** CA certificates the worker's default outbound must trust (forwardAuth tls.ca). */
   trustedCertificates: string[]
+  /** The serversTransports' own networks (trust, client certificate) a self-hosted workerd config provides. */
+  channels: UpstreamChannel[]
+  /** `host:port` of the plain-HTTP servers a self-hosted workerd config reaches directly. */
+  directUpstreams: string[]
+  /** Hosts left out of the table: their routes do not fit a KV value. */
+  dropped: DroppedHost[]
   /** The configuration (live: read it before the next build; its certificate list is sorted on each call). */
   config(): DynamicConfig
   /** The split table and endpoints the blobs hold (built whole on each call: for the dashboard). */
@@ -79,13 +116,21 @@ interface States {
   compile: CompileState
   table: TableState
   parts: PartsState
+  /** Which object each name comes from, while the table has problems. */
+  sources: LiveSources | null
+  /** Each table entry's diagnostics, located; each problem once (the number of entries saying it). */
+  located: Map<string, Diagnostic[]>
+  unique: Map<string, { d: Diagnostic; n: number }>
+  uniqueList: Diagnostic[] | null
+  lines: string[] | null
+  documents: Record<string, string>
 }
 
 export class IncrementalPipeline {
   readonly #o: IncrementalPipelineOptions
   #states: States | null = null
   #health: HealthState = new Map()
-  #cas: { list: string[]; problems: string[] } = { list: [], problems: [] }
+  #outbound: { trusted: string[]; channels: UpstreamChannel[]; problems: string[] } = { trusted: [], channels: [], problems: [] }
   /** Batches that failed and were redone from scratch. */
   fallbacks = 0
   /** Wall time of the last build's stages. */
@@ -132,6 +177,12 @@ export class IncrementalPipeline {
         ...(this.#o.tunnel ? { tunnel: this.#o.tunnel } : {}),
       }),
       parts: new PartsState({ ...(this.#o.pack ? { pack: this.#o.pack } : {}), sealer: this.#o.sealer ?? null }),
+      sources: null,
+      located: new Map(),
+      unique: new Map(),
+      uniqueList: [],
+      lines: [],
+      documents: {},
     }
     const changes: Change[] = []
     for (const object of this.#o.objects()) changes.push({ object })
@@ -151,38 +202,166 @@ export class IncrementalPipeline {
       }
       states.parts.health = this.#health
     }
+    if (!fromScratch && states.sources) {
+      for (const c of changes) {
+        if ('object' in c) states.sources.set(c.object, undefined, states.compile.kept(c.object))
+        else states.sources.set(undefined, c.deleted)
+      }
+    }
+    this.#document(states, tableDelta)
     const t2 = performance.now()
-    const packed = await states.parts.apply(states.table, tableDelta)
+    const packed = await states.parts.apply(states.table, tableDelta, states.documents)
     const t3 = performance.now()
     this.lastTimings = { compileMs: t1 - t0, tableMs: t2 - t1, packMs: t3 - t2 }
     const edge = states.table.diagnostics()
-    const cas = this.#trusted(states.table, fromScratch || tableDelta.transports.size > 0 || tableDelta.middlewares.size > 0)
+    this.#locate(states)
+    const outbound = this.#outboundOf(states.table, fromScratch || tableDelta.transports.size > 0 || tableDelta.middlewares.size > 0)
+    states.lines ??= states.uniqueList!.map(problemLine)
     return {
       packed,
       bytes: states.parts.bytes,
       diagnostics: states.compile.diagnostics(),
-      problems: [...edge.map(formatEdgeDiagnostic), ...cas.problems],
+      problems: [...states.lines, ...outbound.problems],
       edgeDiagnostics: edge,
+      located: states.uniqueList!,
       kept: (o) => states.compile.kept(o),
       routers: states.compile.routerCount,
-      trustedCertificates: cas.list,
+      trustedCertificates: outbound.trusted,
+      channels: outbound.channels,
+      directUpstreams: states.table.directUpstreams(),
+      dropped: packed.dropped,
       config: () => states.compile.dynamicConfig(),
-      table: () => states.parts.splitTable(states.table),
+      table: () => ({ ...states.parts.splitTable(states.table), ...(Object.keys(states.documents).length ? { documents: states.documents } : {}) }),
       changedServices: changedServices(states.table, delta),
       certificatesChanged: fromScratch || delta.certificates || delta.tlsStores,
       fromScratch,
     }
   }
 
-  /** transportCAs of the table, checked again when its transports or middlewares changed. */
-  #trusted(table: TableState, changed: boolean): { list: string[]; problems: string[] } {
+  /**
+   * The internal services' document, as edgeTableStage's hook writes it: its digest into the
+   * internal services that serve it, its text beside the blobs. Made again on every build while
+   * the table routes to `api@internal` or `dashboard@internal` (it holds the whole build).
+   */
+  #document(states: States, delta: TableDelta): void {
+    const hook = this.#o.documents
+    const table = states.table
+    const internal = hook ? Object.keys(table.table.services).filter((k) => isDocumented(table.table.services[k]!)) : []
+    if (internal.length === 0) {
+      states.documents = {}
+      table.setDocumentDiagnostics([])
+      return
+    }
+    // The hook writes the digest into the internal services of the table it is given, and its
+    // problems into the diagnostics: it gets copies of those.
+    const services = { ...table.table.services }
+    for (const k of internal) {
+      const { document: _, ...rest } = services[k] as { document?: string }
+      services[k] = rest as EdgeTable['services'][string]
+    }
+    const full: EdgeTable = { ...table.table, services, ...(table.tls ? { tls: table.tls } : {}) }
+    table.setDocumentDiagnostics([])
+    const diagnostics = [...table.diagnostics()]
+    const before = diagnostics.length
+    const objects: KubeObject[] = []
+    for (const o of this.#o.objects()) if (states.compile.kept(o)) objects.push(o)
+    const compileDiagnostics = states.compile.diagnostics()
+    const documents =
+      hook?.({
+        config: states.compile.dynamicConfig(),
+        built: { table: full, endpoints: { schema: TABLE_SCHEMA_VERSION, services: table.endpoints }, diagnostics, channels: table.channels() },
+        entryPoints: this.#o.entryPoints ?? ['web'],
+        target: this.#o.target,
+        context: { loaded: { snapshot: { objects }, diagnostics: compileDiagnostics, files: [] }, compileDiagnostics },
+      }) ?? {}
+    table.setDocumentDiagnostics(diagnostics.slice(before))
+    for (const k of internal) {
+      const digest = (services[k] as { document?: string }).document
+      const now = table.table.services[k]!
+      if ((now as { document?: string }).document === digest) continue
+      const { document: _, ...rest } = now as { document?: string }
+      table.table.services[k] = { ...rest, ...(digest === undefined ? {} : { document: digest }) } as EdgeTable['services'][string]
+      delta.services.add(k)
+    }
+    states.documents = documents
+  }
+
+  /**
+   * The table's diagnostics said of their objects: the entries whose diagnostics changed, and
+   * those whose object changed, located again (with the index of sources, made the first time
+   * the table has problems and dropped while it has none).
+   */
+  #locate(states: States): void {
+    let keys = states.table.takeChangedEntries()
+    if (states.table.diagnostics().length === 0) {
+      if (states.sources !== null || states.unique.size > 0) {
+        states.sources = null
+        states.located.clear()
+        states.unique.clear()
+        states.uniqueList = []
+        states.lines = []
+      }
+      return
+    }
+    if (states.sources === null) {
+      states.sources = new LiveSources(this.#o.kindOrder ?? SNAPSHOT_KIND_ORDER)
+      const kept: KubeObject[] = []
+      for (const o of this.#o.objects()) if (states.compile.kept(o)) kept.push(o)
+      states.sources.reset(kept)
+      states.sources.takeChanged()
+      keys = new Set([...states.table.entryKeys(), ...states.located.keys()])
+    } else {
+      for (const name of states.sources.takeChanged()) {
+        const at = name.indexOf('\u0000')
+        const prefix = ENTRY_PREFIX[name.slice(0, at)]
+        if (prefix !== undefined) keys.add(`${prefix}${name.slice(at + 1)}`)
+      }
+    }
+    if (keys.size === 0) return
+    const sources = states.sources
+    const locator = { sources: sources.index, find: (kind: string, namespace: string, name: string) => sources.find(kind, namespace, name) }
+    for (const key of keys) {
+      for (const d of states.located.get(key) ?? []) {
+        const k = problemKey(d)
+        const found = states.unique.get(k)!
+        if (--found.n === 0) states.unique.delete(k)
+      }
+      const items = states.table.entryDiagnostics(key)
+      if (items.length === 0) {
+        states.located.delete(key)
+        continue
+      }
+      const located = locateWith(items, locator)
+      states.located.set(key, located)
+      for (const d of located) {
+        const k = problemKey(d)
+        const found = states.unique.get(k)
+        if (found) found.n++
+        else states.unique.set(k, { d, n: 1 })
+      }
+    }
+    states.uniqueList = [...states.unique.values()].map((u) => u.d)
+    states.lines = null
+  }
+
+  /** outboundCAs and the channels of the table, checked again when its transports or middlewares changed. */
+  #outboundOf(table: TableState, changed: boolean): { trusted: string[]; channels: UpstreamChannel[]; problems: string[] } {
     if (changed) {
       const problems: string[] = []
-      const list = usableCertificates(transportCAs(table.table), 'trusted CA certificates', problems)
-      this.#cas = { list, problems }
+      const trusted = usableCertificates(outboundCAs(table.table), 'trusted CA certificates', problems)
+      const channels = table.channels().map((c) => usableChannel(c, problems))
+      this.#outbound = { trusted, channels, problems }
     }
-    return this.#cas
+    return this.#outbound
   }
+}
+
+/** The entry of the table's diagnostics (TableState's keys) a name of the sources index is said by. */
+const ENTRY_PREFIX: Readonly<Record<string, string>> = { routers: 'r', services: 's', middlewares: 'm', transports: 't' }
+
+/** An internal service that serves the document (api, dashboard; noop@internal serves nothing). */
+function isDocumented(svc: EdgeTable['services'][string]): boolean {
+  return svc.kind === 'internal' && svc.service !== 'noop'
 }
 
 /** Services changed, with those whose transport changed (their health check's TLS did). */

@@ -6,6 +6,29 @@ import { sameValue } from '../../table/intern.ts'
 export class KeyedLists<T> {
   readonly #lists = new Map<string, T[]>()
   #all: T[] | null = []
+  /** Keys set to another list since the last takeChanged() (when asked to keep them). */
+  #changed: Set<string> | null
+
+  constructor(trackChanges = false) {
+    this.#changed = trackChanges ? new Set() : null
+  }
+
+  /** A key's list (empty: none). */
+  get(key: string): readonly T[] {
+    return this.#lists.get(key) ?? []
+  }
+
+  /** The keys with a list. */
+  keys(): IterableIterator<string> {
+    return this.#lists.keys()
+  }
+
+  /** The keys whose list changed since the last call (with trackChanges). */
+  takeChanged(): Set<string> {
+    const out = this.#changed ?? new Set<string>()
+    if (this.#changed) this.#changed = new Set()
+    return out
+  }
 
   /** Sets a key's list (empty: none); an equal list keeps the present one. */
   set(key: string, list: T[]): void {
@@ -18,6 +41,7 @@ export class KeyedLists<T> {
       this.#lists.set(key, list)
     }
     this.#all = null
+    this.#changed?.add(key)
   }
 
   /** Every list's items, lists in key order when `sorted`, else in the order keys were first set. */

@@ -6,14 +6,29 @@
  * an endpoints shard when the servers of a service it holds changed or its buckets did. Nothing
  * of a part is kept but what finds it again (its routers, its lookups, its size): a dirty bucket's
  * other parts are rebuilt from the table, which costs less than holding every part's JSON.
- * The blobs and manifest are those packTable gives for splitTableByHost of the same table.
+ * The blobs and manifest are those packTable gives for splitTableByHost of the same table,
+ * hosts too large for a KV value left out as it leaves them out, and the internal services'
+ * document (the manifest's `documents`) beside them.
  *
  * @module
  */
 import { blobDigest, bucketOf, LAYOUT_VERSION, MAX_VALUE_BYTES, normalizeHost, type TableManifest } from '../../../shared/kv/layout.ts'
 import { TABLE_SCHEMA_VERSION, type EdgeTable, type TableRouter } from '../../../shared/table/schema.ts'
 import { withClosure, type ClosureProbe } from '../../../shared/table/split.ts'
-import { bucketCountFor, PACK_DEFAULTS, shardCountFor, type EdgeTableInput, type PackedTable, type PackOptions } from '../../../shared/kv/pack-table.ts'
+import {
+  BUCKET_OVERHEAD,
+  bucketCountFor,
+  bucketText,
+  droppedHost,
+  fits,
+  PACK_DEFAULTS,
+  shardCountFor,
+  type DroppedHost,
+  type EdgeTableInput,
+  type HostEntry,
+  type PackedTable,
+  type PackOptions,
+} from '../../../shared/kv/pack-table.ts'
 import { sealTablePart, type SecretsSealer } from '../../publish/seal-secrets.ts'
 import { withHealth, type HealthState } from './health-overlay.ts'
 import type { TableDelta, TableState } from './table-state.ts'
@@ -41,7 +56,11 @@ export class PartsState {
   #rest = ''
   #restServices: string[] = []
   #endpointsRest = ''
-  #manifest: Omit<TableManifest, 'issuedAt'> | null = null
+  #manifest: Omit<TableManifest, 'issuedAt' | 'expiresAt'> | null = null
+  /** Parts that do not fit a KV value on their own (left out of the buckets), by host. */
+  readonly #droppedAlone = new Map<string, DroppedHost>()
+  /** Per bucket, the hosts left out because the bucket did not fit with them (normalized), as packTable drops them. */
+  readonly #droppedFrom = new Map<number, DroppedHost[]>()
   /** UTF-8 bytes of each blob the manifest names, by digest. */
   #bytes = new Map<string, number>()
 
@@ -61,8 +80,11 @@ export class PartsState {
     return this.#normalized.get(normalized) ?? normalized
   }
 
-  /** Applies what the table changed; returns the manifest and the blobs this batch made. */
-  async apply(state: TableState, delta: TableDelta): Promise<PackedTable> {
+  /**
+   * Applies what the table changed; returns the manifest and the blobs this batch made.
+   * `documents`: the blobs the table names from inside (digest -> text), written with every build.
+   */
+  async apply(state: TableState, delta: TableDelta, documents: Record<string, string> = {}): Promise<PackedTable> {
     const table: EdgeTable = state.table
     const dirtyParts = new Set<string>()
     for (const [name, before] of delta.routers) {
@@ -98,6 +120,7 @@ export class PartsState {
         this.#setLookups(part, [])
         this.#setSize(part, undefined)
         this.#parts.delete(part)
+        this.#droppedAlone.delete(part)
         continue
       }
       const lookups: string[] = []
@@ -107,6 +130,13 @@ export class PartsState {
       if (part === REST) {
         restText = text
         this.#restServices = Object.keys(built.services)
+        continue
+      }
+      this.#droppedAlone.delete(part)
+      if (!fits(text, BUCKET_OVERHEAD)) {
+        // Left out, but kept: a change may make it fit again.
+        this.#droppedAlone.set(part, droppedHost([normalizeHost(part), text, built], true))
+        this.#setSize(part, undefined)
         continue
       }
       texts.set(part, text)
@@ -137,23 +167,42 @@ export class PartsState {
       for (const h of hosts.sort()) this.#buckets[bucketOf(h, bucketCount)]!.push(h)
       this.#bucketDigests = Array.from({ length: bucketCount }, () => null)
       this.#shardDigests = Array.from({ length: shardCount }, () => null)
+      this.#droppedFrom.clear()
       for (let i = 0; i < bucketCount; i++) dirtyBuckets.add(i)
     } else {
       for (const host of dirtyParts) if (host !== REST) dirtyBuckets.add(bucketOf(host, bucketCount))
     }
     for (const i of [...dirtyBuckets].sort((a, b) => a - b)) {
       const hosts = this.#buckets[i]!
+      this.#droppedFrom.delete(i)
       if (hosts.length === 0) {
         this.#bucketDigests[i] = null
         continue
       }
-      const body: string[] = []
+      const entries: HostEntry[] = []
       for (const h of hosts) {
         const host = this.#host(h)
-        const text = texts.get(host) ?? JSON.stringify(await sealTablePart(this.#part(state, host), this.#sealer))
-        body.push(`${JSON.stringify(h)}:${text}`)
+        const text = texts.get(host)
+        if (text !== undefined) entries.push([h, text, null])
+        else {
+          const part = this.#part(state, host)
+          entries.push([h, JSON.stringify(await sealTablePart(part, this.#sealer)), part])
+        }
       }
-      this.#bucketDigests[i] = await add(`routes bucket ${i}`, `{"hosts":{${body.join(',')}}}`)
+      let text = bucketText(entries)
+      if (!fits(text)) {
+        // As packTable: the largest leave the bucket until it fits.
+        const dropped: DroppedHost[] = []
+        const bySize = [...entries].sort((a, b) => b[1].length - a[1].length)
+        while (!fits(text)) {
+          const largest = bySize.shift()!
+          entries.splice(entries.indexOf(largest), 1)
+          dropped.push(droppedHost([largest[0], largest[1], largest[2] ?? this.#part(state, this.#host(largest[0]))], false))
+          text = bucketText(entries)
+        }
+        this.#droppedFrom.set(i, dropped)
+      }
+      this.#bucketDigests[i] = entries.length === 0 ? null : await add(`routes bucket ${i}`, text)
     }
 
     // Endpoints: the rest's services, then per shard the services its buckets' parts name.
@@ -177,7 +226,9 @@ export class PartsState {
       const services: Record<string, unknown> = Object.create(null)
       for (let i = j; i < bucketCount; i += shardCount) {
         if (this.#bucketDigests[i] !== null) used = true
+        const left = this.#droppedFrom.get(i)
         for (const h of this.#buckets[i]!) {
+          if (left?.some((d) => d.host === h)) continue
           const part = this.#part(state, this.#host(h))
           for (const n of Object.keys(part.services)) if (!restNames.has(n) && Object.hasOwn(endpoints, n)) services[n] = servers(n)
         }
@@ -185,6 +236,11 @@ export class PartsState {
       this.#shardDigests[j] = used ? await add(`endpoints shard ${j}`, servicesText(services)) : null
     }
 
+    const named: string[] = []
+    for (const [digest, text] of Object.entries(documents)) {
+      if ((await add('a document the routes name', text)) !== digest) throw new Error(`document ${digest.slice(0, 12)} does not match its digest`)
+      named.push(digest)
+    }
     const version = await blobDigest([this.#rest, ...this.#bucketDigests].join(','))
     const endpointsVersion = await blobDigest([this.#endpointsRest, ...this.#shardDigests].join(','))
     this.#manifest = {
@@ -192,10 +248,19 @@ export class PartsState {
       schema: TABLE_SCHEMA_VERSION,
       routes: { version, rest: this.#rest, buckets: [...this.#bucketDigests] },
       endpoints: { version: endpointsVersion, rest: this.#endpointsRest, buckets: [...this.#shardDigests] },
+      ...(named.length ? { documents: named } : {}),
     }
-    const named = new Set([this.#rest, this.#endpointsRest, ...this.#bucketDigests, ...this.#shardDigests])
-    for (const digest of this.#bytes.keys()) if (!named.has(digest)) this.#bytes.delete(digest)
-    return { manifest: this.#manifest, blobs }
+    const all = new Set([this.#rest, this.#endpointsRest, ...this.#bucketDigests, ...this.#shardDigests, ...named])
+    for (const digest of this.#bytes.keys()) if (!all.has(digest)) this.#bytes.delete(digest)
+    return { manifest: this.#manifest, blobs, dropped: this.#dropped() }
+  }
+
+  /** Hosts left out, in packTable's order: those too large alone (by host), then bucket by bucket. */
+  #dropped(): DroppedHost[] {
+    if (this.#droppedAlone.size === 0 && this.#droppedFrom.size === 0) return []
+    const alone = [...this.#droppedAlone.values()].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0))
+    const fromBuckets = [...this.#droppedFrom].sort(([a], [b]) => a - b).flatMap(([, list]) => list)
+    return [...alone, ...fromBuckets]
   }
 
   /** UTF-8 bytes of the blobs the last manifest names (each distinct blob once). */
@@ -208,7 +273,8 @@ export class PartsState {
   /** The whole split table and its endpoints, as the publisher would take them (every part built: O(table)). */
   splitTable(state: TableState): EdgeTableInput<EdgeTable> {
     const hosts: Record<string, EdgeTable> = {}
-    for (const part of [...this.#parts.keys()].filter((p) => p !== REST && this.#parts.get(p)!.size !== undefined).sort()) hosts[part] = this.#part(state, part)
+    const kept = (p: string) => p !== REST && (this.#parts.get(p)!.size !== undefined || this.#droppedAlone.has(p))
+    for (const part of [...this.#parts.keys()].filter(kept).sort()) hosts[part] = this.#part(state, part)
     const services: Record<string, unknown> = {}
     for (const [n, eps] of Object.entries(state.endpoints)) services[n] = withHealth(eps, this.health.get(n))
     return { schema: TABLE_SCHEMA_VERSION, routes: { rest: this.#part(state, REST), hosts }, endpoints: { schema: TABLE_SCHEMA_VERSION, services } }

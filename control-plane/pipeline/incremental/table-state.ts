@@ -10,6 +10,12 @@
  * TLS conflicts (Traefik's rule: a host served with different TLS options on one entry point) are
  * kept per entry point and host, so a TLS router's change looks at the routers of its own hosts.
  *
+ * What depends on an order, as buildEdgeTable settles it: services are compiled in sorted order
+ * before any router, so what Traefik says of a reference cycle (the path its recursion took) is
+ * that of the sorted walk. Only the services that reach a cycle can say anything else, so those
+ * (`tainted`) are compiled again together, in sorted order, whenever one of them is. What the
+ * middlewares' expansions report on a middleware is kept per router and service that reported it.
+ *
  * @module
  */
 import type { HTTPConfiguration, Router, Service } from '../../../shared/dynamic/types.ts'
@@ -25,13 +31,15 @@ import {
   type TableTransport,
 } from '../../../shared/table/schema.ts'
 import type { ConfigUnderConstruction } from '../../compiler/context.ts'
-import { buildRouter, middlewareProblems, withServiceMiddlewares, type EdgeTableOptions } from '../../table/build-edge-table.ts'
+import { buildRouter, middlewareDiagnostics, sortedChannels, withServiceMiddlewares, type EdgeTableOptions } from '../../table/build-edge-table.ts'
 import { EdgeDiagnostics, type EdgeDiagnostic } from '../../table/diagnostics.ts'
 import { sameValue } from '../../table/intern.ts'
 import { KeyedLists } from './keyed-lists.ts'
-import { MiddlewareCompiler } from '../../table/middlewares.ts'
-import { localKey } from '../../table/references.ts'
+import { jsonBytes, MAX_MIDDLEWARE_BYTES, MiddlewareCompiler } from '../../table/middlewares.ts'
+import { INTERNAL_SERVICES, localKey } from '../../table/references.ts'
 import { ServiceCompiler, serviceChildren, servicesOnCycles } from '../../table/services.ts'
+import { compileTransport, type UpstreamChannel } from '../../table/transports.ts'
+import { serviceDirectUpstreams } from '../edge-table.ts'
 import { conflictedRouters, domainsOfRule, routerOptionsName, sortedTableTls } from '../../table/tls-options.ts'
 import type { ConfigDelta } from './compile-state.ts'
 
@@ -47,23 +55,30 @@ export interface TableDelta {
 }
 
 // One record per router and per service, what the indexes need included (there are 100k of each).
-interface RouterRecord {
-  /** Names this config router has in the table (itself, TLS-conflict copies), built or not. */
-  outputs: string[]
+interface UserRecord {
   /** Middlewares its expansions put in the table. */
   touched: string[]
   /** Middlewares its expansions looked up (found or not): what they depend on. */
   read: string[]
+  /** What its expansions found wrong with middlewares (reported on them). */
+  reports: EdgeDiagnostic[]
+  /** Internal services it resolved (they are in the table while someone does). */
+  internal: string[]
+}
+
+interface RouterRecord extends UserRecord {
+  /** Names this config router has in the table (itself, TLS-conflict copies), built or not. */
+  outputs: string[]
   /** Its service's key, and its TLS options' name (TLS routers): what it is indexed by. */
   service: string | null
   tlsOption: string | null
 }
 
-interface ServiceRecord {
+interface ServiceRecord extends UserRecord {
   /** Compiled (undefined: not yet: only linked). */
   ok?: boolean
-  touched: string[]
-  read: string[]
+  /** Why it cannot be used, as its users are told (ServiceCompiler.whyNot), when it failed. */
+  why?: string
   transport: string | null
   /** The services it delegates to, and the transport it names: what it is indexed by. */
   children: string[]
@@ -86,19 +101,34 @@ export class TableState {
   readonly #routers = new Map<string, RouterRecord>()
   readonly #services = new Map<string, ServiceRecord>()
   /** Diagnostics by entry (`r`outer, `s`ervice, `m`iddleware, `t`ransport + name), the non-empty ones. */
-  readonly #diagnostics = new KeyedLists<EdgeDiagnostic>()
+  readonly #diagnostics = new KeyedLists<EdgeDiagnostic>(true)
   readonly #routersOfService = new Map<string, Set<string>>()
   readonly #routersOfTlsOption = new Map<string, Set<string>>()
   readonly #parents = new Map<string, Set<string>>()
   readonly #servicesOfTransport = new Map<string, Set<string>>()
   readonly #composite = new Set<string>()
   #cycles = new Set<string>()
+  /** The services that reach a cycle (on it, or above it). */
+  #tainted = new Set<string>()
   /** Middleware -> `r<router>` / `s<service>` whose expansion put it in the table. */
   readonly #touchers = new Map<string, Set<string>>()
   /** Middleware -> `r<router>` / `s<service>` whose expansion looked it up. */
   readonly #readers = new Map<string, Set<string>>()
   readonly #pageUsers = new Map<string, Set<string>>()
   readonly #transportUses = new Map<string, number>()
+  /** Middleware -> what expansions report on it -> how many routers and services do. */
+  readonly #reports = new Map<string, Map<string, { d: EdgeDiagnostic; n: number }>>()
+  /** Internal service -> `r<router>` / `s<service>` / `m<middleware>` that resolved it. */
+  readonly #internalUsers = new Map<string, Set<string>>()
+  /** Middleware -> its internal error page resolved by its diagnostics. */
+  readonly #middlewareInternal = new Map<string, string[]>()
+  /** Transport -> its channel on self-hosted workerd (none: it needs none). */
+  readonly #channelOf = new Map<string, UpstreamChannel>()
+  #channels: UpstreamChannel[] | null = []
+  /** Service -> the `host:port` of its servers a self-hosted workerd config reaches directly (workerd only). */
+  readonly #directOf = new Map<string, string[]>()
+  readonly #directCount = new Map<string, number>()
+  #direct: string[] | null = []
   readonly #conflicts: TlsConflicts
   /** Served TLS routers on options other than the default: option, entry points, hosts. */
   readonly #tlsServed = new Map<string, { option: string; eps: string[]; hosts: string[] }>()
@@ -114,6 +144,26 @@ export class TableState {
   /** Every diagnostic of the table, grouped by entry. */
   diagnostics(): EdgeDiagnostic[] {
     return this.#diagnostics.all()
+  }
+
+  /** One entry's diagnostics (`r`outer, `s`ervice, `m`iddleware, `t`ransport + name; `d`: the internal services' document). */
+  entryDiagnostics(key: string): readonly EdgeDiagnostic[] {
+    return this.#diagnostics.get(key)
+  }
+
+  /** The entries with diagnostics. */
+  entryKeys(): IterableIterator<string> {
+    return this.#diagnostics.keys()
+  }
+
+  /** The entries whose diagnostics changed since the last call. */
+  takeChangedEntries(): Set<string> {
+    return this.#diagnostics.takeChanged()
+  }
+
+  /** What writing the internal services' document found (too large to publish). */
+  setDocumentDiagnostics(items: EdgeDiagnostic[]): void {
+    this.#diagnostics.set('d', items)
   }
 
   /**
@@ -153,16 +203,17 @@ export class TableState {
       if (before?.names) this.#servicesOfTransport.get(before.names)?.delete(key)
       for (const c of now?.children ?? NONE) addTo(this.#parents, c, key)
       if (now?.names) addTo(this.#servicesOfTransport, now.names, key)
-      if (now) this.#services.set(key, { ...(before ?? { touched: NONE, read: NONE, transport: null }), ...now })
+      if (now) this.#services.set(key, { ...(before ?? { ...NO_USES, transport: null }), ...now })
       if ((before?.children.length ?? 0) > 0 || (now?.children.length ?? 0) > 0) compositeChanged = true
       if (now && now.children.length > 0) this.#composite.add(key)
       else this.#composite.delete(key)
     }
     if (compositeChanged) {
-      const cycles = servicesOnCycles(http.services, this.#composite)
-      for (const k of cycles) if (!this.#cycles.has(k)) dirtyServices.add(k)
-      for (const k of this.#cycles) if (!cycles.has(k)) dirtyServices.add(k)
-      this.#cycles = cycles
+      this.#cycles = servicesOnCycles(http.services, this.#composite)
+      const tainted = this.#above(this.#cycles)
+      for (const k of tainted) if (!this.#tainted.has(k)) dirtyServices.add(k)
+      for (const k of this.#tainted) if (!tainted.has(k)) dirtyServices.add(k)
+      this.#tainted = tainted
     }
     for (const tk of delta.serversTransports) for (const s of this.#servicesOfTransport.get(tk) ?? []) dirtyServices.add(s)
     for (const m of delta.middlewares) {
@@ -181,7 +232,7 @@ export class TableState {
       const links = { service: router?.service ? localKey(router.service) : null, tlsOption: router?.tls ? routerOptionsName(router) : null }
       if (links.service) addTo(this.#routersOfService, links.service, name)
       if (links.tlsOption) addTo(this.#routersOfTlsOption, links.tlsOption, name)
-      if (router) this.#routers.set(name, { ...(before ?? { outputs: NONE, touched: NONE, read: NONE }), ...links })
+      if (router) this.#routers.set(name, { ...(before ?? { ...NO_USES, outputs: NONE }), ...links })
       if (((before?.tlsOption ?? null) !== null) !== (links.tlsOption !== null)) {
         this.#tlsRouters += links.tlsOption !== null ? 1 : -1
         out.tls = true
@@ -190,13 +241,18 @@ export class TableState {
     }
 
     const d = new EdgeDiagnostics()
-    const services = new ServiceCompiler(http, this.#o.target, d, this.#o.tunnel, this.#cycles)
+    const services = new BatchServices(http, this.#o.target, d, this.#o.tunnel, this.#tainted)
     const touchedNow = new Map<string, TableMiddleware>()
+    // Who resolves an internal service: the service being compiled, else the entry being built.
+    let owner = ''
+    const internalNow = new Map<string, Set<string>>()
+    services.onInternal = (reference, by) => addTo(internalNow, by === undefined ? owner : `s${by}`, reference)
 
     // Services, and the parents of those whose servability changed.
     const statusChanged = new Set<string>()
     const recompiled = new Set<string>()
     const queue = [...dirtyServices]
+    let taintedQueued = false
     while (queue.length > 0) {
       const key = queue.pop()!
       if (recompiled.has(key)) continue
@@ -209,6 +265,7 @@ export class TableState {
         this.#diagnostics.set(`s${key}`, [])
         this.#setTouched(`s${key}`, before.touched, [], dirtyMiddlewares)
         this.#setRead(`s${key}`, before.read, [])
+        this.#setUses(`s${key}`, before, NO_USES, dirtyMiddlewares, out)
         this.#useTransport(before.transport, null)
         if (this.table.services[key] !== undefined) {
           delete this.table.services[key]
@@ -223,27 +280,30 @@ export class TableState {
         continue
       }
       const ok = services.resolve(key) !== null
+      // The tainted services were compiled together (the sorted walk): each of them may say otherwise now.
+      if (services.walked && !taintedQueued) {
+        taintedQueued = true
+        for (const k of this.#tainted) if (!recompiled.has(k)) queue.push(k)
+      }
+      const why = ok ? undefined : services.whyNot(key)
       let value = services.out.services[key]
-      let touched: string[] = NONE
-      let read: string[] = NONE
+      let uses: UserRecord = { ...NO_USES, internal: listOf(internalNow.get(`s${key}`)) }
       const refs = services.out.serviceMiddlewares.get(key)
       if (value !== undefined && refs !== undefined) {
         const mc = new MiddlewareCompiler(http.middlewares, this.#o.target)
         value = withServiceMiddlewares(key, value, refs, mc, d)
-        touched = Object.keys(mc.middlewares)
-        read = [...mc.read]
-        if (touched.length === 0) touched = NONE
-        if (read.length === 0) read = NONE
+        uses = { ...usesOf(mc), internal: uses.internal }
         for (const [k, mw] of Object.entries(mc.middlewares)) touchedNow.set(k, mw)
       }
       const transport = touchesTransport(svc, http)
-      this.#services.set(key, { ...before!, ok, touched, read, transport })
-      this.#setTouched(`s${key}`, before?.touched ?? [], touched, dirtyMiddlewares)
-      this.#setRead(`s${key}`, before?.read ?? [], read)
+      this.#services.set(key, { ...before!, ...uses, ok, ...(why === undefined ? { why: undefined } : { why }), transport })
+      this.#setTouched(`s${key}`, before?.touched ?? [], uses.touched, dirtyMiddlewares)
+      this.#setRead(`s${key}`, before?.read ?? [], uses.read)
+      this.#setUses(`s${key}`, before ?? NO_USES, uses, dirtyMiddlewares, out)
       this.#useTransport(before?.transport ?? null, transport)
       if (keepOrSet(this.table.services, key, value)) out.services.add(key)
       if (keepOrSet(this.endpoints, key, this.#shared(services.out.endpoints[key]))) out.endpoints.add(key)
-      if (before?.ok !== ok) {
+      if (before?.ok !== ok || before?.why !== why) {
         statusChanged.add(key)
         for (const p of this.#parents.get(key) ?? []) queue.push(p)
       }
@@ -284,6 +344,8 @@ export class TableState {
       }
       const touched = new Set<string>()
       const read = new Set<string>()
+      const reports: EdgeDiagnostic[] = []
+      owner = `r${name}`
       for (const [n, r, option] of outputs) {
         let built: TableRouter | null = null
         if (r !== null) {
@@ -300,6 +362,7 @@ export class TableState {
             touchedNow.set(k, mw)
           }
           for (const k of mc.read) read.add(k)
+          for (const list of mc.reports.values()) reports.push(...list)
         }
         const previous = this.table.routers[n]
         if (keepOrSet(this.table.routers, n, built ?? undefined)) out.routers.set(n, previous)
@@ -311,42 +374,49 @@ export class TableState {
           out,
         )
       }
+      owner = ''
+      const uses: UserRecord = {
+        touched: touched.size === 0 ? NONE : [...touched],
+        read: read.size === 0 ? NONE : [...read],
+        reports: reports.length === 0 ? NO_REPORTS : reports,
+        internal: listOf(internalNow.get(`r${name}`)),
+      }
       if (router === undefined) this.#routers.delete(name)
-      else
-        this.#routers.set(name, {
-          ...before!,
-          outputs: outputs.map(([n]) => n),
-          touched: touched.size === 0 ? NONE : [...touched],
-          read: read.size === 0 ? NONE : [...read],
-        })
-      this.#setTouched(`r${name}`, before?.touched ?? [], [...touched], dirtyMiddlewares)
-      this.#setRead(`r${name}`, before?.read ?? [], [...read])
+      else this.#routers.set(name, { ...before!, ...uses, outputs: outputs.map(([n]) => n) })
+      this.#setTouched(`r${name}`, before?.touched ?? [], uses.touched, dirtyMiddlewares)
+      this.#setRead(`r${name}`, before?.read ?? [], uses.read)
+      this.#setUses(`r${name}`, before ?? NO_USES, router === undefined ? NO_USES : uses, dirtyMiddlewares, out)
     }
 
-    // Middlewares in use: their table entry and what the edge cannot do with them.
+    // Middlewares: their table entry (those in use) and their diagnostics (middlewareDiagnostics).
     for (const key of dirtyMiddlewares) {
       const page = this.#pageOf(key)
       if (page !== undefined) this.#pageUsers.get(page)?.delete(key)
+      let mw: TableMiddleware | undefined
       if (!this.#touchers.get(key)?.size) {
         if (this.table.middlewares[key] !== undefined) {
           delete this.table.middlewares[key]
           out.middlewares.add(key)
         }
-        this.#diagnostics.set(`m${key}`, [])
-        continue
+      } else {
+        const value = touchedNow.get(key) ?? this.#entryOf(http, key)
+        if (value !== undefined && keepOrSet(this.table.middlewares, key, value)) out.middlewares.add(key)
+        mw = this.table.middlewares[key]
       }
-      const value = touchedNow.get(key) ?? this.#entryOf(http, key)
-      if (value === undefined) continue
-      if (keepOrSet(this.table.middlewares, key, value)) out.middlewares.add(key)
-      const mw = this.table.middlewares[key]!
-      const own = new EdgeDiagnostics()
-      middlewareProblems(key, mw, services, this.#o.target, own)
-      this.#diagnostics.set(`m${key}`, own.items)
+      owner = `m${key}`
+      const reports = this.#reports.get(key)
+      const oversize = mw === undefined ? undefined : oversizeOf(http, key, mw)
+      this.#diagnostics.set(`m${key}`, middlewareDiagnostics(key, mw, reports && [...reports.values()].map((r) => r.d), oversize, services, this.#o.target))
+      owner = ''
+      const internal = listOf(internalNow.get(`m${key}`))
+      this.#setInternal(`m${key}`, this.#middlewareInternal.get(key) ?? NONE, internal, out)
+      if (internal.length === 0) this.#middlewareInternal.delete(key)
+      else this.#middlewareInternal.set(key, internal)
       const newPage = this.#pageOf(key)
       if (newPage !== undefined) addTo(this.#pageUsers, newPage, key)
     }
 
-    // Transports in use.
+    // Transports in use, and their channels.
     for (const [tk, st] of Object.entries(services.out.transports)) {
       if (!this.#transportUses.get(tk)) continue
       if (keepOrSet(this.table.transports, tk, st)) out.transports.add(tk)
@@ -357,6 +427,14 @@ export class TableState {
       this.#diagnostics.set(`t${tk}`, [])
       out.transports.add(tk)
     }
+    for (const tk of out.transports) {
+      const st = this.table.transports[tk] && http.serversTransports[tk]
+      const channel = st ? compileTransport(tk, st, this.#o.target, new EdgeDiagnostics()).channel : undefined
+      if (channel) this.#channelOf.set(tk, channel)
+      else this.#channelOf.delete(tk)
+      this.#channels = null
+    }
+    this.#updateDirect(out)
 
     // Diagnostics, to the entries they are about (service ones come once per batch compile).
     const byEntry = new Map<string, EdgeDiagnostic[]>()
@@ -371,6 +449,110 @@ export class TableState {
 
     out.tls = out.tls && this.#updateTls(config)
     return out
+  }
+
+  /** The services that reach one of `cycles` (ancestors through the parents index, cycles included). */
+  #above(cycles: ReadonlySet<string>): Set<string> {
+    const out = new Set(cycles)
+    const queue = [...cycles]
+    while (queue.length > 0) {
+      for (const p of this.#parents.get(queue.pop()!) ?? []) {
+        if (out.has(p) || this.#services.get(p) === undefined) continue
+        out.add(p)
+        queue.push(p)
+      }
+    }
+    return out
+  }
+
+  /** The transports' channels (buildEdgeTable's `channels`). */
+  channels(): UpstreamChannel[] {
+    if (this.#channels === null) {
+      const byBinding = new Map<string, UpstreamChannel>()
+      for (const [tk, c] of this.#channelOf) {
+        const shared = byBinding.get(c.binding)
+        if (shared) shared.transports.push(tk)
+        else byBinding.set(c.binding, { ...c, transports: [tk] })
+      }
+      this.#channels = sortedChannels(byBinding.values())
+    }
+    return this.#channels
+  }
+
+  /** edgeTableStage's directUpstreams of the table (workerd only: none otherwise). */
+  directUpstreams(): string[] {
+    if (this.#direct === null) this.#direct = [...this.#directCount.keys()].sort().slice(0, MAX_DIRECT_UPSTREAMS)
+    return this.#direct
+  }
+
+  /** The direct upstreams of the services whose entry, servers or transport changed. */
+  #updateDirect(out: TableDelta): void {
+    if (this.#o.target !== 'workerd') return
+    const changed = new Set([...out.services, ...out.endpoints])
+    for (const tk of out.transports) for (const s of this.#servicesOfTransport.get(tk) ?? []) changed.add(s)
+    for (const key of changed) {
+      const svc = this.table.services[key]
+      const now = svc ? serviceDirectUpstreams(svc, this.table.transports, this.endpoints[key]) : NONE
+      const before = this.#directOf.get(key) ?? NONE
+      if (sameValue(before, now)) continue
+      for (const a of before) {
+        const n = this.#directCount.get(a)! - 1
+        if (n === 0) this.#directCount.delete(a)
+        else this.#directCount.set(a, n)
+      }
+      for (const a of now) this.#directCount.set(a, (this.#directCount.get(a) ?? 0) + 1)
+      if (now.length === 0) this.#directOf.delete(key)
+      else this.#directOf.set(key, now)
+      this.#direct = null
+    }
+  }
+
+  /** Records what a router or service reported on middlewares and which internal services it resolved. */
+  #setUses(who: string, before: UserRecord, now: UserRecord, changed: Set<string>, out: TableDelta): void {
+    if (before.reports !== now.reports) {
+      for (const r of before.reports) {
+        const byMessage = this.#reports.get(r.name)
+        const found = byMessage?.get(r.message)
+        if (!byMessage || !found) continue
+        if (--found.n > 0) continue
+        byMessage.delete(r.message)
+        if (byMessage.size === 0) this.#reports.delete(r.name)
+        changed.add(r.name)
+      }
+      for (const r of now.reports) {
+        let byMessage = this.#reports.get(r.name)
+        if (!byMessage) this.#reports.set(r.name, (byMessage = new Map()))
+        const found = byMessage.get(r.message)
+        if (found) found.n++
+        else {
+          byMessage.set(r.message, { d: r, n: 1 })
+          changed.add(r.name)
+        }
+      }
+    }
+    this.#setInternal(who, before.internal, now.internal, out)
+  }
+
+  /** Internal services are in the table while someone resolves them (as ServiceCompiler.resolve puts them there). */
+  #setInternal(who: string, before: readonly string[], now: readonly string[], out: TableDelta): void {
+    if (before === now) return
+    for (const ref of before) {
+      const users = this.#internalUsers.get(ref)
+      if (!users?.delete(who) || users.size > 0) continue
+      this.#internalUsers.delete(ref)
+      delete this.table.services[ref]
+      out.services.add(ref)
+    }
+    for (const ref of now) {
+      const users = this.#internalUsers.get(ref)
+      if (users) {
+        users.add(who)
+        continue
+      }
+      this.#internalUsers.set(ref, new Set([who]))
+      this.table.services[ref] = { kind: 'internal', service: INTERNAL_SERVICES[ref]! }
+      out.services.add(ref)
+    }
   }
 
   #pageOf(key: string): string | undefined {
@@ -538,6 +720,67 @@ class TlsConflicts {
 
 /** Shared by every record whose list is empty (most of them: there are 100k routers). */
 const NONE = Object.freeze([]) as unknown as string[]
+const NO_REPORTS = Object.freeze([]) as unknown as EdgeDiagnostic[]
+const NO_USES: UserRecord = Object.freeze({ touched: NONE, read: NONE, reports: NO_REPORTS, internal: NONE })
+
+/** As edgeTableStage bounds them (pipeline/edge-table.ts). */
+const MAX_DIRECT_UPSTREAMS = 256
+
+/**
+ * The batch's service compiler: the first time a service that reaches a cycle is asked for, all
+ * of those are compiled first, in sorted order (buildEdgeTable's walk), before it is answered.
+ */
+class BatchServices extends ServiceCompiler {
+  readonly #tainted: ReadonlySet<string>
+  /** Whether the tainted services were compiled (this batch). */
+  walked = false
+
+  constructor(
+    http: HTTPConfiguration,
+    target: EdgeTableOptions['target'],
+    d: EdgeDiagnostics,
+    tunnel: EdgeTableOptions['tunnel'],
+    tainted: ReadonlySet<string>,
+  ) {
+    super(http, target, d, tunnel)
+    this.#tainted = tainted
+  }
+
+  override resolve(reference: string): string | null {
+    if (!this.walked && this.#tainted.size > 0) {
+      const key = localKey(reference)
+      if (key !== null && this.#tainted.has(key)) {
+        this.walked = true
+        for (const k of [...this.#tainted].sort()) super.resolve(k)
+      }
+    }
+    return super.resolve(reference)
+  }
+}
+
+/** What a MiddlewareCompiler's expansions touched, read and reported. */
+function usesOf(mc: MiddlewareCompiler): UserRecord {
+  const touched = Object.keys(mc.middlewares)
+  const reports: EdgeDiagnostic[] = []
+  for (const list of mc.reports.values()) reports.push(...list)
+  return {
+    touched: touched.length === 0 ? NONE : touched,
+    read: mc.read.size === 0 ? NONE : [...mc.read],
+    reports: reports.length === 0 ? NO_REPORTS : reports,
+    internal: NONE,
+  }
+}
+
+function listOf(set: ReadonlySet<string> | undefined): string[] {
+  return set === undefined || set.size === 0 ? NONE : [...set]
+}
+
+/** Bytes of a middleware's configuration when it is too large to publish (MiddlewareCompiler's `oversize`). */
+function oversizeOf(http: Required<HTTPConfiguration>, key: string, mw: TableMiddleware): number | undefined {
+  if (mw.config !== null) return undefined
+  const bytes = jsonBytes((http.middlewares[key] as Record<string, unknown> | undefined)?.[mw.type])
+  return bytes > MAX_MIDDLEWARE_BYTES ? bytes : undefined
+}
 
 /** The transport key a load balancer names (whether or not it exists). */
 function transportOf(svc: Service): string | null {

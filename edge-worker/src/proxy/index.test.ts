@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { TableServer } from '../../../shared/table/schema.ts'
 import type { EdgeRequest } from '../request.ts'
-import { parseZones, reverseProxy, type ProxyOptions } from './index.ts'
+import fc from 'fast-check'
+import { directUpstreamBinding } from '../../../shared/table/upstream-bindings.ts'
+import { parseZones, reverseProxy, urlKeepsHost, urlKeepsPath, type ProxyOptions } from './index.ts'
 import { ProxyError, type UpstreamRequest } from './transport.ts'
 
 const server = (url: string, extra: Partial<TableServer> = {}): TableServer => ({ url, weight: 1, preservePath: false, fenced: false, up: true, ...extra })
@@ -156,5 +158,60 @@ describe('reverse proxy', () => {
       fetchVia: async () => new Response('ok', { headers: { connection: 'x-hop', 'x-hop': '1', 'keep-alive': 'timeout=5', 'x-keep': '1' } }),
     })
     expect(Object.fromEntries(res.headers)).toEqual({ 'content-type': 'text/plain;charset=UTF-8', 'x-keep': '1' })
+  })
+
+  it("sends the client Host in the URL through a direct upstream's binding, when the URL keeps it as sent", async () => {
+    const direct = { fetch: async () => new Response('direct') }
+    const env = { [directUpstreamBinding('10.1.0.1:8080')]: direct }
+    const pass = await through(server('http://10.1.0.1:8080'), { env })
+    expect([pass.sent.via, pass.sent.req.url, pass.sent.req.channel, pass.sent.req.hostFromUrl]).toEqual([
+      'fetch',
+      'http://app.example/a/b?x=1&y=2',
+      direct,
+      true,
+    ])
+    // A Host the URL would rewrite (case, default port) goes over the socket, as sent.
+    const upper = await through(server('http://10.1.0.1:8080'), { env }, request({ host: 'App.example' }))
+    expect([upper.sent.via, upper.sent.req.host]).toEqual(['socket', 'App.example'])
+    // Not for HTTPS servers, nor for a transport with its own network.
+    expect((await through(server('https://10.1.0.1:8080'), { env: { [directUpstreamBinding('10.1.0.1:8080')]: direct } })).sent.via).toBe('socket')
+  })
+})
+
+describe('urlKeepsPath', () => {
+  it('holds exactly when http://h/PATH parses back to PATH (dot segments, plain or escaped)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('/', '.', '%2e', '%2E', 'a', '%41', '?', '..') }), (tail) => {
+        const target = `/${tail}`
+        expect(urlKeepsPath(target), target).toBe(new URL(`http://h${target}`).href === `http://h${target}`)
+      }),
+      { numRuns: 3000 },
+    )
+    for (const t of ['/', '/.well-known/x', '/a..b/c.', '/x?y=/../z']) expect(urlKeepsPath(t), t).toBe(true)
+    for (const t of ['/x/../y', '/./a', '/%2e%2E/a', '/a/.', '/.%2e?q']) expect(urlKeepsPath(t), t).toBe(false)
+  })
+})
+
+describe('urlKeepsHost', () => {
+  it('holds exactly when http://HOST parses back to HOST', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.domain(),
+          fc.ipV4(),
+          fc.ipV4Extended(),
+          fc.tuple(fc.domain(), fc.integer({ min: 0, max: 70000 })).map(([d, p]) => `${d}:${p}`),
+          fc.tuple(fc.ipV4Extended(), fc.constantFrom('', ':80', ':8080', ':080')).map(([d, p]) => d + p),
+          fc.string({ unit: fc.constantFrom('a', 'B', '.', '-', '_', '0', '9', ':', 'x', '%', '@') }),
+        ),
+        (host) => {
+          if (!urlKeepsHost(host)) return
+          expect(new URL(`http://${host}/`).host).toBe(host)
+        },
+      ),
+      { numRuns: 3000 },
+    )
+    for (const host of ['app.example', 'app.example:8080', '10.0.0.1', 'a_b.example.', 'x-y']) expect(urlKeepsHost(host), host).toBe(true)
+    for (const host of ['App.example', 'app.example:80', '0x7f.1', '010.0.0.1', '1.2.3.4.', 'a b', 'a@b', '[::1]']) expect(urlKeepsHost(host), host).toBe(false)
   })
 })

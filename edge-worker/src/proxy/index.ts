@@ -5,21 +5,28 @@
  * upstream must see (the client's with passHostHeader, the server's without), redirects passed
  * back as they are, bodies streamed both ways. Failures answer Traefik's statuses and bodies.
  *
- * Transport: for a server the table marks for the cluster's tunnel (Cloudflare target: pod,
- * ClusterIP and node addresses), the Workers VPC Network binding's fetch() (./tunnel-transport.ts);
- * otherwise fetch() when the upstream is to see the server's own host, and on Cloudflare (which
- * keeps an in-zone Host, and with CLOUDFLARE_ZONES sends the client's Host to an in-zone upstream
- * through cf.resolveOverride); otherwise, on workerd, HTTP/1.1 over a socket, because workerd's
- * fetch() always writes the URL's host: kept-alive connections of the UpstreamPool Durable Object
- * (./socket-pool) when bound, else one socket per request (WebSocket upgrades always: relayed
- * frame by frame).
+ * Transport (chosen per request in the handler below): for a server the table marks for the
+ * cluster's tunnel (Cloudflare target: pod, ClusterIP and node addresses), the Workers VPC Network
+ * binding's fetch() (./tunnel-transport.ts); otherwise fetch() when the upstream is to see the
+ * server's own host, and on Cloudflare (which keeps an in-zone Host, and with CLOUDFLARE_ZONES
+ * sends the client's Host to an in-zone upstream through cf.resolveOverride); the fetch() of a
+ * direct upstream service (a fixed-address service of the workerd config,
+ * shared/table/upstream-bindings.ts) when the upstream is to see the client's Host and the server
+ * has one; otherwise, on workerd, HTTP/1.1 over a socket, because workerd's fetch() always writes
+ * the URL's host, and because only a socket can send a ServersTransport's serverName as SNI:
+ * kept-alive connections of the UpstreamPool Durable Object (./socket-pool) when bound, else one
+ * socket per request (WebSocket upgrades always: relayed frame by frame). A ServersTransport
+ * with its own trust or client certificate has its own channel (a worker binding; ./dial.ts),
+ * which the fetch and socket paths go through.
  *
  * @module
  */
 import type { EdgeTarget } from '../../../shared/table/capabilities.ts'
 import type { TableServer, TableTransport } from '../../../shared/table/schema.ts'
+import { directUpstreamBinding } from '../../../shared/table/upstream-bindings.ts'
 import { STATUS_TEXT, type Handler } from '../request.ts'
 import { withResponseHeaders } from '../response.ts'
+import type { Channel } from './dial.ts'
 import { fetchTransport } from './fetch-transport.ts'
 import { tunnelTransport } from './tunnel-transport.ts'
 import { failedBeforeSending, markNotSent } from './not-sent.ts'
@@ -31,6 +38,8 @@ export interface ProxyOptions {
   target: EdgeTarget
   passHostHeader: boolean
   transport: TableTransport | null
+  /** The worker's bindings: where a transport's channel is looked up. */
+  env?: Record<string, unknown>
   /** The cluster's tunnel (the VPC Network binding), for servers the table marks `tunnel`. */
   tunnelVia?: Transport
   /** Cloudflare: the zones the worker's routes are in (CLOUDFLARE_ZONES), for cf.resolveOverride. */
@@ -80,6 +89,18 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
   const dialTimeoutMs = options.transport?.dialTimeoutMs ?? DEFAULT_DIAL_MS
   const responseHeaderTimeoutMs = options.transport?.responseHeaderTimeoutMs ?? 0
   const idleConnTimeoutMs = options.transport?.idleConnTimeoutMs ?? DEFAULT_IDLE_CONN_MS
+  const maxIdleConnsPerHost = options.transport?.maxIdleConnsPerHost
+  // serverName is sent (SNI, verified name) over a socket on workerd; Cloudflare's is a diagnostic.
+  const serverName =
+    tls && options.target === 'workerd' && options.transport?.serverName && options.transport.serverName !== address.hostname
+      ? options.transport.serverName
+      : undefined
+  const channelName = options.transport?.binding
+  const channel = channelName === undefined ? undefined : (options.env?.[channelName] as Channel | undefined)
+  // A plain-HTTP server the workerd config gives a fixed-address service of its own: its fetch()
+  // keeps the client's Host (shared/table/upstream-bindings.ts).
+  const directChannel =
+    !tls && options.target === 'workerd' && channelName === undefined ? (options.env?.[directUpstreamBinding(base.host)] as Channel | undefined) : undefined
 
   const failed = (err: unknown, direct: boolean, method: string): Response => {
     const status = err instanceof ProxyError ? err.status : 500
@@ -110,6 +131,7 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
     let transport: Transport
     let direct: boolean
     let hostFromUrl: boolean
+    let hostInUrl = false
     let url = origin + target
     let resolveOverride: string | undefined
     if (viaTunnel !== null) {
@@ -119,13 +141,20 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
       hostFromUrl = tunnel === 'url'
       if (hostFromUrl) headers.delete('host')
     } else {
-      direct = options.target === 'cloudflare' || host.toLowerCase() === serverHost
-      // fetch() gets its Host set by the transport; the socket transports write req.host themselves.
+      // fetch() when the upstream is to see what the URL says (or on Cloudflare); a direct upstream's
+      // fetch() when it is to see the client's Host; else a socket, which writes req.host itself.
+      // fetch() would also resolve dot segments that sanitizePath: false lets through: such a path
+      // goes over the socket, as it came (Cloudflare has no socket to the upstream: documented).
+      const keepsPath = urlKeepsPath(target)
+      direct = options.target === 'cloudflare' || (serverName === undefined && host.toLowerCase() === serverHost && keepsPath)
+      // fetch() drops TE: a request that keeps `TE: trailers` (Go's proxy does) goes over the socket.
+      hostInUrl = !direct && keepsPath && !websocket && directChannel !== undefined && urlKeepsHost(host) && (clean || !headers.has('te'))
       if (!direct) headers.delete('host')
-      transport = direct ? viaFetch : websocket ? viaSocketWebSocket : viaSocket
+      transport = direct || hostInUrl ? viaFetch : websocket ? viaSocketWebSocket : viaSocket
       // workerd writes the URL's host, which is `host` on the fetch path there.
-      hostFromUrl = direct && options.target !== 'cloudflare'
-      if (overridable && host.toLowerCase() !== serverHost && inZones(hostnameOf(host), options.zones)) {
+      hostFromUrl = hostInUrl || (direct && options.target !== 'cloudflare')
+      if (hostInUrl) url = `http://${host}${target}`
+      else if (overridable && host.toLowerCase() !== serverHost && inZones(hostnameOf(host), options.zones)) {
         // The URL names the client's host (so the Host Cloudflare sends), resolved as the server's.
         url = `${tls ? 'https:' : 'http:'}//${hostnameOf(host)}${base.port ? `:${base.port}` : ''}${target}`
         resolveOverride = address.hostname
@@ -144,9 +173,51 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
       dialTimeoutMs,
       responseHeaderTimeoutMs,
       idleConnTimeoutMs,
+      maxIdleConnsPerHost,
+      serverName,
+      channelName,
+      channel: hostInUrl ? directChannel : channel,
       signal: req.signal,
-    }).then(websocket ? answeredUpgrade : answered, (err) => failed(err, direct, req.method))
+    }).then(websocket ? answeredUpgrade : answered, (err) => failed(err, direct || hostInUrl, req.method))
   }
+}
+
+const CANONICAL_IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
+
+/**
+ * Whether `http://${host}` keeps the Host exactly as the client sent it: URL parsing lowercases,
+ * drops a default port and rewrites numeric forms of IPv4 (`0x7f.1`), and such a Host goes over
+ * a socket instead, as it came.
+ */
+export function urlKeepsHost(host: string): boolean {
+  let keeps = keepsHost.get(host)
+  if (keeps === undefined) {
+    // Hosts repeat: remembered (a bounded set, forgotten whole when full) rather than parsed per request.
+    if (keepsHost.size >= 4096) keepsHost.clear()
+    keepsHost.set(host, (keeps = parseKeepsHost(host)))
+  }
+  return keeps
+}
+
+const keepsHost = new Map<string, boolean>()
+
+function parseKeepsHost(host: string): boolean {
+  const m = /^([a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?)(?::([1-9]\d{0,4}))?$/.exec(host)
+  if (m === null || m[2] === '80' || (m[2] !== undefined && Number(m[2]) > 65535)) return false
+  const name = m[1]!
+  const last = name.slice(name.lastIndexOf('.', name.length - 2) + 1).replace(/\.$/, '')
+  return /^(\d+|0x[0-9a-f]*)$/.test(last) ? CANONICAL_IPV4.test(name) : true
+}
+
+const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?:[/?]|$)/i
+
+/**
+ * Whether URL parsing keeps `target` (path and query) as it is: it resolves `.` and `..` segments,
+ * spelled plain or `%2e`, which only a path that sanitizePath left alone still has.
+ */
+export function urlKeepsPath(target: string): boolean {
+  // Most paths have neither a dot nor an escape after a slash: no regexp for them.
+  return (!target.includes('/.') && !target.includes('/%')) || !DOT_SEGMENT.test(target.split('?', 1)[0]!)
 }
 
 /** Whether `hostname` is one of `zones` or below one. */

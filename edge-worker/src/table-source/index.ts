@@ -8,6 +8,10 @@
 //                          TABLE_BEACON_TOKEN is set too (else nothing ever updates it)
 //   TABLE_BEACON_MS        optional, how often an isolate asks the beacon (default 2000)
 //   TABLE_BEACON_TOKEN     the bearer token of the beacon's PUT endpoint (./beacon-endpoint.ts)
+//   TABLE_CLOCK_SKEW_MS    optional, how far the control plane's clock may be ahead: a pointer is
+//                          refused once its expiresAt plus this has passed (default 300000)
+//   TABLE_MIN_ISSUED_AT    optional, pointers issued before this (ms since the epoch, or an ISO
+//                          date) are refused: a floor against replays (docs/table.md, "Replays")
 import type { RoutingView } from '../../../shared/table/view.ts'
 import type { WaitUntil } from '../../../shared/table/source.ts'
 import { beaconReader } from './beacon-client.ts'
@@ -26,6 +30,8 @@ export interface TableSourceEnv extends BeaconEnv {
   TABLE_REFRESH_MS?: string
   TABLE_REFRESH_WAIT_MS?: string
   TABLE_BEACON_MS?: string
+  TABLE_CLOCK_SKEW_MS?: string
+  TABLE_MIN_ISSUED_AT?: string
 }
 
 /** shared/table's TableSource, for any view type (tests use their own). */
@@ -35,6 +41,12 @@ export interface HostTableSource<View = RoutingView> {
 }
 
 let perIsolate: { kv: KVNamespace; source: HostTableSource<unknown> } | null = null
+
+/** The isolate's KV table source, once a request made one (the internal services read documents through it). */
+export function isolateTableSource(env: { ROUTES?: unknown }): KvTableSource<unknown> | null {
+  const p = perIsolate
+  return p !== null && p.kv === env.ROUTES && p.source instanceof KvTableSource ? (p.source as KvTableSource<unknown>) : null
+}
 
 /**
  * One source per isolate (the cache lives as long as the isolate); misconfiguration answers
@@ -55,6 +67,8 @@ export function tableSourceFromEnv<View = RoutingView>(
       prepare: table.prepare,
       refreshIntervalMs: numberOr(env.TABLE_REFRESH_MS, 5000),
       refreshWaitMs: numberOr(env.TABLE_REFRESH_WAIT_MS, 0),
+      clockSkewMs: numberOr(env.TABLE_CLOCK_SKEW_MS, 5 * 60_000),
+      ...(env.TABLE_MIN_ISSUED_AT ? { minIssuedAt: instant(env.TABLE_MIN_ISSUED_AT) } : {}),
       ...(env.TABLE_BEACON && env.TABLE_BEACON_TOKEN
         ? { beacon: { read: beaconReader(env.TABLE_BEACON), intervalMs: numberOr(env.TABLE_BEACON_MS, 2000) } }
         : {}),
@@ -70,4 +84,11 @@ export function tableSourceFromEnv<View = RoutingView>(
 function numberOr(text: string | undefined, fallback: number): number {
   const n = Number(text)
   return text !== undefined && text !== '' && Number.isFinite(n) && n >= 0 ? n : fallback
+}
+
+/** Milliseconds since the epoch, or an ISO date; throws (the edge answers it is misconfigured) otherwise. */
+function instant(text: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : Date.parse(text)
+  if (!Number.isFinite(n)) throw new Error(`TABLE_MIN_ISSUED_AT ${JSON.stringify(text)} is neither milliseconds since the epoch nor a date`)
+  return n
 }

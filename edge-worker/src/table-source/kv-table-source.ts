@@ -48,6 +48,13 @@ export interface KvTableSourceOptions<View> {
    * case the beacon is behind or down. The newest verified pointer of the two wins.
    */
   beacon?: { read: () => Promise<string | null>; intervalMs?: number }
+  /**
+   * How far the control plane's clock may be ahead of this one: a pointer is refused once
+   * `expiresAt + clockSkewMs` has passed. Default 5 minutes.
+   */
+  clockSkewMs?: number
+  /** Pointers issued before this (ms since the epoch) are refused: the operator's floor against replays. */
+  minIssuedAt?: number
   now?: () => number
   log?: (message: string) => void
 }
@@ -74,20 +81,30 @@ interface Loaded<View> {
 }
 
 export class KvTableSource<View> {
-  readonly #o: Required<Omit<KvTableSourceOptions<View>, 'kv' | 'verify' | 'prepare' | 'schema' | 'beacon'>> & KvTableSourceOptions<View>
+  readonly #o: Required<Omit<KvTableSourceOptions<View>, 'kv' | 'verify' | 'prepare' | 'schema' | 'beacon' | 'minIssuedAt'>> & KvTableSourceOptions<View>
   #good: Loaded<View> | null = null
   #lastCheck = -Infinity
   #lastKvCheck = -Infinity
   #beaconDown = false
   #refreshing: Promise<void> | null = null
-  #refused: string | null = null
+  /**
+   * Pointers refused, and when each may be looked at again: a tampered blob may be repaired, a
+   * blob may finish propagating, so a refusal is retried with backoff (1 s, doubling to a minute)
+   * rather than for good. Only the last few are kept.
+   */
+  readonly #refused = new Map<string, { retryAt: number; delayMs: number }>()
   #lastError: string | null = null
+  /** The current version's endpoints, all shards, when asked (Traefik's API: serverStatus). */
+  #allEndpoints: { version: string; parts: Promise<unknown[]> } | null = null
+  /** The last document read (a blob the table's internal services name). */
+  #document: { digest: string; text: Promise<string> } | null = null
 
   constructor(options: KvTableSourceOptions<View>) {
     this.#o = {
       refreshIntervalMs: 5000,
       refreshWaitMs: 0,
       retryMs: 1000,
+      clockSkewMs: 5 * 60_000,
       now: Date.now,
       log: (m) => console.error(m),
       ...options,
@@ -97,6 +114,32 @@ export class KvTableSource<View> {
   state(): TableSourceState {
     const m = this.#good?.manifest
     return { version: m?.routes.version ?? null, issuedAt: m?.issuedAt ?? null, lastError: this.#lastError }
+  }
+
+  /**
+   * Every endpoints part of the current version (rest and all shards), for the internal services
+   * that show every server's health; read once per version, verified like the rest.
+   */
+  allEndpoints(): Promise<unknown[]> {
+    const m = this.#good?.manifest
+    if (!m) return Promise.resolve([])
+    if (this.#allEndpoints?.version !== m.endpoints.version) {
+      const digests = [...new Set([m.endpoints.rest, ...m.endpoints.buckets.filter((d): d is string => d !== null)])]
+      const parts = this.#readTexts(digests).then((texts) => texts.map((t) => JSON.parse(t) as unknown))
+      this.#allEndpoints = { version: m.endpoints.version, parts }
+      parts.catch(() => (this.#allEndpoints = null))
+    }
+    return this.#allEndpoints!.parts
+  }
+
+  /** A document the current table names by digest (the internal services' data), verified against it. */
+  document(digest: string): Promise<string> {
+    if (this.#document?.digest !== digest) {
+      const text = this.#readTexts([digest]).then(([t]) => t!)
+      this.#document = { digest, text }
+      text.catch(() => (this.#document = null))
+    }
+    return this.#document!.text
   }
 
   /** The prepared view that serves `host` when nothing needs loading or waiting for, else null. */
@@ -200,26 +243,58 @@ export class KvTableSource<View> {
         if (!good) this.#lastError = 'nothing published in the ROUTES namespace yet'
         return
       }
-      const pointer = newest(seen.filter((p) => p !== good?.pointer && p !== this.#refused))
-      if (pointer === null) return
-      const manifest = await o.verify(pointer)
-      const refusal = 'error' in manifest ? manifest.error : refusalOf(manifest, o.schema, good?.manifest ?? null)
-      if (refusal !== null || 'error' in manifest) {
-        this.#refused = pointer
-        this.#fail(refusal ?? 'refused')
-        return
-      }
-      try {
-        this.#good = await this.#load(pointer, manifest, good, hint)
-        this.#lastError = null
-      } catch (err) {
-        // A missing blob may still be on its way (KV propagates slowly): look again next time.
-        if (!(err instanceof MissingBlob)) this.#refused = pointer
-        throw err
+      // Newest first (by the claimed issuedAt); a refused candidate does not hide an older good one.
+      const now = o.now()
+      const candidates = newestFirst(seen.filter((p) => p !== good?.pointer && !(now < (this.#refused.get(p)?.retryAt ?? -Infinity))))
+      for (const pointer of candidates) {
+        const manifest = await o.verify(pointer)
+        const refusal = 'error' in manifest ? manifest.error : this.#refusalOf(manifest, good?.manifest ?? null)
+        if (refusal !== null || 'error' in manifest) {
+          this.#refuse(pointer, refusal ?? 'refused')
+          continue
+        }
+        try {
+          this.#good = await this.#load(pointer, manifest, good, hint)
+          this.#refused.delete(pointer)
+          this.#lastError = null
+          return
+        } catch (err) {
+          // A missing blob may still be on its way (KV propagates slowly): look again next time.
+          if (err instanceof MissingBlob) throw err
+          this.#refuse(pointer, (err as Error).message)
+          return
+        }
       }
     } catch (err) {
       this.#fail((err as Error).message)
     }
+  }
+
+  /** Backs off from `pointer`: it is looked at again after 1 s, then 2, 4... up to a minute. Logged the first time. */
+  #refuse(pointer: string, reason: string): void {
+    const before = this.#refused.get(pointer)
+    const delayMs = Math.min(60_000, (before?.delayMs ?? 500) * 2)
+    this.#refused.delete(pointer)
+    this.#refused.set(pointer, { retryAt: this.#o.now() + delayMs, delayMs })
+    if (this.#refused.size > 8) this.#refused.delete(this.#refused.keys().next().value!)
+    if (before === undefined) this.#fail(reason)
+    else this.#lastError = reason
+  }
+
+  /** Why a verified manifest is not taken, or null. */
+  #refusalOf(m: TableManifest, inUse: TableManifest | null): string | null {
+    const o = this.#o
+    if (m.schema !== o.schema) {
+      return `table schema ${JSON.stringify(m.schema)} is not ${JSON.stringify(o.schema)}, the one this edge reads`
+    }
+    if (inUse && m.issuedAt < inUse.issuedAt) return 'pointer is older than the table in use (replayed?)'
+    if (o.minIssuedAt !== undefined && m.issuedAt < o.minIssuedAt) {
+      return `pointer issued before TABLE_MIN_ISSUED_AT (${new Date(m.issuedAt).toISOString()}; replayed?)`
+    }
+    if (m.expiresAt !== undefined && o.now() > m.expiresAt + o.clockSkewMs) {
+      return `pointer expired at ${new Date(m.expiresAt).toISOString()} (replayed, or the control plane has not signed it again)`
+    }
+    return null
   }
 
   /** The beacon's pointer; null (KV alone decides) when it is unreachable, said once per outage. */
@@ -325,18 +400,12 @@ function zip<A, B>(a: A[], b: B[]): Array<[A, B]> {
   return a.map((x, i) => [x, b[i]!])
 }
 
-/** The pointer whose (not yet verified) issuedAt is the latest; verification comes after. */
-function newest(pointers: string[]): string | null {
-  let best: string | null = null
-  let bestAt = -Infinity
-  for (const p of pointers) {
-    const at = peekIssuedAt(p)
-    if (best === null || at > bestAt) {
-      best = p
-      bestAt = at
-    }
-  }
-  return best
+/** The pointers by their (not yet verified) issuedAt, latest first; verification comes after. */
+function newestFirst(pointers: string[]): string[] {
+  return [...new Set(pointers)]
+    .map((p) => [p, peekIssuedAt(p)] as const)
+    .sort((a, b) => b[1] - a[1])
+    .map(([p]) => p)
 }
 
 function peekIssuedAt(jws: string): number {
@@ -348,14 +417,6 @@ function peekIssuedAt(jws: string): number {
   } catch {
     return -Infinity
   }
-}
-
-function refusalOf(m: TableManifest, schema: string | number, inUse: TableManifest | null): string | null {
-  if (m.schema !== schema) {
-    return `table schema ${JSON.stringify(m.schema)} is not ${JSON.stringify(schema)}, the one this edge reads`
-  }
-  if (inUse && m.issuedAt < inUse.issuedAt) return 'pointer is older than the table in use (replayed?)'
-  return null
 }
 
 class MissingBlob extends Error {}

@@ -5,26 +5,35 @@
  *
  * @module
  */
-import bcrypt from 'bcryptjs'
 import { sha1 } from '@noble/hashes/legacy.js'
+import { bcryptCheck, bcryptCost, bcryptSteps } from './bcrypt.ts'
 import { sameString } from '../toolkit/constant-time.ts'
 import { md5Crypt } from './md5-crypt.ts'
 
 const utf8 = new TextEncoder()
 
+/** Whether checking `secret` is expensive enough to go through the gate (./check-gate.ts): bcrypt. */
+export function isExpensive(secret: string): boolean {
+  return bcryptCost(secret) !== null
+}
+
+/** The check of an expensive secret, in steps (bcrypt). */
+export function checkSteps(password: Uint8Array, secret: string): Generator<void, boolean, void> {
+  return bcryptSteps(password, secret)
+}
+
 export function checkSecret(password: Uint8Array, secret: string): boolean {
   if (secret.startsWith('{SHA}')) return sameString(secret.slice(5), btoa(String.fromCharCode(...sha1(password))))
-  if (/^\$2[abxy]\$/.test(secret)) {
-    // bcryptjs refuses the `$2x$` revision; Go's bcrypt reads it as `$2a$`.
-    const hash = secret.startsWith('$2x$') ? `$2a$${secret.slice(4)}` : secret
-    try {
-      return bcrypt.compareSync(new TextDecoder().decode(password), hash)
-    } catch {
-      return false
-    }
-  }
+  if (/^\$2[abxy]\$/.test(secret)) return bcryptCheck(password, secret)
   const parts = secret.split('$')
   if (parts.length < 4) return false
   const [, magic, salt] = parts as [string, string, string]
   return sameString(secret, md5Crypt(password, utf8.encode(salt), utf8.encode(`$${magic}$`)))
+}
+
+/** How expensive a secret is to check, to order them: bcrypt by cost, then MD5-crypt, then SHA-1. */
+export function checkCost(secret: string): number {
+  const cost = bcryptCost(secret)
+  if (cost !== null) return 2 ** cost
+  return secret.startsWith('{SHA}') ? 0 : 1
 }

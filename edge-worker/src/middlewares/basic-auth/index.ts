@@ -12,8 +12,10 @@ import { basicAuthConfig, parseUsers } from '../../../../shared/middlewares/user
 import { httpError, type EdgeRequest, type Handler } from '../../request.ts'
 import type { MiddlewareContext } from '../toolkit/types.ts'
 import { unseal } from '../../secrets/unseal.ts'
-import { checkSecret } from './htpasswd.ts'
-import { cachedCheck } from './verify-cache.ts'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { BUSY, gated } from './check-gate.ts'
+import { checkSecret, checkSteps, isExpensive } from './htpasswd.ts'
+import { checkKey, remember, remembered } from './verify-cache.ts'
 
 export function basicAuth(config: BasicAuth, context: MiddlewareContext): (next: Handler) => Handler {
   const { realm, users: plain } = basicAuthConfig(config)
@@ -30,6 +32,7 @@ export function basicAuth(config: BasicAuth, context: MiddlewareContext): (next:
       status: 401,
       headers: { 'content-type': 'text/plain', 'www-authenticate': `Basic realm="${realm}"` },
     })
+  const decoys = new WeakMap<Map<string, string>, (user: string) => string>()
   return (next) =>
     async function basicAuth(req: EdgeRequest) {
       const credentials = basicCredentials(req.headers.get('authorization'))
@@ -37,16 +40,66 @@ export function basicAuth(config: BasicAuth, context: MiddlewareContext): (next:
       // Sealed users that cannot be opened: the route fails closed (the cause is logged once).
       const known = users instanceof Map ? users : await users.catch(() => null)
       if (!known) return httpError(500, 'Internal Server Error')
-      const secret = known.get(credentials.user)
-      // An unknown user costs a check too (against the first user's hash, result dropped), as in
-      // Traefik: answer times must not tell which users exist.
-      const against = secret ?? known.values().next().value!
-      const ok = cachedCheck(against, credentials.password, () => checkSecret(credentials.password, against))
+      const { user, password } = credentials
+      const secret = known.get(user)
+      // Answer times must not tell which users exist: an unknown name is checked too, against a
+      // decoy (one of the users' secrets, always the same one for that name).
+      let decoy = decoys.get(known)
+      if (decoy === undefined) decoys.set(known, (decoy = decoyOf(known)))
+      const against = secret ?? decoy(user)
+      const key = checkKey(user, against, password)
+      let ok = remembered(key)
+      if (ok === undefined) {
+        if (isExpensive(against)) {
+          // bcrypt: one check at a time per isolate, in steps, a few per client (./check-gate.ts);
+          // the same credentials sent in parallel (a browser's first page) wait for one check.
+          let pending = inflight.get(key)
+          if (pending === undefined) {
+            pending = gated(req.clientIp, () => checkSteps(password, against))
+            inflight.set(key, pending)
+            void pending.finally(() => inflight.delete(key))
+          }
+          const checked = await pending
+          if (checked === BUSY) return tooManyChecks()
+          ok = checked
+        } else ok = checkSecret(password, against)
+        remember(key, ok)
+      }
       if (secret === undefined || !ok) return unauthorized()
-      if (config.headerField) req.headers.set(config.headerField, credentials.user)
+      if (config.headerField) req.headers.set(config.headerField, user)
       if (config.removeHeader) req.headers.delete('authorization')
       return next(req)
     }
+}
+
+/**
+ * For an unknown name, the secret it is checked against: one of the users', picked by a digest
+ * of the users' secrets and the name. So the name takes the time some existing user takes, the
+ * same time on every try and on every isolate; which one cannot be told from outside without the
+ * secrets. (Checking every unknown name against the first user's hash made them all take that
+ * user's time, telling apart users whose hashes cost more.)
+ */
+function decoyOf(users: Map<string, string>): (user: string) => string {
+  const secrets = [...users.values()]
+  const seed = sha256(utf8.encode(secrets.join('\n')))
+  return (user) => {
+    const name = utf8.encode(user)
+    const input = new Uint8Array(seed.length + name.length)
+    input.set(seed)
+    input.set(name, seed.length)
+    const d = sha256(input)
+    return secrets[(((d[0]! << 24) | (d[1]! << 16) | (d[2]! << 8) | d[3]!) >>> 0) % secrets.length]!
+  }
+}
+
+const utf8 = new TextEncoder()
+
+/** Expensive checks under way, by remembered-check key: identical ones share the first's answer. */
+const inflight = new Map<string, Promise<boolean | typeof BUSY>>()
+
+/** Too many password checks waiting (./check-gate.ts): refused without one. */
+function tooManyChecks(): Response {
+  return new Response('429 Too Many Requests\n', { status: 429, headers: { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '1' } })
 }
 
 /** Go's Request.BasicAuth: `Basic ` (any case) + standard base64 of `user:password`. */

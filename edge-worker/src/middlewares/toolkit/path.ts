@@ -6,6 +6,9 @@
  * @module
  */
 
+// Go's URL.JoinPath normalisation is the entry point's too: one implementation, in shared/.
+export { joinPathNormalized } from '../../../../shared/http/request-path.ts'
+
 const utf8 = new TextEncoder()
 const ASCII = /^[\x00-\x7f]*$/
 
@@ -54,24 +57,6 @@ export function isValidEscaped(path: string): boolean {
 
 export function ensureLeadingSlash(path: string): string {
   return path === '' || path.startsWith('/') ? path : `/${path}`
-}
-
-/** Go's URL.JoinPath() of the path alone: path.Clean, keeping one trailing slash. */
-export function joinPathNormalized(path: string): string {
-  if (path === '') return ''
-  const rooted = path.startsWith('/')
-  const out: string[] = []
-  for (const seg of path.split('/')) {
-    if (seg === '' || seg === '.') continue
-    if (seg === '..') {
-      if (out.length && out[out.length - 1] !== '..') out.pop()
-      else if (!rooted) out.push('..')
-    } else out.push(seg)
-  }
-  let cleaned = (rooted ? '/' : '') + out.join('/')
-  if (cleaned === '') cleaned = rooted ? '/' : '.'
-  if (path.endsWith('/') && !cleaned.endsWith('/')) cleaned += '/'
-  return cleaned
 }
 
 /** How many characters of `escaped` encode the first `decodedBytes` bytes of its decoded form. */

@@ -28,6 +28,10 @@ export interface SourceIndex {
   transports: Map<string, SourceRef>
 }
 
+/** What one object makes, by name: computed once per object (the informers' objects are immutable). */
+type Entry = [keyof SourceIndex, string, SourceRef]
+const entriesOf = new WeakMap<KubeObject, { location: string | undefined; entries: Entry[] }>()
+
 export function indexSources(snapshot: Snapshot): SourceIndex {
   const index: SourceIndex = { routers: new Map(), services: new Map(), middlewares: new Map(), tlsOptions: new Map(), transports: new Map() }
   for (const obj of snapshot.objects) {
@@ -36,12 +40,22 @@ export function indexSources(snapshot: Snapshot): SourceIndex {
   return index
 }
 
-/** The names one object gives the dynamic configuration, each with where in the object (the first object of a name wins). */
-export function sourcesOf(obj: KubeObject, location?: string): Array<[keyof SourceIndex, string, SourceRef]> {
-  const out: Array<[keyof SourceIndex, string, SourceRef]> = []
+/**
+ * The names one object gives the dynamic configuration, each with where in the object (in an
+ * index, the first object of a name wins). Kept per object (the incremental pipeline's index,
+ * pipeline/incremental/live-sources.ts, asks again for an object it saw).
+ */
+export function sourcesOf(obj: KubeObject, location?: string): readonly Entry[] {
+  let known = entriesOf.get(obj)
+  if (known === undefined || known.location !== location) entriesOf.set(obj, (known = { location, entries: entries(obj, location) }))
+  return known.entries
+}
+
+function entries(obj: KubeObject, location: string | undefined): Entry[] {
   const ns = namespaceOf(obj)
   const name = nameOf(obj)
   const ref = (field?: string): SourceRef => ({ kind: obj.kind ?? '', namespace: ns, name, ...(location ? { location } : {}), ...(field ? { field } : {}) })
+  const out: Entry[] = []
   switch (obj.kind) {
     case 'IngressRoute':
       routesOf(obj).forEach((match, i) => {

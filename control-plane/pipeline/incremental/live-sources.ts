@@ -1,14 +1,11 @@
-// The dashboard's index of which object each name of the dynamic configuration comes from
-// (dashboard/sources.ts), kept up to date object by object from the watch events, so locating
-// the table's problems for their Events costs the changed objects, not every object. Same
-// answers as indexSources over the cache's validated, sorted snapshot: for a name several objects
-// give, the first in that order (kinds as watched, then namespace/name).
+// Which object each name of the dynamic configuration comes from (diagnostics/sources.ts's
+// index), kept up to date object by object from the watch events, so locating the table's
+// problems costs the changed objects, not every object. Same answers as indexSources over the
+// validated, sorted snapshot: for a name several objects give, the first in that order (kinds in
+// `kindOrder`, then namespace/name).
 import type { KubeObject } from '../../compiler/snapshot/kube-types.ts'
 import { nameOf, namespaceOf } from '../../compiler/snapshot/snapshot.ts'
-import { sourcesOf, type SourceIndex, type SourceRef } from '../../dashboard/sources.ts'
-import { CORE_WATCHED, NODE_WATCHED, TRAEFIK_WATCHED } from './watched-kinds.ts'
-
-const RANK = new Map([...TRAEFIK_WATCHED, ...CORE_WATCHED, NODE_WATCHED].map((k, i) => [k.kind, String.fromCharCode(65 + i)]))
+import { sourcesOf, type SourceIndex, type SourceRef } from '../../diagnostics/sources.ts'
 
 interface Candidate {
   order: string
@@ -16,11 +13,27 @@ interface Candidate {
 }
 
 export class LiveSources {
+  /** Kind -> its rank's character (kinds not listed sort last). */
+  readonly #rank: Map<string, string>
   readonly index: SourceIndex = { routers: new Map(), services: new Map(), middlewares: new Map(), tlsOptions: new Map(), transports: new Map() }
   /** `map\0name` -> the objects that give it (one nearly always: the candidate alone then). */
   readonly #candidates = new Map<string, Candidate | Candidate[]>()
-  /** Object (its order key) -> the names it gave. */
-  readonly #given = new Map<string, Array<[keyof SourceIndex, string]>>()
+  /** Object (its order key) -> it and the names it gave. */
+  readonly #given = new Map<string, { object: KubeObject; names: Array<[keyof SourceIndex, string]> }>()
+  /** Names whose object changed since the last takeChanged(). */
+  #changed = new Set<string>()
+
+  /** `kindOrder`: the kinds in the order the snapshot lists them. */
+  constructor(kindOrder: readonly string[]) {
+    this.#rank = new Map(kindOrder.map((k, i) => [k, String.fromCharCode(65 + i)]))
+  }
+
+  /** The names (`map\0name`) whose object changed since the last call. */
+  takeChanged(): Set<string> {
+    const out = this.#changed
+    this.#changed = new Set()
+    return out
+  }
 
   /** Starts again from these objects. */
   reset(objects: Iterable<KubeObject>): void {
@@ -33,8 +46,8 @@ export class LiveSources {
   /** The object as it is now (undefined, or `kept` false: gone, or refused by validation). */
   set(object: KubeObject | undefined, identity?: { kind: string; namespace: string; name: string }, kept = true): void {
     const kind = identity?.kind ?? object?.kind ?? ''
-    const order = `${RANK.get(kind) ?? 'Z'}${identity ? `${identity.namespace}/${identity.name}` : `${namespaceOf(object!)}/${nameOf(object!)}`}`
-    for (const [map, key] of this.#given.get(order) ?? []) this.#withdraw(map, key, order)
+    const order = `${this.#rank.get(kind) ?? 'Z'}${identity ? `${identity.namespace}/${identity.name}` : `${namespaceOf(object!)}/${nameOf(object!)}`}`
+    for (const [map, key] of this.#given.get(order)?.names ?? []) this.#withdraw(map, key, order)
     this.#given.delete(order)
     if (object === undefined || !kept) return
     const given: Array<[keyof SourceIndex, string]> = []
@@ -48,7 +61,12 @@ export class LiveSources {
       given.push([map, key])
       this.#elect(map, key)
     }
-    if (given.length > 0) this.#given.set(order, given)
+    if (given.length > 0) this.#given.set(order, { object, names: given })
+  }
+
+  /** The object of a kind, namespace and name that gives names (objectFinder's answer for the index's objects). */
+  find(kind: string, namespace: string, name: string): KubeObject | undefined {
+    return this.#given.get(`${this.#rank.get(kind) ?? 'Z'}${namespace}/${name}`)?.object
   }
 
   #withdraw(map: keyof SourceIndex, key: string, order: string): void {
@@ -66,13 +84,17 @@ export class LiveSources {
   }
 
   #elect(map: keyof SourceIndex, key: string): void {
-    const found = this.#candidates.get(`${map}\u0000${key}`)
+    const k = `${map}\u0000${key}`
+    const found = this.#candidates.get(k)
+    const before = this.index[map].get(key)
     if (found === undefined) {
+      if (before !== undefined) this.#changed.add(k)
       this.index[map].delete(key)
       return
     }
     let best = Array.isArray(found) ? found[0]! : found
     if (Array.isArray(found)) for (const c of found) if (c.order < best.order) best = c
+    if (before !== best.ref) this.#changed.add(k)
     this.index[map].set(key, best.ref)
   }
 }

@@ -3,11 +3,10 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { KubeObject } from '../../compiler/snapshot/kube-types.ts'
-import { indexSources } from '../../dashboard/sources.ts'
+import { indexSources } from '../../diagnostics/sources.ts'
 import { LiveSources } from './live-sources.ts'
-import { CORE_WATCHED, NODE_WATCHED, TRAEFIK_WATCHED } from './watched-kinds.ts'
 
-const ORDER = [...TRAEFIK_WATCHED, ...CORE_WATCHED, NODE_WATCHED].map((k) => k.kind)
+const ORDER = ['IngressRoute', 'Middleware', 'TraefikService', 'TLSOption', 'TLSStore', 'ServersTransport', 'Service', 'EndpointSlice', 'Secret', 'Node']
 const traefik = (kind: string, namespace: string, name: string, spec: unknown) =>
   ({ apiVersion: 'traefik.io/v1alpha1', kind, metadata: { name, namespace }, spec }) as KubeObject
 
@@ -37,7 +36,7 @@ describe('LiveSources', () => {
     fc.assert(
       fc.property(fc.array(change, { minLength: 1, maxLength: 40 }), (changes) => {
         const cluster = new Map<string, KubeObject>()
-        const live = new LiveSources()
+        const live = new LiveSources(ORDER)
         for (const c of changes) {
           if ('object' in c) {
             cluster.set(keyOf(c.object), c.object)
