@@ -1,24 +1,31 @@
 /**
  * The controller's pipeline at N IngressRoutes in one process (no API server, no KV):
- * `node scripts/run.mjs node [--expose-gc] bench/propagation/stages.ts [--routes 10000] [--changes 20] [--realistic]`.
+ * `node scripts/run.mjs node [--expose-gc] bench/propagation/stages.ts [--routes 10000] [--changes 20] [--realistic] [--problems] [--api]`.
  * Builds the first table from every object, then adds one IngressRoute per change and applies
  * it incrementally (control-plane/pipeline/incremental): CPU time of the first build and of each
  * change (this process's user+system time, so another process's load does not count), blobs
- * written per change, and the live heap after a GC.
+ * written per change, and the live heap after a GC. `--problems`: every IngressRoute names a
+ * certificate resolver, so the table warns on every router (the controller locates each problem on
+ * its object, for its Event). `--api`: one more routes to api@internal, so every build writes the
+ * document of the whole build (as the controller does: dashboard/edge-document.ts).
  */
 import { parseArgs } from 'node:util'
 import { cpuUsage, memoryUsage } from 'node:process'
 import type { KubeObject } from '../../control-plane/compiler/snapshot/kube-types.ts'
 import { slimObject } from '../../control-plane/controller/kube/slim-object.ts'
+import { internalDocuments } from '../../control-plane/dashboard/edge-document.ts'
 import { IncrementalPipeline } from '../../control-plane/pipeline/incremental/incremental-pipeline.ts'
 import { ingressRoute, serviceObjects } from '../../test/support/apiserver/objects.ts'
 import { realisticObject } from '../support/realistic-objects.ts'
 
-const { values } = parseArgs({ options: { routes: { type: 'string' }, changes: { type: 'string' }, realistic: { type: 'boolean' } } })
+const { values } = parseArgs({
+  options: { routes: { type: 'string' }, changes: { type: 'string' }, realistic: { type: 'boolean' }, problems: { type: 'boolean' }, api: { type: 'boolean' } },
+})
 const ROUTES = Number(values.routes ?? 10_000)
 const CHANGES = Number(values.changes ?? 20)
 const route = (name: string) => {
-  const o = ingressRoute({ name, namespace: 'bench', match: `Host(\`${name}.bench.example\`)`, service: 'whoami' }) as KubeObject
+  const plain = ingressRoute({ name, namespace: 'bench', match: `Host(\`${name}.bench.example\`)`, service: 'whoami' })
+  const o = (values.problems ? { ...plain, spec: { ...(plain.spec as object), tls: { certResolver: 'letsencrypt' } } } : plain) as KubeObject
   // As the informer keeps it: what kubectl and Helm add, then slimmed on arrival.
   return slimObject((values.realistic ? realisticObject(o as never) : o) as never) as KubeObject
 }
@@ -26,7 +33,18 @@ const objects = new Map<string, KubeObject>()
 for (const o of serviceObjects({ name: 'whoami', namespace: 'bench', addresses: ['127.0.0.1'], port: 8080 }))
   objects.set(`${o.kind}/${o.metadata?.name}`, o as KubeObject)
 for (let i = 0; i < ROUTES; i++) objects.set(`r${i}`, route(`r${i}`))
-const pipeline = new IncrementalPipeline({ provider: {}, target: 'workerd', entryPoints: ['web'], objects: () => objects.values() })
+if (values.api) {
+  const api = ingressRoute({ name: 'traefik-api', namespace: 'bench', match: 'Host(`traefik.bench.example`)', service: 'api@internal' })
+  ;(api.spec as { routes: Array<{ services: unknown[] }> }).routes[0]!.services = [{ name: 'api@internal', kind: 'TraefikService' }]
+  objects.set('api', api as KubeObject)
+}
+const pipeline = new IncrementalPipeline({
+  provider: {},
+  target: 'workerd',
+  entryPoints: ['web'],
+  documents: internalDocuments(),
+  objects: () => objects.values(),
+})
 const cpuMs = (since: NodeJS.CpuUsage) => {
   const u = cpuUsage(since)
   return (u.user + u.system) / 1000
@@ -34,9 +52,14 @@ const cpuMs = (since: NodeJS.CpuUsage) => {
 const gc = (globalThis as { gc?: () => void }).gc
 let t = cpuUsage()
 let wall = performance.now()
-let first: { packed: { blobs: Map<string, string>; manifest: { routes: { buckets: unknown[] } } } } | null = await pipeline.build([])
+let first: { packed: { blobs: Map<string, string>; manifest: { routes: { buckets: unknown[] } } }; located: unknown[] } | null = await pipeline.build([])
+const what = [
+  values.realistic ? 'realistic objects, slimmed' : '',
+  values.problems ? `${first.located.length} located problems` : '',
+  values.api ? 'api@internal' : '',
+]
 console.log(
-  `${ROUTES} IngressRoutes${values.realistic ? ' (realistic objects, slimmed)' : ''}: first build ${cpuMs(t).toFixed(0)} ms CPU (${(performance.now() - wall).toFixed(0)} ms wall), ${first!.packed.blobs.size} blobs, ${first!.packed.manifest.routes.buckets.length} buckets`,
+  `${ROUTES} IngressRoutes${what.some(Boolean) ? ` (${what.filter(Boolean).join('; ')})` : ''}: first build ${cpuMs(t).toFixed(0)} ms CPU (${(performance.now() - wall).toFixed(0)} ms wall), ${first!.packed.blobs.size} blobs, ${first!.packed.manifest.routes.buckets.length} buckets`,
 )
 console.log(`first build by stage, wall ms: ${JSON.stringify(pipeline.lastTimings, (_k, v) => (typeof v === 'number' ? Math.round(v) : v))}`)
 // What the publisher holds until it has written them: not the pipeline's to keep.

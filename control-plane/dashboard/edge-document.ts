@@ -20,6 +20,7 @@ import type { BuiltEdgeTable, EdgeDiagnostic } from '../table/index.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import { apiData, type ApiFacts } from '../api/document.ts'
 import { runtimeConfiguration } from '../api/runtime.ts'
+import type { RuntimeConfiguration } from '../../shared/api/runtime.ts'
 import type { BuildContext, DocumentsHook } from '../pipeline/pipeline.ts'
 
 /** Workers KV takes 25 MiB a value; a document this large is not published (the routes to it answer 503). */
@@ -43,7 +44,7 @@ export interface DocumentOptions {
 export function attachInternalDocument(o: DocumentOptions): Record<string, string> | undefined {
   const internal = Object.entries(o.built.table.services).filter(([, s]) => s.kind === 'internal' && s.service !== 'noop')
   if (internal.length === 0) return undefined
-  const text = JSON.stringify(sortedKeys(internalDocument(o)))
+  const text = JSON.stringify(internalDocument(o))
   if (Buffer.byteLength(text) > (o.maxBytes ?? MAX_DOCUMENT_BYTES)) {
     for (const [name] of internal)
       o.built.diagnostics.push({
@@ -72,7 +73,7 @@ export function internalDocument(o: DocumentOptions): InternalDocument {
     entryPoints: o.entryPoints,
     endpoints: o.built.endpoints,
   })
-  const api = apiData(runtime, o.facts ?? { entryPoints: o.entryPoints.map((name) => ({ name })) })
+  const api = apiData(sortedMaps(runtime), o.facts ?? { entryPoints: o.entryPoints.map((name) => ({ name })) })
   const loaded = o.context?.loaded ?? { snapshot: { objects: [] }, diagnostics: [], files: [] }
   const state = dashboardState(
     {
@@ -98,15 +99,18 @@ function byObject(a: EdgeDiagnostic, b: EdgeDiagnostic): number {
 }
 
 /**
- * Objects' keys in sorted order all the way down (arrays keep theirs), as Go writes its maps: the
- * text does not depend on the order the configuration's maps were filled in.
+ * The runtime's maps in sorted order, as Go writes its maps: the text does not depend on the
+ * order the configuration's maps were filled in (the rest of the document is in sorted lists).
  */
-function sortedKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortedKeys)
-  if (value === null || typeof value !== 'object') return value
-  // Null prototype: a key named `__proto__` is a key like any other.
-  const out: Record<string, unknown> = Object.create(null)
-  for (const k of Object.keys(value).sort()) out[k] = sortedKeys((value as Record<string, unknown>)[k])
+function sortedMaps(rt: RuntimeConfiguration): RuntimeConfiguration {
+  const out: RuntimeConfiguration = {}
+  for (const [k, map] of Object.entries(rt) as Array<[keyof RuntimeConfiguration, Record<string, never> | undefined]>) {
+    if (map === undefined) continue
+    // Null prototype: an element named `__proto__` is a key like any other.
+    const sorted: Record<string, never> = Object.create(null)
+    for (const name of Object.keys(map).sort()) sorted[name] = map[name]!
+    out[k] = sorted
+  }
   return out
 }
 

@@ -4,7 +4,7 @@
 // diagnostics as problem lines and the CAs its transports need.
 import { IncrementalSplit } from '../table/incremental-split.ts'
 import { TableInterner } from '../table/intern.ts'
-import { TABLE_SCHEMA_VERSION, type EdgeTable, type EndpointsTable, type ServiceEndpoints, type TableService } from '../../shared/table/schema.ts'
+import { TABLE_SCHEMA_VERSION, type EdgeTable, type EndpointsTable } from '../../shared/table/schema.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 import { buildEdgeTable, outboundCAs, type UpstreamChannel } from '../table/index.ts'
 import type { TunnelOptions } from '../table/services.ts'
@@ -77,20 +77,15 @@ const MAX_DIRECT_UPSTREAMS = 256
  * (EndpointSlices) change too often for a config that is read at start: buildFromSnapshot leaves
  * them out.
  */
-function directUpstreams(table: EdgeTable, endpoints: EndpointsTable): string[] {
+export function directUpstreams(table: EdgeTable, endpoints: EndpointsTable): string[] {
   const out = new Set<string>()
-  for (const [key, svc] of Object.entries(table.services)) for (const a of serviceDirectUpstreams(svc, table.transports, endpoints.services[key])) out.add(a)
-  return [...out].sort().slice(0, MAX_DIRECT_UPSTREAMS)
-}
-
-/** One service's share of directUpstreams (the incremental pipeline keeps them per service). */
-export function serviceDirectUpstreams(svc: TableService, transports: EdgeTable['transports'], endpoints: ServiceEndpoints | undefined): string[] {
-  if (svc.kind !== 'loadBalancer' || !svc.passHostHeader || (svc.transport && transports[svc.transport]?.binding)) return []
-  const out = new Set<string>()
-  for (const server of endpoints?.servers ?? []) {
-    if (server.tunnel) continue
-    const url = URL.parse(server.url)
-    if (url && (url.protocol === 'http:' || url.protocol === 'h2c:') && url.host !== '') out.add(url.host)
+  for (const [key, svc] of Object.entries(table.services)) {
+    if (svc.kind !== 'loadBalancer' || !svc.passHostHeader || (svc.transport && table.transports[svc.transport]?.binding)) continue
+    for (const server of endpoints.services[key]?.servers ?? []) {
+      if (server.tunnel) continue
+      const url = URL.parse(server.url)
+      if (url && (url.protocol === 'http:' || url.protocol === 'h2c:') && url.host !== '') out.add(url.host)
+    }
   }
-  return [...out]
+  return [...out].sort().slice(0, MAX_DIRECT_UPSTREAMS)
 }

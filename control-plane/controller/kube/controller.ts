@@ -32,8 +32,12 @@ import { LeaderElector } from './leader-election.ts'
 import { countsAgree, needsConfirmation } from './shrink-guard.ts'
 import { CORE_WATCHED, NODE_WATCHED, TRAEFIK_WATCHED } from './watched-kinds.ts'
 
-/** What the controller hands its publish step: the table packed, its problems, the CAs it needs trusted. */
-export interface ControllerBuilt extends Omit<Built, 'table'> {
+/**
+ * What the controller hands its publish step: the table packed, its problems, what its transports
+ * need of a runtime (the CAs, channels). No direct upstreams: those are for a workerd config, and a
+ * controller writes none (it publishes to KV; the dashboard's build has them).
+ */
+export interface ControllerBuilt extends Omit<Built, 'table' | 'directUpstreams'> {
   table: PrepackedTable
 }
 
@@ -341,7 +345,6 @@ export class ClusterController {
         problems: build.problems,
         trustedCertificates: build.trustedCertificates,
         channels: build.channels,
-        directUpstreams: build.directUpstreams,
         diagnostics: build.edgeDiagnostics,
       })
       if (whole) this.#o.observePublished?.(whole, result)
@@ -390,7 +393,7 @@ export class ClusterController {
       problems: build.problems,
       trustedCertificates: build.trustedCertificates,
       channels: build.channels,
-      directUpstreams: build.directUpstreams,
+      directUpstreams: build.directUpstreams(),
       diagnostics: build.edgeDiagnostics,
     }
     // The validated snapshot, as the compiler saw it.

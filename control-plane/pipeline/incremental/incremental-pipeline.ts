@@ -32,7 +32,7 @@ import type { EdgeDiagnostic } from '../../table/diagnostics.ts'
 import type { TunnelOptions } from '../../table/services.ts'
 import type { SecretsSealer } from '../../publish/seal-secrets.ts'
 import type { ProviderOptions } from '../../compiler/options/options.ts'
-import { usableChannel } from '../edge-table.ts'
+import { directUpstreams, usableChannel } from '../edge-table.ts'
 import type { DocumentsHook } from '../pipeline.ts'
 import { CompileState, type Change, type ConfigDelta } from './compile-state.ts'
 import type { HealthState } from './health-overlay.ts'
@@ -96,8 +96,11 @@ export interface PipelineBuild {
   trustedCertificates: string[]
   /** The serversTransports' own networks (trust, client certificate) a self-hosted workerd config provides. */
   channels: UpstreamChannel[]
-  /** `host:port` of the plain-HTTP servers a self-hosted workerd config reaches directly. */
-  directUpstreams: string[]
+  /**
+   * `host:port` of the plain-HTTP servers a self-hosted workerd config reaches directly
+   * (edgeTableStage's; made from the whole table on each call: a controller writes no workerd config).
+   */
+  directUpstreams(): string[]
   /** Hosts left out of the table: their routes do not fit a KV value. */
   dropped: DroppedHost[]
   /** The configuration (live: read it before the next build; its certificate list is sorted on each call). */
@@ -120,9 +123,9 @@ interface States {
   sources: LiveSources | null
   /** Each table entry's diagnostics, located; each problem once (the number of entries saying it). */
   located: Map<string, Diagnostic[]>
-  unique: Map<string, { d: Diagnostic; n: number }>
-  uniqueList: Diagnostic[] | null
-  lines: string[] | null
+  unique: Map<string, { d: Diagnostic; n: number; line: string }>
+  uniqueList: Diagnostic[]
+  lines: string[]
   documents: Record<string, string>
 }
 
@@ -216,19 +219,19 @@ export class IncrementalPipeline {
     const edge = states.table.diagnostics()
     this.#locate(states)
     const outbound = this.#outboundOf(states.table, fromScratch || tableDelta.transports.size > 0 || tableDelta.middlewares.size > 0)
-    states.lines ??= states.uniqueList!.map(problemLine)
     return {
       packed,
       bytes: states.parts.bytes,
       diagnostics: states.compile.diagnostics(),
-      problems: [...states.lines, ...outbound.problems],
+      problems: outbound.problems.length === 0 ? states.lines : [...states.lines, ...outbound.problems],
       edgeDiagnostics: edge,
-      located: states.uniqueList!,
+      located: states.uniqueList,
       kept: (o) => states.compile.kept(o),
       routers: states.compile.routerCount,
       trustedCertificates: outbound.trusted,
       channels: outbound.channels,
-      directUpstreams: states.table.directUpstreams(),
+      directUpstreams: () =>
+        this.#o.target === 'workerd' ? directUpstreams(states.table.table, { schema: TABLE_SCHEMA_VERSION, services: states.table.endpoints }) : [],
       dropped: packed.dropped,
       config: () => states.compile.dynamicConfig(),
       table: () => ({ ...states.parts.splitTable(states.table), ...(Object.keys(states.documents).length ? { documents: states.documents } : {}) }),
@@ -246,7 +249,7 @@ export class IncrementalPipeline {
   #document(states: States, delta: TableDelta): void {
     const hook = this.#o.documents
     const table = states.table
-    const internal = hook ? Object.keys(table.table.services).filter((k) => isDocumented(table.table.services[k]!)) : []
+    const internal = hook ? [...table.internalServices()].filter((k) => isDocumented(table.table.services[k]!)) : []
     if (internal.length === 0) {
       states.documents = {}
       table.setDocumentDiagnostics([])
@@ -322,7 +325,7 @@ export class IncrementalPipeline {
     const locator = { sources: sources.index, find: (kind: string, namespace: string, name: string) => sources.find(kind, namespace, name) }
     for (const key of keys) {
       for (const d of states.located.get(key) ?? []) {
-        const k = problemKey(d)
+        const k = uniqueKey(d, problemLine(d))
         const found = states.unique.get(k)!
         if (--found.n === 0) states.unique.delete(k)
       }
@@ -334,14 +337,21 @@ export class IncrementalPipeline {
       const located = locateWith(items, locator)
       states.located.set(key, located)
       for (const d of located) {
-        const k = problemKey(d)
+        const line = problemLine(d)
+        const k = uniqueKey(d, line)
         const found = states.unique.get(k)
         if (found) found.n++
-        else states.unique.set(k, { d, n: 1 })
+        else states.unique.set(k, { d, n: 1, line })
       }
     }
-    states.uniqueList = [...states.unique.values()].map((u) => u.d)
-    states.lines = null
+    const list: Diagnostic[] = []
+    const lines: string[] = []
+    for (const u of states.unique.values()) {
+      list.push(u.d)
+      lines.push(u.line)
+    }
+    states.uniqueList = list
+    states.lines = lines
   }
 
   /** outboundCAs and the channels of the table, checked again when its transports or middlewares changed. */
@@ -354,6 +364,14 @@ export class IncrementalPipeline {
     }
     return this.#outbound
   }
+}
+
+/**
+ * uniqueDiagnostics' key (problemKey) told from the problem's line: the line itself when it names
+ * no file (the controller's, always: one string per problem rather than two).
+ */
+function uniqueKey(d: Diagnostic, line: string): string {
+  return d.source === undefined ? line : problemKey(d)
 }
 
 /** The entry of the table's diagnostics (TableState's keys) a name of the sources index is said by. */

@@ -146,7 +146,7 @@ export class PartsState {
 
     const blobs = new Map<string, string>()
     const add = async (what: string, text: string): Promise<string> => {
-      if (text.length > MAX_VALUE_BYTES / 4 && new TextEncoder().encode(text).length > MAX_VALUE_BYTES) {
+      if (text.length > MAX_VALUE_BYTES / 4 && Buffer.byteLength(text) > MAX_VALUE_BYTES) {
         throw new Error(`${what} is larger than Workers KV's 25 MiB value limit`)
       }
       const digest = await blobDigest(text)

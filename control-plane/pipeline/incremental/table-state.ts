@@ -39,7 +39,6 @@ import { jsonBytes, MAX_MIDDLEWARE_BYTES, MiddlewareCompiler } from '../../table
 import { INTERNAL_SERVICES, localKey } from '../../table/references.ts'
 import { ServiceCompiler, serviceChildren, servicesOnCycles } from '../../table/services.ts'
 import { compileTransport, type UpstreamChannel } from '../../table/transports.ts'
-import { serviceDirectUpstreams } from '../edge-table.ts'
 import { conflictedRouters, domainsOfRule, routerOptionsName, sortedTableTls } from '../../table/tls-options.ts'
 import type { ConfigDelta } from './compile-state.ts'
 
@@ -125,10 +124,7 @@ export class TableState {
   /** Transport -> its channel on self-hosted workerd (none: it needs none). */
   readonly #channelOf = new Map<string, UpstreamChannel>()
   #channels: UpstreamChannel[] | null = []
-  /** Service -> the `host:port` of its servers a self-hosted workerd config reaches directly (workerd only). */
-  readonly #directOf = new Map<string, string[]>()
-  readonly #directCount = new Map<string, number>()
-  #direct: string[] | null = []
+
   readonly #conflicts: TlsConflicts
   /** Served TLS routers on options other than the default: option, entry points, hosts. */
   readonly #tlsServed = new Map<string, { option: string; eps: string[]; hosts: string[] }>()
@@ -434,7 +430,6 @@ export class TableState {
       else this.#channelOf.delete(tk)
       this.#channels = null
     }
-    this.#updateDirect(out)
 
     // Diagnostics, to the entries they are about (service ones come once per batch compile).
     const byEntry = new Map<string, EdgeDiagnostic[]>()
@@ -479,32 +474,9 @@ export class TableState {
     return this.#channels
   }
 
-  /** edgeTableStage's directUpstreams of the table (workerd only: none otherwise). */
-  directUpstreams(): string[] {
-    if (this.#direct === null) this.#direct = [...this.#directCount.keys()].sort().slice(0, MAX_DIRECT_UPSTREAMS)
-    return this.#direct
-  }
-
-  /** The direct upstreams of the services whose entry, servers or transport changed. */
-  #updateDirect(out: TableDelta): void {
-    if (this.#o.target !== 'workerd') return
-    const changed = new Set([...out.services, ...out.endpoints])
-    for (const tk of out.transports) for (const s of this.#servicesOfTransport.get(tk) ?? []) changed.add(s)
-    for (const key of changed) {
-      const svc = this.table.services[key]
-      const now = svc ? serviceDirectUpstreams(svc, this.table.transports, this.endpoints[key]) : NONE
-      const before = this.#directOf.get(key) ?? NONE
-      if (sameValue(before, now)) continue
-      for (const a of before) {
-        const n = this.#directCount.get(a)! - 1
-        if (n === 0) this.#directCount.delete(a)
-        else this.#directCount.set(a, n)
-      }
-      for (const a of now) this.#directCount.set(a, (this.#directCount.get(a) ?? 0) + 1)
-      if (now.length === 0) this.#directOf.delete(key)
-      else this.#directOf.set(key, now)
-      this.#direct = null
-    }
+  /** The internal services in the table. */
+  internalServices(): IterableIterator<string> {
+    return this.#internalUsers.keys()
   }
 
   /** Records what a router or service reported on middlewares and which internal services it resolved. */
@@ -722,9 +694,6 @@ class TlsConflicts {
 const NONE = Object.freeze([]) as unknown as string[]
 const NO_REPORTS = Object.freeze([]) as unknown as EdgeDiagnostic[]
 const NO_USES: UserRecord = Object.freeze({ touched: NONE, read: NONE, reports: NO_REPORTS, internal: NONE })
-
-/** As edgeTableStage bounds them (pipeline/edge-table.ts). */
-const MAX_DIRECT_UPSTREAMS = 256
 
 /**
  * The batch's service compiler: the first time a service that reaches a cycle is asked for, all
