@@ -5,6 +5,9 @@
  *   --changes N          sequential changes measured (default 50)
  *   --realistic          objects as kubectl and Helm leave them (managedFields, labels,
  *                        annotations, last-applied-configuration: bench/support/realistic-objects.ts)
+ *   --problems           every IngressRoute names the entry point websecure too, which the edge does not
+ *                        serve: the table warns on every router, and the controller locates each
+ *                        warning on its object (its Event)
  *   --burst N            instead: N changes spread over --burst-seconds (default 10), the pointer
  *                        written at most once a second (as Workers KV allows); reports whether every
  *                        change was served and the shortest time between two pointer writes
@@ -44,6 +47,7 @@ const { values } = parseArgs({
     routes: { type: 'string' },
     changes: { type: 'string' },
     realistic: { type: 'boolean' },
+    problems: { type: 'boolean' },
     burst: { type: 'string' },
     'burst-seconds': { type: 'string' },
     'debounce-ms': { type: 'string' },
@@ -72,7 +76,8 @@ const edge = await startLocalEdge({
   entryPoints: [{ name: 'web', address: '127.0.0.1:0' }],
 })
 const route = (name: string, host: string) => {
-  const o = ingressRoute({ name, namespace: 'bench', match: `Host(\`${host}\`)`, service: 'whoami' })
+  const plain = ingressRoute({ name, namespace: 'bench', match: `Host(\`${host}\`)`, service: 'whoami' })
+  const o = values.problems ? { ...plain, spec: { ...(plain.spec as object), entryPoints: ['web', 'websecure'] } } : plain
   return values.realistic ? realisticObject(o) : o
 }
 
@@ -233,7 +238,7 @@ const spread = (xs: number[]) => (xs.length ? `${Math.min(...xs)}-${Math.max(...
 const incremental = published.filter((p) => !p.line.includes('from every object'))
 const perChange = (stage: string) => spread(incremental.map((p) => Number(new RegExp(`${stage} (\\d+) ms`).exec(p.line)?.[1] ?? NaN)).filter(Number.isFinite))
 
-const objects = `${values.realistic ? 'realistic ' : ''}objects (${(listedBytes / 1024).toFixed(1)} KB per IngressRoute as listed)`
+const objects = `${values.realistic ? 'realistic ' : ''}objects${values.problems ? ' with a table warning each' : ''} (${(listedBytes / 1024).toFixed(1)} KB per IngressRoute as listed)`
 console.log(
   `IngressRoutes: ${ROUTES}, ${objects}; ${BURST ? `burst of ${BURST} changes in ${BURST_SECONDS} s, pointer at most every ${pointerIntervalMs} ms` : `${CHANGES} sequential changes, pointer not coalesced (the fake KV has no per-key limit)`}; edge refresh ${REFRESH_MS} ms; debounce ${values['debounce-ms'] ?? "the controller's default"}; controller flags: ${controllerFlags || '(none)'}`,
 )
