@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util'
 import { cpuUsage, memoryUsage } from 'node:process'
 import type { KubeObject } from '../../control-plane/compiler/snapshot/kube-types.ts'
 import { slimObject } from '../../control-plane/controller/kube/slim-object.ts'
+import { SNAPSHOT_KINDS } from '../../control-plane/controller/kube/watched-kinds.ts'
 import { internalDocuments } from '../../control-plane/dashboard/edge-document.ts'
 import { IncrementalPipeline } from '../../control-plane/pipeline/incremental/incremental-pipeline.ts'
 import { ingressRoute, serviceObjects } from '../../test/support/apiserver/objects.ts'
@@ -44,6 +45,7 @@ const pipeline = new IncrementalPipeline({
   entryPoints: ['web'],
   documents: internalDocuments(),
   objects: () => objects.values(),
+  kindOrder: SNAPSHOT_KINDS,
 })
 const cpuMs = (since: NodeJS.CpuUsage) => {
   const u = cpuUsage(since)

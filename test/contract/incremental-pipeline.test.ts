@@ -13,7 +13,8 @@ import { validateSnapshot } from '../../control-plane/compiler/validate/validate
 import { internalDocuments } from '../../control-plane/dashboard/edge-document.ts'
 import { locateEdgeDiagnostics, uniqueDiagnostics } from '../../control-plane/diagnostics/edge-located.ts'
 import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
-import { IncrementalPipeline, SNAPSHOT_KIND_ORDER, type Change } from '../../control-plane/pipeline/incremental/incremental-pipeline.ts'
+import { SNAPSHOT_KINDS } from '../../control-plane/controller/kube/watched-kinds.ts'
+import { IncrementalPipeline, type Change } from '../../control-plane/pipeline/incremental/incremental-pipeline.ts'
 import { sealTableSecrets } from '../../control-plane/publish/seal-secrets.ts'
 import type { EdgeDiagnostic } from '../../control-plane/table/diagnostics.ts'
 import type { TunnelOptions } from '../../control-plane/table/services.ts'
@@ -27,7 +28,7 @@ const PEMS = [leafCert({ dns: ['h1.test'] }), leafCert({ dns: ['h2.test'] })]
 const MISMATCHED = { cert: PEMS[0]!.cert, key: PEMS[1]!.key }
 const b64 = (s: string) => Buffer.from(s).toString('base64')
 /** The snapshot order of the controller: kinds as watched (kube/watched-kinds.ts), then namespace/name. */
-const KIND_ORDER = SNAPSHOT_KIND_ORDER
+const KIND_ORDER = SNAPSHOT_KINDS
 
 const pick = <T>(...xs: T[]) => fc.constantFrom(...xs)
 const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined })
@@ -280,6 +281,19 @@ const change: fc.Arbitrary<Change> = fc
     return fc.oneof({ weight: 4, arbitrary: object }, { weight: 1, arbitrary: fc.constant<Change>({ deleted: { kind, namespace: ns, name } }) })
   })
 
+/** A Service `name` with port 80 (`http`) and its EndpointSlice: one server, `address`:8080. */
+const backend = (namespace: string, name: string, address: string): KubeObject[] => [
+  { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { ports: [{ name: 'http', port: 80 }] } } as KubeObject,
+  {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: `${name}-a`, namespace, labels: { 'kubernetes.io/service-name': name } },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port: 8080 }],
+    endpoints: [{ addresses: [address], conditions: { ready: true } }],
+  } as KubeObject,
+]
+
 const keyOf = (o: KubeObject) => `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`
 
 /** Objects sorted as the controller's snapshot is. */
@@ -357,6 +371,7 @@ describe('incremental pipeline', () => {
             pack,
             documents: internalDocuments(),
             objects: () => snapshotOf(cluster),
+            kindOrder: KIND_ORDER,
           })
           const blobs = new Map<string, string>()
           const apply = (c: Change) => {
@@ -367,18 +382,7 @@ describe('incremental pipeline', () => {
           // (a debounced burst); then each change is one batch.
           for (const ns of NAMESPACES) {
             for (const name of ['s1', 's2']) {
-              const base: KubeObject[] = [
-                { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec: { ports: [{ name: 'http', port: 80 }] } } as KubeObject,
-                {
-                  apiVersion: 'discovery.k8s.io/v1',
-                  kind: 'EndpointSlice',
-                  metadata: { name: `${name}-a`, namespace: ns, labels: { 'kubernetes.io/service-name': name } },
-                  addressType: 'IPv4',
-                  ports: [{ name: 'http', port: 8080 }],
-                  endpoints: [{ addresses: ['10.0.0.9'], conditions: { ready: true } }],
-                } as KubeObject,
-              ]
-              for (const o of base) cluster.set(keyOf(o), o)
+              for (const o of backend(ns, name, '10.0.0.9')) cluster.set(keyOf(o), o)
             }
           }
           const half = Math.ceil(initial.length / 2)
@@ -438,7 +442,14 @@ describe('incremental pipeline', () => {
     const MiB = 1024 * 1024
     const cluster = new Map<string, KubeObject>()
     const pack: PackOptions = { shardThresholdBytes: 1e9 }
-    const pipeline = new IncrementalPipeline({ provider: {}, target: 'workerd', entryPoints: ['web'], pack, objects: () => snapshotOf(cluster) })
+    const pipeline = new IncrementalPipeline({
+      provider: {},
+      target: 'workerd',
+      entryPoints: ['web'],
+      pack,
+      objects: () => snapshotOf(cluster),
+      kindOrder: KIND_ORDER,
+    })
     const header = (name: string, bytes: number) =>
       traefik('Middleware', 'a', name, { headers: { customRequestHeaders: { [`X-${name}`]: name.slice(0, 1).repeat(bytes) } } })
     const route = (name: string, host: string, middlewares: string[]) =>
@@ -455,14 +466,7 @@ describe('incremental pipeline', () => {
       return got
     }
     set(
-      { apiVersion: 'v1', kind: 'Service', metadata: { name: 's1', namespace: 'a' }, spec: { ports: [{ name: 'http', port: 80 }] } } as KubeObject,
-      {
-        apiVersion: 'discovery.k8s.io/v1',
-        kind: 'EndpointSlice',
-        metadata: { name: 's1-a', namespace: 'a', labels: { 'kubernetes.io/service-name': 's1' } },
-        ports: [{ name: 'http', port: 8080 }],
-        endpoints: [{ addresses: ['10.0.0.1'] }],
-      } as KubeObject,
+      ...backend('a', 's1', '10.0.0.1'),
       ...Array.from({ length: 9 }, (_, i) => header(`p${i}`, 3 * MiB)),
       header('huge', 5 * MiB),
       route('small', 'small.test', []),
@@ -495,17 +499,11 @@ describe('incremental pipeline', () => {
       target: 'workerd',
       entryPoints: ['web'],
       objects: () => snapshotOf(cluster),
+      kindOrder: KIND_ORDER,
       log: (l) => lines.push(l),
     })
     const base: KubeObject[] = [
-      { apiVersion: 'v1', kind: 'Service', metadata: { name: 's1', namespace: 'a' }, spec: { ports: [{ name: 'http', port: 80 }] } } as KubeObject,
-      {
-        apiVersion: 'discovery.k8s.io/v1',
-        kind: 'EndpointSlice',
-        metadata: { name: 's1-a', namespace: 'a', labels: { 'kubernetes.io/service-name': 's1' } },
-        ports: [{ name: 'http', port: 8080 }],
-        endpoints: [{ addresses: ['10.0.0.1'] }],
-      } as KubeObject,
+      ...backend('a', 's1', '10.0.0.1'),
       traefik('IngressRoute', 'a', 'x', { routes: [{ kind: 'Rule', match: 'Host(`x.test`)', services: [{ name: 's1', port: 80 }] }] }),
     ]
     for (const o of base) cluster.set(keyOf(o), o)

@@ -30,7 +30,7 @@ import { ForbiddenCalls, isForbidden } from './forbidden.ts'
 import type { InformerChange, SupervisedInformerOptions } from './informer.ts'
 import { LeaderElector } from './leader-election.ts'
 import { countsAgree, needsConfirmation } from './shrink-guard.ts'
-import { CORE_WATCHED, NODE_WATCHED, TRAEFIK_WATCHED } from './watched-kinds.ts'
+import { SNAPSHOT_KINDS, TRAEFIK_WATCHED } from './watched-kinds.ts'
 
 /**
  * What the controller hands its publish step: the table packed, its problems, what its transports
@@ -161,7 +161,7 @@ export class ClusterController {
       sealer: options.sealer ?? null,
       ...(options.documents ? { documents: options.documents } : {}),
       objects: () => this.#cache.snapshot().objects,
-      kindOrder: [...TRAEFIK_WATCHED, ...CORE_WATCHED, NODE_WATCHED].map((k) => k.kind),
+      kindOrder: SNAPSHOT_KINDS,
       log: options.log,
     })
     this.#leader = options.lease === undefined

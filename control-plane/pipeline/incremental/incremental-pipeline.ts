@@ -42,20 +42,6 @@ import { TableState, type TableDelta } from './table-state.ts'
 
 export type { Change } from './compile-state.ts'
 
-/** The snapshot's order of kinds (the controller's cache: kube/watched-kinds.ts). */
-export const SNAPSHOT_KIND_ORDER: readonly string[] = [
-  'IngressRoute',
-  'Middleware',
-  'TraefikService',
-  'TLSOption',
-  'TLSStore',
-  'ServersTransport',
-  'Service',
-  'EndpointSlice',
-  'Secret',
-  'Node',
-]
-
 export interface IncrementalPipelineOptions {
   provider: Partial<ProviderOptions>
   /** Entry points the edge serves (routers naming none are reported). */
@@ -70,8 +56,8 @@ export interface IncrementalPipelineOptions {
   documents?: DocumentsHook
   /** Every object the caller holds, in its snapshot's order (kinds as `kindOrder`, then namespace/name). */
   objects: () => Iterable<KubeObject>
-  /** The kinds in the order `objects` lists them (default SNAPSHOT_KIND_ORDER). */
-  kindOrder?: readonly string[]
+  /** The kinds in the order `objects` lists them (the controller's: kube/watched-kinds.ts's SNAPSHOT_KINDS). */
+  kindOrder: readonly string[]
   log?: (line: string) => void
 }
 
@@ -307,7 +293,7 @@ export class IncrementalPipeline {
       return
     }
     if (states.sources === null) {
-      states.sources = new LiveSources(this.#o.kindOrder ?? SNAPSHOT_KIND_ORDER)
+      states.sources = new LiveSources(this.#o.kindOrder)
       const kept: KubeObject[] = []
       for (const o of this.#o.objects()) if (states.compile.kept(o)) kept.push(o)
       states.sources.reset(kept)
