@@ -165,6 +165,13 @@ function buildRouter(
     d.error('router', name, 'rule', `${(err as Error).message}: not served`)
     return null
   }
+  for (const re of parsed.regexps) {
+    const usual = re.matcher === 'HostRegexp' ? 253 : 8192
+    if (re.maxInput >= usual) continue
+    const what = re.matcher === 'HostRegexp' ? 'host' : re.matcher === 'PathRegexp' ? 'path' : re.matcher === 'HeaderRegexp' ? 'header value' : 'query value'
+    const pattern = re.pattern.length > 60 ? `${re.pattern.slice(0, 57)}...` : re.pattern
+    d.warn('router', name, 'rule', `${re.matcher} \`${pattern}\` compiles to ${re.states} states: to bound the work of a match, the edge answers a ${what} longer than ${re.maxInput} characters as not matching it`)
+  }
   const priority = router.priority ? router.priority : defaultPriority(router.rule)
   if (priority > MAX_PRIORITY) {
     d.error('router', name, 'priority', 'above the maximum user priority: not served')

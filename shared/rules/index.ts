@@ -2,7 +2,7 @@
 export type { AndNode, MatcherNode, NotNode, OrNode, RuleNode } from './ast.ts'
 export { isRuleError, RuleBuildError, RuleSyntaxError } from './errors.ts'
 export { ruleDomains, ruleHosts } from './hosts.ts'
-export { checkRule, compileMatcher, type Predicate } from './matchers.ts'
+export { checkRule, compileMatcher, regexpBounds, type Predicate, type RegexpBound } from './matchers.ts'
 export { parseRule } from './parser.ts'
 export { defaultPriority, effectivePriority } from './priority.ts'
 export {

@@ -150,3 +150,26 @@ export function compileMatcher(node: RuleNode): Predicate {
 export function checkRule(node: RuleNode): void {
   forEachMatcher(node, (m) => void buildLeaf(m))
 }
+
+/** A regexp of a rule and the longest input a match of it runs on (./regexp/compile.ts). */
+export interface RegexpBound {
+  matcher: string
+  pattern: string
+  states: number
+  maxInput: number
+}
+
+/** Which argument of each regexp matcher is the pattern. */
+const REGEXP_ARG: Readonly<Record<string, number>> = { HostRegexp: 0, PathRegexp: 0, HeaderRegexp: 1, QueryRegexp: 1 }
+
+/** The regexps of a checked rule, with their bounds. */
+export function regexpBounds(node: RuleNode): RegexpBound[] {
+  const out: RegexpBound[] = []
+  forEachMatcher(node, (m) => {
+    const index = REGEXP_ARG[m.name]
+    if (index === undefined || m.args[index] === undefined) return
+    const re = regexp(m, index)
+    out.push({ matcher: m.name, pattern: m.args[index]!, states: re.states, maxInput: re.maxInput })
+  })
+  return out
+}

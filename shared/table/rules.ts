@@ -5,18 +5,20 @@
  *
  * @module
  */
-import { checkRule, parseRule, ruleHosts, type RuleNode } from '../rules/index.ts'
+import { checkRule, parseRule, regexpBounds, ruleHosts, type RegexpBound, type RuleNode } from '../rules/index.ts'
 
 export { defaultPriority } from '../rules/index.ts'
 
 export interface ParsedRule {
   tree: RuleNode
   hosts: string[] | null
+  /** Its regexps with the longest input each matches (the edge bounds the work of a match). */
+  regexps: RegexpBound[]
 }
 
 /** Throws an Error saying what is wrong with the rule (syntax, or an argument Traefik refuses). */
 export function parseRuleForTable(rule: string): ParsedRule {
   const tree = parseRule(rule)
   checkRule(tree)
-  return { tree, hosts: ruleHosts(tree) }
+  return { tree, hosts: ruleHosts(tree), regexps: regexpBounds(tree) }
 }

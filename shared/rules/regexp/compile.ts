@@ -1,19 +1,27 @@
 /**
  * Go regexps for the edge: parsed with Go's syntax and rules, then run either as a JavaScript
  * RegExp (when a backtracking engine provably stays linear on it) or by the linear-time
- * automaton. Either way a match costs O(input × pattern), as in Go.
+ * automaton. Either way a match costs O(input × pattern), as in Go; and since patterns come from
+ * route authors and inputs from clients, that product is bounded too: an input longer than
+ * `maxInput` (MATCH_WORK_BUDGET / the pattern's states) does not match, which the router treats
+ * as any non-match. The table build reports patterns whose bound is short (rule diagnostics).
  *
  * @module
  */
-import { compileNfa, ProgramTooLargeError } from './nfa.ts'
+import { compileNfa, maxMatchInput, programSize, ProgramTooLargeError } from './nfa.ts'
 import { isBacktrackSafe } from './safety.ts'
 import { parseRe2, RegexpSyntaxError } from './syntax.ts'
 import { toJsSource } from './to-js.ts'
 
 export interface GoRegexp {
+  /** Go's MatchString; false, without running, for an input longer than maxInput. */
   test(input: string): boolean
   /** Which engine runs it (for docs, tests and benchmarks). */
   readonly engine: 'js' | 'linear'
+  /** Size of the pattern's automaton (counted repeats unrolled). */
+  readonly states: number
+  /** The longest input a match runs on. */
+  readonly maxInput: number
 }
 
 export { RegexpSyntaxError }
@@ -21,6 +29,8 @@ export { RegexpSyntaxError }
 /** Compiles a Go regexp. Throws RegexpSyntaxError (with the offset in the pattern). */
 export function compileGoRegexp(pattern: string): GoRegexp {
   const tree = parseRe2(pattern)
+  const states = programSize(tree)
+  const maxInput = maxMatchInput(states)
   if (isBacktrackSafe(tree)) {
     const { source, flags } = toJsSource(tree)
     let re: RegExp
@@ -29,11 +39,11 @@ export function compileGoRegexp(pattern: string): GoRegexp {
     } catch (e) {
       throw new RegexpSyntaxError(0, `cannot be translated: ${(e as Error).message}`)
     }
-    return { test: re.test.bind(re), engine: 'js' }
+    return { test: (input) => input.length <= maxInput && re.test(input), engine: 'js', states, maxInput }
   }
   try {
     const nfa = compileNfa(tree)
-    return { test: nfa.test, engine: 'linear' }
+    return { test: (input) => input.length <= maxInput && nfa.test(input), engine: 'linear', states, maxInput }
   } catch (e) {
     if (e instanceof ProgramTooLargeError) throw new RegexpSyntaxError(0, `expression too large: ${e.message}`)
     throw e

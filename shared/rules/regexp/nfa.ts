@@ -15,6 +15,45 @@ export const MAX_PROGRAM = 20_000
 
 export class ProgramTooLargeError extends Error {}
 
+/**
+ * Work one match may do: automaton states × input characters (the Thompson simulation visits at
+ * most every state per character), each character counted as PER_CHARACTER more states for the
+ * simulation's own work on it. About 20 ms on these machines for the worst pattern; an input
+ * longer than maxMatchInput(states) is not matched at all (see ./compile.ts), so no route
+ * author's regexp keeps the isolate busy longer than that per match. Engine-neutral: any
+ * linear-time engine's program size stands in for `states`.
+ */
+export const MATCH_WORK_BUDGET = 2 ** 20
+const PER_CHARACTER = 16
+
+/** How many instructions compileProgram builds for `node`, without building them (counted repeats unrolled). */
+export function programSize(node: ReNode): number {
+  switch (node.t) {
+    case 'lit':
+    case 'class':
+    case 'any':
+    case 'bol':
+    case 'eol':
+    case 'wordb':
+      return 1
+    case 'empty':
+      return 0
+    case 'concat':
+      return node.items.reduce((n, item) => n + programSize(item), node.cap ? 2 : 0)
+    case 'alt':
+      return node.items.reduce((n, item) => n + programSize(item), 1)
+    case 'repeat': {
+      const body = programSize(node.body)
+      return (node.max === -1 ? 1 + body : (node.max - node.min) * (1 + body)) + node.min * body
+    }
+  }
+}
+
+/** The longest input a match of a program of `states` instructions may run on. */
+export function maxMatchInput(states: number): number {
+  return Math.floor(MATCH_WORK_BUDGET / (states + PER_CHARACTER))
+}
+
 export type CharTest = (cp: number) => boolean
 export type AssertKind = 'bot' | 'bol' | 'eot' | 'eol' | 'wordb' | 'nwordb'
 

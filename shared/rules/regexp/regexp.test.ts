@@ -150,10 +150,26 @@ describe('Go regexps', () => {
 
   it('matches catastrophic patterns in linear time', () => {
     // Would take longer than the universe's age under backtracking; here a few ms.
-    const input = 'a'.repeat(50_000) + '!'
+    const input = 'a'.repeat(5_000) + '!'
     for (const p of ['(a+)+$', '^(a|aa)*$', '(?:a*)*b', '^(\\w+\\s?)*$', '(.*a){20}$']) {
-      expect(compileGoRegexp(p).test(input)).toBe(false)
+      const re = compileGoRegexp(p)
+      expect(re.maxInput).toBeGreaterThan(input.length)
+      expect(re.test(input)).toBe(false)
     }
+  })
+
+  it('bounds the work of a match: an input longer than maxInput does not match, on either engine', () => {
+    const heavy = compileGoRegexp(`${'x{0,1000}'.repeat(9)}y`)
+    expect(heavy.engine).toBe('linear')
+    expect(heavy.states).toBe(18_001)
+    expect(heavy.test(`${'x'.repeat(heavy.maxInput - 1)}y`)).toBe(true)
+    expect(heavy.test(`${'x'.repeat(heavy.maxInput)}y`)).toBe(false)
+    const light = compileGoRegexp('^/a')
+    expect(light.engine).toBe('js')
+    expect(light.test(`/a${'b'.repeat(light.maxInput - 2)}`)).toBe(true)
+    expect(light.test(`/a${'b'.repeat(light.maxInput - 1)}`)).toBe(false)
+    // Usual patterns match usual inputs: a 16 KB URL.
+    expect(compileGoRegexp('^/api/v[0-9]+/users/[a-z0-9-]+$').maxInput).toBeGreaterThan(16_384)
   })
 
   it('refuses counted repeats too large to unroll', () => {

@@ -48,6 +48,15 @@ describe('Go submatches', () => {
     expect(re.replaceAll('aab', 'X')).toBe('X')
   })
 
+  it('bounds the work of a search: a longer input has no match, and replaceAll leaves it as it is', () => {
+    const re = compileGoSubmatch(`(${'x{0,1000}'.repeat(9)})y`)
+    const fits = `${'x'.repeat(re.maxInput - 1)}y`
+    expect(re.exec(fits)).not.toBeNull()
+    expect(re.exec(`x${fits}`)).toBeNull()
+    expect(re.exec(`x${fits}`, 1)).not.toBeNull()
+    expect(re.replaceAll(`x${fits}`, 'Z')).toBe(`x${fits}`)
+  })
+
   it('refuses what Go refuses', () => {
     expect(() => compileGoSubmatch('^(?err)/x')).toThrow()
     expect(() => compileGoSubmatch('^(.*')).toThrow()

@@ -8,7 +8,7 @@
  * @module
  */
 import { expandTemplate } from './expand.ts'
-import { compileProgram, holds, ProgramTooLargeError, type Inst } from './nfa.ts'
+import { compileProgram, holds, maxMatchInput, ProgramTooLargeError, type Inst } from './nfa.ts'
 import { parseRe2, RegexpSyntaxError, type ReNode } from './syntax.ts'
 
 interface Thread {
@@ -26,6 +26,8 @@ export interface GoSubmatchRegexp {
   test(input: string): boolean
   /** Go's ReplaceAllString: every non-overlapping match replaced by the expanded template. */
   replaceAll(input: string, template: string): string
+  /** The longest input a search runs on (./nfa.ts MATCH_WORK_BUDGET): a longer one has no match. */
+  readonly maxInput: number
 }
 
 /** Compiles a Go regexp for submatching. Throws RegexpSyntaxError. */
@@ -43,13 +45,18 @@ export function compileGoSubmatch(pattern: string): GoSubmatchRegexp {
     if (e instanceof ProgramTooLargeError) throw new RegexpSyntaxError(0, `expression too large: ${e.message}`)
     throw e
   }
-  const exec = (input: string, from = 0) => run(prog, start, ncap, input, from)
+  // Inputs come from clients and patterns from route authors: the work of a search is bounded.
+  const maxInput = maxMatchInput(prog.length)
+  const exec = (input: string, from = 0) => (input.length - from > maxInput ? null : run(prog, start, ncap, input, from))
   return {
     groups: names.length - 1,
     names,
+    maxInput,
     exec,
     test: (input) => exec(input) !== null,
     replaceAll(input, template) {
+      // One search per match: the whole input is bounded at once, as if nothing matched.
+      if (input.length > maxInput) return input
       let out = ''
       let lastEnd = 0
       let search = 0
