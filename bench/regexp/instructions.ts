@@ -1,22 +1,34 @@
 /**
- * Instructions per operation of ./run.ts's cases, counted by valgrind (callgrind), so that the
+ * Instructions per operation of ./cases.ts's cases, counted by valgrind (callgrind), so that the
  * figure does not depend on what else the machine runs: each (case, engine) runs in its own
- * process `--ops LOW` and `--ops HIGH` times, and the difference is divided by HIGH - LOW (process
- * start, module loading and the first runs' JIT work cancel out). Slow: about a minute per row.
+ * process LOW and HIGH times, and the difference is divided by HIGH - LOW (process start, module
+ * loading and the first runs' JIT work cancel out). HIGH is what takes about `--ms` (200) of
+ * this machine's time outside valgrind, LOW a fifth of it, so that the optimizing JIT has long
+ * been done with the code in both. Slow: minutes per row.
  *
- *   npm run bench:regexp -- --instructions [--low 200] [--high 2200]
+ *   npm run bench:regexp -- --instructions [--ms 200] [--only host,path,...]
  *
  * Needs valgrind.
  */
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { numberFlag } from '../support/args.ts'
-import { ROWS } from './cases.ts'
+import { numberFlag, stringFlag } from '../support/args.ts'
+import { operation, ROWS } from './cases.ts'
 
 const run = promisify(execFile)
-const LOW = numberFlag('low', 200)
-const HIGH = numberFlag('high', 2200)
+const MS = numberFlag('ms', 200)
+
+/** How many operations take about `ms` here, outside valgrind (a warm doubling loop). */
+function opsFor(name: string, engine: string, ms: number): number {
+  const op = operation(name, engine)
+  for (let n = 1; ; n *= 2) {
+    const start = performance.now()
+    for (let i = 0; i < n; i++) op()
+    const took = performance.now() - start
+    if (took > ms / 4) return Math.max(50, Math.round((n * ms) / took))
+  }
+}
 
 async function instructions(name: string, engine: string, ops: number): Promise<number> {
   const args = ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, join(import.meta.dirname, 'run.ts')]
@@ -28,14 +40,17 @@ async function instructions(name: string, engine: string, ops: number): Promise<
 
 export async function instructionTable(): Promise<void> {
   // One compile row per engine pair is enough here (each row costs minutes under valgrind).
-  const rows = ROWS.filter(([name]) => !name.startsWith('compile:') || name === 'compile:host' || name === 'compile:path')
+  const only = stringFlag('only')?.split(',')
+  const rows = ROWS.filter(([name]) => (only ? only.includes(name) : !name.startsWith('compile:') || name === 'compile:host' || name === 'compile:path'))
   console.log('| case | native RegExp (instructions) | re2js (instructions) |')
   console.log('|---|---:|---:|')
   for (const [name, engines] of rows) {
     const cells: Record<string, string> = {}
     for (const engine of engines) {
-      const [low, high] = [await instructions(name, engine, LOW), await instructions(name, engine, HIGH)]
-      cells[engine] = Math.round((high - low) / (HIGH - LOW)).toLocaleString('en-US')
+      const high = opsFor(name, engine, MS)
+      const low = Math.round(high / 5)
+      const counts = [await instructions(name, engine, low), await instructions(name, engine, high)]
+      cells[engine] = Math.round((counts[1]! - counts[0]!) / (high - low)).toLocaleString('en-US')
     }
     console.log(`| ${name} | ${cells.native ?? ''} | ${cells.re2js ?? ''} |`)
   }
