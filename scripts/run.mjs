@@ -15,7 +15,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const MIN_NODE_MAJOR = 22
 
 function lockDigest() {
-  return createHash('sha256').update(readFileSync(join(root, 'package-lock.json'))).digest('hex')
+  return createHash('sha256')
+    .update(readFileSync(join(root, 'package-lock.json')))
+    .digest('hex')
 }
 
 function ensureInstalled() {
@@ -60,9 +62,7 @@ const node = pickNode()
 const env = {
   ...process.env,
   PATH: [dirname(node), join(root, 'node_modules', '.bin'), process.env.PATH].join(delimiter),
-  NODE_OPTIONS: [process.env.NODE_OPTIONS, '--disable-warning=ExperimentalWarning']
-    .filter(Boolean)
-    .join(' '),
+  NODE_OPTIONS: [process.env.NODE_OPTIONS, '--disable-warning=ExperimentalWarning'].filter(Boolean).join(' '),
 }
 const child = spawn(cmd === 'node' ? node : cmd, args, { cwd: process.cwd(), env, stdio: 'inherit' })
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {

@@ -12,8 +12,18 @@ import type { EdgeRequest, Handler } from '../../edge-worker/src/request.ts'
 const edge = { target: 'workerd' as const, env: {}, log: () => {} }
 const next: Handler = async () => new Response('ok')
 const request = (headers: Record<string, string>, clientIp = '10.1.2.3'): EdgeRequest => ({
-  method: 'GET', host: 'app.example', path: '/api/items', query: 'page=2', headers: new Headers(headers), body: null,
-  clientIp, tls: true, entryPoint: 'websecure', skipXff: false, ctx: { waitUntil() {} }, signal: undefined,
+  method: 'GET',
+  host: 'app.example',
+  path: '/api/items',
+  query: 'page=2',
+  headers: new Headers(headers),
+  body: null,
+  clientIp,
+  tls: true,
+  entryPoint: 'websecure',
+  skipXff: false,
+  ctx: { waitUntil() {} },
+  signal: undefined,
 })
 const basic = (user: string, password: string) => `Basic ${btoa(`${user}:${password}`)}`
 
@@ -38,12 +48,37 @@ const apr1User = 'test:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/'
 const build = (type: string, config: unknown) => chain([{ name: 'mw', type, config }], next, edge)
 
 await measure('no middleware', next, () => request({}), 20_000)
-await measure('basicAuth bcrypt(10), cache cold', build('basicAuth', { users: [bcryptUser] }), (i) => request({ authorization: basic('alice', `wonderland${i}`) }), 30)
-await measure('basicAuth bcrypt(10), cache warm', build('basicAuth', { users: [bcryptUser] }), () => request({ authorization: basic('alice', 'wonderland') }), 20_000)
+await measure(
+  'basicAuth bcrypt(10), cache cold',
+  build('basicAuth', { users: [bcryptUser] }),
+  (i) => request({ authorization: basic('alice', `wonderland${i}`) }),
+  30,
+)
+await measure(
+  'basicAuth bcrypt(10), cache warm',
+  build('basicAuth', { users: [bcryptUser] }),
+  () => request({ authorization: basic('alice', 'wonderland') }),
+  20_000,
+)
 await measure('basicAuth apr1, cache cold', build('basicAuth', { users: [apr1User] }), (i) => request({ authorization: basic('test', `test${i}`) }), 2_000)
 await measure('basicAuth apr1, cache warm', build('basicAuth', { users: [apr1User] }), () => request({ authorization: basic('test', 'test') }), 20_000)
-await measure('ipAllowList, 3 ranges', build('ipAllowList', { sourceRange: ['192.168.0.0/16', '2001:db8::/32', '10.0.0.0/8'] }), (i) => request({}, `10.1.${i & 255}.3`), 20_000)
-await measure('headers: security + CORS + custom', build('headers', {
-  frameDeny: true, contentTypeNosniff: true, stsSeconds: 31536000, accessControlAllowOriginList: ['https://app.example'],
-  addVaryHeader: true, customRequestHeaders: { 'X-Edge': '1' }, customResponseHeaders: { 'X-Served-By': 'edge' },
-}), () => request({ origin: 'https://app.example' }), 20_000)
+await measure(
+  'ipAllowList, 3 ranges',
+  build('ipAllowList', { sourceRange: ['192.168.0.0/16', '2001:db8::/32', '10.0.0.0/8'] }),
+  (i) => request({}, `10.1.${i & 255}.3`),
+  20_000,
+)
+await measure(
+  'headers: security + CORS + custom',
+  build('headers', {
+    frameDeny: true,
+    contentTypeNosniff: true,
+    stsSeconds: 31536000,
+    accessControlAllowOriginList: ['https://app.example'],
+    addVaryHeader: true,
+    customRequestHeaders: { 'X-Edge': '1' },
+    customResponseHeaders: { 'X-Served-By': 'edge' },
+  }),
+  () => request({ origin: 'https://app.example' }),
+  20_000,
+)

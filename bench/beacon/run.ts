@@ -33,7 +33,12 @@ const TOKEN = 'bench-beacon-token'
 const ups: Upstream[] = []
 for (const host of ['127.0.0.2', '127.0.0.3']) ups.push(await startUpstream({ host, name: host }))
 const table = (i: number) =>
-  buildEdgeInput({ yaml: serviceYaml({ name: 'svc', addresses: [ups[i % 2]!.host], port: ups[i % 2]!.port }) + '---\n' + ingressRouteYaml({ name: 'r', match: 'Host(`a.example`)', service: 'svc' }) }).table
+  buildEdgeInput({
+    yaml:
+      serviceYaml({ name: 'svc', addresses: [ups[i % 2]!.host], port: ups[i % 2]!.port }) +
+      '---\n' +
+      ingressRouteYaml({ name: 'r', match: 'Host(`a.example`)', service: 'svc' }),
+  }).table
 
 async function run(beacon: boolean, changes: number): Promise<number[]> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-beacon-'))
@@ -44,7 +49,12 @@ async function run(beacon: boolean, changes: number): Promise<number[]> {
     entryPoints: [{ name: 'web', address: '127.0.0.1:0' }],
     vars: { TABLE_REFRESH_MS: '5000', TABLE_REFRESH_WAIT_MS: '0', ...(beacon ? { TABLE_BEACON_TOKEN: TOKEN, TABLE_BEACON_MS: '2000' } : {}) },
   })
-  const publisher = await TablePublisher.open({ store: kv, signer: edge.signer, pointerMinIntervalMs: 0, ...(beacon ? { beacon: httpBeacon({ url: edge.url(), token: TOKEN }) } : {}) })
+  const publisher = await TablePublisher.open({
+    store: kv,
+    signer: edge.signer,
+    pointerMinIntervalMs: 0,
+    ...(beacon ? { beacon: httpBeacon({ url: edge.url(), token: TOKEN }) } : {}),
+  })
   const servedBy = async () => {
     const res = await send(edge.url() + '/', { headers: { host: 'a.example' } })
     return res.status === 200 ? (JSON.parse(res.body) as { server: string }).server : ''

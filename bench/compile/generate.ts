@@ -45,7 +45,14 @@ export function generateCluster(ingressRoutes: number): KubeObject[] {
         apiVersion: T,
         kind: 'TraefikService',
         metadata: { name: `${app}-canary`, namespace: ns },
-        spec: { weighted: { services: [{ name: app, port: 80, weight: 9 }, { name: app, port: 'http', weight: 1 }] } },
+        spec: {
+          weighted: {
+            services: [
+              { name: app, port: 80, weight: 9 },
+              { name: app, port: 'http', weight: 1 },
+            ],
+          },
+        },
       })
     }
     objects.push({

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { activeHealth } from '../../control-plane/health/active-health.ts'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
-import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
+import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
 import { startLocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import { send } from '../../test/support/http.ts'
@@ -28,7 +28,11 @@ async function listen(port = 0): Promise<Server> {
   await new Promise<void>((r) => s.listen(port, HOST, r))
   return s
 }
-const close = (s: Server) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections() })
+const close = (s: Server) =>
+  new Promise<void>((r) => {
+    s.close(() => r())
+    s.closeAllConnections()
+  })
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 async function main(): Promise<void> {

@@ -74,7 +74,5 @@ for (const n of [1_000, 10_000, 100_000]) {
   const scanSamples = n >= 100_000 ? 60 : n >= 10_000 ? 200 : 1000
   const ls = measure(scan, reqs, scanSamples, n >= 100_000 ? 2 : 10)
   const f = (x: number): string => x.toFixed(0)
-  console.log(
-    `| ${n} | ${f(buildIndex)} | ${f(ix.median)} | ${f(ix.p99)} | ${f(buildScan)} | ${f(ls.median)} | ${f(ls.p99)} |`,
-  )
+  console.log(`| ${n} | ${f(buildIndex)} | ${f(ix.median)} | ${f(ix.p99)} | ${f(buildScan)} | ${f(ls.median)} | ${f(ls.p99)} |`)
 }

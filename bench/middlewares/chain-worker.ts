@@ -16,9 +16,18 @@ const built = new Map<string, Handler>()
 
 function request(authorization: string): EdgeRequest {
   return {
-    method: 'GET', host: 'bench.example', path: '/api/items', query: 'page=2',
-    headers: new Headers({ authorization, 'user-agent': 'wrk', accept: '*/*' }), body: null, clientIp: '127.0.0.1', tls: false,
-    entryPoint: 'web', skipXff: false, ctx: { waitUntil() {} }, signal: undefined,
+    method: 'GET',
+    host: 'bench.example',
+    path: '/api/items',
+    query: 'page=2',
+    headers: new Headers({ authorization, 'user-agent': 'wrk', accept: '*/*' }),
+    body: null,
+    clientIp: '127.0.0.1',
+    tls: false,
+    entryPoint: 'web',
+    skipXff: false,
+    ctx: { waitUntil() {} },
+    signal: undefined,
   }
 }
 
@@ -31,7 +40,11 @@ export default {
     if (!handler) {
       const list = (JSON.parse(env.CHAINS) as Record<string, Array<{ type: string; config: unknown }>>)[name]
       if (!list) return new Response(`no chain ${name}`, { status: 404 })
-      handler = chain(list.map((m, i) => ({ name: `${name}-${i}`, type: m.type, config: m.config })), next, edge)
+      handler = chain(
+        list.map((m, i) => ({ name: `${name}-${i}`, type: m.type, config: m.config })),
+        next,
+        edge,
+      )
       built.set(name, handler)
     }
     const authorization = req.headers.get('authorization') ?? ''

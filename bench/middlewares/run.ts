@@ -20,7 +20,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import bcrypt from 'bcryptjs'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
-import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
+import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
 import { REPO_ROOT, startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import type { DynamicConfig, Middleware } from '../../shared/dynamic/types.ts'
 import { numberFlag } from '../support/args.ts'
@@ -81,7 +81,11 @@ function cpuSeconds(pid: number): number {
 // workerd spends per request does not depend on who else runs.
 async function wrk(url: string, host: string, seconds: number, pid: number): Promise<Result> {
   const cpuBefore = cpuSeconds(pid)
-  const { stdout } = await exec('taskset', ['-c', '0', 'wrk', '-t2', '-c64', `-d${seconds}s`, '--latency', '-H', `Host: ${host}`, '-H', `Authorization: ${AUTHORIZATION}`, url + PATH], { encoding: 'utf8' })
+  const { stdout } = await exec(
+    'taskset',
+    ['-c', '0', 'wrk', '-t2', '-c64', `-d${seconds}s`, '--latency', '-H', `Host: ${host}`, '-H', `Authorization: ${AUTHORIZATION}`, url + PATH],
+    { encoding: 'utf8' },
+  )
   const bad = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0)
   if (bad > 0) throw new Error(`${host}: ${bad} non-2xx responses\n${stdout}`)
   const ms = (pct: string) => {
@@ -96,7 +100,20 @@ async function wrk(url: string, host: string, seconds: number, pid: number): Pro
 async function answers(url: string, host: string): Promise<void> {
   let last = ''
   for (let i = 0; i < 50; i++) {
-    const r = await exec('curl', ['-s', '-m', '2', '-o', '/dev/null', '-w', '%{http_code}', '-H', `Host: ${host}`, '-H', `Authorization: ${AUTHORIZATION}`, url + PATH]).catch(() => ({ stdout: '' }))
+    const r = await exec('curl', [
+      '-s',
+      '-m',
+      '2',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '-H',
+      `Host: ${host}`,
+      '-H',
+      `Authorization: ${AUTHORIZATION}`,
+      url + PATH,
+    ]).catch(() => ({ stdout: '' }))
     last = r.stdout
     if (last === '200') return
     await new Promise((res) => setTimeout(res, 100))
@@ -108,14 +125,23 @@ async function main(): Promise<void> {
   if (LOOP_ONLY) return printLoop(await inIsolate(loopSetups()))
   const upPort = await freePort()
   const conf = join(dir, 'nginx.conf')
-  writeFileSync(conf, `worker_processes 1;\npid ${dir}/nginx.pid;\nerror_log ${dir}/nginx.err warn;\nevents { worker_connections 4096; }\nhttp {\n  access_log off;\n  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};\n  server { listen 127.0.0.1:${upPort}; location / { return 200 'ok'; } }\n}\n`)
+  writeFileSync(
+    conf,
+    `worker_processes 1;\npid ${dir}/nginx.pid;\nerror_log ${dir}/nginx.err warn;\nevents { worker_connections 4096; }\nhttp {\n  access_log off;\n  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};\n  server { listen 127.0.0.1:${upPort}; location / { return 200 'ok'; } }\n}\n`,
+  )
   const nginx = spawn('taskset', ['-c', '0', 'nginx', '-c', conf, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'inherit'] })
   children.push(nginx)
   const upstream = `http://127.0.0.1:${upPort}`
 
   const { table, problems } = edgeTableStage({ entryPoint: 'web' })(config(upstream))
   if (problems.length) throw new Error(problems.join('\n'))
-  edge = await startLocalEdge({ store: createMemoryKvStore(), stateDir: join(dir, 'edge'), entryPoints: [{ name: 'web', address: '127.0.0.1:0' }], log: () => {}, refreshMs: 5000 })
+  edge = await startLocalEdge({
+    store: createMemoryKvStore(),
+    stateDir: join(dir, 'edge'),
+    entryPoints: [{ name: 'web', address: '127.0.0.1:0' }],
+    log: () => {},
+    refreshMs: 5000,
+  })
   await edge.publish(table)
   spawnSync('taskset', ['-a', '-p', '-c', '1', String(edge.pid)], { stdio: 'ignore' })
   const url = edge.url()
@@ -148,7 +174,9 @@ async function main(): Promise<void> {
     const rs = results.get(name)!
     const cpu = median(rs.map((r) => r.cpuUs))
     const added = name === setups[0]![0] ? '' : (cpu - base).toFixed(1)
-    console.log(`| ${name} | ${Math.round(median(rs.map((r) => r.rps))).toLocaleString('en')} | ${median(rs.map((r) => r.p50)).toFixed(2)} | ${median(rs.map((r) => r.p99)).toFixed(2)} | ${cpu.toFixed(1)} | ${added} |`)
+    console.log(
+      `| ${name} | ${Math.round(median(rs.map((r) => r.rps))).toLocaleString('en')} | ${median(rs.map((r) => r.p50)).toFixed(2)} | ${median(rs.map((r) => r.p99)).toFixed(2)} | ${cpu.toFixed(1)} | ${added} |`,
+    )
   }
   printLoop(loopUs)
 }
@@ -160,17 +188,23 @@ function loopSetups(): Array<[string, string[]]> {
 function printLoop(loopUs: Map<string, number>): void {
   const loopBase = loopUs.get('no middleware')!
   console.log(`\nInside workerd, no network (./chain-worker.ts): 50,000 iterations per run, ${RUNS} interleaved runs, medians\n`)
-  console.log('| chain | workerd CPU µs per iteration | the middlewares\' own µs |')
+  console.log("| chain | workerd CPU µs per iteration | the middlewares' own µs |")
   console.log('|---|---:|---:|')
   for (const [name, us] of loopUs) console.log(`| ${name} | ${us.toFixed(2)} | ${name === 'no middleware' ? '' : (us - loopBase).toFixed(2)} |`)
 }
 
 /** CPU µs per chain iteration inside workerd, for every setup (medians of interleaved runs). */
 async function inIsolate(setups: Array<[string, string[]]>): Promise<Map<string, number>> {
-  const chains = Object.fromEntries(setups.map(([name, mws]) => [name, mws.map((m) => ({ type: Object.keys(MIDDLEWARES[m]!)[0]!, config: Object.values(MIDDLEWARES[m]!)[0] }))]))
+  const chains = Object.fromEntries(
+    setups.map(([name, mws]) => [name, mws.map((m) => ({ type: Object.keys(MIDDLEWARES[m]!)[0]!, config: Object.values(MIDDLEWARES[m]!)[0] }))]),
+  )
   loop = await startLocalEdge({
-    store: createMemoryKvStore(), stateDir: join(dir, 'loop'), entryPoints: [{ name: 'web', address: '127.0.0.1:0' }],
-    workerEntry: join(REPO_ROOT, 'bench/middlewares/chain-worker.ts'), vars: { CHAINS: JSON.stringify(chains) }, log: () => {},
+    store: createMemoryKvStore(),
+    stateDir: join(dir, 'loop'),
+    entryPoints: [{ name: 'web', address: '127.0.0.1:0' }],
+    workerEntry: join(REPO_ROOT, 'bench/middlewares/chain-worker.ts'),
+    vars: { CHAINS: JSON.stringify(chains) },
+    log: () => {},
   })
   spawnSync('taskset', ['-a', '-p', '-c', '1', String(loop.pid)], { stdio: 'ignore' })
   const N = 50_000

@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
-import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
+import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
 import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { observe, observedUpstream } from '../../edge-worker/src/observability/observation.ts'
 import type { EdgeRequest } from '../../edge-worker/src/request.ts'
@@ -54,7 +54,9 @@ async function hooksWhenOff(): Promise<{ observe: number; upstream: number }> {
 }
 
 async function wrk(url: string): Promise<{ rps: number; p50: number; p99: number }> {
-  const { stdout } = await run('taskset', ['-c', '0', 'wrk', '-t1', '-c32', `-d${DURATION}s`, '--latency', '-H', 'Host: obs.test', `${url}/`], { encoding: 'utf8' })
+  const { stdout } = await run('taskset', ['-c', '0', 'wrk', '-t1', '-c32', `-d${DURATION}s`, '--latency', '-H', 'Host: obs.test', `${url}/`], {
+    encoding: 'utf8',
+  })
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0)
   if (non2xx > 0) throw new Error(`${non2xx} non-2xx responses\n${stdout}`)
   const lat = (pct: string) => {
@@ -68,13 +70,19 @@ async function main(): Promise<void> {
   const hooks = await hooksWhenOff()
   const upPort = await freePort()
   const conf = join(dir, 'nginx.conf')
-  writeFileSync(conf, `worker_processes 1;\npid ${dir}/nginx.pid;\nerror_log ${dir}/nginx.err warn;\nevents { worker_connections 4096; }\nhttp {\n  access_log off;\n  client_body_temp_path ${dir};\n  server { listen 127.0.0.1:${upPort}; location / { return 200 'ok'; } location /v1/traces { return 200 '{}'; } }\n}\n`)
+  writeFileSync(
+    conf,
+    `worker_processes 1;\npid ${dir}/nginx.pid;\nerror_log ${dir}/nginx.err warn;\nevents { worker_connections 4096; }\nhttp {\n  access_log off;\n  client_body_temp_path ${dir};\n  server { listen 127.0.0.1:${upPort}; location / { return 200 'ok'; } location /v1/traces { return 200 '{}'; } }\n}\n`,
+  )
   const nginx = spawn('taskset', ['-c', '0', 'nginx', '-c', conf, '-g', 'daemon off;'], { stdio: 'ignore' })
   children.push(nginx)
   await new Promise((r) => setTimeout(r, 300))
   const upstream = `http://127.0.0.1:${upPort}`
   const { table } = edgeTableStage({ entryPoint: 'web' })({
-    http: { routers: { obs: { rule: 'Host(`obs.test`)', service: 'app' } }, services: { app: { loadBalancer: { servers: [{ url: upstream }], passHostHeader: false } } } },
+    http: {
+      routers: { obs: { rule: 'Host(`obs.test`)', service: 'app' } },
+      services: { app: { loadBalancer: { servers: [{ url: upstream }], passHostHeader: false } } },
+    },
   })
   const setups: Array<{ name: string; vars: Record<string, string>; metrics?: boolean }> = [
     { name: 'nothing on', vars: {} },
@@ -107,14 +115,18 @@ async function main(): Promise<void> {
     }
   }
   const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-  console.log(`hooks when nothing is on (node ${process.version}): observe() ${hooks.observe.toFixed(1)} ns, server wrapper ${hooks.upstream.toFixed(1)} ns per request\n`)
+  console.log(
+    `hooks when nothing is on (node ${process.version}): observe() ${hooks.observe.toFixed(1)} ns, server wrapper ${hooks.upstream.toFixed(1)} ns per request\n`,
+  )
   console.log(`wrk -t1 -c32 -d${DURATION}s, ${RUNS} interleaved run(s), medians; upstream nginx + wrk on core 0, edge on core 1\n`)
   console.log('| edge with | req/s | p50 ms | p99 ms | µs of core 1 per request |')
   console.log('|---|---:|---:|---:|---:|')
   for (const s of setups) {
     const rs = results.get(s.name)!
     const rps = median(rs.map((x) => x.rps))
-    console.log(`| ${s.name} | ${Math.round(rps).toLocaleString('en')} | ${median(rs.map((x) => x.p50)).toFixed(2)} | ${median(rs.map((x) => x.p99)).toFixed(2)} | ${Math.round(1e6 / rps)} |`)
+    console.log(
+      `| ${s.name} | ${Math.round(rps).toLocaleString('en')} | ${median(rs.map((x) => x.p50)).toFixed(2)} | ${median(rs.map((x) => x.p99)).toFixed(2)} | ${Math.round(1e6 / rps)} |`,
+    )
   }
 }
 

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
-import { createCloudflareKvStore } from '../../control-plane/kv/cloudflare-rest-store.ts'
+import { createCloudflareKvStore } from '../../control-plane/controller/cloudflare/kv-store.ts'
 import { REPO_ROOT, startLocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { startApiServer } from '../../test/support/apiserver/index.ts'
 import { ingressRoute, serviceObjects } from '../../test/support/apiserver/objects.ts'
@@ -48,17 +48,43 @@ await writeFile(kubeconfig, api.kubeconfig())
 // The controller's default V8 flags are the ones `npm run controller` passes (package.json), so the
 // benchmark measures what a user runs; CONTROLLER_NODE_OPTIONS replaces them.
 const scripts = (JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
-const defaultFlags = scripts.controller!.split(' ').filter((w) => w.startsWith('--max-')).join(' ')
+const defaultFlags = scripts
+  .controller!.split(' ')
+  .filter((w) => w.startsWith('--max-'))
+  .join(' ')
 const controllerFlags = process.env.CONTROLLER_NODE_OPTIONS ?? defaultFlags
-const controller = spawn(process.execPath, [
-  ...controllerFlags.split(' ').filter(Boolean),
-  join(REPO_ROOT, 'control-plane/cli/controller.ts'),
-  '--kubeconfig', kubeconfig, '--sink', 'cloudflare', '--target', 'workerd', '--pointer-interval-ms', '0',
-  '--signing-key', join(dir, 'state', 'signing-key.jwk.json'), '--no-leader-election', '--ops-port', '0', '--debounce-ms', DEBOUNCE,
-], {
-  env: { ...process.env, CLOUDFLARE_ACCOUNT_ID: kv.accountId, CLOUDFLARE_KV_NAMESPACE_ID: kv.namespaceId, CLOUDFLARE_API_TOKEN: kv.token, CLOUDFLARE_API_BASE_URL: kv.baseUrl },
-  stdio: ['ignore', 'pipe', 'pipe'],
-})
+const controller = spawn(
+  process.execPath,
+  [
+    ...controllerFlags.split(' ').filter(Boolean),
+    join(REPO_ROOT, 'control-plane/cli/controller.ts'),
+    '--kubeconfig',
+    kubeconfig,
+    '--sink',
+    'cloudflare',
+    '--target',
+    'workerd',
+    '--pointer-interval-ms',
+    '0',
+    '--signing-key',
+    join(dir, 'state', 'signing-key.jwk.json'),
+    '--no-leader-election',
+    '--ops-port',
+    '0',
+    '--debounce-ms',
+    DEBOUNCE,
+  ],
+  {
+    env: {
+      ...process.env,
+      CLOUDFLARE_ACCOUNT_ID: kv.accountId,
+      CLOUDFLARE_KV_NAMESPACE_ID: kv.namespaceId,
+      CLOUDFLARE_API_TOKEN: kv.token,
+      CLOUDFLARE_API_BASE_URL: kv.baseUrl,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  },
+)
 const logs: string[] = []
 /** When the controller reported each publish (its stderr line's arrival). */
 const publishedAt: number[] = []
@@ -106,7 +132,11 @@ const peakMB = kb('VmHWM') / 1024
 // Where the RSS goes: V8's heap (used, and kept) from the controller's own /metrics.
 const metrics = await (await fetch(new URL('/metrics', opsUrl))).text()
 const metricMB = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(metrics)?.[1] ?? NaN) / 2 ** 20
-const heap = { used: metricMB('nodejs_heap_size_used_bytes'), total: metricMB('nodejs_heap_size_total_bytes'), external: metricMB('nodejs_external_memory_bytes') }
+const heap = {
+  used: metricMB('nodejs_heap_size_used_bytes'),
+  total: metricMB('nodejs_heap_size_total_bytes'),
+  external: metricMB('nodejs_external_memory_bytes'),
+}
 
 controller.kill('SIGTERM')
 await new Promise((r) => controller.once('exit', r))
@@ -126,7 +156,16 @@ console.log(`first table served after controller start: ${f(firstMs)} ms`)
 console.log(`| routes | changes | p50 ms | p99 ms | max ms | controller RSS MB | peak RSS MB |`)
 console.log(`| ${ROUTES} | ${CHANGES} | ${f(pct(50))} | ${f(pct(99))} | ${f(latencies.at(-1)!)} | ${rssMB.toFixed(0)} | ${peakMB.toFixed(0)} |`)
 console.log(`controller heap at the end: ${heap.used.toFixed(0)} MB used of ${heap.total.toFixed(0)} MB V8 heap, ${heap.external.toFixed(0)} MB external`)
-console.log(`of which API server -> published by the controller: p50 ${f(pctOf(controlPlane, 50))} ms, p99 ${f(pctOf(controlPlane, 99))} ms (the rest: the edge noticing and loading the table)`)
-console.log(`load average during the run: ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')} on ${(await import('node:os')).availableParallelism()} cores`)
-console.log(logs.filter((l) => l.includes('published')).slice(-3).join('\n'))
+console.log(
+  `of which API server -> published by the controller: p50 ${f(pctOf(controlPlane, 50))} ms, p99 ${f(pctOf(controlPlane, 99))} ms (the rest: the edge noticing and loading the table)`,
+)
+console.log(
+  `load average during the run: ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')} on ${(await import('node:os')).availableParallelism()} cores`,
+)
+console.log(
+  logs
+    .filter((l) => l.includes('published'))
+    .slice(-3)
+    .join('\n'),
+)
 console.log(`targets: p99 <= 1000 ms: ${pct(99) <= 1000 ? 'met' : 'NOT met'}; RSS <= 300 MB: ${peakMB <= 300 ? 'met' : 'NOT met'}`)

@@ -7,16 +7,16 @@
 import { parseArgs } from 'node:util'
 import { compile, IngressRouteCache } from '../../control-plane/compiler/index.ts'
 import type { KubeObject } from '../../control-plane/compiler/snapshot/kube-types.ts'
-import { ValidationCache } from '../../control-plane/kube/validation-cache.ts'
-import { packTable } from '../../control-plane/publish/pack-table.ts'
-import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
+import { ValidationCache } from '../../control-plane/controller/kube/validation-cache.ts'
+import { packTable } from '../../shared/kv/pack-table.ts'
+import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
 import { ingressRoute, serviceObjects } from '../../test/support/apiserver/objects.ts'
 
 const { values } = parseArgs({ options: { routes: { type: 'string' }, changes: { type: 'string' } } })
 const ROUTES = Number(values.routes ?? 10_000)
 const CHANGES = Number(values.changes ?? 20)
 const route = (name: string) => ingressRoute({ name, namespace: 'bench', match: `Host(\`${name}.bench.example\`)`, service: 'whoami' }) as KubeObject
-const objects: KubeObject[] = [...serviceObjects({ name: 'whoami', namespace: 'bench', addresses: ['127.0.0.1'], port: 8080 }) as KubeObject[]]
+const objects: KubeObject[] = [...(serviceObjects({ name: 'whoami', namespace: 'bench', addresses: ['127.0.0.1'], port: 8080 }) as KubeObject[])]
 for (let i = 0; i < ROUTES; i++) objects.push(route(`r${i}`))
 const validation = new ValidationCache()
 const cache = new IngressRouteCache()
@@ -37,6 +37,8 @@ for (let i = 0; i <= CHANGES; i++) {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const col = (j: number) => median(rows.map((r) => r[j]!)).toFixed(1)
-console.log(`${ROUTES} IngressRoutes, ${CHANGES} changes, median ms: validate ${col(0)}, compile ${col(1)}, edge table ${col(2)}, pack ${col(3)}, total ${col(4)}`)
+console.log(
+  `${ROUTES} IngressRoutes, ${CHANGES} changes, median ms: validate ${col(0)}, compile ${col(1)}, edge table ${col(2)}, pack ${col(3)}, total ${col(4)}`,
+)
 ;(globalThis as { gc?: () => void }).gc?.()
 console.log(`heap used ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB, RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`)

@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
-import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
+import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
 import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { numberFlag } from '../support/args.ts'
@@ -28,11 +28,13 @@ const args = process.argv.slice(2)
 const ROUTERS = numberFlag('routers', 10_000)
 const RUNS = numberFlag('runs', 5)
 const DURATION = numberFlag('duration', 5)
-const ENTRIES = args.flatMap((a, i) => (args[i - 1] === '--entry' ? [a] : [])).map((spec) => {
-  const eq = spec.indexOf('=')
-  if (eq < 1) throw new Error(`--entry ${spec}: expected NAME=PATH`)
-  return { name: spec.slice(0, eq), path: spec.slice(eq + 1) }
-})
+const ENTRIES = args
+  .flatMap((a, i) => (args[i - 1] === '--entry' ? [a] : []))
+  .map((spec) => {
+    const eq = spec.indexOf('=')
+    if (eq < 1) throw new Error(`--entry ${spec}: expected NAME=PATH`)
+    return { name: spec.slice(0, eq), path: spec.slice(eq + 1) }
+  })
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-ab-'))
 const edges: LocalEdge[] = []
@@ -98,7 +100,9 @@ async function main(): Promise<void> {
   for (const s of setups) {
     const c = median(cpu.get(s.name)!)
     const q = median(rps.get(s.name)!)
-    console.log(`| ${s.name} | ${Math.round(q).toLocaleString('en')} | ${(q / passRps).toFixed(2)}x | ${median(p99.get(s.name)!).toFixed(1)} | ${Math.round(c)} | ${Math.round(c - passCpu)} | ${cpu.get(s.name)!.map(Math.round).join(' / ')} |`)
+    console.log(
+      `| ${s.name} | ${Math.round(q).toLocaleString('en')} | ${(q / passRps).toFixed(2)}x | ${median(p99.get(s.name)!).toFixed(1)} | ${Math.round(c)} | ${Math.round(c - passCpu)} | ${cpu.get(s.name)!.map(Math.round).join(' / ')} |`,
+    )
   }
   // Which threads spend it: workerd's own (the isolate and its I/O) or V8's workers (GC, compilation).
   const names = [...new Set(setups.flatMap((s) => threads.get(s.name)!.flatMap(Object.keys)))].sort()

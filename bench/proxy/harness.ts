@@ -43,7 +43,10 @@ export function createHarness(dir: string, durationSeconds: number) {
 
   function nginxConf(port: number, body: string): string {
     const file = join(dir, `nginx-${port}.conf`)
-    writeFileSync(file, `worker_processes 1;\npid ${dir}/nginx-${port}.pid;\nerror_log ${dir}/nginx-${port}.err warn;\nevents { worker_connections 4096; }\nhttp {\n  access_log off;\n  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};\n  ${body}\n}\n`)
+    writeFileSync(
+      file,
+      `worker_processes 1;\npid ${dir}/nginx-${port}.pid;\nerror_log ${dir}/nginx-${port}.err warn;\nevents { worker_connections 4096; }\nhttp {\n  access_log off;\n  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};\n  ${body}\n}\n`,
+    )
     return file
   }
 
@@ -52,7 +55,10 @@ export function createHarness(dir: string, durationSeconds: number) {
     const wrkArgs = ['-c', '0', 'wrk', ...(inFlight === 'saturated' ? ['-t2', '-c64'] : ['-t1', `-c${inFlight}`]), `-d${durationSeconds}s`, '--latency']
     if (setup.hosts.length > 1) {
       const script = join(dir, `hosts-${setup.hosts.length}.lua`)
-      writeFileSync(script, `local hosts = {${setup.hosts.map((h) => `"${h}"`).join(',')}}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("GET", "/", { Host = hosts[(n % #hosts) + 1] })\nend\n`)
+      writeFileSync(
+        script,
+        `local hosts = {${setup.hosts.map((h) => `"${h}"`).join(',')}}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("GET", "/", { Host = hosts[(n % #hosts) + 1] })\nend\n`,
+      )
       wrkArgs.push('-s', script)
     } else {
       wrkArgs.push('-H', `Host: ${setup.hosts[0]}`)

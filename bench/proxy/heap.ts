@@ -9,13 +9,13 @@
  *
  * @module
  */
-import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
-import { packTable } from '../../control-plane/publish/pack-table.ts'
+import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
+import { packTable } from '../../shared/kv/pack-table.ts'
 import { prepareTable } from '../../shared/table/prepare.ts'
 import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
 import type { RoutingView } from '../../shared/table/view.ts'
 import { KvTableSource } from '../../edge-worker/src/table-source/kv-table-source.ts'
-import { BLOB_PREFIX, POINTER_KEY, bucketOf, type TableManifest } from '../../edge-worker/src/table-source/layout.ts'
+import { BLOB_PREFIX, POINTER_KEY, bucketOf, type TableManifest } from '../../shared/kv/layout.ts'
 import { benchHost, proxyConfig } from './generate.ts'
 
 const args = process.argv.slice(2)
@@ -46,8 +46,7 @@ let manifest: TableManifest
 // A new string per read, as a KV read is: the texts an isolate keeps count in its heap.
 const fresh = (text: string | undefined): string | null => (text === undefined ? null : Buffer.from(text).toString())
 const kv = {
-  get: async (key: string | string[]) =>
-    Array.isArray(key) ? new Map(key.map((k) => [k, fresh(store.get(k))])) : fresh(store.get(key)),
+  get: async (key: string | string[]) => (Array.isArray(key) ? new Map(key.map((k) => [k, fresh(store.get(k))])) : fresh(store.get(key))),
 } as unknown as Pick<KVNamespace, 'get'>
 let source: KvTableSource<RoutingView> | null = new KvTableSource<RoutingView>({
   kv,
@@ -88,6 +87,9 @@ console.log(
     ` held by the table source (blobs, prepared views, indexes): ${(after.heap - dropped.heap).toFixed(1)} MB + ${(after.buffers - dropped.buffers).toFixed(1)} MB`,
 )
 const quantile = (xs: number[], q: number): string => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]?.toFixed(2) ?? '-'
-for (const [what, xs] of [['first host of a bucket', firstOfBucket], ['another host of a bucket already read', nextOfBucket]] as const) {
+for (const [what, xs] of [
+  ['first host of a bucket', firstOfBucket],
+  ['another host of a bucket already read', nextOfBucket],
+] as const) {
   console.log(`table source wait, ${what}: ${xs.length} requests, p50 ${quantile(xs, 0.5)} ms, p99 ${quantile(xs, 0.99)} ms`)
 }

@@ -96,7 +96,6 @@ export function label(n: ProfileNode): string {
   return `${functionName || '(anonymous)'} ${url ? `${url.split('/').slice(-2).join('/')}:${lineNumber + 1}` : ''}`.trim()
 }
 
-
 /** Profiles `work` (sampling every `intervalUs`) in the workerd whose inspector listens on `address`. */
 export async function profiled(address: string, work: () => Promise<unknown>, intervalUs = 50): Promise<CpuProfile> {
   const send = await inspect(address)

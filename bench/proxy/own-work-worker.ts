@@ -30,7 +30,8 @@ export default {
     for (let i = 0; i < n; i++) {
       const headers = { host: hosts[i % hosts.length]!, 'user-agent': 'wrk', accept: '*/*' }
       const req = new Request(`http://${headers.host}/`, { headers })
-      const res = mode === 'bare' ? await globalThis.fetch('http://127.0.0.1/', { method: req.method, headers: req.headers, body: req.body }) : await edge(req, env, ctx)
+      const res =
+        mode === 'bare' ? await globalThis.fetch('http://127.0.0.1/', { method: req.method, headers: req.headers, body: req.body }) : await edge(req, env, ctx)
       if (res.status !== 200) return new Response(`${headers.host}: ${res.status} ${await res.text()}`, { status: 500 })
     }
     return new Response(`${answered} ${realFetch === globalThis.fetch}`)

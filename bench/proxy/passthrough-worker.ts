@@ -1,5 +1,5 @@
-// The floor the edge is measured against: a worker that only forwards each request to one
-// upstream with fetch() and returns its response (../shared/perf-floor.md's pass-through worker).
+// The floor the edge is measured against (bench:proxy's pass-through): a worker that only
+// forwards each request to one upstream with fetch() and returns its response.
 interface Env {
   UPSTREAM: string
 }

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
-import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
+import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
 import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { freePort } from '../support/free-port.ts'
@@ -67,10 +67,21 @@ async function main(): Promise<void> {
   log('upstream up')
 
   const ngPort = await freePort()
-  pinned(1, 'nginx', ['-c', nginxConf(ngPort, `upstream up { server 127.0.0.1:${upPort}; keepalive 64; }\n  server { listen 127.0.0.1:${ngPort}; location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; } }`), '-g', 'daemon off;'])
+  pinned(1, 'nginx', [
+    '-c',
+    nginxConf(
+      ngPort,
+      `upstream up { server 127.0.0.1:${upPort}; keepalive 64; }\n  server { listen 127.0.0.1:${ngPort}; location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; } }`,
+    ),
+    '-g',
+    'daemon off;',
+  ])
   const haPort = await freePort()
   const haConf = join(dir, 'haproxy.cfg')
-  writeFileSync(haConf, `global\n  nbthread 1\n  maxconn 4096\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  option http-keep-alive\nfrontend f\n  bind 127.0.0.1:${haPort}\n  default_backend b\nbackend b\n  http-reuse always\n  server s1 127.0.0.1:${upPort}\n`)
+  writeFileSync(
+    haConf,
+    `global\n  nbthread 1\n  maxconn 4096\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  option http-keep-alive\nfrontend f\n  bind 127.0.0.1:${haPort}\n  default_backend b\nbackend b\n  http-reuse always\n  server s1 127.0.0.1:${upPort}\n`,
+  )
   pinned(1, 'haproxy', ['-f', haConf, '-db'])
 
   const worker = async (name: string, file: string): Promise<LocalEdge> => {
@@ -101,7 +112,10 @@ async function main(): Promise<void> {
   const builds: string[] = []
   for (const n of SIZES) {
     const hosts = Array.from({ length: HOSTS_PER_RUN }, (_, i) => benchHost(Math.floor((i * n) / HOSTS_PER_RUN)))
-    for (const [label, passHost] of [['server Host: fetch', false], ['client Host: pooled socket', true]] as const) {
+    for (const [label, passHost] of [
+      ['server Host: fetch', false],
+      ['client Host: pooled socket', true],
+    ] as const) {
       const e = await edgeWith(n, upstream, passHost)
       log(`edge ${n} ${label} up`)
       builds.push(`${n} routers (${label}): table built in ${Math.round(e.buildMs)} ms`)
@@ -128,7 +142,9 @@ async function main(): Promise<void> {
       alone(s)
       const r = await wrk(s)
       results.set(s.name, [...(results.get(s.name) ?? []), r])
-      process.stderr.write(`run ${run + 1}/${RUNS} ${s.name}: ${Math.round(r.rps)} req/s${Number.isNaN(r.cpu) ? '' : `, ${Math.round(r.cpu)} µs CPU per request`}\n`)
+      process.stderr.write(
+        `run ${run + 1}/${RUNS} ${s.name}: ${Math.round(r.rps)} req/s${Number.isNaN(r.cpu) ? '' : `, ${Math.round(r.cpu)} µs CPU per request`}\n`,
+      )
     }
   }
   // Latency at equal, light load (LIGHT requests in flight; 1 by default, from this process's own
@@ -159,18 +175,24 @@ async function main(): Promise<void> {
       const edge = s.pid !== undefined && s !== setups[3]
       const ratio = edge ? `${(rps / passRps).toFixed(2)}x` : ''
       const above = edge ? String(Math.round(cpu - passCpu)) : ''
-      console.log(`| ${s.name} | ${Math.round(rps).toLocaleString('en')} | ${median(rs.map((r) => r.p50)).toFixed(2)} | ${median(rs.map((r) => r.p99)).toFixed(2)} | ${Number.isNaN(cpu) ? '' : Math.round(cpu)} | ${ratio} | ${above} |`)
+      console.log(
+        `| ${s.name} | ${Math.round(rps).toLocaleString('en')} | ${median(rs.map((r) => r.p50)).toFixed(2)} | ${median(rs.map((r) => r.p99)).toFixed(2)} | ${Number.isNaN(cpu) ? '' : Math.round(cpu)} | ${ratio} | ${above} |`,
+      )
     }
   }
   const passLight = light.get(setups[3]!.name)!
-  console.log(`\nLight load: ${LIGHT === 1 ? `one request at a time over one kept-alive connection (Node http client) for ${DURATION} s` : `wrk -t1 -c${LIGHT} -d${DURATION}s --latency`}, ${RUNS} interleaved run(s), medians\n`)
+  console.log(
+    `\nLight load: ${LIGHT === 1 ? `one request at a time over one kept-alive connection (Node http client) for ${DURATION} s` : `wrk -t1 -c${LIGHT} -d${DURATION}s --latency`}, ${RUNS} interleaved run(s), medians\n`,
+  )
   console.log('| setup | req/s | p50 ms | p99 ms | p99 above pass-through, ms |')
   console.log('|---|---:|---:|---:|---:|')
   for (const s of setups) {
     const rs = light.get(s.name)!
     const p99 = median(rs.map((r) => r.p99))
     const above = s.pid !== undefined && s !== setups[3] ? (p99 - median(passLight.map((r) => r.p99))).toFixed(2) : ''
-    console.log(`| ${s.name} | ${Math.round(median(rs.map((r) => r.rps))).toLocaleString('en')} | ${median(rs.map((r) => r.p50)).toFixed(2)} | ${p99.toFixed(2)} | ${above} |`)
+    console.log(
+      `| ${s.name} | ${Math.round(median(rs.map((r) => r.rps))).toLocaleString('en')} | ${median(rs.map((r) => r.p50)).toFixed(2)} | ${p99.toFixed(2)} | ${above} |`,
+    )
   }
   console.log(`\n${builds.join('\n')}`)
 }

@@ -23,7 +23,6 @@ ${PROVIDER_FLAGS_USAGE}
   -h, --help                         this text
 `
 
-
 /** Runs the command; returns the exit code. */
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
   let parsed

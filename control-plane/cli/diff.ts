@@ -33,7 +33,6 @@ ${PROVIDER_FLAGS_USAGE}
 exit status: 0 no change; 1 the edge would change; 2 input error
 `
 
-
 export function parseDiffArgs(argv: readonly string[]) {
   const split = argv.indexOf('--')
   const head = split < 0 ? [...argv] : argv.slice(0, split)

@@ -12,15 +12,15 @@
 import { parseArgs } from 'node:util'
 import { PROVIDER_FLAGS, PROVIDER_FLAGS_USAGE, providerOptionsFromFlags } from '../compiler/options/flags.ts'
 import { ManifestError } from '../manifests/load.ts'
-import { runEdge } from '../runtime/run-edge.ts'
+import { runEdge } from './run-edge.ts'
 import { loadOrCreateDefaultCert } from '../runtime/default-cert.ts'
-import { edgeTableStage } from '../runtime/edge-table.ts'
+import { edgeTableStage } from '../pipeline/edge-table.ts'
 import { DEFAULT_STATE_DIR } from '../runtime/paths.ts'
-import { manifestPipeline } from '../runtime/pipeline.ts'
+import { manifestPipeline } from '../pipeline/pipeline.ts'
 import { emitSelfHostedEdge } from '../runtime/self-hosted.ts'
 import { planSocketTls } from '../runtime/workerd-tls.ts'
 import { onShutdown } from '../runtime/shutdown.ts'
-import { observabilityVars } from '../../edge-worker/src/observability/settings.ts'
+import { observabilityVars } from '../../shared/observability/vars.ts'
 import type { CliIO } from './io.ts'
 
 const USAGE = `usage: npm run edge -- --manifests PATH... [flags]
@@ -57,7 +57,6 @@ ${PROVIDER_FLAGS_USAGE}
   -h, --help                         this text
 `
 
-
 export function parseEdgeArgs(argv: readonly string[]) {
   const { values, positionals } = parseArgs({
     args: [...argv],
@@ -86,12 +85,15 @@ export function parseEdgeArgs(argv: readonly string[]) {
   const port = Number(values.port ?? 8787)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${values.port}: not a port number`)
   const httpsPort = values['https-port'] === undefined ? undefined : Number(values['https-port'])
-  if (httpsPort !== undefined && (!Number.isInteger(httpsPort) || httpsPort < 0 || httpsPort > 65535)) throw new Error(`--https-port ${values['https-port']}: not a port number`)
+  if (httpsPort !== undefined && (!Number.isInteger(httpsPort) || httpsPort < 0 || httpsPort > 65535))
+    throw new Error(`--https-port ${values['https-port']}: not a port number`)
   const provider = providerOptionsFromFlags(values)
   const dashboardPort = values['no-dashboard'] ? null : Number(values['dashboard-port'] ?? 0)
-  if (dashboardPort !== null && (!Number.isInteger(dashboardPort) || dashboardPort < 0 || dashboardPort > 65535)) throw new Error(`--dashboard-port ${values['dashboard-port']}: not a port number`)
+  if (dashboardPort !== null && (!Number.isInteger(dashboardPort) || dashboardPort < 0 || dashboardPort > 65535))
+    throw new Error(`--dashboard-port ${values['dashboard-port']}: not a port number`)
   const metricsPort = values['metrics-port'] === undefined ? undefined : Number(values['metrics-port'])
-  if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)) throw new Error(`--metrics-port ${values['metrics-port']}: not a port number`)
+  if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535))
+    throw new Error(`--metrics-port ${values['metrics-port']}: not a port number`)
   const observability = {
     ...observabilityVars({ accessLog: values['access-log'] === true, tracingEndpoint: values['tracing-endpoint'] }),
     // The worker variable that switches the limits to the EdgeLimiter Durable Object (edge-worker/src/durable/limits.ts).
@@ -135,12 +137,28 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     let https
     if (args.httpsPort !== undefined) {
       // The HTTPS socket's certificate and options come from the manifests when given, as npm run edge does.
-      const plan = args.manifests.length ? (await manifestPipeline(args.provider, edgeTableStage({ entryPoint: args.entryPoint, httpsEntryPoint: args.httpsEntryPoint ?? 'websecure' }))(args.manifests)).listenerTls : planSocketTls({})
+      const plan = args.manifests.length
+        ? (
+            await manifestPipeline(
+              args.provider,
+              edgeTableStage({ entryPoint: args.entryPoint, httpsEntryPoint: args.httpsEntryPoint ?? 'websecure' }),
+            )(args.manifests)
+          ).listenerTls
+        : planSocketTls({})
       for (const p of plan?.problems ?? []) io.stderr(`${p}\n`)
       const keypair = plan?.keypair ?? (await loadOrCreateDefaultCert(args.stateDir ?? DEFAULT_STATE_DIR))
       https = { entryPoint: args.httpsEntryPoint ?? 'websecure', port: args.httpsPort, tls: { ...keypair, ...plan?.options } }
     }
-    const config = await emitSelfHostedEdge({ dir: args.emitWorkerd, entryPoint: args.entryPoint, port: args.port, kvAddress: args.kvAddress, stateDir: args.stateDir, ...(https ? { https } : {}), vars: args.observability, ...(args.metricsPort === undefined ? {} : { metricsPort: args.metricsPort }) })
+    const config = await emitSelfHostedEdge({
+      dir: args.emitWorkerd,
+      entryPoint: args.entryPoint,
+      port: args.port,
+      kvAddress: args.kvAddress,
+      stateDir: args.stateDir,
+      ...(https ? { https } : {}),
+      vars: args.observability,
+      ...(args.metricsPort === undefined ? {} : { metricsPort: args.metricsPort }),
+    })
     io.stdout(`workerd serve ${config}\n`)
     return 0
   }
@@ -163,8 +181,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
 }
 
 if (import.meta.main) {
-  process.exit(await main(process.argv.slice(2), {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
-  }))
+  process.exit(
+    await main(process.argv.slice(2), {
+      stdout: (t) => process.stdout.write(t),
+      stderr: (t) => process.stderr.write(t),
+    }),
+  )
 }

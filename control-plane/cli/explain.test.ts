@@ -1,6 +1,6 @@
 /**
  * npm run explain as users run it: a real process on examples/ and on YAML in a temp folder.
- * (control-plane/explain/agreement.test.ts checks its answers against a real edge.)
+ * (test/contract/explain-agreement.test.ts checks its answers against a real edge.)
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -61,11 +61,24 @@ describe('npm run explain', () => {
       /higher-priority routers that did not match:\n {2}demo-demo-[0-9a-f]{20} \(priority 44\) rule: Host\(`demo\.localhost`\) && PathPrefix\(`\/api`\)\n {4}failed: PathPrefix\(`\/api`\) at 26: path is "\/docs"\n/,
     )
     // Longer rules sort first (Traefik's default priority): the canary router is tried before.
-    expect(stdout).toMatch(/ {2}demo-canary-[0-9a-f]{20} \(priority 24\) rule: Host\(`canary\.localhost`\)\n {4}failed: Host\(`canary\.localhost`\) at 0: host is "demo\.localhost"\n/)
+    expect(stdout).toMatch(
+      / {2}demo-canary-[0-9a-f]{20} \(priority 24\) rule: Host\(`canary\.localhost`\)\n {4}failed: Host\(`canary\.localhost`\) at 0: host is "demo\.localhost"\n/,
+    )
   })
 
   it('uses the Host header over the URL, and the method, header and client IP given', async () => {
-    const { code, stdout } = await run([EXAMPLES, '--url', 'http://127.0.0.1:8787/api/users', '--header', 'Host: demo.localhost', '--method', 'post', '--client-ip', '10.1.2.3', '--json'])
+    const { code, stdout } = await run([
+      EXAMPLES,
+      '--url',
+      'http://127.0.0.1:8787/api/users',
+      '--header',
+      'Host: demo.localhost',
+      '--method',
+      'post',
+      '--client-ip',
+      '10.1.2.3',
+      '--json',
+    ])
     expect(code).toBe(0)
     const e = JSON.parse(stdout) as Explanation
     expect(e.request).toMatchObject({ method: 'POST', host: 'demo.localhost', path: '/api/users', entryPoint: 'web', clientIp: '10.1.2.3', tls: false })
@@ -85,7 +98,9 @@ describe('npm run explain', () => {
     const plain = await run([dir, '--url', 'http://s.example/x', '--header', 'X-Key: k1', '--entrypoint', 'websecure'])
     expect(plain.code).toBe(2)
     expect(plain.stdout.split('\n')[0]).toBe('router: (none)  no router matched -> 404 page not found')
-    expect(plain.stdout).toMatch(/routers whose rule matches but that do not serve this request:\n {2}app-secure-[0-9a-f]{20} .*: serves TLS requests only \(an https URL\)\n/)
+    expect(plain.stdout).toMatch(
+      /routers whose rule matches but that do not serve this request:\n {2}app-secure-[0-9a-f]{20} .*: serves TLS requests only \(an https URL\)\n/,
+    )
   })
 
   it('answers 400 for a malformed path as the edge does, and refuses bad input with exit 1', async () => {

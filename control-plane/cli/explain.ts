@@ -39,7 +39,6 @@ ${PROVIDER_FLAGS_USAGE}
 exit status: 0 a router matched; 2 the edge answers by itself (404, 400, 421); 1 input error
 `
 
-
 export function parseExplainArgs(argv: readonly string[]) {
   const { values, positionals } = parseArgs({
     args: [...argv],

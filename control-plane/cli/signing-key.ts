@@ -16,7 +16,7 @@
 import { parseArgs } from 'node:util'
 import { existsSync } from 'node:fs'
 import { generateSigningKey, jwksOf, readKeyFile } from '../publish/jwks.ts'
-import { loadOrCreateDevSecretsKey } from '../table/secrets.ts'
+import { loadOrCreateDevSecretsKey } from '../publish/seal-secrets.ts'
 
 const USAGE = `usage: npm run signing-key -- generate --out FILE [--alg Ed25519|ES256] [--kid KID]
        npm run signing-key -- jwks [--alg ALG] FILE...
@@ -46,7 +46,10 @@ export async function main(argv: readonly string[], io: { stdout: (t: string) =>
   try {
     if (command === 'generate') {
       if (!values.out || files.length) return usage('generate takes --out FILE and nothing else')
-      const key = await generateSigningKey(values.out, { ...(values.alg ? { alg: values.alg as 'Ed25519' | 'ES256' } : {}), ...(values.kid ? { kid: values.kid } : {}) })
+      const key = await generateSigningKey(values.out, {
+        ...(values.alg ? { alg: values.alg as 'Ed25519' | 'ES256' } : {}),
+        ...(values.kid ? { kid: values.kid } : {}),
+      })
       io.stdout(`${key.kid}\n`)
       return 0
     }
@@ -60,7 +63,11 @@ export async function main(argv: readonly string[], io: { stdout: (t: string) =>
     }
     if (command === 'jwks') {
       if (files.length === 0) return usage('jwks needs at least one key file')
-      const keys = await Promise.all(files.map((f) => readKeyFile(f, values.alg ? { alg: values.alg } : {}).catch((err: unknown) => Promise.reject(new Error(`${f}: ${(err as Error).message}`)))))
+      const keys = await Promise.all(
+        files.map((f) =>
+          readKeyFile(f, values.alg ? { alg: values.alg } : {}).catch((err: unknown) => Promise.reject(new Error(`${f}: ${(err as Error).message}`))),
+        ),
+      )
       io.stdout(JSON.stringify(await jwksOf(keys)) + '\n')
       return 0
     }

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { loadManifests } from '../manifests/load.ts'
 import { demoUpstreams, startDemoUpstreams } from '../runtime/demo-upstreams.ts'
 import { REPO_ROOT } from '../runtime/local-edge.ts'
-import { runEdge } from '../runtime/run-edge.ts'
+import { runEdge } from './run-edge.ts'
 import { onShutdown } from '../runtime/shutdown.ts'
 
 const EXAMPLES = join(REPO_ROOT, 'examples')
@@ -47,10 +47,7 @@ async function main(): Promise<number> {
       '',
     ].join('\n'),
   )
-  return onShutdown(
-    { exited: edge.exited, stop: async () => (await edge.stop(), await upstreams.close()) },
-    report,
-  )
+  return onShutdown({ exited: edge.exited, stop: async () => (await edge.stop(), await upstreams.close()) }, report)
 }
 
 process.exit(await main())

@@ -33,16 +33,10 @@ function route(ns: string, name: string, match: string, labels?: Record<string, 
   }
 }
 
-const rules = (objects: KubeObject[], options = {}) =>
-  Object.values(compile({ objects }, options).config.http?.routers ?? {}).map((r) => r.rule)
+const rules = (objects: KubeObject[], options = {}) => Object.values(compile({ objects }, options).config.http?.routers ?? {}).map((r) => r.rule)
 
 describe('visibility', () => {
-  const objects = [
-    ...service('a', 'whoami'),
-    ...service('b', 'whoami'),
-    route('a', 'r', 'Host(`a`)', { team: 'x' }),
-    route('b', 'r', 'Host(`b`)'),
-  ]
+  const objects = [...service('a', 'whoami'), ...service('b', 'whoami'), route('a', 'r', 'Host(`a`)', { team: 'x' }), route('b', 'r', 'Host(`b`)')]
 
   it('sees every namespace by default', () => {
     expect(rules(objects).sort()).toEqual(['Host(`a`)', 'Host(`b`)'])
@@ -59,18 +53,19 @@ describe('visibility', () => {
   it('refuses an invalid labelSelector as Traefik does, compiling nothing', () => {
     const { config, diagnostics } = compile({ objects }, { labelSelector: 'a in (b' })
     expect(config.http?.routers).toEqual({})
-    expect(diagnostics.map(formatDiagnostic)).toEqual([
-      expect.stringMatching(/^Provider kubernetescrd: labelSelector: invalid label selector/),
-    ])
+    expect(diagnostics.map(formatDiagnostic)).toEqual([expect.stringMatching(/^Provider kubernetescrd: labelSelector: invalid label selector/)])
   })
 
   it('hides Helm release Secrets (owner=helm) from lookups', () => {
-    const index = new SnapshotIndex({
-      objects: [
-        { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'h', namespace: 'a', labels: { owner: 'helm' } } },
-        { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'k', namespace: 'a', labels: { owner: 'me' } } },
-      ],
-    }, withDefaults())
+    const index = new SnapshotIndex(
+      {
+        objects: [
+          { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'h', namespace: 'a', labels: { owner: 'helm' } } },
+          { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'k', namespace: 'a', labels: { owner: 'me' } } },
+        ],
+      },
+      withDefaults(),
+    )
     expect(index.secret('a', 'h')).toBeUndefined()
     expect(index.secret('a', 'k')).toBeDefined()
   })
@@ -90,12 +85,19 @@ describe('visibility', () => {
     const second = route('a', 'r', 'Host(`second`)')
     const { config, diagnostics } = compile({
       objects: [...service('a', 'whoami'), first, second],
-      sources: new Map([[first, 'one.yaml:1'], [second, 'two.yaml:4']]),
+      sources: new Map([
+        [first, 'one.yaml:1'],
+        [second, 'two.yaml:4'],
+      ]),
     })
     expect(Object.values(config.http!.routers!).map((r) => r.rule)).toEqual(['Host(`second`)'])
     expect(diagnostics).toEqual([
       expect.objectContaining({
-        kind: 'IngressRoute', namespace: 'a', name: 'r', severity: 'warning', source: 'two.yaml:4',
+        kind: 'IngressRoute',
+        namespace: 'a',
+        name: 'r',
+        severity: 'warning',
+        source: 'two.yaml:4',
         message: expect.stringContaining('one.yaml:1'),
       }),
     ])
@@ -104,9 +106,7 @@ describe('visibility', () => {
   it('defaults a missing namespace to default', () => {
     const { metadata, ...rest } = route('default', 'r', 'Host(`d`)')
     const objects = [...service('default', 'whoami'), { ...rest, metadata: { name: metadata!.name } }]
-    expect(Object.keys(compile({ objects }).config.http!.routers!)).toEqual([
-      expect.stringMatching(/^default-r-[0-9a-f]{20}$/),
-    ])
+    expect(Object.keys(compile({ objects }).config.http!.routers!)).toEqual([expect.stringMatching(/^default-r-[0-9a-f]{20}$/)])
   })
 })
 
@@ -169,24 +169,41 @@ describe('diagnostics', () => {
 })
 
 describe('robustness', () => {
-  const kinds = ['IngressRoute', 'Middleware', 'TraefikService', 'TLSOption', 'TLSStore',
-    'ServersTransport', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap', 'Node']
-  const object = fc.record({
-    apiVersion: fc.constantFrom(T, 'v1', 'discovery.k8s.io/v1', 'x/y', undefined),
-    kind: fc.oneof(fc.constantFrom(...kinds), fc.anything()),
-    metadata: fc.oneof(
-      fc.record({
-        name: fc.oneof(fc.constantFrom('a', 'whoami', 'b.c'), fc.anything()),
-        namespace: fc.oneof(fc.constantFrom('default', 'x'), fc.anything()),
-        labels: fc.oneof(fc.dictionary(fc.string(), fc.string()), fc.anything()),
-      }, { requiredKeys: [] }),
-      fc.anything(),
-    ),
-    spec: fc.anything(),
-    ports: fc.anything(),
-    endpoints: fc.anything(),
-    data: fc.anything(),
-  }, { requiredKeys: ['kind'] })
+  const kinds = [
+    'IngressRoute',
+    'Middleware',
+    'TraefikService',
+    'TLSOption',
+    'TLSStore',
+    'ServersTransport',
+    'Service',
+    'EndpointSlice',
+    'Secret',
+    'ConfigMap',
+    'Node',
+  ]
+  const object = fc.record(
+    {
+      apiVersion: fc.constantFrom(T, 'v1', 'discovery.k8s.io/v1', 'x/y', undefined),
+      kind: fc.oneof(fc.constantFrom(...kinds), fc.anything()),
+      metadata: fc.oneof(
+        fc.record(
+          {
+            name: fc.oneof(fc.constantFrom('a', 'whoami', 'b.c'), fc.anything()),
+            namespace: fc.oneof(fc.constantFrom('default', 'x'), fc.anything()),
+            labels: fc.oneof(fc.dictionary(fc.string(), fc.string()), fc.anything()),
+          },
+          { requiredKeys: [] },
+        ),
+        fc.anything(),
+      ),
+      spec: fc.anything(),
+      ports: fc.anything(),
+      endpoints: fc.anything(),
+      data: fc.anything(),
+    },
+    { requiredKeys: ['kind'] },
+  )
 
   it('never throws, whatever the objects', () => {
     fc.assert(
@@ -200,30 +217,40 @@ describe('robustness', () => {
   })
 
   it('never throws on structured but wrong IngressRoutes', () => {
-    const anyRoute = fc.record({
-      match: fc.oneof(fc.string(), fc.anything()),
-      kind: fc.oneof(fc.constant('Rule'), fc.anything()),
-      priority: fc.anything(),
-      middlewares: fc.oneof(fc.array(fc.record({ name: fc.anything(), namespace: fc.anything() })), fc.anything()),
-      services: fc.oneof(
-        fc.array(fc.record({
-          name: fc.oneof(fc.constant('whoami'), fc.anything()),
-          kind: fc.anything(),
-          port: fc.oneof(fc.constant(80), fc.anything()),
-          sticky: fc.anything(),
-          healthCheck: fc.anything(),
-          responseForwarding: fc.anything(),
-          middlewares: fc.anything(),
-          weight: fc.anything(),
-        }, { requiredKeys: [] })),
-        fc.anything(),
-      ),
-      observability: fc.anything(),
-    }, { requiredKeys: [] })
+    const anyRoute = fc.record(
+      {
+        match: fc.oneof(fc.string(), fc.anything()),
+        kind: fc.oneof(fc.constant('Rule'), fc.anything()),
+        priority: fc.anything(),
+        middlewares: fc.oneof(fc.array(fc.record({ name: fc.anything(), namespace: fc.anything() })), fc.anything()),
+        services: fc.oneof(
+          fc.array(
+            fc.record(
+              {
+                name: fc.oneof(fc.constant('whoami'), fc.anything()),
+                kind: fc.anything(),
+                port: fc.oneof(fc.constant(80), fc.anything()),
+                sticky: fc.anything(),
+                healthCheck: fc.anything(),
+                responseForwarding: fc.anything(),
+                middlewares: fc.anything(),
+                weight: fc.anything(),
+              },
+              { requiredKeys: [] },
+            ),
+          ),
+          fc.anything(),
+        ),
+        observability: fc.anything(),
+      },
+      { requiredKeys: [] },
+    )
     fc.assert(
       fc.property(fc.array(anyRoute, { maxLength: 4 }), fc.anything(), (routes, tls) => {
         const ir = {
-          apiVersion: T, kind: 'IngressRoute', metadata: { name: 'r', namespace: 'default' },
+          apiVersion: T,
+          kind: 'IngressRoute',
+          metadata: { name: 'r', namespace: 'default' },
           spec: { routes, tls, entryPoints: ['web'] },
         }
         compile({ objects: [...service('default', 'whoami'), ir as KubeObject] })

@@ -2,20 +2,13 @@
  * What every builder of the compiler receives: the indexed snapshot, the provider options, the
  * diagnostics sink and the configuration under construction. Builders write into `config`
  * directly, in Traefik's processing order, because Traefik's partial results (services built
- * before a later failure) stay in the output (DIGEST-provider §2).
+ * before a later failure) stay in the output (pkg/provider/kubernetes/crd/kubernetes.go's
+ * loadConfigurationFromCRD).
  *
  * @module
  */
 
-import type {
-  CertAndStores,
-  Middleware,
-  Router,
-  Service,
-  ServersTransport,
-  TLSOptions,
-  TLSStore,
-} from '../../shared/dynamic/types.ts'
+import type { CertAndStores, Middleware, Router, Service, ServersTransport, TLSOptions, TLSStore } from '../../shared/dynamic/types.ts'
 import type { DiagnosticSink } from './diagnostics/diagnostics.ts'
 import type { ProviderOptions } from './options/options.ts'
 import type { SnapshotIndex } from './snapshot/snapshot.ts'

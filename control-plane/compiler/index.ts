@@ -3,7 +3,8 @@
  * Kubernetes CRD provider would produce plus located diagnostics out. Pure: no I/O, and
  * nothing throws out of it whatever the input (every object is compiled in its own guard).
  *
- * Processing order is Traefik's (DIGEST-provider §2), because later stages see what earlier
+ * Processing order is Traefik's (pkg/provider/kubernetes/crd/kubernetes.go's
+ * loadConfigurationFromCRD), because later stages see what earlier
  * ones wrote (certificates: first writer wins; services: partial leaks stay).
  *
  * @module

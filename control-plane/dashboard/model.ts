@@ -1,7 +1,7 @@
 /**
  * What the dashboard shows: the build the edge was last given and what publishing it did. The
  * control plane's pipeline goes through `pipeline()` (the same load and build as
- * runtime/pipeline.ts' manifestPipeline, keeping the loaded objects beside each Built), and its
+ * pipeline/pipeline.ts' manifestPipeline, keeping the loaded objects beside each Built), and its
  * publish step calls `published()`. The detailed state is worked out when someone asks for it.
  *
  * @module
@@ -12,8 +12,8 @@ import { explainRequest, type Explanation, type ExplainRequest } from '../explai
 import { inspectLoaded, routingView, storedParts, type Inspection, type InspectOptions } from '../explain/inspect.ts'
 import { loadManifests, type LoadResult } from '../manifests/load.ts'
 import type { PublishResult } from '../publish/publisher.ts'
-import type { Built } from '../runtime/file-mode.ts'
-import { buildFromSnapshot, type EdgeTableStage } from '../runtime/pipeline.ts'
+import type { Built } from '../pipeline/built.ts'
+import { buildFromSnapshot, type EdgeTableStage } from '../pipeline/pipeline.ts'
 import type { EndpointsTable } from '../../shared/table/schema.ts'
 import type { RoutingView } from '../../shared/table/view.ts'
 import { dashboardState, type DashboardState, type PublishedInfo } from './state.ts'

@@ -36,7 +36,9 @@ const MAX_BODY = 64 * 1024
 /** Handles the request when its path is under `prefix` (default ''); returns false otherwise. */
 export function dashboardHandler(model: DashboardModel, options: { prefix?: string } = {}): (req: IncomingMessage, res: ServerResponse) => boolean {
   const prefix = (options.prefix ?? '').replace(/\/$/, '')
-  const files = new Map(Object.entries(FILES).map(([path, file]) => [path, { body: readFileSync(join(STATIC_DIR, file)), type: TYPES[file.split('.').pop()!]! }]))
+  const files = new Map(
+    Object.entries(FILES).map(([path, file]) => [path, { body: readFileSync(join(STATIC_DIR, file)), type: TYPES[file.split('.').pop()!]! }]),
+  )
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://dashboard')
     if (url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) return false

@@ -71,7 +71,9 @@ export function indexSources(snapshot: Snapshot): SourceIndex {
 function routesOf(obj: KubeObject): Array<string | null> {
   const routes = (obj as { spec?: { routes?: unknown } }).spec?.routes
   if (!Array.isArray(routes)) return []
-  return routes.map((r) => (typeof r === 'object' && r !== null && typeof (r as { match?: unknown }).match === 'string' ? (r as { match: string }).match : null))
+  return routes.map((r) =>
+    typeof r === 'object' && r !== null && typeof (r as { match?: unknown }).match === 'string' ? (r as { match: string }).match : null,
+  )
 }
 
 function portsOf(obj: KubeObject): Array<{ port?: number | string; name?: string }> {

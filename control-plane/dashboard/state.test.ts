@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest'
 import { serviceYaml } from '../../test/support/manifests.ts'
 import { parseManifestText } from '../manifests/load.ts'
 import type { PublishResult } from '../publish/publisher.ts'
-import { buildFromSnapshot } from '../runtime/pipeline.ts'
-import { edgeTableStage } from '../runtime/edge-table.ts'
+import { buildFromSnapshot } from '../pipeline/pipeline.ts'
+import { edgeTableStage } from '../pipeline/edge-table.ts'
 import { DashboardModel } from './model.ts'
 import { dashboardHandler, serveDashboard } from './server.ts'
 import type { DashboardState } from './state.ts'
@@ -47,13 +47,24 @@ spec: { basicAuth: { secret: users, realm: edge } }
 function model(yaml = YAML): { model: DashboardModel; publish(n: number): void } {
   const m = new DashboardModel({ entryPoints: ['web'] })
   const parsed = parseManifestText(yaml, 'app.yaml')
-  const loaded = { snapshot: { objects: parsed.objects.map((o) => o.object), sources: new Map(parsed.objects.map((o) => [o.object, o.source])) }, diagnostics: parsed.diagnostics, files: ['app.yaml'] }
+  const loaded = {
+    snapshot: { objects: parsed.objects.map((o) => o.object), sources: new Map(parsed.objects.map((o) => [o.object, o.source])) },
+    diagnostics: parsed.diagnostics,
+    files: ['app.yaml'],
+  }
   const built = buildFromSnapshot(loaded, {}, edgeTableStage({ entryPoint: 'web' }))
   m.show(loaded, built)
   return {
     model: m,
     publish: (n) =>
-      m.observe(async () => ({ changed: true, blobsWritten: 1, manifest: { layout: 1, schema: 's', issuedAt: n, routes: { version: `r${n}`, rest: '', buckets: [] }, endpoints: { version: `e${n}` } } }) as unknown as PublishResult)(built),
+      m.observe(
+        async () =>
+          ({
+            changed: true,
+            blobsWritten: 1,
+            manifest: { layout: 1, schema: 's', issuedAt: n, routes: { version: `r${n}`, rest: '', buckets: [] }, endpoints: { version: `e${n}` } },
+          }) as unknown as PublishResult,
+      )(built),
   }
 }
 
@@ -77,7 +88,11 @@ describe('dashboard state', () => {
     // Secrets are never shown: basicAuth users are what the publisher seals.
     expect(s.middlewares.find((m) => m.name === 'app-auth')!.config).toMatchObject({ users: '(secret, not shown)', realm: 'edge' })
     expect(JSON.stringify(s)).not.toContain('apr1')
-    expect(s.services.find((x) => x.name === a!.service)).toMatchObject({ status: 'enabled', servers: [{ url: 'http://10.0.0.1:8080', up: true, weight: 1 }], source: { kind: 'IngressRoute', field: 'spec.routes[0].services' } })
+    expect(s.services.find((x) => x.name === a!.service)).toMatchObject({
+      status: 'enabled',
+      servers: [{ url: 'http://10.0.0.1:8080', up: true, weight: 1 }],
+      source: { kind: 'IngressRoute', field: 'spec.routes[0].services' },
+    })
   })
 
   it('serves state, explain and diff over HTTP, and mounts under a prefix', async () => {
@@ -96,7 +111,12 @@ describe('dashboard state', () => {
       expect(await page.text()).toContain('<script src="app.js">')
       publish(1_700_000_000_000)
       const state = (await (await fetch(`${base}/dashboard/api/state`)).json()) as DashboardState
-      expect(state.published).toEqual({ routesVersion: 'r1700000000000', endpointsVersion: 'e1700000000000', pushedAt: '2023-11-14T22:13:20.000Z', changed: true })
+      expect(state.published).toEqual({
+        routesVersion: 'r1700000000000',
+        endpointsVersion: 'e1700000000000',
+        pushedAt: '2023-11-14T22:13:20.000Z',
+        changed: true,
+      })
       const ok = await fetch(`${base}/dashboard/api/explain`, { method: 'POST', body: JSON.stringify({ url: 'http://c.example/', headers: [['X-A', '1']] }) })
       const e = (await ok.json()) as { router: { name: string; error: { status: number } }; text: string }
       expect(e.router.error.status).toBe(501)

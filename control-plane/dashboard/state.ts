@@ -14,7 +14,7 @@ import type { Inspection } from '../explain/inspect.ts'
 import type { EdgeDiagnostic, EdgeObjectKind } from '../table/diagnostics.ts'
 import type { EndpointsTable } from '../../shared/table/schema.ts'
 import { childServices } from '../../shared/table/split.ts'
-import { redactMiddleware } from './redact.ts'
+import { redactMiddleware } from '../../shared/secrets/redact.ts'
 import { indexSources, type SourceIndex, type SourceRef } from './sources.ts'
 
 export type Status = 'enabled' | 'warning' | 'error' | 'disabled'
@@ -146,7 +146,9 @@ export function dashboardState(i: Inspection, published: PublishedInfo | null, e
     const diagnostics = [...attach(source), ...(edgeDiags.get(`middleware ${name}`) ?? [])]
     const type = t?.type ?? Object.keys(c ?? {})[0] ?? 'unknown'
     // Routers answer 501 for middlewares the edge cannot run: the middleware says so too.
-    const unrunnable = i.edge.diagnostics.some((d) => d.kind === 'router' && d.field === 'middlewares' && d.message.includes('cannot run') && d.message.includes(name))
+    const unrunnable = i.edge.diagnostics.some(
+      (d) => d.kind === 'router' && d.field === 'middlewares' && d.message.includes('cannot run') && d.message.includes(name),
+    )
     middlewares.push({
       name,
       status: unrunnable ? 'error' : statusOf(diagnostics),

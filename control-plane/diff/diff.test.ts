@@ -39,7 +39,10 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'diff-cli-'))
   await mkdir(OLD())
   await mkdir(NEW())
-  await writeFile(join(OLD(), 'app.yaml'), [service('web', ['10.0.0.1', '10.0.0.2']), route({ match: 'Host(`a.example`)', middlewares: ['strip'] }), middleware('/api')].join('---\n'))
+  await writeFile(
+    join(OLD(), 'app.yaml'),
+    [service('web', ['10.0.0.1', '10.0.0.2']), route({ match: 'Host(`a.example`)', middlewares: ['strip'] }), middleware('/api')].join('---\n'),
+  )
   await writeFile(
     join(NEW(), 'app.yaml'),
     [
@@ -83,10 +86,15 @@ describe('npm run diff', () => {
   })
 
   it('pairs a router renamed by a rule change, and refuses bad input with exit 2', async () => {
-    await writeFile(join(dir, 'renamed.yaml'), [service('web', ['10.0.0.1', '10.0.0.2']), route({ match: 'Host(`z.example`)', middlewares: ['strip'] }), middleware('/api')].join('---\n'))
+    await writeFile(
+      join(dir, 'renamed.yaml'),
+      [service('web', ['10.0.0.1', '10.0.0.2']), route({ match: 'Host(`z.example`)', middlewares: ['strip'] }), middleware('/api')].join('---\n'),
+    )
     const { code, stdout } = await run([OLD(), '--', join(dir, 'renamed.yaml')])
     expect(code).toBe(1)
-    expect(stdout).toMatch(/~ app-site-[0-9a-f]{20} -> app-site-[0-9a-f]{20} \(renamed: its rule changed\)\n {6}rule: "Host\(`a\.example`\)" -> "Host\(`z\.example`\)"/)
+    expect(stdout).toMatch(
+      /~ app-site-[0-9a-f]{20} -> app-site-[0-9a-f]{20} \(renamed: its rule changed\)\n {6}rule: "Host\(`a\.example`\)" -> "Host\(`z\.example`\)"/,
+    )
     // Same servers under the new name: no endpoint change.
     expect(stdout).not.toContain('endpoints:')
     expect((await run([OLD()])).code).toBe(2)

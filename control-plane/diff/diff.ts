@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto'
 import { formatDiagnostic } from '../compiler/index.ts'
 import { formatEdgeDiagnostic } from '../table/index.ts'
-import { isSecretField, REDACTED } from '../dashboard/redact.ts'
+import { isSecretField, REDACTED } from '../../shared/secrets/redact.ts'
 import type { Inspection } from '../explain/inspect.ts'
 import type { EdgeTable, TableServer } from '../../shared/table/schema.ts'
 
@@ -84,15 +84,16 @@ export function isEmptyDiff(d: ConfigDiff): boolean {
   const sections = [d.routers, d.services, d.middlewares, d.transports, d.tlsOptions, d.tlsHosts]
   return (
     sections.every((s) => !s.added.length && !s.removed.length && !s.changed.length && !s.renamed?.length) &&
-    !d.certificates.added.length && !d.certificates.removed.length &&
-    d.endpoints.length === 0 && !d.problems.added.length && !d.problems.removed.length
+    !d.certificates.added.length &&
+    !d.certificates.removed.length &&
+    d.endpoints.length === 0 &&
+    !d.problems.added.length &&
+    !d.problems.removed.length
   )
 }
 
 function strip(routers: EdgeTable['routers']): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(routers).map(([k, r]) => [k, Object.fromEntries(Object.entries(r).filter(([f]) => !DERIVED_ROUTER_FIELDS.has(f)))]),
-  )
+  return Object.fromEntries(Object.entries(routers).map(([k, r]) => [k, Object.fromEntries(Object.entries(r).filter(([f]) => !DERIVED_ROUTER_FIELDS.has(f)))]))
 }
 
 function tlsHosts(t: EdgeTable): Record<string, string> {

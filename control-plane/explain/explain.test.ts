@@ -16,7 +16,9 @@ function explainer(yaml: string) {
 }
 
 const hosts = (n: number) =>
-  Array.from({ length: n }, (_, k) => ingressRouteYaml({ name: `h${String(k).padStart(2, '0')}`, match: `Host(\`h${k}.example\`) && PathPrefix(\`/x\`)`, service: 'web' }))
+  Array.from({ length: n }, (_, k) =>
+    ingressRouteYaml({ name: `h${String(k).padStart(2, '0')}`, match: `Host(\`h${k}.example\`) && PathPrefix(\`/x\`)`, service: 'web' }),
+  )
 
 describe('explain on many routers', () => {
   const base = [serviceYaml({ name: 'web', addresses: ['10.0.0.1'], port: 80 }), ingressRouteYaml({ name: 'any', match: 'PathPrefix(`/api`)', service: 'web' })]

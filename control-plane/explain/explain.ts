@@ -1,16 +1,16 @@
 /**
  * Which router the edge picks for a request, and why. The choice is the edge's own: the request
- * goes through the worker's entry point headers (edge-worker/src/proxy/forwarded.ts), SNI check
- * and muxer (edge-worker/src/muxer) over the prepared published table. The why walks the same
+ * goes through the same entry point headers (shared/http/forwarded.ts), SNI check
+ * (shared/tls/sni-check.ts) and muxer (shared/muxer) as in the worker, over the prepared
+ * published table. The why walks the same
  * routers in the index's order (shared/rules' compileRouters) and explains each rule that came
  * before the chosen one with shared/rules/explain.ts.
  *
  * @module
  */
-import { entryPointHeaders } from '../../edge-worker/src/proxy/forwarded.ts'
-import { selectRouter } from '../../edge-worker/src/muxer/index.ts'
-import type { EdgeRequest } from '../../edge-worker/src/request.ts'
-import { misdirected } from '../../edge-worker/src/tls/sni-check.ts'
+import { entryPointHeaders } from '../../shared/http/forwarded.ts'
+import { selectRouter, type RoutingRequest } from '../../shared/muxer/select-router.ts'
+import { misdirected } from '../../shared/tls/sni-check.ts'
 import { explainRule, type Clause } from '../../shared/rules/explain.ts'
 import { canonicalHost, routingPath, type MatchRequest, type RuleNode } from '../../shared/rules/index.ts'
 import { compileRouters, type CompiledRouter } from '../../shared/rules/routers.ts'
@@ -94,21 +94,22 @@ export function explainRequest(parts: EdgeTable[], view: RoutingView, input: Exp
   const incoming = new Headers()
   for (const [k, v] of input.headers ?? []) incoming.append(k, v)
   const host = incoming.get('host') ?? url.host
-  const req: EdgeRequest = {
+  const req: RoutingRequest = {
     method,
     host,
     path: url.pathname || '/',
     query: url.search.slice(1),
     headers: entryPointHeaders(incoming, { clientIp, tls, host, hostname: 'traefik-edge', trusted: false }),
-    body: null,
     clientIp,
     tls,
     entryPoint,
-    skipXff: false,
-    ctx: { waitUntil: () => {} },
-    signal: undefined,
   }
-  const base = { request: { method, url: input.url, host: canonicalHost(host), path: req.path, tls, entryPoint, clientIp }, notMatched: [], elsewhere: [], otherHosts: 0 }
+  const base = {
+    request: { method, url: input.url, host: canonicalHost(host), path: req.path, tls, entryPoint, clientIp },
+    notMatched: [],
+    elsewhere: [],
+    otherHosts: 0,
+  }
 
   if (tls && view.tls) {
     const why = misdirected(view.tls, entryPoint, host, { options: 'default' })
@@ -155,7 +156,9 @@ function ordered(parts: EdgeTable[]): Array<CompiledRouter<TableRouter>> {
   let list = orderedOf.get(key)
   if (!list) {
     const table = mergeTableParts(parts)
-    list = compileRouters(Object.entries(table.routers).map(([name, r]) => ({ name, rule: r.tree as RuleNode, ruleText: r.rule, priority: r.priority, value: r })))
+    list = compileRouters(
+      Object.entries(table.routers).map(([name, r]) => ({ name, rule: r.tree as RuleNode, ruleText: r.rule, priority: r.priority, value: r })),
+    )
     orderedOf.set(key, list)
   }
   return list
@@ -235,7 +238,9 @@ export function formatExplanation(e: Explanation): string {
   const r = e.router
   lines.push(r ? `router: ${r.name}  rule: ${r.rule}` : `router: (none)  ${e.summary}`)
   const q = e.request
-  lines.push(`request: ${q.method} ${q.url} (host ${JSON.stringify(q.host)}, path ${JSON.stringify(q.path)}, entry point ${q.entryPoint}${q.tls ? ', TLS' : ''}, client ${q.clientIp})`)
+  lines.push(
+    `request: ${q.method} ${q.url} (host ${JSON.stringify(q.host)}, path ${JSON.stringify(q.path)}, entry point ${q.entryPoint}${q.tls ? ', TLS' : ''}, client ${q.clientIp})`,
+  )
   if (r) {
     lines.push(`priority: ${r.priority}${r.entryPoints.length ? `  entry points: ${r.entryPoints.join(', ')}` : ''}${r.tls ? '  tls' : ''}`)
     lines.push(`middlewares: ${r.middlewares.length ? r.middlewares.map((m) => `${m.name} (${m.type})`).join(' -> ') : '(none)'}`)

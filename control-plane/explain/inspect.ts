@@ -8,8 +8,8 @@
  */
 import { compile, type Diagnostic, type ProviderOptions } from '../compiler/index.ts'
 import { loadManifests, type LoadResult } from '../manifests/load.ts'
-import { edgeTableStage } from '../runtime/edge-table.ts'
-import type { Built } from '../runtime/file-mode.ts'
+import { edgeTableStage } from '../pipeline/edge-table.ts'
+import type { Built } from '../pipeline/built.ts'
 import { buildEdgeTable, type BuiltEdgeTable } from '../table/index.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'

@@ -9,8 +9,8 @@
  */
 import type { EndpointsTable } from '../../shared/table/schema.ts'
 import type { PublishResult } from '../publish/publisher.ts'
-import type { Built } from '../runtime/file-mode.ts'
-import type { EdgeTableStage } from '../runtime/pipeline.ts'
+import type { Built } from '../pipeline/built.ts'
+import type { EdgeTableStage } from '../pipeline/pipeline.ts'
 import { HealthChecker, type HealthCheckerOptions } from './checker.ts'
 import { applyHealth } from './overlay.ts'
 

@@ -39,7 +39,12 @@ describe('HealthChecker', () => {
     expect([...checker.state.keys()]).toEqual(['svc'])
     down.add('http://b')
     await changed()
-    expect(changes.at(-1)!.get('svc')).toEqual(new Map([['http://a', true], ['http://b', false]]))
+    expect(changes.at(-1)!.get('svc')).toEqual(
+      new Map([
+        ['http://a', true],
+        ['http://b', false],
+      ]),
+    )
     down.clear()
     await changed()
     expect(changes.at(-1)!.get('svc')!.get('http://b')).toBe(true)
@@ -63,7 +68,12 @@ describe('HealthChecker', () => {
 
   it('applyHealth marks servers, leaving unknown services and servers up', () => {
     const endpoints = {
-      svc: { servers: [{ url: 'http://a', weight: 1, preservePath: false, fenced: false, up: true }, { url: 'http://z', weight: 1, preservePath: false, fenced: false, up: true }] },
+      svc: {
+        servers: [
+          { url: 'http://a', weight: 1, preservePath: false, fenced: false, up: true },
+          { url: 'http://z', weight: 1, preservePath: false, fenced: false, up: true },
+        ],
+      },
       other: { servers: [{ url: 'http://a', weight: 1, preservePath: false, fenced: false, up: true }] },
     }
     const out = applyHealth(endpoints, new Map([['svc', new Map([['http://a', false]])]]))

@@ -81,20 +81,22 @@ class ServiceLoops {
       const tick = async () => {
         const started = Date.now()
         const targets = [...this.status].filter(([, s]) => s === up).map(([url]) => url)
-        await Promise.all(targets.map(async (url) => {
-          let reason = ''
-          try {
-            await probe(url, plan.check, plan.tls)
-          } catch (err) {
-            reason = (err as Error).message
-          }
-          if (this.#stopped) return
-          const now = reason === ''
-          if (this.status.get(url) === now) return
-          this.status.set(url, now)
-          options.report?.(`health check: service ${plan.service} server ${url}: ${now ? 'up' : `down: ${reason}`}`)
-          changed()
-        }))
+        await Promise.all(
+          targets.map(async (url) => {
+            let reason = ''
+            try {
+              await probe(url, plan.check, plan.tls)
+            } catch (err) {
+              reason = (err as Error).message
+            }
+            if (this.#stopped) return
+            const now = reason === ''
+            if (this.status.get(url) === now) return
+            this.status.set(url, now)
+            options.report?.(`health check: service ${plan.service} server ${url}: ${now ? 'up' : `down: ${reason}`}`)
+            changed()
+          }),
+        )
         // A ticker, as Traefik's: the next check is one period after this one started.
         if (!this.#stopped) this.#timers.set(up, setTimeout(tick, Math.max(0, every - (Date.now() - started))).unref())
       }

@@ -65,7 +65,7 @@ describe('HTTP checks', () => {
     await expect(probe(base, spec({ path: '/redirect' }), noTls)).rejects.toThrow('500')
     await expect(probe(base, spec({ path: '/redirect', followRedirects: false }), noTls)).resolves.toBeUndefined()
   })
-  it('a relative redirect keeps the configured Host, as Go\'s client does', async () => {
+  it("a relative redirect keeps the configured Host, as Go's client does", async () => {
     seen.length = 0
     await expect(probe(base, spec({ path: '/redirect', hostname: 'check.example' }), noTls)).rejects.toThrow('500')
     expect(seen.map((s) => `${s.url} ${s.host}`)).toEqual(['/redirect check.example', '/status/500 check.example'])

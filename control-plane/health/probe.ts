@@ -78,9 +78,12 @@ export function probeGrpc(server: string, check: HealthCheckSpec, tls: ProbeTls)
   const port = check.port || Number(base.port) || (base.protocol === 'https:' ? 443 : 80)
   const authority = `${base.hostname}:${port}`
   return new Promise<void>((resolve, reject) => {
-    const session = http2Connect(`${secure ? 'https' : 'http'}://${authority}`, secure
-      ? { servername: tls.serverName || stripBrackets(base.hostname), rejectUnauthorized: !tls.insecureSkipVerify, ...(tls.ca ? { ca: tls.ca } : {}) }
-      : {})
+    const session = http2Connect(
+      `${secure ? 'https' : 'http'}://${authority}`,
+      secure
+        ? { servername: tls.serverName || stripBrackets(base.hostname), rejectUnauthorized: !tls.insecureSkipVerify, ...(tls.ca ? { ca: tls.ca } : {}) }
+        : {},
+    )
     const timer = setTimeout(() => done(new Error(`gRPC health check timeout after ${check.timeoutMs}ms`)), check.timeoutMs)
     let settled = false
     const done = (err?: Error) => {
@@ -110,7 +113,11 @@ export function probeGrpc(server: string, check: HealthCheckSpec, tls: ProbeTls)
     stream.on('error', (err) => done(new Error(`gRPC health check failed: ${err.message}`)))
     stream.on('end', () => {
       if (grpcStatus !== '0') {
-        return done(new Error(grpcStatus === '12' ? 'gRPC server does not implement the health protocol' : `gRPC health check failed: grpc-status ${grpcStatus ?? 'missing'}`))
+        return done(
+          new Error(
+            grpcStatus === '12' ? 'gRPC server does not implement the health protocol' : `gRPC health check failed: grpc-status ${grpcStatus ?? 'missing'}`,
+          ),
+        )
       }
       const status = servingStatus(Buffer.concat(chunks))
       done(status === 1 ? undefined : new Error(`received gRPC status code: ${status}`))

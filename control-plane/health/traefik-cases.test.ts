@@ -93,14 +93,24 @@ describe('TestServiceHealthChecker_Launch', () => {
           }
         },
       })
-      const healthCheck: ServerHealthCheck = { path: '/path', interval: '30ms', unhealthyInterval: '30ms', timeout: '2s', ...(c.mode ? { mode: c.mode } : {}), ...(c.status ? { status: c.status } : {}) }
+      const healthCheck: ServerHealthCheck = {
+        path: '/path',
+        interval: '30ms',
+        unhealthyInterval: '30ms',
+        timeout: '2s',
+        ...(c.mode ? { mode: c.mode } : {}),
+        ...(c.status ? { status: c.status } : {}),
+      }
       checker.update({ http: { services: { svc: { loadBalancer: { servers: [{ url }], passHostHeader: true, healthCheck } } } } })
       await finished
       const final = checker.state.get('svc')!.get(url)
       checker.stop()
       const first = results.slice(0, c.sequence.length)
-      expect({ removed: first.filter((r) => !r).length, upserted: first.filter((r) => r).length, final: final ? 'UP' : 'DOWN' })
-        .toEqual({ removed: c.removed, upserted: c.upserted, final: c.final })
+      expect({ removed: first.filter((r) => !r).length, upserted: first.filter((r) => r).length, final: final ? 'UP' : 'DOWN' }).toEqual({
+        removed: c.removed,
+        upserted: c.upserted,
+        final: c.final,
+      })
     })
   }
 

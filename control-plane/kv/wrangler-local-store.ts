@@ -5,7 +5,7 @@
 import { join } from 'node:path'
 import { getPlatformProxy } from 'wrangler'
 import { chunks, type KvStore } from './store.ts'
-import { MAX_BULK_GET } from '../../edge-worker/src/table-source/layout.ts'
+import { MAX_BULK_GET } from '../../shared/kv/layout.ts'
 
 export interface WranglerLocalKvOptions {
   /** wrangler.toml whose `kv_namespaces` entry names the namespace. */
@@ -14,6 +14,14 @@ export interface WranglerLocalKvOptions {
   persistTo?: string
   /** The KV binding name in the config. */
   binding?: string
+}
+
+/** The part of a Workers KV binding this store uses (wrangler's proxy hands a real one). */
+interface KvBinding {
+  get(keys: string[], type: 'text'): Promise<Map<string, string | null>>
+  put(key: string, value: string): Promise<void>
+  delete(key: string): Promise<void>
+  list(options: { prefix?: string; cursor?: string }): Promise<{ keys: Array<{ name: string }>; list_complete: boolean; cursor?: string }>
 }
 
 /** Writes in flight at once: the proxy serialises them anyway; a few overlap its round trips. */
@@ -27,7 +35,7 @@ export async function openWranglerLocalKv(options: WranglerLocalKvOptions): Prom
   process.env.WRANGLER_LOG = level ?? 'warn'
   let proxy
   try {
-    proxy = await getPlatformProxy<Record<string, KVNamespace>>({
+    proxy = await getPlatformProxy<Record<string, KvBinding>>({
       configPath: options.configPath,
       // wrangler keeps its data under <persist-to>/v3; getPlatformProxy takes that inner path.
       persist: options.persistTo ? { path: join(options.persistTo, 'v3') } : true,

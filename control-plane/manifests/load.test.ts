@@ -10,19 +10,21 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'manifests-'))
   await mkdir(join(dir, 'nested', 'deeper'), { recursive: true })
   await mkdir(join(dir, '.hidden'))
-  await writeFile(join(dir, 'a.yaml'), [
-    'apiVersion: v1',
-    'kind: Service',
-    'metadata: {name: web, namespace: apps}',
-    '---',
-    '# only a comment',
-    '---',
-    'apiVersion: v1',
-    'kind: Secret',
-    'metadata: {name: s}',
-  ].join('\n'))
-  await writeFile(join(dir, 'nested', 'b.json'),
-    JSON.stringify({ apiVersion: 'traefik.io/v1alpha1', kind: 'Middleware', metadata: { name: 'm' } }))
+  await writeFile(
+    join(dir, 'a.yaml'),
+    [
+      'apiVersion: v1',
+      'kind: Service',
+      'metadata: {name: web, namespace: apps}',
+      '---',
+      '# only a comment',
+      '---',
+      'apiVersion: v1',
+      'kind: Secret',
+      'metadata: {name: s}',
+    ].join('\n'),
+  )
+  await writeFile(join(dir, 'nested', 'b.json'), JSON.stringify({ apiVersion: 'traefik.io/v1alpha1', kind: 'Middleware', metadata: { name: 'm' } }))
   await writeFile(join(dir, 'nested', 'deeper', 'c.yml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n')
   await writeFile(join(dir, 'notes.txt'), 'not: [a manifest')
   await writeFile(join(dir, '.hidden', 'x.yaml'), 'kind: [broken')
@@ -36,17 +38,8 @@ describe('loadManifests', () => {
   it('reads folders recursively in name order, skipping hidden and non-manifest files', async () => {
     const { snapshot, diagnostics, files } = await loadManifests([dir])
     expect(diagnostics).toEqual([])
-    expect(files.map((f) => f.slice(dir.length + 1))).toEqual([
-      'a.yaml',
-      join('nested', 'b.json'),
-      join('nested', 'deeper', 'c.yml'),
-    ])
-    expect(snapshot.objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual([
-      'Service/web',
-      'Secret/s',
-      'Middleware/m',
-      'ConfigMap/c',
-    ])
+    expect(files.map((f) => f.slice(dir.length + 1))).toEqual(['a.yaml', join('nested', 'b.json'), join('nested', 'deeper', 'c.yml')])
+    expect(snapshot.objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(['Service/web', 'Secret/s', 'Middleware/m', 'ConfigMap/c'])
   })
 
   it('remembers the file and line of each object', async () => {
@@ -131,12 +124,7 @@ describe('parseManifestText', () => {
   })
 
   it('supports anchors and merge keys', () => {
-    const text = [
-      'apiVersion: v1',
-      'kind: Service',
-      'metadata: {name: a, labels: &l {app: web}}',
-      'spec: {selector: {<<: *l, tier: front}}',
-    ].join('\n')
+    const text = ['apiVersion: v1', 'kind: Service', 'metadata: {name: a, labels: &l {app: web}}', 'spec: {selector: {<<: *l, tier: front}}'].join('\n')
     const { objects } = parseManifestText(text, 'm.yaml')
     expect(objects[0]!.object.spec).toEqual({ selector: { app: 'web', tier: 'front' } })
   })

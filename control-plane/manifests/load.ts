@@ -11,14 +11,7 @@
 
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import {
-  Composer,
-  LineCounter,
-  Parser,
-  type DocumentOptions,
-  type ParseOptions,
-  type SchemaOptions,
-} from 'yaml'
+import { Composer, LineCounter, Parser, type DocumentOptions, type ParseOptions, type SchemaOptions } from 'yaml'
 import type { Diagnostic } from '../compiler/diagnostics/diagnostics.ts'
 import type { KubeObject } from '../compiler/snapshot/kube-types.ts'
 import type { Snapshot } from '../compiler/snapshot/snapshot.ts'
@@ -98,8 +91,7 @@ const YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
   version: '1.1',
   merge: true,
   prettyErrors: false,
-  customTags: (tags) =>
-    tags.filter((t) => !(typeof t === 'object' && (t.tag === 'tag:yaml.org,2002:timestamp' || t.format === 'TIME'))),
+  customTags: (tags) => tags.filter((t) => !(typeof t === 'object' && (t.tag === 'tag:yaml.org,2002:timestamp' || t.format === 'TIME'))),
 }
 
 export interface ParsedManifest {

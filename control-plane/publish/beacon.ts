@@ -3,7 +3,7 @@
 // the TableBeacon Durable Object every isolate asks. Retries network errors and 5xx a few times;
 // a 4xx (wrong token: the route answers as any request would; refused signature) fails at once.
 import { readFileSync } from 'node:fs'
-import { BEACON_PATH } from '../../edge-worker/src/table-source/beacon-endpoint.ts'
+import { BEACON_PATH } from '../../shared/kv/beacon.ts'
 
 export { BEACON_PATH }
 

@@ -27,9 +27,7 @@ export async function readKeyFile(path: string, pem: { alg?: string; kid?: strin
     }
   }
   if (!pem.alg) throw new Error('a PEM key needs its algorithm (Ed25519 or ES256)')
-  const key = text.includes('PUBLIC KEY')
-    ? await importSPKI(text, pem.alg, { extractable: true })
-    : await importPKCS8(text, pem.alg, { extractable: true })
+  const key = text.includes('PUBLIC KEY') ? await importSPKI(text, pem.alg, { extractable: true }) : await importPKCS8(text, pem.alg, { extractable: true })
   return { ...(await exportJWK(key)), alg: pem.alg, ...(pem.kid ? { kid: pem.kid } : {}) }
 }
 

@@ -3,18 +3,12 @@
 // (Workers KV takes one write per second per key): publishes that arrive meanwhile collapse into
 // the newest. Blobs the pointer stopped naming are deleted after a grace period, long enough for
 // edges still on the old pointer (KV propagation takes 60 s or more) to finish loading it.
-import {
-  BLOB_PREFIX,
-  POINTER_KEY,
-  blobKey,
-  parseManifest,
-  type TableManifest,
-} from '../../edge-worker/src/table-source/layout.ts'
+import { BLOB_PREFIX, POINTER_KEY, blobKey, parseManifest, type TableManifest } from '../../shared/kv/layout.ts'
 import type { KvStore } from '../kv/store.ts'
-import { packTable, type EdgeTableInput, type PackOptions } from './pack-table.ts'
+import { packTable, type EdgeTableInput, type PackOptions } from '../../shared/kv/pack-table.ts'
 import type { BeaconNotifier } from './beacon.ts'
 import type { TableSigner } from './signing-key.ts'
-import { sealTableSecrets, type SecretsSealer } from '../table/secrets.ts'
+import { sealTableSecrets, type SecretsSealer } from './seal-secrets.ts'
 
 export interface PublisherOptions {
   store: KvStore
@@ -93,10 +87,7 @@ export class TablePublisher {
 
   /** Reads what the store already holds, so a restart neither rewrites nor orphans anything. */
   static async open(options: PublisherOptions): Promise<TablePublisher> {
-    const [pointer, keys] = await Promise.all([
-      options.store.get([POINTER_KEY]).then((m) => m.get(POINTER_KEY) ?? null),
-      options.store.list(BLOB_PREFIX),
-    ])
+    const [pointer, keys] = await Promise.all([options.store.get([POINTER_KEY]).then((m) => m.get(POINTER_KEY) ?? null), options.store.list(BLOB_PREFIX)])
     const stored = new Set(keys.map((k) => k.slice(BLOB_PREFIX.length)))
     return new TablePublisher(options, pointer ? readPointerUnverified(pointer) : null, stored, pointer)
   }

@@ -4,15 +4,8 @@
 // to the edge's JWKS first, then switch the signing key.
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import {
-  CompactSign,
-  exportJWK,
-  generateKeyPair,
-  importJWK,
-  type JSONWebKeySet,
-  type JWK,
-} from 'jose'
-import { POINTER_TYP } from '../../edge-worker/src/table-source/layout.ts'
+import { CompactSign, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK } from 'jose'
+import { POINTER_TYP } from '../../shared/kv/layout.ts'
 import { publicJwk, readKeyFile } from './jwks.ts'
 
 export interface TableSigner {
@@ -40,10 +33,7 @@ export async function signerFromJwk(privateJwk: JWK): Promise<TableSigner> {
     kid,
     alg,
     jwks: { keys: [pub] },
-    sign: (payload) =>
-      new CompactSign(new TextEncoder().encode(payload))
-        .setProtectedHeader({ alg, kid, typ: POINTER_TYP })
-        .sign(key),
+    sign: (payload) => new CompactSign(new TextEncoder().encode(payload)).setProtectedHeader({ alg, kid, typ: POINTER_TYP }).sign(key),
   }
 }
 

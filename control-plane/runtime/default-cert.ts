@@ -19,8 +19,25 @@ export async function loadOrCreateDefaultCert(stateDir: string): Promise<Keypair
     await mkdir(stateDir, { recursive: true })
     await rm(cert, { force: true })
     try {
-      await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert,
-        '-days', '365', '-subj', '/CN=TRAEFIK DEFAULT CERT', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'])
+      await run('openssl', [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '365',
+        '-subj',
+        '/CN=TRAEFIK DEFAULT CERT',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      ])
     } catch (err) {
       throw new Error(`generating the default certificate needs the openssl command: ${(err as Error).message}`)
     }

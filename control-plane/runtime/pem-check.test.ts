@@ -26,7 +26,10 @@ describe('PEM checks before workerd sees them', () => {
     const plan = planSocketTls({
       tls: {
         stores: { default: { defaultCertificate: { certFile: a.cert, keyFile: leafCert({ dns: ['x'] }).key } } },
-        certificates: [{ certFile: BAD, keyFile: a.key }, { certFile: a.cert, keyFile: a.key }],
+        certificates: [
+          { certFile: BAD, keyFile: a.key },
+          { certFile: a.cert, keyFile: a.key },
+        ],
         options: { default: { clientAuth: { clientAuthType: 'RequireAndVerifyClientCert', caFiles: ['nope', testCa().cert] } } },
       },
     })

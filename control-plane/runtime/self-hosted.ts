@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { loadOrCreateDevSigningKey } from '../publish/signing-key.ts'
-import { loadOrCreateDevSecretsKey, SECRETS_KEY_BINDING } from '../table/secrets.ts'
+import { loadOrCreateDevSecretsKey, SECRETS_KEY_BINDING } from '../publish/seal-secrets.ts'
 import { DEFAULT_STATE_DIR, DEV_SECRETS_KEY, DEV_SIGNING_KEY } from './paths.ts'
 import type { WorkerdSocketTls } from './workerd-config.ts'
 import { writeWorkerdEdgeFiles } from './workerd-edge-files.ts'
@@ -40,7 +40,12 @@ export async function emitSelfHostedEdge(options: SelfHostedOptions): Promise<st
     ],
     kvAddress: options.kvAddress,
     workerEntry: options.workerEntry,
-    vars: { ...options.vars, TABLE_JWKS: JSON.stringify(signer.jwks), TABLE_REFRESH_MS: String(options.refreshMs ?? 1000), [SECRETS_KEY_BINDING]: secrets.binding },
+    vars: {
+      ...options.vars,
+      TABLE_JWKS: JSON.stringify(signer.jwks),
+      TABLE_REFRESH_MS: String(options.refreshMs ?? 1000),
+      [SECRETS_KEY_BINDING]: secrets.binding,
+    },
     ...(options.metricsPort === undefined ? {} : { metricsAddress: `127.0.0.1:${options.metricsPort}` }),
   })
 }

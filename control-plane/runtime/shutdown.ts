@@ -1,10 +1,7 @@
 // Keeps a running edge until SIGINT or SIGTERM (or until workerd dies), then stops everything it
 // started. Resolves with the process exit code. It takes the signals over: wrangler's own handlers
 // (installed by getPlatformProxy) would call process.exit before the children are stopped.
-export function onShutdown(
-  running: { exited: Promise<number | null>; stop(): Promise<void> },
-  report: (line: string) => void,
-): Promise<number> {
+export function onShutdown(running: { exited: Promise<number | null>; stop(): Promise<void> }, report: (line: string) => void): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false
     const stop = (code: number) => {

@@ -41,9 +41,7 @@ export async function writeWorkerdEdgeFiles(dir: string, files: WorkerdEdgeFiles
 }
 
 /** compatibility_date and compatibility_flags of the repo's wrangler.toml (the one source of truth). */
-export async function readWranglerToml(
-  path = join(REPO_ROOT, 'wrangler.toml'),
-): Promise<{ compatibilityDate: string; compatibilityFlags: string[] }> {
+export async function readWranglerToml(path = join(REPO_ROOT, 'wrangler.toml')): Promise<{ compatibilityDate: string; compatibilityFlags: string[] }> {
   const text = await readFile(path, 'utf8')
   const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(text)?.[1]
   if (!date) throw new Error(`${path}: no compatibility_date`)

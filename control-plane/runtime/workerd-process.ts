@@ -58,13 +58,8 @@ export async function startWorkerd(options: StartWorkerdOptions): Promise<Worker
       if (event.event === 'listen' && event.socket && event.port) ports.set(event.socket, event.port)
       if (options.sockets.every((s) => ports.has(s))) resolve()
     })
-    exited.then((code) =>
-      reject(new Error(`workerd exited (${code}) before listening:\n${stderrTail.join('\n')}`)),
-    )
-    setTimeout(
-      () => reject(new Error(`workerd did not listen within ${options.timeoutMs ?? 20_000} ms`)),
-      options.timeoutMs ?? 20_000,
-    ).unref()
+    exited.then((code) => reject(new Error(`workerd exited (${code}) before listening:\n${stderrTail.join('\n')}`)))
+    setTimeout(() => reject(new Error(`workerd did not listen within ${options.timeoutMs ?? 20_000} ms`)), options.timeoutMs ?? 20_000).unref()
   })
   const handle: WorkerdProcess = {
     ports,

@@ -66,10 +66,14 @@ export function planSocketTls(config: DynamicConfig, optionsName = DEFAULT_TLS_O
     case 'RequireAnyClientCert':
       options.requireClientCerts = true
       options.trustedCertificates = usableCertificates(o.clientAuth?.caFiles ?? [], `${at}: clientAuth.caFiles`, problems)
-      problems.push(`${at}: clientAuth.clientAuthType: RequireAnyClientCert is served as RequireAndVerifyClientCert (workerd verifies client certificates against the CAs)`)
+      problems.push(
+        `${at}: clientAuth.clientAuthType: RequireAnyClientCert is served as RequireAndVerifyClientCert (workerd verifies client certificates against the CAs)`,
+      )
       break
     default:
-      problems.push(`${at}: clientAuth.clientAuthType: ${auth} is not possible on workerd sockets (client certificates are either required and verified, or not asked for): not asked for`)
+      problems.push(
+        `${at}: clientAuth.clientAuthType: ${auth} is not possible on workerd sockets (client certificates are either required and verified, or not asked for): not asked for`,
+      )
   }
   return { keypair, options, problems }
 }

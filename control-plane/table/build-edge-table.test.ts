@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { conformanceCases } from '../../test/support/traefik-data.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import { childServices, mergeTableParts, splitTableByHost } from '../../shared/table/split.ts'
 import { TABLE_SCHEMA_VERSION, type EdgeTable } from '../../shared/table/schema.ts'
@@ -52,7 +51,14 @@ describe('buildEdgeTable', () => {
       strip: { type: 'stripPrefix', config: { prefixes: ['/api'] } },
       add: { type: 'addPrefix', config: { prefix: '/v1' } },
     })
-    expect(table.services.canary).toEqual({ kind: 'weighted', services: [{ service: 'v1', weight: 3 }, { service: 'v2', weight: 1 }], healthCheck: false })
+    expect(table.services.canary).toEqual({
+      kind: 'weighted',
+      services: [
+        { service: 'v1', weight: 3 },
+        { service: 'v2', weight: 1 },
+      ],
+      healthCheck: false,
+    })
     expect(table.services.v2).toMatchObject({ kind: 'loadBalancer', passHostHeader: false, flushIntervalMs: 100 })
     expect(endpoints.services.v1!.servers.map((s) => s.url)).toEqual(['http://10.0.0.1:80', 'http://10.0.0.2:80'])
     expect(endpoints.services.v2!.servers[0]).toEqual({ url: 'http://10.0.0.3:80', weight: 0, preservePath: false, fenced: false, up: true })
@@ -120,7 +126,9 @@ describe('buildEdgeTable', () => {
       serversTransports: { st: { insecureSkipVerify: true, rootCAs: ['PEM'] } },
     })
     const cf = messages(cfg, 'cloudflare')
-    expect(cf).toContain('service s: loadBalancer.servers[0].url: Cloudflare refuses fetches to IP addresses (error 1003): use a hostname in the zone or a tunnel')
+    expect(cf).toContain(
+      'service s: loadBalancer.servers[0].url: Cloudflare refuses fetches to IP addresses (error 1003): use a hostname in the zone or a tunnel',
+    )
     expect(cf.some((m) => m.startsWith('service s: loadBalancer.passHostHeader: Cloudflare only sends'))).toBe(true)
     expect(cf.some((m) => m.startsWith('serversTransport st: insecureSkipVerify:'))).toBe(true)
     expect(cf.some((m) => m.startsWith('serversTransport st: rootCAs: custom root CAs are not trusted'))).toBe(true)
@@ -131,7 +139,7 @@ describe('buildEdgeTable', () => {
 })
 
 describe('buildEdgeTable over Traefik provider cases', () => {
-  const cases = JSON.parse(readFileSync(join(import.meta.dirname, '../../../shared/conformance/provider-cases.json'), 'utf8')) as Array<{ name: string; expected: DynamicConfig }>
+  const cases = conformanceCases<Array<{ name: string; expected: DynamicConfig }>>('provider-cases.json')
 
   it('gives self-contained tables whose host split merges back to the whole', () => {
     let routers = 0

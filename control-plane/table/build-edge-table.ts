@@ -9,18 +9,12 @@
  *
  * @module
  */
-import { forwardAuthCaUnsupported } from '../../shared/circuit-breaker/unsupported.ts'
+import { forwardAuthCaUnsupported } from '../../shared/middlewares/forward-auth.ts'
 import type { DynamicConfig, ForwardAuth } from '../../shared/dynamic/types.ts'
 import { UNIMPLEMENTED_MIDDLEWARE_STATUS, type EdgeTarget } from '../../shared/table/capabilities.ts'
 import { defaultPriority, parseRuleForTable, type ParsedRule } from '../../shared/table/rules.ts'
 import { errorPageService } from '../../shared/table/split.ts'
-import {
-  DEFAULT_TLS_OPTIONS,
-  TABLE_SCHEMA_VERSION,
-  type EdgeTable,
-  type EndpointsTable,
-  type TableRouter,
-} from '../../shared/table/schema.ts'
+import { DEFAULT_TLS_OPTIONS, TABLE_SCHEMA_VERSION, type EdgeTable, type EndpointsTable, type TableRouter } from '../../shared/table/schema.ts'
 import { EdgeDiagnostics, type EdgeDiagnostic } from './diagnostics.ts'
 import { MiddlewareCompiler } from './middlewares.ts'
 import { unresolved } from './references.ts'
@@ -73,8 +67,17 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
     } else {
       svc.middlewares = expanded.keys
       if (expanded.unimplemented.length) {
-        d.error('service', key, 'middlewares', `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}; the service answers ${UNIMPLEMENTED_MIDDLEWARE_STATUS}`)
-        services.out.services[key] = { kind: 'unservable', status: UNIMPLEMENTED_MIDDLEWARE_STATUS, message: `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}` }
+        d.error(
+          'service',
+          key,
+          'middlewares',
+          `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}; the service answers ${UNIMPLEMENTED_MIDDLEWARE_STATUS}`,
+        )
+        services.out.services[key] = {
+          kind: 'unservable',
+          status: UNIMPLEMENTED_MIDDLEWARE_STATUS,
+          message: `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}`,
+        }
       } else if (expanded.invalid.length) {
         d.error('service', key, 'middlewares', `${INVALID_MIDDLEWARES}${expanded.invalid.join(', ')}; the service answers 500`)
         services.out.services[key] = { kind: 'unservable', status: 500, message: `${INVALID_MIDDLEWARES}${expanded.invalid.join(', ')}` }
@@ -155,7 +158,12 @@ function buildRouter(
     return null
   }
   if (router.parentRefs?.length || !router.service) {
-    d.error('router', name, router.service ? 'parentRefs' : 'service', 'multi-layer routing (parent and child routers) is not supported by the edge: not served')
+    d.error(
+      'router',
+      name,
+      router.service ? 'parentRefs' : 'service',
+      'multi-layer routing (parent and child routers) is not supported by the edge: not served',
+    )
     return null
   }
   let parsed
@@ -178,7 +186,12 @@ function buildRouter(
     return null
   }
   if (router.tls?.certResolver) {
-    d.warn('router', name, 'tls.certResolver', `certificate resolver ${JSON.stringify(router.tls.certResolver)} is not run by the edge (no ACME): on Cloudflare the zone's edge certificates or uploaded Secrets serve these hosts; self-hosted serves the TLSStore default certificate`)
+    d.warn(
+      'router',
+      name,
+      'tls.certResolver',
+      `certificate resolver ${JSON.stringify(router.tls.certResolver)} is not run by the edge (no ACME): on Cloudflare the zone's edge certificates or uploaded Secrets serve these hosts; self-hosted serves the TLSStore default certificate`,
+    )
   }
   const entryPoints = router.entryPoints ?? []
   if (options.entryPoints && entryPoints.length && !entryPoints.some((ep) => options.entryPoints!.includes(ep))) {
@@ -187,7 +200,12 @@ function buildRouter(
   const service = services.resolve(router.service)
   if (service === null) {
     const exists = services.exists(router.service)
-    d.error('router', name, 'service', `${exists ? `service ${JSON.stringify(router.service)} is not served (see its diagnostics)` : unresolved('service', router.service)}: not served`)
+    d.error(
+      'router',
+      name,
+      'service',
+      `${exists ? `service ${JSON.stringify(router.service)} is not served (see its diagnostics)` : unresolved('service', router.service)}: not served`,
+    )
     return null
   }
   const expanded = middlewares.expand(router.middlewares ?? [])

@@ -16,7 +16,11 @@ function build(service: string): { problems: string[]; hostPart: string[] } {
     http: {
       routers: { shop: { rule: 'Host(`shop.example`)', service: 'app', middlewares: ['pages'] } },
       middlewares: { pages: { errors: { status: ['500-599'], service, query: '/{status}.html' } } },
-      services: { app: lb('http://10.0.0.1'), pageSvc: lb('http://10.0.0.2'), broken: { loadBalancer: { servers: [{ url: '::nope' }], passHostHeader: true } } },
+      services: {
+        app: lb('http://10.0.0.1'),
+        pageSvc: lb('http://10.0.0.2'),
+        broken: { loadBalancer: { servers: [{ url: '::nope' }], passHostHeader: true } },
+      },
     },
   }
   const built = buildEdgeTable(config, { target: 'workerd' })

@@ -2,14 +2,14 @@
  * splitTableByHost (shared/table/split.ts) across builds: a host whose routers are the same
  * objects as last time, and whose closure finds the same objects under the same names, keeps its
  * previous part object. With TableInterner upstream, one changed IngressRoute rebuilds one host's
- * part; the packer (control-plane/publish/pack-table.ts) then re-serializes only that part.
+ * part; the packer (shared/kv/pack-table.ts) then re-serializes only that part.
  * Output equal to splitTableByHost's, key order included.
  *
  * @module
  */
 import type { EdgeTable, TableRouter } from '../../shared/table/schema.ts'
 import { groupRoutersByHost, withClosure, type ClosureProbe, type SplitTable } from '../../shared/table/split.ts'
-import { markImmutablePart } from '../publish/pack-table.ts'
+import { markImmutablePart } from '../../shared/kv/pack-table.ts'
 
 type Lookup = [map: 'middlewares' | 'services' | 'transports', name: string, found: unknown]
 

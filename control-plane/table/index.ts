@@ -1,6 +1,6 @@
 /**
  * Step 2 of the pipeline, public surface: Traefik's dynamic configuration -> the edge table and
- * its endpoints for one target, with diagnostics. control-plane/runtime/edge-table.ts splits it
+ * its endpoints for one target, with diagnostics. control-plane/pipeline/edge-table.ts splits it
  * by host (shared/table/split.ts) for the publisher.
  *
  * @module

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import { buildEdgeTable, formatEdgeDiagnostic } from './index.ts'
-import { middlewareConfigError } from './middleware-config.ts'
+import { middlewareConfigError } from '../../shared/middlewares/config-error.ts'
 
 const lb = { loadBalancer: { servers: [{ url: 'http://h:80' }], passHostHeader: true } }
 

@@ -7,7 +7,7 @@
 import type { Middleware } from '../../shared/dynamic/types.ts'
 import { middlewareUnsupported, type EdgeTarget } from '../../shared/table/capabilities.ts'
 import type { TableMiddleware } from '../../shared/table/schema.ts'
-import { middlewareConfigError } from './middleware-config.ts'
+import { middlewareConfigError } from '../../shared/middlewares/config-error.ts'
 import { localKey, unresolved } from './references.ts'
 
 /** `invalid`: middlewares whose configuration the edge refuses to build (it answers 500). */

@@ -8,14 +8,7 @@
 import { durationToNs } from '../../shared/dynamic/duration.ts'
 import type { HTTPConfiguration, Service, ServersLoadBalancer, Sticky } from '../../shared/dynamic/types.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
-import type {
-  ServiceEndpoints,
-  StickyCookie,
-  TablePassiveHealthCheck,
-  TableService,
-  TableServer,
-  TableTransport,
-} from '../../shared/table/schema.ts'
+import type { ServiceEndpoints, StickyCookie, TablePassiveHealthCheck, TableService, TableServer, TableTransport } from '../../shared/table/schema.ts'
 import type { EdgeDiagnostics } from './diagnostics.ts'
 import { localKey, unresolved } from './references.ts'
 import { stickyCookieName } from './sticky-name.ts'
@@ -165,7 +158,11 @@ export class ServiceCompiler {
   }
 
   /** A weighted or highestRandomWeight service's children: table keys and weights (null: one is unknown). */
-  #weightedChildren(key: string, kind: string, children: Array<{ name?: string; weight?: number }> | undefined): Array<{ service: string; weight: number }> | null {
+  #weightedChildren(
+    key: string,
+    kind: string,
+    children: Array<{ name?: string; weight?: number }> | undefined,
+  ): Array<{ service: string; weight: number }> | null {
     const services: Array<{ service: string; weight: number }> = []
     for (const [i, child] of (children ?? []).entries()) {
       const childKey = this.#child(key, `${kind}.services[${i}].name`, child.name)
@@ -222,7 +219,12 @@ export class ServiceCompiler {
     this.out.endpoints[key] = { servers }
     const passHostHeader = lb.passHostHeader ?? true
     if (passHostHeader && this.#target === 'cloudflare') {
-      this.#d.warn('service', key, 'loadBalancer.passHostHeader', 'Cloudflare only sends the client\'s Host to an upstream inside the zone; elsewhere the upstream gets its own host')
+      this.#d.warn(
+        'service',
+        key,
+        'loadBalancer.passHostHeader',
+        "Cloudflare only sends the client's Host to an upstream inside the zone; elsewhere the upstream gets its own host",
+      )
     }
     return {
       kind: 'loadBalancer',

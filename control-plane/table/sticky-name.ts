@@ -6,6 +6,8 @@ import { qualifiedName } from './references.ts'
 
 export function stickyCookieName(configured: string | undefined, serviceKey: string): string {
   if (configured) return configured.replace(/[^A-Za-z0-9!#$%&'*+\-.^`|~]/gu, '_')
-  const hex = createHash('sha1').update(`_TRAEFIK_BACKEND_${qualifiedName(serviceKey)}`).digest('hex')
+  const hex = createHash('sha1')
+    .update(`_TRAEFIK_BACKEND_${qualifiedName(serviceKey)}`)
+    .digest('hex')
   return `_${hex}`.slice(0, 6)
 }

@@ -9,7 +9,13 @@ const svc = { loadBalancer: { servers: [{ url: 'http://10.0.0.1:80' }], passHost
 function build(routers: Record<string, Router>, entryPoints?: string[]) {
   const config: DynamicConfig = {
     http: { routers, services: { s: svc } },
-    tls: { options: { default: { minVersion: 'VersionTLS12' }, 'default-mtls': { minVersion: 'VersionTLS13', clientAuth: { clientAuthType: 'RequireAndVerifyClientCert' } }, 'default-old': { minVersion: 'VersionTLS10' } } },
+    tls: {
+      options: {
+        default: { minVersion: 'VersionTLS12' },
+        'default-mtls': { minVersion: 'VersionTLS13', clientAuth: { clientAuthType: 'RequireAndVerifyClientCert' } },
+        'default-old': { minVersion: 'VersionTLS10' },
+      },
+    },
   }
   const built = buildEdgeTable(config, { target: 'workerd', ...(entryPoints ? { entryPoints } : {}) })
   return { ...built, lines: built.diagnostics.map(formatEdgeDiagnostic) }
@@ -25,7 +31,7 @@ describe("TLS options: Traefik's conflict rule and the SNI-check host map", () =
     expect(table.routers['websecure-conflicted-a']).toMatchObject({ entryPoints: ['websecure'], tls: true })
     expect(table.routers['websecure-conflicted-a']!.tlsOptions).toBeUndefined()
     expect(lines).toContain(
-      'router a: tls.options: host x.example is served with different TLS options (default-mtls, default-old) on entry point websecure: served there with the default TLS options instead (Traefik\'s conflict rule)',
+      "router a: tls.options: host x.example is served with different TLS options (default-mtls, default-old) on entry point websecure: served there with the default TLS options instead (Traefik's conflict rule)",
     )
     expect(table.tls!.hosts).toEqual({})
   })

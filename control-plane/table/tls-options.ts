@@ -1,6 +1,7 @@
 /**
  * TLS options per host, as Traefik's aggregator resolves them before routers are built
- * (DIGEST-provider §8 "TLS options conflict"), and the host -> options map its SNI check uses
+ * (Traefik's pkg/server/aggregator.go and
+ * pkg/server/router/router.go: a host whose routers name different TLS options gets the default), and the host -> options map its SNI check uses
  * (421 Misdirected Request when the Host's options are not the connection's).
  *
  * Per entry point, a host served by TLS routers that resolve to different options puts every one

@@ -16,27 +16,27 @@ import type { EdgeDiagnostics } from './diagnostics.ts'
 const DEFAULT_DIAL_MS = 30_000
 const DEFAULT_IDLE_MS = 90_000
 
-export function compileTransport(
-  name: string,
-  st: ServersTransport,
-  target: EdgeTarget,
-  d: EdgeDiagnostics,
-): TableTransport {
+export function compileTransport(name: string, st: ServersTransport, target: EdgeTarget, d: EdgeDiagnostics): TableTransport {
   const cannot = (field: string, what: string) =>
-    d.error('serversTransport', name, field, `${what}: ${target === 'cloudflare' ? 'Cloudflare Workers' : 'workerd'} cannot do this; upstream TLS is verified as usual`)
+    d.error(
+      'serversTransport',
+      name,
+      field,
+      `${what}: ${target === 'cloudflare' ? 'Cloudflare Workers' : 'workerd'} cannot do this; upstream TLS is verified as usual`,
+    )
   if (st.insecureSkipVerify) cannot('insecureSkipVerify', 'skipping certificate verification is not possible')
   if (st.certificates?.length) cannot('certificates', 'client certificates (mTLS to the upstream) are not presented')
   if (st.peerCertURI || st.peerCertSANs?.length) cannot('peerCertURI', 'peer certificate pinning is not enforced')
   if (st.spiffe) cannot('spiffe', 'SPIFFE verification is not done')
   if (st.cipherSuites?.length || st.minVersion || st.maxVersion) {
-    d.warn('serversTransport', name, 'cipherSuites', 'TLS versions and cipher suites are the runtime\'s own')
+    d.warn('serversTransport', name, 'cipherSuites', "TLS versions and cipher suites are the runtime's own")
   }
   if (st.rootCAs?.length) {
     if (target === 'cloudflare') cannot('rootCAs', 'custom root CAs are not trusted (public CAs only)')
     else d.warn('serversTransport', name, 'rootCAs', 'trusted for every upstream of the edge (workerd trusts extra CAs per process, not per service)')
   }
   if (st.serverName) {
-    d.warn('serversTransport', name, 'serverName', 'SNI and verification use the server\'s own host; serverName is not sent')
+    d.warn('serversTransport', name, 'serverName', "SNI and verification use the server's own host; serverName is not sent")
   }
   const timeouts = st.forwardingTimeouts ?? {}
   const ms = (field: keyof typeof timeouts, fallback: number): number => {

@@ -19,14 +19,14 @@ import type { TableSource } from '../../shared/table/source.ts'
 import type { PreparedRouter, RoutingView } from '../../shared/table/view.ts'
 import { clientIp, trustedClient, type ClientIpEnv } from './client-ip.ts'
 import { chain, keepsHeadersClean, type EdgeContext } from './middlewares/index.ts'
-import { selectRouter } from './muxer/index.ts'
+import { selectRouter } from '../../shared/muxer/select-router.ts'
 import { observe, type Observation } from './observability/observation.ts'
 import type { ObservabilityEnv } from './observability/settings.ts'
-import { forwardedHeaders, readIncoming, type IncomingHeaders } from './proxy/forwarded.ts'
+import { forwardedHeaders, readIncoming, type IncomingHeaders } from '../../shared/http/forwarded.ts'
 import { STATUS_TEXT, httpError, type EdgeRequest, type ExecutionContextLike, type Handler } from './request.ts'
-import { serviceHandler } from './service/index.ts'
+import { serviceHandler, withServiceBuilder } from './service/index.ts'
 import { entryPointDenial } from './middlewares/encoded-characters/index.ts'
-import { misdirected, type HandshakeFacts } from './tls/sni-check.ts'
+import { misdirected, type HandshakeFacts } from '../../shared/tls/sni-check.ts'
 import { tableSourceFromEnv, type TableSourceEnv } from './table-source/index.ts'
 
 export interface EdgeEnv extends TableSourceEnv, ClientIpEnv, ObservabilityEnv {
@@ -126,13 +126,17 @@ function route(a: Arrival, view: RoutingView | { error: string }): Promise<Respo
     host,
     path: a.path,
     query: a.query,
-    headers: forwardedHeaders(a.incoming, {
-      clientIp: ip,
-      tls,
-      host,
-      hostname: env.EDGE_HOSTNAME || 'traefik-edge',
-      trusted: trustedClient(ip, env.FORWARDED_TRUSTED_IPS),
-    }, facts),
+    headers: forwardedHeaders(
+      a.incoming,
+      {
+        clientIp: ip,
+        tls,
+        host,
+        hostname: env.EDGE_HOSTNAME || 'traefik-edge',
+        trusted: trustedClient(ip, env.FORWARDED_TRUSTED_IPS),
+      },
+      facts,
+    ),
     body: request.body,
     clientIp: ip,
     tls,
@@ -156,7 +160,12 @@ function route(a: Arrival, view: RoutingView | { error: string }): Promise<Respo
   } else {
     const router = selected.router
     const entry = built.get(router)
-    const answer = entry !== undefined ? dispatch(entry, a, req, facts.clean) : routerEntry(router, { target: view.target, env: env as unknown as Record<string, unknown>, log: console.error }).then((e) => dispatch(e, a, req, facts.clean))
+    const answer =
+      entry !== undefined
+        ? dispatch(entry, a, req, facts.clean)
+        : routerEntry(router, withServiceBuilder({ target: view.target, env: env as unknown as Record<string, unknown>, log: console.error })).then((e) =>
+            dispatch(e, a, req, facts.clean),
+          )
     return obs === null ? answer : answer.then((r) => obs.finish(r))
   }
   return Promise.resolve(obs === null ? res : obs.finish(res))
@@ -220,7 +229,10 @@ function routerEntry(router: PreparedRouter, edge: EdgeContext): Promise<RouterE
       return { handle: chain(router.middlewares, service.handle, edge), ...facts }
     })()
     entries.set(router, e)
-    void e.then((entry) => built.set(router, entry), () => {})
+    void e.then(
+      (entry) => built.set(router, entry),
+      () => {},
+    )
   }
   return e
 }

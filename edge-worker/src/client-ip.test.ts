@@ -20,7 +20,12 @@ describe('client IP', () => {
 
   it('takes CF-Connecting-IP first for a Cloudflare table, without reading request.cf at all', () => {
     let reads = 0
-    const holder = { get cf() { reads++; return { clientIp: '10.0.0.1:1' } } }
+    const holder = {
+      get cf() {
+        reads++
+        return { clientIp: '10.0.0.1:1' }
+      },
+    }
     expect(clientIp(request({ 'cf-connecting-ip': '198.51.100.7' }), {}, holder, 'cloudflare')).toBe('198.51.100.7')
     expect(reads).toBe(0)
     // The same table on a local workerd, where nothing writes the header: the socket peer.

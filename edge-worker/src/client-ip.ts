@@ -56,7 +56,7 @@ export function trustedClient(ip: string, trusted: string | undefined): boolean 
     const bits = Number(e.slice(slash + 1))
     if (base === null || addr === null || !(bits >= 0 && bits <= 32)) return false
     const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0
-    return ((base & mask) >>> 0) === ((addr & mask) >>> 0)
+    return (base & mask) >>> 0 === (addr & mask) >>> 0
   })
 }
 

@@ -4,8 +4,9 @@
  */
 import { describe, expect, it } from 'vitest'
 import { parseBreakerExpression, parseRetryExpression, type BreakerMetrics } from './functions.ts'
-import { middlewareConfigError } from '../../control-plane/table/middleware-config.ts'
-import { forwardAuthCaUnsupported, resilienceUnsupported } from './unsupported.ts'
+import { middlewareConfigError } from '../middlewares/config-error.ts'
+import { forwardAuthCaUnsupported } from '../middlewares/forward-auth.ts'
+import { middlewareUnsupported } from '../table/capabilities.ts'
 
 const metrics = (net: number, codes: number, p50: number): BreakerMetrics & { calls: unknown[] } => {
   const calls: unknown[] = []
@@ -58,20 +59,20 @@ describe('buffering retryExpression', () => {
 
 describe('compile-time checks', () => {
   it('reports what the edge cannot honour (Redis, forwardAuth TLS material) by field', () => {
-    expect(resilienceUnsupported('rateLimit', { average: 1, redis: { endpoints: ['r:6379'] } })).toMatch(/^rateLimit.redis/)
-    expect(resilienceUnsupported('rateLimit', { average: 1 })).toBeNull()
-    expect(resilienceUnsupported('forwardAuth', { address: 'http://a', tls: { cert: 'PEM', key: 'PEM' } })).toMatch(/^forwardAuth.tls.cert, key:/)
-    expect(resilienceUnsupported('forwardAuth', { address: 'http://a', tls: { insecureSkipVerify: true } })).toMatch(/^forwardAuth.tls.insecureSkipVerify/)
+    expect(middlewareUnsupported('rateLimit', { average: 1, redis: { endpoints: ['r:6379'] } })).toMatch(/^rateLimit.redis/)
+    expect(middlewareUnsupported('rateLimit', { average: 1 })).toBeNull()
+    expect(middlewareUnsupported('forwardAuth', { address: 'http://a', tls: { cert: 'PEM', key: 'PEM' } })).toMatch(/^forwardAuth.tls.cert, key:/)
+    expect(middlewareUnsupported('forwardAuth', { address: 'http://a', tls: { insecureSkipVerify: true } })).toMatch(/^forwardAuth.tls.insecureSkipVerify/)
     // A CA is trusted by a self-hosted workerd; Cloudflare's is checked per target.
-    expect(resilienceUnsupported('forwardAuth', { address: 'http://a', tls: { ca: 'PEM' } })).toBeNull()
+    expect(middlewareUnsupported('forwardAuth', { address: 'http://a', tls: { ca: 'PEM' } })).toBeNull()
     expect(forwardAuthCaUnsupported({ tls: { ca: 'PEM' } }, 'cloudflare')).toMatch(/^forwardAuth.tls.ca: Cloudflare/)
     expect(forwardAuthCaUnsupported({ tls: { ca: 'PEM' } }, 'workerd')).toBeNull()
-    expect(resilienceUnsupported('forwardAuth', { address: 'http://a', authSigninURL: 'http://s' })).toMatch(/^forwardAuth.authSigninURL/)
-    expect(resilienceUnsupported('forwardAuth', { address: 'http://a' })).toBeNull()
+    expect(middlewareUnsupported('forwardAuth', { address: 'http://a', authSigninURL: 'http://s' })).toMatch(/^forwardAuth.authSigninURL/)
+    expect(middlewareUnsupported('forwardAuth', { address: 'http://a' })).toBeNull()
   })
 
   it('leaves malformed expressions to the build check (500), naming field and place', () => {
-    expect(resilienceUnsupported('circuitBreaker', { expression: 'Nope() > 1' })).toBeNull()
+    expect(middlewareUnsupported('circuitBreaker', { expression: 'Nope() > 1' })).toBeNull()
     expect(middlewareConfigError('circuitBreaker', { expression: 'Nope() > 1' })).toMatch(/^circuitBreaker.expression: unsupported function "Nope" at 1/)
     expect(middlewareConfigError('circuitBreaker', { expression: 'NetworkErrorRatio() > 0.5' })).toBeNull()
     expect(middlewareConfigError('buffering', { retryExpression: 'Attempts() <' })).toMatch(/^buffering.retryExpression: expected a value at the end/)

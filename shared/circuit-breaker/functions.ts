@@ -17,7 +17,14 @@ export interface BreakerMetrics {
 
 export const BREAKER_FUNCTIONS: Record<string, FunctionSpec<BreakerMetrics>> = {
   NetworkErrorRatio: { args: 0, returns: 'number', make: () => (m) => m.networkErrorRatio() },
-  ResponseCodeRatio: { args: 4, returns: 'number', make: ([a, b, c, d]) => (m) => m.responseCodeRatio(a!, b!, c!, d!) },
+  ResponseCodeRatio: {
+    args: 4,
+    returns: 'number',
+    make:
+      ([a, b, c, d]) =>
+      (m) =>
+        m.responseCodeRatio(a!, b!, c!, d!),
+  },
   LatencyAtQuantileMS: {
     args: 1,
     returns: 'number',

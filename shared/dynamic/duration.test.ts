@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  durationToNs,
-  formatDuration,
-  goDurationString,
-  parseDurationValue,
-  parseGoDuration,
-} from './duration.ts'
+import { durationToNs, formatDuration, goDurationString, parseDurationValue, parseGoDuration } from './duration.ts'
 
 describe('parseGoDuration', () => {
   it.each([

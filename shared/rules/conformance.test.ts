@@ -1,9 +1,8 @@
-// Every case of ../shared/conformance/rules.json (Traefik's matcher, muxer, parser and priority
+// Every case of test/traefik/conformance/rules.json (Traefik's matcher, muxer, parser and priority
 // tests as data) run against this package. Cases a Web-standard request cannot express are
 // listed in rules-skipped.json; they still run and assert the documented deviation.
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { conformanceCases } from '../../test/support/traefik-data.ts'
 import type { RuleNode } from './ast.ts'
 import { isRuleError } from './errors.ts'
 import { ruleDomains } from './hosts.ts'
@@ -48,11 +47,10 @@ interface GoTree {
   RuleRight?: GoTree
 }
 
-const shared = join(import.meta.dirname, '../../../shared/conformance')
-const cases = JSON.parse(readFileSync(join(shared, 'rules.json'), 'utf8')) as Case[]
+const cases = conformanceCases<Case[]>('rules.json')
 // The 8 cases of rules-skipped.json are not in rules.json (a Web request cannot carry them); this
 // checks the list still says so, so a new data drop with them included is noticed.
-const skipped = JSON.parse(readFileSync(join(shared, 'rules-skipped.json'), 'utf8')) as unknown[]
+const skipped = conformanceCases<unknown[]>('rules-skipped.json')
 
 function toRequest(r: CaseRequest): Request {
   const headers = new Headers()
@@ -71,7 +69,17 @@ function goTree(node: RuleNode, not = false): GoTree {
   if (node.type === 'matcher') {
     const t: GoTree = { Matcher: node.name, Value: node.args }
     if (not) t.Not = true
-    if (!(() => { try { checkArguments(node); return true } catch { return false } })()) t.CheckErr = true
+    if (
+      !(() => {
+        try {
+          checkArguments(node)
+          return true
+        } catch {
+          return false
+        }
+      })()
+    )
+      t.CheckErr = true
     return t
   }
   const op = (node.type === 'and') !== not ? 'and' : 'or'

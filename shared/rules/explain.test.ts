@@ -61,8 +61,14 @@ describe('explainRule', () => {
       'ClientIP(`10.0.0.0/8`) && Header(`X-A`, `1`)',
     ]
     const requests = [
-      req(), req({ path: '/x' }), req({ path: '/api/v' }), req({ host: 'b.example', method: 'PUT' }),
-      req({ query: 'q=12' }), req({ query: 'q=ab' }), req({ headers: { 'x-a': '1' } }), req({ clientIp: '192.168.1.1' }),
+      req(),
+      req({ path: '/x' }),
+      req({ path: '/api/v' }),
+      req({ host: 'b.example', method: 'PUT' }),
+      req({ query: 'q=12' }),
+      req({ query: 'q=ab' }),
+      req({ headers: { 'x-a': '1' } }),
+      req({ clientIp: '192.168.1.1' }),
     ]
     for (const rule of rules) {
       const predicate = compileMatcher(parseRule(rule))

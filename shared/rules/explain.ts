@@ -160,11 +160,11 @@ class Spans {
         const [s, e] = this.#span(node.operand)
         let i = this.#index(s) - 1
         let open = 0
-        while (i >= 0 && toks[i]!.kind === '(') (i--, open++)
+        while (i >= 0 && toks[i]!.kind === '(') i--, open++
         const bang = i >= 0 && toks[i]!.kind === '!' ? toks[i]!.at : s
         let j = toks.findIndex((t) => t.at >= e)
         let end = e
-        while (open > 0 && j >= 0 && toks[j]?.kind === ')') (end = toks[j]!.at + 1, j++, open--)
+        while (open > 0 && j >= 0 && toks[j]?.kind === ')') (end = toks[j]!.at + 1), j++, open--
         return [bang, end]
       }
     }

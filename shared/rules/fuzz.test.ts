@@ -20,18 +20,46 @@ function outcome(rule: string): 'ok' | 'rule-error' {
 }
 
 const fragments = fc.constantFrom(
-  'Host', 'PathPrefix', 'HostRegexp', 'Query', 'ClientIP', 'Header', '(', ')', ',', '&&', '||', '!',
-  '`', '"', '\\', ' ', '`a`', '`/x`', '`(a+)+`', '`[[:alpha:]]`', '`(?i)x`', '`::1/64`', '"\\x4"', 'm',
+  'Host',
+  'PathPrefix',
+  'HostRegexp',
+  'Query',
+  'ClientIP',
+  'Header',
+  '(',
+  ')',
+  ',',
+  '&&',
+  '||',
+  '!',
+  '`',
+  '"',
+  '\\',
+  ' ',
+  '`a`',
+  '`/x`',
+  '`(a+)+`',
+  '`[[:alpha:]]`',
+  '`(?i)x`',
+  '`::1/64`',
+  '"\\x4"',
+  'm',
 )
 const ruleish = fc.array(fc.oneof(fragments, fc.string({ maxLength: 4 })), { maxLength: 20 }).map((p) => p.join(''))
 
 describe('rule fuzz', () => {
   it('arbitrary strings only raise rule errors', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 80 }), (s) => void outcome(s)), { numRuns: 2000 })
+    fc.assert(
+      fc.property(fc.string({ maxLength: 80 }), (s) => void outcome(s)),
+      { numRuns: 2000 },
+    )
   })
 
   it('rule-shaped strings only raise rule errors', () => {
-    fc.assert(fc.property(ruleish, (s) => void outcome(s)), { numRuns: 3000 })
+    fc.assert(
+      fc.property(ruleish, (s) => void outcome(s)),
+      { numRuns: 3000 },
+    )
   })
 
   it('arbitrary regexps are translated or rejected, never crash', () => {
@@ -59,12 +87,15 @@ describe('rule fuzz', () => {
     const pieces = fc.constantFrom('a', 'a*', 'a+', '(a|aa)', '(a*)*', '.*', '.+', '(?i)', '[ab]+', '|', '^', '$', '(', ')', '?', '{2,5}', 'b')
     const inputs = ['a'.repeat(5000) + '!', 'ab'.repeat(2500), 'A'.repeat(5000) + 'b']
     fc.assert(
-      fc.property(fc.array(pieces, { maxLength: 12 }).map((p) => p.join('')), (re) => {
-        const rule = `PathRegexp(\`${re}\`)`
-        if (outcome(rule) !== 'ok') return
-        const match = compileMatcher(parseRule(rule))
-        for (const path of inputs) match({ host: 'h', method: 'GET', path, headers: new Headers(), query: new URLSearchParams(), clientIp: '' })
-      }),
+      fc.property(
+        fc.array(pieces, { maxLength: 12 }).map((p) => p.join('')),
+        (re) => {
+          const rule = `PathRegexp(\`${re}\`)`
+          if (outcome(rule) !== 'ok') return
+          const match = compileMatcher(parseRule(rule))
+          for (const path of inputs) match({ host: 'h', method: 'GET', path, headers: new Headers(), query: new URLSearchParams(), clientIp: '' })
+        },
+      ),
       { numRuns: 300 },
     )
   })

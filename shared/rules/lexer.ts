@@ -15,7 +15,15 @@ export type Token =
   | { kind: '(' | ')' | ',' | '&&' | '||' | '!' | 'eof'; at: number }
 
 const SIMPLE_ESCAPES: Record<string, string> = {
-  a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', '"': '"',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '\\': '\\',
+  '"': '"',
 }
 
 function isIdentStart(c: string): boolean {

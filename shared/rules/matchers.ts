@@ -1,5 +1,6 @@
 /**
- * Rule tree to predicate, with Traefik v3's matcher semantics (DIGEST-dataplane §1-3). Every
+ * Rule tree to predicate, with Traefik v3's matcher semantics (Traefik's pkg/muxer/http/matcher.go,
+ * mux.go and pkg/rules/parser.go). Every
  * argument is validated and every regexp compiled here, once; a bad one is a RuleBuildError.
  *
  * @module

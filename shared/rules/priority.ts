@@ -1,4 +1,4 @@
-/** Traefik's router priority (DIGEST-dataplane §4). @module */
+/** Traefik's router priority (Traefik's pkg/muxer/http/mux.go GetRulePriority). @module */
 
 const encoder = new TextEncoder()
 

@@ -22,13 +22,8 @@ describe('canonicalHost', () => {
 
 describe('requestToMatchRequest', () => {
   it('reads host, method, routing path, query and headers', () => {
-    const r = requestToMatchRequest(
-      new Request('http://A.b:81/x%7By%7D?q&k=v', { method: 'POST', headers: { 'X-A': '1' } }),
-      '10.0.0.1',
-    )
-    expect([r.host, r.method, r.path, r.query.getAll('q'), r.headers.get('x-a')]).toEqual([
-      'a.b', 'POST', '/x{y}', [''], '1',
-    ])
+    const r = requestToMatchRequest(new Request('http://A.b:81/x%7By%7D?q&k=v', { method: 'POST', headers: { 'X-A': '1' } }), '10.0.0.1')
+    expect([r.host, r.method, r.path, r.query.getAll('q'), r.headers.get('x-a')]).toEqual(['a.b', 'POST', '/x{y}', [''], '1'])
   })
 })
 

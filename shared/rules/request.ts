@@ -27,10 +27,7 @@ export interface MatchRequest {
   clientIp: string
 }
 
-const RESERVED = new Set([
-  '%3A', '%2F', '%3F', '%23', '%5B', '%5D', '%40', '%21', '%24', '%26', '%27', '%28', '%29', '%2A',
-  '%2B', '%2C', '%3B', '%3D', '%25',
-])
+const RESERVED = new Set(['%3A', '%2F', '%3F', '%23', '%5B', '%5D', '%40', '%21', '%24', '%26', '%27', '%28', '%29', '%2A', '%2B', '%2C', '%3B', '%3D', '%25'])
 
 /** Thrown for a path Traefik answers with 400 (a `%` not followed by two hex digits). */
 export class BadPathError extends Error {}

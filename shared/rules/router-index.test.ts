@@ -15,8 +15,7 @@ const implementations: Array<[string, Build]> = [
   ['buildRouterIndex lazy', (routers) => buildRouterIndex(routers, { lazy: true })],
 ]
 
-const req = (url: string, init: RequestInit = {}, ip = '10.0.0.1') =>
-  requestToMatchRequest(new Request(url, init), ip)
+const req = (url: string, init: RequestInit = {}, ip = '10.0.0.1') => requestToMatchRequest(new Request(url, init), ip)
 
 const table: Array<RouterSpec<string>> = [
   { name: 'api', rule: 'Host(`a.com`) && PathPrefix(`/api`)', value: 'api' },
@@ -84,10 +83,7 @@ const rule: fc.Arbitrary<string> = fc.letrec<{ r: string }>((tie) => ({
     tie('r').map((a) => `!${a}`),
   ),
 })).r
-const routers = fc.array(
-  fc.record({ rule, priority: fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined }) }),
-  { maxLength: 12 },
-)
+const routers = fc.array(fc.record({ rule, priority: fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined }) }), { maxLength: 12 })
 const request = fc
   .record({
     host: fc.constantFrom(...hosts),

@@ -51,7 +51,9 @@ export function buildRouterIndex<T>(routers: ReadonlyArray<RouterSpec<T>>, optio
       return undefined
     },
     matchAll(req: MatchRequest) {
-      return candidates(req.host).filter((r) => r.test(req)).map((r) => r.value)
+      return candidates(req.host)
+        .filter((r) => r.test(req))
+        .map((r) => r.value)
     },
   }
 }

@@ -63,9 +63,7 @@ export function compileRouters<T>(routers: ReadonlyArray<RouterSpec<T>>, options
     const test = options.lazy ? compileOnFirstTest : compileMatcher(tree)
     return { name: r.name, priority, rank: r.rank ?? 0, tree, test, value: r.value, order: 0 }
   })
-  compiled.sort(
-    (a, b) => b.priority - a.priority || b.rank - a.rank || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
-  )
+  compiled.sort((a, b) => b.priority - a.priority || b.rank - a.rank || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   compiled.forEach((r, i) => (r.order = i))
   return compiled
 }

@@ -4,14 +4,37 @@
  *
  * @module
  */
-import type { Headers as HeadersConfig } from '../dynamic/types.ts'
-import { resilienceUnsupported } from '../circuit-breaker/unsupported.ts'
+import type { ForwardAuth, Headers as HeadersConfig, RateLimit } from '../dynamic/types.ts'
+import { forwardAuthUnsupportedAnywhere } from '../middlewares/forward-auth.ts'
+import { headersUnsupported } from '../middlewares/headers.ts'
+import { rateLimitUnsupported } from '../middlewares/rate-limit.ts'
+import { authUsersFileUnsupported } from '../middlewares/users.ts'
 
 /** Middleware types the edge runs (edge-worker/src/middlewares registers exactly these). */
 export const EDGE_MIDDLEWARES = [
-  'addPrefix', 'basicAuth', 'buffering', 'circuitBreaker', 'compress', 'contentType', 'digestAuth', 'encodedCharacters', 'errors', 'forwardAuth', 'headers', 'inFlightReq',
-  'ipAllowList', 'ipWhiteList', 'passTLSClientCert', 'rateLimit', 'redirectRegex', 'redirectScheme', 'replacePath', 'replacePathRegex', 'retry',
-  'stripPrefix', 'stripPrefixRegex',
+  'addPrefix',
+  'basicAuth',
+  'buffering',
+  'circuitBreaker',
+  'compress',
+  'contentType',
+  'digestAuth',
+  'encodedCharacters',
+  'errors',
+  'forwardAuth',
+  'headers',
+  'inFlightReq',
+  'ipAllowList',
+  'ipWhiteList',
+  'passTLSClientCert',
+  'rateLimit',
+  'redirectRegex',
+  'redirectScheme',
+  'replacePath',
+  'replacePathRegex',
+  'retry',
+  'stripPrefix',
+  'stripPrefixRegex',
 ] as const
 
 export type EdgeMiddlewareType = (typeof EDGE_MIDDLEWARES)[number]
@@ -22,31 +45,6 @@ export const UNIMPLEMENTED_MIDDLEWARE_STATUS = 501
 /** Where the table will be served from: what the upstream fetch there can and cannot do. */
 export type EdgeTarget = 'workerd' | 'cloudflare'
 
-// Every field of Traefik's headers middleware (deprecated ones included): anything else is a field
-// the edge does not know, and is refused rather than ignored.
-const HEADERS_IMPLEMENTED = new Set([
-  'customRequestHeaders', 'customResponseHeaders', 'accessControlAllowCredentials', 'accessControlAllowHeaders',
-  'accessControlAllowMethods', 'accessControlAllowOriginList', 'accessControlAllowOriginListRegex',
-  'accessControlExposeHeaders', 'accessControlMaxAge', 'addVaryHeader', 'allowedHosts', 'hostsProxyHeaders',
-  'sslProxyHeaders', 'stsSeconds', 'stsIncludeSubdomains', 'stsPreload', 'forceSTSHeader', 'frameDeny',
-  'customFrameOptionsValue', 'contentTypeNosniff', 'browserXssFilter', 'customBrowserXSSValue', 'contentSecurityPolicy',
-  'contentSecurityPolicyReportOnly', 'publicKey', 'referrerPolicy', 'permissionsPolicy', 'isDevelopment',
-  'featurePolicy', 'sslRedirect', 'sslTemporaryRedirect', 'sslHost', 'sslForceHost',
-])
-
-/** For the headers middleware: the fields set that the edge does not implement, or null. */
-export function headersUnsupported(config: HeadersConfig): string | null {
-  const fields = Object.entries(config ?? {})
-    .filter(([k, v]) => !HEADERS_IMPLEMENTED.has(k) && v !== undefined && v !== false && !(Array.isArray(v) && v.length === 0))
-    .map(([k]) => k)
-  return fields.length ? `headers fields ${fields.join(', ')} are not implemented by the edge` : null
-}
-
-/** For basicAuth and digestAuth: a usersFile names a file on Traefik's disk, which the edge does not have. */
-export function authUsersFileUnsupported(type: string, config: { usersFile?: string } | undefined): string | null {
-  return config?.usersFile ? `${type}.usersFile is a file the edge cannot read (give the users in a Secret)` : null
-}
-
 /** Middleware types the edge cannot run, where there is more to say than "not implemented". */
 const NOT_AT_EDGE: Record<string, string> = {
   grpcWeb:
@@ -56,7 +54,9 @@ const NOT_AT_EDGE: Record<string, string> = {
 /** For passTLSClientCert: only Cloudflare gives the worker the client certificate (mTLS on the zone). */
 export function clientCertUnsupported(config: { pem?: boolean; info?: unknown } | undefined, target: EdgeTarget | undefined): string | null {
   const wants = config?.pem === true || (config?.info !== undefined && config.info !== null)
-  return wants && target === 'workerd' ? 'passTLSClientCert: workerd does not give the worker the client certificate (on Cloudflare it comes from mTLS on the zone)' : null
+  return wants && target === 'workerd'
+    ? 'passTLSClientCert: workerd does not give the worker the client certificate (on Cloudflare it comes from mTLS on the zone)'
+    : null
 }
 
 /** Why the edge cannot run this middleware as configured (on `target` when known), or null when it can. */
@@ -65,5 +65,7 @@ export function middlewareUnsupported(type: string, config: unknown, target?: Ed
   if (type === 'passTLSClientCert') return clientCertUnsupported(config as { pem?: boolean }, target)
   if (type === 'headers') return headersUnsupported(config as HeadersConfig)
   if (type === 'basicAuth' || type === 'digestAuth') return authUsersFileUnsupported(type, config as { usersFile?: string })
-  return resilienceUnsupported(type, config)
+  if (type === 'rateLimit') return rateLimitUnsupported(config as RateLimit | undefined)
+  if (type === 'forwardAuth') return forwardAuthUnsupportedAnywhere(config as ForwardAuth | undefined)
+  return null
 }

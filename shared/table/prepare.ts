@@ -10,24 +10,10 @@
  * @module
  */
 import { buildRouterIndex, type RouterIndex, type RuleNode } from '../rules/index.ts'
-import {
-  TABLE_SCHEMA_VERSION,
-  type EdgeTable,
-  type EndpointsTable,
-  type TableRouter,
-  type TableServer,
-  type TableTls,
-} from './schema.ts'
+import { TABLE_SCHEMA_VERSION, type EdgeTable, type EndpointsTable, type TableRouter, type TableServer, type TableTls } from './schema.ts'
 import type { EdgeTarget } from './capabilities.ts'
 import { errorPageService, mergeTableParts } from './split.ts'
-import type {
-  EntryPointRoutes,
-  MatchRequest,
-  PreparedMiddleware,
-  PreparedRouter,
-  PreparedService,
-  RoutingView,
-} from './view.ts'
+import type { EntryPointRoutes, MatchRequest, PreparedMiddleware, PreparedRouter, PreparedService, RoutingView } from './view.ts'
 
 /**
  * `endpoints`: parts of the endpoints table (the loader passes the servers of `rest`'s services,

@@ -104,12 +104,7 @@ export interface TableMiddleware {
   config: unknown
 }
 
-export type TableService =
-  | LoadBalancerService
-  | WeightedService
-  | MirroringService
-  | FailoverService
-  | UnservableService
+export type TableService = LoadBalancerService | WeightedService | MirroringService | FailoverService | UnservableService
 
 interface ServiceBase {
   /** Service-level middlewares (keys of `middlewares`), run before the service. */

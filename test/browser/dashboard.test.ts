@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runEdge, type RunningEdge } from '../../control-plane/runtime/run-edge.ts'
+import { runEdge, type RunningEdge } from '../../control-plane/cli/run-edge.ts'
 import type { DashboardState } from '../../control-plane/dashboard/state.ts'
 import { launchChromium, type Browser } from '../support/chromium.ts'
 import { runCli } from '../support/cli.ts'
@@ -148,7 +148,16 @@ describe('dashboard in Chromium', () => {
     await form.locator('button[type="submit"]').click()
     await page.locator('#explain-text').waitFor()
     const shown = await page.locator('#explain-text').textContent()
-    const cli = await runCli(join(REPO, 'control-plane/cli/explain.ts'), ['--manifests', manifests, '--url', 'http://demo.localhost/docs', '--method', 'POST', '--header', 'X-Env: dev'])
+    const cli = await runCli(join(REPO, 'control-plane/cli/explain.ts'), [
+      '--manifests',
+      manifests,
+      '--url',
+      'http://demo.localhost/docs',
+      '--method',
+      'POST',
+      '--header',
+      'X-Env: dev',
+    ])
     expect(cli.code).toBe(0)
     expect(shown).toBe(cli.stdout)
     expect(await page.locator('#explain-answer').textContent()).toMatch(/^router demo-demo-[0-9a-f]{20} rule Host\(`demo\.localhost`\)$/)
@@ -176,7 +185,9 @@ describe('dashboard in Chromium', () => {
     // The router was not served before (missing middleware): it is added; its service renamed with its rule.
     await expect.poll(() => page.locator('#changes').textContent()).toMatch(/^routers:\n {2}\+ demo-broken-[0-9a-f]{20}\n/)
     expect(await page.locator('#changes').textContent()).toMatch(/^ {2}~ demo-broken-[0-9a-f]{20} -> demo-broken-[0-9a-f]{20} \(renamed: its rule changed\)$/m)
-    expect(await page.locator('#changes').textContent()).toMatch(/^ {2}- router demo-broken-[0-9a-f]{20}: middlewares: middleware "demo-does-not-exist" does not exist: not served$/m)
+    expect(await page.locator('#changes').textContent()).toMatch(
+      /^ {2}- router demo-broken-[0-9a-f]{20}: middlewares: middleware "demo-does-not-exist" does not exist: not served$/m,
+    )
     await page.screenshot({ path: join(SCREENSHOTS, 'changes.png'), fullPage: true })
   })
 })

@@ -1,5 +1,5 @@
 /**
- * Comparison rules of DIGEST-provider §0 for Traefik's expected configurations: Go's
+ * How Traefik's kubernetes_test.go expected configurations compare (pkg/config/dynamic's JSON tags): Go's
  * `omitempty` (a missing key, null, {}, [], 0, "" and false are the same), except
  * `passHostHeader` and `weight` (pointers in Go: a zero is written) and a router's `tls: {}`
  * (TLS enabled with no options); durations compared as nanoseconds.
@@ -8,10 +8,23 @@
 import { durationToNs } from '../../shared/dynamic/duration.ts'
 
 const DURATION_KEYS = new Set([
-  'flushInterval', 'interval', 'timeout', 'unhealthyInterval', 'failureWindow', 'period',
-  'readTimeout', 'writeTimeout', 'dialTimeout', 'idleConnTimeout', 'pingTimeout',
-  'responseHeaderTimeout', 'readIdleTimeout', 'checkPeriod', 'fallbackDuration',
-  'recoveryDuration', 'initialInterval',
+  'flushInterval',
+  'interval',
+  'timeout',
+  'unhealthyInterval',
+  'failureWindow',
+  'period',
+  'readTimeout',
+  'writeTimeout',
+  'dialTimeout',
+  'idleConnTimeout',
+  'pingTimeout',
+  'responseHeaderTimeout',
+  'readIdleTimeout',
+  'checkPeriod',
+  'fallbackDuration',
+  'recoveryDuration',
+  'initialInterval',
 ])
 
 const KEEP_ZERO = new Set(['passHostHeader', 'weight'])

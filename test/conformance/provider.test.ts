@@ -1,19 +1,18 @@
 /**
- * Traefik's own Kubernetes CRD provider tests, as data (../shared/conformance), run through the
+ * Traefik's own Kubernetes CRD provider tests, as data (test/traefik/conformance), run through the
  * real manifest loader and compiler: every case must produce Traefik's configuration, names
  * included.
  */
 
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { compile, type ProviderOptions } from '../../control-plane/compiler/index.ts'
 import { loadManifests } from '../../control-plane/manifests/load.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
+import { CRD_FIXTURES_DIR, conformanceCases } from '../support/traefik-data.ts'
 import { canonical } from './provider-compare.ts'
 
-const SHARED = join(import.meta.dirname, '../../../shared')
-const FIXTURES = join(SHARED, 'traefik/fixtures/crd')
+const FIXTURES = CRD_FIXTURES_DIR
 
 interface Case {
   name: string
@@ -40,7 +39,7 @@ interface AssertionCase extends Case {
 }
 
 function readCases<T>(file: string): T[] {
-  return JSON.parse(readFileSync(join(SHARED, 'conformance', file), 'utf8')) as T[]
+  return conformanceCases<T[]>(file)
 }
 
 async function run(c: Case): Promise<DynamicConfig> {

@@ -2,12 +2,12 @@
 // continue tokens (410 once compacted), label and field selectors, namespaced and cluster-wide
 // paths, watches that replay from a resourceVersion, turn selector transitions into ADDED/DELETED
 // and send BOOKMARKs, bearer-token auth, and merge patches. Checked through client-node's own
-// transport (control-plane/kube/request.ts) and Watch.
+// transport (control-plane/controller/kube/request.ts) and Watch.
 import { KubeConfig, Watch } from '@kubernetes/client-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { listAll } from '../../control-plane/kube/list-all.ts'
-import { KubeApiError, kubeRequest } from '../../control-plane/kube/request.ts'
-import { CORE_WATCHED, TRAEFIK_WATCHED, watchTargets } from '../../control-plane/kube/watched-kinds.ts'
+import { listAll } from '../../control-plane/controller/kube/list-all.ts'
+import { KubeApiError, kubeRequest } from '../../control-plane/controller/kube/request.ts'
+import { CORE_WATCHED, TRAEFIK_WATCHED, watchTargets } from '../../control-plane/controller/kube/watched-kinds.ts'
 import { startApiServer, type TestApiServer } from '../support/apiserver/index.ts'
 import { ingressRoute } from '../support/apiserver/objects.ts'
 import { eventually } from '../support/eventually.ts'
@@ -23,7 +23,8 @@ describe('test API server', () => {
     api = await startApiServer({ tls: true, token: 's3cret', bookmarkIntervalMs: 100 })
     kc = new KubeConfig()
     kc.loadFromString(api.kubeconfig())
-    for (let i = 0; i < 5; i++) api.apply(ingressRoute({ name: `r${i}`, namespace: i < 3 ? 'a' : 'b', match: `Host(\`r${i}\`)`, service: 's', labels: { tier: i % 2 ? 'odd' : 'even' } }))
+    for (let i = 0; i < 5; i++)
+      api.apply(ingressRoute({ name: `r${i}`, namespace: i < 3 ? 'a' : 'b', match: `Host(\`r${i}\`)`, service: 's', labels: { tier: i % 2 ? 'odd' : 'even' } }))
   })
   afterAll(async () => {
     await api?.close()
@@ -58,7 +59,13 @@ describe('test API server', () => {
   it('filters Secrets with field and label selectors as the controller asks', async () => {
     api.apply(
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'users', namespace: 'a' }, type: 'Opaque', data: {} },
-      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sh.helm.release.v1.x.v1', namespace: 'a', labels: { owner: 'helm' } }, type: 'helm.sh/release.v1', data: {} },
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'sh.helm.release.v1.x.v1', namespace: 'a', labels: { owner: 'helm' } },
+        type: 'helm.sh/release.v1',
+        data: {},
+      },
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token', namespace: 'a' }, type: 'kubernetes.io/service-account-token', data: {} },
     )
     const [target] = watchTargets({ namespaces: ['a'], labelSelector: 'ignored=for-secrets' }).filter((t) => t.kind === SECRET)
@@ -74,7 +81,8 @@ describe('test API server', () => {
     const controller = await new Watch(kc).watch(
       IR.path('a'),
       { resourceVersion: from, labelSelector: 'tier=odd', allowWatchBookmarks: true },
-      (type, obj: { metadata?: { name?: string; resourceVersion?: string } }) => events.push({ type, name: obj.metadata?.name, rv: obj.metadata?.resourceVersion }),
+      (type, obj: { metadata?: { name?: string; resourceVersion?: string } }) =>
+        events.push({ type, name: obj.metadata?.name, rv: obj.metadata?.resourceVersion }),
       () => {},
     )
     try {
@@ -84,7 +92,9 @@ describe('test API server', () => {
       api.apply(ingressRoute({ name: 'w1', namespace: 'a', match: 'Host(`w1`)', service: 's', labels: { tier: 'odd' } }))
       api.apply(ingressRoute({ name: 'w2', namespace: 'b', match: 'Host(`w2`)', service: 's', labels: { tier: 'odd' } }))
       api.remove('IngressRoute', 'a', 'w1')
-      await eventually(() => expect(events.filter((e) => e.type !== 'BOOKMARK').map((e) => `${e.type} ${e.name}`)).toEqual(['ADDED w1', 'DELETED w1', 'ADDED w1', 'DELETED w1']))
+      await eventually(() =>
+        expect(events.filter((e) => e.type !== 'BOOKMARK').map((e) => `${e.type} ${e.name}`)).toEqual(['ADDED w1', 'DELETED w1', 'ADDED w1', 'DELETED w1']),
+      )
       await eventually(() => expect(events.some((e) => e.type === 'BOOKMARK' && Number(e.rv) >= Number(from))).toBe(true))
     } finally {
       controller.abort()
@@ -95,7 +105,12 @@ describe('test API server', () => {
     const events: Array<{ type: string; code?: number }> = []
     let done!: () => void
     const ended = new Promise<void>((r) => (done = r))
-    await new Watch(kc).watch(IR.path(), { resourceVersion: '1' }, (type, obj: { code?: number }) => events.push({ type, code: obj.code }), () => done())
+    await new Watch(kc).watch(
+      IR.path(),
+      { resourceVersion: '1' },
+      (type, obj: { code?: number }) => events.push({ type, code: obj.code }),
+      () => done(),
+    )
     await ended
     expect(events).toEqual([{ type: 'ERROR', code: 410 }])
   })
@@ -103,7 +118,12 @@ describe('test API server', () => {
   it('merge-patches objects and refuses stale updates with 409', async () => {
     const path = `${IR.path('a')}/r0`
     const before = await kubeRequest<{ metadata: { resourceVersion: string; labels: Record<string, string> } }>(kc, { path })
-    const patched = await kubeRequest<{ metadata: { labels: Record<string, string> } }>(kc, { method: 'PATCH', path, contentType: 'application/merge-patch+json', body: { metadata: { labels: { extra: 'yes' } } } })
+    const patched = await kubeRequest<{ metadata: { labels: Record<string, string> } }>(kc, {
+      method: 'PATCH',
+      path,
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { labels: { extra: 'yes' } } },
+    })
     expect(patched.metadata.labels).toEqual({ ...before.metadata.labels, extra: 'yes' })
     const err = await kubeRequest(kc, { method: 'PUT', path, body: before }).catch((e: unknown) => e)
     expect(err).toMatchObject({ statusCode: 409, reason: 'Conflict' })

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createCloudflareKvStore } from '../../control-plane/kv/cloudflare-rest-store.ts'
+import { createCloudflareKvStore } from '../../control-plane/controller/cloudflare/kv-store.ts'
 import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { startApiServer, type TestApiServer } from '../support/apiserver/index.ts'
 import { ingressRoute, serviceObjects } from '../support/apiserver/objects.ts'
@@ -28,9 +28,30 @@ describe('npm run controller', () => {
 
   const startReplica = async (identity: string, kubeconfig: string) => {
     const replica = await startControllerProcess(
-      ['--kubeconfig', kubeconfig, '--sink', 'cloudflare', '--target', 'workerd', '--signing-key', join(dir, 'state', 'signing-key.jwk.json'),
-        '--identity', identity, '--lease-namespace', 'traefik-edge', '--lease-duration', '1', '--renew-deadline', '0.7', '--retry-period', '0.2',
-        '--ops-port', '0', '--debounce-ms', '20'],
+      [
+        '--kubeconfig',
+        kubeconfig,
+        '--sink',
+        'cloudflare',
+        '--target',
+        'workerd',
+        '--signing-key',
+        join(dir, 'state', 'signing-key.jwk.json'),
+        '--identity',
+        identity,
+        '--lease-namespace',
+        'traefik-edge',
+        '--lease-duration',
+        '1',
+        '--renew-deadline',
+        '0.7',
+        '--retry-period',
+        '0.2',
+        '--ops-port',
+        '0',
+        '--debounce-ms',
+        '20',
+      ],
       { CLOUDFLARE_ACCOUNT_ID: kv.accountId, CLOUDFLARE_KV_NAMESPACE_ID: kv.namespaceId, CLOUDFLARE_API_TOKEN: kv.token, CLOUDFLARE_API_BASE_URL: kv.baseUrl },
     )
     replicas.set(identity, replica)
@@ -45,7 +66,11 @@ describe('npm run controller', () => {
     api = await startApiServer({ tls: true })
     kv = await startFakeCloudflareKv()
     upstream = await startUpstream({ name: 'whoami' })
-    api.apply(...serviceObjects({ name: 'whoami', addresses: ['127.0.0.1'], port: upstream.port }), route('one'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'traefik-edge' } })
+    api.apply(...serviceObjects({ name: 'whoami', addresses: ['127.0.0.1'], port: upstream.port }), route('one'), {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'traefik-edge' },
+    })
     // The edge's key (generated in its state dir) is the one the replicas sign with.
     edge = await startLocalEdge({
       store: createCloudflareKvStore({ accountId: kv.accountId, namespaceId: kv.namespaceId, apiToken: kv.token, baseUrl: kv.baseUrl }),

@@ -2,15 +2,15 @@
 // API server 5xx answers, a lying watch stream that empties the cache, and Workers KV answering
 // 429 and 5xx. After each, the edge serves the cluster's latest configuration and nothing is lost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ClusterController } from '../../control-plane/kube/controller.ts'
-import { watchTargets } from '../../control-plane/kube/watched-kinds.ts'
-import { createCloudflareKvStore } from '../../control-plane/kv/cloudflare-rest-store.ts'
+import type { ClusterController } from '../../control-plane/controller/kube/controller.ts'
+import { watchTargets } from '../../control-plane/controller/kube/watched-kinds.ts'
+import { createCloudflareKvStore } from '../../control-plane/controller/cloudflare/kv-store.ts'
 import { ingressRoute } from '../support/apiserver/objects.ts'
 import { startCluster, type TestCluster } from '../support/cluster.ts'
 import { eventually } from '../support/eventually.ts'
 import { startFakeCloudflareKv, type FakeCloudflareKv } from '../support/fake-cloudflare-kv.ts'
 import { startEdge, type TestEdge } from '../support/edge.ts'
-import { blobKey, POINTER_KEY, type TableManifest } from '../../edge-worker/src/table-source/layout.ts'
+import { blobKey, POINTER_KEY, type TableManifest } from '../../shared/kv/layout.ts'
 import { manifestDigests } from '../../control-plane/publish/publisher.ts'
 
 const route = (name: string, host = `${name}.example`) => ingressRoute({ name, match: `Host(\`${host}\`)`, service: 'whoami' })
@@ -42,22 +42,30 @@ describe('cluster faults', () => {
     expect(total(controller.counters.informerRestarts)).toBe(0)
   })
 
-  it('watches that keep ending without events are re-opened within the cap, not after ListWatch\'s growing delay', async () => {
+  it("watches that keep ending without events are re-opened within the cap, not after ListWatch's growing delay", async () => {
     // ListWatch alone would wait 1, 2, 4, 8 s... between re-opens of a quiet kind's watch.
     for (let i = 0; i < 5; i++) {
       await eventually(() => expect(c.api.openWatches).toBe(WATCHES), { what: `every watch open (round ${i})`, timeoutMs: 3000 })
       c.api.dropWatches('end')
     }
-    c.api.apply({ apiVersion: 'traefik.io/v1alpha1', kind: 'Middleware', metadata: { name: 'strip', namespace: 'demo' }, spec: { stripPrefix: { prefixes: ['/strip'] } } })
+    c.api.apply({
+      apiVersion: 'traefik.io/v1alpha1',
+      kind: 'Middleware',
+      metadata: { name: 'strip', namespace: 'demo' },
+      spec: { stripPrefix: { prefixes: ['/strip'] } },
+    })
     c.api.apply(ingressRoute({ name: 'quiet', match: 'Host(`quiet.example`)', service: 'whoami', middlewares: ['strip'] }))
-    await eventually(async () => {
-      const res = await c.edge.request('/strip/x', { headers: { host: 'quiet.example' } })
-      expect(res.status).toBe(200)
-      expect(JSON.parse(res.body).url).toBe('/x')
-    }, { what: 'a quiet kind followed', timeoutMs: 3000 })
+    await eventually(
+      async () => {
+        const res = await c.edge.request('/strip/x', { headers: { host: 'quiet.example' } })
+        expect(res.status).toBe(200)
+        expect(JSON.parse(res.body).url).toBe('/x')
+      },
+      { what: 'a quiet kind followed', timeoutMs: 3000 },
+    )
   })
 
-  it('a reset watch connection stops client-node\'s informer: it is restarted and counted', async () => {
+  it("a reset watch connection stops client-node's informer: it is restarted and counted", async () => {
     await eventually(() => expect(c.api.openWatches).toBe(WATCHES), { what: 'every watch open' })
     const restarts = total(controller.counters.informerRestarts)
     c.api.dropWatches('reset')
@@ -74,10 +82,13 @@ describe('cluster faults', () => {
     c.api.apply(route('after-compaction'))
     c.api.store.compact()
     c.api.dropWatches('reset')
-    await eventually(async () => {
-      expect(await status(c.edge, 'after-compaction.example')).toBe(200)
-      expect(await status(c.edge, 'after-end.example')).toBe(404)
-    }, { what: 'state after 410' })
+    await eventually(
+      async () => {
+        expect(await status(c.edge, 'after-compaction.example')).toBe(200)
+        expect(await status(c.edge, 'after-end.example')).toBe(404)
+      },
+      { what: 'state after 410' },
+    )
     expect(total(controller.counters.lists)).toBeGreaterThan(lists)
     expect(c.api.requests.filter((r) => /ingressroutes\?watch=true&resourceVersion=/.test(r)).length).toBeGreaterThan(2)
   })
@@ -108,7 +119,7 @@ describe('cluster faults', () => {
     }
   })
 
-  it('converges while the API server ends watches and answers 410 at a busy server\'s rates', async () => {
+  it("converges while the API server ends watches and answers 410 at a busy server's rates", async () => {
     const lists = total(controller.counters.lists)
     const watchesBefore = c.api.requests.length
     // Every watch lives 50-400 ms; 30 % of resumptions are answered 410 Gone (a busy kind, a restart).
@@ -118,7 +129,11 @@ describe('cluster faults', () => {
         c.api.apply(route(`churn-${i % 10}`, `churn-${i % 10}-v${Math.floor(i / 10)}.example`))
         await new Promise((r) => setTimeout(r, 40))
       }
-      for (let i = 0; i < 10; i++) await eventually(async () => expect(await status(c.edge, `churn-${i}-v2.example`)).toBe(200), { what: `churn-${i} at its last version`, timeoutMs: 20_000 })
+      for (let i = 0; i < 10; i++)
+        await eventually(async () => expect(await status(c.edge, `churn-${i}-v2.example`)).toBe(200), {
+          what: `churn-${i} at its last version`,
+          timeoutMs: 20_000,
+        })
       for (let i = 0; i < 10; i++) expect(await status(c.edge, `churn-${i}-v1.example`)).toBe(404)
       const resumed = c.api.requests.slice(watchesBefore).filter((r) => /[?&]watch=true/.test(r) && /resourceVersion=[1-9]/.test(r))
       expect(resumed.length).toBeGreaterThan(WATCHES)
@@ -166,7 +181,16 @@ describe('Workers KV faults', () => {
     c = await startCluster()
     kv = await startFakeCloudflareKv()
     // The edge reads the same (fake) Workers KV namespace the controller writes to.
-    const store = () => createCloudflareKvStore({ accountId: kv.accountId, namespaceId: kv.namespaceId, apiToken: kv.token, baseUrl: kv.baseUrl, baseDelayMs: 10, maxDelayMs: 50, maxAttempts: 3 })
+    const store = () =>
+      createCloudflareKvStore({
+        accountId: kv.accountId,
+        namespaceId: kv.namespaceId,
+        apiToken: kv.token,
+        baseUrl: kv.baseUrl,
+        baseDelayMs: 10,
+        maxDelayMs: 50,
+        maxAttempts: 3,
+      })
     edge = await startEdge({ store: store() })
     c.api.apply(route('kv'))
     await c.controller({ store: store(), signer: edge.local.signer })

@@ -11,12 +11,12 @@ import { join } from 'node:path'
 import { KubeConfig } from '@kubernetes/client-node'
 import { exportJWK, generateKeyPair } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ClusterController } from '../../control-plane/kube/controller.ts'
+import { ClusterController } from '../../control-plane/controller/kube/controller.ts'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
-import { CONTROLLER_PERMISSIONS } from '../../control-plane/ops/permissions.ts'
+import { CONTROLLER_PERMISSIONS } from '../../control-plane/controller/ops/permissions.ts'
 import { TablePublisher } from '../../control-plane/publish/publisher.ts'
 import { signerFromJwk } from '../../control-plane/publish/signing-key.ts'
-import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
+import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { startApiServer, type TestApiServer } from '../support/apiserver/index.ts'
 import { eventually } from '../support/eventually.ts'
@@ -89,17 +89,33 @@ describe('kubectl against the test API server', () => {
     expect(await ok('apply', '-f', join(REPO_ROOT, 'examples'))).toMatch(/ingressroute\.traefik\.io\/admin created/)
     const list = await ok('get', 'ingressroutes', '-n', 'demo')
     expect(list).toMatch(/^NAME\s+AGE$/m)
-    expect(list.trim().split('\n').slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['admin', 'canary', 'demo'])
-    const secret = JSON.parse(await ok('get', 'secret', 'admin-users', '-n', 'demo', '-o', 'json')) as { data: Record<string, string>; stringData?: unknown; type: string }
+    expect(
+      list
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(/\s+/)[0]),
+    ).toEqual(['admin', 'canary', 'demo'])
+    const secret = JSON.parse(await ok('get', 'secret', 'admin-users', '-n', 'demo', '-o', 'json')) as {
+      data: Record<string, string>
+      stringData?: unknown
+      type: string
+    }
     expect(secret.stringData).toBeUndefined()
     expect(secret.type).toBe('Opaque')
     expect(Buffer.from(secret.data.users!, 'base64').toString()).toMatch(/^admin:\$apr1\$/)
-    const svc = JSON.parse(await ok('get', 'service', 'whoami-v1', '-n', 'demo', '-o', 'json')) as { spec: Record<string, unknown> & { ports: Array<Record<string, unknown>> } }
+    const svc = JSON.parse(await ok('get', 'service', 'whoami-v1', '-n', 'demo', '-o', 'json')) as {
+      spec: Record<string, unknown> & { ports: Array<Record<string, unknown>> }
+    }
     expect(svc.spec).toMatchObject({ type: 'ClusterIP', sessionAffinity: 'None', ipFamilies: ['IPv4'], clusterIP: expect.stringMatching(/^10\.96\./) })
     expect(svc.spec.ports[0]).toMatchObject({ protocol: 'TCP', targetPort: 18081 })
     // targetPort defaults to port.
     await ok('create', 'service', 'clusterip', 'plain', '-n', 'demo', '--tcp=8080')
-    expect(JSON.parse(await ok('get', 'service', 'plain', '-n', 'demo', '-o', 'json')).spec.ports[0]).toMatchObject({ port: 8080, targetPort: 8080, protocol: 'TCP' })
+    expect(JSON.parse(await ok('get', 'service', 'plain', '-n', 'demo', '-o', 'json')).spec.ports[0]).toMatchObject({
+      port: 8080,
+      targetPort: 8080,
+      protocol: 'TCP',
+    })
     // Applied again: nothing to change.
     expect(await ok('apply', '-f', join(REPO_ROOT, 'examples'))).toMatch(/ingressroute\.traefik\.io\/admin unchanged/)
   })
@@ -115,24 +131,35 @@ describe('kubectl against the test API server', () => {
   })
 
   it('refuses what the API server refuses, worded as it words it', async () => {
-    const typo = await file('typo.yaml', 'apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: { name: typo, namespace: demo }\nspec:\n  routs: []\n  routes: [{ match: "Host(`t`)", services: [{ name: whoami-v1, port: 80 }] }]\n')
-    expect((await k('apply', '-f', typo)).stderr).toMatch(/IngressRoute in version "v1alpha1" cannot be handled as a IngressRoute: strict decoding error: unknown field "spec\.routs"/)
+    const typo = await file(
+      'typo.yaml',
+      'apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: { name: typo, namespace: demo }\nspec:\n  routs: []\n  routes: [{ match: "Host(`t`)", services: [{ name: whoami-v1, port: 80 }] }]\n',
+    )
+    expect((await k('apply', '-f', typo)).stderr).toMatch(
+      /IngressRoute in version "v1alpha1" cannot be handled as a IngressRoute: strict decoding error: unknown field "spec\.routs"/,
+    )
     const warned = await k('apply', '-f', typo, '--validate=warn')
     expect(warned.code).toBe(0)
     expect(warned.stderr).toMatch(/Warning: unknown field "spec\.routs"/)
     expect(JSON.parse(await ok('get', 'ingressroute', 'typo', '-n', 'demo', '-o', 'json')).spec).not.toHaveProperty('routs')
-    const invalid = await file('invalid.yaml', 'apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: { name: invalid, namespace: demo }\nspec:\n  routes: [{ kind: Rules, services: [{ name: x, port: 80 }] }]\n')
+    const invalid = await file(
+      'invalid.yaml',
+      'apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: { name: invalid, namespace: demo }\nspec:\n  routes: [{ kind: Rules, services: [{ name: x, port: 80 }] }]\n',
+    )
     const refused = await k('apply', '-f', invalid)
     expect(refused.stderr).toMatch(/The IngressRoute "invalid" is invalid:/)
     expect(refused.stderr).toMatch(/spec\.routes\[0\]\.match: Required value/)
     expect(refused.stderr).toMatch(/spec\.routes\[0\]\.kind: Unsupported value: "Rules": supported values: "Rule"/)
     // A CEL rule of Traefik's CRDs (x-kubernetes-validations on addPrefix.prefix).
-    const cel = await file('cel.yaml', 'apiVersion: traefik.io/v1alpha1\nkind: Middleware\nmetadata: { name: prefix, namespace: demo }\nspec:\n  addPrefix: { prefix: api }\n')
+    const cel = await file(
+      'cel.yaml',
+      'apiVersion: traefik.io/v1alpha1\nkind: Middleware\nmetadata: { name: prefix, namespace: demo }\nspec:\n  addPrefix: { prefix: api }\n',
+    )
     expect((await k('apply', '-f', cel)).stderr).toMatch(/spec\.addPrefix\.prefix: Invalid value: "string": must start with a '\/'/)
     expect(api.objects('Middleware', 'demo').map((m) => m.metadata?.name)).not.toContain('prefix')
   })
 
-  it('answers kubectl auth can-i for the controller\'s ServiceAccount as deploy/rbac.yaml grants, and 403s as the API server does', async () => {
+  it("answers kubectl auth can-i for the controller's ServiceAccount as deploy/rbac.yaml grants, and 403s as the API server does", async () => {
     await ok('apply', '-f', join(REPO_ROOT, 'deploy/rbac.yaml'))
     const can = async (...args: string[]) => (await k('auth', 'can-i', ...args, `--as=${SA}`)).stdout.trim()
     for (const p of CONTROLLER_PERMISSIONS) {
@@ -149,15 +176,21 @@ describe('kubectl against the test API server', () => {
     const token = (await ok('create', 'token', 'traefik-edge-controller', '-n', 'traefik-edge')).trim()
     expect((await k('--token', token, 'auth', 'can-i', 'list', 'ingressroutes.traefik.io', '-A')).stdout.trim()).toBe('yes')
     const forbidden = await k('--token', token, 'get', 'deployments', '-n', 'demo')
-    expect(forbidden.stderr).toMatch(/Error from server \(Forbidden\): deployments\.apps is forbidden: User "system:serviceaccount:traefik-edge:traefik-edge-controller" cannot list resource "deployments" in API group "apps" in the namespace "demo"/)
+    expect(forbidden.stderr).toMatch(
+      /Error from server \(Forbidden\): deployments\.apps is forbidden: User "system:serviceaccount:traefik-edge:traefik-edge-controller" cannot list resource "deployments" in API group "apps" in the namespace "demo"/,
+    )
   })
 
-  it('a controller with the ServiceAccount\'s token leaves Events that describe and events show, and that outlive the Event TTL', async () => {
+  it("a controller with the ServiceAccount's token leaves Events that describe and events show, and that outlive the Event TTL", async () => {
     const token = (await ok('create', 'token', 'traefik-edge-controller', '-n', 'traefik-edge')).trim()
     const kc = new KubeConfig()
     kc.loadFromString(api.kubeconfig({ token }))
     const { privateKey } = await generateKeyPair('Ed25519', { extractable: true })
-    const publisher = await TablePublisher.open({ store: createMemoryKvStore(), signer: await signerFromJwk(await exportJWK(privateKey)), pointerMinIntervalMs: 0 })
+    const publisher = await TablePublisher.open({
+      store: createMemoryKvStore(),
+      signer: await signerFromJwk(await exportJWK(privateKey)),
+      pointerMinIntervalMs: 0,
+    })
     const logs: string[] = []
     const controller = new ClusterController({
       kc,
@@ -173,26 +206,49 @@ describe('kubectl against the test API server', () => {
     })
     controller.start()
     try {
-      const bad = await file('bad-rule.yaml', 'apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: { name: bad-rule, namespace: demo }\nspec:\n  routes: [{ match: "PathPrefx(`/x`)", services: [{ name: whoami-v1, port: 80 }] }]\n')
+      const bad = await file(
+        'bad-rule.yaml',
+        'apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: { name: bad-rule, namespace: demo }\nspec:\n  routes: [{ match: "PathPrefx(`/x`)", services: [{ name: whoami-v1, port: 80 }] }]\n',
+      )
       await ok('apply', '-f', bad)
-      const warnings = () => api.objects('Event', 'demo', 'v1').filter((e) => (e.involvedObject as { name: string }).name === 'bad-rule' && e.type === 'Warning')
-      const [first] = await eventually(() => {
-        const list = warnings()
-        expect(list).toHaveLength(1)
-        return list
-      }, { what: 'an Event on bad-rule', timeoutMs: 15_000 })
+      const warnings = () =>
+        api.objects('Event', 'demo', 'v1').filter((e) => (e.involvedObject as { name: string }).name === 'bad-rule' && e.type === 'Warning')
+      const [first] = await eventually(
+        () => {
+          const list = warnings()
+          expect(list).toHaveLength(1)
+          return list
+        },
+        { what: 'an Event on bad-rule', timeoutMs: 15_000 },
+      )
       const described = await ok('describe', 'ingressroute', 'bad-rule', '-n', 'demo')
       expect(described).toMatch(/Warning\s+InvalidConfiguration\s+.*traefik-edge\s+.*PathPrefx/)
-      expect(await ok('events', '-n', 'demo', '--for', 'ingressroute/bad-rule')).toMatch(/Warning\s+InvalidConfiguration\s+IngressRoute\/bad-rule\s+.*PathPrefx/)
+      expect(await ok('events', '-n', 'demo', '--for', 'ingressroute/bad-rule')).toMatch(
+        /Warning\s+InvalidConfiguration\s+IngressRoute\/bad-rule\s+.*PathPrefx/,
+      )
       // The same Event through events.k8s.io/v1.
       expect(await ok('get', 'events.v1.events.k8s.io', '-n', 'demo', '-o', 'jsonpath={.items[*].regarding.name}')).toMatch(/bad-rule/)
       // The server expires it; the problem is still there, so its Event is written again.
-      await eventually(() => expect(warnings().map((e) => e.metadata?.name)).not.toContain(first!.metadata?.name), { what: 'the Event expired', timeoutMs: EVENT_TTL_MS * 4 })
+      await eventually(() => expect(warnings().map((e) => e.metadata?.name)).not.toContain(first!.metadata?.name), {
+        what: 'the Event expired',
+        timeoutMs: EVENT_TTL_MS * 4,
+      })
       await eventually(() => expect(warnings()).toHaveLength(1), { what: 'the Event written again', timeoutMs: EVENT_TTL_MS * 4 })
       expect(await ok('describe', 'ingressroute', 'bad-rule', '-n', 'demo')).toMatch(/Warning\s+InvalidConfiguration\s+.*PathPrefx/)
       // Fixed: a Normal Event says so.
-      await ok('patch', 'ingressroute', 'bad-rule', '-n', 'demo', '--type=json', '-p', '[{"op":"replace","path":"/spec/routes/0/match","value":"PathPrefix(`/x`)"}]')
-      await eventually(async () => expect(await ok('events', '-n', 'demo', '--for', 'ingressroute/bad-rule')).toMatch(/Normal\s+ConfigurationValid/), { what: 'a Normal Event' })
+      await ok(
+        'patch',
+        'ingressroute',
+        'bad-rule',
+        '-n',
+        'demo',
+        '--type=json',
+        '-p',
+        '[{"op":"replace","path":"/spec/routes/0/match","value":"PathPrefix(`/x`)"}]',
+      )
+      await eventually(async () => expect(await ok('events', '-n', 'demo', '--for', 'ingressroute/bad-rule')).toMatch(/Normal\s+ConfigurationValid/), {
+        what: 'a Normal Event',
+      })
       expect(controller.state()).toMatchObject({ ready: true, forbidden: [] })
       expect(logs.filter((l) => /permission denied/.test(l))).toEqual([])
     } finally {

@@ -3,8 +3,8 @@
 // shuts down releases the Lease and is replaced at once. After each, the edge serves the latest
 // configuration.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ClusterController } from '../../control-plane/kube/controller.ts'
-import { KubeApiError, kubeRequest } from '../../control-plane/kube/request.ts'
+import type { ClusterController } from '../../control-plane/controller/kube/controller.ts'
+import { KubeApiError, kubeRequest } from '../../control-plane/controller/kube/request.ts'
 import { ingressRoute } from '../support/apiserver/objects.ts'
 import { startCluster, type TestCluster } from '../support/cluster.ts'
 import { eventually } from '../support/eventually.ts'
@@ -76,10 +76,13 @@ describe('leader election', () => {
     const kc = c.kubeConfig()
     const path = `/apis/coordination.k8s.io/v1/namespaces/${LEASE.namespace}/leases/${LEASE.name}`
     const lease = await kubeRequest<{ metadata: { resourceVersion: string }; spec: Record<string, unknown> }>(kc, { path })
-    await eventually(async () => {
-      const now = await kubeRequest<{ metadata: { resourceVersion: string } }>(kc, { path })
-      expect(now.metadata.resourceVersion).not.toBe(lease.metadata.resourceVersion)
-    }, { what: 'a renewal' })
+    await eventually(
+      async () => {
+        const now = await kubeRequest<{ metadata: { resourceVersion: string } }>(kc, { path })
+        expect(now.metadata.resourceVersion).not.toBe(lease.metadata.resourceVersion)
+      },
+      { what: 'a renewal' },
+    )
     const err = await kubeRequest(kc, { method: 'PUT', path, body: { ...lease, spec: { ...lease.spec, holderIdentity: 'intruder' } } }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(KubeApiError)
     expect((err as KubeApiError).statusCode).toBe(409)

@@ -2,9 +2,9 @@
 // HTTP, compile -> publish -> the real edge on workerd serves what the cluster holds, follows every
 // change, and turns the compiler's problems into Events on the objects.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ClusterController } from '../../control-plane/kube/controller.ts'
-import { KubeApiError, kubeRequest } from '../../control-plane/kube/request.ts'
-import { POINTER_KEY } from '../../edge-worker/src/table-source/layout.ts'
+import type { ClusterController } from '../../control-plane/controller/kube/controller.ts'
+import { KubeApiError, kubeRequest } from '../../control-plane/controller/kube/request.ts'
+import { POINTER_KEY } from '../../shared/kv/layout.ts'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
 import { ingressRoute } from '../support/apiserver/objects.ts'
 import { startCluster, type TestCluster } from '../support/cluster.ts'
@@ -32,7 +32,9 @@ describe('cluster watch', () => {
     await eventually(async () => expect(await served(c, 'a.example')).toBe(200), { what: 'a.example served' })
     expect(controller.state()).toMatchObject({ synced: true, leader: true, ready: true })
     // Every kind was listed once, with paging.
-    expect(c.api.requests.filter((r) => r.startsWith('GET /apis/traefik.io/v1alpha1/ingressroutes?') && r.includes('limit=500') && !r.includes('watch'))).toHaveLength(1)
+    expect(
+      c.api.requests.filter((r) => r.startsWith('GET /apis/traefik.io/v1alpha1/ingressroutes?') && r.includes('limit=500') && !r.includes('watch')),
+    ).toHaveLength(1)
     expect(c.api.requests.some((r) => r.startsWith('GET /api/v1/secrets?') && r.includes('fieldSelector=type'))).toBe(true)
   })
 
@@ -40,10 +42,13 @@ describe('cluster watch', () => {
     c.api.apply(ingressRoute({ name: 'b', match: 'Host(`b.example`)', service: 'whoami' }))
     await eventually(async () => expect(await served(c, 'b.example')).toBe(200), { what: 'b.example added' })
     c.api.apply(ingressRoute({ name: 'b', match: 'Host(`b2.example`)', service: 'whoami' }))
-    await eventually(async () => {
-      expect(await served(c, 'b2.example')).toBe(200)
-      expect(await served(c, 'b.example')).toBe(404)
-    }, { what: 'b moved to b2.example' })
+    await eventually(
+      async () => {
+        expect(await served(c, 'b2.example')).toBe(200)
+        expect(await served(c, 'b.example')).toBe(404)
+      },
+      { what: 'b moved to b2.example' },
+    )
     c.api.remove('IngressRoute', 'demo', 'b')
     await eventually(async () => expect(await served(c, 'b2.example')).toBe(404), { what: 'b deleted' })
     expect(await served(c, 'a.example')).toBe(200)
@@ -54,7 +59,10 @@ describe('cluster watch', () => {
     const pushes = controller.counters.pushes
     const pointer = await c.edge.store.get([POINTER_KEY])
     // A label nobody selects on: new resourceVersion, same table.
-    c.api.apply({ ...ingressRoute({ name: 'a', match: 'Host(`a.example`)', service: 'whoami' }), metadata: { name: 'a', namespace: 'demo', labels: { team: 'x' } } })
+    c.api.apply({
+      ...ingressRoute({ name: 'a', match: 'Host(`a.example`)', service: 'whoami' }),
+      metadata: { name: 'a', namespace: 'demo', labels: { team: 'x' } },
+    })
     await new Promise((r) => setTimeout(r, 200))
     await controller.idle()
     expect(controller.counters.pushes).toBe(pushes)
@@ -66,11 +74,14 @@ describe('cluster watch', () => {
     c.api.apply(ingressRoute({ name: 'broken', match: 'Host(`broken.example`)', service: 'missing' }))
     const all = () => c.api.objects('Event', 'demo', 'v1').filter((e) => (e.involvedObject as { name: string }).name === 'broken')
     const events = () => all().filter((e) => e.type === 'Warning')
-    const [event] = await eventually(() => {
-      const list = events()
-      expect(list).toHaveLength(1)
-      return list
-    }, { what: 'an Event on broken' })
+    const [event] = await eventually(
+      () => {
+        const list = events()
+        expect(list).toHaveLength(1)
+        return list
+      },
+      { what: 'an Event on broken' },
+    )
     expect(event).toMatchObject({
       type: 'Warning',
       reason: expect.stringMatching(/Configuration/),
@@ -86,7 +97,15 @@ describe('cluster watch', () => {
     // Fixed, then broken again: the same Event, counted up.
     c.api.apply(ingressRoute({ name: 'broken', match: 'Host(`broken.example`)', service: 'whoami' }))
     await eventually(async () => expect(await served(c, 'broken.example')).toBe(200))
-    await eventually(() => expect(all().filter((e) => e.type === 'Normal').map((e) => e.reason)).toEqual(['ConfigurationValid']), { what: 'a Normal Event once fixed' })
+    await eventually(
+      () =>
+        expect(
+          all()
+            .filter((e) => e.type === 'Normal')
+            .map((e) => e.reason),
+        ).toEqual(['ConfigurationValid']),
+      { what: 'a Normal Event once fixed' },
+    )
     c.api.apply(ingressRoute({ name: 'broken', match: 'Host(`broken.example`)', service: 'missing' }))
     await eventually(() => expect(events()[0]!.count).toBe(2), { what: 'count 2' })
     expect(events()).toHaveLength(1)
@@ -98,7 +117,12 @@ describe('cluster watch', () => {
       ingressRoute({ name: 'unlabelled', namespace: 'demo', match: 'Host(`unlabelled.example`)', service: 'whoami' }),
       ingressRoute({ name: 'elsewhere', namespace: 'other', match: 'Host(`elsewhere.example`)', service: 'whoami', labels: { edge: 'yes' } }),
     )
-    const filtered = await c.controller({ identity: 'filtered', store: createMemoryKvStore(), provider: { namespaces: ['demo'], labelSelector: 'edge=yes' }, events: false })
+    const filtered = await c.controller({
+      identity: 'filtered',
+      store: createMemoryKvStore(),
+      provider: { namespaces: ['demo'], labelSelector: 'edge=yes' },
+      events: false,
+    })
     await eventually(() => expect(filtered.state().publishedVersion).not.toBeNull(), { what: 'filtered controller published' })
     expect(filtered.objectCounts().get('IngressRoute')).toBe(1)
     expect(filtered.objectCounts().get('Service')).toBe(1)
@@ -110,7 +134,12 @@ describe('cluster watch', () => {
   it('watches Nodes for NodePort load balancing (nodePortLB)', async () => {
     c.api.apply(
       { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-1' }, status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }] } },
-      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'np', namespace: 'demo' }, spec: { type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: c.upstream.port }] } },
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'np', namespace: 'demo' },
+        spec: { type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: c.upstream.port }] },
+      },
       {
         apiVersion: 'traefik.io/v1alpha1',
         kind: 'IngressRoute',
@@ -127,9 +156,15 @@ describe('cluster watch', () => {
     const bad = ingressRoute({ name: 'bad', match: 'Host(`bad.example`)', service: 'whoami' })
     ;(bad.spec as { routes: Array<Record<string, unknown>> }).routes[0]!.kind = 'NotAKind'
     expect(() => c.api.apply(bad)).toThrow(/spec\.routes\[0\]\.kind/)
-    const err = await kubeRequest(c.kubeConfig(), { method: 'POST', path: '/apis/traefik.io/v1alpha1/namespaces/demo/ingressroutes', body: bad }).catch((e: unknown) => e)
+    const err = await kubeRequest(c.kubeConfig(), { method: 'POST', path: '/apis/traefik.io/v1alpha1/namespaces/demo/ingressroutes', body: bad }).catch(
+      (e: unknown) => e,
+    )
     expect(err).toBeInstanceOf(KubeApiError)
-    expect(err).toMatchObject({ statusCode: 422, reason: 'Invalid', message: expect.stringMatching(/IngressRoute\.traefik\.io "bad" is invalid: spec\.routes\[0\]\.kind/) })
+    expect(err).toMatchObject({
+      statusCode: 422,
+      reason: 'Invalid',
+      message: expect.stringMatching(/IngressRoute\.traefik\.io "bad" is invalid: spec\.routes\[0\]\.kind/),
+    })
     expect(c.api.objects('IngressRoute', 'demo').map((o) => o.metadata?.name)).not.toContain('bad')
   })
 })

@@ -36,8 +36,24 @@ function config(): DynamicConfig {
         lan: { ipAllowList: { sourceRange: ['10.0.0.0/8'], rejectStatusCode: 404 } },
         viaProxy: { ipAllowList: { sourceRange: ['203.0.113.7'], ipStrategy: { depth: 2 } } },
         vault: { digestAuth: { users: [CAROL], realm: 'vault', headerField: 'X-Auth-User' } },
-        cors: { headers: { accessControlAllowOriginList: ['https://app.example'], accessControlAllowMethods: ['GET', 'PUT'], accessControlMaxAge: 600, addVaryHeader: true } },
-        secure: { headers: { frameDeny: true, contentTypeNosniff: true, stsSeconds: 60, forceSTSHeader: true, allowedHosts: ['api.example'], customResponseHeaders: { 'X-Served-By': 'edge' } } },
+        cors: {
+          headers: {
+            accessControlAllowOriginList: ['https://app.example'],
+            accessControlAllowMethods: ['GET', 'PUT'],
+            accessControlMaxAge: 600,
+            addVaryHeader: true,
+          },
+        },
+        secure: {
+          headers: {
+            frameDeny: true,
+            contentTypeNosniff: true,
+            stsSeconds: 60,
+            forceSTSHeader: true,
+            allowedHosts: ['api.example'],
+            customResponseHeaders: { 'X-Served-By': 'edge' },
+          },
+        },
       },
       services: { up: { loadBalancer: { servers: [{ url: up.url }], passHostHeader: true } } },
     },
@@ -68,7 +84,11 @@ describe('basicAuth on workerd', () => {
   })
 
   it('lets bcrypt and apr1 users through, naming them upstream and dropping Authorization', async () => {
-    for (const [user, password] of [['alice', 'wonderland'], ['bob', 'test'], ['alice', 'wonderland']] as const) {
+    for (const [user, password] of [
+      ['alice', 'wonderland'],
+      ['bob', 'test'],
+      ['alice', 'wonderland'],
+    ] as const) {
       const res = await edge.request('/', { headers: { host: 'auth.example', authorization: basic(user, password) } })
       expect(res.status, res.body).toBe(200)
       const echo = JSON.parse(res.body) as Echo
@@ -136,8 +156,12 @@ describe('headers on workerd', () => {
     const res = await edge.request('/items', { headers: { host: 'api.example', origin: 'https://app.example' } })
     expect(res.status).toBe(200)
     expect(res.headers).toMatchObject({
-      'access-control-allow-origin': 'https://app.example', vary: 'Origin', 'x-frame-options': 'DENY',
-      'x-content-type-options': 'nosniff', 'strict-transport-security': 'max-age=60', 'x-served-by': 'edge',
+      'access-control-allow-origin': 'https://app.example',
+      vary: 'Origin',
+      'x-frame-options': 'DENY',
+      'x-content-type-options': 'nosniff',
+      'strict-transport-security': 'max-age=60',
+      'x-served-by': 'edge',
     })
     const bad = await edge.request('/items', { headers: { host: 'api.example:8080' } })
     expect([bad.status, bad.body]).toEqual([500, 'Bad Host\n'])

@@ -42,11 +42,24 @@ function config(): DynamicConfig {
         byLoad: { rule: 'Host(`strategy-p2c.example`)', service: 'byLoad' },
       },
       services: {
-        bias: { weighted: { services: [{ name: 'onlyA', weight: 11 }, { name: 'onlyB', weight: 3 }] } },
+        bias: {
+          weighted: {
+            services: [
+              { name: 'onlyA', weight: 11 },
+              { name: 'onlyB', weight: 3 },
+            ],
+          },
+        },
         onlyA: lb('a'),
         onlyB: lb('b'),
         three: lb('a', 'b', 'c'),
-        stuck: { loadBalancer: { servers: [server('a'), server('b')], passHostHeader: true, sticky: { cookie: { name: 'lb', httpOnly: true, sameSite: 'strict', maxAge: 60 } } } },
+        stuck: {
+          loadBalancer: {
+            servers: [server('a'), server('b')],
+            passHostHeader: true,
+            sticky: { cookie: { name: 'lb', httpOnly: true, sameSite: 'strict', maxAge: 60 } },
+          },
+        },
         stuckDefault: { loadBalancer: { servers: [server('a'), server('b')], passHostHeader: true, sticky: { cookie: {} } } },
         checked: { loadBalancer: { servers: [server('a'), server('b')], passHostHeader: true, healthCheck: { path: '/health' } } },
         mirrored: { mirroring: { service: 'onlyA', mirrors: [{ name: 'slow', percent: 50 }] } },
@@ -60,7 +73,15 @@ function config(): DynamicConfig {
         none: { loadBalancer: { servers: [], passHostHeader: true } },
         mirroredLimited: { mirroring: { service: 'onlyA', maxBodySize: 4, mirrors: [{ name: 'onlyC', percent: 100 }] } },
         failLimited: { failover: { service: 'failing', fallback: 'onlyB', errors: { status: ['503'], maxRequestBodyBytes: 4 } } },
-        rendezvous: { highestRandomWeight: { services: [{ name: 'onlyA', weight: 1 }, { name: 'onlyB', weight: 1 }, { name: 'onlyC', weight: 1 }] } },
+        rendezvous: {
+          highestRandomWeight: {
+            services: [
+              { name: 'onlyA', weight: 1 },
+              { name: 'onlyB', weight: 1 },
+              { name: 'onlyC', weight: 1 },
+            ],
+          },
+        },
         byHash: { loadBalancer: { servers: [server('a'), server('b'), server('c')], passHostHeader: true, strategy: 'hrw' } },
         byTime: { loadBalancer: { servers: [server('a'), server('lagging')], passHostHeader: true, strategy: 'leasttime' } },
         byLoad: { loadBalancer: { servers: [server('held'), server('b')], passHostHeader: true, strategy: 'p2c' } },
@@ -83,7 +104,11 @@ beforeAll(async () => {
       },
     }),
     startUpstream({ host: '127.0.0.6', name: 'failing', handler: (_req, res) => void res.writeHead(503).end('down for a bit') }),
-    startUpstream({ host: '127.0.0.7', name: 'lagging', handler: (_req, res) => void setTimeout(() => res.writeHead(200, { 'x-upstream': 'lagging' }).end(), 80) }),
+    startUpstream({
+      host: '127.0.0.7',
+      name: 'lagging',
+      handler: (_req, res) => void setTimeout(() => res.writeHead(200, { 'x-upstream': 'lagging' }).end(), 80),
+    }),
     startUpstream({
       host: '127.0.0.8',
       name: 'held',
@@ -123,17 +148,17 @@ async function sequence(host: string, n: number): Promise<string[]> {
 
 describe('load balancing on workerd', () => {
   // wrr_test.go TestBalancerBias: the exact EDF sequence for weights 11 and 3.
-  it('follows Traefik\'s weighted round robin sequence across weighted services', async () => {
+  it("follows Traefik's weighted round robin sequence across weighted services", async () => {
     const seq = await sequence('wrr.example', 14)
     expect(seq.join('')).toBe('aaabaaaabaaaba')
   })
 
-  it('rotates over a service\'s servers, each once per round', async () => {
+  it("rotates over a service's servers, each once per round", async () => {
     const seq = await sequence('rr.example', 9)
     for (let r = 0; r < 9; r += 3) expect(seq.slice(r, r + 3).sort()).toEqual(['a', 'b', 'c'])
   })
 
-  it('sets Traefik\'s sticky cookie on the first pick and sticks to that server', async () => {
+  it("sets Traefik's sticky cookie on the first pick and sticks to that server", async () => {
     const first = await served('sticky.example')
     const cookie = first.res.headers['set-cookie']![0]!
     expect(cookie).toMatch(/^lb=[0-9a-f]{16}; Path=\/; Max-Age=60; HttpOnly; SameSite=Strict$/)
@@ -169,7 +194,12 @@ describe('mirroring and failover on workerd', () => {
     const before = ups.slow!.requests.length
     for (let i = 0; i < 4; i++) {
       // The mirror upstream does not answer until released: the main response must not wait for it.
-      const res = await edge.request('/m', { method: 'POST', headers: { host: 'mirror.example', 'content-type': 'text/plain' }, body: `body-${i}`, timeoutMs: 3000 })
+      const res = await edge.request('/m', {
+        method: 'POST',
+        headers: { host: 'mirror.example', 'content-type': 'text/plain' },
+        body: `body-${i}`,
+        timeoutMs: 3000,
+      })
       expect(res.status).toBe(200)
       expect(JSON.parse(res.body)).toMatchObject({ server: 'a', body: `body-${i}` })
     }
@@ -259,7 +289,7 @@ describe('load-balancer strategies on workerd', () => {
     for (let i = 0; i < 6; i++) others.push((await served('strategy-p2c.example')).server)
     expect(others).toEqual(Array(6).fill('b'))
     releaseHeld()
-    expect((await holding as { server?: string }).server).toBe('held')
+    expect(((await holding) as { server?: string }).server).toBe('held')
     heldGate = Promise.resolve()
   })
 })

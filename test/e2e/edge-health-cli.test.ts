@@ -56,8 +56,20 @@ describe('npm run edge with health checks and observability', () => {
     upstream = await up()
     port = upstream.port
     await writeFile(join(dir, 'app.yaml'), manifests(port))
-    edge = await spawnNpmEdge(['--manifests', join(dir, 'app.yaml'), '--port', '0', '--allow-external-name-services',
-      '--access-log', '--metrics-port', '0', '--persist-to', join(dir, 'kv'), '--state-dir', join(dir, 'state')])
+    edge = await spawnNpmEdge([
+      '--manifests',
+      join(dir, 'app.yaml'),
+      '--port',
+      '0',
+      '--allow-external-name-services',
+      '--access-log',
+      '--metrics-port',
+      '0',
+      '--persist-to',
+      join(dir, 'kv'),
+      '--state-dir',
+      join(dir, 'state'),
+    ])
     url = edge.url
     // Written to stderr before the ready line, but the two pipes are read apart.
     while (!/^metrics at \S+$/m.test(edge.stderr())) await new Promise((r) => setTimeout(r, 20))
@@ -84,8 +96,15 @@ describe('npm run edge with health checks and observability', () => {
     await send(`${url}/logged?x=1`, { headers: { host: 'app.test' } })
     const deadline = Date.now() + FOLLOW_MS
     while (!edge.stderr().includes('"RequestPath":"/logged?x=1"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-    const line = edge.stderr().split('\n').find((l) => l.includes('"RequestPath":"/logged?x=1"'))!
-    expect(JSON.parse(line.slice(line.indexOf('{')))).toMatchObject({ RouterName: expect.stringContaining('app'), DownstreamStatus: 200, entryPointName: 'web' })
+    const line = edge
+      .stderr()
+      .split('\n')
+      .find((l) => l.includes('"RequestPath":"/logged?x=1"'))!
+    expect(JSON.parse(line.slice(line.indexOf('{')))).toMatchObject({
+      RouterName: expect.stringContaining('app'),
+      DownstreamStatus: 200,
+      entryPointName: 'web',
+    })
     const metrics = await send(metricsUrl)
     expect(metrics.status).toBe(200)
     expect(metrics.body).toMatch(/^traefik_entrypoint_requests_total\{code="503",method="GET",protocol="http",entrypoint="web"\} \d+$/m)

@@ -5,7 +5,7 @@
 // an upstream killed and revived on the same port leaves and comes back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { activeHealth, type ActiveHealth } from '../../control-plane/health/active-health.ts'
-import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
+import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import { startEdge, type TestEdge } from '../support/edge.ts'
 import { startUpstream, type Upstream } from '../support/upstream.ts'
@@ -46,7 +46,13 @@ function config([a, b, c, d, e]: Upstream[]): DynamicConfig {
         all: lb([a!, b!, c!]),
         sticky: lb([a!, b!], { sticky: { cookie: { name: 'pin' } } }),
         one: lb([c!]),
-        passive: { loadBalancer: { servers: [{ url: e!.url }, { url: d!.url }], passHostHeader: true, passiveHealthCheck: { failureWindow: '10s', maxFailedAttempts: 1 } } },
+        passive: {
+          loadBalancer: {
+            servers: [{ url: e!.url }, { url: d!.url }],
+            passHostHeader: true,
+            passiveHealthCheck: { failureWindow: '10s', maxFailedAttempts: 1 },
+          },
+        },
       },
     },
   }

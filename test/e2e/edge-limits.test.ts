@@ -39,7 +39,13 @@ function config(): DynamicConfig {
         retry: { retry: { attempts: 2 } },
         breaker: { circuitBreaker: { expression: 'ResponseCodeRatio(500, 600, 0, 600) > 0.5', checkPeriod: '1000000ns' } },
         quickBreaker: {
-          circuitBreaker: { expression: 'ResponseCodeRatio(500, 600, 0, 600) > 0.5', checkPeriod: '1000000ns', fallbackDuration: '100000000ns', recoveryDuration: '100000000ns', responseCode: 429 },
+          circuitBreaker: {
+            expression: 'ResponseCodeRatio(500, 600, 0, 600) > 0.5',
+            checkPeriod: '1000000ns',
+            fallbackDuration: '100000000ns',
+            recoveryDuration: '100000000ns',
+            responseCode: 429,
+          },
         },
         chained: { chain: { middlewares: ['buffer', 'tag'] } },
         buffer: { buffering: { maxRequestBodyBytes: 10 } },

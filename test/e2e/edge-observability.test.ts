@@ -85,10 +85,11 @@ describe('observability at the edge', () => {
   let stateDir: string
   const lines: string[] = []
 
-  const accessLogs = () => lines.flatMap((l) => {
-    const at = l.indexOf('{"ClientAddr"')
-    return at === -1 ? [] : [JSON.parse(l.slice(at)) as Record<string, unknown>]
-  })
+  const accessLogs = () =>
+    lines.flatMap((l) => {
+      const at = l.indexOf('{"ClientAddr"')
+      return at === -1 ? [] : [JSON.parse(l.slice(at)) as Record<string, unknown>]
+    })
   /** Access-log lines are written once the body is sent: wait for `n` of them (bounded by the test timeout). */
   const logged = async (n: number) => {
     while (accessLogs().length < n) await new Promise((r) => setTimeout(r, 20))
@@ -152,7 +153,7 @@ describe('observability at the edge', () => {
     if (stateDir) await rm(stateDir, { recursive: true, force: true })
   })
 
-  it('writes one access-log JSON line per request with Traefik\'s field names', async () => {
+  it("writes one access-log JSON line per request with Traefik's field names", async () => {
     const res = await send(`${edge.url()}/a/b?x=1`, { headers: { host: 'logged.test:8000', 'user-agent': 't' } })
     expect(res.status).toBe(200)
     const [entry] = await logged(1)

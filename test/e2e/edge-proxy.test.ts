@@ -157,16 +157,19 @@ describe.each(Object.keys(MODES))('proxy on workerd (%s host)', (mode) => {
   it('streams the request body up while the response streams down', async () => {
     const url = new URL(edge.url())
     const body = await new Promise<string>((resolve, reject) => {
-      const req = httpRequest({ host: url.hostname, port: url.port, method: 'POST', path: '/up', headers: { host: host('upload'), 'transfer-encoding': 'chunked' } }, (res) => {
-        let text = ''
-        res.setEncoding('utf8')
-        res.on('data', (c: string) => {
-          text += c
-          // The second piece leaves only once the upstream has answered the first.
-          if (text === 'got one;') req.end('two')
-        })
-        res.on('end', () => resolve(text))
-      })
+      const req = httpRequest(
+        { host: url.hostname, port: url.port, method: 'POST', path: '/up', headers: { host: host('upload'), 'transfer-encoding': 'chunked' } },
+        (res) => {
+          let text = ''
+          res.setEncoding('utf8')
+          res.on('data', (c: string) => {
+            text += c
+            // The second piece leaves only once the upstream has answered the first.
+            if (text === 'got one;') req.end('two')
+          })
+          res.on('end', () => resolve(text))
+        },
+      )
       req.on('error', reject)
       req.setTimeout(5000, () => req.destroy(new Error(`no streaming: got nothing back for the first piece`)))
       req.write('one')
@@ -209,5 +212,4 @@ describe.each(Object.keys(MODES))('proxy on workerd (%s host)', (mode) => {
     expect(messages.slice(1)).toEqual(['echo hello', [1, 2, 3]])
     expect(closes[before]).toBe('4000 bye')
   })
-
 })

@@ -27,7 +27,9 @@ function config(): DynamicConfig {
       },
       middlewares: {
         strip: { stripPrefix: { prefixes: ['/api'] } },
-        hdr: { headers: { customRequestHeaders: { 'X-Added': 'yes', 'X-Forwarded-For': '' }, customResponseHeaders: { 'X-Served-By': 'edge', 'X-Upstream': '' } } },
+        hdr: {
+          headers: { customRequestHeaders: { 'X-Added': 'yes', 'X-Forwarded-For': '' }, customResponseHeaders: { 'X-Served-By': 'edge', 'X-Upstream': '' } },
+        },
         // A plugin: a middleware type the edge will never run.
         auth: { plugin: { demo: {} } },
       },
@@ -46,7 +48,11 @@ afterAll(async () => {
   await Promise.all([a?.close(), b?.close()])
 })
 
-async function echo(path: string, headers: Record<string, string>, entryPoint?: string): Promise<{ status: number; echo: Echo; headers: Record<string, unknown> }> {
+async function echo(
+  path: string,
+  headers: Record<string, string>,
+  entryPoint?: string,
+): Promise<{ status: number; echo: Echo; headers: Record<string, unknown> }> {
   const res = await edge.request(path, { headers, entryPoint })
   expect(res.status, res.body).toBe(200)
   return { status: res.status, echo: JSON.parse(res.body) as Echo, headers: res.headers }
@@ -102,7 +108,14 @@ describe('edge routing on workerd', () => {
     const plain = await echo('/api/a', { host: 'app.example', 'x-forwarded-for': '6.6.6.6' })
     expect(plain.echo.headers['x-forwarded-for']).toBe('127.0.0.1')
     expect(plain.echo.headers['x-forwarded-prefix']).toBe('/api')
-    const hop = await echo('/api/b', { host: 'app.example', 'keep-alive': 'timeout=5', te: 'trailers, gzip', 'proxy-authorization': 'x', connection: 'x-hop', 'x-hop': '1' })
+    const hop = await echo('/api/b', {
+      host: 'app.example',
+      'keep-alive': 'timeout=5',
+      te: 'trailers, gzip',
+      'proxy-authorization': 'x',
+      connection: 'x-hop',
+      'x-hop': '1',
+    })
     expect(hop.echo.headers['x-forwarded-for']).toBe('127.0.0.1')
     for (const name of ['keep-alive', 'proxy-authorization', 'x-hop']) expect(hop.echo.headers[name], name).toBeUndefined()
     expect(hop.echo.headers.te).toBe('trailers')
@@ -128,7 +141,7 @@ describe('edge routing on workerd', () => {
     }
   })
 
-  it('answers 400 for a malformed escape in the path, as Traefik\'s muxer does', async () => {
+  it("answers 400 for a malformed escape in the path, as Traefik's muxer does", async () => {
     const res = await edge.request('/bad%zzpath', { headers: { host: 'app.example' } })
     expect(res.status).toBe(400)
   })

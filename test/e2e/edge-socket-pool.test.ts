@@ -102,7 +102,9 @@ describe('pooled socket transport (passHostHeader) on workerd', () => {
 
   it('drops the hop-by-hop headers a client sent, and keeps TE: trailers', async () => {
     const before = keep.requests.length
-    await edge.request('/hop', { headers: { host: 'keep.example', 'keep-alive': 'timeout=5', 'proxy-authorization': 'Basic eA==', te: 'trailers', 'x-kept': 'yes' } })
+    await edge.request('/hop', {
+      headers: { host: 'keep.example', 'keep-alive': 'timeout=5', 'proxy-authorization': 'Basic eA==', te: 'trailers', 'x-kept': 'yes' },
+    })
     const seen = keep.requests[before]!.headers
     expect(seen['keep-alive']).toBeUndefined()
     expect(seen['proxy-authorization']).toBeUndefined()

@@ -96,7 +96,11 @@ afterAll(async () => {
 })
 
 /** The raw response bytes (no decoding), as a client that sent Accept-Encoding receives them. */
-function raw(path: string, headers: Record<string, string>, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+function raw(
+  path: string,
+  headers: Record<string, string>,
+  method = 'GET',
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   const url = new URL(path, edge.url())
   return new Promise((resolve, reject) => {
     const req = httpRequest(url.href, { method, headers, agent: false }, (res) => {
@@ -170,7 +174,11 @@ describe('redirects and rewrites on workerd', () => {
 })
 
 describe('compress on workerd', () => {
-  for (const [encoding, decode] of [['gzip', gunzipSync], ['br', brotliDecompressSync], ['zstd', zstdDecompressSync]] as const) {
+  for (const [encoding, decode] of [
+    ['gzip', gunzipSync],
+    ['br', brotliDecompressSync],
+    ['zstd', zstdDecompressSync],
+  ] as const) {
     it(`${encoding}: compressed bytes that decode to the upstream body, Vary, no Content-Length`, async () => {
       const res = await raw('/big', { host: 'zip.example', 'accept-encoding': encoding })
       expect(res.status).toBe(200)
@@ -212,7 +220,10 @@ describe('compress on workerd', () => {
 })
 
 describe('compress streams', () => {
-  for (const [encoding, decoder] of [['gzip', createGunzip], ['zstd', createZstdDecompress]] as const) {
+  for (const [encoding, decoder] of [
+    ['gzip', createGunzip],
+    ['zstd', createZstdDecompress],
+  ] as const) {
     it(`${encoding}: the first part reaches the client decoded while the upstream has not finished`, async () => {
       const url = new URL('/stream', edge.url())
       const text = await new Promise<string>((resolve, reject) => {

@@ -40,7 +40,17 @@ describe('npm run apiserver', () => {
       await ok('apply', '-f', join(REPO_ROOT, 'examples/'))
       expect(await ok('get', 'ingressroutes', '-n', 'demo')).toMatch(/^admin\s/m)
       expect(await ok('explain', 'ingressroute.spec.routes')).toMatch(/match\s+<string> -required-/)
-      const controller = await startControllerProcess(['--kubeconfig', kubeconfig, '--no-leader-election', '--ops-port', '0', '--persist-to', join(dir, 'kv'), '--state-dir', join(dir, 'state')])
+      const controller = await startControllerProcess([
+        '--kubeconfig',
+        kubeconfig,
+        '--no-leader-election',
+        '--ops-port',
+        '0',
+        '--persist-to',
+        join(dir, 'kv'),
+        '--state-dir',
+        join(dir, 'state'),
+      ])
       try {
         await eventually(async () => expect((await fetch(`${controller.opsUrl}/readyz`)).status).toBe(200), { what: 'the controller ready', timeoutMs: 30_000 })
       } finally {

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { exportJWK, generateKeyPair } from 'jose'
-import { retryAfterMs } from '../../control-plane/cloudflare/api-client.ts'
-import { cloudflareKvOptionsFromEnv, createCloudflareKvStore, type CloudflareKvOptions } from '../../control-plane/kv/cloudflare-rest-store.ts'
+import { retryAfterMs } from '../../control-plane/controller/cloudflare/api-client.ts'
+import { cloudflareKvOptionsFromEnv, createCloudflareKvStore, type CloudflareKvOptions } from '../../control-plane/controller/cloudflare/kv-store.ts'
 import { TablePublisher, manifestDigests } from '../../control-plane/publish/publisher.ts'
 import { signerFromJwk } from '../../control-plane/publish/signing-key.ts'
-import { BLOB_PREFIX, POINTER_KEY } from '../../edge-worker/src/table-source/layout.ts'
+import { BLOB_PREFIX, POINTER_KEY } from '../../shared/kv/layout.ts'
 import { startFakeCloudflareKv, type FakeCloudflareKv } from '../support/fake-cloudflare-kv.ts'
 
 describe('Cloudflare KV REST store', () => {
@@ -61,7 +61,11 @@ describe('Cloudflare KV REST store', () => {
   it('sends again only the keys a bulk call reports unsuccessful', async () => {
     const kv = createCloudflareKvStore(options)
     api.unsuccessfulOnce = new Set(['b'])
-    await kv.put([['a', '1'], ['b', '2'], ['c', '3']])
+    await kv.put([
+      ['a', '1'],
+      ['b', '2'],
+      ['c', '3'],
+    ])
     expect(api.calls).toEqual(['PUT /bulk', 'PUT /bulk'])
     expect(Object.fromEntries(api.data)).toEqual({ a: '1', b: '2', c: '3' })
   })
@@ -125,7 +129,11 @@ describe('Cloudflare KV REST store', () => {
   it('splits writes by bytes, counting the JSON escaping of blob values', async () => {
     const kv = createCloudflareKvStore({ ...options, maxBatchBytes: 1000 })
     const value = '"'.repeat(400) // 400 bytes, 800 once escaped: one pair per request
-    await kv.put([['a', value], ['b', value], ['c', 'x']])
+    await kv.put([
+      ['a', value],
+      ['b', value],
+      ['c', 'x'],
+    ])
     expect(api.calls).toEqual(['PUT /bulk', 'PUT /bulk'])
     expect(api.data.get('b')).toBe(value)
   })
@@ -170,11 +178,20 @@ describe('Cloudflare KV credentials', () => {
       expect(() => cloudflareKvOptionsFromEnv({ CLOUDFLARE_ACCOUNT_ID: 'acc' })).toThrow(
         'Cloudflare KV: CLOUDFLARE_KV_NAMESPACE_ID, CLOUDFLARE_API_TOKEN not set (nor CLOUDFLARE_KV_NAMESPACE_ID_FILE, CLOUDFLARE_API_TOKEN_FILE)',
       )
-      expect(() => cloudflareKvOptionsFromEnv({ CLOUDFLARE_ACCOUNT_ID: 'a', CLOUDFLARE_KV_NAMESPACE_ID: 'n', CLOUDFLARE_API_TOKEN_FILE: join(dir, 'missing') })).toThrow(
-        /CLOUDFLARE_API_TOKEN_FILE .*missing: ENOENT/,
-      )
-      expect(() => cloudflareKvOptionsFromEnv({ CLOUDFLARE_ACCOUNT_ID: 'a', CLOUDFLARE_KV_NAMESPACE_ID: 'n', CLOUDFLARE_API_TOKEN_FILE: join(dir, 'empty') })).toThrow(/is empty/)
-      expect(() => cloudflareKvOptionsFromEnv({ CLOUDFLARE_ACCOUNT_ID: 'a', CLOUDFLARE_KV_NAMESPACE_ID: 'n', CLOUDFLARE_API_TOKEN: 't', CLOUDFLARE_API_TOKEN_FILE: join(dir, 'api-token') })).toThrow(/not both/)
+      expect(() =>
+        cloudflareKvOptionsFromEnv({ CLOUDFLARE_ACCOUNT_ID: 'a', CLOUDFLARE_KV_NAMESPACE_ID: 'n', CLOUDFLARE_API_TOKEN_FILE: join(dir, 'missing') }),
+      ).toThrow(/CLOUDFLARE_API_TOKEN_FILE .*missing: ENOENT/)
+      expect(() =>
+        cloudflareKvOptionsFromEnv({ CLOUDFLARE_ACCOUNT_ID: 'a', CLOUDFLARE_KV_NAMESPACE_ID: 'n', CLOUDFLARE_API_TOKEN_FILE: join(dir, 'empty') }),
+      ).toThrow(/is empty/)
+      expect(() =>
+        cloudflareKvOptionsFromEnv({
+          CLOUDFLARE_ACCOUNT_ID: 'a',
+          CLOUDFLARE_KV_NAMESPACE_ID: 'n',
+          CLOUDFLARE_API_TOKEN: 't',
+          CLOUDFLARE_API_TOKEN_FILE: join(dir, 'api-token'),
+        }),
+      ).toThrow(/not both/)
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

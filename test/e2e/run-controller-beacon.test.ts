@@ -6,9 +6,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createCloudflareKvStore } from '../../control-plane/kv/cloudflare-rest-store.ts'
+import { createCloudflareKvStore } from '../../control-plane/controller/cloudflare/kv-store.ts'
 import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
-import { POINTER_KEY } from '../../edge-worker/src/table-source/layout.ts'
+import { POINTER_KEY } from '../../shared/kv/layout.ts'
 import { startApiServer, type TestApiServer } from '../support/apiserver/index.ts'
 import { ingressRoute, serviceObjects } from '../support/apiserver/objects.ts'
 import { startControllerProcess, type ControllerProcess } from '../support/controller-process.ts'
@@ -52,8 +52,25 @@ describe('npm run controller with the version beacon', () => {
     await writeFile(kubeconfig, api.kubeconfig())
     await writeFile(join(dir, 'beacon-token'), `${TOKEN}\n`)
     controller = await startControllerProcess(
-      ['--kubeconfig', kubeconfig, '--sink', 'cloudflare', '--target', 'workerd', '--signing-key', join(dir, 'state', 'signing-key.jwk.json'),
-        '--no-leader-election', '--ops-port', '0', '--debounce-ms', '20', '--pointer-interval-ms', '0', '--beacon-url', edge.url()],
+      [
+        '--kubeconfig',
+        kubeconfig,
+        '--sink',
+        'cloudflare',
+        '--target',
+        'workerd',
+        '--signing-key',
+        join(dir, 'state', 'signing-key.jwk.json'),
+        '--no-leader-election',
+        '--ops-port',
+        '0',
+        '--debounce-ms',
+        '20',
+        '--pointer-interval-ms',
+        '0',
+        '--beacon-url',
+        edge.url(),
+      ],
       {
         CLOUDFLARE_ACCOUNT_ID: cf.accountId,
         CLOUDFLARE_KV_NAMESPACE_ID: cf.namespaceId,

@@ -39,13 +39,34 @@ describe('npm run controller --cloudflare-zone', () => {
     api = await startApiServer({ tls: true })
     cf = await startFakeCloudflareCerts()
     api.apply(...serviceObjects({ name: 'whoami', addresses: ['127.0.0.1'], port: 8080 }))
-    api.apply(secret('one', leafCert({ dns: ['one.example'] })), secret('two', leafCert({ dns: ['two.example'] })), tlsRoute('one', 'one'), tlsRoute('two', 'two'))
+    api.apply(
+      secret('one', leafCert({ dns: ['one.example'] })),
+      secret('two', leafCert({ dns: ['two.example'] })),
+      tlsRoute('one', 'one'),
+      tlsRoute('two', 'two'),
+    )
     const kubeconfig = join(dir, 'kubeconfig')
     await writeFile(kubeconfig, api.kubeconfig())
     await writeFile(join(dir, 'token'), `${cf.token}\n`)
     controller = await startControllerProcess(
-      ['--kubeconfig', kubeconfig, '--sink', 'local', '--persist-to', join(dir, 'kv'), '--state-dir', join(dir, 'state'),
-        '--no-leader-election', '--ops-port', '0', '--debounce-ms', '20', '--cloudflare-zone', cf.zoneId, '--dashboard'],
+      [
+        '--kubeconfig',
+        kubeconfig,
+        '--sink',
+        'local',
+        '--persist-to',
+        join(dir, 'kv'),
+        '--state-dir',
+        join(dir, 'state'),
+        '--no-leader-election',
+        '--ops-port',
+        '0',
+        '--debounce-ms',
+        '20',
+        '--cloudflare-zone',
+        cf.zoneId,
+        '--dashboard',
+      ],
       { CLOUDFLARE_API_TOKEN_FILE: join(dir, 'token'), CLOUDFLARE_API_BASE_URL: cf.baseUrl },
     )
     opsUrl = controller.opsUrl
@@ -75,14 +96,20 @@ describe('npm run controller --cloudflare-zone', () => {
     const page = await fetch(`${opsUrl}/dashboard/`)
     expect(page.status).toBe(200)
     expect(await page.text()).toMatch(/<html/i)
-    const state = await eventually(async () => {
-      const res = await fetch(`${opsUrl}/dashboard/api/state`)
-      expect(res.status).toBe(200)
-      const body = (await res.json()) as { routers: Array<{ name: string; source?: { kind: string; namespace: string; name: string } }>; published: { routesVersion: string } | null }
-      // The state can be read between the compile and the first publish.
-      expect(body.published).not.toBeNull()
-      return body
-    }, { what: 'dashboard state with a published table' })
+    const state = await eventually(
+      async () => {
+        const res = await fetch(`${opsUrl}/dashboard/api/state`)
+        expect(res.status).toBe(200)
+        const body = (await res.json()) as {
+          routers: Array<{ name: string; source?: { kind: string; namespace: string; name: string } }>
+          published: { routesVersion: string } | null
+        }
+        // The state can be read between the compile and the first publish.
+        expect(body.published).not.toBeNull()
+        return body
+      },
+      { what: 'dashboard state with a published table' },
+    )
     const one = state.routers.find((r) => r.name.startsWith('demo-one-'))
     expect(one?.source).toMatchObject({ kind: 'IngressRoute', namespace: 'demo', name: 'one' })
     expect(state.published?.routesVersion).toMatch(/^[\w-]{43}$/)

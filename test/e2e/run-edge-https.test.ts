@@ -62,8 +62,22 @@ describe('npm run edge --https-port', () => {
     await writeFile(join(dir, 'route.yaml'), route)
     npm = spawn(
       'npm',
-      ['run', '--silent', 'edge', '--', '--manifests', dir, '--port', '0', '--https-port', '0',
-        '--persist-to', join(dir, 'kv'), '--state-dir', join(dir, 'state')],
+      [
+        'run',
+        '--silent',
+        'edge',
+        '--',
+        '--manifests',
+        dir,
+        '--port',
+        '0',
+        '--https-port',
+        '0',
+        '--persist-to',
+        join(dir, 'kv'),
+        '--state-dir',
+        join(dir, 'state'),
+      ],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     )
     let stdout = ''

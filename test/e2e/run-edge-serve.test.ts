@@ -30,8 +30,21 @@ describe('npm run edge', () => {
     await writeFile(join(dir, 'route.yaml'), route('app.test'))
     npm = spawn(
       'npm',
-      ['run', '--silent', 'edge', '--', '--manifests', join(dir, 'backend.yaml'), join(dir, 'route.yaml'), '--port', '0',
-        '--persist-to', join(dir, 'kv'), '--state-dir', join(dir, 'state')],
+      [
+        'run',
+        '--silent',
+        'edge',
+        '--',
+        '--manifests',
+        join(dir, 'backend.yaml'),
+        join(dir, 'route.yaml'),
+        '--port',
+        '0',
+        '--persist-to',
+        join(dir, 'kv'),
+        '--state-dir',
+        join(dir, 'state'),
+      ],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     )
     npm.stderr!.on('data', (c: Buffer) => (stderr += c))
@@ -63,10 +76,7 @@ describe('npm run edge', () => {
     const changed = Date.now()
     await writeFile(join(dir, 'route.yaml'), route('renamed.test'))
     for (;;) {
-      const [renamed, old] = await Promise.all([
-        send(`${url}/`, { headers: { host: 'renamed.test' } }),
-        send(`${url}/`, { headers: { host: 'app.test' } }),
-      ])
+      const [renamed, old] = await Promise.all([send(`${url}/`, { headers: { host: 'renamed.test' } }), send(`${url}/`, { headers: { host: 'app.test' } })])
       if (renamed.status === 200 && old.status === 404) break
       expect(Date.now() - changed).toBeLessThan(2000)
       await new Promise((r) => setTimeout(r, 25))

@@ -49,14 +49,16 @@ describe('self-hosted workerd files', () => {
     expect(JSON.parse(res.body)).toEqual({ host: 'x.test', parts: [{ r: 1 }], endpoints: { services: {} } })
   })
 
-  it('with --https-port, the emitted config serves HTTPS with the manifests\' default certificate and TLS options', async () => {
+  it("with --https-port, the emitted config serves HTTPS with the manifests' default certificate and TLS options", async () => {
     const root = await mkdtemp(join(tmpdir(), 'self-hosted-tls-'))
     const store = createMemoryKvStore()
     const kvServer = await serveKvForWorkerd(store)
     let proc: WorkerdProcess | undefined
     try {
       const pem = leafCert({ dns: ['site.test'] })
-      await writeFile(join(root, 'tls.yaml'), `apiVersion: v1
+      await writeFile(
+        join(root, 'tls.yaml'),
+        `apiVersion: v1
 kind: Secret
 metadata: { name: cert, namespace: demo }
 type: kubernetes.io/tls
@@ -71,11 +73,25 @@ apiVersion: traefik.io/v1alpha1
 kind: TLSOption
 metadata: { name: default, namespace: demo }
 spec: { minVersion: VersionTLS13 }
-`)
+`,
+      )
       let out = ''
       let err = ''
       const code = await edgeCli(
-        ['--emit-workerd', join(root, 'out'), '--kv-address', kvServer.address, '--port', '0', '--https-port', '0', '--manifests', join(root, 'tls.yaml'), '--state-dir', join(root, 'state')],
+        [
+          '--emit-workerd',
+          join(root, 'out'),
+          '--kv-address',
+          kvServer.address,
+          '--port',
+          '0',
+          '--https-port',
+          '0',
+          '--manifests',
+          join(root, 'tls.yaml'),
+          '--state-dir',
+          join(root, 'state'),
+        ],
         { stdout: (t) => (out += t), stderr: (t) => (err += t) },
       )
       expect(code, err).toBe(0)

@@ -10,7 +10,7 @@ import { main as signingKeyCli } from '../../control-plane/cli/signing-key.ts'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
 import { TablePublisher } from '../../control-plane/publish/publisher.ts'
 import { loadSigningKey } from '../../control-plane/publish/signing-key.ts'
-import { POINTER_KEY } from '../../edge-worker/src/table-source/layout.ts'
+import { POINTER_KEY } from '../../shared/kv/layout.ts'
 import { buildEdgeInput, startEdge, type TestEdge } from '../support/edge.ts'
 import { eventually } from '../support/eventually.ts'
 import { ingressRouteYaml, serviceYaml } from '../support/manifests.ts'
@@ -30,7 +30,12 @@ describe('signing key rotation', () => {
   const store = createMemoryKvStore()
 
   const table = (i: number) =>
-    buildEdgeInput({ yaml: serviceYaml({ name: 'svc', addresses: [ups[i]!.host], port: ups[i]!.port }) + '---\n' + ingressRouteYaml({ name: 'r', match: 'Host(`a.example`)', service: 'svc' }) }).table
+    buildEdgeInput({
+      yaml:
+        serviceYaml({ name: 'svc', addresses: [ups[i]!.host], port: ups[i]!.port }) +
+        '---\n' +
+        ingressRouteYaml({ name: 'r', match: 'Host(`a.example`)', service: 'svc' }),
+    }).table
   const servedBy = async (edge: TestEdge) => {
     const res = await edge.request('/', { headers: { host: 'a.example' } })
     return res.status === 200 ? (JSON.parse(res.body) as { server: string }).server : `status ${res.status}`

@@ -8,7 +8,7 @@ import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
 import { BEACON_PATH, httpBeacon } from '../../control-plane/publish/beacon.ts'
 import { TablePublisher } from '../../control-plane/publish/publisher.ts'
 import { signerFromJwk } from '../../control-plane/publish/signing-key.ts'
-import { POINTER_KEY, blobKey } from '../../edge-worker/src/table-source/layout.ts'
+import { POINTER_KEY, blobKey } from '../../shared/kv/layout.ts'
 import { buildEdgeInput, startEdge, type TestEdge } from '../support/edge.ts'
 import { eventually } from '../support/eventually.ts'
 import { send } from '../support/http.ts'
@@ -27,7 +27,12 @@ describe('version beacon', () => {
 
   /** A table routing a.example to upstream `i`. */
   const table = (i: number) =>
-    buildEdgeInput({ yaml: serviceYaml({ name: 'svc', addresses: [ups[i]!.host], port: ups[i]!.port }) + '---\n' + ingressRouteYaml({ name: 'r', match: 'Host(`a.example`)', service: 'svc' }) }).table
+    buildEdgeInput({
+      yaml:
+        serviceYaml({ name: 'svc', addresses: [ups[i]!.host], port: ups[i]!.port }) +
+        '---\n' +
+        ingressRouteYaml({ name: 'r', match: 'Host(`a.example`)', service: 'svc' }),
+    }).table
   const servedBy = async () => {
     const res = await edge.request('/', { headers: { host: 'a.example' } })
     return res.status === 200 ? (JSON.parse(res.body) as { server: string }).server : `status ${res.status}`
@@ -39,7 +44,12 @@ describe('version beacon', () => {
     kv = staleKv(inner)
     // KV's pointer is looked at once a minute, as Workers KV would show it anyway; the beacon every 200 ms.
     edge = await startEdge({ store: kv, vars: { TABLE_BEACON_TOKEN: TOKEN, TABLE_BEACON_MS: '200', TABLE_REFRESH_MS: '60000', TABLE_REFRESH_WAIT_MS: '0' } })
-    publisher = await TablePublisher.open({ store: inner, signer: edge.local.signer, pointerMinIntervalMs: 0, beacon: httpBeacon({ url: edge.url(), token: TOKEN }) })
+    publisher = await TablePublisher.open({
+      store: inner,
+      signer: edge.local.signer,
+      pointerMinIntervalMs: 0,
+      beacon: httpBeacon({ url: edge.url(), token: TOKEN }),
+    })
   })
   afterAll(async () => {
     await edge?.stop()
@@ -63,7 +73,7 @@ describe('version beacon', () => {
 
   it('keeps the last good table while KV does not show the new blobs yet, then loads them', async () => {
     const next = table(2)
-    const { blobs } = await import('../../control-plane/publish/pack-table.ts').then((m) => m.packTable(next))
+    const { blobs } = await import('../../shared/kv/pack-table.ts').then((m) => m.packTable(next))
     for (const digest of blobs.keys()) kv.hidden.add(blobKey(digest))
     const result = await publisher.publish(next)
     expect(result.beacon).toEqual({ ok: true })
@@ -85,7 +95,12 @@ describe('version beacon', () => {
   it('refuses a pointer not signed by the edge key and an older pointer; a retry of the same one is fine', async () => {
     const { privateKey } = await generateKeyPair('Ed25519', { extractable: true })
     const stranger = await signerFromJwk(await exportJWK(privateKey))
-    const forged = await TablePublisher.open({ store: createMemoryKvStore(), signer: stranger, pointerMinIntervalMs: 0, beacon: httpBeacon({ url: edge.url(), token: TOKEN, attempts: 1 }) })
+    const forged = await TablePublisher.open({
+      store: createMemoryKvStore(),
+      signer: stranger,
+      pointerMinIntervalMs: 0,
+      beacon: httpBeacon({ url: edge.url(), token: TOKEN, attempts: 1 }),
+    })
     const refused = await forged.publish(table(3))
     expect(refused.beacon).toMatchObject({ error: expect.stringMatching(/: 400 .*pointer signature refused/) })
 

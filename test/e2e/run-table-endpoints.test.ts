@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
-import { BLOB_PREFIX, bucketOf, endpointsShardOf } from '../../edge-worker/src/table-source/layout.ts'
+import { BLOB_PREFIX, bucketOf, endpointsShardOf } from '../../shared/kv/layout.ts'
 import { startEdge, startUpstream, type Echo, type TestEdge, type Upstream } from '../support/index.ts'
 
 const ROUTERS = 1500

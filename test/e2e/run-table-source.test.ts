@@ -10,8 +10,8 @@ import type { KvStore } from '../../control-plane/kv/store.ts'
 import { startLocalEdge, REPO_ROOT, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { TablePublisher } from '../../control-plane/publish/publisher.ts'
 import { signerFromJwk, type TableSigner } from '../../control-plane/publish/signing-key.ts'
-import type { EdgeTableInput } from '../../control-plane/publish/pack-table.ts'
-import { BLOB_PREFIX, POINTER_KEY, POINTER_TYP, bucketOf, endpointsShardOf, sha256Hex } from '../../edge-worker/src/table-source/layout.ts'
+import type { EdgeTableInput } from '../../shared/kv/pack-table.ts'
+import { BLOB_PREFIX, POINTER_KEY, POINTER_TYP, bucketOf, endpointsShardOf, sha256Hex } from '../../shared/kv/layout.ts'
 import { send } from '../support/http.ts'
 import { PROBE_SCHEMA } from '../support/fixtures/probe-schema.ts'
 
@@ -269,7 +269,13 @@ describe('endpoints per bucket on workerd', () => {
     }
     const hex = Object.fromEntries(await Promise.all(Object.entries(texts).map(async ([k, t]) => [k, await sha256Hex(t)] as const)))
     await store.put(Object.entries(texts).map(([k, t]) => [BLOB_PREFIX + hex[k], t] as const))
-    const v1 = { layout: 1, schema: PROBE_SCHEMA, issuedAt: Date.now(), routes: { version: hex.bucket, rest: hex.rest, buckets: [hex.bucket] }, endpoints: { version: hex.endpoints } }
+    const v1 = {
+      layout: 1,
+      schema: PROBE_SCHEMA,
+      issuedAt: Date.now(),
+      routes: { version: hex.bucket, rest: hex.rest, buckets: [hex.bucket] },
+      endpoints: { version: hex.endpoints },
+    }
     await store.put([[POINTER_KEY, await edge.signer.sign(JSON.stringify(v1))]])
     await eventually(async () =>
       expect(JSON.parse((await probe(edge, 'e17.example')).body).endpoints).toEqual({

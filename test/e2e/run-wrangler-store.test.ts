@@ -52,8 +52,20 @@ describe('wrangler local store', () => {
 
     wrangler = spawn(
       process.execPath,
-      [join(REPO_ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'dev', '--config', config, '--persist-to', persistTo,
-        '--ip', '127.0.0.1', '--port', '0', '--var', `TABLE_JWKS:${JSON.stringify(signer.jwks)}`],
+      [
+        join(REPO_ROOT, 'node_modules/wrangler/bin/wrangler.js'),
+        'dev',
+        '--config',
+        config,
+        '--persist-to',
+        persistTo,
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--var',
+        `TABLE_JWKS:${JSON.stringify(signer.jwks)}`,
+      ],
       { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
     )
     let output = ''

@@ -29,9 +29,27 @@ function inTempDir<T>(run: (dir: string) => T): T {
 /** The process's test CA (created on first use). */
 export function testCa(): Pem {
   ca ??= inTempDir((dir) => {
-    openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-      '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=traefik-edge test CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'])
+    openssl(dir, [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=traefik-edge test CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ])
     return { cert: readFileSync(join(dir, 'ca.crt'), 'utf8'), key: readFileSync(join(dir, 'ca.key'), 'utf8') }
   })
   return ca
@@ -45,10 +63,37 @@ export function leafCert(names: { dns?: string[]; ip?: string[] }): Pem {
     writeFileSync(join(dir, 'ca.crt'), authority.cert)
     writeFileSync(join(dir, 'ca.key'), authority.key)
     writeFileSync(join(dir, 'ext.cnf'), `subjectAltName=${san.join(',')}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n`)
-    openssl(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'leaf.key',
-      '-out', 'leaf.csr', '-subj', `/CN=${names.dns?.[0] ?? names.ip?.[0] ?? 'leaf'}`])
-    openssl(dir, ['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-      '-out', 'leaf.crt', '-days', '2', '-extfile', 'ext.cnf'])
+    openssl(dir, [
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'leaf.key',
+      '-out',
+      'leaf.csr',
+      '-subj',
+      `/CN=${names.dns?.[0] ?? names.ip?.[0] ?? 'leaf'}`,
+    ])
+    openssl(dir, [
+      'x509',
+      '-req',
+      '-in',
+      'leaf.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'leaf.crt',
+      '-days',
+      '2',
+      '-extfile',
+      'ext.cnf',
+    ])
     return { cert: readFileSync(join(dir, 'leaf.crt'), 'utf8'), key: readFileSync(join(dir, 'leaf.key'), 'utf8') }
   })
 }

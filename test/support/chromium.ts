@@ -25,8 +25,13 @@ const ARGS = [
 export function ensureChromium(): void {
   if (existsSync(CHROMIUM)) return
   // flock: test files running in parallel install once.
-  const install = 'flock /tmp/traefik-edge-chromium.lock sh -c "test -x /usr/bin/chromium || { apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; }"'
-  const r = spawnSync('sh', ['-c', install], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 900_000 })
+  const install =
+    'flock /tmp/traefik-edge-chromium.lock sh -c "test -x /usr/bin/chromium || { apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; }"'
+  const r = spawnSync('sh', ['-c', install], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    timeout: 900_000,
+  })
   if (!existsSync(CHROMIUM)) {
     throw new Error(`chromium is not installed and apt-get could not install it (status ${r.status}):\n${r.stderr?.toString() ?? ''}`)
   }

@@ -1,11 +1,11 @@
 // A cluster for e2e tests: the test API server, a loopback upstream, the real edge on workerd, and
-// controllers (control-plane/kube) that watch the API server with client-node and publish into the
+// controllers (control-plane/controller/kube) that watch the API server with client-node and publish into the
 // edge's KV store with their own publisher, signed with the key the edge trusts.
 import { KubeConfig } from '@kubernetes/client-node'
-import { ClusterController, type ClusterControllerOptions } from '../../control-plane/kube/controller.ts'
+import { ClusterController, type ClusterControllerOptions } from '../../control-plane/controller/kube/controller.ts'
 import { TablePublisher } from '../../control-plane/publish/publisher.ts'
 import type { TableSigner } from '../../control-plane/publish/signing-key.ts'
-import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
+import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
 import type { KvStore } from '../../control-plane/kv/store.ts'
 import { startApiServer, type ApiServerOptions, type TestApiServer } from './apiserver/index.ts'
 import { serviceObjects } from './apiserver/objects.ts'

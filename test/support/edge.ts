@@ -5,16 +5,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
 import type { KvStore } from '../../control-plane/kv/store.ts'
-import type { EdgeTableInput } from '../../control-plane/publish/pack-table.ts'
+import type { EdgeTableInput } from '../../shared/kv/pack-table.ts'
 import type { PublishResult } from '../../control-plane/publish/publisher.ts'
 import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import type { WorkerdEntryPoint } from '../../control-plane/runtime/workerd-config.ts'
 import { send, type Sent, type SendOptions } from './http.ts'
 import type { ProviderOptions } from '../../control-plane/compiler/index.ts'
 import { parseManifestText } from '../../control-plane/manifests/load.ts'
-import { edgeTableStage } from '../../control-plane/runtime/edge-table.ts'
-import type { Built } from '../../control-plane/runtime/file-mode.ts'
-import { buildFromSnapshot } from '../../control-plane/runtime/pipeline.ts'
+import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
+import type { Built } from '../../control-plane/pipeline/built.ts'
+import { buildFromSnapshot } from '../../control-plane/pipeline/pipeline.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 
@@ -29,7 +29,7 @@ export interface EdgeOptions {
   /** `workerd` (default) or `cloudflare`: the capabilities the table is built for. */
   target?: EdgeTarget
   /** Entry points by name (port chosen freely) or full definitions (HTTPS with `tls`). Default ['web']. */
-  entryPoints?: Array<string | Omit<WorkerdEntryPoint, 'address'> & { address?: string }>
+  entryPoints?: Array<string | (Omit<WorkerdEntryPoint, 'address'> & { address?: string })>
   /** Worker entry module. Default edge-worker/src/index.ts. */
   worker?: string
   /** CA certificates (PEM) the worker trusts for HTTPS upstreams, e.g. [testCa().cert]. */
@@ -66,7 +66,12 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
     typeof ep === 'string' ? { name: ep, address: '127.0.0.1:0' } : { address: '127.0.0.1:0', ...ep },
   )
   const build = (input: EdgeInput) =>
-    buildEdgeInput(input, { provider: options.provider, target: options.target, entryPoint: entryPoints[0]!.name, entryPoints: entryPoints.map((ep) => ep.name) })
+    buildEdgeInput(input, {
+      provider: options.provider,
+      target: options.target,
+      entryPoint: entryPoints[0]!.name,
+      entryPoints: entryPoints.map((ep) => ep.name),
+    })
   const initial = options.input ? build(options.input) : undefined
   let local: LocalEdge
   try {
@@ -121,9 +126,5 @@ export function buildEdgeInput(
   const stage = edgeTableStage({ entryPoint: options.entryPoint ?? 'web', entryPoints: options.entryPoints, target: options.target })
   if ('config' in input) return stage(input.config)
   const parsed = parseManifestText(input.yaml, 'test.yaml')
-  return buildFromSnapshot(
-    { snapshot: { objects: parsed.objects.map((o) => o.object) }, diagnostics: parsed.diagnostics },
-    options.provider ?? {},
-    stage,
-  )
+  return buildFromSnapshot({ snapshot: { objects: parsed.objects.map((o) => o.object) }, diagnostics: parsed.diagnostics }, options.provider ?? {}, stage)
 }

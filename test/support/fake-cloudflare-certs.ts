@@ -46,14 +46,24 @@ export async function startFakeCloudflareCerts(): Promise<FakeCloudflareCerts> {
     if (faults && faults.times > 0) {
       faults.times--
       if (faults.status === 429) res.setHeader('retry-after', '0')
-      return reply(res, faults.status, fail(faults.status === 429 ? 971 : 1000, faults.status === 429 ? 'Please wait and consider throttling your request speed' : 'Internal error'))
+      return reply(
+        res,
+        faults.status,
+        fail(faults.status === 429 ? 971 : 1000, faults.status === 429 ? 'Please wait and consider throttling your request speed' : 'Internal error'),
+      )
     }
     if (req.method === 'GET' && id === '') {
       const page = Number(url.searchParams.get('page') ?? 1)
       const perPage = Number(url.searchParams.get('per_page') ?? 20)
       const all = [...certificates.values()]
       const slice = all.slice((page - 1) * perPage, page * perPage).map(({ certificate: _c, ...meta }) => ({ ...meta, zone_id: zoneId, status: 'active' }))
-      return reply(res, 200, { success: true, errors: [], messages: [], result: slice, result_info: { page, per_page: perPage, count: slice.length, total_count: all.length, total_pages: Math.max(1, Math.ceil(all.length / perPage)) } })
+      return reply(res, 200, {
+        success: true,
+        errors: [],
+        messages: [],
+        result: slice,
+        result_info: { page, per_page: perPage, count: slice.length, total_count: all.length, total_pages: Math.max(1, Math.ceil(all.length / perPage)) },
+      })
     }
     if ((req.method === 'POST' && id === '') || (req.method === 'PATCH' && id !== '')) {
       if (req.method === 'PATCH' && !certificates.has(id)) return reply(res, 404, fail(1404, 'Certificate not found'))
@@ -62,7 +72,10 @@ export async function startFakeCloudflareCerts(): Promise<FakeCloudflareCerts> {
       try {
         const x509 = new X509Certificate(input.certificate ?? '')
         if (!x509.checkPrivateKey(createPrivateKey(input.private_key ?? ''))) return reply(res, 400, fail(1212, 'The certificate and private key do not match'))
-        hosts = (x509.subjectAltName ?? '').split(', ').filter((n) => n.startsWith('DNS:')).map((n) => n.slice(4))
+        hosts = (x509.subjectAltName ?? '')
+          .split(', ')
+          .filter((n) => n.startsWith('DNS:'))
+          .map((n) => n.slice(4))
       } catch {
         return reply(res, 400, fail(1211, 'The certificate or key you provided could not be parsed'))
       }

@@ -1,7 +1,7 @@
 // Helpers for end-to-end tests: the real worker on the real workerd runtime, real upstream servers
 // on loopback, real signed tables in a real (in-memory) KV store.
 //
-//   import { startEdge, startUpstream, send, testCa } from '../support/index.ts'
+//   import { startEdge, startUpstream, send, testCa } from './index.ts'
 //
 //   const up = await startUpstream({ host: '127.0.0.2' })          // JSON echo of what it received
 //   const tlsUp = await startUpstream({ host: '127.0.0.3', tls: true }) // HTTPS, cert from testCa()

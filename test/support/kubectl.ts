@@ -34,7 +34,10 @@ function installDebianKubectl(): string {
   const work = mkdtempSync(join(tmpdir(), 'debian-kubectl-'))
   const deb = join(work, 'kubectl.deb')
   const script = `command -v curl >/dev/null && curl -fsS --max-time 300 -o "$1" "$2" || wget -q -O "$1" "$2"`
-  const got = spawnSync('flock', [join(CACHE, '..', 'debian-kubectl.lock'), 'sh', '-c', script, 'sh', deb, DEBIAN_DEB.url], { encoding: 'utf8', timeout: 600_000 })
+  const got = spawnSync('flock', [join(CACHE, '..', 'debian-kubectl.lock'), 'sh', '-c', script, 'sh', deb, DEBIAN_DEB.url], {
+    encoding: 'utf8',
+    timeout: 600_000,
+  })
   if (existsSync(CACHED_BIN)) return CACHED_BIN
   if (got.status !== 0 || !existsSync(deb)) throw new Error(`kubectl is not on PATH and ${DEBIAN_DEB.url} could not be downloaded: ${got.stderr}`)
   const digest = createHash('sha256').update(readFileSync(deb)).digest('hex')
@@ -73,9 +76,14 @@ export function kubectlFor(kubeconfigPath: string): (...args: string[]) => Promi
   const home = mkdtempSync(join(tmpdir(), 'kubectl-home-'))
   return (...args) =>
     new Promise((resolve) => {
-      execFile(bin, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: kubeconfigPath }, timeout: 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0
-        resolve({ code, stdout, stderr })
-      })
+      execFile(
+        bin,
+        args,
+        { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: kubeconfigPath }, timeout: 60_000, maxBuffer: 16 << 20 },
+        (err, stdout, stderr) => {
+          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0
+          resolve({ code, stdout, stderr })
+        },
+      )
     })
 }

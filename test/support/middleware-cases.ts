@@ -1,9 +1,8 @@
 // Runs one middleware over a request built from a middlewares.json case
-// (../shared/conformance/middlewares.json), recording what reaches the next handler.
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+// (test/traefik/conformance/middlewares.json), recording what reaches the next handler.
 import type { EdgeRequest } from '../../edge-worker/src/request.ts'
 import { chain } from '../../edge-worker/src/middlewares/index.ts'
+import { conformanceCases } from './traefik-data.ts'
 
 export interface MiddlewareCase {
   middleware: string
@@ -32,13 +31,15 @@ export interface MiddlewareCase {
 export function withFileUsers(config: Record<string, unknown>, file: string | undefined): Record<string, unknown> {
   if (file === undefined) return config
   const { usersFile: _file, ...rest } = config
-  const lines = file.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
+  const lines = file
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
   return { ...rest, users: [...lines, ...((config.users as string[] | undefined) ?? [])] }
 }
 
 export function middlewareCases(type: string): MiddlewareCase[] {
-  const path = join(import.meta.dirname, '..', '..', '..', 'shared', 'conformance', 'middlewares.json')
-  return (JSON.parse(readFileSync(path, 'utf8')) as MiddlewareCase[]).filter((c) => c.middleware === type)
+  return conformanceCases<MiddlewareCase[]>('middlewares.json').filter((c) => c.middleware === type)
 }
 
 /** The request as the edge hands it to middlewares: Host from the Host header (Go's req.Host), client IP from RemoteAddr. */
@@ -51,9 +52,18 @@ export function caseRequest(r: NonNullable<MiddlewareCase['request']>): EdgeRequ
     else for (const line of [v].flat()) headers.append(k, line)
   }
   return {
-    method: r.method, host, path: url.pathname, query: url.search.slice(1), headers, body: null,
-    clientIp: withoutPort(r.remoteAddr ?? '192.0.2.1:1234'), tls: url.protocol === 'https:', entryPoint: 'web',
-    skipXff: false, ctx: { waitUntil() {} }, signal: undefined,
+    method: r.method,
+    host,
+    path: url.pathname,
+    query: url.search.slice(1),
+    headers,
+    body: null,
+    clientIp: withoutPort(r.remoteAddr ?? '192.0.2.1:1234'),
+    tls: url.protocol === 'https:',
+    entryPoint: 'web',
+    skipXff: false,
+    ctx: { waitUntil() {} },
+    signal: undefined,
   }
 }
 

@@ -2,7 +2,7 @@
 // can be frozen at the value the location last saw, or shown `lagMs` late, as KV's 60-second
 // propagation does, and chosen blobs can be hidden, as keys not yet readable there. Writes go to
 // the inner store (write through this view for `lagMs` to see them).
-import { POINTER_KEY } from '../../edge-worker/src/table-source/layout.ts'
+import { POINTER_KEY } from '../../shared/kv/layout.ts'
 import type { KvStore } from '../../control-plane/kv/store.ts'
 
 export interface StaleKv extends KvStore {

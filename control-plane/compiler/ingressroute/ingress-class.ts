@@ -1,5 +1,6 @@
 /**
- * Which IngressRoutes a provider with a given ingress class processes (DIGEST-provider §10).
+ * Which IngressRoutes a provider with a given ingress class processes (pkg/provider/kubernetes/crd/client.go's
+ * ingress class filter).
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * Multi-layer routing: the router keys a child IngressRoute's routers point to
- * (DIGEST-provider §9).
+ * (pkg/provider/kubernetes/crd/kubernetes_http.go's resolveParentRouterNames).
  *
  * @module
  */
@@ -25,14 +25,12 @@ export function parentRouterKeys(ctx: CompileContext, ir: IngressRoute): string[
     const name = ref?.name ?? ''
     const namespace = ref?.namespace || childNs
     if (!isNamespaceAllowed(ctx.options, childNs, namespace)) {
-      throw new FieldError(fieldPath(field, 'namespace'),
-        `parent IngressRoute ${namespace}/${name} is in another namespace (allowCrossNamespace is false)`)
+      throw new FieldError(fieldPath(field, 'namespace'), `parent IngressRoute ${namespace}/${name} is in another namespace (allowCrossNamespace is false)`)
     }
     // The parent is looked up by name among visible IngressRoutes, whatever their class.
     const parent = ctx.index.ingressRoute(namespace, name)
     if (parent === undefined) {
-      throw new FieldError(fieldPath(field, 'name'),
-        `parent ${ctx.index.missing('IngressRoute', namespace, name)}`)
+      throw new FieldError(fieldPath(field, 'name'), `parent ${ctx.index.missing('IngressRoute', namespace, name)}`)
     }
     for (const route of parent.spec?.routes ?? []) {
       keys.push(routerKey(namespace, name, route?.match ?? ''))

@@ -1,6 +1,6 @@
 /**
  * IngressRoutes to routers and their services (Traefik's `loadIngressRouteConfiguration`,
- * DIGEST-provider §2 and §3). Each route is its own unit of failure: a bad route is skipped
+ * pkg/provider/kubernetes/crd/kubernetes_http.go). Each route is its own unit of failure: a bad route is skipped
  * with a diagnostic and the others stay.
  *
  * @module
@@ -40,12 +40,7 @@ export function buildIngressRoutes(ctx: CompileContext, onTLS?: IngressRouteHook
   }
 }
 
-function buildIngressRoute(
-  ctx: CompileContext,
-  ir: IngressRoute,
-  ref: ObjectRef,
-  onTLS: IngressRouteHook | undefined,
-): void {
+function buildIngressRoute(ctx: CompileContext, ir: IngressRoute, ref: ObjectRef, onTLS: IngressRouteHook | undefined): void {
   const spec = ir.spec ?? {}
   if (spec.tls !== undefined && spec.tls !== null && onTLS !== undefined) {
     try {
@@ -93,8 +88,7 @@ function buildRoute(ctx: CompileContext, ir: IngressRoute, route: Route, s: Rout
   const match = route.match ?? ''
   if (match === '') throw new FieldError(fieldPath(field, 'match'), 'empty match rule')
 
-  const middlewares = (route.middlewares ?? []).map((m, j) =>
-    resolveReference(ctx.options, namespace, m ?? {}, fieldPath(field, 'middlewares', j), warn))
+  const middlewares = (route.middlewares ?? []).map((m, j) => resolveReference(ctx.options, namespace, m ?? {}, fieldPath(field, 'middlewares', j), warn))
 
   const key = routerKey(namespace, s.ingressName, match)
   let service = key

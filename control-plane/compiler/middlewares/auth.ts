@@ -1,6 +1,7 @@
 /**
  * basicAuth, digestAuth and forwardAuth: credentials and TLS material from Secrets in the
- * Middleware's namespace (DIGEST-provider §7).
+ * Middleware's namespace (pkg/provider/kubernetes/crd/kubernetes.go's createBasicAuthMiddleware,
+ * createDigestAuthMiddleware, createForwardAuthMiddleware).
  *
  * @module
  */
@@ -38,13 +39,7 @@ function withAuthOptions<T extends BasicAuth | DigestAuth>(out: T, spec: AuthSpe
  * `user:{SHA}hash` entry; any other Secret must hold exactly one key, whose lines are htpasswd
  * (or htdigest) entries.
  */
-function credentials(
-  ctx: CompileContext,
-  namespace: string,
-  spec: AuthSpec,
-  field: string,
-  allowBasicAuthType: boolean,
-): string[] {
+function credentials(ctx: CompileContext, namespace: string, spec: AuthSpec, field: string, allowBasicAuthType: boolean): string[] {
   const secretField = `${field}.secret`
   if (!spec.secret) throw new FieldError(secretField, 'no secret given: the credentials live in a Secret')
   const secret = requireSecret(ctx, namespace, spec.secret, secretField)
@@ -53,28 +48,25 @@ function credentials(
     const user = data.get('username')
     const password = data.get('password')
     if (user === undefined || password === undefined) {
-      throw new FieldError(secretField, `secret ${namespace}/${spec.secret} of type ${BASIC_AUTH_SECRET_TYPE} ` +
-        'needs both a username and a password key')
+      throw new FieldError(secretField, `secret ${namespace}/${spec.secret} of type ${BASIC_AUTH_SECRET_TYPE} ` + 'needs both a username and a password key')
     }
     const hash = createHash('sha1').update(password).digest('base64')
     return [`${user}:{SHA}${hash}`]
   }
   if (data.size !== 1) {
-    throw new FieldError(secretField, `secret ${namespace}/${spec.secret} must hold exactly one key ` +
-      `(the users file), found ${data.size}`)
+    throw new FieldError(secretField, `secret ${namespace}/${spec.secret} must hold exactly one key ` + `(the users file), found ${data.size}`)
   }
-  const users = [...data.values()][0]!.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l !== '')
+  const users = [...data.values()][0]!
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter((l) => l !== '')
   if (users.length === 0) {
     throw new FieldError(secretField, `secret ${namespace}/${spec.secret} holds no credentials`)
   }
   return users
 }
 
-export function forwardAuth(
-  ctx: CompileContext,
-  namespace: string,
-  spec: NonNullable<MiddlewareSpec['forwardAuth']>,
-): ForwardAuth {
+export function forwardAuth(ctx: CompileContext, namespace: string, spec: NonNullable<MiddlewareSpec['forwardAuth']>): ForwardAuth {
   if (!spec.address) throw new FieldError('spec.forwardAuth.address', 'no address given for the authentication server')
   const out: ForwardAuth = { address: spec.address }
   if (spec.tls !== undefined && spec.tls !== null) {

@@ -1,6 +1,7 @@
 /**
  * The `errors` middleware: its page service is a service reference resolved in the
- * Middleware's namespace (DIGEST-provider §7). A Kubernetes Service gets its own load balancer,
+ * Middleware's namespace (pkg/provider/kubernetes/crd/kubernetes.go's
+ * createErrorPageMiddleware). A Kubernetes Service gets its own load balancer,
  * stored as `<middlewareId>-errorpage-service`; a TraefikService is referenced by name.
  *
  * @module
@@ -17,13 +18,7 @@ export function errorPageServiceName(middlewareId: string): string {
 }
 
 /** Stores the page's load balancer in `http.services` when it has one; throws on any service error. */
-export function errorPage(
-  ctx: CompileContext,
-  namespace: string,
-  middlewareId: string,
-  spec: NonNullable<MiddlewareSpec['errors']>,
-  warn: Warn,
-): ErrorPage {
+export function errorPage(ctx: CompileContext, namespace: string, middlewareId: string, spec: NonNullable<MiddlewareSpec['errors']>, warn: Warn): ErrorPage {
   const named = nameAndService(ctx, namespace, spec.service ?? {}, 'spec.errors.service', warn)
   let service = named.name
   if (named.service !== undefined) {

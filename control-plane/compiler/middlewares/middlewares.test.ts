@@ -3,13 +3,8 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { canonical } from '../../../test/conformance/provider-compare.ts'
 import { loadCRDSchemas } from '../validate/load-crds.ts'
-import {
-  compileCase,
-  compileYAML,
-  CRD_FIXTURES,
-  providerCases,
-  SHARED_DIR,
-} from '../tls/fixture-pipeline.ts'
+import { compileCase, compileYAML, providerCases } from '../../../test/support/provider-fixtures.ts'
+import { CRD_FIXTURES_DIR, conformanceCases } from '../../../test/support/traefik-data.ts'
 
 const b64 = (s: string) => Buffer.from(s).toString('base64')
 
@@ -25,7 +20,9 @@ apiVersion: v1
 kind: Secret
 metadata: { name: ${name}, namespace: apps }
 ${type ? `type: ${type}` : ''}
-data: { ${Object.entries(data).map(([k, v]) => `${k}: "${b64(v)}"`).join(', ')} }
+data: { ${Object.entries(data)
+  .map(([k, v]) => `${k}: "${b64(v)}"`)
+  .join(', ')} }
 ---`
 
 function only(yaml: string, options = {}) {
@@ -38,8 +35,7 @@ describe('provider-cases.json: http.middlewares and error page services', () => 
     it(title, async () => {
       const { config } = await compileCase(c)
       expect(canonical(config.http!.middlewares)).toEqual(canonical(c.expected.http?.middlewares ?? {}))
-      const pages = (services: Record<string, unknown> = {}) =>
-        Object.fromEntries(Object.entries(services).filter(([k]) => k.endsWith('-errorpage-service')))
+      const pages = (services: Record<string, unknown> = {}) => Object.fromEntries(Object.entries(services).filter(([k]) => k.endsWith('-errorpage-service')))
       expect(canonical(pages(config.http!.services))).toEqual(canonical(pages(c.expected.http?.services)))
     })
   }
@@ -47,16 +43,32 @@ describe('provider-cases.json: http.middlewares and error page services', () => 
 
 describe('every Middleware type of the CRD', () => {
   const minimal: Record<string, unknown> = {
-    addPrefix: { prefix: '/a' }, basicAuth: { secret: 'users' }, buffering: { maxRequestBodyBytes: 1 },
-    chain: { middlewares: [{ name: 'x' }] }, circuitBreaker: { expression: 'ResponseCodeRatio(500, 600, 0, 600) > 0.5' },
-    compress: {}, contentType: { autoDetect: true }, digestAuth: { secret: 'users' },
-    encodedCharacters: { allowEncodedSlash: true }, errors: { service: { name: 'p', kind: 'TraefikService' } },
-    forwardAuth: { address: 'http://auth' }, grpcWeb: { allowOrigins: ['*'] }, headers: { frameDeny: true },
-    inFlightReq: { amount: 1 }, ipAllowList: { sourceRange: ['::1/128'] }, ipWhiteList: { sourceRange: ['::1/128'] },
-    passTLSClientCert: { pem: true }, plugin: { p: { k: 'v' } }, rateLimit: { average: 1 },
-    redirectRegex: { regex: '^http://(.*)', replacement: 'https://$1' }, redirectScheme: { scheme: 'https' },
-    replacePath: { path: '/x' }, replacePathRegex: { regex: '^/a/(.*)', replacement: '/b/$1' },
-    retry: { attempts: 1 }, stripPrefix: { prefixes: ['/a'] }, stripPrefixRegex: { regex: ['/a[0-9]'] },
+    addPrefix: { prefix: '/a' },
+    basicAuth: { secret: 'users' },
+    buffering: { maxRequestBodyBytes: 1 },
+    chain: { middlewares: [{ name: 'x' }] },
+    circuitBreaker: { expression: 'ResponseCodeRatio(500, 600, 0, 600) > 0.5' },
+    compress: {},
+    contentType: { autoDetect: true },
+    digestAuth: { secret: 'users' },
+    encodedCharacters: { allowEncodedSlash: true },
+    errors: { service: { name: 'p', kind: 'TraefikService' } },
+    forwardAuth: { address: 'http://auth' },
+    grpcWeb: { allowOrigins: ['*'] },
+    headers: { frameDeny: true },
+    inFlightReq: { amount: 1 },
+    ipAllowList: { sourceRange: ['::1/128'] },
+    ipWhiteList: { sourceRange: ['::1/128'] },
+    passTLSClientCert: { pem: true },
+    plugin: { p: { k: 'v' } },
+    rateLimit: { average: 1 },
+    redirectRegex: { regex: '^http://(.*)', replacement: 'https://$1' },
+    redirectScheme: { scheme: 'https' },
+    replacePath: { path: '/x' },
+    replacePathRegex: { regex: '^/a/(.*)', replacement: '/b/$1' },
+    retry: { attempts: 1 },
+    stripPrefix: { prefixes: ['/a'] },
+    stripPrefixRegex: { regex: ['/a[0-9]'] },
   }
   const schema = loadCRDSchemas().get('traefik.io/v1alpha1/Middleware')!.schema
   for (const type of Object.keys(schema.properties!.spec!.properties!)) {
@@ -71,8 +83,7 @@ describe('every Middleware type of the CRD', () => {
 })
 
 describe('basicAuth and digestAuth', () => {
-  const unit = JSON.parse(readFileSync(join(SHARED_DIR, 'conformance/provider-unit-cases.json'), 'utf8'))
-    .createBasicAuthCredentials as {
+  const unit = conformanceCases<Record<string, unknown>>('provider-unit-cases.json').createBasicAuthCredentials as {
     fixture: string
     watchedNamespaces: string[]
     cases: Array<Record<string, unknown> & { secret: string }>
@@ -80,7 +91,7 @@ describe('basicAuth and digestAuth', () => {
 
   for (const c of unit.cases) {
     it(`TestCreateBasicAuthCredentials: ${c.secret} (${c.note})`, () => {
-      const fixture = readFileSync(join(CRD_FIXTURES, unit.fixture), 'utf8')
+      const fixture = readFileSync(join(CRD_FIXTURES_DIR, unit.fixture), 'utf8')
       const yaml = `${fixture}\n---${mw(`{ basicAuth: { secret: ${c.secret} } }`, 'auth', 'default')}`
       const { config } = compileYAML(yaml, { namespaces: unit.watchedNamespaces })
       const users = config.http!.middlewares!['default-auth']!.basicAuth!.users!
@@ -152,8 +163,11 @@ ${mw('{ inFlightReq: { amount: 3, sourceCriterion: { ipStrategy: { depth: 2 }, r
 ${mw('{ rateLimit: { average: 1, redis: { db: 2 } } }', 'a')}
 ${mw('{ rateLimit: { average: 1, redis: { secret: creds } } }', 'b')}`)
     expect(middlewares['apps-a']!.rateLimit!.redis).toEqual({
-      endpoints: ['localhost:6379'], db: 2,
-      readTimeout: '3000000000ns', writeTimeout: '3000000000ns', dialTimeout: '5000000000ns',
+      endpoints: ['localhost:6379'],
+      db: 2,
+      readTimeout: '3000000000ns',
+      writeTimeout: '3000000000ns',
+      dialTimeout: '5000000000ns',
     })
     expect(middlewares['apps-b']).toBeUndefined()
     expect(diagnostics.map((d) => d.field)).toEqual(['spec.rateLimit.redis.secret'])
@@ -170,10 +184,15 @@ ${mw('{ buffering: { maxRequestBodyBytes: 1000 } }', 'b')}`)
     expect(middlewares).toEqual({
       'apps-r': { retry: { attempts: 3, maxRequestBodyBytes: 2097152 } },
       'apps-r2': { retry: { attempts: 2, initialInterval: '100000000ns', timeout: '5000000000ns', maxRequestBodyBytes: 0 } },
-      'apps-cb': { circuitBreaker: {
-        expression: 'NetworkErrorRatio() > 0.3', checkPeriod: '100000000ns', fallbackDuration: '10000000000ns',
-        recoveryDuration: '10000000000ns', responseCode: 503,
-      } },
+      'apps-cb': {
+        circuitBreaker: {
+          expression: 'NetworkErrorRatio() > 0.3',
+          checkPeriod: '100000000ns',
+          fallbackDuration: '10000000000ns',
+          recoveryDuration: '10000000000ns',
+          responseCode: 503,
+        },
+      },
       'apps-c': { compress: { minResponseBodyBytes: 512, encodings: ['gzip', 'br', 'zstd'] } },
       'apps-b': { buffering: { maxRequestBodyBytes: 1000 } },
     })
@@ -183,9 +202,15 @@ ${mw('{ buffering: { maxRequestBodyBytes: 1000 } }', 'b')}`)
     const { middlewares, diagnostics } = only(`${mw('{ retry: { attempts: 2, initialInterval: fast } }', 'bad')}
 ${mw('{ addPrefix: { prefix: /api } }', 'good')}`)
     expect(middlewares).toEqual({ 'apps-good': { addPrefix: { prefix: '/api' } } })
-    expect(diagnostics).toEqual([expect.objectContaining({
-      kind: 'Middleware', namespace: 'apps', name: 'bad', field: 'spec.retry.initialInterval', severity: 'error',
-    })])
+    expect(diagnostics).toEqual([
+      expect.objectContaining({
+        kind: 'Middleware',
+        namespace: 'apps',
+        name: 'bad',
+        field: 'spec.retry.initialInterval',
+        severity: 'error',
+      }),
+    ])
   })
 })
 

@@ -1,6 +1,7 @@
 /**
  * Middleware objects to `http.middlewares` (Traefik's middleware loop in
- * `loadConfigurationFromCRD`, DIGEST-provider §7). Each Middleware is its own unit of failure:
+ * `loadConfigurationFromCRD`,
+ * pkg/provider/kubernetes/crd/kubernetes.go). Each Middleware is its own unit of failure:
  * one that cannot be built is skipped with a diagnostic, and routers keep referring to it (as in
  * Traefik, existence is never checked). Every field set in the spec is emitted, so a spec with
  * several types gives a middleware with several types, as Traefik's provider does.
@@ -30,9 +31,21 @@ export const DEFAULT_COMPRESS_ENCODINGS: readonly string[] = ['gzip', 'br', 'zst
 
 /** Types whose dynamic configuration is embedded in the CRD as it is. */
 const COPIED = [
-  'addPrefix', 'stripPrefix', 'stripPrefixRegex', 'replacePath', 'replacePathRegex', 'ipWhiteList',
-  'ipAllowList', 'headers', 'redirectRegex', 'redirectScheme', 'passTLSClientCert', 'contentType',
-  'grpcWeb', 'encodedCharacters', 'buffering',
+  'addPrefix',
+  'stripPrefix',
+  'stripPrefixRegex',
+  'replacePath',
+  'replacePathRegex',
+  'ipWhiteList',
+  'ipAllowList',
+  'headers',
+  'redirectRegex',
+  'redirectScheme',
+  'passTLSClientCert',
+  'contentType',
+  'grpcWeb',
+  'encodedCharacters',
+  'buffering',
 ] as const
 
 export function middlewareID(namespace: string, name: string): string {
@@ -66,7 +79,8 @@ function buildMiddleware(ctx: CompileContext, obj: MiddlewareObject, id: string,
   if (set('chain')) {
     out.chain = {
       middlewares: (spec.chain!.middlewares ?? []).map((m, i) =>
-        resolveReference(ctx.options, namespace, m ?? {}, fieldPath('spec.chain.middlewares', i), warn)),
+        resolveReference(ctx.options, namespace, m ?? {}, fieldPath('spec.chain.middlewares', i), warn),
+      ),
     }
   }
   if (set('errors')) out.errors = errorPage(ctx, namespace, id, spec.errors!, warn)
@@ -85,8 +99,10 @@ function buildMiddleware(ctx: CompileContext, obj: MiddlewareObject, id: string,
   if (set('compress')) out.compress = compress(spec.compress!)
   if (set('plugin')) {
     out.plugin = plugins(ctx, namespace, spec.plugin!)
-    warn('spec.plugin', 'plugin middlewares are not supported by this proxy: the configuration is ' +
-      'emitted as Traefik would, but the edge has no plugin to run')
+    warn(
+      'spec.plugin',
+      'plugin middlewares are not supported by this proxy: the configuration is ' + 'emitted as Traefik would, but the edge has no plugin to run',
+    )
   }
   return out
 }

@@ -1,7 +1,8 @@
 /**
  * Plugin middlewares: their free-form configuration is copied, and every string of the form
  * `urn:k8s:secret:<secretName>:<key>` (at any depth, in maps and arrays) is replaced by that
- * Secret value from the Middleware's namespace (DIGEST-provider §7).
+ * Secret value from the Middleware's namespace (pkg/provider/kubernetes/crd/kubernetes.go's
+ * createPluginMiddleware).
  *
  * @module
  */
@@ -13,11 +14,7 @@ import { requireSecret, secretData } from '../tls/secret-material.ts'
 
 const SECRET_URN_PREFIX = 'urn:k8s:secret:'
 
-export function plugins(
-  ctx: CompileContext,
-  namespace: string,
-  spec: Record<string, unknown>,
-): Record<string, PluginConf> {
+export function plugins(ctx: CompileContext, namespace: string, spec: Record<string, unknown>): Record<string, PluginConf> {
   const out: Record<string, PluginConf> = {}
   for (const [name, conf] of Object.entries(spec)) {
     const field = fieldPath('spec.plugin', name)

@@ -1,7 +1,7 @@
 /**
  * The `rateLimit` middleware with Traefik's defaults, and its optional Redis store whose
  * credentials and TLS material come from Secrets in the Middleware's namespace
- * (DIGEST-provider §7).
+ * (pkg/provider/kubernetes/crd/kubernetes.go's createRateLimitMiddleware).
  *
  * @module
  */
@@ -33,17 +33,14 @@ export function rateLimit(ctx: CompileContext, namespace: string, spec: RateLimi
 function redis(ctx: CompileContext, namespace: string, spec: RedisSpec): Redis {
   const field = 'spec.rateLimit.redis'
   const out: Redis = {}
-  out.endpoints = Array.isArray(spec.endpoints) && spec.endpoints.length > 0
-    ? [...spec.endpoints]
-    : ['localhost:6379']
+  out.endpoints = Array.isArray(spec.endpoints) && spec.endpoints.length > 0 ? [...spec.endpoints] : ['localhost:6379']
   if (spec.tls !== undefined && spec.tls !== null) out.tls = clientTLS(ctx, namespace, spec.tls, `${field}.tls`)
   if (spec.secret) {
     const data = secretData(requireSecret(ctx, namespace, spec.secret, `${field}.secret`))
     const username = data.get('username')
     const password = data.get('password')
     if (username === undefined || password === undefined) {
-      throw new FieldError(`${field}.secret`, `secret ${namespace}/${spec.secret} needs both a username ` +
-        'and a password key')
+      throw new FieldError(`${field}.secret`, `secret ${namespace}/${spec.secret} needs both a username ` + 'and a password key')
     }
     out.username = username
     out.password = password

@@ -1,6 +1,7 @@
 /**
  * `retry` and `circuitBreaker`: durations given as IntOrString, and Traefik's provider
- * defaults (DIGEST-provider §7 and §12).
+ * defaults (pkg/provider/kubernetes/crd/kubernetes.go's createRetryMiddleware
+ * and createCircuitBreakerMiddleware).
  *
  * @module
  */
@@ -20,9 +21,7 @@ export function retry(spec: NonNullable<MiddlewareSpec['retry']>): Retry {
   if (initial !== 0) out.initialInterval = formatDuration(initial)
   const timeout = durationOr(spec.timeout, 'spec.retry.timeout', 0)
   if (timeout !== 0) out.timeout = formatDuration(timeout)
-  out.maxRequestBodyBytes = typeof spec.maxRequestBodyBytes === 'number'
-    ? spec.maxRequestBodyBytes
-    : DEFAULT_RETRY_MAX_REQUEST_BODY_BYTES
+  out.maxRequestBodyBytes = typeof spec.maxRequestBodyBytes === 'number' ? spec.maxRequestBodyBytes : DEFAULT_RETRY_MAX_REQUEST_BODY_BYTES
   if (Array.isArray(spec.status) && spec.status.length > 0) out.status = [...spec.status]
   if (spec.disableRetryOnNetworkError === true) out.disableRetryOnNetworkError = true
   if (spec.retryNonIdempotentMethod === true) out.retryNonIdempotentMethod = true

@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  kubeServiceKey,
-  makeID,
-  matchHash,
-  normalize,
-  routerKey,
-  splitProvider,
-  traefikServiceKey,
-} from './naming.ts'
+import { kubeServiceKey, makeID, matchHash, normalize, routerKey, splitProvider, traefikServiceKey } from './naming.ts'
 
 describe('normalize', () => {
   it.each([
@@ -36,9 +28,7 @@ describe('router keys', () => {
     expect(matchHash('Host(`foo.com`) && PathPrefix(`/bar`)')).toBe('6b204d94623b3df4370c')
   })
   it('builds the documented example', () => {
-    expect(routerKey('default', 'test.route', 'Host(`foo.com`) && PathPrefix(`/bar`)')).toBe(
-      'default-test-route-6b204d94623b3df4370c',
-    )
+    expect(routerKey('default', 'test.route', 'Host(`foo.com`) && PathPrefix(`/bar`)')).toBe('default-test-route-6b204d94623b3df4370c')
   })
   it('depends on the match only', () => {
     expect(routerKey('a', 'b', 'x')).not.toBe(routerKey('a', 'b', 'y'))

@@ -1,5 +1,6 @@
 /**
- * Names Traefik's CRD provider gives to routers, services and other objects (DIGEST-provider §1).
+ * Names Traefik's CRD provider gives to routers, services and other objects (pkg/provider/kubernetes/crd/kubernetes.go's
+ * makeID, pkg/provider/kubernetes/crd/kubernetes_http.go).
  * They must match Traefik's byte for byte: users and dashboards refer to them.
  *
  * @module

@@ -49,5 +49,8 @@ export function providerOptionsFromFlags(values: FlagValues): ProviderOptions {
 /** A comma-separated list; an empty value is an empty list (`--cross-provider-namespaces=`). */
 function list(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined
-  return value.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
 }

@@ -1,5 +1,6 @@
 /**
- * How references between objects resolve to names (DIGEST-provider §1 and §6): middlewares,
+ * How references between objects resolve to names (Traefik's makeID and
+ * isNamespaceAllowed, pkg/provider/kubernetes/crd/kubernetes.go): middlewares,
  * TLS options, servers transports. Existence is never checked, as in Traefik: a dangling name
  * is emitted unchanged and fails later at runtime.
  *
@@ -22,35 +23,19 @@ export interface ObjectReference {
 export type WarnFn = (field: string, message: string) => void
 
 /** `allowCrossNamespace || parentNs == ns` */
-export function isNamespaceAllowed(
-  options: Pick<ProviderOptions, 'allowCrossNamespace'>,
-  parentNamespace: string,
-  namespace: string,
-): boolean {
+export function isNamespaceAllowed(options: Pick<ProviderOptions, 'allowCrossNamespace'>, parentNamespace: string, namespace: string): boolean {
   return options.allowCrossNamespace || parentNamespace === namespace
 }
 
 /** null allows every namespace, [] none, otherwise exactly the listed ones. */
-export function isCrossProviderNamespaceAllowed(
-  allowList: readonly string[] | null,
-  namespace: string,
-): boolean {
+export function isCrossProviderNamespaceAllowed(allowList: readonly string[] | null, namespace: string): boolean {
   return allowList === null || allowList.includes(namespace)
 }
 
 /** Throws unless the holder's namespace may use a `name@provider` reference. */
-export function checkCrossProvider(
-  options: RefOptions,
-  holderNamespace: string,
-  name: string,
-  field: string,
-): void {
+export function checkCrossProvider(options: RefOptions, holderNamespace: string, name: string, field: string): void {
   if (!isCrossProviderNamespaceAllowed(options.crossProviderNamespaces, holderNamespace)) {
-    throw new FieldError(
-      field,
-      `cross-provider reference "${name}" is not allowed from namespace "${holderNamespace}" ` +
-        `(not in crossProviderNamespaces)`,
-    )
+    throw new FieldError(field, `cross-provider reference "${name}" is not allowed from namespace "${holderNamespace}" ` + `(not in crossProviderNamespaces)`)
   }
 }
 
@@ -58,29 +43,16 @@ export function checkCrossProvider(
  * Resolves a Middleware or TLSOption reference held by an object in `parentNamespace`.
  * `field` is the path of the reference object (its `.name`/`.namespace` are reported below it).
  */
-export function resolveReference(
-  options: RefOptions,
-  parentNamespace: string,
-  ref: ObjectReference,
-  field: string,
-  warn?: WarnFn,
-): string {
+export function resolveReference(options: RefOptions, parentNamespace: string, ref: ObjectReference, field: string, warn?: WarnFn): string {
   const name = ref.name ?? ''
   const namespace = ref.namespace ?? ''
   if (name.includes('@')) {
     if (!options.allowCrossNamespace && name.endsWith(`@${PROVIDER_NAME}`)) {
-      throw new FieldError(
-        fieldPath(field, 'name'),
-        `reference "${name}" to another namespace's object is not allowed ` +
-          `(allowCrossNamespace is false)`,
-      )
+      throw new FieldError(fieldPath(field, 'name'), `reference "${name}" to another namespace's object is not allowed ` + `(allowCrossNamespace is false)`)
     }
     checkCrossProvider(options, parentNamespace, name, fieldPath(field, 'name'))
     if (namespace !== '') {
-      warn?.(
-        fieldPath(field, 'namespace'),
-        `namespace "${namespace}" is ignored for the cross-provider reference "${name}"`,
-      )
+      warn?.(fieldPath(field, 'namespace'), `namespace "${namespace}" is ignored for the cross-provider reference "${name}"`)
     }
     return name
   }
@@ -88,8 +60,7 @@ export function resolveReference(
   if (!isNamespaceAllowed(options, parentNamespace, ns)) {
     throw new FieldError(
       fieldPath(field, 'namespace'),
-      `reference to namespace "${ns}" from namespace "${parentNamespace}" is not allowed ` +
-        `(allowCrossNamespace is false)`,
+      `reference to namespace "${ns}" from namespace "${parentNamespace}" is not allowed ` + `(allowCrossNamespace is false)`,
     )
   }
   return normalize(`${ns}-${name}`)
@@ -99,20 +70,11 @@ export function resolveReference(
  * Resolves a service's `serversTransport` name. It has no namespace field: without `@` the
  * service's namespace is prefixed even when the name already looks qualified.
  */
-export function resolveServersTransport(
-  options: RefOptions,
-  serviceNamespace: string,
-  name: string,
-  field: string,
-): string {
+export function resolveServersTransport(options: RefOptions, serviceNamespace: string, name: string, field: string): string {
   if (name === '') return ''
   if (name.includes('@')) {
     if (!options.allowCrossNamespace && name.endsWith(`@${PROVIDER_NAME}`)) {
-      throw new FieldError(
-        field,
-        `serversTransport "${name}" in another namespace is not allowed ` +
-          `(allowCrossNamespace is false)`,
-      )
+      throw new FieldError(field, `serversTransport "${name}" in another namespace is not allowed ` + `(allowCrossNamespace is false)`)
     }
     checkCrossProvider(options, serviceNamespace, name, field)
     return name

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { canonical } from '../../../test/conformance/provider-compare.ts'
-import { compileCase, compileYAML, providerCases } from '../tls/fixture-pipeline.ts'
+import { compileCase, compileYAML, providerCases } from '../../../test/support/provider-fixtures.ts'
 
 const transport = (spec: string) => `
 apiVersion: traefik.io/v1alpha1
@@ -32,8 +32,10 @@ describe('ServersTransport', () => {
     expect(config.http!.serversTransports).toEqual({
       'apps-st': {
         forwardingTimeouts: {
-          dialTimeout: '30000000000ns', responseHeaderTimeout: '2000000000ns',
-          idleConnTimeout: '90000000000ns', pingTimeout: '15000000000ns',
+          dialTimeout: '30000000000ns',
+          responseHeaderTimeout: '2000000000ns',
+          idleConnTimeout: '90000000000ns',
+          pingTimeout: '15000000000ns',
         },
       },
     })
@@ -42,10 +44,14 @@ describe('ServersTransport', () => {
   it('drops the whole cipher list when one name is unknown', () => {
     const { config, diagnostics } = compileYAML(transport('{ cipherSuites: [TLS_AES_128_GCM_SHA256, TLS_MADE_UP] }'))
     expect(config.http!.serversTransports!['apps-st']!.cipherSuites).toBeUndefined()
-    expect(diagnostics).toEqual([expect.objectContaining({
-      kind: 'ServersTransport', field: 'spec.cipherSuites', severity: 'warning',
-      message: 'unknown cipher suite TLS_MADE_UP: the whole list is ignored',
-    })])
+    expect(diagnostics).toEqual([
+      expect.objectContaining({
+        kind: 'ServersTransport',
+        field: 'spec.cipherSuites',
+        severity: 'warning',
+        message: 'unknown cipher suite TLS_MADE_UP: the whole list is ignored',
+      }),
+    ])
   })
 
   it('ignores unknown versions and falls back to TLS 1.2 when the range is empty', () => {
@@ -61,10 +67,13 @@ describe('ServersTransport', () => {
   it('skips the transport when a timeout does not parse', () => {
     const { config, diagnostics } = compileYAML(transport('{ forwardingTimeouts: { dialTimeout: soon } }'))
     expect(config.http!.serversTransports).toEqual({})
-    expect(diagnostics).toEqual([expect.objectContaining({
-      field: 'spec.forwardingTimeouts.dialTimeout', severity: 'error',
-      message: expect.stringMatching(/^invalid duration: .*"soon".*; ServersTransport skipped$/),
-    })])
+    expect(diagnostics).toEqual([
+      expect.objectContaining({
+        field: 'spec.forwardingTimeouts.dialTimeout',
+        severity: 'error',
+        message: expect.stringMatching(/^invalid duration: .*"soon".*; ServersTransport skipped$/),
+      }),
+    ])
   })
 
   it('reads CAs from ConfigMaps without the single-key fallback of Secrets', () => {

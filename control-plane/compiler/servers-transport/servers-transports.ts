@@ -1,5 +1,6 @@
 /**
- * ServersTransport objects to `http.serversTransports` (DIGEST-provider §11): how the proxy
+ * ServersTransport objects to `http.serversTransports` (pkg/provider/kubernetes/crd/kubernetes.go's
+ * loadConfigurationFromCRD): how the proxy
  * talks to upstream servers (TLS verification, client certificates, timeouts).
  *
  * Material that cannot be loaded (a CA, a client certificate) is skipped piece by piece and the
@@ -10,22 +11,14 @@
  */
 
 import { formatDuration } from '../../../shared/dynamic/duration.ts'
-import type {
-  CertificateFiles,
-  ForwardingTimeouts,
-  ServersTransport,
-} from '../../../shared/dynamic/types.ts'
+import type { CertificateFiles, ForwardingTimeouts, ServersTransport } from '../../../shared/dynamic/types.ts'
 import type { CompileContext } from '../context.ts'
 import type { ServersTransportSpec, ServersTransport as ServersTransportObject } from '../crd/types.ts'
 import { FieldError, fieldPath, type ObjectRef } from '../diagnostics/diagnostics.ts'
 import { makeID, normalize } from '../naming/naming.ts'
 import { durationOr } from '../middlewares/values.ts'
 import { nameOf, namespaceOf } from '../snapshot/snapshot.ts'
-import {
-  loadCAConfigMap,
-  loadCASecret,
-  loadCertificateSecret,
-} from '../tls/secret-material.ts'
+import { loadCAConfigMap, loadCASecret, loadCertificateSecret } from '../tls/secret-material.ts'
 import { KNOWN_CIPHER_SUITES, TLS_VERSIONS } from '../tls/tls-names.ts'
 
 const TIMEOUT_DEFAULTS_NS: Record<keyof ForwardingTimeouts, number> = {
@@ -50,11 +43,7 @@ export function buildServersTransports(ctx: CompileContext): void {
   }
 }
 
-function buildServersTransport(
-  ctx: CompileContext,
-  obj: ServersTransportObject,
-  ref: ObjectRef,
-): ServersTransport {
+function buildServersTransport(ctx: CompileContext, obj: ServersTransportObject, ref: ObjectRef): ServersTransport {
   const spec = obj.spec ?? {}
   const namespace = namespaceOf(obj)
   const warn: Warn = (field, message) => ctx.diagnostics.warn(ref, field, message)
@@ -125,10 +114,7 @@ function forwardingTimeouts(spec: ServersTransportSpec['forwardingTimeouts']): F
 }
 
 /** Cipher suites and versions as Traefik's provider filters them. */
-function tlsParameters(
-  spec: ServersTransportSpec,
-  warn: Warn,
-): Pick<ServersTransport, 'cipherSuites' | 'minVersion' | 'maxVersion'> {
+function tlsParameters(spec: ServersTransportSpec, warn: Warn): Pick<ServersTransport, 'cipherSuites' | 'minVersion' | 'maxVersion'> {
   const out: Pick<ServersTransport, 'cipherSuites' | 'minVersion' | 'maxVersion'> = {}
   const suites = spec.cipherSuites ?? []
   if (suites.length > 0) {
@@ -145,8 +131,7 @@ function tlsParameters(
   let min = version('minVersion')
   let max = version('maxVersion')
   if (min !== '' && max !== '' && TLS_VERSIONS.indexOf(min) >= TLS_VERSIONS.indexOf(max)) {
-    warn('spec.minVersion', `minVersion ${min} is not below maxVersion ${max}: ` +
-      'using minVersion VersionTLS12 and no maxVersion')
+    warn('spec.minVersion', `minVersion ${min} is not below maxVersion ${max}: ` + 'using minVersion VersionTLS12 and no maxVersion')
     min = 'VersionTLS12'
     max = ''
   }

@@ -1,30 +1,19 @@
 /**
  * A service reference (`LoadBalancerSpec`) to its dynamic service: a servers load balancer for
  * a Kubernetes Service, or just a name for a TraefikService (Traefik's `nameAndService` and
- * `buildServersLB`, DIGEST-provider §4).
+ * `buildServersLB`,
+ * pkg/provider/kubernetes/crd/kubernetes_http.go).
  *
  * @module
  */
 
 import { formatDuration, parseDurationValue } from '../../../shared/dynamic/duration.ts'
-import type {
-  Cookie,
-  PassiveServerHealthCheck,
-  ServerHealthCheck,
-  Service,
-  ServersLoadBalancer,
-  Sticky,
-} from '../../../shared/dynamic/types.ts'
+import type { Cookie, PassiveServerHealthCheck, ServerHealthCheck, Service, ServersLoadBalancer, Sticky } from '../../../shared/dynamic/types.ts'
 import type { CompileContext } from '../context.ts'
 import type { IntOrString, LoadBalancerSpec } from '../crd/types.ts'
 import { FieldError, fieldPath } from '../diagnostics/diagnostics.ts'
 import { kubeServiceKey, traefikServiceKey } from '../naming/naming.ts'
-import {
-  checkCrossProvider,
-  isNamespaceAllowed,
-  resolveReference,
-  resolveServersTransport,
-} from '../references/references.ts'
+import { checkCrossProvider, isNamespaceAllowed, resolveReference, resolveServersTransport } from '../references/references.ts'
 import { loadServers, type Warn } from './servers.ts'
 
 const STRATEGIES = new Set(['wrr', 'p2c', 'hrw', 'leasttime'])
@@ -42,22 +31,17 @@ export interface NamedService {
  * Resolves a service reference held by an object in `parentNamespace`. Does not store
  * anything: the caller decides where the load balancer goes. Throws FieldError.
  */
-export function nameAndService(
-  ctx: CompileContext,
-  parentNamespace: string,
-  spec: LoadBalancerSpec,
-  field: string,
-  warn: Warn = () => {},
-): NamedService {
+export function nameAndService(ctx: CompileContext, parentNamespace: string, spec: LoadBalancerSpec, field: string, warn: Warn = () => {}): NamedService {
   const name = spec.name ?? ''
   const namespace = spec.namespace || parentNamespace
   if (name.includes('@')) {
     // Qualified names skip the namespace check; only the holder's cross-provider right counts.
     checkCrossProvider(ctx.options, parentNamespace, name, fieldPath(field, 'name'))
   } else if (!isNamespaceAllowed(ctx.options, parentNamespace, namespace)) {
-    throw new FieldError(fieldPath(field, 'namespace'),
-      `service ${namespace}/${name} is not in the parent resource namespace ${parentNamespace} ` +
-        `(allowCrossNamespace is false)`)
+    throw new FieldError(
+      fieldPath(field, 'namespace'),
+      `service ${namespace}/${name} is not in the parent resource namespace ${parentNamespace} ` + `(allowCrossNamespace is false)`,
+    )
   }
   const kind = spec.kind ?? ''
   if (kind === '' || kind === 'Service') {
@@ -66,8 +50,7 @@ export function nameAndService(
   }
   if (kind === 'TraefikService') {
     if (name.includes('@') && spec.namespace) {
-      warn(fieldPath(field, 'namespace'),
-        `namespace "${spec.namespace}" is ignored for the cross-provider reference "${name}"`)
+      warn(fieldPath(field, 'namespace'), `namespace "${spec.namespace}" is ignored for the cross-provider reference "${name}"`)
     }
     // A `x@kubernetescrd` name keeps the literal (often empty) namespace, as Traefik does.
     return { name: traefikServiceKey(name.includes('@') ? (spec.namespace ?? '') : namespace, name) }
@@ -76,13 +59,7 @@ export function nameAndService(
 }
 
 /** The servers load balancer of a Kubernetes Service reference in `namespace`. */
-export function buildServersLB(
-  ctx: CompileContext,
-  namespace: string,
-  spec: LoadBalancerSpec,
-  field: string,
-  warn: Warn = () => {},
-): Service {
+export function buildServersLB(ctx: CompileContext, namespace: string, spec: LoadBalancerSpec, field: string, warn: Warn = () => {}): Service {
   let strategy = 'wrr'
   const wanted = spec.strategy ?? ''
   if (STRATEGIES.has(wanted)) {
@@ -90,24 +67,20 @@ export function buildServersLB(
   } else if (wanted === 'RoundRobin') {
     warn(fieldPath(field, 'strategy'), 'strategy RoundRobin is deprecated; use wrr')
   } else if (wanted !== '') {
-    throw new FieldError(fieldPath(field, 'strategy'),
-      `load balancing strategy "${wanted}" is not supported (wrr, p2c, hrw or leasttime)`)
+    throw new FieldError(fieldPath(field, 'strategy'), `load balancing strategy "${wanted}" is not supported (wrr, p2c, hrw or leasttime)`)
   }
 
   const servers = loadServers(ctx, namespace, spec, field, warn)
   if (servers.length === 0 && !ctx.options.allowEmptyServices) {
-    throw new FieldError(fieldPath(field, 'name'),
-      `no servers found for service ${namespace}/${spec.name ?? ''} (allowEmptyServices is false)`)
+    throw new FieldError(fieldPath(field, 'name'), `no servers found for service ${namespace}/${spec.name ?? ''} (allowEmptyServices is false)`)
   }
 
   let flushInterval = DEFAULT_FLUSH_INTERVAL_NS
   const flush = spec.responseForwarding?.flushInterval
   if (flush !== undefined && flush !== '') {
-    flushInterval = duration(flush, fieldPath(field, 'responseForwarding', 'flushInterval'),
-      'unable to parse flushInterval')
+    flushInterval = duration(flush, fieldPath(field, 'responseForwarding', 'flushInterval'), 'unable to parse flushInterval')
   }
-  const transport = resolveServersTransport(ctx.options, namespace, spec.serversTransport ?? '',
-    fieldPath(field, 'serversTransport'))
+  const transport = resolveServersTransport(ctx.options, namespace, spec.serversTransport ?? '', fieldPath(field, 'serversTransport'))
 
   // Keys in Traefik's JSON order, for output that reads like Traefik's.
   const lb = {} as ServersLoadBalancer
@@ -128,8 +101,7 @@ export function buildServersLB(
   const service: Service = { loadBalancer: lb }
   const middlewares = spec.middlewares ?? []
   if (middlewares.length > 0) {
-    service.middlewares = middlewares.map((ref, i) =>
-      resolveReference(ctx.options, namespace, ref ?? {}, fieldPath(field, 'middlewares', i), warn))
+    service.middlewares = middlewares.map((ref, i) => resolveReference(ctx.options, namespace, ref ?? {}, fieldPath(field, 'middlewares', i), warn))
   }
   return service
 }
@@ -156,24 +128,18 @@ function healthCheck(spec: LoadBalancerSpec, field: string): ServerHealthCheck {
   if (hc.hostname) out.hostname = hc.hostname
   if (hc.headers) out.headers = { ...hc.headers }
   out.followRedirects = hc.followRedirects ?? true
-  const interval = hc.interval !== undefined && hc.interval !== null
-    ? duration(hc.interval, fieldPath(field, 'interval'))
-    : 30e9
+  const interval = hc.interval !== undefined && hc.interval !== null ? duration(hc.interval, fieldPath(field, 'interval')) : 30e9
   out.interval = formatDuration(interval)
-  out.timeout = formatDuration(hc.timeout !== undefined && hc.timeout !== null
-    ? duration(hc.timeout, fieldPath(field, 'timeout'))
-    : 5e9)
-  out.unhealthyInterval = formatDuration(hc.unhealthyInterval !== undefined && hc.unhealthyInterval !== null
-    ? duration(hc.unhealthyInterval, fieldPath(field, 'unhealthyInterval'))
-    : interval)
+  out.timeout = formatDuration(hc.timeout !== undefined && hc.timeout !== null ? duration(hc.timeout, fieldPath(field, 'timeout')) : 5e9)
+  out.unhealthyInterval = formatDuration(
+    hc.unhealthyInterval !== undefined && hc.unhealthyInterval !== null ? duration(hc.unhealthyInterval, fieldPath(field, 'unhealthyInterval')) : interval,
+  )
   return out
 }
 
 function passiveHealthCheck(spec: LoadBalancerSpec, field: string): PassiveServerHealthCheck {
   const p = spec.passiveHealthCheck!
-  const window = p.failureWindow !== undefined && p.failureWindow !== null
-    ? duration(p.failureWindow, fieldPath(field, 'failureWindow'))
-    : 10e9
+  const window = p.failureWindow !== undefined && p.failureWindow !== null ? duration(p.failureWindow, fieldPath(field, 'failureWindow')) : 10e9
   return {
     failureWindow: formatDuration(window),
     maxFailedAttempts: p.maxFailedAttempts ?? 1,

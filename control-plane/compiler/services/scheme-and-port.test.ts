@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { conformanceCases } from '../../../test/support/traefik-data.ts'
 import type { Service } from '../snapshot/kube-types.ts'
 import { joinHostPort, serviceScheme } from './scheme.ts'
 import { selectServicePort } from './service-port.ts'
@@ -25,9 +24,7 @@ interface Units {
   }
 }
 
-const units = JSON.parse(
-  readFileSync(join(import.meta.dirname, '../../../../shared/conformance/provider-unit-cases.json'), 'utf8'),
-) as Units
+const units = conformanceCases<Units>('provider-unit-cases.json')
 
 describe('serviceScheme (Traefik parseServiceProtocol table)', () => {
   for (const c of units.parseServiceProtocol) {
@@ -44,8 +41,7 @@ describe('serviceScheme (Traefik parseServiceProtocol table)', () => {
 describe('selectServicePort (Traefik getServicePort table)', () => {
   for (const c of units.getServicePort.cases) {
     it(c.desc, () => {
-      const service: Service | undefined =
-        c.service === null ? undefined : { kind: 'Service', spec: { type: c.service.type, ports: c.service.ports } }
+      const service: Service | undefined = c.service === null ? undefined : { kind: 'Service', spec: { type: c.service.type, ports: c.service.ports } }
       const port = c.port ?? undefined
       if (c.expectedError) {
         expect(() => selectServicePort(service, port)).toThrow()

@@ -20,13 +20,7 @@ export type Warn = (field: string, message: string) => void
  * Servers for `spec` (a Kubernetes Service in `namespace`). `field` is the path of the spec
  * inside the object being compiled. Throws FieldError with Traefik's reason.
  */
-export function loadServers(
-  ctx: CompileContext,
-  namespace: string,
-  spec: LoadBalancerSpec,
-  field: string,
-  warn: Warn,
-): Server[] {
+export function loadServers(ctx: CompileContext, namespace: string, spec: LoadBalancerSpec, field: string, warn: Warn): Server[] {
   const name = spec.name ?? ''
   const service = ctx.index.service(namespace, name)
   if (service === undefined) {
@@ -35,14 +29,12 @@ export function loadServers(
   const svcPort = portOf(service, spec, field, warn)
   const type = service.spec?.type ?? ''
   if (type !== 'ExternalName' && spec.healthCheck !== undefined && spec.healthCheck !== null) {
-    throw new FieldError(fieldPath(field, 'healthCheck'),
-      `healthCheck allowed only for ExternalName service: ${namespace}/${name}`)
+    throw new FieldError(fieldPath(field, 'healthCheck'), `healthCheck allowed only for ExternalName service: ${namespace}/${name}`)
   }
 
   if (type === 'ExternalName') {
     if (!ctx.options.allowExternalNameServices) {
-      throw new FieldError(fieldPath(field, 'name'),
-        `externalName services not allowed: ${namespace}/${name} (allowExternalNameServices is false)`)
+      throw new FieldError(fieldPath(field, 'name'), `externalName services not allowed: ${namespace}/${name} (allowExternalNameServices is false)`)
     }
     const scheme = schemeOf(spec, svcPort, field)
     const host = service.spec?.externalName ?? ''
@@ -53,12 +45,10 @@ export function loadServers(
   if (nativeLB) {
     const clusterIP = service.spec?.clusterIP ?? ''
     if (clusterIP === 'None') {
-      throw new FieldError(fieldPath(field, 'nativeLB'),
-        `getting native Kubernetes Service address: no clusterIP on headless service ${namespace}/${name}`)
+      throw new FieldError(fieldPath(field, 'nativeLB'), `getting native Kubernetes Service address: no clusterIP on headless service ${namespace}/${name}`)
     }
     if (clusterIP === '') {
-      throw new FieldError(fieldPath(field, 'nativeLB'),
-        `getting native Kubernetes Service address: no clusterIP found for service ${namespace}/${name}`)
+      throw new FieldError(fieldPath(field, 'nativeLB'), `getting native Kubernetes Service address: no clusterIP found for service ${namespace}/${name}`)
     }
     const scheme = schemeOf(spec, svcPort, field)
     return [{ url: `${scheme}://${joinHostPort(clusterIP, svcPort.port ?? 0)}` }]
@@ -87,14 +77,7 @@ function schemeOf(spec: LoadBalancerSpec, port: ServicePort, field: string): str
   }
 }
 
-function nodePortServers(
-  ctx: CompileContext,
-  namespace: string,
-  name: string,
-  spec: LoadBalancerSpec,
-  svcPort: ServicePort,
-  field: string,
-): Server[] {
+function nodePortServers(ctx: CompileContext, namespace: string, name: string, spec: LoadBalancerSpec, svcPort: ServicePort, field: string): Server[] {
   const at = fieldPath(field, 'nodePortLB')
   if (ctx.options.disableClusterScopeResources) {
     throw new FieldError(at, 'nodes lookup is disabled (disableClusterScopeResources is true)')
@@ -122,12 +105,7 @@ function nodePortServers(
  * One server per serving address of the slices, de-duplicated by address across slices (first
  * wins). `ready` is ignored; terminating endpoints are fenced.
  */
-function endpointServers(
-  slices: readonly EndpointSlice[],
-  spec: LoadBalancerSpec,
-  svcPort: ServicePort,
-  field: string,
-): Server[] {
+function endpointServers(slices: readonly EndpointSlice[], spec: LoadBalancerSpec, svcPort: ServicePort, field: string): Server[] {
   const wantName = svcPort.name ?? ''
   const seen = new Set<string>()
   const servers: Server[] = []

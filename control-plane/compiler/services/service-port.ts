@@ -17,11 +17,7 @@ export function isPortUnset(port: IntOrString | undefined | null): boolean {
  * ExternalName Service accepts any number even when it declares no such port.
  * Throws with Traefik's reason when nothing fits; `warn` gets the ExternalName mismatch note.
  */
-export function selectServicePort(
-  service: Service | undefined,
-  port: IntOrString | undefined | null,
-  warn?: (message: string) => void,
-): ServicePort {
+export function selectServicePort(service: Service | undefined, port: IntOrString | undefined | null, warn?: (message: string) => void): ServicePort {
   if (service === undefined) throw new Error('service is not defined')
   if (isPortUnset(port)) throw new Error('ingressRoute service port not defined')
   let hasValidPort = false

@@ -1,6 +1,7 @@
 /**
  * TraefikService objects and multi-service routes (Traefik's `buildTraefikService`,
- * `buildServicesLB`, `buildMirroring`, `buildHRW`, `buildFailover`; DIGEST-provider §5).
+ * `buildServicesLB`, `buildMirroring`, `buildHRW`, `buildFailover`;
+ * pkg/provider/kubernetes/crd/kubernetes_http.go).
  *
  * Children that are Kubernetes Services are stored in `http.services` as they are built: when a
  * later child fails, the parent is dropped but the earlier children stay, as in Traefik.
@@ -35,19 +36,16 @@ function buildTraefikService(ctx: CompileContext, ts: TraefikService, warn: Warn
   const id = normalize(makeID(namespace, nameOf(ts)))
   const spec = ts.spec ?? {}
   if (spec.weighted) {
-    buildWeighted(ctx, namespace, id, spec.weighted.services ?? [], 'spec.weighted.services', warn,
-      stickyWithDefaults(spec.weighted.sticky))
+    buildWeighted(ctx, namespace, id, spec.weighted.services ?? [], 'spec.weighted.services', warn, stickyWithDefaults(spec.weighted.sticky))
   } else if (spec.mirroring) {
     buildMirroring(ctx, namespace, id, spec.mirroring, warn)
   } else if (spec.highestRandomWeight) {
-    const services = children(ctx, namespace, spec.highestRandomWeight.services ?? [],
-      'spec.highestRandomWeight.services', warn)
+    const services = children(ctx, namespace, spec.highestRandomWeight.services ?? [], 'spec.highestRandomWeight.services', warn)
     ctx.config.http.services[id] = { highestRandomWeight: { services } }
   } else if (spec.failover) {
     buildFailover(ctx, namespace, id, spec.failover, warn)
   } else {
-    throw new FieldError('spec',
-      'unspecified service type (one of weighted, mirroring, highestRandomWeight or failover)')
+    throw new FieldError('spec', 'unspecified service type (one of weighted, mirroring, highestRandomWeight or failover)')
   }
 }
 
@@ -71,13 +69,7 @@ export function buildWeighted(
 }
 
 /** Resolves children with weights (nil gives 1, 0 stays 0), storing each Kubernetes LB. */
-function children(
-  ctx: CompileContext,
-  namespace: string,
-  specs: readonly LoadBalancerSpec[],
-  field: string,
-  warn: Warn,
-): WRRService[] {
+function children(ctx: CompileContext, namespace: string, specs: readonly LoadBalancerSpec[], field: string, warn: Warn): WRRService[] {
   return specs.map((spec, i) => {
     const child = store(ctx, nameAndService(ctx, namespace, spec ?? {}, fieldPath(field, i), warn))
     return { name: child, weight: spec?.weight ?? 1 }

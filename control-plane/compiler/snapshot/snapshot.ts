@@ -1,7 +1,8 @@
 /**
  * A snapshot of Kubernetes objects (what the provider's informers would hold) and the indexes
  * the compiler looks things up in. Visibility rules live here, so every builder sees the
- * cluster the way Traefik's client does (DIGEST-provider §6 and §10):
+ * cluster the way Traefik's client does (pkg/provider/kubernetes/crd/client.go,
+ * pkg/provider/kubernetes/crd/kubernetes.go's isNamespaceAllowed):
  * - only watched namespaces are visible (`namespaces` option);
  * - the `labelSelector` option filters Traefik CRD objects only;
  * - Secrets labelled `owner=helm` are invisible;
@@ -10,24 +11,10 @@
  * @module
  */
 
-import type {
-  IngressRoute,
-  Middleware,
-  ServersTransport,
-  TLSOption,
-  TLSStore,
-  TraefikService,
-} from '../crd/types.ts'
+import type { IngressRoute, Middleware, ServersTransport, TLSOption, TLSStore, TraefikService } from '../crd/types.ts'
 import type { DiagnosticSink, ObjectRef } from '../diagnostics/diagnostics.ts'
 import type { ProviderOptions } from '../options/options.ts'
-import type {
-  ConfigMap,
-  EndpointSlice,
-  KubeObject,
-  Node,
-  Secret,
-  Service,
-} from './kube-types.ts'
+import type { ConfigMap, EndpointSlice, KubeObject, Node, Secret, Service } from './kube-types.ts'
 import { parseLabelSelector, type LabelMatcher } from './label-selector.ts'
 
 export interface Snapshot {
@@ -40,14 +27,7 @@ export const TRAEFIK_GROUP = 'traefik.io'
 /** Traefik v2's API group, no longer served by Traefik v3. */
 export const LEGACY_TRAEFIK_GROUP = 'traefik.containo.us'
 
-export const TRAEFIK_KINDS = [
-  'IngressRoute',
-  'Middleware',
-  'TraefikService',
-  'TLSOption',
-  'TLSStore',
-  'ServersTransport',
-] as const
+export const TRAEFIK_KINDS = ['IngressRoute', 'Middleware', 'TraefikService', 'TLSOption', 'TLSStore', 'ServersTransport'] as const
 export type TraefikKind = (typeof TRAEFIK_KINDS)[number]
 
 /** Kinds read by the HTTP provider that live outside the Traefik API group. */
@@ -125,8 +105,7 @@ export class SnapshotIndex {
       const group = apiGroup(obj.apiVersion)
       const isTraefik = (TRAEFIK_KINDS as readonly string[]).includes(kind)
       if (isTraefik && group === LEGACY_TRAEFIK_GROUP) {
-        diagnostics?.warn(this.ref(obj), 'apiVersion',
-          `${obj.apiVersion} is not served by Traefik v3; use ${TRAEFIK_GROUP}/v1alpha1 (object ignored)`)
+        diagnostics?.warn(this.ref(obj), 'apiVersion', `${obj.apiVersion} is not served by Traefik v3; use ${TRAEFIK_GROUP}/v1alpha1 (object ignored)`)
         continue
       }
       if (isTraefik ? group !== TRAEFIK_GROUP : CORE_KINDS[kind] !== group) continue
@@ -145,8 +124,7 @@ export class SnapshotIndex {
       const k = key(namespace, name === '' ? `generateName:${obj.metadata?.generateName}` : name)
       const previous = table.get(k)
       if (previous !== undefined) {
-        diagnostics?.warn(this.ref(obj), '',
-          `defined more than once${this.sourceSuffix(previous)}; this definition replaces the earlier one`)
+        diagnostics?.warn(this.ref(obj), '', `defined more than once${this.sourceSuffix(previous)}; this definition replaces the earlier one`)
         this.replace(kind, previous, obj)
       } else if (isTraefik) {
         this.listOf(kind as TraefikKind).push(obj)
@@ -218,12 +196,18 @@ export class SnapshotIndex {
 
   private listOf(kind: TraefikKind): KubeObject[] {
     switch (kind) {
-      case 'IngressRoute': return this.ingressRoutes
-      case 'Middleware': return this.middlewares
-      case 'TraefikService': return this.traefikServices
-      case 'TLSOption': return this.tlsOptions
-      case 'TLSStore': return this.tlsStores
-      case 'ServersTransport': return this.serversTransports
+      case 'IngressRoute':
+        return this.ingressRoutes
+      case 'Middleware':
+        return this.middlewares
+      case 'TraefikService':
+        return this.traefikServices
+      case 'TLSOption':
+        return this.tlsOptions
+      case 'TLSStore':
+        return this.tlsStores
+      case 'ServersTransport':
+        return this.serversTransports
     }
   }
 

@@ -1,6 +1,7 @@
 /**
  * `tls.certificates`: every certificate Secret named by a TLSStore or an IngressRoute, once per
- * `"<namespace>/<secretName>"` (DIGEST-provider §2 step 5 and §8). The first writer of a key wins;
+ * `"<namespace>/<secretName>"` (pkg/provider/kubernetes/crd/kubernetes.go's
+ * loadConfigurationFromCRD and pkg/provider/kubernetes/crd/kubernetes_http.go's getTLSHTTP). The first writer of a key wins;
  * TLSStores run first, so their `stores` list is the one kept. The compiler's `finish` emits the
  * map sorted by key.
  *
@@ -15,13 +16,7 @@ import { namespaceOf } from '../snapshot/snapshot.ts'
 import { loadCertificateSecret } from './secret-material.ts'
 
 /** Adds the Secret's certificate unless its key is already there. Throws a FieldError at `field`. */
-export function addCertificate(
-  ctx: CompileContext,
-  namespace: string,
-  secretName: string,
-  field: string,
-  stores?: string[],
-): void {
+export function addCertificate(ctx: CompileContext, namespace: string, secretName: string, field: string, stores?: string[]): void {
   const key = `${namespace}/${secretName}`
   if (ctx.tlsCertificates.has(key)) return
   const { cert, key: privateKey } = loadCertificateSecret(ctx, namespace, secretName, field)
@@ -41,7 +36,6 @@ export function loadIngressRouteTLS(ctx: CompileContext, ir: IngressRoute, ref: 
   try {
     addCertificate(ctx, namespaceOf(ir), secretName, 'spec.tls.secretName')
   } catch (err) {
-    ctx.diagnostics.fromError(ref, err, 'spec.tls.secretName',
-      'certificate not loaded; the routes are kept')
+    ctx.diagnostics.fromError(ref, err, 'spec.tls.secretName', 'certificate not loaded; the routes are kept')
   }
 }

@@ -1,5 +1,6 @@
 /**
- * TLSOption objects to `tls.options` (Traefik's `buildTLSOptions`, DIGEST-provider §8).
+ * TLSOption objects to `tls.options` (Traefik's `buildTLSOptions`,
+ * pkg/provider/kubernetes/crd/kubernetes.go).
  * Nothing is validated here, as in Traefik's provider: versions and cipher names are checked by
  * the TLS layer that uses them. A client-auth CA that cannot be read is skipped alone.
  *

@@ -1,6 +1,7 @@
 /**
  * Certificates, keys and CAs read from Secrets and ConfigMaps, with Traefik's key rules
- * (DIGEST-provider §7 "CA secret rule" and "Certificate secret rule"). Used by TLS options and
+ * (Traefik's getCABlocks and
+ * getCertificateBlocks, pkg/provider/kubernetes/crd/kubernetes.go). Used by TLS options and
  * stores, IngressRoute TLS, ServersTransports, forwardAuth and the rate limiter's Redis.
  *
  * Traefik reads only a Secret's base64 `data` (never `stringData`). Every failure throws a
@@ -49,8 +50,7 @@ export function loadCASecret(ctx: CompileContext, namespace: string, name: strin
   const ca = caOf(data)
   if (ca !== undefined) return ca
   if (data.size === 1) return [...data.values()][0]!
-  throw new FieldError(field, `secret ${namespace}/${name} holds no CA: expected a tls.ca or ca.crt ` +
-    `key (or a single key), found ${keyList(data)}`)
+  throw new FieldError(field, `secret ${namespace}/${name} holds no CA: expected a tls.ca or ca.crt ` + `key (or a single key), found ${keyList(data)}`)
 }
 
 /** A CA from a Secret for TLS client authentication: `tls.ca` or `ca.crt`, no fallback. */
@@ -58,8 +58,7 @@ export function loadClientAuthCA(ctx: CompileContext, namespace: string, name: s
   const data = secretData(requireSecret(ctx, namespace, name, field))
   const ca = caOf(data)
   if (ca !== undefined) return ca
-  throw new FieldError(field, `secret ${namespace}/${name} holds no CA: expected a tls.ca or ca.crt key, ` +
-    `found ${keyList(data)}`)
+  throw new FieldError(field, `secret ${namespace}/${name} holds no CA: expected a tls.ca or ca.crt key, ` + `found ${keyList(data)}`)
 }
 
 /** A CA from a ConfigMap's plain `data`: `tls.ca` or `ca.crt`. */
@@ -71,24 +70,17 @@ export function loadCAConfigMap(ctx: CompileContext, namespace: string, name: st
   for (const [k, v] of Object.entries(cm.data ?? {})) if (v !== null && v !== undefined) data.set(k, String(v))
   const ca = caOf(data)
   if (ca !== undefined) return ca
-  throw new FieldError(field, `config map ${namespace}/${name} holds no CA: expected a tls.ca or ca.crt ` +
-    `key, found ${keyList(data)}`)
+  throw new FieldError(field, `config map ${namespace}/${name} holds no CA: expected a tls.ca or ca.crt ` + `key, found ${keyList(data)}`)
 }
 
 /** A certificate and its key from a Secret's `tls.crt` and `tls.key`, both non-empty. */
-export function loadCertificateSecret(
-  ctx: CompileContext,
-  namespace: string,
-  name: string,
-  field: string,
-): CertAndKey {
+export function loadCertificateSecret(ctx: CompileContext, namespace: string, name: string, field: string): CertAndKey {
   const data = secretData(requireSecret(ctx, namespace, name, field))
   const cert = data.get('tls.crt') ?? ''
   const key = data.get('tls.key') ?? ''
   const missing = [cert === '' ? 'tls.crt' : '', key === '' ? 'tls.key' : ''].filter((k) => k !== '')
   if (missing.length > 0) {
-    throw new FieldError(field, `secret ${namespace}/${name} has no ${missing.join(' and ')} ` +
-      '(both are needed, non-empty)')
+    throw new FieldError(field, `secret ${namespace}/${name} has no ${missing.join(' and ')} ` + '(both are needed, non-empty)')
   }
   return { cert, key }
 }

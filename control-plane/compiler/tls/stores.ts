@@ -1,6 +1,7 @@
 /**
  * TLSStore objects to `tls.stores`, and their certificates to `tls.certificates` (Traefik's
- * `buildTLSStores`, DIGEST-provider §8). Runs before the IngressRoutes, so a certificate named by
+ * `buildTLSStores`,
+ * pkg/provider/kubernetes/crd/kubernetes.go). Runs before the IngressRoutes, so a certificate named by
  * a store keeps that store's name when a route names the same Secret.
  *
  * @module

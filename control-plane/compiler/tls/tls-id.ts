@@ -1,6 +1,7 @@
 /**
  * Ids of TLSOption and TLSStore objects, and the rule that a `default` defined in several
- * namespaces cancels itself (DIGEST-provider §1 and §8). Unlike other ids these are not
+ * namespaces cancels itself (pkg/provider/kubernetes/crd/kubernetes.go's
+ * makeID, buildTLSOptions and buildTLSStores). Unlike other ids these are not
  * normalized: a TLSOption `my.opt` is `default-my.opt`, which a router's (normalized) reference
  * never matches, exactly as in Traefik.
  *
@@ -24,19 +25,16 @@ export function tlsObjectID(obj: KubeObject): string {
  * When objects named `default` exist in more than one namespace, Traefik cannot tell which one
  * is meant and deletes the id: each of them gets an error and `table.default` is removed.
  */
-export function dropAmbiguousDefault(
-  ctx: CompileContext,
-  objects: readonly KubeObject[],
-  table: Record<string, unknown>,
-  what: string,
-): void {
+export function dropAmbiguousDefault(ctx: CompileContext, objects: readonly KubeObject[], table: Record<string, unknown>, what: string): void {
   const defaults = objects.filter((o) => nameOf(o) === DEFAULT_NAME)
   const namespaces = [...new Set(defaults.map(namespaceOf))]
   if (namespaces.length < 2) return
   delete table[DEFAULT_NAME]
   for (const o of defaults) {
-    ctx.diagnostics.error(ctx.index.ref(o), 'metadata.name',
-      `the default ${what} is defined in several namespaces (${namespaces.join(', ')}): ` +
-        'none of them is used')
+    ctx.diagnostics.error(
+      ctx.index.ref(o),
+      'metadata.name',
+      `the default ${what} is defined in several namespaces (${namespaces.join(', ')}): ` + 'none of them is used',
+    )
   }
 }

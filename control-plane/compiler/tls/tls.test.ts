@@ -3,7 +3,7 @@ import { parseAllDocuments } from 'yaml'
 import { compile } from '../index.ts'
 import type { KubeObject } from '../snapshot/kube-types.ts'
 import { canonical } from '../../../test/conformance/provider-compare.ts'
-import { compileCase, compileYAML, providerCases } from './fixture-pipeline.ts'
+import { compileCase, compileYAML, providerCases } from '../../../test/support/provider-fixtures.ts'
 import { DEFAULT_ALPN_PROTOCOLS, DEFAULT_CIPHER_SUITES } from './options.ts'
 
 const b64 = (s: string) => Buffer.from(s).toString('base64')
@@ -55,7 +55,8 @@ spec: { sniStrict: true }
     expect(config.tls!.options).toEqual({})
     const errors = diagnostics.filter((d) => d.kind === 'TLSOption')
     expect(errors.map((d) => [d.namespace, d.field, d.severity])).toEqual([
-      ['foo', 'metadata.name', 'error'], ['default', 'metadata.name', 'error'],
+      ['foo', 'metadata.name', 'error'],
+      ['default', 'metadata.name', 'error'],
     ])
     expect(errors[0]!.message).toContain('defined in several namespaces (foo, default)')
   })
@@ -79,7 +80,8 @@ spec:
   clientAuth: { secretNames: [good, onekey, absent], clientAuthType: RequireAndVerifyClientCert }
 `)
     expect(config.tls!.options!['default-mtls']!.clientAuth).toEqual({
-      caFiles: ['CA1'], clientAuthType: 'RequireAndVerifyClientCert',
+      caFiles: ['CA1'],
+      clientAuthType: 'RequireAndVerifyClientCert',
     })
     expect(diagnostics.map((d) => [d.field, d.message])).toEqual([
       ['spec.clientAuth.secretNames[1]', 'secret default/onekey holds no CA: expected a tls.ca or ca.crt key, found keys ca; CA skipped'],
@@ -100,10 +102,13 @@ spec:
 `)
     expect(config.tls!.stores).toEqual({})
     expect(config.tls!.certificates).toBeUndefined()
-    expect(diagnostics).toEqual([expect.objectContaining({
-      kind: 'TLSStore', field: 'spec.defaultCertificate.secretName',
-      message: 'Secret default/missing not found; TLSStore skipped',
-    })])
+    expect(diagnostics).toEqual([
+      expect.objectContaining({
+        kind: 'TLSStore',
+        field: 'spec.defaultCertificate.secretName',
+        message: 'Secret default/missing not found; TLSStore skipped',
+      }),
+    ])
   })
 
   it('keeps a store when one of its certificates is missing', () => {
@@ -144,10 +149,13 @@ data: { tls.crt: ${b64('C')} }
 ---${route('half')}`)
     expect(Object.keys(config.http!.routers!)).toHaveLength(1)
     expect(config.tls!.certificates).toBeUndefined()
-    expect(diagnostics).toEqual([expect.objectContaining({
-      kind: 'IngressRoute', field: 'spec.tls.secretName',
-      message: 'secret default/half has no tls.key (both are needed, non-empty); certificate not loaded; the routes are kept',
-    })])
+    expect(diagnostics).toEqual([
+      expect.objectContaining({
+        kind: 'IngressRoute',
+        field: 'spec.tls.secretName',
+        message: 'secret default/half has no tls.key (both are needed, non-empty); certificate not loaded; the routes are kept',
+      }),
+    ])
   })
 
   it('reads only base64 data, never stringData (which only manifests, not a cluster, can hold)', () => {

@@ -1,7 +1,8 @@
 /**
  * Where the product reads Traefik's CRD schemas from: its own copy in `deploy/crds/` (MIT,
- * copied from ../shared/traefik/crds), so a deployed control plane does not depend on the
- * materials folder beside the repository.
+ * Traefik's `docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml`, the
+ * same bytes as the test data in test/traefik/crds), so a deployed control plane reads nothing
+ * from the test folder.
  *
  * @module
  */

@@ -25,17 +25,26 @@ export function objectRuleProblems(obj: KubeObject): Problem[] {
   const set = Object.keys(spec).filter((k) => (spec as Record<string, unknown>)[k] != null)
   if (obj.kind === 'Middleware') {
     if (set.length === 0) {
-      out.push({ field: 'spec', message: 'no middleware type is set: the middleware does nothing and ' +
-        'routers using it fail at runtime', severity: 'warning' })
+      out.push({
+        field: 'spec',
+        message: 'no middleware type is set: the middleware does nothing and ' + 'routers using it fail at runtime',
+        severity: 'warning',
+      })
     } else if (set.length > 1) {
-      out.push({ field: 'spec', message: `several middleware types are set (${set.join(', ')}): ` +
-        'Traefik refuses such a middleware at runtime; declare one Middleware per type', severity: 'warning' })
+      out.push({
+        field: 'spec',
+        message: `several middleware types are set (${set.join(', ')}): ` + 'Traefik refuses such a middleware at runtime; declare one Middleware per type',
+        severity: 'warning',
+      })
     }
   } else if (obj.kind === 'TraefikService') {
     const types = SERVICE_TYPES.filter((t) => set.includes(t))
     if (types.length > 1) {
-      out.push({ field: `spec.${types[1]}`, message: `ignored: ${types[0]} is also set and wins ` +
-        `(order: ${SERVICE_TYPES.join(', ')})`, severity: 'warning' })
+      out.push({
+        field: `spec.${types[1]}`,
+        message: `ignored: ${types[0]} is also set and wins ` + `(order: ${SERVICE_TYPES.join(', ')})`,
+        severity: 'warning',
+      })
     }
   }
   return out
@@ -46,8 +55,11 @@ function metadataProblems(obj: KubeObject, out: Problem[]): void {
   const name = meta?.name
   if (typeof name === 'string' && name !== '') {
     if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
-      out.push({ field: 'metadata.name', message: `"${name}" is not a valid name (lower-case ` +
-        'letters, digits, "-" and ".", starting and ending with a letter or digit)', severity: 'error' })
+      out.push({
+        field: 'metadata.name',
+        message: `"${name}" is not a valid name (lower-case ` + 'letters, digits, "-" and ".", starting and ending with a letter or digit)',
+        severity: 'error',
+      })
     }
   } else if (!meta?.generateName) {
     out.push({ field: 'metadata.name', message: 'required field is missing', severity: 'error' })

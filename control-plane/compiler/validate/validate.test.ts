@@ -1,14 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { CRD_FIXTURES_DIR, INTEGRATION_FIXTURES_DIR, TRAEFIK_CRDS_DIR } from '../../../test/support/traefik-data.ts'
 import { parse, parseAllDocuments } from 'yaml'
 import type { KubeObject } from '../snapshot/kube-types.ts'
 import { DEPLOYED_CRD_FILE, loadCRDSchemas } from './load-crds.ts'
 import { validateSnapshot } from './validate-snapshot.ts'
 import { defaultValidator, isRejected, validateObject } from './validate.ts'
 
-const SHARED = join(import.meta.dirname, '../../../../shared')
-const SHARED_CRD_FILE = join(SHARED, 'traefik/crds/kubernetes-crd-definition-v1.yml')
+const TRAEFIK_CRD_FILE = join(TRAEFIK_CRDS_DIR, 'kubernetes-crd-definition-v1.yml')
 
 function obj(yaml: string): KubeObject {
   return parse(yaml) as KubeObject
@@ -19,8 +19,8 @@ function problems(yaml: string) {
 }
 
 describe('CRD schemas', () => {
-  it('the deployed copy is the one from ../shared, byte for byte', () => {
-    expect(readFileSync(DEPLOYED_CRD_FILE, 'utf8')).toBe(readFileSync(SHARED_CRD_FILE, 'utf8'))
+  it("the deployed copy is Traefik's (test/traefik/crds), byte for byte", () => {
+    expect(readFileSync(DEPLOYED_CRD_FILE, 'utf8')).toBe(readFileSync(TRAEFIK_CRD_FILE, 'utf8'))
   })
 
   it('holds a schema for every HTTP kind the compiler reads', () => {
@@ -36,7 +36,7 @@ describe('CRD schemas', () => {
 })
 
 describe("Traefik's own fixtures", () => {
-  const dirs = [join(SHARED, 'traefik/fixtures/crd'), join(SHARED, 'traefik/fixtures/integration')]
+  const dirs = [CRD_FIXTURES_DIR, INTEGRATION_FIXTURES_DIR]
   const objects: Array<[string, KubeObject]> = []
   for (const dir of dirs) {
     for (const file of readdirSync(dir, { recursive: true }) as string[]) {
@@ -53,18 +53,22 @@ describe("Traefik's own fixtures", () => {
   })
 
   it('never lose an object to validation (warnings at most)', () => {
-    const rejected = objects
-      .map(([file, o]) => ({ file, name: o.metadata?.name, diagnostics: validateObject(o) }))
-      .filter((r) => isRejected(r.diagnostics))
+    const rejected = objects.map(([file, o]) => ({ file, name: o.metadata?.name, diagnostics: validateObject(o) })).filter((r) => isRejected(r.diagnostics))
     expect(rejected).toEqual([])
   })
 
   it('still get the warnings Kubernetes would raise on them', () => {
     const st = objects.find(([f, o]) => f === 'with_servers_transport.yml' && o.metadata?.namespace === 'foo')!
-    expect(validateObject(st[1])).toContainEqual(expect.objectContaining({
-      kind: 'ServersTransport', namespace: 'foo', name: 'test', field: 'spec.rootCAs[2]',
-      severity: 'warning', message: 'RootCA cannot have both Secret and ConfigMap defined.',
-    }))
+    expect(validateObject(st[1])).toContainEqual(
+      expect.objectContaining({
+        kind: 'ServersTransport',
+        namespace: 'foo',
+        name: 'test',
+        field: 'spec.rootCAs[2]',
+        severity: 'warning',
+        message: 'RootCA cannot have both Secret and ConfigMap defined.',
+      }),
+    )
   })
 })
 
@@ -91,15 +95,19 @@ spec:
   it('says which object it is about', () => {
     const [d] = validateObject(obj(route('{ name: b, port: 80, weight: "x" }')), { kind: 'IngressRoute', namespace: 'apps', name: 'r', source: 'f.yaml#1' })
     expect(d).toEqual({
-      kind: 'IngressRoute', namespace: 'apps', name: 'r', source: 'f.yaml#1',
-      field: 'spec.routes[0].services[1].weight', severity: 'error', message: 'must be an integer (got string "x")',
+      kind: 'IngressRoute',
+      namespace: 'apps',
+      name: 'r',
+      source: 'f.yaml#1',
+      field: 'spec.routes[0].services[1].weight',
+      severity: 'error',
+      message: 'must be an integer (got string "x")',
     })
   })
 
   it('rejects a value outside an enum', () => {
     expect(problems(route('{ name: b, port: 80, strategy: random }'))).toEqual([
-      { field: 'spec.routes[0].services[1].strategy', severity: 'error',
-        message: '"random" is not one of "wrr", "p2c", "hrw", "leasttime", "RoundRobin"' },
+      { field: 'spec.routes[0].services[1].strategy', severity: 'error', message: '"random" is not one of "wrr", "p2c", "hrw", "leasttime", "RoundRobin"' },
     ])
   })
 
@@ -110,28 +118,36 @@ spec:
   })
 
   it('rejects a duration that does not match the schema pattern', () => {
-    expect(problems(`
+    expect(
+      problems(`
 apiVersion: traefik.io/v1alpha1
 kind: Middleware
 metadata: { name: cb }
 spec: { circuitBreaker: { expression: "NetworkErrorRatio() > 0.5", checkPeriod: 1 minute } }
-`)).toEqual([{
-      field: 'spec.circuitBreaker.checkPeriod', severity: 'error',
-      message: '"1 minute" does not match ^([0-9]+(ns|us|µs|ms|s|m|h)?)+$',
-    }])
+`),
+    ).toEqual([
+      {
+        field: 'spec.circuitBreaker.checkPeriod',
+        severity: 'error',
+        message: '"1 minute" does not match ^([0-9]+(ns|us|µs|ms|s|m|h)?)+$',
+      },
+    ])
   })
 
   it('accepts an integer where a duration may be a number of seconds', () => {
-    expect(problems(`
+    expect(
+      problems(`
 apiVersion: traefik.io/v1alpha1
 kind: Middleware
 metadata: { name: cb }
 spec: { circuitBreaker: { expression: "NetworkErrorRatio() > 0.5", checkPeriod: 60 } }
-`)).toEqual([])
+`),
+    ).toEqual([])
   })
 
   it('quotes map keys that are not identifiers, so they are not mistaken for indexes', () => {
-    expect(problems(`
+    expect(
+      problems(`
 apiVersion: traefik.io/v1alpha1
 kind: Middleware
 metadata: { name: e }
@@ -140,45 +156,54 @@ spec:
     status: ["418"]
     statusRewrites: { "418": teapot }
     service: { name: s, port: 80 }
-`)).toEqual([{ field: 'spec.errors.statusRewrites["418"]', severity: 'error', message: 'must be an integer (got string "teapot")' }])
+`),
+    ).toEqual([{ field: 'spec.errors.statusRewrites["418"]', severity: 'error', message: 'must be an integer (got string "teapot")' }])
   })
 
   it('evaluates the CEL rules of the schema', () => {
-    expect(problems(`
+    expect(
+      problems(`
 apiVersion: traefik.io/v1alpha1
 kind: Middleware
 metadata: { name: p }
 spec: { addPrefix: { prefix: api } }
-`)).toEqual([{ field: 'spec.addPrefix.prefix', severity: 'warning', message: "must start with a '/'" }])
+`),
+    ).toEqual([{ field: 'spec.addPrefix.prefix', severity: 'warning', message: "must start with a '/'" }])
   })
 
   it('warns about a missing required field', () => {
-    expect(problems(`
+    expect(
+      problems(`
 apiVersion: traefik.io/v1alpha1
 kind: TLSStore
 metadata: { name: default }
 spec: { defaultCertificate: {} }
-`)).toEqual([{ field: 'spec.defaultCertificate.secretName', severity: 'warning', message: 'required by the CRD schema but missing' }])
+`),
+    ).toEqual([{ field: 'spec.defaultCertificate.secretName', severity: 'warning', message: 'required by the CRD schema but missing' }])
   })
 
   it('treats null fields as unset, as the API server prunes them', () => {
-    expect(problems(`
+    expect(
+      problems(`
 apiVersion: traefik.io/v1alpha1
 kind: IngressRoute
 metadata: { name: r }
 spec:
   tls:
   routes: [{ match: "Host(\`a\`)", services: [{ name: a, port: 80 }] }]
-`)).toEqual([])
+`),
+    ).toEqual([])
   })
 
   it('applies the API server name rules', () => {
-    expect(problems(`
+    expect(
+      problems(`
 apiVersion: traefik.io/v1alpha1
 kind: TLSOption
 metadata: { name: My_Option, namespace: Bad.NS }
 spec: {}
-`)).toEqual([
+`),
+    ).toEqual([
       { field: 'metadata.name', severity: 'error', message: expect.stringContaining('"My_Option" is not a valid name') },
       { field: 'metadata.namespace', severity: 'error', message: '"Bad.NS" is not a valid namespace name' },
     ])
@@ -219,8 +244,15 @@ describe('validateSnapshot', () => {
     expect(snapshot.sources).toBe(sources)
     expect(diagnostics).toEqual([
       { kind: 'Middleware', namespace: 'default', name: 'ok', field: 'spec.addPrefix.prefix', severity: 'warning', message: "must start with a '/'" },
-      { kind: 'Middleware', namespace: 'apps', name: 'bad', source: 'f.yaml:3', field: 'spec.retry.attempts', severity: 'error',
-        message: 'must be an integer (got string "many"); object skipped (Kubernetes would refuse it)' },
+      {
+        kind: 'Middleware',
+        namespace: 'apps',
+        name: 'bad',
+        source: 'f.yaml:3',
+        field: 'spec.retry.attempts',
+        severity: 'error',
+        message: 'must be an integer (got string "many"); object skipped (Kubernetes would refuse it)',
+      },
     ])
   })
 })

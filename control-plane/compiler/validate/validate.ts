@@ -186,7 +186,10 @@ function describe(value: unknown): string {
 
 function segments(pointer: string): string[] {
   if (pointer === '') return []
-  return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
 }
 
 /** `/spec/routes/0/port` -> `spec.routes[0].port`, indexes only where the data has an array. */

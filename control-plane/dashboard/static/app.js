@@ -3,10 +3,32 @@
 'use strict'
 
 const COLUMNS = {
-  routers: [['Status', (r) => badge(r.status)], ['Name', (r) => el('code', { class: 'name' }, r.name)], ['Rule', (r) => code(r.rule)], ['Service', (r) => code(r.service)], ['Source', (r) => source(r.source)]],
-  services: [['Status', (r) => badge(r.status)], ['Name', (r) => el('code', { class: 'name' }, r.name)], ['Kind', (r) => text(r.kind)], ['Servers', (r) => text(String(r.servers.length))], ['Source', (r) => source(r.source)]],
-  middlewares: [['Status', (r) => badge(r.status)], ['Name', (r) => el('code', { class: 'name' }, r.name)], ['Type', (r) => text(r.type)], ['Source', (r) => source(r.source)]],
-  tlsOptions: [['Status', (r) => badge(r.status)], ['Name', (r) => el('code', { class: 'name' }, r.name)], ['Hosts', (r) => text(r.hosts.join(', '))], ['Source', (r) => source(r.source)]],
+  routers: [
+    ['Status', (r) => badge(r.status)],
+    ['Name', (r) => el('code', { class: 'name' }, r.name)],
+    ['Rule', (r) => code(r.rule)],
+    ['Service', (r) => code(r.service)],
+    ['Source', (r) => source(r.source)],
+  ],
+  services: [
+    ['Status', (r) => badge(r.status)],
+    ['Name', (r) => el('code', { class: 'name' }, r.name)],
+    ['Kind', (r) => text(r.kind)],
+    ['Servers', (r) => text(String(r.servers.length))],
+    ['Source', (r) => source(r.source)],
+  ],
+  middlewares: [
+    ['Status', (r) => badge(r.status)],
+    ['Name', (r) => el('code', { class: 'name' }, r.name)],
+    ['Type', (r) => text(r.type)],
+    ['Source', (r) => source(r.source)],
+  ],
+  tlsOptions: [
+    ['Status', (r) => badge(r.status)],
+    ['Name', (r) => el('code', { class: 'name' }, r.name)],
+    ['Hosts', (r) => text(r.hosts.join(', '))],
+    ['Source', (r) => source(r.source)],
+  ],
 }
 
 // Enough rows to scroll through; a table of thousands is narrowed with the search instead.
@@ -30,9 +52,18 @@ function el(tag, attrs = {}, ...children) {
 const text = (t) => document.createTextNode(t ?? '')
 const code = (t) => el('code', {}, t ?? '')
 const badge = (s) => el('span', { class: `status ${s}` }, s)
-const sourceText = (s) => (s ? `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}${s.location ? ` (${s.location})` : ''}${s.field ? ` ${s.field}` : ''}` : '')
+const sourceText = (s) =>
+  s ? `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}${s.location ? ` (${s.location})` : ''}${s.field ? ` ${s.field}` : ''}` : ''
 // Lists show the object and its file's name; the detail panel gives the full path.
-const source = (s) => (s ? el('span', { title: sourceText(s) }, `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}`, s.location ? el('span', { class: 'where' }, ` ${s.location.split('/').pop()}`) : '') : text('—'))
+const source = (s) =>
+  s
+    ? el(
+        'span',
+        { title: sourceText(s) },
+        `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}`,
+        s.location ? el('span', { class: 'where' }, ` ${s.location.split('/').pop()}`) : '',
+      )
+    : text('—')
 
 async function load() {
   const res = await fetch('api/state')
@@ -49,7 +80,13 @@ function renderHeader() {
   const v = $('#version')
   v.replaceChildren()
   if (state.published) {
-    v.append('serving routes ', code(state.published.routesVersion.slice(0, 12)), ' endpoints ', code(state.published.endpointsVersion.slice(0, 12)), ` pushed ${new Date(state.published.pushedAt).toLocaleString()}`)
+    v.append(
+      'serving routes ',
+      code(state.published.routesVersion.slice(0, 12)),
+      ' endpoints ',
+      code(state.published.endpointsVersion.slice(0, 12)),
+      ` pushed ${new Date(state.published.pushedAt).toLocaleString()}`,
+    )
     v.dataset.routesVersion = state.published.routesVersion
     v.dataset.pushedAt = state.published.pushedAt
   } else v.append('not published')
@@ -61,7 +98,16 @@ function renderHeader() {
 function matches(row, q, status) {
   if (status && row.status !== status) return false
   if (!q) return true
-  const hay = [row.name, row.rule, row.service, row.type, row.kind, sourceText(row.source), ...(row.middlewares ?? []), ...row.diagnostics.map((d) => d.message)]
+  const hay = [
+    row.name,
+    row.rule,
+    row.service,
+    row.type,
+    row.kind,
+    sourceText(row.source),
+    ...(row.middlewares ?? []),
+    ...row.diagnostics.map((d) => d.message),
+  ]
   return hay.some((h) => typeof h === 'string' && h.toLowerCase().includes(q))
 }
 
@@ -90,7 +136,8 @@ function render() {
     })
     body.append(tr)
   }
-  if (rows.length > MAX_ROWS) body.append(el('tr', {}, el('td', { class: 'empty', colspan: String(cols.length) }, `showing ${MAX_ROWS} of ${rows.length}: narrow the search`)))
+  if (rows.length > MAX_ROWS)
+    body.append(el('tr', {}, el('td', { class: 'empty', colspan: String(cols.length) }, `showing ${MAX_ROWS} of ${rows.length}: narrow the search`)))
   const row = state[tab].find((r) => r.name === selected)
   renderDetail(row)
 }
@@ -102,21 +149,54 @@ function renderDetail(row) {
     return
   }
   d.hidden = false
-  const fields = [['Status', badge(row.status)], ['Source', text(row.source ? sourceText(row.source) : 'not from a manifest object')]]
+  const fields = [
+    ['Status', badge(row.status)],
+    ['Source', text(row.source ? sourceText(row.source) : 'not from a manifest object')],
+  ]
   if (tab === 'routers') {
-    fields.push(['Rule', code(row.rule)], ['Priority', text(row.priority == null ? '—' : String(row.priority))], ['Entry points', text(row.entryPoints.join(', ') || 'all')], ['TLS', text(row.tls ? `yes (options ${row.tlsOptions ?? 'default'})` : 'no')], ['Middlewares', text(row.middlewares.join(' → ') || 'none')], ['Service', code(row.service)])
+    fields.push(
+      ['Rule', code(row.rule)],
+      ['Priority', text(row.priority == null ? '—' : String(row.priority))],
+      ['Entry points', text(row.entryPoints.join(', ') || 'all')],
+      ['TLS', text(row.tls ? `yes (options ${row.tlsOptions ?? 'default'})` : 'no')],
+      ['Middlewares', text(row.middlewares.join(' → ') || 'none')],
+      ['Service', code(row.service)],
+    )
     if (row.answers) fields.push(['Answers', text(row.answers)])
   } else if (tab === 'services') {
     fields.push(['Kind', text(row.kind)])
     if (row.children.length) fields.push(['Children', text(row.children.join(', '))])
-    fields.push(['Servers', el('div', {}, ...(row.servers.length ? row.servers.map((s) => el('div', {}, code(s.url), s.up ? '' : ' (down)', s.weight !== 1 ? ` weight ${s.weight}` : '')) : [text('none')]))])
+    fields.push([
+      'Servers',
+      el(
+        'div',
+        {},
+        ...(row.servers.length
+          ? row.servers.map((s) => el('div', {}, code(s.url), s.up ? '' : ' (down)', s.weight !== 1 ? ` weight ${s.weight}` : ''))
+          : [text('none')]),
+      ),
+    ])
   } else if (tab === 'middlewares') {
     fields.push(['Type', text(row.type)], ['Config', el('pre', {}, JSON.stringify(row.config, null, 2))])
   } else if (tab === 'tlsOptions') {
     fields.push(['Hosts', text(row.hosts.join(', ') || 'none')], ['Config', el('pre', {}, JSON.stringify(row.config, null, 2))])
   }
   const diags = row.diagnostics.length
-    ? el('ul', { class: 'diag' }, ...row.diagnostics.map((g) => el('li', { class: g.severity }, `${g.severity} (${g.stage}) `, g.field ? code(g.field) : '', g.field ? ': ' : '', g.message, g.location ? el('div', { class: 'where' }, `${g.object ?? ''} ${g.location}`) : '')))
+    ? el(
+        'ul',
+        { class: 'diag' },
+        ...row.diagnostics.map((g) =>
+          el(
+            'li',
+            { class: g.severity },
+            `${g.severity} (${g.stage}) `,
+            g.field ? code(g.field) : '',
+            g.field ? ': ' : '',
+            g.message,
+            g.location ? el('div', { class: 'where' }, `${g.object ?? ''} ${g.location}`) : '',
+          ),
+        ),
+      )
     : el('p', { class: 'empty' }, 'no diagnostics')
   d.replaceChildren(el('h2', {}, row.name), el('dl', {}, ...fields.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])), el('h3', {}, 'Diagnostics'), diags)
 }
@@ -126,7 +206,10 @@ function renderProblems() {
   const list = $('#problems')
   list.replaceChildren()
   if (!state?.problems.length) list.append(el('li', { class: 'empty' }, 'no problems'))
-  for (const p of state?.problems ?? []) list.append(el('li', {}, badge(p.severity === 'error' ? 'error' : 'warning'), ' ', p.text, p.location ? el('span', { class: 'where' }, ` (${p.location})`) : ''))
+  for (const p of state?.problems ?? [])
+    list.append(
+      el('li', {}, badge(p.severity === 'error' ? 'error' : 'warning'), ' ', p.text, p.location ? el('span', { class: 'where' }, ` (${p.location})`) : ''),
+    )
 }
 
 async function renderChanges() {

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { newBucket, reserve, type BucketState } from '../middlewares/rate-limit/token-bucket.ts'
+import { newBucket, reserve, type BucketState } from '../middlewares/toolkit/token-bucket.ts'
 import type { LimiterCall } from './limits.ts'
 
 export class EdgeLimiter {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { MiddlewareContext } from '../middlewares/index.ts'
+import type { MiddlewareContext } from '../middlewares/toolkit/types.ts'
 
 export const LIMITS_VARIABLE = 'EDGE_LIMITS'
 export const LIMITER_BINDING = 'EDGE_LIMITER'

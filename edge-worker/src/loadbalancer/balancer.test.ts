@@ -78,7 +78,10 @@ describe('Balancer', () => {
   it('shuffles the servers before adding them when asked', async () => {
     const names = ['s0', 's1', 's2', 's3']
     const rolls = [0.9, 0.1, 0.5]
-    const b = await Balancer.create(names.map((n) => child(n)), { shuffle: true, random: () => rolls.shift() ?? 0 })
+    const b = await Balancer.create(
+      names.map((n) => child(n)),
+      { shuffle: true, random: () => rolls.shift() ?? 0 },
+    )
     const round = browse(b, 4)
     expect(round.slice().sort()).toEqual(names)
     expect(round).not.toEqual(names)

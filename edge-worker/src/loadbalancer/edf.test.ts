@@ -10,28 +10,55 @@ function sequence(weights: Array<[string, number]>, picks: number, eligible?: (s
 describe('EDF weighted round robin (Traefik wrr)', () => {
   // wrr_test.go: TestBalancerBias
   it('spreads a heavy server evenly from the start (11:3)', () => {
-    expect(sequence([['A', 11], ['B', 3]], 14)).toEqual(
-      ['A', 'A', 'A', 'B', 'A', 'A', 'A', 'A', 'B', 'A', 'A', 'A', 'B', 'A'],
-    )
+    expect(
+      sequence(
+        [
+          ['A', 11],
+          ['B', 3],
+        ],
+        14,
+      ),
+    ).toEqual(['A', 'A', 'A', 'B', 'A', 'A', 'A', 'A', 'B', 'A', 'A', 'A', 'B', 'A'])
   })
 
   // wrr_test.go: TestBalancer
   it('serves 3:1 weights three to one over four picks', () => {
-    const picks = sequence([['first', 3], ['second', 1]], 4)
+    const picks = sequence(
+      [
+        ['first', 3],
+        ['second', 1],
+      ],
+      4,
+    )
     expect(picks.filter((p) => p === 'first')).toHaveLength(3)
     expect(picks.filter((p) => p === 'second')).toHaveLength(1)
   })
 
   it('gives equal weights one pick each per round, ties in heap order as Go breaks them', () => {
     // Expected sequence from an independent simulation of Go's container/heap.
-    const picks = sequence([['a', 1], ['b', 1], ['c', 1]], 9)
+    const picks = sequence(
+      [
+        ['a', 1],
+        ['b', 1],
+        ['c', 1],
+      ],
+      9,
+    )
     expect(picks).toEqual(['a', 'c', 'b', 'c', 'b', 'a', 'b', 'a', 'c'])
     for (let r = 0; r < 9; r += 3) expect(picks.slice(r, r + 3).sort()).toEqual(['a', 'b', 'c'])
   })
 
   // wrr_test.go: TestBalancerOneServerZeroWeight, TestBalancerAllServersZeroWeight
   it('ignores servers with weight 0 or less', () => {
-    expect(sequence([['first', 1], ['second', 0]], 3)).toEqual(['first', 'first', 'first'])
+    expect(
+      sequence(
+        [
+          ['first', 1],
+          ['second', 0],
+        ],
+        3,
+      ),
+    ).toEqual(['first', 'first', 'first'])
     const s = new EdfScheduler<string>()
     expect(s.add('x', 0)).toBe(false)
     expect(s.add('y', -1)).toBe(false)
@@ -40,8 +67,26 @@ describe('EDF weighted round robin (Traefik wrr)', () => {
 
   // wrr_test.go: TestBalancerOneServerDown, TestBalancerNoServiceUp
   it('skips items that are not eligible, and gives null when none is', () => {
-    expect(sequence([['first', 1], ['second', 1]], 3, (n) => n !== 'second')).toEqual(['first', 'first', 'first'])
-    expect(sequence([['first', 1], ['second', 1]], 1, () => false)).toEqual(['-'])
+    expect(
+      sequence(
+        [
+          ['first', 1],
+          ['second', 1],
+        ],
+        3,
+        (n) => n !== 'second',
+      ),
+    ).toEqual(['first', 'first', 'first'])
+    expect(
+      sequence(
+        [
+          ['first', 1],
+          ['second', 1],
+        ],
+        1,
+        () => false,
+      ),
+    ).toEqual(['-'])
   })
 
   // wrr_test.go: TestBalancerDownThenUp
@@ -58,7 +103,14 @@ describe('EDF weighted round robin (Traefik wrr)', () => {
   })
 
   it('keeps long-run shares proportional to weights', () => {
-    const picks = sequence([['a', 5], ['b', 2], ['c', 1]], 800)
+    const picks = sequence(
+      [
+        ['a', 5],
+        ['b', 2],
+        ['c', 1],
+      ],
+      800,
+    )
     const count = (n: string) => picks.filter((p) => p === n).length
     expect([count('a'), count('b'), count('c')]).toEqual([500, 200, 100])
   })

@@ -25,7 +25,13 @@ describe('Set-Cookie line (Go http.Cookie.String order)', () => {
 
   it('writes every attribute in Go order', () => {
     const c: StickyCookie = {
-      name: 'cookie', secure: true, httpOnly: true, sameSite: 'None', maxAge: 42, path: '/foo', domain: '.example.com',
+      name: 'cookie',
+      secure: true,
+      httpOnly: true,
+      sameSite: 'None',
+      maxAge: 42,
+      path: '/foo',
+      domain: '.example.com',
     }
     expect(setCookieLine(c, 'abc')).toBe('cookie=abc; Path=/foo; Domain=example.com; Max-Age=42; HttpOnly; Secure; SameSite=None')
   })

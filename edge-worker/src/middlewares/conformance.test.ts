@@ -1,5 +1,5 @@
 /**
- * Traefik's own middleware test cases (../shared/conformance/middlewares.json), every one of
+ * Traefik's own middleware test cases (test/traefik/conformance/middlewares.json), every one of
  * them run against the edge: the path, redirect, compress and encodedCharacters cases here,
  * through the real pipeline (chain) with a recording next handler; the others by the test
  * beside their middleware (DELEGATED), which this file checks exist and name their type.
@@ -7,10 +7,11 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { conformanceCases } from '../../../test/support/traefik-data.ts'
 import type { EdgeRequest } from '../request.ts'
 import { negotiateEncoding } from './compress/accept-encoding.ts'
 import { chain } from './index.ts'
-import { unescapePath } from './path.ts'
+import { unescapePath } from './toolkit/path.ts'
 
 interface Case {
   middleware: string
@@ -36,8 +37,8 @@ const TOTAL_CASES = 369
 
 /** Types whose cases run in the test beside their middleware (file relative to this folder). */
 const DELEGATED: Record<string, { file: string; count: number }> = {
-  ipChecker: { file: 'ip/conformance.test.ts', count: 87 },
-  ipStrategy: { file: 'ip/conformance.test.ts', count: 17 },
+  ipChecker: { file: '../../../shared/ip/conformance.test.ts', count: 87 },
+  ipStrategy: { file: '../../../shared/ip/conformance.test.ts', count: 17 },
   ipAllowList: { file: 'ip-allow-list/index.test.ts', count: 15 },
   basicAuth: { file: 'basic-auth/index.test.ts', count: 60 },
   headers: { file: 'headers/index.test.ts', count: 39 },
@@ -46,8 +47,15 @@ const DELEGATED: Record<string, { file: string; count: number }> = {
 
 /** Types run here, with their number of cases. */
 const HERE: Record<string, number> = {
-  addPrefix: 5, compress: 23, encodedCharacters: 14, redirectRegex: 16, redirectScheme: 28, replacePath: 5,
-  replacePathRegex: 12, stripPrefix: 15, stripPrefixRegex: 21,
+  addPrefix: 5,
+  compress: 23,
+  encodedCharacters: 14,
+  redirectRegex: 16,
+  redirectScheme: 28,
+  replacePath: 5,
+  replacePathRegex: 12,
+  stripPrefix: 15,
+  stripPrefixRegex: 21,
 }
 
 /**
@@ -63,7 +71,7 @@ const TRANSCRIPTION_NOTES: Record<string, (c: Case) => Case> = {
   }),
 }
 
-const all = JSON.parse(readFileSync(join(import.meta.dirname, '../../../../shared/conformance/middlewares.json'), 'utf8')) as Case[]
+const all = conformanceCases<Case[]>('middlewares.json')
 const here = all.filter((c) => c.middleware in HERE).map((c) => TRANSCRIPTION_NOTES[c.source]?.(c) ?? c)
 const edge = { target: 'workerd' as const, env: {}, log: () => {} }
 
@@ -78,9 +86,18 @@ function edgeRequest(r: NonNullable<Case['request']>): EdgeRequest {
     else for (const line of [v].flat()) headers.append(k, line)
   }
   return {
-    method: r.method, host, path: m[3]!, query: m[4] ?? '', headers, body: null,
-    clientIp: '192.0.2.1', tls: r.tls === true || m[1] === 'https', entryPoint: 'web', skipXff: false,
-    ctx: { waitUntil() {} }, signal: undefined,
+    method: r.method,
+    host,
+    path: m[3]!,
+    query: m[4] ?? '',
+    headers,
+    body: null,
+    clientIp: '192.0.2.1',
+    tls: r.tls === true || m[1] === 'https',
+    entryPoint: 'web',
+    skipXff: false,
+    ctx: { waitUntil() {} },
+    signal: undefined,
   }
 }
 
@@ -125,18 +142,22 @@ describe('middlewares.json through the edge middlewares', () => {
   for (const c of here) {
     it(c.source, async () => {
       if (c.configError) {
-        const res = await chain([{ name: 'mw', type: c.middleware, config: configOf(c) }], async () => new Response('upstream'), edge)(
-          edgeRequest({ method: 'GET', url: 'http://localhost/', headers: {} }),
-        )
+        const res = await chain(
+          [{ name: 'mw', type: c.middleware, config: configOf(c) }],
+          async () => new Response('upstream'),
+          edge,
+        )(edgeRequest({ method: 'GET', url: 'http://localhost/', headers: {} }))
         // A configuration Traefik refuses cannot serve: the route answers 500, never the upstream.
         expect(res.status).toBe(500)
         return
       }
       if (!c.request) {
         // Traefik's test only builds the middleware: it must serve.
-        const res = await chain([{ name: 'mw', type: c.middleware, config: configOf(c) }], async () => new Response('upstream'), edge)(
-          edgeRequest({ method: 'GET', url: 'http://localhost/', headers: {} }),
-        )
+        const res = await chain(
+          [{ name: 'mw', type: c.middleware, config: configOf(c) }],
+          async () => new Response('upstream'),
+          edge,
+        )(edgeRequest({ method: 'GET', url: 'http://localhost/', headers: {} }))
         expect(await res.text()).toBe('upstream')
         return
       }

@@ -2,16 +2,17 @@
  * The middleware pipeline: a router's (or a service's) middlewares in order in front of a handler.
  *
  * A middleware is a factory from Traefik's configuration of its type to a wrapper of the next
- * handler; adding one to the edge is adding it to MIDDLEWARES (and to shared/table's
- * EDGE_MIDDLEWARES, which the control plane checks against). A type the edge lacks, or a
+ * handler (one folder each; what several share is in ./toolkit, never in another middleware's
+ * folder). Its configuration is read and checked by its shared/middlewares module, the code the
+ * control plane checks tables with. Adding one to the edge is adding it to MIDDLEWARES (and to
+ * shared/table's EDGE_MIDDLEWARES, which the control plane checks against). A type the edge lacks, or a
  * configuration it cannot honour, makes the chain answer 501; a configuration that cannot be
  * built answers 500. Never a chain that silently skips a middleware.
  *
  * @module
  */
 import { UNIMPLEMENTED_MIDDLEWARE_STATUS, type EdgeMiddlewareType } from '../../../shared/table/capabilities.ts'
-import type { PreparedMiddleware, PreparedService } from '../../../shared/table/view.ts'
-import type { EdgeTarget } from '../../../shared/table/capabilities.ts'
+import type { PreparedMiddleware } from '../../../shared/table/view.ts'
 import { httpError, type Handler } from '../request.ts'
 import { addPrefix } from './add-prefix/index.ts'
 import { basicAuth } from './basic-auth/index.ts'
@@ -23,7 +24,7 @@ import { buffering } from './buffering/index.ts'
 import { circuitBreaker } from './circuit-breaker/index.ts'
 import { compress } from './compress/index.ts'
 import { contentType } from './content-type/index.ts'
-import { UnsupportedConfig, headers } from './headers/index.ts'
+import { headers } from './headers/index.ts'
 import { inFlightReq } from './in-flight-req/index.ts'
 import { ipAllowList } from './ip-allow-list/index.ts'
 import { passTLSClientCert } from './pass-tls-client-cert/index.ts'
@@ -35,28 +36,9 @@ import { replacePathRegex } from './replace-path-regex/index.ts'
 import { retry } from './retry/index.ts'
 import { stripPrefix } from './strip-prefix/index.ts'
 import { stripPrefixRegex } from './strip-prefix-regex/index.ts'
+import { UnsupportedConfig, type EdgeContext, type Middleware, type MiddlewareFactory } from './toolkit/types.ts'
 
-export type Middleware = (next: Handler) => Handler
-
-/** What a middleware may need beyond its configuration, fixed for the worker's lifetime. */
-export interface EdgeContext {
-  /** The runtime the table was built for. */
-  target: EdgeTarget
-  /** The worker's bindings and variables (Durable Objects, keys, ...). */
-  env: Record<string, unknown>
-  log: (message: string) => void
-}
-
-export interface MiddlewareContext {
-  /** The middleware's key in the table (`namespace-name`), for errors and per-middleware state. */
-  name: string
-  edge: EdgeContext
-  /** The page service of an `errors` middleware, prepared from the table. */
-  service?: PreparedService
-}
-
-// Each factory takes its own type's configuration; the table holds it as unknown JSON.
-export type MiddlewareFactory = (config: never, context: MiddlewareContext) => Middleware
+export type { EdgeContext, Middleware, MiddlewareContext, MiddlewareFactory } from './toolkit/types.ts'
 
 export const MIDDLEWARES: Record<EdgeMiddlewareType, MiddlewareFactory> = {
   addPrefix,
@@ -90,8 +72,19 @@ export const MIDDLEWARES: Record<EdgeMiddlewareType, MiddlewareFactory> = {
  * (EdgeRequest.hopFree), a dozen runtime calls per request.
  */
 const KEEP_HEADERS_CLEAN: ReadonlySet<string> = new Set<EdgeMiddlewareType>([
-  'addPrefix', 'stripPrefix', 'stripPrefixRegex', 'replacePath', 'replacePathRegex', 'redirectRegex', 'redirectScheme',
-  'ipAllowList', 'ipWhiteList', 'rateLimit', 'inFlightReq', 'contentType', 'circuitBreaker',
+  'addPrefix',
+  'stripPrefix',
+  'stripPrefixRegex',
+  'replacePath',
+  'replacePathRegex',
+  'redirectRegex',
+  'redirectScheme',
+  'ipAllowList',
+  'ipWhiteList',
+  'rateLimit',
+  'inFlightReq',
+  'contentType',
+  'circuitBreaker',
 ])
 
 export function keepsHeadersClean(middlewares: PreparedMiddleware[]): boolean {

@@ -25,10 +25,10 @@ export const metricsEntrypoint = {
 export const prometheusEntrypoint = {
   async fetch(request: Request, env: Record<string, unknown>): Promise<Response> {
     if (new URL(request.url).pathname !== '/metrics') return new Response('404 page not found\n', { status: 404 })
-    const sources = Object.keys(env).filter((k) => k.startsWith('METRICS_SOURCE_')).sort()
-    const snapshots = await Promise.all(
-      sources.map(async (k) => (await (env[k] as Fetcher).fetch('http://metrics/')).json() as Promise<MetricsSnapshot>),
-    )
+    const sources = Object.keys(env)
+      .filter((k) => k.startsWith('METRICS_SOURCE_'))
+      .sort()
+    const snapshots = await Promise.all(sources.map(async (k) => (await (env[k] as Fetcher).fetch('http://metrics/')).json() as Promise<MetricsSnapshot>))
     return new Response(renderPrometheus(mergeSnapshots(snapshots)), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } })
   },
 }

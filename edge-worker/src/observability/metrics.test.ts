@@ -5,7 +5,7 @@ import { MetricsRegistry, mergeSnapshots, renderPrometheus } from './metrics.ts'
 const request = { code: 200, method: 'GET', protocol: 'http', entryPoint: 'web', router: 'r', service: 's', routerMetrics: true, seconds: 0.2 }
 
 describe('metrics', () => {
-  it('counts per entry point, router and service, with Traefik\'s labels and default buckets', () => {
+  it("counts per entry point, router and service, with Traefik's labels and default buckets", () => {
     const r = new MetricsRegistry()
     r.record(request)
     r.record({ ...request, seconds: 2 })

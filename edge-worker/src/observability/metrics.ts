@@ -59,7 +59,11 @@ export class MetricsRegistry {
   readonly snapshot: MetricsSnapshot = { counters: {}, histograms: {} }
 
   record(m: RequestMetric): void {
-    const base: Labels = [['code', String(m.code)], ['method', m.method], ['protocol', m.protocol]]
+    const base: Labels = [
+      ['code', String(m.code)],
+      ['method', m.method],
+      ['protocol', m.protocol],
+    ]
     this.#observe('traefik_entrypoint', [...base, ['entrypoint', m.entryPoint]], m.seconds)
     if (!m.routerMetrics || m.router === undefined) return
     this.#observe('traefik_router', [...base, ['router', m.router], ['service', m.service ?? '']], m.seconds)

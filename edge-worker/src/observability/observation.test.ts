@@ -8,13 +8,31 @@ import { observe, observedUpstream } from './observation.ts'
 function request(headers: Record<string, string> = {}) {
   const pending: Array<Promise<unknown>> = []
   const req: EdgeRequest = {
-    method: 'POST', host: 'app.test:8443', path: '/p', query: 'a=1', headers: new Headers(headers), body: null,
-    clientIp: '192.0.2.1', tls: true, entryPoint: 'websecure', skipXff: false, ctx: { waitUntil: (p) => void pending.push(p) }, signal: undefined,
+    method: 'POST',
+    host: 'app.test:8443',
+    path: '/p',
+    query: 'a=1',
+    headers: new Headers(headers),
+    body: null,
+    clientIp: '192.0.2.1',
+    tls: true,
+    entryPoint: 'websecure',
+    skipXff: false,
+    ctx: { waitUntil: (p) => void pending.push(p) },
+    signal: undefined,
   }
   return { req, settle: () => Promise.all(pending) }
 }
 const router = (observability?: PreparedRouter['observability']) =>
-  ({ name: 'r@file', rule: '', priority: 1, tls: true, middlewares: [], service: { name: 'svc', kind: 'unservable', middlewares: [], status: 500, message: '' }, ...(observability ? { observability } : {}) }) as PreparedRouter
+  ({
+    name: 'r@file',
+    rule: '',
+    priority: 1,
+    tls: true,
+    middlewares: [],
+    service: { name: 'svc', kind: 'unservable', middlewares: [], status: 500, message: '' },
+    ...(observability ? { observability } : {}),
+  }) as PreparedRouter
 
 afterEach(() => vi.restoreAllMocks())
 
@@ -23,7 +41,7 @@ describe('Observation', () => {
     expect(observe({}, request().req, router())).toBeNull()
   })
 
-  it('logs Traefik\'s fields once the body has been read, with the server the balancer picked', async () => {
+  it("logs Traefik's fields once the body has been read, with the server the balancer picked", async () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {})
     const { req, settle } = request({ 'content-length': '3' })
     const obs = observe({ ACCESS_LOG: 'true' }, req, router(), { tlsVersion: 'TLSv1.3', httpProtocol: 'HTTP/2' })!
@@ -34,10 +52,23 @@ describe('Observation', () => {
     await settle()
     const entry = JSON.parse(log.mock.calls[0]![0] as string)
     expect(entry).toMatchObject({
-      ClientHost: '192.0.2.1', RequestMethod: 'POST', RequestPath: '/p?a=1', RequestHost: 'app.test', RequestPort: '8443',
-      RequestScheme: 'https', RequestProtocol: 'HTTP/2', RequestContentSize: 3, DownstreamStatus: 201, DownstreamContentSize: 5,
-      OriginStatus: 201, RouterName: 'r@file', ServiceName: 'svc-lb', ServiceURL: 'http://10.0.0.1:8080', ServiceAddr: '10.0.0.1:8080',
-      entryPointName: 'websecure', TLSVersion: 'TLSv1.3',
+      ClientHost: '192.0.2.1',
+      RequestMethod: 'POST',
+      RequestPath: '/p?a=1',
+      RequestHost: 'app.test',
+      RequestPort: '8443',
+      RequestScheme: 'https',
+      RequestProtocol: 'HTTP/2',
+      RequestContentSize: 3,
+      DownstreamStatus: 201,
+      DownstreamContentSize: 5,
+      OriginStatus: 201,
+      RouterName: 'r@file',
+      ServiceName: 'svc-lb',
+      ServiceURL: 'http://10.0.0.1:8080',
+      ServiceAddr: '10.0.0.1:8080',
+      entryPointName: 'websecure',
+      TLSVersion: 'TLSv1.3',
     })
   })
 
@@ -53,12 +84,14 @@ describe('Observation', () => {
     const points: unknown[] = []
     const { req, settle } = request()
     const obs = observe({ METRICS_DATASET: { writeDataPoint: (p) => void points.push(p) } }, req, router())!
-    await (obs.finish(new Response('abc', { status: 503 }))).text()
+    await obs.finish(new Response('abc', { status: 503 })).text()
     await settle()
-    expect(points).toEqual([{ indexes: ['r@file'], blobs: ['websecure', 'r@file', 'svc', 'POST', 'http', '5xx', '', 'app.test:8443'], doubles: [503, expect.any(Number), 3] }])
+    expect(points).toEqual([
+      { indexes: ['r@file'], blobs: ['websecure', 'r@file', 'svc', 'POST', 'http', '5xx', '', 'app.test:8443'], doubles: [503, expect.any(Number), 3] },
+    ])
   })
 
-  it('exports spans after the body, with the upstream\'s traceparent naming the client span', async () => {
+  it("exports spans after the body, with the upstream's traceparent naming the client span", async () => {
     const bodies: string[] = []
     vi.spyOn(globalThis, 'fetch').mockImplementation(async (_url, init) => {
       bodies.push(String(init!.body))
@@ -87,10 +120,12 @@ describe('Observation', () => {
     const { req, settle } = request({ traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00' })
     const obs = observe({ TRACING_OTLP_ENDPOINT: 'http://collector/v1/traces' }, req, router())!
     let sent = ''
-    const res = obs.finish(await observedUpstream('svc', 'http://10.0.0.1', async (r) => {
-      sent = r.headers.get('traceparent')!
-      return new Response(null)
-    })(req))
+    const res = obs.finish(
+      await observedUpstream('svc', 'http://10.0.0.1', async (r) => {
+        sent = r.headers.get('traceparent')!
+        return new Response(null)
+      })(req),
+    )
     await res.body?.cancel()
     await settle()
     expect(sent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-00$/)

@@ -59,7 +59,8 @@ export class Observation {
     const toggles = router?.observability
     this.#accessLog = settings.accessLog && toggles?.accessLogs !== false
     this.#metrics = toggles?.metrics !== false
-    this.#trace = settings.tracing && router && toggles?.tracing !== false ? this.#startTrace(settings.tracing.sampleRate, toggles?.traceVerbosity === 'detailed') : null
+    this.#trace =
+      settings.tracing && router && toggles?.tracing !== false ? this.#startTrace(settings.tracing.sampleRate, toggles?.traceVerbosity === 'detailed') : null
   }
 
   get cf() {
@@ -94,7 +95,12 @@ export class Observation {
       parentSpanId: t.serverSpanId,
       startMs: Date.now(),
       endMs: 0,
-      attributes: { 'url.full': url + this.#requestUri, 'http.request.method': this.#req.method, 'server.address': this.#serviceAddr, 'traefik.service.name': service },
+      attributes: {
+        'url.full': url + this.#requestUri,
+        'http.request.method': this.#req.method,
+        'server.address': this.#serviceAddr,
+        'traefik.service.name': service,
+      },
       error: false,
     }
     this.#proxySpan = span
@@ -147,7 +153,12 @@ export class Observation {
       counted = counter.readable
     }
     const status = res.status
-    this.#req.ctx.waitUntil(ended.then(() => this.#done(status, size), () => this.#done(status, size)))
+    this.#req.ctx.waitUntil(
+      ended.then(
+        () => this.#done(status, size),
+        () => this.#done(status, size),
+      ),
+    )
     return new Response(counted, res)
   }
 
@@ -158,27 +169,31 @@ export class Observation {
     const protocol = this.#protocol
     requestCount++
     if (this.#accessLog) {
-      console.log(JSON.stringify(accessLogEntry({
-        clientIp: this.#req.clientIp,
-        method: this.#req.method,
-        host: this.#req.host,
-        requestUri: this.#requestUri,
-        protocol: this.#cf?.httpProtocol ?? 'HTTP/1.1',
-        tls: this.#req.tls,
-        requestContentSize: Number(this.#req.headers.get('content-length') ?? 0) || 0,
-        entryPoint: this.#req.entryPoint,
-        ...(router === undefined ? {} : { router }),
-        ...(this.#service === undefined ? {} : { service: this.#service }),
-        ...(this.#serviceUrl === undefined ? {} : { serviceUrl: this.#serviceUrl, serviceAddr: this.#serviceAddr! }),
-        ...(this.#origin ? { originStatus: this.#origin.status, originDurationNs: this.#origin.durationNs, originContentSize: this.#origin.size } : {}),
-        status,
-        size,
-        startMs: this.#startMs,
-        durationNs: durationMs * 1e6,
-        requestCount,
-        ...(this.#cf?.tlsVersion ? { tlsVersion: this.#cf.tlsVersion } : {}),
-        ...(this.#cf?.tlsCipher ? { tlsCipher: this.#cf.tlsCipher } : {}),
-      })))
+      console.log(
+        JSON.stringify(
+          accessLogEntry({
+            clientIp: this.#req.clientIp,
+            method: this.#req.method,
+            host: this.#req.host,
+            requestUri: this.#requestUri,
+            protocol: this.#cf?.httpProtocol ?? 'HTTP/1.1',
+            tls: this.#req.tls,
+            requestContentSize: Number(this.#req.headers.get('content-length') ?? 0) || 0,
+            entryPoint: this.#req.entryPoint,
+            ...(router === undefined ? {} : { router }),
+            ...(this.#service === undefined ? {} : { service: this.#service }),
+            ...(this.#serviceUrl === undefined ? {} : { serviceUrl: this.#serviceUrl, serviceAddr: this.#serviceAddr! }),
+            ...(this.#origin ? { originStatus: this.#origin.status, originDurationNs: this.#origin.durationNs, originContentSize: this.#origin.size } : {}),
+            status,
+            size,
+            startMs: this.#startMs,
+            durationNs: durationMs * 1e6,
+            requestCount,
+            ...(this.#cf?.tlsVersion ? { tlsVersion: this.#cf.tlsVersion } : {}),
+            ...(this.#cf?.tlsCipher ? { tlsCipher: this.#cf.tlsCipher } : {}),
+          }),
+        ),
+      )
     }
     if (this.#settings.prometheus) {
       registry.record({
@@ -196,7 +211,16 @@ export class Observation {
       try {
         this.#settings.dataset.writeDataPoint({
           indexes: [router ?? this.#req.entryPoint],
-          blobs: [this.#req.entryPoint, router ?? '', this.#service ?? '', this.#req.method, protocol, `${Math.floor(status / 100)}xx`, this.#serviceUrl ?? '', this.#req.host],
+          blobs: [
+            this.#req.entryPoint,
+            router ?? '',
+            this.#service ?? '',
+            this.#req.method,
+            protocol,
+            `${Math.floor(status / 100)}xx`,
+            this.#serviceUrl ?? '',
+            this.#req.host,
+          ],
           doubles: [status, durationMs, size],
         })
       } catch (err) {
@@ -216,10 +240,30 @@ export class Observation {
         entry_point: this.#req.entryPoint,
       }
       const spans: SpanData[] = [
-        { name: 'EntryPoint', kind: SPAN_KIND.server, traceId: t.traceId, spanId: t.serverSpanId, ...(t.parentSpanId ? { parentSpanId: t.parentSpanId } : {}), startMs: this.#startMs, endMs: end, attributes, error: status >= 500 },
+        {
+          name: 'EntryPoint',
+          kind: SPAN_KIND.server,
+          traceId: t.traceId,
+          spanId: t.serverSpanId,
+          ...(t.parentSpanId ? { parentSpanId: t.parentSpanId } : {}),
+          startMs: this.#startMs,
+          endMs: end,
+          attributes,
+          error: status >= 500,
+        },
       ]
       if (t.detailed) {
-        spans.push({ name: 'Router', kind: SPAN_KIND.internal, traceId: t.traceId, spanId: randomId(8), parentSpanId: t.serverSpanId, startMs: this.#startMs, endMs: end, attributes: { 'traefik.router.name': router ?? '', 'traefik.service.name': this.#service ?? '' }, error: false })
+        spans.push({
+          name: 'Router',
+          kind: SPAN_KIND.internal,
+          traceId: t.traceId,
+          spanId: randomId(8),
+          parentSpanId: t.serverSpanId,
+          startMs: this.#startMs,
+          endMs: end,
+          attributes: { 'traefik.router.name': router ?? '', 'traefik.service.name': this.#service ?? '' },
+          error: false,
+        })
       }
       for (const s of this.#spans) if (s.endMs === 0) s.endMs = end
       await exportSpans(tracing.endpoint, tracing.headers, tracing.serviceName, [...spans, ...this.#spans])
@@ -229,7 +273,12 @@ export class Observation {
 
 /** Starts observing a routed request (router null: none matched); null when nothing is on. */
 /** `cf`: request.cf, or how to read it (a runtime call the request skips when nothing is observed). */
-export function observe(env: ObservabilityEnv, req: EdgeRequest, router: PreparedRouter | null, cf?: Observation['cf'] | (() => Observation['cf'])): Observation | null {
+export function observe(
+  env: ObservabilityEnv,
+  req: EdgeRequest,
+  router: PreparedRouter | null,
+  cf?: Observation['cf'] | (() => Observation['cf']),
+): Observation | null {
   const settings = observabilitySettings(env)
   if (!settings.any) return null
   const o = new Observation(settings, req, router, typeof cf === 'function' ? cf() : cf)

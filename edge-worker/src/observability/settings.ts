@@ -70,11 +70,3 @@ function read(env: ObservabilityEnv): ObservabilitySettings {
   const prometheus = on(env.METRICS_PROMETHEUS)
   return { accessLog, prometheus, dataset, tracing, any: accessLog || prometheus || dataset !== null || tracing !== null }
 }
-
-/** The bindings that turn these on, for the control plane's CLI flags (npm run edge, --emit-workerd). */
-export function observabilityVars(o: { accessLog?: boolean; tracingEndpoint?: string | undefined }): Record<string, string> {
-  return {
-    ...(o.accessLog ? { ACCESS_LOG: 'true' } : {}),
-    ...(o.tracingEndpoint ? { TRACING_OTLP_ENDPOINT: o.tracingEndpoint } : {}),
-  }
-}

@@ -8,15 +8,28 @@ const server = (url: string, extra: Partial<TableServer> = {}): TableServer => (
 
 function request(extra: Partial<EdgeRequest> = {}): EdgeRequest {
   return {
-    method: 'GET', host: 'app.example', path: '/a/b', query: 'x=1;y=2', headers: new Headers({ 'x-in': '1' }), body: null,
-    clientIp: '10.0.0.1', tls: false, entryPoint: 'web', skipXff: false, ctx: { waitUntil() {} }, signal: undefined, ...extra,
+    method: 'GET',
+    host: 'app.example',
+    path: '/a/b',
+    query: 'x=1;y=2',
+    headers: new Headers({ 'x-in': '1' }),
+    body: null,
+    clientIp: '10.0.0.1',
+    tls: false,
+    entryPoint: 'web',
+    skipXff: false,
+    ctx: { waitUntil() {} },
+    signal: undefined,
+    ...extra,
   }
 }
 
 async function through(s: TableServer, options: Partial<ProxyOptions>, req = request()) {
   const sent: Array<{ via: string; req: UpstreamRequest }> = []
   const proxy = reverseProxy(s, {
-    target: 'workerd', passHostHeader: true, transport: null,
+    target: 'workerd',
+    passHostHeader: true,
+    transport: null,
     fetchVia: async (r) => (sent.push({ via: 'fetch', req: r }), new Response('ok')),
     socketVia: async (r) => (sent.push({ via: 'socket', req: r }), new Response('ok')),
     socketWebSocketVia: async (r) => (sent.push({ via: 'socket-ws', req: r }), new Response('ok')),
@@ -70,14 +83,21 @@ describe('reverse proxy', () => {
     expect(sent.req.server).toEqual({ tls: false, hostname: '10.1.0.1', port: 81, host: '10.1.0.1:81' })
   })
 
-  it('answers Traefik\'s status text for transport failures', async () => {
+  it("answers Traefik's status text for transport failures", async () => {
     for (const [err, status, body] of [
       [new ProxyError('unreachable', 'refused'), 502, 'Bad Gateway'],
       [new ProxyError('timeout', 'slow'), 504, 'Gateway Timeout'],
       [new ProxyError('canceled', 'gone'), 499, 'Client Closed Request'],
       [new Error('bug'), 500, 'Internal Server Error'],
     ] as const) {
-      const proxy = reverseProxy(server('http://10.1.0.1'), { target: 'workerd', passHostHeader: false, transport: null, fetchVia: async () => { throw err } })
+      const proxy = reverseProxy(server('http://10.1.0.1'), {
+        target: 'workerd',
+        passHostHeader: false,
+        transport: null,
+        fetchVia: async () => {
+          throw err
+        },
+      })
       const res = await proxy(request())
       expect([res.status, await res.text()]).toEqual([status, body])
     }

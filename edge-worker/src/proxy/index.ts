@@ -19,7 +19,7 @@ import { STATUS_TEXT, type Handler } from '../request.ts'
 import { withResponseHeaders } from '../response.ts'
 import { fetchTransport } from './fetch-transport.ts'
 import { failedBeforeSending, markNotSent } from './not-sent.ts'
-import { appendForwardedFor, isWebSocketUpgrade, removeHopByHop } from './forwarded.ts'
+import { appendForwardedFor, isWebSocketUpgrade, removeHopByHop } from '../../../shared/http/forwarded.ts'
 import { socketTransport, socketWebSocket } from './socket-transport.ts'
 import { ProxyError, type ServerAddress, type Transport } from './transport.ts'
 

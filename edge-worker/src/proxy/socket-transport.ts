@@ -110,16 +110,18 @@ function relay(ws: WebSocket, c: Connection): void {
   // Frames from a client are masked (RFC 6455 §5.3).
   const send = (opcode: number, payload: Uint8Array | Promise<Uint8Array>) => {
     // Chained, so frames keep their order even when a payload is read asynchronously.
-    writes = writes
-      .then(async () => c.writer.write(encodeFrame(opcode, await payload, crypto.getRandomValues(new Uint8Array(4)))))
-      .catch(() => {})
+    writes = writes.then(async () => c.writer.write(encodeFrame(opcode, await payload, crypto.getRandomValues(new Uint8Array(4))))).catch(() => {})
   }
   ws.addEventListener('message', (e) => {
     const data: unknown = e.data
     if (typeof data === 'string') send(OPCODE.text, new TextEncoder().encode(data))
     else if (data instanceof ArrayBuffer) send(OPCODE.binary, new Uint8Array(data))
     // Binary messages arrive as Blobs under recent compatibility dates.
-    else send(OPCODE.binary, (data as Blob).arrayBuffer().then((b) => new Uint8Array(b)))
+    else
+      send(
+        OPCODE.binary,
+        (data as Blob).arrayBuffer().then((b) => new Uint8Array(b)),
+      )
   })
   ws.addEventListener('close', (e) => {
     // 1005 (no status) and 1006 (abnormal) describe a close; they are never sent in one.

@@ -76,6 +76,6 @@ export async function withDeadline<T>(work: Promise<T>, ms: number, what: string
   try {
     return await Promise.race([work, deadline])
   } finally {
-    clearTimeout(timer)
+    if (timer !== undefined) clearTimeout(timer)
   }
 }

@@ -16,7 +16,7 @@ import { reverseProxy } from '../proxy/index.ts'
 import { pooledSocketTransport } from '../proxy/socket-pool/transport.ts'
 import { STATUS_TEXT, httpError, type EdgeRequest, type Handler } from '../request.ts'
 import { withResponseHeaders } from '../response.ts'
-import { bufferBody } from './body.ts'
+import { bufferBody } from '../middlewares/toolkit/body.ts'
 
 export interface ServiceHandler {
   handle: Handler
@@ -26,10 +26,21 @@ export interface ServiceHandler {
 
 const built = new WeakMap<PreparedService, Promise<ServiceHandler>>()
 
+/** `edge` with this module as its service builder (what the errors middleware's page is made with). */
+export function withServiceBuilder(edge: EdgeContext): EdgeContext {
+  const full: EdgeContext = { ...edge, serviceHandler: (svc) => serviceHandler(svc, full).then((h) => h.handle) }
+  return full
+}
+
 export function serviceHandler(svc: PreparedService, edge: EdgeContext): Promise<ServiceHandler> {
   let h = built.get(svc)
   if (!h) {
-    h = build(svc, edge).then((inner) => ({ get up() { return inner.up }, handle: withMiddlewares(svc, inner.handle, edge) }))
+    h = build(svc, edge).then((inner) => ({
+      get up() {
+        return inner.up
+      },
+      handle: withMiddlewares(svc, inner.handle, edge),
+    }))
     built.set(svc, h)
   }
   return h
@@ -58,22 +69,43 @@ async function build(svc: PreparedService, edge: EdgeContext): Promise<ServiceHa
             weight: server.weight,
             up: !spec.healthCheck || server.up,
             fenced: server.fenced,
-            target: observedUpstream(svc.name, server.url, reverseProxy(server, { target: edge.target, passHostHeader: spec.passHostHeader, transport: svc.transport, socketVia: pooled })),
+            target: observedUpstream(
+              svc.name,
+              server.url,
+              reverseProxy(server, { target: edge.target, passHostHeader: spec.passHostHeader, transport: svc.transport, socketVia: pooled }),
+            ),
           }
           return passive ? passive.watch(child) : child
         }),
         { sticky: spec.sticky, shuffle: true, ...(spec.strategy ? { strategy: spec.strategy } : {}) },
       )
       // A getter: passive health changes the balancer's status between table versions.
-      return { get up() { return !spec.healthCheck || balancer.up }, handle: balanced(balancer) }
+      return {
+        get up() {
+          return !spec.healthCheck || balancer.up
+        },
+        handle: balanced(balancer),
+      }
     }
     case 'weighted': {
       const children = await Promise.all(svc.children.map(async (c) => ({ c, h: await serviceHandler(c.service, edge) })))
       const balancer = await Balancer.create(
-        children.map(({ c, h }) => ({ name: c.service.name, weight: c.weight, get up() { return !svc.spec.healthCheck || h.up }, target: h.handle })),
+        children.map(({ c, h }) => ({
+          name: c.service.name,
+          weight: c.weight,
+          get up() {
+            return !svc.spec.healthCheck || h.up
+          },
+          target: h.handle,
+        })),
         { sticky: svc.spec.sticky, ...(svc.spec.strategy ? { strategy: svc.spec.strategy } : {}) },
       )
-      return { get up() { return !svc.spec.healthCheck || balancer.up }, handle: balanced(balancer) }
+      return {
+        get up() {
+          return !svc.spec.healthCheck || balancer.up
+        },
+        handle: balanced(balancer),
+      }
     }
     case 'mirroring':
       return mirroring(svc, await serviceHandler(svc.main, edge), await Promise.all(svc.mirrors.map((m) => serviceHandler(m.service, edge))))

@@ -8,10 +8,11 @@
  *
  * @module
  */
-import { BEACON_BINDING, BEACON_OBJECT_NAME } from './beacon-object.ts'
-import { sha256Hex } from './layout.ts'
+import { BEACON_OBJECT_NAME } from './beacon-object.ts'
+import { BEACON_PATH } from '../../../shared/kv/beacon.ts'
+import { sha256Hex } from '../../../shared/kv/layout.ts'
 
-export const BEACON_PATH = '/.well-known/traefik-edge/table-pointer'
+export { BEACON_PATH }
 
 export interface DurableObjectNamespaceLike {
   idFromName(name: string): unknown

@@ -5,7 +5,7 @@
 // were most of its heap (bench/proxy/heap.ts). The first request for another host of the bucket
 // inflates and parses them again (about 3 ms for a 128 KB bucket) and keeps its part and the
 // servers of the services it references.
-import { serviceNames, type BucketBlob, type EndpointsBlob } from './layout.ts'
+import { serviceNames, type BucketBlob, type EndpointsBlob } from '../../../shared/kv/layout.ts'
 
 /**
  * A verified blob by its digest (null: an empty bucket or shard): its text while the request that

@@ -16,7 +16,7 @@ import { KvTableSource } from './kv-table-source.ts'
 import { parseJwks, pointerVerifier } from './verify.ts'
 
 export { KvTableSource, type KvTableSourceOptions, type TableSourceState } from './kv-table-source.ts'
-export { LAYOUT_VERSION, POINTER_KEY, normalizeHost, type TableManifest } from './layout.ts'
+export { LAYOUT_VERSION, POINTER_KEY, normalizeHost, type TableManifest } from '../../../shared/kv/layout.ts'
 export { TableBeacon } from './beacon-object.ts'
 export { BEACON_PATH, withBeaconEndpoint } from './beacon-endpoint.ts'
 
@@ -55,7 +55,9 @@ export function tableSourceFromEnv<View = RoutingView>(
       prepare: table.prepare,
       refreshIntervalMs: numberOr(env.TABLE_REFRESH_MS, 5000),
       refreshWaitMs: numberOr(env.TABLE_REFRESH_WAIT_MS, 0),
-      ...(env.TABLE_BEACON && env.TABLE_BEACON_TOKEN ? { beacon: { read: beaconReader(env.TABLE_BEACON), intervalMs: numberOr(env.TABLE_BEACON_MS, 2000) } } : {}),
+      ...(env.TABLE_BEACON && env.TABLE_BEACON_TOKEN
+        ? { beacon: { read: beaconReader(env.TABLE_BEACON), intervalMs: numberOr(env.TABLE_BEACON_MS, 2000) } }
+        : {}),
     })
   } catch (err) {
     const error = `edge misconfigured: ${(err as Error).message}`

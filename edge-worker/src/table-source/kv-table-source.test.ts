@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { packTable } from '../../../control-plane/publish/pack-table.ts'
-import { BLOB_PREFIX, POINTER_KEY, bucketOf, type TableManifest } from './layout.ts'
+import { packTable } from '../../../shared/kv/pack-table.ts'
+import { BLOB_PREFIX, POINTER_KEY, bucketOf, type TableManifest } from '../../../shared/kv/layout.ts'
 import { KvTableSource } from './kv-table-source.ts'
 
 const HOSTS = Array.from({ length: 200 }, (_, i) => `h${i}.example`)
@@ -38,7 +38,15 @@ async function source() {
     if ('error' in view) throw new Error(view.error)
     return view
   }
-  return { n: manifest.routes.buckets.length, publish, forHost, ready: (host: string) => src.ready(host, ctx), pending, settle: () => Promise.all(pending.splice(0)), tick: (ms: number) => (now += ms) }
+  return {
+    n: manifest.routes.buckets.length,
+    publish,
+    forHost,
+    ready: (host: string) => src.ready(host, ctx),
+    pending,
+    settle: () => Promise.all(pending.splice(0)),
+    tick: (ms: number) => (now += ms),
+  }
 }
 
 describe('KvTableSource', () => {

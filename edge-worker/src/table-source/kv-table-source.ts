@@ -20,7 +20,7 @@ import {
   endpointsShardOf,
   normalizeHost,
   type TableManifest,
-} from './layout.ts'
+} from '../../../shared/kv/layout.ts'
 import { EMPTY, addParts, deflateTexts, missingPart, openBucket, withShard, type Bucket, type Kept } from './bucket.ts'
 import { verifyBlob, type PointerVerifier } from './verify.ts'
 import type { WaitUntil } from '../../../shared/table/source.ts'
@@ -74,8 +74,7 @@ interface Loaded<View> {
 }
 
 export class KvTableSource<View> {
-  readonly #o: Required<Omit<KvTableSourceOptions<View>, 'kv' | 'verify' | 'prepare' | 'schema' | 'beacon'>> &
-    KvTableSourceOptions<View>
+  readonly #o: Required<Omit<KvTableSourceOptions<View>, 'kv' | 'verify' | 'prepare' | 'schema' | 'beacon'>> & KvTableSourceOptions<View>
   #good: Loaded<View> | null = null
   #lastCheck = -Infinity
   #lastKvCheck = -Infinity
@@ -204,8 +203,7 @@ export class KvTableSource<View> {
       const pointer = newest(seen.filter((p) => p !== good?.pointer && p !== this.#refused))
       if (pointer === null) return
       const manifest = await o.verify(pointer)
-      const refusal =
-        'error' in manifest ? manifest.error : refusalOf(manifest, o.schema, good?.manifest ?? null)
+      const refusal = 'error' in manifest ? manifest.error : refusalOf(manifest, o.schema, good?.manifest ?? null)
       if (refusal !== null || 'error' in manifest) {
         this.#refused = pointer
         this.#fail(refusal ?? 'refused')
@@ -243,16 +241,9 @@ export class KvTableSource<View> {
   }
 
   /** Reads and verifies a whole version before it replaces the old one, reusing unchanged blobs. */
-  async #load(
-    pointer: string,
-    manifest: TableManifest,
-    old: Loaded<View> | null,
-    hint: string,
-  ): Promise<Loaded<View>> {
+  async #load(pointer: string, manifest: TableManifest, old: Loaded<View> | null, hint: string): Promise<Loaded<View>> {
     const oldM = old?.manifest
-    const sameShape =
-      oldM?.routes.buckets.length === manifest.routes.buckets.length &&
-      oldM.endpoints.buckets.length === manifest.endpoints.buckets.length
+    const sameShape = oldM?.routes.buckets.length === manifest.routes.buckets.length && oldM.endpoints.buckets.length === manifest.endpoints.buckets.length
     // The buckets in use stay warm; a cold isolate reads the requesting host's bucket and its
     // endpoints shard in the same bulk read as the rest of the version.
     const keep = new Set(sameShape ? old!.buckets.keys() : [])
@@ -290,8 +281,7 @@ export class KvTableSource<View> {
       buckets: new Map(),
       views: new Map(),
     }
-    const restSame =
-      old !== null && oldM!.routes.rest === manifest.routes.rest && oldM!.endpoints.rest === manifest.endpoints.rest
+    const restSame = old !== null && oldM!.routes.rest === manifest.routes.rest && oldM!.endpoints.rest === manifest.endpoints.rest
     const of = (d: string | null | undefined): Kept => (d ? kept.get(d)! : EMPTY)
     for (const i of keep) {
       const routes = manifest.routes.buckets[i] ?? null

@@ -1,7 +1,7 @@
 // Checks a table before the edge trusts it: the pointer's JWS against the configured JWKS, and each
 // blob against the digest the signed pointer names. One signature per version, not per blob.
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose'
-import { POINTER_TYP, blobDigest, parseManifest, sha256Hex, type TableManifest } from './layout.ts'
+import { POINTER_TYP, blobDigest, parseManifest, sha256Hex, type TableManifest } from '../../../shared/kv/layout.ts'
 
 const ALGORITHMS = ['Ed25519', 'EdDSA', 'ES256']
 

@@ -60,31 +60,68 @@ export const MAX_CP = 0x10ffff
 
 const PERL: Record<string, Ranges> = {
   d: [[0x30, 0x39]],
-  s: [[9, 10], [12, 13], [32, 32]],
-  w: [[0x30, 0x39], [0x41, 0x5a], [0x5f, 0x5f], [0x61, 0x7a]],
+  s: [
+    [9, 10],
+    [12, 13],
+    [32, 32],
+  ],
+  w: [
+    [0x30, 0x39],
+    [0x41, 0x5a],
+    [0x5f, 0x5f],
+    [0x61, 0x7a],
+  ],
 }
 
 const POSIX: Record<string, Ranges> = {
-  alnum: [[0x30, 0x39], [0x41, 0x5a], [0x61, 0x7a]],
-  alpha: [[0x41, 0x5a], [0x61, 0x7a]],
+  alnum: [
+    [0x30, 0x39],
+    [0x41, 0x5a],
+    [0x61, 0x7a],
+  ],
+  alpha: [
+    [0x41, 0x5a],
+    [0x61, 0x7a],
+  ],
   ascii: [[0, 0x7f]],
-  blank: [[9, 9], [32, 32]],
-  cntrl: [[0, 0x1f], [0x7f, 0x7f]],
+  blank: [
+    [9, 9],
+    [32, 32],
+  ],
+  cntrl: [
+    [0, 0x1f],
+    [0x7f, 0x7f],
+  ],
   digit: [[0x30, 0x39]],
   graph: [[0x21, 0x7e]],
   lower: [[0x61, 0x7a]],
   print: [[0x20, 0x7e]],
-  punct: [[0x21, 0x2f], [0x3a, 0x40], [0x5b, 0x60], [0x7b, 0x7e]],
-  space: [[9, 13], [32, 32]],
+  punct: [
+    [0x21, 0x2f],
+    [0x3a, 0x40],
+    [0x5b, 0x60],
+    [0x7b, 0x7e],
+  ],
+  space: [
+    [9, 13],
+    [32, 32],
+  ],
   upper: [[0x41, 0x5a]],
-  word: [[0x30, 0x39], [0x41, 0x5a], [0x5f, 0x5f], [0x61, 0x7a]],
-  xdigit: [[0x30, 0x39], [0x41, 0x46], [0x61, 0x66]],
+  word: [
+    [0x30, 0x39],
+    [0x41, 0x5a],
+    [0x5f, 0x5f],
+    [0x61, 0x7a],
+  ],
+  xdigit: [
+    [0x30, 0x39],
+    [0x41, 0x46],
+    [0x61, 0x66],
+  ],
 }
 
 /** Go's Unicode general categories (its `\p{..}` also takes script names and `Any`). */
-const CATEGORIES = new Set(
-  'C Cc Cf Co Cs L Ll Lm Lo Lt Lu M Mc Me Mn N Nd Nl No P Pc Pd Pe Pf Pi Po Ps S Sc Sk Sm So Z Zl Zp Zs'.split(' '),
-)
+const CATEGORIES = new Set('C Cc Cf Co Cs L Ll Lm Lo Lt Lu M Mc Me Mn N Nd Nl No P Pc Pd Pe Pf Pi Po Ps S Sc Sk Sm So Z Zl Zp Zs'.split(' '))
 
 export function normalizeRanges(ranges: Ranges): Ranges {
   const sorted = ranges.map((r): [number, number] => [r[0], r[1]]).sort((a, b) => a[0] - b[0])
@@ -146,8 +183,7 @@ export function parseRe2(pattern: string, options: ParseOptions = {}): ReNode {
     return cp
   }
   const width = (cp: number) => (cp > 0xffff ? 2 : 1)
-  const seq = (items: ReNode[]): ReNode =>
-    items.length === 0 ? { t: 'empty' } : items.length === 1 ? items[0]! : { t: 'concat', items }
+  const seq = (items: ReNode[]): ReNode => (items.length === 0 ? { t: 'empty' } : items.length === 1 ? items[0]! : { t: 'concat', items })
 
   /** A group's body up to its `)` (or the end of the pattern at top level). */
   const parseAlternation = (flags: Flags, depth: number, openAt: number): ReNode => {

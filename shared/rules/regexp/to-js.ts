@@ -104,7 +104,18 @@ function emit(node: ReNode, fold: boolean): string {
       return `(?:${node.items.map((n) => emit(n, fold)).join('|')})`
     case 'repeat': {
       const { min, max } = node
-      const q = min === 0 && max === -1 ? '*' : min === 1 && max === -1 ? '+' : min === 0 && max === 1 ? '?' : max === -1 ? `{${min},}` : min === max ? `{${min}}` : `{${min},${max}}`
+      const q =
+        min === 0 && max === -1
+          ? '*'
+          : min === 1 && max === -1
+            ? '+'
+            : min === 0 && max === 1
+              ? '?'
+              : max === -1
+                ? `{${min},}`
+                : min === max
+                  ? `{${min}}`
+                  : `{${min},${max}}`
       return `(?:${emit(node.body, fold)})${q}${node.greedy ? '' : '?'}`
     }
   }

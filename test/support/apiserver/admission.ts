@@ -27,8 +27,10 @@ export interface Admitted {
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
-const SUBDOMAIN_HELP = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-const LABEL_HELP = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+const SUBDOMAIN_HELP =
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+const LABEL_HELP =
+  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
 
 /** 422 Invalid, as apimachinery's NewInvalid words it. */
 export function invalidError(type: ResourceType, name: string, errors: FieldError[]): StoreError {
@@ -57,7 +59,11 @@ export function admit(type: ResourceType, input: Obj, ctx: AdmissionContext): Ad
 
   const unknown = prune(obj, type.schema)
   if (unknown.length > 0 && ctx.fieldValidation === 'Strict') {
-    throw new StoreError(400, 'BadRequest', `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`)
+    throw new StoreError(
+      400,
+      'BadRequest',
+      `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`,
+    )
   }
   if (ctx.fieldValidation === 'Warn') for (const f of unknown) warnings.push(`unknown field "${f}"`)
 
@@ -156,9 +162,11 @@ const KIND_RULES: Record<string, Rule> = {
     if (ports.length === 0 && spec.clusterIP !== 'None') errors.push(required('spec.ports'))
     const names = new Set<unknown>()
     ports.forEach((p, i) => {
-      if (typeof p.port === 'number' && (p.port < 1 || p.port > 65535)) errors.push(invalid(`spec.ports[${i}].port`, p.port, 'must be between 1 and 65535, inclusive'))
+      if (typeof p.port === 'number' && (p.port < 1 || p.port > 65535))
+        errors.push(invalid(`spec.ports[${i}].port`, p.port, 'must be between 1 and 65535, inclusive'))
       if (ports.length > 1 && !p.name) errors.push(required(`spec.ports[${i}].name`))
-      if (p.name && names.has(p.name)) errors.push({ type: 'FieldValueDuplicate', field: `spec.ports[${i}].name`, detail: `Duplicate value: ${JSON.stringify(p.name)}` })
+      if (p.name && names.has(p.name))
+        errors.push({ type: 'FieldValueDuplicate', field: `spec.ports[${i}].name`, detail: `Duplicate value: ${JSON.stringify(p.name)}` })
       names.add(p.name)
     })
     return errors
@@ -167,39 +175,58 @@ const KIND_RULES: Record<string, Rule> = {
     const errors: FieldError[] = []
     const data = (obj.data ?? {}) as Record<string, string>
     for (const k of Object.keys(data)) {
-      if (!/^[-._a-zA-Z0-9]+$/.test(k)) errors.push(invalid(`data[${k}]`, k, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"))
+      if (!/^[-._a-zA-Z0-9]+$/.test(k))
+        errors.push(
+          invalid(
+            `data[${k}]`,
+            k,
+            "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+          ),
+        )
     }
     if (obj.type === 'kubernetes.io/tls') for (const k of ['tls.crt', 'tls.key']) if (!(k in data)) errors.push(required(`data[${k}]`))
     if (obj.type === 'kubernetes.io/basic-auth' && !('username' in data) && !('password' in data)) errors.push(required('data[username]'))
-    if (old && old.type !== obj.type) errors.push({ type: 'FieldValueInvalid', field: 'type', detail: `Invalid value: ${JSON.stringify(obj.type)}: field is immutable` })
-    if (old?.immutable === true && JSON.stringify(old.data) !== JSON.stringify(obj.data)) errors.push(forbidden('data', 'field is immutable when `immutable` is set'))
+    if (old && old.type !== obj.type)
+      errors.push({ type: 'FieldValueInvalid', field: 'type', detail: `Invalid value: ${JSON.stringify(obj.type)}: field is immutable` })
+    if (old?.immutable === true && JSON.stringify(old.data) !== JSON.stringify(obj.data))
+      errors.push(forbidden('data', 'field is immutable when `immutable` is set'))
     return errors
   },
   '/Event': (obj) => {
     const involved = (obj.involvedObject ?? {}) as Record<string, unknown>
     const ns = obj.metadata?.namespace
-    if (involved.namespace && ns && involved.namespace !== ns) return [invalid('involvedObject.namespace', involved.namespace, 'does not match event.namespace')]
+    if (involved.namespace && ns && involved.namespace !== ns)
+      return [invalid('involvedObject.namespace', involved.namespace, 'does not match event.namespace')]
     return []
   },
   // events.k8s.io/v1 requires what the new events API always writes.
   'events.k8s.io/Event': (obj) => {
     const errors: FieldError[] = []
     for (const f of ['eventTime', 'reportingController', 'reportingInstance', 'action', 'reason']) if (!obj[f]) errors.push(required(f))
-    if (obj.type !== 'Normal' && obj.type !== 'Warning') errors.push({ type: 'FieldValueNotSupported', field: 'type', detail: `Unsupported value: ${JSON.stringify(obj.type ?? '')}: supported values: "Normal", "Warning"` })
-    if (typeof obj.note === 'string' && obj.note.length > 1024) errors.push({ type: 'FieldValueTooLong', field: 'note', detail: 'Too long: may not be more than 1024 bytes' })
+    if (obj.type !== 'Normal' && obj.type !== 'Warning')
+      errors.push({
+        type: 'FieldValueNotSupported',
+        field: 'type',
+        detail: `Unsupported value: ${JSON.stringify(obj.type ?? '')}: supported values: "Normal", "Warning"`,
+      })
+    if (typeof obj.note === 'string' && obj.note.length > 1024)
+      errors.push({ type: 'FieldValueTooLong', field: 'note', detail: 'Too long: may not be more than 1024 bytes' })
     return errors
   },
   'coordination.k8s.io/Lease': (obj) => {
     const spec = (obj.spec ?? {}) as Record<string, unknown>
     const errors: FieldError[] = []
-    if (typeof spec.leaseDurationSeconds === 'number' && spec.leaseDurationSeconds <= 0) errors.push(invalid('spec.leaseDurationSeconds', spec.leaseDurationSeconds, 'must be greater than 0'))
-    if (typeof spec.leaseTransitions === 'number' && spec.leaseTransitions < 0) errors.push(invalid('spec.leaseTransitions', spec.leaseTransitions, 'must be greater than or equal to 0'))
+    if (typeof spec.leaseDurationSeconds === 'number' && spec.leaseDurationSeconds <= 0)
+      errors.push(invalid('spec.leaseDurationSeconds', spec.leaseDurationSeconds, 'must be greater than 0'))
+    if (typeof spec.leaseTransitions === 'number' && spec.leaseTransitions < 0)
+      errors.push(invalid('spec.leaseTransitions', spec.leaseTransitions, 'must be greater than or equal to 0'))
     return errors
   },
   'discovery.k8s.io/EndpointSlice': (obj, old) => {
     const errors: FieldError[] = []
     if (!obj.addressType) errors.push(required('addressType'))
-    if (old && old.addressType !== obj.addressType) errors.push({ type: 'FieldValueInvalid', field: 'addressType', detail: `Invalid value: ${JSON.stringify(obj.addressType)}: field is immutable` })
+    if (old && old.addressType !== obj.addressType)
+      errors.push({ type: 'FieldValueInvalid', field: 'addressType', detail: `Invalid value: ${JSON.stringify(obj.addressType)}: field is immutable` })
     const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/
     ;((obj.endpoints ?? []) as Array<{ addresses?: string[] }>).forEach((e, i) => {
       ;(e.addresses ?? []).forEach((a, j) => {
@@ -212,13 +239,15 @@ const KIND_RULES: Record<string, Rule> = {
     const spec = (obj.spec ?? {}) as { selector?: { matchLabels?: Record<string, string> }; template?: { metadata?: { labels?: Record<string, string> } } }
     const want = spec.selector?.matchLabels ?? {}
     const labels = spec.template?.metadata?.labels ?? {}
-    if (!Object.entries(want).every(([k, v]) => labels[k] === v)) return [invalid('spec.template.metadata.labels', labels, '`selector` does not match template `labels`')]
+    if (!Object.entries(want).every(([k, v]) => labels[k] === v))
+      return [invalid('spec.template.metadata.labels', labels, '`selector` does not match template `labels`')]
     return []
   },
   'apiextensions.k8s.io/CustomResourceDefinition': (obj) => {
-    const versions = ((obj.spec as { versions?: Array<{ storage?: boolean; name?: string }> })?.versions ?? [])
+    const versions = (obj.spec as { versions?: Array<{ storage?: boolean; name?: string }> })?.versions ?? []
     const errors: FieldError[] = []
-    if (versions.filter((v) => v.storage).length !== 1) errors.push(invalid('spec.versions', 'array', 'must have exactly one version marked as storage version'))
+    if (versions.filter((v) => v.storage).length !== 1)
+      errors.push(invalid('spec.versions', 'array', 'must have exactly one version marked as storage version'))
     return errors
   },
 }

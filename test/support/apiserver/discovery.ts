@@ -75,7 +75,9 @@ function aggregatedGroup(group: string, versions: Map<string, ResourceType[]>) {
         verbs: t.verbs,
         ...(t.shortNames ? { shortNames: t.shortNames } : {}),
         ...(t.categories ? { categories: t.categories } : {}),
-        ...(t.status ? { subresources: [{ subresource: 'status', responseKind: { group: t.group, version: t.version, kind: t.kind }, verbs: STATUS_VERBS }] } : {}),
+        ...(t.status
+          ? { subresources: [{ subresource: 'status', responseKind: { group: t.group, version: t.version, kind: t.kind }, verbs: STATUS_VERBS }] }
+          : {}),
       })),
       freshness: 'Current',
     })),
@@ -97,7 +99,11 @@ export function discovery(pathname: string, accept: string, types: readonly Reso
   }
   const named = [...groups.keys()].filter((g) => g !== '')
   if (path === '/apis') {
-    if (aggregated) return asAggregated(named.map((g) => aggregatedGroup(g, groups.get(g)!)), aggregated)
+    if (aggregated)
+      return asAggregated(
+        named.map((g) => aggregatedGroup(g, groups.get(g)!)),
+        aggregated,
+      )
     return { body: { kind: 'APIGroupList', apiVersion: 'v1', groups: named.map((g) => apiGroup(g, groups.get(g)!)) } }
   }
   if (path === '/api/v1') return { body: { kind: 'APIResourceList', groupVersion: 'v1', resources: resourceEntries(groups.get('')?.get('v1') ?? []) } }

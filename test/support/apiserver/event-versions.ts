@@ -27,5 +27,9 @@ export function eventToV1(core: Obj): Obj {
 }
 
 export function eventToCore(v1: Obj): Obj {
-  return rename(v1, RENAMES.map(([a, b]) => [b, a]), 'v1')
+  return rename(
+    v1,
+    RENAMES.map(([a, b]) => [b, a]),
+    'v1',
+  )
 }

@@ -21,7 +21,11 @@ export function listObjects(store: ObjectStore, target: Target, params: URLSearc
   if (token) {
     const parsed = decodeToken(token)
     if (parsed.rv < store.compactedRv) {
-      throw new StoreError(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.')
+      throw new StoreError(
+        410,
+        'Expired',
+        'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+      )
     }
     rv = parsed.rv
     after = parsed.after

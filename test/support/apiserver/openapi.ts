@@ -29,7 +29,7 @@ function gvk(t: ResourceType, kind = t.kind) {
 function served(t: ResourceType, ref: (name: string) => string): Schema {
   const s = structuredClone(t.schema)
   delete s['x-kind']
-  s.properties = { ...s.properties, metadata: { description: 'Standard object\'s metadata.', allOf: [{ $ref: ref(OBJECT_META_NAME) }] } }
+  s.properties = { ...s.properties, metadata: { description: "Standard object's metadata.", allOf: [{ $ref: ref(OBJECT_META_NAME) }] } }
   return { ...s, 'x-kubernetes-group-version-kind': [gvk(t)] }
 }
 
@@ -52,19 +52,30 @@ const QUERY = (name: string, description: string) => ({ name, in: 'query', descr
 const WRITE_PARAMS = [
   QUERY('dryRun', 'When present, indicates that modifications should not be persisted.'),
   QUERY('fieldManager', 'fieldManager is a name associated with the actor or entity that is making these changes.'),
-  QUERY('fieldValidation', 'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields. Valid values are: Ignore, Warn (default), Strict.'),
+  QUERY(
+    'fieldValidation',
+    'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields. Valid values are: Ignore, Warn (default), Strict.',
+  ),
 ]
 
 function operationId(action: string, t: ResourceType, namespaced: boolean): string {
-  const gv = apiVersionOf(t).split(/[./]/).map((s) => s[0]!.toUpperCase() + s.slice(1)).join('')
+  const gv = apiVersionOf(t)
+    .split(/[./]/)
+    .map((s) => s[0]!.toUpperCase() + s.slice(1))
+    .join('')
   return `${action}${gv}${namespaced ? 'Namespaced' : ''}${t.kind}`
 }
 
 function pathsOf(t: ResourceType, v3: boolean, ref: (name: string) => string): Record<string, unknown> {
   const prefix = t.group === '' ? '/api/v1' : `/apis/${t.group}/${t.version}`
   const collection = t.namespaced ? `${prefix}/namespaces/{namespace}/${t.plural}` : `${prefix}/${t.plural}`
-  const body = (name: string) => (v3 ? { requestBody: { content: { '*/*': { schema: { $ref: ref(name) } } }, required: true } } : { parameters: [{ name: 'body', in: 'body', required: true, schema: { $ref: ref(name) } }] })
-  const responses = (name: string) => ({ responses: { 200: { description: 'OK', ...(v3 ? { content: { 'application/json': { schema: { $ref: ref(name) } } } } : { schema: { $ref: ref(name) } }) } } })
+  const body = (name: string) =>
+    v3
+      ? { requestBody: { content: { '*/*': { schema: { $ref: ref(name) } } }, required: true } }
+      : { parameters: [{ name: 'body', in: 'body', required: true, schema: { $ref: ref(name) } }] }
+  const responses = (name: string) => ({
+    responses: { 200: { description: 'OK', ...(v3 ? { content: { 'application/json': { schema: { $ref: ref(name) } } } } : { schema: { $ref: ref(name) } }) } },
+  })
   const op = (action: string, verb: string, kind: string, extra: Record<string, unknown> = {}) => {
     const own = (extra.parameters as unknown[] | undefined) ?? []
     const params = [...own, ...(['create', 'update', 'patch'].includes(action) ? WRITE_PARAMS : [])].map((p) => (v3 ? p : v2Param(p as V3Param)))
@@ -76,7 +87,12 @@ function pathsOf(t: ResourceType, v3: boolean, ref: (name: string) => string): R
       'x-kubernetes-group-version-kind': gvk(t, kind),
     }
   }
-  const patchTypes = ['application/json-patch+json', 'application/merge-patch+json', ...(t.crd ? [] : ['application/strategic-merge-patch+json']), 'application/apply-patch+yaml']
+  const patchTypes = [
+    'application/json-patch+json',
+    'application/merge-patch+json',
+    ...(t.crd ? [] : ['application/strategic-merge-patch+json']),
+    'application/apply-patch+yaml',
+  ]
   const patchBody = v3
     ? { requestBody: { content: Object.fromEntries(patchTypes.map((c) => [c, { schema: { type: 'object' } }])), required: true } }
     : { consumes: patchTypes, parameters: [{ name: 'body', in: 'body', required: true, schema: { type: 'object' } }] }

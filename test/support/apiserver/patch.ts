@@ -103,7 +103,10 @@ function mergeList(current: unknown[], patch: unknown[], key: string, order: unk
     const i = order.findIndex((o) => isMap(o) && isMap(x) && o[key] === x[key])
     return i < 0 ? order.length : i
   }
-  return out.map((x, i) => [x, i] as const).sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1]).map(([x]) => x)
+  return out
+    .map((x, i) => [x, i] as const)
+    .sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1])
+    .map(([x]) => x)
 }
 
 /** RFC 6902 JSON patch. */
@@ -130,7 +133,8 @@ export function jsonPatch(target: unknown, ops: unknown): unknown {
         break
       }
       case 'test':
-        if (JSON.stringify(get(op.path)) !== JSON.stringify(op.value)) throw new StoreError(422, 'Invalid', `the server rejected our request due to an error in our request: testing value ${op.path} failed`)
+        if (JSON.stringify(get(op.path)) !== JSON.stringify(op.value))
+          throw new StoreError(422, 'Invalid', `the server rejected our request due to an error in our request: testing value ${op.path} failed`)
         break
       default:
         throw new StoreError(400, 'BadRequest', `Unexpected kind: ${op.op}`)
@@ -141,7 +145,10 @@ export function jsonPatch(target: unknown, ops: unknown): unknown {
 
 function pointer(p: string): string[] {
   if (p === '') return []
-  return p.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+  return p
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
 }
 
 function put(doc: unknown, path: string[], value: unknown, insert: boolean): unknown {
@@ -156,7 +163,8 @@ function put(doc: unknown, path: string[], value: unknown, insert: boolean): unk
     else copy[i] = value
     return copy
   }
-  if (!isMap(doc)) throw new StoreError(422, 'Invalid', `the server rejected our request due to an error in our request: path /${path.join('/')} does not exist`)
+  if (!isMap(doc))
+    throw new StoreError(422, 'Invalid', `the server rejected our request due to an error in our request: path /${path.join('/')} does not exist`)
   const copy = { ...doc }
   if (rest.length > 0) copy[head] = put(copy[head], rest, value, insert)
   else if (value === undefined) delete copy[head]

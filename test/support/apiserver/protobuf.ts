@@ -22,17 +22,53 @@ const OBJECT_META: Message = {
   12: ['annotations', ['map', 'string']],
   14: ['finalizers', ['repeated', 'string']],
 }
-const RESOURCE_ATTRIBUTES: Message = { 1: ['namespace', 'string'], 2: ['verb', 'string'], 3: ['group', 'string'], 4: ['version', 'string'], 5: ['resource', 'string'], 6: ['subresource', 'string'], 7: ['name', 'string'] }
+const RESOURCE_ATTRIBUTES: Message = {
+  1: ['namespace', 'string'],
+  2: ['verb', 'string'],
+  3: ['group', 'string'],
+  4: ['version', 'string'],
+  5: ['resource', 'string'],
+  6: ['subresource', 'string'],
+  7: ['name', 'string'],
+}
 
-const SERVICE_PORT: Message = { 1: ['name', 'string'], 2: ['protocol', 'string'], 3: ['port', 'int'], 4: ['targetPort', 'intOrString'], 5: ['nodePort', 'int'], 6: ['appProtocol', 'string'] }
+const SERVICE_PORT: Message = {
+  1: ['name', 'string'],
+  2: ['protocol', 'string'],
+  3: ['port', 'int'],
+  4: ['targetPort', 'intOrString'],
+  5: ['nodePort', 'int'],
+  6: ['appProtocol', 'string'],
+}
 
 const KINDS: Record<string, Message> = {
-  Service: { 1: ['metadata', OBJECT_META], 2: ['spec', { 1: ['ports', ['repeated', SERVICE_PORT]], 2: ['selector', ['map', 'string']], 3: ['clusterIP', 'string'], 4: ['type', 'string'], 10: ['externalName', 'string'] }] },
+  Service: {
+    1: ['metadata', OBJECT_META],
+    2: [
+      'spec',
+      {
+        1: ['ports', ['repeated', SERVICE_PORT]],
+        2: ['selector', ['map', 'string']],
+        3: ['clusterIP', 'string'],
+        4: ['type', 'string'],
+        10: ['externalName', 'string'],
+      },
+    ],
+  },
   Namespace: { 1: ['metadata', OBJECT_META], 2: ['spec', { 1: ['finalizers', ['repeated', 'string']] }] },
   ServiceAccount: { 1: ['metadata', OBJECT_META], 4: ['automountServiceAccountToken', 'bool'] },
-  Secret: { 1: ['metadata', OBJECT_META], 2: ['data', ['map', 'bytes']], 3: ['type', 'string'], 4: ['stringData', ['map', 'string']], 5: ['immutable', 'bool'] },
+  Secret: {
+    1: ['metadata', OBJECT_META],
+    2: ['data', ['map', 'bytes']],
+    3: ['type', 'string'],
+    4: ['stringData', ['map', 'string']],
+    5: ['immutable', 'bool'],
+  },
   ConfigMap: { 1: ['metadata', OBJECT_META], 2: ['data', ['map', 'string']], 3: ['binaryData', ['map', 'bytes']], 4: ['immutable', 'bool'] },
-  SelfSubjectAccessReview: { 1: ['metadata', OBJECT_META], 2: ['spec', { 1: ['resourceAttributes', RESOURCE_ATTRIBUTES], 2: ['nonResourceAttributes', { 1: ['path', 'string'], 2: ['verb', 'string'] }] }] },
+  SelfSubjectAccessReview: {
+    1: ['metadata', OBJECT_META],
+    2: ['spec', { 1: ['resourceAttributes', RESOURCE_ATTRIBUTES], 2: ['nonResourceAttributes', { 1: ['path', 'string'], 2: ['verb', 'string'] }] }],
+  },
   SelfSubjectRulesReview: { 1: ['metadata', OBJECT_META], 2: ['spec', { 1: ['namespace', 'string'] }] },
   TokenRequest: { 1: ['metadata', OBJECT_META], 2: ['spec', { 1: ['audiences', ['repeated', 'string']], 4: ['expirationSeconds', 'int'] }] },
 }

@@ -38,7 +38,10 @@ interface PolicyRule {
 export const ADMIN: UserInfo = { name: 'admin', groups: ['system:masters', 'system:authenticated'] }
 
 export function serviceAccountUser(namespace: string, name: string): UserInfo {
-  return { name: `system:serviceaccount:${namespace}:${name}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'] }
+  return {
+    name: `system:serviceaccount:${namespace}:${name}`,
+    groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
+  }
 }
 
 const OPEN_PATHS = [/^\/(api|apis)(\/.*)?$/, /^\/version\/?$/, /^\/openapi(\/.*)?$/, /^\/(healthz|livez|readyz)(\/.*)?$/]
@@ -55,25 +58,36 @@ export class Authorizer {
   allowsNonResource(user: UserInfo, a: NonResourceAttributes): boolean {
     if (user.groups.includes('system:masters')) return true
     if (a.verb === 'get' && OPEN_PATHS.some((p) => p.test(a.path))) return true
-    return this.#rules(user, undefined).some((r) => r.verbs?.some((v) => v === '*' || v === a.verb) && r.nonResourceURLs?.some((u) => u === '*' || u === a.path || (u.endsWith('*') && a.path.startsWith(u.slice(0, -1)))))
+    return this.#rules(user, undefined).some(
+      (r) =>
+        r.verbs?.some((v) => v === '*' || v === a.verb) &&
+        r.nonResourceURLs?.some((u) => u === '*' || u === a.path || (u.endsWith('*') && a.path.startsWith(u.slice(0, -1)))),
+    )
   }
 
   allows(user: UserInfo, a: RequestAttributes): boolean {
     if (user.groups.includes('system:masters')) return true
-    if (a.group === 'authorization.k8s.io' && a.verb === 'create' && (a.resource === 'selfsubjectaccessreviews' || a.resource === 'selfsubjectrulesreviews')) return true
+    if (a.group === 'authorization.k8s.io' && a.verb === 'create' && (a.resource === 'selfsubjectaccessreviews' || a.resource === 'selfsubjectrulesreviews'))
+      return true
     const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource
     return this.#rules(user, a.namespace).some(
       (r) =>
         (r.verbs ?? []).some((v) => v === '*' || v === a.verb) &&
         (r.apiGroups ?? []).some((g) => g === '*' || g === a.group) &&
-        (r.resources ?? []).some((x) => x === '*' || x === resource || (a.subresource !== undefined && x === `${a.resource}/*`) || (x.startsWith('*/') && x === `*/${a.subresource}`)) &&
+        (r.resources ?? []).some(
+          (x) => x === '*' || x === resource || (a.subresource !== undefined && x === `${a.resource}/*`) || (x.startsWith('*/') && x === `*/${a.subresource}`),
+        ) &&
         (!r.resourceNames?.length || (a.name !== undefined && r.resourceNames.includes(a.name))),
     )
   }
 
   /** The rules that apply to `user` in `namespace` (cluster-wide bindings, and the namespace's own). */
   rulesFor(user: UserInfo, namespace: string | undefined): PolicyRule[] {
-    if (user.groups.includes('system:masters')) return [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }, { nonResourceURLs: ['*'], verbs: ['*'] }]
+    if (user.groups.includes('system:masters'))
+      return [
+        { apiGroups: ['*'], resources: ['*'], verbs: ['*'] },
+        { nonResourceURLs: ['*'], verbs: ['*'] },
+      ]
     return this.#rules(user, namespace)
   }
 
@@ -89,11 +103,12 @@ export class Authorizer {
       )
     const rulesOf = (ref: { kind: string; name: string }, ns: string | undefined) => {
       const role = ref.kind === 'ClusterRole' ? this.#store.get(binding('ClusterRole'), undefined, ref.name) : this.#store.get(binding('Role'), ns, ref.name)
-      return ((role?.rules ?? []) as PolicyRule[])
+      return (role?.rules ?? []) as PolicyRule[]
     }
     for (const b of this.#store.list(binding('ClusterRoleBinding'))) if (bound(b)) out.push(...rulesOf(b.roleRef as { kind: string; name: string }, undefined))
     if (namespace !== undefined && namespace !== '') {
-      for (const b of this.#store.list(binding('RoleBinding'), namespace)) if (bound(b)) out.push(...rulesOf(b.roleRef as { kind: string; name: string }, namespace))
+      for (const b of this.#store.list(binding('RoleBinding'), namespace))
+        if (bound(b)) out.push(...rulesOf(b.roleRef as { kind: string; name: string }, namespace))
     }
     return out
   }
@@ -104,11 +119,16 @@ export function forbiddenError(user: UserInfo, a: RequestAttributes, type: Pick<
   const what = a.name ? `${qualifiedResource(type)} "${a.name}"` : qualifiedResource(type)
   const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource
   const scope = a.namespace ? `in the namespace "${a.namespace}"` : 'at the cluster scope'
-  return new StoreError(403, 'Forbidden', `${what} is forbidden: User "${user.name}" cannot ${a.verb} resource "${resource}" in API group "${a.group}" ${scope}`, {
-    ...(a.name ? { name: a.name } : {}),
-    ...(a.group ? { group: a.group } : {}),
-    kind: a.resource,
-  })
+  return new StoreError(
+    403,
+    'Forbidden',
+    `${what} is forbidden: User "${user.name}" cannot ${a.verb} resource "${resource}" in API group "${a.group}" ${scope}`,
+    {
+      ...(a.name ? { name: a.name } : {}),
+      ...(a.group ? { group: a.group } : {}),
+      kind: a.resource,
+    },
+  )
 }
 
 export function forbiddenPath(user: UserInfo, a: NonResourceAttributes): StoreError {

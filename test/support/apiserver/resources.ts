@@ -74,7 +74,11 @@ function builtin(group: string, version: string, kind: string, plural: string, n
 const CORE_EVENT = builtin('', 'v1', 'Event', 'events', true, { shortNames: ['ev'] })
 
 export const BUILTIN_RESOURCES: readonly ResourceType[] = [
-  builtin('', 'v1', 'Namespace', 'namespaces', false, { status: true, shortNames: ['ns'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }),
+  builtin('', 'v1', 'Namespace', 'namespaces', false, {
+    status: true,
+    shortNames: ['ns'],
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+  }),
   builtin('', 'v1', 'Node', 'nodes', false, { status: true, shortNames: ['no'] }),
   builtin('', 'v1', 'Service', 'services', true, { status: true, shortNames: ['svc'], categories: ['all'] }),
   builtin('', 'v1', 'Secret', 'secrets', true),
@@ -142,7 +146,14 @@ export interface CrdObject {
     group: string
     scope: string
     names: { plural: string; singular?: string; kind: string; listKind?: string; shortNames?: string[]; categories?: string[] }
-    versions: Array<{ name: string; served?: boolean; storage?: boolean; schema?: { openAPIV3Schema?: unknown }; subresources?: { status?: unknown }; additionalPrinterColumns?: PrinterColumn[] }>
+    versions: Array<{
+      name: string
+      served?: boolean
+      storage?: boolean
+      schema?: { openAPIV3Schema?: unknown }
+      subresources?: { status?: unknown }
+      additionalPrinterColumns?: PrinterColumn[]
+    }>
   }
 }
 
@@ -177,7 +188,7 @@ export class ResourceRegistry {
 
   /** The core/v1 type of a storage key (what objects are stored as). */
   storageType(type: ResourceType): ResourceType {
-    return this.#types.find((r) => r.storage === type.storage && r.group === '' ) ?? type
+    return this.#types.find((r) => r.storage === type.storage && r.group === '') ?? type
   }
 
   /** Parses a resource path; null when it names nothing this server serves. */

@@ -21,16 +21,19 @@ export function selectorOf(params: URLSearchParams): Selector {
 }
 
 function parseFieldSelector(text: string): Selector {
-  const terms = text.split(',').filter(Boolean).map((term) => {
-    const m = /^([A-Za-z0-9_.]+)\s*(==|!=|=)\s*(.*)$/.exec(term.trim())
-    if (!m) throw new StoreError(400, 'BadRequest', `invalid field selector: ${term}`)
-    const [, name, op, value] = m
-    // Event's `source` field selector means source.component, as on the real API server.
-    const path = name === 'source' ? 'source.component' : name!
-    return (obj: Obj) => {
-      const actual = String(path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj) ?? '')
-      return op === '!=' ? actual !== value : actual === value
-    }
-  })
+  const terms = text
+    .split(',')
+    .filter(Boolean)
+    .map((term) => {
+      const m = /^([A-Za-z0-9_.]+)\s*(==|!=|=)\s*(.*)$/.exec(term.trim())
+      if (!m) throw new StoreError(400, 'BadRequest', `invalid field selector: ${term}`)
+      const [, name, op, value] = m
+      // Event's `source` field selector means source.component, as on the real API server.
+      const path = name === 'source' ? 'source.component' : name!
+      return (obj: Obj) => {
+        const actual = String(path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj) ?? '')
+        return op === '!=' ? actual !== value : actual === value
+      }
+    })
   return (obj) => terms.every((t) => t(obj))
 }

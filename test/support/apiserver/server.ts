@@ -148,7 +148,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
     if (user && typeof as === 'string' && user.groups.includes('system:masters')) {
       const groups = ([] as string[]).concat(req.headers['impersonate-group'] ?? [])
       const sa = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(as)
-      user = sa ? { name: as, groups: [...new Set([...serviceAccountUser(sa[1]!, sa[2]!).groups, ...groups])] } : { name: as, groups: [...groups, 'system:authenticated'] }
+      user = sa
+        ? { name: as, groups: [...new Set([...serviceAccountUser(sa[1]!, sa[2]!).groups, ...groups])] }
+        : { name: as, groups: [...groups, 'system:authenticated'] }
     }
     return user
   }
@@ -172,13 +174,32 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
     if (injected !== undefined) return reply(res, injected, status(injected, 'InternalError', `injected fault: HTTP ${injected}`))
     const accept = String(req.headers.accept ?? '')
     const params = url.searchParams
-    const contentType = String(req.headers['content-type'] ?? '').split(';')[0]!.trim()
+    const contentType = String(req.headers['content-type'] ?? '')
+      .split(';')[0]!
+      .trim()
     if (contentType === PROTOBUF && raw.length > 0) {
       const decoded = decodeKubeProtobuf(raw)
-      if (decoded === null) return reply(res, 415, status(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml'))
+      if (decoded === null)
+        return reply(
+          res,
+          415,
+          status(
+            415,
+            'UnsupportedMediaType',
+            'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml',
+          ),
+        )
       body = JSON.stringify(decoded)
     } else if (raw.length > 0 && contentType !== '' && !contentType.endsWith('json')) {
-      return reply(res, 415, status(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml'))
+      return reply(
+        res,
+        415,
+        status(
+          415,
+          'UnsupportedMediaType',
+          'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml',
+        ),
+      )
     }
 
     const target = registry.parse(url.pathname)
@@ -208,7 +229,10 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
         apiVersion: 'authentication.k8s.io/v1',
         metadata: { name: target.name, namespace: target.namespace, creationTimestamp: null },
         spec: { audiences: ['https://kubernetes.default.svc'], expirationSeconds: seconds },
-        status: { token: issueToken(target.namespace!, target.name!), expirationTimestamp: new Date(Date.now() + seconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z') },
+        status: {
+          token: issueToken(target.namespace!, target.name!),
+          expirationTimestamp: new Date(Date.now() + seconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z'),
+        },
       })
     }
 
@@ -220,12 +244,20 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
         if (verb === 'watch') {
           const random = churn?.random
           const asked = params.get('resourceVersion') ?? ''
-          const open = serveWatch(store, target, params, selectorOf(params), res, {
-            bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000,
-            view,
-            ...(churn && random ? { lifetimeMs: churn.options.lifetimeMs[0] + random() * (churn.options.lifetimeMs[1] - churn.options.lifetimeMs[0]) } : {}),
-            ...(churn && random && asked !== '' && asked !== '0' && random() < churn.options.goneRatio ? { gone: true } : {}),
-          }, () => watches.delete(open!))
+          const open = serveWatch(
+            store,
+            target,
+            params,
+            selectorOf(params),
+            res,
+            {
+              bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000,
+              view,
+              ...(churn && random ? { lifetimeMs: churn.options.lifetimeMs[0] + random() * (churn.options.lifetimeMs[1] - churn.options.lifetimeMs[0]) } : {}),
+              ...(churn && random && asked !== '' && asked !== '0' && random() < churn.options.goneRatio ? { gone: true } : {}),
+            },
+            () => watches.delete(open!),
+          )
           if (open) watches.add(open)
           return
         }
@@ -242,7 +274,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
         if (target.name !== undefined) throw new StoreError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource')
         const obj = parse(body)
         const namespace = target.type.namespaced ? (target.namespace ?? obj.metadata?.namespace) : undefined
-        if (target.type.namespaced && namespace === undefined) throw new StoreError(400, 'BadRequest', 'the namespace of the object must be given (POST to /namespaces/NS/...)')
+        if (target.type.namespaced && namespace === undefined)
+          throw new StoreError(400, 'BadRequest', 'the namespace of the object must be given (POST to /namespaces/NS/...)')
         if (namespace !== undefined && obj.metadata?.namespace !== undefined && obj.metadata.namespace !== namespace) {
           throw new StoreError(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request')
         }
@@ -256,7 +289,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
         return update(res, target, parse(body), fieldValidation, dryRun, view)
       case 'PATCH': {
         if (target.name === undefined) throw new StoreError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource')
-        const contentType = String(req.headers['content-type'] ?? '').split(';')[0]!.trim()
+        const contentType = String(req.headers['content-type'] ?? '')
+          .split(';')[0]!
+          .trim()
         const current = view(mustGet(target))
         const patch = tryParse(body)
         if (patch === null) throw new StoreError(400, 'BadRequest', 'the request body is not JSON')
@@ -266,10 +301,16 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
           if (target.type.crd) throw new StoreError(415, 'UnsupportedMediaType', 'strategic merge patch is not supported for custom resources')
           patched = strategicMergePatch(current, patch)
         } else if (contentType === 'application/json-patch+json') patched = jsonPatch(current, patch)
-        else throw new StoreError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json${target.type.crd ? '' : ', application/strategic-merge-patch+json'}`)
+        else
+          throw new StoreError(
+            415,
+            'UnsupportedMediaType',
+            `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json${target.type.crd ? '' : ', application/strategic-merge-patch+json'}`,
+          )
         const next = patched as Obj
         // A patch carries no resourceVersion unless it asks for a precondition.
-        if ((patch as Obj).metadata?.resourceVersion === undefined && next.metadata) next.metadata = { ...next.metadata, resourceVersion: current.metadata?.resourceVersion }
+        if ((patch as Obj).metadata?.resourceVersion === undefined && next.metadata)
+          next.metadata = { ...next.metadata, resourceVersion: current.metadata?.resourceVersion }
         return update(res, target, next, fieldValidation, dryRun, view)
       }
       case 'DELETE': {
@@ -287,7 +328,17 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
 
   function serveNonResource(pathname: string, accept: string, res: ServerResponse, address: string): void {
     if (pathname === '/version' || pathname === '/version/') {
-      return reply(res, 200, { major: '1', minor: '32', gitVersion: 'v1.32.0', gitCommit: '0000000000000000000000000000000000000000', gitTreeState: 'clean', buildDate: '2024-12-11T00:00:00Z', goVersion: 'go1.23.4', compiler: 'gc', platform: 'linux/amd64' })
+      return reply(res, 200, {
+        major: '1',
+        minor: '32',
+        gitVersion: 'v1.32.0',
+        gitCommit: '0000000000000000000000000000000000000000',
+        gitTreeState: 'clean',
+        buildDate: '2024-12-11T00:00:00Z',
+        goVersion: 'go1.23.4',
+        compiler: 'gc',
+        platform: 'linux/amd64',
+      })
     }
     if (/^\/(healthz|livez|readyz)\/?$/.test(pathname)) {
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('ok')
@@ -312,7 +363,11 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
   }
 
   function review(res: ServerResponse, t: ResourceType, body: Obj, user: UserInfo): void {
-    const spec = (body.spec ?? {}) as { resourceAttributes?: Record<string, string>; nonResourceAttributes?: { path?: string; verb?: string }; namespace?: string }
+    const spec = (body.spec ?? {}) as {
+      resourceAttributes?: Record<string, string>
+      nonResourceAttributes?: { path?: string; verb?: string }
+      namespace?: string
+    }
     if (t.kind === 'SelfSubjectRulesReview') {
       const rules = authorizer.rulesFor(user, spec.namespace)
       return reply(res, 201, {
@@ -321,8 +376,16 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
         kind: t.kind,
         metadata: { creationTimestamp: null },
         status: {
-          resourceRules: rules.filter((r) => !r.nonResourceURLs).map((r) => ({ verbs: r.verbs, apiGroups: r.apiGroups, resources: r.resources, ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}) })),
-          nonResourceRules: [{ verbs: ['get'], nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/openapi', '/openapi/*', '/version', '/version/', '/healthz', '/livez', '/readyz'] }, ...rules.filter((r) => r.nonResourceURLs).map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs }))],
+          resourceRules: rules
+            .filter((r) => !r.nonResourceURLs)
+            .map((r) => ({ verbs: r.verbs, apiGroups: r.apiGroups, resources: r.resources, ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}) })),
+          nonResourceRules: [
+            {
+              verbs: ['get'],
+              nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/openapi', '/openapi/*', '/version', '/version/', '/healthz', '/livez', '/readyz'],
+            },
+            ...rules.filter((r) => r.nonResourceURLs).map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs })),
+          ],
           incomplete: false,
         },
       })
@@ -341,7 +404,11 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
     } else if (spec.nonResourceAttributes) {
       allowed = authorizer.allowsNonResource(user, { verb: spec.nonResourceAttributes.verb ?? '', path: spec.nonResourceAttributes.path ?? '' })
     } else {
-      throw new StoreError(422, 'Invalid', 'SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified')
+      throw new StoreError(
+        422,
+        'Invalid',
+        'SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified',
+      )
     }
     reply(res, 201, {
       apiVersion: 'authorization.k8s.io/v1',
@@ -360,7 +427,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
 
   function requireNamespace(namespace: string | undefined): void {
     if (namespace === undefined) return
-    if (!store.get(type('Namespace'), undefined, namespace)) throw new StoreError(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' })
+    if (!store.get(type('Namespace'), undefined, namespace))
+      throw new StoreError(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' })
   }
 
   function admitWrite(t: ResourceType, obj: Obj, fieldValidation: FieldValidation, old?: Obj) {
@@ -425,7 +493,10 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
     const storage = crd.spec.versions.find((v) => v.storage)?.name
     const current = store.get(t, undefined, crd.metadata.name)!
     const statusBody = {
-      conditions: [condition('NamesAccepted', 'NoConflicts', 'no conflicts found'), condition('Established', 'InitialNamesAccepted', 'the initial names have been accepted')],
+      conditions: [
+        condition('NamesAccepted', 'NoConflicts', 'no conflicts found'),
+        condition('Established', 'InitialNamesAccepted', 'the initial names have been accepted'),
+      ],
       acceptedNames: crd.spec.names,
       storedVersions: storage ? [storage] : [],
     }
@@ -448,7 +519,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
     const current = store.get(registry.storageType(t), ns, name)
     const { resourceVersion: _rv, ...meta } = obj.metadata ?? {}
     const admitted = admitWrite(t, { ...obj, metadata: { ...meta, ...(ns ? { namespace: ns } : {}) } }, 'Ignore', current)
-    const written = current === undefined ? store.create(registry.storageType(t), ns, admitted.obj) : store.update(registry.storageType(t), ns, name, admitted.obj)
+    const written =
+      current === undefined ? store.create(registry.storageType(t), ns, admitted.obj) : store.update(registry.storageType(t), ns, name, admitted.obj)
     afterWrite(t, written, current === undefined ? 'created' : 'updated')
     return written
   }
@@ -503,7 +575,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
 /** Traefik's CustomResourceDefinitions as deploy/crds ships them. */
 export function traefikCrds(): Obj[] {
   const text = readFileSync(join(REPO_ROOT, 'deploy/crds/kubernetes-crd-definition-v1.yml'), 'utf8')
-  return parseAllDocuments(text).map((d) => d.toJS() as Obj).filter((d) => d && d.kind === 'CustomResourceDefinition')
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as Obj)
+    .filter((d) => d && d.kind === 'CustomResourceDefinition')
 }
 
 function dryRunOf(params: URLSearchParams): boolean {

@@ -142,7 +142,11 @@ export class ObjectStore {
     if (type.namespaced) meta.namespace = namespace ?? (meta.namespace as string | undefined) ?? 'default'
     else delete meta.namespace
     if (this.get(type, meta.namespace, meta.name)) {
-      throw new StoreError(409, 'AlreadyExists', `${qualifiedResource(type)} "${meta.name}" already exists`, { name: meta.name, ...(type.group ? { group: type.group } : {}), kind: type.plural })
+      throw new StoreError(409, 'AlreadyExists', `${qualifiedResource(type)} "${meta.name}" already exists`, {
+        name: meta.name,
+        ...(type.group ? { group: type.group } : {}),
+        kind: type.plural,
+      })
     }
     meta.uid = randomUUID()
     meta.creationTimestamp = new Date(this.now()).toISOString().replace(/\.\d+Z$/, 'Z')
@@ -161,9 +165,12 @@ export class ObjectStore {
     if (current === undefined) throw notFound(type, name)
     const rv = obj.metadata?.resourceVersion
     if (rv !== undefined && rv !== '' && rv !== current.metadata?.resourceVersion) {
-      throw new StoreError(409, 'Conflict',
+      throw new StoreError(
+        409,
+        'Conflict',
         `Operation cannot be fulfilled on ${qualifiedResource(type)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
-        { name, ...(type.group ? { group: type.group } : {}), kind: type.plural })
+        { name, ...(type.group ? { group: type.group } : {}), kind: type.plural },
+      )
     }
     const old = current.metadata!
     // generation counts changes of everything but metadata (and status, where that is a subresource).
@@ -222,7 +229,11 @@ function objectKey(namespace: string | undefined, name: string): string {
 }
 
 export function notFound(type: ResourceType, name: string): StoreError {
-  return new StoreError(404, 'NotFound', `${qualifiedResource(type)} "${name}" not found`, { name, ...(type.group ? { group: type.group } : {}), kind: type.plural })
+  return new StoreError(404, 'NotFound', `${qualifiedResource(type)} "${name}" not found`, {
+    name,
+    ...(type.group ? { group: type.group } : {}),
+    kind: type.plural,
+  })
 }
 
 export function gone(rv: number): StoreError {

@@ -45,13 +45,22 @@ export function humanDuration(ms: number): string {
 }
 
 function at(obj: unknown, jsonPath: string): unknown {
-  const parts = jsonPath.replace(/^\{?\.?/, '').replace(/\}$/, '').split(/\.|\[(\d+)\]/).filter((p) => p !== undefined && p !== '')
+  const parts = jsonPath
+    .replace(/^\{?\.?/, '')
+    .replace(/\}$/, '')
+    .split(/\.|\[(\d+)\]/)
+    .filter((p) => p !== undefined && p !== '')
   return parts.reduce<unknown>((o, k) => (o === null || o === undefined ? undefined : (o as Record<string, unknown>)[k]), obj)
 }
 
 function cell(obj: Obj, col: PrinterColumn, kind: string, now: number): unknown {
   const v = at(obj, col.jsonPath)
-  if (kind === 'Service' && col.name === 'Port(s)') return ((v ?? []) as Array<{ port: number; protocol?: string; nodePort?: number }>).map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',') || '<none>'
+  if (kind === 'Service' && col.name === 'Port(s)')
+    return (
+      ((v ?? []) as Array<{ port: number; protocol?: string; nodePort?: number }>)
+        .map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`)
+        .join(',') || '<none>'
+    )
   if (kind === 'Secret' && col.name === 'Data') return Object.keys((v ?? {}) as object).length
   if (kind === 'Event' && col.name === 'Object') {
     const o = (v ?? {}) as { kind?: string; name?: string }
@@ -72,7 +81,13 @@ export function toTable(type: ResourceType, objects: Obj[], listMeta: Record<str
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: listMeta,
-    columnDefinitions: columns.map((c) => ({ name: c.name, type: c.type === 'date' ? 'string' : c.type, format: c.format ?? '', description: c.description ?? '', priority: c.priority ?? 0 })),
+    columnDefinitions: columns.map((c) => ({
+      name: c.name,
+      type: c.type === 'date' ? 'string' : c.type,
+      format: c.format ?? '',
+      description: c.description ?? '',
+      priority: c.priority ?? 0,
+    })),
     rows: objects.map((o) => ({
       cells: columns.map((c) => cell(o, c, type.kind, now)),
       object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },

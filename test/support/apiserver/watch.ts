@@ -35,12 +35,12 @@ export function serveWatch(
   onClose: () => void,
 ): OpenWatch | null {
   const inScope = (o: Obj) =>
-    (target.namespace === undefined || o.metadata?.namespace === target.namespace) &&
-    (target.name === undefined || o.metadata?.name === target.name)
+    (target.namespace === undefined || o.metadata?.namespace === target.namespace) && (target.name === undefined || o.metadata?.name === target.name)
   res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' })
   res.flushHeaders()
   const view = options.view ?? ((o: Obj) => o)
-  const send = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object: type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED' ? view(object as Obj) : object })}\n`)
+  const send = (type: string, object: unknown) =>
+    res.write(`${JSON.stringify({ type, object: type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED' ? view(object as Obj) : object })}\n`)
 
   let lastSent = 0
   const deliver = (c: Change) => {

@@ -6,7 +6,7 @@
  */
 import type { AddPrefix } from '../../../../shared/dynamic/types.ts'
 import type { Handler } from '../../request.ts'
-import { ensureLeadingSlash, escapePath } from '../path.ts'
+import { ensureLeadingSlash, escapePath } from '../toolkit/path.ts'
 
 export function addPrefix(config: AddPrefix): (next: Handler) => Handler {
   if (!config.prefix) throw new Error('addPrefix: prefix cannot be empty')

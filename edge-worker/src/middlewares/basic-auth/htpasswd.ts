@@ -7,7 +7,7 @@
  */
 import bcrypt from 'bcryptjs'
 import { sha1 } from '@noble/hashes/legacy.js'
-import { sameString } from './constant-time.ts'
+import { sameString } from '../toolkit/constant-time.ts'
 import { md5Crypt } from './md5-crypt.ts'
 
 const utf8 = new TextEncoder()

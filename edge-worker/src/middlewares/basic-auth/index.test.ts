@@ -37,7 +37,9 @@ describe('basicAuth: middlewares.json', () => {
 describe('basicAuth at the edge', () => {
   const apr1 = 'test:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/' // test:test
   const req = (authorization?: string): MiddlewareCase => ({
-    middleware: 'basicAuth', config: {}, source: 'edge',
+    middleware: 'basicAuth',
+    config: {},
+    source: 'edge',
     request: { method: 'GET', url: 'http://app.example/', headers: authorization ? { Authorization: authorization } : {} },
   })
 

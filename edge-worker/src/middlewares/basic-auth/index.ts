@@ -3,27 +3,25 @@
  * `WWW-Authenticate: Basic realm="<realm>"` (default realm `traefik`); with them, the user name
  * goes upstream in headerField when set, and the Authorization header is dropped when
  * removeHeader is set. Users come from the configuration (the compiler resolves the Secret to
- * `users`), sealed in the table (../secrets) when the control plane has a secrets key.
+ * `users`), sealed in the table (edge-worker/src/secrets) when the control plane has a secrets key.
  *
  * @module
  */
 import type { BasicAuth } from '../../../../shared/dynamic/types.ts'
-import { authUsersFileUnsupported } from '../../../../shared/table/capabilities.ts'
+import { basicAuthConfig, parseUsers } from '../../../../shared/middlewares/users.ts'
 import { httpError, type EdgeRequest, type Handler } from '../../request.ts'
-import { UnsupportedConfig } from '../headers/index.ts'
-import type { MiddlewareContext } from '../index.ts'
-import { isSealed, unseal } from '../secrets/index.ts'
+import type { MiddlewareContext } from '../toolkit/types.ts'
+import { unseal } from '../../secrets/unseal.ts'
 import { checkSecret } from './htpasswd.ts'
-import { parseUsers } from './users.ts'
 import { cachedCheck } from './verify-cache.ts'
 
 export function basicAuth(config: BasicAuth, context: MiddlewareContext): (next: Handler) => Handler {
-  const unsupported = authUsersFileUnsupported('basicAuth', config)
-  if (unsupported) throw new UnsupportedConfig(unsupported)
-  const realm = config.realm || 'traefik'
-  const users = isSealed(config)
-    ? unseal<BasicAuth>('basicAuth', config, context.edge.env).then((c) => parseUsers(c.users, 2, 'basicAuth.users'))
-    : parseUsers(config.users, 2, 'basicAuth.users')
+  const { realm, users: plain } = basicAuthConfig(config)
+  const users =
+    plain ??
+    unseal<BasicAuth>('basicAuth', config as unknown as Record<string, unknown> & { sealed: string | null }, context.edge.env).then((c) =>
+      parseUsers(c.users, 2, 'basicAuth.users'),
+    )
   if (users instanceof Promise) {
     users.catch((err: Error) => context.edge.log(`[edge] middleware ${context.name}: ${err.message}`))
   }

@@ -22,8 +22,18 @@ function setup(config: Record<string, unknown>, answers: Array<{ status: number;
   )
   const send = (body?: string, headers: Record<string, string> = {}) =>
     handler({
-      method: 'POST', host: 'app.example', path: '/', query: '', headers: new Headers(headers), clientIp: '10.0.0.1', tls: false,
-      entryPoint: 'web', body: body === undefined ? null : new Response(body).body, skipXff: false, ctx: { waitUntil() {} }, signal: undefined,
+      method: 'POST',
+      host: 'app.example',
+      path: '/',
+      query: '',
+      headers: new Headers(headers),
+      clientIp: '10.0.0.1',
+      tls: false,
+      entryPoint: 'web',
+      body: body === undefined ? null : new Response(body).body,
+      skipXff: false,
+      ctx: { waitUntil() {} },
+      signal: undefined,
     } satisfies EdgeRequest)
   return { send, seen }
 }

@@ -13,11 +13,11 @@
  *
  * @module
  */
-import { parseRetryExpression } from '../../../../shared/circuit-breaker/functions.ts'
 import type { Buffering } from '../../../../shared/dynamic/types.ts'
+import { bufferingConfig } from '../../../../shared/middlewares/buffering.ts'
 import type { EdgeRequest, Handler } from '../../request.ts'
-import { bufferBody } from '../../service/body.ts'
-import { bytesStream } from './bytes-stream.ts'
+import { bufferBody } from '../toolkit/body.ts'
+import { bytesStream } from '../toolkit/bytes-stream.ts'
 
 /** oxy's DefaultMaxRetryAttempts. */
 const MAX_RETRY_ATTEMPTS = 10
@@ -26,25 +26,8 @@ function plain(status: number, text: string): Response {
   return new Response(text, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } })
 }
 
-function bytes(config: Buffering, field: keyof Buffering): number {
-  const v = (config?.[field] as number | undefined) ?? 0
-  if (!Number.isInteger(v) || v < 0) throw new Error(`buffering.${field}: ${v} must be a number of bytes >= 0`)
-  return v
-}
-
 export function buffering(config: Buffering): (next: Handler) => Handler {
-  const maxRequest = bytes(config, 'maxRequestBodyBytes')
-  const maxResponse = bytes(config, 'maxResponseBodyBytes')
-  bytes(config, 'memRequestBodyBytes')
-  bytes(config, 'memResponseBodyBytes')
-  let again: ReturnType<typeof parseRetryExpression> | null = null
-  if (config?.retryExpression) {
-    try {
-      again = parseRetryExpression(config.retryExpression)
-    } catch (err) {
-      throw new Error(`buffering.retryExpression: ${(err as Error).message}`)
-    }
-  }
+  const { maxRequest, maxResponse, again } = bufferingConfig(config)
   const holdResponse = maxResponse > 0 || again !== null
 
   return (next) =>

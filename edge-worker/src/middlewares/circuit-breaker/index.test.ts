@@ -9,8 +9,18 @@ import { chain } from '../index.ts'
 import { circuitBreaker } from './index.ts'
 
 const request = (): EdgeRequest => ({
-  method: 'GET', host: 'app.example', path: '/', query: '', headers: new Headers(), body: null, clientIp: '10.0.0.1', tls: false,
-  entryPoint: 'web', skipXff: false, ctx: { waitUntil() {} }, signal: undefined,
+  method: 'GET',
+  host: 'app.example',
+  path: '/',
+  query: '',
+  headers: new Headers(),
+  body: null,
+  clientIp: '10.0.0.1',
+  tls: false,
+  entryPoint: 'web',
+  skipXff: false,
+  ctx: { waitUntil() {} },
+  signal: undefined,
 })
 
 function setup(config: Record<string, unknown>) {
@@ -65,7 +75,9 @@ describe('circuitBreaker', () => {
 
   it('refuses a bad expression (500 through the pipeline)', async () => {
     const handler = chain([{ name: 'cb', type: 'circuitBreaker', config: { expression: 'Latency() > 1' } }], async () => new Response('x'), {
-      target: 'workerd', env: {}, log: () => {},
+      target: 'workerd',
+      env: {},
+      log: () => {},
     })
     expect((await handler(request())).status).toBe(500)
   })

@@ -11,36 +11,15 @@
  *
  * @module
  */
-import { parseBreakerExpression } from '../../../../shared/circuit-breaker/functions.ts'
-import { durationToNs } from '../../../../shared/dynamic/duration.ts'
 import type { CircuitBreaker } from '../../../../shared/dynamic/types.ts'
+import { circuitBreakerConfig } from '../../../../shared/middlewares/circuit-breaker.ts'
 import type { Handler } from '../../request.ts'
-import { UnsupportedConfig } from '../headers/index.ts'
-import { GO_STATUS_TEXT } from '../ip/status-text.ts'
 import { RollingMetrics } from './metrics.ts'
 
 type State = { kind: 'standby' } | { kind: 'tripped'; until: number } | { kind: 'recovering'; start: number; until: number; allowed: number; denied: number }
 
-function ms(value: string | undefined, fallback: number, field: string): number {
-  if (value === undefined || value === '') return fallback
-  const n = durationToNs(value) / 1e6
-  if (!Number.isFinite(n) || n < 0) throw new Error(`circuitBreaker.${field}: invalid duration ${value}`)
-  return n
-}
-
 export function circuitBreaker(config: CircuitBreaker, _context?: unknown, now: () => number = Date.now): (next: Handler) => Handler {
-  let condition: ReturnType<typeof parseBreakerExpression>
-  try {
-    condition = parseBreakerExpression(config?.expression ?? '')
-  } catch (err) {
-    throw new Error(`circuitBreaker.expression: ${(err as Error).message}`)
-  }
-  const checkPeriod = ms(config.checkPeriod, 100, 'checkPeriod')
-  const fallbackDuration = ms(config.fallbackDuration, 10_000, 'fallbackDuration')
-  const recoveryDuration = ms(config.recoveryDuration, 10_000, 'recoveryDuration')
-  const status = config.responseCode || 503
-  const text = GO_STATUS_TEXT[status]
-  if (status < 200 || status > 999) throw new UnsupportedConfig(`circuitBreaker.responseCode: ${status} cannot be answered by the edge`)
+  const { condition, checkPeriod, fallbackDuration, recoveryDuration, status, text } = circuitBreakerConfig(config)
   const metrics = new RollingMetrics(now)
   let state: State = { kind: 'standby' }
   let nextCheck = 0

@@ -75,7 +75,9 @@ export class RollingMetrics implements BreakerMetrics {
   }
 
   latencyAtQuantileMs(quantile: number): number {
-    const all = this.#live().flatMap((b) => b.latencies).sort((x, y) => x - y)
+    const all = this.#live()
+      .flatMap((b) => b.latencies)
+      .sort((x, y) => x - y)
     if (all.length === 0) return 0
     const rank = Math.min(all.length - 1, Math.max(0, Math.ceil((quantile / 100) * all.length) - 1))
     return all[rank]!

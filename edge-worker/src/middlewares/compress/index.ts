@@ -13,31 +13,15 @@
  * @module
  */
 import type { Compress } from '../../../../shared/dynamic/types.ts'
+import { compressConfig } from '../../../../shared/middlewares/compress.ts'
 import type { Handler } from '../../request.ts'
 import { IDENTITY, NOT_ACCEPTABLE, negotiateEncoding } from './accept-encoding.ts'
-import { parseMediaType } from './media-type.ts'
-import { peekBody } from '../peek-body.ts'
+import { parseMediaType } from '../../../../shared/http/media-type.ts'
+import { peekBody } from '../toolkit/peek-body.ts'
 import { zstdStream } from './zstd.ts'
 
-export const COMPRESS_ENCODINGS = ['gzip', 'br', 'zstd'] as const
-const DEFAULT_MIN_SIZE = 1024
-
 export function compress(config: Compress): (next: Handler) => Handler {
-  if (config.excludedContentTypes?.length && config.includedContentTypes?.length) {
-    throw new Error('compress: excludedContentTypes and includedContentTypes options are mutually exclusive')
-  }
-  // gRPC is never compressed, requests or responses; types are compared without parameters.
-  const excluded = ['application/grpc', ...mediaTypes('excludedContentTypes', config.excludedContentTypes)]
-  const included = mediaTypes('includedContentTypes', config.includedContentTypes)
-  // Not positive: the default (Traefik's).
-  const minSize = (config.minResponseBodyBytes ?? 0) > 0 ? Math.floor(config.minResponseBodyBytes!) : DEFAULT_MIN_SIZE
-  // Traefik's defaults give [gzip, br, zstd] when the field is left out.
-  const encodings = config.encodings?.length ? config.encodings : [...COMPRESS_ENCODINGS]
-  for (const e of encodings) {
-    if (!(COMPRESS_ENCODINGS as readonly string[]).includes(e)) throw new Error(`compress: unsupported encoding: ${e}`)
-  }
-  const defaultEncoding = config.defaultEncoding ?? ''
-  if (defaultEncoding !== '' && !encodings.includes(defaultEncoding)) throw new Error(`compress: unsupported default encoding: ${defaultEncoding}`)
+  const { excluded, included, minSize, encodings, defaultEncoding } = compressConfig(config)
 
   return (next) =>
     async function compress(req) {
@@ -51,14 +35,6 @@ export function compress(config: Compress): (next: Handler) => Handler {
       const res = await next(req)
       return compressed(res, encoding, minSize, excluded, included)
     }
-}
-
-function mediaTypes(field: string, values: string[] | undefined): string[] {
-  return (values ?? []).map((v) => {
-    const parsed = parseMediaType(v)
-    if (!parsed) throw new Error(`compress: ${field}: parsing media type ${JSON.stringify(v)}`)
-    return parsed.type
-  })
 }
 
 async function compressed(res: Response, encoding: string, minSize: number, excluded: string[], included: string[]): Promise<Response> {

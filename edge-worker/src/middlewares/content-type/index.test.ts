@@ -5,7 +5,13 @@ import { detectContentType } from './sniff.ts'
 
 // Byte strings as written (\xFF is one byte); text beyond Latin-1 as UTF-8.
 const enc = (s: string) => (/[^\x00-\xff]/.test(s) ? new TextEncoder().encode(s) : Uint8Array.from(s, (c) => c.charCodeAt(0)))
-const stream = (s: string) => new ReadableStream({ start(c) { c.enqueue(enc(s)); c.close() } })
+const stream = (s: string) =>
+  new ReadableStream({
+    start(c) {
+      c.enqueue(enc(s))
+      c.close()
+    },
+  })
 
 // Go's net/http sniff_test.go expectations (DetectContentType).
 const SNIFF: Array<[string, string, string]> = [
@@ -36,8 +42,18 @@ const SNIFF: Array<[string, string, string]> = [
 
 function req(): EdgeRequest {
   return {
-    method: 'GET', host: 'h', path: '/', query: '', headers: new Headers(), body: null, clientIp: '192.0.2.1', tls: false,
-    entryPoint: 'web', skipXff: false, ctx: { waitUntil() {} }, signal: undefined,
+    method: 'GET',
+    host: 'h',
+    path: '/',
+    query: '',
+    headers: new Headers(),
+    body: null,
+    clientIp: '192.0.2.1',
+    tls: false,
+    entryPoint: 'web',
+    skipXff: false,
+    ctx: { waitUntil() {} },
+    signal: undefined,
   }
 }
 
@@ -50,8 +66,18 @@ async function through(config: Record<string, unknown>, upstream: Response) {
 const AUTO_DETECTION: Array<{ desc: string; middleware: boolean; contentType: string; want: string | null }> = [
   { desc: 'Keep the Content-Type returned by the server', middleware: false, contentType: 'application/json', want: 'application/json' },
   { desc: "Don't auto-detect Content-Type header by default when not set by the server", middleware: false, contentType: '', want: null },
-  { desc: 'Keep the Content-Type returned by the server with auto-detection middleware', middleware: true, contentType: 'application/json', want: 'application/json' },
-  { desc: 'Auto-detect when Content-Type header is not already set by the server with auto-detection middleware', middleware: true, contentType: '', want: 'text/plain; charset=utf-8' },
+  {
+    desc: 'Keep the Content-Type returned by the server with auto-detection middleware',
+    middleware: true,
+    contentType: 'application/json',
+    want: 'application/json',
+  },
+  {
+    desc: 'Auto-detect when Content-Type header is not already set by the server with auto-detection middleware',
+    middleware: true,
+    contentType: '',
+    want: 'text/plain; charset=utf-8',
+  },
 ]
 
 describe('TestAutoDetection (Traefik)', () => {
@@ -71,7 +97,12 @@ describe('contentType', () => {
 
   it('sets the sniffed type on a response without one, body unchanged and streamed on', async () => {
     const chunks = ['<html><body>', 'x'.repeat(600), '</body></html>']
-    const body = new ReadableStream({ start(c) { for (const s of chunks) c.enqueue(new TextEncoder().encode(s)); c.close() } })
+    const body = new ReadableStream({
+      start(c) {
+        for (const s of chunks) c.enqueue(new TextEncoder().encode(s))
+        c.close()
+      },
+    })
     const res = await through({}, new Response(body))
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8')
     expect(await res.text()).toBe(chunks.join(''))

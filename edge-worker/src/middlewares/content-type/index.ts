@@ -10,7 +10,7 @@
  */
 import type { ContentType } from '../../../../shared/dynamic/types.ts'
 import type { Handler } from '../../request.ts'
-import { peekBody } from '../peek-body.ts'
+import { peekBody } from '../toolkit/peek-body.ts'
 import { detectContentType, SNIFF_LENGTH } from './sniff.ts'
 
 export function contentType(config: ContentType): (next: Handler) => Handler {

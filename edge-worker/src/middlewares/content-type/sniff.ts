@@ -72,7 +72,25 @@ const text: Sig = (data, ws) => {
 }
 
 const SIGNATURES: Sig[] = [
-  ...['<!DOCTYPE HTML', '<HTML', '<HEAD', '<SCRIPT', '<IFRAME', '<H1', '<DIV', '<FONT', '<TABLE', '<A', '<STYLE', '<TITLE', '<B', '<BODY', '<BR', '<P', '<!--'].map(html),
+  ...[
+    '<!DOCTYPE HTML',
+    '<HTML',
+    '<HEAD',
+    '<SCRIPT',
+    '<IFRAME',
+    '<H1',
+    '<DIV',
+    '<FONT',
+    '<TABLE',
+    '<A',
+    '<STYLE',
+    '<TITLE',
+    '<B',
+    '<BODY',
+    '<BR',
+    '<P',
+    '<!--',
+  ].map(html),
   masked(ff(5), codes('<?xml'), true, 'text/xml; charset=utf-8'),
   exact('%PDF-', 'application/pdf'),
   exact('%!PS-Adobe-', 'application/postscript'),

@@ -32,14 +32,28 @@ const context = { name: 'mw', edge: { target: 'workerd' as const, env: {}, log: 
 
 function edge(config: Record<string, unknown>) {
   const seen: EdgeRequest[] = []
-  const handler = chain([{ name: 'mw', type: 'digestAuth', config }], async (req) => {
-    seen.push({ ...req, headers: new Headers(req.headers) })
-    return new Response('traefik\n')
-  }, context.edge)
+  const handler = chain(
+    [{ name: 'mw', type: 'digestAuth', config }],
+    async (req) => {
+      seen.push({ ...req, headers: new Headers(req.headers) })
+      return new Response('traefik\n')
+    },
+    context.edge,
+  )
   const send = (authorization?: string, path = '/dir/index.html', method = 'GET') =>
     handler({
-      method, host: 'app.example', path, query: '', headers: new Headers(authorization ? { authorization } : {}), body: null,
-      clientIp: '192.0.2.1', tls: false, entryPoint: 'web', skipXff: false, ctx: { waitUntil() {} }, signal: undefined,
+      method,
+      host: 'app.example',
+      path,
+      query: '',
+      headers: new Headers(authorization ? { authorization } : {}),
+      body: null,
+      clientIp: '192.0.2.1',
+      tls: false,
+      entryPoint: 'web',
+      skipXff: false,
+      ctx: { waitUntil() {} },
+      signal: undefined,
     })
   return { send, seen }
 }

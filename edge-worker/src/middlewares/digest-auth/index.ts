@@ -11,14 +11,12 @@
 import { md5 } from '@noble/hashes/legacy.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import type { DigestAuth } from '../../../../shared/dynamic/types.ts'
-import { authUsersFileUnsupported } from '../../../../shared/table/capabilities.ts'
 import { httpError, type EdgeRequest, type Handler } from '../../request.ts'
-import { sameString } from '../basic-auth/constant-time.ts'
-import { parseUsers } from '../basic-auth/users.ts'
-import { UnsupportedConfig } from '../headers/index.ts'
-import type { MiddlewareContext } from '../index.ts'
-import { unescapePath } from '../path.ts'
-import { isSealed, unseal } from '../secrets/index.ts'
+import { sameString } from '../toolkit/constant-time.ts'
+import { digestAuthConfig, parseUsers } from '../../../../shared/middlewares/users.ts'
+import type { MiddlewareContext } from '../toolkit/types.ts'
+import { unescapePath } from '../toolkit/path.ts'
+import { unseal } from '../../secrets/unseal.ts'
 import { digestParams } from './params.ts'
 import { nonces, type Nonces } from './nonce.ts'
 
@@ -31,14 +29,13 @@ interface Ready {
 }
 
 export function digestAuth(config: DigestAuth, context: MiddlewareContext): (next: Handler) => Handler {
-  const unsupported = authUsersFileUnsupported('digestAuth', config)
-  if (unsupported) throw new UnsupportedConfig(unsupported)
-  const realm = config.realm || 'traefik'
-  const prepare = (users: unknown): Ready => {
-    const parsed = parseUsers(users, 3, 'digestAuth.users')
-    return { users: parsed, nonces: nonces(`${realm}\n${[...parsed].join('\n')}`) }
-  }
-  const ready = isSealed(config) ? unseal<DigestAuth>('digestAuth', config, context.edge.env).then((c) => prepare(c.users)) : prepare(config.users)
+  const { realm, users } = digestAuthConfig(config)
+  const prepare = (parsed: Map<string, string>): Ready => ({ users: parsed, nonces: nonces(`${realm}\n${[...parsed].join('\n')}`) })
+  const ready = users
+    ? prepare(users)
+    : unseal<DigestAuth>('digestAuth', config as unknown as Record<string, unknown> & { sealed: string | null }, context.edge.env).then((c) =>
+        prepare(parseUsers(c.users, 3, 'digestAuth.users')),
+      )
   if (ready instanceof Promise) ready.catch((err: Error) => context.edge.log(`[edge] middleware ${context.name}: ${err.message}`))
 
   const challenge = (n: Nonces, stale: boolean) =>
@@ -91,7 +88,7 @@ function check(req: EdgeRequest, r: Ready, realm: string): string | 'stale' | nu
 
 /** Go's url.Parse(uri).Path: the decoded path of a request-uri, without scheme, authority, query. */
 function pathOf(uri: string): string | null {
-  let rest = uri.replace(/[?#][^]*$/, '')
+  let rest = uri.replace(/[?#][\s\S]*$/, '')
   const scheme = /^[a-zA-Z][a-zA-Z0-9+.-]*:/.exec(rest)
   if (scheme) rest = rest.slice(scheme[0].length)
   if (rest.startsWith('//')) {

@@ -9,7 +9,7 @@
  */
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { sameString } from '../basic-auth/constant-time.ts'
+import { sameString } from '../toolkit/constant-time.ts'
 
 export const NONCE_LIFETIME_MS = 5 * 60_000
 const MAX_TRACKED = 10_000

@@ -6,14 +6,23 @@ describe('Digest parameters', () => {
   it('github.com/abbot/go-http-auth misc_test.go:TestParsePairs', () => {
     const header = String.raw`username="\test", realm="a \"quoted\" string", nonce="FRPnGdb8lvM1UHhi", uri="/css?family=Source+Sans+Pro:400,700,400italic,700italic|Source+Code+Pro", algorithm=MD5, response="fdcdd78e5b306ffed343d0ec3967f2e5", opaque="lEgVjogmIar2fg/t", qop=auth, nc=00000001, cnonce="e76b05db27a3b323"`
     expect(Object.fromEntries(digestParams(`Digest ${header}`)!)).toEqual({
-      username: 'test', realm: 'a "quoted" string', nonce: 'FRPnGdb8lvM1UHhi',
-      uri: '/css?family=Source+Sans+Pro:400,700,400italic,700italic|Source+Code+Pro', algorithm: 'MD5',
-      response: 'fdcdd78e5b306ffed343d0ec3967f2e5', opaque: 'lEgVjogmIar2fg/t', qop: 'auth', nc: '00000001', cnonce: 'e76b05db27a3b323',
+      username: 'test',
+      realm: 'a "quoted" string',
+      nonce: 'FRPnGdb8lvM1UHhi',
+      uri: '/css?family=Source+Sans+Pro:400,700,400italic,700italic|Source+Code+Pro',
+      algorithm: 'MD5',
+      response: 'fdcdd78e5b306ffed343d0ec3967f2e5',
+      opaque: 'lEgVjogmIar2fg/t',
+      qop: 'auth',
+      nc: '00000001',
+      cnonce: 'e76b05db27a3b323',
     })
   })
 
   it('github.com/abbot/go-http-auth digest_test.go:TestDigestAuthParams (commas inside the uri)', () => {
-    const params = digestParams(`Digest username="test", realm="", nonce="FRPnGdb8lvM1UHhi", uri="/css?family=Source+Sans+Pro:400,700,400italic,700italic|Source+Code+Pro", algorithm=MD5, response="fdcdd78e5b306ffed343d0ec3967f2e5", opaque="lEgVjogmIar2fg/t", qop=auth, nc=00000001, cnonce="e76b05db27a3b323"`)
+    const params = digestParams(
+      `Digest username="test", realm="", nonce="FRPnGdb8lvM1UHhi", uri="/css?family=Source+Sans+Pro:400,700,400italic,700italic|Source+Code+Pro", algorithm=MD5, response="fdcdd78e5b306ffed343d0ec3967f2e5", opaque="lEgVjogmIar2fg/t", qop=auth, nc=00000001, cnonce="e76b05db27a3b323"`,
+    )
     expect(params!.get('uri')).toBe('/css?family=Source+Sans+Pro:400,700,400italic,700italic|Source+Code+Pro')
   })
 

@@ -56,7 +56,12 @@ let entryPoint: { allowed: string | undefined; check: (path: string) => Response
 export function entryPointDenial(allowed: string | undefined): (path: string) => Response | null {
   // Built once per value of the variable, not per request.
   if (entryPoint !== null && entryPoint.allowed === allowed) return entryPoint.check
-  const names = new Set((allowed ?? '').split(',').map((s) => s.trim()).filter(Boolean))
+  const names = new Set(
+    (allowed ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  )
   const config = Object.fromEntries(ENCODED_CHARACTER_OPTIONS.map((o) => [o, names.has('*') || names.has(o)])) as EncodedCharacters
   const deny = denied(config)
   const check = (path: string) => (path.includes('%') && refused(path, deny) ? badRequest() : null)

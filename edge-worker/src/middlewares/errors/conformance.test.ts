@@ -49,7 +49,9 @@ beforeAll(async () => {
     pages.push(await startUpstream({ host: '127.0.0.3', handler: (_req, res) => void res.end(body) }))
   }
   rewritePage = await startUpstream({ host: '127.0.0.4', handler: (_req, res) => void res.writeHead(200, { 'x-page': 'yes' }).end('rewritten page') })
-  const config: DynamicConfig = { http: { routers: {}, middlewares: {}, services: { app: { loadBalancer: { servers: [{ url: app.url }], passHostHeader: true } } } } }
+  const config: DynamicConfig = {
+    http: { routers: {}, middlewares: {}, services: { app: { loadBalancer: { servers: [{ url: app.url }], passHostHeader: true } } } },
+  }
   cases.forEach((c, i) => {
     config.http!.routers![`case${i}`] = { rule: `Header(\`X-Case\`, \`${i}\`)`, service: 'app', middlewares: [`errors${i}`] }
     config.http!.middlewares![`errors${i}`] = { errors: { ...c.config, service: `page${i}` } }

@@ -12,33 +12,21 @@
  * @module
  */
 import type { ErrorPage } from '../../../../shared/dynamic/types.ts'
+import { errorsConfig } from '../../../../shared/middlewares/errors.ts'
 import type { EdgeRequest, Handler } from '../../request.ts'
-import type { MiddlewareContext } from '../index.ts'
-import { inRanges, parseStatusRanges, type StatusRanges } from './status-ranges.ts'
+import type { MiddlewareContext } from '../toolkit/types.ts'
+import { inRanges } from '../../../../shared/http/status-ranges.ts'
 
 export function errors(config: ErrorPage, context: MiddlewareContext): (next: Handler) => Handler {
-  let ranges: StatusRanges
-  try {
-    ranges = parseStatusRanges(config?.status ?? [])
-  } catch (err) {
-    throw new Error(`errors.status: ${(err as Error).message}`)
-  }
-  const rewrites: Array<{ ranges: StatusRanges; to: number }> = []
-  for (const [key, to] of Object.entries(config?.statusRewrites ?? {})) {
-    try {
-      rewrites.push({ ranges: parseStatusRanges([key]), to })
-    } catch (err) {
-      throw new Error(`errors.statusRewrites: ${(err as Error).message}`)
-    }
-  }
-  if (!config?.service) throw new Error('errors.service: no error page service given')
+  const { ranges, rewrites } = errorsConfig(config)
   const svc = context.service
   if (!svc) throw new Error(`errors.service: service ${JSON.stringify(config.service)} is not in the table`)
+  const build = context.edge.serviceHandler
+  if (!build) throw new Error('errors.service: this edge context builds no services')
   const allowed = config.errorRequestHeaders
   let page: Promise<Handler> | undefined
-  // Imported on first use: the service module builds middleware chains, this module is one of them.
-  const pageHandler = () =>
-    (page ??= import('../../service/index.ts').then(async ({ serviceHandler }) => (await serviceHandler(svc, context.edge)).handle))
+  // Built on first use, by the service module the edge context carries.
+  const pageHandler = () => (page ??= build(svc))
 
   return (next) =>
     async function errors(req) {
@@ -51,10 +39,11 @@ export function errors(config: ErrorPage, context: MiddlewareContext): (next: Ha
       const target = pageTarget(config.query ?? '', code, res.status, original)
       const headers = new Headers()
       if (allowed === undefined) original.headers.forEach((v, k) => headers.set(k, v))
-      else for (const name of allowed) {
-        const v = original.headers.get(name)
-        if (v !== null) headers.set(name, v)
-      }
+      else
+        for (const name of allowed) {
+          const v = original.headers.get(name)
+          if (v !== null) headers.set(name, v)
+        }
       const pageReq: EdgeRequest = { ...req, method: 'GET', host: original.host, path: target.path, query: target.query, headers, body: null }
       const answer = await (await pageHandler())(pageReq)
       return new Response(nullBody(code) ? null : answer.body, { status: code, headers: answer.headers })
@@ -84,5 +73,7 @@ export function pageTarget(
 
 /** Go's url.QueryEscape: unreserved characters stay, space becomes `+`, the rest %XX. */
 export function queryEscape(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replaceAll('%20', '+')
+  return encodeURIComponent(s)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replaceAll('%20', '+')
 }

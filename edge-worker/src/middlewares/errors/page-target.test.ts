@@ -22,6 +22,6 @@ describe('errors page target', () => {
   })
 
   it('escapes as Go: unreserved kept, space as +, the rest %XX', () => {
-    expect(queryEscape("a-b_c.d~e f!'()*/?#[]@&=+$,;:")).toBe("a-b_c.d~e+f%21%27%28%29%2A%2F%3F%23%5B%5D%40%26%3D%2B%24%2C%3B%3A")
+    expect(queryEscape("a-b_c.d~e f!'()*/?#[]@&=+$,;:")).toBe('a-b_c.d~e+f%21%27%28%29%2A%2F%3F%23%5B%5D%40%26%3D%2B%24%2C%3B%3A')
   })
 })

@@ -25,7 +25,14 @@ interface HandlerCase {
   config: Record<string, unknown>
   request?: { headers: Record<string, string> }
   auth: { status: number; headers: Record<string, string | string[]>; body: string }
-  expect: { status: number; headers?: Record<string, string | null>; body?: string; bodyNotEmpty?: boolean; nextCalled: boolean; nextHeaders?: Record<string, string | null> }
+  expect: {
+    status: number
+    headers?: Record<string, string | null>
+    body?: string
+    bodyNotEmpty?: boolean
+    nextCalled: boolean
+    nextHeaders?: Record<string, string | null>
+  }
 }
 
 const data = JSON.parse(readFileSync(join(import.meta.dirname, 'cases.json'), 'utf8')) as { writeHeader: WriteHeaderCase[]; handler: HandlerCase[] }

@@ -29,10 +29,14 @@ beforeAll(async () => {
     },
   })
   // An HTTPS auth server with a certificate from the test CA, given to forwardAuth as tls.ca.
-  secureAuth = await startUpstream({ host: '127.0.0.12', tls: true, handler: (req, res) => void res.writeHead(req.headers['x-auth'] === 'deny' ? 403 : 200, { 'x-user': 'tls-user' }).end() })
+  secureAuth = await startUpstream({
+    host: '127.0.0.12',
+    tls: true,
+    handler: (req, res) => void res.writeHead(req.headers['x-auth'] === 'deny' ? 403 : 200, { 'x-user': 'tls-user' }).end(),
+  })
   app = await startUpstream({
     host: '127.0.0.6',
-    handler: (req, res, recorded) => {
+    handler: (_req, res, recorded) => {
       res.setHeader('set-cookie', ['session=from-app', 'app=1'])
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ server: 'app', ...recorded }))
     },
@@ -52,7 +56,12 @@ beforeAll(async () => {
       },
       middlewares: {
         plain: fa(),
-        copy: fa({ authResponseHeaders: ['X-User'], authResponseHeadersRegex: '^X-Auth-', addAuthCookiesToResponse: ['session'], authRequestHeaders: ['X-Auth', 'Cookie'] }),
+        copy: fa({
+          authResponseHeaders: ['X-User'],
+          authResponseHeadersRegex: '^X-Auth-',
+          addAuthCookiesToResponse: ['session'],
+          authRequestHeaders: ['X-Auth', 'Cookie'],
+        }),
         trust: fa({ trustForwardHeader: true }),
         body: fa({ forwardBody: true, maxBodySize: 8, preserveRequestMethod: true }),
         keep: fa({ preserveLocationHeader: true }),
@@ -73,7 +82,10 @@ afterAll(async () => {
 
 describe('forwardAuth on workerd', () => {
   it('asks the auth server with GET and Traefik forwarded headers, then serves the request', async () => {
-    const res = await edge.request('/page?q=1', { method: 'DELETE', headers: { host: 'plain.example', authorization: 'Bearer t', 'x-forwarded-method': 'PUT' } })
+    const res = await edge.request('/page?q=1', {
+      method: 'DELETE',
+      headers: { host: 'plain.example', authorization: 'Bearer t', 'x-forwarded-method': 'PUT' },
+    })
     expect(res.status).toBe(200)
     const asked = auth.requests.at(-1)!
     expect(asked.method).toBe('GET')
@@ -156,8 +168,18 @@ describe('forwardAuth on workerd', () => {
 describe('forwardAuth headers', () => {
   it('keeps the client X-Forwarded-For chain only when trusted', () => {
     const req = {
-      method: 'GET', host: 'h', path: '/p', query: 'a=1', headers: new Headers({ 'x-forwarded-for': '1.2.3.4', 'x-forwarded-uri': '/x', connection: 'close' }),
-      body: null, clientIp: '10.0.0.1', tls: true, entryPoint: 'web', skipXff: false, ctx: { waitUntil() {} }, signal: undefined,
+      method: 'GET',
+      host: 'h',
+      path: '/p',
+      query: 'a=1',
+      headers: new Headers({ 'x-forwarded-for': '1.2.3.4', 'x-forwarded-uri': '/x', connection: 'close' }),
+      body: null,
+      clientIp: '10.0.0.1',
+      tls: true,
+      entryPoint: 'web',
+      skipXff: false,
+      ctx: { waitUntil() {} },
+      signal: undefined,
     }
     const trusted = authHeaders(req, true, [])
     expect(trusted.get('x-forwarded-for')).toBe('1.2.3.4, 10.0.0.1')
@@ -172,9 +194,15 @@ describe('forwardAuth headers', () => {
 
 describe('forwardAuth tls.ca on Cloudflare', () => {
   it('answers 501: its fetch() trusts public CAs only', async () => {
-    const handler = chain([{ name: 'fa', type: 'forwardAuth', config: { address: 'https://auth.internal/', tls: { ca: 'PEM' } } }], async () => new Response('ok'), {
-      target: 'cloudflare', env: {}, log: () => {},
-    })
+    const handler = chain(
+      [{ name: 'fa', type: 'forwardAuth', config: { address: 'https://auth.internal/', tls: { ca: 'PEM' } } }],
+      async () => new Response('ok'),
+      {
+        target: 'cloudflare',
+        env: {},
+        log: () => {},
+      },
+    )
     expect((await handler(caseRequest({ method: 'GET', url: 'http://app.example/', headers: {} }))).status).toBe(501)
   })
 })

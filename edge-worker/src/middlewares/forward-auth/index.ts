@@ -18,12 +18,11 @@
  * @module
  */
 import type { ForwardAuth } from '../../../../shared/dynamic/types.ts'
-import { forwardAuthCaUnsupported, forwardAuthUnsupported } from '../../../../shared/circuit-breaker/unsupported.ts'
+import { forwardAuthConfig } from '../../../../shared/middlewares/forward-auth.ts'
 import type { EdgeRequest, Handler } from '../../request.ts'
-import { bufferBody } from '../../service/body.ts'
-import { bytesStream } from '../buffering/bytes-stream.ts'
-import { UnsupportedConfig } from '../headers/index.ts'
-import type { MiddlewareContext } from '../index.ts'
+import { bufferBody } from '../toolkit/body.ts'
+import { bytesStream } from '../toolkit/bytes-stream.ts'
+import type { MiddlewareContext } from '../toolkit/types.ts'
 
 // Traefik's list for the auth request and the refusal: Proxy-Authorization goes to the auth server (RFC 7235 4.4).
 const HOP = ['connection', 'keep-alive', 'te', 'trailers', 'transfer-encoding', 'upgrade']
@@ -33,24 +32,7 @@ function empty(status: number): Response {
 }
 
 export function forwardAuth(config: ForwardAuth, context?: MiddlewareContext): (next: Handler) => Handler {
-  if (!config?.address) throw new Error('forwardAuth.address: no address given for the authentication server')
-  let address: URL
-  try {
-    address = new URL(config.address)
-  } catch {
-    throw new Error(`forwardAuth.address: ${JSON.stringify(config.address)} is not a URL`)
-  }
-  const tls = forwardAuthUnsupported(config) ?? forwardAuthCaUnsupported(config, context?.edge.target ?? 'workerd')
-  if (tls) throw new UnsupportedConfig(tls)
-  if ((config as { authSigninURL?: string }).authSigninURL) throw new UnsupportedConfig('forwardAuth.authSigninURL is not implemented by the edge')
-  let regex: RegExp | null = null
-  if (config.authResponseHeadersRegex) {
-    try {
-      regex = new RegExp(config.authResponseHeadersRegex)
-    } catch (err) {
-      throw new Error(`forwardAuth.authResponseHeadersRegex: ${(err as Error).message}`)
-    }
-  }
+  const { address, regex } = forwardAuthConfig(config, context?.edge.target ?? 'workerd')
   const trust = config.trustForwardHeader === true
   const allowed = config.authRequestHeaders ?? []
   const maxBody = config.maxBodySize ?? -1

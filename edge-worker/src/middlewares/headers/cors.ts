@@ -5,7 +5,7 @@
  * @module
  */
 import type { Headers as HeadersConfig } from '../../../../shared/dynamic/types.ts'
-import { compileGoRegexp, type GoRegexp } from '../../../../shared/rules/regexp/compile.ts'
+import type { GoRegexp } from '../../../../shared/rules/regexp/compile.ts'
 
 export interface Cors {
   /** The preflight answer (200, empty), or null when the request is not a preflight. */
@@ -14,23 +14,8 @@ export interface Cors {
   decorate(response: Headers, origin: string): void
 }
 
-export function hasCors(c: HeadersConfig): boolean {
-  return Boolean(
-    c.accessControlAllowCredentials || c.accessControlAllowHeaders?.length || c.accessControlAllowMethods?.length ||
-      c.accessControlAllowOriginList?.length || c.accessControlAllowOriginListRegex?.length ||
-      c.accessControlExposeHeaders?.length || (c.accessControlMaxAge !== undefined && c.accessControlMaxAge !== null) || c.addVaryHeader,
-  )
-}
-
-/** Throws (naming the field and pattern) on an origin regexp Go would not compile. */
-export function cors(c: HeadersConfig): Cors {
-  const regexes: GoRegexp[] = (c.accessControlAllowOriginListRegex ?? []).map((pattern, i) => {
-    try {
-      return compileGoRegexp(pattern)
-    } catch (err) {
-      throw new Error(`headers.accessControlAllowOriginListRegex[${i}] ${JSON.stringify(pattern)}: ${(err as Error).message}`)
-    }
-  })
+/** `regexes`: the configuration's accessControlAllowOriginListRegex, compiled (shared/middlewares/headers.ts). */
+export function cors(c: HeadersConfig, regexes: GoRegexp[]): Cors {
   const credentials = Boolean(c.accessControlAllowCredentials)
   const allowHeaders = c.accessControlAllowHeaders ?? []
   const allowMethods = c.accessControlAllowMethods ?? []

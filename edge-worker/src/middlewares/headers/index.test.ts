@@ -38,8 +38,18 @@ describe('headers: middlewares.json', () => {
   }
 })
 
-const request = (config: Record<string, unknown>, url = 'http://app.example/p?q=1', h: Record<string, string> = {}, method = 'GET', upstreamHeaders: Record<string, string> = {}): MiddlewareCase => ({
-  middleware: 'headers', config, source: 'edge', request: { method, url, headers: h }, upstreamResponse: { status: 200, headers: upstreamHeaders },
+const request = (
+  config: Record<string, unknown>,
+  url = 'http://app.example/p?q=1',
+  h: Record<string, string> = {},
+  method = 'GET',
+  upstreamHeaders: Record<string, string> = {},
+): MiddlewareCase => ({
+  middleware: 'headers',
+  config,
+  source: 'edge',
+  request: { method, url, headers: h },
+  upstreamResponse: { status: 200, headers: upstreamHeaders },
 })
 
 describe('headers: security', () => {
@@ -60,13 +70,30 @@ describe('headers: security', () => {
   })
 
   it('overrides the upstream values, and custom response headers override the security ones', async () => {
-    const run = await runCase(request(
-      { contentTypeNosniff: true, browserXssFilter: true, referrerPolicy: 'no-referrer', contentSecurityPolicy: "default-src 'self'", contentSecurityPolicyReportOnly: 'img-src *', customResponseHeaders: { 'X-Frame-Options': 'SAMEORIGIN' }, frameDeny: true },
-      undefined, {}, 'GET', { 'X-Content-Type-Options': 'sniff', 'Referrer-Policy': 'unsafe-url' },
-    ))
+    const run = await runCase(
+      request(
+        {
+          contentTypeNosniff: true,
+          browserXssFilter: true,
+          referrerPolicy: 'no-referrer',
+          contentSecurityPolicy: "default-src 'self'",
+          contentSecurityPolicyReportOnly: 'img-src *',
+          customResponseHeaders: { 'X-Frame-Options': 'SAMEORIGIN' },
+          frameDeny: true,
+        },
+        undefined,
+        {},
+        'GET',
+        { 'X-Content-Type-Options': 'sniff', 'Referrer-Policy': 'unsafe-url' },
+      ),
+    )
     expect(Object.fromEntries(run.response.headers)).toMatchObject({
-      'x-content-type-options': 'nosniff', 'x-xss-protection': '1; mode=block', 'referrer-policy': 'no-referrer',
-      'content-security-policy': "default-src 'self'", 'content-security-policy-report-only': 'img-src *', 'x-frame-options': 'SAMEORIGIN',
+      'x-content-type-options': 'nosniff',
+      'x-xss-protection': '1; mode=block',
+      'referrer-policy': 'no-referrer',
+      'content-security-policy': "default-src 'self'",
+      'content-security-policy-report-only': 'img-src *',
+      'x-frame-options': 'SAMEORIGIN',
     })
   })
 
@@ -91,12 +118,21 @@ describe('headers: CORS', () => {
   const preflight = { Origin: 'https://a.example', 'Access-Control-Request-Method': 'PATCH', 'Access-Control-Request-Headers': 'x-one,x-two' }
 
   it('echoes the asked method and headers for wildcards with credentials, and keeps `*` exposure off', async () => {
-    const cfg = { accessControlAllowOriginList: ['*'], accessControlAllowMethods: ['*'], accessControlAllowHeaders: ['*'], accessControlExposeHeaders: ['*'], accessControlAllowCredentials: true }
+    const cfg = {
+      accessControlAllowOriginList: ['*'],
+      accessControlAllowMethods: ['*'],
+      accessControlAllowHeaders: ['*'],
+      accessControlExposeHeaders: ['*'],
+      accessControlAllowCredentials: true,
+    }
     const run = await runCase(request(cfg, undefined, preflight, 'OPTIONS'))
     expect(run.upstream).toBeNull()
     expect(Object.fromEntries(run.response.headers)).toEqual({
-      'access-control-allow-credentials': 'true', 'access-control-allow-headers': 'x-one,x-two', 'access-control-allow-methods': 'PATCH',
-      'access-control-allow-origin': 'https://a.example', 'content-length': '0',
+      'access-control-allow-credentials': 'true',
+      'access-control-allow-headers': 'x-one,x-two',
+      'access-control-allow-methods': 'PATCH',
+      'access-control-allow-origin': 'https://a.example',
+      'content-length': '0',
     })
   })
 
@@ -107,7 +143,11 @@ describe('headers: CORS', () => {
   })
 
   it('decorates the security check answers too, as Traefik wraps them', async () => {
-    const run = await runCase(request({ allowedHosts: ['other.example'], accessControlAllowOriginList: ['https://a.example'], addVaryHeader: true }, undefined, { Origin: 'https://a.example' }))
+    const run = await runCase(
+      request({ allowedHosts: ['other.example'], accessControlAllowOriginList: ['https://a.example'], addVaryHeader: true }, undefined, {
+        Origin: 'https://a.example',
+      }),
+    )
     expect(run.response.status).toBe(500)
     expect(run.response.headers.get('access-control-allow-origin')).toBe('https://a.example')
     expect(run.response.headers.get('vary')).toBe('Origin')

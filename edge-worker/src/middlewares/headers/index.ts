@@ -12,25 +12,17 @@
  * @module
  */
 import type { Headers as HeadersConfig } from '../../../../shared/dynamic/types.ts'
-import { headersUnsupported } from '../../../../shared/table/capabilities.ts'
+import { headersConfig } from '../../../../shared/middlewares/headers.ts'
 import type { Handler } from '../../request.ts'
 import { withResponseHeaders } from '../../response.ts'
-import { cors, firstValue, hasCors } from './cors.ts'
-import { hasSecure, secure } from './secure.ts'
+import { cors, firstValue } from './cors.ts'
+import { secure } from './secure.ts'
 
 export function headers(config: HeadersConfig): (next: Handler) => Handler {
-  const unsupported = headersUnsupported(config)
-  if (unsupported) throw new UnsupportedConfig(unsupported)
+  const { withCors, withSecure, originRegexes } = headersConfig(config)
   const request = Object.entries(config.customRequestHeaders ?? {})
   const response = Object.entries(config.customResponseHeaders ?? {})
-  const withCors = hasCors(config)
-  const withSecure = hasSecure(config)
-  // Traefik refuses a headers middleware with nothing in it (an explicit empty map is let through,
-  // as Traefik's own header tests drive it).
-  if (!withCors && !withSecure && !config.customRequestHeaders && !config.customResponseHeaders) {
-    throw new Error('headers: nothing configured')
-  }
-  const corsPart = withCors ? cors(config) : null
+  const corsPart = withCors ? cors(config, originRegexes) : null
   const securePart = withSecure ? secure(config) : null
   const modifiesResponse = response.length > 0 || corsPart !== null
   return (next) =>
@@ -63,9 +55,4 @@ export function headers(config: HeadersConfig): (next: Handler) => Handler {
         corsPart?.decorate(h, origin)
       })
     }
-}
-
-/** A configuration the edge recognises but does not implement: the route answers 501. */
-export class UnsupportedConfig extends Error {
-  override readonly name = 'UnsupportedConfig'
 }

@@ -16,16 +16,6 @@ export interface Secure {
   decorate(response: Headers, checked: { headers: Array<[string, string]>; ssl: boolean }): void
 }
 
-export function hasSecure(c: HeadersConfig): boolean {
-  return Boolean(
-    c.allowedHosts?.length || c.hostsProxyHeaders?.length || c.sslRedirect || c.sslTemporaryRedirect || c.sslForceHost ||
-      c.sslHost || (c.sslProxyHeaders && Object.keys(c.sslProxyHeaders).length) || c.stsSeconds || c.stsIncludeSubdomains ||
-      c.stsPreload || c.forceSTSHeader || c.frameDeny || c.customFrameOptionsValue || c.contentTypeNosniff ||
-      c.browserXssFilter || c.customBrowserXSSValue || c.contentSecurityPolicy || c.contentSecurityPolicyReportOnly ||
-      c.publicKey || c.referrerPolicy || c.featurePolicy || c.permissionsPolicy || c.isDevelopment,
-  )
-}
-
 export function secure(c: HeadersConfig): Secure {
   const dev = Boolean(c.isDevelopment)
   const allowed = (c.allowedHosts ?? []).map((h) => h.toLowerCase())
@@ -47,9 +37,7 @@ export function secure(c: HeadersConfig): Secure {
   if (c.referrerPolicy) late.push(['Referrer-Policy', c.referrerPolicy])
   if (c.featurePolicy) late.push(['Feature-Policy', c.featurePolicy])
   if (c.permissionsPolicy) late.push(['Permissions-Policy', c.permissionsPolicy])
-  const sts = c.stsSeconds && !dev
-    ? `max-age=${c.stsSeconds}${c.stsIncludeSubdomains ? '; includeSubDomains' : ''}${c.stsPreload ? '; preload' : ''}`
-    : null
+  const sts = c.stsSeconds && !dev ? `max-age=${c.stsSeconds}${c.stsIncludeSubdomains ? '; includeSubDomains' : ''}${c.stsPreload ? '; preload' : ''}` : null
 
   const isSsl = (req: EdgeRequest) => req.tls || sslProxy.some(([k, v]) => (req.headers.get(k) ?? '') === v)
 

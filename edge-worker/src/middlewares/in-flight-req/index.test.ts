@@ -17,8 +17,18 @@ function setup(config: Record<string, unknown>) {
   )
   const send = (host = 'app.example', clientIp = '10.0.0.1', headers: Record<string, string> = {}) =>
     handler({
-      method: 'GET', host, path: '/', query: '', headers: new Headers(headers), body: null, clientIp, tls: false, entryPoint: 'web',
-      skipXff: false, ctx: { waitUntil() {} }, signal: undefined,
+      method: 'GET',
+      host,
+      path: '/',
+      query: '',
+      headers: new Headers(headers),
+      body: null,
+      clientIp,
+      tls: false,
+      entryPoint: 'web',
+      skipXff: false,
+      ctx: { waitUntil() {} },
+      signal: undefined,
     } satisfies EdgeRequest)
   return { send, pending }
 }

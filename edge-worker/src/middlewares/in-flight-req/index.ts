@@ -8,15 +8,13 @@
  * @module
  */
 import type { InFlightReq } from '../../../../shared/dynamic/types.ts'
+import { inFlightReqConfig } from '../../../../shared/middlewares/in-flight-req.ts'
 import { globalLimits } from '../../durable/limits.ts'
 import { httpError, type EdgeRequest, type Handler } from '../../request.ts'
-import type { MiddlewareContext } from '../index.ts'
-import { sourceExtractor } from '../rate-limit/source-criterion.ts'
+import type { MiddlewareContext } from '../toolkit/types.ts'
 
 export function inFlightReq(config: InFlightReq, context: MiddlewareContext): (next: Handler) => Handler {
-  const amount = config?.amount ?? 0
-  if (!Number.isInteger(amount)) throw new Error(`inFlightReq.amount: ${amount} is not a whole number of requests`)
-  const source = sourceExtractor('inFlightReq', config?.sourceCriterion, { requestHost: true })
+  const { amount, source } = inFlightReqConfig(config)
   const global = globalLimits(context)
   const counts = new Map<string, number>()
   const acquire = async (key: string): Promise<boolean> => {

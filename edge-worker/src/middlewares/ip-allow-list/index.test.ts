@@ -26,7 +26,10 @@ describe('ipAllowList: middlewares.json', () => {
 })
 
 const base = (config: Record<string, unknown>, remoteAddr: string, headers: Record<string, string> = {}): MiddlewareCase => ({
-  middleware: 'ipAllowList', config, source: 'edge', request: { method: 'GET', url: 'http://app.example/', headers, remoteAddr },
+  middleware: 'ipAllowList',
+  config,
+  source: 'edge',
+  request: { method: 'GET', url: 'http://app.example/', headers, remoteAddr },
 })
 
 describe('ipAllowList at the edge', () => {

@@ -6,26 +6,11 @@
  * @module
  */
 import type { IPAllowList } from '../../../../shared/dynamic/types.ts'
+import { ipAllowListConfig } from '../../../../shared/middlewares/ip-allow-list.ts'
 import type { Handler } from '../../request.ts'
-import { UnsupportedConfig } from '../headers/index.ts'
-import { Checker } from '../ip/checker.ts'
-import { GO_STATUS_TEXT } from '../ip/status-text.ts'
-import { ipStrategy } from '../ip/strategy.ts'
 
 export function ipAllowList(config: IPAllowList): (next: Handler) => Handler {
-  if (!config?.sourceRange?.length) throw new Error('ipAllowList: sourceRange is empty')
-  const status = config.rejectStatusCode || 403
-  const text = GO_STATUS_TEXT[status]
-  if (text === undefined) throw new Error(`ipAllowList.rejectStatusCode: invalid HTTP status code ${status}`)
-  // A Response cannot carry an informational status: Traefik would write one, the edge cannot.
-  if (status < 200) throw new UnsupportedConfig(`ipAllowList.rejectStatusCode: ${status} cannot be answered by the edge`)
-  let checker: Checker
-  try {
-    checker = new Checker(config.sourceRange)
-  } catch (err) {
-    throw new Error(`ipAllowList.sourceRange: ${(err as Error).message}`)
-  }
-  const clientIp = ipStrategy(config.ipStrategy)
+  const { checker, clientIp, status, text } = ipAllowListConfig(config)
   const nullBody = status === 204 || status === 205 || status === 304
   return (next) =>
     async function ipAllowList(req) {

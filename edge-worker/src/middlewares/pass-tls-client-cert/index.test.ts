@@ -24,15 +24,29 @@ const data = JSON.parse(readFileSync(join(import.meta.dirname, '../../../../test
 function request(certs: string[], headers: Record<string, string> = {}): EdgeRequest {
   const [leaf, ...rest] = certs.map((name) => `:${data.certs[name]}:`)
   return {
-    method: 'GET', host: 'example.com', path: '/foo', query: '', headers: new Headers(headers), body: null, clientIp: '192.0.2.1',
-    tls: certs.length > 0, entryPoint: 'websecure', skipXff: false, ctx: { waitUntil() {} }, signal: undefined,
+    method: 'GET',
+    host: 'example.com',
+    path: '/foo',
+    query: '',
+    headers: new Headers(headers),
+    body: null,
+    clientIp: '192.0.2.1',
+    tls: certs.length > 0,
+    entryPoint: 'websecure',
+    skipXff: false,
+    ctx: { waitUntil() {} },
+    signal: undefined,
     tlsClientAuth: leaf ? { certPresented: '1', certRFC9440: leaf, certChainRFC9440: rest.join(',') } : { certPresented: '0', certRFC9440: '' },
   }
 }
 
 async function run(config: Record<string, unknown>, req: EdgeRequest, target: 'cloudflare' | 'workerd' = 'cloudflare') {
   let seen: EdgeRequest | null = null
-  const res = await chain([{ name: 'mw', type: 'passTLSClientCert', config }], async (r) => ((seen = r), new Response('bar')), { target, env: {}, log: () => {} })(req)
+  const res = await chain([{ name: 'mw', type: 'passTLSClientCert', config }], async (r) => ((seen = r), new Response('bar')), {
+    target,
+    env: {},
+    log: () => {},
+  })(req)
   return { res, upstream: seen as EdgeRequest | null }
 }
 

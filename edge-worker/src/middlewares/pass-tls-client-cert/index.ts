@@ -14,8 +14,8 @@
  */
 import type { PassTLSClientCert, TLSClientCertificateInfo } from '../../../../shared/dynamic/types.ts'
 import type { EdgeRequest, Handler } from '../../request.ts'
-import { UnsupportedConfig } from '../headers/index.ts'
-import type { MiddlewareContext } from '../index.ts'
+import { UnsupportedConfig } from '../toolkit/types.ts'
+import type { MiddlewareContext } from '../toolkit/types.ts'
 import { readCertificate, type Attribute, type CertificateFields } from './x509.ts'
 
 const CERT = 'x-forwarded-tls-client-cert'
@@ -66,7 +66,9 @@ export function clientChain(req: EdgeRequest): ClientCert[] {
 const DC = '0.9.2342.19200300.100.1.25'
 const OID = { C: '2.5.4.6', ST: '2.5.4.8', L: '2.5.4.7', O: '2.5.4.10', OU: '2.5.4.11', CN: '2.5.4.3', SN: '2.5.4.5' }
 
-type DnOptions = Partial<Record<'country' | 'province' | 'locality' | 'organization' | 'organizationalUnit' | 'commonName' | 'serialNumber' | 'domainComponent', boolean>>
+type DnOptions = Partial<
+  Record<'country' | 'province' | 'locality' | 'organization' | 'organizationalUnit' | 'commonName' | 'serialNumber' | 'domainComponent', boolean>
+>
 
 /** Traefik's order: DC, C, ST, L, O, OU, then the last SerialNumber and the last CN (Go's pkix.Name keeps the last). */
 function dn(attrs: Attribute[], o: DnOptions | undefined): string {
@@ -103,5 +105,7 @@ function certInfo(cert: CertificateFields, info: TLSClientCertificateInfo): stri
 
 /** Go's url.QueryEscape. */
 export function queryEscape(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+')
+  return encodeURIComponent(s)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+')
 }

@@ -144,7 +144,15 @@ export function readCertificate(der: Uint8Array): CertificateFields {
   const [nb, na] = children(der, items[i++]!)
   const subject = name(der, items[i++]!)
   const out: CertificateFields = {
-    serial, issuer, subject, notBefore: time(der, nb!), notAfter: time(der, na!), dnsNames: [], emails: [], ips: [], uris: [],
+    serial,
+    issuer,
+    subject,
+    notBefore: time(der, nb!),
+    notAfter: time(der, na!),
+    dnsNames: [],
+    emails: [],
+    ips: [],
+    uris: [],
   }
   for (const item of items.slice(i)) {
     if (item.tag !== 0xa3) continue

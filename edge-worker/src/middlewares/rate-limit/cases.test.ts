@@ -9,14 +9,21 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { caseRequest } from '../../../../test/support/middleware-cases.ts'
 import { chain } from '../index.ts'
-import { rateLimitSettings } from './index.ts'
-import { sourceExtractor } from './source-criterion.ts'
-import { newBucket, reserve } from './token-bucket.ts'
+import { rateLimitSettings } from '../../../../shared/middlewares/rate-limit.ts'
+import { sourceExtractor } from '../../../../shared/middlewares/source-criterion.ts'
+import { newBucket, reserve } from '../toolkit/token-bucket.ts'
 
 interface NewCase {
   source: string
   config: Record<string, unknown>
-  expect: { unlimited?: boolean; maxDelayMs?: number; sourceOf?: { remoteAddr?: string; headers?: Record<string, string> }; source?: string; error?: string; unsupported?: boolean }
+  expect: {
+    unlimited?: boolean
+    maxDelayMs?: number
+    sourceOf?: { remoteAddr?: string; headers?: Record<string, string> }
+    source?: string
+    error?: string
+    unsupported?: boolean
+  }
 }
 interface LoadCase {
   source: string
@@ -33,7 +40,12 @@ const send = (config: unknown) => chain([{ name: 'rl', type: 'rateLimit', config
 describe('rateLimit: TestNewRateLimiter', () => {
   for (const c of data.new) {
     it(c.source.replace(/^.*:Test\w+\//, ''), async () => {
-      const request = caseRequest({ method: 'GET', url: 'http://localhost/', headers: c.expect.sourceOf?.headers ?? {}, remoteAddr: c.expect.sourceOf?.remoteAddr })
+      const request = caseRequest({
+        method: 'GET',
+        url: 'http://localhost/',
+        headers: c.expect.sourceOf?.headers ?? {},
+        remoteAddr: c.expect.sourceOf?.remoteAddr,
+      })
       if (c.expect.error) {
         expect(() => sourceExtractor('rateLimit', c.config.sourceCriterion as never, { ipStrategy: {} })).toThrow(c.expect.error)
         expect((await send(c.config)(request)).status).toBe(500)

@@ -6,8 +6,9 @@
 import { describe, expect, it } from 'vitest'
 import type { EdgeRequest } from '../../request.ts'
 import { chain } from '../index.ts'
-import { rateLimit, rateLimitSettings } from './index.ts'
-import { newBucket, reserve } from './token-bucket.ts'
+import { rateLimitSettings } from '../../../../shared/middlewares/rate-limit.ts'
+import { rateLimit } from './index.ts'
+import { newBucket, reserve } from '../toolkit/token-bucket.ts'
 
 const edge = { target: 'workerd' as const, env: {}, log: () => {} }
 
@@ -16,8 +17,18 @@ function limiter(config: Record<string, unknown>) {
   const handler = chain([{ name: 'rl', type: 'rateLimit', config }], async (req) => (seen.push(req.clientIp), new Response('ok')), edge)
   const send = (clientIp = '10.0.0.1', headers: Record<string, string> = {}, host = 'app.example') =>
     handler({
-      method: 'GET', host, path: '/', query: '', headers: new Headers(headers), body: null, clientIp, tls: false, entryPoint: 'web',
-      skipXff: false, ctx: { waitUntil() {} }, signal: undefined,
+      method: 'GET',
+      host,
+      path: '/',
+      query: '',
+      headers: new Headers(headers),
+      body: null,
+      clientIp,
+      tls: false,
+      entryPoint: 'web',
+      skipXff: false,
+      ctx: { waitUntil() {} },
+      signal: undefined,
     } satisfies EdgeRequest)
   return { send, seen }
 }
@@ -77,8 +88,18 @@ describe('rateLimit', () => {
     let now = 0
     const handler = rateLimit({ average: 1, burst: 5 }, { name: 'rl', edge }, () => now)(async () => new Response('ok'))
     const req = (): EdgeRequest => ({
-      method: 'GET', host: 'h', path: '/', query: '', headers: new Headers(), body: null, clientIp: '10.0.0.1', tls: false, entryPoint: 'web',
-      skipXff: false, ctx: { waitUntil() {} }, signal: undefined,
+      method: 'GET',
+      host: 'h',
+      path: '/',
+      query: '',
+      headers: new Headers(),
+      body: null,
+      clientIp: '10.0.0.1',
+      tls: false,
+      entryPoint: 'web',
+      skipXff: false,
+      ctx: { waitUntil() {} },
+      signal: undefined,
     })
     const statuses = async (n: number) => Promise.all(Array.from({ length: n }, async () => (await handler(req())).status))
     expect(await statuses(6)).toEqual([200, 200, 200, 200, 200, 429])
@@ -90,8 +111,18 @@ describe('rateLimit', () => {
 
   it('global limits fail closed: 500 without the binding or when the object cannot be reached', async () => {
     const request = (): EdgeRequest => ({
-      method: 'GET', host: 'h', path: '/', query: '', headers: new Headers(), body: null, clientIp: '10.0.0.1', tls: false, entryPoint: 'web',
-      skipXff: false, ctx: { waitUntil() {} }, signal: undefined,
+      method: 'GET',
+      host: 'h',
+      path: '/',
+      query: '',
+      headers: new Headers(),
+      body: null,
+      clientIp: '10.0.0.1',
+      tls: false,
+      entryPoint: 'web',
+      skipXff: false,
+      ctx: { waitUntil() {} },
+      signal: undefined,
     })
     const build = (env: Record<string, unknown>) =>
       chain([{ name: 'rl', type: 'rateLimit', config: { average: 1 } }], async () => new Response('ok'), { ...edge, env })

@@ -14,46 +14,18 @@
  * @module
  */
 import type { RateLimit } from '../../../../shared/dynamic/types.ts'
-import { durationToNs, goDurationString } from '../../../../shared/dynamic/duration.ts'
+import { goDurationString } from '../../../../shared/dynamic/duration.ts'
+import { rateLimitConfig } from '../../../../shared/middlewares/rate-limit.ts'
 import { globalLimits } from '../../durable/limits.ts'
 import { httpError, type Handler } from '../../request.ts'
-import { UnsupportedConfig } from '../headers/index.ts'
-import type { MiddlewareContext } from '../index.ts'
-import { sourceExtractor } from './source-criterion.ts'
-import { newBucket, reserve, type BucketState } from './token-bucket.ts'
+import type { MiddlewareContext } from '../toolkit/types.ts'
+import { newBucket, reserve, type BucketState } from '../toolkit/token-bucket.ts'
 
 /** Traefik keeps at most this many sources (an LRU/TTL map); the oldest go first here. */
 const MAX_SOURCES = 65536
 
-export interface RateLimitSettings {
-  ratePerSecond: number
-  burst: number
-  maxDelayMs: number
-  /** How long an idle source's bucket is kept. */
-  ttlMs: number
-}
-
-/** Traefik's reading of the configuration; throws (naming the field) where Traefik refuses it. */
-export function rateLimitSettings(config: RateLimit): RateLimitSettings {
-  const burst = Math.max(1, Math.trunc(config?.burst ?? 1))
-  const periodNs = config?.period === undefined ? 0 : durationToNs(config.period)
-  if (!Number.isFinite(periodNs)) throw new Error(`rateLimit.period: invalid duration ${config.period}`)
-  if (periodNs < 0) throw new Error(`rateLimit.period: negative value not valid for period: ${goDurationString(periodNs)}`)
-  const period = periodNs === 0 ? 1e9 : periodNs
-  const average = config?.average ?? 0
-  if (average < 0) throw new Error(`rateLimit.average: ${average} is negative`)
-  const ratePerSecond = average > 0 ? (average * 1e9) / period : 0
-  // Go: time.Second / (time.Duration(rtl) * 2), the rate truncated to an integer.
-  const maxDelayMs = ratePerSecond === 0 ? 0 : ratePerSecond < 1 ? 500 : 1000 / (Math.trunc(ratePerSecond) * 2)
-  // Go: ttl := 1; if rtl >= 1 { ttl++ } else if rtl > 0 { ttl += int(1 / rtl) }.
-  const ttlMs = 1000 * (1 + (ratePerSecond >= 1 ? 1 : ratePerSecond > 0 ? Math.trunc(1 / ratePerSecond) : 0))
-  return { ratePerSecond, burst, maxDelayMs, ttlMs }
-}
-
 export function rateLimit(config: RateLimit, context: MiddlewareContext, clock: () => number = () => performance.now()): (next: Handler) => Handler {
-  if (config?.redis) throw new UnsupportedConfig('rateLimit.redis: the edge keeps its buckets itself (per isolate, or in a Durable Object), it has no Redis client')
-  const settings = rateLimitSettings(config)
-  const source = sourceExtractor('rateLimit', config?.sourceCriterion, { ipStrategy: {} })
+  const { settings, source } = rateLimitConfig(config)
   const global = globalLimits(context)
   const buckets = new Map<string, BucketState>()
   const localReserve = (key: string): number => {

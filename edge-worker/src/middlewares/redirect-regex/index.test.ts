@@ -1,21 +1,33 @@
 import { describe, expect, it } from 'vitest'
 import type { EdgeRequest } from '../../request.ts'
 import { chain } from '../index.ts'
-import { goUrlString } from './go-url.ts'
+import { goUrlString } from '../toolkit/go-url.ts'
 
 // Traefik's redirect tables run in ../conformance.test.ts; these pin what they leave open.
 
 function req(path: string, query = '', method = 'GET'): EdgeRequest {
   return {
-    method, host: 'foo.example', path, query, headers: new Headers(), body: null, clientIp: '192.0.2.1', tls: false,
-    entryPoint: 'web', skipXff: false, ctx: { waitUntil() {} }, signal: undefined,
+    method,
+    host: 'foo.example',
+    path,
+    query,
+    headers: new Headers(),
+    body: null,
+    clientIp: '192.0.2.1',
+    tls: false,
+    entryPoint: 'web',
+    skipXff: false,
+    ctx: { waitUntil() {} },
+    signal: undefined,
   }
 }
 
 async function through(config: Record<string, unknown>, request: EdgeRequest) {
   let reached = false
   const res = await chain([{ name: 'mw', type: 'redirectRegex', config }], async () => ((reached = true), new Response('up')), {
-    target: 'workerd', env: {}, log: () => {},
+    target: 'workerd',
+    env: {},
+    log: () => {},
   })(request)
   return { res, reached }
 }

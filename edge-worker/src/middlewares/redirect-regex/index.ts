@@ -6,15 +6,13 @@
  * @module
  */
 import type { RedirectRegex } from '../../../../shared/dynamic/types.ts'
+import { redirectRegexConfig } from '../../../../shared/middlewares/redirect.ts'
 import type { Handler } from '../../request.ts'
-import { redirect, requestUri } from './redirect.ts'
+import { redirect, requestUri } from '../toolkit/redirect.ts'
 
 export function redirectRegex(config: RedirectRegex): (next: Handler) => Handler {
   return redirect({
-    field: 'redirectRegex.regex',
-    regex: config.regex ?? '',
-    replacement: config.replacement ?? '',
-    permanent: config.permanent === true,
+    ...redirectRegexConfig(config),
     rawUrl: (req) => `${req.tls ? 'https' : 'http'}://${req.host}${requestUri(req)}`,
   })
 }

@@ -7,22 +7,12 @@
  * @module
  */
 import type { RedirectScheme } from '../../../../shared/dynamic/types.ts'
+import { redirectSchemeConfig } from '../../../../shared/middlewares/redirect.ts'
 import type { EdgeRequest, Handler } from '../../request.ts'
-import { redirect, requestUri } from '../redirect-regex/redirect.ts'
-
-const URI_PATTERN = '^(https?:\\/\\/)?(\\[[\\w:.]+\\]|[\\w\\._-]+)?(:\\d+)?(.*)$'
+import { redirect, requestUri } from '../toolkit/redirect.ts'
 
 export function redirectScheme(config: RedirectScheme & { forcePermanentRedirect?: boolean }): (next: Handler) => Handler {
-  if (!config.scheme) throw new Error('redirectScheme: you must provide a target scheme')
-  const port = config.port && !((config.scheme === 'http' && config.port === '80') || (config.scheme === 'https' && config.port === '443')) ? `:${config.port}` : ''
-  return redirect({
-    field: 'redirectScheme',
-    regex: URI_PATTERN,
-    replacement: `${config.scheme}://\${2}${port}\${4}`,
-    permanent: config.permanent === true,
-    forcePermanent: config.forcePermanentRedirect === true,
-    rawUrl: clientRequestUrl,
-  })
+  return redirect({ ...redirectSchemeConfig(config), rawUrl: clientRequestUrl })
 }
 
 function clientRequestUrl(req: EdgeRequest): string {

@@ -8,13 +8,12 @@
  * @module
  */
 import type { ReplacePathRegex } from '../../../../shared/dynamic/types.ts'
-import { compileField } from '../redirect-regex/redirect.ts'
+import { replacePathRegexConfig } from '../../../../shared/middlewares/path-regex.ts'
 import { httpError, type Handler } from '../../request.ts'
-import { escapePath, isValidEscaped, joinPathNormalized, unescapePath } from '../path.ts'
+import { escapePath, isValidEscaped, joinPathNormalized, unescapePath } from '../toolkit/path.ts'
 
 export function replacePathRegex(config: ReplacePathRegex): (next: Handler) => Handler {
-  const re = compileField('replacePathRegex.regex', (config.regex ?? '').trim())
-  const replacement = (config.replacement ?? '').trim()
+  const { re, replacement } = replacePathRegexConfig(config)
   return (next) =>
     async function replacePathRegex(req) {
       const current = req.path

@@ -6,7 +6,7 @@
  */
 import type { ReplacePath } from '../../../../shared/dynamic/types.ts'
 import { httpError, type Handler } from '../../request.ts'
-import { escapePath, isValidEscaped, unescapePath } from '../path.ts'
+import { escapePath, isValidEscaped, unescapePath } from '../toolkit/path.ts'
 
 export function replacePath(config: ReplacePath): (next: Handler) => Handler {
   const raw = config.path ?? ''

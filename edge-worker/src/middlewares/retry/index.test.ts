@@ -25,8 +25,18 @@ function setup(config: Record<string, unknown>, answers: Array<number | 'unsent'
   )
   const send = (method = 'GET', body?: string) =>
     handler({
-      method, host: 'app.example', path: '/', query: '', headers: new Headers(), clientIp: '10.0.0.1', tls: false, entryPoint: 'web',
-      body: body === undefined ? null : new Response(body).body, skipXff: false, ctx: { waitUntil() {} }, signal: undefined,
+      method,
+      host: 'app.example',
+      path: '/',
+      query: '',
+      headers: new Headers(),
+      clientIp: '10.0.0.1',
+      tls: false,
+      entryPoint: 'web',
+      body: body === undefined ? null : new Response(body).body,
+      skipXff: false,
+      ctx: { waitUntil() {} },
+      signal: undefined,
     } satisfies EdgeRequest)
   return { send, bodies }
 }

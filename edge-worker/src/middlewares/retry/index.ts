@@ -14,34 +14,17 @@
  * @module
  */
 import type { Retry } from '../../../../shared/dynamic/types.ts'
-import { durationToNs } from '../../../../shared/dynamic/duration.ts'
+import { retryConfig } from '../../../../shared/middlewares/retry.ts'
 import { wasNotSent } from '../../proxy/not-sent.ts'
-import { bufferBody } from '../../service/body.ts'
+import { bufferBody } from '../toolkit/body.ts'
 import type { EdgeRequest, Handler } from '../../request.ts'
-import { inRanges, parseStatusRanges, type StatusRanges } from '../errors/status-ranges.ts'
-import { bytesStream } from '../buffering/bytes-stream.ts'
+import { inRanges } from '../../../../shared/http/status-ranges.ts'
+import { bytesStream } from '../toolkit/bytes-stream.ts'
 
-const DEFAULT_MAX_BODY = 2 * 1024 * 1024
 const RANDOMIZATION = 0.5
 
 export function retry(config: Retry): (next: Handler) => Handler {
-  const attempts = config?.attempts ?? 0
-  const statusConfigured = (config?.status?.length ?? 0) > 0
-  if (!statusConfigured && config?.disableRetryOnNetworkError) throw new Error('retry: requires at least HTTP status codes or retry on TCP')
-  if (!Number.isInteger(attempts) || attempts <= 0) throw new Error(`retry.attempts: incorrect (or empty) value for attempt (${attempts})`)
-  let status: StatusRanges | null = null
-  if (statusConfigured) {
-    try {
-      status = parseStatusRanges(config.status!)
-    } catch (err) {
-      throw new Error(`retry.status: ${(err as Error).message}`)
-    }
-  }
-  const initialMs = config.initialInterval === undefined ? 0 : durationToNs(config.initialInterval) / 1e6
-  const timeoutMs = config.timeout === undefined ? 0 : durationToNs(config.timeout) / 1e6
-  const maxBody = config.maxRequestBodyBytes ?? DEFAULT_MAX_BODY
-  const onNetwork = !config.disableRetryOnNetworkError
-  const multiplier = attempts > 1 ? 2 ** (1 / (attempts - 1)) : 1
+  const { attempts, status, initialMs, timeoutMs, maxBody, onNetwork, multiplier } = retryConfig(config)
 
   return (next) =>
     async function retry(req) {

@@ -7,12 +7,12 @@
  * @module
  */
 import type { StripPrefixRegex } from '../../../../shared/dynamic/types.ts'
-import { compileField } from '../redirect-regex/redirect.ts'
+import { stripPrefixRegexConfig } from '../../../../shared/middlewares/path-regex.ts'
 import { httpError, type Handler } from '../../request.ts'
-import { byteLength, ensureLeadingSlash, escapedLength, joinPathNormalized, unescapePath } from '../path.ts'
+import { byteLength, ensureLeadingSlash, escapedLength, joinPathNormalized, unescapePath } from '../toolkit/path.ts'
 
 export function stripPrefixRegex(config: StripPrefixRegex): (next: Handler) => Handler {
-  const expressions = (Array.isArray(config.regex) ? config.regex : []).map((r, i) => compileField(`stripPrefixRegex.regex[${i}]`, r.trim()))
+  const { expressions } = stripPrefixRegexConfig(config)
   return (next) =>
     async function stripPrefixRegex(req) {
       const decoded = unescapePath(req.path)

@@ -7,7 +7,7 @@
  */
 import type { StripPrefix } from '../../../../shared/dynamic/types.ts'
 import { httpError, type Handler } from '../../request.ts'
-import { byteLength, ensureLeadingSlash, escapedLength, joinPathNormalized, unescapePath } from '../path.ts'
+import { byteLength, ensureLeadingSlash, escapedLength, joinPathNormalized, unescapePath } from '../toolkit/path.ts'
 
 export function stripPrefix(config: StripPrefix): (next: Handler) => Handler {
   const prefixes = (Array.isArray(config.prefixes) ? config.prefixes : []).map((p) => p.trim())

@@ -3,7 +3,14 @@ import { OPCODE, closePayload, encodeFrame, parseClose, readFrame } from './webs
 import { ByteReader } from './wire.ts'
 
 function reader(...pieces: Uint8Array[]): ByteReader {
-  return new ByteReader(new ReadableStream<Uint8Array>({ start(c) { for (const p of pieces) c.enqueue(p); c.close() } }).getReader())
+  return new ByteReader(
+    new ReadableStream<Uint8Array>({
+      start(c) {
+        for (const p of pieces) c.enqueue(p)
+        c.close()
+      },
+    }).getReader(),
+  )
 }
 
 const bytes = (text: string) => new TextEncoder().encode(text)
@@ -17,7 +24,9 @@ describe('WebSocket frames', () => {
   })
 
   it('writes the RFC example masked frame byte for byte', () => {
-    expect([...encodeFrame(OPCODE.text, bytes('Hello'), new Uint8Array([0x37, 0xfa, 0x21, 0x3d]))]).toEqual([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58])
+    expect([...encodeFrame(OPCODE.text, bytes('Hello'), new Uint8Array([0x37, 0xfa, 0x21, 0x3d]))]).toEqual([
+      0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+    ])
   })
 
   it('round-trips 16-bit and 64-bit lengths, split across reads', async () => {

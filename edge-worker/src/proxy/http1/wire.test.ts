@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  ByteReader,
-  bodyStream,
-  encodeChunk,
-  readResponseHead,
-  responseFraming,
-  serializeRequestHead,
-} from './wire.ts'
+import { ByteReader, bodyStream, encodeChunk, readResponseHead, responseFraming, serializeRequestHead } from './wire.ts'
 
 const enc = new TextEncoder()
 

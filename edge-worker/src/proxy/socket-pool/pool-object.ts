@@ -16,7 +16,9 @@ export class UpstreamPool {
   #pool: Promise<ConnectionPool> | null = null
 
   async fetch(request: Request): Promise<Response> {
-    const pool = await (this.#pool ??= (sockets ??= import('cloudflare:sockets').then((m) => m.connect as unknown as Connect)).then((connect) => new ConnectionPool(connect)))
+    const pool = await (this.#pool ??= (sockets ??= import('cloudflare:sockets').then((m) => m.connect as unknown as Connect)).then(
+      (connect) => new ConnectionPool(connect),
+    ))
     try {
       return await pool.exchange(fromPoolRequest(request))
     } catch (err) {

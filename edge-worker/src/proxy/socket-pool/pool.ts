@@ -106,7 +106,8 @@ export class ConnectionPool {
     const bodyKind = req.body === null ? 'none' : req.headers.has('content-length') ? 'length' : 'chunked'
     const head = serializeRequestHead({ method: req.method, target: req.target, host: req.host, headers: req.headers, body: bodyKind, omit: req.omitHeader })
     const upload = req.body
-    const sent = upload === null ? c.writer.write(head) : c.writer.write(head).then(() => writeBody(c.writer, upload, bodyKind === 'chunked' ? 'chunked' : 'length'))
+    const sent =
+      upload === null ? c.writer.write(head) : c.writer.write(head).then(() => writeBody(c.writer, upload, bodyKind === 'chunked' ? 'chunked' : 'length'))
     // The upstream may answer before reading the whole body; a failed write then shows as an
     // error reading the response, which decides the status.
     sent.catch(() => {})
@@ -134,7 +135,10 @@ export class ConnectionPool {
       if (framing.kind === 'close') reusable = false
       const finished = (clean: boolean) => {
         if (!clean || !reusable) return close(c)
-        sent.then(() => this.#give(req.server, c), () => close(c))
+        sent.then(
+          () => this.#give(req.server, c),
+          () => close(c),
+        )
       }
       if (framing.kind === 'length' && c.reader.buffered >= framing.length) {
         // The whole body came with the head (small responses): passed as bytes, no stream to pump.

@@ -58,7 +58,11 @@ export function celErrors(rules: NonNullable<Schema['x-kubernetes-validations']>
     try {
       ok = p({ self, ...(transition ? { oldSelf: celValue(old, s) } : {}) })
     } catch (err) {
-      out.push({ type: 'FieldValueInvalid', field, detail: `Invalid value: ${JSON.stringify(s.type ?? 'object')}: evaluation failed: ${(err as Error).message}` })
+      out.push({
+        type: 'FieldValueInvalid',
+        field,
+        detail: `Invalid value: ${JSON.stringify(s.type ?? 'object')}: evaluation failed: ${(err as Error).message}`,
+      })
       continue
     }
     if (ok === true) continue
@@ -77,7 +81,13 @@ export function celErrors(rules: NonNullable<Schema['x-kubernetes-validations']>
       type,
       field,
       detail:
-        type === 'FieldValueRequired' ? `Required value: ${message}` : type === 'FieldValueForbidden' ? `Forbidden: ${message}` : type === 'FieldValueDuplicate' ? `Duplicate value: ${kind}: ${message}` : `Invalid value: ${kind}: ${message}`,
+        type === 'FieldValueRequired'
+          ? `Required value: ${message}`
+          : type === 'FieldValueForbidden'
+            ? `Forbidden: ${message}`
+            : type === 'FieldValueDuplicate'
+              ? `Duplicate value: ${kind}: ${message}`
+              : `Invalid value: ${kind}: ${message}`,
     })
   }
   return out

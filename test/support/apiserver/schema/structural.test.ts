@@ -8,7 +8,7 @@ import { defaultValidator } from '../../../../control-plane/compiler/validate/va
 import { admit } from '../admission.ts'
 import { ResourceRegistry, typesOfCrd, type CrdObject } from '../resources.ts'
 import { traefikCrds } from '../server.ts'
-import { StoreError } from '../store.ts'
+import type { StoreError } from '../store.ts'
 import { applyDefaults, prune, validate, type Schema } from './structural.ts'
 
 // The docs' CronTab, with their validation and defaulting schema.
@@ -27,10 +27,10 @@ const CRONTAB: Schema = {
 }
 
 describe('structural schemas, as the CRD docs describe them', () => {
-  it('validation: the docs\' invalid CronTab is refused for its cronSpec and replicas', () => {
+  it("validation: the docs' invalid CronTab is refused for its cronSpec and replicas", () => {
     const errors = validate({ spec: { cronSpec: '* * * *', image: 'my-awesome-cron-image', replicas: 15 } }, CRONTAB)
     expect(errors.map((e) => `${e.field}: ${e.detail}`)).toEqual([
-      "spec.cronSpec: Invalid value: \"* * * *\": spec.cronSpec in body should match '^(\\d+|\\*)(/\\d+)?(\\s+(\\d+|\\*)(/\\d+)?){4}$'",
+      'spec.cronSpec: Invalid value: "* * * *": spec.cronSpec in body should match \'^(\\d+|\\*)(/\\d+)?(\\s+(\\d+|\\*)(/\\d+)?){4}$\'',
       'spec.replicas: Invalid value: 15: spec.replicas in body should be less than or equal to 10',
     ])
     expect(validate({ spec: { cronSpec: '* * * * */5', image: 'x', replicas: 5 } }, CRONTAB)).toEqual([])
@@ -46,7 +46,12 @@ describe('structural schemas, as the CRD docs describe them', () => {
   })
 
   it('pruning: unknown fields are dropped (someRandomField), unless x-kubernetes-preserve-unknown-fields', () => {
-    const obj = { apiVersion: 'stable.example.com/v1', kind: 'CronTab', metadata: { name: 'x', someRandomField: 1 }, spec: { cronSpec: '* * * * */5', someRandomField: 42 } }
+    const obj = {
+      apiVersion: 'stable.example.com/v1',
+      kind: 'CronTab',
+      metadata: { name: 'x', someRandomField: 1 },
+      spec: { cronSpec: '* * * * */5', someRandomField: 42 },
+    }
     expect(prune(obj, CRONTAB).sort()).toEqual(['metadata.someRandomField', 'spec.someRandomField'])
     expect(obj.spec).toEqual({ cronSpec: '* * * * */5' })
     const open = { json: { anything: { goes: true } } }
@@ -54,7 +59,7 @@ describe('structural schemas, as the CRD docs describe them', () => {
     expect(open.json.anything.goes).toBe(true)
   })
 
-  it('validation rules (CEL): the docs\' replicas bounds, messages, fieldPath, and transition rules', () => {
+  it("validation rules (CEL): the docs' replicas bounds, messages, fieldPath, and transition rules", () => {
     const schema: Schema = {
       type: 'object',
       'x-kubernetes-validations': [
@@ -67,7 +72,9 @@ describe('structural schemas, as the CRD docs describe them', () => {
     expect(validate({ minReplicas: 3, replicas: 5, maxReplicas: 4 }, schema, 'spec').map((e) => `${e.field}: ${e.detail}`)).toEqual([
       'spec.replicas: Invalid value: "object": failed rule: self.replicas <= self.maxReplicas',
     ])
-    expect(validate({ minReplicas: 3, replicas: 2, maxReplicas: 4 }, schema, 'spec').map((e) => e.detail)).toEqual(['Invalid value: "object": replicas should be greater than or equal to minReplicas'])
+    expect(validate({ minReplicas: 3, replicas: 2, maxReplicas: 4 }, schema, 'spec').map((e) => e.detail)).toEqual([
+      'Invalid value: "object": replicas should be greater than or equal to minReplicas',
+    ])
     // A transition rule (oldSelf) applies to updates only.
     const immutable: Schema = { type: 'string', 'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'Value is immutable' }] }
     expect(validate('b', immutable, 'spec.name')).toEqual([])
@@ -75,7 +82,11 @@ describe('structural schemas, as the CRD docs describe them', () => {
   })
 
   it('required fields, enums, types and nullability', () => {
-    const schema: Schema = { type: 'object', required: ['a'], properties: { a: { type: 'string', enum: ['x', 'y'] }, n: { type: 'integer', nullable: true }, s: { type: 'string' } } }
+    const schema: Schema = {
+      type: 'object',
+      required: ['a'],
+      properties: { a: { type: 'string', enum: ['x', 'y'] }, n: { type: 'integer', nullable: true }, s: { type: 'string' } },
+    }
     expect(validate({}, schema, 'spec').map((e) => `${e.type} ${e.field}: ${e.detail}`)).toEqual(['FieldValueRequired spec.a: Required value'])
     expect(validate({ a: 'z', n: null, s: null }, schema, 'spec').map((e) => `${e.field}: ${e.detail}`)).toEqual([
       'spec.a: Unsupported value: "z": supported values: "x", "y"',
@@ -85,7 +96,7 @@ describe('structural schemas, as the CRD docs describe them', () => {
   })
 })
 
-describe('Traefik\'s CRDs: the test API server and the compiler\'s validator refuse the same objects', () => {
+describe("Traefik's CRDs: the test API server and the compiler's validator refuse the same objects", () => {
   const registry = new ResourceRegistry()
   for (const crd of traefikCrds()) registry.setCrdTypes(crd.metadata!.name!, typesOfCrd(crd as unknown as CrdObject))
   const server = (obj: Record<string, unknown>) => {
@@ -99,7 +110,10 @@ describe('Traefik\'s CRDs: the test API server and the compiler\'s validator ref
   }
   // The compiler reports what a real API server would have refused as warnings (file mode loads
   // manifests no API server admitted) and type errors as errors: the fields must be the same.
-  const compiler = (obj: Record<string, unknown>) => defaultValidator().problems(obj as never).map((p) => p.field)
+  const compiler = (obj: Record<string, unknown>) =>
+    defaultValidator()
+      .problems(obj as never)
+      .map((p) => p.field)
   const ir = (spec: unknown) => ({ apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', metadata: { name: 'x', namespace: 'demo' }, spec })
   const mw = (spec: unknown) => ({ apiVersion: 'traefik.io/v1alpha1', kind: 'Middleware', metadata: { name: 'x', namespace: 'demo' }, spec })
   const CASES: Array<[string, Record<string, unknown>, string[]]> = [

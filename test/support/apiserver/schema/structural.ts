@@ -46,7 +46,15 @@ export interface Schema {
   [k: string]: unknown
 }
 
-export type ErrorType = 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueNotSupported' | 'FieldValueTypeInvalid' | 'FieldValueForbidden' | 'FieldValueDuplicate' | 'FieldValueTooLong' | 'FieldValueTooMany'
+export type ErrorType =
+  | 'FieldValueRequired'
+  | 'FieldValueInvalid'
+  | 'FieldValueNotSupported'
+  | 'FieldValueTypeInvalid'
+  | 'FieldValueForbidden'
+  | 'FieldValueDuplicate'
+  | 'FieldValueTooLong'
+  | 'FieldValueTooMany'
 
 export interface FieldError {
   type: ErrorType
@@ -69,8 +77,16 @@ export function shown(v: unknown): string {
   return JSON.stringify(Array.isArray(v) ? 'array' : 'object')
 }
 
-export const required = (field: string, detail = ''): FieldError => ({ type: 'FieldValueRequired', field, detail: detail ? `Required value: ${detail}` : 'Required value' })
-export const invalid = (field: string, value: unknown, detail: string): FieldError => ({ type: 'FieldValueInvalid', field, detail: `Invalid value: ${shown(value)}: ${detail}` })
+export const required = (field: string, detail = ''): FieldError => ({
+  type: 'FieldValueRequired',
+  field,
+  detail: detail ? `Required value: ${detail}` : 'Required value',
+})
+export const invalid = (field: string, value: unknown, detail: string): FieldError => ({
+  type: 'FieldValueInvalid',
+  field,
+  detail: `Invalid value: ${shown(value)}: ${detail}`,
+})
 export const notSupported = (field: string, value: unknown, allowed: unknown[]): FieldError => ({
   type: 'FieldValueNotSupported',
   field,
@@ -80,8 +96,21 @@ export const forbidden = (field: string, detail: string): FieldError => ({ type:
 
 /** Metadata fields the API server keeps on every object (ObjectMeta); anything else under metadata is pruned. */
 const OBJECT_META = new Set([
-  'name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp',
-  'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields',
+  'name',
+  'generateName',
+  'namespace',
+  'selfLink',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'managedFields',
 ])
 
 function preserves(s: Schema): boolean {
@@ -189,16 +218,23 @@ function check(v: unknown, s: Schema, path: string, errors: FieldError[], old: u
     const t = typeOf(v)
     const ok = t === s.type || (s.type === 'number' && t === 'integer')
     if (!ok) {
-      errors.push({ type: 'FieldValueTypeInvalid', field: path, detail: `Invalid value: ${shown(v)}: ${shownPath} in body must be of type ${s.type}: ${JSON.stringify(t)}` })
+      errors.push({
+        type: 'FieldValueTypeInvalid',
+        field: path,
+        detail: `Invalid value: ${shown(v)}: ${shownPath} in body must be of type ${s.type}: ${JSON.stringify(t)}`,
+      })
       return
     }
   }
   if (s.enum && !s.enum.some((e) => JSON.stringify(e) === JSON.stringify(v))) errors.push(notSupported(path, v, s.enum))
   if (typeof v === 'string') {
-    if (s.maxLength !== undefined && [...v].length > s.maxLength) errors.push({ type: 'FieldValueTooLong', field: path, detail: `Too long: may not be more than ${s.maxLength} bytes` })
-    if (s.minLength !== undefined && [...v].length < s.minLength) errors.push(invalid(path, v, `${shownPath} in body should be at least ${s.minLength} chars long`))
+    if (s.maxLength !== undefined && [...v].length > s.maxLength)
+      errors.push({ type: 'FieldValueTooLong', field: path, detail: `Too long: may not be more than ${s.maxLength} bytes` })
+    if (s.minLength !== undefined && [...v].length < s.minLength)
+      errors.push(invalid(path, v, `${shownPath} in body should be at least ${s.minLength} chars long`))
     if (s.pattern !== undefined && !new RegExp(s.pattern, 'u').test(v)) errors.push(invalid(path, v, `${shownPath} in body should match '${s.pattern}'`))
-    if (s.format !== undefined && FORMATS[s.format] && !FORMATS[s.format]!(v)) errors.push(invalid(path, v, `${shownPath} in body must be of type ${s.format}: ${JSON.stringify(v)}`))
+    if (s.format !== undefined && FORMATS[s.format] && !FORMATS[s.format]!(v))
+      errors.push(invalid(path, v, `${shownPath} in body must be of type ${s.format}: ${JSON.stringify(v)}`))
   }
   if (typeof v === 'number') {
     if (s.maximum !== undefined && (s.exclusiveMaximum ? v >= s.maximum : v > s.maximum)) {
@@ -209,7 +245,8 @@ function check(v: unknown, s: Schema, path: string, errors: FieldError[], old: u
     }
   }
   if (Array.isArray(v)) {
-    if (s.maxItems !== undefined && v.length > s.maxItems) errors.push({ type: 'FieldValueTooMany', field: path, detail: `Too many: ${v.length}: must have at most ${s.maxItems} items` })
+    if (s.maxItems !== undefined && v.length > s.maxItems)
+      errors.push({ type: 'FieldValueTooMany', field: path, detail: `Too many: ${v.length}: must have at most ${s.maxItems} items` })
     if (s.minItems !== undefined && v.length < s.minItems) errors.push(invalid(path, v, `${shownPath} in body should have at least ${s.minItems} items`))
     if (s['x-kubernetes-list-type'] === 'set') {
       const seen = new Set<string>()
@@ -224,7 +261,12 @@ function check(v: unknown, s: Schema, path: string, errors: FieldError[], old: u
       const seen = new Set<string>()
       v.forEach((x, i) => {
         const key = JSON.stringify(keys.map((k) => (x as Record<string, unknown>)?.[k]))
-        if (seen.has(key)) errors.push({ type: 'FieldValueDuplicate', field: joinPath(path, i), detail: `Duplicate value: ${JSON.stringify(Object.fromEntries(keys.map((k) => [k, (x as Record<string, unknown>)?.[k]])))}` })
+        if (seen.has(key))
+          errors.push({
+            type: 'FieldValueDuplicate',
+            field: joinPath(path, i),
+            detail: `Duplicate value: ${JSON.stringify(Object.fromEntries(keys.map((k) => [k, (x as Record<string, unknown>)?.[k]])))}`,
+          })
         seen.add(key)
       })
     }
@@ -233,8 +275,10 @@ function check(v: unknown, s: Schema, path: string, errors: FieldError[], old: u
     const obj = v as Record<string, unknown>
     for (const r of s.required ?? []) if (!(r in obj)) errors.push(required(joinPath(path, r)))
     const n = Object.keys(obj).length
-    if (s.maxProperties !== undefined && n > s.maxProperties) errors.push({ type: 'FieldValueTooMany', field: path, detail: `Too many: ${n}: must have at most ${s.maxProperties} items` })
-    if (s.minProperties !== undefined && n < s.minProperties) errors.push(invalid(path, v, `${shownPath} in body should have at least ${s.minProperties} properties`))
+    if (s.maxProperties !== undefined && n > s.maxProperties)
+      errors.push({ type: 'FieldValueTooMany', field: path, detail: `Too many: ${n}: must have at most ${s.maxProperties} items` })
+    if (s.minProperties !== undefined && n < s.minProperties)
+      errors.push(invalid(path, v, `${shownPath} in body should have at least ${s.minProperties} properties`))
     const oldObj = old !== null && typeof old === 'object' && !Array.isArray(old) ? (old as Record<string, unknown>) : undefined
     for (const [k, x] of Object.entries(obj)) {
       if (root && k === 'metadata') continue
@@ -243,7 +287,8 @@ function check(v: unknown, s: Schema, path: string, errors: FieldError[], old: u
     }
   }
   for (const sub of s.allOf ?? []) check(v, sub, path, errors, old)
-  if (s.anyOf && !s.anyOf.some((sub) => validate(v, sub, path).length === 0)) errors.push(invalid(path, v, `${shownPath} in body must match at least one schema in anyOf`))
+  if (s.anyOf && !s.anyOf.some((sub) => validate(v, sub, path).length === 0))
+    errors.push(invalid(path, v, `${shownPath} in body must match at least one schema in anyOf`))
   if (s.oneOf) {
     const matching = s.oneOf.filter((sub) => validate(v, sub, path).length === 0).length
     if (matching !== 1) errors.push(invalid(path, v, `${shownPath} in body must match exactly one schema in oneOf`))
