@@ -14,35 +14,9 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { compileGoRegexp } from '../../shared/rules/regexp/compile.ts'
 import { compileGoSubmatch } from '../../shared/rules/regexp/submatch.ts'
+import { goInput, goPattern } from '../../test/support/go-regexps.ts'
 import { numberFlag } from '../support/args.ts'
 
-const pattern: fc.Arbitrary<string> = fc.letrec<{ re: string; atom: string }>((tie) => ({
-  atom: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    fc.constantFrom(
-      ...'a b A . [ab] [^a] \\w \\s \\n ^ $ \\b \\B (?m:^) (?m:$) (?s:.) [[:upper:]] \\pL \\p{Lu} \\PL \\P{Lu} [\\p{Greek}a] é 🦭 k s [k-s] \\x{212a} \\d [^\\s] \\W \\Qa.\\E \\A \\z (?:) \\S [^\\n] [[:^alpha:]] (?i:é)'.split(
-        ' ',
-      ),
-    ),
-    tie('re').map((r) => `(${r})`),
-    tie('re').map((r) => `(?P<g>${r})`),
-    tie('re').map((r) => `(?i:${r})`),
-    tie('re').map((r) => `(?:${r})`),
-    tie('re').map((r) => `(?s-m:${r})`),
-  ),
-  re: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    tie('atom'),
-    fc.tuple(tie('atom'), fc.constantFrom('*', '+', '?', '{2}', '{1,3}', '{0,}', '*?', '+?', '??', '{0}', '{2,}?')).map(([a, q]) => `(?:${a})${q}`),
-    fc.tuple(tie('atom'), fc.constantFrom('*', '+', '?', '{2}')).map(([a, q]) => `${a}${q}`),
-    fc.tuple(tie('re'), tie('re')).map(([x, y]) => x + y),
-    fc.tuple(tie('re'), tie('re')).map(([x, y]) => `${x}|${y}`),
-    tie('re').map((r) => `(?i)${r}`),
-    tie('re').map((r) => `(?U)${r}`),
-    tie('re').map((r) => `(?m)${r}`),
-  ),
-})).re
-const input = fc.string({ unit: fc.constantFrom('a', 'b', 'A', 'B', ' ', '\n', '_', 'é', 'É', '🦭', 'k', 'K', '\u212a', 's', 'ſ', 'α', '1'), maxLength: 12 })
 const TEMPLATE = '<$1|${g}|$0|$$>'
 
 interface GoResult {
@@ -54,7 +28,7 @@ interface GoResult {
 
 // Go accepts a group name twice, re2js (and so the edge) does not: such patterns are left out.
 const cases = fc
-  .sample(fc.record({ p: pattern, inputs: fc.array(input, { minLength: 1, maxLength: 6 }) }), {
+  .sample(fc.record({ p: goPattern({ named: true }), inputs: fc.array(goInput, { minLength: 1, maxLength: 6 }) }), {
     numRuns: numberFlag('patterns', 5000),
     seed: numberFlag('seed', 1),
   })

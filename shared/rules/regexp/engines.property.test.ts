@@ -1,38 +1,13 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { goInput, goPattern } from '../../../test/support/go-regexps.ts'
 import { compileLinear } from './linear.ts'
 import { isBacktrackSafe } from './safety.ts'
 import { parseRe2 } from './syntax.ts'
 import { isTranslatable, toJsSource } from './to-js.ts'
 
-// Random Go patterns over a tiny alphabet, so that random inputs hit them often; with the
-// letters whose case folding crosses ASCII (k, s, the Kelvin sign, ſ) and some beyond the BMP.
-const pattern: fc.Arbitrary<string> = fc.letrec<{ re: string; atom: string }>((tie) => ({
-  atom: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    fc.constantFrom(
-      ...'a b A . [ab] [^a] \\w \\s \\n ^ $ \\b \\B (?m:^) (?m:$) (?s:.) [[:upper:]] \\pL \\p{Lu} \\PL \\P{Lu} [\\p{Greek}a] é 🦭 k s [k-s] \\x{212a} \\d [^\\s] \\W \\Qa.\\E \\A \\z (?:) \\S [[:^alpha:]] [^\\W]'.split(
-        ' ',
-      ),
-    ),
-    tie('re').map((r) => `(${r})`),
-    tie('re').map((r) => `(?i:${r})`),
-    tie('re').map((r) => `(?:${r})`),
-    tie('re').map((r) => `(?s-m:${r})`),
-  ),
-  re: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    tie('atom'),
-    fc.tuple(tie('atom'), fc.constantFrom('*', '+', '?', '{2}', '{1,3}', '{0,}', '*?', '+?', '??', '{0}')).map(([a, q]) => `(?:${a})${q}`),
-    fc.tuple(tie('re'), tie('re')).map(([x, y]) => x + y),
-    fc.tuple(tie('re'), tie('re')).map(([x, y]) => `${x}|${y}`),
-    tie('re').map((r) => `(?i)${r}`),
-    tie('re').map((r) => `(?U)${r}`),
-    tie('re').map((r) => `(?m)${r}`),
-  ),
-})).re
-
-const input = fc.string({ unit: fc.constantFrom('a', 'b', 'A', 'B', ' ', '\n', '_', 'é', 'É', '🦭', 'k', 'K', '\u212a', 's', 'ſ', 'α', '1'), maxLength: 12 })
+const pattern = goPattern()
+const input = goInput
 
 // Pieces of Go syntax, valid and not, for the parser's accept/refuse decisions.
 const soup = fc
