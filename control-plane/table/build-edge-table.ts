@@ -178,7 +178,12 @@ function buildRouter(
     if (re.maxInput >= usual) continue
     const what = re.matcher === 'HostRegexp' ? 'host' : re.matcher === 'PathRegexp' ? 'path' : re.matcher === 'HeaderRegexp' ? 'header value' : 'query value'
     const pattern = re.pattern.length > 60 ? `${re.pattern.slice(0, 57)}...` : re.pattern
-    d.warn('router', name, 'rule', `${re.matcher} \`${pattern}\` compiles to ${re.states} states: to bound the work of a match, the edge answers a ${what} longer than ${re.maxInput} characters as not matching it`)
+    d.warn(
+      'router',
+      name,
+      'rule',
+      `${re.matcher} \`${pattern}\` compiles to ${re.states} states: to bound the work of a match, the edge answers a ${what} longer than ${re.maxInput} characters as not matching it`,
+    )
   }
   const priority = router.priority ? router.priority : defaultPriority(router.rule)
   if (priority > MAX_PRIORITY) {
