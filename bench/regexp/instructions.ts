@@ -1,12 +1,12 @@
 /**
  * Instructions per operation of ./cases.ts's cases, counted by valgrind (callgrind), so that the
  * figure does not depend on what else the machine runs: each (case, engine) runs in its own
- * process LOW and HIGH times, and the difference is divided by HIGH - LOW (process start, module
- * loading and the first runs' JIT work cancel out). HIGH is what takes about `--ms` (200) of
- * this machine's time outside valgrind, LOW a fifth of it, so that the optimizing JIT has long
- * been done with the code in both. Slow: minutes per row.
+ * process WARM + LOW and WARM + HIGH times, and the difference is divided by HIGH - LOW (process
+ * start, module loading and the JIT's work during the WARM runs cancel out). WARM and HIGH are
+ * what takes about `--ms` (100) of this machine's time outside valgrind, LOW a fifth of it.
+ * Slow: minutes per row.
  *
- *   npm run bench:regexp -- --instructions [--ms 200] [--only host,path,...]
+ *   npm run bench:regexp -- --instructions [--ms 100] [--only host,path,...]
  *
  * Needs valgrind.
  */
@@ -17,7 +17,7 @@ import { numberFlag, stringFlag } from '../support/args.ts'
 import { operation, ROWS } from './cases.ts'
 
 const run = promisify(execFile)
-const MS = numberFlag('ms', 200)
+const MS = numberFlag('ms', 100)
 
 /** How many operations take about `ms` here, outside valgrind (a warm doubling loop). */
 function opsFor(name: string, engine: string, ms: number): number {
@@ -30,9 +30,9 @@ function opsFor(name: string, engine: string, ms: number): number {
   }
 }
 
-async function instructions(name: string, engine: string, ops: number): Promise<number> {
+async function instructions(name: string, engine: string, warm: number, ops: number): Promise<number> {
   const args = ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, join(import.meta.dirname, 'run.ts')]
-  const { stderr } = await run('valgrind', [...args, '--case', name, '--engine', engine, '--ops', String(ops)], { maxBuffer: 1 << 24 })
+  const { stderr } = await run('valgrind', [...args, '--case', name, '--engine', engine, '--warm', String(warm), '--ops', String(ops)], { maxBuffer: 1 << 24 })
   const m = /Collected : (\d+)/.exec(stderr)
   if (!m) throw new Error(`no instruction count for ${name} on ${engine}:\n${stderr.slice(-2000)}`)
   return Number(m[1])
@@ -49,7 +49,7 @@ export async function instructionTable(): Promise<void> {
     for (const engine of engines) {
       const high = opsFor(name, engine, MS)
       const low = Math.round(high / 5)
-      const counts = [await instructions(name, engine, low), await instructions(name, engine, high)]
+      const counts = [await instructions(name, engine, high, low), await instructions(name, engine, high, high)]
       cells[engine] = Math.round((counts[1]! - counts[0]!) / (high - low)).toLocaleString('en-US')
     }
     console.log(`| ${name} | ${cells.native ?? ''} | ${cells.re2js ?? ''} |`)

@@ -8,8 +8,8 @@
  *   npm run bench:regexp -- [--rounds 7]
  *   npm run bench:regexp -- --instructions    (valgrind's counts: ./instructions.ts)
  *
- * `--case NAME --engine native|re2js --ops N` runs one case N times and prints nothing (what
- * ./instructions.ts counts).
+ * `--case NAME --engine native|re2js [--warm W] --ops N` runs one case W then N times and prints
+ * nothing (what ./instructions.ts counts).
  */
 import { numberFlag, stringFlag } from '../support/args.ts'
 import { operation, ROWS } from './cases.ts'
@@ -27,7 +27,7 @@ function nsPerOp(f: () => unknown, minMs = 30): number {
 const only = stringFlag('case')
 if (only !== undefined) {
   const op = operation(only, stringFlag('engine') ?? 're2js')
-  for (let i = numberFlag('ops', 1); i > 0; i--) op()
+  for (let i = numberFlag('warm', 0) + numberFlag('ops', 1); i > 0; i--) op()
 } else if (process.argv.includes('--instructions')) {
   await instructionTable()
 } else {

@@ -5,10 +5,15 @@
  *
  * @module
  */
-import type { ReNode } from './syntax.ts'
+import { RegexpSyntaxError, type ReNode } from './syntax.ts'
 
 /** Largest automaton built (counted repeats are unrolled); Go's own limit is far higher. */
 export const MAX_PROGRAM = 20_000
+
+/** Refuses a program of more than MAX_PROGRAM instructions, before any engine builds it. */
+export function refuseTooLarge(states: number): void {
+  if (states > MAX_PROGRAM) throw new RegexpSyntaxError(0, `expression too large: more than ${MAX_PROGRAM} states once counted repeats are unrolled`)
+}
 
 /**
  * Work one match may do: automaton states × input characters (a Thompson simulation visits at

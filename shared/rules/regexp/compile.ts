@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { MAX_PROGRAM, maxMatchInput, programSize } from './budget.ts'
+import { maxMatchInput, programSize, refuseTooLarge } from './budget.ts'
 import { compileLinear } from './linear.ts'
 import { isBacktrackSafe } from './safety.ts'
 import { parseRe2, RegexpSyntaxError } from './syntax.ts'
@@ -46,8 +46,8 @@ export function compileGoRegexp(pattern: string): GoRegexp {
     }
     return { test: (input) => input.length <= maxInput && re.test(input), engine: 'js', states, maxInput }
   }
-  // Sized on the tree: re2js would build the whole program first.
-  if (states >= MAX_PROGRAM) throw new RegexpSyntaxError(0, `expression too large: more than ${MAX_PROGRAM} states once counted repeats are unrolled`)
+  // Sized on the tree (re2js would build the whole program first), with the final match instruction.
+  refuseTooLarge(states + 1)
   const re = compileLinear(pattern)
   return { test: (input) => input.length <= maxInput && re.test(input), engine: 'linear', states, maxInput }
 }

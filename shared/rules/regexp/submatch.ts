@@ -8,10 +8,10 @@
  * @module
  */
 import { Matcher } from 're2js'
-import { MAX_PROGRAM, maxMatchInput, programSize } from './budget.ts'
+import { maxMatchInput, programSize, refuseTooLarge } from './budget.ts'
 import { expandTemplate } from './expand.ts'
 import { compileLinear } from './linear.ts'
-import { parseRe2, RegexpSyntaxError, type ReNode } from './syntax.ts'
+import { parseRe2, type ReNode } from './syntax.ts'
 
 export interface GoSubmatchRegexp {
   /** Capturing groups (Go's NumSubexp). */
@@ -35,7 +35,7 @@ export function compileGoSubmatch(pattern: string): GoSubmatchRegexp {
   const groups = names.length - 1
   // The whole match is capture group 0, and the program ends with its match instruction.
   const states = programSize({ t: 'concat', items: [tree], cap: { index: 0, name: '' } }) + 1
-  if (states > MAX_PROGRAM) throw new RegexpSyntaxError(0, `expression too large: more than ${MAX_PROGRAM} states once counted repeats are unrolled`)
+  refuseTooLarge(states)
   const re = compileLinear(pattern)
   // Inputs come from clients and patterns from route authors: the work of a search is bounded.
   const maxInput = maxMatchInput(states)
