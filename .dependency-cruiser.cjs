@@ -8,6 +8,8 @@ const CONTROL_PLANE_FLOORS = [
   'compiler',
   'manifests',
   'table',
+  'diagnostics',
+  'api',
   'kv',
   'publish',
   'runtime',

@@ -4,8 +4,12 @@
  * is and the pass-through floor, without the whole of run.ts (no nginx/haproxy rows, no light pass).
  *
  *   node scripts/run.mjs node bench/proxy/ab.ts [--routers 10000] [--runs 5] [--duration 5]
- *     [--entry NAME=WORKER.ts]...
+ *     [--pass-host] [--entry NAME=WORKER.ts]... [--entry-direct]
  *
+ * `--pass-host` adds the passHostHeader paths: `edge passHost: direct` (a fixed-address service
+ * for the upstream, what a static URL gets) and `edge passHost: pool` (the UpstreamPool object,
+ * what pod addresses take); `--entry` workers then get the passHostHeader table too, over the pool
+ * unless `--entry-direct` gives them the direct upstream service.
  * Always measures `pass-through` (bench/proxy/passthrough-worker.ts), `forwarding floor`
  * (forwarding-floor-worker.ts: the pass-through plus the forwarded headers) and `edge` (the worker
  * as shipped); each `--entry` is another worker given the same signed table and UPSTREAM. Same
@@ -18,16 +22,20 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
 import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
+import type { Built } from '../../control-plane/pipeline/built.ts'
 import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { numberFlag } from '../support/args.ts'
 import { benchHost, proxyConfig } from './generate.ts'
-import { createHarness, pin, waitFor, type Setup } from './harness.ts'
+import { createHarness, pin, waitFor, warmHosts, type Setup } from './harness.ts'
+import { ensureTools } from '../support/tools.ts'
 
 const args = process.argv.slice(2)
 const ROUTERS = numberFlag('routers', 10_000)
 const RUNS = numberFlag('runs', 5)
 const DURATION = numberFlag('duration', 5)
+const PASS_HOST = args.includes('--pass-host')
+const ENTRY_DIRECT = args.includes('--entry-direct')
 const ENTRIES = args
   .flatMap((a, i) => (args[i - 1] === '--entry' ? [a] : []))
   .map((spec) => {
@@ -36,6 +44,8 @@ const ENTRIES = args
     return { name: spec.slice(0, eq), path: spec.slice(eq + 1) }
   })
 
+// Before anything starts: a missing tool is installed, or named, not a stack trace half-way.
+ensureTools(['wrk', 'nginx', 'taskset', 'curl'])
 const dir = mkdtempSync(join(tmpdir(), 'bench-ab-'))
 const edges: LocalEdge[] = []
 const { startUpstream, wrk, stopChildren } = createHarness(dir, DURATION)
@@ -44,11 +54,16 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main(): Promise<void> {
   pin(process.pid, 0)
   const { url: upstream } = await startUpstream()
-  const { table, problems } = edgeTableStage({ entryPoint: 'web' })(proxyConfig(ROUTERS, upstream, false))
-  if (problems.length) throw new Error(problems.slice(0, 3).join('\n'))
+  const build = (passHostHeader: boolean) => {
+    const built = edgeTableStage({ entryPoint: 'web' })(proxyConfig(ROUTERS, upstream, passHostHeader))
+    if (built.problems.length) throw new Error(built.problems.slice(0, 3).join('\n'))
+    return built
+  }
+  const fetchTable = build(false)
+  const passTable = PASS_HOST ? build(true) : fetchTable
   const hosts = Array.from({ length: 1000 }, (_, i) => benchHost(Math.floor((i * ROUTERS) / 1000)))
 
-  const start = async (name: string, workerEntry?: string): Promise<Setup> => {
+  const start = async (name: string, workerEntry?: string, built: Built = fetchTable, direct = false): Promise<Setup> => {
     const edge = await startLocalEdge({
       store: createMemoryKvStore(),
       stateDir: join(dir, name.replace(/\W/g, '_')),
@@ -56,19 +71,22 @@ async function main(): Promise<void> {
       log: () => {},
       refreshMs: 1000,
       vars: { TABLE_REFRESH_WAIT_MS: '0', UPSTREAM: upstream },
+      outbound: { ...built, directUpstreams: direct ? built.directUpstreams : [] },
       ...(workerEntry ? { workerEntry } : {}),
     })
     edges.push(edge)
-    await edge.publish(table)
+    await edge.publish(built.table)
     return { name, url: edge.url(), hosts: name === 'pass-through' ? ['localhost'] : hosts, pid: edge.pid }
   }
   const setups = [
     await start('pass-through', join(REPO_ROOT, 'bench/proxy/passthrough-worker.ts')),
     await start('forwarding floor', join(REPO_ROOT, 'bench/proxy/forwarding-floor-worker.ts')),
     await start('edge'),
-    ...(await Promise.all(ENTRIES.map((e) => start(e.name, e.path)))),
+    ...(PASS_HOST ? [await start('edge passHost: direct', undefined, passTable, true), await start('edge passHost: pool', undefined, passTable, false)] : []),
+    ...(await Promise.all(ENTRIES.map((e) => start(e.name, e.path, passTable, ENTRY_DIRECT)))),
   ]
   for (const s of setups) for (const h of s.hosts.slice(0, 50)) await waitFor(s.url, h)
+  for (const s of setups) if (s.hosts.length > 1) await warmHosts(s.url, s.hosts)
   const alone = (s: Setup) => {
     for (const other of setups) if (other !== s) pin(other.pid!, 0)
     pin(s.pid!, 1)
@@ -94,14 +112,21 @@ async function main(): Promise<void> {
   }
   const passCpu = median(cpu.get('pass-through')!)
   const passRps = median(rps.get('pass-through')!)
+  // Per run against the floor of the same pass (interleaved: the same minute of the machine).
+  const floorCpu = cpu.get('forwarding floor')!
+  const floorRps = rps.get('forwarding floor')!
   console.log(`${ROUTERS} routers, ${RUNS} interleaved runs of ${DURATION} s, medians\n`)
-  console.log('| entry | req/s | vs pass-through | p99 ms | CPU µs per request | above pass-through | runs (CPU µs) |')
-  console.log('|---|---:|---:|---:|---:|---:|---|')
+  console.log(
+    '| entry | req/s | vs pass-through | vs floor (per run) | p99 ms | CPU µs per request | above pass-through | above floor (per run) | runs (CPU µs) |',
+  )
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|')
   for (const s of setups) {
     const c = median(cpu.get(s.name)!)
     const q = median(rps.get(s.name)!)
+    const vsFloor = median(rps.get(s.name)!.map((r, i) => r / floorRps[i]!))
+    const aboveFloor = median(cpu.get(s.name)!.map((u, i) => u - floorCpu[i]!))
     console.log(
-      `| ${s.name} | ${Math.round(q).toLocaleString('en')} | ${(q / passRps).toFixed(2)}x | ${median(p99.get(s.name)!).toFixed(1)} | ${Math.round(c)} | ${Math.round(c - passCpu)} | ${cpu.get(s.name)!.map(Math.round).join(' / ')} |`,
+      `| ${s.name} | ${Math.round(q).toLocaleString('en')} | ${(q / passRps).toFixed(2)}x | ${vsFloor.toFixed(2)}x | ${median(p99.get(s.name)!).toFixed(1)} | ${Math.round(c)} | ${Math.round(c - passCpu)} | ${Math.round(aboveFloor)} | ${cpu.get(s.name)!.map(Math.round).join(' / ')} |`,
     )
   }
   // Which threads spend it: workerd's own (the isolate and its I/O) or V8's workers (GC, compilation).

@@ -8,21 +8,27 @@ interface Env {
   UPSTREAM: string
 }
 
+/** The client's headers plus the forwarded ones, the client's authority and the path with query. */
+export function forwarded(request: Request): { headers: Headers; authority: string; path: string } {
+  const peer = (request as { cf?: { clientIp?: string } }).cf?.clientIp ?? ''
+  const ip = peer.slice(0, peer.lastIndexOf(':'))
+  const url = request.url
+  const slash = url.indexOf('/', url.indexOf('//') + 2)
+  const authority = url.slice(url.indexOf('//') + 2, slash)
+  const colon = authority.lastIndexOf(':')
+  const headers = new Headers(request.headers)
+  headers.set('x-real-ip', ip)
+  headers.set('x-forwarded-for', ip)
+  headers.set('x-forwarded-proto', 'http')
+  headers.set('x-forwarded-port', colon === -1 ? '80' : authority.slice(colon + 1))
+  headers.set('x-forwarded-host', authority)
+  headers.set('x-forwarded-server', 'traefik-edge')
+  return { headers, authority, path: url.slice(slash) }
+}
+
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
-    const peer = (request as { cf?: { clientIp?: string } }).cf?.clientIp ?? ''
-    const ip = peer.slice(0, peer.lastIndexOf(':'))
-    const url = request.url
-    const slash = url.indexOf('/', url.indexOf('//') + 2)
-    const authority = url.slice(url.indexOf('//') + 2, slash)
-    const colon = authority.lastIndexOf(':')
-    const headers = new Headers(request.headers)
-    headers.set('x-real-ip', ip)
-    headers.set('x-forwarded-for', ip)
-    headers.set('x-forwarded-proto', 'http')
-    headers.set('x-forwarded-port', colon === -1 ? '80' : authority.slice(colon + 1))
-    headers.set('x-forwarded-host', authority)
-    headers.set('x-forwarded-server', 'traefik-edge')
-    return fetch(env.UPSTREAM + url.slice(slash), { method: request.method, headers, body: request.body, redirect: 'manual' })
+    const { headers, path } = forwarded(request)
+    return fetch(env.UPSTREAM + path, { method: request.method, headers, body: request.body, redirect: 'manual' })
   },
 }

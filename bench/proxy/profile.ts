@@ -2,10 +2,12 @@
  * A CPU profile of the edge worker under the proxy benchmark's load: where its time per request
  * goes inside workerd (V8 sampling profiler over the inspector), by function and by file.
  *
- *   node scripts/run.mjs node bench/proxy/profile.ts [--routers 10000] [--pass-host] [--seconds 10]
+ *   node scripts/run.mjs node bench/proxy/profile.ts [--routers 10000] [--pass-host [--direct]] [--seconds 10]
  *     [--out FILE.cpuprofile] [--passthrough | --entry WORKER.ts] [--log] [--alloc]
  *
  * `--passthrough` profiles the bare pass-through worker (run.ts's floor) instead, to compare.
+ * `--pass-host` takes the UpstreamPool object's path; with `--direct`, the direct upstream
+ * service's (a fixed-address service for the upstream, as a static URL gets).
  *
  * The same setup as run.ts's edge rows: nginx upstream and wrk on core 0, workerd on core 1,
  * 1,000 rotating hosts, warm-up first. Sampling itself costs time: compare shares, not req/s.
@@ -20,13 +22,15 @@ import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { numberFlag, stringFlag } from '../support/args.ts'
 import { freePort } from '../support/free-port.ts'
 import { benchHost, proxyConfig } from './generate.ts'
-import { createHarness, pin, waitFor } from './harness.ts'
+import { createHarness, pin, waitFor, warmHosts } from './harness.ts'
 import { allocationsDuring, inclusive, label, profiled, summarize, summarizeAllocations } from './inspector.ts'
+import { ensureTools } from '../support/tools.ts'
 
 const args = process.argv.slice(2)
 const ROUTERS = numberFlag('routers', 10_000)
 const SECONDS = numberFlag('seconds', 10)
 const PASS_HOST = args.includes('--pass-host')
+const DIRECT = args.includes('--direct')
 const OUT = stringFlag('out')
 const PASSTHROUGH = args.includes('--passthrough')
 /** Another worker entry in place of the edge's (experiments); it gets the table and UPSTREAM. */
@@ -36,6 +40,8 @@ const ALLOC = args.includes('--alloc')
 /** workerd's own output (with WORKERD_V8_FLAGS such as --trace-deopt) to stderr. */
 const LOG = args.includes('--log')
 
+// Before anything starts: a missing tool is installed, or named, not a stack trace half-way.
+ensureTools(['wrk', 'nginx', 'taskset', 'curl'])
 const dir = mkdtempSync(join(tmpdir(), 'bench-profile-'))
 const { startUpstream, wrk, stopChildren } = createHarness(dir, SECONDS)
 let edge: LocalEdge | undefined
@@ -44,6 +50,8 @@ async function main(): Promise<void> {
   const { url: upstream } = await startUpstream()
   const inspectorAddress = `127.0.0.1:${await freePort()}`
   process.env.WORKERD_INSPECTOR_ADDR = inspectorAddress
+  const built = PASSTHROUGH ? undefined : edgeTableStage({ entryPoint: 'web' })(proxyConfig(ROUTERS, upstream, PASS_HOST))
+  if (built?.problems.length) throw new Error(built.problems.slice(0, 3).join('\n'))
   edge = await startLocalEdge({
     store: createMemoryKvStore(),
     stateDir: join(dir, 'edge'),
@@ -52,15 +60,13 @@ async function main(): Promise<void> {
     ...(PASSTHROUGH
       ? { workerEntry: join(REPO_ROOT, 'bench/proxy/passthrough-worker.ts'), vars: { UPSTREAM: upstream } }
       : { refreshMs: 1000, vars: { TABLE_REFRESH_WAIT_MS: '0', UPSTREAM: upstream }, ...(ENTRY ? { workerEntry: ENTRY } : {}) }),
+    ...(built ? { outbound: { ...built, directUpstreams: DIRECT ? built.directUpstreams : [] } } : {}),
   })
-  if (!PASSTHROUGH) {
-    const { table, problems } = edgeTableStage({ entryPoint: 'web' })(proxyConfig(ROUTERS, upstream, PASS_HOST))
-    if (problems.length) throw new Error(problems.slice(0, 3).join('\n'))
-    await edge.publish(table)
-  }
+  if (built) await edge.publish(built.table)
   pin(edge.pid, 1)
   const hosts = PASSTHROUGH ? ['localhost'] : Array.from({ length: 1000 }, (_, i) => benchHost(Math.floor((i * ROUTERS) / 1000)))
   for (const h of hosts.slice(0, 20)) await waitFor(edge.url(), h)
+  if (hosts.length > 1) await warmHosts(edge.url(), hosts)
   const setup = { name: 'edge', url: edge.url(), hosts, pid: edge.pid }
   const warm = await wrk(setup)
   process.stderr.write(`warm-up: ${Math.round(warm.rps)} req/s, ${Math.round(warm.cpu)} µs CPU per request\n`)
@@ -68,7 +74,9 @@ async function main(): Promise<void> {
   let measured = warm
   if (ALLOC) {
     const head = await allocationsDuring(inspectorAddress, async () => (measured = await wrk(setup)))
-    const what = PASSTHROUGH ? 'pass-through worker' : `${ENTRY ?? 'edge'}, ${ROUTERS} routers, passHostHeader ${PASS_HOST}`
+    const what = PASSTHROUGH
+      ? 'pass-through worker'
+      : `${ENTRY ?? 'edge'}, ${ROUTERS} routers, passHostHeader ${PASS_HOST}${DIRECT ? ' (direct upstream service)' : ''}`
     console.log(`${what}: ${Math.round(measured.rps)} req/s while sampling allocations\n`)
     for (const line of summarizeAllocations(head, 40, measured.rps * SECONDS)) console.log(line)
     return

@@ -123,5 +123,88 @@ describe('npm run compile', () => {
   it('exits 2 on a usage error', async () => {
     expect((await run([])).code).toBe(2)
     expect((await run(['--no-such-flag', dir])).code).toBe(2)
+    expect((await run(['--target', 'mars', dir])).code).toBe(2)
+  })
+})
+
+// Line numbers below are those of DRY_RUN's lines (1-based, from its first line).
+const DRY_RUN = `apiVersion: v1
+kind: Service
+metadata: {name: whoami, namespace: default}
+spec:
+  ports: [{name: web, port: 80}, {name: admin, port: 9000}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: whoami-1, namespace: default, labels: {kubernetes.io/service-name: whoami}}
+ports: [{name: web, port: 8080}, {name: admin, port: 9000}]
+endpoints: [{addresses: [10.0.0.1]}]
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata:
+  name: bad
+  namespace: default
+spec:
+  entryPoints: [web, websecure]
+  routes:
+    - match: Host(\`b.t\`) && Pathh(\`/x\`)
+      services: [{name: whoami, port: 80}]
+    - match: Host(\`c.t\`)
+      middlewares:
+        - name: bad@file
+      services: [{name: whoami, port: 80}]
+    - match: Host(\`d.t\`)
+      observability:
+        accesslogs: true
+      services:
+        - name: whoami
+---
+apiVersion: traefik.io/v1alpha1
+kind: Middleware
+metadata: {name: client-cert, namespace: default}
+spec: {passTLSClientCert: {pem: true}}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: mtls, namespace: default}
+spec:
+  entryPoints: [web]
+  routes:
+    - match: Host(\`m.t\`)
+      middlewares: [{name: client-cert}]
+      services: [{name: whoami, port: 80}]
+`
+
+// What workerd cannot do and Cloudflare can: give the worker the client certificate.
+const WORKERD_ONLY = [
+  'Middleware default/client-cert: spec.passTLSClientCert: the edge cannot run this middleware: passTLSClientCert: workerd does not give the worker the client certificate (on Cloudflare it comes from mTLS on the zone)',
+  'IngressRoute default/mtls: spec.routes[0].middlewares: middlewares the edge cannot run: default-client-cert (passTLSClientCert: workerd does not give the worker the client certificate (on Cloudflare it comes from mTLS on the zone)); the route answers 501 instead of serving without them',
+]
+
+describe('npm run compile: a dry run that tells everything', () => {
+  const file = () => join(dir, 'dry-run.yaml')
+  beforeAll(() => writeFile(file(), DRY_RUN))
+
+  it("names what the edge would not serve, at the field's line, with what to write instead; exit 0", async () => {
+    const r = await run([file()])
+    expect(r.code).toBe(0)
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      `IngressRoute default/bad: spec.routes[2].observability.accesslogs: unknown field: not in the CRD schema, ignored; did you mean \`accessLogs\`? (${file()}:29)`,
+      `IngressRoute default/bad: spec.routes[2].services[0].port: ingressRoute service port not defined (Service default/whoami has ports 80 (web), 9000 (admin)); route skipped (${file()}:31)`,
+      'IngressRoute default/bad: spec.routes[0].match: error while parsing rule Host(`b.t`) && Pathh(`/x`): parsing rule Host(`b.t`) && Pathh(`/x`): unsupported function: Pathh ' +
+        `(known matchers: ClientIP, Header, HeaderRegexp, Host, HostRegexp, Method, Path, PathPrefix, PathRegexp, Query, QueryRegexp; did you mean Path?) (${file()}:21)`,
+      `IngressRoute default/bad: spec.routes[1].middlewares[0]: middleware "bad@file" does not exist (the edge has no "file" provider: only kubernetescrd and internal) (${file()}:25)`,
+      `${WORKERD_ONLY[0]} (${file()}:36)`,
+      `${WORKERD_ONLY[1]} (${file()}:45)`,
+    ])
+  })
+
+  it('checks entry points and the Cloudflare target when asked', async () => {
+    const r = await run(['--entrypoint', 'web', '--target', 'cloudflare', file()])
+    expect(r.code).toBe(0)
+    const websecure = `IngressRoute default/bad: spec.entryPoints[1]: entryPoint "websecure" doesn't exist (${file()}:19)`
+    expect(r.stderr.split('\n').filter((l) => l === websecure)).toHaveLength(1)
+    for (const line of WORKERD_ONLY) expect(r.stderr).not.toContain(line)
   })
 })

@@ -25,9 +25,15 @@
  *                              in --state-dir (what `npm run edge` uses)
  *   --signing-alg ALG          for a PEM key: Ed25519 or ES256; --signing-kid KID optional
  *   --state-dir DIR            default .state
- *   --entrypoints A,B          entry points the table serves (default web)
+ *   --entrypoints A,B          entry points the table serves (default web,websecure: the worker
+ *                              serves web for http and websecure for https requests)
  *   --target workerd|cloudflare  capabilities the table is built for (default: cloudflare with the
  *                              cloudflare sink, else workerd)
+ *   --tunnel private|all|off   cloudflare target: which servers the edge reaches through the
+ *                              cluster's tunnel (the worker's VPC_NETWORK binding): pod, ClusterIP and
+ *                              node addresses and cluster names (default private), every server, or none
+ *   --tunnel-host header|url   how the tunnel carries the upstream's Host: as a header (default) or
+ *                              the URL's own (docs/deploy.md, "What is assumed")
  *   --lease-namespace NS       [POD_NAMESPACE] default `default`
  *   --lease-name NAME          default traefik-edge-controller
  *   --identity NAME            [POD_NAME] default hostname-pid
@@ -69,7 +75,10 @@ import { TablePublisher } from '../publish/publisher.ts'
 import { loadSecretsSealer } from '../publish/seal-secrets.ts'
 import { loadOrCreateDevSigningKey, loadSigningKey } from '../publish/signing-key.ts'
 import { edgeTableStage } from '../pipeline/edge-table.ts'
+import { internalDocuments } from '../dashboard/edge-document.ts'
 import { certificateSyncer, jsonCertificateState } from '../controller/certs/cloudflare-certificates.ts'
+import type { TunnelOptions } from '../table/services.ts'
+import { TUNNEL_HOSTS, TUNNEL_MODES } from '../../shared/table/tunnel.ts'
 import { DashboardModel } from '../dashboard/model.ts'
 import { dashboardHandler } from '../dashboard/server.ts'
 import type { LoadResult } from '../manifests/load.ts'
@@ -80,6 +89,9 @@ import { DEFAULT_STATE_DIR, DEV_SIGNING_KEY, REPO_ROOT } from '../runtime/paths.
 import type { CliIO } from './io.ts'
 
 const USAGE = 'usage: npm run controller -- [flags]   (flags: see the top of control-plane/cli/controller.ts)\n'
+
+/** Traefik's conventional names, which the worker serves by scheme (wrangler.toml ENTRYPOINT_BY_SCHEME). */
+const DEFAULT_ENTRYPOINTS = 'web,websecure'
 
 export function parseControllerArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env) {
   const { values } = parseArgs({
@@ -97,6 +109,8 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
       'state-dir': { type: 'string' },
       entrypoints: { type: 'string' },
       target: { type: 'string' },
+      tunnel: { type: 'string' },
+      'tunnel-host': { type: 'string' },
       'lease-namespace': { type: 'string' },
       'lease-name': { type: 'string' },
       identity: { type: 'string' },
@@ -121,6 +135,9 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
   if (sink !== 'local' && sink !== 'cloudflare') throw new Error(`--sink: "${sink}" is not local or cloudflare`)
   const target = values.target ?? (sink === 'cloudflare' ? 'cloudflare' : 'workerd')
   if (target !== 'workerd' && target !== 'cloudflare') throw new Error(`--target: "${target}" is not workerd or cloudflare`)
+  const tunnel = { mode: values.tunnel ?? 'private', host: values['tunnel-host'] ?? 'header' } as TunnelOptions
+  if (!TUNNEL_MODES.includes(tunnel.mode)) throw new Error(`--tunnel: "${tunnel.mode}" is not ${TUNNEL_MODES.join(', ')}`)
+  if (!TUNNEL_HOSTS.includes(tunnel.host)) throw new Error(`--tunnel-host: "${tunnel.host}" is not ${TUNNEL_HOSTS.join(' or ')}`)
   const seconds = (flag: 'lease-duration' | 'renew-deadline' | 'retry-period' | 'event-refresh', fallback: number) => {
     const v = values[flag]
     if (v === undefined) return fallback * 1000
@@ -155,10 +172,11 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
     signingAlg: values['signing-alg'],
     signingKid: values['signing-kid'],
     stateDir: values['state-dir'] ?? DEFAULT_STATE_DIR,
-    entryPoints: (values.entrypoints ?? 'web')
+    entryPoints: (values.entrypoints ?? DEFAULT_ENTRYPOINTS)
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    tunnel,
     lease: values['no-leader-election'] ? undefined : lease,
     identity: values.identity ?? env.POD_NAME ?? `${hostname()}-${process.pid}`,
     opsPort: int('ops-port', 9000),
@@ -256,11 +274,19 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         })
       : undefined
     const dashboard = args.dashboard ? new DashboardModel({ provider: args.provider, entryPoints: args.entryPoints, target: args.target }) : undefined
-    const stage = health.stage(edgeTableStage({ entryPoint: args.entryPoints[0]!, entryPoints: args.entryPoints, target: args.target }))
+    const stage = health.stage(
+      edgeTableStage({
+        entryPoint: args.entryPoints[0]!,
+        entryPoints: args.entryPoints,
+        target: args.target,
+        tunnel: args.tunnel,
+        documents: internalDocuments(),
+      }),
+    )
     const controller: ClusterController = new ClusterController({
       kc,
       provider: args.provider,
-      toEdge: certificates ? (config) => (certificates.offer(config), stage(config)) : stage,
+      toEdge: certificates ? (config, context) => (certificates.offer(config), stage(config, context)) : stage,
       publish: health.publish(dashboard ? dashboard.observe((built) => publish(built.table)) : (built) => publish(built.table)),
       observeBuild: (seconds) => metrics.compileDuration.observe(seconds),
       ...(dashboard ? { observeSnapshot: (loaded: LoadResult, built: Built) => dashboard.show(loaded, built) } : {}),

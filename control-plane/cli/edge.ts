@@ -22,6 +22,7 @@ import { planSocketTls } from '../runtime/workerd-tls.ts'
 import { onShutdown } from '../runtime/shutdown.ts'
 import { observabilityVars } from '../../shared/observability/vars.ts'
 import type { CliIO } from './io.ts'
+import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 
 const USAGE = `usage: npm run edge -- --manifests PATH... [flags]
 
@@ -36,6 +37,9 @@ flags:
                                      certificate (or the manifests' one, else a generated default)
                                      and the default TLS options
   --https-entrypoint NAME            the entry point the HTTPS listener serves (default websecure)
+  --target workerd|cloudflare        the runtime the table is built for (default workerd); cloudflare:
+                                     as deployed to Cloudflare, pod addresses reached through the
+                                     local stand-in of the cluster's tunnel (the VPC_NETWORK binding)
 ${PROVIDER_FLAGS_USAGE}
   --persist-to DIR                   local KV state, as wrangler dev's flag (default .wrangler/state)
   --state-dir DIR                    signing key and generated config (default .state)
@@ -68,6 +72,7 @@ export function parseEdgeArgs(argv: readonly string[]) {
       entrypoint: { type: 'string' },
       'https-port': { type: 'string' },
       'https-entrypoint': { type: 'string' },
+      target: { type: 'string' },
       ...PROVIDER_FLAGS,
       'persist-to': { type: 'string' },
       'state-dir': { type: 'string' },
@@ -87,6 +92,8 @@ export function parseEdgeArgs(argv: readonly string[]) {
   const httpsPort = values['https-port'] === undefined ? undefined : Number(values['https-port'])
   if (httpsPort !== undefined && (!Number.isInteger(httpsPort) || httpsPort < 0 || httpsPort > 65535))
     throw new Error(`--https-port ${values['https-port']}: not a port number`)
+  const target = values.target ?? 'workerd'
+  if (target !== 'workerd' && target !== 'cloudflare') throw new Error(`--target ${values.target}: workerd or cloudflare`)
   const provider = providerOptionsFromFlags(values)
   const dashboardPort = values['no-dashboard'] ? null : Number(values['dashboard-port'] ?? 0)
   if (dashboardPort !== null && (!Number.isInteger(dashboardPort) || dashboardPort < 0 || dashboardPort > 65535))
@@ -106,6 +113,7 @@ export function parseEdgeArgs(argv: readonly string[]) {
     entryPoint: values.entrypoint ?? 'web',
     ...(httpsPort === undefined ? {} : { httpsPort }),
     ...(values['https-entrypoint'] === undefined ? {} : { httpsEntryPoint: values['https-entrypoint'] }),
+    target: target as EdgeTarget,
     provider,
     persistTo: values['persist-to'],
     stateDir: values['state-dir'],
@@ -135,16 +143,14 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       return 2
     }
     let https
+    // The manifests, when given, say what the config must hold: the serversTransports' own
+    // networks (CAs, client certificates) and the HTTPS socket's certificate, as npm run edge does.
+    const httpsEntryPoint = args.httpsPort === undefined ? undefined : (args.httpsEntryPoint ?? 'websecure')
+    const built = args.manifests.length
+      ? await manifestPipeline(args.provider, edgeTableStage({ entryPoint: args.entryPoint, ...(httpsEntryPoint ? { httpsEntryPoint } : {}) }))(args.manifests)
+      : undefined
     if (args.httpsPort !== undefined) {
-      // The HTTPS socket's certificate and options come from the manifests when given, as npm run edge does.
-      const plan = args.manifests.length
-        ? (
-            await manifestPipeline(
-              args.provider,
-              edgeTableStage({ entryPoint: args.entryPoint, httpsEntryPoint: args.httpsEntryPoint ?? 'websecure' }),
-            )(args.manifests)
-          ).listenerTls
-        : planSocketTls({})
+      const plan = built ? built.listenerTls : planSocketTls({})
       for (const p of plan?.problems ?? []) io.stderr(`${p}\n`)
       const keypair = plan?.keypair ?? (await loadOrCreateDefaultCert(args.stateDir ?? DEFAULT_STATE_DIR))
       https = { entryPoint: args.httpsEntryPoint ?? 'websecure', port: args.httpsPort, tls: { ...keypair, ...plan?.options } }
@@ -156,6 +162,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       kvAddress: args.kvAddress,
       stateDir: args.stateDir,
       ...(https ? { https } : {}),
+      ...(built ? { outbound: built } : {}),
       vars: args.observability,
       ...(args.metricsPort === undefined ? {} : { metricsPort: args.metricsPort }),
     })

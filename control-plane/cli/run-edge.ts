@@ -12,9 +12,13 @@ import { startFileMode } from '../pipeline/file-mode.ts'
 import { loadOrCreateDefaultCert } from '../runtime/default-cert.ts'
 import { DEFAULT_STATE_DIR, REPO_ROOT, startLocalEdge } from '../runtime/local-edge.ts'
 import type { WorkerdSocketTls } from '../runtime/workerd-config.ts'
+import { writeLocalWranglerConfig } from '../runtime/wrangler-local-config.ts'
+import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 import { DashboardModel } from '../dashboard/model.ts'
 import { serveDashboard } from '../dashboard/server.ts'
 import { activeHealth } from '../health/active-health.ts'
+import type { ApiFacts } from '../api/document.ts'
+import { internalDocuments } from '../dashboard/edge-document.ts'
 
 export interface RunEdgeOptions {
   manifests: string[]
@@ -24,6 +28,8 @@ export interface RunEdgeOptions {
   /** Also serve HTTPS on 127.0.0.1:httpsPort for `httpsEntryPoint` (default `websecure`). */
   httpsPort?: number
   httpsEntryPoint?: string
+  /** The runtime the table is built for (default workerd; cloudflare: through the tunnel stand-in). */
+  target?: EdgeTarget
   /** As `wrangler dev --persist-to`. Default `.wrangler/state`. */
   persistTo?: string
   /** Signing key and generated workerd config. Default `.state`. */
@@ -65,9 +71,32 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
   stops.push(() => health.stop())
   // The dashboard's model keeps what each build loaded and what was published (control-plane/dashboard).
   const dashboard = new DashboardModel({ provider: options.provider, entryPoints: entryPointNames })
+  // What Traefik's API says of this process (entry point addresses once they listen, features).
+  const vars = options.observability ?? {}
+  const features = {
+    metrics: options.metricsPort !== undefined ? 'Prometheus' : '',
+    tracing: vars.TRACING_OTLP_ENDPOINT ? 'OpenTelemetry' : '',
+    accessLog: vars.ACCESS_LOG === 'true',
+  }
+  let facts: ApiFacts = {
+    entryPoints: [
+      { name: options.entryPoint, ...(options.port ? { address: `127.0.0.1:${options.port}` } : {}) },
+      ...(httpsEntryPoint === undefined ? [] : [{ name: httpsEntryPoint, ...(options.httpsPort ? { address: `127.0.0.1:${options.httpsPort}` } : {}) }]),
+    ],
+    features,
+  }
+  dashboard.setApiFacts(facts)
   const build = dashboard.pipeline(
     options.provider,
-    health.stage(edgeTableStage({ entryPoint: options.entryPoint, entryPoints: entryPointNames, httpsEntryPoint })),
+    health.stage(
+      edgeTableStage({
+        entryPoint: options.entryPoint,
+        entryPoints: entryPointNames,
+        httpsEntryPoint,
+        ...(options.target ? { target: options.target } : {}),
+        documents: internalDocuments(() => facts),
+      }),
+    ),
   )
   // Unreadable manifests fail here, before any process is started.
   const initial = await build(options.manifests).catch(async (err: unknown) => {
@@ -84,7 +113,7 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
     const edge = await startLocalEdge({
       store,
       stateDir,
-      transportCAs: initial.trustedCertificates,
+      outbound: initial,
       entryPoints: [
         { name: options.entryPoint, address: `127.0.0.1:${options.port}` },
         ...(httpsEntryPoint === undefined ? [] : [{ name: httpsEntryPoint, address: `127.0.0.1:${options.httpsPort}`, tls: socketTls(initial) }]),
@@ -94,13 +123,20 @@ export async function runEdge(options: RunEdgeOptions): Promise<RunningEdge> {
       ...(options.metricsPort === undefined ? {} : { metricsAddress: `127.0.0.1:${options.metricsPort}` }),
     })
     stops.push(() => edge.stop())
-    // `wrangler dev` reads the default store: give it the key that verifies the tables there.
+    const address = (name: string) => new URL(edge.url(name)).host
+    facts = { entryPoints: entryPointNames.map((name) => ({ name, address: address(name) })), features }
+    dashboard.setApiFacts(facts)
+    // `wrangler dev` reads the default store: give it the key that verifies the tables there, and
+    // a configuration whose tunnel binding is the local stand-in (`npm run -s wrangler -- dev -c wrangler.local.json`).
     if (options.persistTo === undefined) {
       await writeDevVars(join(REPO_ROOT, '.dev.vars'), { TABLE_JWKS: JSON.stringify(edge.signer.jwks), SECRETS_KEY: edge.secrets.binding })
+      await writeLocalWranglerConfig()
     }
     const publish = async (built: Built) => {
-      if (await edge.trust(built.trustedCertificates)) {
-        options.report(`workerd restarted to trust ${built.trustedCertificates.length} serversTransport CA certificate(s)`)
+      if (await edge.trust(built)) {
+        options.report(
+          `workerd restarted: the serversTransports' TLS (${built.channels.length} with their own CAs or client certificate) or the trusted CA certificates changed`,
+        )
       }
       const tls = socketTls(built)
       if (httpsEntryPoint !== undefined && tls && (await edge.secure(httpsEntryPoint, tls))) {

@@ -84,4 +84,23 @@ describe('npm run signing-key', () => {
     expect((await stat(file)).mode & 0o777).toBe(0o600)
     expect(await run('secrets-key', '--out', file)).toMatchObject({ code: 1, stderr: expect.stringContaining('exists') })
   })
+
+  it('writes what goes to a file itself (--out, --public-out): nothing on stdout, so no banner can get in', async () => {
+    const jwksFile = join(dir, 'table-jwks.json')
+    expect(await run('jwks', '--out', jwksFile, join(dir, 'a.jwk.json'))).toMatchObject({ code: 0, stdout: '' })
+    expect(JSON.parse(await readFile(jwksFile, 'utf8')).keys).toHaveLength(1)
+    // A public JWKS is derived: writing it again (rotation) replaces it.
+    expect((await run('jwks', '--out', jwksFile, join(dir, 'a.jwk.json'), join(dir, 'b.jwk.json'))).code).toBe(0)
+    expect(JSON.parse(await readFile(jwksFile, 'utf8')).keys).toHaveLength(2)
+    const priv = join(dir, 'sealing.jwk.json')
+    const pub = join(dir, 'sealing.public.jwk.json')
+    expect(await run('secrets-key', '--out', priv, '--public-out', pub)).toMatchObject({ code: 0, stdout: '' })
+    const publicJwk = JSON.parse(await readFile(pub, 'utf8'))
+    expect(publicJwk.d).toBeUndefined()
+    expect(JSON.parse(await readFile(priv, 'utf8'))).toMatchObject({ ...publicJwk, d: expect.any(String) })
+    expect(await run('secrets-key', '--out', join(dir, 'other.jwk.json'), '--public-out', pub)).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('exists'),
+    })
+  })
 })

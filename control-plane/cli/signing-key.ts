@@ -1,26 +1,30 @@
 /**
- * `npm run signing-key -- generate --out FILE [--alg Ed25519|ES256] [--kid KID]`
+ * `npm run -s signing-key -- generate --out FILE [--alg Ed25519|ES256] [--kid KID]`
  *     writes a new private signing key (JWK, mode 0600; refuses to overwrite) and prints its kid.
- * `npm run signing-key -- jwks [--alg ALG] FILE...`
- *     prints the JWKS of the keys' public halves: the edge's TABLE_JWKS. Rotation: give the current
- *     and the next key, deploy that, then switch the control plane's --signing-key; later print the
- *     JWKS of the next key alone and deploy again (docs/table.md "Signing and keys").
- * `npm run signing-key -- secrets-key --out FILE`
+ * `npm run -s signing-key -- jwks [--alg ALG] [--out FILE] FILE...`
+ *     the JWKS of the keys' public halves, the edge's TABLE_JWKS: printed, or written to --out.
+ *     Rotation: give the current and the next key, deploy that, then switch the control plane's
+ *     --signing-key; later the JWKS of the next key alone, deployed again (docs/table.md "Signing
+ *     and keys").
+ * `npm run -s signing-key -- secrets-key --out FILE [--public-out FILE]`
  *     writes a new key pair for sealing middleware secrets (docs/secrets.md): FILE holds the private
  *     JWK (the worker's SECRETS_KEY secret; mode 0600); the public JWK, which the controller's
- *     --secrets-key reads, is printed.
+ *     --secrets-key reads, is written to --public-out, or printed.
+ * Output meant for a file is best written with --out: `npm run` without `-s` prints its own banner
+ * on stdout, which a shell redirection would capture too.
  * Exit 2 on a usage error, 1 when a key cannot be read or written.
  *
  * @module
  */
 import { parseArgs } from 'node:util'
 import { existsSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import { generateSigningKey, jwksOf, readKeyFile } from '../publish/jwks.ts'
 import { loadOrCreateDevSecretsKey } from '../publish/seal-secrets.ts'
 
-const USAGE = `usage: npm run signing-key -- generate --out FILE [--alg Ed25519|ES256] [--kid KID]
-       npm run signing-key -- jwks [--alg ALG] FILE...
-       npm run signing-key -- secrets-key --out FILE
+const USAGE = `usage: npm run -s signing-key -- generate --out FILE [--alg Ed25519|ES256] [--kid KID]
+       npm run -s signing-key -- jwks [--alg ALG] [--out FILE] FILE...
+       npm run -s signing-key -- secrets-key --out FILE [--public-out FILE]
 `
 
 export async function main(argv: readonly string[], io: { stdout: (t: string) => void; stderr: (t: string) => void }): Promise<number> {
@@ -29,7 +33,13 @@ export async function main(argv: readonly string[], io: { stdout: (t: string) =>
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: { out: { type: 'string' }, alg: { type: 'string' }, kid: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        out: { type: 'string' },
+        'public-out': { type: 'string' },
+        alg: { type: 'string' },
+        kid: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     })
   } catch (err) {
     io.stderr(`signing-key: ${(err as Error).message}\n${USAGE}`)
@@ -45,7 +55,7 @@ export async function main(argv: readonly string[], io: { stdout: (t: string) =>
   if (values.alg !== undefined && !['Ed25519', 'ES256'].includes(values.alg)) return usage(`--alg: "${values.alg}" is not Ed25519 or ES256`)
   try {
     if (command === 'generate') {
-      if (!values.out || files.length) return usage('generate takes --out FILE and nothing else')
+      if (!values.out || files.length || values['public-out']) return usage('generate takes --out FILE and nothing else')
       const key = await generateSigningKey(values.out, {
         ...(values.alg ? { alg: values.alg as 'Ed25519' | 'ES256' } : {}),
         ...(values.kid ? { kid: values.kid } : {}),
@@ -54,21 +64,22 @@ export async function main(argv: readonly string[], io: { stdout: (t: string) =>
       return 0
     }
     if (command === 'secrets-key') {
-      if (!values.out || files.length) return usage('secrets-key takes --out FILE and nothing else')
-      if (existsSync(values.out)) throw new Error(`${values.out} exists; not overwriting a key`)
+      if (!values.out || files.length) return usage('secrets-key takes --out FILE [--public-out FILE] and nothing else')
+      const publicOut = values['public-out']
+      for (const f of [values.out, publicOut]) if (f !== undefined && existsSync(f)) throw new Error(`${f} exists; not overwriting a key`)
       const { binding } = await loadOrCreateDevSecretsKey(values.out)
       const { d: _d, ...pub } = JSON.parse(binding) as Record<string, unknown>
-      io.stdout(JSON.stringify(pub) + '\n')
+      await emit(io, publicOut, JSON.stringify(pub) + '\n')
       return 0
     }
     if (command === 'jwks') {
-      if (files.length === 0) return usage('jwks needs at least one key file')
+      if (files.length === 0 || values['public-out']) return usage('jwks needs at least one key file (and takes --out, not --public-out)')
       const keys = await Promise.all(
         files.map((f) =>
           readKeyFile(f, values.alg ? { alg: values.alg } : {}).catch((err: unknown) => Promise.reject(new Error(`${f}: ${(err as Error).message}`))),
         ),
       )
-      io.stdout(JSON.stringify(await jwksOf(keys)) + '\n')
+      await emit(io, values.out, JSON.stringify(await jwksOf(keys)) + '\n')
       return 0
     }
   } catch (err) {
@@ -76,6 +87,12 @@ export async function main(argv: readonly string[], io: { stdout: (t: string) =>
     return 1
   }
   return usage(command ? `unknown command "${command}"` : 'a command is needed')
+}
+
+/** Public material (derived from a key, so rewriting it is harmless): to `file` (mode 0644) or stdout. */
+async function emit(io: { stdout: (t: string) => void }, file: string | undefined, text: string): Promise<void> {
+  if (file === undefined) io.stdout(text)
+  else await writeFile(file, text, { mode: 0o644 })
 }
 
 if (import.meta.main) {

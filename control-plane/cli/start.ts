@@ -41,7 +41,13 @@ async function main(): Promise<number> {
       `  curl -H 'Host: canary.localhost' ${edge.url}/           # 3 of 4 to v1, 1 to v2`,
       `  curl -u admin:edge -H 'Host: admin.localhost' ${edge.url}/  # basicAuth + rateLimit (401 without -u)`,
       `  curl -H 'Host: nowhere.localhost' ${edge.url}/          # 404: no router matches`,
-      ...(edge.dashboardUrl ? ['', `Dashboard (routers, services, middlewares, explain): ${edge.dashboardUrl}`] : []),
+      ...(edge.dashboardUrl
+        ? [
+            '',
+            `Dashboard (routers, services, middlewares, explain): ${edge.dashboardUrl}`,
+            `Traefik's API: curl ${edge.dashboardUrl}api/overview   # and api/rawdata, api/http/routers...`,
+          ]
+        : []),
       '',
       'Ctrl-C stops everything.',
       '',

@@ -132,7 +132,7 @@ describe('diagnostics', () => {
     const { config, diagnostics } = compile({ objects }, { validate: false })
     expect(Object.values(config.http!.routers!).map((r) => r.rule)).toEqual(['Host(`ok`)'])
     expect(diagnostics.map(formatDiagnostic)).toEqual([
-      'IngressRoute default/mixed: spec.routes[1].services[0].port: service port not found: 81; route skipped',
+      'IngressRoute default/mixed: spec.routes[1].services[0].port: service port not found: 81 (Service default/whoami has ports 80 (web)); route skipped',
       'IngressRoute default/mixed: spec.routes[2].match: empty match rule; route skipped',
       'IngressRoute default/mixed: spec.routes[3].kind: unsupported route kind "Other" (only Rule); route skipped',
     ])

@@ -20,6 +20,7 @@ import { withDefaults, type ProviderOptions } from './options/options.ts'
 import { buildServersTransports } from './servers-transport/servers-transports.ts'
 import { buildTraefikServices } from './services/traefik-service.ts'
 import { parseLabelSelector } from './snapshot/label-selector.ts'
+import { locateDiagnostics } from './snapshot/locate.ts'
 import { SnapshotIndex, type Snapshot } from './snapshot/snapshot.ts'
 import { loadIngressRouteTLS } from './tls/certificates.ts'
 import { buildTLSOptions } from './tls/options.ts'
@@ -68,7 +69,7 @@ export function compile(snapshot: Snapshot, options: CompileOptions = {}): Compi
     index = new SnapshotIndex(validated.snapshot, opts, diagnostics)
   } catch (err) {
     diagnostics.fromError(PROVIDER, err, 'snapshot', 'nothing compiled')
-    return { config: emptyConfig(), diagnostics: diagnostics.items }
+    return { config: emptyConfig(), diagnostics: locateDiagnostics(diagnostics.items, snapshot) }
   }
   const ctx: CompileContext = {
     index,
@@ -84,7 +85,7 @@ export function compile(snapshot: Snapshot, options: CompileOptions = {}): Compi
   stage(ctx, () => buildMiddlewares(ctx))
   stage(ctx, () => buildTraefikServices(ctx))
   stage(ctx, () => buildServersTransports(ctx))
-  return { config: finish(ctx), diagnostics: diagnostics.items }
+  return { config: finish(ctx), diagnostics: locateDiagnostics(diagnostics.items, snapshot) }
 }
 
 /** Each builder guards its own objects; this guard only catches a bug in a builder's loop. */

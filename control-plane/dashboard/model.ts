@@ -6,6 +6,9 @@
  *
  * @module
  */
+import type { ApiData } from '../../shared/api/traefik-api.ts'
+import { apiData, type ApiFacts } from '../api/document.ts'
+import { runtimeConfiguration } from '../api/runtime.ts'
 import type { ProviderOptions } from '../compiler/index.ts'
 import { diffInspections, type ConfigDiff } from '../diff/diff.ts'
 import { explainRequest, type Explanation, type ExplainRequest } from '../explain/explain.ts'
@@ -32,10 +35,20 @@ export class DashboardModel {
   readonly #loadedOf = new WeakMap<object, LoadResult>()
   #current: Entry | null = null
   #previous: Entry | null = null
+  #facts: ApiFacts
+  /** Traefik's API data per published endpoints object: health changes give a new one. */
+  #api = new WeakMap<object, ApiData>()
 
   /** `options` as the edge table stage was given them (entry points, target, provider flags). */
   constructor(options: InspectOptions) {
     this.#options = options
+    this.#facts = { entryPoints: (options.entryPoints?.length ? options.entryPoints : ['web']).map((name) => ({ name })) }
+  }
+
+  /** What Traefik's API says of the process: entry point addresses, features (known once it listens). */
+  setApiFacts(facts: ApiFacts): void {
+    this.#facts = facts
+    this.#api = new WeakMap()
   }
 
   /** manifestPipeline's build, remembering the loaded objects of each Built it returns. */
@@ -93,6 +106,26 @@ export class DashboardModel {
   state(): DashboardState | null {
     const c = this.#current
     return c ? dashboardState(this.#inspection(c), c.published, c.built.table.endpoints as EndpointsTable) : null
+  }
+
+  /** What Traefik's API serves for the current build and health (shared/api/traefik-api.ts), or null before a build. */
+  api(): ApiData | null {
+    const c = this.#current
+    if (!c) return null
+    const endpoints = c.built.table.endpoints as EndpointsTable
+    let data = this.#api.get(endpoints)
+    if (!data) {
+      const i = this.#inspection(c)
+      const runtime = runtimeConfiguration({
+        config: i.config,
+        table: i.edge.table,
+        diagnostics: i.edge.diagnostics,
+        entryPoints: i.options.entryPoints,
+        endpoints,
+      })
+      this.#api.set(endpoints, (data = apiData(runtime, this.#facts)))
+    }
+    return data
   }
 
   /** Explains a request against the published table, as `npm run explain` does. */

@@ -1,11 +1,12 @@
 /**
- * The dashboard over HTTP: static files (./static: plain HTML, CSS and JavaScript, no build step)
- * and a JSON API over a DashboardModel.
+ * The dashboard over HTTP: shared/api/dashboard-app.ts (the page, its JSON, and Traefik's API
+ * under /api/) over a DashboardModel, on node:http.
  *
  *   GET  {prefix}/               the page
  *   GET  {prefix}/api/state      DashboardState (503 before the first build)
  *   POST {prefix}/api/explain    {url, method?, headers?: [[k, v]...], clientIp?, entryPoint?} -> Explanation + text
  *   GET  {prefix}/api/diff       what the last published change changed + text (null before two builds)
+ *   GET  {prefix}/api/rawdata, /api/overview, /api/http/routers...   Traefik's API
  *
  * `dashboardHandler` mounts on any node:http server (the control plane's ops server);
  * `serveDashboard` runs it on its own loopback port (npm run edge, npm start).
@@ -16,6 +17,8 @@ import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { dashboardApp, type DashboardSource } from '../../shared/api/dashboard-app.ts'
 import { formatDiff } from '../diff/diff.ts'
 import { formatExplanation, type ExplainRequest } from '../explain/explain.ts'
 import type { DashboardModel } from './model.ts'
@@ -31,14 +34,44 @@ const TYPES: Record<string, string> = {
   js: 'text/javascript; charset=utf-8',
   css: 'text/css; charset=utf-8',
 }
-const MAX_BODY = 64 * 1024
+
+/** The page's files, read once: what the Node dashboard serves and what the edge's document carries. */
+export function dashboardFiles(): Record<string, { body: string; type: string }> {
+  return Object.fromEntries(
+    Object.entries(FILES).map(([path, file]) => [path, { body: readFileSync(join(STATIC_DIR, file), 'utf8'), type: TYPES[file.split('.').pop()!]! }]),
+  )
+}
+
+/** The dashboard's source over the model: live state, diff and explain. */
+export function modelSource(model: DashboardModel, files = dashboardFiles()): DashboardSource {
+  return {
+    file: (path) => files[path] ?? null,
+    state: () => model.state(),
+    diff: () => {
+      const diff = model.diff()
+      // `text` is what `npm run diff` prints for the two builds.
+      return diff ? { ...diff, text: formatDiff(diff) } : null
+    },
+    explain: (body) => {
+      let input: ExplainRequest
+      try {
+        input = parseExplainInput(body)
+      } catch (err) {
+        return { status: 400, body: { error: (err as Error).message } }
+      }
+      const explanation = model.explain(input)
+      // `text` is what `npm run explain` prints for the same request.
+      return explanation
+        ? { status: 200, body: { ...explanation, text: formatExplanation(explanation) } }
+        : { status: 503, body: { error: 'no configuration built yet' } }
+    },
+  }
+}
 
 /** Handles the request when its path is under `prefix` (default ''); returns false otherwise. */
 export function dashboardHandler(model: DashboardModel, options: { prefix?: string } = {}): (req: IncomingMessage, res: ServerResponse) => boolean {
   const prefix = (options.prefix ?? '').replace(/\/$/, '')
-  const files = new Map(
-    Object.entries(FILES).map(([path, file]) => [path, { body: readFileSync(join(STATIC_DIR, file)), type: TYPES[file.split('.').pop()!]! }]),
-  )
+  const app = dashboardApp(modelSource(model), () => model.api())
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://dashboard')
     if (url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) return false
@@ -46,47 +79,31 @@ export function dashboardHandler(model: DashboardModel, options: { prefix?: stri
       res.writeHead(308, { location: `${prefix}/` }).end()
       return true
     }
-    const path = url.pathname.slice(prefix.length)
-    const file = files.get(path)
-    if (file && (req.method === 'GET' || req.method === 'HEAD')) {
-      res.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-cache' }).end(req.method === 'HEAD' ? undefined : file.body)
-      return true
-    }
-    if (path === '/api/state' && req.method === 'GET') {
-      const state = model.state()
-      json(res, state ? 200 : 503, state ?? { error: 'no configuration built yet' })
-      return true
-    }
-    if (path === '/api/diff' && req.method === 'GET') {
-      const diff = model.diff()
-      // `text` is what `npm run diff` prints for the two builds.
-      json(res, 200, diff ? { ...diff, text: formatDiff(diff) } : null)
-      return true
-    }
-    if (path === '/api/explain' && req.method === 'POST') {
-      void explain(model, req, res)
-      return true
-    }
-    json(res, 404, { error: `no ${req.method} ${path}` })
+    url.pathname = url.pathname.slice(prefix.length)
+    void serveFetch(app.fetch, req, res, url)
     return true
   }
 }
 
-async function explain(model: DashboardModel, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  let body = ''
-  for await (const chunk of req) {
-    body += chunk
-    if (body.length > MAX_BODY) return json(res, 413, { error: 'request too large' })
-  }
-  let input: ExplainRequest
+/** Hands a node:http request to a fetch handler and writes its answer back. */
+async function serveFetch(handle: (request: Request) => Response | Promise<Response>, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   try {
-    input = parseExplainInput(JSON.parse(body))
+    const method = req.method ?? 'GET'
+    const headers = new Headers()
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v)
+    const hasBody = method !== 'GET' && method !== 'HEAD'
+    const request = new Request(url, {
+      method,
+      headers,
+      ...(hasBody ? { body: Readable.toWeb(req) as unknown as ReadableStream, duplex: 'half' } : {}),
+    } as RequestInit)
+    const response = await handle(request)
+    const body = Buffer.from(await response.arrayBuffer())
+    res.writeHead(response.status, Object.fromEntries(response.headers)).end(method === 'HEAD' ? undefined : body)
   } catch (err) {
-    return json(res, 400, { error: (err as Error).message })
+    if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ error: (err as Error).message }))
   }
-  const explanation = model.explain(input)
-  // `text` is what `npm run explain` prints for the same request.
-  json(res, explanation ? 200 : 503, explanation ? { ...explanation, text: formatExplanation(explanation) } : { error: 'no configuration built yet' })
 }
 
 /** Checks the form's JSON; throws a message for the user. */
@@ -116,10 +133,6 @@ export function parseExplainInput(v: unknown): ExplainRequest {
     ...(clientIp ? { clientIp } : {}),
     ...(entryPoint ? { entryPoint } : {}),
   }
-}
-
-function json(res: ServerResponse, status: number, value: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(JSON.stringify(value))
 }
 
 export interface DashboardServer {

@@ -128,6 +128,25 @@ describe('dashboard state', () => {
       }
       expect(await (await fetch(`${base}/dashboard/api/diff`)).json()).toBeNull()
       expect((await fetch(`${base}/dashboard/api/nothing`)).status).toBe(404)
+      // Traefik's API under the same prefix (the controller's --dashboard mounts it at /dashboard/).
+      const routers = (await (await fetch(`${base}/dashboard/api/http/routers?search=c.example`)).json()) as Array<{
+        name: string
+        status: string
+        error: string[]
+      }>
+      expect(routers).toEqual([
+        expect.objectContaining({
+          name: expect.stringMatching(/^app-site-[0-9a-f]{20}@kubernetescrd$/),
+          status: 'warning',
+          error: [expect.stringMatching(/^middlewares the edge cannot run: app-fancy/)],
+        }),
+      ])
+      const fancy = (await (await fetch(`${base}/dashboard/api/http/middlewares/app-fancy@kubernetescrd`)).json()) as {
+        status: string
+        error: string[]
+        type: string
+      }
+      expect(fancy).toMatchObject({ status: 'disabled', type: 'demo', error: ['the edge cannot run this middleware: plugin is not implemented by the edge'] })
     } finally {
       await new Promise((r) => server.close(r))
     }
@@ -137,6 +156,7 @@ describe('dashboard state', () => {
     const server = await serveDashboard(new DashboardModel({}), 0)
     try {
       expect((await fetch(`${server.url}api/state`)).status).toBe(503)
+      expect((await fetch(`${server.url}api/rawdata`)).status).toBe(503)
       expect((await fetch(`${server.url}api/explain`, { method: 'POST', body: '{"url":"http://a/"}' })).status).toBe(503)
     } finally {
       await server.close()

@@ -9,13 +9,14 @@
  *
  * @module
  */
-import type { Diagnostic } from '../compiler/index.ts'
+import { formatDiagnostic, type Diagnostic } from '../compiler/index.ts'
+import { locateEdgeDiagnostics, uniqueDiagnostics } from '../diagnostics/edge-located.ts'
 import type { Inspection } from '../explain/inspect.ts'
 import type { EdgeDiagnostic, EdgeObjectKind } from '../table/diagnostics.ts'
 import type { EndpointsTable } from '../../shared/table/schema.ts'
 import { childServices } from '../../shared/table/split.ts'
 import { redactMiddleware } from '../../shared/secrets/redact.ts'
-import { indexSources, type SourceIndex, type SourceRef } from './sources.ts'
+import { indexSources, type SourceIndex, type SourceRef } from '../diagnostics/sources.ts'
 
 export type Status = 'enabled' | 'warning' | 'error' | 'disabled'
 
@@ -91,11 +92,16 @@ export interface DashboardState {
 }
 
 /** `endpoints`: the published ones when known (with health checks' verdicts), else the build's. */
-export function dashboardState(i: Inspection, published: PublishedInfo | null, endpoints: EndpointsTable = i.edge.endpoints, now = new Date()): DashboardState {
+/** What the state is made of: one build (an Inspection, or the same parts from a build stage). */
+export type StateInput = Pick<Inspection, 'loaded' | 'config' | 'compileDiagnostics' | 'edge'> &
+  Partial<Pick<Inspection, 'edgeLocated'>> & { options: Pick<Inspection['options'], 'entryPoints' | 'target'> }
+
+export function dashboardState(i: StateInput, published: PublishedInfo | null, endpoints: EndpointsTable = i.edge.endpoints, now = new Date()): DashboardState {
   const sources = indexSources(i.loaded.snapshot)
   const http = i.config.http ?? {}
   const table = i.edge.table
-  const edgeDiags = groupEdge(i.edge.diagnostics)
+  const edgeLocated = i.edgeLocated ?? locateEdgeDiagnostics(i.edge.diagnostics, i.loaded.snapshot)
+  const edgeDiags = groupEdge(i.edge.diagnostics, edgeLocated)
   const attach = compileAttacher(i.compileDiagnostics)
 
   const routers: RouterRow[] = []
@@ -187,10 +193,12 @@ export function dashboardState(i: Inspection, published: PublishedInfo | null, e
     services,
     middlewares,
     tlsOptions,
-    problems: [
-      ...i.compileDiagnostics.map((d) => ({ severity: d.severity, text: compileText(d), ...(d.source ? { location: d.source } : {}) })),
-      ...i.edge.diagnostics.map((d) => ({ severity: d.severity, text: `${d.kind} ${d.name}: ${d.field ? `${d.field}: ` : ''}${d.message}` })),
-    ],
+    // As `npm run compile` prints them: the same words and places.
+    problems: [...i.compileDiagnostics, ...uniqueDiagnostics(edgeLocated)].map((d) => ({
+      severity: d.severity,
+      text: formatDiagnostic(d),
+      ...(d.source ? { location: d.source } : {}),
+    })),
   }
 }
 
@@ -209,18 +217,19 @@ function sourceOfCopy(name: string, sources: SourceIndex): SourceRef | undefined
   return undefined
 }
 
-function groupEdge(diags: EdgeDiagnostic[]): Map<string, StateDiagnostic[]> {
+/** The edge's diagnostics per object of the table, with the object and line each comes from. */
+function groupEdge(diags: EdgeDiagnostic[], located: Diagnostic[]): Map<string, StateDiagnostic[]> {
   const out = new Map<string, StateDiagnostic[]>()
-  for (const d of diags) {
+  diags.forEach((d, n) => {
     const key = `${d.kind satisfies EdgeObjectKind} ${d.name}`
-    out.set(key, [...(out.get(key) ?? []), { severity: d.severity, stage: 'edge', field: d.field, message: d.message }])
-  }
+    const at = located[n]
+    const where =
+      at && at.kind !== d.kind
+        ? { object: `${at.kind} ${at.namespace ? `${at.namespace}/` : ''}${at.name}`, ...(at.source ? { location: at.source } : {}) }
+        : {}
+    out.set(key, [...(out.get(key) ?? []), { severity: d.severity, stage: 'edge', field: d.field, message: d.message, ...where }])
+  })
   return out
-}
-
-function compileText(d: Diagnostic): string {
-  const id = d.namespace === '' ? d.name : `${d.namespace}/${d.name}`
-  return `${d.kind} ${id}: ${d.field ? `${d.field}: ` : ''}${d.message}`
 }
 
 /** The compile diagnostics of a row's source object (of its own route, for IngressRoutes). */

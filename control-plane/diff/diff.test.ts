@@ -103,6 +103,18 @@ describe('npm run diff', () => {
     expect(missing.stderr).toContain('nope')
   })
 
+  it('reports no unreachable pod or ClusterIP server of examples/ on the Cloudflare target: they go through the tunnel', async () => {
+    await mkdir(join(dir, 'empty'), { recursive: true })
+    const examples = join(import.meta.dirname, '../../examples')
+    const cf = await run(['--target', 'cloudflare', join(dir, 'empty'), '--', examples])
+    expect(cf.code).toBe(1)
+    expect(cf.stdout).toMatch(/endpoints:\n(.*\n)* {6}\+ http:\/\/127\.0\.0\.11:18081\n/)
+    expect(cf.stdout).not.toMatch(/1003|refuses|unreachable|passHostHeader/)
+    // ClusterIP servers (nativeLB) and node addresses are pod-network addresses too.
+    const native = await run(['--target', 'cloudflare', '--native-lb-by-default', join(dir, 'empty'), '--', examples])
+    expect(native.stdout).not.toMatch(/1003|refuses|unreachable/)
+  })
+
   it('says a secret changed without showing it', async () => {
     const auth = (users: string) => `apiVersion: v1
 kind: Secret

@@ -8,7 +8,6 @@
  */
 import { createHash } from 'node:crypto'
 import { formatDiagnostic } from '../compiler/index.ts'
-import { formatEdgeDiagnostic } from '../table/index.ts'
 import { isSecretField, REDACTED } from '../../shared/secrets/redact.ts'
 import type { Inspection } from '../explain/inspect.ts'
 import type { EdgeTable, TableServer } from '../../shared/table/schema.ts'
@@ -110,7 +109,7 @@ function certificates(i: Inspection): string[] {
 }
 
 function problems(i: Inspection): string[] {
-  return [...i.compileDiagnostics.map(formatDiagnostic), ...i.edge.diagnostics.map(formatEdgeDiagnostic)]
+  return i.diagnostics.map(formatDiagnostic)
 }
 
 export function diffSection(a: Record<string, unknown>, b: Record<string, unknown>): SectionDiff {

@@ -229,6 +229,8 @@ function describeService(s: PreparedService): ServiceSummary {
       return { ...base, children: [describeService(s.main), describeService(s.fallback)] }
     case 'unservable':
       return { ...base, answers: `${s.status} ${s.message}` }
+    case 'internal':
+      return { ...base, answers: `Traefik's ${s.service}@internal service (served by the edge)` }
   }
 }
 

@@ -11,6 +11,7 @@ import { loadManifests, type LoadResult } from '../manifests/load.ts'
 import { edgeTableStage } from '../pipeline/edge-table.ts'
 import type { Built } from '../pipeline/built.ts'
 import { buildEdgeTable, type BuiltEdgeTable } from '../table/index.ts'
+import { locateEdgeDiagnostics, uniqueDiagnostics } from '../diagnostics/edge-located.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 import { prepareTable } from '../../shared/table/prepare.ts'
@@ -31,6 +32,10 @@ export interface Inspection {
   compileDiagnostics: Diagnostic[]
   /** The whole edge table with its structured diagnostics. */
   edge: BuiltEdgeTable
+  /** `edge.diagnostics`, one for one, said of the objects and fields they come from. */
+  edgeLocated: Diagnostic[]
+  /** Every problem of the build, as `npm run compile` prints them: the compiler's, then the edge's. */
+  diagnostics: Diagnostic[]
   /** What the publisher stores (split by host), built by the same stage as `npm run edge`. */
   built: Built
   options: Required<Pick<InspectOptions, 'entryPoints' | 'target'>> & { provider: Partial<ProviderOptions> }
@@ -47,7 +52,18 @@ export function inspectLoaded(loaded: LoadResult, options: InspectOptions = {}):
   const { config, diagnostics } = compile(loaded.snapshot, provider)
   const built = edgeTableStage({ entryPoint: entryPoints[0]!, entryPoints, target })(config)
   const edge = buildEdgeTable(config, { target, entryPoints })
-  return { loaded, config, compileDiagnostics: [...loaded.diagnostics, ...diagnostics], edge, built, options: { entryPoints, target, provider } }
+  const compileDiagnostics = [...loaded.diagnostics, ...diagnostics]
+  const edgeLocated = locateEdgeDiagnostics(edge.diagnostics, loaded.snapshot)
+  return {
+    loaded,
+    config,
+    compileDiagnostics,
+    edge,
+    edgeLocated,
+    diagnostics: [...compileDiagnostics, ...uniqueDiagnostics(edgeLocated)],
+    built,
+    options: { entryPoints, target, provider },
+  }
 }
 
 /** The table parts as the publisher stores them, merged back: what every edge isolate can load. */

@@ -48,9 +48,9 @@ export function activeHealth(options: ActiveHealthOptions): ActiveHealth {
     },
   })
   return {
-    stage: (inner) => (config) => {
+    stage: (inner) => (config, context) => {
       checker.update(config)
-      return inner(config)
+      return inner(config, context)
     },
     publish: (inner) => {
       publishInner = inner

@@ -38,6 +38,9 @@ export interface ProbeTls {
   insecureSkipVerify: boolean
   /** PEM. */
   ca?: string[]
+  /** The transport's (first) client certificate and key, PEM. */
+  cert?: string
+  key?: string
 }
 
 export interface HealthPlan {
@@ -88,6 +91,9 @@ export function planOf(service: string, hc: ServerHealthCheck, servers: string[]
       insecureSkipVerify: transport?.insecureSkipVerify === true,
       ...(transport?.serverName ? { serverName: transport.serverName } : {}),
       ...(transport?.rootCAs?.length ? { ca: transport.rootCAs } : {}),
+      ...(transport?.certificates?.[0]?.certFile && transport.certificates[0].keyFile
+        ? { cert: transport.certificates[0].certFile, key: transport.certificates[0].keyFile }
+        : {}),
     },
     servers,
   }

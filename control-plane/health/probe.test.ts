@@ -2,6 +2,9 @@
 // headers, method, port and scheme overrides, timeout, and gRPC's health protocol over HTTP/2.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServer, type Server } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import type { TLSSocket } from 'node:tls'
+import { leafCert, testCa } from '../../test/support/certs.ts'
 import { createServer as createH2Server, type Http2Server } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import { planOf, checkTarget, type HealthCheckSpec } from './plan.ts'
@@ -124,5 +127,29 @@ describe('gRPC checks (grpc.health.v1.Health/Check)', () => {
   it('reads the status field past other fields', () => {
     expect(servingStatus(Buffer.from([0, 0, 0, 0, 5, 0x12, 1, 0x41, 0x08, 3]))).toBe(3)
     expect(servingStatus(Buffer.from([0, 0, 0, 0, 0]))).toBe(0)
+  })
+})
+
+describe('TLS checks with the serversTransport', () => {
+  it('present its client certificate to a server that requires one, and verify with its CA and serverName', async () => {
+    const client = leafCert({ dns: ['edge-client'] })
+    const tlsServer = createHttpsServer(
+      { ...leafCert({ dns: ['secure.holdout.internal'] }), requestCert: true, rejectUnauthorized: true, ca: testCa().cert },
+      (req, res) => res.writeHead((req.socket as TLSSocket).getPeerCertificate().subject?.CN === 'edge-client' ? 200 : 403).end(),
+    )
+    await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', r))
+    try {
+      const url = `https://127.0.0.1:${(tlsServer.address() as AddressInfo).port}`
+      const plan = planOf('s', {}, [url], {
+        serverName: 'secure.holdout.internal',
+        rootCAs: [testCa().cert],
+        certificates: [{ certFile: client.cert, keyFile: client.key }],
+      })
+      await expect(probe(url, spec(), plan.tls)).resolves.toBeUndefined()
+      // Without the certificate the server refuses the handshake.
+      await expect(probe(url, spec(), { ...plan.tls, cert: undefined, key: undefined })).rejects.toThrow()
+    } finally {
+      await new Promise((r) => tlsServer.close(r))
+    }
   })
 })

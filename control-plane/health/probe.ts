@@ -56,13 +56,7 @@ function send(url: URL, check: HealthCheckSpec, host: string, tls: ProbeTls, sig
       headers,
       signal,
       agent: false as const,
-      ...(secure
-        ? {
-            servername: tls.serverName || stripBrackets(url.hostname),
-            rejectUnauthorized: !tls.insecureSkipVerify,
-            ...(tls.ca ? { ca: tls.ca } : {}),
-          }
-        : {}),
+      ...(secure ? tlsOptions(tls, url.hostname) : {}),
     }
     const req = (secure ? httpsRequest : httpRequest)(url.href, options, resolve)
     req.on('error', (err) => reject(signal.aborted ? new Error(`timeout after ${check.timeoutMs}ms`) : new Error(`HTTP request failed: ${err.message}`)))
@@ -78,12 +72,7 @@ export function probeGrpc(server: string, check: HealthCheckSpec, tls: ProbeTls)
   const port = check.port || Number(base.port) || (base.protocol === 'https:' ? 443 : 80)
   const authority = `${base.hostname}:${port}`
   return new Promise<void>((resolve, reject) => {
-    const session = http2Connect(
-      `${secure ? 'https' : 'http'}://${authority}`,
-      secure
-        ? { servername: tls.serverName || stripBrackets(base.hostname), rejectUnauthorized: !tls.insecureSkipVerify, ...(tls.ca ? { ca: tls.ca } : {}) }
-        : {},
-    )
+    const session = http2Connect(`${secure ? 'https' : 'http'}://${authority}`, secure ? tlsOptions(tls, base.hostname) : {})
     const timer = setTimeout(() => done(new Error(`gRPC health check timeout after ${check.timeoutMs}ms`)), check.timeoutMs)
     let settled = false
     const done = (err?: Error) => {
@@ -153,6 +142,16 @@ function varint(buf: Buffer, start: number): [number, number] {
     shift += 7
   }
   return [value, i]
+}
+
+/** Node's TLS options for the transport: SNI (serverName, else the server's name), trust, client certificate. */
+function tlsOptions(tls: ProbeTls, hostname: string) {
+  return {
+    servername: tls.serverName || stripBrackets(hostname),
+    rejectUnauthorized: !tls.insecureSkipVerify,
+    ...(tls.ca ? { ca: tls.ca } : {}),
+    ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}),
+  }
 }
 
 function stripBrackets(host: string): string {

@@ -2,8 +2,16 @@
 // `.wrangler/state/v3` by default), reached through wrangler's own getPlatformProxy so the bytes
 // land exactly where and how wrangler and miniflare read them. It runs a workerd process of its
 // own; close() stops it.
-import { join } from 'node:path'
-import { getPlatformProxy } from 'wrangler'
+//
+// getPlatformProxy is given a KV-only configuration derived from wrangler.toml (its name,
+// compatibility date and the one KV namespace), not wrangler.toml itself: the proxy has no worker
+// module, so the Durable Object bindings there would each print a warning ("internal Durable
+// Objects ... will not work in local development", "no such Durable Object class is exported"),
+// and the VPC Network binding, which has no local simulator, would want a Cloudflare API token.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { experimental_readRawConfig, getPlatformProxy } from 'wrangler'
 import { chunks, type KvStore } from './store.ts'
 import { MAX_BULK_GET } from '../../shared/kv/layout.ts'
 
@@ -27,27 +35,46 @@ interface KvBinding {
 /** Writes in flight at once: the proxy serialises them anyway; a few overlap its round trips. */
 const WRITE_CONCURRENCY = 8
 
+/**
+ * The part of a wrangler configuration the local store needs: name, compatibility date and the KV
+ * namespace bound as `binding` (same id, so the same persisted data as `wrangler dev`).
+ */
+export function kvOnlyConfig(configPath: string, binding: string): Record<string, unknown> {
+  const { rawConfig } = experimental_readRawConfig({ config: configPath })
+  const kv = (rawConfig.kv_namespaces ?? []).filter((ns: { binding?: string }) => ns.binding === binding)
+  if (kv.length === 0) throw new Error(`${configPath}: no KV namespace bound as ${binding}`)
+  return { name: rawConfig.name, compatibility_date: rawConfig.compatibility_date, kv_namespaces: kv }
+}
+
 export async function openWranglerLocalKv(options: WranglerLocalKvOptions): Promise<KvStore> {
   const binding = options.binding ?? 'ROUTES'
+  const scratch = await mkdtemp(join(tmpdir(), 'traefik-edge-kv-'))
+  const kvConfig = join(scratch, 'wrangler.json')
   // wrangler logs what it loads on stdout, which belongs to the caller (`ready URL` for npm run
   // edge); its logger reads WRANGLER_LOG at each line, so quieting the start is enough.
   const level = process.env.WRANGLER_LOG
   process.env.WRANGLER_LOG = level ?? 'warn'
   let proxy
   try {
+    await writeFile(kvConfig, JSON.stringify(kvOnlyConfig(options.configPath, binding), null, 2))
     proxy = await getPlatformProxy<Record<string, KvBinding>>({
-      configPath: options.configPath,
-      // wrangler keeps its data under <persist-to>/v3; getPlatformProxy takes that inner path.
-      persist: options.persistTo ? { path: join(options.persistTo, 'v3') } : true,
+      configPath: kvConfig,
+      // wrangler keeps its data under <persist-to>/v3; getPlatformProxy takes that inner path. The
+      // default is wrangler dev's: .wrangler/state beside the (real) configuration.
+      persist: { path: join(options.persistTo ?? join(dirname(options.configPath), '.wrangler/state'), 'v3') },
       remoteBindings: false,
       envFiles: [],
     })
+  } catch (err) {
+    await rm(scratch, { recursive: true, force: true })
+    throw err
   } finally {
     if (level === undefined) delete process.env.WRANGLER_LOG
   }
   const kv = proxy.env[binding]
   if (!kv) {
     await proxy.dispose()
+    await rm(scratch, { recursive: true, force: true })
     throw new Error(`${options.configPath}: no KV namespace bound as ${binding}`)
   }
   return {
@@ -76,6 +103,9 @@ export async function openWranglerLocalKv(options: WranglerLocalKvOptions): Prom
       } while (cursor)
       return names
     },
-    close: () => proxy.dispose(),
+    close: async () => {
+      await proxy.dispose()
+      await rm(scratch, { recursive: true, force: true })
+    },
   }
 }

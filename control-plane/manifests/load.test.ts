@@ -152,3 +152,47 @@ describe('YAML dialect', () => {
     expect(obj.metadata.creationTimestamp).toBe('2021-01-01T00:00:00Z')
   })
 })
+
+describe('locate: the line of a field', () => {
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'locate-'))
+    await writeFile(
+      join(dir, 'a.yaml'),
+      [
+        'apiVersion: v1', // 1
+        'kind: List', // 2
+        'items:', // 3
+        '  - apiVersion: traefik.io/v1alpha1', // 4
+        '    kind: Middleware', // 5
+        '    metadata: {name: m, namespace: d, annotations: {"a.b/c": x}}', // 6
+        '    spec:', // 7
+        '      headers:', // 8
+        '        customRequestHeaders:', // 9
+        '          X-One: "1"', // 10
+        '---', // 11
+        'apiVersion: traefik.io/v1alpha1', // 12
+        'kind: IngressRoute', // 13
+        'metadata: {name: r, namespace: d}', // 14
+        'spec:', // 15
+        '  routes:', // 16
+        '    - match: Host(`a`)', // 17
+        '      services:', // 18
+        '        - name: s', // 19
+      ].join('\n'),
+    )
+  })
+  afterAll(() => rm(dir, { recursive: true, force: true }))
+
+  it("points at the field's own line, or at its closest ancestor present", async () => {
+    const { snapshot } = await loadManifests([dir])
+    const [mw, route] = snapshot.objects
+    const at = (o: unknown, f: string) => snapshot.locate!(o as never, f)!.replace(`${dir}/`, '')
+    expect(at(mw, 'spec.headers.customRequestHeaders.X-One')).toBe('a.yaml:10')
+    expect(at(mw, 'metadata.annotations["a.b/c"]')).toBe('a.yaml:6')
+    expect(at(mw, 'spec.headers.nothere')).toBe('a.yaml:8')
+    expect(at(route, 'spec.routes[0].services[0].port')).toBe('a.yaml:19')
+    expect(at(route, 'spec.routes[0].match')).toBe('a.yaml:17')
+    expect(at(route, '')).toBe('a.yaml:12')
+  })
+})

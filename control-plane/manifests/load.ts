@@ -11,7 +11,19 @@
 
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Composer, LineCounter, Parser, type DocumentOptions, type ParseOptions, type SchemaOptions } from 'yaml'
+import {
+  Composer,
+  LineCounter,
+  Parser,
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  type DocumentOptions,
+  type Node as YamlNode,
+  type ParseOptions,
+  type SchemaOptions,
+} from 'yaml'
 import type { Diagnostic } from '../compiler/diagnostics/diagnostics.ts'
 import type { KubeObject } from '../compiler/snapshot/kube-types.ts'
 import type { Snapshot } from '../compiler/snapshot/snapshot.ts'
@@ -40,6 +52,7 @@ export async function loadManifests(paths: readonly string[]): Promise<LoadResul
   for (const p of paths) files.push(...(await expand(p)))
   const objects: KubeObject[] = []
   const sources = new Map<KubeObject, string>()
+  const places = new Map<KubeObject, Place>()
   const diagnostics: Diagnostic[] = []
   for (const file of files) {
     let text: string
@@ -49,13 +62,14 @@ export async function loadManifests(paths: readonly string[]): Promise<LoadResul
       throw new ManifestError(file, `cannot read: ${(err as Error).message}`)
     }
     const parsed = parseManifestText(text, file)
-    for (const { object, source } of parsed.objects) {
+    for (const { object, source, place } of parsed.objects) {
       objects.push(object)
       sources.set(object, source)
+      if (place) places.set(object, place)
     }
     diagnostics.push(...parsed.diagnostics)
   }
-  return { snapshot: { objects, sources }, diagnostics, files }
+  return { snapshot: { objects, sources, locate: locator(places) }, diagnostics, files }
 }
 
 async function expand(path: string): Promise<string[]> {
@@ -95,8 +109,20 @@ const YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
 }
 
 export interface ParsedManifest {
-  objects: Array<{ object: KubeObject; source: string }>
+  objects: Array<{ object: KubeObject; source: string; place?: Place }>
   diagnostics: Diagnostic[]
+}
+
+/** Where an object's document is in its file, to find a field's line when a diagnostic asks. */
+export interface Place {
+  file: string
+  text: string
+  /** The document's range in `text`, and the line its range starts on. */
+  start: number
+  end: number
+  line: number
+  /** The object's path inside the document (`items[3]` in a List), '' for the document itself. */
+  prefix: string
 }
 
 /**
@@ -121,12 +147,67 @@ export function parseManifestText(text: string, file: string): ParsedManifest {
     const source = `${file}:${lineCounter.linePos(start).line}`
     const value: unknown = doc.toJS({ maxAliasCount: 1000 })
     if (value === null || value === undefined) continue
-    collect(value, source, `${file}#${i}`, '', out)
+    const place = { file, text, start: doc.range[0], end: doc.range[2], line: lineCounter.linePos(doc.range[0]).line }
+    collect(value, source, `${file}#${i}`, '', out, place)
   }
   return out
 }
 
-function collect(value: unknown, source: string, docLabel: string, field: string, out: ParsedManifest): void {
+/**
+ * Documents parsed again to locate fields, per load at most: about 0.3 ms each, so a build where
+ * every one of 10k objects has a problem (a certResolver on each IngressRoute) does not take
+ * seconds more; past it, problems point at their document's first line.
+ */
+const MAX_REPARSED = 2000
+
+/**
+ * `locate(obj, 'spec.routes[0].match')`: `file:line` of that field's key (or item), or of its
+ * closest ancestor present. The document is parsed again for it: files are not kept parsed, and
+ * only objects with a diagnostic are asked about.
+ */
+function locator(places: ReadonlyMap<KubeObject, Place>): (obj: KubeObject, field: string) => string | undefined {
+  const parsed = new Map<Place, { contents: YamlNode | null; lines: LineCounter; base: number }>()
+  let reparsed = 0
+  return (obj, field) => {
+    const place = places.get(obj)
+    if (!place) return undefined
+    let doc = parsed.get(place)
+    if (!doc) {
+      if (++reparsed > MAX_REPARSED) return undefined
+      const lines = new LineCounter()
+      const text = place.text.slice(place.start, place.end)
+      const d = parseDocument(text, { ...YAML_OPTIONS, lineCounter: lines })
+      // Few objects have diagnostics; keep the last few documents parsed.
+      if (parsed.size >= 32) parsed.delete(parsed.keys().next().value!)
+      parsed.set(place, (doc = { contents: d.contents as YamlNode | null, lines, base: place.line - 1 }))
+    }
+    let node = doc.contents
+    let at = node?.range?.[0] ?? 0
+    for (const seg of pathSegments(place.prefix ? `${place.prefix}.${field}` : field)) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === seg)
+        if (!pair) break
+        at = (pair.key as YamlNode | null)?.range?.[0] ?? at
+        node = pair.value as YamlNode | null
+      } else if (isSeq(node) && /^\d+$/.test(seg)) {
+        const item = node.items[Number(seg)] as YamlNode | undefined
+        if (!item) break
+        at = item.range?.[0] ?? at
+        node = item
+      } else break
+    }
+    return `${place.file}:${doc.base + doc.lines.linePos(at).line}`
+  }
+}
+
+/** `spec.routes[0]["a.b"]` -> ['spec', 'routes', '0', 'a.b']. */
+function pathSegments(field: string): string[] {
+  const out: string[] = []
+  for (const m of field.matchAll(/([^.[\]"]+)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g)) out.push(m[1] ?? m[2] ?? (JSON.parse(m[3]!) as string))
+  return out
+}
+
+function collect(value: unknown, source: string, docLabel: string, field: string, out: ParsedManifest, place?: Omit<Place, 'prefix'>): void {
   const problem = (f: string, message: string, obj?: Record<string, unknown>) => {
     out.diagnostics.push({
       kind: typeof obj?.kind === 'string' && obj.kind !== '' ? obj.kind : 'Document',
@@ -145,7 +226,7 @@ function collect(value: unknown, source: string, docLabel: string, field: string
   const obj = value as Record<string, unknown>
   // `kind: List` (what `kubectl get -o yaml` prints) holds its objects in items.
   if (obj.kind === 'List' && Array.isArray(obj.items)) {
-    obj.items.forEach((item, j) => collect(item, source, docLabel, `${prefix(field)}items[${j}]`, out))
+    obj.items.forEach((item, j) => collect(item, source, docLabel, `${prefix(field)}items[${j}]`, out, place))
     return
   }
   const at = (f: string) => `${prefix(field)}${f}`
@@ -181,7 +262,11 @@ function collect(value: unknown, source: string, docLabel: string, field: string
       return
     }
   }
-  out.objects.push({ object: (obj.kind === 'Secret' && obj.apiVersion === 'v1' ? withStringData(obj) : obj) as KubeObject, source })
+  out.objects.push({
+    object: (obj.kind === 'Secret' && obj.apiVersion === 'v1' ? withStringData(obj) : obj) as KubeObject,
+    source,
+    ...(place ? { place: { ...place, prefix: field } } : {}),
+  })
 }
 
 /**

@@ -3,7 +3,7 @@
 // the TableBeacon Durable Object every isolate asks. Retries network errors and 5xx a few times;
 // a 4xx (wrong token: the route answers as any request would; refused signature) fails at once.
 import { readFileSync } from 'node:fs'
-import { BEACON_PATH } from '../../shared/kv/beacon.ts'
+import { BEACON_PATH, beaconToken } from '../../shared/kv/beacon.ts'
 
 export { BEACON_PATH }
 
@@ -54,10 +54,11 @@ class BeaconRefused extends Error {}
 
 /** TABLE_BEACON_TOKEN, or the content of the file TABLE_BEACON_TOKEN_FILE (a mounted Secret). */
 export function beaconTokenFromEnv(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.TABLE_BEACON_TOKEN) return env.TABLE_BEACON_TOKEN
+  const direct = beaconToken(env.TABLE_BEACON_TOKEN ?? '')
+  if (direct) return direct
   const file = env.TABLE_BEACON_TOKEN_FILE
   if (!file) throw new Error('version beacon: TABLE_BEACON_TOKEN (or TABLE_BEACON_TOKEN_FILE) not set')
-  const token = readFileSync(file, 'utf8').trim()
+  const token = beaconToken(readFileSync(file, 'utf8'))
   if (!token) throw new Error(`version beacon: TABLE_BEACON_TOKEN_FILE ${file} is empty`)
   return token
 }

@@ -196,6 +196,7 @@ export function manifestDigests(m: TableManifest): Set<string> {
   const digests = new Set<string>([m.routes.rest, m.endpoints.rest])
   for (const b of m.routes.buckets) if (b) digests.add(b)
   for (const b of m.endpoints.buckets) if (b) digests.add(b)
+  for (const d of m.documents ?? []) digests.add(d)
   return digests
 }
 

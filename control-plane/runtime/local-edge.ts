@@ -11,11 +11,23 @@ import { TablePublisher, type PublishResult } from '../publish/publisher.ts'
 import { loadOrCreateDevSigningKey, type TableSigner } from '../publish/signing-key.ts'
 import { loadOrCreateDevSecretsKey, SECRETS_KEY_BINDING, type SecretsKeyPair } from '../publish/seal-secrets.ts'
 import { DEFAULT_STATE_DIR, DEV_SECRETS_KEY, DEV_SIGNING_KEY } from './paths.ts'
-import { METRICS_SOCKET, type WorkerdEntryPoint, type WorkerdSocketTls } from './workerd-config.ts'
+import { METRICS_SOCKET, type WorkerdChannel, type WorkerdEntryPoint, type WorkerdSocketTls } from './workerd-config.ts'
 import { writeWorkerdEdgeFiles } from './workerd-edge-files.ts'
 import { startWorkerd, type WorkerdProcess } from './workerd-process.ts'
 
 export { DEFAULT_STATE_DIR, DEFAULT_WORKER, REPO_ROOT } from './paths.ts'
+
+/** What a table needs of the worker's outbound connections (a Built's fields of the same names). */
+export interface OutboundTls {
+  trustedCertificates: readonly string[]
+  channels: readonly WorkerdChannel[]
+  /**
+   * Plain-HTTP upstreams given a fixed-address service (workerd-config.ts). Taken when workerd
+   * starts (or restarts for the rest): upstreams that appear later use the UpstreamPool object
+   * until then, so a new address never costs a restart.
+   */
+  directUpstreams?: readonly string[]
+}
 
 export interface LocalEdgeOptions {
   /** Where tables are published and the worker reads them from. */
@@ -30,8 +42,8 @@ export interface LocalEdgeOptions {
   vars?: Record<string, string>
   /** CA certificates (PEM) the worker's outbound TLS always trusts. */
   trustedCertificates?: string[]
-  /** CA certificates the first table's transports need (what trust() later replaces). */
-  transportCAs?: string[]
+  /** What the first table needs of the outbound (what trust() later replaces; its directUpstreams are fixed until a restart). */
+  outbound?: OutboundTls
   /** How often the worker looks for a newer table. Default 250 ms. */
   refreshMs?: number
   /** Where workerd's log lines go. */
@@ -51,11 +63,12 @@ export interface LocalEdge {
   readonly publisher: TablePublisher
   publish(table: EdgeTableInput): Promise<PublishResult>
   /**
-   * Makes outbound TLS trust these CA certificates besides the configured ones (a table's
-   * serversTransports rootCAs). workerd trusts extra CAs per process, so a changed set restarts
-   * it on the same ports. Resolves with whether it restarted.
+   * Gives the outbound what a table needs: CA certificates the default outbound trusts besides
+   * the configured ones (forwardAuth tls.ca), and each serversTransport's own network (its CAs
+   * and client certificate). workerd reads them at start, so a change restarts it on the same
+   * ports. Resolves with whether it restarted.
    */
-  trust(certificates: readonly string[]): Promise<boolean>
+  trust(outbound: OutboundTls): Promise<boolean>
   /**
    * Serves an HTTPS entry point with other TLS settings (certificate, options). workerd reads them
    * at start, so a change restarts it on the same ports. Resolves with whether it restarted.
@@ -65,6 +78,8 @@ export interface LocalEdge {
   readonly exited: Promise<number | null>
   /** The running workerd's process id. */
   readonly pid: number
+  /** The generated workerd config it runs. */
+  readonly configPath: string
   /** `http://127.0.0.1:PORT/metrics` when a metrics socket was asked for. */
   readonly metricsUrl?: string
   stop(): Promise<void>
@@ -99,19 +114,28 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
   let entryPoints = options.entryPoints ?? [{ name: 'web', address: '127.0.0.1:8787' }]
   let metricsAddress = options.metricsAddress
   const base = options.trustedCertificates ?? []
-  const transportSet = (certs: readonly string[]) => [...new Set(certs)].filter((c) => !base.includes(c)).sort()
-  let extra = transportSet(options.transportCAs ?? [])
+  const planOf = (outbound: OutboundTls | undefined) => ({
+    extra: [...new Set(outbound?.trustedCertificates ?? [])].filter((c) => !base.includes(c)).sort(),
+    channels: [...(outbound?.channels ?? [])].sort((a, b) => (a.binding < b.binding ? -1 : 1)),
+  })
+  let plan = planOf(options.outbound)
+  let direct = [...(options.outbound?.directUpstreams ?? [])]
   let workerd: WorkerdProcess | null = null
+  let configPath = ''
   let reportCrash: (code: number | null) => void = () => {}
   const exited = new Promise<number | null>((resolve) => (reportCrash = resolve))
   const launch = async () => {
-    const configPath = await writeWorkerdEdgeFiles(runDir, {
+    configPath = await writeWorkerdEdgeFiles(runDir, {
       entryPoints,
       kvAddress: kvServer.address,
       workerEntry: options.workerEntry,
-      trustedCertificates: [...base, ...extra],
+      trustedCertificates: [...base, ...plan.extra],
+      channels: plan.channels,
+      directUpstreams: direct,
       vars: { ...localTableVars(signer, options.refreshMs ?? 250), [SECRETS_KEY_BINDING]: secrets.binding, ...options.vars },
       ...(metricsAddress ? { metricsAddress } : {}),
+      // A Cloudflare-target table reaches its pod addresses through the tunnel: locally, the stand-in.
+      tunnelStandIn: true,
     })
     const proc = await startWorkerd({ configPath, sockets: [...entryPoints.map((e) => e.name), ...(metricsAddress ? [METRICS_SOCKET] : [])], log: options.log })
     workerd = proc
@@ -149,10 +173,11 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
     secrets,
     publisher,
     publish: (table) => publisher.publish(table),
-    trust: async (certificates) => {
-      const wanted = transportSet(certificates)
-      if (wanted.join('\n') === extra.join('\n')) return false
-      extra = wanted
+    trust: async (outbound) => {
+      const wanted = planOf(outbound)
+      if (JSON.stringify(wanted) === JSON.stringify(plan)) return false
+      plan = wanted
+      direct = [...(outbound.directUpstreams ?? direct)]
       await halt()
       await launch()
       return true
@@ -170,6 +195,9 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
     ...(metricsAddress ? { metricsUrl: `http://${metricsAddress}/metrics` } : {}),
     get pid() {
       return workerd?.pid ?? -1
+    },
+    get configPath() {
+      return configPath
     },
     stop: async () => {
       await halt()

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { loadOrCreateDevSigningKey } from '../publish/signing-key.ts'
 import { loadOrCreateDevSecretsKey, SECRETS_KEY_BINDING } from '../publish/seal-secrets.ts'
 import { DEFAULT_STATE_DIR, DEV_SECRETS_KEY, DEV_SIGNING_KEY } from './paths.ts'
+import type { OutboundTls } from './local-edge.ts'
 import type { WorkerdSocketTls } from './workerd-config.ts'
 import { writeWorkerdEdgeFiles } from './workerd-edge-files.ts'
 
@@ -25,6 +26,8 @@ export interface SelfHostedOptions {
   vars?: Record<string, string>
   /** The internal Prometheus metrics socket's port. */
   metricsPort?: number
+  /** What the manifests' tables need of the outbound: CAs, the serversTransports' own networks. */
+  outbound?: OutboundTls
 }
 
 /** Writes worker.js and config.capnp into `dir`; returns the config path. */
@@ -40,6 +43,13 @@ export async function emitSelfHostedEdge(options: SelfHostedOptions): Promise<st
     ],
     kvAddress: options.kvAddress,
     workerEntry: options.workerEntry,
+    ...(options.outbound
+      ? {
+          trustedCertificates: [...options.outbound.trustedCertificates],
+          channels: [...options.outbound.channels],
+          directUpstreams: [...(options.outbound.directUpstreams ?? [])],
+        }
+      : {}),
     vars: {
       ...options.vars,
       TABLE_JWKS: JSON.stringify(signer.jwks),

@@ -1,7 +1,10 @@
 // Generates the `workerd serve` configuration of the self-hosted edge (and of `npm run edge`):
 // one socket and one worker per entry point (each worker gets its ENTRYPOINT), the ROUTES KV
-// binding implemented by an HTTP service, and an outbound network that may reach private and
-// loopback upstreams. Pure: text in, text out.
+// binding implemented by an HTTP service, an outbound network that may reach private and
+// loopback upstreams, the serversTransports' own networks and the direct upstream services, and
+// for local runs the stand-in of the cluster's tunnel. Pure: text in, text out.
+import { TUNNEL_BINDING } from '../../shared/table/tunnel.ts'
+import { directUpstreamBinding } from '../../shared/table/upstream-bindings.ts'
 
 export interface WorkerdEntryPoint {
   name: string
@@ -11,6 +14,11 @@ export interface WorkerdEntryPoint {
   tls?: WorkerdSocketTls
   /** A request header whose JSON workerd exposes as request.cf (set by a trusted proxy in front). */
   cfBlobHeader?: string
+  /**
+   * No ENTRYPOINT for this socket's worker: it serves entry points by the request's scheme, as the
+   * deployed Worker does (ENTRYPOINT_BY_SCHEME; edge-worker/src/entry-points.ts).
+   */
+  byScheme?: boolean
 }
 
 /** What workerd's TlsOptions can say of a Traefik TLSOption (./workerd-tls.ts translates). */
@@ -39,10 +47,36 @@ export interface WorkerdConfigInput {
   kv: Record<string, string>
   /** What outbound fetch() may reach. Default: public, private and local (loopback) addresses. */
   allow?: string[]
-  /** Extra CA certificates (PEM) outbound TLS trusts, besides the system's. */
+  /** Extra CA certificates (PEM) the default outbound's TLS trusts, besides the system's. */
   trustedCertificates?: string[]
+  /**
+   * serversTransports' own networks: each a network service with its own tlsOptions (trusted CAs,
+   * client certificate), bound into every entry point's worker under its binding name.
+   */
+  channels?: WorkerdChannel[]
+  /**
+   * `host:port` of plain-HTTP upstreams that get an external service of their own, bound into
+   * every entry point's worker (shared/table/upstream-bindings.ts): its fetch() sends the URL's
+   * host as Host, so the client's Host goes over the runtime's pooled connections.
+   */
+  directUpstreams?: string[]
   /** An internal socket serving Prometheus `/metrics` for every entry point (Traefik's metrics entry point). */
   metrics?: { address: string }
+  /**
+   * The local stand-in of the Workers VPC Network binding (edge-worker/src/local/tunnel-stand-in.ts,
+   * bundled to this file beside the config), bound as TUNNEL_BINDING in every entry point's worker:
+   * a Cloudflare-target table reaches its pod addresses through it, as through the cluster's tunnel.
+   */
+  tunnelWorkerFile?: string
+}
+
+/** A serversTransport's network (control-plane/table's UpstreamChannel). */
+export interface WorkerdChannel {
+  binding: string
+  trustedCertificates: string[]
+  /** Also the system's CAs (a transport without rootCAs). */
+  trustSystemCAs: boolean
+  clientCertificate?: { certificateChain: string; privateKey: string }
 }
 
 /** The internal metrics socket's name (edge-worker/src/observability/entrypoints.ts). */
@@ -57,6 +91,9 @@ const BEACON = { variable: 'TABLE_BEACON_TOKEN', binding: 'TABLE_BEACON', classN
 /** Kept-alive upstream connections for passHostHeader (edge-worker/src/proxy/socket-pool), one namespace per entry point's worker. */
 const UPSTREAM_POOL = { binding: 'UPSTREAM_POOL', className: 'UpstreamPool' }
 
+/** The tunnel stand-in's service. */
+const TUNNEL_SERVICE = 'edge-tunnel'
+
 export function workerdConfig(input: WorkerdConfigInput): string {
   const allow = input.allow ?? ['public', 'private', 'local']
   const globalLimits = input.vars[GLOBAL_LIMITS.variable] === 'global'
@@ -64,7 +101,10 @@ export function workerdConfig(input: WorkerdConfigInput): string {
   const flags = input.compatibilityFlags ?? []
   const kvServices = Object.entries(input.kv).map(([binding, address]) => ({ binding, service: `kv-${binding}`, address }))
   const trusted = input.trustedCertificates ?? []
-  const tls = trusted.length ? `, tlsOptions = (trustBrowserCas = true, trustedCertificates = [${trusted.map(str).join(', ')}])` : ''
+  // Always given, so that sockets can start TLS (startTls needs the network's TLS context).
+  const tls = `, tlsOptions = (trustBrowserCas = true${trusted.length ? `, trustedCertificates = [${trusted.map(str).join(', ')}]` : ''})`
+  const channels = input.channels ?? []
+  const direct = (input.directUpstreams ?? []).map((address, i) => ({ address, binding: directUpstreamBinding(address), service: `upstream-direct-${i}` }))
 
   const workers = input.entryPoints.map(
     (ep) => `    (name = ${str(workerName(ep.name))}, worker = (
@@ -83,10 +123,13 @@ ${[
     ? [`        (name = ${str(BEACON.binding)}, durableObjectNamespace = (className = ${str(BEACON.className)}, serviceName = ${str(BEACON.service)})),`]
     : []),
   `        (name = ${str(UPSTREAM_POOL.binding)}, durableObjectNamespace = ${str(UPSTREAM_POOL.className)}),`,
+  ...channels.map((c) => `        (name = ${str(c.binding)}, service = ${str(channelService(c))}),`),
+  ...direct.map((d) => `        (name = ${str(d.binding)}, service = ${str(d.service)}),`),
+  ...(input.tunnelWorkerFile ? [`        (name = ${str(TUNNEL_BINDING)}, service = ${str(TUNNEL_SERVICE)}),`] : []),
   ...Object.entries({
     ...input.vars,
     ...(input.metrics ? { METRICS_PROMETHEUS: 'true' } : {}),
-    ENTRYPOINT: ep.name,
+    ...(ep.byScheme ? {} : { ENTRYPOINT: ep.name }),
     ...(ep.tls ? { TLS_OPTIONS: ep.tls.optionsName ?? 'default' } : {}),
   }).map(([name, value]) => `        (name = ${str(name)}, text = ${str(value)}),`),
 ].join('\n')}
@@ -134,13 +177,27 @@ ${input.entryPoints.map((ep, i) => `        (name = "METRICS_SOURCE_${i}", servi
     )),`,
       ]
     : []
+  // The tunnel stand-in: its own worker, reaching upstreams through the same outbound network.
+  const tunnelWorker = input.tunnelWorkerFile
+    ? [
+        `    (name = ${str(TUNNEL_SERVICE)}, worker = (
+      modules = [(name = "tunnel.js", esModule = embed ${str(input.tunnelWorkerFile)})],
+      compatibilityDate = ${str(input.compatibilityDate)},
+      compatibilityFlags = [${flags.map(str).join(', ')}],
+      globalOutbound = "outbound",
+    )),`,
+      ]
+    : []
   const services = [
     ...workers,
+    ...tunnelWorker,
     ...metricsWorker,
     ...stateWorker,
     ...beaconWorker,
     ...kvServices.map((kv) => `    (name = ${str(kv.service)}, external = (address = ${str(kv.address)}, http = ())),`),
     `    (name = "outbound", network = (allow = [${allow.map(str).join(', ')}]${tls})),`,
+    ...channels.map((c) => `    (name = ${str(channelService(c))}, network = (allow = [${allow.map(str).join(', ')}], tlsOptions = ${channelTls(c)})),`),
+    ...direct.map((d) => `    (name = ${str(d.service)}, external = (address = ${str(d.address)}, http = ())),`),
   ]
   const sockets = input.entryPoints.map((ep) => {
     const http = ep.cfBlobHeader ? `(cfBlobHeader = ${str(ep.cfBlobHeader)})` : '()'
@@ -177,6 +234,19 @@ function socketTls(tls: WorkerdSocketTls): string {
   if (tls.cipherList) fields.push(`cipherList = ${str(tls.cipherList)}`)
   if (tls.requireClientCerts) fields.push('requireClientCerts = true')
   if (tls.trustedCertificates?.length) fields.push(`trustedCertificates = [${tls.trustedCertificates.map(str).join(', ')}]`)
+  return `(${fields.join(', ')})`
+}
+
+function channelService(c: WorkerdChannel): string {
+  return `upstream-tls-${c.binding.toLowerCase()}`
+}
+
+/** A client's TLS options: whom it trusts (only the transport's CAs when it names some), what it presents. */
+function channelTls(c: WorkerdChannel): string {
+  const fields = [`trustBrowserCas = ${c.trustSystemCAs}`]
+  if (c.trustedCertificates.length) fields.push(`trustedCertificates = [${c.trustedCertificates.map(str).join(', ')}]`)
+  if (c.clientCertificate)
+    fields.push(`keypair = (privateKey = ${str(c.clientCertificate.privateKey)}, certificateChain = ${str(c.clientCertificate.certificateChain)})`)
   return `(${fields.join(', ')})`
 }
 

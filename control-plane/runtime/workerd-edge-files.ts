@@ -4,8 +4,8 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { bundleWorker } from './bundle-worker.ts'
-import { workerdConfig, type WorkerdEntryPoint } from './workerd-config.ts'
-import { DEFAULT_WORKER, REPO_ROOT } from './paths.ts'
+import { workerdConfig, type WorkerdChannel, type WorkerdEntryPoint } from './workerd-config.ts'
+import { DEFAULT_WORKER, REPO_ROOT, TUNNEL_STAND_IN } from './paths.ts'
 
 export interface WorkerdEdgeFiles {
   entryPoints: WorkerdEntryPoint[]
@@ -15,13 +15,20 @@ export interface WorkerdEdgeFiles {
   vars: Record<string, string>
   workerEntry?: string
   trustedCertificates?: string[]
+  /** serversTransports' own networks (./workerd-config.ts). */
+  channels?: WorkerdChannel[]
+  /** Plain-HTTP upstreams with a fixed-address service of their own (./workerd-config.ts). */
+  directUpstreams?: string[]
   /** host:port of the internal Prometheus metrics socket. */
   metricsAddress?: string
+  /** Bind TUNNEL_BINDING to the local tunnel stand-in (local runs; never in a self-hosted config). */
+  tunnelStandIn?: boolean
 }
 
 /** Writes `worker.js` and `config.capnp` into `dir`; returns the config's path. */
 export async function writeWorkerdEdgeFiles(dir: string, files: WorkerdEdgeFiles): Promise<string> {
   await writeFile(join(dir, 'worker.js'), await bundleWorker(files.workerEntry ?? DEFAULT_WORKER))
+  if (files.tunnelStandIn) await writeFile(join(dir, 'tunnel.js'), await bundleWorker(TUNNEL_STAND_IN))
   const wrangler = await readWranglerToml()
   const configPath = join(dir, 'config.capnp')
   await writeFile(
@@ -34,7 +41,10 @@ export async function writeWorkerdEdgeFiles(dir: string, files: WorkerdEdgeFiles
       vars: files.vars,
       kv: { ROUTES: files.kvAddress },
       trustedCertificates: files.trustedCertificates,
+      channels: files.channels,
+      directUpstreams: files.directUpstreams,
       ...(files.metricsAddress ? { metrics: { address: files.metricsAddress } } : {}),
+      ...(files.tunnelStandIn ? { tunnelWorkerFile: 'tunnel.js' } : {}),
     }),
   )
   return configPath

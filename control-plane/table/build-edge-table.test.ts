@@ -77,11 +77,17 @@ describe('buildEdgeTable', () => {
         services: { s: lb('http://h:80') },
       }),
     )
-    expect(msgs).toHaveLength(4)
-    expect(msgs[0]).toMatch(/^router badRule: rule: .*not served$/)
-    expect(msgs[1]).toBe('router noService: service: service "missing" does not exist: not served')
-    expect(msgs[2]).toBe('router otherProvider: middlewares: middleware "auth@file" belongs to another provider, which the edge does not have: not served')
-    expect(msgs[3]).toMatch(/^router loop: middlewares: chain "c1" includes itself: not served$/)
+    // In Traefik's words (pkg/server/router, service, middleware; pkg/muxer/http), the chain's on itself too.
+    const loop =
+      'could not instantiate middleware c1@kubernetescrd: recursion detected in middleware:c1@kubernetescrd->middleware:c2@kubernetescrd->middleware:c1@kubernetescrd'
+    expect(msgs).toEqual([
+      'router badRule: rule: error while parsing rule Host(`a`) &&: parsing rule Host(`a`) &&: rule syntax error at 12: expected a matcher or `(`, found end of rule',
+      'router noService: service: the service "missing@kubernetescrd" does not exist',
+      'router otherProvider: middlewares[0]: middleware "auth@file" does not exist (the edge has no "file" provider: only kubernetescrd and internal)',
+      `middleware c1: ${loop}`,
+      `middleware c2: ${loop}`,
+      `router loop: middlewares[0]: ${loop}`,
+    ])
   })
 
   it('keeps a router with a middleware the edge lacks, answering 501 instead of serving it unprotected', () => {
@@ -95,13 +101,41 @@ describe('buildEdgeTable', () => {
     )
     expect(table.routers.r!.error).toEqual({ status: 501, message: 'middlewares the edge cannot run: auth (plugin is not implemented by the edge)' })
     expect(diagnostics.map(formatEdgeDiagnostic)).toEqual([
+      'middleware auth: plugin: the edge cannot run this middleware: plugin is not implemented by the edge',
       'router r: middlewares: middlewares the edge cannot run: auth (plugin is not implemented by the edge); the route answers 501 instead of serving without them',
     ])
   })
 
   it('refuses services that reference themselves', () => {
     const msgs = messages(config({ services: { a: { weighted: { services: [{ name: 'b' }] } }, b: { weighted: { services: [{ name: 'a' }] } } } }))
-    expect(msgs).toContain('service a: references itself (directly or through other services)')
+    const loop =
+      'could not instantiate service a@kubernetescrd: recursion detected in service:a@kubernetescrd->service:b@kubernetescrd->service:a@kubernetescrd'
+    expect(msgs).toEqual([`service a: ${loop}`, `service b: weighted.services[0].name: ${loop}`])
+  })
+
+  it('names an unknown matcher as Traefik does, with the known ones and the closest', () => {
+    expect(messages(config({ routers: { r: { rule: 'Host(`b.t`) && Pathh(`/x`)', service: 's' } }, services: { s: lb('http://h:80') } }))).toEqual([
+      'router r: rule: error while parsing rule Host(`b.t`) && Pathh(`/x`): parsing rule Host(`b.t`) && Pathh(`/x`): unsupported function: Pathh ' +
+        '(known matchers: ClientIP, Header, HeaderRegexp, Host, HostRegexp, Method, Path, PathPrefix, PathRegexp, Query, QueryRegexp; did you mean Path?)',
+    ])
+  })
+
+  it("checks a router in Traefik's order: the service before the rule", () => {
+    expect(messages(config({ routers: { r: { rule: 'Pathh(`/x`)', service: 'gone' } } }))).toEqual([
+      'router r: service: the service "gone@kubernetescrd" does not exist',
+    ])
+  })
+
+  it("serves Traefik's internal services and names the others", () => {
+    const { table, diagnostics } = buildEdgeTable(
+      config({ routers: { api: { rule: 'PathPrefix(`/api`)', service: 'api@internal' }, ping: { rule: 'Path(`/ping`)', service: 'ping@internal' } } }),
+      { target: 'workerd' },
+    )
+    expect(table.services['api@internal']).toEqual({ kind: 'internal', service: 'api' })
+    expect(table.routers.api!.service).toBe('api@internal')
+    expect(diagnostics.map(formatEdgeDiagnostic)).toEqual([
+      'router ping: service: the service "ping@internal" does not exist (the edge serves api@internal, dashboard@internal, noop@internal)',
+    ])
   })
 
   it('names the sticky cookie as Traefik does', () => {
@@ -126,15 +160,27 @@ describe('buildEdgeTable', () => {
       serversTransports: { st: { insecureSkipVerify: true, rootCAs: ['PEM'] } },
     })
     const cf = messages(cfg, 'cloudflare')
-    expect(cf).toContain(
-      'service s: loadBalancer.servers[0].url: Cloudflare refuses fetches to IP addresses (error 1003): use a hostname in the zone or a tunnel',
-    )
-    expect(cf.some((m) => m.startsWith('service s: loadBalancer.passHostHeader: Cloudflare only sends'))).toBe(true)
+    // A pod address goes through the cluster's tunnel: reachable, with the tunnel's own TLS verification said.
+    expect(cf.some((m) => m.includes('1003'))).toBe(false)
+    expect(cf.some((m) => m.startsWith('service s: loadBalancer.servers[0].url: HTTPS through the tunnel: cloudflared verifies'))).toBe(true)
+    expect(cf.some((m) => m.startsWith('service s: loadBalancer.passHostHeader'))).toBe(false)
+    expect(buildEdgeTable(cfg, { target: 'cloudflare' }).endpoints.services.s!.servers[0]!.tunnel).toBe('header')
+    // With the tunnel off, the address is refused (Cloudflare's fetch() gives error 1003), and passHostHeader is reported.
+    const off = buildEdgeTable(cfg, { target: 'cloudflare', tunnel: { mode: 'off', host: 'header' } }).diagnostics.map(formatEdgeDiagnostic)
+    expect(off.some((m) => m.startsWith('service s: loadBalancer.servers[0].url: Cloudflare refuses fetches to IP addresses (error 1003)'))).toBe(true)
+    expect(off.some((m) => m.startsWith("service s: loadBalancer.passHostHeader: Cloudflare sends the client's Host to a public upstream only"))).toBe(true)
     expect(cf.some((m) => m.startsWith('serversTransport st: insecureSkipVerify:'))).toBe(true)
     expect(cf.some((m) => m.startsWith('serversTransport st: rootCAs: custom root CAs are not trusted'))).toBe(true)
     const wd = messages(cfg, 'workerd')
     expect(wd.some((m) => m.includes('1003'))).toBe(false)
     expect(wd.some((m) => m.startsWith('serversTransport st: insecureSkipVerify:'))).toBe(true)
+    // Each refusal says what to do instead.
+    expect(wd).toContainEqual(
+      expect.stringMatching(
+        /^serversTransport st: insecureSkipVerify: .*Instead: trust the upstream's own certificate \(or the CA that signed it\) in rootCAs/,
+      ),
+    )
+    expect(cf).toContainEqual(expect.stringMatching(/^serversTransport st: insecureSkipVerify: .*Instead: give the upstream a publicly trusted certificate/))
   })
 })
 
@@ -169,19 +215,72 @@ function checkClosed(table: EdgeTable, where: string): void {
   }
 }
 
-describe('transportCAs', () => {
-  it('lists every rootCA of the table once, for the self-hosted workerd config', async () => {
-    const { transportCAs } = await import('./index.ts')
-    const { table } = buildEdgeTable(
+describe('serversTransports on self-hosted workerd', () => {
+  it('give each transport with rootCAs or a client certificate its own channel, shared only by equal material', async () => {
+    const { outboundCAs } = await import('./index.ts')
+    const built = buildEdgeTable(
       config({
         services: {
           s: { loadBalancer: { servers: [{ url: 'https://a:443' }], passHostHeader: true, serversTransport: 't1' } },
           u: { loadBalancer: { servers: [{ url: 'https://b:443' }], passHostHeader: true, serversTransport: 't2' } },
+          v: { loadBalancer: { servers: [{ url: 'https://c:443' }], passHostHeader: true, serversTransport: 't3' } },
+          w: { loadBalancer: { servers: [{ url: 'https://d:443' }], passHostHeader: true, serversTransport: 't4' } },
         },
-        serversTransports: { t1: { rootCAs: ['CA1', 'CA2'] }, t2: { rootCAs: ['CA2'] } },
+        serversTransports: {
+          t1: { rootCAs: ['CA1', 'CA2'], serverName: 'a.internal' },
+          t2: { rootCAs: ['CA2'] },
+          t3: { rootCAs: ['CA2'], certificates: [{ certFile: 'CERT', keyFile: 'KEY' }] },
+          t4: { rootCAs: ['CA2'], maxIdleConnsPerHost: 7 },
+        },
       }),
       { target: 'workerd' },
     )
-    expect(transportCAs(table)).toEqual(['CA1', 'CA2'])
+    const { table, channels, diagnostics } = built
+    // Trust is per transport, not the process's.
+    expect(outboundCAs(table)).toEqual([])
+    expect(diagnostics.filter((d) => d.kind === 'serversTransport')).toEqual([])
+    expect(table.transports.t1).toMatchObject({ serverName: 'a.internal', binding: expect.stringMatching(/^UPSTREAM_TLS_[0-9a-f]{16}$/) })
+    expect(table.transports.t2!.binding).toBe(table.transports.t4!.binding)
+    expect(table.transports.t4!.maxIdleConnsPerHost).toBe(7)
+    expect(new Set([table.transports.t1!.binding, table.transports.t2!.binding, table.transports.t3!.binding]).size).toBe(3)
+    expect(channels).toHaveLength(3)
+    expect(channels.find((c) => c.binding === table.transports.t2!.binding)).toMatchObject({
+      transports: ['t2', 't4'],
+      trustedCertificates: ['CA2'],
+      trustSystemCAs: false,
+    })
+    expect(channels.find((c) => c.binding === table.transports.t3!.binding)!.clientCertificate).toEqual({ certificateChain: 'CERT', privateKey: 'KEY' })
+  })
+
+  it('on Cloudflare, name the mtls_certificates binding to declare for a client certificate', () => {
+    const built = buildEdgeTable(
+      config({
+        services: { s: { loadBalancer: { servers: [{ url: 'https://a.example' }], passHostHeader: false, serversTransport: 'default-mtls' } } },
+        serversTransports: { 'default-mtls': { certificates: [{ certFile: 'CERT', keyFile: 'KEY' }] } },
+      }),
+      { target: 'cloudflare' },
+    )
+    expect(built.table.transports['default-mtls']!.binding).toBe('MTLS_DEFAULT_MTLS')
+    expect(built.channels).toEqual([])
+    const messages = built.diagnostics.map(formatEdgeDiagnostic)
+    expect(messages).toContainEqual(
+      expect.stringMatching(
+        /^serversTransport default-mtls: certificates: presented through the mtls_certificates binding MTLS_DEFAULT_MTLS: .*\[\[mtls_certificates\]\] binding = "MTLS_DEFAULT_MTLS"/,
+      ),
+    )
+    expect(built.diagnostics.every((d) => d.severity === 'warning')).toBe(true)
+    // A pod address goes through the cluster's tunnel, where no client certificate is presented: said.
+    const pods = buildEdgeTable(
+      config({
+        services: { s: { loadBalancer: { servers: [{ url: 'https://10.0.0.1:8443' }], passHostHeader: false, serversTransport: 'default-mtls' } } },
+        serversTransports: { 'default-mtls': { certificates: [{ certFile: 'CERT', keyFile: 'KEY' }] } },
+      }),
+      { target: 'cloudflare' },
+    )
+    expect(pods.diagnostics.map(formatEdgeDiagnostic)).toContainEqual(
+      expect.stringMatching(
+        /^service s: loadBalancer.serversTransport: the client certificate of serversTransport default-mtls is presented only to servers reached with fetch\(\)/,
+      ),
+    )
   })
 })

@@ -17,20 +17,26 @@ import { errorPageService } from '../../shared/table/split.ts'
 import { DEFAULT_TLS_OPTIONS, TABLE_SCHEMA_VERSION, type EdgeTable, type EndpointsTable, type TableRouter } from '../../shared/table/schema.ts'
 import { EdgeDiagnostics, type EdgeDiagnostic } from './diagnostics.ts'
 import { MiddlewareCompiler } from './middlewares.ts'
-import { unresolved } from './references.ts'
-import { ServiceCompiler } from './services.ts'
+import { qualify } from './references.ts'
+import { ruleError } from './rule-messages.ts'
+import { ServiceCompiler, type TunnelOptions } from './services.ts'
+import type { UpstreamChannel } from './transports.ts'
 import { resolveTlsConflicts, tableTls, type ResolvedTls } from './tls-options.ts'
 
 export interface EdgeTableOptions {
   target: EdgeTarget
   /** Entry points the edge serves; routers naming none of them are reported. Default: not checked. */
   entryPoints?: string[]
+  /** Cloudflare target: the servers reached through the cluster's tunnel, and how it carries the Host (shared/table/tunnel.ts). */
+  tunnel?: TunnelOptions
 }
 
 export interface BuiltEdgeTable {
   table: EdgeTable
   endpoints: EndpointsTable
   diagnostics: EdgeDiagnostic[]
+  /** The transports' own networks (trust, client certificate) the workerd config must provide. */
+  channels: UpstreamChannel[]
 }
 
 const INVALID_MIDDLEWARES = 'middlewares whose configuration the edge refuses: '
@@ -41,8 +47,8 @@ const MAX_PRIORITY = Number.MAX_SAFE_INTEGER - 1000
 export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions): BuiltEdgeTable {
   const d = new EdgeDiagnostics()
   const http = config.http ?? {}
-  const services = new ServiceCompiler(http, options.target, d)
-  const middlewares = new MiddlewareCompiler(http.middlewares, options.target)
+  const services = new ServiceCompiler(http, options.target, d, options.tunnel)
+  const middlewares = new MiddlewareCompiler(http.middlewares, options.target, d)
   const routers: Record<string, TableRouter> = {}
   const tls = resolveTlsConflicts(http.routers ?? {}, options.entryPoints, d)
 
@@ -62,7 +68,7 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
     if (!svc) continue
     const expanded = middlewares.expand(refs)
     if ('error' in expanded) {
-      d.error('service', key, 'middlewares', `${expanded.error}: the service answers 500`)
+      d.error('service', key, `middlewares[${expanded.index}]`, `${expanded.error}: the service answers 500`)
       services.out.services[key] = { kind: 'unservable', status: 500, message: `service middlewares: ${expanded.error}` }
     } else {
       svc.middlewares = expanded.keys
@@ -99,6 +105,7 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
     },
     endpoints: { schema: TABLE_SCHEMA_VERSION, services: services.out.endpoints },
     diagnostics: d.items,
+    channels: Object.values(services.out.channels),
   }
 }
 
@@ -107,12 +114,11 @@ function errorPagesServed(middlewares: MiddlewareCompiler, services: ServiceComp
   for (const [key, mw] of Object.entries(middlewares.middlewares)) {
     const page = errorPageService(mw)
     if (page === null || services.resolve(page) !== null) continue
-    const why = services.exists(page) ? `service ${JSON.stringify(page)} is not served (see its diagnostics)` : unresolved('service', page)
-    d.error('middleware', key, 'errors.service', `${why}: the routes using it answer 500`)
+    d.error('middleware', key, 'errors.service', `${services.whyNot(page)}: the routes using it answer 500`)
   }
 }
 
-/** forwardAuth tls.ca: trusted by a self-hosted workerd (transportCAs), not by Cloudflare. */
+/** forwardAuth tls.ca: trusted by a self-hosted workerd (outboundCAs), not by Cloudflare. */
 function forwardAuthCAs(middlewares: MiddlewareCompiler, target: EdgeTarget, d: EdgeDiagnostics): void {
   for (const [key, mw] of Object.entries(middlewares.middlewares)) {
     const why = mw.type === 'forwardAuth' ? forwardAuthCaUnsupported(mw.config as ForwardAuth, target) : null
@@ -148,29 +154,47 @@ function buildRouter(
   tls: ResolvedTls,
   config: DynamicConfig,
 ): TableRouter | null {
+  // Checked in the order Traefik builds a router (pkg/server/router), so the first problem is the
+  // one Traefik reports: entry points, priority, TLS options, service, middlewares, rule.
+  const entryPoints = router.entryPoints ?? []
+  if (options.entryPoints && entryPoints.length) {
+    const missing = entryPoints.filter((ep) => !options.entryPoints!.includes(ep))
+    for (const ep of missing) d.warn('router', name, `entryPoints[${entryPoints.indexOf(ep)}]`, `entryPoint ${JSON.stringify(ep)} doesn't exist`)
+    if (missing.length === entryPoints.length) d.error('router', name, 'entryPoints', 'no valid entryPoint for this router')
+  }
+  if (router.parentRefs?.length || !router.service) {
+    d.error('router', name, router.service ? 'parentRefs' : 'service', 'multi-layer routing (parent and child routers) is not supported by the edge')
+    return null
+  }
+  const priority = router.priority ? router.priority : defaultPriority(router.rule)
+  if (priority > MAX_PRIORITY) {
+    d.error('router', name, 'priority', `the router priority ${priority} exceeds the max user-defined priority ${MAX_PRIORITY}`)
+    return null
+  }
   const tlsOptions = tls.optionsOf.get(name)
   if (tlsOptions !== undefined && tlsOptions !== DEFAULT_TLS_OPTIONS && !config.tls?.options?.[tlsOptions]) {
-    d.error('router', name, 'tls.options', `TLS options ${JSON.stringify(router.tls?.options)} do not exist: not served`)
+    d.error('router', name, 'tls.options', `building router handler: unknown TLS options: ${qualify(router.tls?.options ?? tlsOptions)}`)
+    return null
+  }
+  const service = services.resolve(router.service)
+  if (service === null) {
+    d.error('router', name, 'service', services.whyNot(router.service))
+    return null
+  }
+  const expanded = middlewares.expand(router.middlewares ?? [])
+  if ('error' in expanded) {
+    d.error('router', name, `middlewares[${expanded.index}]`, expanded.error)
     return null
   }
   if (router.ruleSyntax && router.ruleSyntax !== 'v3') {
-    d.error('router', name, 'ruleSyntax', `rule syntax ${router.ruleSyntax} is not supported by the edge: not served`)
-    return null
-  }
-  if (router.parentRefs?.length || !router.service) {
-    d.error(
-      'router',
-      name,
-      router.service ? 'parentRefs' : 'service',
-      'multi-layer routing (parent and child routers) is not supported by the edge: not served',
-    )
+    d.error('router', name, 'ruleSyntax', `rule syntax ${router.ruleSyntax} is not supported by the edge (v3 only)`)
     return null
   }
   let parsed
   try {
     parsed = parsedRule(router.rule ?? '')
   } catch (err) {
-    d.error('router', name, 'rule', `${(err as Error).message}: not served`)
+    d.error('router', name, 'rule', ruleError(router.rule ?? '', err))
     return null
   }
   for (const re of parsed.regexps) {
@@ -185,11 +209,6 @@ function buildRouter(
       `${re.matcher} \`${pattern}\` compiles to ${re.states} states: to bound the work of a match, the edge answers a ${what} longer than ${re.maxInput} characters as not matching it`,
     )
   }
-  const priority = router.priority ? router.priority : defaultPriority(router.rule)
-  if (priority > MAX_PRIORITY) {
-    d.error('router', name, 'priority', 'above the maximum user priority: not served')
-    return null
-  }
   if (router.tls?.certResolver) {
     d.warn(
       'router',
@@ -197,26 +216,6 @@ function buildRouter(
       'tls.certResolver',
       `certificate resolver ${JSON.stringify(router.tls.certResolver)} is not run by the edge (no ACME): on Cloudflare the zone's edge certificates or uploaded Secrets serve these hosts; self-hosted serves the TLSStore default certificate`,
     )
-  }
-  const entryPoints = router.entryPoints ?? []
-  if (options.entryPoints && entryPoints.length && !entryPoints.some((ep) => options.entryPoints!.includes(ep))) {
-    d.warn('router', name, 'entryPoints', `none of ${entryPoints.join(', ')} is served by the edge (${options.entryPoints.join(', ')})`)
-  }
-  const service = services.resolve(router.service)
-  if (service === null) {
-    const exists = services.exists(router.service)
-    d.error(
-      'router',
-      name,
-      'service',
-      `${exists ? `service ${JSON.stringify(router.service)} is not served (see its diagnostics)` : unresolved('service', router.service)}: not served`,
-    )
-    return null
-  }
-  const expanded = middlewares.expand(router.middlewares ?? [])
-  if ('error' in expanded) {
-    d.error('router', name, 'middlewares', `${expanded.error}: not served`)
-    return null
   }
   const built: TableRouter = {
     entryPoints,

@@ -38,10 +38,15 @@ describe('errors page service in the table', () => {
   })
 
   it('is reported, located, when it cannot be served', () => {
-    expect(build('nope').problems).toContain('middleware pages: errors.service: service "nope" does not exist: the routes using it answer 500')
-    expect(build('pages@file').problems).toContain(
-      'middleware pages: errors.service: service "pages@file" belongs to another provider, which the edge does not have: the routes using it answer 500',
+    expect(build('nope').problems).toContain(
+      'middleware pages: errors.service: the service "nope@kubernetescrd" does not exist: the routes using it answer 500',
     )
-    expect(build('broken').problems.some((p) => p.startsWith('middleware pages: errors.service: service "broken" is not served'))).toBe(true)
+    expect(build('pages@file').problems).toContain(
+      'middleware pages: errors.service: the service "pages@file" does not exist (the edge has no "file" provider: only kubernetescrd and internal): the routes using it answer 500',
+    )
+    // The service's own errors, as Traefik tells whoever uses a service that failed.
+    expect(build('broken').problems).toContain(
+      'middleware pages: errors.service: error parsing server URL ::nope: not an absolute URL: the routes using it answer 500',
+    )
   })
 })

@@ -1,12 +1,12 @@
 /**
- * forwardAuth tls.ca in the edge table: the self-hosted workerd is told to trust it (with the
- * serversTransports' rootCAs), Cloudflare cannot (a located diagnostic, the route answers 501).
+ * forwardAuth tls.ca in the edge table: the self-hosted workerd's default outbound is told to
+ * trust it, Cloudflare cannot (a located diagnostic, the route answers 501).
  */
 import { describe, expect, it } from 'vitest'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import { buildEdgeTable } from './build-edge-table.ts'
 import { formatEdgeDiagnostic } from './diagnostics.ts'
-import { transportCAs } from './index.ts'
+import { outboundCAs } from './index.ts'
 
 const config: DynamicConfig = {
   http: {
@@ -23,7 +23,7 @@ describe('forwardAuth tls.ca', () => {
   it('is trusted by a self-hosted workerd, with no diagnostic', () => {
     const built = buildEdgeTable(config, { target: 'workerd' })
     expect(built.diagnostics.filter((d) => d.kind === 'middleware')).toEqual([])
-    expect(transportCAs(built.table)).toEqual(['AUTH-CA'])
+    expect(outboundCAs(built.table)).toEqual(['AUTH-CA'])
   })
 
   it('is reported for Cloudflare, located', () => {

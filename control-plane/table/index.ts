@@ -9,17 +9,18 @@ import type { EdgeTable } from '../../shared/table/schema.ts'
 
 export { buildEdgeTable, type BuiltEdgeTable, type EdgeTableOptions } from './build-edge-table.ts'
 export { formatEdgeDiagnostic, type EdgeDiagnostic } from './diagnostics.ts'
+export { channelBinding, mtlsBinding, type UpstreamChannel } from './transports.ts'
 
 /**
- * The CA certificates the table's transports trust (serversTransports rootCAs), and those of
- * forwardAuth's auth servers (tls.ca): a self-hosted workerd must be configured to trust them
- * (its network service's trustedCertificates), since workerd trusts extra CAs per process, not
- * per upstream.
+ * The CA certificates the worker's default outbound must trust on a self-hosted workerd: those of
+ * forwardAuth's auth servers (tls.ca), whose fetch() has no channel of its own. serversTransports'
+ * rootCAs are not among them: each transport trusts its own, through its channel (BuiltEdgeTable's
+ * `channels`).
  */
-export function transportCAs(table: EdgeTable): string[] {
+export function outboundCAs(table: EdgeTable): string[] {
   const authCAs = Object.values(table.middlewares).flatMap((m) => {
     const ca = m.type === 'forwardAuth' ? (m.config as { tls?: { ca?: unknown } } | null)?.tls?.ca : undefined
     return typeof ca === 'string' && ca !== '' ? [ca] : []
   })
-  return [...new Set([...Object.values(table.transports).flatMap((t) => t.rootCAs), ...authCAs])]
+  return [...new Set(authCAs)]
 }

@@ -3,20 +3,27 @@
  * (endpoints side). A service that references something missing, or itself, is left out with an
  * error, as Traefik leaves it out; routers that use it then fail to build (./routers.ts).
  *
+ * On the Cloudflare target each server is marked for the cluster's tunnel (the Workers VPC Network
+ * binding) when Cloudflare's own fetch() cannot reach it: pod, ClusterIP and node addresses and
+ * cluster names (shared/table/tunnel.ts). Only what neither path reaches is reported as unreachable.
+ *
  * @module
  */
 import { durationToNs } from '../../shared/dynamic/duration.ts'
 import type { HTTPConfiguration, Service, ServersLoadBalancer, Sticky } from '../../shared/dynamic/types.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
+import { isIpLiteral, throughTunnel, type TunnelHost, type TunnelMode } from '../../shared/table/tunnel.ts'
 import type { ServiceEndpoints, StickyCookie, TablePassiveHealthCheck, TableService, TableServer, TableTransport } from '../../shared/table/schema.ts'
 import type { EdgeDiagnostics } from './diagnostics.ts'
-import { localKey, unresolved } from './references.ts'
+import { INTERNAL_SERVICES, localKey, qualify, unresolved } from './references.ts'
 import { stickyCookieName } from './sticky-name.ts'
-import { compileTransport } from './transports.ts'
+import { compileTransport, type UpstreamChannel } from './transports.ts'
 
 export interface CompiledServices {
   services: Record<string, TableService>
   transports: Record<string, TableTransport>
+  /** By binding: the transports' own networks a self-hosted workerd must provide. */
+  channels: Record<string, UpstreamChannel>
   endpoints: Record<string, ServiceEndpoints>
   /** Middleware references of service-level middlewares, resolved by the caller. */
   serviceMiddlewares: Map<string, string[]>
@@ -24,23 +31,41 @@ export interface CompiledServices {
 
 const DEFAULT_FLUSH_MS = 100
 
+/** The Cloudflare target's tunnel: which servers go through it, and how it carries the Host. */
+export interface TunnelOptions {
+  mode: TunnelMode
+  host: TunnelHost
+}
+
+const DEFAULT_TUNNEL: TunnelOptions = { mode: 'private', host: 'header' }
+
 export class ServiceCompiler {
-  readonly out: CompiledServices = { services: {}, transports: {}, endpoints: {}, serviceMiddlewares: new Map() }
+  readonly out: CompiledServices = { services: {}, transports: {}, channels: {}, endpoints: {}, serviceMiddlewares: new Map() }
   readonly #http: HTTPConfiguration
   readonly #target: EdgeTarget
   readonly #d: EdgeDiagnostics
+  readonly #tunnel: TunnelOptions
   /** true: compiled; false: failed (reported once). */
   readonly #done = new Map<string, boolean>()
+  /** The services being compiled, outermost first (Traefik's recursion stack). */
   readonly #visiting = new Set<string>()
+  /** Each service's error messages, as Traefik's runtime lists them on it. */
+  readonly #errors = new Map<string, string[]>()
 
-  constructor(http: HTTPConfiguration, target: EdgeTarget, diagnostics: EdgeDiagnostics) {
+  constructor(http: HTTPConfiguration, target: EdgeTarget, diagnostics: EdgeDiagnostics, tunnel: TunnelOptions = DEFAULT_TUNNEL) {
     this.#http = http
     this.#target = target
     this.#d = diagnostics
+    this.#tunnel = tunnel
   }
 
   /** Compiles the service a reference names (and everything it uses); its key, or null if it failed. */
   resolve(reference: string): string | null {
+    const internal = INTERNAL_SERVICES[reference]
+    if (internal !== undefined) {
+      this.out.services[reference] ??= { kind: 'internal', service: internal }
+      return reference
+    }
     const key = localKey(reference)
     if (key === null || !this.#http.services?.[key]) return null
     return this.#compile(key) ? key : null
@@ -52,11 +77,30 @@ export class ServiceCompiler {
     return key !== null && this.#http.services?.[key] !== undefined
   }
 
+  /**
+   * Why a reference cannot be used, as Traefik says it to whoever uses it: that the service does
+   * not exist, or the errors of the service that failed, joined.
+   */
+  whyNot(reference: string): string {
+    const key = localKey(reference)
+    const errors = key === null ? undefined : this.#errors.get(key)
+    return this.exists(reference) && errors?.length ? errors.join(', ') : unresolved('service', reference)
+  }
+
+  /** Reports a problem of service `key`: its errors are what the routers using it are told. */
+  #fail(key: string, field: string, message: string): void {
+    const errors = this.#errors.get(key) ?? []
+    if (errors.includes(message)) return
+    this.#errors.set(key, [...errors, message])
+    this.#d.error('service', key, field, message)
+  }
+
   #compile(key: string): boolean {
     const known = this.#done.get(key)
     if (known !== undefined) return known
     if (this.#visiting.has(key)) {
-      this.#d.error('service', key, '', 'references itself (directly or through other services)')
+      const stack = [...this.#visiting, key].map((k) => `service:${qualify(k)}`).join('->')
+      this.#fail(key, '', `could not instantiate service ${qualify(key)}: recursion detected in ${stack}`)
       return false
     }
     this.#visiting.add(key)
@@ -77,21 +121,24 @@ export class ServiceCompiler {
   /** A child service reference; reports and returns null when it cannot be used. */
   #child(owner: string, field: string, reference: string | undefined): string | null {
     if (!reference) {
-      this.#d.error('service', owner, field, 'no service named')
+      this.#fail(owner, field, 'no service named')
       return null
     }
     const key = this.resolve(reference)
-    if (key === null) {
-      const reason = this.exists(reference) ? `service ${JSON.stringify(reference)} is not served` : unresolved('service', reference)
-      this.#d.error('service', owner, field, reason)
-    }
+    if (key === null) this.#fail(owner, field, this.whyNot(reference))
     return key
   }
 
   #build(key: string, svc: Service): TableService | null {
     const kinds = (['loadBalancer', 'weighted', 'mirroring', 'failover', 'highestRandomWeight'] as const).filter((k) => svc[k] !== undefined)
     if (kinds.length !== 1) {
-      this.#d.error('service', key, '', kinds.length === 0 ? 'no service type set' : `several service types set (${kinds.join(', ')})`)
+      this.#fail(
+        key,
+        '',
+        kinds.length === 0
+          ? `the service ${JSON.stringify(qualify(key))} does not have any type defined`
+          : 'cannot create service: multi-types service not supported, consider declaring two different pieces of service instead',
+      )
       return null
     }
     if (svc.middlewares?.length) this.out.serviceMiddlewares.set(key, svc.middlewares)
@@ -115,7 +162,7 @@ export class ServiceCompiler {
           if (mk === null) return null
           const percent = mirror.percent ?? 0
           if (percent < 0 || percent > 100) {
-            this.#d.error('service', key, `mirroring.mirrors[${i}].percent`, 'percent must be between 0 and 100')
+            this.#fail(key, `mirroring.mirrors[${i}].percent`, 'percent must be between 0 and 100')
             return null
           }
           mirrors.push({ service: mk, percent })
@@ -136,7 +183,7 @@ export class ServiceCompiler {
         if (main === null || fallback === null) return null
         const errorStatus = f.errors?.status ? parseStatusRanges(f.errors.status) : undefined
         if (errorStatus === null) {
-          this.#d.error('service', key, 'failover.errors.status', 'invalid status range')
+          this.#fail(key, 'failover.errors.status', `error creating failover service ${qualify(key)}: invalid status range`)
           return null
         }
         return {
@@ -183,10 +230,20 @@ export class ServiceCompiler {
       const tk = localKey(lb.serversTransport)
       const st = tk === null ? undefined : this.#http.serversTransports?.[tk]
       if (tk === null || !st) {
-        this.#d.error('service', key, 'loadBalancer.serversTransport', unresolved('serversTransport', lb.serversTransport))
+        const first = lb.servers?.[0]?.url
+        const why = unresolved('serversTransport', lb.serversTransport)
+        this.#fail(key, 'loadBalancer.serversTransport', first === undefined ? why : `error building proxy for server URL ${first}: ${why}`)
         return null
       }
-      this.out.transports[tk] ??= compileTransport(tk, st, this.#target, this.#d)
+      if (!this.out.transports[tk]) {
+        const compiled = compileTransport(tk, st, this.#target, this.#d)
+        this.out.transports[tk] = compiled.transport
+        if (compiled.channel) {
+          const shared = this.out.channels[compiled.channel.binding]
+          if (shared) shared.transports.push(tk)
+          else this.out.channels[compiled.channel.binding] = compiled.channel
+        }
+      }
       transport = tk
     }
     let flushIntervalMs = DEFAULT_FLUSH_MS
@@ -204,28 +261,31 @@ export class ServiceCompiler {
       try {
         url = new URL(server.url ?? '')
       } catch {
-        this.#d.error('service', key, field, `invalid server URL ${JSON.stringify(server.url ?? '')}`)
+        this.#fail(key, field, `error parsing server URL ${server.url ?? ''}: not an absolute URL`)
         return null
       }
-      this.#checkServer(key, field, url)
+      const tunnel = this.#target === 'cloudflare' && throughTunnel(url.hostname, this.#tunnel.mode)
+      this.#checkServer(key, field, url, tunnel)
       servers.push({
         url: server.url!,
         weight: server.weight ?? 1,
         preservePath: server.preservePath === true,
         fenced: server.fenced === true,
         up: true,
+        ...(tunnel ? { tunnel: this.#tunnel.host } : {}),
       })
     }
     this.out.endpoints[key] = { servers }
-    const passHostHeader = lb.passHostHeader ?? true
-    if (passHostHeader && this.#target === 'cloudflare') {
+    if (transport && this.#target === 'cloudflare' && this.out.transports[transport]?.binding && servers.some((s) => s.tunnel !== undefined)) {
       this.#d.warn(
         'service',
         key,
-        'loadBalancer.passHostHeader',
-        "Cloudflare only sends the client's Host to an upstream inside the zone; elsewhere the upstream gets its own host",
+        'loadBalancer.serversTransport',
+        `the client certificate of serversTransport ${transport} is presented only to servers reached with fetch(), not to those reached through the cluster's tunnel (the VPC binding connects as cloudflared does)`,
       )
     }
+    const passHostHeader = lb.passHostHeader ?? true
+    if (passHostHeader && this.#target === 'cloudflare') this.#hostOnCloudflare(key, servers)
     return {
       kind: 'loadBalancer',
       passHostHeader,
@@ -238,14 +298,48 @@ export class ServiceCompiler {
     }
   }
 
-  #checkServer(key: string, field: string, url: URL): void {
+  #checkServer(key: string, field: string, url: URL, tunnel: boolean): void {
     if (url.protocol === 'h2c:') {
       this.#d.warn('service', key, field, 'h2c is spoken as HTTP/1.1: the runtime has no HTTP/2 client')
     } else if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       this.#d.error('service', key, field, `scheme ${url.protocol} is not supported`)
     }
-    if (this.#target === 'cloudflare' && isIpLiteral(url.hostname)) {
-      this.#d.error('service', key, field, 'Cloudflare refuses fetches to IP addresses (error 1003): use a hostname in the zone or a tunnel')
+    if (this.#target !== 'cloudflare') return
+    if (tunnel && url.protocol === 'https:') {
+      this.#d.warn(
+        'service',
+        key,
+        field,
+        "HTTPS through the tunnel: cloudflared verifies the upstream's certificate against public CAs and Cloudflare's Origin CA (a self-signed pod certificate fails); plain http inside the cluster is still encrypted up to the tunnel",
+      )
+    } else if (!tunnel && isIpLiteral(url.hostname)) {
+      this.#d.error(
+        'service',
+        key,
+        field,
+        "Cloudflare refuses fetches to IP addresses (error 1003) and the tunnel is off (--tunnel off): use a hostname in the zone, or the cluster's tunnel",
+      )
+    }
+  }
+
+  /** passHostHeader on Cloudflare: what each path does with the client's Host. */
+  #hostOnCloudflare(key: string, servers: TableServer[]): void {
+    const field = 'loadBalancer.passHostHeader'
+    if (servers.some((s) => s.tunnel === 'url')) {
+      this.#d.warn(
+        'service',
+        key,
+        field,
+        "the tunnel is set to carry the URL's host (--tunnel-host url): the upstream gets its own host, the client's is in X-Forwarded-Host",
+      )
+    }
+    if (servers.some((s) => s.tunnel === undefined)) {
+      this.#d.warn(
+        'service',
+        key,
+        field,
+        "Cloudflare sends the client's Host to a public upstream only when both are in one of the worker's zones (CLOUDFLARE_ZONES: cf.resolveOverride); elsewhere the upstream gets its own host",
+      )
     }
   }
 
@@ -297,8 +391,4 @@ export function parseStatusRanges(ranges: string[]): Array<[number, number]> | n
     out.push([from, to])
   }
   return out
-}
-
-function isIpLiteral(hostname: string): boolean {
-  return hostname.startsWith('[') || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname)
 }

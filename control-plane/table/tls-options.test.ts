@@ -92,7 +92,7 @@ describe("TLS options: Traefik's conflict rule and the SNI-check host map", () =
   it('a router naming TLS options that do not exist is not served', () => {
     const { table, lines } = build({ a: { rule: 'Host(`x.example`)', service: 's', tls: { options: 'default-unknown' } } })
     expect(table.routers).toEqual({})
-    expect(lines).toEqual(['router a: tls.options: TLS options "default-unknown" do not exist: not served'])
+    expect(lines).toEqual(['router a: tls.options: building router handler: unknown TLS options: default-unknown@kubernetescrd'])
   })
 
   it('plain routers leave the table without a TLS section; split keeps it in rest, merge restores it', () => {

@@ -5,8 +5,9 @@
  * headers -> muxer (404 when no router matches) -> the router's middlewares -> its service
  * (load balancer, weighted, mirroring, failover) -> reverse proxy to a server.
  *
- * Bindings: ROUTES (KV) and what the table source reads (edge-worker/src/table-source),
- * ENTRYPOINT (default `web`), and optionally EDGE_HOSTNAME (X-Forwarded-Server, default
+ * Bindings: ROUTES (KV) and what the table source reads (edge-worker/src/table-source), the entry
+ * point (./entry-points.ts: ENTRYPOINT, or ENTRYPOINT_BY_SCHEME, by default `web` for http and
+ * `websecure` for https), and optionally EDGE_HOSTNAME (X-Forwarded-Server, default
  * `traefik-edge`), CLIENT_IP_HEADER (see ./client-ip.ts), FORWARDED_TRUSTED_IPS (clients whose
  * X-Forwarded-* headers are kept: addresses, IPv4 CIDRs, or `*`).
  *
@@ -16,8 +17,9 @@ import { Hono } from 'hono'
 import { prepareTable } from '../../shared/table/prepare.ts'
 import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
 import type { TableSource } from '../../shared/table/source.ts'
-import type { PreparedRouter, RoutingView } from '../../shared/table/view.ts'
+import type { PreparedRouter, PreparedService, RoutingView } from '../../shared/table/view.ts'
 import { clientIp, trustedClient, type ClientIpEnv } from './client-ip.ts'
+import { entryPointOf, type EntryPointEnv } from './entry-points.ts'
 import { chain, keepsHeadersClean, type EdgeContext } from './middlewares/index.ts'
 import { selectRouter } from '../../shared/muxer/select-router.ts'
 import { observe, type Observation } from './observability/observation.ts'
@@ -29,8 +31,7 @@ import { entryPointDenial } from './middlewares/encoded-characters/index.ts'
 import { misdirected, type HandshakeFacts } from '../../shared/tls/sni-check.ts'
 import { tableSourceFromEnv, type TableSourceEnv } from './table-source/index.ts'
 
-export interface EdgeEnv extends TableSourceEnv, ClientIpEnv, ObservabilityEnv {
-  ENTRYPOINT?: string
+export interface EdgeEnv extends TableSourceEnv, ClientIpEnv, ObservabilityEnv, EntryPointEnv {
   EDGE_HOSTNAME?: string
   FORWARDED_TRUSTED_IPS?: string
   /** Encoded path characters the entry point lets through (Traefik's entryPoints.<name>.http.encodedCharacters): allowEncoded* names, comma-separated, or `*`. */
@@ -64,7 +65,7 @@ export function createEdge(options: EdgeOptions = {}): Hono<{ Bindings: EdgeEnv 
   return app
 }
 
-type Cf = HandshakeFacts & Observation['cf'] & { clientIp?: unknown }
+type Cf = HandshakeFacts & Observation['cf'] & { clientIp?: unknown; clientAcceptEncoding?: unknown }
 
 /** What a request brought, read once before its table is known. */
 class Arrival {
@@ -115,9 +116,10 @@ function serve(request: Request, env: EdgeEnv, ctx: ExecutionContextLike, source
 function route(a: Arrival, view: RoutingView | { error: string }): Promise<Response> {
   const { request, env, ctx, tls, host } = a
   if ('error' in view) return Promise.resolve(httpError(503, view.error))
+  const entryPoint = entryPointOf(env, tls)
   if (tls && view.tls) {
     const connection = { options: env.TLS_OPTIONS || 'default', facts: a.cf }
-    if (misdirected(view.tls, env.ENTRYPOINT || 'web', host, connection) !== null) return Promise.resolve(httpError(421, 'Misdirected Request'))
+    if (misdirected(view.tls, entryPoint, host, connection) !== null) return Promise.resolve(httpError(421, 'Misdirected Request'))
   }
   const ip = clientIp(request, env, a, view.target)
   const facts = { clean: false }
@@ -140,7 +142,7 @@ function route(a: Arrival, view: RoutingView | { error: string }): Promise<Respo
     body: request.body,
     clientIp: ip,
     tls,
-    entryPoint: env.ENTRYPOINT || 'web',
+    entryPoint,
     skipXff: false,
     ctx,
     // A plain value: accessors in this literal would put every request's object in dictionary
@@ -178,6 +180,11 @@ function dispatch(entry: RouterEntry, a: Arrival, req: EdgeRequest, clean: boole
     const auth = a.cf?.tlsClientAuth
     if (auth) req.tlsClientAuth = auth as EdgeRequest['tlsClientAuth']
   }
+  // Cloudflare rewrites Accept-Encoding and keeps the client's in request.cf: compress negotiates against that.
+  if (entry.readsClientEncoding) {
+    const accept = a.cf?.clientAcceptEncoding
+    if (typeof accept === 'string') req.clientAcceptEncoding = accept
+  }
   // Router middlewares that may change headers make the proxy clean up after them.
   req.hopFree = clean && entry.keepsHeadersClean
   return entry.handle(req)
@@ -205,6 +212,8 @@ interface RouterEntry {
   handle: Handler
   keepsHeadersClean: boolean
   readsClientCert: boolean
+  /** compress runs for this router on Cloudflare, where the client's Accept-Encoding is in request.cf. */
+  readsClientEncoding: boolean
 }
 
 const entries = new WeakMap<PreparedRouter, Promise<RouterEntry>>()
@@ -218,7 +227,8 @@ function routerEntry(router: PreparedRouter, edge: EdgeContext): Promise<RouterE
     e = (async () => {
       const facts = {
         keepsHeadersClean: keepsHeadersClean(router.middlewares),
-        readsClientCert: router.middlewares.some((m) => m.type === 'passTLSClientCert'),
+        readsClientCert: runsMiddleware(router, 'passTLSClientCert'),
+        readsClientEncoding: edge.target === 'cloudflare' && runsMiddleware(router, 'compress'),
       }
       if (router.error) {
         const { status, message } = router.error
@@ -235,4 +245,25 @@ function routerEntry(router: PreparedRouter, edge: EdgeContext): Promise<RouterE
     )
   }
   return e
+}
+
+/** Whether a middleware of this type may run for the router: its own, or its services' (children included). */
+function runsMiddleware(router: PreparedRouter, type: string): boolean {
+  const seen = new Set<PreparedService>()
+  const inService = (svc: PreparedService): boolean => {
+    if (seen.has(svc)) return false
+    seen.add(svc)
+    if (svc.middlewares.some((m) => m.type === type)) return true
+    switch (svc.kind) {
+      case 'weighted':
+        return svc.children.some((c) => inService(c.service))
+      case 'mirroring':
+        return inService(svc.main)
+      case 'failover':
+        return inService(svc.main) || inService(svc.fallback)
+      default:
+        return false
+    }
+  }
+  return router.middlewares.some((m) => m.type === type) || inService(router.service)
 }

@@ -40,11 +40,20 @@ export interface EdgeRequest {
   observation?: Observation
   /** The client certificate as Cloudflare gives it (request.cf.tlsClientAuth, mTLS); workerd gives none. */
   tlsClientAuth?: TlsClientAuth
+  /**
+   * The client's own Accept-Encoding on Cloudflare (request.cf.clientAcceptEncoding), which
+   * Cloudflare sets when it rewrote the header the worker sees; set only where compress runs.
+   */
+  clientAcceptEncoding?: string
 }
 
 /** The fields of Cloudflare's request.cf.tlsClientAuth that passTLSClientCert reads. */
 export interface TlsClientAuth {
   certPresented?: string
+  /** `SUCCESS` when Cloudflare verified the certificate (against the zone's mTLS CAs), `NONE`, or `FAILED:reason`. */
+  certVerified?: string
+  /** `1` when the (verified) certificate is revoked. */
+  certRevoked?: string
   /** The leaf certificate, RFC 9440 form (`:base64 DER:`). */
   certRFC9440?: string
   /** The rest of the chain the client sent, RFC 9440 forms joined by commas. */

@@ -55,6 +55,11 @@ export interface TableManifest {
     rest: string
     buckets: Array<string | null>
   }
+  /**
+   * Blobs the table names from inside (an internal service's document, by digest): kept as long as
+   * the pointer names them. Absent when there are none; edges that do not know the field ignore it.
+   */
+  documents?: string[]
 }
 
 /** The stored text of one routes bucket blob. */

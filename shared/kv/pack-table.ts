@@ -17,6 +17,8 @@ export interface EdgeTableInput<Part = unknown, Endpoints = unknown> {
   schema: string | number
   routes: { rest: Part; hosts: Record<string, Part> | Map<string, Part> }
   endpoints: Endpoints
+  /** Blobs the routes name by digest (internal services' documents): digest -> text. */
+  documents?: Record<string, string>
 }
 
 export interface PackOptions {
@@ -113,6 +115,11 @@ export async function packTable(input: EdgeTableInput, options: PackOptions = {}
     for (let i = j; i < bucketCount && !used; i += shardCount) used = buckets[i] !== null
     shards.push(used ? await add(`endpoints shard ${j}`, endpointsText(services), `endpoints/${j}`) : null)
   }
+  const documents: string[] = []
+  for (const [digest, text] of Object.entries(input.documents ?? {})) {
+    if ((await add('a document the routes name', text)) !== digest) throw new Error(`document ${digest.slice(0, 12)} does not match its digest`)
+    documents.push(digest)
+  }
   const version = await blobDigest([rest, ...buckets].join(','))
   const endpointsVersion = await blobDigest([endpointsRest, ...shards].join(','))
   return {
@@ -121,6 +128,7 @@ export async function packTable(input: EdgeTableInput, options: PackOptions = {}
       schema: input.schema,
       routes: { version, rest, buckets },
       endpoints: { version: endpointsVersion, rest: endpointsRest, buckets: shards },
+      ...(documents.length ? { documents } : {}),
     },
     blobs,
   }

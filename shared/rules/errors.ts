@@ -12,14 +12,17 @@ export class RuleSyntaxError extends Error {
   /** What the parser wanted there, in words ("a matcher name", "`)`"...). */
   readonly expected: string
   readonly rule: string
+  /** The name, when the problem is a matcher that does not exist (`Pathh`). */
+  readonly unknownMatcher?: string
 
-  constructor(rule: string, position: number, expected: string, found?: string) {
+  constructor(rule: string, position: number, expected: string, found?: string, unknownMatcher?: string) {
     const what = found === undefined ? '' : `, found ${found}`
     super(`rule syntax error at ${position}: expected ${expected}${what}`)
     this.name = 'RuleSyntaxError'
     this.rule = rule
     this.position = position
     this.expected = expected
+    if (unknownMatcher !== undefined) this.unknownMatcher = unknownMatcher
   }
 }
 

@@ -71,7 +71,7 @@ export function parseRule(rule: string, matchers?: Iterable<string>): RuleNode {
     if (t.kind !== 'ident') return fail('a matcher or `(`')
     const name = spellings.get(t.value)
     if (name === undefined) {
-      throw new RuleSyntaxError(rule, t.at, 'a known matcher', `unknown matcher \`${t.value}\``)
+      throw new RuleSyntaxError(rule, t.at, 'a known matcher', `unknown matcher \`${t.value}\``, t.value)
     }
     pos++
     if (peek().kind !== '(') fail(`\`(\` after ${t.value}`)

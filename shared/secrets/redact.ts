@@ -18,6 +18,22 @@ export function redactMiddleware(type: string, config: unknown): unknown {
   return out
 }
 
+/**
+ * A whole middleware of the dynamic configuration (`{basicAuth: {...}}`) with its secret fields
+ * replaced, lists keeping their length (Traefik's API shape: `users` stays a list of strings).
+ */
+export function redactMiddlewareConfig(mw: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...mw }
+  for (const [type, fields] of Object.entries(SEALED_FIELDS)) {
+    const config = out[type] as Record<string, unknown> | undefined
+    if (typeof config !== 'object' || config === null) continue
+    const copy = { ...config }
+    for (const f of fields) if (copy[f] !== undefined) copy[f] = Array.isArray(copy[f]) ? (copy[f] as unknown[]).map(() => REDACTED) : REDACTED
+    out[type] = copy
+  }
+  return out
+}
+
 /** Whether a field path inside a table middleware (`config.users[0]`) is secret. */
 export function isSecretField(type: string, field: string): boolean {
   return (SEALED_FIELDS[type] ?? []).some((f) => field === `config.${f}` || field.startsWith(`config.${f}.`) || field.startsWith(`config.${f}[`))

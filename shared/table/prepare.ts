@@ -86,6 +86,9 @@ export function prepareTable(parts: unknown[], endpoints: unknown[], previous?: 
       case 'unservable':
         prepared = { ...base, kind: 'unservable', status: spec.status, message: spec.message }
         break
+      case 'internal':
+        prepared = { ...base, kind: 'internal', service: spec.service, ...(spec.document ? { document: spec.document } : {}) }
+        break
     }
     services.set(name, prepared)
     return prepared

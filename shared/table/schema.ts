@@ -16,6 +16,7 @@
  */
 
 import type { EdgeTarget } from './capabilities.ts'
+import type { TunnelHost } from './tunnel.ts'
 
 /** Bump on any incompatible change of the shapes below: the edge refuses other versions. */
 export const TABLE_SCHEMA_VERSION = 'edge-table/1'
@@ -104,7 +105,7 @@ export interface TableMiddleware {
   config: unknown
 }
 
-export type TableService = LoadBalancerService | WeightedService | MirroringService | FailoverService | UnservableService
+export type TableService = LoadBalancerService | WeightedService | MirroringService | FailoverService | UnservableService | InternalService
 
 interface ServiceBase {
   /** Service-level middlewares (keys of `middlewares`), run before the service. */
@@ -176,6 +177,19 @@ export interface UnservableService extends ServiceBase {
   message: string
 }
 
+/**
+ * Traefik's internal services the edge serves itself (edge-worker/src/service/internal.ts):
+ * `api@internal` (Traefik's API and, under /dashboard/, the dashboard), `dashboard@internal`
+ * (the dashboard at /) and `noop@internal` (418). The API and dashboard are served from
+ * `document`, the digest of a blob the pointer names (`TableManifest.documents`): the runtime
+ * configuration and dashboard state the control plane worked out when it built this table.
+ */
+export interface InternalService extends ServiceBase {
+  kind: 'internal'
+  service: 'api' | 'dashboard' | 'noop'
+  document?: string
+}
+
 /** Traefik's sticky cookie, with its name already resolved (default name derived from the service). */
 export interface StickyCookie {
   name: string
@@ -190,10 +204,19 @@ export interface StickyCookie {
 }
 
 export interface TableTransport {
+  /** SNI and the name the server's certificate is verified against (workerd: over a socket). */
   serverName?: string
   insecureSkipVerify: boolean
   /** PEM CA certificates the upstream's certificate must chain to (self-hosted workerd only). */
   rootCAs: string[]
+  /**
+   * The worker binding this transport's connections go through: on workerd a network service
+   * with the transport's own trusted CAs and client certificate (generated into the workerd
+   * config); on Cloudflare an `mtls_certificates` binding presenting its client certificate.
+   */
+  binding?: string
+  /** Idle kept-alive connections per server (Traefik's maxIdleConnsPerHost; -1: none). */
+  maxIdleConnsPerHost?: number
   /** ms; 0 = none. */
   dialTimeoutMs: number
   /** ms from the request sent to the response headers; 0 = none. */
@@ -223,4 +246,9 @@ export interface TableServer {
   fenced: boolean
   /** Health state; a down server is not picked. */
   up: boolean
+  /**
+   * Cloudflare target: reached through the cluster's tunnel (the Workers VPC Network binding,
+   * shared/table/tunnel.ts), carrying the Host as this says; absent: the runtime's fetch().
+   */
+  tunnel?: TunnelHost
 }

@@ -66,3 +66,4 @@ export type PreparedService =
   | (PreparedBase & { kind: 'mirroring'; spec: MirroringService; main: PreparedService; mirrors: Array<{ service: PreparedService; percent: number }> })
   | (PreparedBase & { kind: 'failover'; spec: FailoverService; main: PreparedService; fallback: PreparedService })
   | (PreparedBase & { kind: 'unservable'; status: number; message: string })
+  | (PreparedBase & { kind: 'internal'; service: 'api' | 'dashboard' | 'noop'; document?: string })

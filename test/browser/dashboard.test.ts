@@ -125,7 +125,9 @@ describe('dashboard in Chromium', () => {
     const text = (await detail.textContent()) ?? ''
     expect(text).toContain(`IngressRoute demo/broken (${join(manifests, 'extra.yaml')}:1) spec.routes[0]`)
     expect(text).toContain('disabled')
-    expect(text).toContain('middleware "demo-does-not-exist" does not exist: not served')
+    expect(text).toContain('middleware "demo-does-not-exist@kubernetescrd" does not exist')
+    // Where, as npm run compile says it: the object, and the line of the middleware reference.
+    expect(text).toContain(`${join(manifests, 'extra.yaml')}:8`)
     await page.screenshot({ path: join(SCREENSHOTS, 'router-detail.png'), fullPage: true })
 
     await page.locator('#list tbody tr[data-name^="demo-canary-"]').click()
@@ -186,7 +188,7 @@ describe('dashboard in Chromium', () => {
     await expect.poll(() => page.locator('#changes').textContent()).toMatch(/^routers:\n {2}\+ demo-broken-[0-9a-f]{20}\n/)
     expect(await page.locator('#changes').textContent()).toMatch(/^ {2}~ demo-broken-[0-9a-f]{20} -> demo-broken-[0-9a-f]{20} \(renamed: its rule changed\)$/m)
     expect(await page.locator('#changes').textContent()).toMatch(
-      /^ {2}- router demo-broken-[0-9a-f]{20}: middlewares: middleware "demo-does-not-exist" does not exist: not served$/m,
+      /^ {2}- IngressRoute demo\/broken: spec\.routes\[0\]\.middlewares\[0\]: middleware "demo-does-not-exist@kubernetescrd" does not exist$/m,
     )
     await page.screenshot({ path: join(SCREENSHOTS, 'changes.png'), fullPage: true })
   })

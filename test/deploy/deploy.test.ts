@@ -58,16 +58,21 @@ const one = (kind: string, name?: string) => {
   return found[0]!
 }
 
-const deployment = () => one('Deployment') as Doc & { spec: { replicas: number; template: { spec: PodSpec } } }
+const deployment = (name = 'traefik-edge-controller') => one('Deployment', name) as Doc & { spec: { replicas: number; template: { spec: PodSpec } } }
 interface PodSpec {
   serviceAccountName: string
+  automountServiceAccountToken?: boolean
+  securityContext: Record<string, unknown>
+  affinity?: unknown
   containers: Array<{
+    image: string
     args: string[]
     env: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: unknown } }>
     ports: Array<{ name: string; containerPort: number }>
     livenessProbe: Probe
     readinessProbe: Probe
     volumeMounts: Array<{ name: string; mountPath: string }>
+    securityContext: Record<string, unknown>
   }>
   volumes: Array<{ name: string; secret?: { secretName: string; items?: Array<{ key: string }> } }>
 }
@@ -161,6 +166,44 @@ describe('deploy/', () => {
       const volume = pod.volumes.find((v) => v.name === mount.name)!
       expect(secrets.get(volume.secret!.secretName), path).toContain(path.slice(mount.mountPath.length + 1))
     }
+  })
+
+  it('runs cloudflared for the tunnel: two replicas, its token from a Secret, probes on /ready, hardened as the controller', () => {
+    const d = deployment('traefik-edge-cloudflared')
+    expect(d.spec.replicas).toBe(2)
+    const pod = d.spec.template.spec
+    const [c] = pod.containers
+    // A remotely managed tunnel: `cloudflared tunnel ... run` with the token in TUNNEL_TOKEN, on QUIC (Workers VPC needs it).
+    expect(c!.args[0]).toBe('tunnel')
+    expect(c!.args.at(-1)).toBe('run')
+    expect(c!.args.join(' ')).toMatch(/--no-autoupdate .*--protocol quic .*--metrics 0\.0\.0\.0:2000/)
+    // A release of 2025.7.0 or later (year.month.patch: compared as numbers, 2025.11 is after 2025.7).
+    const [, year, month] = /^cloudflare\/cloudflared:(\d{4})\.(\d+)\.\d+$/.exec(c!.image) ?? []
+    expect(Number(year) * 100 + Number(month), c!.image).toBeGreaterThanOrEqual(2025_07)
+    const token = c!.env.find((e) => e.name === 'TUNNEL_TOKEN')!.valueFrom!.secretKeyRef!
+    const secrets = new Map(all.filter((x) => x.kind === 'Secret').map((s) => [s.metadata.name, Object.keys(s.stringData as object)]))
+    expect(secrets.get(token.name)).toContain(token.key)
+    const metrics = c!.ports.find((p) => p.containerPort === 2000)!.name
+    expect(c!.livenessProbe.httpGet).toEqual({ path: '/ready', port: metrics })
+    expect(c!.readinessProbe.httpGet).toEqual({ path: '/ready', port: metrics })
+    // The controller's hardening, and no API credentials at all.
+    const controller = deployment().spec.template.spec
+    expect(c!.securityContext).toEqual(controller.containers[0]!.securityContext)
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } })
+    expect(pod.automountServiceAccountToken).toBe(false)
+    const spread = (p: PodSpec) =>
+      (p as unknown as { topologySpreadConstraints: Array<{ topologyKey: string; whenUnsatisfiable: string }> }).topologySpreadConstraints.map((t) => [
+        t.topologyKey,
+        t.whenUnsatisfiable,
+      ])
+    expect(spread(pod)).toEqual(spread(controller))
+    const np = one('NetworkPolicy', 'traefik-edge-cloudflared') as Doc & { spec: { ingress: Array<{ ports: Array<{ port: number }> }> } }
+    expect(np.spec.ingress.flatMap((r) => r.ports.map((p) => p.port))).toEqual([2000])
+    const pdb = one('PodDisruptionBudget', 'traefik-edge-cloudflared') as Doc & { spec: { maxUnavailable: number; selector: { matchLabels: object } } }
+    expect(pdb.spec).toMatchObject({
+      maxUnavailable: 1,
+      selector: { matchLabels: (d.spec as unknown as { selector: { matchLabels: object } }).selector.matchLabels },
+    })
   })
 })
 
@@ -261,6 +304,17 @@ describe('a running controller', () => {
   })
 })
 
+/** The images of every container of a manifest (pod templates, pods, CronJobs: wherever a container list is). */
+function imagesOf(doc: unknown): string[] {
+  if (Array.isArray(doc)) return doc.flatMap(imagesOf)
+  if (doc === null || typeof doc !== 'object') return []
+  return Object.entries(doc).flatMap(([key, value]) =>
+    /^(containers|initContainers|ephemeralContainers)$/.test(key) && Array.isArray(value)
+      ? value.map((c: { image?: unknown }) => String(c.image))
+      : imagesOf(value),
+  )
+}
+
 /** `kubectl kustomize DIR` (the real kustomize that `kubectl apply -k` runs), parsed. */
 async function kustomize(dir: string): Promise<Doc[]> {
   const r = await kubectlFor('/dev/null')('kustomize', dir)
@@ -291,37 +345,39 @@ describe('deploy/ for production clusters', () => {
       'pod-security.kubernetes.io/audit': 'restricted',
     })
     // The "restricted" profile's checks (kubernetes.io/docs/concepts/security/pod-security-standards).
-    const pod = deployment().spec.template.spec as PodSpec & {
-      securityContext: Record<string, unknown>
-      hostNetwork?: boolean
-      hostPID?: boolean
-      hostIPC?: boolean
-      volumes: Array<Record<string, unknown>>
-    }
-    expect(pod.hostNetwork ?? false).toBe(false)
-    expect(pod.hostPID ?? false).toBe(false)
-    expect(pod.hostIPC ?? false).toBe(false)
-    for (const v of pod.volumes)
-      expect(
-        Object.keys(v).filter((k) => k !== 'name'),
-        v.name as string,
-      ).toEqual([expect.stringMatching(/^(configMap|csi|downwardAPI|emptyDir|ephemeral|persistentVolumeClaim|projected|secret)$/)])
-    for (const c of pod.containers as Container[]) {
-      const sc = { ...pod.securityContext, ...c.securityContext } as {
-        runAsNonRoot?: boolean
-        runAsUser?: number
-        seccompProfile?: { type: string }
-        allowPrivilegeEscalation?: boolean
-        privileged?: boolean
-        capabilities?: { drop?: string[]; add?: string[] }
+    for (const name of ['traefik-edge-controller', 'traefik-edge-cloudflared']) {
+      const pod = deployment(name).spec.template.spec as PodSpec & {
+        securityContext: Record<string, unknown>
+        hostNetwork?: boolean
+        hostPID?: boolean
+        hostIPC?: boolean
+        volumes?: Array<Record<string, unknown>>
       }
-      expect(sc.runAsNonRoot).toBe(true)
-      expect(sc.runAsUser).not.toBe(0)
-      expect(sc.seccompProfile?.type).toMatch(/^(RuntimeDefault|Localhost)$/)
-      expect(sc.allowPrivilegeEscalation).toBe(false)
-      expect(sc.privileged ?? false).toBe(false)
-      expect(sc.capabilities?.drop).toContain('ALL')
-      expect((sc.capabilities?.add ?? []).filter((a) => a !== 'NET_BIND_SERVICE')).toEqual([])
+      expect(pod.hostNetwork ?? false).toBe(false)
+      expect(pod.hostPID ?? false).toBe(false)
+      expect(pod.hostIPC ?? false).toBe(false)
+      for (const v of pod.volumes ?? [])
+        expect(
+          Object.keys(v).filter((k) => k !== 'name'),
+          v.name as string,
+        ).toEqual([expect.stringMatching(/^(configMap|csi|downwardAPI|emptyDir|ephemeral|persistentVolumeClaim|projected|secret)$/)])
+      for (const c of pod.containers as Container[]) {
+        const sc = { ...pod.securityContext, ...c.securityContext } as {
+          runAsNonRoot?: boolean
+          runAsUser?: number
+          seccompProfile?: { type: string }
+          allowPrivilegeEscalation?: boolean
+          privileged?: boolean
+          capabilities?: { drop?: string[]; add?: string[] }
+        }
+        expect(sc.runAsNonRoot).toBe(true)
+        expect(sc.runAsUser).not.toBe(0)
+        expect(sc.seccompProfile?.type).toMatch(/^(RuntimeDefault|Localhost)$/)
+        expect(sc.allowPrivilegeEscalation).toBe(false)
+        expect(sc.privileged ?? false).toBe(false)
+        expect(sc.capabilities?.drop).toContain('ALL')
+        expect((sc.capabilities?.add ?? []).filter((a) => a !== 'NET_BIND_SERVICE')).toEqual([])
+      }
     }
   })
 
@@ -344,10 +400,49 @@ describe('deploy/ for production clusters', () => {
     expect(c.startupProbe?.httpGet).toEqual({ path: '/healthz', port: 'ops' })
     expect((c.startupProbe!.failureThreshold ?? 3) * (c.startupProbe!.periodSeconds ?? 10)).toBeGreaterThanOrEqual(60)
     const rendered = await kustomize(DEPLOY)
-    const image = (rendered.find((d) => d.kind === 'Deployment')!.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers[0]!
-      .image
+    const image = (
+      rendered.find((d) => d.kind === 'Deployment' && d.metadata.name === 'traefik-edge-controller')!.spec as {
+        template: { spec: { containers: Container[] } }
+      }
+    ).template.spec.containers[0]!.image
     expect(image).toMatch(/^[A-Za-z0-9.\-/]+\/traefik-edge-controller@sha256:[0-9a-f]{64}$/)
     expect(readFileSync(join(DEPLOY, 'Dockerfile'), 'utf8')).toMatch(/^FROM node:\d+\.\d+\.\d+-[a-z]+-slim@sha256:[0-9a-f]{64}$/m)
+  })
+
+  it('names every image by digest: what `kubectl apply -k` renders, each image of the manifests, and the Dockerfile bases', async () => {
+    // Every image a manifest under deploy/ names has an `images:` entry with a digest in deploy/kustomization.yaml.
+    const pins = new Map(
+      ((one('Kustomization') as Doc & { images: Array<{ name: string; newTag?: string; digest?: string }> }).images ?? []).map((i) => [i.name, i]),
+    )
+    const named = [...files].flatMap(([file, docs]) => docs.flatMap((d) => imagesOf(d).map((image) => ({ file, image }))))
+    expect(named.map((n) => n.file)).toEqual(expect.arrayContaining(['controller.yaml', 'cloudflared.yaml']))
+    for (const { file, image } of named) {
+      const [, name, tag] = /^([^:@]+)(?::([^@]+))?$/.exec(image) ?? []
+      const pin = pins.get(name!)
+      expect(pin?.digest, `${file}: ${image}`).toMatch(/^sha256:[0-9a-f]{64}$/)
+      // A tag in the manifest is the one the digest belongs to (kustomize renders name:newTag@digest).
+      if (tag !== undefined) expect(pin!.newTag, `${file}: ${image}`).toBe(tag)
+    }
+    // What the real kustomize renders, for deploy/ and with the secrets-in-namespaces component.
+    const overlay = await secretsInNamespacesOverlay()
+    try {
+      for (const rendered of [await kustomize(DEPLOY), overlay.docs, await kustomize(join(DEPLOY, 'crds'))]) {
+        for (const image of rendered.flatMap(imagesOf)) expect(image).toMatch(/^[a-z0-9.\-/]+(:[\w.-]+)?@sha256:[0-9a-f]{64}$/i)
+      }
+      const images = (await kustomize(DEPLOY)).flatMap(imagesOf).sort()
+      expect(images).toEqual([
+        expect.stringMatching(/^cloudflare\/cloudflared:\d{4}\.\d+\.\d+@sha256:/),
+        expect.stringMatching(/\/traefik-edge-controller@sha256:/),
+      ])
+    } finally {
+      await rm(overlay.dir, { recursive: true, force: true })
+    }
+    // Every build stage's base, by version and digest.
+    const froms = readdirSync(DEPLOY)
+      .filter((f) => /Dockerfile/.test(f))
+      .flatMap((f) => [...readFileSync(join(DEPLOY, f), 'utf8').matchAll(/^FROM\s+(\S+)/gim)].map((m) => m[1]!))
+    expect(froms.length).toBeGreaterThan(0)
+    for (const base of froms) expect(base).toMatch(/^[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}$/)
   })
 
   it("leaves the CRDs to their own kustomization, so deploy/ never takes them over from Traefik's Helm chart", async () => {
@@ -367,6 +462,12 @@ describe('deploy/ for production clusters', () => {
         'NetworkPolicy',
       ]),
     )
+    expect(
+      rendered
+        .filter((d) => d.kind === 'Deployment')
+        .map((d) => d.metadata.name)
+        .sort(),
+    ).toEqual(['traefik-edge-cloudflared', 'traefik-edge-controller'])
     // Named `Kustomization` (no extension), so `kubectl apply -f deploy/crds/` reads only the CRDs.
     expect(readdirSync(join(DEPLOY, 'crds')).sort()).toEqual(['Kustomization', 'kubernetes-crd-definition-v1.yml'])
     const crds = await kustomize(join(DEPLOY, 'crds'))
@@ -374,7 +475,7 @@ describe('deploy/ for production clusters', () => {
   })
 
   it('lets in the ops port only, and out DNS, the API server and Cloudflare (API and beacon)', () => {
-    const np = one('NetworkPolicy') as Doc & {
+    const np = one('NetworkPolicy', 'traefik-edge-controller') as Doc & {
       spec: {
         podSelector: { matchLabels: Record<string, string> }
         policyTypes: string[]
@@ -448,7 +549,9 @@ describe('deploy/secrets-in-namespaces (Secrets readable only in listed namespac
     await rm(dir, { recursive: true, force: true })
     const clusterRole = docs.find((d) => d.kind === 'ClusterRole')! as Doc & { rules: Rule[] }
     expect(clusterRole.rules.flatMap((r) => r.resources)).not.toContain('secrets')
-    const args = (docs.find((d) => d.kind === 'Deployment')!.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers[0]!.args
+    const args = (
+      docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'traefik-edge-controller')!.spec as { template: { spec: { containers: Container[] } } }
+    ).template.spec.containers[0]!.args
     const listed = parseControllerArgs(args, { POD_NAMESPACE: 'traefik-edge' }).secretNamespaces
     expect(listed).toEqual(['demo'])
     const readers = docs.filter((d) => d.kind === 'Role' && (d.rules as Rule[]).some((r) => r.resources.includes('secrets')))

@@ -111,6 +111,23 @@ describe('cluster watch', () => {
     expect(events()).toHaveLength(1)
   })
 
+  it("writes the edge table's problems as Events too, in the words npm run compile prints", async () => {
+    c.api.apply(ingressRoute({ name: 'pathh', match: 'Host(`p.example`) && Pathh(`/x`)', service: 'whoami' }))
+    const [event] = await eventually(
+      () => {
+        const list = c.api.objects('Event', 'demo', 'v1').filter((e) => (e.involvedObject as { name: string }).name === 'pathh')
+        expect(list).toHaveLength(1)
+        return list
+      },
+      { what: 'an Event on pathh' },
+    )
+    expect(event).toMatchObject({ reason: 'InvalidConfiguration', involvedObject: { kind: 'IngressRoute', name: 'pathh', fieldPath: 'spec.routes[0].match' } })
+    expect(event!.message).toBe(
+      'spec.routes[0].match: error while parsing rule Host(`p.example`) && Pathh(`/x`): parsing rule Host(`p.example`) && Pathh(`/x`): unsupported function: Pathh ' +
+        '(known matchers: ClientIP, Header, HeaderRegexp, Host, HostRegexp, Method, Path, PathPrefix, PathRegexp, Query, QueryRegexp; did you mean Path?)',
+    )
+  })
+
   it("applies Traefik's namespace and label filters on the API server (label selector on Traefik kinds only)", async () => {
     c.api.apply(
       ingressRoute({ name: 'picked', namespace: 'demo', match: 'Host(`picked.example`)', service: 'whoami', labels: { edge: 'yes' } }),

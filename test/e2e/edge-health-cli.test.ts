@@ -30,6 +30,8 @@ spec:
         - name: ext
           port: ${port}
           healthCheck: { path: /health, interval: 300ms, timeout: 500ms }
+    - match: Host(\`api.test\`)
+      services: [{ name: api@internal, kind: TraefikService }]
 `
 
 describe('npm run edge with health checks and observability', () => {
@@ -87,8 +89,16 @@ describe('npm run edge with health checks and observability', () => {
     const down = await until(503)
     expect(down.body).toBe('no available server\n')
     expect(edge.stderr()).toMatch(new RegExp(`health check: service \\S+ server http://${HOST.replaceAll('.', '\\.')}:${port}: down`))
+    // Traefik's serverStatus says it, on the dashboard's URL and through api@internal at the edge.
+    const dashboard = /^dashboard at (\S+)$/m.exec(edge.stderr())![1]!
+    const serverStatus = async (base: string, headers = {}) =>
+      (JSON.parse((await send(`${base}api/http/services?search=demo-app`, { headers })).body) as Array<{ serverStatus?: Record<string, string> }>)[0]
+        ?.serverStatus
+    expect(await serverStatus(dashboard)).toEqual({ [`http://${HOST}:${port}`]: 'DOWN' })
+    expect(await serverStatus(`${url}/`, { host: 'api.test' })).toEqual({ [`http://${HOST}:${port}`]: 'DOWN' })
     upstream = await up(port)
     await until(200)
+    expect(await serverStatus(`${url}/`, { host: 'api.test' })).toEqual({ [`http://${HOST}:${port}`]: 'UP' })
     expect(edge.stderr()).toMatch(new RegExp(`server http://${HOST.replaceAll('.', '\\.')}:${port}: up`))
   })
 

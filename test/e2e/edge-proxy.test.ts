@@ -1,6 +1,7 @@
 /**
- * The reverse proxy on the real workerd runtime, through both of its transports (fetch() when the
- * upstream sees the server's host, HTTP/1.1 over a socket when it sees the client's): Traefik's
+ * The reverse proxy on the real workerd runtime, through each of its transports (fetch() when the
+ * upstream sees the server's host; when it sees the client's, a direct upstream service's fetch()
+ * or HTTP/1.1 over the UpstreamPool object's sockets): Traefik's
  * statuses (502 unreachable, 504 timeout), streaming both ways, redirects passed back as they
  * are, WebSocket upgrades, HTTPS upstreams trusted through a custom CA.
  */
@@ -13,13 +14,18 @@ import { startEdge, startUpstream, testCa, type TestEdge, type Upstream } from '
 
 const ups: Record<string, Upstream> = {}
 let edge: TestEdge
+/** The same configuration without fixed-address services: passHostHeader takes the UpstreamPool object. */
+let poolEdge: TestEdge
 let wss: WebSocketServer
 let release: () => void = () => {}
 let held: Promise<void> = Promise.resolve()
 
-// Each behaviour is served twice: `client` routes pass the client's Host (socket transport),
-// `server` routes send the server's own host (fetch transport).
-const MODES = { client: true, server: false } as const
+// Each behaviour is served three times: `client` routes pass the client's Host (a direct upstream
+// service's fetch(), or a socket for what it cannot carry), `pool` routes too, through the edge
+// without such services (the UpstreamPool object's sockets), `server` routes send the server's
+// own host (fetch transport).
+const MODES = { client: true, pool: true, server: false } as const
+const edgeOf = (mode: string) => (mode === 'pool' ? poolEdge : edge)
 
 function service(url: string, passHostHeader: boolean, transport?: string) {
   return { loadBalancer: { servers: [{ url }], passHostHeader, ...(transport ? { serversTransport: transport } : {}) } }
@@ -64,15 +70,16 @@ beforeAll(async () => {
     socket.on('close', (code, reason) => closes.push(`${code} ${reason.toString()}`))
   })
   await new Promise((r) => wss.once('listening', r))
-  edge = await startEdge({
-    input: { config: config(`http://127.0.0.7:${(wss.address() as AddressInfo).port}`) },
-    trustedCertificates: [testCa().cert],
-  })
+  const input = { config: config(`http://127.0.0.7:${(wss.address() as AddressInfo).port}`) }
+  ;[edge, poolEdge] = await Promise.all([
+    startEdge({ input, trustedCertificates: [testCa().cert] }),
+    startEdge({ input, trustedCertificates: [testCa().cert], directUpstreams: false }),
+  ])
 })
 
 afterAll(async () => {
   release()
-  await edge?.stop()
+  await Promise.all([edge?.stop(), poolEdge?.stop()])
   wss?.close()
   await Promise.all(Object.values(ups).map((u) => u.close()))
 })
@@ -105,10 +112,9 @@ async function conversationServer(host: string): Promise<Upstream> {
 
 const closes: string[] = []
 
-const get = (host: string, path = '/') => edge.request(path, { headers: { host } })
-
 describe.each(Object.keys(MODES))('proxy on workerd (%s host)', (mode) => {
   const host = (name: string) => `${name}-${mode}.example`
+  const get = (name: string, path = '/') => edgeOf(mode).request(path, { headers: { host: name } })
 
   it('answers 502 Bad Gateway when the server cannot be reached', async () => {
     const res = await get(host('unreachable'))
@@ -125,7 +131,7 @@ describe.each(Object.keys(MODES))('proxy on workerd (%s host)', (mode) => {
   /** Reads a response whose upstream sends the rest only once `first` has reached the client. */
   async function streamed(name: string, first: string): Promise<string> {
     held = new Promise((r) => (release = r))
-    const url = new URL(edge.url())
+    const url = new URL(edgeOf(mode).url())
     const chunks: string[] = []
     await new Promise<void>((resolve, reject) => {
       const req = httpRequest({ host: url.hostname, port: url.port, path: '/', headers: { host: host(name) } }, (res) => {
@@ -155,7 +161,7 @@ describe.each(Object.keys(MODES))('proxy on workerd (%s host)', (mode) => {
   })
 
   it('streams the request body up while the response streams down', async () => {
-    const url = new URL(edge.url())
+    const url = new URL(edgeOf(mode).url())
     const body = await new Promise<string>((resolve, reject) => {
       const req = httpRequest(
         { host: url.hostname, port: url.port, method: 'POST', path: '/up', headers: { host: host('upload'), 'transfer-encoding': 'chunked' } },
@@ -188,11 +194,11 @@ describe.each(Object.keys(MODES))('proxy on workerd (%s host)', (mode) => {
     expect(res.status, res.body).toBe(200)
     const echo = JSON.parse(res.body)
     expect(echo.url).toBe('/secure')
-    expect(echo.headers.host).toBe(mode === 'client' ? host('tls') : `${ups.tls!.host}:${ups.tls!.port}`)
+    expect(echo.headers.host).toBe(mode !== 'server' ? host('tls') : `${ups.tls!.host}:${ups.tls!.port}`)
   })
 
   it('passes WebSocket upgrades through: text and binary both ways, and the close', async () => {
-    const ws = new WebSocket(edge.url().replace('http', 'ws') + '/socket', { headers: { host: host('ws') } })
+    const ws = new WebSocket(edgeOf(mode).url().replace('http', 'ws') + '/socket', { headers: { host: host('ws') } })
     const messages: Array<string | number[]> = []
     await new Promise<void>((resolve, reject) => {
       ws.on('message', (m, binary) => {
@@ -208,7 +214,7 @@ describe.each(Object.keys(MODES))('proxy on workerd (%s host)', (mode) => {
     const deadline = Date.now() + 3000
     while (closes.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
     // The upstream sees the client's Host exactly when passHostHeader is on.
-    expect(messages[0]).toBe(`host ${mode === 'client' ? host('ws') : `127.0.0.7:${(wss.address() as AddressInfo).port}`} proto ws`)
+    expect(messages[0]).toBe(`host ${mode !== 'server' ? host('ws') : `127.0.0.7:${(wss.address() as AddressInfo).port}`} proto ws`)
     expect(messages.slice(1)).toEqual(['echo hello', [1, 2, 3]])
     expect(closes[before]).toBe('4000 bye')
   })

@@ -53,7 +53,8 @@ beforeAll(async () => {
       services: { keep: lb(keep.url), brief: lb(brief.url) },
     },
   }
-  edge = await startEdge({ input: { config } })
+  // Without fixed-address services: every passHostHeader request takes the pool.
+  edge = await startEdge({ input: { config }, directUpstreams: false })
 })
 
 afterAll(async () => {

@@ -285,5 +285,12 @@ describe('passTLSClientCert on the Cloudflare target', () => {
     // Without a certificate: no headers at all (as Traefik without mutual TLS).
     const none = await cloudflare.request('/', { headers: { host: 'cert.example', 'cf-blob': JSON.stringify({ tlsClientAuth: { certPresented: '0' } }) } })
     expect(echo(none.body).headers['x-forwarded-tls-client-cert']).toBeUndefined()
+    // Presented but not verified by Cloudflare (or revoked): Cloudflare still fills the fields; nothing is passed on.
+    for (const verdict of [{ certVerified: 'FAILED:self signed certificate' }, { certVerified: 'SUCCESS', certRevoked: '1' }]) {
+      const cf = JSON.stringify({ tlsClientAuth: { certPresented: '1', certRFC9440: `:${b64}:`, ...verdict } })
+      const refused = await cloudflare.request('/', { headers: { host: 'cert.example', 'cf-blob': cf, 'x-forwarded-tls-client-cert': 'forged' } })
+      expect(refused.status).toBe(200)
+      expect(echo(refused.body).headers['x-forwarded-tls-client-cert']).toBeUndefined()
+    }
   })
 })

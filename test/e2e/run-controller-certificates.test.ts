@@ -82,13 +82,23 @@ describe('npm run controller --cloudflare-zone', () => {
 
   const zone = () => [...cf.certificates.values()].map((c) => `${c.id} ${c.hosts.join(',')}`).sort()
 
-  it('uploads, replaces in place and deletes as the cluster changes', async () => {
+  it('uploads, replaces (keeping the id the PATCH answers) and deletes as the cluster changes', async () => {
     await eventually(() => expect(zone()).toEqual(['cert-1 one.example', 'cert-2 two.example'].sort()), { what: 'certificates uploaded', timeoutMs: 20_000 })
     const renewed = leafCert({ dns: ['one.example'] })
     api.apply(secret('one', renewed))
-    await eventually(() => expect(cf.certificates.get('cert-1')?.certificate).toBe(renewed.cert), { what: 'renewal patched in place' })
+    // Cloudflare gives a PATCHed sni_custom certificate a new id and deletes the old one.
+    const patched = await eventually(
+      () => {
+        const one = [...cf.certificates.values()].find((c) => c.hosts.includes('one.example'))
+        expect(one?.certificate).toBe(renewed.cert)
+        return one!
+      },
+      { what: 'renewal patched' },
+    )
+    expect(patched.id).not.toBe('cert-1')
+    expect(cf.calls.filter((c) => c === 'POST')).toHaveLength(2)
     api.remove('IngressRoute', 'demo', 'two')
-    await eventually(() => expect(zone()).toEqual(['cert-1 one.example']), { what: 'unused certificate deleted' })
+    await eventually(() => expect(zone()).toEqual([`${patched.id} one.example`]), { what: 'unused certificate deleted' })
     expect(stderr.join('\n')).toMatch(/certificates: 2 uploaded, 0 replaced, 0 deleted/)
   })
 

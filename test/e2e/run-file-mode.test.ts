@@ -47,6 +47,8 @@ describe('file mode', () => {
       table: { schema: PROBE_SCHEMA, routes: { rest: config, hosts: {} }, endpoints: {} },
       problems: [],
       trustedCertificates: [],
+      channels: [],
+      directUpstreams: [],
     }))
     const publish = (built: Built) => edge.publish(built.table)
     mode = await startFileMode({ paths: [join(dir, 'service.yaml'), dir], build, publish, report: (l) => reports.push(l) })

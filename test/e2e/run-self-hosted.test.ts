@@ -13,9 +13,10 @@ import { emitSelfHostedEdge } from '../../control-plane/runtime/self-hosted.ts'
 import { startWorkerd, type WorkerdProcess } from '../../control-plane/runtime/workerd-process.ts'
 import { send } from '../support/http.ts'
 import { connect } from 'node:tls'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { main as edgeCli } from '../../control-plane/cli/edge.ts'
-import { leafCert } from '../support/certs.ts'
+import { leafCert, testCa } from '../support/certs.ts'
+import { caSecretYaml, serversTransportYaml, serviceYaml, tlsSecretYaml } from '../support/manifests.ts'
 import { PROBE_SCHEMA } from '../support/fixtures/probe-schema.ts'
 
 describe('self-hosted workerd files', () => {
@@ -75,25 +76,7 @@ metadata: { name: default, namespace: demo }
 spec: { minVersion: VersionTLS13 }
 `,
       )
-      let out = ''
-      let err = ''
-      const code = await edgeCli(
-        [
-          '--emit-workerd',
-          join(root, 'out'),
-          '--kv-address',
-          kvServer.address,
-          '--port',
-          '0',
-          '--https-port',
-          '0',
-          '--manifests',
-          join(root, 'tls.yaml'),
-          '--state-dir',
-          join(root, 'state'),
-        ],
-        { stdout: (t) => (out += t), stderr: (t) => (err += t) },
-      )
+      const { code, out, err } = await emit(root, kvServer.address, 'tls.yaml', ['--https-port', '0'])
       expect(code, err).toBe(0)
       expect(err).toBe('')
       const config = out.trim().replace(/^workerd serve /, '')
@@ -115,4 +98,65 @@ spec: { minVersion: VersionTLS13 }
       await rm(root, { recursive: true, force: true })
     }
   })
+
+  it('with --manifests, the emitted config gives each serversTransport its own network (CAs, client certificate)', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'self-hosted-st-'))
+    const kvServer = await serveKvForWorkerd(createMemoryKvStore())
+    let proc: WorkerdProcess | undefined
+    try {
+      const ca = testCa().cert
+      const client = leafCert({ dns: ['edge-client'] })
+      await writeFile(
+        join(root, 'st.yaml'),
+        `${caSecretYaml({ name: 'ca', ca })}---
+${tlsSecretYaml({ name: 'client', ...client })}---
+${serversTransportYaml({ name: 'st', spec: '{ serverName: a.internal, rootCAsSecrets: [ca], certificatesSecrets: [client] }' })}---
+${serviceYaml({ name: 'app', addresses: ['10.0.0.1'], port: 8443 })}---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: { name: app, namespace: demo }
+spec:
+  routes: [{ match: Host(\`a.test\`), services: [{ name: app, port: 80, scheme: https, serversTransport: st }] }]
+`,
+      )
+      const { code, out, err } = await emit(root, kvServer.address, 'st.yaml')
+      expect(code, err).toBe(0)
+      const configPath = out.trim().replace(/^workerd serve /, '')
+      const text = await readFile(configPath, 'utf8')
+      const binding = /\(name = "(UPSTREAM_TLS_[0-9a-f]{16})", service = "upstream-tls-upstream_tls_[0-9a-f]{16}"\)/.exec(text)?.[1]
+      expect(binding, text.slice(0, 2000)).toBeDefined()
+      // Only the transport's CA (not the system's), and its keypair: workerd accepts the config.
+      expect(text).toMatch(/network = \(allow = \[[^\]]*\], tlsOptions = \(trustBrowserCas = false, trustedCertificates = \["-----BEGIN CERTIFICATE-----/)
+      expect(text).toContain('keypair = (privateKey = "-----BEGIN PRIVATE KEY-----')
+      proc = await startWorkerd({ configPath, sockets: ['web'], log: () => {} })
+      expect(proc.ports.get('web')).toBeGreaterThan(0)
+    } finally {
+      await proc?.stop()
+      await kvServer.close()
+      await rm(root, { recursive: true, force: true })
+    }
+  })
 })
+
+/** `npm run edge -- --emit-workerd` into ROOT/out for the manifests file ROOT/FILE (a CLI run in this process). */
+async function emit(root: string, kvAddress: string, file: string, extra: string[] = []): Promise<{ code: number; out: string; err: string }> {
+  let out = ''
+  let err = ''
+  const code = await edgeCli(
+    [
+      '--emit-workerd',
+      join(root, 'out'),
+      '--kv-address',
+      kvAddress,
+      '--port',
+      '0',
+      ...extra,
+      '--manifests',
+      join(root, file),
+      '--state-dir',
+      join(root, 'state'),
+    ],
+    { stdout: (t) => (out += t), stderr: (t) => (err += t) },
+  )
+  return { code, out, err }
+}

@@ -9,11 +9,11 @@ import { descendants, isRunning } from '../support/processes.ts'
 describe('npm start', () => {
   let npm: ChildProcess
   let stdout = ''
+  let stderr = ''
   let url: string
 
   beforeAll(async () => {
     npm = spawn('npm', ['start', '--silent'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: '0' } })
-    let stderr = ''
     npm.stderr!.on('data', (c: Buffer) => (stderr += c))
     url = await new Promise<string>((resolve, reject) => {
       npm.stdout!.on('data', (c: Buffer) => {
@@ -33,6 +33,10 @@ describe('npm start', () => {
     const res = await send(url + path, { headers: { host } })
     return { status: res.status, body: res.body, who: /^Hostname: (.*)$/m.exec(res.body)?.[1] }
   }
+
+  it('prints no wrangler warnings (its local KV proxy gets a KV-only configuration)', () => {
+    expect(stderr).not.toMatch(/WARNING|Durable Object|remote|▲/)
+  })
 
   it('prints curl lines for the example hosts', () => {
     for (const host of ['demo.localhost', 'canary.localhost', 'nowhere.localhost']) {
@@ -59,6 +63,14 @@ describe('npm start', () => {
     const allowed = await send(`${url}/`, { headers: { host: 'admin.localhost', authorization: `Basic ${Buffer.from('admin:edge').toString('base64')}` } })
     expect(allowed.status, allowed.body).toBe(200)
     expect(allowed.body).toMatch(/^Hostname: whoami-v1 /m)
+  })
+
+  it("serves Traefik's API on the dashboard's URL, as the curl line it prints says", async () => {
+    const m = /^Traefik's API: curl (\S+)/m.exec(stdout)
+    expect(m).not.toBeNull()
+    const overview = await send(m![1]!)
+    expect(overview.status).toBe(200)
+    expect(JSON.parse(overview.body)).toMatchObject({ http: { routers: { total: expect.any(Number) } }, providers: ['KubernetesCRD'] })
   })
 
   it('stops on SIGINT and leaves no process behind', async () => {

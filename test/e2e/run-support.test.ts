@@ -62,7 +62,7 @@ describe('test support', () => {
     expect(res.headers['x-entrypoint']).toBe('websecure')
   })
 
-  it('restarts workerd on the same port to trust new transport CAs, and only then', async () => {
+  it('restarts workerd on the same port to trust new outbound CAs, and only then', async () => {
     const other = await startEdge({ worker: FORWARD })
     try {
       const url = other.url()
@@ -70,11 +70,11 @@ describe('test support', () => {
       expect(before.status).toBe(502)
       let crashed = false
       void other.local.exited.then(() => (crashed = true))
-      expect(await other.local.trust([testCa().cert])).toBe(true)
+      expect(await other.local.trust({ trustedCertificates: [testCa().cert], channels: [] })).toBe(true)
       expect(other.url()).toBe(url)
       const after = await other.request('/', { headers: { 'x-forward-to': `${secure.url}/` } })
       expect(after.status).toBe(200)
-      expect(await other.local.trust([testCa().cert])).toBe(false)
+      expect(await other.local.trust({ trustedCertificates: [testCa().cert], channels: [] })).toBe(false)
       expect(crashed).toBe(false)
     } finally {
       await other.stop()

@@ -43,7 +43,11 @@ describe('version beacon', () => {
     inner = createMemoryKvStore()
     kv = staleKv(inner)
     // KV's pointer is looked at once a minute, as Workers KV would show it anyway; the beacon every 200 ms.
-    edge = await startEdge({ store: kv, vars: { TABLE_BEACON_TOKEN: TOKEN, TABLE_BEACON_MS: '200', TABLE_REFRESH_MS: '60000', TABLE_REFRESH_WAIT_MS: '0' } })
+    // The worker's secret with a file's newline (as the dashboard or the API store it): both sides trim.
+    edge = await startEdge({
+      store: kv,
+      vars: { TABLE_BEACON_TOKEN: `${TOKEN}\n`, TABLE_BEACON_MS: '200', TABLE_REFRESH_MS: '60000', TABLE_REFRESH_WAIT_MS: '0' },
+    })
     publisher = await TablePublisher.open({
       store: inner,
       signer: edge.local.signer,

@@ -2,7 +2,6 @@
 // openWranglerLocalKv (wrangler's getPlatformProxy) is served by a real `wrangler dev` of a worker
 // using the table source, from the same --persist-to directory.
 import { afterAll, describe, expect, it } from 'vitest'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,18 +10,15 @@ import { TablePublisher } from '../../control-plane/publish/publisher.ts'
 import { loadOrCreateDevSigningKey } from '../../control-plane/publish/signing-key.ts'
 import { REPO_ROOT } from '../../control-plane/runtime/local-edge.ts'
 import { send } from '../support/http.ts'
+import { startWranglerDev, type WranglerDev } from '../support/wrangler-dev.ts'
 import { PROBE_SCHEMA } from '../support/fixtures/probe-schema.ts'
 
 describe('wrangler local store', () => {
   let dir: string | undefined
-  let wrangler: ChildProcess | undefined
+  let wrangler: WranglerDev | undefined
 
   afterAll(async () => {
-    if (wrangler?.pid && wrangler.exitCode === null) {
-      const exited = new Promise((r) => wrangler!.once('exit', r))
-      process.kill(-wrangler.pid, 'SIGTERM')
-      await exited
-    }
+    await wrangler?.stop()
     if (dir) await rm(dir, { recursive: true, force: true })
   })
 
@@ -50,36 +46,8 @@ describe('wrangler local store', () => {
       await store.close()
     }
 
-    wrangler = spawn(
-      process.execPath,
-      [
-        join(REPO_ROOT, 'node_modules/wrangler/bin/wrangler.js'),
-        'dev',
-        '--config',
-        config,
-        '--persist-to',
-        persistTo,
-        '--ip',
-        '127.0.0.1',
-        '--port',
-        '0',
-        '--var',
-        `TABLE_JWKS:${JSON.stringify(signer.jwks)}`,
-      ],
-      { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
-    )
-    let output = ''
-    const url = await new Promise<string>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString()
-        const m = /Ready on (http:\/\/[\d.]+:\d+)/.exec(output)
-        if (m) resolve(m[1]!)
-      }
-      wrangler!.stdout!.on('data', onData)
-      wrangler!.stderr!.on('data', onData)
-      wrangler!.once('exit', () => reject(new Error(`wrangler dev exited:\n${output}`)))
-      setTimeout(() => reject(new Error(`wrangler dev not ready:\n${output}`)), 60_000).unref()
-    })
+    wrangler = await startWranglerDev(['--config', config, '--persist-to', persistTo, '--var', `TABLE_JWKS:${JSON.stringify(signer.jwks)}`], { cwd: dir })
+    const url = wrangler.url
     const res = await send(url, { headers: { host: 'a.example' } })
     expect(res.status).toBe(200)
     expect(JSON.parse(res.body)).toEqual({ host: 'a.example', parts: [{ r: 1 }, { a: 1 }], endpoints: { e: 1, services: {} } })

@@ -13,10 +13,12 @@ import { send, type Sent, type SendOptions } from './http.ts'
 import type { ProviderOptions } from '../../control-plane/compiler/index.ts'
 import { parseManifestText } from '../../control-plane/manifests/load.ts'
 import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
+import { internalDocuments } from '../../control-plane/dashboard/edge-document.ts'
 import type { Built } from '../../control-plane/pipeline/built.ts'
 import { buildFromSnapshot } from '../../control-plane/pipeline/pipeline.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
+import type { TunnelOptions } from '../../control-plane/table/services.ts'
 
 /** What a test gives the edge: manifests (YAML text), a dynamic configuration, or a built table. */
 export type EdgeInput = { yaml: string } | { config: DynamicConfig } | { table: EdgeTableInput }
@@ -38,6 +40,11 @@ export interface EdgeOptions {
   vars?: Record<string, string>
   /** The KV store; default a fresh in-memory one. */
   store?: KvStore
+  /**
+   * Give the first table's plain-HTTP passHostHeader upstreams a fixed-address service (the
+   * product's default). false: every such request takes the UpstreamPool object (tests of the pool).
+   */
+  directUpstreams?: boolean
   /** workerd's log lines; default: kept in `logs`, printed only if the test calls `printLogs()`. */
   log?: (line: string) => void
 }
@@ -47,7 +54,7 @@ export interface TestEdge {
   url(entryPoint?: string): string
   /** Sends a request with any headers (Host included) to an entry point. */
   request(path: string, options?: SendOptions & { entryPoint?: string }): Promise<Sent>
-  /** Builds and publishes (restarting workerd when new serversTransport CAs must be trusted); the
+  /** Builds and publishes (restarting workerd when serversTransports' TLS changed); the
    * next request after it resolves is served from it. */
   apply(input: EdgeInput): Promise<{ published: PublishResult; problems: string[] }>
   /** Publishes a built table; the next request after it resolves is served from it. */
@@ -81,7 +88,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
       entryPoints,
       workerEntry: options.worker,
       trustedCertificates: options.trustedCertificates,
-      transportCAs: initial?.trustedCertificates,
+      ...(initial ? { outbound: options.directUpstreams === false ? { ...initial, directUpstreams: [] } : initial } : {}),
       vars: options.vars,
       log: options.log ?? ((line) => logs.push(line)),
     })
@@ -102,8 +109,8 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
     request: (path, { entryPoint, ...rest } = {}) => send(local.url(entryPoint) + path, rest),
     apply: async (input) => {
       const built = build(input)
-      // serversTransport rootCAs are trusted per workerd process: a new set restarts it.
-      await local.trust(built.trustedCertificates)
+      // serversTransports' networks are in workerd's config: a change restarts it.
+      await local.trust(options.directUpstreams === false ? { ...built, directUpstreams: [] } : built)
       return { published: await publish(built.table), problems: built.problems }
     },
     publish,
@@ -120,10 +127,16 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
 /** manifests (YAML text) or a dynamic configuration -> the edge table, as npm run edge builds it. */
 export function buildEdgeInput(
   input: EdgeInput,
-  options: { provider?: Partial<ProviderOptions>; target?: EdgeTarget; entryPoint?: string; entryPoints?: string[] } = {},
+  options: { provider?: Partial<ProviderOptions>; target?: EdgeTarget; entryPoint?: string; entryPoints?: string[]; tunnel?: TunnelOptions } = {},
 ): Built {
-  if ('table' in input) return { table: input.table, problems: [], trustedCertificates: [] }
-  const stage = edgeTableStage({ entryPoint: options.entryPoint ?? 'web', entryPoints: options.entryPoints, target: options.target })
+  if ('table' in input) return { table: input.table, problems: [], trustedCertificates: [], channels: [], directUpstreams: [] }
+  const stage = edgeTableStage({
+    entryPoint: options.entryPoint ?? 'web',
+    entryPoints: options.entryPoints,
+    target: options.target,
+    documents: internalDocuments(),
+    ...(options.tunnel ? { tunnel: options.tunnel } : {}),
+  })
   if ('config' in input) return stage(input.config)
   const parsed = parseManifestText(input.yaml, 'test.yaml')
   return buildFromSnapshot({ snapshot: { objects: parsed.objects.map((o) => o.object) }, diagnostics: parsed.diagnostics }, options.provider ?? {}, stage)

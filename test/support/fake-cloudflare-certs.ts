@@ -1,6 +1,8 @@
 // A local stand-in for Cloudflare's zone custom certificates API (list with pages, upload, edit,
 // delete, the v4 envelope and its error shape), checking what Cloudflare checks on upload: a PEM
-// certificate and a private key that belongs to it. Scripted faults: 429s and 5xx answers.
+// certificate and a private key that belongs to it. As the real API documents: PATCHing an
+// sni_custom certificate returns a new id and deletes the old one (other types keep theirs).
+// Scripted faults: 429s and 5xx answers.
 import { X509Certificate, createPrivateKey } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -79,13 +81,15 @@ export async function startFakeCloudflareCerts(): Promise<FakeCloudflareCerts> {
       } catch {
         return reply(res, 400, fail(1211, 'The certificate or key you provided could not be parsed'))
       }
+      const type = input.type ?? certificates.get(id)?.type ?? 'legacy_custom'
       const stored: StoredCertificate = {
-        id: req.method === 'PATCH' ? id : `cert-${nextId++}`,
+        id: req.method === 'PATCH' && type !== 'sni_custom' ? id : `cert-${nextId++}`,
         hosts,
         certificate: input.certificate!,
         bundle_method: input.bundle_method ?? 'ubiquitous',
-        type: input.type ?? certificates.get(id)?.type ?? 'legacy_custom',
+        type,
       }
+      if (stored.id !== id) certificates.delete(id)
       certificates.set(stored.id, stored)
       const { certificate: _c, ...meta } = stored
       return reply(res, 200, { success: true, errors: [], messages: [], result: { ...meta, zone_id: zoneId, status: 'pending' } })

@@ -67,40 +67,8 @@ export async function startFakeCloudflareKv(): Promise<FakeCloudflareKv> {
       if (fault.body !== undefined) return void res.writeHead(fault.status, { 'content-type': 'text/html' }).end(fault.body)
       return reply(res, fault.status, fail(fault.status === 429 ? 10429 : 10001, fault.status === 429 ? 'Too many requests' : 'Internal error'))
     }
-    switch (route) {
-      case 'PUT /bulk': {
-        const pairs = JSON.parse(body) as Array<{ key?: unknown; value?: unknown }>
-        if (!Array.isArray(pairs) || pairs.length > 10_000) return reply(res, 400, fail(10026, 'bulk writes take 1 to 10000 pairs'))
-        if (Buffer.byteLength(body) >= 100 * 1024 * 1024) return reply(res, 413, fail(10027, 'request too large'))
-        const failed: string[] = []
-        for (const p of pairs) {
-          if (typeof p.key !== 'string' || typeof p.value !== 'string') return reply(res, 400, fail(10019, 'each pair needs a string key and value'))
-          if (fake.unsuccessfulOnce.delete(p.key)) failed.push(p.key)
-          else fake.data.set(p.key, p.value)
-        }
-        return reply(res, 200, ok({ successful_key_count: pairs.length - failed.length, unsuccessful_keys: failed }))
-      }
-      case 'POST /bulk/delete': {
-        const keys = JSON.parse(body) as string[]
-        if (!Array.isArray(keys) || keys.length > 10_000) return reply(res, 400, fail(10026, 'bulk deletes take up to 10000 keys'))
-        const failed = keys.filter((k) => fake.unsuccessfulOnce.delete(k))
-        for (const k of keys) if (!failed.includes(k)) fake.data.delete(k)
-        return reply(res, 200, ok({ successful_key_count: keys.length - failed.length, unsuccessful_keys: failed }))
-      }
-      case 'POST /bulk/get': {
-        const { keys } = JSON.parse(body) as { keys?: string[] }
-        if (!Array.isArray(keys) || keys.length < 1 || keys.length > 100) return reply(res, 400, fail(10026, 'bulk reads take 1 to 100 keys'))
-        return reply(res, 200, ok({ values: Object.fromEntries(keys.map((k) => [k, fake.data.get(k) ?? null])) }))
-      }
-      case 'GET /keys': {
-        const limit = Math.min(Number(url.searchParams.get('limit') ?? LIST_PAGE), LIST_PAGE)
-        const start = Number(url.searchParams.get('cursor') || 0)
-        const names = [...fake.data.keys()].filter((k) => k.startsWith(url.searchParams.get('prefix') ?? '')).sort()
-        const page = names.slice(start, start + limit)
-        const next = start + limit < names.length ? String(start + limit) : ''
-        return reply(res, 200, { ...ok(page.map((name) => ({ name }))), result_info: { count: page.length, cursor: next } })
-      }
-    }
+    const answer = kvRoute(route, url, body, fake)
+    if (answer) return reply(res, answer.status, answer.body)
     return reply(res, 404, fail(7003, `no route for ${route}`))
   }
 
@@ -114,6 +82,57 @@ export async function startFakeCloudflareKv(): Promise<FakeCloudflareKv> {
         server.closeAllConnections()
       }),
   })
+}
+
+/** The namespace data a KV route reads and writes. */
+export interface KvNamespaceData {
+  data: Map<string, string>
+  /** Keys reported unsuccessful (and not written or deleted) by the next bulk call that carries them. */
+  unsuccessfulOnce: Set<string>
+}
+
+/**
+ * One call of the Workers KV REST API on a namespace (`METHOD /route` below
+ * /accounts/{account}/storage/kv/namespaces/{id}): the answer, or null for a route it does not know.
+ * Shared with the whole-account fake (./fake-cloudflare-api.ts).
+ */
+export function kvRoute(route: string, url: URL, body: string, fake: KvNamespaceData): { status: number; body: unknown } | null {
+  const r = (status: number, answer: unknown) => ({ status, body: answer })
+  switch (route) {
+    case 'PUT /bulk': {
+      const pairs = JSON.parse(body) as Array<{ key?: unknown; value?: unknown }>
+      if (!Array.isArray(pairs) || pairs.length > 10_000) return r(400, fail(10026, 'bulk writes take 1 to 10000 pairs'))
+      if (Buffer.byteLength(body) >= 100 * 1024 * 1024) return r(413, fail(10027, 'request too large'))
+      const failed: string[] = []
+      for (const p of pairs) {
+        if (typeof p.key !== 'string' || typeof p.value !== 'string') return r(400, fail(10019, 'each pair needs a string key and value'))
+        if (fake.unsuccessfulOnce.delete(p.key)) failed.push(p.key)
+        else fake.data.set(p.key, p.value)
+      }
+      return r(200, ok({ successful_key_count: pairs.length - failed.length, unsuccessful_keys: failed }))
+    }
+    case 'POST /bulk/delete': {
+      const keys = JSON.parse(body) as string[]
+      if (!Array.isArray(keys) || keys.length > 10_000) return r(400, fail(10026, 'bulk deletes take up to 10000 keys'))
+      const failed = keys.filter((k) => fake.unsuccessfulOnce.delete(k))
+      for (const k of keys) if (!failed.includes(k)) fake.data.delete(k)
+      return r(200, ok({ successful_key_count: keys.length - failed.length, unsuccessful_keys: failed }))
+    }
+    case 'POST /bulk/get': {
+      const { keys } = JSON.parse(body) as { keys?: string[] }
+      if (!Array.isArray(keys) || keys.length < 1 || keys.length > 100) return r(400, fail(10026, 'bulk reads take 1 to 100 keys'))
+      return r(200, ok({ values: Object.fromEntries(keys.map((k) => [k, fake.data.get(k) ?? null])) }))
+    }
+    case 'GET /keys': {
+      const limit = Math.min(Number(url.searchParams.get('limit') ?? LIST_PAGE), LIST_PAGE)
+      const start = Number(url.searchParams.get('cursor') || 0)
+      const names = [...fake.data.keys()].filter((k) => k.startsWith(url.searchParams.get('prefix') ?? '')).sort()
+      const page = names.slice(start, start + limit)
+      const next = start + limit < names.length ? String(start + limit) : ''
+      return r(200, { ...ok(page.map((name) => ({ name }))), result_info: { count: page.length, cursor: next } })
+    }
+  }
+  return null
 }
 
 /** Counts down a fault's `after`: true while the call still goes through. */

@@ -10,6 +10,8 @@ export interface SendOptions {
   body?: string | Buffer
   /** CA certificate(s) to trust for an https URL. */
   ca?: string | string[]
+  /** Accept any server certificate (a local development server's self-signed one). */
+  insecure?: boolean
   /** Abort after this many ms. Default 10000. */
   timeoutMs?: number
 }
@@ -30,6 +32,7 @@ export function send(url: string, options: SendOptions = {}): Promise<Sent> {
         method: options.method ?? 'GET',
         headers: options.headers,
         ca: options.ca,
+        ...(options.insecure ? { rejectUnauthorized: false } : {}),
         agent: false,
         // SNI follows the Host header a test gives, as a browser's would.
         servername: hostOnly(options.headers?.host ?? options.headers?.Host) ?? target.hostname,

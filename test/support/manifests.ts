@@ -29,3 +29,33 @@ ${o.entryPoints ? `  entryPoints: [${o.entryPoints.join(', ')}]\n` : ''}  routes
       services: [{ name: ${o.service}, port: 80 }]
 `
 }
+
+const b64 = (text: string) => Buffer.from(text).toString('base64')
+
+/** A Secret holding a CA certificate (`ca.crt`), as serversTransport rootCAs name one. */
+export function caSecretYaml(o: { name: string; namespace?: string; ca: string }): string {
+  return `apiVersion: v1
+kind: Secret
+metadata: { name: ${o.name}, namespace: ${o.namespace ?? 'demo'} }
+data: { ca.crt: ${b64(o.ca)} }
+`
+}
+
+/** A kubernetes.io/tls Secret (`tls.crt`, `tls.key`). */
+export function tlsSecretYaml(o: { name: string; namespace?: string; cert: string; key: string }): string {
+  return `apiVersion: v1
+kind: Secret
+metadata: { name: ${o.name}, namespace: ${o.namespace ?? 'demo'} }
+type: kubernetes.io/tls
+data: { tls.crt: ${b64(o.cert)}, tls.key: ${b64(o.key)} }
+`
+}
+
+/** A ServersTransport `name` with the given spec (YAML flow mapping text, e.g. `{ serverName: a }`). */
+export function serversTransportYaml(o: { name: string; namespace?: string; spec: string }): string {
+  return `apiVersion: traefik.io/v1alpha1
+kind: ServersTransport
+metadata: { name: ${o.name}, namespace: ${o.namespace ?? 'demo'} }
+spec: ${o.spec}
+`
+}

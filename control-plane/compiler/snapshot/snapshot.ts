@@ -21,6 +21,8 @@ export interface Snapshot {
   objects: readonly KubeObject[]
   /** Where each object was read from (`file.yaml#2`), for messages. */
   sources?: ReadonlyMap<KubeObject, string>
+  /** Where a field of an object was read from (`file.yaml:12`: the line of the field, or of its closest ancestor present). */
+  locate?: (obj: KubeObject, field: string) => string | undefined
 }
 
 export const TRAEFIK_GROUP = 'traefik.io'

@@ -37,5 +37,6 @@ export function validateSnapshot(snapshot: Snapshot, validator: CRDValidator = d
   }
   const out: Snapshot = { objects: kept }
   if (snapshot.sources !== undefined) out.sources = snapshot.sources
+  if (snapshot.locate !== undefined) out.locate = snapshot.locate
   return { snapshot: out, diagnostics }
 }

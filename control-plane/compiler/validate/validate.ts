@@ -24,6 +24,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import type { Diagnostic, ObjectRef, Severity } from '../diagnostics/diagnostics.ts'
 import type { KubeObject } from '../snapshot/kube-types.ts'
 import { nameOf, namespaceOf } from '../snapshot/snapshot.ts'
+import { closest } from '../diagnostics/suggest.ts'
 import { addCELKeyword } from './cel-rules.ts'
 import { schemaKey, type CRDSchema } from './crd-schemas.ts'
 import { pruneNulls, toJSONSchema } from './kube-schema.ts'
@@ -49,7 +50,8 @@ export class CRDValidator {
 
   constructor(schemas: ReadonlyMap<string, CRDSchema>) {
     this.schemas = schemas
-    this.ajv = new Ajv({ strict: false, allErrors: true })
+    // verbose: an unknown field's error carries its schema, whose fields give the suggestion.
+    this.ajv = new Ajv({ strict: false, allErrors: true, verbose: true })
     this.ajv.addFormat('int64', INT64)
     this.ajv.addFormat('int32', INT32)
     addCELKeyword(this.ajv)
@@ -151,8 +153,14 @@ function problemOf(e: ErrorObject, data: unknown): Problem {
   const params = e.params as Record<string, unknown>
   switch (e.keyword) {
     case 'additionalProperties': {
-      const field = joinField(at, String(params.additionalProperty))
-      return { field, message: 'unknown field: not in the CRD schema, ignored', severity: 'warning' }
+      const name = String(params.additionalProperty)
+      const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {})
+      const near = closest(name, known)
+      return {
+        field: joinField(at, name),
+        message: `unknown field: not in the CRD schema, ignored${near ? `; did you mean \`${near}\`?` : ''}`,
+        severity: 'warning',
+      }
     }
     case 'required':
       return { field: joinField(at, String(params.missingProperty)), message: 'required by the CRD schema but missing', severity: 'warning' }

@@ -57,11 +57,20 @@ describe('certificates to Cloudflare custom certificates', () => {
     const idOfA = [...api.certificates.values()].find((c) => c.hosts.includes('a.example'))!.id
     const renewed = leafCert({ dns: ['www.a.example', 'a.example'] })
     const result = await sync(configOf([renewed]))
-    expect(result.replaced).toEqual([idOfA])
+    // Cloudflare answers an sni_custom PATCH with a new id and deletes the old one: the new id is kept.
+    const [newId] = result.replaced
+    expect(newId).toBeDefined()
+    expect(newId).not.toBe(idOfA)
+    expect(api.certificates.has(idOfA)).toBe(false)
     expect(result.deleted).toHaveLength(1)
-    expect(api.certificates.get(idOfA)!.certificate).toBe(renewed.cert)
-    expect([...api.certificates.keys()].sort()).toEqual([idOfA, 'manual'].sort())
-    expect(Object.values(managed()).map((m) => m.id)).toEqual([idOfA])
+    expect(api.certificates.get(newId!)!.certificate).toBe(renewed.cert)
+    expect([...api.certificates.keys()].sort()).toEqual([newId, 'manual'].sort())
+    expect(Object.values(managed()).map((m) => m.id)).toEqual([newId])
+    // A restarted controller (the state read back) finds it theirs: no duplicate upload, nothing deleted.
+    const before = api.calls.length
+    const again = await sync(configOf([renewed]))
+    expect(again).toMatchObject({ uploaded: [], replaced: [], deleted: [], kept: [newId], problems: [] })
+    expect(api.calls.slice(before)).toEqual(['GET'])
   })
 
   it('retries 429 and 5xx answers; a certificate Cloudflare refuses is reported and the others still land', async () => {

@@ -2,8 +2,10 @@
 // Cloudflare's edge as zone custom certificates (SNI custom certificates API:
 // /zones/{zone}/custom_certificates). Cloudflare objects carry no label, so the certificates this
 // control plane uploaded are remembered by fingerprint in a small state record; only those are
-// ever replaced or deleted. A renewed certificate for the same hosts is PATCHed in place, so the
-// hosts are never without one. One certificate Cloudflare refuses is reported and the others go on.
+// ever replaced or deleted. A renewed certificate for the same hosts is PATCHed, so the hosts are
+// never without one; for sni_custom certificates the PATCH answers with a new id and Cloudflare
+// deletes the old one, so the id the answer names is the one remembered. One certificate
+// Cloudflare refuses is reported and the others go on.
 import { X509Certificate, createHash } from 'node:crypto'
 import type { DynamicConfig } from '../../../shared/dynamic/types.ts'
 import { cloudflareApi, type CloudflareApiOptions } from '../cloudflare/api-client.ts'
@@ -35,6 +37,7 @@ export interface DesiredCertificate {
 
 export interface SyncResult {
   uploaded: string[]
+  /** The ids renewed certificates have now (Cloudflare gives an sni_custom certificate a new id on PATCH). */
   replaced: string[]
   deleted: string[]
   kept: string[]
@@ -96,9 +99,10 @@ export async function syncCloudflareCertificates(desired: DesiredCertificate[], 
       const body = { certificate: d.certificate, private_key: d.privateKey, bundle_method }
       if (renewal !== -1) {
         const [[, old]] = stale.splice(renewal, 1) as [[string, ManagedCertificate]]
-        await call('PATCH', `${base}/${encodeURIComponent(old.id)}`, body)
-        next[d.fingerprint] = { id: old.id, hosts: d.hosts }
-        result.replaced.push(old.id)
+        const { result: edited } = await call<{ id: string }>('PATCH', `${base}/${encodeURIComponent(old.id)}`, body)
+        if (!edited?.id) throw new Error('the API answered without an id')
+        next[d.fingerprint] = { id: edited.id, hosts: d.hosts }
+        result.replaced.push(edited.id)
       } else {
         const { result: created } = await call<{ id: string }>('POST', base, { ...body, type: 'sni_custom' })
         if (!created?.id) throw new Error('the API answered without an id')

@@ -237,7 +237,7 @@ export class ClusterController {
     const { config } = compiled
     const diagnostics = [...validated.diagnostics, ...compiled.diagnostics]
     const t1 = performance.now()
-    const edge = this.#o.toEdge(config)
+    const edge = this.#o.toEdge(config, { loaded: { snapshot: validated.snapshot, diagnostics, files: [] }, compileDiagnostics: diagnostics })
     // The table build's problems (rules that do not parse, routers not served...) on their objects.
     const eventDiagnostics = [...diagnostics, ...locateEdgeDiagnostics(validated.snapshot, edge.diagnostics ?? [])]
     const t2 = performance.now()

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { TableServer } from '../../../shared/table/schema.ts'
 import type { EdgeRequest } from '../request.ts'
-import { reverseProxy, type ProxyOptions } from './index.ts'
+import fc from 'fast-check'
+import { directUpstreamBinding } from '../../../shared/table/upstream-bindings.ts'
+import { parseZones, reverseProxy, urlKeepsHost, type ProxyOptions } from './index.ts'
 import { ProxyError, type UpstreamRequest } from './transport.ts'
 
 const server = (url: string, extra: Partial<TableServer> = {}): TableServer => ({ url, weight: 1, preservePath: false, fenced: false, up: true, ...extra })
@@ -33,6 +35,7 @@ async function through(s: TableServer, options: Partial<ProxyOptions>, req = req
     fetchVia: async (r) => (sent.push({ via: 'fetch', req: r }), new Response('ok')),
     socketVia: async (r) => (sent.push({ via: 'socket', req: r }), new Response('ok')),
     socketWebSocketVia: async (r) => (sent.push({ via: 'socket-ws', req: r }), new Response('ok')),
+    tunnelVia: async (r) => (sent.push({ via: 'tunnel', req: r }), new Response('ok')),
     ...options,
   })
   const res = await proxy(req)
@@ -83,6 +86,52 @@ describe('reverse proxy', () => {
     expect(sent.req.server).toEqual({ tls: false, hostname: '10.1.0.1', port: 81, host: '10.1.0.1:81' })
   })
 
+  it('reaches servers the table marks for the tunnel through the VPC binding, with the Host Traefik would send', async () => {
+    const pod = server('http://10.1.0.1:8080', { tunnel: 'header' })
+    const pass = await through(pod, { target: 'cloudflare', passHostHeader: true })
+    expect([pass.sent.via, pass.sent.req.url, pass.sent.req.host, pass.sent.req.hostFromUrl]).toEqual([
+      'tunnel',
+      'http://10.1.0.1:8080/a/b?x=1&y=2',
+      'app.example',
+      false,
+    ])
+    const own = await through(pod, { target: 'cloudflare', passHostHeader: false })
+    expect([own.sent.via, own.sent.req.host]).toEqual(['tunnel', '10.1.0.1:8080'])
+    // `url`: the binding is taken to write the URL's host itself, so none is set.
+    const url = await through(server('http://10.1.0.1:8080', { tunnel: 'url' }), { target: 'cloudflare' })
+    expect([url.sent.via, url.sent.req.hostFromUrl]).toEqual(['tunnel', true])
+    const ws = await through(pod, { target: 'cloudflare' }, request({ headers: new Headers({ connection: 'Upgrade', upgrade: 'websocket' }) }))
+    expect([ws.sent.via, ws.sent.req.headers.get('upgrade')]).toEqual(['tunnel', 'websocket'])
+  })
+
+  it('answers 502, retryable, when the tunnel binding is missing or cannot connect', async () => {
+    const missing = reverseProxy(server('http://10.1.0.1', { tunnel: 'header' }), { target: 'cloudflare', passHostHeader: true, transport: null })
+    const res = await missing(request())
+    expect(res.status).toBe(502)
+    const { wasNotSent } = await import('./not-sent.ts')
+    expect(wasNotSent(res)).toBe(true)
+  })
+
+  it("on Cloudflare, sends the client's Host to an in-zone upstream with cf.resolveOverride (CLOUDFLARE_ZONES)", async () => {
+    const zones = parseZones('example.com, .example.net')
+    expect(zones).toEqual(['example.com', 'example.net'])
+    const inZone = await through(server('https://origin.example.com:8443'), { target: 'cloudflare', zones }, request({ host: 'app.example.net' }))
+    expect([inZone.sent.req.url, inZone.sent.req.resolveOverride, inZone.sent.req.host]).toEqual([
+      'https://app.example.net:8443/a/b?x=1&y=2',
+      'origin.example.com',
+      'app.example.net',
+    ])
+    // The client's host outside the zones, the upstream outside them, or passHostHeader off: the server's own URL.
+    for (const [url, host, pass] of [
+      ['https://origin.example.com', 'app.other.org', true],
+      ['https://origin.other.org', 'app.example.com', true],
+      ['https://origin.example.com', 'app.example.com', false],
+    ] as const) {
+      const plain = await through(server(url), { target: 'cloudflare', zones, passHostHeader: pass }, request({ host }))
+      expect([plain.sent.req.url.startsWith(url), plain.sent.req.resolveOverride]).toEqual([true, undefined])
+    }
+  })
+
   it("answers Traefik's status text for transport failures", async () => {
     for (const [err, status, body] of [
       [new ProxyError('unreachable', 'refused'), 502, 'Bad Gateway'],
@@ -109,5 +158,46 @@ describe('reverse proxy', () => {
       fetchVia: async () => new Response('ok', { headers: { connection: 'x-hop', 'x-hop': '1', 'keep-alive': 'timeout=5', 'x-keep': '1' } }),
     })
     expect(Object.fromEntries(res.headers)).toEqual({ 'content-type': 'text/plain;charset=UTF-8', 'x-keep': '1' })
+  })
+
+  it("sends the client Host in the URL through a direct upstream's binding, when the URL keeps it as sent", async () => {
+    const direct = { fetch: async () => new Response('direct') }
+    const env = { [directUpstreamBinding('10.1.0.1:8080')]: direct }
+    const pass = await through(server('http://10.1.0.1:8080'), { env })
+    expect([pass.sent.via, pass.sent.req.url, pass.sent.req.channel, pass.sent.req.hostFromUrl]).toEqual([
+      'fetch',
+      'http://app.example/a/b?x=1&y=2',
+      direct,
+      true,
+    ])
+    // A Host the URL would rewrite (case, default port) goes over the socket, as sent.
+    const upper = await through(server('http://10.1.0.1:8080'), { env }, request({ host: 'App.example' }))
+    expect([upper.sent.via, upper.sent.req.host]).toEqual(['socket', 'App.example'])
+    // Not for HTTPS servers, nor for a transport with its own network.
+    expect((await through(server('https://10.1.0.1:8080'), { env: { [directUpstreamBinding('10.1.0.1:8080')]: direct } })).sent.via).toBe('socket')
+  })
+})
+
+describe('urlKeepsHost', () => {
+  it('holds exactly when http://HOST parses back to HOST', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.domain(),
+          fc.ipV4(),
+          fc.ipV4Extended(),
+          fc.tuple(fc.domain(), fc.integer({ min: 0, max: 70000 })).map(([d, p]) => `${d}:${p}`),
+          fc.tuple(fc.ipV4Extended(), fc.constantFrom('', ':80', ':8080', ':080')).map(([d, p]) => d + p),
+          fc.string({ unit: fc.constantFrom('a', 'B', '.', '-', '_', '0', '9', ':', 'x', '%', '@') }),
+        ),
+        (host) => {
+          if (!urlKeepsHost(host)) return
+          expect(new URL(`http://${host}/`).host).toBe(host)
+        },
+      ),
+      { numRuns: 3000 },
+    )
+    for (const host of ['app.example', 'app.example:8080', '10.0.0.1', 'a_b.example.', 'x-y']) expect(urlKeepsHost(host), host).toBe(true)
+    for (const host of ['App.example', 'app.example:80', '0x7f.1', '010.0.0.1', '1.2.3.4.', 'a b', 'a@b', '[::1]']) expect(urlKeepsHost(host), host).toBe(false)
   })
 })

@@ -5,19 +5,30 @@
  * upstream must see (the client's with passHostHeader, the server's without), redirects passed
  * back as they are, bodies streamed both ways. Failures answer Traefik's statuses and bodies.
  *
- * Transport: fetch() when the upstream is to see the server's own host, and on Cloudflare (which
- * keeps an in-zone Host); otherwise, on workerd, HTTP/1.1 over a socket, because workerd's fetch()
- * always writes the URL's host: kept-alive connections of the UpstreamPool Durable Object
- * (./socket-pool) when bound, else one socket per request (WebSocket upgrades always: relayed
- * frame by frame).
+ * Transport (chosen per request in the handler below): for a server the table marks for the
+ * cluster's tunnel (Cloudflare target: pod, ClusterIP and node addresses), the Workers VPC Network
+ * binding's fetch() (./tunnel-transport.ts); otherwise fetch() when the upstream is to see the
+ * server's own host, and on Cloudflare (which keeps an in-zone Host, and with CLOUDFLARE_ZONES
+ * sends the client's Host to an in-zone upstream through cf.resolveOverride); the fetch() of a
+ * direct upstream service (a fixed-address service of the workerd config,
+ * shared/table/upstream-bindings.ts) when the upstream is to see the client's Host and the server
+ * has one; otherwise, on workerd, HTTP/1.1 over a socket, because workerd's fetch() always writes
+ * the URL's host, and because only a socket can send a ServersTransport's serverName as SNI:
+ * kept-alive connections of the UpstreamPool Durable Object (./socket-pool) when bound, else one
+ * socket per request (WebSocket upgrades always: relayed frame by frame). A ServersTransport
+ * with its own trust or client certificate has its own channel (a worker binding; ./dial.ts),
+ * which the fetch and socket paths go through.
  *
  * @module
  */
 import type { EdgeTarget } from '../../../shared/table/capabilities.ts'
 import type { TableServer, TableTransport } from '../../../shared/table/schema.ts'
+import { directUpstreamBinding } from '../../../shared/table/upstream-bindings.ts'
 import { STATUS_TEXT, type Handler } from '../request.ts'
 import { withResponseHeaders } from '../response.ts'
+import type { Channel } from './dial.ts'
 import { fetchTransport } from './fetch-transport.ts'
+import { tunnelTransport } from './tunnel-transport.ts'
 import { failedBeforeSending, markNotSent } from './not-sent.ts'
 import { appendForwardedFor, isWebSocketUpgrade, removeHopByHop } from '../../../shared/http/forwarded.ts'
 import { socketTransport, socketWebSocket } from './socket-transport.ts'
@@ -27,6 +38,12 @@ export interface ProxyOptions {
   target: EdgeTarget
   passHostHeader: boolean
   transport: TableTransport | null
+  /** The worker's bindings: where a transport's channel is looked up. */
+  env?: Record<string, unknown>
+  /** The cluster's tunnel (the VPC Network binding), for servers the table marks `tunnel`. */
+  tunnelVia?: Transport
+  /** Cloudflare: the zones the worker's routes are in (CLOUDFLARE_ZONES), for cf.resolveOverride. */
+  zones?: readonly string[]
   /** Overrides for tests. */
   fetchVia?: Transport
   socketVia?: Transport
@@ -63,11 +80,27 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
   const serverHost = base.host.toLowerCase()
   const basePath = server.preservePath ? base.pathname : null
   const viaFetch = options.fetchVia ?? fetchTransport
+  const tunnel = server.tunnel
+  const viaTunnel = tunnel === undefined ? null : (options.tunnelVia ?? tunnelTransport({}))
+  // cf.resolveOverride: a public upstream in one of the worker's zones gets the client's Host when that is in one too.
+  const overridable = options.target === 'cloudflare' && tunnel === undefined && options.passHostHeader && inZones(address.hostname, options.zones)
   const viaSocket = options.socketVia ?? socketTransport
   const viaSocketWebSocket = options.socketWebSocketVia ?? socketWebSocket
   const dialTimeoutMs = options.transport?.dialTimeoutMs ?? DEFAULT_DIAL_MS
   const responseHeaderTimeoutMs = options.transport?.responseHeaderTimeoutMs ?? 0
   const idleConnTimeoutMs = options.transport?.idleConnTimeoutMs ?? DEFAULT_IDLE_CONN_MS
+  const maxIdleConnsPerHost = options.transport?.maxIdleConnsPerHost
+  // serverName is sent (SNI, verified name) over a socket on workerd; Cloudflare's is a diagnostic.
+  const serverName =
+    tls && options.target === 'workerd' && options.transport?.serverName && options.transport.serverName !== address.hostname
+      ? options.transport.serverName
+      : undefined
+  const channelName = options.transport?.binding
+  const channel = channelName === undefined ? undefined : (options.env?.[channelName] as Channel | undefined)
+  // A plain-HTTP server the workerd config gives a fixed-address service of its own: its fetch()
+  // keeps the client's Host (shared/table/upstream-bindings.ts).
+  const directChannel =
+    !tls && options.target === 'workerd' && channelName === undefined ? (options.env?.[directUpstreamBinding(base.host)] as Channel | undefined) : undefined
 
   const failed = (err: unknown, direct: boolean, method: string): Response => {
     const status = err instanceof ProxyError ? err.status : 500
@@ -95,26 +128,108 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
       else appendForwardedFor(headers, req.clientIp)
     }
     const host = options.passHostHeader ? req.host : base.host
-    const direct = options.target === 'cloudflare' || host.toLowerCase() === serverHost
-    // fetch() gets its Host set by the transport; the socket transports write req.host themselves.
-    if (!direct) headers.delete('host')
-    const transport = direct ? viaFetch : websocket ? viaSocketWebSocket : viaSocket
+    let transport: Transport
+    let direct: boolean
+    let hostFromUrl: boolean
+    let hostInUrl = false
+    let url = origin + target
+    let resolveOverride: string | undefined
+    if (viaTunnel !== null) {
+      transport = viaTunnel
+      direct = true
+      // `url`: the binding is taken to write the URL's host itself (shared/table/tunnel.ts): none is sent.
+      hostFromUrl = tunnel === 'url'
+      if (hostFromUrl) headers.delete('host')
+    } else {
+      // fetch() when the upstream is to see what the URL says (or on Cloudflare); a direct upstream's
+      // fetch() when it is to see the client's Host; else a socket, which writes req.host itself.
+      direct = options.target === 'cloudflare' || (serverName === undefined && host.toLowerCase() === serverHost)
+      // fetch() drops TE: a request that keeps `TE: trailers` (Go's proxy does) goes over the socket.
+      hostInUrl = !direct && !websocket && directChannel !== undefined && urlKeepsHost(host) && (clean || !headers.has('te'))
+      if (!direct) headers.delete('host')
+      transport = direct || hostInUrl ? viaFetch : websocket ? viaSocketWebSocket : viaSocket
+      // workerd writes the URL's host, which is `host` on the fetch path there.
+      hostFromUrl = hostInUrl || (direct && options.target !== 'cloudflare')
+      if (hostInUrl) url = `http://${host}${target}`
+      else if (overridable && host.toLowerCase() !== serverHost && inZones(hostnameOf(host), options.zones)) {
+        // The URL names the client's host (so the Host Cloudflare sends), resolved as the server's.
+        url = `${tls ? 'https:' : 'http:'}//${hostnameOf(host)}${base.port ? `:${base.port}` : ''}${target}`
+        resolveOverride = address.hostname
+      }
+    }
     return transport({
       server: address,
-      url: origin + target,
+      url,
+      resolveOverride,
       target,
       method: req.method,
       host,
-      // workerd writes the URL's host, which is `host` on the fetch path there.
-      hostFromUrl: direct && options.target !== 'cloudflare',
+      hostFromUrl,
       headers,
       body: req.body,
       dialTimeoutMs,
       responseHeaderTimeoutMs,
       idleConnTimeoutMs,
+      maxIdleConnsPerHost,
+      serverName,
+      channelName,
+      channel: hostInUrl ? directChannel : channel,
       signal: req.signal,
-    }).then(websocket ? answeredUpgrade : answered, (err) => failed(err, direct, req.method))
+    }).then(websocket ? answeredUpgrade : answered, (err) => failed(err, direct || hostInUrl, req.method))
   }
+}
+
+const CANONICAL_IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
+
+/**
+ * Whether `http://${host}` keeps the Host exactly as the client sent it: URL parsing lowercases,
+ * drops a default port and rewrites numeric forms of IPv4 (`0x7f.1`), and such a Host goes over
+ * a socket instead, as it came.
+ */
+export function urlKeepsHost(host: string): boolean {
+  let keeps = keepsHost.get(host)
+  if (keeps === undefined) {
+    // Hosts repeat: remembered (a bounded set, forgotten whole when full) rather than parsed per request.
+    if (keepsHost.size >= 4096) keepsHost.clear()
+    keepsHost.set(host, (keeps = parseKeepsHost(host)))
+  }
+  return keeps
+}
+
+const keepsHost = new Map<string, boolean>()
+
+function parseKeepsHost(host: string): boolean {
+  const m = /^([a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?)(?::([1-9]\d{0,4}))?$/.exec(host)
+  if (m === null || m[2] === '80' || (m[2] !== undefined && Number(m[2]) > 65535)) return false
+  const name = m[1]!
+  const last = name.slice(name.lastIndexOf('.', name.length - 2) + 1).replace(/\.$/, '')
+  return /^(\d+|0x[0-9a-f]*)$/.test(last) ? CANONICAL_IPV4.test(name) : true
+}
+
+/** Whether `hostname` is one of `zones` or below one. */
+function inZones(hostname: string, zones: readonly string[] | undefined): boolean {
+  if (!zones?.length) return false
+  const h = hostname.toLowerCase().replace(/\.$/, '')
+  return zones.some((z) => h === z || h.endsWith(`.${z}`))
+}
+
+/** A Host header's name without its port. */
+function hostnameOf(host: string): string {
+  return host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d*$/, '')
+}
+
+/** CLOUDFLARE_ZONES ("example.com, example.net") as lower-case names. */
+export function parseZones(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((z) =>
+      z
+        .trim()
+        .toLowerCase()
+        .replace(/^\*?\./, '')
+        .replace(/\.$/, ''),
+    )
+    .filter(Boolean)
 }
 
 /** Go's JoinURLPath: one slash between the server's path and the request's. */

@@ -11,11 +11,8 @@
  */
 import { ByteReader, bodyStream, readResponseHead, responseFraming, serializeRequestHead, writeBody, type ResponseHead } from './http1/wire.ts'
 import { OPCODE, closePayload, encodeFrame, parseClose, readFrame } from './http1/websocket-frames.ts'
+import { channelConnect, dial } from './dial.ts'
 import { ProxyError, withDeadline, type UpstreamRequest } from './transport.ts'
-
-// Loaded on first use: the module exists only in the Workers runtime, and unit tests of the
-// proxy run in Node with their own transports.
-let sockets: Promise<typeof import('cloudflare:sockets')> | null = null
 
 interface Connection {
   reader: ByteReader
@@ -26,21 +23,12 @@ interface Connection {
 }
 
 async function open(req: UpstreamRequest): Promise<Connection> {
-  const { connect } = await (sockets ??= import('cloudflare:sockets'))
-  const { tls, hostname, port } = req.server
-  const socket = connect({ hostname, port }, { secureTransport: tls ? 'on' : 'off', allowHalfOpen: false })
+  const socket = await dial(req, await channelConnect(req.channel, req.channelName))
   const close = () => void socket.close().catch(() => {})
   req.signal?.addEventListener('abort', close)
   const done = () => {
     req.signal?.removeEventListener('abort', close)
     close()
-  }
-  try {
-    await withDeadline(socket.opened, req.dialTimeoutMs, 'connecting', close)
-  } catch (err) {
-    done()
-    if (err instanceof ProxyError) throw err
-    throw new ProxyError('unreachable', `connecting to ${req.server.host}: ${(err as Error).message}`)
   }
   return { reader: new ByteReader(socket.readable.getReader()), writer: socket.writable.getWriter(), readable: socket.readable, done }
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Channel } from './dial.ts'
 
 /** Where a server is, parsed once from its URL. */
 export interface ServerAddress {
@@ -30,10 +31,13 @@ export interface UpstreamRequest {
    * does): the fetch transport skips setting it, a runtime call saved.
    */
   hostFromUrl?: boolean
+  /**
+   * Cloudflare: fetch() resolves this host instead of the URL's (`cf.resolveOverride`), the URL
+   * carrying the client's Host; both in one of the worker's zones.
+   */
+  resolveOverride?: string
   /** Request headers, hop-by-hop removed; without Host for the socket transports (fetch's sets it). The transport's to change. */
   headers: Headers
-  /** A header of `headers` a socket transport must not send (the pool's own, lower case). */
-  omitHeader?: string
   body: ReadableStream<Uint8Array> | null
   /** ms; 0 = none. */
   dialTimeoutMs: number
@@ -41,6 +45,16 @@ export interface UpstreamRequest {
   responseHeaderTimeoutMs: number
   /** ms a pooled connection may stay idle (Traefik's idleConnTimeout); 0 = no limit. */
   idleConnTimeoutMs: number
+  /** Idle connections a pool keeps to this server (Traefik's maxIdleConnsPerHost); default 200, -1 none. */
+  maxIdleConnsPerHost?: number
+  /** ServersTransport serverName: the TLS SNI and the name the server's certificate must carry. */
+  serverName?: string
+  /**
+   * The binding of the ServersTransport's own network (its trusted CAs, client certificate), by
+   * name; absent: the worker's default outbound. `channel` is that binding where it was looked up.
+   */
+  channelName?: string
+  channel?: Channel
   signal: AbortSignal | undefined
 }
 

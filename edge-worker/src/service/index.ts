@@ -12,11 +12,14 @@ import { observedUpstream } from '../observability/observation.ts'
 import { Balancer } from '../loadbalancer/balancer.ts'
 import { recordResponse } from '../loadbalancer/strategies.ts'
 import { chain, type EdgeContext } from '../middlewares/index.ts'
-import { reverseProxy } from '../proxy/index.ts'
+import { parseZones, reverseProxy } from '../proxy/index.ts'
+import { tunnelTransport } from '../proxy/tunnel-transport.ts'
 import { pooledSocketTransport } from '../proxy/socket-pool/transport.ts'
 import { STATUS_TEXT, httpError, type EdgeRequest, type Handler } from '../request.ts'
 import { withResponseHeaders } from '../response.ts'
 import { bufferBody } from '../middlewares/toolkit/body.ts'
+import { bytesStream } from '../middlewares/toolkit/bytes-stream.ts'
+import { internalService } from './internal.ts'
 
 export interface ServiceHandler {
   handle: Handler
@@ -62,6 +65,8 @@ async function build(svc: PreparedService, edge: EdgeContext): Promise<ServiceHa
       const spec = svc.spec
       const passive = spec.passiveHealthCheck ? new PassiveHealth(spec.passiveHealthCheck) : null
       const pooled = pooledSocketTransport(edge.env)
+      const tunnel = tunnelTransport(edge.env)
+      const zones = parseZones(edge.env.CLOUDFLARE_ZONES as string | undefined)
       const balancer = await Balancer.create(
         svc.servers.map((server) => {
           const child = {
@@ -72,7 +77,15 @@ async function build(svc: PreparedService, edge: EdgeContext): Promise<ServiceHa
             target: observedUpstream(
               svc.name,
               server.url,
-              reverseProxy(server, { target: edge.target, passHostHeader: spec.passHostHeader, transport: svc.transport, socketVia: pooled }),
+              reverseProxy(server, {
+                target: edge.target,
+                passHostHeader: spec.passHostHeader,
+                transport: svc.transport,
+                env: edge.env,
+                socketVia: pooled,
+                tunnelVia: tunnel,
+                zones,
+              }),
             ),
           }
           return passive ? passive.watch(child) : child
@@ -111,6 +124,8 @@ async function build(svc: PreparedService, edge: EdgeContext): Promise<ServiceHa
       return mirroring(svc, await serviceHandler(svc.main, edge), await Promise.all(svc.mirrors.map((m) => serviceHandler(m.service, edge))))
     case 'failover':
       return failover(svc, await serviceHandler(svc.main, edge), await serviceHandler(svc.fallback, edge))
+    case 'internal':
+      return internalService(svc, edge)
     case 'unservable': {
       const { status, message } = svc
       const text = STATUS_TEXT[status] ?? 'Internal Server Error'
@@ -157,15 +172,6 @@ async function tracked(pick: NonNullable<ReturnType<Balancer<Handler>['pick']>>,
 /** A copy of the request with its own headers and the given body. */
 function copy(req: EdgeRequest, body: Uint8Array | null): EdgeRequest {
   return { ...req, headers: new Headers(req.headers), body: body === null ? null : bytesStream(body) }
-}
-
-function bytesStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    start(c) {
-      if (bytes.length) c.enqueue(bytes)
-      c.close()
-    },
-  })
 }
 
 function mirroring(svc: Extract<PreparedService, { kind: 'mirroring' }>, main: ServiceHandler, mirrors: ServiceHandler[]): ServiceHandler {

@@ -9,7 +9,7 @@
  * @module
  */
 import { BEACON_OBJECT_NAME } from './beacon-object.ts'
-import { BEACON_PATH } from '../../../shared/kv/beacon.ts'
+import { BEACON_PATH, beaconToken } from '../../../shared/kv/beacon.ts'
 import { sha256Hex } from '../../../shared/kv/layout.ts'
 
 export { BEACON_PATH }
@@ -39,9 +39,11 @@ export function withBeaconEndpoint<Env extends BeaconEnv, Ctx>(handler: Fetch<En
   }
 }
 
-async function putPointer(request: Request, beacon: DurableObjectNamespaceLike, token: string, otherwise: () => Promise<Response>): Promise<Response> {
+async function putPointer(request: Request, beacon: DurableObjectNamespaceLike, configured: string, otherwise: () => Promise<Response>): Promise<Response> {
   const auth = request.headers.get('authorization') ?? ''
-  if (!(await sameSecret(auth, `Bearer ${token}`))) return otherwise()
+  // Trimmed as the controller trims its copy: a secret pasted or set through the API keeps a newline.
+  const token = beaconToken(configured)
+  if (token === '' || !(await sameSecret(auth, `Bearer ${token}`))) return otherwise()
   return beaconStub(beacon).fetch('https://beacon/pointer', { method: 'PUT', body: await request.text() })
 }
 

@@ -36,6 +36,12 @@ export interface HostTableSource<View = RoutingView> {
 
 let perIsolate: { kv: KVNamespace; source: HostTableSource<unknown> } | null = null
 
+/** The isolate's KV table source, once a request made one (the internal services read documents through it). */
+export function isolateTableSource(env: { ROUTES?: unknown }): KvTableSource<unknown> | null {
+  const p = perIsolate
+  return p !== null && p.kv === env.ROUTES && p.source instanceof KvTableSource ? (p.source as KvTableSource<unknown>) : null
+}
+
 /**
  * One source per isolate (the cache lives as long as the isolate); misconfiguration answers
  * errors. The edge app passes shared/table's TableReader (`{ schema: TABLE_SCHEMA_VERSION, prepare:

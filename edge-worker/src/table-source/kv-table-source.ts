@@ -82,6 +82,10 @@ export class KvTableSource<View> {
   #refreshing: Promise<void> | null = null
   #refused: string | null = null
   #lastError: string | null = null
+  /** The current version's endpoints, all shards, when asked (Traefik's API: serverStatus). */
+  #allEndpoints: { version: string; parts: Promise<unknown[]> } | null = null
+  /** The last document read (a blob the table's internal services name). */
+  #document: { digest: string; text: Promise<string> } | null = null
 
   constructor(options: KvTableSourceOptions<View>) {
     this.#o = {
@@ -97,6 +101,32 @@ export class KvTableSource<View> {
   state(): TableSourceState {
     const m = this.#good?.manifest
     return { version: m?.routes.version ?? null, issuedAt: m?.issuedAt ?? null, lastError: this.#lastError }
+  }
+
+  /**
+   * Every endpoints part of the current version (rest and all shards), for the internal services
+   * that show every server's health; read once per version, verified like the rest.
+   */
+  allEndpoints(): Promise<unknown[]> {
+    const m = this.#good?.manifest
+    if (!m) return Promise.resolve([])
+    if (this.#allEndpoints?.version !== m.endpoints.version) {
+      const digests = [...new Set([m.endpoints.rest, ...m.endpoints.buckets.filter((d): d is string => d !== null)])]
+      const parts = this.#readTexts(digests).then((texts) => texts.map((t) => JSON.parse(t) as unknown))
+      this.#allEndpoints = { version: m.endpoints.version, parts }
+      parts.catch(() => (this.#allEndpoints = null))
+    }
+    return this.#allEndpoints!.parts
+  }
+
+  /** A document the current table names by digest (the internal services' data), verified against it. */
+  document(digest: string): Promise<string> {
+    if (this.#document?.digest !== digest) {
+      const text = this.#readTexts([digest]).then(([t]) => t!)
+      this.#document = { digest, text }
+      text.catch(() => (this.#document = null))
+    }
+    return this.#document!.text
   }
 
   /** The prepared view that serves `host` when nothing needs loading or waiting for, else null. */

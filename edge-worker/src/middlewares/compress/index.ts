@@ -6,6 +6,10 @@
  * default; read until known, then streamed). Compressed: Content-Encoding set, Content-Length
  * removed; Vary: Accept-Encoding whenever a coding was chosen.
  *
+ * On Cloudflare the worker sees an Accept-Encoding that Cloudflare rewrote for its own fetch to the
+ * worker; the client's is in request.cf.clientAcceptEncoding (EdgeRequest.clientAcceptEncoding),
+ * and negotiation uses that one.
+ *
  * gzip and br are encoded by the runtime itself (a Workers response body is always the
  * identity coding; Content-Encoding tells the runtime how to send it); zstd, which the
  * runtime does not encode, by ./zstd.ts.
@@ -28,7 +32,7 @@ export function compress(config: Compress): (next: Handler) => Handler {
       if (req.method === 'HEAD') return next(req)
       const requestType = parseMediaType(req.headers.get('content-type') ?? '')
       if (requestType && excluded.includes(requestType.type)) return next(req)
-      const accept = req.headers.get('accept-encoding')
+      const accept = req.clientAcceptEncoding ?? req.headers.get('accept-encoding')
       // No Accept-Encoding: any coding is acceptable, so defaultEncoding if there is one.
       const encoding = accept === null ? defaultEncoding || IDENTITY : negotiateEncoding(accept, encodings, defaultEncoding)
       if (encoding === IDENTITY || encoding === NOT_ACCEPTABLE) return next(req)

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { leafCert, testCa } from '../../../../test/support/certs.ts'
 import { middlewareUnsupported } from '../../../../shared/table/capabilities.ts'
-import type { EdgeRequest } from '../../request.ts'
+import type { EdgeRequest, TlsClientAuth } from '../../request.ts'
 import { chain } from '../index.ts'
 import { queryEscape } from './index.ts'
 import { readCertificate } from './x509.ts'
@@ -21,7 +21,7 @@ const data = JSON.parse(readFileSync(join(import.meta.dirname, '../../../../test
   cases: Case[]
 }
 
-function request(certs: string[], headers: Record<string, string> = {}): EdgeRequest {
+function request(certs: string[], headers: Record<string, string> = {}, auth: Partial<TlsClientAuth> = {}): EdgeRequest {
   const [leaf, ...rest] = certs.map((name) => `:${data.certs[name]}:`)
   return {
     method: 'GET',
@@ -36,7 +36,9 @@ function request(certs: string[], headers: Record<string, string> = {}): EdgeReq
     skipXff: false,
     ctx: { waitUntil() {} },
     signal: undefined,
-    tlsClientAuth: leaf ? { certPresented: '1', certRFC9440: leaf, certChainRFC9440: rest.join(',') } : { certPresented: '0', certRFC9440: '' },
+    tlsClientAuth: leaf
+      ? { certPresented: '1', certVerified: 'SUCCESS', certRevoked: '0', certRFC9440: leaf, certChainRFC9440: rest.join(','), ...auth }
+      : { certPresented: '0', certVerified: 'NONE', certRFC9440: '' },
   }
 }
 
@@ -72,6 +74,18 @@ describe('passTLSClientCert at the edge', () => {
     const { upstream } = await run({ pem: true, info: { notAfter: true } }, request([], forged))
     expect(upstream!.headers.get('x-forwarded-tls-client-cert')).toBeNull()
     expect(upstream!.headers.get('x-forwarded-tls-client-cert-info')).toBeNull()
+  })
+
+  it('passes on only what Cloudflare verified and is not revoked: its fields are filled whatever the validation found', async () => {
+    const forged = { 'X-Forwarded-Tls-Client-Cert': 'forged' }
+    for (const auth of [{ certVerified: 'FAILED:self signed certificate' }, { certVerified: 'NONE' }, { certRevoked: '1' }, { certVerified: undefined }]) {
+      const { res, upstream } = await run({ pem: true, info: { subject: { commonName: true } } }, request(['minimalCert'], forged, auth))
+      expect(res.status).toBe(200)
+      expect(upstream!.headers.get('x-forwarded-tls-client-cert')).toBeNull()
+      expect(upstream!.headers.get('x-forwarded-tls-client-cert-info')).toBeNull()
+    }
+    const { upstream } = await run({ pem: true }, request(['minimalCert'], forged, { certVerified: 'SUCCESS', certRevoked: '0' }))
+    expect(upstream!.headers.get('x-forwarded-tls-client-cert')).toBe(queryEscape(data.certs.minimalCert!))
   })
 
   it('is refused on workerd, which gives the worker no client certificate: 501 and a compile-time reason', async () => {

@@ -7,7 +7,10 @@
  *
  * Where the runtime gives the certificates: on Cloudflare, request.cf.tlsClientAuth
  * (certRFC9440: the leaf's DER; certChainRFC9440: the rest of the chain the client sent), with
- * mTLS on the zone. workerd does not hand a client certificate to the worker, so on the workerd
+ * mTLS on the zone. Cloudflare fills those fields whatever its validation found, so only a
+ * certificate it verified (certVerified `SUCCESS`) and that is not revoked (certRevoked `1`) is
+ * passed on: Traefik hands upstream what its TLS handshake accepted, and an unverified
+ * certificate would let a client claim any identity. workerd does not hand a client certificate to the worker, so on the workerd
  * target a configuration that asks for one is refused (501, and a compile-time diagnostic).
  *
  * @module
@@ -52,10 +55,10 @@ interface ClientCert {
   der: Uint8Array
 }
 
-/** The certificates the client sent, leaf first, from Cloudflare's RFC 9440 fields. */
+/** The certificates the client sent, leaf first, from Cloudflare's RFC 9440 fields: none unless Cloudflare verified them and they are not revoked. */
 export function clientChain(req: EdgeRequest): ClientCert[] {
   const auth = req.tlsClientAuth
-  if (!auth || auth.certPresented !== '1' || !auth.certRFC9440) return []
+  if (!auth || auth.certPresented !== '1' || auth.certVerified !== 'SUCCESS' || auth.certRevoked === '1' || !auth.certRFC9440) return []
   const items = [auth.certRFC9440, ...(auth.certChainRFC9440 ? auth.certChainRFC9440.split(',') : [])]
   return items
     .map((item) => item.trim().replace(/^:|:$/g, ''))

@@ -5,10 +5,7 @@
  * @module
  */
 export function bytesStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    start(controller) {
-      if (bytes.byteLength) controller.enqueue(bytes.slice())
-      controller.close()
-    },
-  })
+  // A Response's body knows its length: fetch() then sends Content-Length, not chunks, as
+  // Traefik's buffering does (a stream made in JS has no length, and fetch() would chunk it).
+  return new Response(bytes.slice()).body as ReadableStream<Uint8Array>
 }

@@ -58,4 +58,18 @@ describe('HTTP/1.1 wire', () => {
     await expect(response('GET', 'HTTP/1.1 200 OK\r\nContent')).rejects.toThrow(/before the response head/)
     await expect(response('GET', 'SSH-2.0-OpenSSH\r\n\r\n')).rejects.toThrow(/malformed status line/)
   })
+
+  it('watch() reads ahead, and the next read takes over what it read', async () => {
+    const r = reader('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', 'EXTRA')
+    const head = await readResponseHead(r)
+    expect(head.status).toBe(200)
+    expect(r.take(2)).toEqual(enc.encode('ok'))
+    // Nothing buffered, then a read started with no one asking: it sees the extra bytes.
+    expect(r.buffered).toBe(0)
+    await r.watch()
+    expect(r.buffered).toBe(5)
+    expect(await r.fill()).toBe(true)
+    await r.watch()
+    expect(r.ended).toBe(true)
+  })
 })

@@ -27,14 +27,12 @@ export interface RequestHead {
   headers: Headers
   /** `length`: a fixed body of Content-Length bytes; `chunked`: a streamed body; `none`. */
   body: 'none' | 'length' | 'chunked'
-  /** A header of `headers` not to send (lower case). */
-  omit?: string
 }
 
 export function serializeRequestHead(head: RequestHead): Uint8Array {
   let text = `${head.method} ${head.target} HTTP/1.1${CRLF}Host: ${head.host}${CRLF}`
   head.headers.forEach((value, name) => {
-    if (name === 'host' || name === 'transfer-encoding' || name === head.omit || (name === 'content-length' && head.body !== 'length')) return
+    if (name === 'host' || name === 'transfer-encoding' || (name === 'content-length' && head.body !== 'length')) return
     text += `${name}: ${value}${CRLF}`
   })
   if (head.body === 'chunked') text += `transfer-encoding: chunked${CRLF}`
@@ -69,6 +67,8 @@ export async function writeBody(writer: WritableStreamDefaultWriter<Uint8Array>,
 export class ByteReader {
   #buf: Uint8Array = new Uint8Array(0)
   #eof = false
+  /** A read started ahead (watch()), which the next fill() takes over. */
+  #ahead: Promise<boolean> | null = null
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>
 
   constructor(reader: ReadableStreamDefaultReader<Uint8Array>) {
@@ -79,10 +79,42 @@ export class ByteReader {
     return this.#buf.length
   }
 
+  /** The stream ended (or a read failed). */
+  get ended(): boolean {
+    return this.#eof
+  }
+
+  /**
+   * Starts the next read now and resolves when it completes (bytes arrived, the stream ended or
+   * failed), with no one asking for them: how a pooled connection notices what arrives while it is
+   * idle. The next fill() takes that read over, so nothing is lost when the connection is reused.
+   */
+  watch(): Promise<void> {
+    const ahead = (this.#ahead ??= this.#read())
+    return ahead.then(
+      () => {},
+      () => {},
+    )
+  }
+
   /** Reads more; false at end of stream. */
-  async fill(): Promise<boolean> {
+  fill(): Promise<boolean> {
+    const ahead = this.#ahead
+    if (ahead === null) return this.#read()
+    this.#ahead = null
+    return ahead
+  }
+
+  async #read(): Promise<boolean> {
     if (this.#eof) return false
-    const { done, value } = await this.#reader.read()
+    let result: ReadableStreamReadResult<Uint8Array>
+    try {
+      result = await this.#reader.read()
+    } catch (err) {
+      this.#eof = true
+      throw err
+    }
+    const { done, value } = result
     if (done) {
       this.#eof = true
       return false

@@ -4,48 +4,44 @@
  * to the request that opened it, except inside a Durable Object, whose I/O outlives any one
  * request; so this pool lives in one (./pool-object.ts) and the proxy reaches it through a stub.
  *
- * A connection goes back to the pool only at a message boundary: the request written in full
- * and the response read to its end (Content-Length, chunked, or no body). A connection the
- * server closed while idle is found out on reuse; a request without a body is then sent once
- * more on a new connection, as Go's transport retries a request that never reached the server.
+ * A connection goes back to the pool only when its exchange ended exactly at a message boundary:
+ * the request written in full, the response read to its end (Content-Length, chunked, or no
+ * body) and not one byte more buffered. While it waits in the pool a read stays pending on it,
+ * and anything that arrives then (an unsolicited response, or the server closing) closes it, as
+ * Go's transport does: bytes a server sends beyond its answer must never become the next
+ * client's response (issue 17; test/adversarial/pool-poisoning.test.ts). A connection found
+ * dead on reuse before any byte of the answer is replaced, and the request is sent once more on
+ * a new connection when Go's transport would replay it (Request.isReplayable: no body, and GET,
+ * HEAD, OPTIONS, TRACE or an Idempotency-Key header); nothing else is retried.
  *
  * @module
  */
 import { ByteReader, bodyStream, readResponseHead, responseFraming, serializeRequestHead, writeBody, type ResponseHead } from '../http1/wire.ts'
+import { dial, type Connect, type SocketLike } from '../dial.ts'
 import { ProxyError, withDeadline, type ServerAddress, type UpstreamRequest } from '../transport.ts'
 
-/** What the pool needs of `cloudflare:sockets`' connect (a parameter, so Node tests can give theirs). */
-export type Connect = (address: { hostname: string; port: number }, options: { secureTransport: 'on' | 'off'; allowHalfOpen: boolean }) => SocketLike
-
-export interface SocketLike {
-  readonly opened: Promise<unknown>
-  readonly readable: ReadableStream<Uint8Array>
-  readonly writable: WritableStream<Uint8Array>
-  close(): Promise<void>
-}
+/** The connect function for a request's transport (its channel's, or the global one). */
+export type ConnectFor = (req: UpstreamRequest) => Connect | Promise<Connect>
 
 interface Connection {
   socket: SocketLike
   reader: ByteReader
   writer: WritableStreamDefaultWriter<Uint8Array>
-  /** Date.now() when it went idle. */
+  /** Date.now() when it last went idle; 0 while it carries its first exchange. */
   idleSince: number
+  /** Waiting in the pool (a read pending on it), not carrying an exchange. */
+  idle: boolean
 }
 
-/** Idle connections kept per server; more are closed when they finish. */
-const MAX_IDLE_PER_SERVER = 128
+/** Idle connections kept per server by default (Traefik's default maxIdleConnsPerHost). */
+export const DEFAULT_MAX_IDLE_PER_HOST = 200
 
 export class ConnectionPool {
-  readonly #connect: Connect
+  readonly #connectFor: ConnectFor
   readonly #idle = new Map<string, Connection[]>()
 
-  constructor(connect: Connect) {
-    this.#connect = connect
-  }
-
-  /** Idle connections to a server (for tests and metrics). */
-  idleCount(server: ServerAddress): number {
-    return this.#idle.get(key(server))?.length ?? 0
+  constructor(connectFor: ConnectFor) {
+    this.#connectFor = connectFor
   }
 
   async exchange(req: UpstreamRequest): Promise<Response> {
@@ -54,9 +50,9 @@ export class ConnectionPool {
       try {
         return await this.#send(req, reused)
       } catch (err) {
-        // A stale keep-alive connection fails before any byte of the answer; without a body to
-        // resend, the request goes once more on a fresh connection.
-        if (!(err instanceof StaleConnection) || req.body !== null) throw err instanceof StaleConnection ? err.cause : err
+        // A stale keep-alive connection fails before any byte of the answer; a request Go's
+        // transport would replay goes once more on a fresh connection, no other.
+        if (!(err instanceof StaleConnection) || !replayable(req)) throw err instanceof StaleConnection ? err.cause : err
       }
     }
     try {
@@ -67,11 +63,13 @@ export class ConnectionPool {
   }
 
   #take(req: UpstreamRequest): Connection | null {
-    const list = this.#idle.get(key(req.server))
+    const list = this.#idle.get(key(req))
     const now = Date.now()
     while (list && list.length > 0) {
       const c = list.pop()!
-      if (req.idleConnTimeoutMs > 0 && now - c.idleSince > req.idleConnTimeoutMs) {
+      c.idle = false
+      // Bytes (or the end) that arrived in the moment before the idle watch saw them: not reusable.
+      if (c.reader.buffered > 0 || c.reader.ended || (req.idleConnTimeoutMs > 0 && now - c.idleSince > req.idleConnTimeoutMs)) {
         close(c)
         continue
       }
@@ -80,31 +78,37 @@ export class ConnectionPool {
     return null
   }
 
-  #give(server: ServerAddress, c: Connection): void {
-    const k = key(server)
+  /** Back to the pool after a clean exchange: only at a message boundary, then watched while idle. */
+  #give(req: UpstreamRequest, c: Connection): void {
+    // Bytes beyond the response (a second, unsolicited one): Go's transport closes such a connection.
+    if (c.reader.buffered > 0 || c.reader.ended) return unsolicited(req.server, c)
+    const k = key(req)
     let list = this.#idle.get(k)
     if (!list) this.#idle.set(k, (list = []))
-    if (list.length >= MAX_IDLE_PER_SERVER) return close(c)
+    const max = req.maxIdleConnsPerHost ?? DEFAULT_MAX_IDLE_PER_HOST
+    if (list.length >= max) return close(c)
     c.idleSince = Date.now()
+    c.idle = true
     list.push(c)
+    // Nothing may arrive on an idle connection: data is an unsolicited response, the end a close.
+    void c.reader.watch().then(() => {
+      if (!c.idle) return
+      c.idle = false
+      const at = list.indexOf(c)
+      if (at !== -1) list.splice(at, 1)
+      if (c.reader.buffered > 0) unsolicited(req.server, c)
+      else close(c)
+    })
   }
 
   async #open(req: UpstreamRequest): Promise<Connection> {
-    const { tls, hostname, port } = req.server
-    const socket = this.#connect({ hostname, port }, { secureTransport: tls ? 'on' : 'off', allowHalfOpen: false })
-    try {
-      await withDeadline(socket.opened, req.dialTimeoutMs, 'connecting', () => void socket.close().catch(() => {}))
-    } catch (err) {
-      void socket.close().catch(() => {})
-      if (err instanceof ProxyError) throw err
-      throw new ProxyError('unreachable', `connecting to ${req.server.host}: ${(err as Error).message}`)
-    }
-    return { socket, reader: new ByteReader(socket.readable.getReader()), writer: socket.writable.getWriter(), idleSince: 0 }
+    const socket = await dial(req, await this.#connectFor(req))
+    return { socket, reader: new ByteReader(socket.readable.getReader()), writer: socket.writable.getWriter(), idleSince: 0, idle: false }
   }
 
   async #send(req: UpstreamRequest, c: Connection): Promise<Response> {
     const bodyKind = req.body === null ? 'none' : req.headers.has('content-length') ? 'length' : 'chunked'
-    const head = serializeRequestHead({ method: req.method, target: req.target, host: req.host, headers: req.headers, body: bodyKind, omit: req.omitHeader })
+    const head = serializeRequestHead({ method: req.method, target: req.target, host: req.host, headers: req.headers, body: bodyKind })
     const upload = req.body
     const sent =
       upload === null ? c.writer.write(head) : c.writer.write(head).then(() => writeBody(c.writer, upload, bodyKind === 'chunked' ? 'chunked' : 'length'))
@@ -136,7 +140,7 @@ export class ConnectionPool {
       const finished = (clean: boolean) => {
         if (!clean || !reusable) return close(c)
         sent.then(
-          () => this.#give(req.server, c),
+          () => this.#give(req, c),
           () => close(c),
         )
       }
@@ -157,6 +161,13 @@ export class ConnectionPool {
   }
 }
 
+/** Go's Request.isReplayable. */
+function replayable(req: UpstreamRequest): boolean {
+  if (req.body !== null) return false
+  const m = req.method
+  return m === 'GET' || m === 'HEAD' || m === 'OPTIONS' || m === 'TRACE' || req.headers.has('idempotency-key') || req.headers.has('x-idempotency-key')
+}
+
 class StaleConnection extends Error {
   override readonly cause: ProxyError
   constructor(cause: ProxyError) {
@@ -165,11 +176,20 @@ class StaleConnection extends Error {
   }
 }
 
-function key(server: ServerAddress): string {
-  return `${server.tls ? 's' : ''}${server.hostname}:${server.port}`
+/** Connections are shared only by requests of one server and one transport (its trust, client certificate, TLS name). */
+function key(req: UpstreamRequest): string {
+  const { server } = req
+  return `${server.tls ? 's' : ''}${server.hostname}:${server.port}/${req.channelName ?? ''}/${req.serverName ?? ''}`
 }
 
 function close(c: Connection): void {
+  c.idle = false
   c.reader.cancel()
   void c.socket.close().catch(() => {})
+}
+
+/** Go's transport logs it too ("Unsolicited response received on idle HTTP channel"). */
+function unsolicited(server: ServerAddress, c: Connection): void {
+  console.error(`[edge] upstream ${server.host}: ${c.reader.buffered} byte(s) beyond the response on a kept-alive connection; connection closed`)
+  close(c)
 }

@@ -1,16 +1,17 @@
 /**
- * How the proxy hands a request to the upstream pool object and reads its answer back: the
- * request's own method, headers and body travel as a Request to the object; where it goes and
- * with which timeouts in one header; a failure comes back as a response naming its ProxyError.
+ * How the proxy hands a request to the upstream pool object and reads its answer back: a JS RPC
+ * call, `exchange(meta, headers, body)`: where it goes and with which timeouts as a plain object,
+ * the request's own headers and body stream as they are (no Request to build, no header to
+ * encode and parse again); a failure comes back as a response naming its ProxyError.
  *
  * @module
  */
 import { ProxyError, type ProxyErrorCode, type ServerAddress, type UpstreamRequest } from '../transport.ts'
 
-export const META_HEADER = 'x-traefik-edge-pool'
 export const ERROR_HEADER = 'x-traefik-edge-pool-error'
 
-interface Meta {
+/** The request's facts other than its headers and body. */
+export interface PoolMeta {
   server: ServerAddress
   method: string
   target: string
@@ -18,13 +19,18 @@ interface Meta {
   dialTimeoutMs: number
   responseHeaderTimeoutMs: number
   idleConnTimeoutMs: number
-  /** A bodyless POST still arrives with a (empty) body stream: whether there was one. */
-  body: boolean
+  maxIdleConnsPerHost: number | undefined
+  serverName: string | undefined
+  channelName: string | undefined
 }
 
-/** The Request the proxy sends the pool object (POST: a GET Request cannot carry a body). */
-export function toPoolRequest(req: UpstreamRequest): Request {
-  const meta: Meta = {
+/** The pool object's method, as the proxy's stub sees it. */
+export interface PoolStub {
+  exchange(meta: PoolMeta, headers: Headers, body: ReadableStream<Uint8Array> | null): Promise<Response>
+}
+
+export function toPoolMeta(req: UpstreamRequest): PoolMeta {
+  return {
     server: req.server,
     method: req.method,
     target: req.target,
@@ -32,30 +38,29 @@ export function toPoolRequest(req: UpstreamRequest): Request {
     dialTimeoutMs: req.dialTimeoutMs,
     responseHeaderTimeoutMs: req.responseHeaderTimeoutMs,
     idleConnTimeoutMs: req.idleConnTimeoutMs,
-    body: req.body !== null,
+    maxIdleConnsPerHost: req.maxIdleConnsPerHost,
+    serverName: req.serverName,
+    channelName: req.channelName,
   }
-  req.headers.set(META_HEADER, JSON.stringify(meta))
-  return new Request('http://upstream-pool/', { method: 'POST', headers: req.headers, body: req.body, redirect: 'manual', signal: req.signal ?? null })
 }
 
 /** The pool object's view of it: the UpstreamRequest again. */
-export function fromPoolRequest(request: Request): UpstreamRequest {
-  const meta = JSON.parse(request.headers.get(META_HEADER) ?? 'null') as Meta | null
-  if (meta === null) throw new Error(`${META_HEADER} missing`)
+export function fromPoolCall(meta: PoolMeta, headers: Headers, body: ReadableStream<Uint8Array> | null): UpstreamRequest {
   return {
     server: meta.server,
     url: '',
     target: meta.target,
     method: meta.method,
     host: meta.host,
-    // Read only (a copy costs more than leaving the meta header out when writing).
-    headers: request.headers,
-    omitHeader: META_HEADER,
-    body: meta.body ? request.body : null,
+    headers,
+    body,
     dialTimeoutMs: meta.dialTimeoutMs,
     responseHeaderTimeoutMs: meta.responseHeaderTimeoutMs,
     idleConnTimeoutMs: meta.idleConnTimeoutMs,
-    signal: request.signal ?? undefined,
+    maxIdleConnsPerHost: meta.maxIdleConnsPerHost,
+    serverName: meta.serverName,
+    channelName: meta.channelName,
+    signal: undefined,
   }
 }
 

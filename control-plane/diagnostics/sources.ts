@@ -28,44 +28,55 @@ export interface SourceIndex {
   transports: Map<string, SourceRef>
 }
 
+/** What one object makes, by name: computed once per object (the informers' objects are immutable). */
+type Entry = [keyof SourceIndex, string, SourceRef]
+const entriesOf = new WeakMap<KubeObject, { location: string | undefined; entries: Entry[] }>()
+
 export function indexSources(snapshot: Snapshot): SourceIndex {
   const index: SourceIndex = { routers: new Map(), services: new Map(), middlewares: new Map(), tlsOptions: new Map(), transports: new Map() }
   for (const obj of snapshot.objects) {
-    const ns = namespaceOf(obj)
-    const name = nameOf(obj)
     const location = snapshot.sources?.get(obj)
-    const ref = (field?: string): SourceRef => ({ kind: obj.kind ?? '', namespace: ns, name, ...(location ? { location } : {}), ...(field ? { field } : {}) })
-    const first = (map: Map<string, SourceRef>, key: string, r: SourceRef) => void (map.has(key) || map.set(key, r))
-    switch (obj.kind) {
-      case 'IngressRoute':
-        routesOf(obj).forEach((match, i) => {
-          if (match === null) return
-          const key = routerKey(ns, name, match)
-          first(index.routers, key, ref(`spec.routes[${i}]`))
-          // A route's own load balancer (or weighted service) is named after its router.
-          first(index.services, key, ref(`spec.routes[${i}].services`))
-        })
-        break
-      case 'Middleware':
-        first(index.middlewares, normalize(makeID(ns, name)), ref())
-        break
-      case 'TraefikService':
-        first(index.services, traefikServiceKey(ns, name), ref())
-        break
-      case 'Service':
-        for (const [i, p] of portsOf(obj).entries()) {
-          for (const key of [p.port, p.name]) if (key !== undefined && key !== '') first(index.services, kubeServiceKey(ns, name, key), ref(`spec.ports[${i}]`))
-        }
-        break
-      case 'TLSOption':
-        first(index.tlsOptions, name === 'default' ? 'default' : normalize(makeID(ns, name)), ref())
-        break
-      case 'ServersTransport':
-        first(index.transports, normalize(makeID(ns, name)), ref())
-        break
-    }
+    let known = entriesOf.get(obj)
+    if (known === undefined || known.location !== location) entriesOf.set(obj, (known = { location, entries: entries(obj, location) }))
+    for (const [map, key, ref] of known.entries) if (!index[map].has(key)) index[map].set(key, ref)
   }
   return index
+}
+
+function entries(obj: KubeObject, location: string | undefined): Entry[] {
+  const ns = namespaceOf(obj)
+  const name = nameOf(obj)
+  const ref = (field?: string): SourceRef => ({ kind: obj.kind ?? '', namespace: ns, name, ...(location ? { location } : {}), ...(field ? { field } : {}) })
+  const out: Entry[] = []
+  switch (obj.kind) {
+    case 'IngressRoute':
+      routesOf(obj).forEach((match, i) => {
+        if (match === null) return
+        const key = routerKey(ns, name, match)
+        out.push(['routers', key, ref(`spec.routes[${i}]`)])
+        // A route's own load balancer (or weighted service) is named after its router.
+        out.push(['services', key, ref(`spec.routes[${i}].services`)])
+      })
+      break
+    case 'Middleware':
+      out.push(['middlewares', normalize(makeID(ns, name)), ref()])
+      break
+    case 'TraefikService':
+      out.push(['services', traefikServiceKey(ns, name), ref()])
+      break
+    case 'Service':
+      for (const [i, p] of portsOf(obj).entries()) {
+        for (const key of [p.port, p.name]) if (key !== undefined && key !== '') out.push(['services', kubeServiceKey(ns, name, key), ref(`spec.ports[${i}]`)])
+      }
+      break
+    case 'TLSOption':
+      out.push(['tlsOptions', name === 'default' ? 'default' : normalize(makeID(ns, name)), ref()])
+      break
+    case 'ServersTransport':
+      out.push(['transports', normalize(makeID(ns, name)), ref()])
+      break
+  }
+  return out
 }
 
 function routesOf(obj: KubeObject): Array<string | null> {

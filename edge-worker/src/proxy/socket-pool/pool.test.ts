@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest'
+import type { Connect, SocketLike } from '../dial.ts'
+import type { UpstreamRequest } from '../transport.ts'
+import { ConnectionPool } from './pool.ts'
+
+const enc = new TextEncoder()
+const dec = new TextDecoder()
+
+/**
+ * A scripted upstream: each connection answers every request head it reads with `answer(n, i)`
+ * (n counts requests over all connections, i those on this connection), or closes without an
+ * answer when it gives null (a server that closed a kept-alive connection as the request came).
+ */
+function upstream(answer: (n: number, i: number) => string | null) {
+  let requests = 0
+  const connect: Connect = () => {
+    let onThis = 0
+    let controller!: ReadableStreamDefaultController<Uint8Array>
+    const readable = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) })
+    const end = () => {
+      try {
+        controller.close()
+      } catch {}
+    }
+    const writable = new WritableStream<Uint8Array>({
+      write(chunk) {
+        if (!dec.decode(chunk).includes('\r\n\r\n')) return
+        const text = answer(++requests, ++onThis)
+        if (text === null) end()
+        else controller.enqueue(enc.encode(text))
+      },
+    })
+    const socket: SocketLike = { opened: Promise.resolve(), readable, writable, close: async () => end() }
+    return socket
+  }
+  return {
+    connect,
+    get requests() {
+      return requests
+    },
+  }
+}
+
+function request(method: string, headers: Record<string, string> = {}): UpstreamRequest {
+  return {
+    server: { tls: false, hostname: '10.0.0.1', port: 80, host: '10.0.0.1' },
+    url: '',
+    target: '/',
+    method,
+    host: 'app.example',
+    headers: new Headers(headers),
+    body: null,
+    dialTimeoutMs: 0,
+    responseHeaderTimeoutMs: 0,
+    idleConnTimeoutMs: 0,
+    signal: undefined,
+  }
+}
+
+const ok = (n: number) => `HTTP/1.1 200 OK\r\nContent-Length: ${String(n).length}\r\n\r\n${n}`
+
+describe('ConnectionPool replays only what Go replays on a reused connection found dead', () => {
+  for (const [method, headers, replayed] of [
+    ['GET', {}, true],
+    ['HEAD', {}, true],
+    ['POST', {}, false],
+    ['DELETE', {}, false],
+    ['POST', { 'idempotency-key': 'k1' }, true],
+    ['PATCH', { 'x-idempotency-key': 'k1' }, true],
+  ] as const) {
+    it(`${method}${Object.keys(headers).length ? ` with ${Object.keys(headers)[0]}` : ''}: ${replayed ? 'sent again' : 'not sent again'}`, async () => {
+      // The second request on the first connection finds it closed, with no answer.
+      const up = upstream((n, i) => (i === 2 ? null : ok(n)))
+      const pool = new ConnectionPool(() => up.connect)
+      expect(await (await pool.exchange(request('GET'))).text()).toBe('1')
+      const next = pool.exchange(request(method, headers))
+      if (replayed) {
+        const res = await next
+        expect([res.status, await res.text()]).toEqual([200, method === 'HEAD' ? '' : '3'])
+        expect(up.requests).toBe(3)
+      } else {
+        await expect(next).rejects.toThrow(/connection closed before the response head/)
+        expect(up.requests).toBe(2)
+      }
+    })
+  }
+})
