@@ -4,6 +4,7 @@
 // and send BOOKMARKs, bearer-token auth, and merge patches. Checked through client-node's own
 // transport (control-plane/controller/kube/request.ts) and Watch.
 import { KubeConfig, Watch } from '@kubernetes/client-node'
+import { request as httpsRequest } from 'node:https'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { listAll } from '../../control-plane/controller/kube/list-all.ts'
 import { KubeApiError, kubeRequest } from '../../control-plane/controller/kube/request.ts'
@@ -99,6 +100,28 @@ describe('test API server', () => {
     } finally {
       controller.abort()
     }
+  })
+
+  it("reads `watch` as Go's strconv.ParseBool does: True, true, t, 1 stream events; False, 0 list", async () => {
+    // The first chunk of the answer: a watch never ends, so the request is dropped after it.
+    const first = (watch: string) =>
+      new Promise<string>((resolve, reject) => {
+        const req = httpsRequest(
+          `${api.url}${IR.path()}?watch=${watch}&resourceVersion=0`,
+          { headers: { authorization: 'Bearer s3cret' }, rejectUnauthorized: false },
+          (res) => {
+            res.setEncoding('utf8')
+            res.once('data', (chunk: string) => {
+              resolve(chunk)
+              req.destroy()
+            })
+          },
+        )
+        req.on('error', reject)
+        req.end()
+      })
+    for (const spelling of ['True', 'true', 't', '1']) expect(JSON.parse((await first(spelling)).split('\n')[0]!), spelling).toMatchObject({ type: 'ADDED' })
+    for (const spelling of ['False', '0']) expect(JSON.parse(await first(spelling)), spelling).toMatchObject({ kind: 'IngressRouteList' })
   })
 
   it('sends a 410 ERROR event to a watch from a compacted resourceVersion', async () => {

@@ -8,14 +8,13 @@
  *
  * @module
  */
+import { bytesToHex } from '@noble/hashes/utils.js'
 import type { StickyCookie } from '../../../shared/table/schema.ts'
 
 /** First 16 hex characters of SHA-256 of `name`. */
 export async function stickyValue(name: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(name)))
-  let hex = ''
-  for (let i = 0; i < 8; i++) hex += digest[i]!.toString(16).padStart(2, '0')
-  return hex
+  return bytesToHex(digest.subarray(0, 8))
 }
 
 const FNV64_OFFSET = 0xcbf29ce484222325n

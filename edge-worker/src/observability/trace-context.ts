@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { bytesToHex } from '@noble/hashes/utils.js'
 
 export interface TraceParent {
   traceId: string
@@ -29,9 +30,7 @@ export function formatTraceParent(traceId: string, spanId: string, sampled: bool
 }
 
 export function randomId(bytes: 8 | 16): string {
-  const b = crypto.getRandomValues(new Uint8Array(bytes))
-  let out = ''
-  for (const x of b) out += x.toString(16).padStart(2, '0')
+  const out = bytesToHex(crypto.getRandomValues(new Uint8Array(bytes)))
   // An all-zero id is invalid: astronomically unlikely, but cheap to rule out.
   return /^0+$/.test(out) ? randomId(bytes) : out
 }

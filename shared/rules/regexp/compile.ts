@@ -1,17 +1,22 @@
 /**
+ * Kept by hand (the parser, ./safety.ts and ./to-js.ts) because it wins on a measured point: a
+ * backtrack-safe pattern runs as a native RegExp in ~50 ns per test, re2js takes 0.5-2 µs
+ * (docs/libraries.md); everything else runs on re2js (./linear.ts).
+ *
  * Go regexps for the edge: parsed with Go's syntax and rules, then run either as a JavaScript
- * RegExp (when a backtracking engine provably stays linear on it) or by the linear-time
- * automaton. Either way a match costs O(input × pattern), as in Go; and since patterns come from
+ * RegExp (when a backtracking engine provably stays linear on it) or by re2js, a linear-time
+ * engine. Either way a match costs O(input × pattern), as in Go; and since patterns come from
  * route authors and inputs from clients, that product is bounded too: an input longer than
  * `maxInput` (MATCH_WORK_BUDGET / the pattern's states) does not match, which the router treats
  * as any non-match. The table build reports patterns whose bound is short (rule diagnostics).
  *
  * @module
  */
-import { compileNfa, maxMatchInput, programSize, ProgramTooLargeError } from './nfa.ts'
+import { maxMatchInput, programSize, refuseTooLarge } from './budget.ts'
+import { compileLinear } from './linear.ts'
 import { isBacktrackSafe } from './safety.ts'
 import { parseRe2, RegexpSyntaxError } from './syntax.ts'
-import { toJsSource } from './to-js.ts'
+import { isTranslatable, toJsSource } from './to-js.ts'
 
 export interface GoRegexp {
   /** Go's MatchString; false, without running, for an input longer than maxInput. */
@@ -31,7 +36,7 @@ export function compileGoRegexp(pattern: string): GoRegexp {
   const tree = parseRe2(pattern)
   const states = programSize(tree)
   const maxInput = maxMatchInput(states)
-  if (isBacktrackSafe(tree)) {
+  if (isBacktrackSafe(tree) && isTranslatable(tree)) {
     const { source, flags } = toJsSource(tree)
     let re: RegExp
     try {
@@ -41,11 +46,8 @@ export function compileGoRegexp(pattern: string): GoRegexp {
     }
     return { test: (input) => input.length <= maxInput && re.test(input), engine: 'js', states, maxInput }
   }
-  try {
-    const nfa = compileNfa(tree)
-    return { test: (input) => input.length <= maxInput && nfa.test(input), engine: 'linear', states, maxInput }
-  } catch (e) {
-    if (e instanceof ProgramTooLargeError) throw new RegexpSyntaxError(0, `expression too large: ${e.message}`)
-    throw e
-  }
+  // Sized on the tree (re2js would build the whole program first), with the final match instruction.
+  refuseTooLarge(states + 1)
+  const re = compileLinear(pattern)
+  return { test: (input) => input.length <= maxInput && re.test(input), engine: 'linear', states, maxInput }
 }

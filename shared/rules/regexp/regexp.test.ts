@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { compileGoRegexp, RegexpSyntaxError } from './compile.ts'
-import { compileNfa } from './nfa.ts'
-import { parseRe2 } from './syntax.ts'
+import { compileLinear } from './linear.ts'
 
 // [Go pattern, input, Go's MatchString result]
 const MATCHES: Array<[string, string, boolean]> = [
@@ -70,6 +69,20 @@ const MATCHES: Array<[string, string, boolean]> = [
   ['a|', 'zzz', true],
   ['(a+)+$', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaab', false],
   ['(a|aa)*c', 'aaaac', true],
+  // Go accepts a group that sets no flag.
+  ['(?)a', 'a', true],
+  // Go folds a negated class before negating it: ſ and the Kelvin sign fold into \w.
+  ['(?i)\\W', '\u017f', false],
+  ['(?i)[[:^alpha:]]', '\u212a', false],
+  ['\\W', '\u017f', true],
+  ['(?i)\\P{Lu}', 'a', false],
+  ['(?i)^\\P{Lu}$', '1', true],
+  ['(?i)\\b', '\u017f', false],
+  ['(?i)k\\b', 'k\u017f', true],
+  ['\\B', 'a\u{1f9ad}a', false],
+  ['(?m)^$', '\u{1f9ad}', false],
+  ['(?m)$', '\u{1f9ad}', true],
+  ['a|(?i:\\x{212a})', 'k', true],
 ]
 
 // [pattern, offset of the error]
@@ -102,13 +115,14 @@ const REJECTED: Array<[string, number]> = [
   ['a)', 1],
   ['[a', 0],
   ['(?i-)', 0],
-  ['(?)', 0],
   ['(?#c)', 0],
   ['(?x)a', 0],
   ['\\', 0],
   ['\\x4', 0],
   ['\\x{110000}', 0],
   ['[[:foo:]]', 1],
+  ['[[:]:]]', 1],
+  ['[a[:b]c:]]', 2],
 ]
 
 describe('Go regexps', () => {
@@ -116,7 +130,14 @@ describe('Go regexps', () => {
     const re = compileGoRegexp(pattern)
     expect(re.test(input)).toBe(want)
     // Both engines agree whichever one the pattern runs on.
-    expect(compileNfa(parseRe2(pattern)).test(input)).toBe(want)
+    expect(compileLinear(pattern).test(input)).toBe(want)
+  })
+
+  it('reads `[:` up to the next `:]` only when one follows, as Go does (re2js refuses it)', () => {
+    const re = compileGoRegexp('^[[:]$')
+    expect(re.engine).toBe('js')
+    expect(re.test(':')).toBe(true)
+    expect(() => compileLinear('^[[:]$')).toThrow(RegexpSyntaxError)
   })
 
   it.each(REJECTED)('rejects %j at offset %i', (pattern, offset) => {

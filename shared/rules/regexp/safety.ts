@@ -1,7 +1,7 @@
 /**
  * Which parsed Go regexps a backtracking engine (JavaScript's) runs in time linear in the input.
  * Go's engine never backtracks, so the same pattern must not become a denial of service at the
- * edge. The test is conservative; whatever fails it goes to the linear-time matcher (./nfa.ts).
+ * edge. The test is conservative; whatever fails it goes to re2js (./linear.ts).
  *
  * A pattern passes when every repetition that can match more than once
  *  - sits in the pattern's top-level sequence (not inside an alternation or another repetition),

@@ -1,20 +1,17 @@
 /**
  * Go regexps with submatches, for the middlewares that rewrite with them (redirectRegex,
  * replacePathRegex, stripPrefixRegex): FindStringSubmatchIndex and ReplaceAllString with Go's
- * leftmost-first semantics. A Pike VM (Thompson's automaton carrying capture positions, threads
- * in priority order), so a match costs O(input × pattern) on every pattern, as in Go: these
- * run on URLs the client chose.
+ * leftmost-first semantics, on re2js (./linear.ts): a search costs O(input × pattern) on every
+ * pattern, as in Go, since these run on URLs the client chose. The template is expanded as Go
+ * does (./expand.ts), which re2js's JavaScript and Java replacement modes do not.
  *
  * @module
  */
+import { Matcher } from 're2js'
+import { maxMatchInput, programSize, refuseTooLarge } from './budget.ts'
 import { expandTemplate } from './expand.ts'
-import { compileProgram, holds, maxMatchInput, ProgramTooLargeError, type Inst } from './nfa.ts'
-import { parseRe2, RegexpSyntaxError, type ReNode } from './syntax.ts'
-
-interface Thread {
-  pc: number
-  caps: Int32Array
-}
+import { compileLinear } from './linear.ts'
+import { parseRe2, type ReNode } from './syntax.ts'
 
 export interface GoSubmatchRegexp {
   /** Capturing groups (Go's NumSubexp). */
@@ -26,7 +23,7 @@ export interface GoSubmatchRegexp {
   test(input: string): boolean
   /** Go's ReplaceAllString: every non-overlapping match replaced by the expanded template. */
   replaceAll(input: string, template: string): string
-  /** The longest input a search runs on (./nfa.ts MATCH_WORK_BUDGET): a longer one has no match. */
+  /** The longest input a search runs on (./budget.ts MATCH_WORK_BUDGET): a longer one has no match. */
   readonly maxInput: number
 }
 
@@ -35,25 +32,30 @@ export function compileGoSubmatch(pattern: string): GoSubmatchRegexp {
   const tree = parseRe2(pattern, { captures: true })
   const names: string[] = ['']
   collectNames(tree, names)
-  const ncap = names.length * 2
-  let prog: Inst[]
-  let start: number
-  try {
-    // Slots 0 and 1 hold the whole match: the tree as capture group 0.
-    ;({ prog, start } = compileProgram({ t: 'concat', items: [tree], cap: { index: 0, name: '' } }))
-  } catch (e) {
-    if (e instanceof ProgramTooLargeError) throw new RegexpSyntaxError(0, `expression too large: ${e.message}`)
-    throw e
-  }
+  const groups = names.length - 1
+  // The whole match is capture group 0, and the program ends with its match instruction.
+  const states = programSize({ t: 'concat', items: [tree], cap: { index: 0, name: '' } }) + 1
+  refuseTooLarge(states)
+  const re = compileLinear(pattern)
   // Inputs come from clients and patterns from route authors: the work of a search is bounded.
-  const maxInput = maxMatchInput(prog.length)
-  const exec = (input: string, from = 0) => (input.length - from > maxInput ? null : run(prog, start, ncap, input, from))
+  const maxInput = maxMatchInput(states)
+  const exec = (input: string, from = 0): Int32Array | null => {
+    if (input.length - from > maxInput) return null
+    const m = new Matcher(re, input)
+    if (!m.find(from)) return null
+    const out = new Int32Array(2 * groups + 2)
+    for (let g = 0; g <= groups; g++) {
+      out[2 * g] = m.start(g)
+      out[2 * g + 1] = m.end(g)
+    }
+    return out
+  }
   return {
-    groups: names.length - 1,
+    groups,
     names,
     maxInput,
     exec,
-    test: (input) => exec(input) !== null,
+    test: (input) => input.length <= maxInput && re.test(input),
     replaceAll(input, template) {
       // One search per match: the whole input is bounded at once, as if nothing matched.
       if (input.length > maxInput) return input
@@ -81,75 +83,4 @@ function collectNames(node: ReNode, names: string[]): void {
     for (const item of node.items) collectNames(item, names)
   } else if (node.t === 'alt') for (const item of node.items) collectNames(item, names)
   else if (node.t === 'repeat') collectNames(node.body, names)
-}
-
-function run(prog: Inst[], start: number, ncap: number, input: string, from: number): Int32Array | null {
-  const seen = new Uint32Array(prog.length)
-  let gen = 1
-  let matched: Int32Array | null = null
-  let clist: Thread[] = []
-  let nlist: Thread[] = []
-  const stack: Thread[] = []
-  const empty = new Int32Array(ncap).fill(-1)
-  // Epsilon closure of pc at pos, appended to list in priority order (depth first).
-  const add = (list: Thread[], pc: number, caps: Int32Array, pos: number, prev: number, cur: number) => {
-    stack.push({ pc, caps })
-    while (stack.length > 0) {
-      const t = stack.pop()!
-      if (seen[t.pc] === gen) continue
-      seen[t.pc] = gen
-      const inst = prog[t.pc]!
-      switch (inst.op) {
-        case 'split':
-          for (let i = inst.to.length - 1; i >= 0; i--) stack.push({ pc: inst.to[i]!, caps: t.caps })
-          break
-        case 'assert':
-          if (holds(inst.kind, prev, cur)) stack.push({ pc: inst.next, caps: t.caps })
-          break
-        case 'save': {
-          const caps = t.caps.slice()
-          caps[inst.slot] = pos
-          stack.push({ pc: inst.next, caps })
-          break
-        }
-        default:
-          list.push(t)
-      }
-    }
-  }
-  let pos = from
-  let prev = from > 0 ? codePointBefore(input, from) : -1
-  for (;;) {
-    const cur = pos < input.length ? input.codePointAt(pos)! : -1
-    // A new thread may start here until something matched (the search is unanchored).
-    if (matched === null) add(clist, start, empty, pos, prev, cur)
-    if (clist.length === 0 && (matched !== null || cur === -1)) break
-    const width = cur > 0xffff ? 2 : 1
-    const after = pos + width < input.length ? input.codePointAt(pos + width)! : -1
-    gen++
-    nlist.length = 0
-    for (const t of clist) {
-      const inst = prog[t.pc]!
-      if (inst.op === 'match') {
-        // Leftmost-first: threads after this one have lower priority and are dropped.
-        matched = t.caps
-        break
-      }
-      if (inst.op === 'char' && cur !== -1 && inst.test(cur)) add(nlist, inst.next, t.caps, pos + width, cur, after)
-    }
-    if (cur === -1) break
-    ;[clist, nlist] = [nlist, clist]
-    prev = cur
-    pos += width
-  }
-  return matched
-}
-
-function codePointBefore(input: string, at: number): number {
-  const low = input.charCodeAt(at - 1)
-  if (low >= 0xdc00 && low <= 0xdfff && at >= 2) {
-    const high = input.charCodeAt(at - 2)
-    if (high >= 0xd800 && high <= 0xdbff) return input.codePointAt(at - 2)!
-  }
-  return low
 }

@@ -1,9 +1,10 @@
 /**
- * Go's regexp syntax (RE2, as `regexp.Compile` accepts it), parsed into a small tree that the
- * two back ends work from: the translation to a JavaScript RegExp (./to-js.ts) and the
- * linear-time matcher (./nfa.ts). Everything Go rejects is rejected here with its offset:
+ * Go's regexp syntax (RE2, as `regexp.Compile` accepts it), parsed into a small tree for the
+ * translation to a JavaScript RegExp (./to-js.ts) and for sizing a pattern before re2js builds it
+ * (./budget.ts); kept by hand for those (re2js exposes no parse tree), and checked against
+ * re2js's parser by a property test. Everything Go rejects is rejected here with its offset:
  * backreferences, lookaround, nested repetition operators (`a**`, `a++`), repeat counts above
- * 1000, unknown escapes, classes and flags, duplicate group names.
+ * 1000, unknown escapes, classes and flags; and, as re2js does, duplicate group names (Go accepts them).
  *
  * Flags (`i`, `m`, `s`, `U`, anywhere in the pattern) are resolved while parsing: each node
  * carries the effect of the flags in force where it was written.
@@ -131,6 +132,25 @@ export function normalizeRanges(ranges: Ranges): Ranges {
     else out.push(r)
   }
   return out
+}
+
+/**
+ * An ASCII set with its case-folded counterparts: the other case, and the two non-ASCII letters
+ * that fold into ASCII (U+017F ſ with s, U+212A Kelvin sign with k). Go folds a negated Perl or
+ * POSIX class before negating it, so `(?i)\W` matches neither.
+ */
+function foldAscii(ranges: Ranges): Ranges {
+  const out: Ranges = [...ranges]
+  for (const [lo, hi] of ranges) {
+    for (let cp = lo; cp <= Math.min(hi, 0x7f); cp++) {
+      const lower = cp | 0x20
+      if (lower < 0x61 || lower > 0x7a) continue
+      out.push([cp ^ 0x20, cp ^ 0x20])
+      if (lower === 0x73) out.push([0x17f, 0x17f])
+      if (lower === 0x6b) out.push([0x212a, 0x212a])
+    }
+  }
+  return normalizeRanges(out)
 }
 
 export function complementRanges(ranges: Ranges): Ranges {
@@ -279,7 +299,7 @@ export function parseRe2(pattern: string, options: ParseOptions = {}): ReNode {
           pos = end < 0 ? pattern.length : end + 2
           continue
         }
-        const cls = parseClassEscape()
+        const cls = parseClassEscape(f.i)
         if (cls) {
           items.push({ t: 'class', ranges: cls.ranges, props: cls.props, negate: false, fold: f.i })
           continue
@@ -322,7 +342,8 @@ export function parseRe2(pattern: string, options: ParseOptions = {}): ReNode {
       return { flags: f, setFlags: false, name: name! }
     }
     const m = /^([imsU]*)(?:-([imsU]*))?([:)])/.exec(rest)
-    if (m === null || m[2] === '' || (m[1] === '' && m[2] === undefined && m[3] === ')')) {
+    // `(?)` sets no flag and is accepted (as Go does); a `-` needs a flag after it.
+    if (m === null || m[2] === '') {
       fail(start, `invalid or unsupported Perl syntax: \`${pattern.slice(start, start + 3)}\``)
     }
     const next: Flags = { ...f }
@@ -333,14 +354,14 @@ export function parseRe2(pattern: string, options: ParseOptions = {}): ReNode {
   }
 
   /** The items of a `\d`-like or `\p`-like escape at pos, or null for any other escape. */
-  const parseClassEscape = (): { ranges: Ranges; props: UnicodeProperty[] } | null => {
+  const parseClassEscape = (fold: boolean): { ranges: Ranges; props: UnicodeProperty[] } | null => {
     const e = pattern[pos + 1]
     if (e === undefined) return null
     const lower = e.toLowerCase()
     const perl = PERL[lower]
     if (perl !== undefined && (e === lower || e === lower.toUpperCase())) {
       pos += 2
-      return { ranges: e === lower ? perl : complementRanges(perl), props: [] }
+      return { ranges: e === lower ? perl : complementRanges(fold ? foldAscii(perl) : perl), props: [] }
     }
     if (e !== 'p' && e !== 'P') return null
     const start = pos
@@ -428,18 +449,19 @@ export function parseRe2(pattern: string, options: ParseOptions = {}): ReNode {
         break
       }
       first = false
-      if (c === '[' && pattern[pos + 1] === ':') {
-        const m = /^\[:(\^?)([a-z]+):\]/.exec(pattern.slice(pos, pos + 16))
-        if (m) {
-          const set = POSIX[m[2]!]
-          if (set === undefined) fail(pos, `invalid character class range: \`${m[0]}\``)
-          ranges.push(...(m[1] ? complementRanges(set!) : set!))
-          pos += m[0].length
-          continue
-        }
+      // Go reads `[:` up to the next `:]`, wherever it is, as a POSIX class, which must exist.
+      const posixEnd = c === '[' && pattern[pos + 1] === ':' ? pattern.indexOf(':]', pos + 2) : -1
+      if (posixEnd >= 0) {
+        const name = pattern.slice(pos, posixEnd + 2)
+        const m = /^\[:(\^?)([a-z]+):\]$/.exec(name)
+        const set = m ? POSIX[m[2]!] : undefined
+        if (set === undefined) fail(pos, `invalid character class range: \`${name}\``)
+        ranges.push(...(m![1] ? complementRanges(f.i ? foldAscii(set!) : set!) : set!))
+        pos += name.length
+        continue
       }
       if (c === '\\') {
-        const item = parseClassEscape()
+        const item = parseClassEscape(f.i)
         if (item) {
           ranges.push(...item.ranges)
           props.push(...item.props)

@@ -9,6 +9,28 @@
  */
 import type { ReNode } from './syntax.ts'
 
+/**
+ * Whether the translation means what Go means. Not for a negated Unicode property under `(?i)`:
+ * Go folds the property and then negates it, JavaScript's `u` mode negates and then folds (so
+ * `/\P{Lu}/iu` matches `a`). Not for `\B`: V8 also tries it between the two halves of a
+ * surrogate pair (`/\B/u` matches in `a🦭a`).
+ */
+export function isTranslatable(node: ReNode): boolean {
+  switch (node.t) {
+    case 'wordb':
+      return !node.neg
+    case 'class':
+      return !(node.fold && node.props.some((p) => p.neg))
+    case 'concat':
+    case 'alt':
+      return node.items.every(isTranslatable)
+    case 'repeat':
+      return isTranslatable(node.body)
+    default:
+      return true
+  }
+}
+
 export function toJsSource(node: ReNode): { source: string; flags: string } {
   const folds = new Set<boolean>()
   collectFolds(node, folds)
@@ -53,7 +75,8 @@ export function classBody(node: Extract<ReNode, { t: 'class' }>): string {
 function emit(node: ReNode, fold: boolean): string {
   switch (node.t) {
     case 'lit':
-      return caseMode(escapeCp(node.cp), node.fold, fold)
+      // V8 does not fold a lone ſ or Kelvin sign inside a `(?i:...)` group; a class it does.
+      return caseMode(node.fold && node.cp >= 0x80 ? `[${escapeCp(node.cp)}]` : escapeCp(node.cp), node.fold, fold)
     case 'class': {
       const body = classBody(node)
       // An empty class matches nothing, an empty negated class everything.
@@ -62,12 +85,17 @@ function emit(node: ReNode, fold: boolean): string {
     }
     case 'any':
       return node.nl ? '[^]' : '[^\\n]'
+    // Line starts and ends as positive lookarounds: V8 also tries a match between the two halves
+    // of a surrogate pair, where it reads no character either way (`/(?![^\n])/u` matches there).
     case 'bol':
-      return node.multi ? '(?<![^\\n])' : '^'
+      return node.multi ? '(?<=^|\\n)' : '^'
     case 'eol':
-      return node.multi ? '(?![^\\n])' : '$'
-    case 'wordb':
-      return node.neg ? '\\B' : '\\b'
+      return node.multi ? '(?=$|\\n)' : '$'
+    case 'wordb': {
+      // Go's \b is ASCII; JavaScript's, case-insensitive in `u` mode, also counts ſ and the Kelvin sign.
+      const b = node.neg ? '\\B' : '\\b'
+      return fold ? `(?-i:${b})` : b
+    }
     case 'empty':
       return '(?:)'
     case 'concat':
