@@ -204,12 +204,22 @@ export class TableState {
       if (now && now.children.length > 0) this.#composite.add(key)
       else this.#composite.delete(key)
     }
+    const taintedBefore = this.#tainted
     if (compositeChanged) {
       this.#cycles = servicesOnCycles(http.services, this.#composite)
       const tainted = this.#above(this.#cycles)
       for (const k of tainted) if (!this.#tainted.has(k)) dirtyServices.add(k)
       for (const k of this.#tainted) if (!tainted.has(k)) dirtyServices.add(k)
       this.#tainted = tainted
+    }
+    // What a service on a cycle says depends on the services above it (the sorted walk's path):
+    // when one that reaches a cycle, now or before, changed, they are all compiled again.
+    if (this.#tainted.size > 0) {
+      for (const k of dirtyServices) {
+        if (!taintedBefore.has(k) && !this.#tainted.has(k)) continue
+        for (const t of this.#tainted) dirtyServices.add(t)
+        break
+      }
     }
     for (const tk of delta.serversTransports) for (const s of this.#servicesOfTransport.get(tk) ?? []) dirtyServices.add(s)
     for (const m of delta.middlewares) {
