@@ -433,7 +433,7 @@ describe('incremental pipeline', () => {
           expect(pipeline.fallbacks).toBe(0)
         },
       ),
-      { numRuns: Number(process.env.INCREMENTAL_RUNS ?? 40) },
+      { numRuns: Number(process.env.INCREMENTAL_RUNS ?? 100) },
     )
     if (process.env.INCREMENTAL_DEBUG) console.log('steps where the full pipeline showed:', seen)
   }, 600_000)
