@@ -195,8 +195,9 @@ describe('npm run compile: a dry run that tells everything', () => {
       'IngressRoute default/bad: spec.routes[0].match: error while parsing rule Host(`b.t`) && Pathh(`/x`): parsing rule Host(`b.t`) && Pathh(`/x`): unsupported function: Pathh ' +
         `(known matchers: ClientIP, Header, HeaderRegexp, Host, HostRegexp, Method, Path, PathPrefix, PathRegexp, Query, QueryRegexp; did you mean Path?) (${file()}:21)`,
       `IngressRoute default/bad: spec.routes[1].middlewares[0]: middleware "bad@file" does not exist (the edge has no "file" provider: only kubernetescrd and internal) (${file()}:25)`,
-      `${WORKERD_ONLY[0]} (${file()}:36)`,
+      // The route first, then the middleware's own problem (buildEdgeTable says middlewares' last).
       `${WORKERD_ONLY[1]} (${file()}:45)`,
+      `${WORKERD_ONLY[0]} (${file()}:36)`,
     ])
   })
 

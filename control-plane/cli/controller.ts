@@ -44,7 +44,8 @@
  *   --ops-port N               /healthz /readyz /metrics on --ops-address:N (default 9000; 0 picks a port)
  *   --ops-address ADDR         the address the ops server listens on (default 127.0.0.1; in a pod
  *                              0.0.0.0, for the kubelet's probes and Prometheus: deploy/controller.yaml)
- *   --debounce-ms N            quiet time before a recompile (default 50)
+ *   --debounce-ms N            quiet time before a build (default 10: a build costs what changed, and
+ *                              pointer writes are coalesced by --pointer-interval-ms anyway)
  *   --no-events                do not write Kubernetes Events
  *   --event-refresh S          rewrite the Event of a problem that persists every S seconds (default 600), so
  *                              the API server's --event-ttl (1 h by default) never expires it while it lasts
@@ -82,10 +83,9 @@ import { cloudflareKvOptionsFromEnv, createCloudflareKvStore } from '../controll
 import { dashboardToken, isLoopbackAddress } from '../dashboard/access.ts'
 import type { KvStore } from '../kv/store.ts'
 import { beaconTokenFromEnv, httpBeacon } from '../publish/beacon.ts'
-import { TablePublisher } from '../publish/publisher.ts'
+import { TablePublisher, type PublishResult } from '../publish/publisher.ts'
 import { loadSecretsSealer } from '../publish/seal-secrets.ts'
 import { loadOrCreateDevSigningKey, loadSigningKey } from '../publish/signing-key.ts'
-import { edgeTableStage } from '../pipeline/edge-table.ts'
 import { internalDocuments } from '../dashboard/edge-document.ts'
 import { certificateSyncer, jsonCertificateState } from '../controller/certs/cloudflare-certificates.ts'
 import type { TunnelOptions } from '../table/services.ts'
@@ -95,7 +95,7 @@ import { dashboardHandler } from '../dashboard/server.ts'
 import type { LoadResult } from '../manifests/load.ts'
 import type { Built } from '../pipeline/built.ts'
 import { cloudflareApiOptionsFromEnv } from '../controller/cloudflare/api-client.ts'
-import { activeHealth } from '../health/active-health.ts'
+import { HealthChecker } from '../health/checker.ts'
 import { DEFAULT_STATE_DIR, DEV_SIGNING_KEY, REPO_ROOT } from '../runtime/paths.ts'
 import type { CliIO } from './io.ts'
 
@@ -203,7 +203,7 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
     lease: values['no-leader-election'] ? undefined : lease,
     identity: values.identity ?? env.POD_NAME ?? `${hostname()}-${process.pid}`,
     opsPort: int('ops-port', 9000),
-    debounceMs: int('debounce-ms', 50),
+    debounceMs: int('debounce-ms', 10),
     pointerIntervalMs: int('pointer-interval-ms', sink === 'cloudflare' ? 1000 : 0),
     pointerTtlMs: seconds('pointer-ttl', 86_400),
     events: values['no-events'] !== true,
@@ -301,9 +301,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       lastDropped = dropped
       return result
     })
-    // Active health checks (control-plane/health); only the leader republishes a status change.
-    const health = activeHealth({ report: log, mayPublish: () => controller.state().leader })
-    stops.push(async () => health.stop())
+    // Active health checks (control-plane/health), on the leader: a status change goes into the
+    // next build's endpoints (only the shards holding that service's servers are rewritten).
+    const checker = new HealthChecker({ report: log, onChange: (state) => controller.state().leader && controller.setHealth(state) })
+    stops.push(async () => checker.stop())
     // The manifests' certificates to the zone's custom certificates (leader only), beside the table.
     const certificates: ReturnType<typeof certificateSyncer> | undefined = args.cloudflareZone
       ? certificateSyncer({
@@ -318,22 +319,24 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         })
       : undefined
     const dashboard = args.dashboard ? new DashboardModel({ provider: args.provider, entryPoints: args.entryPoints, target: args.target }) : undefined
-    const stage = health.stage(
-      edgeTableStage({
-        entryPoint: args.entryPoints[0]!,
-        entryPoints: args.entryPoints,
-        target: args.target,
-        tunnel: args.tunnel,
-        documents: internalDocuments(),
-      }),
-    )
     const controller: ClusterController = new ClusterController({
       kc,
       provider: args.provider,
-      toEdge: certificates ? (config, context) => (certificates.offer(config), stage(config, context)) : stage,
-      publish: health.publish(dashboard ? dashboard.observe((built) => publish(built.table)) : (built) => publish(built.table)),
+      edge: { target: args.target, entryPoints: args.entryPoints, ...(args.tunnel ? { tunnel: args.tunnel } : {}) },
+      sealer: secrets ?? null,
+      documents: internalDocuments(),
+      publish: (built) => publish(built.table),
+      onBuild: (build) => {
+        checker.updateServices(build.config(), build.fromScratch ? Object.keys(build.config().http?.services ?? {}) : build.changedServices)
+        if (certificates && build.certificatesChanged) certificates.offer(build.config())
+      },
       observeBuild: (seconds) => metrics.compileDuration.observe(seconds),
-      ...(dashboard ? { observeSnapshot: (loaded: LoadResult, built: Built) => dashboard.show(loaded, built) } : {}),
+      ...(dashboard
+        ? {
+            observeSnapshot: (loaded: LoadResult, built: Built) => dashboard.show(loaded, built),
+            observePublished: (built: Built, result: PublishResult) => dashboard.published(built, result),
+          }
+        : {}),
       identity: args.identity,
       ...(args.lease ? { lease: args.lease } : {}),
       debounceMs: args.debounceMs,

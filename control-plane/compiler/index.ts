@@ -13,7 +13,6 @@
 import type { CertAndStores, DynamicConfig } from '../../shared/dynamic/types.ts'
 import { newConfig, type CompileContext } from './context.ts'
 import { DiagnosticSink, type Diagnostic } from './diagnostics/diagnostics.ts'
-import { IngressRouteCache } from './incremental/ingressroute-cache.ts'
 import { buildIngressRoutes } from './ingressroute/routers.ts'
 import { buildMiddlewares } from './middlewares/middlewares.ts'
 import { withDefaults, type ProviderOptions } from './options/options.ts'
@@ -31,7 +30,6 @@ export type { Diagnostic } from './diagnostics/diagnostics.ts'
 export { formatDiagnostic } from './diagnostics/diagnostics.ts'
 export type { ProviderOptions } from './options/options.ts'
 export type { Snapshot } from './snapshot/snapshot.ts'
-export { IngressRouteCache }
 
 const PROVIDER = { kind: 'Provider', namespace: '', name: 'kubernetescrd' }
 
@@ -43,16 +41,11 @@ export interface CompileResult {
 export interface CompileOptions extends Partial<ProviderOptions> {
   /** Check Traefik objects against their CRD schemas first (default true). */
   validate?: boolean
-  /**
-   * Kept across compiles of snapshots whose unchanged objects are the same objects (the cluster
-   * controller's informers): an unchanged IngressRoute is not compiled again. Same output.
-   */
-  cache?: IngressRouteCache
 }
 
 export function compile(snapshot: Snapshot, options: CompileOptions = {}): CompileResult {
   const diagnostics = new DiagnosticSink()
-  const { validate: _validate, cache, ...providerOptions } = options
+  const { validate: _validate, ...providerOptions } = options
   const opts = withDefaults(providerOptions)
   try {
     parseLabelSelector(opts.labelSelector)
@@ -79,8 +72,7 @@ export function compile(snapshot: Snapshot, options: CompileOptions = {}): Compi
     tlsCertificates: new Map(),
   }
   stage(ctx, () => buildTLSStores(ctx))
-  // Sources (file positions) are part of diagnostics; snapshots that carry them are not cached.
-  stage(ctx, () => buildIngressRoutes(ctx, loadIngressRouteTLS, snapshot.sources === undefined ? cache : undefined))
+  stage(ctx, () => buildIngressRoutes(ctx, loadIngressRouteTLS))
   stage(ctx, () => buildTLSOptions(ctx))
   stage(ctx, () => buildMiddlewares(ctx))
   stage(ctx, () => buildTraefikServices(ctx))

@@ -16,10 +16,11 @@ import type { InternalDocument } from '../../shared/api/document.ts'
 import type { EdgeTarget } from '../../shared/table/capabilities.ts'
 import { dashboardState } from './state.ts'
 import { dashboardFiles } from './server.ts'
-import type { BuiltEdgeTable } from '../table/index.ts'
+import type { BuiltEdgeTable, EdgeDiagnostic } from '../table/index.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import { apiData, type ApiFacts } from '../api/document.ts'
 import { runtimeConfiguration } from '../api/runtime.ts'
+import type { RuntimeConfiguration } from '../../shared/api/runtime.ts'
 import type { BuildContext, DocumentsHook } from '../pipeline/pipeline.ts'
 
 /** Workers KV takes 25 MiB a value; a document this large is not published (the routes to it answer 503). */
@@ -61,21 +62,25 @@ export function attachInternalDocument(o: DocumentOptions): Record<string, strin
 }
 
 export function internalDocument(o: DocumentOptions): InternalDocument {
+  // Object by object, in the order each object's problems were found: the same document whatever
+  // order the build came across the objects in (the incremental pipeline's is another).
+  const diagnostics = [...o.built.diagnostics].sort(byObject)
+  const built = { ...o.built, diagnostics }
   const runtime = runtimeConfiguration({
     config: o.config,
     table: o.built.table,
-    diagnostics: o.built.diagnostics,
+    diagnostics,
     entryPoints: o.entryPoints,
     endpoints: o.built.endpoints,
   })
-  const api = apiData(runtime, o.facts ?? { entryPoints: o.entryPoints.map((name) => ({ name })) })
+  const api = apiData(sortedMaps(runtime), o.facts ?? { entryPoints: o.entryPoints.map((name) => ({ name })) })
   const loaded = o.context?.loaded ?? { snapshot: { objects: [] }, diagnostics: [], files: [] }
   const state = dashboardState(
     {
       loaded,
       config: o.config,
       compileDiagnostics: o.context?.compileDiagnostics ?? [],
-      edge: o.built,
+      edge: built,
       options: { entryPoints: o.entryPoints, target: o.target },
     },
     null,
@@ -87,6 +92,26 @@ export function internalDocument(o: DocumentOptions): InternalDocument {
     api: { ...api, version: { ...api.version!, startDate: '0001-01-01T00:00:00Z' } },
     dashboard: { files: dashboardFiles(), state: { ...state, generatedAt: '' } },
   }
+}
+
+function byObject(a: EdgeDiagnostic, b: EdgeDiagnostic): number {
+  return a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+}
+
+/**
+ * The runtime's maps in sorted order, as Go writes its maps: the text does not depend on the
+ * order the configuration's maps were filled in (the rest of the document is in sorted lists).
+ */
+function sortedMaps(rt: RuntimeConfiguration): RuntimeConfiguration {
+  const out: RuntimeConfiguration = {}
+  for (const [k, map] of Object.entries(rt) as Array<[keyof RuntimeConfiguration, Record<string, never> | undefined]>) {
+    if (map === undefined) continue
+    // Null prototype: an element named `__proto__` is a key like any other.
+    const sorted: Record<string, never> = Object.create(null)
+    for (const name of Object.keys(map).sort()) sorted[name] = map[name]!
+    out[k] = sorted
+  }
+  return out
 }
 
 /** The pipeline's hook (edgeTableStage's `documents`) that writes the document, with what Traefik's API says of the process. */

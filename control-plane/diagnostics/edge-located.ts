@@ -14,6 +14,7 @@
  */
 import { formatDiagnostic, type Diagnostic } from '../compiler/index.ts'
 import { objectFinder } from '../compiler/snapshot/locate.ts'
+import type { KubeObject } from '../compiler/snapshot/kube-types.ts'
 import type { Snapshot } from '../compiler/snapshot/snapshot.ts'
 import { indexSources, type SourceIndex, type SourceRef } from './sources.ts'
 import type { EdgeDiagnostic } from '../table/diagnostics.ts'
@@ -32,16 +33,31 @@ const ROUTE_FIELDS: Record<string, (route: string) => string> = {
 
 export function locateEdgeDiagnostics(diagnostics: readonly EdgeDiagnostic[], snapshot: Snapshot | undefined): Diagnostic[] {
   if (diagnostics.length === 0) return []
-  const sources = snapshot ? indexSources(snapshot) : undefined
-  const find = snapshot ? objectFinder(snapshot.objects) : undefined
+  return locateWith(diagnostics, snapshot ? { sources: indexSources(snapshot), find: objectFinder(snapshot.objects), locate: snapshot.locate } : undefined)
+}
+
+/** Where the objects are: which object each name comes from, the objects, their lines. */
+export interface Locator {
+  sources: SourceIndex
+  find: (kind: string, namespace: string, name: string) => KubeObject | undefined
+  locate?: Snapshot['locate']
+}
+
+/** locateEdgeDiagnostics with an index the caller keeps (the incremental pipeline's, kept object by object). */
+export function locateWith(diagnostics: readonly EdgeDiagnostic[], locator: Locator | undefined): Diagnostic[] {
   return diagnostics.map((d) => {
-    const ref = sources && sourceOf(d, sources)
+    const ref = locator && sourceOf(d, locator.sources)
     if (!ref) return { kind: d.kind, namespace: '', name: d.name, field: d.field, message: d.message, severity: d.severity }
-    const obj = find?.(ref.kind, ref.namespace, ref.name)
+    const obj = locator.find(ref.kind, ref.namespace, ref.name)
     const field = objectField(d, ref, obj)
-    const at = (obj && snapshot?.locate?.(obj, field)) ?? ref.location
+    const at = (obj && locator.locate?.(obj, field)) ?? ref.location
     return { kind: ref.kind, namespace: ref.namespace, name: ref.name, field, message: d.message, severity: d.severity, ...(at ? { source: at } : {}) }
   })
+}
+
+/** The key uniqueDiagnostics tells problems apart by. */
+export function problemKey(d: Diagnostic): string {
+  return `${formatDiagnostic(d)}\0${d.source ?? ''}`
 }
 
 function sourceOf(d: EdgeDiagnostic, sources: SourceIndex): SourceRef | undefined {
@@ -108,7 +124,7 @@ function servicesField(route: string, spec: Record<string, unknown>): string {
 export function uniqueDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>()
   return diagnostics.filter((d) => {
-    const key = `${formatDiagnostic(d)}\0${d.source ?? ''}`
+    const key = problemKey(d)
     if (seen.has(key)) return false
     seen.add(key)
     return true

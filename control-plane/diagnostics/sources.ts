@@ -35,12 +35,20 @@ const entriesOf = new WeakMap<KubeObject, { location: string | undefined; entrie
 export function indexSources(snapshot: Snapshot): SourceIndex {
   const index: SourceIndex = { routers: new Map(), services: new Map(), middlewares: new Map(), tlsOptions: new Map(), transports: new Map() }
   for (const obj of snapshot.objects) {
-    const location = snapshot.sources?.get(obj)
-    let known = entriesOf.get(obj)
-    if (known === undefined || known.location !== location) entriesOf.set(obj, (known = { location, entries: entries(obj, location) }))
-    for (const [map, key, ref] of known.entries) if (!index[map].has(key)) index[map].set(key, ref)
+    for (const [map, key, ref] of sourcesOf(obj, snapshot.sources?.get(obj))) if (!index[map].has(key)) index[map].set(key, ref)
   }
   return index
+}
+
+/**
+ * The names one object gives the dynamic configuration, each with where in the object (in an
+ * index, the first object of a name wins). Kept per object (the incremental pipeline's index,
+ * pipeline/incremental/live-sources.ts, asks again for an object it saw).
+ */
+export function sourcesOf(obj: KubeObject, location?: string): readonly Entry[] {
+  let known = entriesOf.get(obj)
+  if (known === undefined || known.location !== location) entriesOf.set(obj, (known = { location, entries: entries(obj, location) }))
+  return known.entries
 }
 
 function entries(obj: KubeObject, location: string | undefined): Entry[] {

@@ -11,12 +11,12 @@
  *
  * @module
  */
-import { healthPlans, type HealthPlan } from './plan.ts'
+import { healthPlanOf, healthPlans, type HealthPlan } from './plan.ts'
 import { probe as defaultProbe } from './probe.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 
-/** Service key -> server URL -> up. Servers not listed are up. */
-export type HealthState = ReadonlyMap<string, ReadonlyMap<string, boolean>>
+export type { HealthState } from '../pipeline/incremental/health-overlay.ts'
+import type { HealthState } from '../pipeline/incremental/health-overlay.ts'
 
 export interface HealthCheckerOptions {
   /** Called after every status change, with the state after it. */
@@ -47,6 +47,26 @@ export class HealthChecker {
     }
     for (const [service, plan] of plans) {
       if (!this.#running.has(service)) this.#running.set(service, new ServiceLoops(plan, this.#options, () => this.#changed()))
+    }
+    if (changed) this.#changed()
+  }
+
+  /**
+   * update() for some services only (the incremental pipeline names those it changed; a changed
+   * serversTransport changes the services that use it, which it names too).
+   */
+  updateServices(config: DynamicConfig, services: Iterable<string>): void {
+    let changed = false
+    for (const service of services) {
+      const plan = healthPlanOf(config, service)
+      const loops = this.#running.get(service)
+      if (loops && plan && JSON.stringify(plan) === JSON.stringify(loops.plan)) continue
+      if (loops) {
+        loops.stop()
+        this.#running.delete(service)
+        if (loops.anyDown()) changed = true
+      }
+      if (plan) this.#running.set(service, new ServiceLoops(plan, this.#options, () => this.#changed()))
     }
     if (changed) this.#changed()
   }

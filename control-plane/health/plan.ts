@@ -57,16 +57,22 @@ export interface HealthPlan {
 /** One plan per load-balancer service with a healthCheck and at least one server. */
 export function healthPlans(config: DynamicConfig): HealthPlan[] {
   const plans: HealthPlan[] = []
-  const http = config.http ?? {}
-  for (const [service, svc] of Object.entries(http.services ?? {})) {
-    const lb = svc.loadBalancer
-    if (!lb?.healthCheck) continue
-    const servers = (lb.servers ?? []).map((s) => s.url).filter((u): u is string => typeof u === 'string' && u !== '')
-    if (servers.length === 0) continue
-    const transport = lb.serversTransport ? http.serversTransports?.[lb.serversTransport] : undefined
-    plans.push(planOf(service, lb.healthCheck, servers, transport))
+  for (const service of Object.keys(config.http?.services ?? {})) {
+    const plan = healthPlanOf(config, service)
+    if (plan) plans.push(plan)
   }
   return plans
+}
+
+/** The plan of one service of the configuration, or null when it has no check to run. */
+export function healthPlanOf(config: DynamicConfig, service: string): HealthPlan | null {
+  const http = config.http ?? {}
+  const lb = http.services?.[service]?.loadBalancer
+  if (!lb?.healthCheck) return null
+  const servers = (lb.servers ?? []).map((s) => s.url).filter((u): u is string => typeof u === 'string' && u !== '')
+  if (servers.length === 0) return null
+  const transport = lb.serversTransport ? http.serversTransports?.[lb.serversTransport] : undefined
+  return planOf(service, lb.healthCheck, servers, transport)
 }
 
 export function planOf(service: string, hc: ServerHealthCheck, servers: string[], transport?: ServersTransport): HealthPlan {

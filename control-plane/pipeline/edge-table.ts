@@ -57,7 +57,7 @@ export function edgeTableStage(options: {
  * A channel with what workerd cannot load left out and reported (workerd refuses to start on it):
  * a transport whose rootCAs are all unreadable then trusts nothing rather than the system's CAs.
  */
-function usableChannel(channel: UpstreamChannel, problems: string[]): UpstreamChannel {
+export function usableChannel(channel: UpstreamChannel, problems: string[]): UpstreamChannel {
   const where = `serversTransport ${channel.transports.join(', ')}`
   const trustedCertificates = usableCertificates(channel.trustedCertificates, `${where}: rootCAs`, problems)
   const cert = channel.clientCertificate
@@ -77,7 +77,7 @@ const MAX_DIRECT_UPSTREAMS = 256
  * (EndpointSlices) change too often for a config that is read at start: buildFromSnapshot leaves
  * them out.
  */
-function directUpstreams(table: EdgeTable, endpoints: EndpointsTable): string[] {
+export function directUpstreams(table: EdgeTable, endpoints: EndpointsTable): string[] {
   const out = new Set<string>()
   for (const [key, svc] of Object.entries(table.services)) {
     if (svc.kind !== 'loadBalancer' || !svc.passHostHeader || (svc.transport && table.transports[svc.transport]?.binding)) continue

@@ -8,7 +8,7 @@
 // copied and writes back later is refused by edges that load it (docs/table.md, "Replays").
 import { BLOB_PREFIX, POINTER_KEY, blobKey, parseManifest, type TableManifest } from '../../shared/kv/layout.ts'
 import type { KvStore } from '../kv/store.ts'
-import { packTable, type DroppedHost, type EdgeTableInput, type PackOptions } from '../../shared/kv/pack-table.ts'
+import { packTable, type DroppedHost, type EdgeTableInput, type PackedTable, type PackOptions } from '../../shared/kv/pack-table.ts'
 import type { BeaconNotifier } from './beacon.ts'
 import type { TableSigner } from './signing-key.ts'
 import { sealTableSecrets, type SecretsSealer } from './seal-secrets.ts'
@@ -50,9 +50,25 @@ export interface PublishResult {
   dropped?: DroppedHost[]
 }
 
+/**
+ * A table already packed (and sealed) by the incremental pipeline: its manifest, and the blobs
+ * made since the previous one; blobs of earlier builds that the manifest still names are already
+ * stored or handed over before.
+ */
+export interface PrepackedTable {
+  packed: PackedTable
+  /** UTF-8 bytes of the blobs the manifest names. */
+  bytes: number
+}
+
+/** A prepacked table names a blob this publisher never had: build it from scratch. */
+export class MissingBlobError extends Error {
+  override readonly name = 'MissingBlobError'
+}
+
 interface Job {
   /** null: sign the current table again (refresh). */
-  input: EdgeTableInput | null
+  input: EdgeTableInput | PrepackedTable | null
   waiters: Array<{ resolve: (r: PublishResult) => void; reject: (e: unknown) => void }>
 }
 
@@ -85,6 +101,11 @@ export class TablePublisher {
   #unannounced: string | null = null
   #pending: Job | null = null
   #draining: Promise<void> | null = null
+  /**
+   * Blobs of prepacked tables not stored yet: a table a newer one replaced before it was written,
+   * or whose write failed, may have made blobs the newer one still names.
+   */
+  readonly #unwritten = new Map<string, string>()
 
   private constructor(options: PublisherOptions, current: TableManifest | null, stored: Set<string>, pointer: string | null) {
     this.#store = options.store
@@ -117,7 +138,8 @@ export class TablePublisher {
   }
 
   /** Publishes the table; resolves once a pointer naming it (or a newer table) is written. */
-  publish(input: EdgeTableInput): Promise<PublishResult> {
+  publish(input: EdgeTableInput | PrepackedTable): Promise<PublishResult> {
+    if ('packed' in input) for (const [digest, text] of input.packed.blobs) if (!this.#stored.has(digest)) this.#unwritten.set(digest, text)
     return new Promise((resolve, reject) => {
       if (this.#pending) this.#pending.input = input
       else this.#pending = { input, waiters: [] }
@@ -197,12 +219,33 @@ export class TablePublisher {
     }
   }
 
-  async #publishNow(input: EdgeTableInput): Promise<PublishResult> {
-    const { manifest: body, blobs, dropped } = await packTable(await sealTableSecrets(input, this.#secrets), this.#pack)
+  /**
+   * What a prepacked table's pointer needs stored: its blobs not stored yet, from those handed
+   * over so far. One neither stored nor handed over cannot be published (the caller then builds
+   * from scratch, which hands every blob over again).
+   */
+  #prepacked(packed: PackedTable): PackedTable {
+    const blobs = new Map<string, string>()
+    for (const digest of manifestDigests({ ...packed.manifest, issuedAt: 0 })) {
+      if (this.#stored.has(digest)) continue
+      const text = this.#unwritten.get(digest) ?? packed.blobs.get(digest)
+      if (text === undefined) throw new MissingBlobError(`blob ${digest} of the table is neither stored nor at hand`)
+      blobs.set(digest, text)
+    }
+    return { manifest: packed.manifest, blobs, dropped: packed.dropped }
+  }
+
+  async #publishNow(input: EdgeTableInput | PrepackedTable): Promise<PublishResult> {
+    const {
+      manifest: body,
+      blobs,
+      dropped,
+    } = 'packed' in input ? this.#prepacked(input.packed) : await packTable(await sealTableSecrets(input, this.#secrets), this.#pack)
     const left = dropped.length ? { dropped } : {}
     const current = this.#current
     let bytes = 0
-    for (const text of blobs.values()) bytes += Buffer.byteLength(text)
+    if ('packed' in input) bytes = input.bytes
+    else for (const text of blobs.values()) bytes += Buffer.byteLength(text)
     const same =
       current !== null &&
       current.schema === body.schema &&
@@ -215,12 +258,17 @@ export class TablePublisher {
     }
     const missing = [...blobs].filter(([digest]) => !this.#stored.has(digest))
     await this.#store.put(missing.map(([digest, text]) => [blobKey(digest), text] as const))
-    for (const [digest] of missing) this.#stored.add(digest)
+    for (const [digest] of missing) {
+      this.#stored.add(digest)
+      this.#unwritten.delete(digest)
+    }
 
     const manifest = await this.#writePointer(body)
     this.#vouched = true
 
     const named = manifestDigests(manifest)
+    // Blobs no pointer names any more are never written.
+    for (const digest of this.#unwritten.keys()) if (!named.has(digest)) this.#unwritten.delete(digest)
     for (const digest of named) this.#retired.delete(digest)
     for (const digest of this.#stored) {
       if (!named.has(digest) && !this.#retired.has(digest)) this.#retired.set(digest, this.#now())

@@ -91,24 +91,27 @@ export async function sealTableSecrets<T extends { routes: { rest: unknown; host
   input: T,
   sealer: SecretsSealer | null,
 ): Promise<T> {
-  const sealPart = async (part: unknown): Promise<unknown> => {
-    const mws = (part as PartLike | null)?.middlewares
-    if (typeof part !== 'object' || part === null || typeof mws !== 'object' || mws === null) return part
-    let changed = false
-    const out: Record<string, unknown> = {}
-    for (const [key, mw] of Object.entries(mws)) {
-      const sealedMw = await sealMiddleware(mw, sealer)
-      if (sealedMw !== mw) changed = true
-      out[key] = sealedMw
-    }
-    return changed ? { ...part, middlewares: out } : part
-  }
+  const sealPart = (part: unknown) => sealTablePart(part, sealer)
   const hosts = input.routes.hosts
   const sealedHosts =
     hosts instanceof Map
       ? new Map(await Promise.all([...hosts].map(async ([h, p]) => [h, await sealPart(p)] as const)))
       : Object.fromEntries(await Promise.all(Object.entries(hosts).map(async ([h, p]) => [h, await sealPart(p)] as const)))
   return { ...input, routes: { ...input.routes, rest: await sealPart(input.routes.rest), hosts: sealedHosts } }
+}
+
+/** One part of the table with its secret fields sealed (the part itself when it has none). */
+export async function sealTablePart<T>(part: T, sealer: SecretsSealer | null): Promise<T> {
+  const mws = (part as PartLike | null)?.middlewares
+  if (typeof part !== 'object' || part === null || typeof mws !== 'object' || mws === null) return part
+  let changed = false
+  const out: Record<string, unknown> = {}
+  for (const [key, mw] of Object.entries(mws)) {
+    const sealedMw = await sealMiddleware(mw, sealer)
+    if (sealedMw !== mw) changed = true
+    out[key] = sealedMw
+  }
+  return changed ? { ...part, middlewares: out } : part
 }
 
 async function sealMiddleware(mw: { type?: unknown; config?: unknown }, sealer: SecretsSealer | null): Promise<unknown> {

@@ -84,9 +84,10 @@ describe('buildEdgeTable', () => {
       'router badRule: rule: error while parsing rule Host(`a`) &&: parsing rule Host(`a`) &&: rule syntax error at 12: expected a matcher or `(`, found end of rule',
       'router noService: service: the service "missing@kubernetescrd" does not exist',
       'router otherProvider: middlewares[0]: middleware "auth@file" does not exist (the edge has no "file" provider: only kubernetescrd and internal)',
+      `router loop: middlewares[0]: ${loop}`,
+      // The middlewares' own problems come after the routers' and services' (buildEdgeTable).
       `middleware c1: ${loop}`,
       `middleware c2: ${loop}`,
-      `router loop: middlewares[0]: ${loop}`,
     ])
   })
 
@@ -101,8 +102,8 @@ describe('buildEdgeTable', () => {
     )
     expect(table.routers.r!.error).toEqual({ status: 501, message: 'middlewares the edge cannot run: auth (plugin is not implemented by the edge)' })
     expect(diagnostics.map(formatEdgeDiagnostic)).toEqual([
-      'middleware auth: plugin: the edge cannot run this middleware: plugin is not implemented by the edge',
       'router r: middlewares: middlewares the edge cannot run: auth (plugin is not implemented by the edge); the route answers 501 instead of serving without them',
+      'middleware auth: plugin: the edge cannot run this middleware: plugin is not implemented by the edge',
     ])
   })
 

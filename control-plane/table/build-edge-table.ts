@@ -14,7 +14,15 @@ import type { DynamicConfig, ForwardAuth } from '../../shared/dynamic/types.ts'
 import { UNIMPLEMENTED_MIDDLEWARE_STATUS, type EdgeTarget } from '../../shared/table/capabilities.ts'
 import { defaultPriority, parseRuleForTable, type ParsedRule } from '../../shared/table/rules.ts'
 import { errorPageService } from '../../shared/table/split.ts'
-import { DEFAULT_TLS_OPTIONS, TABLE_SCHEMA_VERSION, type EdgeTable, type EndpointsTable, type TableRouter } from '../../shared/table/schema.ts'
+import {
+  DEFAULT_TLS_OPTIONS,
+  TABLE_SCHEMA_VERSION,
+  type EdgeTable,
+  type EndpointsTable,
+  type TableMiddleware,
+  type TableRouter,
+  type TableService,
+} from '../../shared/table/schema.ts'
 import { EdgeDiagnostics, type EdgeDiagnostic } from './diagnostics.ts'
 import { MAX_MIDDLEWARE_BYTES, MiddlewareCompiler, mib } from './middlewares.ts'
 import { qualify } from './references.ts'
@@ -41,6 +49,9 @@ export interface BuiltEdgeTable {
 
 const INVALID_MIDDLEWARES = 'middlewares whose configuration the edge refuses: '
 
+/** One empty list for every router without entry points (there can be 100k of them). */
+const NO_ENTRY_POINTS: string[] = Object.freeze([]) as unknown as string[]
+
 /** Traefik's cap on user priorities (math.MaxInt - 1000), as far as a JS number can say it. */
 const MAX_PRIORITY = Number.MAX_SAFE_INTEGER - 1000
 
@@ -48,10 +59,16 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
   const d = new EdgeDiagnostics()
   const http = config.http ?? {}
   const services = new ServiceCompiler(http, options.target, d, options.tunnel)
-  const middlewares = new MiddlewareCompiler(http.middlewares, options.target, d)
+  const middlewares = new MiddlewareCompiler(http.middlewares, options.target)
   const routers: Record<string, TableRouter> = {}
   const tls = resolveTlsConflicts(http.routers ?? {}, options.entryPoints, d)
 
+  // Every service first, in sorted order, routers after: what a service says (a reference cycle's
+  // path above all: Traefik names the services in the order it reached them) then depends on
+  // the services alone, not on the order routers come in, and the incremental pipeline
+  // (control-plane/pipeline/incremental) gives the same. Services no router uses are compiled too:
+  // their problems are worth knowing before they are used.
+  for (const name of Object.keys(http.services ?? {}).sort()) services.resolve(name)
   for (const [name, router] of Object.entries(tls.routers)) {
     try {
       const built = buildRouter(name, router, services, middlewares, options, d, tls, config)
@@ -60,46 +77,17 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
       d.error('router', name, '', `not served: ${(err as Error).message}`)
     }
   }
-  // Services no router uses are compiled too: their problems are worth knowing before they are used.
-  for (const name of Object.keys(http.services ?? {})) services.resolve(name)
 
   for (const [key, refs] of services.out.serviceMiddlewares) {
     const svc = services.out.services[key]
-    if (!svc) continue
-    const expanded = middlewares.expand(refs)
-    if ('error' in expanded) {
-      d.error('service', key, expanded.index === undefined ? 'middlewares' : `middlewares[${expanded.index}]`, `${expanded.error}: the service answers 500`)
-      services.out.services[key] = { kind: 'unservable', status: 500, message: `service middlewares: ${expanded.error}` }
-    } else {
-      svc.middlewares = expanded.keys
-      if (expanded.unimplemented.length) {
-        d.error(
-          'service',
-          key,
-          'middlewares',
-          `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}; the service answers ${UNIMPLEMENTED_MIDDLEWARE_STATUS}`,
-        )
-        services.out.services[key] = {
-          kind: 'unservable',
-          status: UNIMPLEMENTED_MIDDLEWARE_STATUS,
-          message: `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}`,
-        }
-      } else if (expanded.invalid.length) {
-        d.error('service', key, 'middlewares', `${INVALID_MIDDLEWARES}${expanded.invalid.join(', ')}; the service answers 500`)
-        services.out.services[key] = { kind: 'unservable', status: 500, message: `${INVALID_MIDDLEWARES}${expanded.invalid.join(', ')}` }
-      }
-    }
+    if (svc) services.out.services[key] = withServiceMiddlewares(key, svc, refs, middlewares, d)
   }
-  for (const [key, bytes] of middlewares.oversize) {
-    d.error(
-      'middleware',
-      key,
-      middlewares.middlewares[key]!.type,
-      `its configuration takes ${mib(bytes)}, more than the ${mib(MAX_MIDDLEWARE_BYTES)} the edge publishes for one middleware (a Workers KV value holds 25 MiB): left out, the routes using it answer 500`,
-    )
+  // The middlewares' own problems last, each middleware's together (middlewareDiagnostics).
+  const reported = [...new Set([...Object.keys(middlewares.middlewares), ...middlewares.reports.keys()])].sort()
+  for (const key of reported) {
+    const mw = middlewares.middlewares[key]
+    d.items.push(...middlewareDiagnostics(key, mw, middlewares.reports.get(key), middlewares.oversize.get(key), services, options.target))
   }
-  errorPagesServed(middlewares, services, d)
-  forwardAuthCAs(middlewares, options.target, d)
 
   return {
     table: {
@@ -113,25 +101,70 @@ export function buildEdgeTable(config: DynamicConfig, options: EdgeTableOptions)
     },
     endpoints: { schema: TABLE_SCHEMA_VERSION, services: services.out.endpoints },
     diagnostics: d.items,
-    channels: Object.values(services.out.channels),
+    channels: sortedChannels(Object.values(services.out.channels)),
   }
 }
 
-/** An errors middleware's page service must be in the table (it travels with the middleware: shared/table/split.ts). */
-function errorPagesServed(middlewares: MiddlewareCompiler, services: ServiceCompiler, d: EdgeDiagnostics): void {
-  for (const [key, mw] of Object.entries(middlewares.middlewares)) {
-    const page = errorPageService(mw)
-    if (page === null || services.resolve(page) !== null) continue
-    d.error('middleware', key, 'errors.service', `${services.whyNot(page)}: the routes using it answer 500`)
-  }
+/** Channels by binding, each with its transports sorted: the same whatever order services were compiled in. */
+export function sortedChannels(channels: Iterable<UpstreamChannel>): UpstreamChannel[] {
+  return [...channels].map((c) => ({ ...c, transports: [...c.transports].sort() })).sort((a, b) => (a.binding < b.binding ? -1 : a.binding > b.binding ? 1 : 0))
 }
 
-/** forwardAuth tls.ca: trusted by a self-hosted workerd (outboundCAs), not by Cloudflare. */
-function forwardAuthCAs(middlewares: MiddlewareCompiler, target: EdgeTarget, d: EdgeDiagnostics): void {
-  for (const [key, mw] of Object.entries(middlewares.middlewares)) {
-    const why = mw.type === 'forwardAuth' ? forwardAuthCaUnsupported(mw.config as ForwardAuth, target) : null
-    if (why !== null) d.error('middleware', key, 'tls.ca', `${why}: the routes using it answer ${UNIMPLEMENTED_MIDDLEWARE_STATUS}`)
+/** A service with its middlewares expanded, or the unservable service that replaces it. */
+export function withServiceMiddlewares(key: string, svc: TableService, refs: string[], middlewares: MiddlewareCompiler, d: EdgeDiagnostics): TableService {
+  const expanded = middlewares.expand(refs)
+  if ('error' in expanded) {
+    d.error('service', key, expanded.index === undefined ? 'middlewares' : `middlewares[${expanded.index}]`, `${expanded.error}: the service answers 500`)
+    return { kind: 'unservable', status: 500, message: `service middlewares: ${expanded.error}` }
   }
+  svc.middlewares = expanded.keys
+  if (expanded.unimplemented.length) {
+    d.error(
+      'service',
+      key,
+      'middlewares',
+      `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}; the service answers ${UNIMPLEMENTED_MIDDLEWARE_STATUS}`,
+    )
+    return { kind: 'unservable', status: UNIMPLEMENTED_MIDDLEWARE_STATUS, message: `middlewares the edge cannot run: ${expanded.unimplemented.join(', ')}` }
+  }
+  if (expanded.invalid.length) {
+    d.error('service', key, 'middlewares', `${INVALID_MIDDLEWARES}${expanded.invalid.join(', ')}; the service answers 500`)
+    return { kind: 'unservable', status: 500, message: `${INVALID_MIDDLEWARES}${expanded.invalid.join(', ')}` }
+  }
+  return svc
+}
+
+/**
+ * A middleware's problems, in one order whoever asks: what the expansions that came across it
+ * found (`reports`, by message), then what the edge cannot do with it in the table: a
+ * configuration too large to publish, an errors middleware whose page service is not in the table
+ * (it travels with the middleware: shared/table/split.ts), forwardAuth tls.ca on Cloudflare (a
+ * self-hosted workerd trusts it: outboundCAs). `mw`: its table entry (undefined: not in the table).
+ */
+export function middlewareDiagnostics(
+  key: string,
+  mw: TableMiddleware | undefined,
+  reports: readonly EdgeDiagnostic[] | undefined,
+  oversize: number | undefined,
+  services: Pick<ServiceCompiler, 'resolve' | 'whyNot'>,
+  target: EdgeTarget,
+): EdgeDiagnostic[] {
+  const d = new EdgeDiagnostics()
+  if (reports) d.items.push(...[...reports].sort((a, b) => (a.message < b.message ? -1 : a.message > b.message ? 1 : 0)))
+  if (mw === undefined) return d.items
+  if (oversize !== undefined) {
+    d.error(
+      'middleware',
+      key,
+      mw.type,
+      `its configuration takes ${mib(oversize)}, more than the ${mib(MAX_MIDDLEWARE_BYTES)} the edge publishes for one middleware (a Workers KV value holds 25 MiB): left out, the routes using it answer 500`,
+    )
+  }
+  const page = errorPageService(mw)
+  if (page !== null && services.resolve(page) === null) d.error('middleware', key, 'errors.service', `${services.whyNot(page)}: the routes using it answer 500`)
+  const why = mw.type === 'forwardAuth' ? forwardAuthCaUnsupported(mw.config as ForwardAuth, target) : null
+  if (why !== null) d.error('middleware', key, 'tls.ca', `${why}: the routes using it answer ${UNIMPLEMENTED_MIDDLEWARE_STATUS}`)
+  return d.items
 }
 
 /**
@@ -140,7 +173,8 @@ function forwardAuthCAs(middlewares: MiddlewareCompiler, target: EdgeTarget, d: 
  * Trees and host lists are never mutated once built. Rules that fail are not kept (they throw again).
  */
 const parsedRules = new Map<string, ParsedRule>()
-const MAX_PARSED_RULES = 100_000
+// The incremental pipeline parses only changed routers: the cache serves full rebuilds (file mode).
+const MAX_PARSED_RULES = 20_000
 
 function parsedRule(rule: string): ParsedRule {
   let parsed = parsedRules.get(rule)
@@ -152,7 +186,7 @@ function parsedRule(rule: string): ParsedRule {
   return parsed
 }
 
-function buildRouter(
+export function buildRouter(
   name: string,
   router: NonNullable<NonNullable<DynamicConfig['http']>['routers']>[string],
   services: ServiceCompiler,
@@ -164,7 +198,7 @@ function buildRouter(
 ): TableRouter | null {
   // Checked in the order Traefik builds a router (pkg/server/router), so the first problem is the
   // one Traefik reports: entry points, priority, TLS options, service, middlewares, rule.
-  const entryPoints = router.entryPoints ?? []
+  const entryPoints = router.entryPoints ?? NO_ENTRY_POINTS
   if (options.entryPoints && entryPoints.length) {
     const missing = entryPoints.filter((ep) => !options.entryPoints!.includes(ep))
     for (const ep of missing) d.warn('router', name, `entryPoints[${entryPoints.indexOf(ep)}]`, `entryPoint ${JSON.stringify(ep)} doesn't exist`)

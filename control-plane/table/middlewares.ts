@@ -9,7 +9,7 @@ import type { Middleware } from '../../shared/dynamic/types.ts'
 import { middlewareUnsupported, type EdgeTarget } from '../../shared/table/capabilities.ts'
 import type { TableMiddleware } from '../../shared/table/schema.ts'
 import { middlewareConfigError } from '../../shared/middlewares/config-error.ts'
-import type { EdgeDiagnostics } from './diagnostics.ts'
+import type { EdgeDiagnostic } from './diagnostics.ts'
 import { localKey, qualify, unresolved } from './references.ts'
 
 /**
@@ -38,15 +38,20 @@ export class MiddlewareCompiler {
   readonly middlewares: Record<string, TableMiddleware> = {}
   /** Middlewares left out for their size, with it (bytes of their configuration's JSON). */
   readonly oversize = new Map<string, number>()
+  /**
+   * What the expansions found wrong with each middleware, once per message: the caller reports them
+   * on the middlewares (buildEdgeTable: after everything, so that they do not depend on which
+   * router or service came across them first).
+   */
+  readonly reports = new Map<string, EdgeDiagnostic[]>()
+  /** Every key an expansion looked up, found or not (what its result depends on). */
+  readonly read = new Set<string>()
   readonly #config: Record<string, Middleware>
   readonly #target: EdgeTarget | undefined
-  readonly #d: EdgeDiagnostics | undefined
-  readonly #reported = new Set<string>()
 
-  constructor(config: Record<string, Middleware> | undefined, target?: EdgeTarget, diagnostics?: EdgeDiagnostics) {
+  constructor(config: Record<string, Middleware> | undefined, target?: EdgeTarget) {
     this.#config = config ?? {}
     this.#target = target
-    this.#d = diagnostics
   }
 
   /** The flat, ordered list a list of references runs, or why it cannot be built. */
@@ -61,6 +66,7 @@ export class MiddlewareCompiler {
     const invalid: string[] = []
     for (const [index, reference] of references.entries()) {
       const key = localKey(reference)
+      if (key !== null) this.read.add(key)
       const mw = key === null ? undefined : this.#config[key]
       if (key === null || !mw) return { error: unresolved('middleware', reference), index }
       const types = Object.keys(mw).filter((t) => (mw as Record<string, unknown>)[t] !== undefined)
@@ -122,10 +128,11 @@ export class MiddlewareCompiler {
   }
 
   #report(key: string, field: string, message: string): void {
-    const id = `${key}\0${message}`
-    if (!this.#d || this.#reported.has(id)) return
-    this.#reported.add(id)
-    this.#d.error('middleware', key, field, message)
+    const list = this.reports.get(key)
+    if (list?.some((d) => d.message === message)) return
+    const d: EdgeDiagnostic = { kind: 'middleware', name: key, field, message, severity: 'error' }
+    if (list) list.push(d)
+    else this.reports.set(key, [d])
   }
 
   /** How many middlewares `references` expand to (each chain counted once: memo); 0 where expand reports an error. */
@@ -133,6 +140,7 @@ export class MiddlewareCompiler {
     let n = 0
     for (const reference of references) {
       const key = localKey(reference)
+      if (key !== null) this.read.add(key)
       const mw = key === null ? undefined : this.#config[key]
       const inner = mw?.chain?.middlewares
       if (key === null || !mw || inner === undefined) {
@@ -149,7 +157,7 @@ export class MiddlewareCompiler {
 }
 
 /** UTF-8 bytes of a value's JSON. */
-function jsonBytes(value: unknown): number {
+export function jsonBytes(value: unknown): number {
   const text = JSON.stringify(value) ?? ''
   // At most 3 bytes per UTF-16 unit: small ones need no encoding to tell.
   return text.length * 3 <= MAX_MIDDLEWARE_BYTES ? text.length : new TextEncoder().encode(text).length

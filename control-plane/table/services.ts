@@ -59,11 +59,18 @@ export class ServiceCompiler {
     this.#tunnel = tunnel
   }
 
+  /**
+   * Told of every resolution of an internal service, with the service whose compilation asked
+   * (undefined: the caller's own), for whoever keeps the table's internal services per user.
+   */
+  onInternal: ((reference: string, by: string | undefined) => void) | undefined
+
   /** Compiles the service a reference names (and everything it uses); its key, or null if it failed. */
   resolve(reference: string): string | null {
     const internal = INTERNAL_SERVICES[reference]
     if (internal !== undefined) {
       this.out.services[reference] ??= { kind: 'internal', service: internal }
+      this.onInternal?.(reference, [...this.#visiting].at(-1))
       return reference
     }
     const key = localKey(reference)
@@ -359,6 +366,80 @@ export class ServiceCompiler {
       },
     }
   }
+}
+
+/** Keys of the services a service delegates to (weighted, mirroring, failover, highestRandomWeight). */
+export function serviceChildren(svc: Service): string[] {
+  const refs: Array<string | undefined> = []
+  const kinds = (['loadBalancer', 'weighted', 'mirroring', 'failover', 'highestRandomWeight'] as const).filter((k) => svc[k] !== undefined)
+  // A service with no or several types is refused before its children are looked at.
+  if (kinds.length !== 1) return []
+  if (svc.weighted) for (const c of svc.weighted.services ?? []) refs.push(c.name)
+  if (svc.highestRandomWeight) for (const c of svc.highestRandomWeight.services ?? []) refs.push(c.name)
+  if (svc.mirroring) {
+    refs.push(svc.mirroring.service)
+    for (const m of svc.mirroring.mirrors ?? []) refs.push(m.name)
+  }
+  if (svc.failover) refs.push(svc.failover.service, svc.failover.fallback)
+  const out: string[] = []
+  for (const r of refs) {
+    const key = r ? localKey(r) : null
+    if (key !== null) out.push(key)
+  }
+  return out
+}
+
+/**
+ * The services that lie on a cycle of references (Tarjan's strongly connected components,
+ * iterative): none of them can be built.
+ */
+export function servicesOnCycles(services: Readonly<Record<string, Service>>, keys: Iterable<string> = Object.keys(services)): Set<string> {
+  const index = new Map<string, number>()
+  const low = new Map<string, number>()
+  const onStack = new Set<string>()
+  const stack: string[] = []
+  const out = new Set<string>()
+  const edges = (k: string) => {
+    const svc = services[k]
+    return svc ? serviceChildren(svc).filter((c) => Object.hasOwn(services, c)) : []
+  }
+  let counter = 0
+  for (const root of keys) {
+    if (index.has(root) || !Object.hasOwn(services, root)) continue
+    const work: Array<{ key: string; children: string[]; next: number }> = []
+    const enter = (k: string) => {
+      index.set(k, counter)
+      low.set(k, counter++)
+      stack.push(k)
+      onStack.add(k)
+      work.push({ key: k, children: edges(k), next: 0 })
+    }
+    enter(root)
+    while (work.length > 0) {
+      const top = work[work.length - 1]!
+      if (top.next < top.children.length) {
+        const c = top.children[top.next++]!
+        if (!index.has(c)) enter(c)
+        else if (onStack.has(c)) low.set(top.key, Math.min(low.get(top.key)!, index.get(c)!))
+        continue
+      }
+      work.pop()
+      if (work.length > 0) {
+        const parent = work[work.length - 1]!.key
+        low.set(parent, Math.min(low.get(parent)!, low.get(top.key)!))
+      }
+      if (low.get(top.key) !== index.get(top.key)) continue
+      const component: string[] = []
+      let k: string
+      do {
+        k = stack.pop()!
+        onStack.delete(k)
+        component.push(k)
+      } while (k !== top.key)
+      if (component.length > 1 || edges(top.key).includes(top.key)) for (const m of component) out.add(m)
+    }
+  }
+  return out
 }
 
 /** Traefik's passiveHealthCheck in ms (its defaults: a 10 s window, 1 attempt); per isolate at the edge. */

@@ -79,38 +79,54 @@ export function resolveTlsConflicts(routers: Routers, entryPoints: string[] | un
     const where = ep === '' ? '' : ` on entry point ${ep}`
     d.error('router', name, 'tls.options', `${why}${where}: served there with the default TLS options instead (Traefik's conflict rule)`)
   }
-  for (const [ep, hosts] of byEp) {
-    for (const [host, options] of hosts) {
+  // Sorted, so a router in conflict on several hosts is reported for the same host whatever the
+  // order the routers come in (the incremental pipeline rebuilds one router at a time).
+  for (const ep of [...byEp.keys()].sort()) {
+    const hosts = byEp.get(ep)!
+    for (const host of [...hosts.keys()].sort()) {
+      const options = hosts.get(host)!
       if (options.size < 2) continue
       const names = [...options.keys()].sort().join(', ')
       for (const routerNames of options.values()) for (const r of routerNames) mark(ep, r, `host ${host} is served with different TLS options (${names})`)
     }
   }
-  for (const [ep, names] of hostless) for (const r of names) mark(ep, r, `TLS options ${optionsOf.get(r)} on a rule without Host`)
+  for (const ep of [...hostless.keys()].sort()) for (const r of hostless.get(ep)!) mark(ep, r, `TLS options ${optionsOf.get(r)} on a rule without Host`)
 
   if (conflicts.size > 0) out = { ...routers }
-  for (const [ep, names] of conflicts) {
-    for (const name of names) {
-      const router = out[name]!
-      const copyName = ep === '' ? `conflicted-${name}` : `${ep}-conflicted-${name}`
-      out[copyName] = { ...router, entryPoints: ep === '' ? router.entryPoints : [ep], tls: { ...router.tls, options: DEFAULT_TLS_OPTIONS } }
-      optionsOf.set(copyName, DEFAULT_TLS_OPTIONS)
-      domainsOf.set(copyName, domainsOf.get(name) ?? [])
-      if (ep === '') {
-        delete out[name]
-        continue
+  const conflictsOf = new Map<string, string[]>()
+  for (const [ep, names] of conflicts) for (const name of names) conflictsOf.set(name, [...(conflictsOf.get(name) ?? []), ep])
+  for (const [name, eps] of conflictsOf) {
+    for (const [copyName, copy] of conflictedRouters(name, routers[name]!, eps, epsOf)) {
+      if (copy === null) delete out[copyName]
+      else out[copyName] = copy
+      if (copyName !== name) {
+        optionsOf.set(copyName, DEFAULT_TLS_OPTIONS)
+        domainsOf.set(copyName, domainsOf.get(name) ?? [])
       }
-      const remaining = epsOf(router).filter((e) => e !== ep && !(conflicts.get(e)?.has(name) ?? false))
-      if (remaining.length === 0) delete out[name]
-      else out[name] = { ...router, entryPoints: remaining }
     }
   }
   for (const name of optionsOf.keys()) if (!out[name]) optionsOf.delete(name)
   return { routers: out, optionsOf }
 }
 
+/**
+ * A router in conflict on `eps`: a copy with the default options for each of them (named
+ * `<ep>-conflicted-<router>`, or `conflicted-<router>` for the shared entry point ''), and the
+ * router itself on the entry points left (null: on none, it goes).
+ */
+export function conflictedRouters(name: string, router: Router, eps: readonly string[], epsOf: (r: Router) => string[]): Array<[string, Router | null]> {
+  const out: Array<[string, Router | null]> = []
+  for (const ep of eps) {
+    const copyName = ep === '' ? `conflicted-${name}` : `${ep}-conflicted-${name}`
+    out.push([copyName, { ...router, entryPoints: ep === '' ? router.entryPoints : [ep], tls: { ...router.tls, options: DEFAULT_TLS_OPTIONS } }])
+  }
+  const remaining = eps.includes('') ? [] : epsOf(router).filter((e) => !eps.includes(e))
+  out.push([name, remaining.length === 0 ? null : { ...router, entryPoints: remaining }])
+  return out
+}
+
 /** Traefik's ParseDomains on a rule; a rule that does not parse has none (the router is refused later). */
-function domainsOfRule(rule: string): string[] {
+export function domainsOfRule(rule: string): string[] {
   try {
     return [...new Set(ruleDomains(parseRule(rule)))]
   } catch {
@@ -130,21 +146,43 @@ export function tableTls(
   entryPoints: string[] | undefined,
 ): TableTls {
   const configured = config.tls?.options ?? {}
+  const used = new Set<string>()
+  const hosts = new Map<string, Map<string, string>>()
+  for (const [name, option] of resolved.optionsOf) {
+    const router = served[name]
+    if (!router || option === DEFAULT_TLS_OPTIONS) continue
+    if (configured[option]) used.add(option)
+    for (const ep of router.entryPoints.length ? router.entryPoints : (entryPoints ?? [''])) {
+      let map = hosts.get(ep)
+      if (!map) hosts.set(ep, (map = new Map()))
+      for (const host of domainsOfRule(resolved.routers[name]!.rule)) map.set(host, option)
+    }
+  }
+  return sortedTableTls(configured, used, hosts)
+}
+
+/**
+ * The TLS section with its maps in sorted order (`default` first), so that it does not depend on
+ * the order routers were built in.
+ */
+export function sortedTableTls(
+  configured: Record<string, TLSOptions>,
+  used: Iterable<string>,
+  hosts: ReadonlyMap<string, ReadonlyMap<string, string>>,
+): TableTls {
   const options: Record<string, TableTlsOptions> = {
     [DEFAULT_TLS_OPTIONS]: tableOptions(configured[DEFAULT_TLS_OPTIONS] ?? { minVersion: 'VersionTLS12' }),
   }
-  const hosts: Record<string, Record<string, string>> = {}
-  for (const [name, option] of resolved.optionsOf) {
-    const router = served[name]
-    if (!router) continue
-    if (option !== DEFAULT_TLS_OPTIONS && configured[option]) options[option] ??= tableOptions(configured[option])
-    if (option === DEFAULT_TLS_OPTIONS) continue
-    for (const ep of router.entryPoints.length ? router.entryPoints : (entryPoints ?? [''])) {
-      const map = (hosts[ep] ??= {})
-      for (const host of domainsOfRule(resolved.routers[name]!.rule)) map[host] = option
-    }
+  for (const name of [...used].sort()) if (name !== DEFAULT_TLS_OPTIONS && configured[name]) options[name] = tableOptions(configured[name])
+  const out: Record<string, Record<string, string>> = {}
+  for (const ep of [...hosts.keys()].sort()) {
+    const map = hosts.get(ep)!
+    if (map.size === 0) continue
+    const sorted: Record<string, string> = {}
+    for (const host of [...map.keys()].sort()) sorted[host] = map.get(host)!
+    out[ep] = sorted
   }
-  return { options, hosts }
+  return { options, hosts: out }
 }
 
 function tableOptions(o: TLSOptions): TableTlsOptions {

@@ -63,8 +63,8 @@ export async function packTable(input: EdgeTableInput, options: PackOptions = {}
   // A host's part that cannot fit a KV value on its own is left out, not the whole table (issue 17).
   const hosts = hostParts(input.routes.hosts).filter((entry) => fits(entry[1], BUCKET_OVERHEAD) || (dropped.push(droppedHost(entry, true)), false))
   const total = hosts.reduce((sum, [, text]) => sum + text.length, 0)
-  const bucketCount = total <= opts.shardThresholdBytes ? 1 : Math.min(opts.maxBuckets, nextPowerOfTwo(Math.ceil(total / opts.bucketTargetBytes)))
-  const shardCount = Math.min(bucketCount, nextPowerOfTwo(opts.maxEndpointShards))
+  const bucketCount = bucketCountFor(total, opts)
+  const shardCount = shardCountFor(bucketCount, opts)
 
   if (bucketCount !== lastBucketCount) lastBuckets.clear()
   lastBucketCount = bucketCount
@@ -164,20 +164,22 @@ export async function packTable(input: EdgeTableInput, options: PackOptions = {}
 }
 
 /** `{"hosts":{` and `}}` around a bucket's parts, and a host name's quotes and colon. */
-const BUCKET_OVERHEAD = 1024
+export const BUCKET_OVERHEAD = 1024
 
 /** Whether `text` (plus `extra` bytes) fits one Workers KV value. */
-function fits(text: string, extra = 0): boolean {
+export function fits(text: string, extra = 0): boolean {
   const limit = MAX_VALUE_BYTES - extra
   // UTF-8 takes at most 3 bytes per UTF-16 code unit: most texts need no encoding to tell.
   return text.length * 3 <= limit || (text.length <= limit && new TextEncoder().encode(text).length <= limit)
 }
 
-function bucketText(entries: HostEntry[]): string {
+/** A routes bucket's text: its hosts' parts (already JSON) spliced in. */
+export function bucketText(entries: HostEntry[]): string {
   return `{"hosts":{${entries.map(([host, text]) => `${JSON.stringify(host)}:${text}`).join(',')}}}`
 }
 
-function droppedHost([host, text, part]: HostEntry, alone: boolean): DroppedHost {
+/** A host left out: alone (its part does not fit a value), or from a bucket too large with it. */
+export function droppedHost([host, text, part]: HostEntry, alone: boolean): DroppedHost {
   const bytes = new TextEncoder().encode(text).length
   const routers = Object.keys((part as { routers?: Record<string, unknown> } | null)?.routers ?? {})
   const mib = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MiB`
@@ -190,6 +192,16 @@ function droppedHost([host, text, part]: HostEntry, alone: boolean): DroppedHost
     bytes,
     message: `host ${host}: not published: ${why} (routers ${routers.join(', ')}); its requests are answered as if it had no routes`,
   }
+}
+
+/** How many routes buckets `total` characters of host parts make. */
+export function bucketCountFor(total: number, opts: Required<PackOptions>): number {
+  return total <= opts.shardThresholdBytes ? 1 : Math.min(opts.maxBuckets, nextPowerOfTwo(Math.ceil(total / opts.bucketTargetBytes)))
+}
+
+/** How many endpoints shards go with `bucketCount` routes buckets. */
+export function shardCountFor(bucketCount: number, opts: Required<PackOptions>): number {
+  return Math.min(bucketCount, nextPowerOfTwo(opts.maxEndpointShards))
 }
 
 /** Normalized, sorted (host, JSON) pairs; hosts differing only in case or port share one key. */
@@ -205,7 +217,7 @@ function hostParts(hosts: EdgeTableInput['routes']['hosts']): HostEntry[] {
 }
 
 /** Normalized host, its part's JSON, the part. */
-type HostEntry = [host: string, json: string, part: unknown]
+export type HostEntry = [host: string, json: string, part: unknown]
 
 /**
  * Memory of the last pack, so that packing after a small change costs what changed: the JSON of

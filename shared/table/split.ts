@@ -28,11 +28,17 @@ export function splitTableByHost(table: EdgeTable): SplitTable {
 
 type RouterEntries = Array<[name: string, router: TableRouter]>
 
-/** The routers of each exact host, and those of no single host (`rest`), in table order. */
+/**
+ * The routers of each exact host, and those of no single host (`rest`), by name: the edge orders
+ * routers by priority and name whatever their order in a part, and a part that does not depend on
+ * the order the routers were built in is the same whether the whole table or one changed router
+ * was rebuilt (control-plane/pipeline/incremental).
+ */
 export function groupRoutersByHost(table: EdgeTable): { restRouters: RouterEntries; byHost: Map<string, RouterEntries> } {
   const restRouters: RouterEntries = []
   const byHost = new Map<string, RouterEntries>()
-  for (const [name, router] of Object.entries(table.routers)) {
+  for (const name of Object.keys(table.routers).sort()) {
+    const router = table.routers[name]!
     if (router.hosts === null || router.hosts.length === 0) {
       restRouters.push([name, router])
       continue

@@ -3,10 +3,10 @@ import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
 import type { KvStore } from '../../control-plane/kv/store.ts'
 import { BLOB_PREFIX, POINTER_KEY, bucketOf, endpointsShardOf, parseManifest } from '../../shared/kv/layout.ts'
 import { pointerVerifier } from '../../edge-worker/src/table-source/verify.ts'
-import { TablePublisher, manifestDigests } from '../../control-plane/publish/publisher.ts'
+import { MissingBlobError, TablePublisher, manifestDigests } from '../../control-plane/publish/publisher.ts'
 import { signerFromJwk } from '../../control-plane/publish/signing-key.ts'
 import { generateKeyPair, exportJWK } from 'jose'
-import type { EdgeTableInput } from '../../shared/kv/pack-table.ts'
+import { packTable, type EdgeTableInput, type PackedTable } from '../../shared/kv/pack-table.ts'
 
 async function newSigner() {
   const { privateKey } = await generateKeyPair('Ed25519', { extractable: true })
@@ -303,6 +303,79 @@ describe('TablePublisher', () => {
       expect(manifest.endpoints.buckets).toHaveLength(512)
       expect(manifest.routes.buckets.every((b) => b !== null)).toBe(true)
       expect(JSON.stringify(manifest).length).toBeLessThan(72_000)
+    })
+  })
+
+  describe('prepacked tables (the incremental pipeline)', () => {
+    const packed = async (hosts: Record<string, unknown>) => packTable(table(hosts))
+    /** A build that hands over only the blobs the previous build did not make. */
+    const delta = (now: PackedTable, before: PackedTable): PackedTable => ({
+      manifest: now.manifest,
+      blobs: new Map([...now.blobs].filter(([d]) => !before.blobs.has(d))),
+      dropped: now.dropped,
+    })
+
+    it('writes the blobs handed over with a table or an earlier one, then the pointer', async () => {
+      const signer = await newSigner()
+      const store = createMemoryKvStore()
+      const pub = await TablePublisher.open({ store, signer, pointerMinIntervalMs: 0 })
+      const first = await packed({ 'a.example': { r: 1 } })
+      await pub.publish({ packed: first, bytes: 1 })
+      const second = await packed({ 'a.example': { r: 1 }, 'b.example': { r: 2 } })
+      const r = await pub.publish({ packed: delta(second, first), bytes: 2 })
+      expect(r).toMatchObject({ changed: true, bytes: 2 })
+      const m = await pointerOf(store, signer)
+      expect(m.routes.version).toBe(second.manifest.routes.version)
+      for (const d of manifestDigests(m)) expect(store.data.has(BLOB_PREFIX + d)).toBe(true)
+    })
+
+    it('keeps the blobs of a table a newer one replaced before it was written, and of a failed write', async () => {
+      const signer = await newSigner()
+      const inner = createMemoryKvStore()
+      let fail = 1
+      const store: KvStore = {
+        ...inner,
+        put: async (entries) => {
+          if (entries.some(([k]) => k.startsWith(BLOB_PREFIX)) && fail-- > 0) throw new Error('KV is down')
+          await inner.put(entries)
+        },
+      }
+      const pub = await TablePublisher.open({ store, signer, pointerMinIntervalMs: 0 })
+      const first = await packed({ 'a.example': { r: 1 } })
+      // The first write fails: its blobs stay at hand for the next table that still names them.
+      await expect(pub.publish({ packed: first, bytes: 1 })).rejects.toThrow(/KV is down/)
+      const second = await packed({ 'a.example': { r: 1 }, 'c.example': { r: 3 } })
+      await pub.publish({ packed: delta(second, first), bytes: 2 })
+      const m = await pointerOf(inner, signer)
+      expect(m.routes.version).toBe(second.manifest.routes.version)
+      for (const d of manifestDigests(m)) expect(inner.data.has(BLOB_PREFIX + d)).toBe(true)
+    })
+
+    it('a table that replaced a waiting one still gets the blobs only the waiting one handed over', async () => {
+      const signer = await newSigner()
+      const store = createMemoryKvStore()
+      const pub = await TablePublisher.open({ store, signer, pointerMinIntervalMs: 300 })
+      const first = await packed({ 'a.example': { r: 1 } })
+      const second = await packed({ 'a.example': { r: 1 }, 'b.example': { r: 2 } })
+      // Only the servers change: its routes bucket is the second's, which only the second handed over.
+      const third = await packTable(table({ 'a.example': { r: 1 }, 'b.example': { r: 2 } }, { s: ['10.0.0.2'] }))
+      expect(delta(third, second).blobs.has(third.manifest.routes.buckets[0]!)).toBe(false)
+      await pub.publish({ packed: first, bytes: 1 })
+      // Both wait for the next pointer write; the third replaces the second, naming its blobs.
+      const waiting = pub.publish({ packed: delta(second, first), bytes: 2 })
+      const r = await pub.publish({ packed: delta(third, second), bytes: 3 })
+      expect((await waiting).manifest.routes.version).toBe(third.manifest.routes.version)
+      expect(r.manifest.routes.version).toBe(third.manifest.routes.version)
+      for (const d of manifestDigests(await pointerOf(store, signer))) expect(store.data.has(BLOB_PREFIX + d)).toBe(true)
+    })
+
+    it('refuses a table naming a blob it never had (the caller then builds from scratch)', async () => {
+      const signer = await newSigner()
+      const store = createMemoryKvStore()
+      const pub = await TablePublisher.open({ store, signer, pointerMinIntervalMs: 0 })
+      const first = await packed({ 'a.example': { r: 1 } })
+      await expect(pub.publish({ packed: { manifest: first.manifest, blobs: new Map(), dropped: [] }, bytes: 1 })).rejects.toBeInstanceOf(MissingBlobError)
+      expect(store.data.has(POINTER_KEY)).toBe(false)
     })
   })
 })

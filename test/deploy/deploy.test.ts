@@ -15,7 +15,6 @@ import { ClusterController } from '../../control-plane/controller/kube/controlle
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
 import { TablePublisher } from '../../control-plane/publish/publisher.ts'
 import { signerFromJwk } from '../../control-plane/publish/signing-key.ts'
-import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { startApiServer, type TestApiServer } from '../support/apiserver/index.ts'
 import { ingressRoute, serviceObjects } from '../support/apiserver/objects.ts'
@@ -255,7 +254,6 @@ describe('a running controller', () => {
     controller = new ClusterController({
       kc,
       provider: {},
-      toEdge: edgeTableStage({ entryPoint: 'web' }),
       publish: (built) => publisher.publish(built.table),
       identity: 'rbac-check',
       lease: { namespace: NS, name: 'traefik-edge-controller', leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 200 },
@@ -534,7 +532,6 @@ describe('deploy/secrets-in-namespaces (Secrets readable only in listed namespac
       kc,
       provider: args.provider,
       secretNamespaces: args.secretNamespaces,
-      toEdge: edgeTableStage({ entryPoint: 'web' }),
       publish: (built) => publisher.publish(built.table),
       identity: `secrets-${controllers.length}`,
       debounceMs: 20,

@@ -16,7 +16,6 @@ import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
 import { CONTROLLER_PERMISSIONS } from '../../control-plane/controller/ops/permissions.ts'
 import { TablePublisher } from '../../control-plane/publish/publisher.ts'
 import { signerFromJwk } from '../../control-plane/publish/signing-key.ts'
-import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { startApiServer, type TestApiServer } from '../support/apiserver/index.ts'
 import { eventually } from '../support/eventually.ts'
@@ -195,7 +194,6 @@ describe('kubectl against the test API server', () => {
     const controller = new ClusterController({
       kc,
       provider: {},
-      toEdge: edgeTableStage({ entryPoint: 'web' }),
       publish: (built) => publisher.publish(built.table),
       identity: 'kubectl-test',
       lease: { namespace: 'traefik-edge', name: 'traefik-edge-controller', leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 300 },

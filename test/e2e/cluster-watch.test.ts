@@ -128,6 +128,31 @@ describe('cluster watch', () => {
     )
   })
 
+  it('serves api@internal from the document each incremental build writes, with what changed since', async () => {
+    c.api.apply({
+      apiVersion: 'traefik.io/v1alpha1',
+      kind: 'IngressRoute',
+      metadata: { name: 'traefik-api', namespace: 'demo' },
+      spec: { routes: [{ kind: 'Rule', match: 'Host(`traefik.example`)', services: [{ name: 'api@internal', kind: 'TraefikService' }] }] },
+    })
+    const routers = async () => {
+      const res = await c.edge.request('/api/http/routers', { headers: { host: 'traefik.example' } })
+      expect(res.status).toBe(200)
+      return (JSON.parse(res.body) as Array<{ name: string; service: string }>).map((r) => r.name.replace(/-[0-9a-f]{20}@/, '-X@'))
+    }
+    await eventually(async () => expect(await routers()).toContain('demo-traefik-api-X@kubernetescrd'), { what: 'the API served' })
+    expect((await c.edge.store.get([POINTER_KEY])).get(POINTER_KEY)).toBeDefined()
+    // A change elsewhere is applied incrementally, and the document says it.
+    c.api.apply(ingressRoute({ name: 'later', match: 'Host(`later.example`)', service: 'whoami' }))
+    await eventually(async () => expect(await routers()).toContain('demo-later-X@kubernetescrd'), { what: 'the new router in the API' })
+    expect(c.logs.some((l) => /published .*; 1 change: /.test(l))).toBe(true)
+    c.api.remove('IngressRoute', 'demo', 'later')
+    c.api.remove('IngressRoute', 'demo', 'traefik-api')
+    await eventually(async () => expect((await c.edge.request('/api/http/routers', { headers: { host: 'traefik.example' } })).status).toBe(404), {
+      what: 'the API route gone',
+    })
+  })
+
   it("applies Traefik's namespace and label filters on the API server (label selector on Traefik kinds only)", async () => {
     c.api.apply(
       ingressRoute({ name: 'picked', namespace: 'demo', match: 'Host(`picked.example`)', service: 'whoami', labels: { edge: 'yes' } }),

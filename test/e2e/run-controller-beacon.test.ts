@@ -1,7 +1,8 @@
 // `npm run controller -- --beacon-url` as a real process: a cluster change reaches the edge on
 // workerd through the version beacon while the edge's KV view (Workers KV REST sink, a local fake
 // of Cloudflare's API, seen through a view that keeps the old pointer) has not caught up; the
-// ops server reports the publishes. The beacon token is read from a file, as the Deployment mounts it.
+// ops server reports the publishes; with no change, the pointer is signed again before it expires
+// (--pointer-ttl). The beacon token is read from a file, as the Deployment mounts it.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -70,6 +71,9 @@ describe('npm run controller with the version beacon', () => {
         '0',
         '--beacon-url',
         edge.url(),
+        // Pointers valid for 4 s: signed again every second (a quarter of that).
+        '--pointer-ttl',
+        '4',
       ],
       {
         CLOUDFLARE_ACCOUNT_ID: cf.accountId,
@@ -106,5 +110,24 @@ describe('npm run controller with the version beacon', () => {
     expect(metrics).toMatch(/^traefik_edge_beacon_failures_total 0$/m)
     expect(metrics).toMatch(/^traefik_edge_compile_duration_seconds_count [1-9]/m)
     expect(stderr.join('\n')).not.toMatch(/version beacon/)
+  })
+
+  it('signs the same table again before its pointer expires, with no change in the cluster', async () => {
+    const payload = () => {
+      const jws = cf.data.get(POINTER_KEY)!
+      return JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString('utf8')) as { issuedAt: number; expiresAt: number; routes: { version: string } }
+    }
+    const before = payload()
+    expect(before.expiresAt - before.issuedAt).toBe(4000)
+    const after = await eventually(
+      () => {
+        const now = payload()
+        expect(now.issuedAt).toBeGreaterThan(before.issuedAt)
+        return now
+      },
+      { what: 'the pointer signed again', timeoutMs: 10_000 },
+    )
+    expect(after.routes.version).toBe(before.routes.version)
+    expect(after.expiresAt - after.issuedAt).toBe(4000)
   })
 })

@@ -3,9 +3,9 @@
 // edge's KV store with their own publisher, signed with the key the edge trusts.
 import { KubeConfig } from '@kubernetes/client-node'
 import { ClusterController, type ClusterControllerOptions } from '../../control-plane/controller/kube/controller.ts'
+import { internalDocuments } from '../../control-plane/dashboard/edge-document.ts'
 import { TablePublisher } from '../../control-plane/publish/publisher.ts'
 import type { TableSigner } from '../../control-plane/publish/signing-key.ts'
-import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
 import type { KvStore } from '../../control-plane/kv/store.ts'
 import { startApiServer, type ApiServerOptions, type TestApiServer } from './apiserver/index.ts'
 import { serviceObjects } from './apiserver/objects.ts'
@@ -51,8 +51,9 @@ export async function startCluster(options: { api?: ApiServerOptions } = {}): Pr
       const controller = new ClusterController({
         kc: kubeConfig(),
         provider: {},
-        toEdge: edgeTableStage({ entryPoint: 'web' }),
         publish: (built) => publisher.publish(built.table),
+        // As npm run controller: api@internal and dashboard@internal serve the build's document.
+        documents: internalDocuments(),
         identity,
         debounceMs: 20,
         minBackoffMs: 50,

@@ -28,6 +28,8 @@ export interface FakeCloudflareKv {
   readonly data: Map<string, string>
   /** `METHOD /route` of every call, in order, as received. */
   readonly calls: string[]
+  /** Keys each successful bulk write stored, with when (performance.now()). */
+  readonly writes: Array<{ at: number; keys: string[] }>
   faults: Fault[]
   /** Keys reported unsuccessful (and not written or deleted) by the next bulk call that carries them. */
   unsuccessfulOnce: Set<string>
@@ -53,6 +55,7 @@ export async function startFakeCloudflareKv(): Promise<FakeCloudflareKv> {
     token: 'test-token',
     data: new Map<string, string>(),
     calls: [] as string[],
+    writes: [] as Array<{ at: number; keys: string[] }>,
     faults: [] as Fault[],
     unsuccessfulOnce: new Set<string>(),
   }
@@ -97,6 +100,8 @@ export async function startFakeCloudflareKv(): Promise<FakeCloudflareKv> {
 /** The namespace data a KV route reads and writes. */
 export interface KvNamespaceData {
   data: Map<string, string>
+  /** Keys each successful bulk write stored, with when (performance.now()), when kept. */
+  writes?: Array<{ at: number; keys: string[] }>
   /** Keys reported unsuccessful (and not written or deleted) by the next bulk call that carries them. */
   unsuccessfulOnce: Set<string>
 }
@@ -114,11 +119,16 @@ export function kvRoute(route: string, url: URL, body: string, fake: KvNamespace
       if (!Array.isArray(pairs) || pairs.length > 10_000) return r(400, fail(10026, 'bulk writes take 1 to 10000 pairs'))
       if (Buffer.byteLength(body) >= 100 * 1024 * 1024) return r(413, fail(10027, 'request too large'))
       const failed: string[] = []
+      const stored: string[] = []
       for (const p of pairs) {
         if (typeof p.key !== 'string' || typeof p.value !== 'string') return r(400, fail(10019, 'each pair needs a string key and value'))
         if (fake.unsuccessfulOnce.delete(p.key)) failed.push(p.key)
-        else fake.data.set(p.key, p.value)
+        else {
+          fake.data.set(p.key, p.value)
+          stored.push(p.key)
+        }
       }
+      fake.writes?.push({ at: performance.now(), keys: stored })
       return r(200, ok({ successful_key_count: pairs.length - failed.length, unsuccessful_keys: failed }))
     }
     case 'POST /bulk/delete': {

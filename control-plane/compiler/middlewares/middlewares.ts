@@ -54,14 +54,17 @@ export function middlewareID(namespace: string, name: string): string {
 
 /** Builds every Middleware into `ctx.config.http.middlewares`. */
 export function buildMiddlewares(ctx: CompileContext): void {
-  for (const obj of ctx.index.middlewares) {
-    const ref = ctx.index.ref(obj)
-    const id = middlewareID(namespaceOf(obj), nameOf(obj))
-    try {
-      ctx.config.http.middlewares[id] = buildMiddleware(ctx, obj, id, ref)
-    } catch (err) {
-      ctx.diagnostics.fromError(ref, err, 'spec', 'Middleware skipped')
-    }
+  for (const obj of ctx.index.middlewares) buildOneMiddleware(ctx, obj)
+}
+
+/** One Middleware object (what the loop above does for each). */
+export function buildOneMiddleware(ctx: CompileContext, obj: MiddlewareObject): void {
+  const ref = ctx.index.ref(obj)
+  const id = middlewareID(namespaceOf(obj), nameOf(obj))
+  try {
+    ctx.config.http.middlewares[id] = buildMiddleware(ctx, obj, id, ref)
+  } catch (err) {
+    ctx.diagnostics.fromError(ref, err, 'spec', 'Middleware skipped')
   }
 }
 

@@ -34,7 +34,8 @@ export function makeID(namespace: string, name: string): string {
 
 /** Hashes by match, kept across compiles: a recompile after one change hashes one rule. */
 const matchHashes = new Map<string, string>()
-const MAX_MATCH_HASHES = 100_000
+// Bounded low: the incremental pipeline hashes only changed routes; full rebuilds (file mode) are what it serves.
+const MAX_MATCH_HASHES = 20_000
 
 /** First 10 bytes of sha256(match), as 20 lowercase hex characters. */
 export function matchHash(match: string): string {

@@ -32,14 +32,17 @@ const TIMEOUT_DEFAULTS_NS: Record<keyof ForwardingTimeouts, number> = {
 type Warn = (field: string, message: string) => void
 
 export function buildServersTransports(ctx: CompileContext): void {
-  for (const obj of ctx.index.serversTransports) {
-    const ref = ctx.index.ref(obj)
-    try {
-      const id = normalize(makeID(namespaceOf(obj), nameOf(obj)))
-      ctx.config.http.serversTransports[id] = buildServersTransport(ctx, obj, ref)
-    } catch (err) {
-      ctx.diagnostics.fromError(ref, err, 'spec', 'ServersTransport skipped')
-    }
+  for (const obj of ctx.index.serversTransports) buildOneServersTransport(ctx, obj)
+}
+
+/** One ServersTransport object (what the loop above does for each). */
+export function buildOneServersTransport(ctx: CompileContext, obj: ServersTransportObject): void {
+  const ref = ctx.index.ref(obj)
+  try {
+    const id = normalize(makeID(namespaceOf(obj), nameOf(obj)))
+    ctx.config.http.serversTransports[id] = buildServersTransport(ctx, obj, ref)
+  } catch (err) {
+    ctx.diagnostics.fromError(ref, err, 'spec', 'ServersTransport skipped')
   }
 }
 

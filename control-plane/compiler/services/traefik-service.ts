@@ -20,14 +20,17 @@ import type { Warn } from './servers.ts'
 
 /** Builds every TraefikService; a failing one is dropped with a diagnostic. */
 export function buildTraefikServices(ctx: CompileContext): void {
-  for (const ts of ctx.index.traefikServices) {
-    const ref = ctx.index.ref(ts)
-    const warn: Warn = (field, message) => ctx.diagnostics.warn(ref, field, message)
-    try {
-      buildTraefikService(ctx, ts, warn)
-    } catch (err) {
-      ctx.diagnostics.fromError(ref, err, 'spec', 'TraefikService skipped')
-    }
+  for (const ts of ctx.index.traefikServices) buildOneTraefikService(ctx, ts)
+}
+
+/** One TraefikService object (what the loop above does for each). */
+export function buildOneTraefikService(ctx: CompileContext, ts: TraefikService): void {
+  const ref = ctx.index.ref(ts)
+  const warn: Warn = (field, message) => ctx.diagnostics.warn(ref, field, message)
+  try {
+    buildTraefikService(ctx, ts, warn)
+  } catch (err) {
+    ctx.diagnostics.fromError(ref, err, 'spec', 'TraefikService skipped')
   }
 }
 

@@ -82,12 +82,13 @@ export class SnapshotIndex {
   readonly tlsStores: TLSStore[] = []
   readonly serversTransports: ServersTransport[] = []
   /** Visible Nodes (none when cluster-scope resources are disabled). */
-  readonly nodes: Node[] = []
+  nodes: readonly Node[] = []
 
   private readonly byKind = new Map<string, Map<string, KubeObject>>()
-  private readonly slicesByService = new Map<string, EndpointSlice[]>()
+  private readonly slicesByService = new Map<string, readonly EndpointSlice[]>()
   private readonly sources: ReadonlyMap<KubeObject, string> | undefined
   private readonly watched: ReadonlySet<string> | null
+  private readonly selector: LabelMatcher
 
   /**
    * Throws when `options.labelSelector` is invalid (Traefik refuses to start then).
@@ -98,32 +99,18 @@ export class SnapshotIndex {
     this.sources = snapshot.sources
     const ns = options.namespaces
     this.watched = ns === null || ns.length === 0 ? null : new Set(ns)
-    const selector: LabelMatcher = parseLabelSelector(options.labelSelector)
+    this.selector = parseLabelSelector(options.labelSelector)
 
     for (const obj of snapshot.objects) {
-      if (obj === null || typeof obj !== 'object' || typeof obj.kind !== 'string') continue
-      const name = nameOf(obj)
-      const kind = obj.kind
-      const group = apiGroup(obj.apiVersion)
-      const isTraefik = (TRAEFIK_KINDS as readonly string[]).includes(kind)
-      if (isTraefik && group === LEGACY_TRAEFIK_GROUP) {
-        diagnostics?.warn(this.ref(obj), 'apiVersion', `${obj.apiVersion} is not served by Traefik v3; use ${TRAEFIK_GROUP}/v1alpha1 (object ignored)`)
-        continue
-      }
-      if (isTraefik ? group !== TRAEFIK_GROUP : CORE_KINDS[kind] !== group) continue
-      if (name === '' && !(kind === 'IngressRoute' && obj.metadata?.generateName)) continue
-      const namespace = namespaceOf(obj)
+      const seen = this.visible(obj, diagnostics)
+      if (seen === null) continue
+      const { kind, namespace, key: k, isTraefik } = seen
       if (kind === 'Node') {
-        if (!options.disableClusterScopeResources) this.nodes.push(obj as Node)
+        ;(this.nodes as Node[]).push(obj as Node)
         continue
       }
-      if (!this.isWatched(namespace)) continue
-      if (isTraefik && !selector(obj.metadata?.labels)) continue
-      if (kind === 'Secret' && !HELM_SECRETS(obj.metadata?.labels)) continue
-
       let table = this.byKind.get(kind)
       if (table === undefined) this.byKind.set(kind, (table = new Map()))
-      const k = key(namespace, name === '' ? `generateName:${obj.metadata?.generateName}` : name)
       const previous = table.get(k)
       if (previous !== undefined) {
         diagnostics?.warn(this.ref(obj), '', `defined more than once${this.sourceSuffix(previous)}; this definition replaces the earlier one`)
@@ -134,7 +121,75 @@ export class SnapshotIndex {
       table.set(k, obj)
       if (kind === 'EndpointSlice') this.addSlice(namespace, obj as EndpointSlice, previous)
     }
-    for (const slices of this.slicesByService.values()) slices.sort(compareSlices)
+    for (const [k, slices] of this.slicesByService) this.slicesByService.set(k, [...slices].sort(compareSlices))
+  }
+
+  /** Where an object goes in the index, or null when the provider would not see it. */
+  private visible(obj: KubeObject, diagnostics?: DiagnosticSink): { kind: string; namespace: string; key: string; isTraefik: boolean } | null {
+    if (obj === null || typeof obj !== 'object' || typeof obj.kind !== 'string') return null
+    const name = nameOf(obj)
+    const kind = obj.kind
+    const group = apiGroup(obj.apiVersion)
+    const isTraefik = (TRAEFIK_KINDS as readonly string[]).includes(kind)
+    if (isTraefik && group === LEGACY_TRAEFIK_GROUP) {
+      diagnostics?.warn(this.ref(obj), 'apiVersion', `${obj.apiVersion} is not served by Traefik v3; use ${TRAEFIK_GROUP}/v1alpha1 (object ignored)`)
+      return null
+    }
+    if (isTraefik ? group !== TRAEFIK_GROUP : CORE_KINDS[kind] !== group) return null
+    if (name === '' && !(kind === 'IngressRoute' && obj.metadata?.generateName)) return null
+    const namespace = namespaceOf(obj)
+    if (kind === 'Node') return this.options.disableClusterScopeResources ? null : { kind, namespace, key: name, isTraefik }
+    if (!this.isWatched(namespace)) return null
+    if (isTraefik && !this.selector(obj.metadata?.labels)) return null
+    if (kind === 'Secret' && !HELM_SECRETS(obj.metadata?.labels)) return null
+    return { kind, namespace, key: key(namespace, name === '' ? `generateName:${obj.metadata?.generateName}` : name), isTraefik }
+  }
+
+  /**
+   * Live use (control-plane/pipeline/incremental): the object replaces whatever the index held
+   * under its kind, namespace and name, or is left out when the provider would not see it. The
+   * per-kind lists (`ingressRoutes`...) are not kept up to date: a live index is looked up, not
+   * iterated. Slice lists and `nodes` are replaced, never changed in place.
+   */
+  upsert(obj: KubeObject): void {
+    const kind = typeof obj?.kind === 'string' ? obj.kind : ''
+    this.remove(kind, kind === 'Node' ? '' : namespaceOf(obj), nameOf(obj))
+    const seen = this.visible(obj)
+    if (seen === null) return
+    if (seen.kind === 'Node') {
+      // By name, as a sorted snapshot lists them (NodePort servers come in node order).
+      const name = nameOf(obj)
+      const at = this.nodes.findIndex((n) => nameOf(n) > name)
+      this.nodes = at < 0 ? [...this.nodes, obj as Node] : [...this.nodes.slice(0, at), obj as Node, ...this.nodes.slice(at)]
+      return
+    }
+    let table = this.byKind.get(seen.kind)
+    if (table === undefined) this.byKind.set(seen.kind, (table = new Map()))
+    table.set(seen.key, obj)
+    if (seen.kind === 'EndpointSlice') this.addSlice(seen.namespace, obj as EndpointSlice, undefined)
+  }
+
+  /** Live use: takes the object of this kind, namespace and name out; returns what was there. */
+  remove(kind: string, namespace: string, name: string): KubeObject | undefined {
+    if (kind === 'Node') {
+      const at = this.nodes.findIndex((n) => nameOf(n) === name)
+      if (at < 0) return undefined
+      const gone = this.nodes[at]
+      this.nodes = this.nodes.filter((_, i) => i !== at)
+      return gone
+    }
+    const table = this.byKind.get(kind)
+    const k = key(namespace, name)
+    const previous = table?.get(k)
+    if (previous === undefined) return undefined
+    table!.delete(k)
+    if (kind === 'EndpointSlice') this.removeSlice(namespace, previous as EndpointSlice)
+    return previous
+  }
+
+  /** Live use: the visible objects of a kind, by namespace/name. */
+  objectsOf(kind: string): ReadonlyMap<string, KubeObject> {
+    return this.byKind.get(kind) ?? new Map()
   }
 
   /** Whether objects in this namespace are visible at all. */
@@ -225,17 +280,23 @@ export class SnapshotIndex {
     const service = slice.metadata?.labels?.[SERVICE_NAME_LABEL]
     if (typeof service !== 'string' || service === '') return
     const k = key(namespace, service)
-    let list = this.slicesByService.get(k)
-    if (list === undefined) this.slicesByService.set(k, (list = []))
-    list.push(slice)
+    const list = this.slicesByService.get(k) ?? []
+    // A new array, in order: the lists handed out stay as they were (the incremental pipeline
+    // compares what a lookup found before with what it finds now).
+    const next = [...list, slice]
+    if (list.length > 0 && compareSlices(list[list.length - 1]!, slice) > 0) next.sort(compareSlices)
+    this.slicesByService.set(k, next)
   }
 
   private removeSlice(namespace: string, slice: EndpointSlice): void {
     const service = slice.metadata?.labels?.[SERVICE_NAME_LABEL]
     if (typeof service !== 'string') return
-    const list = this.slicesByService.get(key(namespace, service))
-    const at = list?.indexOf(slice) ?? -1
-    if (at >= 0) list!.splice(at, 1)
+    const k = key(namespace, service)
+    const list = this.slicesByService.get(k)
+    if (list === undefined || !list.includes(slice)) return
+    const next = list.filter((s) => s !== slice)
+    if (next.length === 0) this.slicesByService.delete(k)
+    else this.slicesByService.set(k, next)
   }
 }
 

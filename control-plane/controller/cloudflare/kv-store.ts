@@ -18,8 +18,12 @@ export interface CloudflareKvOptions extends CloudflareApiOptions {
 }
 
 const BULK_WRITE_PAIRS = 10_000
-/** The API refuses requests of 100 MB or more; stay well under it. */
-const BULK_WRITE_BYTES = 90 * 1024 * 1024
+/**
+ * The API refuses requests of 100 MB or more; stay well under it. 4 MB: a first table's blobs
+ * (10 MB at 10k routes, 100 MB at 100k) are held twice per batch (JSON body and its bytes), not
+ * whole, which keeps the controller's peak memory down (docs/controller-sizing.md).
+ */
+const BULK_WRITE_BYTES = 4 * 1024 * 1024
 const BULK_GET_KEYS = 100
 const LIST_LIMIT = 1000
 

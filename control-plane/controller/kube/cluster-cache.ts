@@ -6,7 +6,7 @@ import type { ProviderOptions, Snapshot } from '../../compiler/index.ts'
 import type { KubeObject } from '../../compiler/snapshot/kube-types.ts'
 import type { KubeCounters } from './counters.ts'
 import type { ForbiddenCalls } from './forbidden.ts'
-import { SupervisedInformer, type SupervisedInformerOptions } from './informer.ts'
+import { SupervisedInformer, type InformerChange, type SupervisedInformerOptions } from './informer.ts'
 import { listAll } from './list-all.ts'
 import { watchTargets } from './watched-kinds.ts'
 
@@ -14,7 +14,8 @@ export interface ClusterCacheOptions {
   kc: KubeConfig
   provider: Pick<ProviderOptions, 'namespaces' | 'labelSelector' | 'disableClusterScopeResources'>
   counters: KubeCounters
-  onChange: () => void
+  /** An object added, changed or deleted (kind set); without one: the cache may have changed whole. */
+  onChange: (change?: InformerChange) => void
   log: (line: string) => void
   minBackoffMs?: number
   maxReconnectDelayMs?: number
@@ -27,17 +28,26 @@ export interface ClusterCacheOptions {
 export class ClusterCache {
   readonly #informers: SupervisedInformer[]
   readonly #options: ClusterCacheOptions
-  readonly #sorted = new Map<SupervisedInformer, { generation: number; objects: KubeObject[] }>()
+  readonly #sorted = new Map<string, { generation: string; objects: KubeObject[] }>()
 
   constructor(options: ClusterCacheOptions) {
     this.#options = options
+    const slim = { keepTraefikLabels: (options.provider.labelSelector ?? '') !== '' }
     this.#informers = watchTargets(options.provider, options.secretNamespaces).map(
       (target) =>
         new SupervisedInformer({
           kc: options.kc,
           target,
           counters: options.counters,
-          onChange: options.onChange,
+          slim,
+          // Delete events of a real API server carry kind; list items are given theirs by listAll.
+          onChange: (change) => {
+            if (change && change.object.kind === undefined) {
+              change.object.kind = target.kind.kind
+              change.object.apiVersion = target.kind.apiVersion
+            }
+            options.onChange(change)
+          },
           log: options.log,
           minBackoffMs: options.minBackoffMs,
           maxReconnectDelayMs: options.maxReconnectDelayMs,
@@ -66,22 +76,30 @@ export class ClusterCache {
 
   snapshot(): Snapshot {
     const objects: KubeObject[] = []
+    // One sorted list per kind across its informers (one per watched namespace): the order the
+    // compiler sees objects in, which the incremental pipeline reproduces (namespace/name).
+    const byKind = new Map<string, SupervisedInformer[]>()
     for (const informer of this.#informers) {
-      // An informer that saw no event since the last snapshot gives the same sorted objects.
-      const cached = this.#sorted.get(informer)
-      if (cached !== undefined && cached.generation === informer.generation) {
+      const kind = informer.target.kind.kind
+      byKind.set(kind, [...(byKind.get(kind) ?? []), informer])
+    }
+    for (const [kind, informers] of byKind) {
+      // A kind whose informers saw no event since the last snapshot gives the same sorted objects.
+      const generation = informers.map((i) => i.generation).join(',')
+      const cached = this.#sorted.get(kind)
+      if (cached !== undefined && cached.generation === generation) {
         for (const o of cached.objects) objects.push(o)
         continue
       }
-      const generation = informer.generation
-      const { kind, apiVersion } = informer.target.kind
-      const items = informer.list()
-      // Watch events carry kind and apiVersion; list items do not on a real API server.
       const mine: KubeObject[] = []
-      for (const o of items) mine.push((o.kind === undefined ? { ...o, kind, apiVersion } : o) as KubeObject)
+      for (const informer of informers) {
+        const { apiVersion } = informer.target.kind
+        // Watch events carry kind and apiVersion; list items do not on a real API server.
+        for (const o of informer.list()) mine.push((o.kind === undefined ? { ...o, kind, apiVersion } : o) as KubeObject)
+      }
       // Cache order follows event order; sorted, the same objects always compile to the same table.
       sortByNamespaceAndName(mine)
-      this.#sorted.set(informer, { generation, objects: mine })
+      this.#sorted.set(kind, { generation, objects: mine })
       for (const o of mine) objects.push(o)
     }
     return { objects }

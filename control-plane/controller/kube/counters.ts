@@ -15,6 +15,8 @@ export interface KubeCounters {
   eventsWritten: number
   /** Times this process became the leader. */
   leaderTransitions: number
+  /** Incremental builds that failed and were redone from every object. */
+  buildFallbacks: number
   /** Calls the API server refused with 403, by call (`list secrets`). */
   forbidden: Map<string, number>
 }
@@ -28,6 +30,7 @@ export function newCounters(): KubeCounters {
     shrinkHolds: 0,
     eventsWritten: 0,
     leaderTransitions: 0,
+    buildFallbacks: 0,
     forbidden: new Map(),
   }
 }

@@ -9,15 +9,20 @@ import { bump, type KubeCounters } from './counters.ts'
 import { type ForbiddenCalls, isForbidden } from './forbidden.ts'
 import { listAll } from './list-all.ts'
 import { ServerWatch, type ServerWatchOptions } from './server-watch.ts'
-import { slimObject } from './slim-object.ts'
+import { slimObject, type SlimOptions } from './slim-object.ts'
 import type { WatchTarget } from './watched-kinds.ts'
 
 export interface SupervisedInformerOptions {
   kc: KubeConfig
   target: WatchTarget
   counters: KubeCounters
-  /** Called on every add, update and delete the cache sees. */
-  onChange: () => void
+  /**
+   * Called on every add, update and delete the cache sees, with the object (for a delete: as the
+   * API server last sent it); without one when the cache was replaced whole (a relist).
+   */
+  onChange: (change?: InformerChange) => void
+  /** What the cache keeps of each object (slim-object.ts). */
+  slim?: SlimOptions
   log: (line: string) => void
   /** First backoff after a stop; doubles up to maxBackoffMs. Defaults 250 / 30000 ms. */
   minBackoffMs?: number
@@ -32,6 +37,11 @@ export interface SupervisedInformerOptions {
   forbidden?: ForbiddenCalls
   /** The watch's server-side timeout and inactivity timeout (server-watch.ts; tests shorten them). */
   watch?: Pick<ServerWatchOptions, 'timeoutSeconds' | 'idleTimeoutMs'>
+}
+
+export interface InformerChange {
+  verb: 'add' | 'update' | 'delete'
+  object: KubernetesObject
 }
 
 export class SupervisedInformer {
@@ -61,9 +71,9 @@ export class SupervisedInformer {
     const watchCall = `watch ${resource}${target.namespace ? ` in ${target.namespace}` : ''}`
     const forbidden = this.#options.forbidden
     const listFn = async () => {
-      const work = listAll(kc, target)
+      // Slimmed page by page: a page of full objects is garbage before the next is asked for.
+      const work = listAll(kc, target, undefined, (item) => slimObject(item, this.#options.slim))
       const list = await (forbidden ? forbidden.track(listCall, work) : work)
-      for (const item of list.items) slimObject(item)
       bump(this.#options.counters.lists, target.id)
       // ListWatch applies the list synchronously once this promise settles; a macrotask later
       // (after every pending microtask) the cache holds all of it. A list a replaced ListWatch
@@ -94,13 +104,13 @@ export class SupervisedInformer {
     // add and update run right after the cache stored the object: slimming it there slims the cache.
     for (const verb of ['add', 'update'] as const)
       informer.on(verb, (obj) => {
-        slimObject(obj)
+        slimObject(obj, this.#options.slim)
         this.#generation++
-        onChange()
+        if (informer === this.#informer) onChange({ verb, object: obj })
       })
-    informer.on('delete', () => {
+    informer.on('delete', (obj) => {
       this.#generation++
-      onChange()
+      if (informer === this.#informer) onChange({ verb: 'delete', object: obj })
     })
     informer.on('error', (err: unknown) => {
       if (informer === this.#informer) this.#onStopped(err)
@@ -119,6 +129,8 @@ export class SupervisedInformer {
     this.#generation++
     this.#informer = this.#newListWatch()
     await old.stop()
+    // The new cache starts empty: what the old one held that is gone will never be told.
+    this.#options.onChange()
     if (!this.#stopped) this.start()
   }
 

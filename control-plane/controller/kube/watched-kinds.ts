@@ -47,6 +47,9 @@ export const CORE_WATCHED: readonly WatchedKind[] = [
 /** Cluster-scoped: Nodes, for NodePort load balancing (not watched with disableClusterScopeResources). */
 export const NODE_WATCHED: WatchedKind = kindOf('Node', '', 'v1', 'nodes')
 
+/** The kinds in the order the cache's snapshot lists them (informers in this order: cluster-cache.ts). */
+export const SNAPSHOT_KINDS: readonly string[] = [...TRAEFIK_WATCHED, ...CORE_WATCHED, NODE_WATCHED].map((k) => k.kind)
+
 /** One entry per informer to run. */
 export interface WatchTarget {
   kind: WatchedKind

@@ -16,6 +16,7 @@ export function controllerScrape(metrics: OpsMetrics, controller: Controller): (
   const shrinkHolds = gauge('traefik_edge_table_shrink_holds_total', 'tables held back because they shrank unconfirmed')
   const events = gauge('traefik_edge_events_written_total', 'Kubernetes Events written')
   const synced = gauge('traefik_edge_cache_synced', '1 when every informer has synced')
+  const fallbacks = gauge('traefik_edge_incremental_fallbacks_total', 'incremental builds that failed and were redone from every object')
   const forbidden = gauge('traefik_edge_kube_forbidden_total', 'API calls refused with 403 Forbidden (a permission the ServiceAccount lacks), by call', [
     'call',
   ])
@@ -39,6 +40,7 @@ export function controllerScrape(metrics: OpsMetrics, controller: Controller): (
     pushes.set(c.pushes)
     shrinkHolds.set(c.shrinkHolds)
     events.set(c.eventsWritten)
+    fallbacks.set(c.buildFallbacks)
     for (const [call, n] of c.forbidden) forbidden.set({ call }, n)
     forbiddenNow.reset()
     for (const call of state.forbidden) forbiddenNow.set({ call }, 1)
