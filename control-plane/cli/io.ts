@@ -1,5 +1,2 @@
-// Where a command writes: injected so the commands run in-process in tests.
-export interface CliIO {
-  stdout: (text: string) => void
-  stderr: (text: string) => void
-}
+// Where a command writes: now declared by the runner (command.ts); kept until controller.ts moves to it.
+export type { CliIO } from './command.ts'
