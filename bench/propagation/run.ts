@@ -16,7 +16,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { parseArgs } from 'node:util'
 import { createCloudflareKvStore } from '../../control-plane/controller/cloudflare/kv-store.ts'
 import { REPO_ROOT, startLocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { startApiServer } from '../../test/support/apiserver/index.ts'
@@ -24,11 +23,24 @@ import { ingressRoute, serviceObjects } from '../../test/support/apiserver/objec
 import { startFakeCloudflareKv } from '../../test/support/fake-cloudflare-kv.ts'
 import { send } from '../../test/support/http.ts'
 import { startUpstream } from '../../test/support/upstream.ts'
+import { count } from '../../control-plane/cli/command.ts'
+import { benchArgs } from '../support/args.ts'
 
-const { values } = parseArgs({ options: { routes: { type: 'string' }, changes: { type: 'string' }, 'debounce-ms': { type: 'string' } } })
-const ROUTES = Number(values.routes ?? 10_000)
-const CHANGES = Number(values.changes ?? 50)
-const DEBOUNCE = values['debounce-ms'] ?? '50'
+const { values } = benchArgs({
+  name: 'bench:propagation',
+  usage: ['npm run bench:propagation -- [flags]'],
+  about:
+    "A cluster of N IngressRoutes in the test API server, npm run controller as its own process publishing to a local fake of Workers KV, and the edge on workerd reading it: how long from a change accepted by the API server until the edge serves it (p50/p99/max), and the controller's RSS.",
+  flags: {
+    routes: { type: 'string', value: 'N', convert: count, default: '10000', help: 'IngressRoutes in the cluster' },
+    changes: { type: 'string', value: 'N', convert: count, default: '50', help: 'changes measured, one after the other (an IngressRoute for a new host each)' },
+    'debounce-ms': { type: 'string', value: 'MS', default: '50', help: "the controller's --debounce-ms" },
+  },
+  environment: { CONTROLLER_NODE_OPTIONS: "the controller's V8 flags instead of those npm run controller passes" },
+})
+const ROUTES = values.routes
+const CHANGES = values.changes
+const DEBOUNCE = values['debounce-ms']
 const POLL_MS = 5
 const TIMEOUT_MS = 60_000
 

@@ -1,20 +1,30 @@
 /**
  * The controller's per-change work at N IngressRoutes, stage by stage, in one process (no API
- * server, no KV): `node scripts/run.mjs bench/propagation/stages.ts [--routes 10000] [--changes 20]`.
+ * server, no KV): `node scripts/run.mjs node --expose-gc bench/propagation/stages.ts [--routes 10000] [--changes 20]`.
  * Builds the snapshot once, then for each change adds one IngressRoute and rebuilds: validation
  * and compile (remembered per object, as the controller does), edge table + split, pack.
  */
-import { parseArgs } from 'node:util'
 import { compile, IngressRouteCache } from '../../control-plane/compiler/index.ts'
 import type { KubeObject } from '../../control-plane/compiler/snapshot/kube-types.ts'
 import { ValidationCache } from '../../control-plane/controller/kube/validation-cache.ts'
 import { packTable } from '../../shared/kv/pack-table.ts'
 import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
 import { ingressRoute, serviceObjects } from '../../test/support/apiserver/objects.ts'
+import { count } from '../../control-plane/cli/command.ts'
+import { benchArgs } from '../support/args.ts'
 
-const { values } = parseArgs({ options: { routes: { type: 'string' }, changes: { type: 'string' } } })
-const ROUTES = Number(values.routes ?? 10_000)
-const CHANGES = Number(values.changes ?? 20)
+const { values } = benchArgs({
+  name: 'bench/propagation/stages.ts',
+  usage: ['node scripts/run.mjs node --expose-gc bench/propagation/stages.ts [flags]'],
+  about:
+    "The controller's per-change work at N IngressRoutes, stage by stage, in one process (no API server, no KV): validation and compile, edge table and split, pack.",
+  flags: {
+    routes: { type: 'string', value: 'N', convert: count, default: '10000', help: 'IngressRoutes in the cluster' },
+    changes: { type: 'string', value: 'N', convert: count, default: '20', help: 'changes measured (one IngressRoute added each)' },
+  },
+})
+const ROUTES = values.routes
+const CHANGES = values.changes
 const route = (name: string) => ingressRoute({ name, namespace: 'bench', match: `Host(\`${name}.bench.example\`)`, service: 'whoami' }) as KubeObject
 const objects: KubeObject[] = [...(serviceObjects({ name: 'whoami', namespace: 'bench', addresses: ['127.0.0.1'], port: 8080 }) as KubeObject[])]
 for (let i = 0; i < ROUTES; i++) objects.push(route(`r${i}`))
