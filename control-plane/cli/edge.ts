@@ -10,7 +10,8 @@
  */
 
 import { ManifestError } from '../manifests/load.ts'
-import { runEdge, WORKERD_ENVIRONMENT } from './run-edge.ts'
+import { runEdge } from './run-edge.ts'
+import { WORKERD_ENVIRONMENT, WRANGLER_ENVIRONMENT } from './environment.ts'
 import { loadOrCreateDefaultCert } from '../runtime/default-cert.ts'
 import { edgeTableStage } from '../pipeline/edge-table.ts'
 import { DEFAULT_STATE_DIR } from '../runtime/paths.ts'
@@ -105,6 +106,7 @@ export const edgeCommand = defineCommand({
   environment: {
     DASHBOARD_TOKEN: 'the dashboard token itself, when no token file is given',
     ...WORKERD_ENVIRONMENT,
+    ...WRANGLER_ENVIRONMENT,
   },
   exits: {
     0: 'stopped by SIGINT or SIGTERM (or --emit-workerd wrote its files)',

@@ -21,12 +21,6 @@ import { activeHealth } from '../health/active-health.ts'
 import type { ApiFacts } from '../api/document.ts'
 import { internalDocuments } from '../dashboard/edge-document.ts'
 
-/** What the workerd process reads of the environment (runtime/workerd-config.ts, workerd-process.ts), for the help of the commands that start it. */
-export const WORKERD_ENVIRONMENT = {
-  WORKERD_V8_FLAGS: 'V8 flags for workerd, space-separated (profiling: e.g. --no-turbo-inlining)',
-  WORKERD_INSPECTOR_ADDR: "HOST:PORT: opens workerd's V8 inspector there (CPU profiles)",
-}
-
 export interface RunEdgeOptions {
   manifests: string[]
   provider: Partial<ProviderOptions>

@@ -11,7 +11,8 @@ import { join } from 'node:path'
 import { loadManifests } from '../manifests/load.ts'
 import { demoUpstreams, startDemoUpstreams } from '../runtime/demo-upstreams.ts'
 import { REPO_ROOT } from '../runtime/local-edge.ts'
-import { runEdge, WORKERD_ENVIRONMENT } from './run-edge.ts'
+import { runEdge } from './run-edge.ts'
+import { WORKERD_ENVIRONMENT, WRANGLER_ENVIRONMENT } from './environment.ts'
 import { onShutdown } from '../runtime/shutdown.ts'
 import { type CliIO, defineCommand, port, runAsProcess } from './command.ts'
 
@@ -27,6 +28,7 @@ export const startCommand = defineCommand({
     PORT: "the edge's port on 127.0.0.1 (default 8787; 0: any free port)",
     DASHBOARD_PORT: "the dashboard's port (default PORT + 1; any free port when PORT is 0)",
     ...WORKERD_ENVIRONMENT,
+    ...WRANGLER_ENVIRONMENT,
   },
   exits: { 0: 'stopped by SIGINT or SIGTERM', 1: 'the edge could not start', 2: 'usage error' },
 })

@@ -4,8 +4,8 @@
 // the command declares. The commands are every package.json script that runs one of our files,
 // and every `node scripts/run.mjs node FILE` line of README's list.
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { type Command, type Flags, flagSynopsis } from '../../control-plane/cli/command.ts'
 import { compileCommand } from '../../control-plane/cli/compile.ts'
@@ -28,6 +28,36 @@ const DECLARED: Record<string, Command<Flags>> = {
   'test/support/apiserver/cli.ts': apiserverCommand,
 }
 
+/**
+ * Environment variables that code a command imports reads, but only in parts that command never
+ * runs: left out of its help on purpose.
+ */
+const NOT_RUN: Record<string, string[]> = {
+  // The beacon's token is the controller's (publish/beacon.ts beaconTokenFromEnv); the edge publishes locally.
+  'control-plane/cli/edge.ts': ['TABLE_BEACON_TOKEN', 'TABLE_BEACON_TOKEN_FILE'],
+  // npm start's dashboard asks for no token (npm run edge's --dashboard-token-file reads those).
+  'control-plane/cli/start.ts': ['TABLE_BEACON_TOKEN', 'TABLE_BEACON_TOKEN_FILE', 'DASHBOARD_TOKEN_FILE', 'DASHBOARD_TOKEN'],
+  // They build workerd's configuration types but never start workerd.
+  'control-plane/cli/explain.ts': ['WORKERD_V8_FLAGS'],
+  'control-plane/cli/diff.ts': ['WORKERD_V8_FLAGS'],
+}
+
+/** `env.NAME` and `process.env.NAME` in the Node-side files a command's file imports, transitively. */
+function environmentRead(file: string): Set<string> {
+  const seen = new Set([file])
+  const names = new Set<string>()
+  for (const queue = [file]; queue.length > 0; ) {
+    const from = queue.pop()!
+    const text = readFileSync(join(REPO_ROOT, from), 'utf8')
+    for (const m of text.matchAll(/\b(?:process\.)?env\.([A-Z][A-Z0-9_]+)/g)) names.add(m[1]!)
+    for (const m of text.matchAll(/(?:from|import\()\s*'(\.{1,2}\/[^']+\.ts)'/g)) {
+      const to = relative(REPO_ROOT, join(REPO_ROOT, dirname(from), m[1]!))
+      if (/^(control-plane|test\/support)\//.test(to) && !seen.has(to) && existsSync(join(REPO_ROOT, to))) seen.add(to), queue.push(to)
+    }
+  }
+  return names
+}
+
 interface Entry {
   /** How a user runs it, up to where its own arguments start. */
   run: string[]
@@ -45,7 +75,7 @@ const NPM: Entry[] = Object.entries(scripts).flatMap(([name, command]) => {
 /** README's command list: each command with its flags as written, continuation lines joined and comments dropped. */
 function readmeCommands(): Array<{ line: string; file: string; flags: string[] }> {
   const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')
-  const block = /Other commands[^\n]*\n+```sh\n([\s\S]*?)```/.exec(readme)?.[1]
+  const block = /Other commands[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1]
   if (block === undefined) throw new Error("README.md: no ```sh block after 'Other commands'")
   const commands: string[] = []
   let continued = false
@@ -178,6 +208,16 @@ describe('every command explains itself', () => {
       const help = [...helps].find(([entry]) => entry.file === c.file)?.[1].stdout ?? ''
       const names = declared ? Object.keys(declared.flags) : [...helpEntries(help).keys()]
       for (const flag of c.flags) expect(names, `README: ${c.line}`).toContain(flag)
+    }
+  })
+})
+
+describe("every command's environment", () => {
+  it('is in its help: every variable read by the code it imports (but the parts it never runs)', () => {
+    for (const [file, command] of Object.entries(DECLARED)) {
+      const help = command.help()
+      const missing = [...environmentRead(file)].filter((name) => !NOT_RUN[file]?.includes(name) && !new RegExp(`\\b${name}\\b`).test(help))
+      expect(missing, file).toEqual([])
     }
   })
 })
