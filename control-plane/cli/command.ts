@@ -233,7 +233,7 @@ function helpCommand(usage: string): string {
   return `${words.slice(0, end < 0 ? undefined : end).join(' ')}${npm ? ' --' : ''} --help`
 }
 
-/** One flag's entry in the help: name and value, then its description, default, environment and repeatability. */
+/** How a flag is shown in the help: `--name VALUE` (`-h, --help`). */
 export function flagSynopsis(name: string, flag: Flag): string {
   return `${name === 'help' ? '-h, ' : ''}--${name}${flag.type === 'string' ? ` ${valueText(flag)}` : ''}`
 }
@@ -244,7 +244,7 @@ function flagNotes(flag: Flag): string {
     ...(flag.env?.length ? [`env ${flag.env.join(', ')}`] : []),
     ...((flag.defaultText ?? flag.default) !== undefined ? [`default ${flag.defaultText ?? (flag.default === '' ? '""' : flag.default)}`] : []),
   ]
-  return notes.length ? ` (${notes.join('; ')})` : ''
+  return notes.length ? ` [${notes.join('; ')}]` : ''
 }
 
 function helpText(spec: CommandSpec<Flags>, flags: Record<string, Flag>): string {
