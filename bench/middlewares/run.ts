@@ -23,8 +23,7 @@ import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
 import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
 import { REPO_ROOT, startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import type { DynamicConfig, Middleware } from '../../shared/dynamic/types.ts'
-import { count } from '../../control-plane/cli/command.ts'
-import { benchArgs } from '../support/args.ts'
+import { benchArgs, wrkRunFlags } from '../support/args.ts'
 import { freePort } from '../support/free-port.ts'
 
 const { values } = benchArgs({
@@ -33,8 +32,7 @@ const { values } = benchArgs({
   about:
     'The per-request cost of a 5-middleware chain against none, and of each alone: through workerd serve with wrk, and inside workerd alone. Needs wrk, nginx and taskset.',
   flags: {
-    duration: { type: 'string', value: 'S', convert: count, default: '5', help: "each wrk run's seconds" },
-    runs: { type: 'string', value: 'N', convert: count, default: '3', help: 'interleaved runs (medians)' },
+    ...wrkRunFlags('5', '3'),
     'loop-only': { type: 'boolean', help: 'only the in-workerd loop (no wrk, no upstream): quick, and steady on a busy machine' },
   },
 })

@@ -20,8 +20,7 @@ import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/loca
 import { observe, observedUpstream } from '../../edge-worker/src/observability/observation.ts'
 import type { EdgeRequest } from '../../edge-worker/src/request.ts'
 import type { PreparedRouter } from '../../shared/table/view.ts'
-import { count } from '../../control-plane/cli/command.ts'
-import { benchArgs } from '../support/args.ts'
+import { benchArgs, wrkRunFlags } from '../support/args.ts'
 import { freePort } from '../support/free-port.ts'
 
 const { values } = benchArgs({
@@ -30,8 +29,7 @@ const { values } = benchArgs({
   about:
     "The request path's observability hooks when off (a micro-benchmark), then wrk against the local edge with nothing on, access logs, metrics and tracing on. Needs wrk, nginx and taskset.",
   flags: {
-    duration: { type: 'string', value: 'S', convert: count, default: '5', help: "each wrk run's seconds" },
-    runs: { type: 'string', value: 'N', convert: count, default: '3', help: 'interleaved runs (medians)' },
+    ...wrkRunFlags('5', '3'),
   },
 })
 const DURATION = values.duration

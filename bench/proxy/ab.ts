@@ -26,7 +26,7 @@ import type { Built } from '../../control-plane/pipeline/built.ts'
 import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { count } from '../../control-plane/cli/command.ts'
-import { benchArgs } from '../support/args.ts'
+import { benchArgs, wrkRunFlags } from '../support/args.ts'
 import { benchHost, proxyConfig } from './generate.ts'
 import { createHarness, pin, waitFor, warmHosts, type Setup } from './harness.ts'
 import { ensureTools } from '../support/tools.ts'
@@ -38,8 +38,7 @@ const { values } = benchArgs({
     "A/B of worker entries under the proxy benchmark's saturated load: CPU per request and req/s of the pass-through worker, the forwarding floor, the edge as shipped and each --entry, medians of interleaved runs. Needs wrk, nginx, taskset and curl.",
   flags: {
     routers: { type: 'string', value: 'N', convert: count, default: '10000', help: 'routers in the table' },
-    runs: { type: 'string', value: 'N', convert: count, default: '5', help: 'interleaved runs (medians)' },
-    duration: { type: 'string', value: 'S', convert: count, default: '5', help: "each wrk run's seconds" },
+    ...wrkRunFlags('5', '5'),
     'pass-host': { type: 'boolean', help: 'add the passHostHeader paths (direct upstream service, UpstreamPool object); --entry workers get that table too' },
     entry: {
       type: 'string',

@@ -3,7 +3,6 @@
 // command's usage exit code and its usage lines; and README's command list names only flags that
 // the command declares. The commands are every package.json script that runs one of our files,
 // and every `node scripts/run.mjs node FILE` line of README's list.
-import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -16,6 +15,7 @@ import { signingKeyCommand } from '../../control-plane/cli/signing-key.ts'
 import { startCommand } from '../../control-plane/cli/start.ts'
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { apiserverCommand } from '../support/apiserver/cli.ts'
+import { type CliRun, runCommand } from '../support/cli.ts'
 
 /** The declarations that can be imported without running the command (the benches run at load). */
 const DECLARED: Record<string, Command<Flags>> = {
@@ -102,24 +102,6 @@ const COMMANDS: Entry[] = [
   ...README.filter((c) => c.line.startsWith('node ')).map((c) => ({ run: ['node', 'scripts/run.mjs', 'node', c.file], file: c.file })),
 ]
 
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function run(argv: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d))
-    child.stderr.on('data', (d: Buffer) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
-
 /** A few at a time: the machine has two cores and other tests run beside this one. */
 async function eachLimited<T, R>(items: T[], limit: number, f: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = []
@@ -151,9 +133,9 @@ const fold = (text: string) => text.replace(/\s+/g, ' ').trim()
 
 describe('every command explains itself', () => {
   /** Each command's `--help`, run once through its npm script (or README's node line). */
-  const helps = new Map<Entry, Run>()
+  const helps = new Map<Entry, CliRun>()
   beforeAll(async () => {
-    const results = await eachLimited(COMMANDS, 3, (c) => run([...c.run, '--help']))
+    const results = await eachLimited(COMMANDS, 3, (c) => runCommand([...c.run, '--help'], REPO_ROOT))
     COMMANDS.forEach((c, i) => helps.set(c, results[i]!))
   }, 240_000)
 
@@ -191,7 +173,7 @@ describe('every command explains itself', () => {
   it('an unknown flag: the usage exit code (2; explain: 1, its 2 being the edge answering), the message and the usage lines', {
     timeout: 240_000,
   }, async () => {
-    const results = await eachLimited(COMMANDS, 3, async (c) => ({ c, r: await run([...c.run, '--no-such-flag']) }))
+    const results = await eachLimited(COMMANDS, 3, async (c) => ({ c, r: await runCommand([...c.run, '--no-such-flag'], REPO_ROOT) }))
     for (const { c, r } of results) {
       const where = `${c.run.join(' ')} --no-such-flag`
       expect(r.code, `${where}: ${r.stderr}`).toBe(DECLARED[c.file]?.usageExit ?? 2)
