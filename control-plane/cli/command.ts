@@ -32,7 +32,7 @@ export interface Flag {
   readonly env?: readonly string[]
   /** One line: what the flag does. */
   readonly help: string
-  /** A heading the help prints above this flag and those after it. */
+  /** The heading the help lists this flag under (flags without one come first). */
   readonly group?: string
 }
 
@@ -90,9 +90,6 @@ export interface CliIO {
   stderr: (text: string) => void
 }
 
-/** A usage error's message: the runner prints it with the usage lines and exits with the usage code. */
-export class UsageError extends Error {}
-
 const HELP: Flag = { type: 'boolean', help: 'this text' }
 const WIDTH = 100
 const COLUMN = 36
@@ -102,7 +99,7 @@ export interface Command<F extends Flags> {
   readonly usageExit: number
   /** Every flag by name, `help` included. */
   readonly flags: Readonly<Record<string, Flag>>
-  /** The flags and plain arguments of argv (environment for the flags' fallbacks). Throws UsageError. */
+  /** The flags and plain arguments of argv (environment for the flags' fallbacks). Throws on a usage error. */
   parse(argv: readonly string[], env?: NodeJS.ProcessEnv): Parsed<F>
   /** The full help (`--help`). */
   help(): string
@@ -164,20 +161,20 @@ function parse<F extends Flags>(spec: CommandSpec<F>, flags: Record<string, Flag
   for (const t of tokens) {
     if (t.kind === 'option-terminator') dashDash = true
     else if (t.kind === 'positional') {
-      if (!spec.positionals) throw new UsageError(`unexpected argument ${JSON.stringify(t.value)}`)
+      if (!spec.positionals) throw new Error(`unexpected argument ${JSON.stringify(t.value)}`)
       positionals.push(t.value)
       if (dashDash) afterDashDash.push(t.value)
     } else {
       const flag = Object.hasOwn(flags, t.name) ? flags[t.name] : undefined
-      if (flag === undefined) throw new UsageError(`unknown flag ${t.rawName}`)
+      if (flag === undefined) throw new Error(`unknown flag ${t.rawName}`)
       if (flag.type === 'boolean') {
-        if (t.value !== undefined) throw new UsageError(`${t.rawName} takes no value`)
+        if (t.value !== undefined) throw new Error(`${t.rawName} takes no value`)
         given.set(t.name, true)
         continue
       }
       // A missing value, or the next flag taken for one (`--port --json`), as parseArgs' strict mode refuses.
       if (t.value === undefined || (!t.inlineValue && t.value.startsWith('-'))) {
-        throw new UsageError(
+        throw new Error(
           `${t.rawName} needs a value: ${t.rawName} ${valueText(flag)}${t.value === undefined ? '' : ` (one that starts with "-": ${t.rawName}=${t.value})`}`,
         )
       }
@@ -206,7 +203,7 @@ function parse<F extends Flags>(spec: CommandSpec<F>, flags: Record<string, Flag
 }
 
 function convert(name: string, flag: Flag, value: string): unknown {
-  if (flag.choices && !flag.choices.includes(value)) throw new UsageError(`--${name} ${value}: not ${orList(flag.choices)}`)
+  if (flag.choices && !flag.choices.includes(value)) throw new Error(`--${name} ${value}: not ${orList(flag.choices)}`)
   return flag.convert ? flag.convert(value, `--${name}`) : value
 }
 
@@ -289,28 +286,28 @@ function wrap(text: string, width: number): string[] {
 /** A TCP port number (0: any free one). */
 export function port(value: string, flag: string): number {
   const n = Number(value)
-  if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} ${value}: not a port number`)
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${flag} ${value}: not a port number`)
   return n
 }
 
 /** A whole number, 0 or more. */
 export function count(value: string, flag: string): number {
   const n = Number(value)
-  if (value.trim() === '' || !Number.isInteger(n) || n < 0) throw new UsageError(`${flag} ${value}: not a whole number (0 or more)`)
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0) throw new Error(`${flag} ${value}: not a whole number (0 or more)`)
   return n
 }
 
 /** A number of seconds above 0. */
 export function seconds(value: string, flag: string): number {
   const n = Number(value)
-  if (!(n > 0)) throw new UsageError(`${flag} ${value}: not a positive number of seconds`)
+  if (!(n > 0)) throw new Error(`${flag} ${value}: not a positive number of seconds`)
   return n
 }
 
 /** A number, 0 or more. */
 export function nonNegative(value: string, flag: string): number {
   const n = Number(value)
-  if (value.trim() === '' || !(n >= 0) || !Number.isFinite(n)) throw new UsageError(`${flag} ${value}: not a number (0 or more)`)
+  if (value.trim() === '' || !(n >= 0) || !Number.isFinite(n)) throw new Error(`${flag} ${value}: not a number (0 or more)`)
   return n
 }
 
