@@ -8,6 +8,7 @@ import { dirname, join, relative } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { type Command, type Flags, flagSynopsis } from '../../control-plane/cli/command.ts'
 import { compileCommand } from '../../control-plane/cli/compile.ts'
+import { controllerCommand } from '../../control-plane/cli/controller.ts'
 import { diffCommand } from '../../control-plane/cli/diff.ts'
 import { edgeCommand } from '../../control-plane/cli/edge.ts'
 import { explainCommand } from '../../control-plane/cli/explain.ts'
@@ -20,6 +21,7 @@ import { type CliRun, runCommand } from '../support/cli.ts'
 /** The declarations that can be imported without running the command (the benches run at load). */
 const DECLARED: Record<string, Command<Flags>> = {
   'control-plane/cli/compile.ts': compileCommand,
+  'control-plane/cli/controller.ts': controllerCommand,
   'control-plane/cli/diff.ts': diffCommand,
   'control-plane/cli/edge.ts': edgeCommand,
   'control-plane/cli/explain.ts': explainCommand,
@@ -40,6 +42,7 @@ const NOT_RUN: Record<string, string[]> = {
   // They build workerd's configuration types but never start workerd.
   'control-plane/cli/explain.ts': ['WORKERD_V8_FLAGS'],
   'control-plane/cli/diff.ts': ['WORKERD_V8_FLAGS'],
+  'control-plane/cli/controller.ts': ['WORKERD_V8_FLAGS'],
 }
 
 /** `env.NAME` and `process.env.NAME` in the Node-side files a command's file imports, transitively. */
