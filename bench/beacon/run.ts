@@ -12,7 +12,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
+import { count } from '../../control-plane/cli/command.ts'
 import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
 import { httpBeacon } from '../../control-plane/publish/beacon.ts'
 import { TablePublisher } from '../../control-plane/publish/publisher.ts'
@@ -22,11 +22,28 @@ import { ingressRouteYaml, serviceYaml } from '../../test/support/manifests.ts'
 import { staleKv } from '../../test/support/stale-kv.ts'
 import { startUpstream, type Upstream } from '../../test/support/upstream.ts'
 import { startLocalEdge } from '../../control-plane/runtime/local-edge.ts'
+import { benchArgs } from '../support/args.ts'
 
-const { values } = parseArgs({ options: { 'lag-ms': { type: 'string' }, changes: { type: 'string' }, 'kv-changes': { type: 'string' } } })
-const LAG_MS = Number(values['lag-ms'] ?? 60_000)
-const CHANGES = Number(values.changes ?? 20)
-const KV_CHANGES = Number(values['kv-changes'] ?? 3)
+const { values } = benchArgs({
+  name: 'bench:beacon',
+  usage: ['npm run bench:beacon -- [flags]'],
+  about:
+    'Publish to served on the edge with the production refresh settings, reading a KV store that shows an overwritten pointer late, as Workers KV does: with the version beacon, and with KV polling only.',
+  flags: {
+    'lag-ms': {
+      type: 'string',
+      value: 'MS',
+      convert: count,
+      default: '60000',
+      help: "how late the KV store shows an overwritten pointer (Workers KV's documented 60 s or more)",
+    },
+    changes: { type: 'string', value: 'N', convert: count, default: '20', help: 'changes measured with the beacon' },
+    'kv-changes': { type: 'string', value: 'N', convert: count, default: '3', help: 'changes measured with KV polling only (each takes about --lag-ms)' },
+  },
+})
+const LAG_MS = values['lag-ms']
+const CHANGES = values.changes
+const KV_CHANGES = values['kv-changes']
 const POLL_MS = 20
 const TOKEN = 'bench-beacon-token'
 

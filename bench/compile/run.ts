@@ -15,8 +15,21 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { compile, type CompileResult } from '../../control-plane/compiler/index.ts'
 import { loadManifests } from '../../control-plane/manifests/load.ts'
+import { count } from '../../control-plane/cli/command.ts'
+import { benchArgs } from '../support/args.ts'
 import { generateCluster, toYAML } from './generate.ts'
 
+const { values, positionals } = benchArgs({
+  name: 'bench:compile',
+  usage: ['npm run bench:compile -- [--write]'],
+  about:
+    "Compiles 1k and 10k IngressRoutes, each measurement in a fresh process so that its peak RSS is its own: from objects in memory (the controller's case; median of several compiles) and from one YAML file (what npm run compile does).",
+  positionals: true,
+  flags: {
+    write: { type: 'boolean', help: 'the result replaces the "Compile" section of docs/performance.md' },
+    child: { type: 'string', choices: ['objects', 'file'], help: 'one measurement in this process, of SIZE objects or of FILE (what the bench spawns)' },
+  },
+})
 const SIZES = [1_000, 10_000]
 const RUNS = 5
 const TARGET_MS = 1000
@@ -162,7 +175,7 @@ async function parent(): Promise<void> {
     }
     const body = section(rows)
     process.stdout.write(body)
-    if (process.argv.includes('--write')) {
+    if (values.write) {
       const path = join(import.meta.dirname, '../../docs/performance.md')
       writeFileSync(path, replaceSection(readFileSync(path, 'utf8'), 'Compile', body))
       process.stdout.write(`\nwritten to ${path}\n`)
@@ -172,11 +185,10 @@ async function parent(): Promise<void> {
   }
 }
 
-const at = process.argv.indexOf('--child')
-if (at < 0) {
+if (values.child === undefined) {
   await parent()
 } else {
-  const [mode, arg] = [process.argv[at + 1], process.argv[at + 2]!]
-  const m = mode === 'objects' ? fromObjects(Number(arg)) : await fromFile(arg)
+  const arg = positionals[0]!
+  const m = values.child === 'objects' ? fromObjects(count(arg, 'SIZE')) : await fromFile(arg)
   process.stdout.write(JSON.stringify(m))
 }

@@ -4,7 +4,7 @@
  * was killed, and to route to it again once revived, for a given check interval; and how many
  * requests fail before the edge's passive check takes a dead server out.
  *
- *   node scripts/run.mjs node bench/health/run.ts [--interval-ms 1000] [--trials 5]
+ *   npm run bench:health -- [--interval-ms 1000] [--trials 5]
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -17,10 +17,21 @@ import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
 import { startLocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import type { DynamicConfig } from '../../shared/dynamic/types.ts'
 import { send } from '../../test/support/http.ts'
-import { numberFlag } from '../support/args.ts'
+import { count } from '../../control-plane/cli/command.ts'
+import { benchArgs } from '../support/args.ts'
 
-const INTERVAL = numberFlag('interval-ms', 1000)
-const TRIALS = numberFlag('trials', 5)
+const { values } = benchArgs({
+  name: 'bench:health',
+  usage: ['npm run bench:health -- [flags]'],
+  about:
+    'How long the local edge takes to stop routing to a killed upstream and to route to it again (active checks), and how many requests fail before the passive check takes it out.',
+  flags: {
+    'interval-ms': { type: 'string', value: 'MS', convert: count, default: '1000', help: "the active health check's interval" },
+    trials: { type: 'string', value: 'N', convert: count, default: '5', help: 'kills and revivals measured' },
+  },
+})
+const INTERVAL = values['interval-ms']
+const TRIALS = values.trials
 const HOST = '127.0.0.31'
 
 async function listen(port = 0): Promise<Server> {

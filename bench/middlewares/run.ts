@@ -23,13 +23,22 @@ import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
 import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
 import { REPO_ROOT, startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import type { DynamicConfig, Middleware } from '../../shared/dynamic/types.ts'
-import { numberFlag } from '../support/args.ts'
+import { benchArgs, wrkRunFlags } from '../support/args.ts'
 import { freePort } from '../support/free-port.ts'
 
-const DURATION = numberFlag('duration', 5)
-const RUNS = numberFlag('runs', 3)
-// Only the in-workerd loop (no wrk, no upstream): quick, and steady on a busy machine.
-const LOOP_ONLY = process.argv.includes('--loop-only')
+const { values } = benchArgs({
+  name: 'bench:middlewares',
+  usage: ['npm run bench:middlewares -- [flags]'],
+  about:
+    'The per-request cost of a 5-middleware chain against none, and of each alone: through workerd serve with wrk, and inside workerd alone. Needs wrk, nginx and taskset.',
+  flags: {
+    ...wrkRunFlags('5', '3'),
+    'loop-only': { type: 'boolean', help: 'only the in-workerd loop (no wrk, no upstream): quick, and steady on a busy machine' },
+  },
+})
+const DURATION = values.duration
+const RUNS = values.runs
+const LOOP_ONLY = values['loop-only']
 const PATH = '/api/items?page=2'
 const AUTHORIZATION = `Basic ${btoa('alice:wonderland')}`
 

@@ -5,7 +5,7 @@
  * a loopback collector), medians of interleaved runs. wrk, nginx (upstream and collector) on core
  * 0; each edge alone on core 1, one at a time.
  *
- *   node scripts/run.mjs node bench/observability/run.ts [--duration 5] [--runs 3]
+ *   npm run bench:observability -- [--duration 5] [--runs 3]
  *
  * Needs wrk, nginx and taskset.
  */
@@ -20,11 +20,20 @@ import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/loca
 import { observe, observedUpstream } from '../../edge-worker/src/observability/observation.ts'
 import type { EdgeRequest } from '../../edge-worker/src/request.ts'
 import type { PreparedRouter } from '../../shared/table/view.ts'
-import { numberFlag } from '../support/args.ts'
+import { benchArgs, wrkRunFlags } from '../support/args.ts'
 import { freePort } from '../support/free-port.ts'
 
-const DURATION = numberFlag('duration', 5)
-const RUNS = numberFlag('runs', 3)
+const { values } = benchArgs({
+  name: 'bench:observability',
+  usage: ['npm run bench:observability -- [flags]'],
+  about:
+    "The request path's observability hooks when off (a micro-benchmark), then wrk against the local edge with nothing on, access logs, metrics and tracing on. Needs wrk, nginx and taskset.",
+  flags: {
+    ...wrkRunFlags('5', '3'),
+  },
+})
+const DURATION = values.duration
+const RUNS = values.runs
 const run = promisify(execFile)
 const dir = mkdtempSync(join(tmpdir(), 'bench-obs-'))
 const children: ChildProcess[] = []

@@ -31,7 +31,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { parseArgs } from 'node:util'
 import { createCloudflareKvStore } from '../../control-plane/controller/cloudflare/kv-store.ts'
 import { REPO_ROOT, startLocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { POINTER_KEY } from '../../shared/kv/layout.ts'
@@ -40,25 +39,41 @@ import { ingressRoute, serviceObjects } from '../../test/support/apiserver/objec
 import { startFakeCloudflareKv } from '../../test/support/fake-cloudflare-kv.ts'
 import { send } from '../../test/support/http.ts'
 import { startUpstream } from '../../test/support/upstream.ts'
+import { count } from '../../control-plane/cli/command.ts'
+import { benchArgs } from '../support/args.ts'
 import { realisticObject } from '../support/realistic-objects.ts'
 
-const { values } = parseArgs({
-  options: {
-    routes: { type: 'string' },
-    changes: { type: 'string' },
-    realistic: { type: 'boolean' },
-    problems: { type: 'boolean' },
-    burst: { type: 'string' },
-    'burst-seconds': { type: 'string' },
-    'debounce-ms': { type: 'string' },
-    'edge-refresh-ms': { type: 'string' },
+const { values } = benchArgs({
+  name: 'bench:propagation',
+  usage: ['npm run bench:propagation -- [flags]'],
+  about:
+    "A cluster of N IngressRoutes in the test API server, npm run controller as its own process publishing to a local fake of Workers KV, and the edge on workerd reading it: how long from a change accepted by the API server until the edge serves it (p50/p99/max), and the controller's RSS.",
+  flags: {
+    routes: { type: 'string', value: 'N', convert: count, default: '10000', help: 'IngressRoutes in the cluster' },
+    changes: { type: 'string', value: 'N', convert: count, default: '50', help: 'changes measured, one after the other (an IngressRoute for a new host each)' },
+    realistic: { type: 'boolean', help: 'objects as kubectl and Helm leave them (managedFields, labels, annotations)' },
+    problems: {
+      type: 'boolean',
+      help: 'every IngressRoute also names the entry point websecure, which the edge does not serve: a table warning on every router',
+    },
+    burst: {
+      type: 'string',
+      value: 'N',
+      convert: count,
+      default: '0',
+      help: 'instead of sequential changes, N changes spread over --burst-seconds (all served, pointer at most once a second)',
+    },
+    'burst-seconds': { type: 'string', value: 'S', convert: count, default: '10', help: "the burst's length" },
+    'debounce-ms': { type: 'string', value: 'MS', help: "the controller's --debounce-ms (default: its own)" },
+    'edge-refresh-ms': { type: 'string', value: 'MS', convert: count, default: '250', help: 'how often the edge polls KV for a new pointer' },
   },
+  environment: { CONTROLLER_NODE_OPTIONS: "the controller's V8 flags instead of those npm run controller passes" },
 })
-const ROUTES = Number(values.routes ?? 10_000)
-const CHANGES = Number(values.changes ?? 50)
-const BURST = values.burst === undefined ? 0 : Number(values.burst)
-const BURST_SECONDS = Number(values['burst-seconds'] ?? 10)
-const REFRESH_MS = Number(values['edge-refresh-ms'] ?? 250)
+const ROUTES = values.routes
+const CHANGES = values.changes
+const BURST = values.burst
+const BURST_SECONDS = values['burst-seconds']
+const REFRESH_MS = values['edge-refresh-ms']
 const POLL_MS = 5
 const TIMEOUT_MS = 120_000
 /** The first table at 100k on a starved machine can take minutes: measured, not given up on. */

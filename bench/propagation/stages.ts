@@ -9,7 +9,6 @@
  * its object, for its Event). `--api`: one more routes to api@internal, so every build writes the
  * document of the whole build (as the controller does: dashboard/edge-document.ts).
  */
-import { parseArgs } from 'node:util'
 import { cpuUsage, memoryUsage } from 'node:process'
 import type { KubeObject } from '../../control-plane/compiler/snapshot/kube-types.ts'
 import { slimObject } from '../../control-plane/controller/kube/slim-object.ts'
@@ -17,13 +16,25 @@ import { SNAPSHOT_KINDS } from '../../control-plane/controller/kube/watched-kind
 import { internalDocuments } from '../../control-plane/dashboard/edge-document.ts'
 import { IncrementalPipeline } from '../../control-plane/pipeline/incremental/incremental-pipeline.ts'
 import { ingressRoute, serviceObjects } from '../../test/support/apiserver/objects.ts'
+import { count } from '../../control-plane/cli/command.ts'
+import { benchArgs } from '../support/args.ts'
 import { realisticObject } from '../support/realistic-objects.ts'
 
-const { values } = parseArgs({
-  options: { routes: { type: 'string' }, changes: { type: 'string' }, realistic: { type: 'boolean' }, problems: { type: 'boolean' }, api: { type: 'boolean' } },
+const { values } = benchArgs({
+  name: 'bench/propagation/stages.ts',
+  usage: ['node scripts/run.mjs node --expose-gc bench/propagation/stages.ts [flags]'],
+  about:
+    "The controller's pipeline at N IngressRoutes in one process (no API server, no KV): the first table from every object, then one IngressRoute added per change and applied incrementally; CPU per change, blobs written, live heap.",
+  flags: {
+    routes: { type: 'string', value: 'N', convert: count, default: '10000', help: 'IngressRoutes in the cluster' },
+    changes: { type: 'string', value: 'N', convert: count, default: '20', help: 'changes measured (one IngressRoute added each)' },
+    realistic: { type: 'boolean', help: 'objects as kubectl and Helm leave them, slimmed as the informer keeps them' },
+    problems: { type: 'boolean', help: 'every IngressRoute also names the entry point websecure: a located table warning on every router' },
+    api: { type: 'boolean', help: 'one more IngressRoute routes to api@internal, so every build writes the document of the whole build' },
+  },
 })
-const ROUTES = Number(values.routes ?? 10_000)
-const CHANGES = Number(values.changes ?? 20)
+const ROUTES = values.routes
+const CHANGES = values.changes
 const route = (name: string) => {
   const plain = ingressRoute({ name, namespace: 'bench', match: `Host(\`${name}.bench.example\`)`, service: 'whoami' })
   const o = (values.problems ? { ...plain, spec: { ...(plain.spec as object), entryPoints: ['web', 'websecure'] } } : plain) as KubeObject

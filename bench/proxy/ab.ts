@@ -25,24 +25,41 @@ import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
 import type { Built } from '../../control-plane/pipeline/built.ts'
 import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
-import { numberFlag } from '../support/args.ts'
+import { count } from '../../control-plane/cli/command.ts'
+import { benchArgs, wrkRunFlags } from '../support/args.ts'
 import { benchHost, proxyConfig } from './generate.ts'
 import { createHarness, pin, waitFor, warmHosts, type Setup } from './harness.ts'
 import { ensureTools } from '../support/tools.ts'
 
-const args = process.argv.slice(2)
-const ROUTERS = numberFlag('routers', 10_000)
-const RUNS = numberFlag('runs', 5)
-const DURATION = numberFlag('duration', 5)
-const PASS_HOST = args.includes('--pass-host')
-const ENTRY_DIRECT = args.includes('--entry-direct')
-const ENTRIES = args
-  .flatMap((a, i) => (args[i - 1] === '--entry' ? [a] : []))
-  .map((spec) => {
-    const eq = spec.indexOf('=')
-    if (eq < 1) throw new Error(`--entry ${spec}: expected NAME=PATH`)
-    return { name: spec.slice(0, eq), path: spec.slice(eq + 1) }
-  })
+const { values } = benchArgs({
+  name: 'bench/proxy/ab.ts',
+  usage: ['node scripts/run.mjs node bench/proxy/ab.ts [flags]'],
+  about:
+    "A/B of worker entries under the proxy benchmark's saturated load: CPU per request and req/s of the pass-through worker, the forwarding floor, the edge as shipped and each --entry, medians of interleaved runs. Needs wrk, nginx, taskset and curl.",
+  flags: {
+    routers: { type: 'string', value: 'N', convert: count, default: '10000', help: 'routers in the table' },
+    ...wrkRunFlags('5', '5'),
+    'pass-host': { type: 'boolean', help: 'add the passHostHeader paths (direct upstream service, UpstreamPool object); --entry workers get that table too' },
+    entry: {
+      type: 'string',
+      value: 'NAME=WORKER.ts',
+      multiple: true,
+      convert: (spec: string, flag: string) => {
+        const eq = spec.indexOf('=')
+        if (eq < 1) throw new Error(`${flag} ${spec}: expected NAME=PATH`)
+        return { name: spec.slice(0, eq), path: spec.slice(eq + 1) }
+      },
+      help: 'another worker measured, given the same signed table and UPSTREAM',
+    },
+    'entry-direct': { type: 'boolean', help: "with --pass-host: --entry workers get the direct upstream service instead of the pool's" },
+  },
+})
+const ROUTERS = values.routers
+const RUNS = values.runs
+const DURATION = values.duration
+const PASS_HOST = values['pass-host']
+const ENTRY_DIRECT = values['entry-direct']
+const ENTRIES = values.entry
 
 // Before anything starts: a missing tool is installed, or named, not a stack trace half-way.
 ensureTools(['wrk', 'nginx', 'taskset', 'curl'])

@@ -16,11 +16,18 @@ import { TABLE_SCHEMA_VERSION } from '../../shared/table/schema.ts'
 import type { RoutingView } from '../../shared/table/view.ts'
 import { KvTableSource } from '../../edge-worker/src/table-source/kv-table-source.ts'
 import { BLOB_PREFIX, POINTER_KEY, bucketOf, type TableManifest } from '../../shared/kv/layout.ts'
+import { count } from '../../control-plane/cli/command.ts'
+import { benchArgs } from '../support/args.ts'
 import { benchHost, proxyConfig } from './generate.ts'
 
-const args = process.argv.slice(2)
-const at = args.indexOf('--routers')
-const N = at >= 0 ? Number(args[at + 1]) : 100_000
+const { values } = benchArgs({
+  name: 'bench/proxy/heap.ts',
+  usage: ['node scripts/run.mjs node --expose-gc bench/proxy/heap.ts [flags]'],
+  about:
+    "The edge isolate's heap for the proxy benchmark's table (built, packed and loaded by the edge's real KV table source, in Node), and how long the first requests wait on it.",
+  flags: { routers: { type: 'string', value: 'N', convert: count, default: '100000', help: 'routers in the table' } },
+})
+const N = values.routers
 const HOSTS = 1000
 const gc = (globalThis as { gc?: () => void }).gc
 if (!gc) throw new Error('run with node --expose-gc')

@@ -19,14 +19,25 @@ import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/loca
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { benchHost, proxyConfig } from './generate.ts'
 import { inclusive, label, profiled, summarize } from './inspector.ts'
-import { numberFlag, stringFlag } from '../support/args.ts'
+import { commaList, count } from '../../control-plane/cli/command.ts'
+import { benchArgs } from '../support/args.ts'
 import { freePort } from '../support/free-port.ts'
 
-const args = process.argv.slice(2)
-const SIZES = (stringFlag('routers') ?? '10000,100000').split(',').map(Number)
-const N = numberFlag('n', 5000)
+const { values } = benchArgs({
+  name: 'bench:own-work',
+  usage: ['npm run bench:own-work -- [flags]'],
+  about:
+    "The edge's own CPU work per request inside workerd without network I/O: N requests through the real edge with an answering fetch(), minus the same loop through fetch() alone; best of 9 per size.",
+  flags: {
+    routers: { type: 'string', value: 'N[,N...]', default: '10000,100000', help: 'table sizes measured' },
+    n: { type: 'string', value: 'N', convert: count, default: '5000', help: 'requests per loop' },
+    profile: { type: 'boolean', help: "also print where the edge loop's time goes (V8's sampling profiler over the inspector)" },
+  },
+})
+const SIZES = commaList(values.routers).map((n) => count(n, '--routers'))
+const N = values.n
 const HOSTS = 1000
-const PROFILE = args.includes('--profile')
+const PROFILE = values.profile
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-own-work-'))
 let edge: LocalEdge | undefined

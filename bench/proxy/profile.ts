@@ -19,26 +19,40 @@ import { createMemoryKvStore } from '../../control-plane/kv/memory-store.ts'
 import { edgeTableStage } from '../../control-plane/pipeline/edge-table.ts'
 import { startLocalEdge, type LocalEdge } from '../../control-plane/runtime/local-edge.ts'
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
-import { numberFlag, stringFlag } from '../support/args.ts'
+import { count } from '../../control-plane/cli/command.ts'
+import { benchArgs } from '../support/args.ts'
 import { freePort } from '../support/free-port.ts'
 import { benchHost, proxyConfig } from './generate.ts'
 import { createHarness, pin, waitFor, warmHosts } from './harness.ts'
 import { allocationsDuring, inclusive, label, profiled, summarize, summarizeAllocations } from './inspector.ts'
 import { ensureTools } from '../support/tools.ts'
 
-const args = process.argv.slice(2)
-const ROUTERS = numberFlag('routers', 10_000)
-const SECONDS = numberFlag('seconds', 10)
-const PASS_HOST = args.includes('--pass-host')
-const DIRECT = args.includes('--direct')
-const OUT = stringFlag('out')
-const PASSTHROUGH = args.includes('--passthrough')
-/** Another worker entry in place of the edge's (experiments); it gets the table and UPSTREAM. */
-const ENTRY = stringFlag('entry')
-/** Bytes allocated per request by function (V8's sampling heap profiler) instead of CPU time. */
-const ALLOC = args.includes('--alloc')
-/** workerd's own output (with WORKERD_V8_FLAGS such as --trace-deopt) to stderr. */
-const LOG = args.includes('--log')
+const { values } = benchArgs({
+  name: 'bench/proxy/profile.ts',
+  usage: ['node scripts/run.mjs node bench/proxy/profile.ts [flags]'],
+  about:
+    "A CPU profile of the edge worker inside workerd under the proxy benchmark's load (V8's sampling profiler over the inspector), by function and by file. Needs wrk, nginx, taskset and curl.",
+  flags: {
+    routers: { type: 'string', value: 'N', convert: count, default: '10000', help: 'routers in the table' },
+    seconds: { type: 'string', value: 'S', convert: count, default: '10', help: 'how long the profiled load runs' },
+    'pass-host': { type: 'boolean', help: "the passHostHeader path over the UpstreamPool object's connections" },
+    direct: { type: 'boolean', help: "with --pass-host: the direct upstream service's path (a fixed-address service, as a static URL gets)" },
+    out: { type: 'string', value: 'FILE.cpuprofile', help: 'also write the profile there (for Chrome DevTools)' },
+    passthrough: { type: 'boolean', help: 'profile the bare pass-through worker (the floor) instead, to compare' },
+    entry: { type: 'string', value: 'WORKER.ts', help: "another worker entry in place of the edge's (experiments); it gets the table and UPSTREAM" },
+    alloc: { type: 'boolean', help: "bytes allocated per request by function (V8's sampling heap profiler) instead of CPU time" },
+    log: { type: 'boolean', help: "workerd's own output (with WORKERD_V8_FLAGS such as --trace-deopt) on stderr" },
+  },
+})
+const ROUTERS = values.routers
+const SECONDS = values.seconds
+const PASS_HOST = values['pass-host']
+const DIRECT = values.direct
+const OUT = values.out
+const PASSTHROUGH = values.passthrough
+const ENTRY = values.entry
+const ALLOC = values.alloc
+const LOG = values.log
 
 // Before anything starts: a missing tool is installed, or named, not a stack trace half-way.
 ensureTools(['wrk', 'nginx', 'taskset', 'curl'])

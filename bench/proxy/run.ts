@@ -24,20 +24,32 @@ import { freePort } from '../support/free-port.ts'
 import { benchHost, proxyConfig } from './generate.ts'
 import { createHarness, pin, waitFor, warmHosts, type Setup, type WrkResult } from './harness.ts'
 import { allocationsDuring, summarizeAllocations } from './inspector.ts'
-import { numberFlag } from '../support/args.ts'
+import { count } from '../../control-plane/cli/command.ts'
+import { benchArgs } from '../support/args.ts'
 import { ensureTools } from '../support/tools.ts'
 
-const args = process.argv.slice(2)
-const QUICK = args.includes('--quick')
-const DURATION = numberFlag('duration', QUICK ? 3 : 10)
-const RUNS = numberFlag('runs', QUICK ? 1 : 5)
+const { values } = benchArgs({
+  name: 'bench:proxy',
+  usage: ['npm run bench:proxy -- [flags]'],
+  about:
+    "wrk on loopback against one upstream (nginx), direct and through each proxy (the edge's three upstream paths, a bare pass-through worker, the forwarding floor, nginx, haproxy): req/s, p50/p99 and CPU per request, saturated and at light load; issue 19's targets; bytes allocated per request. Needs wrk, nginx, haproxy, taskset and curl (installed with apt-get when missing and run as root).",
+  flags: {
+    duration: { type: 'string', value: 'S', convert: count, defaultText: '10; 3 with --quick', help: "each wrk run's seconds" },
+    runs: { type: 'string', value: 'N', convert: count, defaultText: '5; 1 with --quick', help: 'interleaved runs (medians and spread)' },
+    quick: { type: 'boolean', help: 'a quick pass: 1,000 routers, one short run' },
+    'light-connections': { type: 'string', value: 'N', convert: count, default: '1', help: 'requests in flight in the light-load pass' },
+    'light-only': { type: 'boolean', help: 'only the light-load pass (after the warm-up)' },
+    'no-alloc': { type: 'boolean', help: 'skip the bytes allocated per request' },
+  },
+})
+const QUICK = values.quick
+const DURATION = values.duration ?? (QUICK ? 3 : 10)
+const RUNS = values.runs ?? (QUICK ? 1 : 5)
 const SIZES = QUICK ? [1000] : [10_000, 100_000]
 const HOSTS_PER_RUN = 1000
-/** Requests in flight in the light-load pass. */
-const LIGHT = numberFlag('light-connections', 1)
-/** Only the light-load pass (after the warm-up). */
-const LIGHT_ONLY = args.includes('--light-only')
-const ALLOC = !args.includes('--no-alloc') && !LIGHT_ONLY
+const LIGHT = values['light-connections']
+const LIGHT_ONLY = values['light-only']
+const ALLOC = !values['no-alloc'] && !LIGHT_ONLY
 
 // Before anything starts: a missing tool is installed, or named, not a stack trace half-way.
 ensureTools(['wrk', 'nginx', 'haproxy', 'taskset', 'curl'])

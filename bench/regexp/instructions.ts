@@ -13,11 +13,9 @@
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { numberFlag, stringFlag } from '../support/args.ts'
 import { operation, ROWS } from './cases.ts'
 
 const run = promisify(execFile)
-const MS = numberFlag('ms', 100)
 
 /** How many operations take about `ms` here, outside valgrind (a warm doubling loop). */
 function opsFor(name: string, engine: string, ms: number): number {
@@ -38,16 +36,16 @@ async function instructions(name: string, engine: string, warm: number, ops: num
   return Number(m[1])
 }
 
-export async function instructionTable(): Promise<void> {
+/** `ms`: what WARM and HIGH take outside valgrind; `only`: these cases (default: one compile row per engine pair). */
+export async function instructionTable({ ms, only }: { ms: number; only?: readonly string[] }): Promise<void> {
   // One compile row per engine pair is enough here (each row costs minutes under valgrind).
-  const only = stringFlag('only')?.split(',')
   const rows = ROWS.filter(([name]) => (only ? only.includes(name) : !name.startsWith('compile:') || name === 'compile:host' || name === 'compile:path'))
   console.log('| case | native RegExp (instructions) | re2js (instructions) |')
   console.log('|---|---:|---:|')
   for (const [name, engines] of rows) {
     const cells: Record<string, string> = {}
     for (const engine of engines) {
-      const high = opsFor(name, engine, MS)
+      const high = opsFor(name, engine, ms)
       const low = Math.round(high / 5)
       const counts = [await instructions(name, engine, high, low), await instructions(name, engine, high, high)]
       cells[engine] = Math.round((counts[1]! - counts[0]!) / (high - low)).toLocaleString('en-US')

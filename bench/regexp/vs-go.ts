@@ -15,8 +15,19 @@ import fc from 'fast-check'
 import { compileGoRegexp } from '../../shared/rules/regexp/compile.ts'
 import { compileGoSubmatch } from '../../shared/rules/regexp/submatch.ts'
 import { goInput, goPattern } from '../../test/support/go-regexps.ts'
-import { numberFlag } from '../support/args.ts'
+import { count } from '../../control-plane/cli/command.ts'
+import { benchArgs } from '../support/args.ts'
 
+const { values } = benchArgs({
+  name: 'bench/regexp/vs-go.ts',
+  usage: ['node scripts/run.mjs node bench/regexp/vs-go.ts [flags]'],
+  about:
+    "The edge's Go regexps against Go's own regexp package on random patterns and inputs (fast-check, seeded): whether each compiles, MatchString, FindStringSubmatchIndex, ReplaceAllString. Needs a Go toolchain.",
+  flags: {
+    patterns: { type: 'string', value: 'N', convert: count, default: '5000', help: 'random patterns tried' },
+    seed: { type: 'string', value: 'N', convert: count, default: '1', help: "fast-check's seed" },
+  },
+})
 const TEMPLATE = '<$1|${g}|$0|$$>'
 
 interface GoResult {
@@ -29,8 +40,8 @@ interface GoResult {
 // Go accepts a group name twice, re2js (and so the edge) does not: such patterns are left out.
 const cases = fc
   .sample(fc.record({ p: goPattern({ named: true }), inputs: fc.array(goInput, { minLength: 1, maxLength: 6 }) }), {
-    numRuns: numberFlag('patterns', 5000),
-    seed: numberFlag('seed', 1),
+    numRuns: values.patterns,
+    seed: values.seed,
   })
   .filter((c) => c.p.split('(?P<g>').length <= 2)
 

@@ -3,77 +3,14 @@
  * Services, EndpointSlices and Secrets with client-node informers, compiles on every change
  * (debounced), and — on the replica holding the Lease — signs and publishes the edge table to the
  * sink. Every replica keeps a warm cache; only the leader publishes and writes Events.
- *
- * Flags (environment in brackets):
- *   --kubeconfig PATH          kubeconfig file [KUBECONFIG]; default ~/.kube/config, else the
- *                              in-cluster ServiceAccount (KubeConfig.loadFromDefault)
- *   --in-cluster               use the in-cluster ServiceAccount only
- *   provider flags             --namespaces, --label-selector, --ingress-class, --allow-cross-namespace,
- *                              --allow-external-name-services, --allow-empty-services,
- *                              --native-lb-by-default, --cross-provider-namespaces,
- *                              --disable-cluster-scope-resources (Traefik's meanings)
- *   --sink local|cloudflare    local: the store `wrangler dev` reads (--persist-to, default
- *                              .wrangler/state); cloudflare: Workers KV REST [CLOUDFLARE_ACCOUNT_ID,
- *                              CLOUDFLARE_KV_NAMESPACE_ID, CLOUDFLARE_API_TOKEN, CLOUDFLARE_API_BASE_URL]
- *   --secrets-key PATH         public JWK that middleware secrets (basicAuth users...) are sealed to
- *                              [SECRETS_KEY_FILE]; without it they are withheld (docs/secrets.md)
- *   --beacon-url URL           the edge's base URL: each new pointer is also PUT to its version beacon
- *                              [TABLE_BEACON_URL]; token in TABLE_BEACON_TOKEN or the file TABLE_BEACON_TOKEN_FILE
- *   --pointer-interval-ms N    least time between two pointer writes (default 1000 on cloudflare:
- *                              Workers KV's one write per second per key; 0 on local)
- *   --pointer-ttl S            how long a pointer stays valid for an edge loading it (default 86400:
- *                              a day); signed again every quarter of that (docs/table.md, "Replays")
- *   --signing-key PATH         private JWK or PKCS#8 PEM [SIGNING_KEY_FILE]; default the local dev key
- *                              in --state-dir (what `npm run edge` uses)
- *   --signing-alg ALG          for a PEM key: Ed25519 or ES256; --signing-kid KID optional
- *   --state-dir DIR            default .state
- *   --entrypoints A,B          entry points the table serves (default web,websecure: the worker
- *                              serves web for http and websecure for https requests)
- *   --target workerd|cloudflare  capabilities the table is built for (default: cloudflare with the
- *                              cloudflare sink, else workerd)
- *   --tunnel private|all|off   cloudflare target: which servers the edge reaches through the
- *                              cluster's tunnel (the worker's VPC_NETWORK binding): pod, ClusterIP and
- *                              node addresses and cluster names (default private), every server, or none
- *   --tunnel-host header|url   how the tunnel carries the upstream's Host: as a header (default) or
- *                              the URL's own (docs/deploy.md, "What is assumed")
- *   --lease-namespace NS       [POD_NAMESPACE] default `default`
- *   --lease-name NAME          default traefik-edge-controller
- *   --identity NAME            [POD_NAME] default hostname-pid
- *   --lease-duration S, --renew-deadline S, --retry-period S   default 15, 10, 2 (client-go's)
- *   --no-leader-election       a single replica that always publishes
- *   --ops-port N               /healthz /readyz /metrics on --ops-address:N (default 9000; 0 picks a port)
- *   --ops-address ADDR         the address the ops server listens on (default 127.0.0.1; in a pod
- *                              0.0.0.0, for the kubelet's probes and Prometheus: deploy/controller.yaml)
- *   --debounce-ms N            quiet time before a build (default 10: a build costs what changed, and
- *                              pointer writes are coalesced by --pointer-interval-ms anyway)
- *   --no-events                do not write Kubernetes Events
- *   --event-refresh S          rewrite the Event of a problem that persists every S seconds (default 600), so
- *                              the API server's --event-ttl (1 h by default) never expires it while it lasts
- *   --secret-namespaces NS,... read Secrets only in these namespaces (a ServiceAccount that may read Secrets
- *                              only there: deploy/secrets-in-namespaces); default as the other kinds
- *   --dashboard                serve the dashboard (routers, services, middlewares, TLS options with their
- *                              source objects and diagnostics; explain; last change) at /dashboard/ on the
- *                              ops port (off by default, as Traefik's). On an address other than loopback
- *                              it needs a token: --dashboard-token-file FILE [DASHBOARD_TOKEN_FILE,
- *                              DASHBOARD_TOKEN], asked as `Authorization: Bearer TOKEN` or as a Basic
- *                              password, on every path but /healthz /readyz /metrics; --dashboard-insecure
- *                              serves it without one (Traefik's api.insecure)
- *   --dashboard-host NAME[,NAME] Host names the ops server answers besides loopback names and IP
- *                              addresses (any other Host gets 403: DNS rebinding)
- *   --cloudflare-zone ZONE     [CLOUDFLARE_ZONE_ID] also upload the manifests' certificates (IngressRoute
- *                              tls.secretName, TLSStore) to that zone's custom certificates (leader only;
- *                              token CLOUDFLARE_API_TOKEN[_FILE]; docs/tls.md)
- * Prints `ready OPS_URL` on stdout once the ops server listens; logs go to stderr. SIGINT/SIGTERM
- * release the Lease and stop. Exit 2 on a usage error, 1 when it cannot start.
+ * Every flag and environment variable: `npm run controller -- --help` (declared below).
  *
  * @module
  */
 
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { KubeConfig } from '@kubernetes/client-node'
-import { PROVIDER_FLAGS, providerOptionsFromFlags } from '../compiler/options/flags.ts'
 import { ClusterController } from '../controller/kube/controller.ts'
 import { controllerScrape } from '../controller/ops/controller-metrics.ts'
 import { instrumentPublish } from '../controller/ops/instrument.ts'
@@ -88,7 +25,6 @@ import { loadSecretsSealer } from '../publish/seal-secrets.ts'
 import { loadOrCreateDevSigningKey, loadSigningKey } from '../publish/signing-key.ts'
 import { internalDocuments } from '../dashboard/edge-document.ts'
 import { certificateSyncer, jsonCertificateState } from '../controller/certs/cloudflare-certificates.ts'
-import type { TunnelOptions } from '../table/services.ts'
 import { TUNNEL_HOSTS, TUNNEL_MODES } from '../../shared/table/tunnel.ts'
 import { DashboardModel } from '../dashboard/model.ts'
 import { dashboardHandler } from '../dashboard/server.ts'
@@ -97,86 +33,231 @@ import type { Built } from '../pipeline/built.ts'
 import { cloudflareApiOptionsFromEnv } from '../controller/cloudflare/api-client.ts'
 import { HealthChecker } from '../health/checker.ts'
 import { DEFAULT_STATE_DIR, DEV_SIGNING_KEY, REPO_ROOT } from '../runtime/paths.ts'
-import type { CliIO } from './io.ts'
-
-const USAGE = 'usage: npm run controller -- [flags]   (flags: see the top of control-plane/cli/controller.ts)\n'
+import { type CliIO, commaList, count, defineCommand, type Parsed, port, runAsProcess, seconds } from './command.ts'
+import { WRANGLER_ENVIRONMENT } from './environment.ts'
+import { PROVIDER_FLAGS, providerOptionsFromFlags } from './provider-flags.ts'
 
 /** Traefik's conventional names, which the worker serves by scheme (wrangler.toml ENTRYPOINT_BY_SCHEME). */
 const DEFAULT_ENTRYPOINTS = 'web,websecure'
 
-export function parseControllerArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env) {
-  const { values } = parseArgs({
-    args: [...argv],
-    strict: true,
-    options: {
-      ...PROVIDER_FLAGS,
-      kubeconfig: { type: 'string' },
-      'in-cluster': { type: 'boolean' },
-      sink: { type: 'string' },
-      'persist-to': { type: 'string' },
-      'signing-key': { type: 'string' },
-      'signing-alg': { type: 'string' },
-      'signing-kid': { type: 'string' },
-      'state-dir': { type: 'string' },
-      entrypoints: { type: 'string' },
-      target: { type: 'string' },
-      tunnel: { type: 'string' },
-      'tunnel-host': { type: 'string' },
-      'lease-namespace': { type: 'string' },
-      'lease-name': { type: 'string' },
-      identity: { type: 'string' },
-      'lease-duration': { type: 'string' },
-      'renew-deadline': { type: 'string' },
-      'retry-period': { type: 'string' },
-      'no-leader-election': { type: 'boolean' },
-      'ops-port': { type: 'string' },
-      'debounce-ms': { type: 'string' },
-      'pointer-interval-ms': { type: 'string' },
-      'pointer-ttl': { type: 'string' },
-      'beacon-url': { type: 'string' },
-      'secrets-key': { type: 'string' },
-      'cloudflare-zone': { type: 'string' },
-      dashboard: { type: 'boolean' },
-      'ops-address': { type: 'string' },
-      'dashboard-host': { type: 'string', multiple: true },
-      'dashboard-token-file': { type: 'string' },
-      'dashboard-insecure': { type: 'boolean' },
-      'no-events': { type: 'boolean' },
-      'event-refresh': { type: 'string' },
-      'secret-namespaces': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
+const sink = 'the table and where it goes'
+const lease = 'leader election (a Lease, as client-go)'
+const ops = 'ops server, dashboard and Events'
+
+export const controllerCommand = defineCommand({
+  name: 'controller',
+  usage: ['npm run controller -- [flags]'],
+  about:
+    'The control plane inside a cluster: watches the Traefik CRDs, Services, EndpointSlices and Secrets, compiles on every change and, on the replica holding the Lease, signs and publishes the edge table to the sink. Prints `ready OPS_URL` on stdout once the ops server listens; logs go to stderr; SIGINT or SIGTERM release the Lease and stop (docs/cluster.md, docs/deploy.md).',
+  flags: {
+    kubeconfig: {
+      type: 'string',
+      value: 'PATH',
+      env: ['KUBECONFIG'],
+      defaultText: '~/.kube/config, else the in-cluster ServiceAccount',
+      help: 'the kubeconfig file',
     },
-  })
-  const sink = values.sink ?? 'local'
-  if (sink !== 'local' && sink !== 'cloudflare') throw new Error(`--sink: "${sink}" is not local or cloudflare`)
-  const target = values.target ?? (sink === 'cloudflare' ? 'cloudflare' : 'workerd')
-  if (target !== 'workerd' && target !== 'cloudflare') throw new Error(`--target: "${target}" is not workerd or cloudflare`)
-  const tunnel = { mode: values.tunnel ?? 'private', host: values['tunnel-host'] ?? 'header' } as TunnelOptions
-  if (!TUNNEL_MODES.includes(tunnel.mode)) throw new Error(`--tunnel: "${tunnel.mode}" is not ${TUNNEL_MODES.join(', ')}`)
-  if (!TUNNEL_HOSTS.includes(tunnel.host)) throw new Error(`--tunnel-host: "${tunnel.host}" is not ${TUNNEL_HOSTS.join(' or ')}`)
-  const seconds = (flag: 'lease-duration' | 'renew-deadline' | 'retry-period' | 'pointer-ttl' | 'event-refresh', fallback: number) => {
-    const v = values[flag]
-    if (v === undefined) return fallback * 1000
-    const n = Number(v)
-    if (!(n > 0)) throw new Error(`--${flag}: "${v}" is not a positive number of seconds`)
-    return Math.round(n * 1000)
-  }
-  const int = (flag: 'ops-port' | 'debounce-ms' | 'pointer-interval-ms', fallback: number) => {
-    const v = values[flag]
-    if (v === undefined) return fallback
-    const n = Number(v)
-    if (!Number.isInteger(n) || n < 0) throw new Error(`--${flag}: "${v}" is not a non-negative integer`)
-    return n
-  }
+    'in-cluster': { type: 'boolean', help: 'use the in-cluster ServiceAccount only' },
+    ...PROVIDER_FLAGS,
+    sink: {
+      type: 'string',
+      choices: ['local', 'cloudflare'],
+      default: 'local',
+      group: sink,
+      help: "local: the store `wrangler dev` reads (--persist-to); cloudflare: Workers KV's REST API (CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_KV_NAMESPACE_ID, CLOUDFLARE_API_TOKEN)",
+    },
+    'persist-to': {
+      type: 'string',
+      value: 'DIR',
+      defaultText: '.wrangler/state',
+      group: sink,
+      help: "--sink local: the local KV state, as wrangler dev's flag",
+    },
+    target: {
+      type: 'string',
+      choices: ['workerd', 'cloudflare'],
+      defaultText: 'cloudflare with --sink cloudflare, else workerd',
+      group: sink,
+      help: 'the runtime whose capabilities the table is built for',
+    },
+    entrypoints: {
+      type: 'string',
+      value: 'A,B',
+      default: DEFAULT_ENTRYPOINTS,
+      group: sink,
+      help: 'the entry points the table serves (the worker serves web for http and websecure for https requests)',
+    },
+    tunnel: {
+      type: 'string',
+      choices: TUNNEL_MODES,
+      default: 'private',
+      group: sink,
+      help: "cloudflare target: which servers the edge reaches through the cluster's tunnel (the VPC_NETWORK binding): pod, ClusterIP and node addresses and cluster names (private), every server (all), or none (off)",
+    },
+    'tunnel-host': {
+      type: 'string',
+      choices: TUNNEL_HOSTS,
+      default: 'header',
+      group: sink,
+      help: 'how the tunnel carries the upstream\'s Host: as a header, or the URL\'s own (docs/deploy.md, "What is assumed")',
+    },
+    'signing-key': {
+      type: 'string',
+      value: 'PATH',
+      env: ['SIGNING_KEY_FILE'],
+      defaultText: 'the local dev key in --state-dir, as npm run edge uses',
+      group: sink,
+      help: 'the private key the table is signed with: a JWK or a PKCS#8 PEM',
+    },
+    'signing-alg': { type: 'string', value: 'Ed25519|ES256', group: sink, help: "a PEM key's algorithm" },
+    'signing-kid': { type: 'string', value: 'KID', group: sink, help: "a PEM key's kid (with --signing-alg)" },
+    'state-dir': { type: 'string', value: 'DIR', defaultText: '.state', group: sink, help: 'where the local dev signing key is kept' },
+    'secrets-key': {
+      type: 'string',
+      value: 'PATH',
+      env: ['SECRETS_KEY_FILE'],
+      group: sink,
+      help: 'the public JWK middleware secrets (basicAuth users...) are sealed to; without it they are withheld (docs/secrets.md)',
+    },
+    'beacon-url': {
+      type: 'string',
+      value: 'URL',
+      env: ['TABLE_BEACON_URL'],
+      group: sink,
+      help: "the edge's base URL: each new pointer is also PUT to its version beacon (token: TABLE_BEACON_TOKEN or TABLE_BEACON_TOKEN_FILE)",
+    },
+    'pointer-interval-ms': {
+      type: 'string',
+      value: 'N',
+      convert: count,
+      defaultText: "1000 with --sink cloudflare (Workers KV's one write per second per key), else 0",
+      group: sink,
+      help: 'the least time between two pointer writes',
+    },
+    'pointer-ttl': {
+      type: 'string',
+      value: 'S',
+      convert: seconds,
+      default: '86400',
+      group: sink,
+      help: 'how long a pointer stays valid for an edge loading it; signed again every quarter of that (docs/table.md, "Replays")',
+    },
+    'cloudflare-zone': {
+      type: 'string',
+      value: 'ZONE',
+      env: ['CLOUDFLARE_ZONE_ID'],
+      group: sink,
+      help: "also upload the manifests' certificates (IngressRoute tls.secretName, TLSStore) to that zone's custom certificates (leader only; CLOUDFLARE_API_TOKEN; docs/tls.md)",
+    },
+    'debounce-ms': {
+      type: 'string',
+      value: 'N',
+      convert: count,
+      default: '10',
+      group: sink,
+      help: 'quiet time before a build (a build costs what changed; pointer writes are coalesced by --pointer-interval-ms anyway)',
+    },
+    'lease-namespace': { type: 'string', value: 'NS', env: ['POD_NAMESPACE'], default: 'default', group: lease, help: "the Lease's namespace" },
+    'lease-name': { type: 'string', value: 'NAME', default: 'traefik-edge-controller', group: lease, help: "the Lease's name" },
+    identity: { type: 'string', value: 'NAME', env: ['POD_NAME'], defaultText: 'HOSTNAME-PID', group: lease, help: "this replica's name in the Lease" },
+    'lease-duration': {
+      type: 'string',
+      value: 'S',
+      convert: seconds,
+      default: '15',
+      group: lease,
+      help: "how long a Lease holds without renewal (client-go's default)",
+    },
+    'renew-deadline': {
+      type: 'string',
+      value: 'S',
+      convert: seconds,
+      default: '10',
+      group: lease,
+      help: 'how long the leader keeps trying to renew before it steps down (shorter than --lease-duration)',
+    },
+    'retry-period': { type: 'string', value: 'S', convert: seconds, default: '2', group: lease, help: 'how often the Lease is tried' },
+    'no-leader-election': { type: 'boolean', group: lease, help: 'a single replica that always publishes' },
+    'ops-port': {
+      type: 'string',
+      value: 'N',
+      convert: port,
+      default: '9000',
+      group: ops,
+      help: '/healthz /readyz /metrics on --ops-address:N (0: any free port)',
+    },
+    'ops-address': {
+      type: 'string',
+      value: 'ADDR',
+      default: '127.0.0.1',
+      group: ops,
+      help: "the ops server's address (in a pod 0.0.0.0, for the kubelet's probes and Prometheus: deploy/controller.yaml)",
+    },
+    dashboard: {
+      type: 'boolean',
+      group: ops,
+      help: "serve the dashboard and Traefik's API at /dashboard/ on the ops port (off by default, as Traefik's); on an address other than loopback it needs a token or --dashboard-insecure",
+    },
+    'dashboard-token-file': {
+      type: 'string',
+      value: 'FILE',
+      env: ['DASHBOARD_TOKEN_FILE'],
+      group: ops,
+      help: 'ask for the token in FILE (Authorization: Bearer TOKEN, or as a Basic password) on every path but /healthz /readyz /metrics; DASHBOARD_TOKEN gives the token itself',
+    },
+    'dashboard-insecure': { type: 'boolean', group: ops, help: "serve the dashboard without a token to anyone who reaches the port (Traefik's api.insecure)" },
+    'dashboard-host': {
+      type: 'string',
+      value: 'NAME[,NAME...]',
+      multiple: true,
+      group: ops,
+      help: 'Host names the ops server answers besides loopback names and IP addresses (any other Host gets 403: DNS rebinding)',
+    },
+    'no-events': { type: 'boolean', group: ops, help: 'do not write Kubernetes Events' },
+    'event-refresh': {
+      type: 'string',
+      value: 'S',
+      convert: seconds,
+      default: '600',
+      group: ops,
+      help: "rewrite the Event of a problem that persists this often, so that the API server's --event-ttl (1 h by default) never expires it while it lasts",
+    },
+    'secret-namespaces': {
+      type: 'string',
+      value: 'NS[,NS...]',
+      defaultText: 'as the other kinds',
+      group: ops,
+      help: 'read Secrets only in these namespaces (a ServiceAccount that may read Secrets only there: deploy/secrets-in-namespaces)',
+    },
+  },
+  environment: {
+    CLOUDFLARE_ACCOUNT_ID: '--sink cloudflare: the account (or CLOUDFLARE_ACCOUNT_ID_FILE: a file holding it, as a mounted Secret)',
+    CLOUDFLARE_KV_NAMESPACE_ID: '--sink cloudflare: the KV namespace (or CLOUDFLARE_KV_NAMESPACE_ID_FILE)',
+    CLOUDFLARE_API_TOKEN: '--sink cloudflare and --cloudflare-zone: the API token (or CLOUDFLARE_API_TOKEN_FILE)',
+    CLOUDFLARE_API_BASE_URL: "Cloudflare's API (default https://api.cloudflare.com/client/v4)",
+    TABLE_BEACON_TOKEN: "--beacon-url: the token the beacon's PUT carries (or TABLE_BEACON_TOKEN_FILE)",
+    DASHBOARD_TOKEN: 'the dashboard token itself, when no token file is given',
+    ...WRANGLER_ENVIRONMENT,
+  },
+  exits: { 0: 'stopped by SIGINT or SIGTERM', 1: 'it cannot start (cluster, key, sink, ops port)', 2: 'usage error' },
+})
+
+export function parseControllerArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env) {
+  return controllerArgs(controllerCommand.parse(argv, env), env)
+}
+
+/** The command's arguments from its flags; throws on a usage error. */
+function controllerArgs({ values }: Parsed<typeof controllerCommand.spec.flags>, env: NodeJS.ProcessEnv) {
+  const sink = values.sink
   const lease = {
-    namespace: values['lease-namespace'] ?? env.POD_NAMESPACE ?? 'default',
-    name: values['lease-name'] ?? 'traefik-edge-controller',
-    leaseDurationMs: seconds('lease-duration', 15),
-    renewDeadlineMs: seconds('renew-deadline', 10),
-    retryPeriodMs: seconds('retry-period', 2),
+    namespace: values['lease-namespace'],
+    name: values['lease-name'],
+    leaseDurationMs: Math.round(values['lease-duration'] * 1000),
+    renewDeadlineMs: Math.round(values['renew-deadline'] * 1000),
+    retryPeriodMs: Math.round(values['retry-period'] * 1000),
   }
   if (lease.renewDeadlineMs >= lease.leaseDurationMs) throw new Error('--renew-deadline must be shorter than --lease-duration')
-  const opsAddress = values['ops-address'] ?? '127.0.0.1'
+  const opsAddress = values['ops-address']
   const token = dashboardToken(values['dashboard-token-file'], env)
   if (values.dashboard && !isLoopbackAddress(opsAddress) && token === undefined && !values['dashboard-insecure']) {
     throw new Error(
@@ -184,47 +265,34 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
     )
   }
   return {
-    help: values.help === true,
-    kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
-    inCluster: values['in-cluster'] === true,
+    kubeconfig: values.kubeconfig,
+    inCluster: values['in-cluster'],
     provider: providerOptionsFromFlags(values),
     sink,
-    target: target as 'workerd' | 'cloudflare',
+    target: values.target ?? (sink === 'cloudflare' ? 'cloudflare' : 'workerd'),
     persistTo: values['persist-to'],
-    signingKey: values['signing-key'] ?? env.SIGNING_KEY_FILE,
+    signingKey: values['signing-key'],
     signingAlg: values['signing-alg'],
     signingKid: values['signing-kid'],
     stateDir: values['state-dir'] ?? DEFAULT_STATE_DIR,
-    entryPoints: (values.entrypoints ?? DEFAULT_ENTRYPOINTS)
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-    tunnel,
+    entryPoints: commaList(values.entrypoints),
+    tunnel: { mode: values.tunnel, host: values['tunnel-host'] },
     lease: values['no-leader-election'] ? undefined : lease,
-    identity: values.identity ?? env.POD_NAME ?? `${hostname()}-${process.pid}`,
-    opsPort: int('ops-port', 9000),
-    debounceMs: int('debounce-ms', 10),
-    pointerIntervalMs: int('pointer-interval-ms', sink === 'cloudflare' ? 1000 : 0),
-    pointerTtlMs: seconds('pointer-ttl', 86_400),
-    events: values['no-events'] !== true,
-    eventRefreshMs: seconds('event-refresh', 600),
-    secretNamespaces:
-      values['secret-namespaces'] === undefined
-        ? null
-        : values['secret-namespaces']
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean),
-    beaconUrl: values['beacon-url'] ?? env.TABLE_BEACON_URL,
-    secretsKey: values['secrets-key'] ?? env.SECRETS_KEY_FILE,
-    cloudflareZone: values['cloudflare-zone'] ?? env.CLOUDFLARE_ZONE_ID,
-    dashboard: values.dashboard === true,
+    identity: values.identity ?? `${hostname()}-${process.pid}`,
+    opsPort: values['ops-port'],
+    debounceMs: values['debounce-ms'],
+    pointerIntervalMs: values['pointer-interval-ms'] ?? (sink === 'cloudflare' ? 1000 : 0),
+    pointerTtlMs: Math.round(values['pointer-ttl'] * 1000),
+    events: !values['no-events'],
+    eventRefreshMs: Math.round(values['event-refresh'] * 1000),
+    secretNamespaces: values['secret-namespaces'] === undefined ? null : commaList(values['secret-namespaces']),
+    beaconUrl: values['beacon-url'],
+    secretsKey: values['secrets-key'],
+    cloudflareZone: values['cloudflare-zone'],
+    dashboard: values.dashboard,
     opsAddress,
     access: {
-      hosts: (values['dashboard-host'] ?? [])
-        .flatMap((h) => h.split(','))
-        .map((h) => h.trim())
-        .filter(Boolean),
+      hosts: commaList(values['dashboard-host']),
       ...(token === undefined ? {} : { token }),
     },
   }
@@ -239,18 +307,16 @@ function kubeConfigFor(args: { kubeconfig?: string; inCluster: boolean }): KubeC
   return kc
 }
 
-export async function main(argv: readonly string[], io: CliIO): Promise<number> {
-  let args
-  try {
-    args = parseControllerArgs(argv)
-  } catch (err) {
-    io.stderr(`controller: ${(err as Error).message}\n${USAGE}`)
-    return 2
-  }
-  if (args.help) {
-    io.stdout(USAGE)
-    return 0
-  }
+export function main(argv: readonly string[], io: CliIO): Promise<number> {
+  return controllerCommand.run(
+    argv,
+    io,
+    (parsed) => controllerArgs(parsed, process.env),
+    (args) => control(args, io),
+  )
+}
+
+async function control(args: ReturnType<typeof controllerArgs>, io: CliIO): Promise<number> {
   const log = (line: string) => io.stderr(`${line}\n`)
   const stops: Array<() => Promise<void>> = []
   const stopAll = async () => {
@@ -377,11 +443,4 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   })
 }
 
-if (import.meta.main) {
-  process.exit(
-    await main(process.argv.slice(2), {
-      stdout: (t) => process.stdout.write(t),
-      stderr: (t) => process.stderr.write(t),
-    }),
-  )
-}
+if (import.meta.main) await runAsProcess(main)

@@ -8,93 +8,56 @@
  *
  * @module
  */
-import { parseArgs } from 'node:util'
-import { PROVIDER_FLAGS, PROVIDER_FLAGS_USAGE, providerOptionsFromFlags } from '../compiler/options/flags.ts'
 import { diffInspections, formatDiff, isEmptyDiff } from '../diff/diff.ts'
 import { inspectManifests } from '../explain/inspect.ts'
 import { ManifestError } from '../manifests/load.ts'
-import type { CliIO } from './io.ts'
+import { type CliIO, defineCommand, type Parsed, runAsProcess } from './command.ts'
+import { PROVIDER_FLAGS, providerOptionsFromFlags } from './provider-flags.ts'
 
-const USAGE = `usage: npm run diff -- [flags] OLD_PATH... -- NEW_PATH...
-       npm run diff -- [flags] --from PATH... --to PATH...
+export const diffCommand = defineCommand({
+  name: 'diff',
+  usage: ['npm run diff -- [flags] OLD_PATH... -- NEW_PATH...', 'npm run diff -- [flags] --from PATH... --to PATH...'],
+  about:
+    'Shows what changes at the edge between two sets of manifests: routers, services, middlewares, serversTransports, TLS options and certificates added, removed or changed (field by field), servers of each service, and build problems that appear or go away. Both sides are built as npm run edge builds them.',
+  positionals: true,
+  flags: {
+    from: { type: 'string', value: 'PATH', multiple: true, help: 'the old manifests (or plain arguments before --)' },
+    to: { type: 'string', value: 'PATH', multiple: true, help: 'the new manifests (or plain arguments after --)' },
+    entrypoint: { type: 'string', value: 'NAME', default: 'web', help: 'the entry point the edge serves' },
+    target: { type: 'string', choices: ['workerd', 'cloudflare'], default: 'workerd', help: 'the runtime the table is built for' },
+    json: { type: 'boolean', help: 'the diff as JSON' },
+    ...PROVIDER_FLAGS,
+  },
+  exits: { 0: 'the edge would not change', 1: 'the edge would change (as diff(1))', 2: 'input error: usage, unreadable manifests' },
+})
 
-Shows what changes at the edge between two sets of manifests: routers, services, middlewares,
-serversTransports, TLS options and certificates added, removed or changed (field by field),
-servers of each service, and build problems that appear or go away.
-
-flags:
-  --from PATH / --to PATH            the old and new manifests (repeatable)
-  --entrypoint NAME                  the entry point the edge serves (default web)
-  --target workerd|cloudflare        the runtime the table is built for (default workerd)
-  --json                             the diff as JSON
-${PROVIDER_FLAGS_USAGE}
-  -h, --help                         this text
-
-exit status: 0 no change; 1 the edge would change; 2 input error
-`
-
-export function parseDiffArgs(argv: readonly string[]) {
-  const split = argv.indexOf('--')
-  const head = split < 0 ? [...argv] : argv.slice(0, split)
-  const { values, positionals } = parseArgs({
-    args: head,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      from: { type: 'string', multiple: true },
-      to: { type: 'string', multiple: true },
-      entrypoint: { type: 'string' },
-      target: { type: 'string' },
-      json: { type: 'boolean' },
-      ...PROVIDER_FLAGS,
-      help: { type: 'boolean', short: 'h' },
-    },
-  })
-  if (values.help) return { help: true as const }
-  const from = [...(values.from ?? []), ...positionals]
-  const to = [...(values.to ?? []), ...(split < 0 ? [] : argv.slice(split + 1))]
+/** The command's arguments from its flags; throws on a usage error. */
+function diffArgs({ values, positionals, afterDashDash }: Parsed<typeof diffCommand.spec.flags>) {
+  const from = [...values.from, ...positionals.slice(0, positionals.length - afterDashDash.length)]
+  const to = [...values.to, ...afterDashDash]
   if (from.length === 0 || to.length === 0) throw new Error('give the old and the new manifests (OLD... -- NEW..., or --from and --to)')
-  const target = values.target ?? 'workerd'
-  if (target !== 'workerd' && target !== 'cloudflare') throw new Error(`--target ${target}: workerd or cloudflare`)
   return {
-    help: false as const,
     from,
     to,
-    json: values.json === true,
-    options: { provider: providerOptionsFromFlags(values), entryPoints: [values.entrypoint ?? 'web'], target: target as 'workerd' | 'cloudflare' },
+    json: values.json,
+    options: { provider: providerOptionsFromFlags(values), entryPoints: [values.entrypoint], target: values.target },
   }
 }
 
-export async function main(argv: readonly string[], io: CliIO): Promise<number> {
-  let args
-  try {
-    args = parseDiffArgs(argv)
-  } catch (err) {
-    io.stderr(`diff: ${(err as Error).message}\n${USAGE}`)
-    return 2
-  }
-  if (args.help) {
-    io.stdout(USAGE)
-    return 0
-  }
-  let before, after
-  try {
-    ;[before, after] = await Promise.all([inspectManifests(args.from, args.options), inspectManifests(args.to, args.options)])
-  } catch (err) {
-    if (!(err instanceof ManifestError)) throw err
-    io.stderr(`diff: ${err.message}\n`)
-    return 2
-  }
-  const diff = diffInspections(before, after)
-  io.stdout(args.json ? `${JSON.stringify(diff, null, 2)}\n` : formatDiff(diff))
-  return isEmptyDiff(diff) ? 0 : 1
+export function main(argv: readonly string[], io: CliIO): Promise<number> {
+  return diffCommand.run(argv, io, diffArgs, async (args) => {
+    let before, after
+    try {
+      ;[before, after] = await Promise.all([inspectManifests(args.from, args.options), inspectManifests(args.to, args.options)])
+    } catch (err) {
+      if (!(err instanceof ManifestError)) throw err
+      io.stderr(`diff: ${err.message}\n`)
+      return 2
+    }
+    const diff = diffInspections(before, after)
+    io.stdout(args.json ? `${JSON.stringify(diff, null, 2)}\n` : formatDiff(diff))
+    return isEmptyDiff(diff) ? 0 : 1
+  })
 }
 
-if (import.meta.main) {
-  process.exit(
-    await main(process.argv.slice(2), {
-      stdout: (t) => process.stdout.write(t),
-      stderr: (t) => process.stderr.write(t),
-    }),
-  )
-}
+if (import.meta.main) await runAsProcess(main)

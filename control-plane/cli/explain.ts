@@ -14,55 +14,45 @@
  *
  * @module
  */
-import { parseArgs } from 'node:util'
-import { PROVIDER_FLAGS, PROVIDER_FLAGS_USAGE, providerOptionsFromFlags } from '../compiler/options/flags.ts'
 import { explainRequest, formatExplanation, type ExplainRequest } from '../explain/explain.ts'
 import { inspectManifests, routingView, storedParts } from '../explain/inspect.ts'
 import { ManifestError } from '../manifests/load.ts'
-import type { CliIO } from './io.ts'
+import { type CliIO, defineCommand, type Parsed, runAsProcess } from './command.ts'
+import { PROVIDER_FLAGS, providerOptionsFromFlags } from './provider-flags.ts'
 
-const USAGE = `usage: npm run explain -- --manifests PATH... --url URL [flags]
+export const explainCommand = defineCommand({
+  name: 'explain',
+  usage: ['npm run explain -- --manifests PATH... --url URL [flags]'],
+  about:
+    'Says which router the edge would pick for a request, and why: the chosen router and its rule first, then its middlewares and service, then the higher-priority routers that did not match and the clause that failed. The manifests are built as npm run edge builds them.',
+  positionals: true,
+  flags: {
+    manifests: { type: 'string', value: 'PATH', multiple: true, help: 'manifest files or folders (also accepted as plain arguments)' },
+    url: { type: 'string', value: 'URL', help: "the request's URL, http or https (a Host header overrides its host); required" },
+    method: { type: 'string', value: 'M', defaultText: 'GET', help: "the request's method" },
+    header: { type: 'string', value: "'K: V'", multiple: true, help: 'a request header' },
+    'client-ip': { type: 'string', value: 'IP', defaultText: '127.0.0.1', help: "the client's address" },
+    entrypoint: { type: 'string', value: 'NAME', defaultText: 'web, or websecure for an https URL', help: 'the entry point the request comes in on' },
+    json: { type: 'boolean', help: 'the explanation as JSON' },
+    ...PROVIDER_FLAGS,
+  },
+  exits: {
+    0: 'a router matched',
+    1: 'input error: usage, URL, unreadable manifests',
+    2: 'the edge answers by itself (404 no router, 400 malformed path, 421 misdirected)',
+  },
+  // 2 is the edge's own answer, which scripts test for: a usage error is an input error.
+  usageExit: 1,
+})
 
-Says which router the edge would pick for a request, and why.
-
-flags:
-  --manifests PATH...                manifest files or folders (also accepted as plain arguments)
-  --url URL                          the request's URL (http or https; the Host header overrides its host)
-  --method M                         default GET
-  --header 'K: V'                    a request header (repeatable)
-  --client-ip IP                     the client's address (default 127.0.0.1)
-  --entrypoint NAME                  default web, or websecure for an https URL
-  --json                             the explanation as JSON
-${PROVIDER_FLAGS_USAGE}
-  -h, --help                         this text
-
-exit status: 0 a router matched; 2 the edge answers by itself (404, 400, 421); 1 input error
-`
-
-export function parseExplainArgs(argv: readonly string[]) {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      manifests: { type: 'string', multiple: true },
-      url: { type: 'string' },
-      method: { type: 'string' },
-      header: { type: 'string', multiple: true },
-      'client-ip': { type: 'string' },
-      entrypoint: { type: 'string' },
-      json: { type: 'boolean' },
-      ...PROVIDER_FLAGS,
-      help: { type: 'boolean', short: 'h' },
-    },
-  })
-  const headers = (values.header ?? []).map((h): [string, string] => {
+/** The command's arguments from its flags; throws on a usage error. */
+function explainArgs({ values, positionals }: Parsed<typeof explainCommand.spec.flags>) {
+  const headers = values.header.map((h): [string, string] => {
     const colon = h.indexOf(':')
     if (colon <= 0) throw new Error(`--header ${JSON.stringify(h)}: expected 'Name: value'`)
     return [h.slice(0, colon).trim(), h.slice(colon + 1).trim()]
   })
-  const manifests = [...(values.manifests ?? []), ...positionals]
-  if (values.help) return { help: true as const }
+  const manifests = [...values.manifests, ...positionals]
   if (manifests.length === 0) throw new Error('no manifest path given')
   if (values.url === undefined) throw new Error('--url is required')
   let url: URL
@@ -79,7 +69,7 @@ export function parseExplainArgs(argv: readonly string[]) {
     ...(values['client-ip'] === undefined ? {} : { clientIp: values['client-ip'] }),
     ...(values.entrypoint === undefined ? {} : { entryPoint: values.entrypoint }),
   }
-  return { help: false as const, manifests, request, json: values.json === true, provider: providerOptionsFromFlags(values) }
+  return { manifests, request, json: values.json, provider: providerOptionsFromFlags(values) }
 }
 
 /** The entry points `npm run edge` serves for this request: web, plus websecure for HTTPS. */
@@ -89,37 +79,21 @@ export function servedEntryPoints(request: ExplainRequest): string[] {
   return https ? [...new Set(['web', ep])] : [ep]
 }
 
-export async function main(argv: readonly string[], io: CliIO): Promise<number> {
-  let args
-  try {
-    args = parseExplainArgs(argv)
-  } catch (err) {
-    io.stderr(`explain: ${(err as Error).message}\n${USAGE}`)
-    return 1
-  }
-  if (args.help) {
-    io.stdout(USAGE)
-    return 0
-  }
-  let inspection
-  try {
-    inspection = await inspectManifests(args.manifests, { provider: args.provider, entryPoints: servedEntryPoints(args.request) })
-  } catch (err) {
-    if (!(err instanceof ManifestError)) throw err
-    io.stderr(`explain: ${err.message}\n`)
-    return 1
-  }
-  for (const p of inspection.built.problems) io.stderr(`${p}\n`)
-  const explanation = explainRequest(storedParts(inspection.built), routingView(inspection.built), args.request)
-  io.stdout(args.json ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(explanation))
-  return explanation.outcome === 'matched' ? 0 : 2
+export function main(argv: readonly string[], io: CliIO): Promise<number> {
+  return explainCommand.run(argv, io, explainArgs, async (args) => {
+    let inspection
+    try {
+      inspection = await inspectManifests(args.manifests, { provider: args.provider, entryPoints: servedEntryPoints(args.request) })
+    } catch (err) {
+      if (!(err instanceof ManifestError)) throw err
+      io.stderr(`explain: ${err.message}\n`)
+      return 1
+    }
+    for (const p of inspection.built.problems) io.stderr(`${p}\n`)
+    const explanation = explainRequest(storedParts(inspection.built), routingView(inspection.built), args.request)
+    io.stdout(args.json ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(explanation))
+    return explanation.outcome === 'matched' ? 0 : 2
+  })
 }
 
-if (import.meta.main) {
-  process.exit(
-    await main(process.argv.slice(2), {
-      stdout: (t) => process.stdout.write(t),
-      stderr: (t) => process.stderr.write(t),
-    }),
-  )
-}
+if (import.meta.main) await runAsProcess(main)

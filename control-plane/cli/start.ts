@@ -12,26 +12,53 @@ import { loadManifests } from '../manifests/load.ts'
 import { demoUpstreams, startDemoUpstreams } from '../runtime/demo-upstreams.ts'
 import { REPO_ROOT } from '../runtime/local-edge.ts'
 import { runEdge } from './run-edge.ts'
+import { WORKERD_ENVIRONMENT, WRANGLER_ENVIRONMENT } from './environment.ts'
 import { onShutdown } from '../runtime/shutdown.ts'
+import { type CliIO, defineCommand, port, runAsProcess } from './command.ts'
 
 const EXAMPLES = join(REPO_ROOT, 'examples')
-const PORT = Number(process.env.PORT ?? 8787)
-// The dashboard next to the edge (8788 by default); any free port when the edge's is chosen freely.
-const DASHBOARD_PORT = Number(process.env.DASHBOARD_PORT ?? (PORT === 0 ? 0 : PORT + 1))
 
-async function main(): Promise<number> {
-  const report = (line: string) => process.stderr.write(`${line}\n`)
+export const startCommand = defineCommand({
+  name: 'start',
+  usage: ['npm start'],
+  about:
+    'The product on its embedded default: demo upstream servers for the EndpointSlices in examples/, the control plane in file mode on examples/, the local KV store and the edge on workerd. Prints the URL and curl lines to try; serves until SIGINT or SIGTERM. npm run edge takes the flags.',
+  flags: {},
+  environment: {
+    PORT: "the edge's port on 127.0.0.1 (default 8787; 0: any free port)",
+    DASHBOARD_PORT: "the dashboard's port (default PORT + 1; any free port when PORT is 0)",
+    ...WORKERD_ENVIRONMENT,
+    ...WRANGLER_ENVIRONMENT,
+  },
+  exits: { 0: 'stopped by SIGINT or SIGTERM', 1: 'the edge could not start', 2: 'usage error' },
+})
+
+export function main(argv: readonly string[], io: CliIO, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return startCommand.run(
+    argv,
+    io,
+    () => {
+      const edgePort = port(env.PORT ?? '8787', 'PORT')
+      // The dashboard next to the edge (8788 by default); any free port when the edge's is chosen freely.
+      return { edge: edgePort, dashboard: port(env.DASHBOARD_PORT ?? String(edgePort === 0 ? 0 : edgePort + 1), 'DASHBOARD_PORT') }
+    },
+    (ports) => serve(ports, io),
+  )
+}
+
+async function serve(ports: { edge: number; dashboard: number }, io: CliIO): Promise<number> {
+  const report = (line: string) => io.stderr(`${line}\n`)
   const { snapshot } = await loadManifests([EXAMPLES])
   const upstreams = await startDemoUpstreams(demoUpstreams(snapshot))
   let edge
   try {
-    edge = await runEdge({ manifests: [EXAMPLES], provider: {}, port: PORT, entryPoint: 'web', dashboardPort: DASHBOARD_PORT, report })
+    edge = await runEdge({ manifests: [EXAMPLES], provider: {}, port: ports.edge, entryPoint: 'web', dashboardPort: ports.dashboard, report })
   } catch (err) {
     await upstreams.close()
     report(`start: ${(err as Error).message}`)
     return 1
   }
-  process.stdout.write(
+  io.stdout(
     [
       `ready ${edge.url}`,
       '',
@@ -56,4 +83,4 @@ async function main(): Promise<number> {
   return onShutdown({ exited: edge.exited, stop: async () => (await edge.stop(), await upstreams.close()) }, report)
 }
 
-process.exit(await main())
+if (import.meta.main) await runAsProcess(main)

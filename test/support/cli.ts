@@ -8,8 +8,13 @@ export interface CliRun {
 }
 
 export function runCli(script: string, args: readonly string[]): Promise<CliRun> {
+  return runCommand([process.execPath, script, ...args])
+}
+
+/** Any command line (`npm run -s compile -- ...`), its output collected. */
+export function runCommand(argv: readonly string[], cwd?: string): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d))
