@@ -7,8 +7,6 @@ export function onShutdown(running: { exited: Promise<number | null>; stop(): Pr
     const stop = (code: number) => {
       if (stopping) return
       stopping = true
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
       running.stop().then(
         () => resolve(code),
         (err: unknown) => {
@@ -17,6 +15,8 @@ export function onShutdown(running: { exited: Promise<number | null>; stop(): Pr
         },
       )
     }
+    // Stays installed while stopping: a second signal (a supervisor signalling every process of the
+    // tree, an impatient Ctrl-C) would otherwise kill node by default and orphan workerd.
     const onSignal = () => stop(0)
     process.removeAllListeners('SIGINT')
     process.removeAllListeners('SIGTERM')

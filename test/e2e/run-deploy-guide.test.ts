@@ -227,7 +227,8 @@ describe('docs/deploy.md, as written', () => {
         .map((b) => b.class_name)
         .sort(),
     ).toEqual(['EdgeLimiter', 'TableBeacon'])
-    expect(worker.metadata.compatibility_flags).toContain('nodejs_compat')
+    expect(worker.metadata.compatibility_flags ?? []).not.toContain('no_nodejs_compat')
+    expect(worker.metadata.compatibility_date! >= '2026-08-04').toBe(true) // nodejs_compat (node:zlib for zstd) on by date
     expect(worker.workersDev).toBe(true)
     // The secrets are the files the guide made, byte for byte (wrangler trims what it reads on stdin at the end).
     expect(worker.secrets.get('TABLE_JWKS')).toBe((await readFile(join(repo, 'table-jwks.json'), 'utf8')).trimEnd())

@@ -1,6 +1,6 @@
 // `npm run edge` serving real YAML, as a user runs it (a spawned npm process, checked from
 // outside): the ready line, a request routed to a real upstream, a file change served within 2 s,
-// and SIGTERM leaving no process of its tree behind.
+// and SIGTERM (twice) leaving no process of its tree behind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { REPO_ROOT } from '../../control-plane/runtime/paths.ts'
 import { send } from '../support/http.ts'
 import { ingressRouteYaml, serviceYaml } from '../support/manifests.ts'
-import { descendants, isRunning } from '../support/processes.ts'
+import { cmdline, descendants, isRunning } from '../support/processes.ts'
 import { startUpstream, type Upstream } from '../support/upstream.ts'
 
 const backend = (port: number) => serviceYaml({ name: 'app', addresses: ['127.0.0.21'], port })
@@ -66,6 +66,8 @@ describe('npm run edge', () => {
 
   it('prints exactly one ready line and routes to the upstream', async () => {
     expect(stdout.trim().split('\n')).toEqual([`ready ${url}`])
+    // Nothing alarming on stderr either (workerd warns at every start about a redundant compatibility flag).
+    expect(stderr).not.toMatch(/warn|compatibility flag|error/i)
     const res = await send(`${url}/hello`, { headers: { host: 'app.test' } })
     expect(res.status).toBe(200)
     expect(JSON.parse(res.body)).toMatchObject({ server: 'app', url: '/hello' })
@@ -83,12 +85,20 @@ describe('npm run edge', () => {
     }
   })
 
-  it('stops on SIGTERM and leaves no process behind', async () => {
+  it('stops on SIGTERM, sent twice as impatient supervisors do, and leaves no process behind', async () => {
     const tree = descendants(npm.pid!)
     expect(tree.length).toBeGreaterThanOrEqual(3) // run.mjs, node, workerd...
     const exited = new Promise<number | null>((r) => npm.once('exit', (code) => r(code)))
+    // The edge's own node process gets a second SIGTERM while it stops (a supervisor signalling every
+    // process of the tree does that): it must not cut the cleanup short and orphan workerd.
+    const edgeNode = tree.find((pid) => /control-plane\/cli\/edge\.ts/.test(cmdline(pid)) && !/run\.mjs/.test(cmdline(pid)))
+    expect(edgeNode).toBeDefined()
+    process.kill(edgeNode!, 'SIGTERM')
+    await new Promise((r) => setTimeout(r, 5))
+    process.kill(edgeNode!, 'SIGTERM')
     npm.kill('SIGTERM')
-    await exited
+    // A clean stop, not the default action of the second signal (which would exit 143 by signal).
+    expect(await exited).toBe(0)
     const deadline = Date.now() + 5000
     while (tree.some(isRunning) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
     expect(tree.filter(isRunning)).toEqual([])

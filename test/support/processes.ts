@@ -30,3 +30,12 @@ export function isRunning(pid: number): boolean {
     return false
   }
 }
+
+/** The process's command line, arguments joined by spaces ('' once it is gone). */
+export function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()
+  } catch {
+    return ''
+  }
+}
