@@ -24,7 +24,7 @@ import { chain, keepsHeadersClean, type EdgeContext } from './middlewares/index.
 import { selectRouter } from '../../shared/muxer/select-router.ts'
 import { observe, type Observation } from './observability/observation.ts'
 import type { ObservabilityEnv } from './observability/settings.ts'
-import { forwardedHeaders, readIncoming, type IncomingHeaders } from '../../shared/http/forwarded.ts'
+import { forwardedHeaders, readIncoming, type EntryPointFacts, type EntryPointInfo, type IncomingHeaders } from '../../shared/http/forwarded.ts'
 import { STATUS_TEXT, httpError, type EdgeRequest, type ExecutionContextLike, type Handler } from './request.ts'
 import { serviceHandler, withServiceBuilder } from './service/index.ts'
 import { entryPointDenial } from './middlewares/encoded-characters/index.ts'
@@ -75,27 +75,53 @@ export function createEdge(options: EdgeOptions = {}): Hono<{ Bindings: EdgeEnv 
 
 type Cf = HandshakeFacts & Observation['cf'] & { clientIp?: unknown; clientAcceptEncoding?: unknown }
 
-/** What a request brought, read once before its table is known. */
-class Arrival {
+/** The parts of the runtime's absolute request URL, found without a URL object (a cost on every request). */
+class UrlParts {
+  tls: boolean
+  authority: string
+  path: string
+  query: string
+
+  constructor(url: string) {
+    this.tls = url.startsWith('https:')
+    const start = url.indexOf('//') + 2
+    let slash = url.indexOf('/', start)
+    if (slash === -1) slash = url.length
+    const q = url.indexOf('?', slash)
+    const hash = url.indexOf('#', slash)
+    const end = hash === -1 ? url.length : hash
+    this.authority = url.slice(start, slash)
+    this.path = q === -1 || q > end ? url.slice(slash, end) || '/' : url.slice(slash, q) || '/'
+    this.query = q === -1 || q > end ? '' : url.slice(q + 1, end)
+  }
+}
+
+export function splitUrl(url: string): { tls: boolean; authority: string; path: string; query: string } {
+  return new UrlParts(url)
+}
+
+/**
+ * What a request brought, read once before its table is known; also what the entry point's
+ * forwarded headers are written from and learn (EntryPointInfo, EntryPointFacts) and where
+ * observation reads request.cf: one object per request where each of those was one more.
+ */
+class Arrival extends UrlParts implements EntryPointInfo, EntryPointFacts {
   readonly request: Request
   readonly env: EdgeEnv
   readonly ctx: ExecutionContextLike
-  readonly tls: boolean
-  readonly path: string
-  readonly query: string
-  readonly incoming: IncomingHeaders
-  readonly host: string
+  incoming: IncomingHeaders | null = null
+  host = ''
+  clientIp = ''
+  hostname = ''
+  trusted = false
+  clean = false
   #cf: Cf | undefined | null = null
 
-  constructor(request: Request, env: EdgeEnv, ctx: ExecutionContextLike, tls: boolean, path: string, query: string, incoming: IncomingHeaders, host: string) {
+  constructor(request: Request, env: EdgeEnv, ctx: ExecutionContextLike) {
+    super(request.url)
     this.request = request
     this.env = env
     this.ctx = ctx
-    this.tls = tls
-    this.path = path
-    this.query = query
-    this.incoming = incoming
-    this.host = host
   }
 
   /**
@@ -108,22 +134,26 @@ class Arrival {
     if (this.#cf === null) this.#cf = (this.request as { cf?: Cf }).cf
     return this.#cf
   }
+
+  readCf(): Cf | undefined {
+    return this.cf
+  }
 }
 
 // Not async, nor is route(): with the table at hand (source.ready) a request's only promise is
 // its handler's, instead of a frame and an await per layer.
 function serve(request: Request, env: EdgeEnv, ctx: ExecutionContextLike, source: TableSource): Promise<Response> {
-  const { tls, authority, path: sent, query } = splitUrl(request.url)
-  const incoming = readIncoming(request.headers)
-  const host = incoming.host ?? authority
+  const a = new Arrival(request, env, ctx)
+  const incoming = (a.incoming = readIncoming(request.headers))
+  const host = (a.host = incoming.host ?? a.authority)
   // Go's server refuses a malformed Host before any handler (./entry-point/host.ts).
   if (!validHostHeader(host)) return Promise.resolve(malformedHost())
   // Traefik's entry point normalizes and sanitizes the path before its routers (./entry-point/path.ts).
-  const path = entryPointPath(sent, env.SANITIZE_PATH !== 'false')
+  const path = entryPointPath(a.path, env.SANITIZE_PATH !== 'false')
   if (path === null) return Promise.resolve(badPath())
-  const arrival = new Arrival(request, env, ctx, tls, path, query, incoming, host)
+  a.path = path
   const view = source.ready?.(host, ctx) ?? null
-  return view !== null ? route(arrival, view) : source.forHost(host, ctx).then((v) => route(arrival, v))
+  return view !== null ? route(a, view) : source.forHost(host, ctx).then((v) => route(a, v))
 }
 
 function route(a: Arrival, view: RoutingView | { error: string }): Promise<Response> {
@@ -134,24 +164,15 @@ function route(a: Arrival, view: RoutingView | { error: string }): Promise<Respo
     const connection = { options: env.TLS_OPTIONS || 'default', facts: a.cf }
     if (misdirected(view.tls, entryPoint, host, connection) !== null) return Promise.resolve(httpError(421, 'Misdirected Request'))
   }
-  const ip = clientIp(request, env, a, view.target)
-  const facts = { clean: false }
+  const ip = (a.clientIp = clientIp(request, env, a, view.target))
+  a.hostname = env.EDGE_HOSTNAME || 'traefik-edge'
+  a.trusted = trustedClient(ip, env.FORWARDED_TRUSTED_IPS)
   const req: EdgeRequest = {
     method: request.method,
     host,
     path: a.path,
     query: a.query,
-    headers: forwardedHeaders(
-      a.incoming,
-      {
-        clientIp: ip,
-        tls,
-        host,
-        hostname: env.EDGE_HOSTNAME || 'traefik-edge',
-        trusted: trustedClient(ip, env.FORWARDED_TRUSTED_IPS),
-      },
-      facts,
-    ),
+    headers: forwardedHeaders(a.incoming!, a, a),
     body: request.body,
     clientIp: ip,
     tls,
@@ -161,6 +182,8 @@ function route(a: Arrival, view: RoutingView | { error: string }): Promise<Respo
     // A plain value: accessors in this literal would put every request's object in dictionary
     // mode (1 KB and a hash lookup per field read; measured with bench/proxy/profile.ts --alloc).
     signal: request.signal ?? undefined,
+    // Set on every request (dispatch): in the literal, the object needs no property store of its own for it.
+    hopFree: false,
   }
   // The entry point's read timeout bounds how long a body may take (./entry-point/read-timeout.ts).
   let cut: AbortSignal | null = null
@@ -175,7 +198,7 @@ function route(a: Arrival, view: RoutingView | { error: string }): Promise<Respo
   }
   const selected = selectRouter(view, req)
   // Access logs, metrics, tracing (./observability): null, and no cost, when none is on.
-  const obs = observe(env, req, 'status' in selected ? null : selected.router, () => a.cf)
+  const obs = observe(env, req, 'status' in selected ? null : selected.router, a)
   let res: Response
   let refused: Response | null
   if ('status' in selected) {
@@ -188,9 +211,9 @@ function route(a: Arrival, view: RoutingView | { error: string }): Promise<Respo
     const entry = built.get(router)
     let answer =
       entry !== undefined
-        ? dispatch(entry, a, req, facts.clean)
+        ? dispatch(entry, a, req, a.clean)
         : routerEntry(router, withServiceBuilder({ target: view.target, env: env as unknown as Record<string, unknown>, log: console.error })).then((e) =>
-            dispatch(e, a, req, facts.clean),
+            dispatch(e, a, req, a.clean),
           )
     if (cut !== null) answer = answeredWithin(answer, cut)
     return obs === null ? answer : answer.then((r) => obs.finish(r))
@@ -213,23 +236,6 @@ function dispatch(entry: RouterEntry, a: Arrival, req: EdgeRequest, clean: boole
   // Router middlewares that may change headers make the proxy clean up after them.
   req.hopFree = clean && entry.keepsHeadersClean
   return entry.handle(req)
-}
-
-/** The parts of the runtime's absolute request URL, without a URL object (a cost on every request). */
-export function splitUrl(url: string): { tls: boolean; authority: string; path: string; query: string } {
-  const tls = url.startsWith('https:')
-  const start = url.indexOf('//') + 2
-  let slash = url.indexOf('/', start)
-  if (slash === -1) slash = url.length
-  const q = url.indexOf('?', slash)
-  const hash = url.indexOf('#', slash)
-  const end = hash === -1 ? url.length : hash
-  return {
-    tls,
-    authority: url.slice(start, slash),
-    path: q === -1 || q > end ? url.slice(slash, end) || '/' : url.slice(slash, q) || '/',
-    query: q === -1 || q > end ? '' : url.slice(q + 1, end),
-  }
 }
 
 /** A router's handler and what the request path asks of its middlewares, found once. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { appendForwardedFor, entryPointHeaders, isWebSocketUpgrade, readIncoming, removeHopByHop, type EntryPointInfo } from './forwarded.ts'
+import fc from 'fast-check'
+import { appendForwardedFor, entryPointHeaders, forwardedPort, isWebSocketUpgrade, readIncoming, removeHopByHop, type EntryPointInfo } from './forwarded.ts'
 
 const info: EntryPointInfo = { clientIp: '10.0.0.1', tls: false, host: 'app.example', hostname: 'edge-1', trusted: false }
 
@@ -133,5 +134,28 @@ describe('entry point facts', () => {
     expect(facts({ 'proxy-authorization': 'x' })).toBe(false)
     expect(facts({ connection: 'Upgrade', upgrade: 'websocket' })).toBe(false)
     expect(facts({ accept: '*/*' }, true)).toBe(false)
+  })
+})
+
+describe('forwardedPort', () => {
+  // The scan by hand must read every Host as the regexp it replaced did.
+  const byRegexp = (host: string, tls: boolean) => /^(?:\[[^\]]*\]|[^:]*):(\d+)$/.exec(host)?.[1] || (tls ? '443' : '80')
+
+  it('takes the port of name:port and [v6]:port, else the scheme default', () => {
+    expect(forwardedPort('a.example:8080', 'http', false)).toBe('8080')
+    expect(forwardedPort('[::1]:8443', 'https', true)).toBe('8443')
+    expect(forwardedPort('a.example', 'http', false)).toBe('80')
+    expect(forwardedPort('a.example', 'wss', false)).toBe('443')
+    expect(forwardedPort('a:b:80', 'http', false)).toBe('80')
+    expect(forwardedPort('[a]b:81', 'http', false)).toBe('81')
+    expect(forwardedPort('[a]]:81', 'http', false)).toBe('81')
+    expect(forwardedPort('[a:b]c:81', 'http', false)).toBe('80')
+    expect(forwardedPort(':81', 'http', false)).toBe('81')
+    expect(forwardedPort('a:', 'http', false)).toBe('80')
+  })
+
+  it('agrees with the regexp on any host', () => {
+    const host = fc.stringMatching(/^[[\]:0-9a.]{0,10}$/)
+    fc.assert(fc.property(fc.oneof(host, fc.string()), fc.boolean(), (h, tls) => forwardedPort(h, tls ? 'https' : 'http', tls) === byRegexp(h, tls)))
   })
 })

@@ -158,10 +158,24 @@ export function forwardedHeaders(read: IncomingHeaders, info: EntryPointInfo, fa
   return h
 }
 
-function forwardedPort(host: string, proto: string, tls: boolean): string {
-  const port = /^(?:\[[^\]]*\]|[^:]*):(\d+)$/.exec(host)?.[1]
-  if (port) return port
+/** The port of `host` (`name:port` or `[v6]:port`), else the scheme's. */
+export function forwardedPort(host: string, proto: string, tls: boolean): string {
+  // By hand: a regexp's match array on every request (most Hosts have no port: one scan).
+  const colon = host.lastIndexOf(':')
+  if (colon !== -1 && colon < host.length - 1 && allDigits(host, colon + 1)) {
+    // The name before it: `[...]` with no `]` inside, or anything without a colon.
+    const bracketed = host.startsWith('[') && host.indexOf(']') === colon - 1
+    if (bracketed || host.indexOf(':') === colon) return host.slice(colon + 1)
+  }
   return proto === 'https' || proto === 'wss' || tls ? '443' : '80'
+}
+
+function allDigits(s: string, from: number): boolean {
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 48 || c > 57) return false
+  }
+  return true
 }
 
 /** Go's reverse proxy hop-by-hop list (RFC 9110 7.6.1), removed in both directions. */

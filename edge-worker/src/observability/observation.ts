@@ -272,16 +272,24 @@ export class Observation {
 }
 
 /** Starts observing a routed request (router null: none matched); null when nothing is on. */
-/** `cf`: request.cf, or how to read it (a runtime call the request skips when nothing is observed). */
-export function observe(
-  env: ObservabilityEnv,
-  req: EdgeRequest,
-  router: PreparedRouter | null,
-  cf?: Observation['cf'] | (() => Observation['cf']),
-): Observation | null {
+/** What reads request.cf only when asked (the edge's per-request Arrival). */
+export interface CfReader {
+  readCf(): Observation['cf']
+}
+
+/**
+ * `cf`: request.cf, or what reads it (a runtime call the request skips when nothing is observed;
+ * an object the request has anyway, where a closure would be one more allocation per request).
+ */
+export function observe(env: ObservabilityEnv, req: EdgeRequest, router: PreparedRouter | null, cf?: Observation['cf'] | CfReader): Observation | null {
   const settings = observabilitySettings(env)
   if (!settings.any) return null
-  const o = new Observation(settings, req, router, typeof cf === 'function' ? cf() : cf)
+  const o = new Observation(
+    settings,
+    req,
+    router,
+    cf !== undefined && typeof (cf as CfReader).readCf === 'function' ? (cf as CfReader).readCf() : (cf as Observation['cf']),
+  )
   req.observation = o
   return o
 }

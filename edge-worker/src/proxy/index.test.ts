@@ -5,6 +5,8 @@ import fc from 'fast-check'
 import { directUpstreamBinding } from '../../../shared/table/upstream-bindings.ts'
 import { parseZones, reverseProxy, urlKeepsHost, urlKeepsPath, type ProxyOptions } from './index.ts'
 import { ProxyError, type UpstreamRequest } from './transport.ts'
+import { fetchTransportVia, type Fetch } from './fetch-transport.ts'
+import { wasNotSent } from './not-sent.ts'
 
 const server = (url: string, extra: Partial<TableServer> = {}): TableServer => ({ url, weight: 1, preservePath: false, fenced: false, up: true, ...extra })
 
@@ -175,6 +177,47 @@ describe('reverse proxy', () => {
     expect([upper.sent.via, upper.sent.req.host]).toEqual(['socket', 'App.example'])
     // Not for HTTPS servers, nor for a transport with its own network.
     expect((await through(server('https://10.1.0.1:8080'), { env: { [directUpstreamBinding('10.1.0.1:8080')]: direct } })).sent.via).toBe('socket')
+  })
+})
+
+describe('reverse proxy over a fetch transport (one reaction per request: its unguarded half)', () => {
+  const fetchProxy = (fetcher: Fetch, transport: ProxyOptions['transport'] = null) =>
+    reverseProxy(server('http://10.1.0.1:8080'), { target: 'workerd', passHostHeader: false, transport, fetchVia: fetchTransportVia(fetcher) })
+
+  it('fetches the server URL with the manual redirect mode and answers what the upstream did, hop-by-hop headers removed', async () => {
+    const seen: Array<[string, RequestInit]> = []
+    const proxy = fetchProxy(async (url, init) => (seen.push([url, init]), new Response('up', { status: 201, headers: { connection: 'x-hop', 'x-hop': '1' } })))
+    const res = await proxy(request())
+    expect([res.status, await res.text(), res.headers.has('x-hop')]).toEqual([201, 'up', false])
+    expect([seen[0]![0], seen[0]![1].redirect, seen[0]![1].method, (seen[0]![1].headers as Headers).get('x-forwarded-for')]).toEqual([
+      'http://10.1.0.1:8080/a/b?x=1&y=2',
+      'manual',
+      'GET',
+      '10.0.0.1',
+    ])
+  })
+
+  it("answers 502 (not sent, so retried) for a failed fetch, 499 when the client went away, a ProxyError's own status", async () => {
+    const refused = await fetchProxy(async () => {
+      throw new TypeError('connection refused')
+    })(request())
+    expect([refused.status, await refused.text(), wasNotSent(refused)]).toEqual([502, 'Bad Gateway', true])
+    const gone = new AbortController()
+    gone.abort()
+    const canceled = await fetchProxy(async () => {
+      throw new TypeError('aborted')
+    })(request({ signal: gone.signal }))
+    expect([canceled.status, wasNotSent(canceled)]).toEqual([499, false])
+    const own = await fetchProxy(async () => {
+      throw new ProxyError('timeout', 'slow')
+    })(request())
+    expect(own.status).toBe(504)
+  })
+
+  it('keeps the guarded path for a response-header deadline', async () => {
+    const slow = fetchProxy(() => new Promise(() => {}), { responseHeaderTimeoutMs: 20 } as ProxyOptions['transport'])
+    const res = await slow(request())
+    expect([res.status, await res.text()]).toEqual([504, 'Gateway Timeout'])
   })
 })
 

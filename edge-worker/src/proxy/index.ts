@@ -27,12 +27,12 @@ import { directUpstreamBinding } from '../../../shared/table/upstream-bindings.t
 import { STATUS_TEXT, type Handler } from '../request.ts'
 import { withResponseHeaders } from '../response.ts'
 import type { Channel } from './dial.ts'
-import { fetchTransport } from './fetch-transport.ts'
+import { fetchTransport, type FetchTransport } from './fetch-transport.ts'
 import { tunnelTransport } from './tunnel-transport.ts'
 import { failedBeforeSending, markNotSent } from './not-sent.ts'
 import { appendForwardedFor, isWebSocketUpgrade, removeHopByHop } from '../../../shared/http/forwarded.ts'
 import { socketTransport, socketWebSocket } from './socket-transport.ts'
-import { ProxyError, type ServerAddress, type Transport } from './transport.ts'
+import { ProxyError, type ServerAddress, type Transport, type UpstreamRequest } from './transport.ts'
 
 export interface ProxyOptions {
   target: EdgeTarget
@@ -160,7 +160,7 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
         resolveOverride = address.hostname
       }
     }
-    return transport({
+    const upstream: UpstreamRequest = {
       server: address,
       url,
       resolveOverride,
@@ -178,7 +178,12 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
       channelName,
       channel: hostInUrl ? directChannel : channel,
       signal: req.signal,
-    }).then(websocket ? answeredUpgrade : answered, (err) => failed(err, direct || hostInUrl, req.method))
+    }
+    const onAnswer = websocket ? answeredUpgrade : answered
+    const fetchHalves = (transport as Partial<FetchTransport>).unguarded === undefined ? null : (transport as FetchTransport)
+    const sent = fetchHalves?.unguarded(upstream) ?? null
+    if (sent !== null) return sent.then(onAnswer, (err) => failed(fetchHalves!.failure(err, upstream), direct || hostInUrl, req.method))
+    return transport(upstream).then(onAnswer, (err) => failed(err, direct || hostInUrl, req.method))
   }
 }
 
