@@ -61,7 +61,9 @@ export type EdgeFetch = (request: Request, env: EdgeEnv, ctx: ExecutionContextLi
  * route, so the hot path does not go through it.
  */
 export function edgeFetch(options: EdgeOptions = {}): EdgeFetch {
-  const sourceOf = options.source ?? ((env: EdgeEnv) => tableSourceFromEnv(env, { schema: TABLE_SCHEMA_VERSION, prepare: prepareTable }))
+  // The table's description made once, not an object per request.
+  const table = { schema: TABLE_SCHEMA_VERSION, prepare: prepareTable }
+  const sourceOf = options.source ?? ((env: EdgeEnv) => tableSourceFromEnv(env, table))
   return (request, env, ctx) => serve(request, env, ctx, sourceOf(env))
 }
 

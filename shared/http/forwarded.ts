@@ -91,7 +91,10 @@ export function readIncoming(incoming: Headers): IncomingHeaders {
     forwardedHost: '',
   }
   let upgrade: string | null = null
-  for (const [name, value] of copy) {
+  // Indexed rather than destructured: no array iterator per header.
+  for (const entry of copy) {
+    const name = entry[0]
+    const value = entry[1]
     if (name.startsWith('x')) {
       if (isManaged(name)) {
         ;(read.spoofed ??= []).push(name)

@@ -6,6 +6,7 @@
  */
 import type { MatchRequest, PreparedRouter, RoutingView } from '../table/view.ts'
 import { BadPathError, canonicalHost, routingPath } from '../rules/index.ts'
+import { perHost } from '../http/per-host.ts'
 
 export type Selection = { router: PreparedRouter } | { status: 400 | 404 }
 
@@ -24,6 +25,9 @@ export interface RoutingRequest {
   entryPoint: string
 }
 
+// Per Host rather than per request: canonicalHost slices and lower-cases.
+const canonicalHostOf = perHost(canonicalHost)
+
 export function selectRouter(view: RoutingView, req: RoutingRequest): Selection {
   let path: string
   try {
@@ -33,7 +37,7 @@ export function selectRouter(view: RoutingView, req: RoutingRequest): Selection 
     if (err instanceof BadPathError) return { status: 400 }
     throw err
   }
-  const match = new MatchFacts(canonicalHost(req.host), req.method, path, req.headers, req.query, req.clientIp)
+  const match = new MatchFacts(canonicalHostOf(req.host), req.method, path, req.headers, req.query, req.clientIp)
   const router = view.entryPoint(req.entryPoint).match(match, req.tls)
   return router ? { router } : { status: 404 }
 }

@@ -47,7 +47,9 @@ export function buildRouterIndex<T>(routers: ReadonlyArray<RouterSpec<T>>, optio
 
   return {
     match(req: MatchRequest) {
-      for (const r of candidates(req.host)) if (r.test(req)) return r.value
+      // Indexed: an iterator object per request otherwise.
+      const list = candidates(req.host)
+      for (let i = 0; i < list.length; i++) if (list[i]!.test(req)) return list[i]!.value
       return undefined
     },
     matchAll(req: MatchRequest) {

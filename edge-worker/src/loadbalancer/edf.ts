@@ -36,7 +36,7 @@ export class EdfScheduler<T> {
    * is eligible (checked first, so this never loops forever).
    */
   next(eligible: (item: T) => boolean = always): T | null {
-    if (this.#heap.length === 0 || !this.#heap.some((e) => eligible(e.item))) return null
+    if (!anyEligible(this.#heap, eligible)) return null
     for (;;) {
       const entry = this.#pop()
       this.#current = entry.deadline
@@ -84,4 +84,10 @@ function swap<T>(h: T[], i: number, j: number): void {
 
 function always(): boolean {
   return true
+}
+
+// A loop, not heap.some() with an arrow over `eligible`: no closure on every pick.
+function anyEligible<T>(heap: ReadonlyArray<EdfEntry<T>>, eligible: (item: T) => boolean): boolean {
+  for (let i = 0; i < heap.length; i++) if (eligible(heap[i]!.item)) return true
+  return false
 }

@@ -3,7 +3,7 @@ import type { TableServer } from '../../../shared/table/schema.ts'
 import type { EdgeRequest } from '../request.ts'
 import fc from 'fast-check'
 import { directUpstreamBinding } from '../../../shared/table/upstream-bindings.ts'
-import { parseZones, reverseProxy, urlKeepsHost, urlKeepsPath, type ProxyOptions } from './index.ts'
+import { needsHopCleanup, parseZones, reverseProxy, urlKeepsHost, urlKeepsPath, type ProxyOptions } from './index.ts'
 import { ProxyError, type UpstreamRequest } from './transport.ts'
 import { fetchTransportVia, type Fetch } from './fetch-transport.ts'
 import { wasNotSent } from './not-sent.ts'
@@ -218,6 +218,22 @@ describe('reverse proxy over a fetch transport (one reaction per request: its un
     const slow = fetchProxy(() => new Promise(() => {}), { responseHeaderTimeoutMs: 20 } as ProxyOptions['transport'])
     const res = await slow(request())
     expect([res.status, await res.text()]).toEqual([504, 'Gateway Timeout'])
+  })
+})
+
+describe('needsHopCleanup', () => {
+  it('reads Connection as the split per token did', () => {
+    const byTokens = (c: string) => c.split(',').some((t) => !/^\s*(keep-alive|close)\s*$/i.test(t))
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('keep-alive', 'Keep-Alive', 'close', 'CLOSE', ',', ' ', '\t', 'x', 'upgrade', '-') }), (c) => {
+        expect(needsHopCleanup(new Headers({ connection: c })), JSON.stringify(c)).toBe(byTokens(c.trim()))
+      }),
+      { numRuns: 2000 },
+    )
+    expect(needsHopCleanup(new Headers({ connection: 'keep-alive' }))).toBe(false)
+    expect(needsHopCleanup(new Headers({ connection: 'close, x-hop' }))).toBe(true)
+    expect(needsHopCleanup(new Headers({ te: 'trailers' }))).toBe(true)
+    expect(needsHopCleanup(new Headers())).toBe(false)
   })
 })
 

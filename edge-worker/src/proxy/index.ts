@@ -24,6 +24,7 @@
 import type { EdgeTarget } from '../../../shared/table/capabilities.ts'
 import type { TableServer, TableTransport } from '../../../shared/table/schema.ts'
 import { directUpstreamBinding } from '../../../shared/table/upstream-bindings.ts'
+import { perHost } from '../../../shared/http/per-host.ts'
 import { STATUS_TEXT, type Handler } from '../request.ts'
 import { withResponseHeaders } from '../response.ts'
 import type { Channel } from './dial.ts'
@@ -60,11 +61,14 @@ const DEFAULT_IDLE_CONN_MS = 90_000
  * body itself, so only headers Connection names and the Proxy-* ones need removing. Most
  * responses have none, and are passed on without a copy.
  */
-function needsHopCleanup(headers: Headers): boolean {
+export function needsHopCleanup(headers: Headers): boolean {
   if (headers.has('proxy-authenticate') || headers.has('proxy-connection') || headers.has('te')) return true
   const connection = headers.get('connection')
-  return connection !== null && connection.split(',').some((t) => !/^\s*(keep-alive|close)\s*$/i.test(t))
+  return connection !== null && !ONLY_PERSISTENCE.test(connection)
 }
+
+// One test of the whole value: a split and a closure on every response otherwise (most upstreams send `keep-alive`).
+const ONLY_PERSISTENCE = /^\s*(?:keep-alive|close)\s*(?:,\s*(?:keep-alive|close)\s*)*$/i
 
 export function reverseProxy(server: TableServer, options: ProxyOptions): Handler {
   const base = new URL(server.url)
@@ -194,17 +198,8 @@ const CANONICAL_IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1
  * drops a default port and rewrites numeric forms of IPv4 (`0x7f.1`), and such a Host goes over
  * a socket instead, as it came.
  */
-export function urlKeepsHost(host: string): boolean {
-  let keeps = keepsHost.get(host)
-  if (keeps === undefined) {
-    // Hosts repeat: remembered (a bounded set, forgotten whole when full) rather than parsed per request.
-    if (keepsHost.size >= 4096) keepsHost.clear()
-    keepsHost.set(host, (keeps = parseKeepsHost(host)))
-  }
-  return keeps
-}
-
-const keepsHost = new Map<string, boolean>()
+// Hosts repeat: remembered per Host rather than parsed per request.
+export const urlKeepsHost: (host: string) => boolean = perHost(parseKeepsHost)
 
 function parseKeepsHost(host: string): boolean {
   const m = /^([a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?)(?::([1-9]\d{0,4}))?$/.exec(host)

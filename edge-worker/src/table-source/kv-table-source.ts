@@ -24,6 +24,10 @@ import {
 import { EMPTY, addParts, deflateTexts, missingPart, openBucket, withShard, type Bucket, type Kept } from './bucket.ts'
 import { verifyBlob, type PointerVerifier } from './verify.ts'
 import type { WaitUntil } from '../../../shared/table/source.ts'
+import { perHost } from '../../../shared/http/per-host.ts'
+
+// Per Host, not per request (a pure function of the Host string, whatever the table).
+const normalizedHost = perHost(normalizeHost)
 
 export interface KvTableSourceOptions<View> {
   kv: Pick<KVNamespace, 'get'>
@@ -147,7 +151,7 @@ export class KvTableSource<View> {
     this.#refreshIfDue(host, ctx)
     const good = this.#good
     if (good === null || (this.#refreshing !== null && this.#o.refreshWaitMs > 0)) return null
-    const h = normalizeHost(host)
+    const h = normalizedHost(host)
     return this.#prepared(good, bucketOfNormalized(h, good.manifest.routes.buckets.length), h)
   }
 
@@ -161,7 +165,7 @@ export class KvTableSource<View> {
     }
     const good = this.#good
     if (!good) return { error: `no route table: ${this.#lastError ?? 'none loaded yet'}` }
-    const h = normalizeHost(host)
+    const h = normalizedHost(host)
     const index = bucketOfNormalized(h, good.manifest.routes.buckets.length)
     const view = this.#prepared(good, index, h)
     if (view !== null) return view
