@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { ByteReader, bodyStream, encodeChunk, readResponseHead, responseFraming, serializeRequestHead } from './wire.ts'
+import fc from 'fast-check'
+import { ByteReader, WireError, bodyStream, encodeChunk, parseResponseHead, readResponseHead, responseFraming, serializeRequestHead } from './wire.ts'
 
 const enc = new TextEncoder()
 
@@ -71,5 +72,59 @@ describe('HTTP/1.1 wire', () => {
     expect(await r.fill()).toBe(true)
     await r.watch()
     expect(r.ended).toBe(true)
+  })
+})
+
+describe('parseResponseHead', () => {
+  // The split-and-trim parse it replaced, kept as the reference: any head must read the same.
+  function byLines(text: string) {
+    const lines = text.split(/\r?\n/)
+    const status = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(lines[0]!)
+    if (!status) throw new WireError('malformed status line')
+    const headers = new Headers()
+    for (let i = 1; i < lines.length - 2; i++) {
+      const line = lines[i]!
+      const colon = line.indexOf(':')
+      if (colon <= 0) throw new WireError('malformed header line')
+      headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim())
+    }
+    return { status: Number(status[1]), statusText: status[2] ?? '', headers: [...headers] }
+  }
+  const outcome = (parse: () => { status: number; statusText: string; headers: Headers | Array<[string, string]> }) => {
+    try {
+      const h = parse()
+      return { ...h, headers: [...h.headers] }
+    } catch (err) {
+      return { error: `${(err as Error).name}: ${(err as Error).message}` }
+    }
+  }
+
+  it('reads every head as the split per line did, errors included', () => {
+    const piece = fc.constantFrom('HTTP/1.1 ', 'HTTP/1.0 ', '200', ' OK', 'x-a', 'X-B', ':', ': ', ' ', '\t', '\r', '\u00a0', 'v', '\u0085', '1', '\r\n', '\n')
+    const line = fc.array(piece, { maxLength: 6 }).map((p) => p.join(''))
+    const statusLine = fc.oneof(fc.constantFrom('HTTP/1.1 200 OK', 'HTTP/1.0 404', 'HTTP/1.1 204 ', 'HTTP/1.1 200 O\rK'), line)
+    const head = fc.tuple(statusLine, fc.array(line, { maxLength: 5 }), fc.constantFrom('\r\n', '\n')).map(([status, lines, eol]) => {
+      // As ByteReader.head hands it over: through the first empty line and no further.
+      const text = `${[status, ...lines].join(eol)}${eol}${eol}`
+      const m = /\n\r?\n/.exec(text)!
+      return text.slice(0, m.index + m[0].length)
+    })
+    fc.assert(
+      fc.property(head, (text) => {
+        expect(
+          outcome(() => parseResponseHead(text)),
+          JSON.stringify(text),
+        ).toEqual(outcome(() => byLines(text)))
+      }),
+      { numRuns: 3000 },
+    )
+    expect(outcome(() => parseResponseHead('HTTP/1.1 200 OK\r\nContent-Length:  3 \r\nX-A:b\r\n\r\n'))).toEqual({
+      status: 200,
+      statusText: 'OK',
+      headers: [
+        ['content-length', '3'],
+        ['x-a', 'b'],
+      ],
+    })
   })
 })

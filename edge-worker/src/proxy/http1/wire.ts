@@ -195,18 +195,52 @@ export interface ResponseHead {
 export async function readResponseHead(r: ByteReader): Promise<ResponseHead> {
   const bytes = await r.head(MAX_HEAD_BYTES)
   if (bytes === null) throw new WireError('connection closed before the response head')
-  const lines = decoder.decode(bytes).split(/\r?\n/)
-  const status = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(lines[0]!)
+  return parseResponseHead(decoder.decode(bytes))
+}
+
+/**
+ * The head's text (status line, header lines, the empty line) parsed by index: every response on
+ * the pooled path goes through it, and a split into lines plus a slice and a trim per line
+ * allocated about 1 KB for a dozen headers. Lines end at LF, an optional CR before it dropped;
+ * names and values are trimmed as String.prototype.trim does.
+ */
+export function parseResponseHead(text: string): ResponseHead {
+  let eol = text.indexOf('\n')
+  if (eol === -1) eol = text.length
+  const status = STATUS_LINE.exec(text.slice(0, lineEnd(text, 0, eol)))
   if (!status) throw new WireError('malformed status line')
   const headers = new Headers()
-  // The last two entries are the empty line and what follows it: nothing.
-  for (let i = 1; i < lines.length - 2; i++) {
-    const text = lines[i]!
-    const colon = text.indexOf(':')
-    if (colon <= 0) throw new WireError('malformed header line')
-    headers.append(text.slice(0, colon).trim(), text.slice(colon + 1).trim())
+  // Up to the empty line: the head ends at the first one (ByteReader.head).
+  for (let start = eol + 1; start < text.length; ) {
+    let next = text.indexOf('\n', start)
+    if (next === -1) next = text.length
+    const end = lineEnd(text, start, next)
+    if (end === start) break
+    const colon = text.indexOf(':', start)
+    if (colon === start || colon === -1 || colon >= end) throw new WireError('malformed header line')
+    headers.append(trimmed(text, start, colon), trimmed(text, colon + 1, end))
+    start = next + 1
   }
   return { status: Number(status[1]), statusText: status[2] ?? '', headers }
+}
+
+const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/
+
+/** Where the line from `start` to the LF at `lf` ends without its CR. */
+function lineEnd(text: string, start: number, lf: number): number {
+  return lf > start && text.charCodeAt(lf - 1) === 13 ? lf - 1 : lf
+}
+
+/** text.slice(from, to).trim() with one slice. */
+function trimmed(text: string, from: number, to: number): string {
+  while (from < to && isTrimSpace(text.charCodeAt(from))) from++
+  while (to > from && isTrimSpace(text.charCodeAt(to - 1))) to--
+  return text.slice(from, to)
+}
+
+// String.prototype.trim's set: the Latin-1 ones by code, the rest (rare in a head) by \s, which is the same set.
+function isTrimSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 160 || (c > 255 && /\s/.test(String.fromCharCode(c)))
 }
 
 export type Framing = { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' } | { kind: 'close' }
