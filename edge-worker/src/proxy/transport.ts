@@ -78,8 +78,13 @@ export class ProxyError extends Error {
 }
 
 /** Runs `work` with a deadline: past `ms` it fails with a timeout ProxyError (and `onTimeout` runs). */
-export async function withDeadline<T>(work: Promise<T>, ms: number, what: string, onTimeout: () => void): Promise<T> {
+export function withDeadline<T>(work: Promise<T>, ms: number, what: string, onTimeout: () => void): Promise<T> {
+  // Not async: without a deadline, the work's own promise (no frame nor promise of its own per request).
   if (!(ms > 0)) return work
+  return raced(work, ms, what, onTimeout)
+}
+
+async function raced<T>(work: Promise<T>, ms: number, what: string, onTimeout: () => void): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

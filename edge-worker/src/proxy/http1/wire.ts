@@ -30,14 +30,17 @@ export interface RequestHead {
 }
 
 export function serializeRequestHead(head: RequestHead): Uint8Array {
-  let text = `${head.method} ${head.target} HTTP/1.1${CRLF}Host: ${head.host}${CRLF}`
+  // Pieces joined once: a string built with += and templates left a few intermediate strings per header.
+  const parts: string[] = [head.method, ' ', head.target, ' HTTP/1.1\r\nHost: ', head.host, CRLF]
+  const keepLength = head.body === 'length'
   head.headers.forEach((value, name) => {
-    if (name === 'host' || name === 'transfer-encoding' || (name === 'content-length' && head.body !== 'length')) return
-    text += `${name}: ${value}${CRLF}`
+    if (name === 'host' || name === 'transfer-encoding' || (name === 'content-length' && !keepLength)) return
+    parts.push(name, ': ', value, CRLF)
   })
-  if (head.body === 'chunked') text += `transfer-encoding: chunked${CRLF}`
-  if (head.close) text += `connection: close${CRLF}`
-  return encoder.encode(text + CRLF)
+  if (head.body === 'chunked') parts.push('transfer-encoding: chunked\r\n')
+  if (head.close) parts.push('connection: close\r\n')
+  parts.push(CRLF)
+  return encoder.encode(parts.join(''))
 }
 
 /** A chunk of a chunked request body. */

@@ -31,6 +31,8 @@ interface Connection {
   idleSince: number
   /** Waiting in the pool (a read pending on it), not carrying an exchange. */
   idle: boolean
+  /** Its idle list's key (pool key()): fixed for the connection's life, so made once per exchange at most. */
+  key: string
 }
 
 /** Idle connections kept per server by default (Traefik's default maxIdleConnsPerHost). */
@@ -45,7 +47,8 @@ export class ConnectionPool {
   }
 
   async exchange(req: UpstreamRequest): Promise<Response> {
-    const reused = this.#take(req)
+    const k = key(req)
+    const reused = this.#take(req, k)
     if (reused) {
       try {
         return await this.#send(req, reused)
@@ -56,14 +59,14 @@ export class ConnectionPool {
       }
     }
     try {
-      return await this.#send(req, await this.#open(req))
+      return await this.#send(req, await this.#open(req, k))
     } catch (err) {
       throw err instanceof StaleConnection ? err.cause : err
     }
   }
 
-  #take(req: UpstreamRequest): Connection | null {
-    const list = this.#idle.get(key(req))
+  #take(req: UpstreamRequest, k: string): Connection | null {
+    const list = this.#idle.get(k)
     const now = Date.now()
     while (list && list.length > 0) {
       const c = list.pop()!
@@ -82,9 +85,8 @@ export class ConnectionPool {
   #give(req: UpstreamRequest, c: Connection): void {
     // Bytes beyond the response (a second, unsolicited one): Go's transport closes such a connection.
     if (c.reader.buffered > 0 || c.reader.ended) return unsolicited(req.server, c)
-    const k = key(req)
-    let list = this.#idle.get(k)
-    if (!list) this.#idle.set(k, (list = []))
+    let list = this.#idle.get(c.key)
+    if (!list) this.#idle.set(c.key, (list = []))
     const max = req.maxIdleConnsPerHost ?? DEFAULT_MAX_IDLE_PER_HOST
     if (list.length >= max) return close(c)
     c.idleSince = Date.now()
@@ -101,9 +103,9 @@ export class ConnectionPool {
     })
   }
 
-  async #open(req: UpstreamRequest): Promise<Connection> {
+  async #open(req: UpstreamRequest, k: string): Promise<Connection> {
     const socket = await dial(req, await this.#connectFor(req))
-    return { socket, reader: new ByteReader(socket.readable.getReader()), writer: socket.writable.getWriter(), idleSince: 0, idle: false }
+    return { socket, reader: new ByteReader(socket.readable.getReader()), writer: socket.writable.getWriter(), idleSince: 0, idle: false, key: k }
   }
 
   async #send(req: UpstreamRequest, c: Connection): Promise<Response> {
