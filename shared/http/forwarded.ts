@@ -90,28 +90,28 @@ export function readIncoming(incoming: Headers): IncomingHeaders {
     port: '',
     forwardedHost: '',
   }
-  let upgrade: string | null = null
-  // Indexed rather than destructured: no array iterator per header.
-  for (const entry of copy) {
-    const name = entry[0]
-    const value = entry[1]
-    if (name.startsWith('x')) {
-      if (isManaged(name)) {
-        ;(read.spoofed ??= []).push(name)
-        if (name === 'x-real-ip') read.realIp = value
-        else if (name === 'x-forwarded-proto') read.proto = value
-        else if (name === 'x-forwarded-port') read.port = value
-        else if (name === 'x-forwarded-host') read.forwardedHost = value
-      }
-    } else if (name === 'host') read.host = value
-    else if (name === 'connection') read.connection = value
-    else if (HOP_BY_HOP.includes(name)) {
-      read.hop = true
-      if (name === 'upgrade') upgrade = value
-    }
-  }
-  if (hasToken(read.connection, 'upgrade')) read.upgrade = upgrade
+  // forEach with `read` as its receiver: no iterator object, nor an array and a result object per header.
+  copy.forEach(readEntry, read)
+  if (read.upgrade !== null && !hasToken(read.connection, 'upgrade')) read.upgrade = null
   return read
+}
+
+/** One header of readIncoming's pass; Upgrade is kept in `upgrade` until Connection is known to name it. */
+function readEntry(this: IncomingHeaders, value: string, name: string): void {
+  if (name.startsWith('x')) {
+    if (isManaged(name)) {
+      ;(this.spoofed ??= []).push(name)
+      if (name === 'x-real-ip') this.realIp = value
+      else if (name === 'x-forwarded-proto') this.proto = value
+      else if (name === 'x-forwarded-port') this.port = value
+      else if (name === 'x-forwarded-host') this.forwardedHost = value
+    }
+  } else if (name === 'host') this.host = value
+  else if (name === 'connection') this.connection = value
+  else if (HOP_BY_HOP.includes(name)) {
+    this.hop = true
+    if (name === 'upgrade') this.upgrade = value
+  }
 }
 
 /** The request headers after the entry point's forwardedHeaders handling (a new Headers). */
