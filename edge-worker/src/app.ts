@@ -25,7 +25,7 @@ import { selectRouter } from '../../shared/muxer/select-router.ts'
 import { observe, type Observation } from './observability/observation.ts'
 import type { ObservabilityEnv } from './observability/settings.ts'
 import { forwardedHeaders, readIncoming, type EntryPointFacts, type EntryPointInfo, type IncomingHeaders } from '../../shared/http/forwarded.ts'
-import { STATUS_TEXT, httpError, type EdgeRequest, type ExecutionContextLike, type Handler } from './request.ts'
+import { STATUS_TEXT, httpError, type EdgeRequest, type ExecutionContextLike, type Handler, type TlsClientAuth } from './request.ts'
 import { serviceHandler, withServiceBuilder } from './service/index.ts'
 import { entryPointDenial } from './middlewares/encoded-characters/index.ts'
 import { misdirected, type HandshakeFacts } from '../../shared/tls/sni-check.ts'
@@ -103,20 +103,33 @@ export function splitUrl(url: string): { tls: boolean; authority: string; path: 
 }
 
 /**
- * What a request brought, read once before its table is known; also what the entry point's
- * forwarded headers are written from and learn (EntryPointInfo, EntryPointFacts) and where
- * observation reads request.cf: one object per request where each of those was one more.
+ * What a request brought, read once before its table is known, and then the request as it
+ * travels (EdgeRequest); also what the entry point's forwarded headers are written from and learn
+ * (EntryPointInfo, EntryPointFacts) and where observation reads request.cf: one object per
+ * request where each of those was one more. A class with every field set in its constructor: one
+ * shape, and no property store grown per request (fields in an object literal with accessors
+ * would put it in dictionary mode: measured with bench/proxy/profile.ts --alloc).
  */
-class Arrival extends UrlParts implements EntryPointInfo, EntryPointFacts {
+class Arrival extends UrlParts implements EdgeRequest, EntryPointInfo, EntryPointFacts {
   readonly request: Request
   readonly env: EdgeEnv
-  readonly ctx: ExecutionContextLike
+  ctx: ExecutionContextLike
+  method: string
+  body: ReadableStream<Uint8Array> | null
   incoming: IncomingHeaders | null = null
   host = ''
   clientIp = ''
   hostname = ''
   trusted = false
   clean = false
+  entryPoint = ''
+  headers!: Headers
+  skipXff = false
+  signal: AbortSignal | undefined = undefined
+  hopFree = false
+  observation?: Observation
+  tlsClientAuth?: TlsClientAuth
+  clientAcceptEncoding?: string
   #cf: Cf | undefined | null = null
 
   constructor(request: Request, env: EdgeEnv, ctx: ExecutionContextLike) {
@@ -124,6 +137,8 @@ class Arrival extends UrlParts implements EntryPointInfo, EntryPointFacts {
     this.request = request
     this.env = env
     this.ctx = ctx
+    this.method = request.method
+    this.body = request.body
   }
 
   /**
@@ -159,7 +174,7 @@ function serve(request: Request, env: EdgeEnv, ctx: ExecutionContextLike, source
 }
 
 function route(a: Arrival, view: RoutingView | { error: string }): Promise<Response> {
-  const { request, env, ctx, tls, host } = a
+  const { request, env, tls, host } = a
   if ('error' in view) return Promise.resolve(httpError(503, view.error))
   const entryPoint = entryPointOf(env, tls)
   if (tls && view.tls) {
@@ -169,30 +184,16 @@ function route(a: Arrival, view: RoutingView | { error: string }): Promise<Respo
   const ip = (a.clientIp = clientIp(request, env, a, view.target))
   a.hostname = env.EDGE_HOSTNAME || 'traefik-edge'
   a.trusted = trustedClient(ip, env.FORWARDED_TRUSTED_IPS)
-  const req: EdgeRequest = {
-    method: request.method,
-    host,
-    path: a.path,
-    query: a.query,
-    headers: forwardedHeaders(a.incoming!, a, a),
-    body: request.body,
-    clientIp: ip,
-    tls,
-    entryPoint,
-    skipXff: false,
-    ctx,
-    // A plain value: accessors in this literal would put every request's object in dictionary
-    // mode (1 KB and a hash lookup per field read; measured with bench/proxy/profile.ts --alloc).
-    signal: request.signal ?? undefined,
-    // Set on every request (dispatch): in the literal, the object needs no property store of its own for it.
-    hopFree: false,
-  }
+  a.entryPoint = entryPoint
+  a.headers = forwardedHeaders(a.incoming!, a, a)
+  a.signal = request.signal ?? undefined
+  const req: EdgeRequest = a
   // The entry point's read timeout bounds how long a body may take (./entry-point/read-timeout.ts).
   let cut: AbortSignal | null = null
-  if (request.body !== null) {
+  if (a.body !== null) {
     const ms = readTimeoutMs(env.READ_TIMEOUT)
     if (ms > 0) {
-      const within = withReadDeadline(request.body, Date.now(), ms)
+      const within = withReadDeadline(a.body, Date.now(), ms)
       req.body = within.body
       cut = within.cut
       req.signal = req.signal === undefined ? cut : AbortSignal.any([req.signal, cut])
