@@ -184,6 +184,7 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
       signal: req.signal,
     }
     const onAnswer = websocket ? answeredUpgrade : answered
+    // A fetch transport's own promise, reacted to once here: its guarded form adds a reaction and closures per request.
     const fetchHalves = (transport as Partial<FetchTransport>).unguarded === undefined ? null : (transport as FetchTransport)
     const sent = fetchHalves?.unguarded(upstream) ?? null
     if (sent !== null) return sent.then(onAnswer, (err) => failed(fetchHalves!.failure(err, upstream), direct || hostInUrl, req.method))
