@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { buildEdgeTable } from '../../control-plane/table/build-edge-table.ts'
 import type { Router } from '../../shared/dynamic/types.ts'
+import { selectRouter } from '../../shared/muxer/select-router.ts'
 import { prepareTable } from '../../shared/table/prepare.ts'
 import { splitTableByHost } from '../../shared/table/split.ts'
 import type { MatchRequest } from '../../shared/table/view.ts'
@@ -84,5 +85,25 @@ describe('prepareTable', () => {
   it('refuses parts or endpoints of another schema', () => {
     expect(() => prepareTable([table], [{ schema: 'x', services: {} }])).toThrow(/endpoints table has schema "x"/)
     expect(() => prepareTable([{ ...table, schema: 'old' }], [endpoints])).toThrow(/table part 0 has schema "old"/)
+  })
+})
+
+describe('selectRouter across tables', () => {
+  it('routes the same Host by each table: what it remembers per Host (the canonical host) holds no table', () => {
+    const viewOf = (rule: string) => {
+      const { table, endpoints } = build({ r: { rule, service: 's' } })
+      return prepareTable([table], [endpoints])
+    }
+    const req = (host: string) => ({ method: 'GET', host, path: '/p', query: '', headers: new Headers(), clientIp: '10.0.0.1', tls: false, entryPoint: 'web' })
+    const old = viewOf('Host(`A.example`) && Path(`/p`)')
+    const next = viewOf('Host(`a.example`) && PathPrefix(`/`)')
+    const first = selectRouter(old, req('A.Example:8080'))
+    expect('router' in first && first.router.rule).toBe('Host(`A.example`) && Path(`/p`)')
+    // The same Host string, remembered above, against a new table and another Host.
+    const fromNext = selectRouter(next, req('A.Example:8080'))
+    expect('router' in fromNext && fromNext.router.rule).toBe('Host(`a.example`) && PathPrefix(`/`)')
+    expect(selectRouter(old, req('b.example'))).toEqual({ status: 404 })
+    const again = selectRouter(old, req('A.Example:8080'))
+    expect('router' in again && again.router).toBe('router' in first && first.router)
   })
 })
