@@ -13,6 +13,9 @@ const decoder = new TextDecoder('latin1')
 /** Largest response head accepted (Go's default MaxResponseHeaderBytes is 1 MiB... per header block). */
 export const MAX_HEAD_BYTES = 1 << 20
 
+/** A settled promise's handler that does nothing: one function, where an arrow in place is a closure per call (every pooled exchange). */
+export function ignore(): void {}
+
 export class WireError extends Error {
   override readonly name = 'WireError'
 }
@@ -94,10 +97,7 @@ export class ByteReader {
    */
   watch(): Promise<void> {
     const ahead = (this.#ahead ??= this.#read())
-    return ahead.then(
-      () => {},
-      () => {},
-    )
+    return ahead.then(ignore, ignore)
   }
 
   /** Reads more; false at end of stream. */
@@ -176,7 +176,7 @@ export class ByteReader {
   }
 
   cancel(): void {
-    this.#reader.cancel().catch(() => {})
+    this.#reader.cancel().catch(ignore)
   }
 
   /** Hands the stream back: the bytes already buffered, then the lock is released. */

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { ByteReader, bodyStream, readResponseHead, responseFraming, serializeRequestHead, writeBody, type ResponseHead } from '../http1/wire.ts'
+import { ByteReader, bodyStream, ignore, readResponseHead, responseFraming, serializeRequestHead, writeBody, type ResponseHead } from '../http1/wire.ts'
 import { dial, type Connect, type SocketLike } from '../dial.ts'
 import { ProxyError, withDeadline, type ServerAddress, type UpstreamRequest } from '../transport.ts'
 
@@ -116,7 +116,7 @@ export class ConnectionPool {
       upload === null ? c.writer.write(head) : c.writer.write(head).then(() => writeBody(c.writer, upload, bodyKind === 'chunked' ? 'chunked' : 'length'))
     // The upstream may answer before reading the whole body; a failed write then shows as an
     // error reading the response, which decides the status.
-    sent.catch(() => {})
+    sent.catch(ignore)
     let res: ResponseHead
     const abort = () => close(c)
     req.signal?.addEventListener('abort', abort)
@@ -187,7 +187,7 @@ function key(req: UpstreamRequest): string {
 function close(c: Connection): void {
   c.idle = false
   c.reader.cancel()
-  void c.socket.close().catch(() => {})
+  void c.socket.close().catch(ignore)
 }
 
 /** Go's transport logs it too ("Unsolicited response received on idle HTTP channel"). */
