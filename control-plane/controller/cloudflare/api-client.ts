@@ -63,8 +63,7 @@ export function cloudflareApi(options: CloudflareApiOptions, label: string): Clo
         res = await doFetch(base + path, {
           method,
           headers: { authorization: `Bearer ${options.apiToken}`, 'content-type': 'application/json' },
-          // A Blob is a body made already (KV bulk writes: kv-store.ts), sent as it is.
-          ...(body === undefined ? {} : { body: body instanceof Blob ? body : JSON.stringify(body) }),
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
           signal: AbortSignal.timeout(attemptTimeout),
         })
         const text = await res.text()

@@ -20,9 +20,8 @@ export interface CloudflareKvOptions extends CloudflareApiOptions {
 const BULK_WRITE_PAIRS = 10_000
 /**
  * The API refuses requests of 100 MB or more; stay well under it. 4 MB: a first table's blobs
- * (10 MB at 10k routes, 100 MB at 100k) are held one batch at a time (its body, outside the V8
- * heap: writeBatches), not whole, which keeps the controller's peak memory down
- * (docs/controller-sizing.md).
+ * (10 MB at 10k routes, 100 MB at 100k) are held twice per batch (JSON body and its bytes), not
+ * whole, which keeps the controller's peak memory down (docs/controller-sizing.md).
  */
 const BULK_WRITE_BYTES = 4 * 1024 * 1024
 const BULK_GET_KEYS = 100
@@ -67,20 +66,17 @@ export function createCloudflareKvStore(options: CloudflareKvOptions): KvStore {
     bytes: Math.min(options.maxBatchBytes ?? BULK_WRITE_BYTES, BULK_WRITE_BYTES),
   }
 
-  /**
-   * A bulk call; keys it reports as unsuccessful are sent again, with backoff, until none remain.
-   * `first` is the first attempt's body when made already; `body` makes the body of a retry.
-   */
-  async function bulk<T>(method: string, path: string, items: T[], keyOf: (item: T) => string, body: (items: T[]) => unknown, first?: unknown): Promise<void> {
+  /** A bulk call; keys it reports as unsuccessful are sent again, with backoff, until none remain. */
+  async function bulk<T extends string | { key: string }>(method: string, path: string, items: T[]): Promise<void> {
     let pending = items
     for (let attempt = 1; pending.length > 0; attempt++) {
-      const { result } = await call<BulkResult>(method, path, attempt === 1 && first !== undefined ? first : body(pending))
+      const { result } = await call<BulkResult>(method, path, pending)
       const failed = new Set(result?.unsuccessful_keys ?? [])
       if (failed.size === 0) return
       if (attempt >= maxAttempts) {
         throw new Error(`Cloudflare KV ${method} ${path}: ${failed.size} keys still unsuccessful after ${attempt} attempts`)
       }
-      pending = pending.filter((item) => failed.has(keyOf(item)))
+      pending = pending.filter((item) => failed.has(typeof item === 'string' ? item : item.key))
       await sleep(Math.random() * Math.min(maxDelay, baseDelay * 2 ** (attempt - 1)))
     }
   }
@@ -98,11 +94,16 @@ export function createCloudflareKvStore(options: CloudflareKvOptions): KvStore {
       return out
     },
     async put(entries) {
-      for (const batch of writeBatches(entries, limits)) await bulk('PUT', '/bulk', batch.entries, (e) => e[0], writeBatchBody, batch.body)
+      for (const part of writeBatches(entries, limits)) {
+        await bulk(
+          'PUT',
+          '/bulk',
+          part.map(([key, value]) => ({ key, value })),
+        )
+      }
     },
     async delete(keys) {
-      const same = (k: string[]) => k
-      for (const part of chunks(keys, limits.pairs)) await bulk('POST', '/bulk/delete', part, (k) => k, same)
+      for (const part of chunks(keys, limits.pairs)) await bulk('POST', '/bulk/delete', part)
     },
     async list(prefix) {
       const names: string[] = []
@@ -119,49 +120,22 @@ export function createCloudflareKvStore(options: CloudflareKvOptions): KvStore {
   }
 }
 
-/**
- * Batches within the bulk write limits (pairs and bytes), one at a time, each with its request body
- * made as it is measured: the JSON array of {key, value} pairs as a Blob, which holds the bytes
- * outside the V8 heap and which fetch streams as it is. A batch's body as one string would sit in
- * the heap beside its encoded copy (two copies of up to 4 MB, the controller's peak during a
- * first table or a burst of changes); here only one pair's JSON is a string at a time.
- */
-function* writeBatches(
-  entries: ReadonlyArray<readonly [string, string]>,
-  limits: { pairs: number; bytes: number },
-): Generator<{ entries: Array<readonly [string, string]>; body: Blob }> {
+/** Batches within the bulk write limits (pairs and bytes). */
+function writeBatches(entries: ReadonlyArray<readonly [string, string]>, limits: { pairs: number; bytes: number }): Array<Array<readonly [string, string]>> {
+  const batches: Array<Array<readonly [string, string]>> = []
   let current: Array<readonly [string, string]> = []
-  let parts: Array<Blob | string> = []
   let bytes = 0
   for (const entry of entries) {
     // Exact: blob values are JSON text, whose quotes JSON-escaping doubles.
-    const pair = new Blob([JSON.stringify({ key: entry[0], value: entry[1] })])
-    const size = pair.size + 1
+    const size = Buffer.byteLength(JSON.stringify({ key: entry[0], value: entry[1] })) + 1
     if (current.length > 0 && (current.length >= limits.pairs || bytes + size > limits.bytes)) {
-      yield { entries: current, body: arrayBody(parts) }
+      batches.push(current)
       current = []
-      parts = []
       bytes = 0
     }
     current.push(entry)
-    parts.push(pair)
     bytes += size
   }
-  if (current.length > 0) yield { entries: current, body: arrayBody(parts) }
-}
-
-/** A batch's body made again (a retry of the keys a bulk write reported as unsuccessful). */
-function writeBatchBody(entries: ReadonlyArray<readonly [string, string]>): Blob {
-  return arrayBody(entries.map(([key, value]) => new Blob([JSON.stringify({ key, value })])))
-}
-
-/** A JSON array of JSON texts, as a Blob (the parts are not copied into the heap again). */
-function arrayBody(parts: Array<Blob | string>): Blob {
-  const out: Array<Blob | string> = ['[']
-  for (const [i, p] of parts.entries()) {
-    if (i > 0) out.push(',')
-    out.push(p)
-  }
-  out.push(']')
-  return new Blob(out, { type: 'application/json' })
+  if (current.length > 0) batches.push(current)
+  return batches
 }
