@@ -1,5 +1,5 @@
 // load.ts must give the controller client-node's KubeConfig, Watch and ListWatch without
-// evaluating the generated models and typed APIs (the point of it: about 35 MB of RSS), and what
+// evaluating the generated models and typed APIs (the point of it: 20-40 MB of the 10k peak RSS), and what
 // it gives must be client-node's own classes (the root module's, for anything that also imports it).
 import { execFileSync } from 'node:child_process'
 import * as root from '@kubernetes/client-node'

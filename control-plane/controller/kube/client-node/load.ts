@@ -1,13 +1,14 @@
 // The parts of @kubernetes/client-node the controller uses (KubeConfig, Watch, ListWatch and the
 // request types of its generated HTTP layer), loaded without what it never calls. client-node's
 // root module evaluates all of it, and even its KubeConfig and ListWatch modules import the
-// generated index (every model and typed API class: about 35 MB of the controller's 10k RSS of
-// about 250 MB; docs/controller-sizing.md) for one function each. So the controller imports
-// client-node's modules by path, and a resolve hook points those two imports at the small
-// modules beside this one (which re-export client-node's own code, or do what it does for the one
-// call made). client-node stays what talks to the API server (watches, auth, TLS): the guide
-// requires it, and its auth plugins (exec, OIDC, token files) are not ours to write again.
-// The version is pinned (package.json); selector-serializer.ts throws if ListWatch changes its use.
+// generated index (every model and typed API class: 20-40 MB of the controller's 10k peak RSS,
+// which was about 250 MB with them; docs/controller-sizing.md) for one function each. So the
+// controller imports client-node's modules by path, and a resolve hook points those two imports
+// at the small modules beside this one (which re-export client-node's own code, or do what it
+// does for the one call made). client-node stays what talks to the API server (watches, auth,
+// TLS): the guide requires it, and its auth plugins (exec, OIDC, token files) are not ours to
+// write again. The version is pinned (package.json); selector-serializer.ts throws if ListWatch
+// changes its use.
 import * as nodeModule from 'node:module'
 import type * as ClientNode from '@kubernetes/client-node'
 
