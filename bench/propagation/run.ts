@@ -248,7 +248,11 @@ const heap = {
 }
 
 controller.kill('SIGTERM')
+// Bounded: a controller once hung inside process.exit (a V8 compile waiting for a GC at platform
+// shutdown, nodejs/node#54918); the kubelet would kill it after its grace period, so does this.
+const killer = setTimeout(() => controller.kill('SIGKILL'), 10_000)
 await new Promise((r) => controller.once('exit', r))
+clearTimeout(killer)
 await edge.stop()
 await kv.close()
 await upstream.close()
