@@ -10,7 +10,7 @@
 
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { KubeConfig } from '@kubernetes/client-node'
+import { KubeConfig } from '../controller/kube/client-node/load.ts'
 import { ClusterController } from '../controller/kube/controller.ts'
 import { controllerScrape } from '../controller/ops/controller-metrics.ts'
 import { instrumentPublish } from '../controller/ops/instrument.ts'

@@ -38,7 +38,7 @@ describe('wrangler dev on the shipped configuration', () => {
     expect(local.vars).toMatchObject({ ENTRYPOINT_BY_SCHEME: 'http=web,https=websecure' })
     // nodejs_compat (node:zlib) comes with the date; stated, it makes workerd warn at every start.
     expect(local.compatibility_flags ?? []).toEqual([])
-    expect((local.compatibility_date as string) >= '2026-08-04').toBe(true)
+    expect(String(local.compatibility_date) >= '2026-08-04').toBe(true)
 
     const persistTo = join(dir, 'state')
     const signer = await loadOrCreateDevSigningKey(join(dir, 'key.jwk.json'))

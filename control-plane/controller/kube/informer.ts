@@ -4,7 +4,8 @@
 // a 5xx or 403 on list or watch) it reports the error and stops for good (client-node issues #364,
 // #596, #958). The supervisor sees that error event, counts it, and starts the informer again
 // after an exponential backoff; the cache is kept meanwhile and reconciled by the next list.
-import { ListWatch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node'
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node'
+import { ListWatch } from './client-node/load.ts'
 import { bump, type KubeCounters } from './counters.ts'
 import { type ForbiddenCalls, isForbidden } from './forbidden.ts'
 import { listAll } from './list-all.ts'

@@ -2,7 +2,8 @@
 // same RequestContext + fetch path its Watch uses), so credentials, CAs and client certificates
 // come from the KubeConfig exactly as for the informers. Objects stay plain JSON: the typed API
 // classes would turn timestamps into Dates and drop fields of custom resources.
-import { HttpMethod, IsomorphicFetchHttpLibrary, RequestContext, type KubeConfig } from '@kubernetes/client-node'
+import type { KubeConfig } from '@kubernetes/client-node'
+import { HttpMethod, IsomorphicFetchHttpLibrary, RequestContext } from './client-node/load.ts'
 
 export class KubeApiError extends Error {
   /** HTTP status; ListWatch restarts from a fresh list on 410. */

@@ -4,7 +4,8 @@
 // (so the API server spreads watch restarts instead of cutting them all at once). Its own
 // inactivity timeout is longer than the API server's bookmark period (about a minute), so a quiet
 // but healthy watch is not re-opened every 30 s; a dead connection is still noticed.
-import { Watch, type KubeConfig } from '@kubernetes/client-node'
+import type { KubeConfig } from '@kubernetes/client-node'
+import { Watch } from './client-node/load.ts'
 
 export interface ServerWatchOptions {
   /** Seconds the API server keeps one watch open. Default random in [300, 600), as client-go. */
