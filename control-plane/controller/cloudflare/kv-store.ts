@@ -126,8 +126,7 @@ function writeBatches(entries: ReadonlyArray<readonly [string, string]>, limits:
   let current: Array<readonly [string, string]> = []
   let bytes = 0
   for (const entry of entries) {
-    // Exact: blob values are JSON text, whose quotes JSON-escaping doubles.
-    const size = Buffer.byteLength(JSON.stringify({ key: entry[0], value: entry[1] })) + 1
+    const size = pairBytes(entry[0], entry[1]) + 1
     if (current.length > 0 && (current.length >= limits.pairs || bytes + size > limits.bytes)) {
       batches.push(current)
       current = []
@@ -138,4 +137,30 @@ function writeBatches(entries: ReadonlyArray<readonly [string, string]>, limits:
   }
   if (current.length > 0) batches.push(current)
   return batches
+}
+
+/** `{"key":` `,"value":` `}` */
+const PAIR_OVERHEAD = 17
+
+/**
+ * UTF-8 bytes of JSON.stringify({ key, value }), without making that text: values are blobs of up
+ * to 25 MiB (a burst's publish sizes a few MB of them a second), and the copy would be garbage.
+ */
+export function pairBytes(key: string, value: string): number {
+  return PAIR_OVERHEAD + jsonStringBytes(key) + jsonStringBytes(value)
+}
+
+/** Characters JSON.stringify writes as more than their UTF-8 (escapes), or surrogates (measured by it). */
+const ESCAPED = /[\u0000-\u001f\ud800-\udfff]/
+
+function jsonStringBytes(s: string): number {
+  if (ESCAPED.test(s)) return Buffer.byteLength(JSON.stringify(s))
+  // Blob values are JSON text: their quotes and backslashes are each escaped with one backslash.
+  return Buffer.byteLength(s) + 2 + occurrences(s, '"') + occurrences(s, '\\')
+}
+
+function occurrences(s: string, c: string): number {
+  let n = 0
+  for (let at = s.indexOf(c); at !== -1; at = s.indexOf(c, at + 1)) n++
+  return n
 }

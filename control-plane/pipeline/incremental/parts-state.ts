@@ -3,16 +3,20 @@
  * (control-plane/publish/pack-table.ts), kept across changes: a host's part is rebuilt when one of
  * its routers changed or an entry its closure reached did (each part's lookups are indexed
  * backwards), a routes bucket is re-serialized and re-hashed when one of its hosts' parts changed,
- * an endpoints shard when the servers of a service it holds changed or its buckets did. Nothing
- * of a part is kept but what finds it again (its routers, its lookups, its size): a dirty bucket's
- * other parts are rebuilt from the table, which costs less than holding every part's JSON.
+ * an endpoints shard when the servers of a service it holds changed or its buckets did. At rest
+ * nothing of a part is kept but what finds it again (its routers, its lookups, its size): a dirty
+ * bucket's other parts are rebuilt from the table, which costs less than holding every part's JSON.
+ * While a bucket is re-packed build after build (a burst of changes spread over most buckets), its
+ * parts keep their JSON and service names (KEEP_BUILDS), so a build does not rebuild, re-serialize
+ * and throw away every part of the table again: that garbage, about the table's size once a
+ * second, is what made a burst's peak memory the highest (docs/performance-history.md).
  * The blobs and manifest are those packTable gives for splitTableByHost of the same table,
  * hosts too large for a KV value left out as it leaves them out, and the internal services'
  * document (the manifest's `documents`) beside them.
  *
  * @module
  */
-import { blobDigest, bucketOf, LAYOUT_VERSION, MAX_VALUE_BYTES, normalizeHost, type TableManifest } from '../../../shared/kv/layout.ts'
+import { bucketOf, LAYOUT_VERSION, MAX_VALUE_BYTES, normalizeHost, type TableManifest } from '../../../shared/kv/layout.ts'
 import { TABLE_SCHEMA_VERSION, type EdgeTable, type TableRouter } from '../../../shared/table/schema.ts'
 import { withClosure, type ClosureProbe } from '../../../shared/table/split.ts'
 import {
@@ -29,12 +33,19 @@ import {
   type PackedTable,
   type PackOptions,
 } from '../../../shared/kv/pack-table.ts'
+import { blobDigestSync } from '../../publish/blob-digest.ts'
 import { sealTablePart, type SecretsSealer } from '../../publish/seal-secrets.ts'
 import { withHealth, type HealthState } from './health-overlay.ts'
 import type { TableDelta, TableState } from './table-state.ts'
 
 /** The key of the part that holds the routers of no single host. */
 const REST = ''
+
+/**
+ * A bucket's parts keep their JSON while the bucket was re-packed in one of this many last builds
+ * (not counting those that re-pack every bucket: the first, a new bucket count), then drop it.
+ */
+const KEEP_BUILDS = 4
 
 export class PartsState {
   readonly #opts: Required<PackOptions>
@@ -63,6 +74,11 @@ export class PartsState {
   readonly #droppedFrom = new Map<number, DroppedHost[]>()
   /** UTF-8 bytes of each blob the manifest names, by digest. */
   #bytes = new Map<string, number>()
+  /** The JSON and service names of the parts of buckets re-packed lately, by part (valid until the part is dirty). */
+  readonly #kept = new Map<string, { json: string; services: string[] }>()
+  /** Bucket -> the build that last re-packed it, for the buckets whose parts are in #kept. */
+  readonly #repackedAt = new Map<number, number>()
+  #builds = 0
 
   constructor(options: { pack?: PackOptions; sealer?: SecretsSealer | null } = {}) {
     this.#opts = { ...PACK_DEFAULTS, ...options.pack }
@@ -86,6 +102,7 @@ export class PartsState {
    */
   async apply(state: TableState, delta: TableDelta, documents: Record<string, string> = {}): Promise<PackedTable> {
     const table: EdgeTable = state.table
+    const build = ++this.#builds
     const dirtyParts = new Set<string>()
     for (const [name, before] of delta.routers) {
       for (const part of partsOf(before)) {
@@ -111,11 +128,11 @@ export class PartsState {
     if (delta.tls || this.#manifest === null) dirtyParts.add(REST)
 
     // Parts: lookups and sizes now; their JSON as it is made, for the buckets below.
-    const texts = new Map<string, string>()
     const dirtyBuckets = new Set<number>()
     const restServicesBefore = this.#restServices
     let restText: string | null = null
     for (const part of dirtyParts) {
+      this.#kept.delete(part)
       if (part !== REST && this.#parts.get(part)?.routers === undefined) {
         this.#setLookups(part, [])
         this.#setSize(part, undefined)
@@ -139,27 +156,28 @@ export class PartsState {
         this.#setSize(part, undefined)
         continue
       }
-      texts.set(part, text)
+      this.#kept.set(part, { json: text, services: Object.keys(built.services) })
       this.#setSize(part, text.length)
     }
     const restNamesChanged = !sameList(restServicesBefore, this.#restServices)
 
     const blobs = new Map<string, string>()
-    const add = async (what: string, text: string): Promise<string> => {
+    const add = (what: string, text: string): string => {
       if (text.length > MAX_VALUE_BYTES / 4 && Buffer.byteLength(text) > MAX_VALUE_BYTES) {
         throw new Error(`${what} is larger than Workers KV's 25 MiB value limit`)
       }
-      const digest = await blobDigest(text)
+      const digest = blobDigestSync(text)
       blobs.set(digest, text)
       if (!this.#bytes.has(digest)) this.#bytes.set(digest, Buffer.byteLength(text))
       return digest
     }
-    if (restText !== null) this.#rest = await add('the host-independent routes part', restText)
+    if (restText !== null) this.#rest = add('the host-independent routes part', restText)
 
     // Buckets: all of them again when their number changes, else those of the changed hosts.
     const bucketCount = bucketCountFor(this.#total, this.#opts)
     const shardCount = shardCountFor(bucketCount, this.#opts)
-    if (bucketCount !== this.#bucketCount) {
+    const rebucketed = bucketCount !== this.#bucketCount
+    if (rebucketed) {
       this.#bucketCount = bucketCount
       this.#buckets = Array.from({ length: bucketCount }, () => [])
       const hosts: string[] = []
@@ -182,12 +200,14 @@ export class PartsState {
       const entries: HostEntry[] = []
       for (const h of hosts) {
         const host = this.#host(h)
-        const text = texts.get(host)
-        if (text !== undefined) entries.push([h, text, null])
-        else {
+        let kept = this.#kept.get(host)
+        if (kept === undefined) {
           const part = this.#part(state, host)
-          entries.push([h, JSON.stringify(await sealTablePart(part, this.#sealer)), part])
+          kept = { json: JSON.stringify(await sealTablePart(part, this.#sealer)), services: Object.keys(part.services) }
+          // Not while re-packing every bucket for a new count: that would hold every part's JSON at once.
+          if (!rebucketed) this.#kept.set(host, kept)
         }
+        entries.push([h, kept.json, null])
       }
       let text = bucketText(entries)
       if (!fits(text)) {
@@ -202,7 +222,7 @@ export class PartsState {
         }
         this.#droppedFrom.set(i, dropped)
       }
-      this.#bucketDigests[i] = entries.length === 0 ? null : await add(`routes bucket ${i}`, text)
+      this.#bucketDigests[i] = entries.length === 0 ? null : add(`routes bucket ${i}`, text)
     }
 
     // Endpoints: the rest's services, then per shard the services its buckets' parts name.
@@ -213,7 +233,7 @@ export class PartsState {
     if (restNamesChanged || this.#manifest === null || this.#restServices.some((n) => dirtyServers.has(n))) {
       const services: Record<string, unknown> = Object.create(null)
       for (const n of this.#restServices) if (Object.hasOwn(endpoints, n)) services[n] = servers(n)
-      this.#endpointsRest = await add('the rest endpoints', servicesText(services))
+      this.#endpointsRest = add('the rest endpoints', servicesText(services))
     }
     const dirtyShards = new Set<number>()
     if (restNamesChanged) for (let j = 0; j < shardCount; j++) dirtyShards.add(j)
@@ -229,20 +249,21 @@ export class PartsState {
         const left = this.#droppedFrom.get(i)
         for (const h of this.#buckets[i]!) {
           if (left?.some((d) => d.host === h)) continue
-          const part = this.#part(state, this.#host(h))
-          for (const n of Object.keys(part.services)) if (!restNames.has(n) && Object.hasOwn(endpoints, n)) services[n] = servers(n)
+          const host = this.#host(h)
+          const names = this.#kept.get(host)?.services ?? Object.keys(this.#part(state, host).services)
+          for (const n of names) if (!restNames.has(n) && Object.hasOwn(endpoints, n)) services[n] = servers(n)
         }
       }
-      this.#shardDigests[j] = used ? await add(`endpoints shard ${j}`, servicesText(services)) : null
+      this.#shardDigests[j] = used ? add(`endpoints shard ${j}`, servicesText(services)) : null
     }
 
     const named: string[] = []
     for (const [digest, text] of Object.entries(documents)) {
-      if ((await add('a document the routes name', text)) !== digest) throw new Error(`document ${digest.slice(0, 12)} does not match its digest`)
+      if (add('a document the routes name', text) !== digest) throw new Error(`document ${digest.slice(0, 12)} does not match its digest`)
       named.push(digest)
     }
-    const version = await blobDigest([this.#rest, ...this.#bucketDigests].join(','))
-    const endpointsVersion = await blobDigest([this.#endpointsRest, ...this.#shardDigests].join(','))
+    const version = blobDigestSync([this.#rest, ...this.#bucketDigests].join(','))
+    const endpointsVersion = blobDigestSync([this.#endpointsRest, ...this.#shardDigests].join(','))
     this.#manifest = {
       layout: LAYOUT_VERSION,
       schema: TABLE_SCHEMA_VERSION,
@@ -250,9 +271,29 @@ export class PartsState {
       endpoints: { version: endpointsVersion, rest: this.#endpointsRest, buckets: [...this.#shardDigests] },
       ...(named.length ? { documents: named } : {}),
     }
+    this.#keepRepacked(build, rebucketed ? null : dirtyBuckets)
     const all = new Set([this.#rest, this.#endpointsRest, ...this.#bucketDigests, ...this.#shardDigests, ...named])
     for (const digest of this.#bytes.keys()) if (!all.has(digest)) this.#bytes.delete(digest)
     return { manifest: this.#manifest, blobs, dropped: this.#dropped() }
+  }
+
+  /**
+   * Keeps the parts' JSON of the buckets re-packed in the last KEEP_BUILDS builds, drops the
+   * others'; all of it after a build that re-packed every bucket for a new bucket count (`null`),
+   * so a table built once and then left alone holds none.
+   */
+  #keepRepacked(build: number, repacked: ReadonlySet<number> | null): void {
+    if (repacked === null) {
+      this.#kept.clear()
+      this.#repackedAt.clear()
+      return
+    }
+    for (const i of repacked) this.#repackedAt.set(i, build)
+    for (const [i, at] of this.#repackedAt) {
+      if (build - at < KEEP_BUILDS) continue
+      this.#repackedAt.delete(i)
+      for (const h of this.#buckets[i]!) this.#kept.delete(this.#host(h))
+    }
   }
 
   /** Hosts left out, in packTable's order: those too large alone (by host), then bucket by bucket. */
@@ -261,6 +302,11 @@ export class PartsState {
     const alone = [...this.#droppedAlone.values()].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0))
     const fromBuckets = [...this.#droppedFrom].sort(([a], [b]) => a - b).flatMap(([, list]) => list)
     return [...alone, ...fromBuckets]
+  }
+
+  /** Parts whose JSON is kept (those of the buckets re-packed in the last KEEP_BUILDS builds). */
+  get keptParts(): number {
+    return this.#kept.size
   }
 
   /** UTF-8 bytes of the blobs the last manifest names (each distinct blob once). */
