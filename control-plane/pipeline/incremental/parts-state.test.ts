@@ -19,9 +19,9 @@ function stages() {
   return { parts, build: (changes: Change[]) => parts.apply(table, table.apply(compile.config, compile.apply(changes))) }
 }
 
-/** Route i to one of two services whose names have one length: switching them keeps the table's size (and bucket count). */
-const route = (i: number, service: 'web' | 'wex'): Change => ({
-  object: ingressRoute({ name: `r${i}`, match: `Host(\`h${i}.test\`)`, service }) as KubeObject,
+/** Route i, for path /a or /b: switching them changes the router, not the table's size (nor its bucket count). */
+const route = (i: number, path: 'a' | 'b'): Change => ({
+  object: ingressRoute({ name: `r${i}`, match: `Host(\`h${i}.test\`) && PathPrefix(\`/${path}\`)`, service: 'web' }) as KubeObject,
 })
 
 describe('PartsState', () => {
@@ -33,7 +33,7 @@ describe('PartsState', () => {
     ]) {
       cluster.set(`${o.kind}/${(o.metadata as { name: string }).name}`, { object: o as KubeObject })
     }
-    for (let i = 0; i < 40; i++) cluster.set(`r${i}`, route(i, 'web'))
+    for (let i = 0; i < 40; i++) cluster.set(`r${i}`, route(i, 'a'))
     const s = stages()
     const first = await s.build([...cluster.values()])
     expect(first.manifest.routes.buckets.length).toBeGreaterThanOrEqual(8)
@@ -44,7 +44,7 @@ describe('PartsState', () => {
     for (let step = 0; step < 6; step++) {
       const changes: Change[] = []
       for (let i = step % 2; i < 40; i += 2) {
-        const c = route(i, (step + i) % 4 < 2 ? 'wex' : 'web')
+        const c = route(i, (step + i) % 4 < 2 ? 'b' : 'a')
         cluster.set(`r${i}`, c)
         changes.push(c)
       }
@@ -59,7 +59,7 @@ describe('PartsState', () => {
     // Builds that re-pack nothing: the kept JSON goes after KEEP_BUILDS of them.
     for (let k = 0; k < 4; k++) await s.build([])
     expect(s.parts.keptParts).toBe(0)
-    const again = route(3, 'web')
+    const again = route(3, 'b')
     cluster.set('r3', again)
     const got = await s.build([again])
     expect(got.manifest).toEqual((await stages().build([...cluster.values()])).manifest)
