@@ -3,13 +3,12 @@
  * (control-plane/publish/pack-table.ts), kept across changes: a host's part is rebuilt when one of
  * its routers changed or an entry its closure reached did (each part's lookups are indexed
  * backwards), a routes bucket is re-serialized and re-hashed when one of its hosts' parts changed,
- * an endpoints shard when the servers of a service it holds changed or its buckets did. At rest
- * nothing of a part is kept but what finds it again (its routers, its lookups, its size): a dirty
- * bucket's other parts are rebuilt from the table, which costs less than holding every part's JSON.
- * While a bucket is re-packed build after build (a burst of changes spread over most buckets), its
- * parts keep their JSON and service names (KEEP_BUILDS), so a build does not rebuild, re-serialize
- * and throw away every part of the table again: that garbage, about the table's size once a
- * second, is what made a burst's peak memory the highest (docs/performance-history.md).
+ * an endpoints shard when the servers of a service it holds changed or its buckets did. Nothing
+ * of a part is kept but what finds it again (its routers, its lookups, its size): a dirty bucket's
+ * other parts are rebuilt from the table, which costs less than holding every part's JSON (kept
+ * while a burst re-packed most buckets each second, it raised the burst's peak RSS by more than
+ * its garbage did: docs/performance-history.md). An endpoints shard takes its parts' services
+ * from their lookups, without building them.
  * The blobs and manifest are those packTable gives for splitTableByHost of the same table,
  * hosts too large for a KV value left out as it leaves them out, and the internal services'
  * document (the manifest's `documents`) beside them.
@@ -41,11 +40,8 @@ import type { TableDelta, TableState } from './table-state.ts'
 /** The key of the part that holds the routers of no single host. */
 const REST = ''
 
-/**
- * A bucket's parts keep their JSON while the bucket was re-packed in one of this many last builds
- * (not counting those that re-pack every bucket: the first, a new bucket count), then drop it.
- */
-const KEEP_BUILDS = 4
+/** The prefix of a part's lookups of services (`map\0name`). */
+const SERVICES = 'services\u0000'
 
 export class PartsState {
   readonly #opts: Required<PackOptions>
@@ -74,11 +70,6 @@ export class PartsState {
   readonly #droppedFrom = new Map<number, DroppedHost[]>()
   /** UTF-8 bytes of each blob the manifest names, by digest. */
   #bytes = new Map<string, number>()
-  /** The JSON and service names of the parts of buckets re-packed lately, by part (valid until the part is dirty). */
-  readonly #kept = new Map<string, { json: string; services: string[] }>()
-  /** Bucket -> the build that last re-packed it, for the buckets whose parts are in #kept. */
-  readonly #repackedAt = new Map<number, number>()
-  #builds = 0
 
   constructor(options: { pack?: PackOptions; sealer?: SecretsSealer | null } = {}) {
     this.#opts = { ...PACK_DEFAULTS, ...options.pack }
@@ -102,7 +93,6 @@ export class PartsState {
    */
   async apply(state: TableState, delta: TableDelta, documents: Record<string, string> = {}): Promise<PackedTable> {
     const table: EdgeTable = state.table
-    const build = ++this.#builds
     const dirtyParts = new Set<string>()
     for (const [name, before] of delta.routers) {
       for (const part of partsOf(before)) {
@@ -128,11 +118,11 @@ export class PartsState {
     if (delta.tls || this.#manifest === null) dirtyParts.add(REST)
 
     // Parts: lookups and sizes now; their JSON as it is made, for the buckets below.
+    const texts = new Map<string, string>()
     const dirtyBuckets = new Set<number>()
     const restServicesBefore = this.#restServices
     let restText: string | null = null
     for (const part of dirtyParts) {
-      this.#kept.delete(part)
       if (part !== REST && this.#parts.get(part)?.routers === undefined) {
         this.#setLookups(part, [])
         this.#setSize(part, undefined)
@@ -156,7 +146,7 @@ export class PartsState {
         this.#setSize(part, undefined)
         continue
       }
-      this.#kept.set(part, { json: text, services: Object.keys(built.services) })
+      texts.set(part, text)
       this.#setSize(part, text.length)
     }
     const restNamesChanged = !sameList(restServicesBefore, this.#restServices)
@@ -176,8 +166,7 @@ export class PartsState {
     // Buckets: all of them again when their number changes, else those of the changed hosts.
     const bucketCount = bucketCountFor(this.#total, this.#opts)
     const shardCount = shardCountFor(bucketCount, this.#opts)
-    const rebucketed = bucketCount !== this.#bucketCount
-    if (rebucketed) {
+    if (bucketCount !== this.#bucketCount) {
       this.#bucketCount = bucketCount
       this.#buckets = Array.from({ length: bucketCount }, () => [])
       const hosts: string[] = []
@@ -200,14 +189,12 @@ export class PartsState {
       const entries: HostEntry[] = []
       for (const h of hosts) {
         const host = this.#host(h)
-        let kept = this.#kept.get(host)
-        if (kept === undefined) {
+        const text = texts.get(host)
+        if (text !== undefined) entries.push([h, text, null])
+        else {
           const part = this.#part(state, host)
-          kept = { json: JSON.stringify(await sealTablePart(part, this.#sealer)), services: Object.keys(part.services) }
-          // Not while re-packing every bucket for a new count: that would hold every part's JSON at once.
-          if (!rebucketed) this.#kept.set(host, kept)
+          entries.push([h, JSON.stringify(await sealTablePart(part, this.#sealer)), part])
         }
-        entries.push([h, kept.json, null])
       }
       let text = bucketText(entries)
       if (!fits(text)) {
@@ -249,9 +236,7 @@ export class PartsState {
         const left = this.#droppedFrom.get(i)
         for (const h of this.#buckets[i]!) {
           if (left?.some((d) => d.host === h)) continue
-          const host = this.#host(h)
-          const names = this.#kept.get(host)?.services ?? Object.keys(this.#part(state, host).services)
-          for (const n of names) if (!restNames.has(n) && Object.hasOwn(endpoints, n)) services[n] = servers(n)
+          for (const n of this.#serviceNames(state, this.#host(h))) if (!restNames.has(n) && Object.hasOwn(endpoints, n)) services[n] = servers(n)
         }
       }
       this.#shardDigests[j] = used ? add(`endpoints shard ${j}`, servicesText(services)) : null
@@ -271,29 +256,9 @@ export class PartsState {
       endpoints: { version: endpointsVersion, rest: this.#endpointsRest, buckets: [...this.#shardDigests] },
       ...(named.length ? { documents: named } : {}),
     }
-    this.#keepRepacked(build, rebucketed ? null : dirtyBuckets)
     const all = new Set([this.#rest, this.#endpointsRest, ...this.#bucketDigests, ...this.#shardDigests, ...named])
     for (const digest of this.#bytes.keys()) if (!all.has(digest)) this.#bytes.delete(digest)
     return { manifest: this.#manifest, blobs, dropped: this.#dropped() }
-  }
-
-  /**
-   * Keeps the parts' JSON of the buckets re-packed in the last KEEP_BUILDS builds, drops the
-   * others'; all of it after a build that re-packed every bucket for a new bucket count (`null`),
-   * so a table built once and then left alone holds none.
-   */
-  #keepRepacked(build: number, repacked: ReadonlySet<number> | null): void {
-    if (repacked === null) {
-      this.#kept.clear()
-      this.#repackedAt.clear()
-      return
-    }
-    for (const i of repacked) this.#repackedAt.set(i, build)
-    for (const [i, at] of this.#repackedAt) {
-      if (build - at < KEEP_BUILDS) continue
-      this.#repackedAt.delete(i)
-      for (const h of this.#buckets[i]!) this.#kept.delete(this.#host(h))
-    }
   }
 
   /** Hosts left out, in packTable's order: those too large alone (by host), then bucket by bucket. */
@@ -302,11 +267,6 @@ export class PartsState {
     const alone = [...this.#droppedAlone.values()].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0))
     const fromBuckets = [...this.#droppedFrom].sort(([a], [b]) => a - b).flatMap(([, list]) => list)
     return [...alone, ...fromBuckets]
-  }
-
-  /** Parts whose JSON is kept (those of the buckets re-packed in the last KEEP_BUILDS builds). */
-  get keptParts(): number {
-    return this.#kept.size
   }
 
   /** UTF-8 bytes of the blobs the last manifest names (each distinct blob once). */
@@ -333,6 +293,21 @@ export class PartsState {
     const built = withClosure(state.table, routers, probe)
     if (part === REST && state.tls) built.tls = state.tls
     return built
+  }
+
+  /**
+   * The services of a part as built (the keys of its `services`, in order), from the lookups it
+   * made when it was last built: each service the closure found, in the order it first looked it
+   * up; one it did not find is not in the table (had it come since, the part would be dirty).
+   */
+  #serviceNames(state: TableState, part: string): string[] {
+    const names: string[] = []
+    for (const k of members(this.#parts.get(part)?.lookups)) {
+      if (!k.startsWith(SERVICES)) continue
+      const name = k.slice(SERVICES.length)
+      if (Object.hasOwn(state.table.services, name)) names.push(name)
+    }
+    return names
   }
 
   #setLookups(part: string, lookups: string[]): void {
