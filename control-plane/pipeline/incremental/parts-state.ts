@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { bucketOf, LAYOUT_VERSION, MAX_VALUE_BYTES, normalizeHost, type TableManifest } from '../../../shared/kv/layout.ts'
+import { blobDigest, bucketOf, LAYOUT_VERSION, MAX_VALUE_BYTES, normalizeHost, type TableManifest } from '../../../shared/kv/layout.ts'
 import { TABLE_SCHEMA_VERSION, type EdgeTable, type TableRouter } from '../../../shared/table/schema.ts'
 import { withClosure, type ClosureProbe } from '../../../shared/table/split.ts'
 import {
@@ -32,7 +32,6 @@ import {
   type PackedTable,
   type PackOptions,
 } from '../../../shared/kv/pack-table.ts'
-import { blobDigestSync } from '../../publish/blob-digest.ts'
 import { sealTablePart, type SecretsSealer } from '../../publish/seal-secrets.ts'
 import { withHealth, type HealthState } from './health-overlay.ts'
 import type { TableDelta, TableState } from './table-state.ts'
@@ -152,16 +151,16 @@ export class PartsState {
     const restNamesChanged = !sameList(restServicesBefore, this.#restServices)
 
     const blobs = new Map<string, string>()
-    const add = (what: string, text: string): string => {
+    const add = async (what: string, text: string): Promise<string> => {
       if (text.length > MAX_VALUE_BYTES / 4 && Buffer.byteLength(text) > MAX_VALUE_BYTES) {
         throw new Error(`${what} is larger than Workers KV's 25 MiB value limit`)
       }
-      const digest = blobDigestSync(text)
+      const digest = await blobDigest(text)
       blobs.set(digest, text)
       if (!this.#bytes.has(digest)) this.#bytes.set(digest, Buffer.byteLength(text))
       return digest
     }
-    if (restText !== null) this.#rest = add('the host-independent routes part', restText)
+    if (restText !== null) this.#rest = await add('the host-independent routes part', restText)
 
     // Buckets: all of them again when their number changes, else those of the changed hosts.
     const bucketCount = bucketCountFor(this.#total, this.#opts)
@@ -209,7 +208,7 @@ export class PartsState {
         }
         this.#droppedFrom.set(i, dropped)
       }
-      this.#bucketDigests[i] = entries.length === 0 ? null : add(`routes bucket ${i}`, text)
+      this.#bucketDigests[i] = entries.length === 0 ? null : await add(`routes bucket ${i}`, text)
     }
 
     // Endpoints: the rest's services, then per shard the services its buckets' parts name.
@@ -220,7 +219,7 @@ export class PartsState {
     if (restNamesChanged || this.#manifest === null || this.#restServices.some((n) => dirtyServers.has(n))) {
       const services: Record<string, unknown> = Object.create(null)
       for (const n of this.#restServices) if (Object.hasOwn(endpoints, n)) services[n] = servers(n)
-      this.#endpointsRest = add('the rest endpoints', servicesText(services))
+      this.#endpointsRest = await add('the rest endpoints', servicesText(services))
     }
     const dirtyShards = new Set<number>()
     if (restNamesChanged) for (let j = 0; j < shardCount; j++) dirtyShards.add(j)
@@ -239,16 +238,16 @@ export class PartsState {
           for (const n of this.#serviceNames(state, this.#host(h))) if (!restNames.has(n) && Object.hasOwn(endpoints, n)) services[n] = servers(n)
         }
       }
-      this.#shardDigests[j] = used ? add(`endpoints shard ${j}`, servicesText(services)) : null
+      this.#shardDigests[j] = used ? await add(`endpoints shard ${j}`, servicesText(services)) : null
     }
 
     const named: string[] = []
     for (const [digest, text] of Object.entries(documents)) {
-      if (add('a document the routes name', text) !== digest) throw new Error(`document ${digest.slice(0, 12)} does not match its digest`)
+      if ((await add('a document the routes name', text)) !== digest) throw new Error(`document ${digest.slice(0, 12)} does not match its digest`)
       named.push(digest)
     }
-    const version = blobDigestSync([this.#rest, ...this.#bucketDigests].join(','))
-    const endpointsVersion = blobDigestSync([this.#endpointsRest, ...this.#shardDigests].join(','))
+    const version = await blobDigest([this.#rest, ...this.#bucketDigests].join(','))
+    const endpointsVersion = await blobDigest([this.#endpointsRest, ...this.#shardDigests].join(','))
     this.#manifest = {
       layout: LAYOUT_VERSION,
       schema: TABLE_SCHEMA_VERSION,
