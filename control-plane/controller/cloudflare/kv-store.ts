@@ -13,17 +13,19 @@ export interface CloudflareKvOptions extends CloudflareApiOptions {
   namespaceId: string
   /** Pairs per bulk write. Default and maximum 10,000. */
   maxBatchPairs?: number
-  /** Bytes per bulk write request. Default 90 MiB (the API refuses 100 MB or more). */
+  /** Bytes per bulk write request. Default and maximum 1 MiB (BULK_WRITE_BYTES). */
   maxBatchBytes?: number
 }
 
 const BULK_WRITE_PAIRS = 10_000
 /**
- * The API refuses requests of 100 MB or more; stay well under it. 4 MB: a first table's blobs
- * (10 MB at 10k routes, 100 MB at 100k) are held twice per batch (JSON body and its bytes), not
- * whole, which keeps the controller's peak memory down (docs/controller-sizing.md).
+ * The API refuses requests of 100 MB or more; stay well under it. 1 MB: each batch is held twice
+ * while it is sent (its JSON body in the V8 heap, the body's bytes outside it), and what is live
+ * when a GC runs sets how far V8 lets the heap grow next: 4 MB batches left the 10k first table's
+ * peak RSS about 10 MB higher and a burst's a few MB (docs/performance-history.md). A first table
+ * of 10 MB (10k routes) takes 10 requests, 100 MB (100k) 100.
  */
-const BULK_WRITE_BYTES = 4 * 1024 * 1024
+const BULK_WRITE_BYTES = 1024 * 1024
 const BULK_GET_KEYS = 100
 const LIST_LIMIT = 1000
 
