@@ -6,9 +6,9 @@
  * an endpoints shard when the servers of a service it holds changed or its buckets did. Nothing
  * of a part is kept but what finds it again (its routers, its lookups, its size): a dirty bucket's
  * other parts are rebuilt from the table, which costs less than holding every part's JSON (kept
- * while a burst re-packed most buckets each second, it raised the burst's peak RSS by more than
- * its garbage did: docs/performance-history.md). An endpoints shard takes its parts' services
- * from their lookups, without building them.
+ * while a burst re-packs most buckets each second, it saved that garbage but raised the burst's
+ * peak RSS: what is live sets how far V8 lets the heap grow; docs/performance-history.md). An
+ * endpoints shard takes its parts' services from their lookups, without building them.
  * The blobs and manifest are those packTable gives for splitTableByHost of the same table,
  * hosts too large for a KV value left out as it leaves them out, and the internal services'
  * document (the manifest's `documents`) beside them.
