@@ -1,16 +1,6 @@
 // Bundles the edge worker (TypeScript, npm imports) into the one ES module workerd runs, the way
 // wrangler does for `wrangler dev` and `wrangler deploy`: same entry, same conditions.
-import { build, type Plugin } from 'esbuild'
-
-// bcryptjs imports Node's `crypto` only as a fallback for WebCrypto and maps it to `false` in its
-// package.json "browser" field, which esbuild honours on the browser platform only: same here.
-const emptyNodeFallbacks: Plugin = {
-  name: 'empty-node-fallbacks',
-  setup(b) {
-    b.onResolve({ filter: /^crypto$/ }, () => ({ path: 'crypto', namespace: 'empty-node-fallback' }))
-    b.onLoad({ filter: /.*/, namespace: 'empty-node-fallback' }, () => ({ contents: 'export default undefined', loader: 'js' }))
-  },
-}
+import { build } from 'esbuild'
 
 export async function bundleWorker(entry: string): Promise<string> {
   const result = await build({
@@ -24,7 +14,6 @@ export async function bundleWorker(entry: string): Promise<string> {
     mainFields: ['browser', 'module', 'main'],
     external: ['cloudflare:*', 'node:*'],
     logLevel: 'silent',
-    plugins: [emptyNodeFallbacks],
   })
   const file = result.outputFiles[0]
   if (!file) throw new Error(`bundling ${entry} produced no output`)

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { perHost } from '../http/per-host.ts'
 import { hostGate, ruleHosts } from './hosts.ts'
 import type { MatchRequest } from './request.ts'
 import { compileRouters, type CompiledRouter, type CompileOptions, type RouterIndex, type RouterSpec } from './routers.ts'
@@ -32,18 +33,11 @@ export function buildRouterIndex<T>(routers: ReadonlyArray<RouterSpec<T>>, optio
   const gates = fallback.map((r) => hostGate(r.tree))
   // Per request host, the candidates in Traefik's order: exact-host routers merged with the
   // fallback routers whose host part can match. Bounded, so random hosts cannot grow it forever.
-  const perHost = new Map<string, Array<CompiledRouter<T>>>()
-  function candidates(reqHost: string): Array<CompiledRouter<T>> {
-    let list = perHost.get(reqHost)
-    if (list !== undefined) return list
-    const host = stripDot(reqHost)
-    const exact = byHost.get(host) ?? []
+  const candidates = perHost((reqHost): Array<CompiledRouter<T>> => {
+    const exact = byHost.get(stripDot(reqHost)) ?? []
     const others = fallback.filter((_, k) => gates[k]?.(reqHost) ?? true)
-    list = [...exact, ...others].sort((a, b) => a.order - b.order)
-    if (perHost.size >= CACHE_HOSTS) perHost.clear()
-    perHost.set(reqHost, list)
-    return list
-  }
+    return [...exact, ...others].sort((a, b) => a.order - b.order)
+  }, CACHE_HOSTS)
 
   return {
     match(req: MatchRequest) {

@@ -110,23 +110,17 @@ function expand(P: Int32Array, S: Int32Array, key: Uint8Array, salt: Uint8Array 
   for (let i = 0; i < 18; i++) P[i] = P[i]! ^ word(key, at)
   const lr = new Int32Array(2)
   const saltAt = new Int32Array(1)
-  for (let i = 0; i < 18; i += 2) {
-    if (salt) {
-      lr[0] = lr[0]! ^ word(salt, saltAt)
-      lr[1] = lr[1]! ^ word(salt, saltAt)
+  // P first, then the S-boxes: each block is the encryption of the one before, across both.
+  for (const box of [P, S]) {
+    for (let i = 0; i < box.length; i += 2) {
+      if (salt) {
+        lr[0] = lr[0]! ^ word(salt, saltAt)
+        lr[1] = lr[1]! ^ word(salt, saltAt)
+      }
+      encipher(lr, P, S)
+      box[i] = lr[0]!
+      box[i + 1] = lr[1]!
     }
-    encipher(lr, P, S)
-    P[i] = lr[0]!
-    P[i + 1] = lr[1]!
-  }
-  for (let i = 0; i < 1024; i += 2) {
-    if (salt) {
-      lr[0] = lr[0]! ^ word(salt, saltAt)
-      lr[1] = lr[1]! ^ word(salt, saltAt)
-    }
-    encipher(lr, P, S)
-    S[i] = lr[0]!
-    S[i + 1] = lr[1]!
   }
 }
 
