@@ -151,6 +151,9 @@ describe('cluster faults', () => {
     const holds = controller.counters.shrinkHolds
     const lists = controller.counters.lists.get('IngressRoute') ?? 0
     const pushes = controller.counters.pushes
+    // A lie reaches open watches only (it is in no history a re-opened watch would replay): after
+    // the churn above, wait until every watch is open again.
+    await eventually(() => expect(c.api.openWatches).toBe(WATCHES), { what: 'every watch open' })
     for (const ir of c.api.objects('IngressRoute', 'demo')) c.api.lie('DELETED', ir)
     await eventually(() => expect(controller.counters.shrinkHolds).toBeGreaterThan(holds), { what: 'a held table' })
     expect(c.logs.some((l) => /table shrank from \d+ to 0 routers and the API server does not confirm it/.test(l))).toBe(true)
