@@ -6,7 +6,7 @@
 // handshake per request): what the passHostHeader path to pod addresses costs by itself without
 // the UpstreamPool object (bench/proxy/ab.ts --pass-host --entry socket-floor=bench/proxy/socket-floor-worker.ts).
 import { connect } from 'cloudflare:sockets'
-import { ByteReader, bodyStream, readResponseHead, responseFraming, serializeRequestHead } from '../../edge-worker/src/proxy/http1/wire.ts'
+import { ByteReader, bodyStream, headersOf, readResponseHead, responseFraming, serializeRequestHead } from '../../edge-worker/src/proxy/http1/wire.ts'
 import { forwarded } from './forwarding-floor-worker.ts'
 
 interface Env {
@@ -33,7 +33,7 @@ export default {
     try {
       const head = await readResponseHead(reader)
       const body = bodyStream(reader, responseFraming(request.method, head), close)
-      return new Response(body, { status: head.status, statusText: head.statusText, headers: head.headers, encodeBody: 'manual' } as ResponseInit)
+      return new Response(body, { status: head.status, statusText: head.statusText, headers: headersOf(head.fields), encodeBody: 'manual' } as ResponseInit)
     } catch (err) {
       close()
       return new Response((err as Error).message, { status: 502 })

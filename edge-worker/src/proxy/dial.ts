@@ -49,7 +49,7 @@ export function channelConnect(channel: Channel | undefined, name: string | unde
  * Connects and waits until the connection (and the TLS handshake, for a serverName) is up, within
  * the dial timeout; failures as ProxyErrors. `onAbort` closes it when the client goes away.
  */
-export async function dial(req: UpstreamRequest, connect: Connect): Promise<SocketLike> {
+export async function dial(req: Pick<UpstreamRequest, 'server' | 'serverName' | 'dialTimeoutMs'>, connect: Connect): Promise<SocketLike> {
   const { tls, hostname, port } = req.server
   const sni = tls ? req.serverName : undefined
   let socket = connect({ hostname, port }, { secureTransport: !tls ? 'off' : sni ? 'starttls' : 'on', allowHalfOpen: false })

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { ByteReader, bodyStream, readResponseHead, responseFraming, serializeRequestHead, writeBody, type ResponseHead } from './http1/wire.ts'
+import { ByteReader, bodyStream, fieldValue, headersOf, readResponseHead, responseFraming, serializeRequestHead, writeBody, type ResponseHead } from './http1/wire.ts'
 import { OPCODE, closePayload, encodeFrame, parseClose, readFrame } from './http1/websocket-frames.ts'
 import { channelConnect, dial } from './dial.ts'
 import { ProxyError, withDeadline, type UpstreamRequest } from './transport.ts'
@@ -52,7 +52,7 @@ function toResponse(req: UpstreamRequest, c: Connection, head: ResponseHead): Re
   try {
     const framing = responseFraming(req.method, head)
     // The bytes are already encoded as Content-Encoding says: workerd must not encode them again.
-    const init = { status: head.status, statusText: head.statusText, headers: head.headers, encodeBody: 'manual' } as ResponseInit
+    const init = { status: head.status, statusText: head.statusText, headers: headersOf(head.fields), encodeBody: 'manual' } as ResponseInit
     if (framing.kind === 'length' && framing.length > 0) return new Response(piped(c.readable, c.reader.release(), framing.length, c.done), init)
     return new Response(bodyStream(c.reader, framing, c.done), init)
   } catch (err) {
@@ -88,7 +88,7 @@ export async function socketWebSocket(req: UpstreamRequest): Promise<Response> {
   server.accept()
   relay(server, c)
   const headers = new Headers()
-  const protocol = head.headers.get('sec-websocket-protocol')
+  const protocol = fieldValue(head.fields, 'sec-websocket-protocol')
   if (protocol) headers.set('sec-websocket-protocol', protocol)
   return new Response(null, { status: 101, webSocket: client, headers })
 }

@@ -191,7 +191,11 @@ export class ByteReader {
 export interface ResponseHead {
   status: number
   statusText: string
-  headers: Headers
+  /**
+   * Header fields as received, name then value, in order: no Headers object is built where none
+   * is needed (the pool object hands them over JS RPC as they are: ./socket-pool/protocol.ts).
+   */
+  fields: string[]
 }
 
 /** Reads one response head (status line + headers). Throws WireError on EOF or garbage. */
@@ -205,14 +209,16 @@ export async function readResponseHead(r: ByteReader): Promise<ResponseHead> {
  * The head's text (status line, header lines, the empty line) parsed by index: every response on
  * the pooled path goes through it, and a split into lines plus a slice and a trim per line
  * allocated about 1 KB for a dozen headers. Lines end at LF, an optional CR before it dropped;
- * names and values are trimmed as String.prototype.trim does.
+ * names and values are trimmed as String.prototype.trim does, and refused where the runtime's
+ * Headers would refuse them (a name not a token, a value with CR or NUL), so that what parses
+ * here always becomes a Response.
  */
 export function parseResponseHead(text: string): ResponseHead {
   let eol = text.indexOf('\n')
   if (eol === -1) eol = text.length
   const status = STATUS_LINE.exec(text.slice(0, lineEnd(text, 0, eol)))
   if (!status) throw new WireError('malformed status line')
-  const headers = new Headers()
+  const fields: string[] = []
   // Up to the empty line: the head ends at the first one (ByteReader.head).
   for (let start = eol + 1; start < text.length; ) {
     let next = text.indexOf('\n', start)
@@ -221,13 +227,19 @@ export function parseResponseHead(text: string): ResponseHead {
     if (end === start) break
     const colon = text.indexOf(':', start)
     if (colon === start || colon === -1 || colon >= end) throw new WireError('malformed header line')
-    headers.append(trimmed(text, start, colon), trimmed(text, colon + 1, end))
+    const name = trimmed(text, start, colon)
+    const value = trimmed(text, colon + 1, end)
+    if (!TOKEN.test(name)) throw new WireError('invalid header name')
+    if (value.includes('\r') || value.includes('\0')) throw new WireError('invalid header value')
+    fields.push(name, value)
     start = next + 1
   }
-  return { status: Number(status[1]), statusText: status[2] ?? '', headers }
+  return { status: Number(status[1]), statusText: status[2] ?? '', fields }
 }
 
 const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/
+/** RFC 9110 token: what Headers accepts as a name. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
 /** Where the line from `start` to the LF at `lf` ends without its CR. */
 function lineEnd(text: string, start: number, lf: number): number {
@@ -246,13 +258,42 @@ function isTrimSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13) || c === 160 || (c > 255 && /\s/.test(String.fromCharCode(c)))
 }
 
+/** A field's value as Headers.get gives it: every line of that name (any case), joined by ", "; null if none. */
+export function fieldValue(fields: readonly string[], name: string): string | null {
+  let value: string | null = null
+  for (let i = 0; i < fields.length; i += 2) {
+    const n = fields[i]!
+    if (n.length !== name.length || n.toLowerCase() !== name) continue
+    value = value === null ? fields[i + 1]! : `${value}, ${fields[i + 1]!}`
+  }
+  return value
+}
+
+/**
+ * The fields as Headers; `hopless` leaves out Connection and Keep-Alive, which speak of the
+ * connection to the upstream only.
+ */
+export function headersOf(fields: readonly string[], hopless = false): Headers {
+  const headers = new Headers()
+  for (let i = 0; i < fields.length; i += 2) {
+    const n = fields[i]!
+    // Both names are 10 characters long: one compare for every other header.
+    if (hopless && n.length === 10) {
+      const lower = n.toLowerCase()
+      if (lower === 'connection' || lower === 'keep-alive') continue
+    }
+    headers.append(n, fields[i + 1]!)
+  }
+  return headers
+}
+
 export type Framing = { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' } | { kind: 'close' }
 
 /** How the body of a response is delimited (RFC 9112 6.3). */
 export function responseFraming(method: string, head: ResponseHead): Framing {
   if (method === 'HEAD' || head.status === 204 || head.status === 304 || head.status < 200) return { kind: 'none' }
-  if (/(^|,)\s*chunked\s*$/i.test(head.headers.get('transfer-encoding') ?? '')) return { kind: 'chunked' }
-  const cl = head.headers.get('content-length')
+  if (/(^|,)\s*chunked\s*$/i.test(fieldValue(head.fields, 'transfer-encoding') ?? '')) return { kind: 'chunked' }
+  const cl = fieldValue(head.fields, 'content-length')
   if (cl !== null) {
     if (!/^\d+$/.test(cl.trim())) throw new WireError('invalid Content-Length')
     return { kind: 'length', length: Number(cl.trim()) }

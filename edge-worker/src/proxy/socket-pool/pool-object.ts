@@ -12,24 +12,24 @@ import { DurableObject } from 'cloudflare:workers'
 import { channelConnect, type Channel } from '../dial.ts'
 import { ProxyError } from '../transport.ts'
 import { ConnectionPool } from './pool.ts'
-import { errorResponse, fromPoolCall, type PoolMeta } from './protocol.ts'
+import type { PoolAnswer, PoolFailure, PoolRoute } from './protocol.ts'
 
 export class UpstreamPool extends DurableObject<Record<string, unknown>> {
   readonly #pool: ConnectionPool
 
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env)
-    this.#pool = new ConnectionPool((req) =>
-      channelConnect(req.channelName === undefined ? undefined : (env[req.channelName] as Channel | undefined), req.channelName),
+    this.#pool = new ConnectionPool((route) =>
+      channelConnect(route.channelName === undefined ? undefined : (env[route.channelName] as Channel | undefined), route.channelName),
     )
   }
 
-  async exchange(meta: PoolMeta, headers: Headers, body: ReadableStream<Uint8Array> | null): Promise<Response> {
+  async exchange(route: PoolRoute, head: Uint8Array, body: ReadableStream<Uint8Array> | null, flags: number): Promise<PoolAnswer | PoolFailure> {
     try {
-      return await this.#pool.exchange(fromPoolCall(meta, headers, body))
+      return await this.#pool.exchange({ route, head, body, flags })
     } catch (err) {
-      if (err instanceof ProxyError) return errorResponse(err)
-      return errorResponse(new ProxyError('unreachable', (err as Error).message))
+      if (err instanceof ProxyError) return { error: err.code, message: err.message }
+      return { error: 'unreachable', message: (err as Error).message }
     }
   }
 }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { Connect, SocketLike } from '../dial.ts'
 import type { UpstreamRequest } from '../transport.ts'
-import { ConnectionPool } from './pool.ts'
+import { ConnectionPool, type PoolRequest } from './pool.ts'
+import { HEAD_METHOD, REPLAYABLE, replayable, toPoolRoute } from './protocol.ts'
+import { serializeRequestHead } from '../http1/wire.ts'
 
 const enc = new TextEncoder()
 const dec = new TextDecoder()
@@ -41,8 +43,9 @@ function upstream(answer: (n: number, i: number) => string | null) {
   }
 }
 
-function request(method: string, headers: Record<string, string> = {}): UpstreamRequest {
-  return {
+/** As the proxy's transport hands it over (./transport.ts): the head written, the flags set. */
+function request(method: string, headers: Record<string, string> = {}): PoolRequest {
+  const req: UpstreamRequest = {
     server: { tls: false, hostname: '10.0.0.1', port: 80, host: '10.0.0.1' },
     url: '',
     target: '/',
@@ -55,7 +58,12 @@ function request(method: string, headers: Record<string, string> = {}): Upstream
     idleConnTimeoutMs: 0,
     signal: undefined,
   }
+  const head = serializeRequestHead({ method, target: req.target, host: req.host, headers: req.headers, body: 'none' })
+  return { route: toPoolRoute(req), head, body: null, flags: (method === 'HEAD' ? HEAD_METHOD : 0) | (replayable(req) ? REPLAYABLE : 0) }
 }
+
+/** The answer's body as text. */
+const text = async (answer: { body: Uint8Array | ReadableStream<Uint8Array> | null }) => new Response(answer.body).text()
 
 const ok = (n: number) => `HTTP/1.1 200 OK\r\nContent-Length: ${String(n).length}\r\n\r\n${n}`
 
@@ -72,11 +80,11 @@ describe('ConnectionPool replays only what Go replays on a reused connection fou
       // The second request on the first connection finds it closed, with no answer.
       const up = upstream((n, i) => (i === 2 ? null : ok(n)))
       const pool = new ConnectionPool(() => up.connect)
-      expect(await (await pool.exchange(request('GET'))).text()).toBe('1')
+      expect(await text(await pool.exchange(request('GET')))).toBe('1')
       const next = pool.exchange(request(method, headers))
       if (replayed) {
         const res = await next
-        expect([res.status, await res.text()]).toEqual([200, method === 'HEAD' ? '' : '3'])
+        expect([res.status, await text(res)]).toEqual([200, method === 'HEAD' ? '' : '3'])
         expect(up.requests).toBe(3)
       } else {
         await expect(next).rejects.toThrow(/connection closed before the response head/)

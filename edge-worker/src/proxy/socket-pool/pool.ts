@@ -16,12 +16,22 @@
  *
  * @module
  */
-import { ByteReader, bodyStream, ignore, readResponseHead, responseFraming, serializeRequestHead, writeBody, type ResponseHead } from '../http1/wire.ts'
+import { ByteReader, bodyStream, fieldValue, ignore, readResponseHead, responseFraming, writeBody, type ResponseHead } from '../http1/wire.ts'
 import { dial, type Connect, type SocketLike } from '../dial.ts'
-import { ProxyError, withDeadline, type ServerAddress, type UpstreamRequest } from '../transport.ts'
+import { ProxyError, withDeadline, type ServerAddress } from '../transport.ts'
+import { CHUNKED, HEAD_METHOD, REPLAYABLE, type PoolAnswer, type PoolRoute } from './protocol.ts'
 
-/** The connect function for a request's transport (its channel's, or the global one). */
-export type ConnectFor = (req: UpstreamRequest) => Connect | Promise<Connect>
+/** The connect function for a route's transport (its channel's, or the global one). */
+export type ConnectFor = (route: PoolRoute) => Connect | Promise<Connect>
+
+/** One request as the pool takes it: its head already written (./protocol.ts). */
+export interface PoolRequest {
+  route: PoolRoute
+  head: Uint8Array
+  body: ReadableStream<Uint8Array> | null
+  /** ./protocol.ts's HEAD_METHOD, REPLAYABLE, CHUNKED. */
+  flags: number
+}
 
 interface Connection {
   socket: SocketLike
@@ -46,8 +56,8 @@ export class ConnectionPool {
     this.#connectFor = connectFor
   }
 
-  async exchange(req: UpstreamRequest): Promise<Response> {
-    const k = key(req)
+  async exchange(req: PoolRequest): Promise<PoolAnswer> {
+    const k = key(req.route)
     const reused = this.#take(req, k)
     if (reused) {
       try {
@@ -55,7 +65,7 @@ export class ConnectionPool {
       } catch (err) {
         // A stale keep-alive connection fails before any byte of the answer; a request Go's
         // transport would replay goes once more on a fresh connection, no other.
-        if (!(err instanceof StaleConnection) || !replayable(req)) throw err instanceof StaleConnection ? err.cause : err
+        if (!(err instanceof StaleConnection) || !(req.flags & REPLAYABLE)) throw err instanceof StaleConnection ? err.cause : err
       }
     }
     try {
@@ -65,14 +75,14 @@ export class ConnectionPool {
     }
   }
 
-  #take(req: UpstreamRequest, k: string): Connection | null {
+  #take(req: PoolRequest, k: string): Connection | null {
     const list = this.#idle.get(k)
     const now = Date.now()
     while (list && list.length > 0) {
       const c = list.pop()!
       c.idle = false
       // Bytes (or the end) that arrived in the moment before the idle watch saw them: not reusable.
-      if (c.reader.buffered > 0 || c.reader.ended || (req.idleConnTimeoutMs > 0 && now - c.idleSince > req.idleConnTimeoutMs)) {
+      if (c.reader.buffered > 0 || c.reader.ended || (req.route.idleConnTimeoutMs > 0 && now - c.idleSince > req.route.idleConnTimeoutMs)) {
         close(c)
         continue
       }
@@ -82,12 +92,12 @@ export class ConnectionPool {
   }
 
   /** Back to the pool after a clean exchange: only at a message boundary, then watched while idle. */
-  #give(req: UpstreamRequest, c: Connection): void {
+  #give(route: PoolRoute, c: Connection): void {
     // Bytes beyond the response (a second, unsolicited one): Go's transport closes such a connection.
-    if (c.reader.buffered > 0 || c.reader.ended) return unsolicited(req.server, c)
+    if (c.reader.buffered > 0 || c.reader.ended) return unsolicited(route.server, c)
     let list = this.#idle.get(c.key)
     if (!list) this.#idle.set(c.key, (list = []))
-    const max = req.maxIdleConnsPerHost ?? DEFAULT_MAX_IDLE_PER_HOST
+    const max = route.maxIdleConnsPerHost ?? DEFAULT_MAX_IDLE_PER_HOST
     if (list.length >= max) return close(c)
     c.idleSince = Date.now()
     c.idle = true
@@ -98,51 +108,43 @@ export class ConnectionPool {
       c.idle = false
       const at = list.indexOf(c)
       if (at !== -1) list.splice(at, 1)
-      if (c.reader.buffered > 0) unsolicited(req.server, c)
+      if (c.reader.buffered > 0) unsolicited(route.server, c)
       else close(c)
     })
   }
 
-  async #open(req: UpstreamRequest, k: string): Promise<Connection> {
-    const socket = await dial(req, await this.#connectFor(req))
+  async #open(req: PoolRequest, k: string): Promise<Connection> {
+    const socket = await dial(req.route, await this.#connectFor(req.route))
     return { socket, reader: new ByteReader(socket.readable.getReader()), writer: socket.writable.getWriter(), idleSince: 0, idle: false, key: k }
   }
 
-  async #send(req: UpstreamRequest, c: Connection): Promise<Response> {
-    const bodyKind = req.body === null ? 'none' : req.headers.has('content-length') ? 'length' : 'chunked'
-    const head = serializeRequestHead({ method: req.method, target: req.target, host: req.host, headers: req.headers, body: bodyKind })
-    const upload = req.body
-    const sent =
-      upload === null ? c.writer.write(head) : c.writer.write(head).then(() => writeBody(c.writer, upload, bodyKind === 'chunked' ? 'chunked' : 'length'))
+  async #send(req: PoolRequest, c: Connection): Promise<PoolAnswer> {
+    const { route, body: upload } = req
+    const sent = upload === null ? c.writer.write(req.head) : c.writer.write(req.head).then(() => writeBody(c.writer, upload, req.flags & CHUNKED ? 'chunked' : 'length'))
     // The upstream may answer before reading the whole body; a failed write then shows as an
     // error reading the response, which decides the status.
     sent.catch(ignore)
     let res: ResponseHead
-    const abort = () => close(c)
-    req.signal?.addEventListener('abort', abort)
     try {
-      res = await withDeadline(readResponseHead(c.reader), req.responseHeaderTimeoutMs, 'waiting for the response head', abort)
+      res = await withDeadline(readResponseHead(c.reader), route.responseHeaderTimeoutMs, 'waiting for the response head', () => close(c))
       while (res.status >= 100 && res.status < 200) res = await readResponseHead(c.reader)
     } catch (err) {
       close(c)
       if (err instanceof ProxyError) throw err
-      if (req.signal?.aborted) throw new ProxyError('canceled', 'client closed the request')
-      const failure = new ProxyError('unreachable', `${req.server.host}: ${(err as Error).message}`)
+      const failure = new ProxyError('unreachable', `${route.server.host}: ${(err as Error).message}`)
       // Nothing read yet on a reused connection: the server had closed it while idle.
       if (c.idleSince !== 0 && c.reader.buffered === 0) throw new StaleConnection(failure)
       throw failure
-    } finally {
-      req.signal?.removeEventListener('abort', abort)
     }
-    let reusable = !/(^|,)\s*close\s*(,|$)/i.test(res.headers.get('connection') ?? '')
+    let reusable = !/(^|,)\s*close\s*(,|$)/i.test(fieldValue(res.fields, 'connection') ?? '')
     let body: ReadableStream<Uint8Array> | Uint8Array | null
     try {
-      const framing = responseFraming(req.method, res)
+      const framing = responseFraming(req.flags & HEAD_METHOD ? 'HEAD' : 'GET', res)
       if (framing.kind === 'close') reusable = false
       const finished = (clean: boolean) => {
         if (!clean || !reusable) return close(c)
         sent.then(
-          () => this.#give(req, c),
+          () => this.#give(route, c),
           () => close(c),
         )
       }
@@ -153,21 +155,11 @@ export class ConnectionPool {
       } else body = bodyStream(c.reader, framing, finished)
     } catch (err) {
       close(c)
-      throw new ProxyError('unreachable', `${req.server.host}: ${(err as Error).message}`)
+      throw new ProxyError('unreachable', `${route.server.host}: ${(err as Error).message}`)
     }
-    // Connection and Keep-Alive speak of this hop only.
-    res.headers.delete('connection')
-    res.headers.delete('keep-alive')
-    // The bytes are already encoded as Content-Encoding says: workerd must not encode them again.
-    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers, encodeBody: 'manual' } as ResponseInit)
+    // Connection and Keep-Alive are left in `fields`: the caller leaves them out as it makes the Headers.
+    return { status: res.status, statusText: res.statusText, fields: res.fields, body }
   }
-}
-
-/** Go's Request.isReplayable. */
-function replayable(req: UpstreamRequest): boolean {
-  if (req.body !== null) return false
-  const m = req.method
-  return m === 'GET' || m === 'HEAD' || m === 'OPTIONS' || m === 'TRACE' || req.headers.has('idempotency-key') || req.headers.has('x-idempotency-key')
 }
 
 class StaleConnection extends Error {
@@ -179,9 +171,9 @@ class StaleConnection extends Error {
 }
 
 /** Connections are shared only by requests of one server and one transport (its trust, client certificate, TLS name). */
-function key(req: UpstreamRequest): string {
-  const { server } = req
-  return `${server.tls ? 's' : ''}${server.hostname}:${server.port}/${req.channelName ?? ''}/${req.serverName ?? ''}`
+function key(route: PoolRoute): string {
+  const { server } = route
+  return `${server.tls ? 's' : ''}${server.hostname}:${server.port}/${route.channelName ?? ''}/${route.serverName ?? ''}`
 }
 
 function close(c: Connection): void {

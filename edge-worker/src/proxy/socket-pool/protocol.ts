@@ -1,21 +1,20 @@
 /**
  * How the proxy hands a request to the upstream pool object and reads its answer back: a JS RPC
- * call, `exchange(meta, headers, body)`: where it goes and with which timeouts as a plain object,
- * the request's own headers and body stream as they are (no Request to build, no header to
- * encode and parse again); a failure comes back as a response naming its ProxyError.
+ * call, `exchange(route, head, body, flags)`. Bytes and plain values cross it, nothing the runtime
+ * must rebuild on the other side: the request head already written as HTTP/1.1 by the caller
+ * (the client's Host in it), the body stream, a few flags; back come the status, the header fields
+ * as a flat list of strings and the body (bytes when it came whole with the head, else a stream),
+ * and the caller makes the Response. Headers and a Response passed over RPC each cost a
+ * serialization and a rebuild per request (docs/pool-path-measurements.md). A failure comes back
+ * as the ProxyError's code and message.
  *
  * @module
  */
-import { ProxyError, type ProxyErrorCode, type ServerAddress, type UpstreamRequest } from '../transport.ts'
+import type { ProxyErrorCode, ServerAddress, UpstreamRequest } from '../transport.ts'
 
-export const ERROR_HEADER = 'x-traefik-edge-pool-error'
-
-/** The request's facts other than its headers and body. */
-export interface PoolMeta {
+/** Where a request goes and how: fixed per server and transport, so made once per server by the caller. */
+export interface PoolRoute {
   server: ServerAddress
-  method: string
-  target: string
-  host: string
   dialTimeoutMs: number
   responseHeaderTimeoutMs: number
   idleConnTimeoutMs: number
@@ -24,17 +23,35 @@ export interface PoolMeta {
   channelName: string | undefined
 }
 
-/** The pool object's method, as the proxy's stub sees it. */
-export interface PoolStub {
-  exchange(meta: PoolMeta, headers: Headers, body: ReadableStream<Uint8Array> | null): Promise<Response>
+/** `flags` bits. */
+export const HEAD_METHOD = 1
+/** Go's Request.isReplayable: sent once more on a new connection if a reused one is found dead. */
+export const REPLAYABLE = 2
+/** The body is sent chunk-encoded (no Content-Length). */
+export const CHUNKED = 4
+
+/** The upstream's answer: hop-by-hop fields still in `fields` (the caller leaves them out). */
+export interface PoolAnswer {
+  status: number
+  statusText: string
+  /** Name, value, name, value... as received. */
+  fields: string[]
+  body: Uint8Array | ReadableStream<Uint8Array> | null
 }
 
-export function toPoolMeta(req: UpstreamRequest): PoolMeta {
+export interface PoolFailure {
+  error: ProxyErrorCode
+  message: string
+}
+
+/** The pool object's method, as the proxy's stub sees it. */
+export interface PoolStub {
+  exchange(route: PoolRoute, head: Uint8Array, body: ReadableStream<Uint8Array> | null, flags: number): Promise<PoolAnswer | PoolFailure>
+}
+
+export function toPoolRoute(req: UpstreamRequest): PoolRoute {
   return {
     server: req.server,
-    method: req.method,
-    target: req.target,
-    host: req.host,
     dialTimeoutMs: req.dialTimeoutMs,
     responseHeaderTimeoutMs: req.responseHeaderTimeoutMs,
     idleConnTimeoutMs: req.idleConnTimeoutMs,
@@ -44,35 +61,9 @@ export function toPoolMeta(req: UpstreamRequest): PoolMeta {
   }
 }
 
-/** The pool object's view of it: the UpstreamRequest again. */
-export function fromPoolCall(meta: PoolMeta, headers: Headers, body: ReadableStream<Uint8Array> | null): UpstreamRequest {
-  return {
-    server: meta.server,
-    url: '',
-    target: meta.target,
-    method: meta.method,
-    host: meta.host,
-    headers,
-    body,
-    dialTimeoutMs: meta.dialTimeoutMs,
-    responseHeaderTimeoutMs: meta.responseHeaderTimeoutMs,
-    idleConnTimeoutMs: meta.idleConnTimeoutMs,
-    maxIdleConnsPerHost: meta.maxIdleConnsPerHost,
-    serverName: meta.serverName,
-    channelName: meta.channelName,
-    signal: undefined,
-  }
-}
-
-export function errorResponse(err: ProxyError): Response {
-  return new Response(err.message, { status: 502, headers: { [ERROR_HEADER]: err.code } })
-}
-
-/** The upstream's response, or the ProxyError the pool reported. */
-export function fromPoolResponse(res: Response): Promise<Response> | Response {
-  const code = res.headers.get(ERROR_HEADER) as ProxyErrorCode | null
-  if (code === null) return res
-  return res.text().then((message) => {
-    throw new ProxyError(code, message)
-  })
+/** Go's Request.isReplayable. */
+export function replayable(req: UpstreamRequest): boolean {
+  if (req.body !== null) return false
+  const m = req.method
+  return m === 'GET' || m === 'HEAD' || m === 'OPTIONS' || m === 'TRACE' || req.headers.has('idempotency-key') || req.headers.has('x-idempotency-key')
 }

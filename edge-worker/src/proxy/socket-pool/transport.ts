@@ -1,13 +1,15 @@
 /**
  * The proxy's pooled socket transport: the request goes to the UpstreamPool object for its
- * server (./pool-object.ts), which speaks HTTP/1.1 with the client's Host over a kept-alive
- * connection. Used when the worker has the UPSTREAM_POOL binding (self-hosted workerd and
- * `npm run edge`); without it the proxy opens a socket per request.
+ * server (./pool-object.ts), which speaks HTTP/1.1 over a kept-alive connection. The request head
+ * (with the client's Host) is written here and the Response made here from what the object
+ * answers (./protocol.ts). Used when the worker has the UPSTREAM_POOL binding (self-hosted workerd
+ * and `npm run edge`); without it the proxy opens a socket per request.
  *
  * @module
  */
+import { headersOf, serializeRequestHead } from '../http1/wire.ts'
 import { ProxyError, type ServerAddress, type Transport } from '../transport.ts'
-import { fromPoolResponse, toPoolMeta, type PoolStub } from './protocol.ts'
+import { CHUNKED, HEAD_METHOD, REPLAYABLE, replayable, toPoolRoute, type PoolRoute, type PoolStub } from './protocol.ts'
 
 export const POOL_BINDING = 'UPSTREAM_POOL'
 
@@ -17,30 +19,41 @@ export interface PoolNamespace {
   get(id: unknown): PoolStub
 }
 
+interface Target {
+  id: unknown
+  route: PoolRoute
+}
+
 export function pooledSocketTransport(env: Record<string, unknown>): Transport | undefined {
   const ns = env[POOL_BINDING] as PoolNamespace | undefined
   if (!ns || typeof ns.idFromName !== 'function') return undefined
-  // Ids are plain values, kept (by the proxy's server address object: one per server and
-  // transport); a stub is an I/O object of the request that made it.
-  const ids = new WeakMap<ServerAddress, unknown>()
+  // Ids and routes are plain values, kept (by the proxy's server address object: one per server
+  // and transport, made with that transport's settings); a stub is an I/O object of the request that made it.
+  const targets = new WeakMap<ServerAddress, Target>()
   return async (req) => {
-    let id = ids.get(req.server)
-    // One object per server and transport: connections of different trust or TLS names never mix.
-    if (id === undefined)
-      ids.set(
-        req.server,
-        (id = ns.idFromName(
-          `${req.server.tls ? 'https' : 'http'}://${req.server.host}${req.channelName || req.serverName ? `#${req.channelName ?? ''}#${req.serverName ?? ''}` : ''}`,
-        )),
-      )
-    const stub = ns.get(id)
-    let res: Response
+    let target = targets.get(req.server)
+    if (target === undefined) {
+      // One object per server and transport: connections of different trust or TLS names never mix.
+      const name = `${req.server.tls ? 'https' : 'http'}://${req.server.host}${req.channelName || req.serverName ? `#${req.channelName ?? ''}#${req.serverName ?? ''}` : ''}`
+      targets.set(req.server, (target = { id: ns.idFromName(name), route: toPoolRoute(req) }))
+    }
+    const bodyKind = req.body === null ? 'none' : req.headers.has('content-length') ? 'length' : 'chunked'
+    const head = serializeRequestHead({ method: req.method, target: req.target, host: req.host, headers: req.headers, body: bodyKind })
+    const flags = (req.method === 'HEAD' ? HEAD_METHOD : 0) | (replayable(req) ? REPLAYABLE : 0) | (bodyKind === 'chunked' ? CHUNKED : 0)
+    let answer: Awaited<ReturnType<PoolStub['exchange']>>
     try {
-      res = await stub.exchange(toPoolMeta(req), req.headers, req.body)
+      answer = await ns.get(target.id).exchange(target.route, head, req.body, flags)
     } catch (err) {
       if (req.signal?.aborted) throw new ProxyError('canceled', 'client closed the request')
       throw new ProxyError('unreachable', `${req.server.host}: ${(err as Error).message}`)
     }
-    return fromPoolResponse(res)
+    if ('error' in answer) throw new ProxyError(answer.error, answer.message)
+    // The bytes are already encoded as Content-Encoding says: workerd must not encode them again.
+    return new Response(answer.body, {
+      status: answer.status,
+      statusText: answer.statusText,
+      headers: headersOf(answer.fields, true),
+      encodeBody: 'manual',
+    } as ResponseInit)
   }
 }
