@@ -101,7 +101,7 @@ describe('parseResponseHead', () => {
     }
   }
   const parsed = (text: string) => {
-    const { fields, ...rest } = parseResponseHead(text)
+    const { fields, raw: _, ...rest } = parseResponseHead(text)
     return { ...rest, headers: headersOf(fields) }
   }
 

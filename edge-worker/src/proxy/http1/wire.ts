@@ -162,13 +162,8 @@ export class ByteReader {
    */
   async head(limit: number): Promise<Uint8Array | null> {
     for (let from = 0; ; ) {
-      let i = this.#buf.indexOf(10, from)
-      while (i !== -1) {
-        if (this.#buf[i + 1] === 10) return this.take(i + 2)
-        if (this.#buf[i + 1] === 13 && this.#buf[i + 2] === 10) return this.take(i + 3)
-        if (i + 2 >= this.#buf.length) break
-        i = this.#buf.indexOf(10, i + 1)
-      }
+      const end = headEnd(this.#buf, from)
+      if (end !== -1) return this.take(end)
       from = Math.max(0, this.#buf.length - 2)
       if (this.#buf.length > limit) throw new WireError('response head too large')
       if (!(await this.fill())) return null
@@ -188,21 +183,40 @@ export class ByteReader {
   }
 }
 
+/** Where the first empty line of `buf` (searched from `from`) ends: the length of the head it closes; -1 if none yet. */
+export function headEnd(buf: Uint8Array, from: number): number {
+  let i = buf.indexOf(10, from)
+  while (i !== -1) {
+    if (buf[i + 1] === 10) return i + 2
+    if (buf[i + 1] === 13 && buf[i + 2] === 10) return i + 3
+    if (i + 2 >= buf.length) break
+    i = buf.indexOf(10, i + 1)
+  }
+  return -1
+}
+
 export interface ResponseHead {
   status: number
   statusText: string
   /**
    * Header fields as received, name then value, in order: no Headers object is built where none
-   * is needed (the pool object hands them over JS RPC as they are: ./socket-pool/protocol.ts).
+   * is needed.
    */
   fields: string[]
+  /** The head's bytes as read (a view of the reader's buffer: copy to keep). */
+  raw: Uint8Array
 }
 
 /** Reads one response head (status line + headers). Throws WireError on EOF or garbage. */
 export async function readResponseHead(r: ByteReader): Promise<ResponseHead> {
   const bytes = await r.head(MAX_HEAD_BYTES)
   if (bytes === null) throw new WireError('connection closed before the response head')
-  return parseResponseHead(decoder.decode(bytes))
+  return parseResponseHead(decoder.decode(bytes), bytes)
+}
+
+/** A head's bytes (ending with its empty line) as text, the way readResponseHead decodes them. */
+export function headText(bytes: Uint8Array): string {
+  return decoder.decode(bytes)
 }
 
 /**
@@ -213,7 +227,7 @@ export async function readResponseHead(r: ByteReader): Promise<ResponseHead> {
  * Headers would refuse them (a name not a token, a value with CR or NUL), so that what parses
  * here always becomes a Response.
  */
-export function parseResponseHead(text: string): ResponseHead {
+export function parseResponseHead(text: string, raw: Uint8Array = EMPTY): ResponseHead {
   let eol = text.indexOf('\n')
   if (eol === -1) eol = text.length
   const status = STATUS_LINE.exec(text.slice(0, lineEnd(text, 0, eol)))
@@ -234,9 +248,10 @@ export function parseResponseHead(text: string): ResponseHead {
     fields.push(name, value)
     start = next + 1
   }
-  return { status: Number(status[1]), statusText: status[2] ?? '', fields }
+  return { status: Number(status[1]), statusText: status[2] ?? '', fields, raw }
 }
 
+const EMPTY = new Uint8Array(0)
 const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/
 /** RFC 9110 token: what Headers accepts as a name. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/

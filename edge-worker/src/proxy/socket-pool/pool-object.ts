@@ -12,10 +12,12 @@ import { DurableObject } from 'cloudflare:workers'
 import { channelConnect, type Channel } from '../dial.ts'
 import { ProxyError } from '../transport.ts'
 import { ConnectionPool } from './pool.ts'
-import type { PoolAnswer, PoolFailure, PoolRoute } from './protocol.ts'
+import { failure, parseRoute, type PoolAnswer, type PoolRoute } from './protocol.ts'
 
 export class UpstreamPool extends DurableObject<Record<string, unknown>> {
   readonly #pool: ConnectionPool
+  /** Route strings parsed once: an object serves one server (a few routes at most, one per set of timeouts). */
+  readonly #routes = new Map<string, PoolRoute>()
 
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env)
@@ -24,12 +26,14 @@ export class UpstreamPool extends DurableObject<Record<string, unknown>> {
     )
   }
 
-  async exchange(route: PoolRoute, head: Uint8Array, body: ReadableStream<Uint8Array> | null, flags: number): Promise<PoolAnswer | PoolFailure> {
+  async exchange(key: string, head: Uint8Array, body: ReadableStream<Uint8Array> | null, flags: number): Promise<PoolAnswer> {
+    let route = this.#routes.get(key)
+    if (route === undefined) this.#routes.set(key, (route = parseRoute(key)))
     try {
-      return await this.#pool.exchange({ route, head, body, flags })
+      return await this.#pool.exchange({ key, route, head, body, flags })
     } catch (err) {
-      if (err instanceof ProxyError) return { error: err.code, message: err.message }
-      return { error: 'unreachable', message: (err as Error).message }
+      if (err instanceof ProxyError) return failure(err.code, err.message)
+      return failure('unreachable', (err as Error).message)
     }
   }
 }

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest'
 import type { Connect, SocketLike } from '../dial.ts'
 import type { UpstreamRequest } from '../transport.ts'
 import { ConnectionPool, type PoolRequest } from './pool.ts'
-import { HEAD_METHOD, REPLAYABLE, replayable, toPoolRoute } from './protocol.ts'
-import { serializeRequestHead } from '../http1/wire.ts'
+import { HEAD_METHOD, REPLAYABLE, parseRoute, replayable, routeString } from './protocol.ts'
+import { headEnd, serializeRequestHead } from '../http1/wire.ts'
 
 const enc = new TextEncoder()
 const dec = new TextDecoder()
@@ -59,11 +59,17 @@ function request(method: string, headers: Record<string, string> = {}): PoolRequ
     signal: undefined,
   }
   const head = serializeRequestHead({ method, target: req.target, host: req.host, headers: req.headers, body: 'none' })
-  return { route: toPoolRoute(req), head, body: null, flags: (method === 'HEAD' ? HEAD_METHOD : 0) | (replayable(req) ? REPLAYABLE : 0) }
+  const key = routeString(req)
+  return { key, route: parseRoute(key), head, body: null, flags: (method === 'HEAD' ? HEAD_METHOD : 0) | (replayable(req) ? REPLAYABLE : 0) }
 }
 
-/** The answer's body as text. */
-const text = async (answer: { body: Uint8Array | ReadableStream<Uint8Array> | null }) => new Response(answer.body).text()
+/** The answer's status and body as text (head and body in one array, or the head and a stream). */
+async function answer(a: Uint8Array | [Uint8Array, ReadableStream<Uint8Array>]): Promise<[number, string]> {
+  const bytes = a instanceof Uint8Array ? a : a[0]
+  const end = headEnd(bytes, 0)
+  const status = Number(dec.decode(bytes.subarray(9, 12)))
+  return [status, a instanceof Uint8Array ? dec.decode(bytes.subarray(end)) : await new Response(a[1]).text()]
+}
 
 const ok = (n: number) => `HTTP/1.1 200 OK\r\nContent-Length: ${String(n).length}\r\n\r\n${n}`
 
@@ -80,11 +86,11 @@ describe('ConnectionPool replays only what Go replays on a reused connection fou
       // The second request on the first connection finds it closed, with no answer.
       const up = upstream((n, i) => (i === 2 ? null : ok(n)))
       const pool = new ConnectionPool(() => up.connect)
-      expect(await text(await pool.exchange(request('GET')))).toBe('1')
+      expect((await answer(await pool.exchange(request('GET'))))[1]).toBe('1')
       const next = pool.exchange(request(method, headers))
       if (replayed) {
         const res = await next
-        expect([res.status, await text(res)]).toEqual([200, method === 'HEAD' ? '' : '3'])
+        expect(await answer(res)).toEqual([200, method === 'HEAD' ? '' : '3'])
         expect(up.requests).toBe(3)
       } else {
         await expect(next).rejects.toThrow(/connection closed before the response head/)

@@ -21,11 +21,16 @@ import { dial, type Connect, type SocketLike } from '../dial.ts'
 import { ProxyError, withDeadline, type ServerAddress } from '../transport.ts'
 import { CHUNKED, HEAD_METHOD, REPLAYABLE, type PoolAnswer, type PoolRoute } from './protocol.ts'
 
+/** What the pool answers: the protocol's answer but a failure, which it throws. */
+export type PoolResponse = Exclude<PoolAnswer, string>
+
 /** The connect function for a route's transport (its channel's, or the global one). */
 export type ConnectFor = (route: PoolRoute) => Connect | Promise<Connect>
 
 /** One request as the pool takes it: its head already written (./protocol.ts). */
 export interface PoolRequest {
+  /** The route's string (./protocol.ts routeString): also the key of its idle connections. */
+  key: string
   route: PoolRoute
   head: Uint8Array
   body: ReadableStream<Uint8Array> | null
@@ -41,7 +46,7 @@ interface Connection {
   idleSince: number
   /** Waiting in the pool (a read pending on it), not carrying an exchange. */
   idle: boolean
-  /** Its idle list's key (pool key()): fixed for the connection's life, so made once per exchange at most. */
+  /** Its idle list's key (the route's string): fixed for the connection's life. */
   key: string
 }
 
@@ -56,8 +61,8 @@ export class ConnectionPool {
     this.#connectFor = connectFor
   }
 
-  async exchange(req: PoolRequest): Promise<PoolAnswer> {
-    const k = key(req.route)
+  async exchange(req: PoolRequest): Promise<PoolResponse> {
+    const k = req.key
     const reused = this.#take(req, k)
     if (reused) {
       try {
@@ -118,7 +123,7 @@ export class ConnectionPool {
     return { socket, reader: new ByteReader(socket.readable.getReader()), writer: socket.writable.getWriter(), idleSince: 0, idle: false, key: k }
   }
 
-  async #send(req: PoolRequest, c: Connection): Promise<PoolAnswer> {
+  async #send(req: PoolRequest, c: Connection): Promise<PoolResponse> {
     const { route, body: upload } = req
     const sent = upload === null ? c.writer.write(req.head) : c.writer.write(req.head).then(() => writeBody(c.writer, upload, req.flags & CHUNKED ? 'chunked' : 'length'))
     // The upstream may answer before reading the whole body; a failed write then shows as an
@@ -137,7 +142,6 @@ export class ConnectionPool {
       throw failure
     }
     let reusable = !/(^|,)\s*close\s*(,|$)/i.test(fieldValue(res.fields, 'connection') ?? '')
-    let body: ReadableStream<Uint8Array> | Uint8Array | null
     try {
       const framing = responseFraming(req.flags & HEAD_METHOD ? 'HEAD' : 'GET', res)
       if (framing.kind === 'close') reusable = false
@@ -148,17 +152,20 @@ export class ConnectionPool {
           () => close(c),
         )
       }
-      if (framing.kind === 'length' && c.reader.buffered >= framing.length) {
-        // The whole body came with the head (small responses): passed as bytes, no stream to pump.
-        body = c.reader.take(framing.length).slice()
+      if (framing.kind === 'none' || (framing.kind === 'length' && c.reader.buffered >= framing.length)) {
+        // The whole body came with the head (small responses): head and body in one copy (the
+        // body follows the head in the reader's buffer: no read came between), no stream to pump.
+        const raw = res.raw
+        const whole = new Uint8Array(raw.buffer, raw.byteOffset, raw.length + (framing.kind === 'none' ? 0 : c.reader.take(framing.length).length)).slice()
         finished(true)
-      } else body = bodyStream(c.reader, framing, finished)
+        return whole
+      }
+      // Not 'none' here, so a stream.
+      return [res.raw.slice(), bodyStream(c.reader, framing, finished)!]
     } catch (err) {
       close(c)
       throw new ProxyError('unreachable', `${route.server.host}: ${(err as Error).message}`)
     }
-    // Connection and Keep-Alive are left in `fields`: the caller leaves them out as it makes the Headers.
-    return { status: res.status, statusText: res.statusText, fields: res.fields, body }
   }
 }
 
@@ -168,12 +175,6 @@ class StaleConnection extends Error {
     super(cause.message)
     this.cause = cause
   }
-}
-
-/** Connections are shared only by requests of one server and one transport (its trust, client certificate, TLS name). */
-function key(route: PoolRoute): string {
-  const { server } = route
-  return `${server.tls ? 's' : ''}${server.hostname}:${server.port}/${route.channelName ?? ''}/${route.serverName ?? ''}`
 }
 
 function close(c: Connection): void {

@@ -7,9 +7,9 @@
  *
  * @module
  */
-import { headersOf, serializeRequestHead } from '../http1/wire.ts'
+import { headEnd, headText, headersOf, parseResponseHead, serializeRequestHead } from '../http1/wire.ts'
 import { ProxyError, type ServerAddress, type Transport } from '../transport.ts'
-import { CHUNKED, HEAD_METHOD, REPLAYABLE, replayable, toPoolRoute, type PoolRoute, type PoolStub } from './protocol.ts'
+import { CHUNKED, HEAD_METHOD, REPLAYABLE, parseFailure, replayable, routeString, type PoolAnswer, type PoolStub } from './protocol.ts'
 
 export const POOL_BINDING = 'UPSTREAM_POOL'
 
@@ -21,7 +21,7 @@ export interface PoolNamespace {
 
 interface Target {
   id: unknown
-  route: PoolRoute
+  route: string
 }
 
 export function pooledSocketTransport(env: Record<string, unknown>): Transport | undefined {
@@ -35,24 +35,33 @@ export function pooledSocketTransport(env: Record<string, unknown>): Transport |
     if (target === undefined) {
       // One object per server and transport: connections of different trust or TLS names never mix.
       const name = `${req.server.tls ? 'https' : 'http'}://${req.server.host}${req.channelName || req.serverName ? `#${req.channelName ?? ''}#${req.serverName ?? ''}` : ''}`
-      targets.set(req.server, (target = { id: ns.idFromName(name), route: toPoolRoute(req) }))
+      targets.set(req.server, (target = { id: ns.idFromName(name), route: routeString(req) }))
     }
     const bodyKind = req.body === null ? 'none' : req.headers.has('content-length') ? 'length' : 'chunked'
-    const head = serializeRequestHead({ method: req.method, target: req.target, host: req.host, headers: req.headers, body: bodyKind })
+    const requestHead = serializeRequestHead({ method: req.method, target: req.target, host: req.host, headers: req.headers, body: bodyKind })
     const flags = (req.method === 'HEAD' ? HEAD_METHOD : 0) | (replayable(req) ? REPLAYABLE : 0) | (bodyKind === 'chunked' ? CHUNKED : 0)
-    let answer: Awaited<ReturnType<PoolStub['exchange']>>
+    let answer: PoolAnswer
     try {
-      answer = await ns.get(target.id).exchange(target.route, head, req.body, flags)
+      answer = await ns.get(target.id).exchange(target.route, requestHead, req.body, flags)
     } catch (err) {
       if (req.signal?.aborted) throw new ProxyError('canceled', 'client closed the request')
       throw new ProxyError('unreachable', `${req.server.host}: ${(err as Error).message}`)
     }
-    if ('error' in answer) throw new ProxyError(answer.error, answer.message)
+    if (typeof answer === 'string') {
+      const { code, message } = parseFailure(answer)
+      throw new ProxyError(code, message)
+    }
+    // Head and body in one array of bytes, or the head and a stream of the body.
+    const bytes = answer instanceof Uint8Array ? answer : answer[0]
+    const end = headEnd(bytes, 0)
+    const head = parseResponseHead(headText(end === bytes.length ? bytes : bytes.subarray(0, end)))
+    const none = req.method === 'HEAD' || head.status === 204 || head.status === 304
+    const body = answer instanceof Uint8Array ? (none ? null : bytes.subarray(end)) : answer[1]
     // The bytes are already encoded as Content-Encoding says: workerd must not encode them again.
-    return new Response(answer.body, {
-      status: answer.status,
-      statusText: answer.statusText,
-      headers: headersOf(answer.fields, true),
+    return new Response(body, {
+      status: head.status,
+      statusText: head.statusText,
+      headers: headersOf(head.fields, true),
       encodeBody: 'manual',
     } as ResponseInit)
   }
