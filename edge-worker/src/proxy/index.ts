@@ -153,7 +153,8 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
       direct = options.target === 'cloudflare' || (serverName === undefined && host.toLowerCase() === serverHost && keepsPath)
       // fetch() drops TE: a request that keeps `TE: trailers` (Go's proxy does) goes over the socket.
       hostInUrl = !direct && keepsPath && !websocket && directChannel !== undefined && urlKeepsHost(host) && (clean || !headers.has('te'))
-      if (!direct) headers.delete('host')
+      // A socket writes req.host itself; a direct upstream service's fetch() writes the URL's, which is `host`.
+      if (!direct && !hostInUrl) headers.delete('host')
       transport = direct || hostInUrl ? viaFetch : websocket ? viaSocketWebSocket : viaSocket
       // workerd writes the URL's host, which is `host` on the fetch path there.
       hostFromUrl = hostInUrl || (direct && options.target !== 'cloudflare')
@@ -181,13 +182,20 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
       serverName,
       channelName,
       channel: hostInUrl ? directChannel : channel,
-      signal: req.signal,
+      // A fetch() without a body needs none (the runtime cancels it with the request): the
+      // request's signal is only read when an error must be told apart from a client gone away.
+      signal: transport !== viaFetch || req.body !== null ? req.signal : undefined,
     }
     const onAnswer = websocket ? answeredUpgrade : answered
     // A fetch transport's own promise, reacted to once here: its guarded form adds a reaction and closures per request.
     const fetchHalves = (transport as Partial<FetchTransport>).unguarded === undefined ? null : (transport as FetchTransport)
     const sent = fetchHalves?.unguarded(upstream) ?? null
-    if (sent !== null) return sent.then(onAnswer, (err) => failed(fetchHalves!.failure(err, upstream), direct || hostInUrl, req.method))
+    const fetchFailed = (err: unknown): Response => {
+      upstream.signal ??= req.signal
+      return failed(fetchHalves!.failure(err, upstream), direct || hostInUrl, req.method)
+    }
+    if (sent !== null) return sent.then(onAnswer, fetchFailed)
+    if (transport === viaFetch && upstream.signal === undefined) upstream.signal = req.signal
     return transport(upstream).then(onAnswer, (err) => failed(err, direct || hostInUrl, req.method))
   }
 }
