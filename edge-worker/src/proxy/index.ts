@@ -57,12 +57,13 @@ const DEFAULT_IDLE_CONN_MS = 90_000
 
 /**
  * Whether a response carries hop-by-hop headers the runtime would let through: workerd's server
- * already drops Connection, Keep-Alive, Transfer-Encoding, Upgrade and Trailer and frames the
- * body itself, so only headers Connection names and the Proxy-* ones need removing. Most
- * responses have none, and are passed on without a copy.
+ * already drops Connection, Keep-Alive, TE, Transfer-Encoding, Upgrade and Trailer and frames the
+ * body itself, so only headers Connection names and the Proxy-* ones need removing there
+ * (test/e2e/edge-proxy.test.ts), and TE too elsewhere (`dropsTe` false). Most responses have
+ * none, and are passed on without a copy.
  */
-export function needsHopCleanup(headers: Headers): boolean {
-  if (headers.has('proxy-authenticate') || headers.has('proxy-connection') || headers.has('te')) return true
+export function needsHopCleanup(headers: Headers, dropsTe = false): boolean {
+  if (headers.has('proxy-authenticate') || headers.has('proxy-connection') || (!dropsTe && headers.has('te'))) return true
   const connection = headers.get('connection')
   return connection !== null && !ONLY_PERSISTENCE.test(connection)
 }
@@ -112,7 +113,8 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
     const res = new Response(STATUS_TEXT[status] ?? '', { status: status === 499 ? 499 : status, headers: { 'content-type': 'text/plain; charset=utf-8' } })
     return failedBeforeSending(err, direct) ? markNotSent(res) : res
   }
-  const answered = (res: Response): Response => (!needsHopCleanup(res.headers) ? res : withResponseHeaders(res, (h) => removeHopByHop(h, false)))
+  const dropsTe = options.target === 'workerd'
+  const answered = (res: Response): Response => (!needsHopCleanup(res.headers, dropsTe) ? res : withResponseHeaders(res, (h) => removeHopByHop(h, false)))
   // Only an upgrade request can get a WebSocket back: other responses skip the runtime call.
   const answeredUpgrade = (res: Response): Response => (res.webSocket ? res : answered(res))
 

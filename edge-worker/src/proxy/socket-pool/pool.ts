@@ -19,6 +19,7 @@
 import { ByteReader, bodyStream, ignore, readResponseHead, responseFraming, serializeRequestHead, writeBody, type ResponseHead } from '../http1/wire.ts'
 import { dial, type Connect, type SocketLike } from '../dial.ts'
 import { ProxyError, withDeadline, type ServerAddress, type UpstreamRequest } from '../transport.ts'
+import { removeHopByHop } from '../../../../shared/http/forwarded.ts'
 
 /** The connect function for a request's transport (its channel's, or the global one). */
 export type ConnectFor = (req: UpstreamRequest) => Connect | Promise<Connect>
@@ -155,9 +156,9 @@ export class ConnectionPool {
       close(c)
       throw new ProxyError('unreachable', `${req.server.host}: ${(err as Error).message}`)
     }
-    // Connection and Keep-Alive speak of this hop only.
-    res.headers.delete('connection')
-    res.headers.delete('keep-alive')
+    // Connection, Keep-Alive and the headers Connection names speak of this hop only. Removed here,
+    // with Connection itself: the proxy, which would read it, never sees it.
+    removeHopByHop(res.headers, false)
     // The bytes are already encoded as Content-Encoding says: workerd must not encode them again.
     return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers, encodeBody: 'manual' } as ResponseInit)
   }
