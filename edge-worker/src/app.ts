@@ -157,10 +157,10 @@ class Arrival extends UrlParts implements EdgeRequest, EntryPointInfo, EntryPoin
   }
 
   /**
-   * request.signal, read only when something asks (a body sent upstream, a socket, retry): each
-   * first read makes the runtime's AbortSignal object for the request, which lives on until a full
-   * collection (measured: about 3 µs of CPU per request under load, bench/proxy/ab.ts). Copies of
-   * the request (`{ ...req }`) take it as a value: copyRequest() in ./request.ts.
+   * request.signal, read only when something asks (a body sent upstream, a socket, retry): the
+   * first read makes the JavaScript object of the request's AbortSignal, 3-4 µs of CPU per request
+   * under load (bench/proxy/ab.ts; docs/performance-history.md). Copies of the request
+   * (`{ ...req }`) take it as a value: copyRequest() in ./request.ts.
    */
   get signal(): AbortSignal | undefined {
     if (this.#signal === null) this.#signal = this.request.signal ?? undefined
