@@ -125,12 +125,12 @@ class Arrival extends UrlParts implements EdgeRequest, EntryPointInfo, EntryPoin
   entryPoint = ''
   headers!: Headers
   skipXff = false
-  signal: AbortSignal | undefined = undefined
   hopFree = false
   observation?: Observation
   tlsClientAuth?: TlsClientAuth
   clientAcceptEncoding?: string
   #cf: Cf | undefined | null = null
+  #signal: AbortSignal | undefined | null = null
 
   constructor(request: Request, env: EdgeEnv, ctx: ExecutionContextLike) {
     super(request.url)
@@ -154,6 +154,21 @@ class Arrival extends UrlParts implements EdgeRequest, EntryPointInfo, EntryPoin
 
   readCf(): Cf | undefined {
     return this.cf
+  }
+
+  /**
+   * request.signal, read only when something asks (a body sent upstream, a socket, retry): the
+   * first read makes the JavaScript object of the request's AbortSignal, 3-4 µs of CPU per request
+   * under load (bench/proxy/ab.ts; docs/performance-history.md). Copies of the request
+   * (`{ ...req }`) take it as a value: copyRequest() in ./request.ts.
+   */
+  get signal(): AbortSignal | undefined {
+    if (this.#signal === null) this.#signal = this.request.signal ?? undefined
+    return this.#signal
+  }
+
+  set signal(signal: AbortSignal | undefined) {
+    this.#signal = signal
   }
 }
 
@@ -186,7 +201,6 @@ function route(a: Arrival, view: RoutingView | { error: string }): Promise<Respo
   a.trusted = trustedClient(ip, env.FORWARDED_TRUSTED_IPS)
   a.entryPoint = entryPoint
   a.headers = forwardedHeaders(a.incoming!, a, a)
-  a.signal = request.signal ?? undefined
   const req: EdgeRequest = a
   // The entry point's read timeout bounds how long a body may take (./entry-point/read-timeout.ts).
   let cut: AbortSignal | null = null

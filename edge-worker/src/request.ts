@@ -60,6 +60,14 @@ export interface TlsClientAuth {
   certChainRFC9440?: string
 }
 
+/**
+ * A copy of the request with `changes`: what a spread copies, plus its signal, which the edge's
+ * request reads lazily through an accessor a spread would leave behind.
+ */
+export function copyRequest(req: EdgeRequest, changes: Partial<EdgeRequest>): EdgeRequest {
+  return { ...req, signal: req.signal, ...changes }
+}
+
 /** A handler in Traefik's sense: a middleware's next, a service, the proxy. */
 export type Handler = (req: EdgeRequest) => Promise<Response>
 

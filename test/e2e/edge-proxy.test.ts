@@ -46,6 +46,8 @@ function config(wsUrl: string): DynamicConfig {
     add('redirect', ups.redirect!.url)
     add('tls', ups.tls!.url)
     add('ws', wsUrl)
+    add('hop', ups.hop!.url)
+    add('te', ups.te!.url)
     // Traefik flushes a non-streaming response every flushInterval; the edge forwards each chunk as it comes.
     routers[`flush-${mode}`] = { rule: `Host(\`flush-${mode}.example\`)`, service: `flush-${mode}` }
     services[`flush-${mode}`] = { loadBalancer: { servers: [{ url: ups.plain!.url }], passHostHeader: pass, responseForwarding: { flushInterval: '1h' } } }
@@ -54,15 +56,34 @@ function config(wsUrl: string): DynamicConfig {
 }
 
 beforeAll(async () => {
-  const [slow, stream, upload, redirect, tls, plain] = await Promise.all([
+  const [slow, stream, upload, redirect, tls, plain, hop, te] = await Promise.all([
     startUpstream({ host: '127.0.0.2', name: 'slow', handler: async (_q, res) => void setTimeout(() => res.end('late'), 3000) }),
     heldStream('127.0.0.3', 'stream', 'text/event-stream', 'data: first\n\n', 'data: last\n\n'),
     conversationServer('127.0.0.4'),
     startUpstream({ host: '127.0.0.5', name: 'redirect', handler: (_q, res) => void res.writeHead(302, { location: '/elsewhere' }).end() }),
     startUpstream({ host: '127.0.0.6', name: 'tls', tls: true }),
     heldStream('127.0.0.8', 'plain', 'text/plain', 'part one;', 'part two'),
+    // Every hop-by-hop header Go's proxy removes from a response, and one that Connection names.
+    startUpstream({
+      host: '127.0.0.10',
+      name: 'hop',
+      handler: (_q, res) =>
+        void res
+          .writeHead(200, {
+            connection: 'x-hop-secret',
+            'x-hop-secret': 'hidden',
+            'keep-alive': 'timeout=5',
+            'proxy-connection': 'keep-alive',
+            'proxy-authenticate': 'Basic realm="upstream"',
+            te: 'trailers',
+            'x-kept': 'yes',
+          })
+          .end('ok'),
+    }),
+    // TE alone: workerd's server never writes it (the proxy does not look for it there).
+    startUpstream({ host: '127.0.0.11', name: 'te', handler: (_q, res) => void res.writeHead(200, { te: 'trailers', 'x-kept': 'yes' }).end('ok') }),
   ])
-  Object.assign(ups, { slow, stream, upload, redirect, tls, plain })
+  Object.assign(ups, { slow, stream, upload, redirect, tls, plain, hop, te })
   wss = new WebSocketServer({ host: '127.0.0.7', port: 0 })
   wss.on('connection', (socket, req) => {
     socket.send(`host ${req.headers.host} proto ${req.headers['x-forwarded-proto']}`)
@@ -181,6 +202,16 @@ describe.each(Object.keys(MODES))('proxy on workerd (%s host)', (mode) => {
       req.write('one')
     })
     expect(body).toBe('got one;got two;end')
+  })
+
+  it("removes the response's hop-by-hop headers, and those its Connection names, before the client sees them", async () => {
+    const res = await get(host('hop'))
+    expect(res.status).toBe(200)
+    expect(res.headers['x-kept']).toBe('yes')
+    for (const name of ['x-hop-secret', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'te']) expect(res.headers[name], name).toBeUndefined()
+    expect(res.headers.connection ?? 'keep-alive').toMatch(/^(keep-alive|close)$/i)
+    const alone = await get(host('te'))
+    expect([alone.headers['x-kept'], alone.headers.te]).toEqual(['yes', undefined])
   })
 
   it('passes redirects back instead of following them', async () => {

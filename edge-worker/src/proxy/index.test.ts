@@ -233,6 +233,7 @@ describe('needsHopCleanup', () => {
     expect(needsHopCleanup(new Headers({ connection: 'keep-alive' }))).toBe(false)
     expect(needsHopCleanup(new Headers({ connection: 'close, x-hop' }))).toBe(true)
     expect(needsHopCleanup(new Headers({ te: 'trailers' }))).toBe(true)
+    expect(needsHopCleanup(new Headers({ te: 'trailers' }), true)).toBe(false)
     expect(needsHopCleanup(new Headers())).toBe(false)
   })
 })

@@ -57,12 +57,13 @@ const DEFAULT_IDLE_CONN_MS = 90_000
 
 /**
  * Whether a response carries hop-by-hop headers the runtime would let through: workerd's server
- * already drops Connection, Keep-Alive, Transfer-Encoding, Upgrade and Trailer and frames the
- * body itself, so only headers Connection names and the Proxy-* ones need removing. Most
- * responses have none, and are passed on without a copy.
+ * already drops Connection, Keep-Alive, TE, Transfer-Encoding, Upgrade and Trailer and frames the
+ * body itself, so only headers Connection names and the Proxy-* ones need removing there
+ * (test/e2e/edge-proxy.test.ts), and TE too elsewhere (`dropsTe` false). Most responses have
+ * none, and are passed on without a copy.
  */
-export function needsHopCleanup(headers: Headers): boolean {
-  if (headers.has('proxy-authenticate') || headers.has('proxy-connection') || headers.has('te')) return true
+export function needsHopCleanup(headers: Headers, dropsTe = false): boolean {
+  if (headers.has('proxy-authenticate') || headers.has('proxy-connection') || (!dropsTe && headers.has('te'))) return true
   const connection = headers.get('connection')
   return connection !== null && !ONLY_PERSISTENCE.test(connection)
 }
@@ -112,7 +113,8 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
     const res = new Response(STATUS_TEXT[status] ?? '', { status: status === 499 ? 499 : status, headers: { 'content-type': 'text/plain; charset=utf-8' } })
     return failedBeforeSending(err, direct) ? markNotSent(res) : res
   }
-  const answered = (res: Response): Response => (!needsHopCleanup(res.headers) ? res : withResponseHeaders(res, (h) => removeHopByHop(h, false)))
+  const dropsTe = options.target === 'workerd'
+  const answered = (res: Response): Response => (!needsHopCleanup(res.headers, dropsTe) ? res : withResponseHeaders(res, (h) => removeHopByHop(h, false)))
   // Only an upgrade request can get a WebSocket back: other responses skip the runtime call.
   const answeredUpgrade = (res: Response): Response => (res.webSocket ? res : answered(res))
 
@@ -153,7 +155,8 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
       direct = options.target === 'cloudflare' || (serverName === undefined && host.toLowerCase() === serverHost && keepsPath)
       // fetch() drops TE: a request that keeps `TE: trailers` (Go's proxy does) goes over the socket.
       hostInUrl = !direct && keepsPath && !websocket && directChannel !== undefined && urlKeepsHost(host) && (clean || !headers.has('te'))
-      if (!direct) headers.delete('host')
+      // A socket writes req.host itself; a direct upstream service's fetch() writes the URL's, which is `host`.
+      if (!direct && !hostInUrl) headers.delete('host')
       transport = direct || hostInUrl ? viaFetch : websocket ? viaSocketWebSocket : viaSocket
       // workerd writes the URL's host, which is `host` on the fetch path there.
       hostFromUrl = hostInUrl || (direct && options.target !== 'cloudflare')
@@ -181,13 +184,20 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
       serverName,
       channelName,
       channel: hostInUrl ? directChannel : channel,
-      signal: req.signal,
+      // A fetch() without a body needs none (the runtime cancels it with the request): the
+      // request's signal is only read when an error must be told apart from a client gone away.
+      signal: transport !== viaFetch || req.body !== null ? req.signal : undefined,
     }
     const onAnswer = websocket ? answeredUpgrade : answered
     // A fetch transport's own promise, reacted to once here: its guarded form adds a reaction and closures per request.
     const fetchHalves = (transport as Partial<FetchTransport>).unguarded === undefined ? null : (transport as FetchTransport)
     const sent = fetchHalves?.unguarded(upstream) ?? null
-    if (sent !== null) return sent.then(onAnswer, (err) => failed(fetchHalves!.failure(err, upstream), direct || hostInUrl, req.method))
+    const fetchFailed = (err: unknown): Response => {
+      upstream.signal ??= req.signal
+      return failed(fetchHalves!.failure(err, upstream), direct || hostInUrl, req.method)
+    }
+    if (sent !== null) return sent.then(onAnswer, fetchFailed)
+    if (transport === viaFetch && upstream.signal === undefined) upstream.signal = req.signal
     return transport(upstream).then(onAnswer, (err) => failed(err, direct || hostInUrl, req.method))
   }
 }

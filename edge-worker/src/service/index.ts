@@ -15,7 +15,7 @@ import { chain, type EdgeContext } from '../middlewares/index.ts'
 import { parseZones, reverseProxy } from '../proxy/index.ts'
 import { tunnelTransport } from '../proxy/tunnel-transport.ts'
 import { pooledSocketTransport } from '../proxy/socket-pool/transport.ts'
-import { STATUS_TEXT, httpError, type EdgeRequest, type Handler } from '../request.ts'
+import { STATUS_TEXT, copyRequest, httpError, type EdgeRequest, type Handler } from '../request.ts'
 import { withResponseHeaders } from '../response.ts'
 import { bufferBody } from '../middlewares/toolkit/body.ts'
 import { bytesStream } from '../middlewares/toolkit/bytes-stream.ts'
@@ -171,7 +171,7 @@ async function tracked(pick: NonNullable<ReturnType<Balancer<Handler>['pick']>>,
 
 /** A copy of the request with its own headers and the given body. */
 function copy(req: EdgeRequest, body: Uint8Array | null): EdgeRequest {
-  return { ...req, headers: new Headers(req.headers), body: body === null ? null : bytesStream(body) }
+  return copyRequest(req, { headers: new Headers(req.headers), body: body === null ? null : bytesStream(body) })
 }
 
 function mirroring(svc: Extract<PreparedService, { kind: 'mirroring' }>, main: ServiceHandler, mirrors: ServiceHandler[]): ServiceHandler {
@@ -194,15 +194,15 @@ function mirroring(svc: Extract<PreparedService, { kind: 'mirroring' }>, main: S
       let body: Uint8Array | null = null
       if (mirrorBody) {
         const buffered = await bufferBody(req.body, maxBodySize)
-        if (!buffered.complete) return main.handle({ ...req, body: buffered.stream })
+        if (!buffered.complete) return main.handle(copyRequest(req, { body: buffered.stream }))
         body = buffered.bytes
       }
       // The main request gets its own headers (the proxy changes them); mirrors copy the original.
-      const res = await main.handle(mirrorBody ? copy(req, body) : { ...req, headers: new Headers(req.headers) })
+      const res = await main.handle(mirrorBody ? copy(req, body) : copyRequest(req, { headers: new Headers(req.headers) }))
       if (req.signal?.aborted) return res
       // Mirrors run after the main response is handed back; their answers are dropped.
       // Mirrors are not this request's: no signal, and not in its access log, metrics or trace.
-      const base = { ...req, signal: undefined, observation: undefined }
+      const base = copyRequest(req, { signal: undefined, observation: undefined })
       req.ctx.waitUntil(
         (async () => {
           for (const m of active) {

@@ -15,7 +15,7 @@
  */
 import type { Buffering } from '../../../../shared/dynamic/types.ts'
 import { bufferingConfig } from '../../../../shared/middlewares/buffering.ts'
-import type { EdgeRequest, Handler } from '../../request.ts'
+import { copyRequest, type EdgeRequest, type Handler } from '../../request.ts'
 import { bufferBody } from '../toolkit/body.ts'
 import { bytesStream } from '../toolkit/bytes-stream.ts'
 
@@ -46,7 +46,7 @@ export function buffering(config: Buffering): (next: Handler) => Handler {
           headers.delete('transfer-encoding')
           headers.set('content-length', String(body.byteLength))
         }
-        const copy: EdgeRequest = { ...req, headers, body: body ? bytesStream(body) : null }
+        const copy: EdgeRequest = copyRequest(req, { headers, body: body ? bytesStream(body) : null })
         return next(copy)
       }
       if (!holdResponse) return send()

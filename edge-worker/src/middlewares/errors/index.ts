@@ -13,7 +13,7 @@
  */
 import type { ErrorPage } from '../../../../shared/dynamic/types.ts'
 import { errorsConfig } from '../../../../shared/middlewares/errors.ts'
-import type { EdgeRequest, Handler } from '../../request.ts'
+import { copyRequest, type EdgeRequest, type Handler } from '../../request.ts'
 import type { MiddlewareContext } from '../toolkit/types.ts'
 import { inRanges } from '../../../../shared/http/status-ranges.ts'
 
@@ -44,7 +44,7 @@ export function errors(config: ErrorPage, context: MiddlewareContext): (next: Ha
           const v = original.headers.get(name)
           if (v !== null) headers.set(name, v)
         }
-      const pageReq: EdgeRequest = { ...req, method: 'GET', host: original.host, path: target.path, query: target.query, headers, body: null }
+      const pageReq: EdgeRequest = copyRequest(req, { method: 'GET', host: original.host, path: target.path, query: target.query, headers, body: null })
       const answer = await (await pageHandler())(pageReq)
       return new Response(nullBody(code) ? null : answer.body, { status: code, headers: answer.headers })
     }

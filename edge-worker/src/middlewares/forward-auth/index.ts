@@ -19,7 +19,7 @@
  */
 import type { ForwardAuth } from '../../../../shared/dynamic/types.ts'
 import { forwardAuthConfig } from '../../../../shared/middlewares/forward-auth.ts'
-import type { EdgeRequest, Handler } from '../../request.ts'
+import { copyRequest, type EdgeRequest, type Handler } from '../../request.ts'
 import { bufferBody } from '../toolkit/body.ts'
 import { bytesStream } from '../toolkit/bytes-stream.ts'
 import type { MiddlewareContext } from '../toolkit/types.ts'
@@ -89,7 +89,7 @@ export function forwardAuth(config: ForwardAuth, context?: MiddlewareContext): (
         return new Response(nullBody ? null : authBody, { status: auth.status, headers: out })
       }
 
-      const onward: EdgeRequest = { ...req, headers: req.headers, body: body !== null ? bytesStream(body) : req.body }
+      const onward: EdgeRequest = copyRequest(req, { headers: req.headers, body: body !== null ? bytesStream(body) : req.body })
       for (const name of copied) {
         onward.headers.delete(name)
         const v = auth.headers.get(name)

@@ -17,7 +17,7 @@ import type { Retry } from '../../../../shared/dynamic/types.ts'
 import { retryConfig } from '../../../../shared/middlewares/retry.ts'
 import { wasNotSent } from '../../proxy/not-sent.ts'
 import { bufferBody } from '../toolkit/body.ts'
-import type { EdgeRequest, Handler } from '../../request.ts'
+import { copyRequest, type EdgeRequest, type Handler } from '../../request.ts'
 import { inRanges } from '../../../../shared/http/status-ranges.ts'
 import { bytesStream } from '../toolkit/bytes-stream.ts'
 
@@ -32,12 +32,12 @@ export function retry(config: Retry): (next: Handler) => Handler {
       const idempotent = req.method !== 'POST' && req.method !== 'PATCH' && req.method !== 'LOCK'
       const statuses = config.retryNonIdempotentMethod || idempotent ? status : null
       const buffered = await bufferBody(req.body, maxBody)
-      if (!buffered.complete) return next({ ...req, body: buffered.stream }) // too large to send twice
+      if (!buffered.complete) return next(copyRequest(req, { body: buffered.stream })) // too large to send twice
       const body = buffered.bytes
       const start = Date.now()
       let interval = initialMs
       for (let attempt = 1; ; attempt++) {
-        const copy: EdgeRequest = { ...req, headers: new Headers(req.headers), body: body ? bytesStream(body) : null }
+        const copy: EdgeRequest = copyRequest(req, { headers: new Headers(req.headers), body: body ? bytesStream(body) : null })
         const res = await next(copy)
         if (attempt === attempts) return res
         const timedOut = timeoutMs > 0 && Date.now() - start >= timeoutMs

@@ -284,21 +284,10 @@ export function fieldValue(fields: readonly string[], name: string): string | nu
   return value
 }
 
-/**
- * The fields as Headers; `hopless` leaves out Connection and Keep-Alive, which speak of the
- * connection to the upstream only.
- */
-export function headersOf(fields: readonly string[], hopless = false): Headers {
+/** The fields as Headers. */
+export function headersOf(fields: readonly string[]): Headers {
   const headers = new Headers()
-  for (let i = 0; i < fields.length; i += 2) {
-    const n = fields[i]!
-    // Both names are 10 characters long: one compare for every other header.
-    if (hopless && n.length === 10) {
-      const lower = n.toLowerCase()
-      if (lower === 'connection' || lower === 'keep-alive') continue
-    }
-    headers.append(n, fields[i + 1]!)
-  }
+  for (let i = 0; i < fields.length; i += 2) headers.append(fields[i]!, fields[i + 1]!)
   return headers
 }
 

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { removeHopByHop } from '../../../../shared/http/forwarded.ts'
 import { headEnd, headText, headersOf, parseResponseHead, serializeRequestHead } from '../http1/wire.ts'
 import { ProxyError, type ServerAddress, type Transport } from '../transport.ts'
 import { CHUNKED, HEAD_METHOD, REPLAYABLE, parseFailure, replayable, routeString, type PoolAnswer, type PoolStub } from './protocol.ts'
@@ -57,11 +58,15 @@ export function pooledSocketTransport(env: Record<string, unknown>): Transport |
     const head = parseResponseHead(headText(end === bytes.length ? bytes : bytes.subarray(0, end)))
     const none = req.method === 'HEAD' || head.status === 204 || head.status === 304
     const body = answer instanceof Uint8Array ? (none ? null : bytes.subarray(end)) : answer[1]
+    // Connection, Keep-Alive and the headers Connection names speak of this hop only. Removed here,
+    // with Connection itself: the proxy, which would read it, never sees it.
+    const headers = headersOf(head.fields)
+    removeHopByHop(headers, false)
     // The bytes are already encoded as Content-Encoding says: workerd must not encode them again.
     return new Response(body, {
       status: head.status,
       statusText: head.statusText,
-      headers: headersOf(head.fields, true),
+      headers,
       encodeBody: 'manual',
     } as ResponseInit)
   }
