@@ -9,7 +9,17 @@
  *
  * @module
  */
-import { ByteReader, bodyStream, fieldValue, headersOf, readResponseHead, responseFraming, serializeRequestHead, writeBody, type ResponseHead } from './http1/wire.ts'
+import {
+  ByteReader,
+  bodyStream,
+  fieldValue,
+  headersOf,
+  readResponseHead,
+  responseFraming,
+  serializeRequestHead,
+  writeBody,
+  type ResponseHead,
+} from './http1/wire.ts'
 import { OPCODE, closePayload, encodeFrame, parseClose, readFrame } from './http1/websocket-frames.ts'
 import { channelConnect, dial } from './dial.ts'
 import { ProxyError, withDeadline, type UpstreamRequest } from './transport.ts'

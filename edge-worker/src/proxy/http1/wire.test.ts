@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { ByteReader, WireError, bodyStream, encodeChunk, headersOf, parseResponseHead, readResponseHead, responseFraming, serializeRequestHead } from './wire.ts'
+import {
+  ByteReader,
+  WireError,
+  bodyStream,
+  encodeChunk,
+  headersOf,
+  parseResponseHead,
+  readResponseHead,
+  responseFraming,
+  serializeRequestHead,
+} from './wire.ts'
 
 const enc = new TextEncoder()
 

@@ -125,7 +125,8 @@ export class ConnectionPool {
 
   async #send(req: PoolRequest, c: Connection): Promise<PoolResponse> {
     const { route, body: upload } = req
-    const sent = upload === null ? c.writer.write(req.head) : c.writer.write(req.head).then(() => writeBody(c.writer, upload, req.flags & CHUNKED ? 'chunked' : 'length'))
+    const sent =
+      upload === null ? c.writer.write(req.head) : c.writer.write(req.head).then(() => writeBody(c.writer, upload, req.flags & CHUNKED ? 'chunked' : 'length'))
     // The upstream may answer before reading the whole body; a failed write then shows as an
     // error reading the response, which decides the status.
     sent.catch(ignore)
