@@ -132,18 +132,20 @@ async function main(): Promise<void> {
   // Per run against the floor of the same pass (interleaved: the same minute of the machine).
   const floorCpu = cpu.get('forwarding floor')!
   const floorRps = rps.get('forwarding floor')!
+  const floorP99 = p99.get('forwarding floor')!
   console.log(`${ROUTERS} routers, ${RUNS} interleaved runs of ${DURATION} s, medians\n`)
   console.log(
-    '| entry | req/s | vs pass-through | vs floor (per run) | p99 ms | CPU µs per request | above pass-through | above floor (per run) | runs (CPU µs) |',
+    '| entry | req/s | vs pass-through | vs floor (per run) | p99 ms | p99 vs floor (per run) | CPU µs per request | above pass-through | above floor (per run) | runs (CPU µs) |',
   )
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|')
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|')
   for (const s of setups) {
     const c = median(cpu.get(s.name)!)
     const q = median(rps.get(s.name)!)
     const vsFloor = median(rps.get(s.name)!.map((r, i) => r / floorRps[i]!))
     const aboveFloor = median(cpu.get(s.name)!.map((u, i) => u - floorCpu[i]!))
+    const p99VsFloor = median(p99.get(s.name)!.map((l, i) => l / floorP99[i]!))
     console.log(
-      `| ${s.name} | ${Math.round(q).toLocaleString('en')} | ${(q / passRps).toFixed(2)}x | ${vsFloor.toFixed(2)}x | ${median(p99.get(s.name)!).toFixed(1)} | ${Math.round(c)} | ${Math.round(c - passCpu)} | ${Math.round(aboveFloor)} | ${cpu.get(s.name)!.map(Math.round).join(' / ')} |`,
+      `| ${s.name} | ${Math.round(q).toLocaleString('en')} | ${(q / passRps).toFixed(2)}x | ${vsFloor.toFixed(2)}x | ${median(p99.get(s.name)!).toFixed(1)} | ${p99VsFloor.toFixed(2)}x | ${Math.round(c)} | ${Math.round(c - passCpu)} | ${Math.round(aboveFloor)} | ${cpu.get(s.name)!.map(Math.round).join(' / ')} |`,
     )
   }
   // Which threads spend it: workerd's own (the isolate and its I/O) or V8's workers (GC, compilation).

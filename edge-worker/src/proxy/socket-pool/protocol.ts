@@ -1,8 +1,9 @@
 /**
  * How the proxy hands a request to the upstream pool object and reads its answer back: a JS RPC
  * call, `exchange(route, head, body, flags)`, with only strings, bytes and numbers across it, the
- * cheapest values for workerd's RPC to copy (docs/pool-path-measurements.md: Headers, a Response
- * or nested objects each cost a serialization and a rebuild per request). In: the route (server,
+ * cheapest values for workerd's RPC to copy (docs/performance-history.md, "pod addresses":
+ * Headers, a Response or nested objects each cost a serialization and a rebuild per request).
+ * In: the route (server,
  * transport and timeouts) as one string made once per server, the request head already written
  * as HTTP/1.1 by the caller (the client's Host in it), the body stream, a few flags. Out: the
  * response head as received followed by its body when it came whole with the head (one array of
