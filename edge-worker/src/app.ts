@@ -152,10 +152,6 @@ class Arrival extends UrlParts implements EdgeRequest, EntryPointInfo, EntryPoin
     return this.#cf
   }
 
-  readCf(): Cf | undefined {
-    return this.cf
-  }
-
   /**
    * request.signal, read only when something asks (a body sent upstream, a socket, retry): the
    * first read makes the JavaScript object of the request's AbortSignal, 3-4 µs of CPU per request

@@ -44,7 +44,7 @@ describe('Observation', () => {
   it("logs Traefik's fields once the body has been read, with the server the balancer picked", async () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {})
     const { req, settle } = request({ 'content-length': '3' })
-    const obs = observe({ ACCESS_LOG: 'true' }, req, router(), { tlsVersion: 'TLSv1.3', httpProtocol: 'HTTP/2' })!
+    const obs = observe({ ACCESS_LOG: 'true' }, req, router(), { cf: { tlsVersion: 'TLSv1.3', httpProtocol: 'HTTP/2' } })!
     const upstream = observedUpstream('svc-lb', 'http://10.0.0.1:8080', async () => new Response('hello', { status: 201 }))
     const res = obs.finish(await upstream(req))
     expect(log).not.toHaveBeenCalled()

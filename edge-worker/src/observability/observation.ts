@@ -271,25 +271,20 @@ export class Observation {
   }
 }
 
-/** Starts observing a routed request (router null: none matched); null when nothing is on. */
-/** What reads request.cf only when asked (the edge's per-request Arrival). */
-export interface CfReader {
-  readCf(): Observation['cf']
-}
-
 /**
- * `cf`: request.cf, or what reads it (a runtime call the request skips when nothing is observed;
- * an object the request has anyway, where a closure would be one more allocation per request).
+ * Starts observing a routed request (router null: none matched); null when nothing is on.
+ * `holder`: where request.cf is read (the request, or the edge's per-request Arrival, which reads
+ * it once): only when something is observed, since the read is a runtime call.
  */
-export function observe(env: ObservabilityEnv, req: EdgeRequest, router: PreparedRouter | null, cf?: Observation['cf'] | CfReader): Observation | null {
+export function observe(
+  env: ObservabilityEnv,
+  req: EdgeRequest,
+  router: PreparedRouter | null,
+  holder?: { readonly cf?: Observation['cf'] },
+): Observation | null {
   const settings = observabilitySettings(env)
   if (!settings.any) return null
-  const o = new Observation(
-    settings,
-    req,
-    router,
-    cf !== undefined && typeof (cf as CfReader).readCf === 'function' ? (cf as CfReader).readCf() : (cf as Observation['cf']),
-  )
+  const o = new Observation(settings, req, router, holder?.cf)
   req.observation = o
   return o
 }

@@ -192,11 +192,11 @@ export function reverseProxy(server: TableServer, options: ProxyOptions): Handle
     // A fetch transport's own promise, reacted to once here: its guarded form adds a reaction and closures per request.
     const fetchHalves = (transport as Partial<FetchTransport>).unguarded === undefined ? null : (transport as FetchTransport)
     const sent = fetchHalves?.unguarded(upstream) ?? null
-    const fetchFailed = (err: unknown): Response => {
-      upstream.signal ??= req.signal
-      return failed(fetchHalves!.failure(err, upstream), direct || hostInUrl, req.method)
-    }
-    if (sent !== null) return sent.then(onAnswer, fetchFailed)
+    if (sent !== null)
+      return sent.then(onAnswer, (err) => {
+        upstream.signal ??= req.signal
+        return failed(fetchHalves!.failure(err, upstream), direct || hostInUrl, req.method)
+      })
     if (transport === viaFetch && upstream.signal === undefined) upstream.signal = req.signal
     return transport(upstream).then(onAnswer, (err) => failed(err, direct || hostInUrl, req.method))
   }

@@ -62,8 +62,7 @@ export class ConnectionPool {
   }
 
   async exchange(req: PoolRequest): Promise<PoolResponse> {
-    const k = req.key
-    const reused = this.#take(req, k)
+    const reused = this.#take(req)
     if (reused) {
       try {
         return await this.#send(req, reused)
@@ -74,14 +73,14 @@ export class ConnectionPool {
       }
     }
     try {
-      return await this.#send(req, await this.#open(req, k))
+      return await this.#send(req, await this.#open(req))
     } catch (err) {
       throw err instanceof StaleConnection ? err.cause : err
     }
   }
 
-  #take(req: PoolRequest, k: string): Connection | null {
-    const list = this.#idle.get(k)
+  #take(req: PoolRequest): Connection | null {
+    const list = this.#idle.get(req.key)
     const now = Date.now()
     while (list && list.length > 0) {
       const c = list.pop()!
@@ -118,9 +117,9 @@ export class ConnectionPool {
     })
   }
 
-  async #open(req: PoolRequest, k: string): Promise<Connection> {
+  async #open(req: PoolRequest): Promise<Connection> {
     const socket = await dial(req.route, await this.#connectFor(req.route))
-    return { socket, reader: new ByteReader(socket.readable.getReader()), writer: socket.writable.getWriter(), idleSince: 0, idle: false, key: k }
+    return { socket, reader: new ByteReader(socket.readable.getReader()), writer: socket.writable.getWriter(), idleSince: 0, idle: false, key: req.key }
   }
 
   async #send(req: PoolRequest, c: Connection): Promise<PoolResponse> {
